@@ -1,0 +1,2 @@
+// The REST front door: event intake, publish and retry, publications, statistics, replay, health and metrics.
+export {};

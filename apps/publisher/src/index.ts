@@ -1,0 +1,2 @@
+// Consumes ProtocolReady events from NATS JetStream and publishes them to Confluence.
+export {};

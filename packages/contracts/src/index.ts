@@ -1,0 +1,2 @@
+// Effect Schemas shared by every Minutes app: events, configuration, API bodies.
+export {};

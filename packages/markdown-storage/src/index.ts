@@ -1,0 +1,2 @@
+// Markdown to Confluence storage format, meeting date/topic extraction, page titles.
+export {};

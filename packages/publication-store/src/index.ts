@@ -1,0 +1,2 @@
+// MikroORM publication records: SQLite by default, PostgreSQL for several publishers.
+export {};

@@ -1,0 +1,2 @@
+// Encrypted storage of Confluence tokens, and its CLI.
+export {};
