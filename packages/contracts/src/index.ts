@@ -1,2 +1,62 @@
-// Effect Schemas shared by every Minutes app: events, configuration, API bodies.
-export {};
+/**
+ * @minutes/contracts — every shape that crosses a process boundary in Minutes: the
+ * `ProtocolReady` event, publication statuses, NATS names, the configuration and its loader.
+ */
+export {
+  ConfluenceConfig,
+  DatabaseConfig,
+  defaultConfig,
+  GatewayConfig,
+  HttpsUrl,
+  LoggingConfig,
+  MinutesConfig,
+  type MinutesConfigInput,
+  NatsConfig,
+  OnManualEdit,
+  PublisherConfig,
+  RoutingRule,
+  VaultConfig,
+} from "./Config.js";
+export { type JsonSchemaObject, toJsonSchema } from "./json-schema.js";
+export {
+  ConfigError,
+  type ConfigIssue,
+  type DeepPartial,
+  ENV_ALIASES,
+  ENV_PREFIX,
+  envVarForKey,
+  formatParseIssues,
+  type LoadConfigOptions,
+  loadConfig,
+} from "./load-config.js";
+export {
+  IsoTimestamp,
+  isCalendarDate,
+  JobId,
+  MeetingDate,
+  PROTOCOL_READY_SCHEMA_VERSION,
+  ProtocolReady,
+  type ProtocolReadyInput,
+  ProtocolReadyJson,
+} from "./ProtocolReady.js";
+export {
+  Publication,
+  PublicationStats,
+  PublicationTrigger,
+  PublicationVersion,
+} from "./Publication.js";
+export {
+  canTransition,
+  isFinalStatus,
+  PUBLICATION_STATUSES,
+  PublicationStatus,
+} from "./PublicationStatus.js";
+export {
+  PROTOCOL_READY_PREFIX,
+  PROTOCOL_STREAM,
+  PUBLICATION_EVENT_PREFIX,
+  protocolReadySubject,
+  protocolReadyWildcard,
+  publicationEventSubject,
+  subjectToken,
+} from "./subjects.js";

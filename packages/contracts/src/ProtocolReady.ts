@@ -1,0 +1,103 @@
+/**
+ * The event the meeting processor emits when a protocol is ready. It is the one shape that
+ * crosses gateway → JetStream → publisher; changes stay additive (new optional fields), and a
+ * breaking change becomes a new schema version and subject run side by side.
+ */
+import { Schema } from "effect";
+
+/** Identifier of a meeting-processor job; a job owns at most one Confluence page. */
+export const JobId = Schema.String.pipe(
+  Schema.minLength(1, { message: () => "must not be empty" }),
+  Schema.maxLength(200, { message: () => "must be at most 200 characters" }),
+  Schema.filter((s) => !hasControlCharacters(s), { message: () => "must not contain control characters" }),
+  Schema.brand("JobId"),
+  Schema.annotations({ identifier: "JobId", description: "Meeting-processor job id (1–200 characters)" }),
+);
+export type JobId = typeof JobId.Type;
+
+/** A calendar date `YYYY-MM-DD` that exists (2025-02-30 does not). */
+export const MeetingDate = Schema.String.pipe(
+  Schema.filter((s) => isCalendarDate(s), {
+    message: (issue) => `expected a date YYYY-MM-DD, got ${JSON.stringify(issue.actual)}`,
+  }),
+  Schema.annotations({ identifier: "MeetingDate", description: "Calendar date YYYY-MM-DD", format: "date" }),
+);
+
+/** An ISO 8601 timestamp with a time zone, e.g. `2025-09-02T10:00:00Z`. */
+export const IsoTimestamp = Schema.String.pipe(
+  Schema.filter((s) => isIsoTimestamp(s), {
+    message: (issue) => `expected an ISO 8601 timestamp with time zone, got ${JSON.stringify(issue.actual)}`,
+  }),
+  Schema.annotations({ identifier: "IsoTimestamp", description: "ISO 8601 timestamp", format: "date-time" }),
+);
+
+/** The current version of the `ProtocolReady` wire format. */
+export const PROTOCOL_READY_SCHEMA_VERSION = 1 as const;
+
+/**
+ * `ProtocolReady` v1: a Markdown protocol for a job. The optional fields override what the
+ * publisher would otherwise derive (meeting date and topic from the text, space and parent
+ * from configuration and routing).
+ */
+export const ProtocolReady = Schema.Struct({
+  schemaVersion: Schema.optionalWith(Schema.Literal(PROTOCOL_READY_SCHEMA_VERSION), {
+    default: () => PROTOCOL_READY_SCHEMA_VERSION,
+  }),
+  jobId: JobId,
+  markdown: Schema.String.pipe(
+    Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" }),
+    Schema.annotations({ description: "The protocol as Markdown (CommonMark + GFM)" }),
+  ),
+  filename: Schema.String.pipe(
+    Schema.minLength(1, { message: () => "must not be empty" }),
+    Schema.maxLength(255, { message: () => "must be at most 255 characters" }),
+  ),
+  occurredAt: IsoTimestamp,
+  meetingDate: Schema.optional(MeetingDate),
+  topic: Schema.optional(Schema.String.pipe(Schema.maxLength(255))),
+  spaceKey: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/^[A-Za-z0-9~_]{1,255}$/, {
+        message: (issue) => `expected a Confluence space key, got ${JSON.stringify(issue.actual)}`,
+      }),
+    ),
+  ),
+  parentPageId: Schema.optional(
+    Schema.String.pipe(
+      Schema.pattern(/^[0-9]{1,20}$/, {
+        message: (issue) => `expected a numeric page id, got ${JSON.stringify(issue.actual)}`,
+      }),
+    ),
+  ),
+  labels: Schema.optional(Schema.Array(Schema.String.pipe(Schema.maxLength(255)))),
+  source: Schema.optional(Schema.String.pipe(Schema.maxLength(255))),
+}).annotations({ identifier: "ProtocolReady", title: "ProtocolReady" });
+export type ProtocolReady = typeof ProtocolReady.Type;
+/** The JSON form accepted on the wire (before defaults are applied). */
+export type ProtocolReadyInput = typeof ProtocolReady.Encoded;
+
+/** Codec between a JSON string and a `ProtocolReady`. */
+export const ProtocolReadyJson = Schema.parseJson(ProtocolReady);
+
+// internal
+
+const hasControlCharacters = (s: string): boolean => {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+};
+
+/** True when `s` is `YYYY-MM-DD` naming a day that exists. */
+export const isCalendarDate = (s: string): boolean => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(y, mo - 1, d));
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+};
+
+const isIsoTimestamp = (s: string): boolean =>
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) &&
+  !Number.isNaN(Date.parse(s));

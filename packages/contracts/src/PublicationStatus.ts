@@ -1,0 +1,45 @@
+/**
+ * Publication lifecycle. The store refuses any transition not listed here, so a record can
+ * never jump from `rejected` to `published` or lose its final state to a late redelivery.
+ */
+import { Schema } from "effect";
+
+/** Every status a publication record can have. */
+export const PUBLICATION_STATUSES = [
+  "pending",
+  "publishing",
+  "published",
+  "failed",
+  "rejected",
+  "archived",
+] as const;
+
+/**
+ * - `pending`: stored, waiting to be published (or `auto_publish` is off).
+ * - `publishing`: a publisher is writing the page.
+ * - `published`: the page holds this protocol.
+ * - `failed`: publishing failed; the error says why and it can be retried.
+ * - `rejected`: the event itself was invalid; retrying cannot help.
+ * - `archived`: the page was moved to the archive.
+ */
+export const PublicationStatus = Schema.Literal(...PUBLICATION_STATUSES).annotations({
+  identifier: "PublicationStatus",
+});
+export type PublicationStatus = typeof PublicationStatus.Type;
+
+const TRANSITIONS: Readonly<Record<PublicationStatus, ReadonlyArray<PublicationStatus>>> = {
+  pending: ["publishing", "published", "failed", "rejected"],
+  publishing: ["published", "failed", "pending"],
+  published: ["publishing", "pending", "archived", "failed"],
+  failed: ["pending", "publishing", "published", "failed"],
+  rejected: [],
+  archived: ["publishing", "pending"],
+};
+
+/** Whether a record in status `from` may move to `to`. */
+export const canTransition = (from: PublicationStatus, to: PublicationStatus): boolean =>
+  TRANSITIONS[from].includes(to);
+
+/** Statuses after which no publisher works on the record until someone asks again. */
+export const isFinalStatus = (s: PublicationStatus): boolean =>
+  s === "published" || s === "failed" || s === "rejected" || s === "archived";

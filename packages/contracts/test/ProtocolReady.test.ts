@@ -1,0 +1,76 @@
+import { readFileSync } from "node:fs";
+import { Either, Schema } from "effect";
+import { describe, expect, it } from "vitest";
+import {
+  formatParseIssues,
+  ProtocolReady,
+  ProtocolReadyJson,
+  protocolReadySubject,
+  subjectToken,
+} from "../src/index.js";
+
+const fixture = readFileSync(new URL("./fixtures/protocol-ready.v1.json", import.meta.url), "utf8");
+const decode = Schema.decodeUnknownEither(ProtocolReady, { errors: "all", onExcessProperty: "error" });
+
+const issuesOf = (input: unknown) => {
+  const r = decode(input);
+  if (Either.isRight(r)) throw new Error("expected a decoding failure");
+  return formatParseIssues(r.left);
+};
+
+describe("ProtocolReady", () => {
+  it("decodes the v1 wire fixture and encodes it back unchanged", () => {
+    const event = Schema.decodeSync(ProtocolReadyJson)(fixture);
+    expect(event.jobId).toBe("job_123");
+    expect(JSON.parse(Schema.encodeSync(ProtocolReadyJson)(event))).toEqual(JSON.parse(fixture));
+  });
+
+  it("fills the schema version when the meeting processor omits it", () => {
+    const event = Schema.decodeUnknownSync(ProtocolReady)({
+      jobId: "j1",
+      markdown: "# x",
+      filename: "x.md",
+      occurredAt: "2025-09-02T10:15:00+02:00",
+    });
+    expect(event.schemaVersion).toBe(1);
+  });
+
+  it("names every bad field with what was expected and what was found", () => {
+    const issues = issuesOf({
+      jobId: "",
+      markdown: "  ",
+      filename: "x.md",
+      occurredAt: "yesterday",
+      meetingDate: "2025-02-30",
+      spaceKey: "MY SPACE",
+    });
+    expect(issues).toEqual([
+      { path: "jobId", message: "must not be empty" },
+      { path: "markdown", message: "must not be empty" },
+      { path: "occurredAt", message: 'expected an ISO 8601 timestamp with time zone, got "yesterday"' },
+      { path: "meetingDate", message: 'expected a date YYYY-MM-DD, got "2025-02-30"' },
+      { path: "spaceKey", message: 'expected a Confluence space key, got "MY SPACE"' },
+    ]);
+  });
+
+  it("reports missing required fields and unknown fields", () => {
+    const issues = issuesOf({ jobId: "j", filename: "x.md", occurredAt: "2025-09-02T10:15:00Z", extra: 1 });
+    expect(issues).toContainEqual({ path: "markdown", message: "is missing" });
+    expect(issues).toContainEqual({ path: "extra", message: "unknown key" });
+  });
+
+  it("rejects job ids with control characters, which would corrupt logs and subjects", () => {
+    expect(
+      issuesOf({ jobId: "a\nb", markdown: "x", filename: "x.md", occurredAt: "2025-09-02T10:15:00Z" }),
+    ).toEqual([{ path: "jobId", message: "must not contain control characters" }]);
+  });
+});
+
+describe("subjects", () => {
+  it("keeps safe job ids readable and encodes the rest as one token", () => {
+    expect(protocolReadySubject("job_123")).toBe("minutes.protocol.ready.v1.job_123");
+    const token = subjectToken("team.a/job 7*>");
+    expect(token).toMatch(/^~[A-Za-z0-9_-]+$/);
+    expect(subjectToken("team.a/job 7")).not.toBe(subjectToken("team.a/job 8"));
+  });
+});
