@@ -52,11 +52,24 @@ export {
   PublicationStatus,
 } from "./PublicationStatus.js";
 export {
+  PublicationOutcome,
+  PublicationOutcomeJson,
+  PublicationOutcomeKind,
+  PublishRequested,
+  PublishRequestedJson,
+} from "./PublishRequested.js";
+export {
+  outcomeStreamSettings,
   PROTOCOL_READY_PREFIX,
-  PROTOCOL_STREAM,
+  PROTOCOL_SUBJECT_ROOT,
   PUBLICATION_EVENT_PREFIX,
+  PUBLISH_REQUESTED_PREFIX,
   protocolReadySubject,
   protocolReadyWildcard,
+  protocolStreamSettings,
+  protocolStreamWildcard,
   publicationEventSubject,
+  publishRequestedSubject,
+  type StreamSettings,
   subjectToken,
 } from "./subjects.js";

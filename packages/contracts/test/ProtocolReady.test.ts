@@ -74,3 +74,13 @@ describe("subjects", () => {
     expect(subjectToken("team.a/job 7")).not.toBe(subjectToken("team.a/job 8"));
   });
 });
+
+describe("PublishRequested subjects", () => {
+  it("puts commands and events under the one prefix a single durable consumer can filter on", () => {
+    expect(publishRequestedSubject("job_1").startsWith(`${protocolStreamWildcard().slice(0, -1)}`)).toBe(
+      true,
+    );
+    expect(protocolReadySubject("job_1").startsWith(`${protocolStreamWildcard().slice(0, -1)}`)).toBe(true);
+    expect(publishRequestedSubject("job_1")).not.toBe(protocolReadySubject("job_1"));
+  });
+});
