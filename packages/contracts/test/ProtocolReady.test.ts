@@ -6,6 +6,8 @@ import {
   ProtocolReady,
   ProtocolReadyJson,
   protocolReadySubject,
+  protocolStreamWildcard,
+  publishRequestedSubject,
   subjectToken,
 } from "../src/index.js";
 
