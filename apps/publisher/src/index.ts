@@ -1,2 +1,14 @@
-// Consumes ProtocolReady events from NATS JetStream and publishes them to Confluence.
-export {};
+/**
+ * @minutes/publisher — turns `ProtocolReady` events into Confluence pages. `startPublisher` runs
+ * one instance (the `minutes-publisher` binary, the demo and the tests use it).
+ */
+export { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
+export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from "./outcomes.js";
+export {
+  type Disposition,
+  JOB_PROPERTY_KEY,
+  type PipelineStep,
+  suffixedTitle,
+} from "./PublishPipeline.js";
+export { type PublisherOptions, type RunningPublisher, startPublisher } from "./Publisher.js";
+export { normaliseLabels, type Route, routeProtocol } from "./routing.js";

@@ -1,0 +1,567 @@
+/**
+ * One Effect pipeline per message: decode → store the protocol → claim the job → meeting info,
+ * route and render → find the job's own page → create or update → labels → record → outcome.
+ * A job owns its page: identity comes from the publication record, then the `minutes.job`
+ * content property on the page, and only then the title — so a crash at any step leaves at most
+ * one page, which the redelivered message adopts. Nothing here acks: the result tells the
+ * consumer whether to ack, nak or terminate.
+ */
+import { createHash } from "node:crypto";
+import type { ConfluenceClientService, ContentProperty, JsonValue, PageInfo } from "@minutes/confluence-core";
+import {
+  type MinutesConfig,
+  PROTOCOL_READY_PREFIX,
+  type PublicationOutcome,
+  type PublicationOutcomeKind,
+  type PublicationTrigger,
+  PUBLISH_REQUESTED_PREFIX,
+  ProtocolReadyJson,
+  PublishRequestedJson,
+  type Publication,
+  formatParseIssues,
+} from "@minutes/contracts";
+import type { PublicationStoreShape, StoredProtocol } from "@minutes/publication-store";
+import { Context, Effect, Option, Schema } from "effect";
+import {
+  EventRejectedError,
+  isRetryableFailure,
+  ManualEditError,
+  ProtocolMissingError,
+  TitleTakenError,
+} from "./errors.js";
+import { renderProtocol } from "./render.js";
+import { routeProtocol } from "./routing.js";
+import { extractMeetingInfo } from "@minutes/markdown-storage";
+
+/** Key of the content property that names the job owning a page. */
+export const JOB_PROPERTY_KEY = "minutes.job";
+
+/** What the consumer does with the message after the pipeline. */
+export type Disposition =
+  | { readonly _tag: "Ack" }
+  | { readonly _tag: "Nak"; readonly delayMs: number }
+  | { readonly _tag: "Term" };
+
+/** Steps after which a test hook may run (and kill the pipeline to simulate a crash). */
+export type PipelineStep = "claimed" | "page-written" | "property-written" | "labels-written" | "recorded";
+
+/** The message as the consumer hands it over. */
+export interface IncomingMessage {
+  readonly subject: string;
+  readonly data: string;
+  readonly streamSequence: number;
+  readonly deliveryCount: number;
+}
+
+/** Everything the pipeline needs besides the message. */
+export interface PipelineSettings {
+  readonly config: MinutesConfig;
+  /** This publisher instance (lease owner). */
+  readonly owner: string;
+  /** Who Minutes is in Confluence: versions by anyone else are manual edits. */
+  readonly botIdentity: ReadonlyArray<string>;
+  /** How long a claim lasts; at least the consumer's ack wait. */
+  readonly leaseMs: number;
+  /** Delay before a message whose job another instance is publishing comes back. */
+  readonly busyDelayMs: number;
+  /** Test hook run after each step; a defect here simulates a crash at that step. */
+  readonly afterStep?: (step: PipelineStep, jobId: string) => Effect.Effect<void>;
+}
+
+/** Receives every outcome (outcome events, notifications, logs). */
+export interface OutcomeSinkShape {
+  readonly emit: (outcome: PublicationOutcome) => Effect.Effect<void>;
+}
+
+/** The pipeline as a service. */
+export class PublishPipeline extends Context.Tag("@minutes/publisher/PublishPipeline")<
+  PublishPipeline,
+  { readonly handle: (message: IncomingMessage) => Effect.Effect<Disposition> }
+>() {}
+
+/** Builds the pipeline over a store, a Confluence client and an outcome sink. */
+export const makePublishPipeline = (
+  settings: PipelineSettings,
+  store: PublicationStoreShape,
+  confluence: ConfluenceClientService,
+  sink: OutcomeSinkShape,
+): { readonly handle: (message: IncomingMessage) => Effect.Effect<Disposition> } => {
+  const { config } = settings;
+  const maxDeliver = config.nats.max_deliver;
+  const backoffMs = config.nats.backoff_seconds.map((s) => Math.round(s * 1000));
+  const step = (name: PipelineStep, jobId: string) =>
+    settings.afterStep ? settings.afterStep(name, jobId) : Effect.void;
+
+  const outcome = (
+    kind: PublicationOutcomeKind,
+    jobId: string,
+    trigger: string,
+    fields: Partial<Omit<PublicationOutcome, "outcome" | "jobId" | "trigger" | "occurredAt">> = {},
+  ): PublicationOutcome => ({
+    outcome: kind,
+    jobId,
+    trigger,
+    publicationId: null,
+    pageId: null,
+    pageUrl: null,
+    pageTitle: null,
+    pageVersion: null,
+    spaceKey: null,
+    errorTag: null,
+    errorMessage: null,
+    latencyMs: null,
+    retries: 0,
+    rateLimited: 0,
+    ...fields,
+    occurredAt: new Date().toISOString(),
+  });
+
+  /** Records a decode failure so it is visible, and terminates the message. */
+  const reject = Effect.fn("PublishPipeline.reject")(function* (
+    message: IncomingMessage,
+    error: EventRejectedError,
+  ) {
+    const jobId = rawJobId(message.data) ?? `invalid-event-${message.streamSequence}`;
+    yield* Effect.logWarning("rejected an invalid event").pipe(
+      Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
+    );
+    const record = yield* store
+      .ensurePublication({ jobId, spaceKey: config.confluence.space_key, parentPageId: null, trigger: "event" })
+      .pipe(Effect.option);
+    if (Option.isSome(record)) {
+      // A job whose page is published keeps its record; the rejection is still reported.
+      yield* store
+        .transition(record.value.id, "rejected", {
+          errorMessage: error.message,
+          errorTag: error._tag,
+          streamSequence: message.streamSequence,
+        })
+        .pipe(Effect.ignore);
+    }
+    yield* sink.emit(
+      outcome("rejected", jobId, "event", {
+        publicationId: Option.isSome(record) ? record.value.id : null,
+        errorTag: error._tag,
+        errorMessage: error.message,
+      }),
+    );
+    return { _tag: "Term" } as Disposition;
+  });
+
+  /** Finds the page this job owns, if any, and the job property on it. */
+  const findOwnPage = Effect.fn("PublishPipeline.findOwnPage")(function* (
+    jobId: string,
+    record: Publication,
+    spaceKey: string,
+    titles: ReadonlyArray<string>,
+  ) {
+    if (record.pageId !== null) {
+      const page = yield* confluence.getPageInfo(record.pageId).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(Option.none<PageInfo>())),
+      );
+      if (Option.isSome(page) && page.value.status === "current") {
+        const property = yield* confluence.getProperty(page.value.id, JOB_PROPERTY_KEY);
+        return { page: page.value, property: Option.getOrUndefined(property), title: titles[0] as string };
+      }
+      // The page was deleted or trashed in Confluence: the job gets a new one.
+    }
+    for (const title of titles) {
+      const found = yield* confluence.findPageByTitle(spaceKey, title);
+      if (Option.isNone(found)) return { page: undefined, property: undefined, title };
+      const property = yield* confluence.getProperty(found.value.id, JOB_PROPERTY_KEY);
+      const owner = Option.isSome(property) ? jobOfProperty(property.value) : undefined;
+      if (owner === jobId) return { page: found.value, property: Option.getOrUndefined(property), title };
+      if (owner === undefined && isAdoptable(found.value, settings.botIdentity)) {
+        // Created by Minutes and never edited, but the property write was lost (crash window
+        // between create and property on Cloud): this job's own earlier attempt.
+        return { page: found.value, property: undefined, title };
+      }
+      // Someone else's page: try the job-specific title next.
+    }
+    const last = titles[titles.length - 1] as string;
+    const taken = yield* confluence.findPageByTitle(spaceKey, last);
+    return yield* new TitleTakenError({
+      spaceKey,
+      title: titles[0] as string,
+      pageId: Option.match(taken, { onNone: () => "?", onSome: (p) => p.id }),
+    });
+  });
+
+  /** Publishes the job's latest stored protocol. */
+  const publishJob = Effect.fn("PublishPipeline.publishJob")(function* (
+    protocol: StoredProtocol,
+    trigger: PublicationTrigger,
+    force: boolean,
+    message: IncomingMessage,
+    replayId: string | undefined,
+  ) {
+    const jobId = protocol.jobId;
+    const meeting =
+      protocol.metadata.meetingDate !== undefined && protocol.metadata.topic !== undefined
+        ? { topic: protocol.metadata.topic }
+        : { topic: protocol.metadata.topic ?? extractMeetingInfo(protocol.markdown, protocol.filename).topic };
+    const route = routeProtocol(
+      { filename: protocol.filename, topic: meeting.topic, metadata: protocol.metadata },
+      config.confluence,
+    );
+    if (route.invalidLabels.length > 0) {
+      yield* Effect.logWarning("labels Confluence would refuse were not sent").pipe(
+        Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
+      );
+    }
+    const record = yield* store.ensurePublication({
+      jobId,
+      spaceKey: route.spaceKey,
+      parentPageId: route.parentPageId,
+      trigger,
+    });
+    const claimed = yield* store.claim({ jobId, owner: settings.owner, leaseMs: settings.leaseMs, trigger });
+    if (Option.isNone(claimed)) {
+      yield* Effect.logDebug("job is being published by another instance; retrying later").pipe(
+        Effect.annotateLogs({ jobId }),
+      );
+      return { _tag: "Nak", delayMs: settings.busyDelayMs } as Disposition;
+    }
+    const publication = claimed.value;
+    yield* step("claimed", jobId);
+
+    const result = yield* Effect.gen(function* () {
+      const rendered = renderProtocol(protocol, config.confluence, route.labels);
+      const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
+      const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles);
+      const title = own.title;
+      const body = rendered.body;
+      const propertyValue = (pageVersion: number): JsonValue => ({
+        jobId,
+        contentHash: rendered.contentHash,
+        pageVersion,
+      });
+
+      let page: PageInfo;
+      let kind: PublicationOutcomeKind = "published";
+      if (own.page === undefined) {
+        page = yield* confluence.createPage({
+          spaceKey: route.spaceKey,
+          title,
+          body,
+          ...(route.parentPageId !== null ? { parentId: route.parentPageId } : {}),
+          property: { key: JOB_PROPERTY_KEY, value: propertyValue(1) },
+        });
+        yield* step("page-written", jobId);
+        yield* step("property-written", jobId);
+      } else {
+        const existing = own.page;
+        const known = propertyState(own.property);
+        const ourVersion = Math.max(publication.pageVersion ?? 0, known?.pageVersion ?? 0);
+        const currentHash =
+          known?.pageVersion === existing.version.number ? known.contentHash : publication.contentHash;
+        const upToDate =
+          (ourVersion === existing.version.number || known?.pageVersion === existing.version.number) &&
+          currentHash === rendered.contentHash &&
+          existing.title === title;
+        if (upToDate && !force) {
+          page = existing;
+          kind = "unchanged";
+        } else if (
+          ourVersion > 0 &&
+          existing.version.number > ourVersion &&
+          !isBot(existing.version.authorId, settings.botIdentity)
+        ) {
+          const edit = new ManualEditError({
+            pageId: existing.id,
+            ourVersion,
+            currentVersion: existing.version.number,
+            editedBy: existing.version.authorId ?? "unknown",
+          });
+          if (config.confluence.on_manual_edit === "fail") return yield* edit;
+          if (config.confluence.on_manual_edit === "skip") {
+            yield* Effect.logWarning("page edited in Confluence; left as it is").pipe(
+              Effect.annotateLogs({ jobId, pageId: existing.id }),
+            );
+            const recorded = yield* store.transition(publication.id, "published", {
+              pageId: existing.id,
+              pageUrl: existing.webUrl,
+              pageTitle: existing.title,
+              errorMessage: null,
+              errorTag: null,
+              streamSequence: message.streamSequence,
+            });
+            return { recorded, page: existing, kind: "skipped" as PublicationOutcomeKind, rendered };
+          }
+          page = yield* write(existing, title, body, trigger);
+        } else {
+          page = yield* write(existing, title, body, trigger);
+        }
+        if (kind === "published") {
+          yield* step("page-written", jobId);
+          yield* confluence.setProperty(page.id, JOB_PROPERTY_KEY, propertyValue(page.version.number));
+          yield* step("property-written", jobId);
+        }
+      }
+
+      if (kind === "published" && route.labels.length > 0) {
+        yield* confluence.addLabels(page.id, route.labels);
+        yield* step("labels-written", jobId);
+      }
+
+      const recorded = yield* store.transition(publication.id, "published", {
+        pageId: page.id,
+        pageUrl: page.webUrl,
+        pageTitle: page.title,
+        pageVersion: page.version.number,
+        contentHash: rendered.contentHash,
+        errorMessage: null,
+        errorTag: null,
+        streamSequence: message.streamSequence,
+        spaceKey: route.spaceKey,
+        parentPageId: route.parentPageId,
+      });
+      if (kind === "published") {
+        yield* store.recordVersion({
+          publicationId: publication.id,
+          pageId: page.id,
+          pageVersion: page.version.number,
+          contentHash: rendered.contentHash,
+          pageTitle: page.title,
+          trigger,
+        });
+      }
+      yield* step("recorded", jobId);
+      return { recorded, page, kind, rendered };
+    }).pipe(
+      Effect.catchAll((error) =>
+        failAttempt(publication, error, trigger, message, replayId).pipe(Effect.map((d) => ({ disposition: d }))),
+      ),
+    );
+    if ("disposition" in result) return result.disposition;
+
+    const { recorded, page, kind } = result;
+    yield* Effect.logInfo(kind === "unchanged" ? "page unchanged" : `page ${kind}`).pipe(
+      Effect.annotateLogs({ jobId, publicationId: recorded.id, pageId: page.id, version: page.version.number }),
+    );
+    yield* sink.emit(
+      outcome(kind, jobId, trigger, {
+        publicationId: recorded.id,
+        pageId: page.id,
+        pageUrl: page.webUrl,
+        pageTitle: page.title,
+        pageVersion: page.version.number,
+        spaceKey: recorded.spaceKey,
+        latencyMs: recorded.latencyMs,
+        ...(replayId !== undefined ? { replayId } : {}),
+      }),
+    );
+    return { _tag: "Ack" } as Disposition;
+  });
+
+  const write = (existing: PageInfo, title: string, body: string, trigger: PublicationTrigger) =>
+    confluence.updatePage({
+      id: existing.id,
+      title,
+      body,
+      version: existing.version.number + 1,
+      // Replays republish many pages at once: spare the watchers.
+      minorEdit: trigger === "replay",
+      message: `Published by Minutes (${trigger})`,
+    });
+
+  /** Records a failed attempt: retryable ones go back to `pending` and come back later. */
+  const failAttempt = Effect.fn("PublishPipeline.failAttempt")(function* (
+    publication: Publication,
+    error: { readonly _tag: string; readonly message: string },
+    trigger: PublicationTrigger,
+    message: IncomingMessage,
+    replayId: string | undefined,
+  ) {
+    const retryable = isRetryableFailure(error);
+    const exhausted = message.deliveryCount >= maxDeliver;
+    const final = !retryable || exhausted;
+    const errorMessage =
+      retryable && exhausted ? `${error.message} (gave up after ${message.deliveryCount} deliveries)` : error.message;
+    yield* Effect.logWarning(final ? "publication failed" : "publication attempt failed; will retry").pipe(
+      Effect.annotateLogs({
+        jobId: publication.jobId,
+        publicationId: publication.id,
+        attempt: message.deliveryCount,
+        error: error._tag,
+        reason: errorMessage,
+      }),
+    );
+    const recorded = yield* store
+      .transition(publication.id, final ? "failed" : "pending", {
+        errorMessage,
+        errorTag: error._tag,
+        streamSequence: message.streamSequence,
+      })
+      .pipe(Effect.option);
+    if (final) {
+      yield* sink.emit(
+        outcome("failed", publication.jobId, trigger, {
+          publicationId: publication.id,
+          spaceKey: publication.spaceKey,
+          errorTag: error._tag,
+          errorMessage,
+          pageId: publication.pageId,
+          pageUrl: publication.pageUrl,
+          ...(replayId !== undefined ? { replayId } : {}),
+        }),
+      );
+      return { _tag: "Term" } as Disposition;
+    }
+    if (Option.isNone(recorded)) return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
+    return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
+  });
+
+  const delayFor = (deliveryCount: number): number =>
+    backoffMs.length === 0 ? 1000 : (backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] as number);
+
+  /** Handles one message from the protocol stream. */
+  const handle = (message: IncomingMessage): Effect.Effect<Disposition> =>
+    Effect.gen(function* () {
+      if (message.subject.startsWith(`${PROTOCOL_READY_PREFIX}.`)) {
+        const event = yield* Schema.decodeUnknown(ProtocolReadyJson, { onExcessProperty: "error", errors: "all" })(
+          message.data,
+        ).pipe(Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })));
+        const saved = yield* store.saveProtocol({
+          jobId: event.jobId,
+          markdown: event.markdown,
+          filename: event.filename,
+          metadata: metadataOf(event),
+          contentHash: hashOf(event.markdown),
+          streamSequence: message.streamSequence,
+          occurredAt: event.occurredAt,
+        });
+        if (saved.outcome === "stale") {
+          yield* Effect.logInfo("older event for a job with a newer protocol; skipped").pipe(
+            Effect.annotateLogs({ jobId: event.jobId, streamSequence: message.streamSequence }),
+          );
+          return { _tag: "Ack" } as Disposition;
+        }
+        if (!config.confluence.auto_publish) {
+          const route = routeProtocol(
+            { filename: event.filename, topic: event.topic ?? null, metadata: metadataOf(event) },
+            config.confluence,
+          );
+          yield* store.ensurePublication({
+            jobId: event.jobId,
+            spaceKey: route.spaceKey,
+            parentPageId: route.parentPageId,
+            trigger: "event",
+          });
+          return { _tag: "Ack" } as Disposition;
+        }
+        return yield* publishJob(saved.protocol, "event", false, message, undefined);
+      }
+      if (message.subject.startsWith(`${PUBLISH_REQUESTED_PREFIX}.`)) {
+        const command = yield* Schema.decodeUnknown(PublishRequestedJson, { errors: "all" })(message.data).pipe(
+          Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })),
+        );
+        const protocol = yield* store.getProtocol(command.jobId);
+        if (Option.isNone(protocol)) {
+          const error = new ProtocolMissingError({ jobId: command.jobId });
+          yield* Effect.logWarning(error.message);
+          yield* sink.emit(
+            outcome("failed", command.jobId, command.trigger, {
+              errorTag: error._tag,
+              errorMessage: error.message,
+              ...(command.replayId !== undefined ? { replayId: command.replayId } : {}),
+            }),
+          );
+          return { _tag: "Term" } as Disposition;
+        }
+        return yield* publishJob(protocol.value, command.trigger, command.force, message, command.replayId);
+      }
+      return yield* new EventRejectedError({ reason: `unexpected subject ${message.subject}` });
+    }).pipe(
+      Effect.catchTags({
+        EventRejectedError: (e) => reject(message, e),
+        StoreUnavailableError: (e) =>
+          Effect.logError("database unavailable; message will come back").pipe(
+            Effect.annotateLogs({ reason: e.message }),
+            Effect.as({ _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition),
+          ),
+      }),
+      Effect.catchAll((e) =>
+        Effect.logError("unexpected failure; message will come back").pipe(
+          Effect.annotateLogs({ error: (e as { _tag?: string })._tag ?? "unknown", reason: String(e) }),
+          Effect.as({ _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition),
+        ),
+      ),
+      Effect.annotateLogs({ streamSequence: message.streamSequence, attempt: message.deliveryCount }),
+    );
+
+  return { handle };
+};
+
+// internal
+
+const metadataOf = (event: typeof ProtocolReadyJson.Type) => ({
+  ...(event.meetingDate !== undefined ? { meetingDate: event.meetingDate } : {}),
+  ...(event.topic !== undefined ? { topic: event.topic } : {}),
+  ...(event.spaceKey !== undefined ? { spaceKey: event.spaceKey } : {}),
+  ...(event.parentPageId !== undefined ? { parentPageId: event.parentPageId } : {}),
+  ...(event.labels !== undefined ? { labels: [...event.labels] } : {}),
+  ...(event.source !== undefined ? { source: event.source } : {}),
+});
+
+const hashOf = (markdown: string): string => createHash("sha256").update(markdown).digest("hex");
+
+const describeIssues = (error: Parameters<typeof formatParseIssues>[0]): string =>
+  formatParseIssues(error)
+    .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
+    .join("; ");
+
+const rawJobId = (data: string): string | undefined => {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    if (typeof parsed === "object" && parsed !== null && "jobId" in parsed) {
+      const id = (parsed as { jobId: unknown }).jobId;
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+      if (typeof id === "string" && id.length > 0 && id.length <= 200 && !/[\u0000-\u001f\u007f]/u.test(id)) return id;
+    }
+  } catch {
+    // not JSON: no job to attach the rejection to
+  }
+  return undefined;
+};
+
+const jobOfProperty = (property: ContentProperty): string | undefined => {
+  const v = property.value;
+  if (typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { jobId?: unknown }).jobId === "string") {
+    return (v as { jobId: string }).jobId;
+  }
+  return undefined;
+};
+
+const propertyState = (
+  property: ContentProperty | undefined,
+): { readonly contentHash: string; readonly pageVersion: number } | undefined => {
+  const v = property?.value;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  const { contentHash, pageVersion } = v as { contentHash?: unknown; pageVersion?: unknown };
+  return typeof contentHash === "string" && typeof pageVersion === "number" ? { contentHash, pageVersion } : undefined;
+};
+
+const isBot = (authorId: string | undefined, bot: ReadonlyArray<string>): boolean =>
+  authorId === undefined || bot.includes(authorId);
+
+const isAdoptable = (page: PageInfo, bot: ReadonlyArray<string>): boolean =>
+  page.version.number === 1 && page.version.authorId !== undefined && bot.includes(page.version.authorId);
+
+/**
+ * The title for the later of two jobs whose titles collide: deterministic, so every retry and
+ * every publisher instance picks the same one.
+ */
+export const suffixedTitle = (title: string, jobId: string): string => {
+  const tag = /^[A-Za-z0-9_-]{1,24}$/.test(jobId) ? jobId : createHash("sha256").update(jobId).digest("hex").slice(0, 8);
+  const suffix = ` (${tag})`;
+  const room = 255 - suffix.length;
+  const segments = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(title)].map((s) => s.segment);
+  let head = "";
+  for (const s of segments) {
+    if (head.length + s.length > room) break;
+    head += s;
+  }
+  return `${head}${suffix}`;
+};

@@ -1,0 +1,148 @@
+/**
+ * A running publisher: NATS connection, streams and durable consumer, the publication store,
+ * the Confluence client provider, the pipeline and the consume loop — acquired in that order
+ * and released in reverse. `startPublisher` is what `main.ts`, the demo and the tests call.
+ */
+import { randomUUID } from "node:crypto";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { ConfluenceClientConfig, ConfluenceClientService } from "@minutes/confluence-core";
+import type { MinutesConfig } from "@minutes/contracts";
+import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
+import { Effect, Exit, Redacted, Runtime, Scope } from "effect";
+import type { Logger as Pino } from "pino";
+import { makeConfluenceProvider } from "./confluence-provider.js";
+import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
+import { makePino, pinoLoggerLayer } from "./logger.js";
+import { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
+import { makeOutcomeSink } from "./outcomes.js";
+import { type Disposition, type IncomingMessage, makePublishPipeline, type PipelineStep } from "./PublishPipeline.js";
+
+/** Options of {@link startPublisher}. */
+export interface PublisherOptions {
+  readonly config: MinutesConfig;
+  /** Vault file used when `vault.file` is not set. */
+  readonly defaultVaultFile: string;
+  readonly proxy?: ConfluenceClientConfig["proxy"];
+  /** Lease owner and log name; default a random id per process. */
+  readonly instanceId?: string;
+  /** Extra Confluence client settings (tests). */
+  readonly clientOverrides?: Partial<ConfluenceClientConfig>;
+  /** Test hook after each pipeline step; a defect simulates a crash there. */
+  readonly afterStep?: (step: PipelineStep, jobId: string) => Effect.Effect<void>;
+  readonly logger?: Pino;
+}
+
+/** A started publisher. */
+export interface RunningPublisher {
+  readonly instanceId: string;
+  /** Messages being processed now. */
+  readonly inFlight: () => number;
+  /** Where the Confluence token came from. */
+  readonly tokenSource: () => "vault" | "config" | "none";
+  /** Graceful stop: stop pulling, finish or leave in-flight messages, close store and NATS. */
+  readonly stop: () => Promise<void>;
+}
+
+/** Starts consuming and publishing. Fails when NATS or the database cannot be reached. */
+export const startPublisher = async (options: PublisherOptions): Promise<RunningPublisher> => {
+  const { config } = options;
+  const instanceId = options.instanceId ?? `publisher-${randomUUID().slice(0, 8)}`;
+  const log = (options.logger ?? makePino(config.logging.level)).child({ instance: instanceId });
+  const scope = Effect.runSync(Scope.make());
+  const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) =>
+    Effect.runPromise(effect.pipe(Scope.extend(scope), Effect.provide(pinoLoggerLayer(log))));
+
+  try {
+    const nc: NatsConnection = await connect({
+      servers: config.nats.url.split(",").map((s) => s.trim()),
+      name: instanceId,
+      maxReconnectAttempts: -1,
+    });
+    await run(Scope.addFinalizer(scope, Effect.promise(() => nc.drain().catch(() => undefined))));
+    const jsm: JetStreamManager = await jetstreamManager(nc);
+    await ensureStreams(jsm, config.nats);
+    await ensureConsumer(jsm, config.nats);
+    const js = jetstream(nc);
+
+    const store: PublicationStoreShape = await run(
+      PublicationStore.make({
+        type: config.database.type,
+        sqlitePath: config.database.sqlite_path,
+        ...(config.database.url !== null ? { url: Redacted.value(config.database.url) } : {}),
+      }),
+    );
+    const provider = makeConfluenceProvider({
+      config,
+      defaultVaultFile: options.defaultVaultFile,
+      ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
+      ...(options.clientOverrides !== undefined ? { clientOverrides: options.clientOverrides } : {}),
+    });
+    await run(Scope.addFinalizer(scope, provider.close()));
+
+    const ackWaitMs = effectiveAckWaitMs(config.nats);
+    const sink = makeOutcomeSink(js, config);
+    const runtime = await run(Effect.runtime<never>().pipe(Effect.provide(pinoLoggerLayer(log))));
+    const handle = (message: IncomingMessage): Promise<Disposition> =>
+      Runtime.runPromise(runtime)(
+        Effect.gen(function* () {
+          const active = yield* provider.get().pipe(Effect.either);
+          const pipeline = makePublishPipeline(
+            {
+              config,
+              owner: instanceId,
+              botIdentity: active._tag === "Right" ? active.right.identity : [],
+              leaseMs: Math.max(ackWaitMs, 5_000),
+              busyDelayMs: Math.min(ackWaitMs, 2_000),
+              ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
+            },
+            store,
+            active._tag === "Right" ? active.right.client : unavailableClient(active.left),
+            sink,
+          );
+          return yield* pipeline.handle(message);
+        }),
+      );
+
+    const consumer = await js.consumers.get(config.nats.stream, config.nats.consumer);
+    const loop: ConsumeLoop = await startConsumeLoop({
+      consumer,
+      concurrency: config.nats.concurrency,
+      ackWaitMs,
+      handle,
+      onError: (message, error) => log.error({ err: String(error) }, message),
+    });
+    log.info({ stream: config.nats.stream, consumer: config.nats.consumer }, "publisher started");
+
+    let stopped: Promise<void> | undefined;
+    return {
+      instanceId,
+      inFlight: loop.inFlight,
+      tokenSource: provider.tokenSource,
+      stop: () => {
+        stopped ??= (async () => {
+          await loop.stop(config.publisher.shutdown_grace_seconds * 1000);
+          await Effect.runPromise(Scope.close(scope, Exit.void));
+          log.info("publisher stopped");
+        })();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await Effect.runPromise(Scope.close(scope, Exit.void));
+    throw error;
+  }
+};
+
+// internal
+
+/**
+ * A client whose every call fails with the reason no real client could be made (bad token,
+ * unreachable Confluence): publications then fail with that reason, visibly and retryably.
+ */
+const unavailableClient = (error: { readonly _tag: string }): ConfluenceClientService => {
+  const fail = () => Effect.fail(error as never);
+  return new Proxy({} as ConfluenceClientService, {
+    get: (_target, property) => (property === "deployment" ? "cloud" : fail),
+  });
+};

@@ -1,0 +1,66 @@
+/**
+ * The publisher's own failures, besides Confluence's and the store's: an event that does not
+ * decode, a page a person edited, a title taken by someone else's page, a job with no stored
+ * protocol. `classify` is the one place deciding what is retried and what fails at once.
+ */
+import { Schema } from "effect";
+
+/** The message is not a valid event or command; retrying it cannot help. */
+export class EventRejectedError extends Schema.TaggedError<EventRejectedError>()("EventRejectedError", {
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `Invalid event: ${this.reason}`;
+  }
+}
+
+/** A person edited the page since Minutes wrote its last version (`on_manual_edit: fail`). */
+export class ManualEditError extends Schema.TaggedError<ManualEditError>()("ManualEditError", {
+  pageId: Schema.String,
+  ourVersion: Schema.Number,
+  currentVersion: Schema.Number,
+  editedBy: Schema.String,
+}) {
+  override get message(): string {
+    return `Page ${this.pageId} was edited in Confluence by ${this.editedBy} (version ${this.currentVersion}; Minutes wrote version ${this.ourVersion}). Not overwritten: merge the change into the protocol, or set confluence.on_manual_edit to "overwrite" or "skip".`;
+  }
+}
+
+/** Both the title and its job-specific variant belong to pages this job does not own. */
+export class TitleTakenError extends Schema.TaggedError<TitleTakenError>()("TitleTakenError", {
+  spaceKey: Schema.String,
+  title: Schema.String,
+  pageId: Schema.String,
+}) {
+  override get message(): string {
+    return `The title "${this.title}" is taken in space ${this.spaceKey} by page ${this.pageId}, which another job or a person owns.`;
+  }
+}
+
+/** A command names a job whose protocol Minutes never stored. */
+export class ProtocolMissingError extends Schema.TaggedError<ProtocolMissingError>()("ProtocolMissingError", {
+  jobId: Schema.String,
+}) {
+  override get message(): string {
+    return `No protocol is stored for job ${this.jobId}.`;
+  }
+}
+
+const RETRYABLE = new Set([
+  "StoreUnavailableError",
+  "ConfluenceRateLimitedError",
+  "ConfluenceServerError",
+  "ConfluenceNetworkError",
+  "ConfluenceVersionConflictError",
+  // Another job created a page with this title at the same moment: the next attempt sees it
+  // and takes the job-specific title.
+  "ConfluenceTitleConflictError",
+]);
+
+/**
+ * Whether a failure may succeed later: network, 429, 5xx, version races (already retried
+ * in-process by the client, so here they mean "try again on a later delivery") and database
+ * outages. Everything else (authentication, permission, validation, manual edits, title
+ * conflicts, invalid events) fails the publication at once.
+ */
+export const isRetryableFailure = (e: { readonly _tag: string }): boolean => RETRYABLE.has(e._tag);

@@ -1,0 +1,113 @@
+/**
+ * Where outcomes go: every outcome becomes an event on the outcome stream (replay progress,
+ * metrics, anyone who listens); `notification_settings` pick which ones are also sent to
+ * webhook recipients, signed with HMAC-SHA256 and retried. Sending never delays the ack of the
+ * message that produced the outcome, and a failed send is logged, not fatal.
+ */
+import { createHmac } from "node:crypto";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import {
+  type MinutesConfig,
+  type PublicationOutcome,
+  PublicationOutcomeJson,
+  publicationEventSubject,
+} from "@minutes/contracts";
+import { Duration, Effect, Redacted, Schedule, Schema } from "effect";
+import type { OutcomeSinkShape } from "./PublishPipeline.js";
+
+/** Header carrying `sha256=<hex>` of `HMAC(secret, "<timestamp>.<body>")`. */
+export const SIGNATURE_HEADER = "x-minutes-signature";
+/** Header carrying the Unix time (seconds) the signature covers. */
+export const TIMESTAMP_HEADER = "x-minutes-timestamp";
+
+/** Signs a webhook body the way receivers verify it. */
+export const signWebhook = (secret: string, timestamp: number, body: string): string =>
+  `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
+
+/** The outcome sink over JetStream and webhooks. */
+export const makeOutcomeSink = (
+  js: JetStreamClient,
+  config: MinutesConfig,
+  options: { readonly webhookAttempts?: number; readonly webhookBaseDelayMs?: number } = {},
+): OutcomeSinkShape => {
+  const settings = config.confluence.notification_settings;
+  const webhooks = settings.notification_recipients.filter(isWebhookUrl);
+  const secret = config.publisher.webhook_secret;
+
+  const publishEvent = (outcome: PublicationOutcome) =>
+    Effect.tryPromise(() =>
+      js.publish(publicationEventSubject(outcome.outcome), Schema.encodeSync(PublicationOutcomeJson)(outcome), {
+        // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
+        msgID: `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`,
+      }),
+    ).pipe(
+      Effect.tapError((e) =>
+        Effect.logWarning("could not publish the outcome event").pipe(Effect.annotateLogs({ reason: String(e) })),
+      ),
+      Effect.ignore,
+    );
+
+  const send = (url: string, outcome: PublicationOutcome) => {
+    const body = JSON.stringify({ type: `publication.${outcome.outcome}`, data: outcome });
+    return Effect.tryPromise(async () => {
+      const timestamp = Math.floor(Date.now() / 1000);
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        "user-agent": "minutes-publisher",
+        [TIMESTAMP_HEADER]: String(timestamp),
+      };
+      if (secret !== null) headers[SIGNATURE_HEADER] = signWebhook(Redacted.value(secret), timestamp, body);
+      const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
+      await response.body?.cancel();
+      if (response.status >= 300) throw new Error(`webhook answered ${response.status}`);
+    }).pipe(
+      Effect.retry(
+        Schedule.exponential(Duration.millis(options.webhookBaseDelayMs ?? 1000)).pipe(
+          Schedule.jittered,
+          Schedule.intersect(Schedule.recurs((options.webhookAttempts ?? 4) - 1)),
+        ),
+      ),
+      Effect.tapError((e) =>
+        Effect.logWarning("webhook notification failed").pipe(
+          Effect.annotateLogs({ recipient: redactUrl(url), reason: String(e) }),
+        ),
+      ),
+      Effect.ignore,
+    );
+  };
+
+  const wanted = (outcome: PublicationOutcome): boolean =>
+    (outcome.outcome === "published" && settings.notify_on_publish) ||
+    ((outcome.outcome === "failed" || outcome.outcome === "rejected") && settings.notify_on_error);
+
+  return {
+    emit: (outcome) =>
+      Effect.gen(function* () {
+        yield* publishEvent(outcome);
+        if (webhooks.length > 0 && wanted(outcome)) {
+          yield* Effect.forkDaemon(Effect.forEach(webhooks, (url) => send(url, outcome), { concurrency: "unbounded" }));
+        }
+      }),
+  };
+};
+
+// internal
+
+const isWebhookUrl = (recipient: string): boolean => {
+  try {
+    const url = new URL(recipient);
+    const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
+    return url.protocol === "https:" || (url.protocol === "http:" && loopback);
+  } catch {
+    return false;
+  }
+};
+
+const redactUrl = (url: string): string => {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return "(invalid url)";
+  }
+};

@@ -1,0 +1,80 @@
+/**
+ * From a stored protocol to the page Minutes wants in Confluence: title (the event's meeting
+ * date and topic first, then what the text says, then the event time), storage body and a
+ * content hash. The hash covers everything that shapes the page, so "unchanged" means the page
+ * would be byte-identical and no new version is written.
+ */
+import { createHash } from "node:crypto";
+import type { MinutesConfig } from "@minutes/contracts";
+import { extractMeetingInfo, generatePageTitle, markdownToStorage } from "@minutes/markdown-storage";
+import { Either } from "effect";
+
+/** The protocol fields rendering needs. */
+export interface RenderableProtocol {
+  readonly jobId: string;
+  readonly markdown: string;
+  readonly filename: string;
+  readonly occurredAt: string;
+  readonly metadata: { readonly meetingDate?: string | undefined; readonly topic?: string | undefined };
+}
+
+/** The page to write. */
+export interface RenderedPage {
+  readonly title: string;
+  readonly body: string;
+  readonly meetingDate: string;
+  readonly topic: string | null;
+  /** sha256 over the Markdown, title, labels and every setting that shapes the body. */
+  readonly contentHash: string;
+}
+
+/** Bumped when rendering changes in a way that should republish every page. */
+const RENDER_REVISION = 1;
+
+/** Renders a protocol into a page title and storage body. */
+export const renderProtocol = (
+  protocol: RenderableProtocol,
+  confluence: MinutesConfig["confluence"],
+  labels: ReadonlyArray<string>,
+): RenderedPage => {
+  const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
+  const found = needsText ? extractMeetingInfo(protocol.markdown, protocol.filename) : { date: null, topic: null };
+  const meetingDate = protocol.metadata.meetingDate ?? found.date ?? protocol.occurredAt.slice(0, 10);
+  const topic = protocol.metadata.topic ?? found.topic;
+  const title = Either.getOrElse(
+    generatePageTitle({ date: meetingDate, topic }, confluence.page_title_format),
+    () => `${meetingDate} ${topic ?? protocol.jobId}`.trim(),
+  );
+  const macros = confluence.advanced_settings.content_macros;
+  const settings = {
+    revision: RENDER_REVISION,
+    title,
+    labels: [...labels].sort(),
+    toc: macros.add_toc,
+    date: macros.add_date_macro,
+    panel: macros.add_info_panel,
+    metadata: confluence.include_metadata,
+    safeHtml: confluence.allow_safe_html,
+  };
+  const contentHash = createHash("sha256")
+    .update(JSON.stringify(settings))
+    .update("\n")
+    .update(protocol.markdown)
+    .digest("hex");
+  const body = markdownToStorage(protocol.markdown, {
+    addToc: macros.add_toc,
+    addDateMacro: macros.add_date_macro,
+    addInfoPanel: macros.add_info_panel,
+    includeMetadata: confluence.include_metadata,
+    allowSafeHtml: confluence.allow_safe_html,
+    meeting: { date: meetingDate, topic },
+    // The event time, not the wall clock: the same protocol renders to the same body.
+    metadata: {
+      jobId: protocol.jobId,
+      sourceFile: protocol.filename,
+      generatedAt: protocol.occurredAt,
+      contentHash,
+    },
+  });
+  return { title, body, meetingDate, topic, contentHash };
+};

@@ -1,0 +1,255 @@
+// The publisher against the machine's NATS, a real SQLite file (PostgreSQL where stated) and
+// the sandbox Confluence. Every test ends with the invariant: one page per job, one final
+// publication record per job, nothing lost.
+import { Effect } from "effect";
+import { afterEach, describe, expect, it } from "vitest";
+import { JOB_PROPERTY_KEY, type PipelineStep } from "../src/index.js";
+import { eventually, type Harness, pagesOfJob, recordIn, startHarness } from "./helpers/harness.js";
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const open = async (options?: Parameters<typeof startHarness>[0]) => {
+  harness = await startHarness(options);
+  return harness;
+};
+
+const protocol = (title: string, body = "- decision one") =>
+  `# Meeting Protocol: ${title}\n\nDate: 2025-09-02\n\n## Decisions\n${body}\n`;
+
+/** Edits a page as another (human) user through the public REST API. */
+const editAsPerson = async (h: Harness, pageId: string) => {
+  const person = h.sandbox.addUser({ displayName: "A. Person", email: "person@example.com" });
+  const page = h.sandbox.state.page(pageId);
+  if (!page) throw new Error("no page");
+  const current = page.versions[page.versions.length - 1];
+  if (!current) throw new Error("no version");
+  const auth =
+    h.sandbox.mode === "cloud"
+      ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
+      : `Bearer ${person.token}`;
+  const url =
+    h.sandbox.mode === "cloud"
+      ? `${h.sandbox.baseUrl}/api/v2/pages/${pageId}`
+      : `${h.sandbox.baseUrl}/rest/api/content/${pageId}`;
+  const body =
+    h.sandbox.mode === "cloud"
+      ? {
+          id: pageId,
+          status: "current",
+          title: current.title,
+          body: { representation: "storage", value: "<p>edited by a person</p>" },
+          version: { number: current.number + 1 },
+        }
+      : {
+          id: pageId,
+          type: "page",
+          title: current.title,
+          body: { storage: { value: "<p>edited by a person</p>", representation: "storage" } },
+          version: { number: current.number + 1 },
+        };
+  const res = await fetch(url, {
+    method: "PUT",
+    headers: { authorization: auth, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+};
+
+describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (mode) => {
+  it("turns a protocol into one page with its content, job property and labels, and records it", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-a", markdown: protocol("Architecture Board"), labels: ["Board Review"] });
+    const record = await recordIn(h, "job-a", "published");
+    const pages = pagesOfJob(h, "job-a");
+    expect(pages).toHaveLength(1);
+    const page = pages[0]!;
+    const version = page.versions[page.versions.length - 1]!;
+    expect(version.title).toBe("20250902 - Architecture Board");
+    expect(version.body).toContain("decision one");
+    expect(page.labels.map((l) => l.name).sort()).toEqual(["auto-generated", "board-review", "meeting-protocol"]);
+    expect(record).toMatchObject({ pageId: page.id, pageVersion: 1, pageTitle: "20250902 - Architecture Board" });
+    expect(record.pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+  });
+
+  it("updates the same page with the next version when the protocol changes, and leaves it alone when it does not", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-b", markdown: protocol("Budget") });
+    const first = await recordIn(h, "job-b", "published");
+    await h.submit({ jobId: "job-b", markdown: protocol("Budget", "- decision two") });
+    const second = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-b"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageVersion === 2 ? r.value : undefined;
+    });
+    expect(second.pageId).toBe(first.pageId);
+    expect(h.sandbox.state.page(first.pageId!)!.versions.at(-1)!.body).toContain("decision two");
+
+    // The same content again (a new event id, a later time): no new version, no notification.
+    const seq = await h.submit({ jobId: "job-b", markdown: protocol("Budget", "- decision two") });
+    await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-b"));
+      return r._tag === "Some" && r.value.streamSequence === seq && r.value.status === "published" ? r : undefined;
+    });
+    expect(h.sandbox.state.page(first.pageId!)!.versions).toHaveLength(2);
+    expect(pagesOfJob(h, "job-b")).toHaveLength(1);
+  });
+});
+
+describe("page identity", () => {
+  it("gives the later of two jobs with colliding titles its own page with a deterministic suffix", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-one", markdown: protocol("Weekly") });
+    await recordIn(h, "job-one", "published");
+    await h.submit({ jobId: "job-two", markdown: protocol("Weekly") });
+    const second = await recordIn(h, "job-two", "published");
+    expect(second.pageTitle).toBe("20250902 - Weekly (job-two)");
+    expect(pagesOfJob(h, "job-one")).toHaveLength(1);
+    expect(pagesOfJob(h, "job-two")).toHaveLength(1);
+    // Republishing the first job still finds its own page, not the other one.
+    await h.submit({ jobId: "job-one", markdown: protocol("Weekly", "- changed") });
+    await eventually(() => (pagesOfJob(h, "job-one")[0]?.versions.length === 2 ? true : undefined));
+    expect(pagesOfJob(h, "job-two")[0]!.versions).toHaveLength(1);
+  });
+
+  it("creates at most one page when the same event is delivered twice at once", async () => {
+    const h = await open();
+    const event = { jobId: "job-dup", markdown: protocol("Twice"), occurredAt: "2025-09-02T10:00:00Z" };
+    await Promise.all([h.submit(event), h.submit(event), h.submit(event)]);
+    await recordIn(h, "job-dup", "published");
+    await eventually(async () => ((await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer)).num_ack_pending === 0 ? true : undefined));
+    expect(pagesOfJob(h, "job-dup")).toHaveLength(1);
+    expect(pagesOfJob(h, "job-dup")[0]!.versions).toHaveLength(1);
+  });
+
+  it.each([
+    "claimed",
+    "page-written",
+    "property-written",
+    "labels-written",
+    "recorded",
+  ] as const)("recovers from a crash after step %s with exactly one page and one published record", async (step) => {
+    const h = await open();
+    let crashed = false;
+    const crashing = await h.startPublisher({
+      afterStep: (s: PipelineStep) =>
+        s === step && !crashed ? Effect.sync(() => (crashed = true)).pipe(Effect.zipRight(Effect.die("simulated crash"))) : Effect.void,
+    });
+    await h.submit({ jobId: `job-crash-${step}`, markdown: protocol(`Crash ${step}`) });
+    await recordIn(h, `job-crash-${step}`, "published");
+    await crashing.stop();
+    expect(pagesOfJob(h, `job-crash-${step}`)).toHaveLength(1);
+    expect(pagesOfJob(h, `job-crash-${step}`)[0]!.versions).toHaveLength(1);
+    const records = await Effect.runPromise(h.store.listByJob(`job-crash-${step}`));
+    expect(records).toHaveLength(1);
+  });
+});
+
+describe("manual edits", () => {
+  it("does not overwrite a page a person edited, and says why", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-edit", markdown: protocol("Edited") });
+    const record = await recordIn(h, "job-edit", "published");
+    await editAsPerson(h, record.pageId!);
+    await h.submit({ jobId: "job-edit", markdown: protocol("Edited", "- our change") });
+    const failed = await recordIn(h, "job-edit", "failed");
+    expect(failed.errorTag).toBe("ManualEditError");
+    expect(failed.errorMessage).toContain("edited in Confluence by");
+    expect(h.sandbox.state.page(record.pageId!)!.versions.at(-1)!.body).toContain("edited by a person");
+  });
+
+  it("overwrites a person's edit when on_manual_edit is overwrite", async () => {
+    const h = await open({ config: { confluence: { on_manual_edit: "overwrite" } } });
+    await h.submit({ jobId: "job-over", markdown: protocol("Over") });
+    const record = await recordIn(h, "job-over", "published");
+    await editAsPerson(h, record.pageId!);
+    await h.submit({ jobId: "job-over", markdown: protocol("Over", "- ours wins") });
+    await eventually(() =>
+      h.sandbox.state.page(record.pageId!)!.versions.at(-1)!.body.includes("ours wins") ? true : undefined,
+    );
+    expect(h.sandbox.state.page(record.pageId!)!.versions).toHaveLength(3);
+  });
+});
+
+describe("failures", () => {
+  it("records an event that does not decode as rejected, with the reason, and keeps consuming", async () => {
+    const h = await open();
+    await h.publishRaw("minutes.protocol.ready.v1.job-bad", JSON.stringify({ jobId: "job-bad", markdown: "" }));
+    await h.publishRaw("minutes.protocol.ready.v1.garbage", "{ not json");
+    const rejected = await recordIn(h, "job-bad", "rejected");
+    expect(rejected.errorMessage).toContain("markdown: must not be empty");
+    expect(rejected.errorMessage).toContain("occurredAt: is missing");
+    await h.submit({ jobId: "job-good", markdown: protocol("Good") });
+    await recordIn(h, "job-good", "published");
+  });
+
+  it("fails at once on bad credentials, without the token in the error", async () => {
+    const h = await open({ config: { confluence: { api_token: "wrong-token-123" } } });
+    await h.submit({ jobId: "job-auth", markdown: protocol("Auth") });
+    const failed = await recordIn(h, "job-auth", "failed");
+    expect(failed.errorTag).toBe("ConfluenceAuthenticationError");
+    expect(failed.errorMessage).not.toContain("wrong-token-123");
+    expect(failed.attempts).toBe(1);
+    expect(pagesOfJob(h, "job-auth")).toHaveLength(0);
+  });
+
+  it("fails at once when the space does not exist", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-space", markdown: protocol("Nowhere"), spaceKey: "NOPE" });
+    const failed = await recordIn(h, "job-space", "failed");
+    expect(failed.errorTag).toMatch(/NotFound|Validation|Permission/);
+  });
+
+  it("rides out 429s and 5xx answers and still publishes exactly once", async () => {
+    const h = await open();
+    h.sandbox.faults.add({ kind: "rateLimit", times: 2, retryAfter: 1 });
+    h.sandbox.faults.add({ kind: "status", status: 503, times: 2 });
+    await h.submit({ jobId: "job-flaky", markdown: protocol("Flaky") });
+    await recordIn(h, "job-flaky", "published", 30_000);
+    expect(pagesOfJob(h, "job-flaky")).toHaveLength(1);
+  });
+
+  it("records a failure after max_deliver attempts when Confluence stays down", async () => {
+    const h = await open();
+    h.sandbox.faults.add({ kind: "status", status: 502, method: "POST" });
+    await h.submit({ jobId: "job-down", markdown: protocol("Down") });
+    const failed = await recordIn(h, "job-down", "failed", 40_000);
+    expect(failed.errorTag).toBe("ConfluenceServerError");
+    expect(failed.errorMessage).toContain("gave up after 4 deliveries");
+    expect(pagesOfJob(h, "job-down")).toHaveLength(0);
+  });
+});
+
+describe("deployment", () => {
+  it("stores the protocol and waits for a publish command when auto_publish is off", async () => {
+    const h = await open({ config: { confluence: { auto_publish: false } } });
+    await h.submit({ jobId: "job-wait", markdown: protocol("Waiting") });
+    await recordIn(h, "job-wait", "pending");
+    const stored = await Effect.runPromise(h.store.getProtocol("job-wait"));
+    expect(stored._tag).toBe("Some");
+    expect(pagesOfJob(h, "job-wait")).toHaveLength(0);
+  });
+
+  it("shares one durable consumer between two publisher instances on PostgreSQL without duplicates", async () => {
+    const h = await open({ database: "postgresql" });
+    await h.startPublisher({ instanceId: "second" });
+    const jobs = Array.from({ length: 20 }, (_, i) => `job-pair-${i}`);
+    await Promise.all(jobs.map((jobId) => h.submit({ jobId, markdown: protocol(`Pair ${jobId}`) })));
+    // Every job twice, once with changed content: the newest content must win.
+    await Promise.all(jobs.map((jobId) => h.submit({ jobId, markdown: protocol(`Pair ${jobId}`, "- v2") })));
+    for (const jobId of jobs) {
+      await eventually(() => {
+        const pages = pagesOfJob(h, jobId);
+        return pages.length === 1 && pages[0]!.versions.at(-1)!.body.includes("v2") ? true : undefined;
+      });
+    }
+    for (const jobId of jobs) {
+      expect(pagesOfJob(h, jobId)).toHaveLength(1);
+      expect((await recordIn(h, jobId, "published")).pageVersion).toBeGreaterThanOrEqual(1);
+    }
+    expect(h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current").length).toBeGreaterThanOrEqual(20);
+    expect(JOB_PROPERTY_KEY).toBe("minutes.job");
+  });
+});

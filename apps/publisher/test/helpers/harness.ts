@@ -1,0 +1,202 @@
+// A real pipeline for one test: a unique JetStream stream and consumer on the machine's NATS, a
+// fresh SQLite file (or PostgreSQL database), a sandbox Confluence, and publishers started
+// against them. Everything is torn down by `close()`.
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type Sandbox, type SandboxMode, startSandbox } from "@minutes/confluence-sandbox";
+import {
+  type DeepPartial,
+  loadConfig,
+  type MinutesConfig,
+  type MinutesConfigInput,
+  type ProtocolReadyInput,
+  protocolReadySubject,
+} from "@minutes/contracts";
+import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
+import { Effect, Either, Exit, Scope } from "effect";
+import { pino } from "pino";
+import { type PublisherOptions, type RunningPublisher, startPublisher } from "../../src/index.js";
+
+export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+export const PG_URL = process.env.PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+export interface HarnessOptions {
+  readonly mode?: SandboxMode;
+  readonly database?: "sqlite" | "postgresql";
+  readonly config?: DeepPartial<MinutesConfigInput>;
+}
+
+export interface Harness {
+  readonly sandbox: Sandbox;
+  readonly config: MinutesConfig;
+  readonly store: PublicationStoreShape;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly nc: NatsConnection;
+  readonly startPublisher: (options?: Partial<PublisherOptions>) => Promise<RunningPublisher>;
+  readonly submit: (event: Partial<ProtocolReadyInput> & { jobId: string }, msgId?: string) => Promise<number>;
+  readonly publishRaw: (subject: string, data: string) => Promise<number>;
+  readonly close: () => Promise<void>;
+}
+
+const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
+
+/** Starts NATS stream, store and sandbox for one test. */
+export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
+  const id = randomUUID().replace(/-/g, "").slice(0, 12);
+  const dir = mkdtempSync(join(tmpdir(), "minutes-publisher-"));
+  const sandbox = await startSandbox({ mode: options.mode ?? "cloud", port: 0 });
+  const database = options.database ?? "sqlite";
+  const pgDb = `minutes_pub_${id}`;
+  if (database === "postgresql") await pgAdmin(`CREATE DATABASE ${pgDb}`);
+
+  const loaded = loadConfig({
+    overrides: {
+      confluence: {
+        enabled: true,
+        base_url: sandbox.baseUrl,
+        deployment: sandbox.mode,
+        username: sandbox.user.email,
+        api_token: sandbox.user.token,
+        auto_publish: true,
+        timeout: 5,
+        max_retries: 2,
+        retry_delay: 0.05,
+      },
+      nats: {
+        url: NATS_URL,
+        stream: `T_${id}`,
+        consumer: `c_${id}`,
+        ack_wait_seconds: 2,
+        backoff_seconds: [1, 1, 1],
+        max_deliver: 4,
+        concurrency: 4,
+        duplicate_window_seconds: 60,
+        max_age_days: 1,
+      },
+      database:
+        database === "sqlite"
+          ? { type: "sqlite", sqlite_path: join(dir, "minutes.sqlite") }
+          : { type: "postgresql", url: PG_URL.replace(/\/[^/]*$/, `/${pgDb}`) },
+      vault: { file: join(dir, "tokens.vault") },
+      publisher: { shutdown_grace_seconds: 5 },
+      ...options.config,
+    } as DeepPartial<MinutesConfigInput>,
+  });
+  if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
+  const config = loaded.right;
+
+  const publishers: Array<RunningPublisher> = [];
+  const startOne = async (extra: Partial<PublisherOptions> = {}) => {
+    const p = await startPublisher({
+      config,
+      defaultVaultFile: join(dir, "tokens.vault"),
+      logger: quiet,
+      clientOverrides: { gatewayUrl: sandbox.origin },
+      ...extra,
+    });
+    publishers.push(p);
+    return p;
+  };
+  // The first publisher creates the streams and the consumer.
+  await startOne();
+
+  const scope = Effect.runSync(Scope.make());
+  const store = await Effect.runPromise(
+    PublicationStore.make({
+      type: config.database.type,
+      sqlitePath: config.database.sqlite_path,
+      ...(database === "postgresql" ? { url: PG_URL.replace(/\/[^/]*$/, `/${pgDb}`) } : {}),
+    }).pipe(Scope.extend(scope)),
+  );
+
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+
+  return {
+    sandbox,
+    config,
+    store,
+    js,
+    jsm,
+    nc,
+    startPublisher: startOne,
+    submit: async (event, msgId) => {
+      const full = {
+        markdown: "# Weekly sync\n\nDate: 2025-09-02\n\n- item",
+        filename: `${event.jobId}.md`,
+        occurredAt: new Date().toISOString(),
+        ...event,
+      };
+      const ack = await js.publish(protocolReadySubject(event.jobId), JSON.stringify(full), {
+        msgID: msgId ?? randomUUID(),
+      });
+      return ack.seq;
+    },
+    publishRaw: async (subject, data) => (await js.publish(subject, data, { msgID: randomUUID() })).seq,
+    close: async () => {
+      for (const p of publishers) await p.stop().catch(() => undefined);
+      await Effect.runPromise(Scope.close(scope, Exit.void));
+      await jsm.streams.delete(config.nats.stream).catch(() => undefined);
+      await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
+      await nc.drain();
+      await sandbox.close();
+      if (database === "postgresql") await pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export const eventually = async <A>(
+  check: () => Promise<A | undefined> | A | undefined,
+  timeoutMs = 20_000,
+  what = "condition",
+): Promise<A> => {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+};
+
+/** The job's publication record once it reached `status`. */
+export const recordIn = async (h: Harness, jobId: string, status: string, timeoutMs = 20_000) =>
+  eventually(
+    async () => {
+      const r = await Effect.runPromise(h.store.findByJob(jobId));
+      return r._tag === "Some" && r.value.status === status ? r.value : undefined;
+    },
+    timeoutMs,
+    `job ${jobId} to be ${status}`,
+  );
+
+/** Current pages of the sandbox's MEETINGS space that carry this job's property. */
+export const pagesOfJob = (h: Harness, jobId: string) =>
+  h.sandbox.state
+    .pages("MEETINGS")
+    .filter((p) => p.status === "current")
+    .filter((p) => p.properties.some((prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === jobId));
+
+const pgAdmin = async (sql: string): Promise<void> => {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+};

@@ -1,0 +1,80 @@
+import { Either } from "effect";
+import { describe, expect, it } from "vitest";
+import { loadConfig, type MinutesConfig } from "@minutes/contracts";
+import { normaliseLabels, routeProtocol, suffixedTitle } from "../src/index.js";
+
+const config = (overrides: object = {}): MinutesConfig => {
+  const r = loadConfig({ overrides });
+  if (Either.isLeft(r)) throw new Error(r.left.message);
+  return r.right;
+};
+
+describe("routeProtocol", () => {
+  const rules = {
+    confluence: {
+      routing_rules: [
+        { name: "board", match: { topic_pattern: "^architecture" }, space_key: "ARCH", labels: ["board"] },
+        { name: "hr", match: { source: "hr-bot", labels: ["confidential"] }, space_key: "HR", parent_page_id: "42" },
+      ],
+    },
+  };
+
+  it("uses the first matching rule's space, parent and extra labels", () => {
+    const route = routeProtocol(
+      { filename: "x.md", topic: "Architecture Board", metadata: {} },
+      config(rules).confluence,
+    );
+    expect(route).toMatchObject({ spaceKey: "ARCH", parentPageId: null, rule: "board" });
+    expect(route.labels).toEqual(["meeting-protocol", "auto-generated", "board"]);
+  });
+
+  it("needs every condition of a rule to match", () => {
+    const c = config(rules).confluence;
+    expect(routeProtocol({ filename: "x.md", topic: "x", metadata: { source: "hr-bot" } }, c).spaceKey).toBe("MEETINGS");
+    expect(
+      routeProtocol({ filename: "x.md", topic: "x", metadata: { source: "hr-bot", labels: ["Confidential"] } }, c),
+    ).toMatchObject({ spaceKey: "HR", parentPageId: "42", rule: "hr" });
+  });
+
+  it("lets the event's own space and parent win over rules and defaults", () => {
+    const route = routeProtocol(
+      { filename: "x.md", topic: "Architecture", metadata: { spaceKey: "OWN", parentPageId: "7" } },
+      config(rules).confluence,
+    );
+    expect(route).toMatchObject({ spaceKey: "OWN", parentPageId: "7" });
+  });
+
+  it("falls back to the configured space and parent", () => {
+    expect(
+      routeProtocol({ filename: "x.md", topic: null, metadata: {} }, config({ confluence: { parent_page_id: "99" } }).confluence),
+    ).toMatchObject({ spaceKey: "MEETINGS", parentPageId: "99", rule: null });
+  });
+});
+
+describe("normaliseLabels", () => {
+  it("lower-cases, joins words with dashes and drops duplicates", () => {
+    expect(normaliseLabels(["Board Review", "board-review", " Q3 "]).labels).toEqual(["board-review", "q3"]);
+  });
+
+  it("reports labels Confluence would refuse instead of sending them", () => {
+    expect(normaliseLabels(["ok", "bad:label", "", "x".repeat(256), "what?"])).toEqual({
+      labels: ["ok"],
+      invalid: ["bad:label", "", "x".repeat(256), "what?"],
+    });
+  });
+});
+
+describe("suffixedTitle", () => {
+  it("derives the suffix from the job, so every instance picks the same title", () => {
+    expect(suffixedTitle("20250902 - Weekly", "job-7")).toBe("20250902 - Weekly (job-7)");
+    expect(suffixedTitle("20250902 - Weekly", "team/a b")).toBe(suffixedTitle("20250902 - Weekly", "team/a b"));
+    expect(suffixedTitle("20250902 - Weekly", "team/a b")).toMatch(/^20250902 - Weekly \([0-9a-f]{8}\)$/);
+  });
+
+  it("stays within Confluence's 255 characters without splitting a character", () => {
+    const title = suffixedTitle(`${"👩‍👩‍👧".repeat(60)}`, "job-long");
+    expect(title.length).toBeLessThanOrEqual(255);
+    expect(title.endsWith(" (job-long)")).toBe(true);
+    expect(title).not.toMatch(/\uFFFD/);
+  });
+});
