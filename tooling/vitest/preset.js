@@ -3,6 +3,9 @@
 import { defineConfig } from "vitest/config";
 
 const conditions = ["@minutes/source", "import", "module", "node", "default"];
+// vitest forwards ssr conditions to Node as `--conditions`: "import"/"module" there would make
+// CommonJS packages such as pg load ESM builds through require() and crash.
+const ssrConditions = ["@minutes/source", "node", "default"];
 
 /**
  * @param {{ timeout?: number, setupFiles?: string[], poolOptions?: object }} [options]
@@ -10,7 +13,7 @@ const conditions = ["@minutes/source", "import", "module", "node", "default"];
 export const minutesVitestConfig = (options = {}) =>
   defineConfig({
     resolve: { conditions },
-    ssr: { resolve: { conditions, externalConditions: ["@minutes/source"] } },
+    ssr: { resolve: { conditions: ssrConditions, externalConditions: ["@minutes/source"] } },
     test: {
       include: ["test/**/*.test.ts"],
       testTimeout: options.timeout ?? 30_000,

@@ -1,2 +1,44 @@
-// MikroORM publication records: SQLite by default, PostgreSQL for several publishers.
-export {};
+/**
+ * @minutes/publication-store — publication records, stored protocols and page version history
+ * on SQLite (default) or PostgreSQL, behind the `PublicationStore` Effect service.
+ */
+export type { Dialect, StoreConfig } from "./database.js";
+export {
+  EXPORT_FORMAT,
+  EXPORT_FORMAT_VERSION,
+  ExportLine,
+  ExportLineJson,
+  HeaderLine,
+  ProtocolLine,
+  PublicationLine,
+  VersionLine,
+} from "./ExportLine.js";
+export { MIGRATIONS } from "./migrations-list.js";
+export {
+  type ClaimInput,
+  type EnsurePublicationInput,
+  type ImportOptions,
+  type ImportResult,
+  type PublicationPage,
+  type PublicationQuery,
+  PublicationStore,
+  type PublicationStoreShape,
+  QUERY_DEFAULT_LIMIT,
+  QUERY_MAX_LIMIT,
+  type RecordVersionInput,
+  type SaveProtocolInput,
+  type SaveProtocolResult,
+  type StatsWindow,
+  type TransitionPatch,
+} from "./PublicationStore.js";
+export {
+  ImportLineError,
+  InvalidCursorError,
+  InvalidTransitionError,
+  isRetryable,
+  PublicationNotFoundError,
+  type PublicationStoreError,
+  StoreUnavailableError,
+} from "./PublicationStoreError.js";
+export { ProtocolMetadata, protocolMetadataOf, StoredProtocol } from "./StoredProtocol.js";
+export { storeConfigFromDatabaseConfig } from "./store-config.js";

@@ -1,0 +1,393 @@
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { extractMeetingInfo, MEETING_INFO_SCAN_LIMIT, parseDate } from "../src/meeting-info.js";
+
+const fixtures = new URL("./fixtures/meeting-info/", import.meta.url);
+const expected: Record<string, { date: string | null; topic: string | null; title: string | null }> =
+  JSON.parse(readFileSync(new URL("expected.json", fixtures), "utf8"));
+
+describe("the sample protocols", () => {
+  it.each(Object.entries(expected))("%s yields the expected date and topic", (file, want) => {
+    const markdown = readFileSync(new URL(file, fixtures), "utf8");
+    expect(extractMeetingInfo(markdown, file)).toEqual({ date: want.date, topic: want.topic });
+  });
+});
+
+describe("parseDate", () => {
+  it.each([
+    ["2025-09-02", "2025-09-02"],
+    ["2025/09/02", "2025-09-02"],
+    ["2025-9-2", "2025-09-02"],
+    ["02.09.2025", "2025-09-02"],
+    ["2.9.2025", "2025-09-02"],
+    ["14/10/2025", "2025-10-14"],
+    ["2 September 2025", "2025-09-02"],
+    ["2nd September 2025", "2025-09-02"],
+    ["2 Sep 2025", "2025-09-02"],
+    ["30 sept. 2025", "2025-09-30"],
+    ["September 30, 2025", "2025-09-30"],
+    ["Sept. 30 2025", "2025-09-30"],
+    ["Tuesday, September 30, 2025", "2025-09-30"],
+    ["Tue, 30 September 2025", "2025-09-30"],
+    ["3 ноября 2025", "2025-11-03"],
+    ["3 ноября 2025 г.", "2025-11-03"],
+    ["3 ноября 2025 года", "2025-11-03"],
+    ["понедельник, 3 ноября 2025 г., 10:00", "2025-11-03"],
+    ["31 декабря 2025 г. в 18:30", "2025-12-31"],
+    ["7. Oktober 2025", "2025-10-07"],
+    ["20. März 2025", "2025-03-20"],
+    ["1. Mai 2025", "2025-05-01"],
+    ["Donnerstag, 20. November 2025, 14:00 Uhr", "2025-11-20"],
+    ["03.11.2025 10:00", "2025-11-03"],
+    ["2025-09-30 14:00 CET", "2025-09-30"],
+    ["Tuesday, 2025-09-30 14:00 CET", "2025-09-30"],
+    ["2025-09-02T10:00:00Z", "2025-09-02"],
+    ["2025-09-02 10:00–11:30", "2025-09-02"],
+    ["September 2, 2025 at 3:00 pm", "2025-09-02"],
+    ["29.02.2024", "2024-02-29"],
+  ])("reads %s as %s", (text, iso) => {
+    expect(parseDate(text)).toBe(iso);
+  });
+
+  it.each([
+    "2025-02-30",
+    "29.02.2025",
+    "31.04.2025",
+    "31 April 2025",
+    "February 29, 2025",
+    "2025-13-01",
+    "00.01.2025",
+    "32 января 2025",
+  ])("does not accept the impossible date %s", (text) => {
+    expect(parseDate(text)).toBeNull();
+  });
+
+  it.each([
+    "next Tuesday",
+    "2025",
+    "09/2025",
+    "20250902",
+    "12/31/2025",
+    "tomorrow, 2025-09-02",
+    "2025-09-02 or later",
+    "",
+  ])("does not read %j as a date", (text) => {
+    expect(parseDate(text)).toBeNull();
+  });
+
+  it("reads every existing date in every numeric form back to the same day", () => {
+    const day = fc.date({
+      min: new Date("1900-01-01T00:00:00Z"),
+      max: new Date("2199-12-31T00:00:00Z"),
+      noInvalidDate: true,
+    });
+    fc.assert(
+      fc.property(day, (d) => {
+        const iso = d.toISOString().slice(0, 10);
+        const [y, m, dd] = iso.split("-");
+        for (const text of [iso, `${y}/${m}/${dd}`, `${dd}.${m}.${y}`, `${dd}/${m}/${y}`]) {
+          expect(parseDate(text)).toBe(iso);
+        }
+      }),
+    );
+  });
+});
+
+describe("extractMeetingInfo: the date", () => {
+  it.each([
+    ["Date: 2025-09-02", "2025-09-02"],
+    ["**Date:** 2 September 2025", "2025-09-02"],
+    ["- **Дата:** 3 ноября 2025 г.", "2025-11-03"],
+    ["| Datum | 20.11.2025 |", "2025-11-20"],
+    ["Meeting date — 14/10/2025", "2025-10-14"],
+    ["Дата совещания: 03.11.2025 10:00", "2025-11-03"],
+    ["Дата встречи: 4 ноября 2025", "2025-11-04"],
+    ["Datum: Donnerstag, 20. November 2025, 14:00 Uhr", "2025-11-20"],
+    ["Date: Tuesday, September 30, 2025", "2025-09-30"],
+    ["DATE: 2025-09-02", "2025-09-02"],
+    ["дата: 02.09.2025", "2025-09-02"],
+    ["**Date**: 2025-09-02", "2025-09-02"],
+    ["Date - 2025-09-02", "2025-09-02"],
+    ["* Date: 2025-09-02", "2025-09-02"],
+    ["1. Date: 2025-09-02", "2025-09-02"],
+    ["- [ ] Date: 2025-09-02", "2025-09-02"],
+    ["> Date: 2025-09-02", "2025-09-02"],
+  ])("reads the labelled field %j", (markdown, iso) => {
+    expect(extractMeetingInfo(`# Weekly\n\n${markdown}\n`).date).toBe(iso);
+  });
+
+  it("reads a labelled field in a two-column table row", () => {
+    const markdown = "| Field | Value |\n|---|---|\n| Ort | Berlin |\n| **Datum:** | 20.11.2025 |\n";
+    expect(extractMeetingInfo(markdown).date).toBe("2025-11-20");
+  });
+
+  it("ignores rows of tables with more than two columns", () => {
+    const markdown = "| Date | Event | Owner |\n|---|---|---|\n| 2025-09-02 | Kickoff | Ana |\n";
+    expect(extractMeetingInfo(markdown).date).toBeNull();
+  });
+
+  it("reads a field on a later line of a paragraph", () => {
+    const markdown = "**Chair:** Priya\n**Date:** 2025-10-14\n**Attendees:** Tom\n";
+    expect(extractMeetingInfo(markdown).date).toBe("2025-10-14");
+  });
+
+  it("does not take a field whose label only starts like one", () => {
+    expect(extractMeetingInfo("Date-based retention: 2025-09-02\nUpdate: 2025-09-03\n").date).toBeNull();
+  });
+
+  it("skips a date field without a date and takes the next one", () => {
+    expect(extractMeetingInfo("Date: to be decided\n\nMeeting date: 2025-09-03\n").date).toBe("2025-09-03");
+  });
+
+  it("skips a date field with an impossible date", () => {
+    expect(extractMeetingInfo("Date: 2025-02-30\n\nDatum: 01.03.2025\n").date).toBe("2025-03-01");
+  });
+
+  it("does not read a Date line inside a fenced code block", () => {
+    const markdown = "```text\nDate: 2025-09-02\n```\n\n~~~\nDate: 2025-09-03\n~~~\n";
+    expect(extractMeetingInfo(markdown, "notes.md").date).toBeNull();
+  });
+
+  it("does not read a Date line inside an indented code block or raw HTML", () => {
+    const markdown = "Intro\n\n    Date: 2025-09-02\n\n<div>\nDate: 2025-09-03\n</div>\n";
+    expect(extractMeetingInfo(markdown).date).toBeNull();
+  });
+
+  it("prefers a field after a code block over the date in the code", () => {
+    const markdown = "```\nDate: 2025-09-02\n```\n\nDate: 2025-09-05\n";
+    expect(extractMeetingInfo(markdown).date).toBe("2025-09-05");
+  });
+
+  it("reads the date from YAML front matter first", () => {
+    const markdown = "---\ndate: 2025-09-01\ntopic: Budget\n---\n# Sync 2025-09-03\n\nDate: 2025-09-02\n";
+    expect(extractMeetingInfo(markdown, "sync_20250904.md")).toEqual({ date: "2025-09-01", topic: "Budget" });
+  });
+
+  it("reads front matter dates written as timestamps, quoted strings, numbers or in other forms", () => {
+    expect(extractMeetingInfo("---\ndate: 2025-09-02T23:30:00+02:00\n---\n").date).toBe("2025-09-02");
+    expect(extractMeetingInfo("---\ndate: '02.09.2025'\n---\n").date).toBe("2025-09-02");
+    expect(extractMeetingInfo("---\ndate: 20250902\n---\n").date).toBe("2025-09-02");
+    expect(extractMeetingInfo("---\nDate: 2 September 2025\n---\n").date).toBe("2025-09-02");
+    expect(extractMeetingInfo("\uFEFF---\r\ndate: 2025-09-02\r\n---\r\n").date).toBe("2025-09-02");
+  });
+
+  it("treats invalid YAML as no front matter and does not read its lines as fields", () => {
+    const markdown = "---\ndate: [2025-09-01\ntopic: : :\n---\nDate: 2025-09-02\n";
+    expect(extractMeetingInfo(markdown)).toEqual({ date: "2025-09-02", topic: null });
+  });
+
+  it("falls back to the Markdown when the front matter has no usable date", () => {
+    const markdown = "---\ndate: soon\nauthor: Ana\n---\nDate: 2025-09-02\n";
+    expect(extractMeetingInfo(markdown).date).toBe("2025-09-02");
+  });
+
+  it("reads front matter only at the very start of the document", () => {
+    const markdown = "Intro\n\n---\ntitle: Late\n---\n";
+    expect(extractMeetingInfo(markdown).topic).toBeNull();
+  });
+
+  it("does not treat an unclosed front matter block as front matter", () => {
+    const markdown = "---\n\nDate: 2025-09-02\n";
+    expect(extractMeetingInfo(markdown).date).toBe("2025-09-02");
+  });
+
+  it("takes the first date in the first H1 when there is no field", () => {
+    const markdown = "# Sprint review 2 September 2025 (moved from 01.09.2025)\n\n# Other 2025-10-01\n";
+    expect(extractMeetingInfo(markdown, "x_20251111.md").date).toBe("2025-09-02");
+  });
+
+  it("does not take a date from an H2 as the H1 date", () => {
+    expect(extractMeetingInfo("## Sync 2025-09-02\n", "sync.md").date).toBeNull();
+  });
+
+  it("prefers a labelled field over the H1 and the H1 over the file name", () => {
+    expect(extractMeetingInfo("# Sync 2025-09-03\n\nDate: 2025-09-02\n", "s_20250904.md").date).toBe(
+      "2025-09-02",
+    );
+    expect(extractMeetingInfo("# Sync 2025-09-03\n", "s_20250904.md").date).toBe("2025-09-03");
+  });
+
+  it.each([
+    ["meeting_20250902.md", "2025-09-02"],
+    ["2025-10-14-architecture-board.md", "2025-10-14"],
+    ["protokol_2025_11_03.md", "2025-11-03"],
+    ["minutes/2025/sync-20250902.markdown", "2025-09-02"],
+    ["C:\\protocols\\sync_2025-09-02.md", "2025-09-02"],
+    ["sync_20250230.md", null],
+    ["build-120250902.md", null],
+    ["weekly-sync.md", null],
+  ])("reads the date in the file name %s as %s", (filename, iso) => {
+    expect(extractMeetingInfo("Nothing here.\n", filename).date).toBe(iso);
+  });
+
+  it("only parses the beginning of a very large protocol", () => {
+    // Long lines keep the parse cheap; the filler alone is longer than the scan limit.
+    const filler = `${"lorem ".repeat(160)}\n\n`.repeat(Math.ceil(MEETING_INFO_SCAN_LIMIT / 962) + 1);
+    const early = extractMeetingInfo(`Date: 2025-09-02\n\n${filler}Topic: Late\n`);
+    expect(early).toEqual({ date: "2025-09-02", topic: null });
+    expect(extractMeetingInfo(`${filler}Date: 2025-09-02\n`).date).toBeNull();
+  });
+
+  it("cuts a protocol without line breaks at the scan limit", () => {
+    const line = "lorem ".repeat(Math.ceil(MEETING_INFO_SCAN_LIMIT / 6));
+    expect(extractMeetingInfo(`Date: 2025-09-02 ${line}`).date).toBe("2025-09-02");
+    expect(extractMeetingInfo(`${line} Date: 2025-09-02`).date).toBeNull();
+  });
+
+  it("stays fast on long runs of separators, spaces and dots", () => {
+    const started = performance.now();
+    expect(extractMeetingInfo(`# Sync ${"- ".repeat(20_000)}x\n`).topic).toMatch(/^Sync - - .* x$/);
+    expect(extractMeetingInfo(`Date: 2025-09-02${" ".repeat(20_000)}x\n`).date).toBe("2025-09-02");
+    expect(parseDate(`2025-09-02${".".repeat(50_000)}x`)).toBeNull();
+    expect(parseDate(`2025-09-02 ${"\t ".repeat(50_000)}x`)).toBeNull();
+    // Quadratic backtracking would take minutes here.
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  it("handles a 5 MB protocol without parsing all of it", () => {
+    const tables = `| a | b |\n|---|---|\n${`| 1 | ${"x".repeat(1000)} |\n`.repeat(5_000)}\n`;
+    expect(extractMeetingInfo(`Date: 2025-09-02\nTopic: Big\n\n${tables}`)).toEqual({
+      date: "2025-09-02",
+      topic: "Big",
+    });
+    expect(extractMeetingInfo(`# Big\n\nDate: 2025-09-02\n\n${tables}`)).toEqual({
+      date: "2025-09-02",
+      topic: "Big",
+    });
+    // A full parse of 5 MB takes minutes on a slow machine and would hit the test timeout.
+  });
+
+  it("finds a field beyond the first 8 KiB when the top of the protocol lacks one", () => {
+    const filler = `${"lorem ".repeat(160)}\n\n`.repeat(10);
+    expect(extractMeetingInfo(`# Late fields\n\n${filler}Date: 2025-09-02\n`)).toEqual({
+      date: "2025-09-02",
+      topic: "Late fields",
+    });
+    expect(extractMeetingInfo(`Date: 2025-09-03\n\n${filler}Topic: Late\n`)).toEqual({
+      date: "2025-09-03",
+      topic: "Late",
+    });
+  });
+});
+
+describe("extractMeetingInfo: the topic", () => {
+  it.each([
+    ["Topic: Confluence Integration", "Confluence Integration"],
+    ["Subject: Budget 2026", "Budget 2026"],
+    ["**Тема:** Планирование релиза 4.2", "Планирование релиза 4.2"],
+    ["Thema: Datenschutz", "Datenschutz"],
+    ["- Betreff — Hybride Arbeit", "Hybride Arbeit"],
+    ["| Topic | *Release* `4.2` |", "Release 4.2"],
+    ["TOPIC:   lots    of   space  ", "lots of space"],
+  ])("reads the labelled field %j", (markdown, topic) => {
+    expect(extractMeetingInfo(`# Heading\n\n${markdown}\n`).topic).toBe(topic);
+  });
+
+  it("prefers front matter topic over title over fields", () => {
+    expect(extractMeetingInfo("---\ntitle: From title\ntopic: From topic\n---\nTopic: Field\n").topic).toBe(
+      "From topic",
+    );
+    expect(extractMeetingInfo("---\ntitle: '  From   title '\n---\nTopic: Field\n").topic).toBe("From title");
+    expect(extractMeetingInfo("---\ntitle: ''\n---\nTopic: Field\n").topic).toBe("Field");
+  });
+
+  it("does not read a Topic line inside a code block", () => {
+    const markdown = "# Real topic\n\n```\nTopic: Fake\n```\n";
+    expect(extractMeetingInfo(markdown).topic).toBe("Real topic");
+  });
+
+  it("takes the first H1 as plain text", () => {
+    const markdown =
+      "# **Release** _planning_ for `v4.2` with [Ana](https://x.test) ~~and Tom~~ ![logo](l.png)\n";
+    expect(extractMeetingInfo(markdown).topic).toBe("Release planning for v4.2 with Ana and Tom logo");
+  });
+
+  it("takes a setext H1 and collapses its whitespace", () => {
+    expect(extractMeetingInfo("Incident   review\nINC-4411\n===\n").topic).toBe("Incident review INC-4411");
+  });
+
+  it("does not take a setext H2 or an ATX H2 as the H1", () => {
+    expect(extractMeetingInfo("Agenda\n---\n\n## Notes\n", "team-sync.md").topic).toBe("team sync");
+  });
+
+  it("does not take an H1 inside a fenced code block", () => {
+    expect(extractMeetingInfo("```md\n# Fake\n```\n", "real.md").topic).toBe("real");
+  });
+
+  it.each([
+    ["Meeting Protocol: Confluence Integration", "Confluence Integration"],
+    ["Meeting Notes – Budget", "Budget"],
+    ["Minutes - Hiring plan", "Hiring plan"],
+    ["Протокол: Релиз 4.2", "Релиз 4.2"],
+    ["Протокол совещания — Релиз 4.2", "Релиз 4.2"],
+    ["Protokoll: Betriebsrat", "Betriebsrat"],
+    ["protokoll der sitzung: Betriebsrat", "Betriebsrat"],
+  ])("takes the rest of the generic heading %j", (heading, topic) => {
+    expect(extractMeetingInfo(`# ${heading}\n`).topic).toBe(topic);
+  });
+
+  it.each([
+    "Meeting Protocol",
+    "Meeting Notes",
+    "Minutes",
+    "Протокол",
+    "Протокол совещания",
+    "Protokoll",
+    "MEETING MINUTES",
+  ])("skips the generic heading %j and uses the file name", (heading) => {
+    expect(extractMeetingInfo(`# ${heading}\n`, "board_2025-10-14.md").topic).toBe("board");
+    expect(extractMeetingInfo(`# ${heading}\n`).topic).toBeNull();
+  });
+
+  it("keeps a heading that only starts with a generic word", () => {
+    expect(extractMeetingInfo("# Minutes matter\n").topic).toBe("Minutes matter");
+  });
+
+  it.each([
+    ["Sprint review 2025-09-02", "Sprint review"],
+    ["2025-09-02 Sprint review", "Sprint review"],
+    ["Sprint review — 2 September 2025", "Sprint review"],
+    ["Sprint review (02.09.2025)", "Sprint review"],
+    ["Protokoll vom 20.11.2025", null],
+    ["Протокол совещания от 3 ноября 2025 г.", null],
+    ["Meeting Notes: Budget, Tuesday, September 30, 2025", "Budget"],
+    ["2025-09-02", null],
+  ])("removes the date from the H1 %j", (heading, topic) => {
+    const info = extractMeetingInfo(`# ${heading}\n`);
+    expect(info.topic).toBe(topic);
+    expect(info.date).not.toBeNull();
+  });
+
+  it.each([
+    ["2025-10-14-architecture-board.md", "architecture board"],
+    ["weekly-sync.md", "weekly sync"],
+    ["team_sync_2025_09_02.md", "team sync"],
+    ["Release Planning 20250902.md", "Release Planning"],
+    ["dir/sub/retro.2025-09-02.md", "retro"],
+    ["sync_20250230.md", "sync 20250230"],
+    ["20250902.md", null],
+  ])("derives the topic from the file name %s", (filename, topic) => {
+    expect(extractMeetingInfo("Nothing here.\n", filename).topic).toBe(topic);
+  });
+
+  it("returns nulls for an empty protocol without a file name", () => {
+    expect(extractMeetingInfo("")).toEqual({ date: null, topic: null });
+  });
+
+  it("never throws and only returns existing dates and non-empty topics", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: "grapheme", maxLength: 300 }),
+        fc.option(fc.string()),
+        (markdown, filename) => {
+          const info = extractMeetingInfo(markdown, filename ?? undefined);
+          if (info.date !== null) expect(parseDate(info.date)).toBe(info.date);
+          if (info.topic !== null) expect(info.topic).toBe(info.topic.replace(/\s+/gu, " ").trim());
+          expect(info.topic).not.toBe("");
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

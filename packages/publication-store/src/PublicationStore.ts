@@ -1,0 +1,1018 @@
+/**
+ * The publication records behind the publisher and the gateway: one record per job (the
+ * database enforces it), leases so concurrent publishers never write the same page, the latest
+ * protocol per job for retries, page version history, paging, statistics and JSONL backups.
+ * Plain SQL through MikroORM's connection keeps SQLite and PostgreSQL on the same statements.
+ */
+import type { SqlEntityManager } from "@mikro-orm/sqlite";
+import {
+  canTransition,
+  PUBLICATION_STATUSES,
+  type Publication,
+  type PublicationStats,
+  type PublicationStatus,
+  type PublicationTrigger,
+  type PublicationVersion,
+} from "@minutes/contracts";
+import {
+  Chunk,
+  Clock,
+  Context,
+  Effect,
+  Exit,
+  Layer,
+  Option,
+  ParseResult,
+  Schema,
+  type Scope,
+  Stream,
+} from "effect";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import {
+  attempt,
+  type Database,
+  instantIso,
+  instantMs,
+  migrate,
+  num,
+  openDatabase,
+  type Row,
+  rows,
+  run,
+  type StoreConfig,
+  str,
+} from "./database.js";
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type ExportLine, ExportLineJson } from "./ExportLine.js";
+import {
+  ImportLineError,
+  InvalidCursorError,
+  InvalidTransitionError,
+  PublicationNotFoundError,
+  StoreUnavailableError,
+} from "./PublicationStoreError.js";
+import { type ProtocolMetadata, protocolMetadataOf, type StoredProtocol } from "./StoredProtocol.js";
+
+/** What `saveProtocol` stores. `occurredAt` is the event's ISO timestamp. */
+export interface SaveProtocolInput {
+  readonly jobId: string;
+  readonly markdown: string;
+  readonly filename: string;
+  readonly metadata: ProtocolMetadata;
+  readonly contentHash: string;
+  /** JetStream sequence of the event; `null` when it did not come from the stream. */
+  readonly streamSequence: number | null;
+  readonly occurredAt: string;
+}
+
+/** `saved`: this call's content is now stored; `stale`: a newer protocol was kept instead. */
+export interface SaveProtocolResult {
+  readonly outcome: "saved" | "stale";
+  readonly protocol: StoredProtocol;
+}
+
+/** Creates the job's record when it has none. */
+export interface EnsurePublicationInput {
+  readonly jobId: string;
+  readonly spaceKey: string;
+  readonly parentPageId: string | null;
+  /** Default `event`. */
+  readonly trigger?: PublicationTrigger | undefined;
+}
+
+/** Takes the job's publishing lease. */
+export interface ClaimInput {
+  readonly jobId: string;
+  /** Who holds the lease (publisher instance id); the same owner may claim again. */
+  readonly owner: string;
+  /** Lease length; after it another publisher may take the record over. */
+  readonly leaseMs: number;
+  /** Override the clock (tests, replays). */
+  readonly now?: Date | undefined;
+  /** Stored on the record; `retry` on a `failed` record also counts a retry. */
+  readonly trigger?: PublicationTrigger | undefined;
+}
+
+/**
+ * Fields a transition may change. `undefined` (or absent) keeps the stored value, `null` clears
+ * a nullable column.
+ */
+export interface TransitionPatch {
+  readonly pageId?: string | null | undefined;
+  readonly pageUrl?: string | null | undefined;
+  readonly pageTitle?: string | null | undefined;
+  readonly pageVersion?: number | null | undefined;
+  readonly contentHash?: string | null | undefined;
+  readonly errorMessage?: string | null | undefined;
+  readonly errorTag?: string | null | undefined;
+  readonly streamSequence?: number | null | undefined;
+  /** Event `occurredAt` → published; computed from the stored protocol when omitted on `published`. */
+  readonly latencyMs?: number | null | undefined;
+  readonly spaceKey?: string | undefined;
+  readonly parentPageId?: string | null | undefined;
+  /** `retry` on a `failed` record moving to `pending`/`publishing` counts a retry. */
+  readonly trigger?: PublicationTrigger | undefined;
+}
+
+/** A page version Minutes wrote. Idempotent on `(pageId, pageVersion)`. */
+export interface RecordVersionInput {
+  readonly publicationId: number;
+  readonly pageId: string;
+  readonly pageVersion: number;
+  readonly contentHash: string;
+  readonly pageTitle: string;
+  readonly trigger: PublicationTrigger;
+}
+
+/** Filters and paging for `query`. `since` is inclusive, `until` exclusive (on `updatedAt`). */
+export interface PublicationQuery {
+  readonly status?: PublicationStatus | ReadonlyArray<PublicationStatus> | undefined;
+  readonly spaceKey?: string | undefined;
+  readonly since?: Date | undefined;
+  readonly until?: Date | undefined;
+  /** Page size, default 50, clamped to 1..500. */
+  readonly limit?: number | undefined;
+  /** `nextCursor` of the previous page. */
+  readonly cursor?: string | null | undefined;
+}
+
+/** One page of `query`, newest `updatedAt` first. `nextCursor` is `null` on the last page. */
+export interface PublicationPage {
+  readonly items: ReadonlyArray<Publication>;
+  readonly nextCursor: string | null;
+}
+
+/** The window of `stats` on `updatedAt`: `since` inclusive, `until` exclusive. */
+export interface StatsWindow {
+  readonly since?: Date | undefined;
+  readonly until?: Date | undefined;
+}
+
+/** What `importJsonl` does with a line it cannot use. */
+export interface ImportOptions {
+  /** `abort` (default): fail with `ImportLineError` and write nothing; `skip`: report and go on. */
+  readonly onInvalidLine?: "abort" | "skip" | undefined;
+}
+
+/** Counts of an import. `errors` holds the skipped invalid lines (`onInvalidLine: "skip"`). */
+export interface ImportResult {
+  readonly imported: number;
+  readonly updated: number;
+  readonly skipped: number;
+  readonly errors: ReadonlyArray<ImportLineError>;
+}
+
+/** Page size of `query` when the caller gives none. */
+export const QUERY_DEFAULT_LIMIT = 50;
+/** Largest page `query` returns; bigger limits are clamped to it. */
+export const QUERY_MAX_LIMIT = 500;
+
+/** The store's operations. All timestamps are ISO strings; all failures are typed. */
+export interface PublicationStoreShape {
+  /** Stores the job's latest protocol; an older stream sequence never overwrites a newer one. */
+  readonly saveProtocol: (
+    input: SaveProtocolInput,
+  ) => Effect.Effect<SaveProtocolResult, StoreUnavailableError>;
+  /** The job's stored protocol. */
+  readonly getProtocol: (
+    jobId: string,
+  ) => Effect.Effect<Option.Option<StoredProtocol>, StoreUnavailableError>;
+  /** The job's record, created `pending` if absent (race-safe). */
+  readonly ensurePublication: (
+    input: EnsurePublicationInput,
+  ) => Effect.Effect<Publication, StoreUnavailableError>;
+  /**
+   * Atomically moves the job's record to `publishing` under a lease. `None` when another owner
+   * holds an unexpired lease.
+   */
+  readonly claim: (
+    input: ClaimInput,
+  ) => Effect.Effect<
+    Option.Option<Publication>,
+    PublicationNotFoundError | InvalidTransitionError | StoreUnavailableError
+  >;
+  /** Moves a record to `to` (only transitions `canTransition` allows) and applies `patch`. */
+  readonly transition: (
+    id: number,
+    to: PublicationStatus,
+    patch?: TransitionPatch,
+  ) => Effect.Effect<Publication, PublicationNotFoundError | InvalidTransitionError | StoreUnavailableError>;
+  /** Counts one retry (`retryCount`, `lastRetryAt`) without changing the status. */
+  readonly markRetry: (
+    id: number,
+  ) => Effect.Effect<Publication, PublicationNotFoundError | StoreUnavailableError>;
+  /** Records a page version Minutes wrote; repeating it returns the stored one. */
+  readonly recordVersion: (
+    input: RecordVersionInput,
+  ) => Effect.Effect<PublicationVersion, PublicationNotFoundError | StoreUnavailableError>;
+  /** The job's page versions, oldest first. */
+  readonly listVersions: (
+    jobId: string,
+  ) => Effect.Effect<ReadonlyArray<PublicationVersion>, StoreUnavailableError>;
+  /** A record by id. */
+  readonly get: (id: number) => Effect.Effect<Publication, PublicationNotFoundError | StoreUnavailableError>;
+  /** The job's record, if any. */
+  readonly findByJob: (jobId: string) => Effect.Effect<Option.Option<Publication>, StoreUnavailableError>;
+  /** The job's records (at most one: `job_id` is unique). */
+  readonly listByJob: (jobId: string) => Effect.Effect<ReadonlyArray<Publication>, StoreUnavailableError>;
+  /** Deletes a record (and its versions); returns what was deleted. The protocol stays. */
+  readonly deletePublication: (
+    id: number,
+  ) => Effect.Effect<Publication, PublicationNotFoundError | StoreUnavailableError>;
+  /** Filtered, keyset-paged records ordered by `(updatedAt desc, id desc)`. */
+  readonly query: (
+    q?: PublicationQuery,
+  ) => Effect.Effect<PublicationPage, InvalidCursorError | StoreUnavailableError>;
+  /** Counts, success rate, retries, latency percentiles and per-day numbers over a window. */
+  readonly stats: (window?: StatsWindow) => Effect.Effect<PublicationStats, StoreUnavailableError>;
+  /** Every protocol, publication and version as JSON lines (no newline), read in batches. */
+  readonly exportJsonl: () => Stream.Stream<string, StoreUnavailableError>;
+  /** Restores an export in one transaction; idempotent (newer `updatedAt` wins). */
+  readonly importJsonl: <E>(
+    lines: Stream.Stream<string, E>,
+    options?: ImportOptions,
+  ) => Effect.Effect<ImportResult, ImportLineError | StoreUnavailableError | E>;
+  /** Pings the database. */
+  readonly health: () => Effect.Effect<void, StoreUnavailableError>;
+}
+
+/**
+ * The publication store service. Build it with `PublicationStore.layer(config)`: the layer opens
+ * the database, applies pending migrations and closes the connection pool when its scope ends.
+ *
+ * @example
+ * const program = Effect.gen(function* () {
+ *   const store = yield* PublicationStore
+ *   const record = yield* store.ensurePublication({ jobId: "job-1", spaceKey: "MEET", parentPageId: null })
+ *   const claimed = yield* store.claim({ jobId: "job-1", owner: "publisher-a", leaseMs: 60_000 })
+ * })
+ * program.pipe(Effect.provide(PublicationStore.layer({ type: "sqlite", sqlitePath: "minutes.sqlite" })))
+ */
+export class PublicationStore extends Context.Tag("@minutes/publication-store/PublicationStore")<
+  PublicationStore,
+  PublicationStoreShape
+>() {
+  /**
+   * Opens the store in the current scope: opens the database, applies pending migrations (unless
+   * `migrate: false`) and closes the pool when the scope closes. `layer` wraps it; use it directly
+   * to hold two stores at once (e.g. export from one, import into another).
+   */
+  static readonly make = (
+    config: StoreConfig,
+  ): Effect.Effect<PublicationStoreShape, StoreUnavailableError, Scope.Scope> =>
+    Effect.gen(function* () {
+      const db = yield* Effect.acquireRelease(openDatabase(config), (d) =>
+        Effect.promise(() => d.orm.close(true)).pipe(Effect.ignore),
+      );
+      if (config.migrate !== false) yield* migrate(db);
+      return makeShape(db);
+    });
+
+  /** The live layer. */
+  static readonly layer = (config: StoreConfig): Layer.Layer<PublicationStore, StoreUnavailableError> =>
+    Layer.scoped(PublicationStore, PublicationStore.make(config));
+}
+
+// internal
+
+const makeShape = (db: Database): PublicationStoreShape => {
+  const fork = (): SqlEntityManager => db.orm.em.fork() as SqlEntityManager;
+  const now = Clock.currentTimeMillis;
+  const pg = db.dialect === "postgresql";
+  // Day of an instant in UTC, in each dialect.
+  const dayExpr = pg
+    ? "to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD')"
+    : "strftime('%Y-%m-%d', updated_at / 1000, 'unixepoch')";
+
+  const selectById = (em: SqlEntityManager, id: number) =>
+    attempt("get", () => rows(em, "select * from confluence_publications where id = ?", [id])).pipe(
+      Effect.map((r) => (r[0] ? Option.some(toPublication(r[0])) : Option.none())),
+    );
+  const selectByJob = (em: SqlEntityManager, jobId: string) =>
+    attempt("findByJob", () =>
+      rows(em, "select * from confluence_publications where job_id = ?", [jobId]),
+    ).pipe(Effect.map((r) => (r[0] ? Option.some(toPublication(r[0])) : Option.none())));
+  const requireById = (em: SqlEntityManager, id: number) =>
+    selectById(em, id).pipe(
+      Effect.flatMap(
+        Option.match({
+          onNone: () => Effect.fail(new PublicationNotFoundError({ id })),
+          onSome: Effect.succeed,
+        }),
+      ),
+    );
+  const selectProtocol = (em: SqlEntityManager, jobId: string) =>
+    attempt("getProtocol", () => rows(em, "select * from minutes_protocols where job_id = ?", [jobId])).pipe(
+      Effect.map((r) => (r[0] ? Option.some(toProtocol(r[0])) : Option.none())),
+    );
+
+  const saveProtocol = Effect.fn("PublicationStore.saveProtocol")(function* (input: SaveProtocolInput) {
+    const em = fork();
+    const t = new Date(yield* now);
+    const occurredAt = new Date(input.occurredAt);
+    const affected = yield* attempt("saveProtocol", () =>
+      run(
+        em,
+        `insert into minutes_protocols
+           (job_id, markdown, filename, metadata, content_hash, stream_sequence, occurred_at, received_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (job_id) do update set
+           markdown = excluded.markdown, filename = excluded.filename, metadata = excluded.metadata,
+           content_hash = excluded.content_hash, stream_sequence = excluded.stream_sequence,
+           occurred_at = excluded.occurred_at, updated_at = excluded.updated_at
+         where case
+           when minutes_protocols.stream_sequence is not null and excluded.stream_sequence is not null
+             then excluded.stream_sequence >= minutes_protocols.stream_sequence
+           else excluded.occurred_at >= minutes_protocols.occurred_at
+         end`,
+        [
+          input.jobId,
+          input.markdown,
+          input.filename,
+          JSON.stringify(protocolMetadataOf(input.metadata)),
+          input.contentHash,
+          input.streamSequence,
+          occurredAt,
+          t,
+          t,
+        ],
+      ),
+    );
+    const stored = yield* selectProtocol(em, input.jobId);
+    if (Option.isNone(stored)) return yield* Effect.dieMessage(`protocol ${input.jobId} vanished after save`);
+    return { outcome: affected > 0 ? "saved" : "stale", protocol: stored.value } satisfies SaveProtocolResult;
+  });
+
+  const getProtocol = Effect.fn("PublicationStore.getProtocol")(function* (jobId: string) {
+    return yield* selectProtocol(fork(), jobId);
+  });
+
+  const ensurePublication = Effect.fn("PublicationStore.ensurePublication")(function* (
+    input: EnsurePublicationInput,
+  ) {
+    const em = fork();
+    const t = new Date(yield* now);
+    // ON CONFLICT DO NOTHING is the race-safe "insert, or read the winner's row" in both dialects.
+    yield* attempt("ensurePublication", () =>
+      run(
+        em,
+        `insert into confluence_publications
+           (job_id, confluence_space_key, parent_page_id, publication_status, "trigger", created_at, updated_at,
+            retry_count, attempts)
+         values (?, ?, ?, 'pending', ?, ?, ?, 0, 0)
+         on conflict (job_id) do nothing`,
+        [input.jobId, input.spaceKey, input.parentPageId, input.trigger ?? "event", t, t],
+      ),
+    );
+    const found = yield* selectByJob(em, input.jobId);
+    if (Option.isNone(found)) return yield* Effect.dieMessage(`publication for ${input.jobId} vanished`);
+    return found.value;
+  });
+
+  const claimable = PUBLICATION_STATUSES.filter((s) => s !== "publishing" && canTransition(s, "publishing"));
+
+  const claim = Effect.fn("PublicationStore.claim")(function* (input: ClaimInput) {
+    const em = fork();
+    const t = input.now ?? new Date(yield* now);
+    const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
+    const trigger = input.trigger ?? null;
+    const isRetry = trigger === "retry" ? 1 : 0;
+    // One conditional UPDATE decides the race: the affected-row count says who won.
+    const affected = yield* attempt("claim", () =>
+      run(
+        em,
+        `update confluence_publications set
+           publication_status = 'publishing', claimed_by = ?, claimed_until = ?, attempts = attempts + 1,
+           retry_count = retry_count + (case when publication_status = 'failed' and ? = 1 then 1 else 0 end),
+           last_retry_at = case when publication_status = 'failed' and ? = 1 then ? else last_retry_at end,
+           "trigger" = coalesce(?, "trigger"), updated_at = ?
+         where job_id = ? and (
+           publication_status in (${claimable.map(() => "?").join(", ")})
+           or (publication_status = 'publishing'
+               and (claimed_until is null or claimed_until <= ? or claimed_by = ?)))`,
+        [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
+      ),
+    );
+    const current = yield* selectByJob(em, input.jobId);
+    if (Option.isNone(current)) return yield* new PublicationNotFoundError({ jobId: input.jobId });
+    if (affected > 0) return current;
+    if (current.value.status === "publishing") return Option.none<Publication>();
+    return yield* new InvalidTransitionError({
+      id: current.value.id,
+      from: current.value.status,
+      to: "publishing",
+    });
+  });
+
+  const transition = Effect.fn("PublicationStore.transition")(function* (
+    id: number,
+    to: PublicationStatus,
+    patch: TransitionPatch = {},
+  ) {
+    const em = fork();
+    // Optimistic: the UPDATE only applies if the status is still the one we checked.
+    for (let round = 0; round < 5; round++) {
+      const current = yield* requireById(em, id);
+      if (!canTransition(current.status, to)) {
+        return yield* new InvalidTransitionError({ id, from: current.status, to });
+      }
+      const t = new Date(yield* now);
+      const sets: Array<[string, unknown]> = [
+        ["publication_status", to],
+        ["updated_at", t],
+      ];
+      const set = (column: string, value: unknown) => {
+        if (value !== undefined) sets.push([column, value]);
+      };
+      set("confluence_page_id", patch.pageId);
+      set("confluence_page_url", patch.pageUrl);
+      set("page_title", patch.pageTitle);
+      set("page_version", patch.pageVersion);
+      set("content_hash", patch.contentHash);
+      set("stream_sequence", patch.streamSequence);
+      set("confluence_space_key", patch.spaceKey);
+      set("parent_page_id", patch.parentPageId);
+      set('"trigger"', patch.trigger);
+      if (to === "published") {
+        sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
+        let latency = patch.latencyMs;
+        if (latency === undefined) {
+          const protocol = yield* selectProtocol(em, current.jobId);
+          latency = Option.isSome(protocol)
+            ? Math.max(0, t.getTime() - Date.parse(protocol.value.occurredAt))
+            : undefined;
+        }
+        set("latency_ms", latency);
+      } else {
+        set("error_message", patch.errorMessage);
+        set("error_tag", patch.errorTag);
+        set("latency_ms", patch.latencyMs);
+      }
+      if (to !== "publishing") sets.push(["claimed_by", null], ["claimed_until", null]);
+      const countsRetry =
+        current.status === "failed" && (to === "pending" || to === "publishing") && patch.trigger === "retry";
+      const extra = countsRetry ? ", retry_count = retry_count + 1" : "";
+      if (countsRetry) sets.push(["last_retry_at", t]);
+      const affected = yield* attempt("transition", () =>
+        run(
+          em,
+          `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}${extra}
+           where id = ? and publication_status = ?`,
+          [...sets.map(([, v]) => v), id, current.status],
+        ),
+      );
+      if (affected > 0) return yield* requireById(em, id);
+    }
+    return yield* new StoreUnavailableError({
+      operation: "transition",
+      reason: "too much contention on the record",
+    });
+  });
+
+  const markRetry = Effect.fn("PublicationStore.markRetry")(function* (id: number) {
+    const em = fork();
+    const t = new Date(yield* now);
+    const affected = yield* attempt("markRetry", () =>
+      run(
+        em,
+        "update confluence_publications set retry_count = retry_count + 1, last_retry_at = ?, updated_at = ? where id = ?",
+        [t, t, id],
+      ),
+    );
+    if (affected === 0) return yield* new PublicationNotFoundError({ id });
+    return yield* requireById(em, id);
+  });
+
+  const selectVersion = (em: SqlEntityManager, pageId: string, pageVersion: number) =>
+    attempt("recordVersion", () =>
+      rows(em, "select * from confluence_publication_versions where page_id = ? and page_version = ?", [
+        pageId,
+        pageVersion,
+      ]),
+    );
+
+  const recordVersion = Effect.fn("PublicationStore.recordVersion")(function* (input: RecordVersionInput) {
+    const em = fork();
+    const publication = yield* requireById(em, input.publicationId);
+    const t = new Date(yield* now);
+    yield* attempt("recordVersion", () =>
+      run(
+        em,
+        `insert into confluence_publication_versions
+           (publication_id, job_id, page_id, page_version, content_hash, page_title, "trigger", created_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)
+         on conflict (page_id, page_version) do nothing`,
+        [
+          input.publicationId,
+          publication.jobId,
+          input.pageId,
+          input.pageVersion,
+          input.contentHash,
+          input.pageTitle,
+          input.trigger,
+          t,
+        ],
+      ),
+    );
+    const found = yield* selectVersion(em, input.pageId, input.pageVersion);
+    if (!found[0]) return yield* Effect.dieMessage("version vanished after insert");
+    return toVersion(found[0]);
+  });
+
+  const listVersions = Effect.fn("PublicationStore.listVersions")(function* (jobId: string) {
+    const r = yield* attempt("listVersions", () =>
+      rows(
+        fork(),
+        "select * from confluence_publication_versions where job_id = ? order by page_version, id",
+        [jobId],
+      ),
+    );
+    return r.map(toVersion);
+  });
+
+  const get = Effect.fn("PublicationStore.get")(function* (id: number) {
+    return yield* requireById(fork(), id);
+  });
+
+  const findByJob = Effect.fn("PublicationStore.findByJob")(function* (jobId: string) {
+    return yield* selectByJob(fork(), jobId);
+  });
+
+  const listByJob = Effect.fn("PublicationStore.listByJob")(function* (jobId: string) {
+    const found = yield* selectByJob(fork(), jobId);
+    return Option.toArray(found);
+  });
+
+  const deletePublication = Effect.fn("PublicationStore.deletePublication")(function* (id: number) {
+    const em = fork();
+    const current = yield* requireById(em, id);
+    const affected = yield* attempt("deletePublication", () =>
+      run(em, "delete from confluence_publications where id = ?", [id]),
+    );
+    if (affected === 0) return yield* new PublicationNotFoundError({ id });
+    return current;
+  });
+
+  const query = Effect.fn("PublicationStore.query")(function* (q: PublicationQuery = {}) {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const statuses = q.status === undefined ? [] : typeof q.status === "string" ? [q.status] : [...q.status];
+    if (statuses.length > 0) {
+      where.push(`publication_status in (${statuses.map(() => "?").join(", ")})`);
+      params.push(...statuses);
+    }
+    if (q.spaceKey !== undefined) {
+      where.push("confluence_space_key = ?");
+      params.push(q.spaceKey);
+    }
+    if (q.since !== undefined) {
+      where.push("updated_at >= ?");
+      params.push(q.since);
+    }
+    if (q.until !== undefined) {
+      where.push("updated_at < ?");
+      params.push(q.until);
+    }
+    if (q.cursor) {
+      const position = decodeCursor(q.cursor);
+      if (!position) return yield* new InvalidCursorError({ cursor: q.cursor });
+      const at = new Date(position.updatedAtMs);
+      where.push("(updated_at < ? or (updated_at = ? and id < ?))");
+      params.push(at, at, position.id);
+    }
+    const limit = clampLimit(q.limit);
+    const sql = `select * from confluence_publications ${where.length ? `where ${where.join(" and ")}` : ""}
+      order by updated_at desc, id desc limit ?`;
+    const found = yield* attempt("query", () => rows(fork(), sql, [...params, limit + 1]));
+    const items = found.slice(0, limit).map(toPublication);
+    const last = items[items.length - 1];
+    const nextCursor =
+      found.length > limit && last
+        ? encodeCursor({ updatedAtMs: Date.parse(last.updatedAt), id: last.id })
+        : null;
+    return { items, nextCursor } satisfies PublicationPage;
+  });
+
+  const stats = Effect.fn("PublicationStore.stats")(function* (window: StatsWindow = {}) {
+    const em = fork();
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (window.since !== undefined) {
+      where.push("updated_at >= ?");
+      params.push(window.since);
+    }
+    if (window.until !== undefined) {
+      where.push("updated_at < ?");
+      params.push(window.until);
+    }
+    const w = (extra?: string): string => {
+      const all = extra ? [...where, extra] : where;
+      return all.length ? `where ${all.join(" and ")}` : "";
+    };
+    const byStatusRows = yield* attempt("stats", () =>
+      rows(
+        em,
+        `select publication_status as k, count(*) as n, sum(retry_count) as r from confluence_publications ${w()}
+         group by publication_status`,
+        params,
+      ),
+    );
+    const bySpaceRows = yield* attempt("stats", () =>
+      rows(
+        em,
+        `select confluence_space_key as k, count(*) as n from confluence_publications ${w()}
+         group by confluence_space_key`,
+        params,
+      ),
+    );
+    const perDayRows = yield* attempt("stats", () =>
+      rows(
+        em,
+        `select ${dayExpr} as d,
+           sum(case when publication_status = 'published' then 1 else 0 end) as p,
+           sum(case when publication_status = 'failed' then 1 else 0 end) as f,
+           count(*) as n
+         from confluence_publications ${w()} group by ${dayExpr} order by 1`,
+        params,
+      ),
+    );
+    const latencyWhere = w("publication_status = 'published' and latency_ms is not null");
+    const latencyCount = yield* attempt("stats", () =>
+      rows(em, `select count(*) as n from confluence_publications ${latencyWhere}`, params),
+    );
+    const n = Number(latencyCount[0]?.n ?? 0);
+    // Nearest-rank percentile, read with ORDER BY … OFFSET so no dialect needs percentile_cont.
+    const percentile = (p: number) =>
+      n === 0
+        ? Effect.succeed<number | null>(null)
+        : attempt("stats", () =>
+            rows(
+              em,
+              `select latency_ms as v from confluence_publications ${latencyWhere}
+               order by latency_ms limit 1 offset ?`,
+              [...params, Math.max(0, Math.ceil(p * n) - 1)],
+            ),
+          ).pipe(Effect.map((r) => num(r[0]?.v)));
+    const p50 = yield* percentile(0.5);
+    const p95 = yield* percentile(0.95);
+
+    const byStatus: Record<string, number> = {};
+    let total = 0;
+    let retries = 0;
+    for (const r of byStatusRows) {
+      const count = Number(r.n);
+      byStatus[String(r.k)] = count;
+      total += count;
+      retries += Number(r.r ?? 0);
+    }
+    const bySpace: Record<string, number> = {};
+    for (const r of bySpaceRows) bySpace[String(r.k)] = Number(r.n);
+    const published = byStatus.published ?? 0;
+    const failed = byStatus.failed ?? 0;
+    return {
+      since: window.since?.toISOString() ?? null,
+      until: window.until?.toISOString() ?? null,
+      total,
+      byStatus,
+      bySpace,
+      successRate: published + failed === 0 ? null : published / (published + failed),
+      retries,
+      latencyMs: { p50, p95 },
+      perDay: perDayRows.map((r) => ({
+        day: String(r.d),
+        published: Number(r.p ?? 0),
+        failed: Number(r.f ?? 0),
+        total: Number(r.n),
+      })),
+    } satisfies PublicationStats;
+  });
+
+  const exportJsonl = (): Stream.Stream<string, StoreUnavailableError> => {
+    const header = JSON.stringify({ kind: "header", format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION });
+    const protocols = keyset<string>(
+      (after) =>
+        after === null
+          ? "select * from minutes_protocols order by job_id limit ?"
+          : "select * from minutes_protocols where job_id > ? order by job_id limit ?",
+      (r) => String(r.job_id),
+      (r) => JSON.stringify({ kind: "protocol", ...toProtocol(r) }),
+    );
+    const publications = keyset<number>(
+      (after) =>
+        after === null
+          ? "select * from confluence_publications order by id limit ?"
+          : "select * from confluence_publications where id > ? order by id limit ?",
+      (r) => Number(r.id),
+      (r) => JSON.stringify({ kind: "publication", ...toPublication(r) }),
+    );
+    const versions = keyset<number>(
+      (after) =>
+        after === null
+          ? "select * from confluence_publication_versions order by id limit ?"
+          : "select * from confluence_publication_versions where id > ? order by id limit ?",
+      (r) => Number(r.id),
+      (r) => JSON.stringify({ kind: "version", ...toVersion(r) }),
+    );
+    return Stream.make(header).pipe(
+      Stream.concat(protocols),
+      Stream.concat(publications),
+      Stream.concat(versions),
+    );
+  };
+
+  const keyset = <K>(
+    sql: (after: K | null) => string,
+    key: (r: Row) => K,
+    line: (r: Row) => string,
+  ): Stream.Stream<string, StoreUnavailableError> =>
+    Stream.paginateChunkEffect(Option.none<K>(), (after) =>
+      attempt("exportJsonl", () =>
+        rows(
+          fork(),
+          sql(Option.getOrNull(after)),
+          Option.isSome(after) ? [after.value, EXPORT_BATCH] : [EXPORT_BATCH],
+        ),
+      ).pipe(
+        Effect.map((batch) => {
+          const last = batch[batch.length - 1];
+          const next =
+            batch.length === EXPORT_BATCH && last ? Option.some(Option.some(key(last))) : Option.none();
+          return [Chunk.fromIterable(batch.map(line)), next] as const;
+        }),
+      ),
+    );
+
+  const importJsonl = <E>(
+    lines: Stream.Stream<string, E>,
+    options: ImportOptions = {},
+  ): Effect.Effect<ImportResult, ImportLineError | StoreUnavailableError | E> =>
+    Effect.gen(function* () {
+      const em = fork();
+      const skipInvalid = options.onInvalidLine === "skip";
+      const importOne = (line: string, lineNo: number, acc: ImportCounts) =>
+        Effect.gen(function* () {
+          if (line.trim() === "") return acc;
+          const decoded = Schema.decodeUnknownEither(ExportLineJson)(line);
+          if (decoded._tag === "Left") {
+            const error = new ImportLineError({
+              line: lineNo,
+              reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
+            });
+            if (skipInvalid) return { ...acc, errors: [...acc.errors, error] };
+            return yield* error;
+          }
+          const outcome = yield* importLine(em, decoded.right, lineNo);
+          if (outcome instanceof ImportLineError) {
+            if (skipInvalid) return { ...acc, errors: [...acc.errors, outcome] };
+            return yield* outcome;
+          }
+          return { ...acc, [outcome]: acc[outcome] + 1 };
+        });
+      const body = Stream.zipWithIndex(lines).pipe(
+        Stream.runFoldEffect(
+          { imported: 0, updated: 0, skipped: 0, errors: [] } as ImportCounts,
+          (acc, [line, index]) => importOne(line, index + 1, acc),
+        ),
+        Effect.tap(() => (pg ? resyncSequences(em) : Effect.void)),
+        Effect.tap(() => attempt("importJsonl", () => em.commit())),
+      );
+      return yield* Effect.acquireUseRelease(
+        attempt("importJsonl", () => em.begin()),
+        () => body,
+        (_, exit) =>
+          Exit.isSuccess(exit) ? Effect.void : Effect.promise(() => em.rollback()).pipe(Effect.ignore),
+      );
+    }).pipe(Effect.withSpan("PublicationStore.importJsonl"));
+
+  const importLine = (em: SqlEntityManager, line: ExportLine, lineNo: number) =>
+    Effect.gen(function* () {
+      switch (line.kind) {
+        case "header":
+          return "skipped" as const;
+        case "protocol": {
+          const existing = yield* attempt("importJsonl", () =>
+            rows(em, "select updated_at from minutes_protocols where job_id = ?", [line.jobId]),
+          );
+          const values = [
+            line.markdown,
+            line.filename,
+            JSON.stringify(protocolMetadataOf(line.metadata)),
+            line.contentHash,
+            line.streamSequence,
+            new Date(line.occurredAt),
+            new Date(line.receivedAt),
+            new Date(line.updatedAt),
+          ];
+          const row = existing[0];
+          if (!row) {
+            yield* attempt("importJsonl", () =>
+              run(
+                em,
+                `insert into minutes_protocols (markdown, filename, metadata, content_hash, stream_sequence,
+                   occurred_at, received_at, updated_at, job_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                [...values, line.jobId],
+              ),
+            );
+            return "imported" as const;
+          }
+          if (Date.parse(line.updatedAt) <= (instantMs(row.updated_at) ?? 0)) return "skipped" as const;
+          yield* attempt("importJsonl", () =>
+            run(
+              em,
+              `update minutes_protocols set markdown = ?, filename = ?, metadata = ?, content_hash = ?,
+                 stream_sequence = ?, occurred_at = ?, received_at = ?, updated_at = ? where job_id = ?`,
+              [...values, line.jobId],
+            ),
+          );
+          return "updated" as const;
+        }
+        case "publication": {
+          const existing = yield* attempt("importJsonl", () =>
+            rows(em, "select id, updated_at from confluence_publications where job_id = ?", [line.jobId]),
+          );
+          const columns: Array<[string, unknown]> = [
+            ["publication_status", line.status],
+            ["confluence_page_id", line.pageId],
+            ["confluence_page_url", line.pageUrl],
+            ["confluence_space_key", line.spaceKey],
+            ["parent_page_id", line.parentPageId],
+            ["page_title", line.pageTitle],
+            ["content_hash", line.contentHash],
+            ["page_version", line.pageVersion],
+            ["stream_sequence", line.streamSequence],
+            ["attempts", line.attempts],
+            ["retry_count", line.retryCount],
+            ["error_message", line.errorMessage],
+            ["error_tag", line.errorTag],
+            ['"trigger"', line.trigger],
+            ["created_at", new Date(line.createdAt)],
+            ["updated_at", new Date(line.updatedAt)],
+            ["last_retry_at", line.lastRetryAt === null ? null : new Date(line.lastRetryAt)],
+            ["published_at", line.publishedAt === null ? null : new Date(line.publishedAt)],
+            ["latency_ms", line.latencyMs],
+            ["claimed_by", null],
+            ["claimed_until", null],
+          ];
+          const row = existing[0];
+          if (!row) {
+            // Keep the exported id when it is free, so a restore keeps the gateway's URLs.
+            const taken = yield* attempt("importJsonl", () =>
+              rows(em, "select id from confluence_publications where id = ?", [line.id]),
+            );
+            const all: Array<[string, unknown]> = [
+              ["job_id", line.jobId],
+              ...(taken.length === 0 ? ([["id", line.id]] as Array<[string, unknown]>) : []),
+              ...columns,
+            ];
+            yield* attempt("importJsonl", () =>
+              run(
+                em,
+                `insert into confluence_publications (${all.map(([c]) => c).join(", ")})
+                 values (${all.map(() => "?").join(", ")})`,
+                all.map(([, v]) => v),
+              ),
+            );
+            return "imported" as const;
+          }
+          if (Date.parse(line.updatedAt) <= (instantMs(row.updated_at) ?? 0)) return "skipped" as const;
+          yield* attempt("importJsonl", () =>
+            run(
+              em,
+              `update confluence_publications set ${columns.map(([c]) => `${c} = ?`).join(", ")} where job_id = ?`,
+              [...columns.map(([, v]) => v), line.jobId],
+            ),
+          );
+          return "updated" as const;
+        }
+        case "version": {
+          const owner = yield* attempt("importJsonl", () =>
+            rows(em, "select id from confluence_publications where job_id = ?", [line.jobId]),
+          );
+          const publication = owner[0];
+          if (!publication) {
+            return new ImportLineError({
+              line: lineNo,
+              reason: `no publication for job ${JSON.stringify(line.jobId)} (its publication line must come first)`,
+            });
+          }
+          const existing = yield* selectVersion(em, line.pageId, line.pageVersion);
+          if (existing.length > 0) return "skipped" as const;
+          yield* attempt("importJsonl", () =>
+            run(
+              em,
+              `insert into confluence_publication_versions
+                 (publication_id, job_id, page_id, page_version, content_hash, page_title, "trigger", created_at)
+               values (?, ?, ?, ?, ?, ?, ?, ?)`,
+              [
+                Number(publication.id),
+                line.jobId,
+                line.pageId,
+                line.pageVersion,
+                line.contentHash,
+                line.pageTitle,
+                line.trigger,
+                new Date(line.createdAt),
+              ],
+            ),
+          );
+          return "imported" as const;
+        }
+      }
+    });
+
+  // Explicit ids bypass PostgreSQL sequences; move them past the highest id again.
+  const resyncSequences = (em: SqlEntityManager) =>
+    Effect.forEach(["confluence_publications", "confluence_publication_versions"], (table) =>
+      attempt("importJsonl", () =>
+        rows(
+          em,
+          `select setval(pg_get_serial_sequence('${table}', 'id'),
+             coalesce((select max(id) from ${table}), 1), (select max(id) from ${table}) is not null)`,
+        ),
+      ),
+    );
+
+  const health = Effect.fn("PublicationStore.health")(function* () {
+    yield* attempt("health", () => rows(fork(), "select 1 as ok"));
+  });
+
+  return {
+    saveProtocol,
+    getProtocol,
+    ensurePublication,
+    claim,
+    transition,
+    markRetry,
+    recordVersion,
+    listVersions,
+    get,
+    findByJob,
+    listByJob,
+    deletePublication,
+    query,
+    stats,
+    exportJsonl,
+    importJsonl,
+    health,
+  };
+};
+
+const EXPORT_BATCH = 200;
+
+interface ImportCounts {
+  readonly imported: number;
+  readonly updated: number;
+  readonly skipped: number;
+  readonly errors: ReadonlyArray<ImportLineError>;
+}
+
+const clampLimit = (limit: number | undefined): number => {
+  if (limit === undefined || !Number.isFinite(limit)) return QUERY_DEFAULT_LIMIT;
+  return Math.min(QUERY_MAX_LIMIT, Math.max(1, Math.trunc(limit)));
+};
+
+const toPublication = (r: Row): Publication => ({
+  id: Number(r.id),
+  jobId: String(r.job_id),
+  status: String(r.publication_status) as PublicationStatus,
+  pageId: str(r.confluence_page_id),
+  pageUrl: str(r.confluence_page_url),
+  spaceKey: String(r.confluence_space_key),
+  parentPageId: str(r.parent_page_id),
+  pageTitle: str(r.page_title),
+  contentHash: str(r.content_hash),
+  pageVersion: num(r.page_version),
+  streamSequence: num(r.stream_sequence),
+  attempts: Number(r.attempts),
+  retryCount: Number(r.retry_count),
+  errorMessage: str(r.error_message),
+  errorTag: str(r.error_tag),
+  trigger: String(r.trigger) as PublicationTrigger,
+  createdAt: instantIso(r.created_at) ?? "",
+  updatedAt: instantIso(r.updated_at) ?? "",
+  lastRetryAt: instantIso(r.last_retry_at),
+  publishedAt: instantIso(r.published_at),
+  latencyMs: num(r.latency_ms),
+});
+
+const toProtocol = (r: Row): StoredProtocol => ({
+  jobId: String(r.job_id),
+  markdown: String(r.markdown),
+  filename: String(r.filename),
+  metadata: JSON.parse(String(r.metadata)) as ProtocolMetadata,
+  contentHash: String(r.content_hash),
+  streamSequence: num(r.stream_sequence),
+  occurredAt: instantIso(r.occurred_at) ?? "",
+  receivedAt: instantIso(r.received_at) ?? "",
+  updatedAt: instantIso(r.updated_at) ?? "",
+});
+
+const toVersion = (r: Row): PublicationVersion => ({
+  jobId: String(r.job_id),
+  publicationId: Number(r.publication_id),
+  pageId: String(r.page_id),
+  pageVersion: Number(r.page_version),
+  contentHash: String(r.content_hash),
+  pageTitle: String(r.page_title),
+  trigger: String(r.trigger) as PublicationTrigger,
+  createdAt: instantIso(r.created_at) ?? "",
+});

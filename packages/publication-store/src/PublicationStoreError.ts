@@ -1,0 +1,76 @@
+/**
+ * The store's expected failures, one tagged class per thing a caller handles differently:
+ * 404 (not found), 409 (invalid transition), 503 (store unavailable), 400 (bad cursor or
+ * import line). Schema-based so the gateway can send them as they are.
+ */
+
+import { PublicationStatus } from "@minutes/contracts";
+import { Schema } from "effect";
+
+/** No publication record has this id (or job id). */
+export class PublicationNotFoundError extends Schema.TaggedError<PublicationNotFoundError>()(
+  "PublicationNotFoundError",
+  { id: Schema.optional(Schema.Number), jobId: Schema.optional(Schema.String) },
+) {
+  override get message(): string {
+    return this.id !== undefined
+      ? `publication ${this.id} not found`
+      : `publication for job ${this.jobId} not found`;
+  }
+}
+
+/** The record's status may not move to the requested one (see `canTransition` in contracts). */
+export class InvalidTransitionError extends Schema.TaggedError<InvalidTransitionError>()(
+  "InvalidTransitionError",
+  { id: Schema.Number, from: PublicationStatus, to: PublicationStatus },
+) {
+  override get message(): string {
+    return `publication ${this.id} cannot move from ${this.from} to ${this.to}`;
+  }
+}
+
+/**
+ * The database cannot be reached or is busy (connection refused, pool timeout, SQLite busy).
+ * Retryable; the gateway answers 503. Other database errors are bugs and become defects.
+ */
+export class StoreUnavailableError extends Schema.TaggedError<StoreUnavailableError>()(
+  "StoreUnavailableError",
+  {
+    operation: Schema.String,
+    reason: Schema.String,
+  },
+) {
+  override get message(): string {
+    return `publication store unavailable during ${this.operation}: ${this.reason}`;
+  }
+}
+
+/** A JSON Lines import line could not be used; `line` is 1-based and counts blank lines. */
+export class ImportLineError extends Schema.TaggedError<ImportLineError>()("ImportLineError", {
+  line: Schema.Number,
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return `import line ${this.line}: ${this.reason}`;
+  }
+}
+
+/** A paging cursor that this store did not issue (or that was altered). */
+export class InvalidCursorError extends Schema.TaggedError<InvalidCursorError>()("InvalidCursorError", {
+  cursor: Schema.String,
+}) {
+  override get message(): string {
+    return "invalid paging cursor";
+  }
+}
+
+/** Every failure the store reports. */
+export type PublicationStoreError =
+  | PublicationNotFoundError
+  | InvalidTransitionError
+  | StoreUnavailableError
+  | ImportLineError
+  | InvalidCursorError;
+
+/** Whether retrying the same call later can succeed. */
+export const isRetryable = (e: PublicationStoreError): boolean => e._tag === "StoreUnavailableError";

@@ -1,0 +1,11 @@
+/**
+ * The ordered list of schema migrations. Registered explicitly (no glob loading) so the same
+ * list runs from `src` under vitest and from `dist` in production. Append, never reorder.
+ */
+import type { MigrationObject } from "@mikro-orm/core";
+import { Migration20261126000000_initial } from "./migrations/Migration20261126000000_initial.js";
+
+/** Every migration, oldest first; `PublicationStore.layer` applies the pending ones at start. */
+export const MIGRATIONS: ReadonlyArray<MigrationObject> = [
+  { name: "Migration20261126000000_initial", class: Migration20261126000000_initial },
+];

@@ -1,0 +1,461 @@
+import { assert, layer } from "@effect/vitest";
+import { canTransition } from "@minutes/contracts";
+import { Effect, Either, Layer, Option, TestClock } from "effect";
+import { describe } from "vitest";
+import { PublicationStore } from "../src/PublicationStore.js";
+import { BACKENDS, freshConfig } from "./helpers/backends.js";
+import { at, protocol, times, uid } from "./helpers/fixtures.js";
+
+const storeLayer = (name: (typeof BACKENDS)[number]["name"]) =>
+  Layer.unwrapScoped(Effect.map(freshConfig(name), (config) => PublicationStore.layer(config)));
+
+describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
+  layer(storeLayer(name), { timeout: 120_000 })((it) => {
+    it.effect("creates a pending record for a job and returns the same record on the next call", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `job-${uid()}`;
+        const first = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: "123" });
+        assert.strictEqual(first.status, "pending");
+        assert.strictEqual(first.spaceKey, "MEET");
+        assert.strictEqual(first.parentPageId, "123");
+        assert.strictEqual(first.trigger, "event");
+        assert.isNull(first.pageId);
+        assert.strictEqual(first.attempts, 0);
+        const second = yield* store.ensurePublication({ jobId, spaceKey: "OTHER", parentPageId: null });
+        assert.deepStrictEqual(second, first);
+        assert.deepStrictEqual(yield* store.get(first.id), first);
+        assert.deepStrictEqual(yield* store.listByJob(jobId), [first]);
+        assert.deepStrictEqual(yield* store.findByJob(jobId), Option.some(first));
+        assert.deepStrictEqual(yield* store.findByJob(`missing-${uid()}`), Option.none());
+      }),
+    );
+
+    it.effect("keeps one record per job when twenty publishers create it at once", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `race-${uid()}`;
+        const results = yield* Effect.all(
+          Array.from({ length: 20 }, () =>
+            store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null }),
+          ),
+          { concurrency: "unbounded" },
+        );
+        const ids = new Set(results.map((r) => r.id));
+        assert.strictEqual(ids.size, 1);
+        assert.strictEqual((yield* store.listByJob(jobId)).length, 1);
+      }),
+    );
+
+    it.effect("walks pending → publishing → published and records the page", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        yield* at("2030-01-01T10:00:00Z");
+        const jobId = `flow-${uid()}`;
+        yield* store.saveProtocol(protocol({ jobId, occurredAt: "2030-01-01T09:59:58Z" }));
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        const claimed = yield* store.claim({ jobId, owner: "pub-a", leaseMs: 60_000 });
+        assert.isTrue(Option.isSome(claimed));
+        yield* TestClock.adjust("1 second");
+        const done = yield* store.transition(rec.id, "published", {
+          pageId: "98765",
+          pageUrl: "https://example.atlassian.net/wiki/spaces/MEET/pages/98765",
+          pageTitle: "20301101 - Weekly",
+          pageVersion: 1,
+          contentHash: "sha256:aaaa",
+          streamSequence: 7,
+        });
+        assert.strictEqual(done.status, "published");
+        assert.strictEqual(done.pageId, "98765");
+        assert.strictEqual(done.pageVersion, 1);
+        assert.strictEqual(done.streamSequence, 7);
+        assert.strictEqual(done.attempts, 1);
+        assert.strictEqual(done.publishedAt, "2030-01-01T10:00:01.000Z");
+        assert.strictEqual(done.updatedAt, "2030-01-01T10:00:01.000Z");
+        // latency from the stored protocol's occurredAt when the caller gives none
+        assert.strictEqual(done.latencyMs, 3_000);
+        assert.isNull(done.errorMessage);
+      }),
+    );
+
+    it.effect("records a failure with its error and clears it again on success", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `fail-${uid()}`;
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 60_000 });
+        const failed = yield* store.transition(rec.id, "failed", {
+          errorMessage: "Confluence answered 503",
+          errorTag: "ConfluenceServerError",
+        });
+        assert.strictEqual(failed.status, "failed");
+        assert.strictEqual(failed.errorMessage, "Confluence answered 503");
+        assert.strictEqual(failed.errorTag, "ConfluenceServerError");
+        assert.strictEqual(failed.retryCount, 0);
+        const retried = yield* store.transition(rec.id, "pending", { trigger: "retry" });
+        assert.strictEqual(retried.retryCount, 1);
+        assert.isNotNull(retried.lastRetryAt);
+        assert.strictEqual(retried.trigger, "retry");
+        const published = yield* store.transition(rec.id, "published", { latencyMs: 1234 });
+        assert.isNull(published.errorMessage);
+        assert.isNull(published.errorTag);
+        assert.strictEqual(published.latencyMs, 1234);
+        const marked = yield* store.markRetry(rec.id);
+        assert.strictEqual(marked.retryCount, 2);
+        assert.strictEqual(marked.status, "published");
+      }),
+    );
+
+    it.effect("refuses transitions the lifecycle does not allow and names both statuses", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `bad-${uid()}`;
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.transition(rec.id, "rejected", { errorMessage: "invalid event" });
+        const error = yield* Effect.flip(store.transition(rec.id, "published"));
+        assert.strictEqual(error._tag, "InvalidTransitionError");
+        if (error._tag === "InvalidTransitionError") {
+          assert.strictEqual(error.from, "rejected");
+          assert.strictEqual(error.to, "published");
+          assert.strictEqual(error.id, rec.id);
+        }
+        assert.strictEqual((yield* store.get(rec.id)).status, "rejected");
+        // claim follows the same table: it may take a rejected record only if contracts allow it
+        const claimed = yield* Effect.either(store.claim({ jobId, owner: "pub-a", leaseMs: 1000 }));
+        assert.strictEqual(Either.isRight(claimed), canTransition("rejected", "publishing"));
+        const missing = yield* Effect.flip(store.transition(-1, "published"));
+        assert.strictEqual(missing._tag, "PublicationNotFoundError");
+      }),
+    );
+
+    it.effect("lets exactly one of two concurrent claimers win the lease", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `claim-${uid()}`;
+        yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        const [a, b] = yield* Effect.all(
+          [
+            store.claim({ jobId, owner: "pub-a", leaseMs: 60_000 }),
+            store.claim({ jobId, owner: "pub-b", leaseMs: 60_000 }),
+          ],
+          { concurrency: "unbounded" },
+        );
+        assert.strictEqual([a, b].filter(Option.isSome).length, 1);
+        const record = yield* store.findByJob(jobId).pipe(Effect.map(Option.getOrThrow));
+        assert.strictEqual(record.status, "publishing");
+        assert.strictEqual(record.attempts, 1);
+      }),
+    );
+
+    it.effect("hands an expired lease to another publisher and keeps an unexpired one", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `lease-${uid()}`;
+        const t0 = Date.parse("2030-01-02T00:00:00Z");
+        yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        const a = yield* store.claim({ jobId, owner: "pub-a", leaseMs: 1_000, now: new Date(t0) });
+        assert.isTrue(Option.isSome(a));
+        const early = yield* store.claim({ jobId, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 999) });
+        assert.isTrue(Option.isNone(early));
+        const renewed = yield* store.claim({
+          jobId,
+          owner: "pub-a",
+          leaseMs: 1_000,
+          now: new Date(t0 + 500),
+        });
+        assert.isTrue(Option.isSome(renewed));
+        const late = yield* store.claim({ jobId, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 1_501) });
+        assert.isTrue(Option.isSome(late));
+        assert.strictEqual(Option.getOrThrow(late).attempts, 3);
+        const missing = yield* Effect.flip(store.claim({ jobId: `none-${uid()}`, owner: "x", leaseMs: 1 }));
+        assert.strictEqual(missing._tag, "PublicationNotFoundError");
+      }),
+    );
+
+    it.effect("counts a retry when a failed record is claimed with the retry trigger", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `retry-${uid()}`;
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 60_000 });
+        yield* store.transition(rec.id, "failed", { errorMessage: "timeout" });
+        // the failed transition released the lease: another owner can claim at once
+        const claimed = yield* store.claim({ jobId, owner: "pub-b", leaseMs: 60_000, trigger: "retry" });
+        const record = Option.getOrThrow(claimed);
+        assert.strictEqual(record.retryCount, 1);
+        assert.strictEqual(record.trigger, "retry");
+        assert.strictEqual(record.attempts, 2);
+      }),
+    );
+
+    it.effect("keeps the newer protocol when an older stream sequence is redelivered", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `proto-${uid()}`;
+        const markdown = "# v10\n\nBackslash \\ quote ' question ? emoji 🎉 and ümlaut";
+        const first = yield* store.saveProtocol(
+          protocol({ jobId, markdown, streamSequence: 10, contentHash: "h10" }),
+        );
+        assert.strictEqual(first.outcome, "saved");
+        const stale = yield* store.saveProtocol(
+          protocol({ jobId, markdown: "# v5", streamSequence: 5, contentHash: "h5" }),
+        );
+        assert.strictEqual(stale.outcome, "stale");
+        assert.strictEqual(stale.protocol.markdown, markdown);
+        assert.strictEqual(stale.protocol.streamSequence, 10);
+        const newer = yield* store.saveProtocol(
+          protocol({ jobId, markdown: "# v11", streamSequence: 11, contentHash: "h11", filename: "v11.md" }),
+        );
+        assert.strictEqual(newer.outcome, "saved");
+        const stored = Option.getOrThrow(yield* store.getProtocol(jobId));
+        assert.strictEqual(stored.markdown, "# v11");
+        assert.strictEqual(stored.filename, "v11.md");
+        assert.strictEqual(stored.contentHash, "h11");
+        assert.deepStrictEqual(stored.metadata, {
+          topic: "Weekly",
+          meetingDate: "2026-11-20",
+          labels: ["team"],
+          source: "recorder",
+        });
+        assert.isTrue(Option.isNone(yield* store.getProtocol(`none-${uid()}`)));
+      }),
+    );
+
+    it.effect("falls back to occurredAt when a protocol has no stream sequence", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `manual-${uid()}`;
+        const base = { jobId, streamSequence: null };
+        yield* store.saveProtocol(protocol({ ...base, markdown: "new", occurredAt: "2030-01-02T00:00:00Z" }));
+        const older = yield* store.saveProtocol(
+          protocol({ ...base, markdown: "old", occurredAt: "2030-01-01T00:00:00Z" }),
+        );
+        assert.strictEqual(older.outcome, "stale");
+        assert.strictEqual(older.protocol.markdown, "new");
+        const newest = yield* store.saveProtocol(
+          protocol({ ...base, markdown: "newest", occurredAt: "2030-01-03T00:00:00Z" }),
+        );
+        assert.strictEqual(newest.outcome, "saved");
+        assert.strictEqual(newest.protocol.occurredAt, "2030-01-03T00:00:00.000Z");
+      }),
+    );
+
+    it.effect("stores a one-mebibyte protocol unchanged", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `big-${uid()}`;
+        const markdown = "| a | b |\n|---|---|\n| x \\| y | 'z' |\n".repeat(1 << 15).slice(0, 1 << 20);
+        yield* store.saveProtocol(protocol({ jobId, markdown, streamSequence: null }));
+        const stored = Option.getOrThrow(yield* store.getProtocol(jobId));
+        assert.strictEqual(stored.markdown.length, 1 << 20);
+        assert.isTrue(stored.markdown === markdown);
+        assert.isNull(stored.streamSequence);
+      }),
+    );
+
+    it.effect("records each page version once and lists them oldest first", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `ver-${uid()}`;
+        const pageId = String(Math.floor(Math.random() * 1e12));
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        const input = {
+          publicationId: rec.id,
+          pageId,
+          pageVersion: 1,
+          contentHash: "h1",
+          pageTitle: "Weekly",
+          trigger: "event",
+        } as const;
+        const v1 = yield* store.recordVersion(input);
+        const again = yield* store.recordVersion({ ...input, contentHash: "different" });
+        assert.deepStrictEqual(again, v1);
+        assert.strictEqual(v1.jobId, jobId);
+        yield* store.recordVersion({ ...input, pageVersion: 2, contentHash: "h2", trigger: "manual" });
+        const versions = yield* store.listVersions(jobId);
+        assert.deepStrictEqual(
+          versions.map((v) => [v.pageVersion, v.contentHash, v.trigger]),
+          [
+            [1, "h1", "event"],
+            [2, "h2", "manual"],
+          ],
+        );
+        const missing = yield* Effect.flip(store.recordVersion({ ...input, publicationId: -1 }));
+        assert.strictEqual(missing._tag, "PublicationNotFoundError");
+      }),
+    );
+
+    it.effect("deletes a record with its versions and returns what it deleted", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `del-${uid()}`;
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.recordVersion({
+          publicationId: rec.id,
+          pageId: `p-${uid()}`,
+          pageVersion: 1,
+          contentHash: "h",
+          pageTitle: "t",
+          trigger: "event",
+        });
+        const deleted = yield* store.deletePublication(rec.id);
+        assert.deepStrictEqual(deleted, rec);
+        assert.strictEqual((yield* Effect.flip(store.get(rec.id)))._tag, "PublicationNotFoundError");
+        assert.strictEqual(
+          (yield* Effect.flip(store.deletePublication(rec.id)))._tag,
+          "PublicationNotFoundError",
+        );
+        assert.deepStrictEqual(yield* store.listVersions(jobId), []);
+      }),
+    );
+
+    it.effect("pages through 120 records without duplicates or gaps while new records arrive", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const space = `Q${uid()}`;
+        const base = Date.parse("2030-02-01T00:00:00Z");
+        // 12 distinct instants, 10 records each: ties are broken by id
+        const created = yield* times(120, (i) =>
+          TestClock.setTime(base + Math.floor(i / 10) * 1_000).pipe(
+            Effect.zipRight(
+              store.ensurePublication({ jobId: `${space}-${i}`, spaceKey: space, parentPageId: null }),
+            ),
+          ),
+        );
+        const seen: number[] = [];
+        let cursor: string | null = null;
+        let pages = 0;
+        do {
+          const page: { items: ReadonlyArray<{ id: number }>; nextCursor: string | null } =
+            yield* store.query({
+              spaceKey: space,
+              limit: 25,
+              cursor,
+            });
+          seen.push(...page.items.map((p) => p.id));
+          cursor = page.nextCursor;
+          pages++;
+          if (pages === 1) {
+            // arrivals during paging land before the cursor and never shift later pages
+            yield* TestClock.setTime(base + 1_000_000);
+            yield* times(5, (i) =>
+              store.ensurePublication({ jobId: `${space}-late-${i}`, spaceKey: space, parentPageId: null }),
+            );
+          }
+        } while (cursor !== null);
+        assert.strictEqual(pages, 5);
+        assert.strictEqual(seen.length, 120);
+        assert.strictEqual(new Set(seen).size, 120);
+        const expected = [...created]
+          .sort((a, b) => Date.parse(b.updatedAt) - Date.parse(a.updatedAt) || b.id - a.id)
+          .map((p) => p.id);
+        assert.deepStrictEqual(seen, expected);
+
+        const all = yield* store.query({ spaceKey: space, limit: 500 });
+        assert.strictEqual(all.items.length, 125);
+        assert.isNull(all.nextCursor);
+        const window = yield* store.query({
+          spaceKey: space,
+          since: new Date(base + 2_000),
+          until: new Date(base + 5_000),
+          limit: 500,
+        });
+        assert.strictEqual(window.items.length, 30);
+        const one = yield* store.query({ spaceKey: space, limit: 0 });
+        assert.strictEqual(one.items.length, 1);
+        const clamped = yield* store.query({ limit: 10_000 });
+        assert.isAtMost(clamped.items.length, 500);
+      }),
+    );
+
+    it.effect("filters by status and rejects a cursor it did not issue", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const space = `F${uid()}`;
+        const records = yield* times(10, (i) =>
+          store.ensurePublication({ jobId: `${space}-${i}`, spaceKey: space, parentPageId: null }),
+        );
+        yield* Effect.forEach(records.slice(0, 3), (r) =>
+          store.transition(r.id, "failed", { errorMessage: "x" }),
+        );
+        yield* store.transition(records[3]!.id, "rejected");
+        const failed = yield* store.query({ spaceKey: space, status: "failed" });
+        assert.strictEqual(failed.items.length, 3);
+        assert.isTrue(failed.items.every((p) => p.status === "failed"));
+        const several = yield* store.query({ spaceKey: space, status: ["failed", "rejected"] });
+        assert.strictEqual(several.items.length, 4);
+        const pending = yield* store.query({ spaceKey: space, status: "pending" });
+        assert.strictEqual(pending.items.length, 6);
+        const error = yield* Effect.flip(store.query({ cursor: "not-a-cursor!" }));
+        assert.strictEqual(error._tag, "InvalidCursorError");
+        const forged = yield* Effect.flip(
+          store.query({ cursor: Buffer.from("[1,2]").toString("base64url") }),
+        );
+        assert.strictEqual(forged._tag, "InvalidCursorError");
+      }),
+    );
+
+    it.effect("computes statistics for a known set of records", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const s = uid();
+        const make = (day: string, space: string) =>
+          at(`2030-03-${day}T12:00:00Z`).pipe(
+            Effect.zipRight(
+              store.ensurePublication({ jobId: `stats-${s}-${uid()}`, spaceKey: space, parentPageId: null }),
+            ),
+          );
+        const publish = (day: string, space: string, latencyMs: number) =>
+          make(day, space).pipe(Effect.flatMap((r) => store.transition(r.id, "published", { latencyMs })));
+        yield* publish("01", "S1", 100);
+        yield* publish("01", "S1", 200);
+        yield* publish("02", "S1", 300);
+        yield* publish("02", "S2", 400);
+        const failed = yield* make("02", "S2");
+        yield* store.transition(failed.id, "failed", { errorMessage: "boom" });
+        yield* store.markRetry(failed.id);
+        yield* store.markRetry(failed.id);
+        yield* make("03", "S2");
+        const rejected = yield* make("03", "S1");
+        yield* store.transition(rejected.id, "rejected");
+        // outside the window
+        yield* publish("10", "S1", 9_999);
+
+        const stats = yield* store.stats({
+          since: new Date("2030-03-01T00:00:00Z"),
+          until: new Date("2030-03-05T00:00:00Z"),
+        });
+        assert.deepStrictEqual(stats, {
+          since: "2030-03-01T00:00:00.000Z",
+          until: "2030-03-05T00:00:00.000Z",
+          total: 7,
+          byStatus: { published: 4, failed: 1, pending: 1, rejected: 1 },
+          bySpace: { S1: 4, S2: 3 },
+          successRate: 0.8,
+          retries: 2,
+          latencyMs: { p50: 200, p95: 400 },
+          perDay: [
+            { day: "2030-03-01", published: 2, failed: 0, total: 2 },
+            { day: "2030-03-02", published: 2, failed: 1, total: 3 },
+            { day: "2030-03-03", published: 0, failed: 0, total: 2 },
+          ],
+        });
+        const empty = yield* store.stats({
+          since: new Date("2031-01-01T00:00:00Z"),
+          until: new Date("2031-01-02T00:00:00Z"),
+        });
+        assert.strictEqual(empty.total, 0);
+        assert.isNull(empty.successRate);
+        assert.deepStrictEqual(empty.latencyMs, { p50: null, p95: null });
+        assert.deepStrictEqual(empty.perDay, []);
+      }),
+    );
+
+    it.effect("answers a health check", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        yield* store.health();
+      }),
+    );
+  });
+});

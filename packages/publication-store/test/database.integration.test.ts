@@ -1,0 +1,137 @@
+import { readFile } from "node:fs/promises";
+import { assert, it } from "@effect/vitest";
+import type { SqlEntityManager } from "@mikro-orm/sqlite";
+import { Effect } from "effect";
+import { describe } from "vitest";
+import { appliedMigrations, attempt, migrate, openDatabase, rows } from "../src/database.js";
+import { MIGRATIONS } from "../src/migrations-list.js";
+import { PublicationStore } from "../src/PublicationStore.js";
+import { BACKENDS, freshConfig } from "./helpers/backends.js";
+
+const open = (config: Parameters<typeof openDatabase>[0]) =>
+  Effect.acquireRelease(openDatabase(config), (db) => Effect.promise(() => db.orm.close(true)));
+
+describe.each(BACKENDS)("database on $name", ({ name }) => {
+  it.scoped("creates every table on a fresh database, and a second run applies nothing", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig(name);
+      const db = yield* open(config);
+      const applied = yield* migrate(db);
+      assert.deepStrictEqual(
+        applied,
+        MIGRATIONS.map((m) => m.name),
+      );
+      const em = db.orm.em.fork() as SqlEntityManager;
+      const tables = yield* attempt("tables", () =>
+        rows(
+          em,
+          name === "sqlite"
+            ? "select name from sqlite_master where type = 'table'"
+            : "select table_name as name from information_schema.tables where table_schema = 'public'",
+        ),
+      );
+      const names = tables.map((t) => String(t.name));
+      for (const table of [
+        "confluence_publications",
+        "minutes_protocols",
+        "confluence_publication_versions",
+        "mikro_orm_migrations",
+      ]) {
+        assert.include(names, table);
+      }
+      const columns = yield* attempt("columns", () =>
+        rows(
+          em,
+          name === "sqlite"
+            ? "select name from pragma_table_info('confluence_publications')"
+            : "select column_name as name from information_schema.columns where table_name = 'confluence_publications'",
+        ),
+      );
+      const columnNames = columns.map((c) => String(c.name)).sort();
+      assert.deepStrictEqual(
+        columnNames,
+        [
+          "id",
+          "job_id",
+          "confluence_page_id",
+          "confluence_page_url",
+          "confluence_space_key",
+          "parent_page_id",
+          "page_title",
+          "publication_status",
+          "created_at",
+          "updated_at",
+          "error_message",
+          "retry_count",
+          "last_retry_at",
+          "content_hash",
+          "page_version",
+          "stream_sequence",
+          "attempts",
+          "error_tag",
+          "trigger",
+          "published_at",
+          "latency_ms",
+          "claimed_by",
+          "claimed_until",
+        ].sort(),
+      );
+      assert.deepStrictEqual(yield* migrate(db), []);
+      assert.deepStrictEqual(
+        yield* appliedMigrations(db),
+        MIGRATIONS.map((m) => m.name),
+      );
+    }),
+  );
+
+  it.scoped("applies pending migrations when the store starts", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig(name);
+      const store = yield* PublicationStore.make(config);
+      yield* store.health();
+      const db = yield* open(config);
+      assert.deepStrictEqual(
+        yield* appliedMigrations(db),
+        MIGRATIONS.map((m) => m.name),
+      );
+    }),
+  );
+});
+
+describe("database on sqlite", () => {
+  it.scoped("keeps the SQLite file in WAL mode with a busy timeout", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig("sqlite");
+      const store = yield* PublicationStore.make({ ...config, busyTimeoutMs: 2_500 });
+      yield* store.ensurePublication({ jobId: "wal", spaceKey: "MEET", parentPageId: null });
+      // bytes 18 and 19 of the header are 2 when the file is in WAL mode, for every future connection
+      const header = yield* Effect.promise(() => readFile(config.sqlitePath!));
+      assert.strictEqual(header[18], 2);
+      assert.strictEqual(header[19], 2);
+      const db = yield* open({ ...config, busyTimeoutMs: 2_500 });
+      const em = db.orm.em.fork() as SqlEntityManager;
+      const mode = yield* attempt("pragma", () => rows(em, "pragma journal_mode"));
+      assert.strictEqual(String(mode[0]?.journal_mode), "wal");
+      const busy = yield* attempt("pragma", () => rows(em, "pragma busy_timeout"));
+      assert.strictEqual(Number(Object.values(busy[0] ?? {})[0]), 2_500);
+    }),
+  );
+});
+
+describe("database on an unreachable PostgreSQL", () => {
+  it.scoped("fails to start with StoreUnavailableError", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(
+        PublicationStore.make({ type: "postgresql", url: "postgresql://postgres@127.0.0.1:1/nothing" }),
+      );
+      assert.strictEqual(error._tag, "StoreUnavailableError");
+    }),
+  );
+
+  it.scoped("fails to start without a URL", () =>
+    Effect.gen(function* () {
+      const error = yield* Effect.flip(PublicationStore.make({ type: "postgresql", url: null }));
+      assert.strictEqual(error._tag, "StoreUnavailableError");
+    }),
+  );
+});

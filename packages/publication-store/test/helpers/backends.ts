@@ -1,0 +1,58 @@
+/**
+ * Real databases for the integration suites: a SQLite file in a temp dir, or a unique
+ * PostgreSQL database on the machine's server (PG_URL), dropped when the scope closes.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MikroORM } from "@mikro-orm/core";
+import { PostgreSqlDriver } from "@mikro-orm/postgresql";
+import { Effect, type Scope } from "effect";
+import type { StoreConfig } from "../../src/database.js";
+
+export const PG_URL = process.env.PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+export type BackendName = "sqlite" | "postgresql";
+
+export const BACKENDS: ReadonlyArray<{ readonly name: BackendName }> = [
+  { name: "sqlite" },
+  { name: "postgresql" },
+];
+
+/** A fresh, empty database of the given kind, removed when the scope closes. */
+export const freshConfig = (name: BackendName): Effect.Effect<StoreConfig, never, Scope.Scope> =>
+  name === "sqlite" ? freshSqlite : freshPostgres;
+
+const freshSqlite = Effect.acquireRelease(
+  Effect.promise(() => mkdtemp(join(tmpdir(), "minutes-store-"))),
+  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true })),
+).pipe(Effect.map((dir): StoreConfig => ({ type: "sqlite", sqlitePath: join(dir, "store.sqlite") })));
+
+const withAdmin = (sql: string) =>
+  Effect.promise(async () => {
+    const admin = await MikroORM.init({
+      driver: PostgreSqlDriver,
+      clientUrl: PG_URL,
+      entities: [],
+      discovery: { warnWhenNoEntities: false },
+      allowGlobalContext: true,
+    });
+    try {
+      await admin.em.getConnection().execute(sql);
+    } finally {
+      await admin.close(true);
+    }
+  });
+
+const freshPostgres = Effect.acquireRelease(
+  Effect.sync(() => `minutes_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`).pipe(
+    Effect.tap((db) => withAdmin(`create database ${db}`)),
+  ),
+  (db) => withAdmin(`drop database if exists ${db} with (force)`),
+).pipe(
+  Effect.map((db): StoreConfig => {
+    const url = new URL(PG_URL);
+    url.pathname = `/${db}`;
+    return { type: "postgresql", url: url.toString() };
+  }),
+);

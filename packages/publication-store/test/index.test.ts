@@ -1,0 +1,52 @@
+import { describe, expect, it } from "vitest";
+import * as api from "../src/index.js";
+
+describe("public API", () => {
+  it("exports exactly these names", () => {
+    expect(Object.keys(api).sort()).toEqual(
+      [
+        "EXPORT_FORMAT",
+        "EXPORT_FORMAT_VERSION",
+        "ExportLine",
+        "ExportLineJson",
+        "HeaderLine",
+        "ImportLineError",
+        "InvalidCursorError",
+        "InvalidTransitionError",
+        "MIGRATIONS",
+        "ProtocolLine",
+        "ProtocolMetadata",
+        "PublicationLine",
+        "PublicationNotFoundError",
+        "PublicationStore",
+        "QUERY_DEFAULT_LIMIT",
+        "QUERY_MAX_LIMIT",
+        "StoreUnavailableError",
+        "StoredProtocol",
+        "VersionLine",
+        "isRetryable",
+        "protocolMetadataOf",
+        "storeConfigFromDatabaseConfig",
+      ].sort(),
+    );
+  });
+
+  it("maps the database section of the configuration", () => {
+    expect(api.storeConfigFromDatabaseConfig({ type: "sqlite", sqlite_path: "x.sqlite", url: null })).toEqual(
+      {
+        type: "sqlite",
+        sqlitePath: "x.sqlite",
+      },
+    );
+  });
+
+  it("treats only an unavailable store as retryable", () => {
+    expect(api.isRetryable(new api.StoreUnavailableError({ operation: "get", reason: "ECONNREFUSED" }))).toBe(
+      true,
+    );
+    expect(api.isRetryable(new api.PublicationNotFoundError({ id: 1 }))).toBe(false);
+    expect(new api.InvalidTransitionError({ id: 3, from: "rejected", to: "published" }).message).toBe(
+      "publication 3 cannot move from rejected to published",
+    );
+  });
+});
