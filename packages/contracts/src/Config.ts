@@ -151,6 +151,12 @@ export const ConfluenceConfig = Schema.Struct({
 export const NatsConfig = Schema.Struct({
   url: NatsUrl,
   stream: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/)),
+  /** First token of every subject; a second installation on the same server needs its own. */
+  subject_prefix: Schema.String.pipe(
+    Schema.pattern(/^[A-Za-z0-9_-]{1,32}$/, {
+      message: (i) => `expected letters, digits, - or _ (one subject token), got ${JSON.stringify(i.actual)}`,
+    }),
+  ),
   consumer: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/)),
   duplicate_window_seconds: positive("a number of seconds greater than 0"),
   max_age_days: positive("a number of days greater than 0"),
@@ -251,6 +257,7 @@ export const defaultConfig: MinutesConfigInput = {
   nats: {
     url: "nats://127.0.0.1:4222",
     stream: "MINUTES_PROTOCOLS",
+    subject_prefix: "minutes",
     consumer: "minutes-publisher",
     duplicate_window_seconds: 120,
     max_age_days: 30,

@@ -19,7 +19,7 @@ export const PUBLICATION_STATUSES = [
  * - `publishing`: a publisher is writing the page.
  * - `published`: the page holds this protocol.
  * - `failed`: publishing failed; the error says why and it can be retried.
- * - `rejected`: the event itself was invalid; retrying cannot help.
+ * - `rejected`: the event itself was invalid; retrying it cannot help, only a new valid event.
  * - `archived`: the page was moved to the archive.
  */
 export const PublicationStatus = Schema.Literal(...PUBLICATION_STATUSES).annotations({
@@ -32,7 +32,7 @@ const TRANSITIONS: Readonly<Record<PublicationStatus, ReadonlyArray<PublicationS
   publishing: ["published", "failed", "pending"],
   published: ["publishing", "pending", "archived", "failed"],
   failed: ["pending", "publishing", "published", "failed"],
-  rejected: [],
+  rejected: ["pending", "publishing"],
   archived: ["publishing", "pending"],
 };
 

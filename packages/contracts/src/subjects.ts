@@ -1,38 +1,53 @@
 /**
- * NATS names and stream settings, defined once so no app spells a subject. Job ids become one
- * subject token each: ids that are already safe tokens stay readable, others are encoded (NATS
- * tokens cannot hold `.`, `*`, `>` or whitespace). Events and commands share the
- * `minutes.protocol.>` prefix so one durable consumer with one filter subject (all that NATS
- * 2.9 allows) sees both.
+ * NATS names and stream settings, defined once so no app spells a subject. Every subject starts
+ * with `nats.subject_prefix` (default `minutes`): JetStream refuses two streams with overlapping
+ * subjects, so a second installation (or a test) on the same server uses its own prefix. Job ids
+ * become one subject token each: ids that are already safe tokens stay readable, others are
+ * encoded (NATS tokens cannot hold `.`, `*`, `>` or whitespace). Events and commands share the
+ * `<prefix>.protocol.>` root so one durable consumer with one filter subject (all that NATS 2.9
+ * allows) sees both.
  */
 
-/** Prefix of every subject in the protocol stream. */
-export const PROTOCOL_SUBJECT_ROOT = "minutes.protocol";
-/** Subject prefix of `ProtocolReady` v1 events; one subject per job. */
-export const PROTOCOL_READY_PREFIX = `${PROTOCOL_SUBJECT_ROOT}.ready.v1`;
-/** Subject prefix of `PublishRequested` v1 commands; one subject per job. */
-export const PUBLISH_REQUESTED_PREFIX = `${PROTOCOL_SUBJECT_ROOT}.publish.v1`;
-/** Subject prefix of publication outcome events (`published`, `failed`, ...). */
-export const PUBLICATION_EVENT_PREFIX = "minutes.publication";
-/** Stream holding publication outcome events. */
+/** The default subject prefix. */
+export const DEFAULT_SUBJECT_PREFIX = "minutes";
+/** Suffix of the stream holding publication outcome events. */
 export const PUBLICATION_STREAM_SUFFIX = "_OUTCOMES";
 
+/** Root of every subject in the protocol stream, e.g. `minutes.protocol`. */
+export const protocolSubjectRoot = (prefix: string = DEFAULT_SUBJECT_PREFIX): string => `${prefix}.protocol`;
+/** Subject prefix of `ProtocolReady` v1 events; one subject per job. */
+export const protocolReadyPrefix = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${protocolSubjectRoot(prefix)}.ready.v1`;
+/** Subject prefix of `PublishRequested` v1 commands; one subject per job. */
+export const publishRequestedPrefix = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${protocolSubjectRoot(prefix)}.publish.v1`;
+/** Subject prefix of publication outcome events. */
+export const publicationEventPrefix = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${prefix}.publication`;
+
 /** Subject carrying the `ProtocolReady` events of one job. */
-export const protocolReadySubject = (jobId: string): string =>
-  `${PROTOCOL_READY_PREFIX}.${subjectToken(jobId)}`;
+export const protocolReadySubject = (jobId: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${protocolReadyPrefix(prefix)}.${subjectToken(jobId)}`;
 
 /** Subject carrying the `PublishRequested` commands of one job. */
-export const publishRequestedSubject = (jobId: string): string =>
-  `${PUBLISH_REQUESTED_PREFIX}.${subjectToken(jobId)}`;
+export const publishRequestedSubject = (jobId: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${publishRequestedPrefix(prefix)}.${subjectToken(jobId)}`;
 
 /** Wildcard subject matching every job's `ProtocolReady` events. */
-export const protocolReadyWildcard = (): string => `${PROTOCOL_READY_PREFIX}.>`;
+export const protocolReadyWildcard = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${protocolReadyPrefix(prefix)}.>`;
 
 /** Wildcard matching every subject the publishers consume. */
-export const protocolStreamWildcard = (): string => `${PROTOCOL_SUBJECT_ROOT}.>`;
+export const protocolStreamWildcard = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${protocolSubjectRoot(prefix)}.>`;
 
 /** Subject of a publication outcome, e.g. `minutes.publication.published`. */
-export const publicationEventSubject = (outcome: string): string => `${PUBLICATION_EVENT_PREFIX}.${outcome}`;
+export const publicationEventSubject = (outcome: string, prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${publicationEventPrefix(prefix)}.${outcome}`;
+
+/** Wildcard matching every publication outcome. */
+export const publicationEventWildcard = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${publicationEventPrefix(prefix)}.>`;
 
 /** Encodes an arbitrary id as one NATS subject token. */
 export const subjectToken = (id: string): string =>
@@ -46,26 +61,36 @@ export interface StreamSettings {
   readonly maxAgeMs: number;
 }
 
-/** The protocol stream: events and commands, kept `max_age_days`, de-duplicated by message id. */
-export const protocolStreamSettings = (nats: {
+/** The `nats` keys the stream settings depend on. */
+export interface StreamConfigKeys {
   readonly stream: string;
+  readonly subject_prefix: string;
   readonly duplicate_window_seconds: number;
   readonly max_age_days: number;
-}): StreamSettings => ({
+}
+
+/** The protocol stream: events and commands, kept `max_age_days`, de-duplicated by message id. */
+export const protocolStreamSettings = (nats: StreamConfigKeys): StreamSettings => ({
   name: nats.stream,
-  subjects: [protocolStreamWildcard()],
+  subjects: [protocolStreamWildcard(nats.subject_prefix)],
   duplicateWindowMs: Math.round(nats.duplicate_window_seconds * 1000),
   maxAgeMs: Math.round(nats.max_age_days * 86_400_000),
 });
 
 /** The outcome stream (`<stream>_OUTCOMES`): what happened to each publication attempt. */
-export const outcomeStreamSettings = (nats: {
-  readonly stream: string;
-  readonly duplicate_window_seconds: number;
-  readonly max_age_days: number;
-}): StreamSettings => ({
+export const outcomeStreamSettings = (nats: StreamConfigKeys): StreamSettings => ({
   name: `${nats.stream}${PUBLICATION_STREAM_SUFFIX}`,
-  subjects: [`${PUBLICATION_EVENT_PREFIX}.>`],
+  subjects: [publicationEventWildcard(nats.subject_prefix)],
   duplicateWindowMs: Math.round(nats.duplicate_window_seconds * 1000),
   maxAgeMs: Math.round(nats.max_age_days * 86_400_000),
 });
+
+// Names under the default prefix, for code that has no configuration at hand.
+/** `protocolSubjectRoot()` under the default prefix. */
+export const PROTOCOL_SUBJECT_ROOT = protocolSubjectRoot();
+/** `protocolReadyPrefix()` under the default prefix. */
+export const PROTOCOL_READY_PREFIX = protocolReadyPrefix();
+/** `publishRequestedPrefix()` under the default prefix. */
+export const PUBLISH_REQUESTED_PREFIX = publishRequestedPrefix();
+/** `publicationEventPrefix()` under the default prefix. */
+export const PUBLICATION_EVENT_PREFIX = publicationEventPrefix();
