@@ -9,17 +9,18 @@
 import { createHash } from "node:crypto";
 import type { ConfluenceClientService, ContentProperty, JsonValue, PageInfo } from "@minutes/confluence-core";
 import {
+  formatParseIssues,
   type MinutesConfig,
-  PROTOCOL_READY_PREFIX,
+  ProtocolReadyJson,
+  type Publication,
   type PublicationOutcome,
   type PublicationOutcomeKind,
   type PublicationTrigger,
-  PUBLISH_REQUESTED_PREFIX,
-  ProtocolReadyJson,
   PublishRequestedJson,
-  type Publication,
-  formatParseIssues,
+  protocolReadyPrefix,
+  publishRequestedPrefix,
 } from "@minutes/contracts";
+import { extractMeetingInfo } from "@minutes/markdown-storage";
 import type { PublicationStoreShape, StoredProtocol } from "@minutes/publication-store";
 import { Context, Effect, Option, Schema } from "effect";
 import {
@@ -31,7 +32,6 @@ import {
 } from "./errors.js";
 import { renderProtocol } from "./render.js";
 import { routeProtocol } from "./routing.js";
-import { extractMeetingInfo } from "@minutes/markdown-storage";
 
 /** Key of the content property that names the job owning a page. */
 export const JOB_PROPERTY_KEY = "minutes.job";
@@ -126,7 +126,12 @@ export const makePublishPipeline = (
       Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
     );
     const record = yield* store
-      .ensurePublication({ jobId, spaceKey: config.confluence.space_key, parentPageId: null, trigger: "event" })
+      .ensurePublication({
+        jobId,
+        spaceKey: config.confluence.space_key,
+        parentPageId: null,
+        trigger: "event",
+      })
       .pipe(Effect.option);
     if (Option.isSome(record)) {
       // A job whose page is published keeps its record; the rejection is still reported.
@@ -200,7 +205,9 @@ export const makePublishPipeline = (
     const meeting =
       protocol.metadata.meetingDate !== undefined && protocol.metadata.topic !== undefined
         ? { topic: protocol.metadata.topic }
-        : { topic: protocol.metadata.topic ?? extractMeetingInfo(protocol.markdown, protocol.filename).topic };
+        : {
+            topic: protocol.metadata.topic ?? extractMeetingInfo(protocol.markdown, protocol.filename).topic,
+          };
     const route = routeProtocol(
       { filename: protocol.filename, topic: meeting.topic, metadata: protocol.metadata },
       config.confluence,
@@ -331,14 +338,21 @@ export const makePublishPipeline = (
       return { recorded, page, kind, rendered };
     }).pipe(
       Effect.catchAll((error) =>
-        failAttempt(publication, error, trigger, message, replayId).pipe(Effect.map((d) => ({ disposition: d }))),
+        failAttempt(publication, error, trigger, message, replayId).pipe(
+          Effect.map((d) => ({ disposition: d })),
+        ),
       ),
     );
     if ("disposition" in result) return result.disposition;
 
     const { recorded, page, kind } = result;
     yield* Effect.logInfo(kind === "unchanged" ? "page unchanged" : `page ${kind}`).pipe(
-      Effect.annotateLogs({ jobId, publicationId: recorded.id, pageId: page.id, version: page.version.number }),
+      Effect.annotateLogs({
+        jobId,
+        publicationId: recorded.id,
+        pageId: page.id,
+        version: page.version.number,
+      }),
     );
     yield* sink.emit(
       outcome(kind, jobId, trigger, {
@@ -378,7 +392,9 @@ export const makePublishPipeline = (
     const exhausted = message.deliveryCount >= maxDeliver;
     const final = !retryable || exhausted;
     const errorMessage =
-      retryable && exhausted ? `${error.message} (gave up after ${message.deliveryCount} deliveries)` : error.message;
+      retryable && exhausted
+        ? `${error.message} (gave up after ${message.deliveryCount} deliveries)`
+        : error.message;
     yield* Effect.logWarning(final ? "publication failed" : "publication attempt failed; will retry").pipe(
       Effect.annotateLogs({
         jobId: publication.jobId,
@@ -409,7 +425,8 @@ export const makePublishPipeline = (
       );
       return { _tag: "Term" } as Disposition;
     }
-    if (Option.isNone(recorded)) return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
+    if (Option.isNone(recorded))
+      return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
     return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
   });
 
@@ -419,10 +436,11 @@ export const makePublishPipeline = (
   /** Handles one message from the protocol stream. */
   const handle = (message: IncomingMessage): Effect.Effect<Disposition> =>
     Effect.gen(function* () {
-      if (message.subject.startsWith(`${PROTOCOL_READY_PREFIX}.`)) {
-        const event = yield* Schema.decodeUnknown(ProtocolReadyJson, { onExcessProperty: "error", errors: "all" })(
-          message.data,
-        ).pipe(Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })));
+      if (message.subject.startsWith(`${protocolReadyPrefix(config.nats.subject_prefix)}.`)) {
+        const event = yield* Schema.decodeUnknown(ProtocolReadyJson, {
+          onExcessProperty: "error",
+          errors: "all",
+        })(message.data).pipe(Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })));
         const saved = yield* store.saveProtocol({
           jobId: event.jobId,
           markdown: event.markdown,
@@ -453,10 +471,10 @@ export const makePublishPipeline = (
         }
         return yield* publishJob(saved.protocol, "event", false, message, undefined);
       }
-      if (message.subject.startsWith(`${PUBLISH_REQUESTED_PREFIX}.`)) {
-        const command = yield* Schema.decodeUnknown(PublishRequestedJson, { errors: "all" })(message.data).pipe(
-          Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })),
-        );
+      if (message.subject.startsWith(`${publishRequestedPrefix(config.nats.subject_prefix)}.`)) {
+        const command = yield* Schema.decodeUnknown(PublishRequestedJson, { errors: "all" })(
+          message.data,
+        ).pipe(Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })));
         const protocol = yield* store.getProtocol(command.jobId);
         if (Option.isNone(protocol)) {
           const error = new ProtocolMissingError({ jobId: command.jobId });
@@ -518,7 +536,8 @@ const rawJobId = (data: string): string | undefined => {
     if (typeof parsed === "object" && parsed !== null && "jobId" in parsed) {
       const id = (parsed as { jobId: unknown }).jobId;
       // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-      if (typeof id === "string" && id.length > 0 && id.length <= 200 && !/[\u0000-\u001f\u007f]/u.test(id)) return id;
+      if (typeof id === "string" && id.length > 0 && id.length <= 200 && !/[\u0000-\u001f\u007f]/u.test(id))
+        return id;
     }
   } catch {
     // not JSON: no job to attach the rejection to
@@ -528,7 +547,12 @@ const rawJobId = (data: string): string | undefined => {
 
 const jobOfProperty = (property: ContentProperty): string | undefined => {
   const v = property.value;
-  if (typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { jobId?: unknown }).jobId === "string") {
+  if (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as { jobId?: unknown }).jobId === "string"
+  ) {
     return (v as { jobId: string }).jobId;
   }
   return undefined;
@@ -540,7 +564,9 @@ const propertyState = (
   const v = property?.value;
   if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
   const { contentHash, pageVersion } = v as { contentHash?: unknown; pageVersion?: unknown };
-  return typeof contentHash === "string" && typeof pageVersion === "number" ? { contentHash, pageVersion } : undefined;
+  return typeof contentHash === "string" && typeof pageVersion === "number"
+    ? { contentHash, pageVersion }
+    : undefined;
 };
 
 const isBot = (authorId: string | undefined, bot: ReadonlyArray<string>): boolean =>
@@ -554,10 +580,14 @@ const isAdoptable = (page: PageInfo, bot: ReadonlyArray<string>): boolean =>
  * every publisher instance picks the same one.
  */
 export const suffixedTitle = (title: string, jobId: string): string => {
-  const tag = /^[A-Za-z0-9_-]{1,24}$/.test(jobId) ? jobId : createHash("sha256").update(jobId).digest("hex").slice(0, 8);
+  const tag = /^[A-Za-z0-9_-]{1,24}$/.test(jobId)
+    ? jobId
+    : createHash("sha256").update(jobId).digest("hex").slice(0, 8);
   const suffix = ` (${tag})`;
   const room = 255 - suffix.length;
-  const segments = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(title)].map((s) => s.segment);
+  const segments = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(title)].map(
+    (s) => s.segment,
+  );
   let head = "";
   for (const s of segments) {
     if (head.length + s.length > room) break;

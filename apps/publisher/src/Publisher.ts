@@ -4,11 +4,11 @@
  * and released in reverse. `startPublisher` is what `main.ts`, the demo and the tests call.
  */
 import { randomUUID } from "node:crypto";
-import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { ConfluenceClientConfig, ConfluenceClientService } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
 import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Effect, Exit, Redacted, Runtime, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { makeConfluenceProvider } from "./confluence-provider.js";
@@ -16,7 +16,12 @@ import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
 import { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
-import { type Disposition, type IncomingMessage, makePublishPipeline, type PipelineStep } from "./PublishPipeline.js";
+import {
+  type Disposition,
+  type IncomingMessage,
+  makePublishPipeline,
+  type PipelineStep,
+} from "./PublishPipeline.js";
 
 /** Options of {@link startPublisher}. */
 export interface PublisherOptions {
@@ -59,7 +64,12 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       name: instanceId,
       maxReconnectAttempts: -1,
     });
-    await run(Scope.addFinalizer(scope, Effect.promise(() => nc.drain().catch(() => undefined))));
+    await run(
+      Scope.addFinalizer(
+        scope,
+        Effect.promise(() => nc.drain().catch(() => undefined)),
+      ),
+    );
     const jsm: JetStreamManager = await jetstreamManager(nc);
     await ensureStreams(jsm, config.nats);
     await ensureConsumer(jsm, config.nats);

@@ -24,7 +24,9 @@ export const readProcessSettings = (argv: ReadonlyArray<string> = process.argv.s
     process.exit(1);
   }
   const proxy = {
-    ...(env.HTTPS_PROXY || env.https_proxy ? { httpsProxy: (env.HTTPS_PROXY || env.https_proxy) as string } : {}),
+    ...(env.HTTPS_PROXY || env.https_proxy
+      ? { httpsProxy: (env.HTTPS_PROXY || env.https_proxy) as string }
+      : {}),
     ...(env.HTTP_PROXY || env.http_proxy ? { httpProxy: (env.HTTP_PROXY || env.http_proxy) as string } : {}),
     ...(env.NO_PROXY || env.no_proxy ? { noProxy: (env.NO_PROXY || env.no_proxy) as string } : {}),
   };

@@ -44,7 +44,9 @@ export interface ConfluenceProviderOptions {
 export const makeConfluenceProvider = (options: ConfluenceProviderOptions): ConfluenceProvider => {
   const { config } = options;
   const vaultFile = config.vault.file ?? options.defaultVaultFile;
-  let current: { readonly key: string; readonly active: ActiveClient; readonly scope: Scope.CloseableScope } | undefined;
+  let current:
+    | { readonly key: string; readonly active: ActiveClient; readonly scope: Scope.CloseableScope }
+    | undefined;
   let source: ResolvedToken["source"] | "none" = "none";
 
   const fileStamp = (): string => {
@@ -71,14 +73,17 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
     Effect.gen(function* () {
       const deployment = config.confluence.deployment ?? undefined;
       const isCloud =
-        deployment === "cloud" || (deployment === undefined && /\.atlassian\.net|\.jira\.com/i.test(config.confluence.base_url));
+        deployment === "cloud" ||
+        (deployment === undefined && /\.atlassian\.net|\.jira\.com/i.test(config.confluence.base_url));
       const clientConfig: ConfluenceClientConfig = {
         baseUrl: config.confluence.base_url,
         ...(deployment !== undefined ? { deployment } : {}),
         auth: isCloud
           ? { type: "basic", email: config.confluence.username, token: resolved.token }
           : { type: "bearer", token: resolved.token },
-        ...(config.confluence.cloud_id !== null ? { cloudId: config.confluence.cloud_id, scopedToken: true } : {}),
+        ...(config.confluence.cloud_id !== null
+          ? { cloudId: config.confluence.cloud_id, scopedToken: true }
+          : {}),
         timeoutMs: Math.round(config.confluence.timeout * 1000),
         maxRetries: config.confluence.max_retries,
         retryDelayMs: Math.round(config.confluence.retry_delay * 1000),

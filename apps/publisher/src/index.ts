@@ -4,11 +4,11 @@
  */
 export { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
 export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from "./outcomes.js";
+export { type PublisherOptions, type RunningPublisher, startPublisher } from "./Publisher.js";
 export {
   type Disposition,
   JOB_PROPERTY_KEY,
   type PipelineStep,
   suffixedTitle,
 } from "./PublishPipeline.js";
-export { type PublisherOptions, type RunningPublisher, startPublisher } from "./Publisher.js";
 export { normaliseLabels, type Route, routeProtocol } from "./routing.js";

@@ -3,7 +3,7 @@
  * attempt, …) become fields. Nothing here knows about tokens: they are `Redacted` everywhere, so
  * they print as `<redacted>` even if an annotation carried one.
  */
-import { Cause, HashMap, Layer, Logger, LogLevel } from "effect";
+import { Cause, HashMap, type Layer, Logger, LogLevel } from "effect";
 import { type Logger as Pino, pino } from "pino";
 
 /** A pino logger for the publisher (`level` from `logging.level`). */

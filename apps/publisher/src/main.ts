@@ -23,6 +23,8 @@ try {
   process.once("SIGTERM", () => shutdown("SIGTERM"));
   process.once("SIGINT", () => shutdown("SIGINT"));
 } catch (error) {
-  process.stderr.write(`minutes-publisher: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(
+    `minutes-publisher: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
   process.exit(1);
 }

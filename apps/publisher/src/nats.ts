@@ -5,16 +5,7 @@
  * trimmed to `max_deliver` (the server refuses longer lists), and since 2.9 turns `ack_wait`
  * into `backoff[0]`, the consume loop keeps long publications alive with `working()`.
  */
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type JetStreamManager,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  type StreamConfig,
-} from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+
 import {
   type MinutesConfig,
   outcomeStreamSettings,
@@ -22,6 +13,16 @@ import {
   protocolStreamWildcard,
   type StreamSettings,
 } from "@minutes/contracts";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
 
 /** Creates or updates both streams so their settings follow the configuration. */
 export const ensureStreams = async (jsm: JetStreamManager, nats: MinutesConfig["nats"]): Promise<void> => {
@@ -32,7 +33,9 @@ export const ensureStreams = async (jsm: JetStreamManager, nats: MinutesConfig["
 /** The ack wait the server actually applies: `backoff[0]` when a backoff is set (2.9 behaviour). */
 export const effectiveAckWaitMs = (nats: MinutesConfig["nats"]): number => {
   const backoff = consumerBackoffMs(nats);
-  return backoff.length > 0 ? Math.min(backoff[0] as number, nats.ack_wait_seconds * 1000) : nats.ack_wait_seconds * 1000;
+  return backoff.length > 0
+    ? Math.min(backoff[0] as number, nats.ack_wait_seconds * 1000)
+    : nats.ack_wait_seconds * 1000;
 };
 
 /** Creates or updates the durable pull consumer of the publishers. */
@@ -42,7 +45,7 @@ export const ensureConsumer = async (jsm: JetStreamManager, nats: MinutesConfig[
     durable_name: nats.consumer,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    filter_subject: protocolStreamWildcard(),
+    filter_subject: protocolStreamWildcard(nats.subject_prefix),
     ack_wait: nanos(Math.round(nats.ack_wait_seconds * 1000)),
     max_deliver: nats.max_deliver,
     max_ack_pending: Math.max(nats.concurrency * 4, 64),
@@ -61,7 +64,9 @@ export const ensureConsumer = async (jsm: JetStreamManager, nats: MinutesConfig[
 // internal
 
 const consumerBackoffMs = (nats: MinutesConfig["nats"]): Array<number> =>
-  nats.backoff_seconds.slice(0, Math.max(nats.max_deliver - 1, 0)).map((s) => Math.max(1, Math.round(s * 1000)));
+  nats.backoff_seconds
+    .slice(0, Math.max(nats.max_deliver - 1, 0))
+    .map((s) => Math.max(1, Math.round(s * 1000)));
 
 const ensureStream = async (jsm: JetStreamManager, settings: StreamSettings): Promise<void> => {
   const config: Partial<StreamConfig> & { name: string } = {

@@ -5,13 +5,13 @@
  * message that produced the outcome, and a failed send is logged, not fatal.
  */
 import { createHmac } from "node:crypto";
-import type { JetStreamClient } from "@nats-io/jetstream";
 import {
   type MinutesConfig,
   type PublicationOutcome,
   PublicationOutcomeJson,
   publicationEventSubject,
 } from "@minutes/contracts";
+import type { JetStreamClient } from "@nats-io/jetstream";
 import { Duration, Effect, Redacted, Schedule, Schema } from "effect";
 import type { OutcomeSinkShape } from "./PublishPipeline.js";
 
@@ -36,13 +36,19 @@ export const makeOutcomeSink = (
 
   const publishEvent = (outcome: PublicationOutcome) =>
     Effect.tryPromise(() =>
-      js.publish(publicationEventSubject(outcome.outcome), Schema.encodeSync(PublicationOutcomeJson)(outcome), {
-        // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
-        msgID: `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`,
-      }),
+      js.publish(
+        publicationEventSubject(outcome.outcome),
+        Schema.encodeSync(PublicationOutcomeJson)(outcome),
+        {
+          // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
+          msgID: `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`,
+        },
+      ),
     ).pipe(
       Effect.tapError((e) =>
-        Effect.logWarning("could not publish the outcome event").pipe(Effect.annotateLogs({ reason: String(e) })),
+        Effect.logWarning("could not publish the outcome event").pipe(
+          Effect.annotateLogs({ reason: String(e) }),
+        ),
       ),
       Effect.ignore,
     );
@@ -57,7 +63,12 @@ export const makeOutcomeSink = (
         [TIMESTAMP_HEADER]: String(timestamp),
       };
       if (secret !== null) headers[SIGNATURE_HEADER] = signWebhook(Redacted.value(secret), timestamp, body);
-      const response = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) });
+      const response = await fetch(url, {
+        method: "POST",
+        headers,
+        body,
+        signal: AbortSignal.timeout(10_000),
+      });
       await response.body?.cancel();
       if (response.status >= 300) throw new Error(`webhook answered ${response.status}`);
     }).pipe(
@@ -85,7 +96,9 @@ export const makeOutcomeSink = (
       Effect.gen(function* () {
         yield* publishEvent(outcome);
         if (webhooks.length > 0 && wanted(outcome)) {
-          yield* Effect.forkDaemon(Effect.forEach(webhooks, (url) => send(url, outcome), { concurrency: "unbounded" }));
+          yield* Effect.forkDaemon(
+            Effect.forEach(webhooks, (url) => send(url, outcome), { concurrency: "unbounded" }),
+          );
         }
       }),
   };

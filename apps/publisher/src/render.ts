@@ -38,7 +38,9 @@ export const renderProtocol = (
   labels: ReadonlyArray<string>,
 ): RenderedPage => {
   const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
-  const found = needsText ? extractMeetingInfo(protocol.markdown, protocol.filename) : { date: null, topic: null };
+  const found = needsText
+    ? extractMeetingInfo(protocol.markdown, protocol.filename)
+    : { date: null, topic: null };
   const meetingDate = protocol.metadata.meetingDate ?? found.date ?? protocol.occurredAt.slice(0, 10);
   const topic = protocol.metadata.topic ?? found.topic;
   const title = Either.getOrElse(

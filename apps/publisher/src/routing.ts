@@ -82,7 +82,8 @@ const ruleMatches = (rule: RoutingRule, protocol: RoutableProtocol): boolean => 
     if (!m.labels.every((l) => have.has(l.toLowerCase()))) return false;
   }
   if (m.topic_pattern !== undefined && !safeRegex(m.topic_pattern).test(protocol.topic ?? "")) return false;
-  if (m.filename_pattern !== undefined && !safeRegex(m.filename_pattern).test(protocol.filename)) return false;
+  if (m.filename_pattern !== undefined && !safeRegex(m.filename_pattern).test(protocol.filename))
+    return false;
   return true;
 };
 

@@ -8,9 +8,12 @@ import { TokenVault } from "@minutes/token-vault";
 import { Effect, Redacted, Schema } from "effect";
 
 /** No usable token: neither a vault entry nor `api_token`. */
-export class TokenUnavailableError extends Schema.TaggedError<TokenUnavailableError>()("TokenUnavailableError", {
-  reason: Schema.String,
-}) {
+export class TokenUnavailableError extends Schema.TaggedError<TokenUnavailableError>()(
+  "TokenUnavailableError",
+  {
+    reason: Schema.String,
+  },
+) {
   override get message(): string {
     return `No Confluence token: ${this.reason}`;
   }
@@ -29,7 +32,10 @@ export const resolveToken = Effect.fn("TokenSource.resolve")(function* (
 ) {
   const password = config.vault.password;
   if (password !== null && Redacted.value(password) !== "") {
-    const vault = yield* Effect.provide(TokenVault, TokenVault.layer({ file: config.vault.file ?? defaultVaultFile }));
+    const vault = yield* Effect.provide(
+      TokenVault,
+      TokenVault.layer({ file: config.vault.file ?? defaultVaultFile }),
+    );
     const token = yield* vault
       .loadEncryptedToken({ url: config.confluence.base_url, username: config.confluence.username, password })
       .pipe(Effect.mapError((e) => new TokenUnavailableError({ reason: `vault: ${e.message}` })));

@@ -1,6 +1,7 @@
 // The publisher against the machine's NATS, a real SQLite file (PostgreSQL where stated) and
 // the sandbox Confluence. Every test ends with the invariant: one page per job, one final
 // publication record per job, nothing lost.
+import { protocolReadySubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { JOB_PROPERTY_KEY, type PipelineStep } from "../src/index.js";
@@ -70,8 +71,16 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     const version = page.versions[page.versions.length - 1]!;
     expect(version.title).toBe("20250902 - Architecture Board");
     expect(version.body).toContain("decision one");
-    expect(page.labels.map((l) => l.name).sort()).toEqual(["auto-generated", "board-review", "meeting-protocol"]);
-    expect(record).toMatchObject({ pageId: page.id, pageVersion: 1, pageTitle: "20250902 - Architecture Board" });
+    expect(page.labels.map((l) => l.name).sort()).toEqual([
+      "auto-generated",
+      "board-review",
+      "meeting-protocol",
+    ]);
+    expect(record).toMatchObject({
+      pageId: page.id,
+      pageVersion: 1,
+      pageTitle: "20250902 - Architecture Board",
+    });
     expect(record.pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
   });
 
@@ -82,7 +91,9 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     await h.submit({ jobId: "job-b", markdown: protocol("Budget", "- decision two") });
     const second = await eventually(async () => {
       const r = await Effect.runPromise(h.store.findByJob("job-b"));
-      return r._tag === "Some" && r.value.status === "published" && r.value.pageVersion === 2 ? r.value : undefined;
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageVersion === 2
+        ? r.value
+        : undefined;
     });
     expect(second.pageId).toBe(first.pageId);
     expect(h.sandbox.state.page(first.pageId!)!.versions.at(-1)!.body).toContain("decision two");
@@ -91,7 +102,9 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     const seq = await h.submit({ jobId: "job-b", markdown: protocol("Budget", "- decision two") });
     await eventually(async () => {
       const r = await Effect.runPromise(h.store.findByJob("job-b"));
-      return r._tag === "Some" && r.value.streamSequence === seq && r.value.status === "published" ? r : undefined;
+      return r._tag === "Some" && r.value.streamSequence === seq && r.value.status === "published"
+        ? r
+        : undefined;
     });
     expect(h.sandbox.state.page(first.pageId!)!.versions).toHaveLength(2);
     expect(pagesOfJob(h, "job-b")).toHaveLength(1);
@@ -119,32 +132,35 @@ describe("page identity", () => {
     const event = { jobId: "job-dup", markdown: protocol("Twice"), occurredAt: "2025-09-02T10:00:00Z" };
     await Promise.all([h.submit(event), h.submit(event), h.submit(event)]);
     await recordIn(h, "job-dup", "published");
-    await eventually(async () => ((await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer)).num_ack_pending === 0 ? true : undefined));
+    await eventually(async () =>
+      (await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer)).num_ack_pending === 0
+        ? true
+        : undefined,
+    );
     expect(pagesOfJob(h, "job-dup")).toHaveLength(1);
     expect(pagesOfJob(h, "job-dup")[0]!.versions).toHaveLength(1);
   });
 
-  it.each([
-    "claimed",
-    "page-written",
-    "property-written",
-    "labels-written",
-    "recorded",
-  ] as const)("recovers from a crash after step %s with exactly one page and one published record", async (step) => {
-    const h = await open();
-    let crashed = false;
-    const crashing = await h.startPublisher({
-      afterStep: (s: PipelineStep) =>
-        s === step && !crashed ? Effect.sync(() => (crashed = true)).pipe(Effect.zipRight(Effect.die("simulated crash"))) : Effect.void,
-    });
-    await h.submit({ jobId: `job-crash-${step}`, markdown: protocol(`Crash ${step}`) });
-    await recordIn(h, `job-crash-${step}`, "published");
-    await crashing.stop();
-    expect(pagesOfJob(h, `job-crash-${step}`)).toHaveLength(1);
-    expect(pagesOfJob(h, `job-crash-${step}`)[0]!.versions).toHaveLength(1);
-    const records = await Effect.runPromise(h.store.listByJob(`job-crash-${step}`));
-    expect(records).toHaveLength(1);
-  });
+  it.each(["claimed", "page-written", "property-written", "labels-written", "recorded"] as const)(
+    "recovers from a crash after step %s with exactly one page and one published record",
+    async (step) => {
+      const h = await open();
+      let crashed = false;
+      const crashing = await h.startPublisher({
+        afterStep: (s: PipelineStep) =>
+          s === step && !crashed
+            ? Effect.sync(() => (crashed = true)).pipe(Effect.zipRight(Effect.die("simulated crash")))
+            : Effect.void,
+      });
+      await h.submit({ jobId: `job-crash-${step}`, markdown: protocol(`Crash ${step}`) });
+      await recordIn(h, `job-crash-${step}`, "published");
+      await crashing.stop();
+      expect(pagesOfJob(h, `job-crash-${step}`)).toHaveLength(1);
+      expect(pagesOfJob(h, `job-crash-${step}`)[0]!.versions).toHaveLength(1);
+      const records = await Effect.runPromise(h.store.listByJob(`job-crash-${step}`));
+      expect(records).toHaveLength(1);
+    },
+  );
 });
 
 describe("manual edits", () => {
@@ -176,8 +192,11 @@ describe("manual edits", () => {
 describe("failures", () => {
   it("records an event that does not decode as rejected, with the reason, and keeps consuming", async () => {
     const h = await open();
-    await h.publishRaw("minutes.protocol.ready.v1.job-bad", JSON.stringify({ jobId: "job-bad", markdown: "" }));
-    await h.publishRaw("minutes.protocol.ready.v1.garbage", "{ not json");
+    await h.publishRaw(
+      protocolReadySubject("job-bad", h.config.nats.subject_prefix),
+      JSON.stringify({ jobId: "job-bad", markdown: "" }),
+    );
+    await h.publishRaw(protocolReadySubject("garbage", h.config.nats.subject_prefix), "{ not json");
     const rejected = await recordIn(h, "job-bad", "rejected");
     expect(rejected.errorMessage).toContain("markdown: must not be empty");
     expect(rejected.errorMessage).toContain("occurredAt: is missing");
@@ -249,7 +268,9 @@ describe("deployment", () => {
       expect(pagesOfJob(h, jobId)).toHaveLength(1);
       expect((await recordIn(h, jobId, "published")).pageVersion).toBeGreaterThanOrEqual(1);
     }
-    expect(h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current").length).toBeGreaterThanOrEqual(20);
+    expect(
+      h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current").length,
+    ).toBeGreaterThanOrEqual(20);
     expect(JOB_PROPERTY_KEY).toBe("minutes.job");
   });
 });

@@ -1,6 +1,6 @@
+import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { normaliseLabels, routeProtocol, suffixedTitle } from "../src/index.js";
 
 const config = (overrides: object = {}): MinutesConfig => {
@@ -14,7 +14,12 @@ describe("routeProtocol", () => {
     confluence: {
       routing_rules: [
         { name: "board", match: { topic_pattern: "^architecture" }, space_key: "ARCH", labels: ["board"] },
-        { name: "hr", match: { source: "hr-bot", labels: ["confidential"] }, space_key: "HR", parent_page_id: "42" },
+        {
+          name: "hr",
+          match: { source: "hr-bot", labels: ["confidential"] },
+          space_key: "HR",
+          parent_page_id: "42",
+        },
       ],
     },
   };
@@ -30,9 +35,14 @@ describe("routeProtocol", () => {
 
   it("needs every condition of a rule to match", () => {
     const c = config(rules).confluence;
-    expect(routeProtocol({ filename: "x.md", topic: "x", metadata: { source: "hr-bot" } }, c).spaceKey).toBe("MEETINGS");
+    expect(routeProtocol({ filename: "x.md", topic: "x", metadata: { source: "hr-bot" } }, c).spaceKey).toBe(
+      "MEETINGS",
+    );
     expect(
-      routeProtocol({ filename: "x.md", topic: "x", metadata: { source: "hr-bot", labels: ["Confidential"] } }, c),
+      routeProtocol(
+        { filename: "x.md", topic: "x", metadata: { source: "hr-bot", labels: ["Confidential"] } },
+        c,
+      ),
     ).toMatchObject({ spaceKey: "HR", parentPageId: "42", rule: "hr" });
   });
 
@@ -46,7 +56,10 @@ describe("routeProtocol", () => {
 
   it("falls back to the configured space and parent", () => {
     expect(
-      routeProtocol({ filename: "x.md", topic: null, metadata: {} }, config({ confluence: { parent_page_id: "99" } }).confluence),
+      routeProtocol(
+        { filename: "x.md", topic: null, metadata: {} },
+        config({ confluence: { parent_page_id: "99" } }).confluence,
+      ),
     ).toMatchObject({ spaceKey: "MEETINGS", parentPageId: "99", rule: null });
   });
 });
@@ -67,7 +80,9 @@ describe("normaliseLabels", () => {
 describe("suffixedTitle", () => {
   it("derives the suffix from the job, so every instance picks the same title", () => {
     expect(suffixedTitle("20250902 - Weekly", "job-7")).toBe("20250902 - Weekly (job-7)");
-    expect(suffixedTitle("20250902 - Weekly", "team/a b")).toBe(suffixedTitle("20250902 - Weekly", "team/a b"));
+    expect(suffixedTitle("20250902 - Weekly", "team/a b")).toBe(
+      suffixedTitle("20250902 - Weekly", "team/a b"),
+    );
     expect(suffixedTitle("20250902 - Weekly", "team/a b")).toMatch(/^20250902 - Weekly \([0-9a-f]{8}\)$/);
   });
 

@@ -5,8 +5,6 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { type Sandbox, type SandboxMode, startSandbox } from "@minutes/confluence-sandbox";
 import {
   type DeepPartial,
@@ -17,6 +15,8 @@ import {
   protocolReadySubject,
 } from "@minutes/contracts";
 import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Effect, Either, Exit, Scope } from "effect";
 import { pino } from "pino";
 import { type PublisherOptions, type RunningPublisher, startPublisher } from "../../src/index.js";
@@ -38,7 +38,10 @@ export interface Harness {
   readonly jsm: JetStreamManager;
   readonly nc: NatsConnection;
   readonly startPublisher: (options?: Partial<PublisherOptions>) => Promise<RunningPublisher>;
-  readonly submit: (event: Partial<ProtocolReadyInput> & { jobId: string }, msgId?: string) => Promise<number>;
+  readonly submit: (
+    event: Partial<ProtocolReadyInput> & { jobId: string },
+    msgId?: string,
+  ) => Promise<number>;
   readonly publishRaw: (subject: string, data: string) => Promise<number>;
   readonly close: () => Promise<void>;
 }
@@ -55,37 +58,40 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   if (database === "postgresql") await pgAdmin(`CREATE DATABASE ${pgDb}`);
 
   const loaded = loadConfig({
-    overrides: {
-      confluence: {
-        enabled: true,
-        base_url: sandbox.baseUrl,
-        deployment: sandbox.mode,
-        username: sandbox.user.email,
-        api_token: sandbox.user.token,
-        auto_publish: true,
-        timeout: 5,
-        max_retries: 2,
-        retry_delay: 0.05,
+    overrides: merge(
+      {
+        confluence: {
+          enabled: true,
+          base_url: sandbox.baseUrl,
+          deployment: sandbox.mode,
+          username: sandbox.user.email,
+          api_token: sandbox.user.token,
+          auto_publish: true,
+          timeout: 5,
+          max_retries: 2,
+          retry_delay: 0.05,
+        },
+        nats: {
+          url: NATS_URL,
+          stream: `T_${id}`,
+          subject_prefix: `t${id}`,
+          consumer: `c_${id}`,
+          ack_wait_seconds: 2,
+          backoff_seconds: [1, 1, 1],
+          max_deliver: 4,
+          concurrency: 4,
+          duplicate_window_seconds: 60,
+          max_age_days: 1,
+        },
+        database:
+          database === "sqlite"
+            ? { type: "sqlite", sqlite_path: join(dir, "minutes.sqlite") }
+            : { type: "postgresql", url: PG_URL.replace(/\/[^/]*$/, `/${pgDb}`) },
+        vault: { file: join(dir, "tokens.vault") },
+        publisher: { shutdown_grace_seconds: 5 },
       },
-      nats: {
-        url: NATS_URL,
-        stream: `T_${id}`,
-        consumer: `c_${id}`,
-        ack_wait_seconds: 2,
-        backoff_seconds: [1, 1, 1],
-        max_deliver: 4,
-        concurrency: 4,
-        duplicate_window_seconds: 60,
-        max_age_days: 1,
-      },
-      database:
-        database === "sqlite"
-          ? { type: "sqlite", sqlite_path: join(dir, "minutes.sqlite") }
-          : { type: "postgresql", url: PG_URL.replace(/\/[^/]*$/, `/${pgDb}`) },
-      vault: { file: join(dir, "tokens.vault") },
-      publisher: { shutdown_grace_seconds: 5 },
-      ...options.config,
-    } as DeepPartial<MinutesConfigInput>,
+      options.config ?? {},
+    ) as DeepPartial<MinutesConfigInput>,
   });
   if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
   const config = loaded.right;
@@ -133,9 +139,13 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
         occurredAt: new Date().toISOString(),
         ...event,
       };
-      const ack = await js.publish(protocolReadySubject(event.jobId), JSON.stringify(full), {
-        msgID: msgId ?? randomUUID(),
-      });
+      const ack = await js.publish(
+        protocolReadySubject(event.jobId, config.nats.subject_prefix),
+        JSON.stringify(full),
+        {
+          msgID: msgId ?? randomUUID(),
+        },
+      );
       return ack.seq;
     },
     publishRaw: async (subject, data) => (await js.publish(subject, data, { msgID: randomUUID() })).seq,
@@ -188,7 +198,23 @@ export const pagesOfJob = (h: Harness, jobId: string) =>
   h.sandbox.state
     .pages("MEETINGS")
     .filter((p) => p.status === "current")
-    .filter((p) => p.properties.some((prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === jobId));
+    .filter((p) =>
+      p.properties.some(
+        (prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === jobId,
+      ),
+    );
+
+/** Deep-merges test overrides over the harness defaults. */
+const merge = (base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    const isObj = (x: unknown): x is Record<string, unknown> =>
+      typeof x === "object" && x !== null && !Array.isArray(x);
+    out[k] = isObj(b) && isObj(v) ? merge(b, v) : v;
+  }
+  return out;
+};
 
 const pgAdmin = async (sql: string): Promise<void> => {
   const { default: pg } = await import("pg");
