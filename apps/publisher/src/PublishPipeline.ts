@@ -217,7 +217,7 @@ export const makePublishPipeline = (
         Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
       );
     }
-    const record = yield* store.ensurePublication({
+    yield* store.ensurePublication({
       jobId,
       spaceKey: route.spaceKey,
       parentPageId: route.parentPageId,

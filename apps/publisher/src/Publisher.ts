@@ -6,10 +6,14 @@
 import { randomUUID } from "node:crypto";
 import type { ConfluenceClientConfig, ConfluenceClientService } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
-import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
+import {
+  PublicationStore,
+  type PublicationStoreShape,
+  storeConfigFromDatabaseConfig,
+} from "@minutes/publication-store";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Effect, Exit, Redacted, Runtime, Scope } from "effect";
+import { Effect, Exit, Runtime, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
@@ -76,11 +80,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const js = jetstream(nc);
 
     const store: PublicationStoreShape = await run(
-      PublicationStore.make({
-        type: config.database.type,
-        sqlitePath: config.database.sqlite_path,
-        ...(config.database.url !== null ? { url: Redacted.value(config.database.url) } : {}),
-      }),
+      PublicationStore.make(storeConfigFromDatabaseConfig(config.database)),
     );
     const provider = makeConfluenceProvider({
       config,

@@ -1,0 +1,14 @@
+# One image for the gateway and the publisher (the command chooses). Build: docker build -t minutes .
+FROM node:20-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+RUN npm install -g pnpm@10.34.9
+WORKDIR /app
+COPY . .
+RUN pnpm install --frozen-lockfile && pnpm build && pnpm prune --prod
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY --from=build /app /app
+USER node
+ENV NODE_ENV=production
+CMD ["node", "apps/gateway/dist/main.js"]

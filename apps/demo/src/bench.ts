@@ -1,0 +1,388 @@
+/**
+ * `pnpm bench`: performance as ratios measured side by side in one run, so the machine's speed
+ * cancels out. Prints a table and, last, one JSON line; writes docs/benchmarks.md. Everything
+ * runs on loopback: the sandbox Confluence, the gateway in this process, the publisher as a child
+ * process (so its peak RSS is its own), NATS at NATS_URL.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
+import { loadConfig, type MinutesConfig, protocolReadySubject } from "@minutes/contracts";
+import { type RunningServer, startServer } from "@minutes/gateway";
+import { markdownToStorage } from "@minutes/markdown-storage";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Either } from "effect";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+const PROTOCOLS = Number(process.env.BENCH_PROTOCOLS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const API_KEY = "bench-key";
+
+interface Row {
+  readonly metric: string;
+  readonly value: number;
+  readonly goal: string;
+  readonly note: string;
+}
+
+const rows: Array<Row> = [];
+const result: Record<string, number> = {};
+const record = (metric: string, value: number, goal = "", note = "") => {
+  result[metric] = Number(value.toFixed(3));
+  rows.push({ metric, value, goal, note });
+};
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** ~2 KB protocols, each different, like a meeting processor writes them. */
+const makeProtocol = (i: number): string => {
+  const lines = [
+    `# Meeting Protocol: Team sync ${i}`,
+    "",
+    `**Date:** ${new Date(Date.UTC(2025, i % 12, (i % 27) + 1)).toISOString().slice(0, 10)}`,
+    "",
+    "## Participants",
+    "- Alice Example (chair)",
+    "- Bob Example",
+    "- Carol Example",
+    "",
+    "## Agenda",
+    "1. Status of the release",
+    "2. Incident review",
+    "3. Next steps",
+    "",
+    "## Discussion",
+    `The team reviewed item ${i}. The deployment went *mostly* well; one **rollback** was needed because of a`,
+    "misconfigured flag. See `deploy.yaml` and the [runbook](https://example.com/runbook).",
+    "",
+    "| Topic | Owner | Status |",
+    "| :--- | :---: | ---: |",
+    "| Release | Alice | done |",
+    "| Incident | Bob | open |",
+    "",
+    "```yaml",
+    `service: team-${i}`,
+    "replicas: 3",
+    "```",
+    "",
+    "> [!NOTE]",
+    "> The next review is in two weeks.",
+    "",
+    "## Action items",
+    `- [ ] Alice: write the post-mortem (due 2025-10-${String((i % 20) + 10)})`,
+    "- [x] Bob: roll back the flag",
+    "- [ ] Carol: update the runbook",
+  ];
+  let text = lines.join("\n");
+  while (text.length < 2000) text += `\n\nNote ${text.length}: decisions are recorded in the decision log.`;
+  return `${text}\n`;
+};
+
+const time = async <A>(f: () => Promise<A> | A): Promise<{ readonly ms: number; readonly value: A }> => {
+  const start = process.hrtime.bigint();
+  const value = await f();
+  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+};
+
+const percentile = (values: ReadonlyArray<number>, p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+};
+
+const converterBench = () => {
+  log("converter: running the markdown-storage benchmark …");
+  const run = spawnSync("pnpm", ["--silent", "--filter", "@minutes/markdown-storage", "run", "bench"], {
+    cwd: root,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const line = run.stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.trim().startsWith("{"));
+  if (run.status !== 0 || line === undefined) {
+    log(`converter benchmark failed: ${run.stderr.slice(-2000)}`);
+    return;
+  }
+  const r = JSON.parse(line) as Record<string, number>;
+  record("converter_vs_micromark", r.converter_vs_micromark ?? Number.NaN, "≥ 0.8", "MB/s ratio on ≥ 1 MB");
+  record("converter_vs_showdown", r.converter_vs_showdown ?? Number.NaN, "reported", "MB/s ratio");
+  record(
+    "commonmark_match_ours",
+    r.commonmark_match_ours ?? Number.NaN,
+    "reported",
+    "share of CommonMark examples",
+  );
+  record(
+    "commonmark_match_showdown",
+    r.commonmark_match_showdown ?? Number.NaN,
+    "reported",
+    "showdown-confluence",
+  );
+  record("converter_scaling", r.converter_scaling ?? Number.NaN, "≤ 12", "time(1 MiB) ÷ time(100 KiB)");
+};
+
+/** Peak RSS (VmHWM) of a process, in MB. */
+const peakRssMb = (pid: number): number => {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const m = /VmHWM:\s+(\d+) kB/.exec(status);
+    return m ? Number(m[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+};
+
+const configFor = (dir: string, sandbox: Sandbox, id: string): MinutesConfig => {
+  const loaded = loadConfig({
+    env: {},
+    overrides: {
+      confluence: {
+        enabled: true,
+        base_url: sandbox.baseUrl,
+        deployment: "cloud",
+        username: sandbox.user.email,
+        api_token: sandbox.user.token,
+        auto_publish: true,
+        max_retries: 3,
+        retry_delay: 0.1,
+        include_metadata: true,
+      },
+      nats: {
+        url: NATS_URL,
+        stream: `BENCH_${id}`,
+        consumer: `bench_${id}`,
+        concurrency: CONCURRENCY,
+        ack_wait_seconds: 60,
+        max_deliver: 10,
+        backoff_seconds: [5, 10],
+        duplicate_window_seconds: 120,
+        max_age_days: 1,
+      },
+      database: { type: "sqlite", sqlite_path: join(dir, "bench.sqlite") },
+      gateway: { host: "127.0.0.1", port: 0, api_keys: [API_KEY], rate_limit_per_minute: 1_000_000 },
+      logging: { level: "warn" },
+    },
+  });
+  if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
+  return loaded.right;
+};
+
+const startPublisherProcess = (configFile: string): ChildProcess =>
+  spawn(process.execPath, [join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, LOG_LEVEL: "warn" },
+  });
+
+const post = async (base: string, body: string): Promise<number> => {
+  const res = await fetch(`${base}/api/protocols`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+};
+
+/** Runs `tasks` with at most `limit` in flight. */
+const pool = async (count: number, limit: number, task: (i: number) => Promise<unknown>): Promise<void> => {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) {
+        const i = next++;
+        await task(i);
+      }
+    }),
+  );
+};
+
+const main = async () => {
+  converterBench();
+
+  const docs = Array.from({ length: PROTOCOLS }, (_, i) => makeProtocol(i));
+  const convert = await time(() => {
+    for (const d of docs) markdownToStorage(d, { addToc: true, addDateMacro: true, includeMetadata: true });
+  });
+  const convertPerS = PROTOCOLS / (convert.ms / 1000);
+
+  const dir = mkdtempSync(join(tmpdir(), "minutes-bench-"));
+  const id = randomUUID().slice(0, 8);
+  const sandbox = await startSandbox({ mode: "cloud", port: 0 });
+  const config = configFor(dir, sandbox, id);
+  const configFile = join(dir, "config.json");
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      confluence: {
+        enabled: true,
+        base_url: sandbox.baseUrl,
+        deployment: "cloud",
+        username: sandbox.user.email,
+        api_token: sandbox.user.token,
+        auto_publish: true,
+        max_retries: 3,
+        retry_delay: 0.1,
+      },
+      nats: { ...config.nats },
+      database: { type: "sqlite", sqlite_path: config.database.sqlite_path },
+      logging: { level: "warn" },
+    }),
+  );
+  const gateway: RunningServer = await startServer(config);
+  const base = gateway.address;
+  const publisher = startPublisherProcess(configFile);
+  const nc = await connect({ servers: NATS_URL });
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  try {
+    // 3. the whole pipeline, event to page
+    const outcomes = await js.consumers.get(`${config.nats.stream}_OUTCOMES`, {
+      filter_subjects: "minutes.publication.>",
+    });
+    const pipeline = await time(async () => {
+      const seen = new Set<string>();
+      const done = (async () => {
+        const messages = await outcomes.consume();
+        for await (const m of messages) {
+          const o = m.json<{ jobId: string; outcome: string }>();
+          if (o.outcome === "published" || o.outcome === "failed") seen.add(o.jobId);
+          if (seen.size >= PROTOCOLS) break;
+        }
+      })();
+      await pool(PROTOCOLS, 32, (i) =>
+        post(
+          base,
+          JSON.stringify({
+            jobId: `bench-${id}-${i}`,
+            markdown: docs[i],
+            filename: `bench-${i}.md`,
+            occurredAt: new Date().toISOString(),
+          }),
+        ),
+      );
+      await done;
+    });
+    const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
+    const store = await import("@minutes/publication-store");
+    const { Effect, Exit, Scope } = await import("effect");
+    const scope = Effect.runSync(Scope.make());
+    const s = await Effect.runPromise(
+      store.PublicationStore.make({ type: "sqlite", sqlitePath: config.database.sqlite_path }).pipe(
+        Scope.extend(scope),
+      ),
+    );
+    const all = await Effect.runPromise(s.query({ status: "published", limit: 500 }));
+    const latencies: Array<number> = [];
+    let cursor = all.nextCursor;
+    for (const p of all.items) if (p.latencyMs !== null) latencies.push(p.latencyMs);
+    while (cursor !== null) {
+      const page = await Effect.runPromise(s.query({ status: "published", limit: 500, cursor }));
+      for (const p of page.items) if (p.latencyMs !== null) latencies.push(p.latencyMs);
+      cursor = page.nextCursor;
+    }
+    await Effect.runPromise(Scope.close(scope, Exit.void));
+    record("pipeline_vs_convert", pipelinePerS / convertPerS, "≥ 0.5", `${PROTOCOLS} protocols of ~2 KB`);
+    record("pipeline_per_s", pipelinePerS, "reported", "gateway → JetStream → publisher → sandbox → SQLite");
+    record("convert_per_s", convertPerS, "reported", "markdownToStorage alone, one core");
+    record("latency_p50_ms", percentile(latencies, 50), "reported", "event → page");
+    record("latency_p99_ms", percentile(latencies, 99), "reported", "event → page");
+
+    // 4. replay at 50 ms per Confluence request
+    const latencyRule = sandbox.faults.add({ kind: "latency", latencyMs: 50 });
+    const replay = await time(async () => {
+      const res = await fetch(`${base}/api/replays`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString(), force: true }),
+      });
+      const started = (await res.json()) as { id: string };
+      for (;;) {
+        const r = await fetch(`${base}/api/replays/${started.id}`, {
+          headers: { authorization: `Bearer ${API_KEY}` },
+        });
+        const p = (await r.json()) as { status: string; done: number; total: number };
+        if (p.status !== "running") return p;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    });
+    const requests = sandbox.faults.list().find((f) => f.id === latencyRule)?.fired ?? 0;
+    sandbox.faults.clear(latencyRule);
+    const ideal = (requests * 50) / CONCURRENCY;
+    record(
+      "replay_vs_ideal",
+      replay.ms / ideal,
+      "≤ 1.15",
+      `${requests} requests, concurrency ${CONCURRENCY}`,
+    );
+    record(
+      "publisher_rss_mb",
+      publisher.pid !== undefined ? peakRssMb(publisher.pid) : Number.NaN,
+      "≤ 200",
+      "peak RSS during 3 and 4",
+    );
+
+    // 5. intake vs a bare JetStream publish loop with the same client
+    publisher.kill("SIGTERM");
+    const n = Math.min(PROTOCOLS, 2000);
+    const intake = await time(() =>
+      pool(n, 32, (i) =>
+        post(
+          base,
+          JSON.stringify({
+            jobId: `intake-${id}-${i}`,
+            markdown: docs[i % docs.length],
+            filename: "i.md",
+            occurredAt: new Date().toISOString(),
+          }),
+        ),
+      ),
+    );
+    const bare = await time(() =>
+      pool(n, 32, (i) =>
+        js.publish(
+          protocolReadySubject(`bare-${id}-${i}`),
+          JSON.stringify({ markdown: docs[i % docs.length] }),
+          {
+            msgID: `bare-${id}-${i}`,
+          },
+        ),
+      ),
+    );
+    record(
+      "intake_vs_jetstream",
+      n / (intake.ms / 1000) / (n / (bare.ms / 1000)),
+      "≥ 0.5",
+      "requests/s ratio",
+    );
+  } finally {
+    publisher.kill("SIGTERM");
+    await gateway.stop();
+    await jsm.streams.delete(config.nats.stream).catch(() => undefined);
+    await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
+    await nc.drain();
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const table = [
+    "| metric | value | goal | note |",
+    "| --- | ---: | --- | --- |",
+    ...rows.map((r) => `| ${r.metric} | ${r.value.toFixed(3)} | ${r.goal} | ${r.note} |`),
+  ].join("\n");
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
+  writeFileSync(
+    join(root, "docs", "benchmarks.md"),
+    `# Benchmarks\n\nMeasured by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.\nEverything on loopback; ratios compare two measurements taken in the same run.\n\n${table}\n\n\`\`\`json\n${JSON.stringify(result)}\n\`\`\`\n`,
+  );
+  process.stdout.write(`${table}\n${JSON.stringify(result)}\n`);
+};
+
+await main();
