@@ -1,2 +1,42 @@
-// Typed Confluence REST client for Cloud (v2/v1) and Data Center (v1).
-export {};
+// Public surface of @minutes/confluence-core: the typed Confluence client (Cloud v2/v1 and Data
+// Center v1), its configuration, its errors and its retry policy. Everything else is internal.
+
+export { ConfluenceClient, type ConfluenceClientService, makeConfluenceClient } from "./ConfluenceClient.js";
+export {
+  type ConfluenceAuth,
+  type ConfluenceClientConfig,
+  type ConfluenceProxyConfig,
+  detectDeployment,
+} from "./ConfluenceClientConfig.js";
+export {
+  ConfluenceAuthenticationError,
+  ConfluenceConfigError,
+  ConfluenceError,
+  ConfluenceHint,
+  ConfluenceLocale,
+  ConfluenceNetworkError,
+  ConfluenceNetworkReason,
+  ConfluenceNotFoundError,
+  ConfluencePermissionError,
+  ConfluenceRateLimitedError,
+  ConfluenceServerError,
+  ConfluenceTitleConflictError,
+  ConfluenceValidationError,
+  ConfluenceVersionConflictError,
+  isRetryable,
+} from "./ConfluenceError.js";
+export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
+export { type ConfluenceRetryOptions, confluenceRetrySchedule } from "./retry-schedule.js";
+export type {
+  ConfluenceDeployment,
+  ConnectionInfo,
+  ContentProperty,
+  CreatePageInput,
+  JsonValue,
+  MovePosition,
+  PageInfo,
+  PageSummary,
+  PageVersion,
+  SpaceInfo,
+  UpdatePageInput,
+} from "./types.js";

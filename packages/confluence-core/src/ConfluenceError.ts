@@ -1,0 +1,277 @@
+// The failures a Confluence call can end in: one tagged class per thing a caller handles differently,
+// one union type, one retryability rule. The classes are Schema.TaggedError so the publisher can store
+// and send them; they carry method, path, status and Confluence's own text, never a credential
+// (the client scrubs secrets before building them). `message` is English unless `locale` is "ru".
+import { Schema } from "effect";
+
+/** Language of error messages: English (default) or Russian, as the original integration's users read them. */
+export const ConfluenceLocale = Schema.Literal("en", "ru");
+/** Language of error messages. */
+export type ConfluenceLocale = typeof ConfluenceLocale.Type;
+
+/**
+ * Why an error probably happened, as a closed set of codes rendered per locale in `message`.
+ * Set by the client where Confluence's answer is known to be misleading (e.g. Cloud's 404 for bad
+ * credentials on v2, or a scoped token sent to the site domain).
+ */
+export const ConfluenceHint = Schema.Literal(
+  "cloud-credentials",
+  "cloud-v2-not-found-may-be-credentials",
+  "scoped-token-needs-gateway",
+  "scope-mismatch",
+  "datacenter-anonymous",
+  "datacenter-captcha",
+  "datacenter-session-lost",
+  "endpoint-removed",
+  "unexpected-response",
+);
+/** Why an error probably happened (see {@link ConfluenceHint}). */
+export type ConfluenceHint = typeof ConfluenceHint.Type;
+
+/** What failed below HTTP: name resolution, connecting, TLS, a reset connection, a timeout, or other. */
+export const ConfluenceNetworkReason = Schema.Literal("dns", "connect", "tls", "reset", "timeout", "other");
+/** What failed below HTTP (see {@link ConfluenceNetworkReason}). */
+export type ConfluenceNetworkReason = typeof ConfluenceNetworkReason.Type;
+
+const requestFields = {
+  /** HTTP method, e.g. `GET`. */
+  method: Schema.String,
+  /** Request path without the query string (queries can hold CQL with user text). */
+  path: Schema.String,
+  /** HTTP status, absent when no response arrived. */
+  status: Schema.optional(Schema.Number),
+  /** Confluence's own message (scrubbed of secrets, bounded in length). */
+  confluenceMessage: Schema.optional(Schema.String),
+  /** The likely cause, when the client can tell. */
+  hint: Schema.optional(ConfluenceHint),
+  /** Language of `message`; English when absent. */
+  locale: Schema.optional(ConfluenceLocale),
+};
+
+/** Credentials missing, wrong, expired, revoked or sent the wrong way (401, and Cloud's 403/404 disguises). */
+export class ConfluenceAuthenticationError extends Schema.TaggedError<ConfluenceAuthenticationError>()(
+  "ConfluenceAuthenticationError",
+  requestFields,
+) {
+  override get message(): string {
+    return render(this, { en: "Confluence authentication failed", ru: "Ошибка аутентификации" });
+  }
+}
+
+/** The user is known but may not do this (403). */
+export class ConfluencePermissionError extends Schema.TaggedError<ConfluencePermissionError>()(
+  "ConfluencePermissionError",
+  requestFields,
+) {
+  override get message(): string {
+    return render(this, { en: "Confluence permission denied", ru: "Недостаточно прав доступа" });
+  }
+}
+
+/** The page, space, property or endpoint does not exist or is invisible to the user (404, 410). */
+export class ConfluenceNotFoundError extends Schema.TaggedError<ConfluenceNotFoundError>()(
+  "ConfluenceNotFoundError",
+  requestFields,
+) {
+  override get message(): string {
+    return render(this, { en: "Confluence resource not found", ru: "Ресурс Confluence не найден" });
+  }
+}
+
+/** Confluence rejected the request itself (400, 413): malformed storage body, bad CQL, bad label, too large. */
+export class ConfluenceValidationError extends Schema.TaggedError<ConfluenceValidationError>()(
+  "ConfluenceValidationError",
+  requestFields,
+) {
+  override get message(): string {
+    return render(this, { en: "Confluence rejected the request as invalid", ru: "Ошибка валидации" });
+  }
+}
+
+/**
+ * Another current page in the space already holds this title (checked case-insensitively by
+ * Confluence). Detected from Confluence's own 400 message, since the status alone is a generic 400.
+ */
+export class ConfluenceTitleConflictError extends Schema.TaggedError<ConfluenceTitleConflictError>()(
+  "ConfluenceTitleConflictError",
+  {
+    ...requestFields,
+    title: Schema.optional(Schema.String),
+    spaceKey: Schema.optional(Schema.String),
+    /** The page that holds the title, when the client found it (it was not provably ours). */
+    existingPageId: Schema.optional(Schema.String),
+  },
+) {
+  override get message(): string {
+    return render(this, {
+      en: "A page with this title already exists in the space",
+      ru: "Страница с таким заголовком уже существует в пространстве",
+    });
+  }
+}
+
+/** The version number sent is not the current one plus one (409); `currentVersion` when Confluence says it. */
+export class ConfluenceVersionConflictError extends Schema.TaggedError<ConfluenceVersionConflictError>()(
+  "ConfluenceVersionConflictError",
+  { ...requestFields, currentVersion: Schema.optional(Schema.Number) },
+) {
+  override get message(): string {
+    return render(this, { en: "Confluence version conflict", ru: "Конфликт версий страницы" });
+  }
+}
+
+/** Throttled (429). `retryAfterMs` is the server's `Retry-After`, clamped; absent when it sent none. */
+export class ConfluenceRateLimitedError extends Schema.TaggedError<ConfluenceRateLimitedError>()(
+  "ConfluenceRateLimitedError",
+  { ...requestFields, retryAfterMs: Schema.optional(Schema.Number) },
+) {
+  override get message(): string {
+    return render(this, { en: "Confluence rate limit exceeded", ru: "Превышен лимит запросов к Confluence" });
+  }
+}
+
+/**
+ * Confluence or a proxy in front of it failed (5xx, or a transient 409 lock clash), or answered 2xx with
+ * a body that is not what the API promises. `retryAfterMs` when a 503 said how long to wait.
+ */
+export class ConfluenceServerError extends Schema.TaggedError<ConfluenceServerError>()(
+  "ConfluenceServerError",
+  { ...requestFields, retryAfterMs: Schema.optional(Schema.Number) },
+) {
+  override get message(): string {
+    return render(this, { en: "Confluence server error", ru: "Ошибка сервера Confluence" });
+  }
+}
+
+/** No usable HTTP response: DNS, connect, TLS, reset or timeout (see `reason`). */
+export class ConfluenceNetworkError extends Schema.TaggedError<ConfluenceNetworkError>()(
+  "ConfluenceNetworkError",
+  { ...requestFields, reason: ConfluenceNetworkReason, code: Schema.optional(Schema.String) },
+) {
+  override get message(): string {
+    const reason = networkReasonText[this.reason][this.locale ?? "en"];
+    return render(this, { en: `Network error (${reason})`, ru: `Ошибка сети (${reason})` });
+  }
+}
+
+/** Any failure of a Confluence request. */
+export type ConfluenceError =
+  | ConfluenceAuthenticationError
+  | ConfluencePermissionError
+  | ConfluenceNotFoundError
+  | ConfluenceValidationError
+  | ConfluenceTitleConflictError
+  | ConfluenceVersionConflictError
+  | ConfluenceRateLimitedError
+  | ConfluenceServerError
+  | ConfluenceNetworkError;
+
+/** Schema of {@link ConfluenceError}, to store or send an error and decode it back. */
+export const ConfluenceError = Schema.Union(
+  ConfluenceAuthenticationError,
+  ConfluencePermissionError,
+  ConfluenceNotFoundError,
+  ConfluenceValidationError,
+  ConfluenceTitleConflictError,
+  ConfluenceVersionConflictError,
+  ConfluenceRateLimitedError,
+  ConfluenceServerError,
+  ConfluenceNetworkError,
+);
+
+/**
+ * Whether trying the same request again later may succeed: rate limits, server errors and network
+ * errors. Never validation, auth, permission, not-found, title or version conflicts (a version
+ * conflict needs a re-read, not a blind retry: see `ConfluenceClient.updatePage`).
+ */
+export const isRetryable = (e: ConfluenceError): boolean =>
+  e._tag === "ConfluenceRateLimitedError" ||
+  e._tag === "ConfluenceServerError" ||
+  e._tag === "ConfluenceNetworkError";
+
+/** The client's configuration is unusable (e.g. a malformed base URL, or Bearer auth against a Cloud site). */
+export class ConfluenceConfigError extends Schema.TaggedError<ConfluenceConfigError>()(
+  "ConfluenceConfigError",
+  {
+    /** The offending configuration field, e.g. `baseUrl`. */
+    field: Schema.String,
+    /** What is wrong and how to fix it (English; never contains a secret). */
+    reason: Schema.String,
+    locale: Schema.optional(ConfluenceLocale),
+  },
+) {
+  override get message(): string {
+    // The original integration's wording for a bad base URL, which its users know.
+    const ru =
+      this.field === "baseUrl" ? "Некорректный формат base_url" : `Некорректная конфигурация (${this.field})`;
+    const head = this.locale === "ru" ? ru : `Invalid Confluence configuration (${this.field})`;
+    return `${head}: ${this.reason}`;
+  }
+}
+
+// internal
+
+interface Rendered {
+  readonly method: string;
+  readonly path: string;
+  readonly status?: number | undefined;
+  readonly confluenceMessage?: string | undefined;
+  readonly hint?: ConfluenceHint | undefined;
+  readonly locale?: ConfluenceLocale | undefined;
+}
+
+const render = (e: Rendered, summary: { readonly en: string; readonly ru: string }): string => {
+  const locale = e.locale ?? "en";
+  const where = `${e.method} ${e.path}${e.status === undefined ? "" : ` → ${e.status}`}`;
+  const detail = e.confluenceMessage ? `: ${e.confluenceMessage}` : "";
+  const hint = e.hint ? ` (${hintText[e.hint][locale]})` : "";
+  return `${summary[locale]} [${where}]${detail}${hint}`;
+};
+
+const networkReasonText: Record<ConfluenceNetworkReason, Record<ConfluenceLocale, string>> = {
+  dns: { en: "host name not resolved", ru: "имя хоста не найдено" },
+  connect: { en: "connection refused or unreachable", ru: "не удалось подключиться" },
+  tls: { en: "TLS/certificate failure", ru: "ошибка TLS/сертификата" },
+  reset: { en: "connection reset", ru: "соединение сброшено" },
+  timeout: { en: "timed out", ru: "превышено время ожидания" },
+  other: { en: "transport failure", ru: "сбой транспорта" },
+};
+
+const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
+  "cloud-credentials": {
+    en: "Cloud rejected the credentials: check the e-mail and API token; a scoped token must be used with cloudId (api.atlassian.com gateway)",
+    ru: "Cloud отклонил учётные данные: проверьте e-mail и API-токен; токен с областями (scoped) работает только с cloudId (шлюз api.atlassian.com)",
+  },
+  "cloud-v2-not-found-may-be-credentials": {
+    en: "Cloud v2 also answers a bare 404 'Not Found' when the credentials are rejected",
+    ru: "Cloud v2 также отвечает 404 'Not Found' при неверных учётных данных",
+  },
+  "scoped-token-needs-gateway": {
+    en: "the site answered with a non-JSON 401: a scoped API token only works through api.atlassian.com/ex/confluence/{cloudId}; set cloudId and scopedToken",
+    ru: "сайт ответил 401 не в JSON: токен с областями (scoped) работает только через api.atlassian.com/ex/confluence/{cloudId}; укажите cloudId и scopedToken",
+  },
+  "scope-mismatch": {
+    en: "the token lacks a scope this call needs (v2 needs granular scopes such as read:page:confluence)",
+    ru: "у токена нет нужной области (scope); v2 требует гранулярные области, например read:page:confluence",
+  },
+  "datacenter-anonymous": {
+    en: "Data Center treated the request as anonymous: the personal access token is wrong, expired or revoked",
+    ru: "Data Center обработал запрос как анонимный: персональный токен доступа неверен, истёк или отозван",
+  },
+  "datacenter-captcha": {
+    en: "the account is in CAPTCHA mode after failed logins: log in once in a browser",
+    ru: "учётная запись требует CAPTCHA после неудачных входов: войдите один раз через браузер",
+  },
+  "datacenter-session-lost": {
+    en: "Data Center answered 2xx with an empty body, which means the login was rejected",
+    ru: "Data Center ответил 2xx с пустым телом: вход отклонён",
+  },
+  "endpoint-removed": {
+    en: "Confluence removed this endpoint (410 Gone)",
+    ru: "Confluence удалил этот метод API (410 Gone)",
+  },
+  "unexpected-response": {
+    en: "the response body is not what the Confluence API promises (a proxy page?)",
+    ru: "тело ответа не соответствует API Confluence (страница прокси?)",
+  },
+};

@@ -1,0 +1,265 @@
+// The one place where HTTP answers and transport failures become ConfluenceError values.
+// Confluence reuses statuses for different causes (400 for a title clash and for bad XML, 403 and
+// 404 for bad Cloud credentials, 409 for a stale version and for a transient DB lock), so the
+// decision reads Confluence's own message, matching substrings only (REST-API.md §7).
+import {
+  ConfluenceAuthenticationError,
+  type ConfluenceError,
+  type ConfluenceHint,
+  type ConfluenceLocale,
+  ConfluenceNetworkError,
+  type ConfluenceNetworkReason,
+  ConfluenceNotFoundError,
+  ConfluencePermissionError,
+  ConfluenceRateLimitedError,
+  ConfluenceServerError,
+  ConfluenceTitleConflictError,
+  ConfluenceValidationError,
+  ConfluenceVersionConflictError,
+} from "./ConfluenceError.js";
+import { parseRetryAfter } from "./retry-after.js";
+import type { ConfluenceDeployment } from "./types.js";
+
+/** A non-2xx HTTP answer, as the transport saw it. */
+export interface HttpFailure {
+  readonly method: string;
+  /** Request path without the query string. */
+  readonly path: string;
+  readonly status: number;
+  /** Response headers, lower-case names. */
+  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>;
+  readonly body: string;
+  /** Which REST API answered: v1 (`/rest/api`) or v2 (`/api/v2`). */
+  readonly api: "v1" | "v2";
+  readonly deployment: ConfluenceDeployment;
+  /** Whether the request went through the api.atlassian.com gateway. */
+  readonly viaGateway: boolean;
+  readonly nowMs: number;
+  readonly maxRetryAfterMs: number;
+  readonly locale: ConfluenceLocale;
+  /** Strings to blank out of Confluence's message (the token, the encoded Authorization value). */
+  readonly secrets: ReadonlyArray<string>;
+}
+
+/**
+ * Maps an HTTP status plus Confluence's body to the error a caller handles:
+ * 401 → authentication (with a hint for scope mismatch or a scoped token sent to the site);
+ * 403 → permission, except Cloud's "not permitted to use Confluence" and Seraph CAPTCHA → authentication;
+ * 404/410 → not found (410: endpoint removed); 400/413/other 4xx → validation, or title conflict
+ * when the message says the title exists; 409 → version conflict, or server error for a transient
+ * lock; 429 → rate limited with clamped `Retry-After`; 5xx → server error.
+ */
+export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
+  const message = scrub(extractMessage(f.body), f.secrets);
+  const base = {
+    method: f.method,
+    path: f.path,
+    status: f.status,
+    locale: f.locale,
+    ...(message === undefined ? {} : { confluenceMessage: message }),
+  };
+  const text = message ?? "";
+  const withHint = (hint: ConfluenceHint | undefined) => (hint === undefined ? base : { ...base, hint });
+
+  if (f.status === 401) {
+    if (/scope does not match/i.test(text))
+      return new ConfluenceAuthenticationError(withHint("scope-mismatch"));
+    if (f.deployment === "cloud" && !f.viaGateway && !looksLikeJson(f.body))
+      return new ConfluenceAuthenticationError(withHint("scoped-token-needs-gateway"));
+    return new ConfluenceAuthenticationError(
+      withHint(f.deployment === "cloud" ? "cloud-credentials" : undefined),
+    );
+  }
+  if (f.status === 403) {
+    if (/not permitted to use confluence|caller cannot access confluence/i.test(text))
+      return new ConfluenceAuthenticationError(
+        withHint(f.deployment === "cloud" ? "cloud-credentials" : "datacenter-anonymous"),
+      );
+    const seraph = `${header(f.headers, "x-seraph-loginreason") ?? ""} ${header(f.headers, "x-authentication-denied-reason") ?? ""}`;
+    if (/CAPTCHA/i.test(seraph)) return new ConfluenceAuthenticationError(withHint("datacenter-captcha"));
+    if (/AUTHENTICATION_DENIED|AUTHENTICATED_FAILED/i.test(seraph))
+      return new ConfluenceAuthenticationError(base);
+    return new ConfluencePermissionError(base);
+  }
+  if (f.status === 404) {
+    const bare =
+      f.api === "v2" && f.deployment === "cloud" && (text === "" || /^not found$/i.test(text.trim()));
+    return new ConfluenceNotFoundError(withHint(bare ? "cloud-v2-not-found-may-be-credentials" : undefined));
+  }
+  if (f.status === 410) return new ConfluenceNotFoundError(withHint("endpoint-removed"));
+  if (f.status === 409) {
+    if (TRANSIENT.test(text)) return new ConfluenceServerError(base);
+    const current = /current version(?: is)?:?\s*\[?(\d+)/i.exec(text)?.[1];
+    return new ConfluenceVersionConflictError(
+      current === undefined ? base : { ...base, currentVersion: Number(current) },
+    );
+  }
+  if (f.status === 429) {
+    const retryAfterMs = parseRetryAfter(header(f.headers, "retry-after"), f.nowMs, f.maxRetryAfterMs);
+    return new ConfluenceRateLimitedError(retryAfterMs === undefined ? base : { ...base, retryAfterMs });
+  }
+  if (f.status >= 500) {
+    const retryAfterMs = parseRetryAfter(header(f.headers, "retry-after"), f.nowMs, f.maxRetryAfterMs);
+    return new ConfluenceServerError(retryAfterMs === undefined ? base : { ...base, retryAfterMs });
+  }
+  if (f.status >= 400) {
+    if (TITLE_EXISTS.test(text)) {
+      const m = /with the title (.+) in the space with key (\S+?)\.?$/i.exec(text);
+      return new ConfluenceTitleConflictError(
+        m?.[1] && m[2] ? { ...base, title: m[1], spaceKey: m[2] } : base,
+      );
+    }
+    return new ConfluenceValidationError(base);
+  }
+  // 1xx/3xx: a redirect usually means an SSO login page or a wrong base URL, never a retryable state.
+  const location = header(f.headers, "location");
+  return new ConfluenceValidationError({
+    ...base,
+    hint: "unexpected-response",
+    confluenceMessage: `unexpected HTTP ${f.status}${location ? ` redirect to ${location.split("?")[0]}` : ""}`,
+  });
+};
+
+/** What a transport failure looked like: the thrown value and whether the client's own timeout fired. */
+export interface TransportFailure {
+  readonly method: string;
+  readonly path: string;
+  readonly cause: unknown;
+  readonly locale: ConfluenceLocale;
+}
+
+/** Maps a transport failure (undici / Node error codes) to a {@link ConfluenceNetworkError} with a `reason`. */
+export const errorFromTransport = (f: TransportFailure): ConfluenceNetworkError => {
+  const code = errorCode(f.cause);
+  return new ConfluenceNetworkError({
+    method: f.method,
+    path: f.path,
+    reason: networkReason(code, f.cause),
+    locale: f.locale,
+    ...(code === undefined ? {} : { code }),
+  });
+};
+
+/**
+ * Whether a failed request may have reached Confluence and been applied (so a create must be
+ * checked by lookup before it is sent again): anything but DNS, refused connections, connect
+ * timeouts and 429s.
+ */
+export const mayHaveLanded = (e: ConfluenceError): boolean => {
+  if (e._tag === "ConfluenceNetworkError")
+    return !(e.reason === "dns" || e.reason === "connect" || e.code === "UND_ERR_CONNECT_TIMEOUT");
+  return e._tag === "ConfluenceServerError";
+};
+
+/** Removes secrets from a text, longest first (the encoded header contains the token). */
+export const scrub = (text: string | undefined, secrets: ReadonlyArray<string>): string | undefined => {
+  if (text === undefined) return undefined;
+  let out = text;
+  for (const s of [...secrets].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length))
+    out = out.split(s).join("[redacted]");
+  return out;
+};
+
+// internal
+
+const TITLE_EXISTS =
+  /title already exists|page already exists with the (same )?title|folder exists with the same title|already exists with the same TITLE/i;
+const TRANSIENT = /OptimisticLockException|Transaction rolled back|UnexpectedRollbackException/i;
+const MAX_MESSAGE = 500;
+
+const header = (headers: HttpFailure["headers"], name: string): string | undefined => {
+  const v = headers[name];
+  return Array.isArray(v) ? v[0] : (v as string | undefined);
+};
+
+const looksLikeJson = (body: string): boolean => /^\s*[{[]/.test(body);
+
+/** Confluence's human text: v1 `message`, v2 `errors[0].title` (+ detail), else a bounded plain-text excerpt. */
+const extractMessage = (body: string): string | undefined => {
+  if (body.trim() === "") return undefined;
+  if (looksLikeJson(body)) {
+    try {
+      const json: unknown = JSON.parse(body);
+      const found = messageOf(json);
+      if (found !== undefined) return bound(found);
+    } catch {
+      // not JSON after all: fall through to the excerpt
+    }
+  }
+  const plain = body
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return plain === "" ? undefined : bound(plain);
+};
+
+const messageOf = (json: unknown): string | undefined => {
+  if (typeof json !== "object" || json === null) return undefined;
+  const o = json as Record<string, unknown>;
+  if (Array.isArray(o.errors) && o.errors.length > 0) {
+    const first = o.errors[0] as Record<string, unknown> | undefined;
+    const title = typeof first?.title === "string" ? first.title : undefined;
+    const detail = typeof first?.detail === "string" ? first.detail : undefined;
+    const code = typeof first?.code === "string" ? first.code : undefined;
+    const parts = [title, detail].filter((x): x is string => x !== undefined && x !== "");
+    if (parts.length > 0) return parts.join(": ");
+    if (code !== undefined) return code;
+  }
+  if (typeof o.message === "string" && o.message !== "") return o.message;
+  if (typeof o.title === "string" && o.title !== "") return o.title;
+  if (typeof o.reason === "string" && o.reason !== "") return o.reason;
+  return undefined;
+};
+
+const bound = (s: string): string => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
+
+const errorCode = (cause: unknown): string | undefined => {
+  let current: unknown = cause;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const c = current as { code?: unknown; cause?: unknown };
+    if (typeof c.code === "string" && c.code !== "UND_ERR_ABORTED" && c.code !== "ABORT_ERR") return c.code;
+    current = c.cause;
+  }
+  return undefined;
+};
+
+const networkReason = (code: string | undefined, cause: unknown): ConfluenceNetworkReason => {
+  if (code === undefined) {
+    const name = typeof cause === "object" && cause !== null ? (cause as { name?: unknown }).name : undefined;
+    return name === "AbortError" || name === "TimeoutError" ? "timeout" : "other";
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME" || code === "EAI_FAIL")
+    return "dns";
+  if (
+    code === "ECONNREFUSED" ||
+    code === "EHOSTUNREACH" ||
+    code === "ENETUNREACH" ||
+    code === "EADDRNOTAVAIL"
+  )
+    return "connect";
+  if (
+    code === "UND_ERR_CONNECT_TIMEOUT" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT" ||
+    code === "ETIMEDOUT"
+  )
+    return "timeout";
+  if (
+    code === "ECONNRESET" ||
+    code === "EPIPE" ||
+    code === "UND_ERR_SOCKET" ||
+    code === "UND_ERR_CLOSED" ||
+    code === "ECONNABORTED"
+  )
+    return "reset";
+  if (
+    code.startsWith("ERR_TLS") ||
+    code.startsWith("ERR_SSL") ||
+    code.includes("CERT") ||
+    code === "UNABLE_TO_VERIFY_LEAF_SIGNATURE" ||
+    code === "UND_ERR_PRX_TLS"
+  )
+    return "tls";
+  return "other";
+};

@@ -1,0 +1,237 @@
+// The transport under ConfluenceClient: one pooled undici dispatcher per client (keep-alive, a
+// connection limit, optional proxy and extra CAs), closed with the client's scope. It sends one
+// request, maps failures through error-from-response, and decodes JSON with a Schema. It never
+// retries: retry policy belongs to each operation, because only the operation knows whether a
+// repeat is safe (a create is not).
+import { rootCertificates } from "node:tls";
+import { Effect, ParseResult, Redacted, Schema, type Scope } from "effect";
+import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import type { ResolvedConfig } from "./ConfluenceClientConfig.js";
+import {
+  ConfluenceAuthenticationError,
+  type ConfluenceError,
+  ConfluenceServerError,
+} from "./ConfluenceError.js";
+import { errorFromResponse, errorFromTransport, scrub } from "./error-from-response.js";
+
+/** Which REST API a request addresses; decides the root (`/rest/api` or `/api/v2`) and error parsing. */
+export type Api = "v1" | "v2";
+
+/** Query parameters; arrays repeat the parameter (`status=current&status=archived`). */
+export type Query = Readonly<Record<string, string | number | boolean | ReadonlyArray<string> | undefined>>;
+
+/** One request: a path under the API root, or an absolute `url` (a pagination `next` link). */
+export interface HttpRequest {
+  readonly method: "GET" | "POST" | "PUT" | "DELETE";
+  readonly api: Api;
+  readonly path: string;
+  readonly query?: Query;
+  readonly body?: unknown;
+  readonly url?: string;
+}
+
+/** A 2xx response. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly text: string;
+}
+
+/** The transport a client uses. */
+export interface Http {
+  readonly config: ResolvedConfig;
+  readonly send: (req: HttpRequest) => Effect.Effect<HttpResponse, ConfluenceError>;
+  readonly json: <A, I>(req: HttpRequest, schema: Schema.Schema<A, I>) => Effect.Effect<A, ConfluenceError>;
+  /** Absolute URL of a path under an API root. */
+  readonly urlOf: (api: Api, path: string, query?: Query) => string;
+  /** Resolves a `_links.next` value (context- or site-relative, or absolute) against the API root. */
+  readonly resolveNext: (api: Api, next: string) => string;
+}
+
+/** Builds the transport; the dispatcher is closed when the scope closes. */
+export const makeHttp = (
+  config: ResolvedConfig,
+  extraCa: ReadonlyArray<string>,
+): Effect.Effect<Http, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const dispatcher = yield* Effect.acquireRelease(
+      Effect.sync(() => makeDispatcher(config, extraCa)),
+      (d) => Effect.promise(() => d.close()),
+    );
+    const token = Redacted.value(config.auth.token).trim();
+    const authorization =
+      config.auth.type === "basic"
+        ? `Basic ${Buffer.from(`${config.auth.email.trim()}:${token}`, "utf8").toString("base64")}`
+        : `Bearer ${token}`;
+    // Everything that could echo the credential back: raw, URL-encoded, the header and its base64 part.
+    const secrets = [
+      token,
+      encodeURIComponent(token),
+      authorization,
+      authorization.slice(authorization.indexOf(" ") + 1),
+    ];
+    const roots: Record<Api, string> = { v1: `${config.apiBase}/rest/api`, v2: `${config.apiBase}/api/v2` };
+
+    const urlOf = (api: Api, path: string, query?: Query): string => {
+      const url = new URL(roots[api] + path);
+      for (const [k, v] of Object.entries(query ?? {})) {
+        if (v === undefined) continue;
+        if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, String(item));
+        else url.searchParams.set(k, String(v));
+      }
+      return url.href;
+    };
+
+    const resolveNext = (api: Api, next: string): string => {
+      const pathAndQuery = /^https?:\/\//i.test(next)
+        ? (() => {
+            const u = new URL(next);
+            return u.pathname + u.search;
+          })()
+        : next;
+      const marker = api === "v1" ? "/rest/api/" : "/api/v2/";
+      const at = pathAndQuery.indexOf(marker);
+      return at >= 0
+        ? config.apiBase + pathAndQuery.slice(at)
+        : `${roots[api]}${pathAndQuery.startsWith("/") ? "" : "/"}${pathAndQuery}`;
+    };
+
+    const send = (req: HttpRequest): Effect.Effect<HttpResponse, ConfluenceError> => {
+      const url = req.url ?? urlOf(req.api, req.path, req.query);
+      const path = new URL(url).pathname;
+      const headers: Record<string, string> = {
+        authorization,
+        accept: "application/json",
+        "user-agent": "minutes-confluence-core",
+      };
+      let body: string | null = null;
+      if (req.body !== undefined) {
+        body = JSON.stringify(req.body);
+        headers["content-type"] = "application/json; charset=utf-8";
+      }
+      const attempt = Effect.tryPromise({
+        try: async (signal) => {
+          const res = await request(url, {
+            dispatcher,
+            method: req.method,
+            headers,
+            body,
+            signal,
+            headersTimeout: config.timeoutMs,
+            bodyTimeout: config.timeoutMs,
+          });
+          const text = await res.body.text();
+          return { status: res.statusCode, headers: res.headers, text };
+        },
+        catch: (cause) => errorFromTransport({ method: req.method, path, cause, locale: config.locale }),
+      }).pipe(
+        Effect.timeoutFail({
+          duration: config.timeoutMs,
+          onTimeout: () =>
+            errorFromTransport({
+              method: req.method,
+              path,
+              cause: { name: "TimeoutError" },
+              locale: config.locale,
+            }),
+        }),
+      );
+      return Effect.flatMap(attempt, (res) => {
+        if (res.status >= 200 && res.status < 300) {
+          const warn =
+            res.headers.deprecation !== undefined
+              ? Effect.logWarning("Confluence marks this endpoint as deprecated").pipe(
+                  Effect.annotateLogs({
+                    method: req.method,
+                    path,
+                    deprecation: String(res.headers.deprecation),
+                  }),
+                )
+              : Effect.void;
+          return Effect.as(warn, { status: res.status, text: res.text });
+        }
+        return Effect.fail(
+          errorFromResponse({
+            method: req.method,
+            path,
+            status: res.status,
+            headers: res.headers,
+            body: res.text,
+            api: req.api,
+            deployment: config.deployment,
+            viaGateway: config.viaGateway,
+            nowMs: Date.now(),
+            maxRetryAfterMs: config.maxRetryAfterMs,
+            locale: config.locale,
+            secrets,
+          }),
+        );
+      });
+    };
+
+    const json = <A, I>(req: HttpRequest, schema: Schema.Schema<A, I>): Effect.Effect<A, ConfluenceError> =>
+      Effect.flatMap(send(req), (res) => {
+        const path = new URL(req.url ?? urlOf(req.api, req.path)).pathname;
+        const base = { method: req.method, path, status: res.status, locale: config.locale };
+        if (res.text.trim() === "") {
+          // Data Center's Seraph answers a rejected login with 2xx and no body (confluencebuilder saw it).
+          return Effect.fail(
+            config.deployment === "datacenter"
+              ? new ConfluenceAuthenticationError({ ...base, hint: "datacenter-session-lost" })
+              : new ConfluenceServerError({
+                  ...base,
+                  hint: "unexpected-response",
+                  confluenceMessage: "empty body",
+                }),
+          );
+        }
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(res.text);
+        } catch {
+          return Effect.fail(
+            new ConfluenceServerError({
+              ...base,
+              hint: "unexpected-response",
+              confluenceMessage: "body is not JSON",
+            }),
+          );
+        }
+        return Schema.decodeUnknown(schema)(parsed).pipe(
+          Effect.mapError(
+            (e) =>
+              new ConfluenceServerError({
+                ...base,
+                hint: "unexpected-response",
+                confluenceMessage:
+                  scrub(ParseResult.TreeFormatter.formatErrorSync(e), secrets)?.slice(0, 500) ?? "",
+              }),
+          ),
+        );
+      });
+
+    return { config, send, json, urlOf, resolveNext };
+  });
+
+// internal
+
+const makeDispatcher = (config: ResolvedConfig, extraCa: ReadonlyArray<string>): Dispatcher => {
+  const ca = extraCa.length > 0 ? [...rootCertificates, ...extraCa] : undefined;
+  const common = {
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    connections: config.maxConnections,
+    headersTimeout: config.timeoutMs,
+    bodyTimeout: config.timeoutMs,
+    connect: { timeout: config.timeoutMs, ...(ca ? { ca } : {}) },
+  };
+  const proxy = config.proxy;
+  if (proxy === undefined || (!proxy.httpsProxy && !proxy.httpProxy)) return new Agent(common);
+  // Empty strings, not undefined: EnvHttpProxyAgent falls back to process.env for undefined values,
+  // and the app's config module is the only reader of the environment.
+  return new EnvHttpProxyAgent({
+    ...common,
+    httpProxy: proxy.httpProxy ?? "",
+    httpsProxy: proxy.httpsProxy ?? "",
+    noProxy: proxy.noProxy ?? "",
+    ...(ca ? { requestTls: { ca }, proxyTls: { ca } } : {}),
+  });
+};

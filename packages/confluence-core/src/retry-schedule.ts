@@ -1,0 +1,48 @@
+// The one retry policy for Confluence calls, built from the `max_retries` / `retry_delay` settings.
+// Exponential with jitter for network and 5xx failures, the server's own (clamped) Retry-After for
+// 429 and 503, and no retry at all for anything a retry cannot fix (4xx). Version conflicts are
+// not retried here: they need a re-read first, which `ConfluenceClient.updatePage` does.
+import { Duration, Schedule } from "effect";
+import { type ConfluenceError, isRetryable } from "./ConfluenceError.js";
+
+/** Settings of {@link confluenceRetrySchedule}. */
+export interface ConfluenceRetryOptions {
+  /** Retries after the first attempt (so `maxRetries: 3` means at most 4 attempts). */
+  readonly maxRetries: number;
+  /** First backoff delay; doubled each retry and jittered ×0.8–1.2. */
+  readonly retryDelayMs: number;
+  /** Cap of one exponential delay; default 30000. A server-requested wait is capped where it is parsed. */
+  readonly maxDelayMs?: number;
+}
+
+/**
+ * The retry schedule for a failed Confluence call: at most `maxRetries` retries, only while the
+ * error {@link isRetryable}; waits `retryAfterMs` when the server said how long (429, 503), else
+ * `retryDelayMs · 2^n` jittered, capped at `maxDelayMs`.
+ *
+ * @example
+ * effect.pipe(Effect.retry(confluenceRetrySchedule({ maxRetries: 3, retryDelayMs: 1000 })))
+ */
+export const confluenceRetrySchedule = (
+  options: ConfluenceRetryOptions,
+): Schedule.Schedule<[[Duration.Duration, number], ConfluenceError], ConfluenceError> => {
+  const cap = Duration.millis(options.maxDelayMs ?? 30_000);
+  const backoff = Schedule.exponential(Duration.millis(options.retryDelayMs), 2).pipe(
+    Schedule.jittered,
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, cap)),
+  );
+  return backoff.pipe(
+    Schedule.intersect(Schedule.recurs(options.maxRetries)),
+    Schedule.intersect(Schedule.identity<ConfluenceError>()),
+    Schedule.whileInput(isRetryable),
+    Schedule.modifyDelay(([, error], delay) => {
+      const serverWait = retryAfterOf(error);
+      return serverWait === undefined ? delay : Duration.millis(serverWait);
+    }),
+  );
+};
+
+// internal
+
+const retryAfterOf = (e: ConfluenceError): number | undefined =>
+  e._tag === "ConfluenceRateLimitedError" || e._tag === "ConfluenceServerError" ? e.retryAfterMs : undefined;

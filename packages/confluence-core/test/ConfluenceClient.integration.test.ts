@@ -1,0 +1,675 @@
+// The client against the sandbox over real HTTP, in both deployments: every operation, every
+// error class, and the retry/idempotency guarantees (create by lookup, update by re-read).
+import { createServer } from "node:net";
+import { assert, layer } from "@effect/vitest";
+import type { Sandbox, SandboxMode } from "@minutes/confluence-sandbox";
+import { Cause, Effect, HashMap, Logger, Option, Redacted } from "effect";
+import { makeConfluenceClient } from "../src/ConfluenceClient.js";
+import type { ConfluenceError } from "../src/ConfluenceError.js";
+import { clientFor, configFor, credentialForms, TestSandbox, uniqueTitle } from "./helpers/sandbox.js";
+
+const BODY = "<p>Hello <strong>minutes</strong></p>";
+
+const livePages = (sb: Sandbox, title: string) =>
+  sb.state
+    .pages("MEETINGS")
+    .filter((p) => p.status === "current" && p.versions.at(-1)?.title.toLowerCase() === title.toLowerCase());
+
+const assertNoSecret = (e: ConfluenceError, secrets: ReadonlyArray<string>) => {
+  const texts = [e.message, String(e), JSON.stringify(e), JSON.stringify(e.toJSON())];
+  for (const text of texts) for (const s of secrets) assert.notInclude(text, s);
+};
+
+const freePort = () =>
+  Effect.promise(
+    () =>
+      new Promise<number>((resolve) => {
+        const srv = createServer();
+        srv.listen(0, "127.0.0.1", () => {
+          const address = srv.address();
+          const port = typeof address === "object" && address !== null ? address.port : 0;
+          srv.close(() => resolve(port));
+        });
+      }),
+  );
+
+for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<SandboxMode>) {
+  layer(TestSandbox.layer(mode), { excludeTestServices: true })(
+    `ConfluenceClient against the ${mode} sandbox`,
+    (it) => {
+      it.scoped("testConnection names the bot user and the deployment", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const info = yield* client.testConnection();
+          assert.strictEqual(info.deployment, mode);
+          assert.strictEqual(info.displayName, sb.user.displayName);
+          if (mode === "cloud") assert.strictEqual(info.accountId, sb.user.accountId);
+          else assert.strictEqual(info.username, sb.user.username);
+        }),
+      );
+
+      it.scoped(
+        "testConnection turns a wrong token into one authentication error that never shows the token",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const wrong = `${sb.user.token}-wrong`;
+            const auth =
+              mode === "cloud"
+                ? ({ type: "basic", email: sb.user.email, token: Redacted.make(wrong) } as const)
+                : ({ type: "bearer", token: Redacted.make(wrong) } as const);
+            const client = yield* clientFor({ auth });
+            const error = yield* Effect.flip(client.testConnection());
+            assert.strictEqual(error._tag, "ConfluenceAuthenticationError");
+            assert.strictEqual(error.hint, mode === "cloud" ? "cloud-credentials" : "datacenter-anonymous");
+            assertNoSecret(error, credentialForms(sb, wrong));
+          }),
+      );
+
+      it.scoped("a revoked token fails ordinary calls with an authentication error", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const user = sb.addUser({ email: `revoked-${mode}@example.com`, displayName: "Revoked" });
+          sb.revokeToken(user.token);
+          const auth =
+            mode === "cloud"
+              ? ({ type: "basic", email: user.email, token: Redacted.make(user.token) } as const)
+              : ({ type: "bearer", token: Redacted.make(user.token) } as const);
+          const client = yield* clientFor({ auth });
+          const error = yield* Effect.flip(client.testConnection());
+          assert.strictEqual(error._tag, "ConfluenceAuthenticationError");
+          assertNoSecret(error, [user.token]);
+        }),
+      );
+
+      it.scoped("no log line or rendered cause of a failed call contains a credential", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const wrong = `${sb.user.token}-leak`;
+          const lines: Array<string> = [];
+          const capture = Logger.replace(
+            Logger.defaultLogger,
+            Logger.make(({ message, cause, annotations }) => {
+              lines.push(
+                `${String(message)} ${Cause.pretty(cause)} ${JSON.stringify([...HashMap.toEntries(annotations)])}`,
+              );
+            }),
+          );
+          const auth =
+            mode === "cloud"
+              ? ({ type: "basic", email: sb.user.email, token: Redacted.make(wrong) } as const)
+              : ({ type: "bearer", token: Redacted.make(wrong) } as const);
+          const client = yield* clientFor({ auth, maxRetries: 0 });
+          yield* Effect.gen(function* () {
+            yield* client.testConnection().pipe(Effect.tapErrorCause(Effect.logError), Effect.ignore);
+            yield* client.getPageInfo("65538").pipe(Effect.tapErrorCause(Effect.logError), Effect.ignore);
+            yield* client
+              .createPage({ spaceKey: "MEETINGS", title: uniqueTitle("Leak"), body: BODY })
+              .pipe(Effect.tapErrorCause(Effect.logError), Effect.ignore);
+            yield* Effect.logInfo("config", configFor(sb, { auth }));
+          }).pipe(Effect.provide(capture));
+          assert.isAtLeast(lines.length, 3);
+          for (const line of lines)
+            for (const secret of credentialForms(sb, wrong)) assert.notInclude(line, secret);
+        }),
+      );
+
+      it.scoped(
+        "createPage then getPageInfo returns the same identity, version 1, the body and a site URL",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor();
+            const title = uniqueTitle("Create");
+            const created = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            const read = yield* client.getPageInfo(created.id, { body: true });
+            assert.strictEqual(read.id, created.id);
+            assert.strictEqual(read.title, title);
+            assert.strictEqual(read.spaceKey, "MEETINGS");
+            assert.strictEqual(read.spaceId, created.spaceId);
+            assert.strictEqual(read.version.number, 1);
+            assert.include(read.body ?? "", "minutes");
+            assert.isTrue(read.webUrl.startsWith(sb.baseUrl), read.webUrl);
+            const space = yield* client.getSpace("MEETINGS");
+            // Without parentId the page goes under the space homepage on both deployments.
+            assert.strictEqual(read.parentId, space.homepageId);
+            assert.lengthOf(livePages(sb, title), 1);
+          }),
+      );
+
+      it.scoped("createPage stores the ownership property with the page", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const property = { key: "minutes-job", value: { jobId: "job-1", hash: "abc" } };
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Prop"),
+            body: BODY,
+            property,
+          });
+          const stored = yield* client.getProperty(page.id, "minutes-job");
+          assert.isTrue(Option.isSome(stored));
+          assert.deepStrictEqual(Option.getOrThrow(stored).value, property.value);
+          assert.lengthOf(
+            sb.state.properties(page.id).filter((p) => p.key === "minutes-job"),
+            1,
+          );
+        }),
+      );
+
+      it.scoped(
+        "createPage with a title another page holds (in other casing) fails with a title conflict naming it",
+        () =>
+          Effect.gen(function* () {
+            const client = yield* clientFor();
+            const title = uniqueTitle("Taken");
+            const first = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            const error = yield* Effect.flip(
+              client.createPage({ spaceKey: "MEETINGS", title: title.toUpperCase(), body: BODY }),
+            );
+            assert.strictEqual(error._tag, "ConfluenceTitleConflictError");
+            if (error._tag === "ConfluenceTitleConflictError") {
+              assert.strictEqual(error.existingPageId, first.id);
+              assert.strictEqual(error.spaceKey, "MEETINGS");
+              assert.strictEqual(error.status, 400);
+            }
+          }),
+      );
+
+      it.scoped(
+        "createPage adopts the page its own job already created instead of failing or duplicating",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor();
+            const title = uniqueTitle("Adopt");
+            const property = { key: "minutes-job", value: { jobId: "job-adopt" } };
+            const first = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY, property });
+            const again = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY, property });
+            assert.strictEqual(again.id, first.id);
+            assert.lengthOf(livePages(sb, title), 1);
+          }),
+      );
+
+      it.scoped(
+        "createPage whose answer is lost after the server created the page makes exactly one page",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            // The first POST waits 400 ms server-side, the client gives up after 150 ms, the server still creates.
+            sb.faults.add({
+              kind: "latency",
+              latencyMs: 400,
+              method: "POST",
+              times: 1,
+              path: mode === "cloud" ? "/pages$" : "/content$",
+            });
+            const client = yield* clientFor({ timeoutMs: 150, retryDelayMs: 1_000, maxRetries: 2 });
+            const title = uniqueTitle("Lost answer");
+            const property = { key: "minutes-job", value: { jobId: "job-lost" } };
+            const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY, property });
+            assert.lengthOf(livePages(sb, title), 1);
+            assert.strictEqual(livePages(sb, title)[0]?.id, page.id);
+            const stored = yield* client.getProperty(page.id, "minutes-job");
+            assert.deepStrictEqual(Option.getOrThrow(stored).value, property.value);
+            sb.faults.clear();
+          }),
+      );
+
+      it.scoped("createPage retries a reset connection that never reached the server and creates once", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          sb.faults.add({ kind: "reset", method: "POST", times: 1 });
+          const client = yield* clientFor();
+          const title = uniqueTitle("Reset");
+          const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+          assert.lengthOf(livePages(sb, title), 1);
+          assert.strictEqual(page.title, title);
+          sb.faults.clear();
+        }),
+      );
+
+      it.scoped(
+        "createPage with malformed storage fails with a validation error carrying Confluence's parser message",
+        () =>
+          Effect.gen(function* () {
+            const client = yield* clientFor();
+            const error = yield* Effect.flip(
+              client.createPage({
+                spaceKey: "MEETINGS",
+                title: uniqueTitle("Bad XML"),
+                body: "<p>open <b>never closed</p>",
+              }),
+            );
+            assert.strictEqual(error._tag, "ConfluenceValidationError");
+            assert.strictEqual(error.status, 400);
+            assert.match(error.confluenceMessage ?? "", /xhtml|parse|close/i);
+          }),
+      );
+
+      it.scoped("updatePage writes the next version with its message and returns it", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const title = uniqueTitle("Update");
+          const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+          const updated = yield* client.updatePage({
+            id: page.id,
+            title,
+            body: "<p>v2</p>",
+            version: 2,
+            message: "published by job 42",
+            minorEdit: true,
+          });
+          assert.strictEqual(updated.version.number, 2);
+          const versions = sb.state.versions(page.id);
+          assert.strictEqual(versions.at(-1)?.message, "published by job 42");
+          assert.strictEqual(versions.at(-1)?.body.includes("v2"), true);
+          if (mode === "datacenter") assert.strictEqual(versions.at(-1)?.minorEdit, true);
+        }),
+      );
+
+      it.scoped("updatePage with a stale version fails with a version conflict when refreshing is off", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor();
+          const title = uniqueTitle("Stale");
+          const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+          yield* client.updatePage({ id: page.id, title, body: "<p>v2</p>", version: 2 });
+          const error = yield* Effect.flip(
+            client.updatePage({
+              id: page.id,
+              title,
+              body: "<p>v2 again</p>",
+              version: 2,
+              refreshOnConflict: false,
+            }),
+          );
+          assert.strictEqual(error._tag, "ConfluenceVersionConflictError");
+          if (error._tag === "ConfluenceVersionConflictError") {
+            assert.strictEqual(error.status, 409);
+            assert.strictEqual(error.currentVersion, 2);
+          }
+        }),
+      );
+
+      it.scoped("updatePage with a stale version re-reads the page and writes current + 1", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor();
+          const title = uniqueTitle("Refresh");
+          const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+          yield* client.updatePage({ id: page.id, title, body: "<p>v2</p>", version: 2 });
+          const updated = yield* client.updatePage({ id: page.id, title, body: "<p>v3</p>", version: 2 });
+          assert.strictEqual(updated.version.number, 3);
+        }),
+      );
+
+      it.scoped(
+        "updatePage whose answer is lost after the write landed succeeds without a second version",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor({ timeoutMs: 150, retryDelayMs: 1_000, maxRetries: 2 });
+            const title = uniqueTitle("Lost update");
+            const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            sb.faults.add({ kind: "latency", latencyMs: 400, method: "PUT", times: 1 });
+            const updated = yield* client.updatePage({ id: page.id, title, body: "<p>v2</p>", version: 2 });
+            assert.strictEqual(updated.version.number, 2);
+            assert.lengthOf(sb.state.versions(page.id), 2);
+            sb.faults.clear();
+          }),
+      );
+
+      it.scoped("a 429 with Retry-After is waited out and retried", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          sb.faults.add({ kind: "rateLimit", times: 2, retryAfter: 0 });
+          const client = yield* clientFor();
+          const space = yield* client.getSpace("MEETINGS");
+          assert.strictEqual(space.key, "MEETINGS");
+          sb.faults.clear();
+        }),
+      );
+
+      it.scoped("a persistent 429 ends in a rate-limit error whose absurd Retry-After is clamped", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          sb.faults.add({
+            kind: "rateLimit",
+            times: 1,
+            retryAfter: "9223372036854775807",
+            headers: { "X-RateLimit-Limit": "0" },
+          });
+          const client = yield* clientFor({ maxRetries: 0, maxRetryAfterMs: 60_000 });
+          const error = yield* Effect.flip(client.getPageInfo("65538"));
+          assert.strictEqual(error._tag, "ConfluenceRateLimitedError");
+          if (error._tag === "ConfluenceRateLimitedError") assert.strictEqual(error.retryAfterMs, 60_000);
+          assert.strictEqual(error.status, 429);
+          sb.faults.clear();
+        }),
+      );
+
+      it.scoped("a 5xx is retried and a persistent one ends in a server error", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          sb.faults.add({ kind: "status", status: 502, times: 2 });
+          yield* client.getSpace("OTHER");
+          sb.faults.add({ kind: "status", status: 503, times: 10 });
+          const error = yield* Effect.flip(client.getPageInfo("65538"));
+          assert.strictEqual(error._tag, "ConfluenceServerError");
+          assert.strictEqual(error.status, 503);
+          sb.faults.clear();
+        }),
+      );
+
+      it.scoped("a reset connection ends in a network error with reason reset", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          sb.faults.add({ kind: "reset", times: 1 });
+          const client = yield* clientFor({ maxRetries: 0 });
+          const error = yield* Effect.flip(client.getPageInfo("65538"));
+          assert.strictEqual(error._tag, "ConfluenceNetworkError");
+          if (error._tag === "ConfluenceNetworkError") assert.strictEqual(error.reason, "reset");
+          sb.faults.clear();
+        }),
+      );
+
+      it.scoped("a hanging server ends in a network error with reason timeout", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          sb.faults.add({ kind: "hang", times: 1 });
+          const client = yield* clientFor({ maxRetries: 0, timeoutMs: 200 });
+          const error = yield* Effect.flip(client.getPageInfo("65538"));
+          assert.strictEqual(error._tag, "ConfluenceNetworkError");
+          if (error._tag === "ConfluenceNetworkError") assert.strictEqual(error.reason, "timeout");
+          sb.faults.clear();
+        }),
+      );
+
+      it.scoped("a closed port ends in a network error with reason connect, in Russian when asked", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const port = yield* freePort();
+          const baseUrl = sb.baseUrl.replace(/:\d+/, `:${port}`);
+          const client = yield* makeConfluenceClient(
+            configFor(sb, { baseUrl, maxRetries: 0, locale: "ru" }),
+          ).pipe(Effect.orDie);
+          const error = yield* Effect.flip(client.testConnection());
+          assert.strictEqual(error._tag, "ConfluenceNetworkError");
+          if (error._tag === "ConfluenceNetworkError") assert.strictEqual(error.reason, "connect");
+          assert.include(error.message, "Ошибка сети");
+        }),
+      );
+
+      it.scoped("a 403 becomes a permission error", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor({ maxRetries: 0 });
+          sb.faults.add({ kind: "status", status: 403, times: 1 });
+          const error = yield* Effect.flip(client.getLabels("65538"));
+          assert.strictEqual(error._tag, "ConfluencePermissionError");
+          assert.strictEqual(error.status, 403);
+          sb.faults.clear();
+        }),
+      );
+
+      it.scoped("a missing page is a not-found error", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor();
+          const error = yield* Effect.flip(client.getPageInfo("999999999"));
+          assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+          assert.strictEqual(error.status, 404);
+        }),
+      );
+
+      it.scoped("findPageByTitle finds a page whatever the casing and None for an absent title", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor();
+          const title = uniqueTitle("Find Me");
+          const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+          const exact = yield* client.findPageByTitle("MEETINGS", title);
+          assert.strictEqual(Option.getOrThrow(exact).id, page.id);
+          const other = yield* client.findPageByTitle("meetings", title.toLowerCase());
+          assert.strictEqual(Option.getOrThrow(other).id, page.id);
+          const none = yield* client.findPageByTitle("MEETINGS", uniqueTitle("Absent"));
+          assert.isTrue(Option.isNone(none));
+        }),
+      );
+
+      it.scoped("getSpace resolves a key to an id and back, and an unknown key is not found", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor();
+          const byKey = yield* client.getSpace("MEETINGS");
+          const fresh = yield* clientFor();
+          const byId = yield* fresh.getSpace(byKey.id);
+          assert.strictEqual(byId.key, "MEETINGS");
+          assert.strictEqual(byId.id, byKey.id);
+          const error = yield* Effect.flip(client.getSpace("NOSUCHSPACE"));
+          assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+        }),
+      );
+
+      it.scoped("getChildren and searchPages follow the next links to the last page of results", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor({ pageSize: 10 });
+          const parent = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Parent"),
+            body: BODY,
+          });
+          const marker = `kid${Math.random().toString(36).slice(2, 8)}`;
+          const count = 23;
+          yield* Effect.forEach(
+            Array.from({ length: count }, (_, i) => i),
+            (i) =>
+              client.createPage({
+                spaceKey: "MEETINGS",
+                title: `${marker} ${i}`,
+                body: BODY,
+                parentId: parent.id,
+              }),
+            { concurrency: 4, discard: true },
+          );
+          const children = yield* client.getChildren(parent.id);
+          assert.lengthOf(children, count);
+          // Two result pages for CQL: the sandbox's v1 search repeats `cursor` in later `next` links (reported).
+          const searcher = yield* clientFor({ pageSize: 15 });
+          const found = yield* searcher.searchPages(
+            `space = "MEETINGS" and type = page and parent = ${parent.id}`,
+          );
+          assert.lengthOf(found, count);
+          assert.isTrue(found.every((p) => p.parentId === parent.id));
+        }),
+      );
+
+      it.scoped("labels can be added, listed across pages and removed", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor({ pageSize: 1 });
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Labels"),
+            body: BODY,
+          });
+          yield* client.addLabels(page.id, ["meeting-protocol", "auto-generated"]);
+          const labels = yield* client.getLabels(page.id);
+          assert.sameMembers([...labels], ["meeting-protocol", "auto-generated"]);
+          yield* client.removeLabel(page.id, "auto-generated");
+          assert.sameMembers([...(yield* client.getLabels(page.id))], ["meeting-protocol"]);
+        }),
+      );
+
+      it.scoped("setProperty creates, updates with the next version, and skips an unchanged value", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor();
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Props"),
+            body: BODY,
+          });
+          assert.isTrue(Option.isNone(yield* client.getProperty(page.id, "minutes-job")));
+          const first = yield* client.setProperty(page.id, "minutes-job", { jobId: "a" });
+          assert.strictEqual(first.version, 1);
+          const second = yield* client.setProperty(page.id, "minutes-job", { jobId: "b" });
+          assert.strictEqual(second.version, 2);
+          const same = yield* client.setProperty(page.id, "minutes-job", { jobId: "b" });
+          assert.strictEqual(same.version, 2);
+          const error = yield* Effect.flip(client.getProperty("999999999", "minutes-job"));
+          assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+        }),
+      );
+
+      it.scoped("deletePage trashes a page and purge removes it for good", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const trashed = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Trash"),
+            body: BODY,
+          });
+          yield* client.deletePage(trashed.id);
+          assert.strictEqual(sb.state.page(trashed.id)?.status, "trashed");
+          const purged = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Purge"),
+            body: BODY,
+          });
+          yield* client.deletePage(purged.id, { purge: true });
+          assert.isUndefined(sb.state.page(purged.id));
+          const error = yield* Effect.flip(client.getPageInfo(purged.id));
+          assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+        }),
+      );
+
+      it.scoped("movePage appends a page under a new parent", () =>
+        Effect.gen(function* () {
+          const client = yield* clientFor();
+          const target = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Target"),
+            body: BODY,
+          });
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Mover"),
+            body: BODY,
+          });
+          yield* client.movePage(page.id, { targetId: target.id, position: "append" });
+          const moved = yield* client.getPageInfo(page.id);
+          assert.strictEqual(moved.parentId, target.id);
+        }),
+      );
+
+      if (mode === "datacenter") {
+        it.scoped("Data Center accepts Basic with a user name and rejects a wrong password with 401", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const username = sb.user.username ?? "minutes-bot";
+            const good = yield* clientFor({
+              auth: { type: "basic", email: username, token: Redacted.make(sb.user.token) },
+            });
+            assert.strictEqual((yield* good.testConnection()).username, username);
+            const bad = yield* clientFor({
+              auth: { type: "basic", email: username, token: Redacted.make("wrong-password") },
+              maxRetries: 0,
+            });
+            const error = yield* Effect.flip(bad.testConnection());
+            assert.strictEqual(error._tag, "ConfluenceAuthenticationError");
+            assert.strictEqual(error.status, 401);
+            assert.notInclude(error.message, "wrong-password");
+          }),
+        );
+      }
+
+      if (mode === "cloud") {
+        it.scoped("a scoped token works through the gateway and links still use the site base", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const user = sb.addUser({ email: "scoped@example.com", displayName: "Scoped", scoped: true });
+            const auth = { type: "basic", email: user.email, token: Redacted.make(user.token) } as const;
+            const client = yield* clientFor({
+              auth,
+              scopedToken: true,
+              cloudId: sb.cloudId,
+              gatewayUrl: sb.origin,
+            });
+            const info = yield* client.testConnection();
+            assert.strictEqual(info.displayName, "Scoped");
+            const page = yield* client.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("Gateway"),
+              body: BODY,
+            });
+            assert.isTrue(page.webUrl.startsWith(sb.baseUrl), page.webUrl);
+            assert.notInclude(page.webUrl, "/ex/confluence/");
+          }),
+        );
+
+        it.scoped("an OAuth bearer token works through the gateway", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const auth = { type: "bearer", token: Redacted.make(sb.user.token) } as const;
+            const client = yield* clientFor({ auth, cloudId: sb.cloudId, gatewayUrl: sb.origin });
+            assert.strictEqual((yield* client.testConnection()).accountId, sb.user.accountId);
+          }),
+        );
+
+        it.scoped(
+          "wrong credentials on an ordinary v2 read show as Cloud's bare 404 with a credentials hint",
+          () =>
+            Effect.gen(function* () {
+              const sb = yield* TestSandbox;
+              const auth = {
+                type: "basic",
+                email: sb.user.email,
+                token: Redacted.make("nope-nope"),
+              } as const;
+              const client = yield* clientFor({ auth, maxRetries: 0 });
+              const error = yield* Effect.flip(client.getPageInfo("65538"));
+              assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+              assert.strictEqual(error.hint, "cloud-v2-not-found-may-be-credentials");
+            }),
+        );
+
+        it.scoped("a gateway URL as baseUrl takes human links from the responses' site base", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const user = sb.addUser({
+              email: "scoped-base@example.com",
+              displayName: "Scoped",
+              scoped: true,
+            });
+            const auth = { type: "basic", email: user.email, token: Redacted.make(user.token) } as const;
+            const client = yield* clientFor({ auth, baseUrl: sb.gatewayBaseUrl });
+            const page = yield* client.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("Via base"),
+              body: BODY,
+            });
+            assert.isTrue(page.webUrl.startsWith(sb.baseUrl), page.webUrl);
+          }),
+        );
+
+        it.scoped("a scoped token sent to the site fails with a hint to use the gateway", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const user = sb.addUser({
+              email: "scoped-site@example.com",
+              displayName: "Scoped",
+              scoped: true,
+            });
+            const auth = { type: "basic", email: user.email, token: Redacted.make(user.token) } as const;
+            const client = yield* clientFor({ auth, maxRetries: 0 });
+            const error = yield* Effect.flip(client.testConnection());
+            assert.strictEqual(error._tag, "ConfluenceAuthenticationError");
+            assert.strictEqual(error.hint, "scoped-token-needs-gateway");
+            assert.include(error.message, "cloudId");
+            assertNoSecret(error, [user.token]);
+          }),
+        );
+      }
+    },
+  );
+}

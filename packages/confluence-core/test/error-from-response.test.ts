@@ -1,0 +1,318 @@
+import { assert, describe, it } from "@effect/vitest";
+import {
+  errorFromResponse,
+  errorFromTransport,
+  type HttpFailure,
+  mayHaveLanded,
+  scrub,
+} from "../src/error-from-response.js";
+
+const TOKEN = "ATATT3xFfGF0-secret-token-value";
+const BASIC = Buffer.from(`bot@example.com:${TOKEN}`).toString("base64");
+
+const v1 = (status: number, message: string) =>
+  JSON.stringify({
+    statusCode: status,
+    data: { authorized: false, valid: true, allowedInReadOnlyMode: true, errors: [], successful: false },
+    message,
+    reason: "Bad Request",
+  });
+const v2 = (status: number, code: string, title: string) =>
+  JSON.stringify({ errors: [{ status, code, title, detail: null }] });
+
+const failure = (over: Partial<HttpFailure>): HttpFailure => ({
+  method: "POST",
+  path: "/wiki/rest/api/content",
+  status: 400,
+  headers: {},
+  body: "",
+  api: "v1",
+  deployment: "cloud",
+  viaGateway: false,
+  nowMs: Date.parse("2026-11-26T12:00:00Z"),
+  maxRetryAfterMs: 300_000,
+  locale: "en",
+  secrets: [TOKEN, `Basic ${BASIC}`, BASIC],
+  ...over,
+});
+
+describe("errorFromResponse", () => {
+  it("maps 401 to an authentication error", () => {
+    const e = errorFromResponse(failure({ status: 401, body: v1(401, "Unauthorized") }));
+    assert.strictEqual(e._tag, "ConfluenceAuthenticationError");
+    assert.strictEqual(e.hint, "cloud-credentials");
+  });
+
+  it("recognises a token outside its scopes", () => {
+    const e = errorFromResponse(
+      failure({
+        status: 401,
+        viaGateway: true,
+        body: '{"code":401,"message":"Unauthorized; scope does not match"}',
+      }),
+    );
+    assert.strictEqual(e._tag, "ConfluenceAuthenticationError");
+    assert.strictEqual(e.hint, "scope-mismatch");
+  });
+
+  it("recognises a scoped token sent to the site by Tomcat's HTML 401", () => {
+    const e = errorFromResponse(
+      failure({ status: 401, body: "<html><body><h1>HTTP Status 401 – Unauthorized</h1></body></html>" }),
+    );
+    assert.strictEqual(e.hint, "scoped-token-needs-gateway");
+    assert.strictEqual(e.confluenceMessage, "HTTP Status 401 – Unauthorized");
+  });
+
+  it("maps Cloud v1's 403 for bad credentials to authentication, other 403s to permission", () => {
+    const creds = errorFromResponse(
+      failure({ status: 403, body: v1(403, "Current user not permitted to use Confluence") }),
+    );
+    assert.strictEqual(creds._tag, "ConfluenceAuthenticationError");
+    const caller = errorFromResponse(
+      failure({ status: 403, body: v1(403, "caller cannot access Confluence") }),
+    );
+    assert.strictEqual(caller._tag, "ConfluenceAuthenticationError");
+    const perm = errorFromResponse(
+      failure({
+        status: 403,
+        body: v1(
+          403,
+          "Could not update Content of type : class com.atlassian.confluence.pages.Page with id 5",
+        ),
+      }),
+    );
+    assert.strictEqual(perm._tag, "ConfluencePermissionError");
+  });
+
+  it("maps a Seraph CAPTCHA 403 on Data Center to authentication with a hint", () => {
+    const e = errorFromResponse(
+      failure({
+        status: 403,
+        deployment: "datacenter",
+        headers: {
+          "x-seraph-loginreason": "AUTHENTICATION_DENIED",
+          "x-authentication-denied-reason": "CAPTCHA_CHALLENGE; login-url=x",
+        },
+      }),
+    );
+    assert.strictEqual(e._tag, "ConfluenceAuthenticationError");
+    assert.strictEqual(e.hint, "datacenter-captcha");
+  });
+
+  it("marks Cloud v2's bare 404 as possibly a credential failure, but not a named 404", () => {
+    const bare = errorFromResponse(
+      failure({ status: 404, api: "v2", body: v2(404, "NOT_FOUND", "Not Found") }),
+    );
+    assert.strictEqual(bare._tag, "ConfluenceNotFoundError");
+    assert.strictEqual(bare.hint, "cloud-v2-not-found-may-be-credentials");
+    const named = errorFromResponse(
+      failure({
+        status: 404,
+        api: "v2",
+        body: v2(404, "NOT_FOUND", "Cannot find a page with id [999999999999]"),
+      }),
+    );
+    assert.isUndefined(named.hint);
+    assert.strictEqual(named.confluenceMessage, "Cannot find a page with id [999999999999]");
+  });
+
+  it("maps 410 Gone to not found with the endpoint-removed hint, never to a retryable error", () => {
+    const e = errorFromResponse(
+      failure({
+        status: 410,
+        body: v1(
+          410,
+          "com.atlassian.confluence.api.service.exceptions.GoneException: This deprecated endpoint has been removed.",
+        ),
+      }),
+    );
+    assert.strictEqual(e._tag, "ConfluenceNotFoundError");
+    assert.strictEqual(e.hint, "endpoint-removed");
+  });
+
+  it("detects every known title-exists message as a title conflict", () => {
+    const messages = [
+      "A page with this title already exists: A page already exists with the title Weekly in the space with key MEETINGS",
+      "com.atlassian.confluence.api.service.exceptions.BadRequestException: A page with this title already exists: A page already exists with the title Weekly in the space with key MEETINGS",
+    ];
+    for (const m of messages) {
+      const e = errorFromResponse(failure({ body: v1(400, m) }));
+      assert.strictEqual(e._tag, "ConfluenceTitleConflictError", m);
+      if (e._tag === "ConfluenceTitleConflictError") {
+        assert.strictEqual(e.title, "Weekly");
+        assert.strictEqual(e.spaceKey, "MEETINGS");
+      }
+    }
+    const v2e = errorFromResponse(
+      failure({
+        api: "v2",
+        body: v2(
+          400,
+          "BAD_REQUEST",
+          "A page with this title already exists: A page already exists with the same TITLE in this space",
+        ),
+      }),
+    );
+    assert.strictEqual(v2e._tag, "ConfluenceTitleConflictError");
+    const folder = errorFromResponse(
+      failure({
+        api: "v2",
+        body: v2(400, "BAD_REQUEST", "A folder exists with the same title in this space"),
+      }),
+    );
+    assert.strictEqual(folder._tag, "ConfluenceTitleConflictError");
+  });
+
+  it("maps malformed storage, unconvertible bodies and 413 to validation errors", () => {
+    const xhtml = errorFromResponse(
+      failure({
+        body: v1(
+          400,
+          "Error parsing xhtml: Unexpected close tag </br>; expected </p>.\n at [row,col {unknown-source}]: [1,15]",
+        ),
+      }),
+    );
+    assert.strictEqual(xhtml._tag, "ConfluenceValidationError");
+    assert.match(xhtml.confluenceMessage ?? "", /^Error parsing xhtml/);
+    const editor = errorFromResponse(
+      failure({
+        body: v1(
+          400,
+          "com.atlassian.confluence.api.service.exceptions.BadRequestException: Content body cannot be converted to new editor format",
+        ),
+      }),
+    );
+    assert.strictEqual(editor._tag, "ConfluenceValidationError");
+    assert.strictEqual(
+      errorFromResponse(failure({ status: 413, body: "" }))._tag,
+      "ConfluenceValidationError",
+    );
+  });
+
+  it("reads the current version from v1 and v2 409 bodies", () => {
+    const a = errorFromResponse(
+      failure({ status: 409, body: v1(409, "Version must be incremented on update. Current version is: 7") }),
+    );
+    assert.strictEqual(a._tag, "ConfluenceVersionConflictError");
+    if (a._tag === "ConfluenceVersionConflictError") assert.strictEqual(a.currentVersion, 7);
+    const b = errorFromResponse(
+      failure({
+        status: 409,
+        api: "v2",
+        body: v2(
+          409,
+          "CONFLICT",
+          "Version must be incremented when updating a page. Current Version: [3]. Provided version: [3]",
+        ),
+      }),
+    );
+    if (b._tag === "ConfluenceVersionConflictError") assert.strictEqual(b.currentVersion, 3);
+    else assert.fail(b._tag);
+  });
+
+  it("treats Cloud's transient optimistic-lock 409 as a retryable server error", () => {
+    const e = errorFromResponse(
+      failure({
+        status: 409,
+        body: v1(
+          409,
+          "com.atlassian.confluence.api.service.exceptions.ConflictException: javax.persistence.OptimisticLockException: Batch update returned unexpected row count",
+        ),
+      }),
+    );
+    assert.strictEqual(e._tag, "ConfluenceServerError");
+  });
+
+  it("maps 429 with Retry-After in seconds or as a date, clamped", () => {
+    const seconds = errorFromResponse(failure({ status: 429, headers: { "retry-after": "3" } }));
+    if (seconds._tag === "ConfluenceRateLimitedError") assert.strictEqual(seconds.retryAfterMs, 3_000);
+    else assert.fail(seconds._tag);
+    const date = errorFromResponse(
+      failure({ status: 429, headers: { "retry-after": "Thu, 26 Nov 2026 12:00:10 GMT" } }),
+    );
+    if (date._tag === "ConfluenceRateLimitedError") assert.strictEqual(date.retryAfterMs, 10_000);
+    const huge = errorFromResponse(
+      failure({ status: 429, headers: { "retry-after": "9223372036854775807" }, maxRetryAfterMs: 1_000 }),
+    );
+    if (huge._tag === "ConfluenceRateLimitedError") assert.strictEqual(huge.retryAfterMs, 1_000);
+    const none = errorFromResponse(failure({ status: 429 }));
+    if (none._tag === "ConfluenceRateLimitedError") assert.isUndefined(none.retryAfterMs);
+  });
+
+  it("maps 5xx to server errors, keeping a 503's Retry-After", () => {
+    for (const status of [500, 501, 502, 503, 504])
+      assert.strictEqual(errorFromResponse(failure({ status }))._tag, "ConfluenceServerError");
+    const e = errorFromResponse(failure({ status: 503, headers: { "retry-after": "4" } }));
+    if (e._tag === "ConfluenceServerError") assert.strictEqual(e.retryAfterMs, 4_000);
+  });
+
+  it("maps a redirect (SSO login page, wrong base URL) to a non-retryable validation error without the query", () => {
+    const e = errorFromResponse(
+      failure({ status: 302, headers: { location: "https://sso.example.com/login?token=abc" } }),
+    );
+    assert.strictEqual(e._tag, "ConfluenceValidationError");
+    assert.notInclude(e.message, "token=abc");
+  });
+
+  it("never lets the token or the encoded credentials reach the error, even when the server echoes them", () => {
+    const echoed = `Bad header Authorization: Basic ${BASIC} for token ${TOKEN}`;
+    for (const status of [400, 401, 403, 404, 409, 429, 500]) {
+      const e = errorFromResponse(failure({ status, body: v1(status, echoed) }));
+      for (const text of [e.message, JSON.stringify(e), String(e)]) {
+        assert.notInclude(text, TOKEN);
+        assert.notInclude(text, BASIC);
+      }
+      assert.include(e.message, "[redacted]");
+    }
+  });
+
+  it("bounds Confluence's message", () => {
+    const e = errorFromResponse(failure({ status: 500, body: "x".repeat(5_000) }));
+    assert.isAtMost((e.confluenceMessage ?? "").length, 501);
+  });
+});
+
+describe("errorFromTransport", () => {
+  const reason = (cause: unknown) =>
+    errorFromTransport({ method: "GET", path: "/x", cause, locale: "en" }).reason;
+
+  it("names the reason from Node and undici error codes", () => {
+    assert.strictEqual(reason({ code: "ENOTFOUND" }), "dns");
+    assert.strictEqual(reason({ code: "EAI_AGAIN" }), "dns");
+    assert.strictEqual(reason({ code: "ECONNREFUSED" }), "connect");
+    assert.strictEqual(reason({ code: "UND_ERR_CONNECT_TIMEOUT" }), "timeout");
+    assert.strictEqual(reason({ code: "UND_ERR_HEADERS_TIMEOUT" }), "timeout");
+    assert.strictEqual(reason({ code: "ECONNRESET" }), "reset");
+    assert.strictEqual(reason({ code: "UND_ERR_SOCKET", cause: { code: "ECONNRESET" } }), "reset");
+    assert.strictEqual(reason({ code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), "tls");
+    assert.strictEqual(reason({ code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }), "tls");
+    assert.strictEqual(reason({ code: "ERR_TLS_CERT_ALTNAME_INVALID" }), "tls");
+    assert.strictEqual(reason({ name: "TimeoutError" }), "timeout");
+    assert.strictEqual(reason(new Error("boom")), "other");
+  });
+
+  it("reads the code of a wrapped cause (fetch failed → ECONNREFUSED)", () => {
+    assert.strictEqual(reason({ name: "TypeError", cause: { code: "ECONNREFUSED" } }), "connect");
+  });
+
+  it("says a failure may have landed unless the request surely never left", () => {
+    const net = (cause: unknown) => errorFromTransport({ method: "POST", path: "/x", cause, locale: "en" });
+    assert.isFalse(mayHaveLanded(net({ code: "ENOTFOUND" })));
+    assert.isFalse(mayHaveLanded(net({ code: "ECONNREFUSED" })));
+    assert.isFalse(mayHaveLanded(net({ code: "UND_ERR_CONNECT_TIMEOUT" })));
+    assert.isTrue(mayHaveLanded(net({ code: "ECONNRESET" })));
+    assert.isTrue(mayHaveLanded(net({ name: "TimeoutError" })));
+    assert.isFalse(mayHaveLanded(errorFromResponse(failure({ status: 429 }))));
+    assert.isTrue(mayHaveLanded(errorFromResponse(failure({ status: 504 }))));
+  });
+});
+
+describe("scrub", () => {
+  it("replaces every occurrence of each secret, longest first", () => {
+    assert.strictEqual(
+      scrub(`a ${TOKEN} b Basic ${BASIC}`, [TOKEN, `Basic ${BASIC}`, BASIC]),
+      "a [redacted] b [redacted]",
+    );
+    assert.isUndefined(scrub(undefined, [TOKEN]));
+  });
+});

@@ -1,0 +1,148 @@
+// The transport over real sockets: a TLS terminator in front of the sandbox (extra CA trust) and
+// a CONNECT proxy (HTTPS_PROXY / NO_PROXY passed in through the config, never read from the env).
+import { readFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
+import { connect, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
+import { fileURLToPath } from "node:url";
+import { assert, layer } from "@effect/vitest";
+import { Effect } from "effect";
+import { makeConfluenceClient } from "../src/ConfluenceClient.js";
+import { configFor, TestSandbox } from "./helpers/sandbox.js";
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const CERT = readFileSync(fixture("localhost-test.cert.pem"), "utf8");
+const KEY = readFileSync(fixture("localhost-test.key.pem"), "utf8");
+
+/** Listens on a random port until the scope closes; returns the port. */
+const listen = (server: Server, sockets: Set<Socket>) =>
+  Effect.acquireRelease(
+    Effect.promise(
+      () =>
+        new Promise<number>((resolve) => {
+          server.on("connection", (s: Socket) => {
+            sockets.add(s);
+            s.on("close", () => sockets.delete(s));
+          });
+          server.listen(0, "127.0.0.1", () => {
+            const address = server.address();
+            resolve(typeof address === "object" && address !== null ? address.port : 0);
+          });
+        }),
+    ),
+    () =>
+      Effect.promise(
+        () =>
+          new Promise<void>((resolve) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => resolve());
+          }),
+      ),
+  );
+
+/** A TLS front for the sandbox with the fixture certificate; returns `https://127.0.0.1:PORT/wiki`. */
+const tlsFront = Effect.gen(function* () {
+  const sb = yield* TestSandbox;
+  const target = new URL(sb.origin);
+  const sockets = new Set<Socket>();
+  const server = createTlsServer({ key: KEY, cert: CERT }, (tlsSocket) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    tlsSocket.pipe(upstream).pipe(tlsSocket);
+    tlsSocket.on("error", () => upstream.destroy());
+    upstream.on("error", () => tlsSocket.destroy());
+  });
+  const port = yield* listen(server, sockets);
+  return `https://127.0.0.1:${port}/wiki`;
+});
+
+/** A CONNECT-only forward proxy that counts tunnels. */
+const connectProxy = Effect.gen(function* () {
+  const stats = { tunnels: 0 };
+  const sockets = new Set<Socket>();
+  const server = createHttpServer((_req, res) => res.writeHead(405).end());
+  server.on("connect", (req, client: Socket, head: Buffer) => {
+    stats.tunnels++;
+    const [host, port] = (req.url ?? "").split(":");
+    const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
+      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    upstream.on("error", () => client.destroy());
+    client.on("error", () => upstream.destroy());
+  });
+  const port = yield* listen(server, sockets);
+  return { url: `http://127.0.0.1:${port}`, stats };
+});
+
+layer(TestSandbox.layer("cloud"), { excludeTestServices: true })("HTTP transport", (it) => {
+  it.scoped("rejects a certificate it does not trust with a TLS network error", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const baseUrl = yield* tlsFront;
+      const client = yield* makeConfluenceClient(configFor(sb, { baseUrl, maxRetries: 0 })).pipe(
+        Effect.orDie,
+      );
+      const error = yield* Effect.flip(client.testConnection());
+      assert.strictEqual(error._tag, "ConfluenceNetworkError");
+      if (error._tag === "ConfluenceNetworkError") assert.strictEqual(error.reason, "tls");
+    }),
+  );
+
+  it.scoped("trusts an extra CA given inline or as a file, besides the system roots", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const baseUrl = yield* tlsFront;
+      const inline = yield* makeConfluenceClient(configFor(sb, { baseUrl, ca: CERT })).pipe(Effect.orDie);
+      assert.strictEqual((yield* inline.testConnection()).displayName, sb.user.displayName);
+      const fromFile = yield* makeConfluenceClient(
+        configFor(sb, { baseUrl, caFile: fixture("localhost-test.cert.pem") }),
+      ).pipe(Effect.orDie);
+      const space = yield* fromFile.getSpace("MEETINGS");
+      assert.strictEqual(space.key, "MEETINGS");
+    }),
+  );
+
+  it.scoped("tunnels through the configured HTTPS proxy", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const baseUrl = yield* tlsFront;
+      const proxy = yield* connectProxy;
+      const client = yield* makeConfluenceClient(
+        configFor(sb, { baseUrl, ca: CERT, proxy: { httpsProxy: proxy.url } }),
+      ).pipe(Effect.orDie);
+      yield* client.testConnection();
+      assert.isAtLeast(proxy.stats.tunnels, 1);
+    }),
+  );
+
+  it.scoped("bypasses the proxy for hosts in NO_PROXY", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const baseUrl = yield* tlsFront;
+      const proxy = yield* connectProxy;
+      const client = yield* makeConfluenceClient(
+        configFor(sb, {
+          baseUrl,
+          ca: CERT,
+          proxy: { httpsProxy: proxy.url, noProxy: "localhost,127.0.0.1" },
+        }),
+      ).pipe(Effect.orDie);
+      yield* client.testConnection();
+      assert.strictEqual(proxy.stats.tunnels, 0);
+    }),
+  );
+
+  it.scoped("reuses pooled keep-alive connections across calls", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const baseUrl = yield* tlsFront;
+      const proxy = yield* connectProxy;
+      const client = yield* makeConfluenceClient(
+        configFor(sb, { baseUrl, ca: CERT, proxy: { httpsProxy: proxy.url }, maxConnections: 1 }),
+      ).pipe(Effect.orDie);
+      for (let i = 0; i < 5; i++) yield* client.getPageInfo(sb.state.spaces()[0]?.homepageId ?? "65538");
+      assert.strictEqual(proxy.stats.tunnels, 1);
+    }),
+  );
+});

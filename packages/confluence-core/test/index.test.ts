@@ -1,0 +1,34 @@
+import { assert, describe, it } from "@effect/vitest";
+import * as api from "../src/index.js";
+
+describe("public exports", () => {
+  it("pins the package's runtime export list", () => {
+    assert.deepStrictEqual(Object.keys(api).sort(), [
+      "ConfluenceAuthenticationError",
+      "ConfluenceClient",
+      "ConfluenceConfigError",
+      "ConfluenceError",
+      "ConfluenceHint",
+      "ConfluenceLocale",
+      "ConfluenceNetworkError",
+      "ConfluenceNetworkReason",
+      "ConfluenceNotFoundError",
+      "ConfluencePermissionError",
+      "ConfluenceRateLimitedError",
+      "ConfluenceServerError",
+      "ConfluenceTitleConflictError",
+      "ConfluenceValidationError",
+      "ConfluenceVersionConflictError",
+      "DEFAULT_MAX_RETRY_AFTER_MS",
+      "confluenceRetrySchedule",
+      "detectDeployment",
+      "isRetryable",
+      "makeConfluenceClient",
+      "parseRetryAfter",
+    ]);
+  });
+
+  it("keys the service as @minutes/confluence-core/ConfluenceClient", () => {
+    assert.strictEqual(api.ConfluenceClient.key, "@minutes/confluence-core/ConfluenceClient");
+  });
+});
