@@ -150,13 +150,17 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     },
     publishRaw: async (subject, data) => (await js.publish(subject, data, { msgID: randomUUID() })).seq,
     close: async () => {
-      for (const p of publishers) await p.stop().catch(() => undefined);
-      await Effect.runPromise(Scope.close(scope, Exit.void));
-      await jsm.streams.delete(config.nats.stream).catch(() => undefined);
-      await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
-      await nc.drain();
-      await sandbox.close();
-      if (database === "postgresql") await pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`);
+      // Each step runs even when an earlier one fails, so no stream or database is left behind.
+      const steps: Array<() => Promise<unknown>> = [
+        ...publishers.map((p) => () => p.stop()),
+        () => Effect.runPromise(Scope.close(scope, Exit.void)),
+        () => jsm.streams.delete(config.nats.stream),
+        () => jsm.streams.delete(`${config.nats.stream}_OUTCOMES`),
+        () => nc.drain(),
+        () => sandbox.close(),
+        ...(database === "postgresql" ? [() => pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`)] : []),
+      ];
+      for (const step of steps) await step().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
   };
