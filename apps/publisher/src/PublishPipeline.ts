@@ -6,7 +6,7 @@
  * one page, which the redelivered message adopts. Nothing here acks: the result tells the
  * consumer whether to ack, nak or terminate.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { ConfluenceClientService, ContentProperty, JsonValue, PageInfo } from "@minutes/confluence-core";
 import {
   formatParseIssues,
@@ -223,7 +223,10 @@ export const makePublishPipeline = (
       parentPageId: route.parentPageId,
       trigger,
     });
-    const claimed = yield* store.claim({ jobId, owner: settings.owner, leaseMs: settings.leaseMs, trigger });
+    // The lease belongs to this attempt, not to the instance: two messages of one job in the same
+    // process must not publish at once either.
+    const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
+    const claimed = yield* store.claim({ jobId, owner, leaseMs: settings.leaseMs, trigger });
     if (Option.isNone(claimed)) {
       yield* Effect.logDebug("job is being published by another instance; retrying later").pipe(
         Effect.annotateLogs({ jobId }),
@@ -461,12 +464,18 @@ export const makePublishPipeline = (
             { filename: event.filename, topic: event.topic ?? null, metadata: metadataOf(event) },
             config.confluence,
           );
-          yield* store.ensurePublication({
+          const record = yield* store.ensurePublication({
             jobId: event.jobId,
             spaceKey: route.spaceKey,
             parentPageId: route.parentPageId,
             trigger: "event",
           });
+          // A newer protocol now waits for a publish command: the record says so.
+          if (record.status !== "pending" && record.status !== "publishing") {
+            yield* store
+              .transition(record.id, "pending", { streamSequence: message.streamSequence })
+              .pipe(Effect.catchTag("InvalidTransitionError", () => Effect.void));
+          }
           return { _tag: "Ack" } as Disposition;
         }
         return yield* publishJob(saved.protocol, "event", false, message, undefined);

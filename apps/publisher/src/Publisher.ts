@@ -92,7 +92,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
 
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = makeOutcomeSink(js, config);
-    const runtime = await run(Effect.runtime<never>().pipe(Effect.provide(pinoLoggerLayer(log))));
+    const runtime = await run(Effect.runtime<never>());
     const handle = (message: IncomingMessage): Promise<Disposition> =>
       Runtime.runPromise(runtime)(
         Effect.gen(function* () {

@@ -103,20 +103,25 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
       return { active: { client, identity, tokenSource: resolved.source }, scope };
     });
 
+  // One builder at a time: concurrent messages must share one client, and a replaced client is
+  // closed only after the new one exists.
+  const lock = Effect.unsafeMakeSemaphore(1);
   return {
     tokenSource: () => source,
     get: () =>
-      Effect.gen(function* () {
-        const resolved = yield* token;
-        source = resolved.source;
-        const key = fingerprint(resolved);
-        if (current !== undefined && current.key === key) return current.active;
-        const built = yield* build(resolved);
-        const previous = current;
-        current = { key, active: built.active, scope: built.scope };
-        if (previous) yield* Scope.close(previous.scope, Exit.void);
-        return built.active;
-      }),
+      lock.withPermits(1)(
+        Effect.gen(function* () {
+          const resolved = yield* token;
+          source = resolved.source;
+          const key = fingerprint(resolved);
+          if (current !== undefined && current.key === key) return current.active;
+          const built = yield* build(resolved);
+          const previous = current;
+          current = { key, active: built.active, scope: built.scope };
+          if (previous) yield* Scope.close(previous.scope, Exit.void);
+          return built.active;
+        }),
+      ),
     close: () => (current ? Scope.close(current.scope, Exit.void) : Effect.void),
   };
 };

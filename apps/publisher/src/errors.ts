@@ -55,6 +55,9 @@ const RETRYABLE = new Set([
   // Another job created a page with this title at the same moment: the next attempt sees it
   // and takes the job-specific title.
   "ConfluenceTitleConflictError",
+  // The record changed under us (deleted or moved by the API, or another attempt): look again.
+  "InvalidTransitionError",
+  "PublicationNotFoundError",
 ]);
 
 /**

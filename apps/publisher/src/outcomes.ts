@@ -35,16 +35,18 @@ export const makeOutcomeSink = (
   const secret = config.publisher.webhook_secret;
 
   const publishEvent = (outcome: PublicationOutcome) =>
-    Effect.tryPromise(() =>
-      js.publish(
-        publicationEventSubject(outcome.outcome),
-        Schema.encodeSync(PublicationOutcomeJson)(outcome),
-        {
-          // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
-          msgID: `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`,
-        },
-      ),
-    ).pipe(
+    Effect.tryPromise({
+      try: () =>
+        js.publish(
+          publicationEventSubject(outcome.outcome, config.nats.subject_prefix),
+          Schema.encodeSync(PublicationOutcomeJson)(outcome),
+          {
+            // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
+            msgID: `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`,
+          },
+        ),
+      catch: (cause) => (cause instanceof Error ? cause.message : String(cause)),
+    }).pipe(
       Effect.tapError((e) =>
         Effect.logWarning("could not publish the outcome event").pipe(
           Effect.annotateLogs({ reason: String(e) }),
