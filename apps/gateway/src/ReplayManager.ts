@@ -1,0 +1,292 @@
+/**
+ * Bulk republication. A replay reads the protocol stream from `since` with an ordered consumer,
+ * collects the distinct jobs, and issues one durable `PublishRequested{trigger:"replay"}` per job,
+ * keeping at most `nats.concurrency × 2` without an outcome. Progress lives in this process only
+ * (a gateway restart forgets it); the commands themselves are in JetStream, so a publisher restart
+ * loses nothing — it resumes them from its durable consumer.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  JobId,
+  type MinutesConfig,
+  type PublicationOutcome,
+  protocolReadyWildcard,
+} from "@minutes/contracts";
+import type { PublicationStoreShape } from "@minutes/publication-store";
+import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import { Effect, Either, Option, Schema } from "effect";
+import type { FastifyBaseLogger } from "fastify";
+import { publishCommand } from "./commands.js";
+import type { OutcomeFeed } from "./OutcomeFeed.js";
+import type { ReplayProgress, ReplayRequest } from "./schemas.js";
+
+/** How many job ids a dry run lists. */
+export const DRY_RUN_SAMPLE = 1_000;
+/** Finished replays kept for `GET /api/replays/:id`. */
+const KEEP_FINISHED = 100;
+
+interface ReplayState {
+  readonly id: string;
+  status: "running" | "completed" | "cancelled";
+  readonly jobs: ReadonlyArray<string>;
+  readonly issuedJobs: Set<string>;
+  readonly finishedJobs: Set<string>;
+  published: number;
+  skippedUnchanged: number;
+  failed: number;
+  readonly startedAt: number;
+  finishedAt: number | null;
+  readonly since: string;
+  readonly until: string;
+  readonly spaceKey: string | null;
+  readonly force: boolean;
+  wake: () => void;
+}
+
+/** What the manager needs. */
+export interface ReplayDeps {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly store: PublicationStoreShape;
+  readonly feed: OutcomeFeed;
+  readonly config: MinutesConfig;
+  readonly protocolStream: string;
+  readonly log: FastifyBaseLogger;
+}
+
+/** Starts, tracks and cancels replays. */
+export class ReplayManager {
+  private readonly replays = new Map<string, ReplayState>();
+  private readonly unsubscribe: () => void;
+  private readonly loops = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly deps: ReplayDeps) {
+    this.unsubscribe = deps.feed.subscribe(this.onOutcome);
+  }
+
+  /** The jobs a request selects, in stream order. */
+  async selectJobs(request: ReplayRequest, now: Date): Promise<ReadonlyArray<string>> {
+    const untilMs = request.until !== undefined ? Date.parse(request.until) : now.getTime();
+    const events = await this.readJobs(Date.parse(request.since), untilMs);
+    const wanted = request.jobIds ? new Set<string>(request.jobIds) : undefined;
+    const out: Array<string> = [];
+    for (const [jobId, eventSpace] of events) {
+      if (wanted && !wanted.has(jobId)) continue;
+      if (request.spaceKey !== undefined && (await this.spaceOf(jobId, eventSpace)) !== request.spaceKey)
+        continue;
+      out.push(jobId);
+    }
+    return out;
+  }
+
+  /** Starts a replay over `jobs` and returns its first progress. */
+  start(request: ReplayRequest, jobs: ReadonlyArray<string>, now: Date): ReplayProgress {
+    const state: ReplayState = {
+      id: randomUUID(),
+      status: "running",
+      jobs,
+      issuedJobs: new Set(),
+      finishedJobs: new Set(),
+      published: 0,
+      skippedUnchanged: 0,
+      failed: 0,
+      startedAt: now.getTime(),
+      finishedAt: null,
+      since: new Date(request.since).toISOString(),
+      until: new Date(request.until ?? now).toISOString(),
+      spaceKey: request.spaceKey ?? null,
+      force: request.force ?? false,
+      wake: () => {},
+    };
+    this.replays.set(state.id, state);
+    this.prune();
+    if (jobs.length === 0) this.finish(state, "completed");
+    else {
+      const loop = this.issue(state).catch((error: unknown) => {
+        this.deps.log.error({ err: error, replayId: state.id }, "replay loop failed");
+        this.finish(state, "cancelled");
+      });
+      this.loops.add(loop);
+      void loop.finally(() => this.loops.delete(loop));
+    }
+    return this.progress(state);
+  }
+
+  /** A replay's progress, if known. */
+  get(id: string): ReplayProgress | undefined {
+    const state = this.replays.get(id);
+    return state ? this.progress(state) : undefined;
+  }
+
+  /** Stops issuing commands for a running replay (those already issued still run). */
+  cancel(id: string): ReplayProgress | undefined {
+    const state = this.replays.get(id);
+    if (!state) return undefined;
+    if (state.status === "running") this.finish(state, "cancelled");
+    return this.progress(state);
+  }
+
+  /** Cancels every running replay and waits for their loops (gateway shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe();
+    for (const state of this.replays.values())
+      if (state.status === "running") this.finish(state, "cancelled");
+    await Promise.all([...this.loops]);
+  }
+
+  // internal
+
+  private readonly onOutcome = (o: PublicationOutcome): void => {
+    if (o.replayId === undefined) return;
+    const state = this.replays.get(o.replayId);
+    if (state === undefined) return;
+    if (!state.issuedJobs.has(o.jobId) || state.finishedJobs.has(o.jobId)) return;
+    state.finishedJobs.add(o.jobId);
+    if (o.outcome === "published") state.published++;
+    else if (o.outcome === "unchanged" || o.outcome === "skipped") state.skippedUnchanged++;
+    else state.failed++;
+    if (state.status === "running" && state.finishedJobs.size === state.jobs.length)
+      this.finish(state, "completed");
+    state.wake();
+  };
+
+  private async issue(state: ReplayState): Promise<void> {
+    const limit = this.deps.config.nats.concurrency * 2;
+    for (const jobId of state.jobs) {
+      while (state.status === "running" && state.issuedJobs.size - state.finishedJobs.size >= limit) {
+        await new Promise<void>((resolve) => {
+          state.wake = resolve;
+        });
+      }
+      if (state.status !== "running") return;
+      state.issuedJobs.add(jobId);
+      await this.publishWithRetry(state, jobId);
+    }
+  }
+
+  private async publishWithRetry(state: ReplayState, jobId: string): Promise<void> {
+    for (let attempt = 0; state.status === "running"; attempt++) {
+      try {
+        await publishCommand(
+          this.deps.js,
+          this.deps.log,
+          this.deps.config.nats.subject_prefix,
+          jobId,
+          { trigger: "replay", replayId: state.id, force: state.force },
+          `replay:${state.id}:${jobId}`,
+        );
+        return;
+      } catch {
+        // JetStream is down: wait and try again (the msgID makes a late duplicate harmless).
+        const delay = Math.min(30_000, 500 * 2 ** attempt);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          state.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    }
+  }
+
+  private finish(state: ReplayState, status: "completed" | "cancelled"): void {
+    state.status = status;
+    state.finishedAt = Date.now();
+    state.wake();
+  }
+
+  private progress(s: ReplayState): ReplayProgress {
+    const done = s.finishedJobs.size;
+    const total = s.jobs.length;
+    const elapsed = ((s.finishedAt ?? Date.now()) - s.startedAt) / 1000;
+    const rate = done > 0 && elapsed > 0 ? done / elapsed : null;
+    const eta = s.status !== "running" ? (done === total ? 0 : null) : rate ? (total - done) / rate : null;
+    return {
+      id: s.id,
+      status: s.status,
+      total,
+      issued: s.issuedJobs.size,
+      done,
+      published: s.published,
+      skippedUnchanged: s.skippedUnchanged,
+      failed: s.failed,
+      ratePerSecond: rate === null ? null : Math.round(rate * 100) / 100,
+      etaSeconds: eta === null ? null : Math.round(eta * 10) / 10,
+      startedAt: new Date(s.startedAt).toISOString(),
+      finishedAt: s.finishedAt === null ? null : new Date(s.finishedAt).toISOString(),
+      since: s.since,
+      until: s.until,
+      spaceKey: s.spaceKey,
+      force: s.force,
+    };
+  }
+
+  private prune(): void {
+    const finished = [...this.replays.values()].filter((s) => s.status !== "running");
+    for (const s of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
+      this.replays.delete(s.id);
+  }
+
+  /** Distinct job ids (with the event's spaceKey) of the ready events in [since, until). */
+  private async readJobs(sinceMs: number, untilMs: number): Promise<Map<string, string | undefined>> {
+    const jobs = new Map<string, string | undefined>();
+    const info = await this.deps.jsm.streams.info(this.deps.protocolStream);
+    if (info.state.messages === 0 || Date.parse(info.state.last_ts) < sinceMs || sinceMs >= untilMs)
+      return jobs;
+    const consumer = await this.deps.js.consumers.get(this.deps.protocolStream, {
+      filter_subjects: protocolReadyWildcard(this.deps.config.nats.subject_prefix),
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(sinceMs).toISOString(),
+    });
+    const decodeJobId = Schema.decodeUnknownEither(JobId);
+    for (let more = true; more && !this.closed; ) {
+      const batch = await consumer.fetch({ max_messages: 500, expires: 1_000 });
+      let received = 0;
+      for await (const m of batch) {
+        received++;
+        if (Number(m.timestampNanos / 1_000_000n) >= untilMs) {
+          more = false;
+          break;
+        }
+        const body = parseObject(m.string());
+        const jobId = decodeJobId(body?.jobId);
+        if (Either.isRight(jobId) && !jobs.has(jobId.right)) {
+          jobs.set(jobId.right, typeof body?.spaceKey === "string" ? body.spaceKey : undefined);
+        }
+        if (m.info.pending === 0) {
+          more = false;
+          break;
+        }
+      }
+      if (received === 0) more = false;
+    }
+    return jobs;
+  }
+
+  /** The space a job publishes to: its record's, else its stored protocol's, else the event's or the default. */
+  private async spaceOf(jobId: string, eventSpace: string | undefined): Promise<string> {
+    const found = await Effect.runPromise(
+      Effect.gen(this, function* () {
+        const record = yield* this.deps.store.findByJob(jobId);
+        if (Option.isSome(record)) return Option.some(record.value.spaceKey);
+        const protocol = yield* this.deps.store.getProtocol(jobId);
+        return Option.flatMap(protocol, (p) => Option.fromNullable(p.metadata.spaceKey));
+      }).pipe(Effect.orElseSucceed(() => Option.none<string>())),
+    );
+    return Option.getOrElse(found, () => eventSpace ?? this.deps.config.confluence.space_key);
+  }
+}
+
+const parseObject = (text: string): Record<string, unknown> | undefined => {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};

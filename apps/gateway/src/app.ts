@@ -1,0 +1,188 @@
+/**
+ * Builds the gateway (no listening): ensures the streams, starts the outcome feed, and registers
+ * the shared plugins (schema compiler, problems), OpenAPI, the API-key and rate-limit scope for
+ * `/api/*`, and the route plugins. Everything it uses is injected, so tests build it over a real
+ * NATS server and a temporary SQLite file. Closing the app stops the feed and running replays;
+ * the NATS connection and the store belong to the caller.
+ */
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { MinutesConfig } from "@minutes/contracts";
+import type { PublicationStoreShape } from "@minutes/publication-store";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import { type ConfluenceAccess, noConfluence } from "./confluence.js";
+import type { GatewayContext } from "./context.js";
+import { GatewayMetrics } from "./metrics.js";
+import { startOutcomeFeed } from "./OutcomeFeed.js";
+import { makeCallerKey, requireApiKey } from "./plugins/auth.js";
+import { problemsPlugin } from "./plugins/problems.js";
+import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
+import { HttpProblem } from "./problem.js";
+import { ReplayManager } from "./ReplayManager.js";
+import { backupRoutes } from "./routes/backup.js";
+import { consumerBacklog, healthRoutes, livenessRoutes, metricsRoutes } from "./routes/health.js";
+import { jobRoutes } from "./routes/jobs.js";
+import { protocolRoutes } from "./routes/protocols.js";
+import { publicationRoutes } from "./routes/publications.js";
+import { replayRoutes } from "./routes/replays.js";
+import { statsRoutes } from "./routes/stats.js";
+import { ensureStreams, streamNames } from "./streams.js";
+
+/** What `buildApp` needs. The caller owns (and closes) `nats` and `store`. */
+export interface GatewayDeps {
+  readonly config: MinutesConfig;
+  readonly nats: NatsConnection;
+  readonly store: PublicationStoreShape;
+  /** Confluence access for health and page deletion; none by default. */
+  readonly confluence?: ConfluenceAccess | undefined;
+  /** A pino logger (redacting secrets); logging is off when absent. */
+  readonly logger?: FastifyBaseLogger | undefined;
+}
+
+/** The built app and the handles tests and the server use. */
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly ctx: GatewayContext;
+}
+
+/** Redaction paths for every logger that sees requests. */
+export const REDACT_PATHS = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "headers.authorization",
+  "authorization",
+  "token",
+  "api_token",
+  "password",
+];
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Builds the app; resolves once the streams exist and the outcome feed runs. */
+export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    bodyLimit: config.gateway.body_limit_bytes,
+    // Job ids may be 200 characters (contracts' JobId), more once percent-encoded.
+    routerOptions: { maxParamLength: 1_024 },
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+
+  const js = jetstream(deps.nats);
+  const jsm = await jetstreamManager(deps.nats);
+  await ensureStreams(jsm, config.nats);
+  const streams = streamNames(config.nats);
+  const feed = await startOutcomeFeed(js, streams.outcome, config.nats.subject_prefix, app.log);
+  let natsUp = true;
+  void (async () => {
+    for await (const s of deps.nats.status()) {
+      if (s.type === "disconnect" || s.type === "close") natsUp = false;
+      else if (s.type === "reconnect") natsUp = true;
+    }
+  })().catch(() => undefined);
+  const natsConnected = () => natsUp && !deps.nats.isClosed();
+  const partial = { config, nc: deps.nats, js, jsm, streams, natsConnected };
+  const metrics = new GatewayMetrics(deps.store, async () => {
+    if (!natsConnected()) return null;
+    const b = await consumerBacklog(jsm, streams.protocol, config.nats.consumer);
+    return b === null ? null : b.pending + b.ackPending;
+  });
+  feed.subscribe(metrics.observe);
+  const replays = new ReplayManager({
+    js,
+    jsm,
+    store: deps.store,
+    feed,
+    config,
+    protocolStream: streams.protocol,
+    log: app.log,
+  });
+  const ctx: GatewayContext = {
+    ...partial,
+    store: deps.store,
+    feed,
+    metrics,
+    replays,
+    confluence: deps.confluence ?? noConfluence,
+  };
+
+  app.addHook("onClose", async () => {
+    await replays.close();
+    await feed.stop();
+  });
+  // While closing, answers to in-flight requests end their keep-alive connection, so the HTTP
+  // server closes as soon as they are sent instead of after the keep-alive timeout.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    if (closing) reply.header("connection", "close");
+  });
+  // Only JSON (and the import's NDJSON) is accepted; text/plain answers 415 like any other type.
+  app.removeContentTypeParser("text/plain");
+
+  await app.register(schemaCompilerPlugin);
+  await app.register(problemsPlugin);
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: {
+        title: "Minutes gateway",
+        description: "Event intake, publication commands, records, statistics, replays, backups and health.",
+        version: "0.1.0",
+      },
+      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  const opts = { ctx };
+  const guarded =
+    (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
+    async (scope) => {
+      if (enabled) scope.addHook("preParsing", requireApiKey(config.gateway.api_keys));
+      await scope.register(plugin, opts);
+    };
+
+  await app.register(livenessRoutes);
+  await app.register(guarded(config.gateway.auth_health, healthRoutes));
+  await app.register(guarded(config.gateway.auth_metrics, metricsRoutes));
+  await app.register(async (api) => {
+    // Rate limiting runs first (route onRequest hooks), then the key check, then body parsing.
+    api.addHook("preParsing", requireApiKey(config.gateway.api_keys));
+    await api.register(rateLimit, {
+      max: config.gateway.rate_limit_per_minute,
+      timeWindow: 60_000,
+      keyGenerator: makeCallerKey(config.gateway.api_keys),
+      errorResponseBuilder: (_request, context) =>
+        new HttpProblem({
+          status: 429,
+          detail: `rate limit of ${context.max} requests per minute exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
+          headers: { "retry-after": String(Math.ceil(context.ttl / 1000)) },
+        }),
+    });
+    for (const plugin of [
+      protocolRoutes,
+      jobRoutes,
+      publicationRoutes,
+      statsRoutes,
+      replayRoutes,
+      backupRoutes,
+    ]) {
+      await api.register(plugin, opts);
+    }
+  });
+  return { app, ctx };
+};

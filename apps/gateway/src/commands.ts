@@ -1,0 +1,66 @@
+/**
+ * Publishing to JetStream from a request: a message counts as accepted only once JetStream acked
+ * it, so any failure (connection closed, stream missing, timeout) becomes a 503 and the client
+ * knows nothing was stored. `PublishRequested` commands are built and validated here.
+ */
+
+import { PublishRequested, PublishRequestedJson, publishRequestedSubject } from "@minutes/contracts";
+import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import { Schema } from "effect";
+import type { FastifyBaseLogger } from "fastify";
+import { unavailable } from "./problem.js";
+
+/** How long a publish waits for JetStream's acknowledgement. */
+export const PUBLISH_TIMEOUT_MS = 5_000;
+
+/** Publishes and waits for the ack; rejects with a 503 problem when JetStream did not store it. */
+export const publishStored = async (
+  js: JetStreamClient,
+  log: FastifyBaseLogger,
+  subject: string,
+  payload: string,
+  msgID: string,
+): Promise<PubAck> => {
+  try {
+    return await js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
+  } catch (error) {
+    log.warn({ err: error, subject }, "JetStream did not acknowledge a publish");
+    throw unavailable(
+      "the event stream (NATS JetStream) did not store the message, so the request was not accepted; retry later",
+      "event-stream-unavailable",
+    );
+  }
+};
+
+/** What a command says besides the job. */
+export interface CommandOptions {
+  readonly trigger: "manual" | "retry" | "replay";
+  readonly force?: boolean | undefined;
+  readonly replayId?: string | undefined;
+}
+
+/** Publishes one `PublishRequested` command for `jobId`, de-duplicated on `msgID`. */
+export const publishCommand = (
+  js: JetStreamClient,
+  log: FastifyBaseLogger,
+  subjectPrefix: string,
+  jobId: string,
+  options: CommandOptions,
+  msgID: string,
+): Promise<PubAck> => {
+  const command = Schema.decodeUnknownSync(PublishRequested)({
+    schemaVersion: 1,
+    jobId,
+    trigger: options.trigger,
+    force: options.force ?? false,
+    ...(options.replayId !== undefined ? { replayId: options.replayId } : {}),
+    requestedAt: new Date().toISOString(),
+  });
+  return publishStored(
+    js,
+    log,
+    publishRequestedSubject(jobId, subjectPrefix),
+    Schema.encodeSync(PublishRequestedJson)(command),
+    msgID,
+  );
+};

@@ -1,0 +1,101 @@
+/**
+ * The gateway's only Confluence use: `GET /health/confluence` and `DELETE …?deletePage=true`.
+ * The client is made lazily (first use) with the token from configuration or the vault and lives
+ * until the app closes. The token never leaves this module except inside the client's `Redacted`.
+ */
+import {
+  type ConfluenceClientConfig,
+  type ConfluenceClientService,
+  detectDeployment,
+  makeConfluenceClient,
+} from "@minutes/confluence-core";
+import type { MinutesConfig } from "@minutes/contracts";
+import { Effect, Exit, type Redacted, Scope } from "effect";
+import { conflict } from "./problem.js";
+
+/** Where the Confluence token came from (reported by `/status/confluence`, never the token). */
+export type TokenSource = "vault" | "config" | "none";
+
+/** Lazy access to a Confluence client. */
+export interface ConfluenceAccess {
+  readonly tokenSource: TokenSource;
+  /** Whether a client can be made at all (enabled, with a token). */
+  readonly configured: boolean;
+  /** The client; rejects with a 409 problem saying why there is none. */
+  readonly client: () => Promise<ConfluenceClientService>;
+  /** Releases the client's connection pool. */
+  readonly close: () => Promise<void>;
+}
+
+/** The client settings for the `confluence` section and a token. */
+export const clientConfigOf = (
+  c: MinutesConfig["confluence"],
+  token: Redacted.Redacted<string>,
+): ConfluenceClientConfig => {
+  const deployment = c.deployment ?? detectDeployment(c.base_url);
+  return {
+    baseUrl: c.base_url,
+    deployment,
+    auth: deployment === "cloud" ? { type: "basic", email: c.username, token } : { type: "bearer", token },
+    ...(c.cloud_id !== null ? { cloudId: c.cloud_id } : {}),
+    timeoutMs: Math.round(c.timeout * 1000),
+    maxRetries: c.max_retries,
+    retryDelayMs: Math.round(c.retry_delay * 1000),
+    ...(c.ca_file !== null ? { caFile: c.ca_file } : {}),
+    locale: c.locale,
+  };
+};
+
+/** Access for a configuration and the token already resolved (from config or vault). */
+export const makeConfluenceAccess = (
+  config: MinutesConfig["confluence"],
+  token: { readonly value: Redacted.Redacted<string>; readonly source: "vault" | "config" } | undefined,
+): ConfluenceAccess => {
+  const reason = !config.enabled
+    ? "Confluence is disabled (confluence.enabled is false)"
+    : token === undefined
+      ? "no Confluence API token is configured (confluence.api_token or the token vault)"
+      : undefined;
+  let scope: Scope.CloseableScope | undefined;
+  let made: Promise<ConfluenceClientService> | undefined;
+  return {
+    tokenSource: token?.source ?? "none",
+    configured: reason === undefined,
+    client: () => {
+      if (reason !== undefined || token === undefined)
+        return Promise.reject(conflict(reason ?? "", "confluence-not-configured"));
+      if (made === undefined) {
+        const s = Effect.runSync(Scope.make());
+        scope = s;
+        made = Effect.runPromise(
+          Scope.extend(makeConfluenceClient(clientConfigOf(config, token.value)), s).pipe(
+            Effect.mapError((e) =>
+              conflict(
+                `the Confluence configuration is not usable: ${e.message}`,
+                "confluence-not-configured",
+              ),
+            ),
+          ),
+        );
+        made.catch(() => {
+          made = undefined;
+        });
+      }
+      return made;
+    },
+    close: async () => {
+      if (scope) await Effect.runPromise(Scope.close(scope, Exit.void));
+    },
+  };
+};
+
+/** Access that never has a client. */
+export const noConfluence: ConfluenceAccess = {
+  tokenSource: "none",
+  configured: false,
+  client: () =>
+    Promise.reject(
+      conflict("no Confluence client is configured for the gateway", "confluence-not-configured"),
+    ),
+  close: async () => {},
+};

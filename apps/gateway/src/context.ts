@@ -1,0 +1,34 @@
+/**
+ * What route plugins share, passed as plugin options (no global decorators): configuration,
+ * NATS handles, the store, the outcome feed, metrics, replays and Confluence access.
+ */
+
+import type { MinutesConfig } from "@minutes/contracts";
+import type { PublicationStoreShape } from "@minutes/publication-store";
+import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { ConfluenceAccess } from "./confluence.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { OutcomeFeed } from "./OutcomeFeed.js";
+import type { ReplayManager } from "./ReplayManager.js";
+
+/** Shared by every route plugin. */
+export interface GatewayContext {
+  readonly config: MinutesConfig;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly store: PublicationStoreShape;
+  readonly feed: OutcomeFeed;
+  readonly metrics: GatewayMetrics;
+  readonly replays: ReplayManager;
+  readonly confluence: ConfluenceAccess;
+  readonly streams: { readonly protocol: string; readonly outcome: string };
+  /** Whether the NATS connection is up (not closed, not between disconnect and reconnect). */
+  readonly natsConnected: () => boolean;
+}
+
+/** Options of every route plugin. */
+export interface RouteOptions {
+  readonly ctx: GatewayContext;
+}

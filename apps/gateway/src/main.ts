@@ -1,0 +1,13 @@
+/** Entry point: read the configuration, start the gateway, stop on signals. */
+import { readConfig } from "./config.js";
+import { startServer, stopOnSignals } from "./server.js";
+
+const config = readConfig();
+try {
+  stopOnSignals(await startServer(config));
+} catch (error) {
+  process.stderr.write(
+    `minutes-gateway: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+}

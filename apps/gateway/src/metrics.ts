@@ -1,0 +1,85 @@
+/**
+ * Prometheus metrics on a private prom-client Registry (never the global one, so tests and
+ * several apps in one process do not collide). Gauges are read at scrape time (store counts,
+ * consumer backlog); latency, retries and 429s come from the outcome feed, so they count what
+ * happened while this gateway was running.
+ */
+import { PUBLICATION_STATUSES, type PublicationOutcome } from "@minutes/contracts";
+import type { PublicationStoreShape } from "@minutes/publication-store";
+import { Effect } from "effect";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Reads the publisher consumer's backlog (pending + ack pending), or `null` when unknown. */
+export type BacklogReader = () => Promise<number | null>;
+
+/** The gateway's metrics. */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly latency: Histogram<string>;
+  private readonly retries: Counter<string>;
+  private readonly rateLimited: Counter<string>;
+  private readonly outcomes: Counter<"outcome">;
+
+  constructor(store: PublicationStoreShape, backlog: BacklogReader) {
+    const registers = [this.registry];
+    new Gauge({
+      name: "minutes_publications",
+      help: "Publication records by status (from the store)",
+      labelNames: ["status"] as const,
+      registers,
+      async collect() {
+        const stats = await Effect.runPromise(Effect.either(store.stats()));
+        if (stats._tag === "Left") return;
+        for (const status of PUBLICATION_STATUSES) this.set({ status }, stats.right.byStatus[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: "minutes_consumer_pending",
+      help: "Messages the publisher consumer has not yet acknowledged (pending + ack pending)",
+      registers,
+      async collect() {
+        const n = await backlog().catch(() => null);
+        if (n === null) this.reset();
+        else this.set(n);
+      },
+    });
+    this.latency = new Histogram({
+      name: "minutes_publish_latency_seconds",
+      help: "Time from the protocol event to its published page",
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
+      registers,
+    });
+    this.retries = new Counter({
+      name: "minutes_confluence_retries_total",
+      help: "Confluence calls retried by the publishers",
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: "minutes_confluence_rate_limited_total",
+      help: "Confluence answers 429 (rate limited) seen by the publishers",
+      registers,
+    });
+    this.outcomes = new Counter({
+      name: "minutes_publication_outcomes_total",
+      help: "Publication attempts by outcome",
+      labelNames: ["outcome"] as const,
+      registers,
+    });
+  }
+
+  /** Counts one outcome event. */
+  readonly observe = (o: PublicationOutcome): void => {
+    this.outcomes.inc({ outcome: o.outcome });
+    if (o.latencyMs !== null && o.latencyMs >= 0) this.latency.observe(o.latencyMs / 1000);
+    if (o.retries > 0) this.retries.inc(o.retries);
+    if (o.rateLimited > 0) this.rateLimited.inc(o.rateLimited);
+  };
+
+  /** The text exposition. */
+  readonly text = (): Promise<string> => this.registry.metrics();
+
+  /** Its content type. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

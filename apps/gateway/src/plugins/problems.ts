@@ -1,0 +1,82 @@
+/**
+ * The one error handler: every failure leaves as `application/problem+json` (RFC 9457). 4xx keep
+ * their message (they describe the request); any 5xx that is not an `HttpProblem` written for
+ * clients is logged with its stack and answered with a generic text plus the request id.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { genericProblem, HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemBody } from "../problem.js";
+import { SchemaValidationError } from "./schema-compiler.js";
+
+/** Sends a problem answer (bypassing the route's serializer). */
+export const sendProblem = (reply: FastifyReply, body: ProblemBody): FastifyReply =>
+  reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
+
+/** Installs the error and not-found handlers. */
+export const problemsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
+      const instance = request.url.split("?")[0] ?? request.url;
+      if (error instanceof HttpProblem) {
+        if (error.statusCode >= 500)
+          request.log.warn({ status: error.statusCode, detail: error.detail }, "problem");
+        for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+        return sendProblem(reply, {
+          type: error.type,
+          title: error.title,
+          status: error.statusCode,
+          detail: error.detail,
+          instance,
+          ...(error.errors ? { errors: error.errors } : {}),
+        });
+      }
+      if (error instanceof SchemaValidationError) {
+        return sendProblem(reply, {
+          ...genericProblem(400),
+          status: 400,
+          detail: error.message,
+          instance,
+          errors: error.issues,
+        });
+      }
+      const raw = (error as { statusCode?: unknown }).statusCode;
+      const status = typeof raw === "number" && raw >= 400 && raw < 600 ? raw : 500;
+      if (status >= 500) {
+        request.log.error({ err: error }, "request failed");
+        return sendProblem(reply, {
+          ...genericProblem(status),
+          status,
+          detail: `the request could not be completed (request id ${request.id})`,
+          instance,
+        });
+      }
+      const validation = (
+        error as { validation?: ReadonlyArray<{ instancePath?: string; message?: string }> }
+      ).validation;
+      return sendProblem(reply, {
+        ...genericProblem(status),
+        status,
+        detail: error.message,
+        instance,
+        ...(validation
+          ? {
+              errors: validation.map((v) => ({
+                path: (v.instancePath ?? "").replace(/^\//, "").replaceAll("/", "."),
+                message: v.message ?? "invalid",
+              })),
+            }
+          : {}),
+      });
+    });
+
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, {
+        ...genericProblem(404),
+        status: 404,
+        detail: `no route for ${request.method} ${request.url.split("?")[0]}`,
+        instance: request.url.split("?")[0] ?? request.url,
+      }),
+    );
+  },
+  { name: "@minutes/gateway/problems", fastify: "5.x", dependencies: ["@minutes/gateway/schema-compiler"] },
+);

@@ -1,0 +1,88 @@
+/**
+ * Backups as JSON Lines: `GET /api/export` streams the store's export; `POST /api/import` takes
+ * `application/x-ndjson` (up to 64 × `gateway.body_limit_bytes`) and restores it idempotently in
+ * one transaction (`?onInvalidLine=skip` reports bad lines instead of aborting).
+ */
+import { Readable } from "node:stream";
+import { Effect, Schema, Stream } from "effect";
+import type { FastifyPluginAsync } from "fastify";
+import type { RouteOptions } from "../context.js";
+import { routeSchema } from "../plugins/schema-compiler.js";
+import { HttpProblem } from "../problem.js";
+import { runEffect } from "../run-effect.js";
+import { ImportSummary } from "../schemas.js";
+import { problemResponses } from "./responses.js";
+
+const NDJSON = "application/x-ndjson";
+
+const ImportQuery = Schema.Struct({ onInvalidLine: Schema.optional(Schema.Literal("abort", "skip")) });
+type ImportQuery = typeof ImportQuery.Type;
+
+const ImportResponse = Schema.Struct({
+  ...ImportSummary.fields,
+  errors: Schema.Array(Schema.Struct({ line: Schema.Number, reason: Schema.String })),
+}).annotations({ identifier: "ImportResponse" });
+
+export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.addContentTypeParser(NDJSON, { parseAs: "string" }, (_request, body, done) => done(null, body));
+
+  app.get(
+    "/api/export",
+    { schema: { tags: ["backup"], summary: "Export every protocol, publication and version as JSON Lines" } },
+    async (request, reply) => {
+      // Fail with a 503 before the first byte rather than cutting a started download short.
+      await runEffect(ctx.store.health());
+      const lines = ctx.store.exportJsonl().pipe(
+        Stream.map((line) => `${line}\n`),
+        Stream.tapErrorCause((cause) =>
+          Effect.sync(() => request.log.error({ cause: String(cause) }, "export failed")),
+        ),
+      );
+      const stamp = new Date().toISOString().replaceAll(":", "-");
+      return reply
+        .type(NDJSON)
+        .header("content-disposition", `attachment; filename="minutes-export-${stamp}.jsonl"`)
+        .send(Readable.from(Stream.toAsyncIterable(lines)));
+    },
+  );
+
+  app.post<{ Body: string; Querystring: ImportQuery }>(
+    "/api/import",
+    {
+      bodyLimit: ctx.config.gateway.body_limit_bytes * 64,
+      onRequest: async (request) => {
+        const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+        if (type !== NDJSON) {
+          throw new HttpProblem({
+            status: 415,
+            detail: `send the export as ${NDJSON} (got ${type ? JSON.stringify(type) : "no content type"})`,
+          });
+        }
+      },
+      schema: {
+        tags: ["backup"],
+        summary: "Import a JSON Lines export (idempotent)",
+        querystring: routeSchema(ImportQuery),
+        response: { 200: routeSchema(ImportResponse), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const text = typeof request.body === "string" ? request.body : "";
+      const result = await runEffect(
+        ctx.store.importJsonl(Stream.fromIterable(text.split("\n")), {
+          onInvalidLine: request.query.onInvalidLine ?? "abort",
+        }),
+      );
+      request.log.info(
+        { imported: result.imported, updated: result.updated, skipped: result.skipped },
+        "import finished",
+      );
+      return {
+        imported: result.imported,
+        updated: result.updated,
+        skipped: result.skipped,
+        errors: result.errors.map((e) => ({ line: e.line, reason: e.reason })),
+      };
+    },
+  );
+};

@@ -1,0 +1,149 @@
+/**
+ * Operations: `GET /healthz` (liveness, no dependencies), `GET /health/confluence` (credentials
+ * work), `GET /status/confluence` (NATS, consumer backlog, database, last publication, token
+ * source — never the token) and `GET /metrics/confluence` (Prometheus text).
+ */
+
+import type { JetStreamManager } from "@nats-io/jetstream";
+import { Effect, Option } from "effect";
+import type { FastifyPluginAsync } from "fastify";
+import type { RouteOptions } from "../context.js";
+import { routeSchema } from "../plugins/schema-compiler.js";
+import { HttpProblem, unavailable } from "../problem.js";
+import { ConfluenceHealth, ConfluenceStatus, Liveness } from "../schemas.js";
+import { isNotFound } from "../streams.js";
+import { problemResponses } from "./responses.js";
+
+/** The publisher consumer's backlog, or `null` when the consumer does not exist (yet). */
+export const consumerBacklog = async (
+  jsm: JetStreamManager,
+  stream: string,
+  consumer: string,
+): Promise<{ pending: number; ackPending: number } | null> => {
+  try {
+    const info = await jsm.consumers.info(stream, consumer);
+    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+};
+
+export const livenessRoutes: FastifyPluginAsync = async (app) => {
+  app.get(
+    "/healthz",
+    { schema: { tags: ["operations"], summary: "Liveness", response: { 200: routeSchema(Liveness) } } },
+    async () => ({ status: "ok" as const }),
+  );
+};
+
+export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.get(
+    "/health/confluence",
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Confluence is reachable with the configured credentials",
+        response: { 200: routeSchema(ConfluenceHealth), ...problemResponses },
+      },
+    },
+    async () => {
+      if (!ctx.confluence.configured) {
+        const reason = await ctx.confluence.client().then(
+          () => "Confluence is not configured",
+          (e: unknown) => (e instanceof Error ? e.message : "Confluence is not configured"),
+        );
+        throw unavailable(reason, "confluence-not-configured");
+      }
+      const client = await ctx.confluence.client().catch((e: unknown) => {
+        throw unavailable(
+          e instanceof Error ? e.message : "Confluence is not configured",
+          "confluence-not-configured",
+        );
+      });
+      const result = await Effect.runPromise(Effect.either(client.testConnection()));
+      if (result._tag === "Left") {
+        throw new HttpProblem({
+          status: 503,
+          slug: "confluence-unreachable",
+          detail: `Confluence check failed (${result.left._tag}): ${result.left.message}`,
+        });
+      }
+      const info = result.right;
+      return {
+        status: "ok" as const,
+        deployment: info.deployment,
+        siteUrl: info.siteUrl,
+        user: {
+          displayName: info.displayName,
+          ...(info.accountId !== undefined ? { accountId: info.accountId } : {}),
+          ...(info.username !== undefined ? { username: info.username } : {}),
+        },
+      };
+    },
+  );
+
+  app.get(
+    "/status/confluence",
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Pipeline status: NATS, consumer backlog, database, last publication, token source",
+        response: {
+          200: routeSchema(ConfluenceStatus),
+          503: routeSchema(ConfluenceStatus),
+          ...problemResponses,
+        },
+      },
+    },
+    async (_request, reply) => {
+      const connected = ctx.natsConnected();
+      const backlog = connected
+        ? await consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => null)
+        : null;
+      const db = await Effect.runPromise(Effect.either(ctx.store.health()));
+      const last = await Effect.runPromise(
+        Effect.either(ctx.store.query({ limit: 1 })).pipe(
+          Effect.map((r) => (r._tag === "Right" ? Option.fromNullable(r.right.items[0]) : Option.none())),
+        ),
+      );
+      const ok = connected && db._tag === "Right";
+      const server = ctx.nc.getServer();
+      const body: ConfluenceStatus = {
+        status: ok ? "ok" : "degraded",
+        nats: {
+          connected,
+          server: server === "" ? null : server,
+          stream: ctx.streams.protocol,
+          outcomeStream: ctx.streams.outcome,
+        },
+        consumer: {
+          name: ctx.config.nats.consumer,
+          found: backlog !== null,
+          pending: backlog?.pending ?? null,
+          ackPending: backlog?.ackPending ?? null,
+          backlog: backlog === null ? null : backlog.pending + backlog.ackPending,
+        },
+        database: {
+          status: db._tag === "Right" ? "ok" : "down",
+          detail: db._tag === "Right" ? null : "the publication database is unavailable",
+        },
+        lastPublication: Option.getOrNull(last),
+        tokenSource: ctx.confluence.tokenSource,
+        confluenceEnabled: ctx.config.confluence.enabled,
+      };
+      return reply.code(ok ? 200 : 503).send(body);
+    },
+  );
+};
+
+export const metricsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.get(
+    "/metrics/confluence",
+    { schema: { tags: ["operations"], summary: "Prometheus metrics" } },
+    async (_request, reply) => {
+      const text = await ctx.metrics.text();
+      return reply.type(ctx.metrics.contentType).send(text);
+    },
+  );
+};

@@ -1,0 +1,64 @@
+/**
+ * `POST /api/protocols`: the meeting processor's `ProtocolReady`. Decoded with the contract,
+ * published on the job's subject with a content-derived msgID (JetStream drops a resubmission
+ * inside the duplicate window and says so), answered 202 only after JetStream acked.
+ */
+import { createHash } from "node:crypto";
+import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
+import { Schema } from "effect";
+import type { FastifyPluginAsync } from "fastify";
+import { publishStored } from "../commands.js";
+import type { RouteOptions } from "../context.js";
+import { routeSchema } from "../plugins/schema-compiler.js";
+import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "../schemas.js";
+import { problemResponses } from "./responses.js";
+
+/** The event id (and JetStream msgID): the job id and a sha256 over the Markdown and every metadata field. */
+export const eventIdOf = (event: ProtocolReady): string => {
+  const wire = Schema.encodeSync(ProtocolReady)(event);
+  const content = JSON.stringify([
+    wire.schemaVersion ?? 1,
+    wire.markdown,
+    wire.filename,
+    wire.occurredAt,
+    wire.meetingDate ?? null,
+    wire.topic ?? null,
+    wire.spaceKey ?? null,
+    wire.parentPageId ?? null,
+    wire.labels ?? null,
+    wire.source ?? null,
+  ]);
+  return `${event.jobId}:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+};
+
+export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.post<{ Body: ProtocolReady }>(
+    "/api/protocols",
+    {
+      schema: {
+        tags: ["events"],
+        summary: "Accept a ProtocolReady event",
+        body: routeSchema(ProtocolReady),
+        response: { 202: routeSchema(ProtocolAcceptedSchema), ...problemResponses },
+      },
+    },
+    async (request, reply): Promise<ProtocolAccepted> => {
+      const event = request.body;
+      const eventId = eventIdOf(event);
+      const payload = Schema.encodeSync(Schema.parseJson(ProtocolReady))(event);
+      const ack = await publishStored(
+        ctx.js,
+        request.log,
+        protocolReadySubject(event.jobId, ctx.config.nats.subject_prefix),
+        payload,
+        eventId,
+      );
+      request.log.info(
+        { jobId: event.jobId, seq: ack.seq, duplicate: ack.duplicate },
+        "protocol event stored",
+      );
+      reply.code(202);
+      return { eventId, jobId: event.jobId, streamSequence: ack.seq, duplicate: ack.duplicate };
+    },
+  );
+};

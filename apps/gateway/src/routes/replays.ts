@@ -1,0 +1,94 @@
+/**
+ * Bulk republication: `POST /api/replays` (or a dry run counting the jobs), `GET` its progress,
+ * `DELETE` to stop issuing commands. See `ReplayManager` for the pacing and what survives restarts.
+ */
+import type { FastifyPluginAsync } from "fastify";
+import type { RouteOptions } from "../context.js";
+import { routeSchema } from "../plugins/schema-compiler.js";
+import { HttpProblem, notFound, unavailable } from "../problem.js";
+import { DRY_RUN_SAMPLE } from "../ReplayManager.js";
+import { runEffect } from "../run-effect.js";
+import { ReplayDryRun, ReplayIdParams, ReplayProgress, ReplayRequest } from "../schemas.js";
+import { problemResponses } from "./responses.js";
+
+export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  app.post<{ Body: ReplayRequest }>(
+    "/api/replays",
+    {
+      schema: {
+        tags: ["replays"],
+        summary: "Republish every job with protocol events since a time",
+        body: routeSchema(ReplayRequest),
+        response: {
+          200: routeSchema(ReplayDryRun),
+          202: routeSchema(ReplayProgress),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const now = new Date();
+      if (body.until !== undefined && Date.parse(body.until) <= Date.parse(body.since)) {
+        throw new HttpProblem({
+          status: 400,
+          detail: "until must be after since",
+          errors: [{ path: "until", message: "must be after since" }],
+        });
+      }
+      if (body.spaceKey !== undefined) await runEffect(ctx.store.health());
+      let jobs: ReadonlyArray<string>;
+      try {
+        jobs = await ctx.replays.selectJobs(body, now);
+      } catch (error) {
+        request.log.warn({ err: error }, "reading the protocol stream for a replay failed");
+        throw unavailable(
+          "the protocol stream could not be read; no replay was started",
+          "event-stream-unavailable",
+        );
+      }
+      if (body.dryRun === true) {
+        return reply
+          .code(200)
+          .send({ dryRun: true, total: jobs.length, jobIds: jobs.slice(0, DRY_RUN_SAMPLE) });
+      }
+      const progress = ctx.replays.start(body, jobs, now);
+      request.log.info({ replayId: progress.id, total: progress.total }, "replay started");
+      return reply.code(202).header("location", `/api/replays/${progress.id}`).send(progress);
+    },
+  );
+
+  app.get<{ Params: ReplayIdParams }>(
+    "/api/replays/:id",
+    {
+      schema: {
+        tags: ["replays"],
+        summary: "Progress of a replay",
+        params: routeSchema(ReplayIdParams),
+        response: { 200: routeSchema(ReplayProgress), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const progress = ctx.replays.get(request.params.id);
+      if (!progress) throw notFound(`no replay ${request.params.id} is known to this gateway`);
+      return progress;
+    },
+  );
+
+  app.delete<{ Params: ReplayIdParams }>(
+    "/api/replays/:id",
+    {
+      schema: {
+        tags: ["replays"],
+        summary: "Cancel a replay (stops issuing commands)",
+        params: routeSchema(ReplayIdParams),
+        response: { 200: routeSchema(ReplayProgress), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const progress = ctx.replays.cancel(request.params.id);
+      if (!progress) throw notFound(`no replay ${request.params.id} is known to this gateway`);
+      return progress;
+    },
+  );
+};

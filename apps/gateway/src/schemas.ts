@@ -1,0 +1,221 @@
+/**
+ * HTTP bodies, query strings and parameters of the gateway, as Effect Schemas. Fastify validates
+ * and serializes with them (see `plugins/schema-compiler.ts`) and OpenAPI is generated from them.
+ * TODO(lead): move these to `@minutes/contracts` (`src/api.ts`, subpath `@minutes/contracts/api`)
+ * once the lead adds the exports; they live here until then.
+ */
+import {
+  IsoTimestamp,
+  JobId,
+  Publication,
+  PublicationOutcomeKind,
+  PublicationStatus,
+} from "@minutes/contracts";
+import { Schema } from "effect";
+
+/** `true`/`false`/`1`/`0` in a query string. */
+export const BooleanFromQuery = Schema.transform(Schema.Literal("true", "false", "1", "0"), Schema.Boolean, {
+  strict: true,
+  decode: (s) => s === "true" || s === "1",
+  encode: (b) => (b ? "true" : "false"),
+}).annotations({ identifier: "BooleanFromQuery" });
+
+const PositiveIntFromString = Schema.NumberFromString.pipe(
+  Schema.int({ message: () => "expected a whole number" }),
+  Schema.positive({ message: () => "expected a number greater than 0" }),
+);
+
+/** `:id` of a publication. */
+export const PublicationIdParams = Schema.Struct({ id: PositiveIntFromString });
+export type PublicationIdParams = typeof PublicationIdParams.Type;
+
+/** `:jobId` of a job. */
+export const JobIdParams = Schema.Struct({ jobId: JobId });
+export type JobIdParams = typeof JobIdParams.Type;
+
+/** `:id` of a replay. */
+export const ReplayIdParams = Schema.Struct({
+  id: Schema.String.pipe(Schema.minLength(1), Schema.maxLength(100)),
+});
+export type ReplayIdParams = typeof ReplayIdParams.Type;
+
+/** `POST /api/protocols` → 202: the event is stored in JetStream. */
+export const ProtocolAccepted = Schema.Struct({
+  eventId: Schema.String,
+  jobId: Schema.String,
+  streamSequence: Schema.Number,
+  duplicate: Schema.Boolean,
+}).annotations({ identifier: "ProtocolAccepted" });
+export type ProtocolAccepted = typeof ProtocolAccepted.Type;
+
+/** Query of `POST /api/jobs/:jobId/publish-confluence`. */
+export const PublishNowQuery = Schema.Struct({
+  /** Write a new page version even when the content is unchanged. */
+  force: Schema.optional(BooleanFromQuery),
+});
+export type PublishNowQuery = typeof PublishNowQuery.Type;
+
+/** `publish-confluence` → 200: the publication reached a final state within the wait. */
+export const PublishCompleted = Schema.Struct({
+  jobId: Schema.String,
+  publicationId: Schema.NullOr(Schema.Number),
+  status: Schema.NullOr(PublicationStatus),
+  outcome: Schema.NullOr(PublicationOutcomeKind),
+  pageId: Schema.NullOr(Schema.String),
+  pageUrl: Schema.NullOr(Schema.String),
+  pageVersion: Schema.NullOr(Schema.Number),
+  errorTag: Schema.NullOr(Schema.String),
+  errorMessage: Schema.NullOr(Schema.String),
+}).annotations({ identifier: "PublishCompleted" });
+export type PublishCompleted = typeof PublishCompleted.Type;
+
+/** 202: the command is stored; poll `location` for the result. */
+export const CommandAccepted = Schema.Struct({
+  jobId: Schema.String,
+  publicationId: Schema.NullOr(Schema.Number),
+  status: Schema.Literal("accepted"),
+  commandId: Schema.String,
+  streamSequence: Schema.Number,
+  location: Schema.String,
+}).annotations({ identifier: "CommandAccepted" });
+export type CommandAccepted = typeof CommandAccepted.Type;
+
+/** Query of `GET /api/publications`. */
+export const PublicationListQuery = Schema.Struct({
+  status: Schema.optional(PublicationStatus),
+  space: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255))),
+  since: Schema.optional(IsoTimestamp),
+  until: Schema.optional(IsoTimestamp),
+  limit: Schema.optional(PositiveIntFromString),
+  cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
+});
+export type PublicationListQuery = typeof PublicationListQuery.Type;
+
+/** One page of publications, newest first; pass `nextCursor` as `cursor` for the next one. */
+export const PublicationList = Schema.Struct({
+  items: Schema.Array(Publication),
+  nextCursor: Schema.NullOr(Schema.String),
+}).annotations({ identifier: "PublicationList" });
+export type PublicationList = typeof PublicationList.Type;
+
+/** `GET /api/jobs/:jobId/publications`. */
+export const JobPublications = Schema.Struct({
+  jobId: Schema.String,
+  items: Schema.Array(Publication),
+}).annotations({ identifier: "JobPublications" });
+
+/** Query of `DELETE /api/publications/:id`. */
+export const DeletePublicationQuery = Schema.Struct({ deletePage: Schema.optional(BooleanFromQuery) });
+export type DeletePublicationQuery = typeof DeletePublicationQuery.Type;
+
+/** `DELETE /api/publications/:id` → 200. */
+export const PublicationDeleted = Schema.Struct({
+  deleted: Publication,
+  pageDeleted: Schema.Boolean,
+}).annotations({ identifier: "PublicationDeleted" });
+
+/** Query of `GET /api/stats`. */
+export const StatsQuery = Schema.Struct({
+  since: Schema.optional(IsoTimestamp),
+  until: Schema.optional(IsoTimestamp),
+});
+export type StatsQuery = typeof StatsQuery.Type;
+
+/** `POST /api/replays`: republish every job whose protocol events fall in the window. */
+export const ReplayRequest = Schema.Struct({
+  since: IsoTimestamp,
+  until: Schema.optional(IsoTimestamp),
+  spaceKey: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255))),
+  jobIds: Schema.optional(Schema.Array(JobId).pipe(Schema.maxItems(10_000))),
+  force: Schema.optional(Schema.Boolean),
+  dryRun: Schema.optional(Schema.Boolean),
+}).annotations({ identifier: "ReplayRequest" });
+export type ReplayRequest = typeof ReplayRequest.Type;
+
+/** Progress of a replay. `done` counts every job with an outcome (published, skipped or failed). */
+export const ReplayProgress = Schema.Struct({
+  id: Schema.String,
+  status: Schema.Literal("running", "completed", "cancelled"),
+  total: Schema.Number,
+  issued: Schema.Number,
+  done: Schema.Number,
+  published: Schema.Number,
+  skippedUnchanged: Schema.Number,
+  failed: Schema.Number,
+  ratePerSecond: Schema.NullOr(Schema.Number),
+  etaSeconds: Schema.NullOr(Schema.Number),
+  startedAt: Schema.String,
+  finishedAt: Schema.NullOr(Schema.String),
+  since: Schema.String,
+  until: Schema.String,
+  spaceKey: Schema.NullOr(Schema.String),
+  force: Schema.Boolean,
+}).annotations({ identifier: "ReplayProgress" });
+export type ReplayProgress = typeof ReplayProgress.Type;
+
+/** `POST /api/replays` with `dryRun: true` → 200: what would be republished. */
+export const ReplayDryRun = Schema.Struct({
+  dryRun: Schema.Literal(true),
+  total: Schema.Number,
+  /** The first 1000 job ids. */
+  jobIds: Schema.Array(Schema.String),
+}).annotations({ identifier: "ReplayDryRun" });
+export type ReplayDryRun = typeof ReplayDryRun.Type;
+
+/** `POST /api/import` → 200. */
+export const ImportSummary = Schema.Struct({
+  imported: Schema.Number,
+  updated: Schema.Number,
+  skipped: Schema.Number,
+}).annotations({ identifier: "ImportSummary" });
+
+/** `GET /health/confluence` → 200. */
+export const ConfluenceHealth = Schema.Struct({
+  status: Schema.Literal("ok"),
+  deployment: Schema.String,
+  siteUrl: Schema.String,
+  user: Schema.Struct({
+    displayName: Schema.String,
+    accountId: Schema.optional(Schema.String),
+    username: Schema.optional(Schema.String),
+  }),
+}).annotations({ identifier: "ConfluenceHealth" });
+export type ConfluenceHealth = typeof ConfluenceHealth.Type;
+
+/** `GET /status/confluence`: the pipeline at a glance. Never contains a token. */
+export const ConfluenceStatus = Schema.Struct({
+  status: Schema.Literal("ok", "degraded"),
+  nats: Schema.Struct({
+    connected: Schema.Boolean,
+    server: Schema.NullOr(Schema.String),
+    stream: Schema.String,
+    outcomeStream: Schema.String,
+  }),
+  consumer: Schema.Struct({
+    name: Schema.String,
+    found: Schema.Boolean,
+    pending: Schema.NullOr(Schema.Number),
+    ackPending: Schema.NullOr(Schema.Number),
+    backlog: Schema.NullOr(Schema.Number),
+  }),
+  database: Schema.Struct({ status: Schema.Literal("ok", "down"), detail: Schema.NullOr(Schema.String) }),
+  lastPublication: Schema.NullOr(Publication),
+  tokenSource: Schema.Literal("vault", "config", "none"),
+  confluenceEnabled: Schema.Boolean,
+}).annotations({ identifier: "ConfluenceStatus" });
+export type ConfluenceStatus = typeof ConfluenceStatus.Type;
+
+/** `GET /healthz`. */
+export const Liveness = Schema.Struct({ status: Schema.Literal("ok") }).annotations({
+  identifier: "Liveness",
+});
+
+/** RFC 9457 problem details. */
+export const Problem = Schema.Struct({
+  type: Schema.String,
+  title: Schema.String,
+  status: Schema.Number,
+  detail: Schema.optional(Schema.String),
+  instance: Schema.optional(Schema.String),
+  errors: Schema.optional(Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))),
+}).annotations({ identifier: "Problem" });

@@ -1,0 +1,115 @@
+/**
+ * Wiring for production: connects NATS, opens the store, resolves the Confluence token (config,
+ * else vault), builds the app and listens. SIGTERM/SIGINT stop accepting, let in-flight requests
+ * finish, then drain NATS and close the store. The only module here that runs effects' scopes.
+ */
+
+import type { MinutesConfig } from "@minutes/contracts";
+import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
+import { defaultVaultFile, loadEncryptedToken } from "@minutes/token-vault";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { Effect, Exit, Redacted, Scope } from "effect";
+import type { FastifyInstance } from "fastify";
+import { pino } from "pino";
+import { buildApp, REDACT_PATHS } from "./app.js";
+import { type ConfluenceAccess, makeConfluenceAccess } from "./confluence.js";
+
+/** A running gateway. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly address: string;
+  /** Graceful stop: close HTTP (in-flight requests finish), drain NATS, close the store. */
+  readonly stop: () => Promise<void>;
+}
+
+/** Starts the gateway for a configuration. */
+export const startServer = async (config: MinutesConfig): Promise<RunningServer> => {
+  const logger = pino({
+    level: config.logging.level,
+    base: { service: "minutes-gateway" },
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+  });
+  const nc: NatsConnection = await connect({
+    servers: config.nats.url.split(",").map((s) => s.trim()),
+    name: "minutes-gateway",
+    maxReconnectAttempts: -1,
+  });
+  const storeScope = Effect.runSync(Scope.make());
+  let confluence: ConfluenceAccess | undefined;
+  try {
+    const store = await Effect.runPromise(
+      Scope.extend(PublicationStore.make(storeConfigFromDatabaseConfig(config.database)), storeScope),
+    );
+    confluence = makeConfluenceAccess(config.confluence, await resolveToken(config, logger));
+    const { app } = await buildApp({ config, nats: nc, store, confluence, logger });
+    const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
+    logger.info(
+      { address, stream: config.nats.stream, tokenSource: confluence.tokenSource },
+      "gateway listening",
+    );
+    const access = confluence;
+    let stopping: Promise<void> | undefined;
+    const stop = () => {
+      stopping ??= (async () => {
+        await app.close();
+        await access.close();
+        await nc.drain().catch(() => undefined);
+        await Effect.runPromise(Scope.close(storeScope, Exit.void));
+        logger.info("gateway stopped");
+      })();
+      return stopping;
+    };
+    return { app, address, stop };
+  } catch (error) {
+    await confluence?.close();
+    await nc.close().catch(() => undefined);
+    await Effect.runPromise(Scope.close(storeScope, Exit.void));
+    throw error;
+  }
+};
+
+/** Stops the server on SIGTERM/SIGINT (a second signal exits at once). */
+export const stopOnSignals = (server: RunningServer): void => {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) process.exit(1);
+    signalled = true;
+    server.app.log.info({ signal }, "shutting down");
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        server.app.log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+};
+
+// internal
+
+const resolveToken = async (
+  config: MinutesConfig,
+  logger: pino.Logger,
+): Promise<{ value: Redacted.Redacted<string>; source: "vault" | "config" } | undefined> => {
+  if (Redacted.value(config.confluence.api_token) !== "")
+    return { value: config.confluence.api_token, source: "config" };
+  const password = config.vault.password;
+  if (password === null || Redacted.value(password) === "") return undefined;
+  try {
+    const value = await loadEncryptedToken({
+      file: config.vault.file ?? defaultVaultFile(),
+      url: config.confluence.base_url,
+      username: config.confluence.username,
+      password,
+    });
+    return { value, source: "vault" };
+  } catch (error) {
+    logger.warn(
+      { reason: (error as { _tag?: string })._tag ?? "error" },
+      "no Confluence token from the vault",
+    );
+    return undefined;
+  }
+};

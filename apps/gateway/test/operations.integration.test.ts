@@ -1,0 +1,266 @@
+import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
+import { Effect } from "effect";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeConfluenceAccess } from "../src/confluence.js";
+import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
+import {
+  eventually,
+  type Harness,
+  type HarnessOptions,
+  protocolBody,
+  startHarness,
+} from "./helpers/harness.js";
+
+let h: Harness | undefined;
+let sandbox: Sandbox | undefined;
+let publisher: FakePublisher | undefined;
+afterEach(async () => {
+  await publisher?.stop();
+  publisher = undefined;
+  await h?.close();
+  h = undefined;
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+const withSandbox = async (token?: string): Promise<HarnessOptions> => {
+  sandbox = await startSandbox({ mode: "cloud" });
+  return {
+    overrides: {
+      confluence: {
+        enabled: true,
+        base_url: sandbox.baseUrl,
+        deployment: "cloud",
+        username: sandbox.user.email,
+        api_token: token ?? sandbox.user.token,
+        max_retries: 0,
+      },
+    },
+    confluence: (config) =>
+      makeConfluenceAccess(config.confluence, { value: config.confluence.api_token, source: "config" }),
+  };
+};
+
+describe("GET /healthz", () => {
+  it("answers ok without authentication or dependencies", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({ method: "GET", url: "/healthz" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: "ok" });
+  });
+});
+
+describe("GET /health/confluence", () => {
+  it("answers 200 with the user when the credentials work", async () => {
+    h = await startHarness(await withSandbox());
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      status: "ok",
+      deployment: "cloud",
+      user: { accountId: sandbox?.user.accountId },
+    });
+  });
+
+  it("answers 503 with the reason for a bad token, without the token", async () => {
+    h = await startHarness(await withSandbox("wrong-token-123"));
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(res.statusCode).toBe(503);
+    const problem = res.json();
+    expect(problem).toMatchObject({ status: 503, type: "urn:minutes:problem:confluence-unreachable" });
+    expect(problem.detail).toContain("ConfluenceAuthenticationError");
+    expect(res.body).not.toContain("wrong-token-123");
+    expect(h.logs()).not.toContain("wrong-token-123");
+  });
+
+  it("answers 503 saying Confluence is not configured", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ type: "urn:minutes:problem:confluence-not-configured" });
+  });
+
+  it("requires the API key when gateway.auth_health is on", async () => {
+    h = await startHarness({ overrides: { gateway: { auth_health: true } } });
+    expect((await h.app.inject({ method: "GET", url: "/status/confluence" })).statusCode).toBe(401);
+    expect(
+      (await h.app.inject({ method: "GET", url: "/status/confluence", headers: h.auth })).statusCode,
+    ).toBe(200);
+    expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+});
+
+describe("DELETE /api/publications/:id?deletePage=true", () => {
+  it("moves the page to the Confluence trash and deletes the record", async () => {
+    h = await startHarness(await withSandbox());
+    const client = await h.ctx.confluence.client();
+    const page = await Effect.runPromise(
+      client.createPage({ spaceKey: "MEETINGS", title: "To delete", body: "<p>x</p>" }),
+    );
+    const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e);
+    const record = await run(
+      h.store.ensurePublication({ jobId: "del-1", spaceKey: "MEETINGS", parentPageId: null }),
+    );
+    await run(h.store.transition(record.id, "published", { pageId: page.id, pageUrl: "https://x/y" }));
+    const res = await h.app.inject({
+      method: "DELETE",
+      url: `/api/publications/${record.id}?deletePage=true`,
+      headers: h.auth,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ pageDeleted: true, deleted: { id: record.id, pageId: page.id } });
+    expect(sandbox?.state.page(page.id)?.status).toBe("trashed");
+  });
+});
+
+describe("GET /status/confluence", () => {
+  it("shows NATS, the consumer backlog, the database, the last publication and the token source", async () => {
+    h = await startHarness(await withSandbox());
+    const before = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    expect(before.statusCode).toBe(200);
+    expect(before.json()).toMatchObject({
+      status: "ok",
+      nats: {
+        connected: true,
+        stream: h.config.nats.stream,
+        outcomeStream: `${h.config.nats.stream}_OUTCOMES`,
+      },
+      consumer: { name: h.config.nats.consumer, found: false, backlog: null },
+      database: { status: "ok", detail: null },
+      lastPublication: null,
+      tokenSource: "config",
+      confluenceEnabled: true,
+    });
+    expect(before.body).not.toContain(sandbox?.user.token);
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    await publisher.stop();
+    publisher = undefined;
+    for (const jobId of ["st-1", "st-2", "st-3"]) {
+      await h.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: h.auth,
+        payload: protocolBody(jobId),
+      });
+    }
+    const after = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    expect(after.json().consumer).toEqual({
+      name: h.config.nats.consumer,
+      found: true,
+      pending: 3,
+      ackPending: 0,
+      backlog: 3,
+    });
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const harness = h;
+    const last = await eventually(async () => {
+      const s = (await harness.app.inject({ method: "GET", url: "/status/confluence" })).json();
+      return s.lastPublication !== null && s.consumer.backlog === 0 ? s : undefined;
+    });
+    expect(last.lastPublication.jobId).toMatch(/^st-/);
+  });
+
+  it("answers 503 degraded when NATS is down, and reports token source none", async () => {
+    h = await startHarness();
+    await h.nc.close();
+    const res = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: "degraded", nats: { connected: false }, tokenSource: "none" });
+  });
+});
+
+describe("GET /metrics/confluence", () => {
+  it("exposes publications by status, outcome latency, retries, 429s and consumer pending", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config, {
+      extra: { latencyMs: 1_500, retries: 2, rateLimited: 1 },
+    });
+    await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("m-1"),
+    });
+    const harness = h;
+    await eventually(async () =>
+      (await harness.app.inject({ method: "GET", url: "/api/stats", headers: harness.auth })).json().total ===
+      1
+        ? true
+        : undefined,
+    );
+    const now = await h.app.inject({
+      method: "POST",
+      url: "/api/jobs/m-1/publish-confluence",
+      headers: h.auth,
+    });
+    expect(now.statusCode).toBe(200);
+    const text = await eventually(async () => {
+      const res = await harness.app.inject({ method: "GET", url: "/metrics/confluence" });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers["content-type"]).toMatch(/^text\/plain/);
+      return res.body.includes("minutes_confluence_retries_total 2") ? res.body : undefined;
+    });
+    expect(text).toContain('minutes_publications{status="published"} 1');
+    expect(text).toContain('minutes_publications{status="failed"} 0');
+    expect(text).toContain("minutes_confluence_rate_limited_total 1");
+    expect(text).toContain('minutes_publish_latency_seconds_bucket{le="2.5"} 1');
+    expect(text).toContain('minutes_publication_outcomes_total{outcome="published"} 1');
+    expect(text).toMatch(/minutes_consumer_pending \d+/);
+  });
+
+  it("requires the API key when gateway.auth_metrics is on", async () => {
+    h = await startHarness({ overrides: { gateway: { auth_metrics: true } } });
+    expect((await h.app.inject({ method: "GET", url: "/metrics/confluence" })).statusCode).toBe(401);
+    expect(
+      (await h.app.inject({ method: "GET", url: "/metrics/confluence", headers: h.auth })).statusCode,
+    ).toBe(200);
+  });
+});
+
+describe("rate limiting", () => {
+  it("answers 429 problem per API key over gateway.rate_limit_per_minute", async () => {
+    const other = "second-key-abcdef";
+    h = await startHarness({
+      overrides: { gateway: { rate_limit_per_minute: 3, api_keys: ["first-key-abcdef", other] } },
+    });
+    const call = (key: string) =>
+      h!.app.inject({ method: "GET", url: "/api/stats", headers: { authorization: `Bearer ${key}` } });
+    for (let i = 0; i < 3; i++) expect((await call("first-key-abcdef")).statusCode).toBe(200);
+    const limited = await call("first-key-abcdef");
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(limited.headers["retry-after"]).toBeDefined();
+    expect(limited.json()).toMatchObject({ status: 429, title: "Too many requests" });
+    expect((await call(other)).statusCode).toBe(200);
+    // Made-up keys are limited per client address, so rotating them does not help.
+    const guesses = [];
+    for (const i of [1, 2, 3, 4]) guesses.push(await call(`guess-${i}`));
+    expect(guesses.map((r) => r.statusCode)).toEqual([401, 401, 401, 429]);
+    expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+});
+
+describe("OpenAPI", () => {
+  it("serves the document generated from the schemas at /docs/json and the UI at /docs", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({ method: "GET", url: "/docs/json" });
+    expect(res.statusCode).toBe(200);
+    const doc = res.json();
+    expect(doc.openapi).toMatch(/^3\./);
+    const post = doc.paths["/api/protocols"].post;
+    const body = post.requestBody.content["application/json"].schema;
+    expect(body.required).toEqual(expect.arrayContaining(["jobId", "markdown", "filename", "occurredAt"]));
+    expect(body.properties.spaceKey.pattern).toBeDefined();
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(["202", "4XX", "5XX"]));
+    for (const path of [
+      "/api/replays",
+      "/api/publications/{id}/retry",
+      "/api/jobs/{jobId}/publish-confluence",
+      "/metrics/confluence",
+    ]) {
+      expect(doc.paths[path]).toBeDefined();
+    }
+    const ui = await h.app.inject({ method: "GET", url: "/docs/" });
+    expect(ui.statusCode).toBe(200);
+  });
+});

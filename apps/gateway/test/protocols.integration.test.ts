@@ -1,0 +1,182 @@
+import { protocolReadySubject } from "@minutes/contracts";
+import { jetstream } from "@nats-io/jetstream";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Harness, protocolBody, startHarness, unique } from "./helpers/harness.js";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+describe("POST /api/protocols", () => {
+  it("stores the event in JetStream and answers 202 with its id and stream sequence", async () => {
+    h = await startHarness();
+    const jobId = `job-${unique()}`;
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody(jobId),
+    });
+    expect(res.statusCode).toBe(202);
+    const body = res.json();
+    expect(body).toMatchObject({ jobId, duplicate: false, streamSequence: 1 });
+    expect(body.eventId).toMatch(new RegExp(`^${jobId}:[0-9a-f]{64}$`));
+    const stored = await h.ctx.jsm.streams.getMessage(h.ctx.streams.protocol, { seq: 1 });
+    expect(stored?.subject).toBe(protocolReadySubject(jobId, h.config.nats.subject_prefix));
+    expect(stored?.header.get("Nats-Msg-Id")).toBe(body.eventId);
+    expect(stored?.json()).toMatchObject({ schemaVersion: 1, jobId, filename: `${jobId}.md` });
+  });
+
+  it("says duplicate: true for the same submission and stores it once", async () => {
+    h = await startHarness();
+    const payload = protocolBody(`job-${unique()}`, { topic: "Weekly", labels: ["a"] });
+    const first = await h.app.inject({ method: "POST", url: "/api/protocols", headers: h.auth, payload });
+    const second = await h.app.inject({ method: "POST", url: "/api/protocols", headers: h.auth, payload });
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(202);
+    expect(second.json()).toEqual({ ...first.json(), duplicate: true });
+    const changed = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: { ...payload, topic: "Weekly (edited)" },
+    });
+    expect(changed.json()).toMatchObject({ duplicate: false, streamSequence: 2 });
+    const info = await h.ctx.jsm.streams.info(h.ctx.streams.protocol);
+    expect(info.state.messages).toBe(2);
+  });
+
+  it("answers 400 problem+json listing every schema issue with its path", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: { markdown: "  ", filename: "x.md", occurredAt: "yesterday", spaceKey: "bad key!" },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const problem = res.json();
+    expect(problem).toMatchObject({ status: 400, title: "Invalid request", instance: "/api/protocols" });
+    const paths = problem.errors.map((e: { path: string }) => e.path).sort();
+    expect(paths).toEqual(["jobId", "markdown", "occurredAt", "spaceKey"]);
+    for (const e of problem.errors) expect(e.message.length).toBeGreaterThan(0);
+    const info = await h.ctx.jsm.streams.info(h.ctx.streams.protocol);
+    expect(info.state.messages).toBe(0);
+  });
+
+  it("answers 400 for a body that is not JSON", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: { ...h.auth, "content-type": "application/json" },
+      payload: "{not json",
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+  });
+
+  it("answers 413 for a body over gateway.body_limit_bytes", async () => {
+    h = await startHarness({ overrides: { gateway: { body_limit_bytes: 2_048 } } });
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("big", { markdown: "x".repeat(4_000) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({ status: 413, title: "Payload too large" });
+  });
+
+  it("answers 415 for a content type other than JSON", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: { ...h.auth, "content-type": "text/plain" },
+      payload: "hello",
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json()).toMatchObject({ status: 415, title: "Unsupported media type" });
+  });
+
+  it("answers 401 with WWW-Authenticate without a valid API key, and never logs the key", async () => {
+    h = await startHarness();
+    const none = await h.app.inject({ method: "POST", url: "/api/protocols", payload: protocolBody("a") });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers["www-authenticate"]).toBe('Bearer realm="minutes"');
+    expect(none.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const wrong = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: { authorization: "Bearer not-the-key" },
+      payload: protocolBody("a"),
+    });
+    expect(wrong.statusCode).toBe(401);
+    const ok = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("a"),
+    });
+    expect(ok.statusCode).toBe(202);
+    expect(h.logs()).toContain("protocol event stored");
+    expect(h.logs()).not.toContain(h.apiKey);
+    expect(h.logs()).not.toContain("not-the-key");
+  });
+
+  it("refuses every request when no API keys are configured", async () => {
+    h = await startHarness({ overrides: { gateway: { api_keys: [] } } });
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("a"),
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().detail).toContain("gateway.api_keys");
+  });
+
+  it("honours and returns x-request-id", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: { ...h.auth, "x-request-id": "req-123" },
+      payload: protocolBody("a"),
+    });
+    expect(res.headers["x-request-id"]).toBe("req-123");
+    const generated = await h.app.inject({ method: "GET", url: "/healthz" });
+    expect(generated.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("answers 503 (never 202) when the NATS connection is gone", async () => {
+    h = await startHarness();
+    await h.nc.close();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("a"),
+    });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ status: 503, type: "urn:minutes:problem:event-stream-unavailable" });
+  });
+
+  it("answers 503 when the stream is gone (JetStream cannot store the event)", async () => {
+    h = await startHarness();
+    await h.ctx.jsm.streams.delete(h.ctx.streams.protocol);
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("a"),
+    });
+    expect(res.statusCode).toBe(503);
+    const js = jetstream(h.nc);
+    await expect(js.publish(protocolReadySubject("a", h.config.nats.subject_prefix), "{}")).rejects.toThrow();
+  });
+});

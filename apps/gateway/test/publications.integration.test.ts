@@ -1,0 +1,297 @@
+import { publishRequestedPrefix } from "@minutes/contracts";
+import { Effect } from "effect";
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
+import { eventually, type Harness, protocolBody, startHarness, unique } from "./helpers/harness.js";
+
+let h: Harness | undefined;
+let publisher: FakePublisher | undefined;
+afterEach(async () => {
+  await publisher?.stop();
+  publisher = undefined;
+  await h?.close();
+  h = undefined;
+});
+
+const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e);
+
+/** Submits a protocol and waits until the (fake) publisher stored it. */
+const submit = async (harness: Harness, jobId: string, extra: Record<string, unknown> = {}) => {
+  const res = await harness.app.inject({
+    method: "POST",
+    url: "/api/protocols",
+    headers: harness.auth,
+    payload: protocolBody(jobId, extra),
+  });
+  expect(res.statusCode).toBe(202);
+  return eventually(
+    async () => {
+      const found = await run(harness.store.findByJob(jobId));
+      return found._tag === "Some" ? found.value : undefined;
+    },
+    { what: `record of ${jobId}` },
+  );
+};
+
+const commandsInStream = async (harness: Harness): Promise<number> => {
+  const info = await harness.ctx.jsm.streams.info(harness.ctx.streams.protocol, {
+    subjects_filter: `${publishRequestedPrefix(harness.config.nats.subject_prefix)}.>`,
+  });
+  return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+};
+
+describe("POST /api/jobs/:jobId/publish-confluence", () => {
+  it("answers 404 problem when the store has no protocol for the job", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/jobs/nope/publish-confluence",
+      headers: h.auth,
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ status: 404, instance: "/api/jobs/nope/publish-confluence" });
+    expect(await commandsInStream(h)).toBe(0);
+  });
+
+  it("publishes now and answers 200 with the page once the publisher finished", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const jobId = `job-${unique()}`;
+    const record = await submit(h, jobId);
+    const res = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({
+      jobId,
+      publicationId: record.id,
+      status: "published",
+      outcome: "published",
+      pageUrl: `https://confluence.example/pages/${100_000 + record.id}`,
+      pageVersion: 1,
+      errorMessage: null,
+    });
+    expect(publisher.commands).toEqual([expect.objectContaining({ jobId, trigger: "manual" })]);
+    // Republishing unchanged content says so.
+    const again = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(again.json()).toMatchObject({ status: "published", outcome: "unchanged", pageVersion: 1 });
+    const forced = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence?force=true`,
+      headers: h.auth,
+    });
+    expect(forced.json()).toMatchObject({ outcome: "published", pageVersion: 2 });
+  });
+
+  it("answers 202 with the publication to poll when the publisher does not finish in time", async () => {
+    h = await startHarness({ overrides: { gateway: { publish_wait_ms: 200 } } });
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const jobId = `job-${unique()}`;
+    const record = await submit(h, jobId);
+    await publisher.stop();
+    publisher = undefined;
+    const res = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(res.statusCode).toBe(202);
+    expect(res.headers.location).toBe(`/api/publications/${record.id}`);
+    expect(res.json()).toMatchObject({ jobId, publicationId: record.id, status: "accepted" });
+    expect(await commandsInStream(h)).toBe(1);
+  });
+
+  it("rejects an invalid job id or query with 400", async () => {
+    h = await startHarness();
+    for (const jobId of ["x".repeat(201), "bad%01id"]) {
+      const res = await h.app.inject({
+        method: "POST",
+        url: `/api/jobs/${jobId}/publish-confluence`,
+        headers: h.auth,
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json().errors.map((e: { path: string }) => e.path)).toEqual(["params.jobId"]);
+    }
+    const query = await h.app.inject({
+      method: "POST",
+      url: "/api/jobs/ok/publish-confluence?force=maybe",
+      headers: h.auth,
+    });
+    expect(query.statusCode).toBe(400);
+    expect(query.json().errors.map((e: { path: string }) => e.path)).toEqual(["query.force"]);
+  });
+});
+
+describe("publication records", () => {
+  it("reads one record, the job's records, and 404 for an unknown id", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const jobId = `job-${unique()}`;
+    const record = await submit(h, jobId, { spaceKey: "TEAM" });
+    const one = await h.app.inject({ method: "GET", url: `/api/publications/${record.id}`, headers: h.auth });
+    expect(one.statusCode).toBe(200);
+    expect(one.json()).toMatchObject({ id: record.id, jobId, status: "pending", spaceKey: "TEAM" });
+    const byJob = await h.app.inject({
+      method: "GET",
+      url: `/api/jobs/${jobId}/publications`,
+      headers: h.auth,
+    });
+    expect(byJob.json()).toMatchObject({ jobId, items: [{ id: record.id }] });
+    const missing = await h.app.inject({ method: "GET", url: "/api/publications/99999", headers: h.auth });
+    expect(missing.statusCode).toBe(404);
+    const bad = await h.app.inject({ method: "GET", url: "/api/publications/abc", headers: h.auth });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].path).toBe("params.id");
+  });
+
+  it("lists with filters and cursor paging", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    for (let i = 0; i < 5; i++) await submit(h, `page-${i}`, { spaceKey: i % 2 === 0 ? "EVEN" : "ODD" });
+    const seen: Array<string> = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/api/publications?space=EVEN&limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const res = await h.app.inject({ method: "GET", url, headers: h.auth });
+      expect(res.statusCode).toBe(200);
+      const page = res.json();
+      seen.push(...page.items.map((p: { jobId: string }) => p.jobId));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen.sort()).toEqual(["page-0", "page-2", "page-4"]);
+    const published = await h.app.inject({
+      method: "GET",
+      url: "/api/publications?status=published",
+      headers: h.auth,
+    });
+    expect(published.json().items).toEqual([]);
+    const badCursor = await h.app.inject({
+      method: "GET",
+      url: "/api/publications?cursor=garbage",
+      headers: h.auth,
+    });
+    expect(badCursor.statusCode).toBe(400);
+    const badStatus = await h.app.inject({
+      method: "GET",
+      url: "/api/publications?status=nope&limit=0",
+      headers: h.auth,
+    });
+    expect(badStatus.statusCode).toBe(400);
+    expect(
+      badStatus
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(["query.limit", "query.status"]);
+  });
+
+  it("retries only failed publications: 409 otherwise, 202 with a durable retry command", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config, { decide: () => "failed" });
+    const jobId = `job-${unique()}`;
+    const record = await submit(h, jobId);
+    const pending = await h.app.inject({
+      method: "POST",
+      url: `/api/publications/${record.id}/retry`,
+      headers: h.auth,
+    });
+    expect(pending.statusCode).toBe(409);
+    expect(pending.json().detail).toContain("only failed publications can be retried");
+    const now = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(now.json()).toMatchObject({
+      status: "failed",
+      outcome: "failed",
+      errorTag: "ConfluenceServerError",
+    });
+    const retry = await h.app.inject({
+      method: "POST",
+      url: `/api/publications/${record.id}/retry`,
+      headers: h.auth,
+    });
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers.location).toBe(`/api/publications/${record.id}`);
+    expect(retry.json()).toMatchObject({ publicationId: record.id, jobId, status: "accepted" });
+    const p = publisher;
+    await eventually(() => (p.commands.some((c) => c.trigger === "retry") ? true : undefined), {
+      what: "retry",
+    });
+    const missing = await h.app.inject({
+      method: "POST",
+      url: "/api/publications/4242/retry",
+      headers: h.auth,
+    });
+    expect(missing.statusCode).toBe(404);
+  });
+
+  it("deletes a record; deletePage=true without a Confluence client is a 409 that keeps the record", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const jobId = `job-${unique()}`;
+    const record = await submit(h, jobId);
+    await h.app.inject({ method: "POST", url: `/api/jobs/${jobId}/publish-confluence`, headers: h.auth });
+    const refused = await h.app.inject({
+      method: "DELETE",
+      url: `/api/publications/${record.id}?deletePage=true`,
+      headers: h.auth,
+    });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ type: "urn:minutes:problem:confluence-not-configured" });
+    const del = await h.app.inject({
+      method: "DELETE",
+      url: `/api/publications/${record.id}`,
+      headers: h.auth,
+    });
+    expect(del.statusCode).toBe(200);
+    expect(del.json()).toMatchObject({ deleted: { id: record.id, jobId }, pageDeleted: false });
+    const gone = await h.app.inject({
+      method: "GET",
+      url: `/api/publications/${record.id}`,
+      headers: h.auth,
+    });
+    expect(gone.statusCode).toBe(404);
+    const again = await h.app.inject({
+      method: "DELETE",
+      url: `/api/publications/${record.id}`,
+      headers: h.auth,
+    });
+    expect(again.statusCode).toBe(404);
+  });
+
+  it("reports statistics by status and space", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    await submit(h, "s-1", { spaceKey: "A" });
+    await submit(h, "s-2", { spaceKey: "B" });
+    await h.app.inject({ method: "POST", url: "/api/jobs/s-1/publish-confluence", headers: h.auth });
+    const res = await h.app.inject({ method: "GET", url: "/api/stats", headers: h.auth });
+    expect(res.statusCode).toBe(200);
+    const stats = res.json();
+    expect(stats).toMatchObject({
+      total: 2,
+      byStatus: { published: 1, pending: 1 },
+      successRate: 1,
+      retries: 0,
+    });
+    expect(Object.values(stats.bySpace).reduce((a: number, b) => a + (b as number), 0)).toBe(2);
+    expect(stats.perDay).toHaveLength(1);
+    expect(stats.latencyMs.p50).not.toBeNull();
+    const future = await h.app.inject({
+      method: "GET",
+      url: "/api/stats?since=2999-01-01T00:00:00Z",
+      headers: h.auth,
+    });
+    expect(future.json()).toMatchObject({ total: 0, successRate: null });
+    const bad = await h.app.inject({ method: "GET", url: "/api/stats?since=yesterday", headers: h.auth });
+    expect(bad.statusCode).toBe(400);
+  });
+});

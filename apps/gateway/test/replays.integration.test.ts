@@ -1,0 +1,279 @@
+import { publishRequestedPrefix } from "@minutes/contracts";
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
+import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
+
+let h: Harness | undefined;
+const publishers: Array<FakePublisher> = [];
+afterEach(async () => {
+  for (const p of publishers.splice(0)) await p.stop();
+  await h?.close();
+  h = undefined;
+});
+
+const startPublisher = async (harness: Harness) => {
+  const p = await startFakePublisher(harness.nc, harness.store, harness.config);
+  publishers.push(p);
+  return p;
+};
+
+const submitMany = async (
+  harness: Harness,
+  jobIds: ReadonlyArray<string>,
+  extra: (i: number) => Record<string, unknown> = () => ({}),
+) => {
+  for (let i = 0; i < jobIds.length; i += 50) {
+    const chunk = jobIds.slice(i, i + 50);
+    const results = await Promise.all(
+      chunk.map((jobId, j) =>
+        harness.app.inject({
+          method: "POST",
+          url: "/api/protocols",
+          headers: harness.auth,
+          payload: protocolBody(jobId, extra(i + j)),
+        }),
+      ),
+    );
+    for (const r of results) expect(r.statusCode).toBe(202);
+  }
+};
+
+const progressOf = async (harness: Harness, id: string) => {
+  const res = await harness.app.inject({ method: "GET", url: `/api/replays/${id}`, headers: harness.auth });
+  expect(res.statusCode).toBe(200);
+  return res.json();
+};
+
+const commandsInStream = async (harness: Harness): Promise<number> => {
+  const info = await harness.ctx.jsm.streams.info(harness.ctx.streams.protocol, {
+    subjects_filter: `${publishRequestedPrefix(harness.config.nats.subject_prefix)}.>`,
+  });
+  return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+};
+
+describe("replays", () => {
+  it("republishes 300 jobs to completion, at most concurrency × 2 outstanding, unchanged counted as skipped", async () => {
+    h = await startHarness({ overrides: { nats: { concurrency: 2 } } });
+    const harness = h;
+    const publisher = await startPublisher(harness);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const jobs = Array.from({ length: 300 }, (_, i) => `r-${String(i).padStart(3, "0")}`);
+    await submitMany(harness, jobs);
+    await eventually(
+      async () => {
+        const res = await harness.app.inject({ method: "GET", url: "/api/stats", headers: harness.auth });
+        return res.json().total === 300 ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: "300 stored protocols" },
+    );
+    // 30 jobs are already on their page: the replay finds them unchanged.
+    for (const jobId of jobs.slice(0, 30)) {
+      const res = await harness.app.inject({
+        method: "POST",
+        url: `/api/jobs/${jobId}/publish-confluence`,
+        headers: harness.auth,
+      });
+      expect(res.json()).toMatchObject({ outcome: "published" });
+    }
+    const dry = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since, dryRun: true },
+    });
+    expect(dry.statusCode).toBe(200);
+    expect(dry.json()).toMatchObject({ dryRun: true, total: 300 });
+    expect(await commandsInStream(harness)).toBe(30);
+
+    const started = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since },
+    });
+    expect(started.statusCode).toBe(202);
+    const first = started.json();
+    expect(first).toMatchObject({ status: "running", total: 300, since, force: false, spaceKey: null });
+    expect(started.headers.location).toBe(`/api/replays/${first.id}`);
+
+    const final = await eventually(
+      async () => {
+        const p = await progressOf(harness, first.id);
+        expect(p.issued - p.done).toBeLessThanOrEqual(4);
+        return p.status === "completed" ? p : undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 100, what: "replay completion" },
+    );
+    expect(final).toMatchObject({
+      total: 300,
+      issued: 300,
+      done: 300,
+      published: 270,
+      skippedUnchanged: 30,
+      failed: 0,
+      etaSeconds: 0,
+    });
+    expect(final.ratePerSecond).toBeGreaterThan(0);
+    expect(final.finishedAt).not.toBeNull();
+    const replayed = publisher.commands.filter((c) => c.replayId === first.id);
+    expect(new Set(replayed.map((c) => c.jobId)).size).toBe(300);
+    // The publisher never saw more than the window ahead of it.
+    expect(Math.max(...replayed.map((c) => c.pendingAtDelivery))).toBeLessThan(4);
+  }, 180_000);
+
+  it("selects jobs by spaceKey, jobIds and until; dry runs publish nothing", async () => {
+    h = await startHarness();
+    const harness = h;
+    await startPublisher(harness);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const jobs = ["f-0", "f-1", "f-2", "f-3", "f-4", "f-5"];
+    await submitMany(harness, jobs, (i) => ({ spaceKey: i % 2 === 0 ? "EVEN" : "ODD" }));
+    await eventually(async () =>
+      (await harness.app.inject({ method: "GET", url: "/api/stats", headers: harness.auth })).json().total ===
+      6
+        ? true
+        : undefined,
+    );
+    const dry = async (body: object) => {
+      const res = await harness.app.inject({
+        method: "POST",
+        url: "/api/replays",
+        headers: harness.auth,
+        payload: { since, dryRun: true, ...body },
+      });
+      expect(res.statusCode).toBe(200);
+      return res.json();
+    };
+    expect(await dry({})).toMatchObject({ total: 6, jobIds: jobs });
+    expect(await dry({ spaceKey: "EVEN" })).toMatchObject({ total: 3, jobIds: ["f-0", "f-2", "f-4"] });
+    expect(await dry({ jobIds: ["f-1", "f-5", "other"] })).toMatchObject({
+      total: 2,
+      jobIds: ["f-1", "f-5"],
+    });
+    expect(await dry({ since: "2020-01-01T00:00:00Z", until: "2020-01-02T00:00:00Z" })).toMatchObject({
+      total: 0,
+    });
+    expect(await dry({ since: "2999-01-01T00:00:00Z", until: "2999-01-02T00:00:00Z" })).toMatchObject({
+      total: 0,
+    });
+    expect(await commandsInStream(harness)).toBe(0);
+    const empty = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since: "2999-01-01T00:00:00Z", until: "2999-01-02T00:00:00Z" },
+    });
+    expect(empty.json()).toMatchObject({ status: "completed", total: 0, etaSeconds: 0 });
+    const backwards = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since, until: "2020-01-01T00:00:00Z" },
+    });
+    expect(backwards.statusCode).toBe(400);
+    const invalid = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { jobIds: "x" },
+    });
+    expect(invalid.statusCode).toBe(400);
+    expect(
+      invalid
+        .json()
+        .errors.map((e: { path: string }) => e.path)
+        .sort(),
+    ).toEqual(["jobIds", "since"]);
+  });
+
+  it("cancel stops issuing; issued commands are durable and run when a publisher (re)starts", async () => {
+    h = await startHarness({ overrides: { nats: { concurrency: 2 } } });
+    const harness = h;
+    const since = new Date(Date.now() - 1_000).toISOString();
+    await submitMany(
+      harness,
+      Array.from({ length: 20 }, (_, i) => `c-${i}`),
+    );
+    const started = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since },
+    });
+    const { id } = started.json();
+    await eventually(async () => ((await progressOf(harness, id)).issued === 4 ? true : undefined), {
+      what: "4 issued",
+    });
+    expect(await commandsInStream(harness)).toBe(4);
+    const cancelled = await harness.app.inject({
+      method: "DELETE",
+      url: `/api/replays/${id}`,
+      headers: harness.auth,
+    });
+    expect(cancelled.statusCode).toBe(200);
+    expect(cancelled.json()).toMatchObject({ status: "cancelled", issued: 4, total: 20 });
+    expect(cancelled.json().finishedAt).not.toBeNull();
+    await startPublisher(harness);
+    const after = await eventually(
+      async () => {
+        const p = await progressOf(harness, id);
+        return p.done === 4 ? p : undefined;
+      },
+      { what: "the 4 issued commands to finish" },
+    );
+    expect(after).toMatchObject({ status: "cancelled", issued: 4, published: 4 });
+    expect(await commandsInStream(harness)).toBe(4);
+    const unknown = await harness.app.inject({
+      method: "GET",
+      url: "/api/replays/nope",
+      headers: harness.auth,
+    });
+    expect(unknown.statusCode).toBe(404);
+    const cancelUnknown = await harness.app.inject({
+      method: "DELETE",
+      url: "/api/replays/nope",
+      headers: harness.auth,
+    });
+    expect(cancelUnknown.statusCode).toBe(404);
+  });
+
+  it("completes across a publisher restart", async () => {
+    h = await startHarness({ overrides: { nats: { concurrency: 2 } } });
+    const harness = h;
+    const first = await startPublisher(harness);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    await submitMany(
+      harness,
+      Array.from({ length: 40 }, (_, i) => `p-${i}`),
+    );
+    await eventually(async () =>
+      (await harness.app.inject({ method: "GET", url: "/api/stats", headers: harness.auth })).json().total ===
+      40
+        ? true
+        : undefined,
+    );
+    const { id } = (
+      await harness.app.inject({
+        method: "POST",
+        url: "/api/replays",
+        headers: harness.auth,
+        payload: { since },
+      })
+    ).json();
+    await eventually(async () => ((await progressOf(harness, id)).done >= 10 ? true : undefined), {
+      what: "10 done",
+    });
+    await first.stop();
+    publishers.splice(publishers.indexOf(first), 1);
+    await startPublisher(harness);
+    const final = await eventually(
+      async () => {
+        const p = await progressOf(harness, id);
+        return p.status === "completed" ? p : undefined;
+      },
+      { timeoutMs: 60_000, what: "completion after restart" },
+    );
+    expect(final).toMatchObject({ total: 40, done: 40, failed: 0 });
+    expect(final.published + final.skippedUnchanged).toBe(40);
+  }, 90_000);
+});

@@ -1,0 +1,99 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, type MinutesConfig } from "@minutes/contracts";
+import { PublicationStore } from "@minutes/publication-store";
+import { Effect, Either, Exit, Scope } from "effect";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../src/server.js";
+import { deleteStreams, NATS_URL, protocolBody, unique } from "./helpers/harness.js";
+
+let server: RunningServer | undefined;
+let config: MinutesConfig | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  if (config) await deleteStreams(config);
+  config = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+describe("startServer", () => {
+  it("listens over HTTP and shuts down gracefully, finishing in-flight requests", async () => {
+    dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
+    const id = unique();
+    config = Either.getOrThrow(
+      loadConfig({
+        env: {},
+        overrides: {
+          nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
+          database: { sqlite_path: join(dir, "store.sqlite") },
+          gateway: { port: 0, api_keys: ["server-key-123"], publish_wait_ms: 1_500 },
+          confluence: { api_token: "" },
+          logging: { level: "silent" },
+        },
+      }),
+    );
+    server = await startServer(config);
+    const headers = { authorization: "Bearer server-key-123", "content-type": "application/json" };
+    const health = await fetch(`${server.address}/healthz`);
+    expect(health.status).toBe(200);
+    const accepted = await fetch(`${server.address}/api/protocols`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(protocolBody("srv-1")),
+    });
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers.get("x-request-id")).toBeTruthy();
+
+    // A protocol in the same database (as a publisher would store it), so publish-confluence
+    // waits publish_wait_ms for a publisher that is not running; stopping must let it finish.
+    const scope = Effect.runSync(Scope.make());
+    const store = await Effect.runPromise(
+      Scope.extend(PublicationStore.make({ type: "sqlite", sqlitePath: config.database.sqlite_path }), scope),
+    );
+    await Effect.runPromise(
+      store.saveProtocol({
+        jobId: "srv-1",
+        markdown: "# x",
+        filename: "x.md",
+        metadata: {},
+        contentHash: "h",
+        streamSequence: 1,
+        occurredAt: "2026-01-01T00:00:00Z",
+      }),
+    );
+    await Effect.runPromise(Scope.close(scope, Exit.void));
+    const running = server;
+    const arrived = new Promise<void>((resolve) => running.app.server.once("request", () => resolve()));
+    const inFlight = fetch(`${server.address}/api/jobs/srv-1/publish-confluence`, {
+      method: "POST",
+      headers: { authorization: headers.authorization },
+    });
+    await arrived;
+    const stopping = server.stop();
+    const res = await inFlight;
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ jobId: "srv-1", status: "accepted" });
+    await stopping;
+    await expect(fetch(`${server.address}/healthz`)).rejects.toThrow();
+    server = undefined;
+  });
+
+  it("fails to start with a clear error when NATS is unreachable", async () => {
+    dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
+    const bad = Either.getOrThrow(
+      loadConfig({
+        env: {},
+        overrides: {
+          nats: { url: "nats://127.0.0.1:1" },
+          database: { sqlite_path: join(dir, "store.sqlite") },
+          logging: { level: "silent" },
+        },
+      }),
+    );
+    await expect(startServer(bad)).rejects.toThrow();
+  });
+});

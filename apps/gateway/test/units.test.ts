@@ -1,0 +1,72 @@
+import { ProtocolReady } from "@minutes/contracts";
+import {
+  ImportLineError,
+  InvalidCursorError,
+  InvalidTransitionError,
+  PublicationNotFoundError,
+  StoreUnavailableError,
+} from "@minutes/publication-store";
+import { Effect, Redacted, Schema } from "effect";
+import { describe, expect, it } from "vitest";
+import { makeKeyCheck } from "../src/plugins/auth.js";
+import { eventIdOf } from "../src/routes/protocols.js";
+import { problemOf, runEffect } from "../src/run-effect.js";
+
+describe("API key check", () => {
+  it("accepts exactly the configured keys and ignores empty ones", () => {
+    const check = makeKeyCheck([Redacted.make("alpha-key"), Redacted.make(""), Redacted.make("beta-key")]);
+    expect(check("alpha-key")).toBe(true);
+    expect(check("beta-key")).toBe(true);
+    expect(check("alpha-key ")).toBe(false);
+    expect(check("")).toBe(false);
+    expect(check("gamma")).toBe(false);
+  });
+});
+
+describe("store failures as problems", () => {
+  it("maps each tagged store error to its status", () => {
+    expect(problemOf(new PublicationNotFoundError({ id: 3 })).statusCode).toBe(404);
+    expect(
+      problemOf(new InvalidTransitionError({ id: 3, from: "rejected", to: "publishing" })).statusCode,
+    ).toBe(409);
+    expect(problemOf(new InvalidCursorError({ cursor: "x" })).statusCode).toBe(400);
+    expect(problemOf(new ImportLineError({ line: 2, reason: "bad" })).statusCode).toBe(400);
+    const down = problemOf(
+      new StoreUnavailableError({ operation: "get", reason: "SQLITE_BUSY: secret path /x" }),
+    );
+    expect(down.statusCode).toBe(503);
+    expect(down.detail).not.toContain("SQLITE");
+  });
+
+  it("rejects with the problem for a failure and with the defect for a bug", async () => {
+    await expect(runEffect(Effect.fail(new PublicationNotFoundError({ id: 1 })))).rejects.toMatchObject({
+      statusCode: 404,
+    });
+    await expect(runEffect(Effect.die(new Error("bug")))).rejects.toThrow("bug");
+    await expect(runEffect(Effect.succeed(5))).resolves.toBe(5);
+  });
+});
+
+describe("event ids", () => {
+  const decode = Schema.decodeUnknownSync(ProtocolReady);
+  const base = { jobId: "j-1", markdown: "# A", filename: "a.md", occurredAt: "2026-01-01T00:00:00Z" };
+
+  it("are stable for the same content and change with any metadata field", () => {
+    const id = eventIdOf(decode(base));
+    expect(id).toMatch(/^j-1:[0-9a-f]{64}$/);
+    expect(eventIdOf(decode({ ...base }))).toBe(id);
+    expect(eventIdOf(decode({ ...base, schemaVersion: 1 }))).toBe(id);
+    for (const change of [
+      { markdown: "# B" },
+      { filename: "b.md" },
+      { topic: "T" },
+      { spaceKey: "S" },
+      { parentPageId: "1" },
+      { labels: ["x"] },
+      { source: "s" },
+      { meetingDate: "2026-01-02" },
+    ]) {
+      expect(eventIdOf(decode({ ...base, ...change }))).not.toBe(id);
+    }
+  });
+});
