@@ -37,6 +37,14 @@ describe("POST /api/protocols", () => {
     expect(first.statusCode).toBe(202);
     expect(second.statusCode).toBe(202);
     expect(second.json()).toEqual({ ...first.json(), duplicate: true });
+    // The meeting processor sending the same protocol again later is still a duplicate.
+    const later = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: { ...payload, occurredAt: "2031-01-01T00:00:00Z" },
+    });
+    expect(later.json()).toEqual({ ...first.json(), duplicate: true });
     const changed = await h.app.inject({
       method: "POST",
       url: "/api/protocols",

@@ -13,14 +13,17 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "../schemas.js";
 import { problemResponses } from "./responses.js";
 
-/** The event id (and JetStream msgID): the job id and a sha256 over the Markdown and every metadata field. */
+/**
+ * The event id (and JetStream msgID): the job id and a sha256 over the Markdown and every
+ * metadata field. The event time is not content: the same protocol sent again later is a
+ * duplicate.
+ */
 export const eventIdOf = (event: ProtocolReady): string => {
   const wire = Schema.encodeSync(ProtocolReady)(event);
   const content = JSON.stringify([
     wire.schemaVersion ?? 1,
     wire.markdown,
     wire.filename,
-    wire.occurredAt,
     wire.meetingDate ?? null,
     wire.topic ?? null,
     wire.spaceKey ?? null,
