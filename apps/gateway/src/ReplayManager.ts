@@ -12,13 +12,13 @@ import {
   type PublicationOutcome,
   protocolReadyWildcard,
 } from "@minutes/contracts";
+import type { ReplayProgress, ReplayRequest } from "@minutes/contracts/api";
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { Effect, Either, Option, Schema } from "effect";
 import type { FastifyBaseLogger } from "fastify";
 import { publishCommand } from "./commands.js";
 import type { OutcomeFeed } from "./OutcomeFeed.js";
-import type { ReplayProgress, ReplayRequest } from "./schemas.js";
 
 /** How many job ids a dry run lists. */
 export const DRY_RUN_SAMPLE = 1_000;

@@ -4,9 +4,8 @@
  * until the app closes. The token never leaves this module except inside the client's `Redacted`.
  */
 import {
-  type ConfluenceClientConfig,
   type ConfluenceClientService,
-  detectDeployment,
+  clientConfigFromSettings,
   makeConfluenceClient,
 } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
@@ -26,25 +25,6 @@ export interface ConfluenceAccess {
   /** Releases the client's connection pool. */
   readonly close: () => Promise<void>;
 }
-
-/** The client settings for the `confluence` section and a token. */
-export const clientConfigOf = (
-  c: MinutesConfig["confluence"],
-  token: Redacted.Redacted<string>,
-): ConfluenceClientConfig => {
-  const deployment = c.deployment ?? detectDeployment(c.base_url);
-  return {
-    baseUrl: c.base_url,
-    deployment,
-    auth: deployment === "cloud" ? { type: "basic", email: c.username, token } : { type: "bearer", token },
-    ...(c.cloud_id !== null ? { cloudId: c.cloud_id } : {}),
-    timeoutMs: Math.round(c.timeout * 1000),
-    maxRetries: c.max_retries,
-    retryDelayMs: Math.round(c.retry_delay * 1000),
-    ...(c.ca_file !== null ? { caFile: c.ca_file } : {}),
-    locale: c.locale,
-  };
-};
 
 /** Access for a configuration and the token already resolved (from config or vault). */
 export const makeConfluenceAccess = (
@@ -68,7 +48,7 @@ export const makeConfluenceAccess = (
         const s = Effect.runSync(Scope.make());
         scope = s;
         made = Effect.runPromise(
-          Scope.extend(makeConfluenceClient(clientConfigOf(config, token.value)), s).pipe(
+          Scope.extend(makeConfluenceClient(clientConfigFromSettings(config, token.value)), s).pipe(
             Effect.mapError((e) =>
               conflict(
                 `the Confluence configuration is not usable: ${e.message}`,

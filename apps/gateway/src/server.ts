@@ -6,9 +6,9 @@
 
 import type { MinutesConfig } from "@minutes/contracts";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
-import { defaultVaultFile, loadEncryptedToken } from "@minutes/token-vault";
+import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Effect, Exit, Redacted, Scope } from "effect";
+import { Effect, Exit, type Redacted, Scope } from "effect";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { buildApp, REDACT_PATHS } from "./app.js";
@@ -93,23 +93,16 @@ const resolveToken = async (
   config: MinutesConfig,
   logger: pino.Logger,
 ): Promise<{ value: Redacted.Redacted<string>; source: "vault" | "config" } | undefined> => {
-  if (Redacted.value(config.confluence.api_token) !== "")
-    return { value: config.confluence.api_token, source: "config" };
-  const password = config.vault.password;
-  if (password === null || Redacted.value(password) === "") return undefined;
-  try {
-    const value = await loadEncryptedToken({
-      file: config.vault.file ?? defaultVaultFile(),
+  const resolved = await Effect.runPromise(
+    resolveConfluenceToken({
       url: config.confluence.base_url,
       username: config.confluence.username,
-      password,
-    });
-    return { value, source: "vault" };
-  } catch (error) {
-    logger.warn(
-      { reason: (error as { _tag?: string })._tag ?? "error" },
-      "no Confluence token from the vault",
-    );
-    return undefined;
-  }
+      apiToken: config.confluence.api_token,
+      vaultFile: config.vault.file ?? defaultVaultFile(),
+      vaultPassword: config.vault.password,
+    }).pipe(Effect.either),
+  );
+  if (resolved._tag === "Right") return { value: resolved.right.token, source: resolved.right.source };
+  logger.warn({ reason: resolved.left.reason }, "no Confluence token");
+  return undefined;
 };

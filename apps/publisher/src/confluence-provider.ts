@@ -11,11 +11,12 @@ import {
   type ConfluenceClientConfig,
   type ConfluenceClientService,
   type ConfluenceError,
+  clientConfigFromSettings,
   makeConfluenceClient,
 } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
+import { type ResolvedToken, resolveConfluenceToken, type TokenUnavailableError } from "@minutes/token-vault";
 import { Effect, Exit, Redacted, Scope } from "effect";
-import { type ResolvedToken, resolveToken, type TokenUnavailableError } from "./token-source.js";
 
 /** A client plus who it authenticates as. */
 export interface ActiveClient {
@@ -63,7 +64,13 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
   const token = Effect.gen(function* () {
     const stamp = fileStamp();
     if (lastToken !== undefined && stamp === lastStamp) return lastToken;
-    const resolved = yield* resolveToken(config, options.defaultVaultFile);
+    const resolved = yield* resolveConfluenceToken({
+      url: config.confluence.base_url,
+      username: config.confluence.username,
+      apiToken: config.confluence.api_token,
+      vaultFile,
+      vaultPassword: config.vault.password,
+    });
     lastStamp = stamp;
     lastToken = resolved;
     return resolved;
@@ -71,27 +78,10 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
 
   const build = (resolved: ResolvedToken) =>
     Effect.gen(function* () {
-      const deployment = config.confluence.deployment ?? undefined;
-      const isCloud =
-        deployment === "cloud" ||
-        (deployment === undefined && /\.atlassian\.net|\.jira\.com/i.test(config.confluence.base_url));
-      const clientConfig: ConfluenceClientConfig = {
-        baseUrl: config.confluence.base_url,
-        ...(deployment !== undefined ? { deployment } : {}),
-        auth: isCloud
-          ? { type: "basic", email: config.confluence.username, token: resolved.token }
-          : { type: "bearer", token: resolved.token },
-        ...(config.confluence.cloud_id !== null
-          ? { cloudId: config.confluence.cloud_id, scopedToken: true }
-          : {}),
-        timeoutMs: Math.round(config.confluence.timeout * 1000),
-        maxRetries: config.confluence.max_retries,
-        retryDelayMs: Math.round(config.confluence.retry_delay * 1000),
-        locale: config.confluence.locale,
-        ...(config.confluence.ca_file !== null ? { caFile: config.confluence.ca_file } : {}),
+      const clientConfig = clientConfigFromSettings(config.confluence, resolved.token, {
         ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
         ...options.clientOverrides,
-      };
+      });
       const scope = yield* Scope.make();
       const client = yield* makeConfluenceClient(clientConfig).pipe(
         Scope.extend(scope),

@@ -25,6 +25,7 @@ export {
   ConfluenceVersionConflictError,
   isRetryable,
 } from "./ConfluenceError.js";
+export { clientConfigFromSettings } from "./client-config-from-settings.js";
 export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
 export { type ConfluenceRetryOptions, confluenceRetrySchedule } from "./retry-schedule.js";
 export type {

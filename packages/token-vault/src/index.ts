@@ -15,6 +15,12 @@ export {
 } from "./promise-api.js";
 export type { CliInput, CliOutput } from "./read-secret.js";
 export {
+  type ResolvedToken,
+  resolveConfluenceToken,
+  type TokenSettings,
+  TokenUnavailableError,
+} from "./resolve-token.js";
+export {
   type SavedTokenInfo,
   type SaveTokenInput,
   type TokenAccessInput,

@@ -4,13 +4,13 @@
  * one transaction (`?onInvalidLine=skip` reports bad lines instead of aborting).
  */
 import { Readable } from "node:stream";
+import { ImportSummary } from "@minutes/contracts/api";
 import { Effect, Schema, Stream } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import { ImportSummary } from "../schemas.js";
 import { problemResponses } from "./responses.js";
 
 const NDJSON = "application/x-ndjson";

@@ -4,13 +4,13 @@
  * source — never the token) and `GET /metrics/confluence` (Prometheus text).
  */
 
+import { ConfluenceHealth, ConfluenceStatus, Liveness } from "@minutes/contracts/api";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Effect, Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
-import { ConfluenceHealth, ConfluenceStatus, Liveness } from "../schemas.js";
 import { isNotFound } from "../streams.js";
 import { problemResponses } from "./responses.js";
 

@@ -4,6 +4,13 @@
  * (200), else answers 202 with where to poll. Also `GET /api/jobs/:jobId/publications`.
  */
 import { randomUUID } from "node:crypto";
+import {
+  CommandAccepted,
+  JobIdParams,
+  JobPublications,
+  PublishCompleted,
+  PublishNowQuery,
+} from "@minutes/contracts/api";
 import { Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
@@ -11,13 +18,6 @@ import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { notFound } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import {
-  CommandAccepted,
-  JobIdParams,
-  JobPublications,
-  PublishCompleted,
-  PublishNowQuery,
-} from "../schemas.js";
 import { watchForFinal } from "../wait-for-final.js";
 import { problemResponses } from "./responses.js";
 

@@ -5,12 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
+import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "@minutes/contracts/api";
 import { Schema } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import { publishStored } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "../schemas.js";
 import { problemResponses } from "./responses.js";
 
 /**

@@ -4,13 +4,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { Publication } from "@minutes/contracts";
-import { Effect } from "effect";
-import type { FastifyPluginAsync } from "fastify";
-import { publishCommand } from "../commands.js";
-import type { RouteOptions } from "../context.js";
-import { routeSchema } from "../plugins/schema-compiler.js";
-import { conflict, HttpProblem } from "../problem.js";
-import { runEffect } from "../run-effect.js";
 import {
   CommandAccepted,
   DeletePublicationQuery,
@@ -18,7 +11,14 @@ import {
   PublicationIdParams,
   PublicationList,
   PublicationListQuery,
-} from "../schemas.js";
+} from "@minutes/contracts/api";
+import { Effect } from "effect";
+import type { FastifyPluginAsync } from "fastify";
+import { publishCommand } from "../commands.js";
+import type { RouteOptions } from "../context.js";
+import { routeSchema } from "../plugins/schema-compiler.js";
+import { conflict, HttpProblem } from "../problem.js";
+import { runEffect } from "../run-effect.js";
 import { problemResponses } from "./responses.js";
 
 export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {

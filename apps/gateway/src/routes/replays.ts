@@ -2,13 +2,14 @@
  * Bulk republication: `POST /api/replays` (or a dry run counting the jobs), `GET` its progress,
  * `DELETE` to stop issuing commands. See `ReplayManager` for the pacing and what survives restarts.
  */
+
+import { ReplayDryRun, ReplayIdParams, ReplayProgress, ReplayRequest } from "@minutes/contracts/api";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, notFound, unavailable } from "../problem.js";
 import { DRY_RUN_SAMPLE } from "../ReplayManager.js";
 import { runEffect } from "../run-effect.js";
-import { ReplayDryRun, ReplayIdParams, ReplayProgress, ReplayRequest } from "../schemas.js";
 import { problemResponses } from "./responses.js";
 
 export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {

@@ -1,6 +1,7 @@
 /** The problem answers every route documents (OpenAPI), from the one `Problem` schema. */
+
+import { Problem } from "@minutes/contracts/api";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { Problem } from "../schemas.js";
 
 const problem = routeSchema(Problem);
 

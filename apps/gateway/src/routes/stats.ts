@@ -1,10 +1,10 @@
 /** `GET /api/stats`: counts by status and space, success rate, retries, latency percentiles, per day. */
 import { PublicationStats } from "@minutes/contracts";
+import { StatsQuery } from "@minutes/contracts/api";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { runEffect } from "../run-effect.js";
-import { StatsQuery } from "../schemas.js";
 import { problemResponses } from "./responses.js";
 
 export const statsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {

@@ -1,17 +1,14 @@
 /**
- * HTTP bodies, query strings and parameters of the gateway, as Effect Schemas. Fastify validates
- * and serializes with them (see `plugins/schema-compiler.ts`) and OpenAPI is generated from them.
- * TODO(lead): move these to `@minutes/contracts` (`src/api.ts`, subpath `@minutes/contracts/api`)
- * once the lead adds the exports; they live here until then.
+ * The gateway's HTTP bodies, query strings and parameters (`@minutes/contracts/api`). The
+ * gateway validates and serializes with them and generates its OpenAPI document from them;
+ * clients (the meeting processor, operators' scripts, the demo) can decode answers with them.
  */
-import {
-  IsoTimestamp,
-  JobId,
-  Publication,
-  PublicationOutcomeKind,
-  PublicationStatus,
-} from "@minutes/contracts";
+
 import { Schema } from "effect";
+import { IsoTimestamp, JobId } from "./ProtocolReady.js";
+import { Publication } from "./Publication.js";
+import { PublicationStatus } from "./PublicationStatus.js";
+import { PublicationOutcomeKind } from "./PublishRequested.js";
 
 /** `true`/`false`/`1`/`0` in a query string. */
 export const BooleanFromQuery = Schema.transform(Schema.Literal("true", "false", "1", "0"), Schema.Boolean, {

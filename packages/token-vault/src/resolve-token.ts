@@ -1,0 +1,58 @@
+/**
+ * Where the Confluence token of a running service comes from: the vault entry for (base URL,
+ * username) when a vault password is configured, else the plain `api_token`. The publisher and
+ * the gateway both resolve it here so they agree on the source; the token stays `Redacted`.
+ */
+import { Effect, Redacted, Schema } from "effect";
+import { TokenVault } from "./TokenVault.js";
+
+/** No usable token: neither a vault entry nor `api_token`. */
+export class TokenUnavailableError extends Schema.TaggedError<TokenUnavailableError>()(
+  "TokenUnavailableError",
+  {
+    reason: Schema.String,
+  },
+) {
+  override get message(): string {
+    return `No Confluence token: ${this.reason}`;
+  }
+}
+
+/** The settings the token is resolved from (the `confluence` and `vault` configuration keys). */
+export interface TokenSettings {
+  readonly url: string;
+  readonly username: string;
+  readonly apiToken: Redacted.Redacted<string>;
+  readonly vaultFile: string;
+  readonly vaultPassword: Redacted.Redacted<string> | null;
+}
+
+/** A token and where it came from (report the source, never the token). */
+export interface ResolvedToken {
+  readonly token: Redacted.Redacted<string>;
+  readonly source: "vault" | "config";
+}
+
+/** Resolves the Confluence token: the vault when `vaultPassword` is set, else `apiToken`. */
+export const resolveConfluenceToken = Effect.fn("TokenVault.resolveConfluenceToken")(function* (
+  settings: TokenSettings,
+) {
+  const password = settings.vaultPassword;
+  if (password !== null && Redacted.value(password) !== "") {
+    const vault = yield* Effect.provide(TokenVault, TokenVault.layer({ file: settings.vaultFile }));
+    const token = yield* vault
+      .loadEncryptedToken({ url: settings.url, username: settings.username, password })
+      .pipe(
+        Effect.mapError(
+          (e) => new TokenUnavailableError({ reason: `vault ${settings.vaultFile}: ${e.message}` }),
+        ),
+      );
+    return { token, source: "vault" } satisfies ResolvedToken;
+  }
+  if (Redacted.value(settings.apiToken) !== "") {
+    return { token: settings.apiToken, source: "config" } satisfies ResolvedToken;
+  }
+  return yield* new TokenUnavailableError({
+    reason: "set vault.password (VAULT_PASSWORD) to read the token vault, or confluence.api_token",
+  });
+});
