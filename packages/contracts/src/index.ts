@@ -61,11 +61,7 @@ export {
 export {
   DEFAULT_SUBJECT_PREFIX,
   outcomeStreamSettings,
-  PROTOCOL_READY_PREFIX,
-  PROTOCOL_SUBJECT_ROOT,
-  PUBLICATION_EVENT_PREFIX,
   PUBLICATION_STREAM_SUFFIX,
-  PUBLISH_REQUESTED_PREFIX,
   protocolReadyPrefix,
   protocolReadySubject,
   protocolReadyWildcard,

@@ -84,13 +84,3 @@ export const outcomeStreamSettings = (nats: StreamConfigKeys): StreamSettings =>
   duplicateWindowMs: Math.round(nats.duplicate_window_seconds * 1000),
   maxAgeMs: Math.round(nats.max_age_days * 86_400_000),
 });
-
-// Names under the default prefix, for code that has no configuration at hand.
-/** `protocolSubjectRoot()` under the default prefix. */
-export const PROTOCOL_SUBJECT_ROOT = protocolSubjectRoot();
-/** `protocolReadyPrefix()` under the default prefix. */
-export const PROTOCOL_READY_PREFIX = protocolReadyPrefix();
-/** `publishRequestedPrefix()` under the default prefix. */
-export const PUBLISH_REQUESTED_PREFIX = publishRequestedPrefix();
-/** `publicationEventPrefix()` under the default prefix. */
-export const PUBLICATION_EVENT_PREFIX = publicationEventPrefix();
