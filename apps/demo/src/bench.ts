@@ -4,19 +4,25 @@
  * runs on loopback: the sandbox Confluence, the gateway in this process, the publisher as a child
  * process (so its peak RSS is its own), NATS at NATS_URL.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
-import { loadConfig, type MinutesConfig, protocolReadySubject } from "@minutes/contracts";
+import { protocolReadySubject, publicationEventWildcard } from "@minutes/contracts";
 import { type RunningServer, startServer } from "@minutes/gateway";
 import { markdownToStorage } from "@minutes/markdown-storage";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { Either } from "effect";
+import {
+  type ConfigOverrides,
+  decodeConfig,
+  sandboxConfluence,
+  spawnPublisher,
+  writeConfigFile,
+} from "./local-stack.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -140,46 +146,24 @@ const peakRssMb = (pid: number): number => {
   }
 };
 
-const configFor = (dir: string, sandbox: Sandbox, id: string): MinutesConfig => {
-  const loaded = loadConfig({
-    env: {},
-    overrides: {
-      confluence: {
-        enabled: true,
-        base_url: sandbox.baseUrl,
-        deployment: "cloud",
-        username: sandbox.user.email,
-        api_token: sandbox.user.token,
-        auto_publish: true,
-        max_retries: 3,
-        retry_delay: 0.1,
-        include_metadata: true,
-      },
-      nats: {
-        url: NATS_URL,
-        stream: `BENCH_${id}`,
-        consumer: `bench_${id}`,
-        concurrency: CONCURRENCY,
-        ack_wait_seconds: 60,
-        max_deliver: 10,
-        backoff_seconds: [5, 10],
-        duplicate_window_seconds: 120,
-        max_age_days: 1,
-      },
-      database: { type: "sqlite", sqlite_path: join(dir, "bench.sqlite") },
-      gateway: { host: "127.0.0.1", port: 0, api_keys: [API_KEY], rate_limit_per_minute: 1_000_000 },
-      logging: { level: "warn" },
-    },
-  });
-  if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
-  return loaded.right;
-};
-
-const startPublisherProcess = (configFile: string): ChildProcess =>
-  spawn(process.execPath, [join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, LOG_LEVEL: "warn" },
-  });
+const overridesFor = (dir: string, sandbox: Sandbox, id: string): ConfigOverrides => ({
+  confluence: { ...sandboxConfluence(sandbox), max_retries: 3, retry_delay: 0.1, include_metadata: true },
+  nats: {
+    url: NATS_URL,
+    stream: `BENCH_${id}`,
+    subject_prefix: `bench${id}`,
+    consumer: `bench_${id}`,
+    concurrency: CONCURRENCY,
+    ack_wait_seconds: 60,
+    max_deliver: 10,
+    backoff_seconds: [5, 10],
+    duplicate_window_seconds: 120,
+    max_age_days: 1,
+  },
+  database: { type: "sqlite", sqlite_path: join(dir, "bench.sqlite") },
+  gateway: { host: "127.0.0.1", port: 0, api_keys: [API_KEY], rate_limit_per_minute: 1_000_000 },
+  logging: { level: "warn" },
+});
 
 const post = async (base: string, body: string): Promise<number> => {
   const res = await fetch(`${base}/api/protocols`, {
@@ -216,36 +200,19 @@ const main = async () => {
   const dir = mkdtempSync(join(tmpdir(), "minutes-bench-"));
   const id = randomUUID().slice(0, 8);
   const sandbox = await startSandbox({ mode: "cloud", port: 0 });
-  const config = configFor(dir, sandbox, id);
-  const configFile = join(dir, "config.json");
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      confluence: {
-        enabled: true,
-        base_url: sandbox.baseUrl,
-        deployment: "cloud",
-        username: sandbox.user.email,
-        api_token: sandbox.user.token,
-        auto_publish: true,
-        max_retries: 3,
-        retry_delay: 0.1,
-      },
-      nats: { ...config.nats },
-      database: { type: "sqlite", sqlite_path: config.database.sqlite_path },
-      logging: { level: "warn" },
-    }),
-  );
+  const overrides = overridesFor(dir, sandbox, id);
+  const config = decodeConfig(overrides);
+  const configFile = writeConfigFile(dir, overrides);
   const gateway: RunningServer = await startServer(config);
   const base = gateway.address;
-  const publisher = startPublisherProcess(configFile);
+  const publisher = spawnPublisher(root, configFile, "inherit");
   const nc = await connect({ servers: NATS_URL });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   try {
     // 3. the whole pipeline, event to page
     const outcomes = await js.consumers.get(`${config.nats.stream}_OUTCOMES`, {
-      filter_subjects: "minutes.publication.>",
+      filter_subjects: publicationEventWildcard(config.nats.subject_prefix),
     });
     const pipeline = await time(async () => {
       const seen = new Set<string>();
@@ -348,7 +315,7 @@ const main = async () => {
     const bare = await time(() =>
       pool(n, 32, (i) =>
         js.publish(
-          protocolReadySubject(`bare-${id}-${i}`),
+          protocolReadySubject(`bare-${id}-${i}`, config.nats.subject_prefix),
           JSON.stringify({ markdown: docs[i % docs.length] }),
           {
             msgID: `bare-${id}-${i}`,

@@ -8,17 +8,23 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startSandbox } from "@minutes/confluence-sandbox";
-import { loadConfig } from "@minutes/contracts";
 import { startServer } from "@minutes/gateway";
 import { PublicationStore } from "@minutes/publication-store";
 import { connect } from "@nats-io/transport-node";
 import { Command } from "commander";
-import { Effect, Either, Exit, Option, Scope } from "effect";
+import { Effect, Exit, Option, Scope } from "effect";
+import {
+  type ConfigOverrides,
+  decodeConfig,
+  sandboxConfluence,
+  spawnPublisher,
+  writeConfigFile,
+} from "./local-stack.js";
 
 const root = fileURLToPath(new URL("../../../", import.meta.url));
 const program = new Command("minutes-chaos")
@@ -75,58 +81,25 @@ const main = async (): Promise<number> => {
   await natsUp();
   const sandbox = await startSandbox({ mode: "cloud", port: 0 });
   const apiKey = `chaos-${randomUUID()}`;
-  const loaded = loadConfig({
-    env: {},
-    overrides: {
-      confluence: {
-        enabled: true,
-        base_url: sandbox.baseUrl,
-        deployment: "cloud",
-        username: sandbox.user.email,
-        api_token: sandbox.user.token,
-        auto_publish: true,
-        timeout: 2,
-        max_retries: 3,
-        retry_delay: 0.05,
-      },
-      nats: {
-        url: NATS_URL,
-        stream: "CHAOS",
-        consumer: "chaos-publisher",
-        concurrency: 8,
-        ack_wait_seconds: 10,
-        max_deliver: 20,
-        backoff_seconds: [2, 2, 4, 4, 8],
-      },
-      database: { type: "sqlite", sqlite_path: join(dir, "chaos.sqlite") },
-      gateway: { host: "127.0.0.1", port: 0, api_keys: [apiKey], rate_limit_per_minute: 1_000_000 },
-      logging: { level: "error" },
+  const overrides: ConfigOverrides = {
+    confluence: { ...sandboxConfluence(sandbox), timeout: 2, max_retries: 3, retry_delay: 0.05 },
+    nats: {
+      url: NATS_URL,
+      stream: "CHAOS",
+      consumer: "chaos-publisher",
+      concurrency: 8,
+      ack_wait_seconds: 10,
+      max_deliver: 20,
+      backoff_seconds: [2, 2, 4, 4, 8],
     },
-  });
-  if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
-  const config = loaded.right;
-  const configFile = join(dir, "config.json");
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      confluence: {
-        enabled: true,
-        base_url: sandbox.baseUrl,
-        deployment: "cloud",
-        username: sandbox.user.email,
-        api_token: sandbox.user.token,
-        auto_publish: true,
-        timeout: 2,
-        max_retries: 3,
-        retry_delay: 0.05,
-      },
-      nats: { ...config.nats },
-      database: { type: "sqlite", sqlite_path: config.database.sqlite_path },
-      logging: { level: "error" },
-    }),
-  );
+    database: { type: "sqlite", sqlite_path: join(dir, "chaos.sqlite") },
+    gateway: { host: "127.0.0.1", port: 0, api_keys: [apiKey], rate_limit_per_minute: 1_000_000 },
+    logging: { level: "error" },
+  };
+  const config = decodeConfig(overrides);
+  const configFile = writeConfigFile(dir, overrides);
 
-  let publisher: ChildProcess = spawnPublisher(configFile);
+  let publisher: ChildProcess = spawnPublisher(root, configFile);
   const gateway = await startServer(config);
   const base = gateway.address;
 
@@ -184,7 +157,7 @@ const main = async (): Promise<number> => {
       publisher.kill("SIGKILL");
       await new Promise((r) => publisher.once("exit", r));
       kills++;
-      publisher = spawnPublisher(configFile);
+      publisher = spawnPublisher(root, configFile);
     }
   })();
 
@@ -270,11 +243,6 @@ const main = async (): Promise<number> => {
   );
   return published === JOBS && duplicates === 0 && lost === 0 && failed === 0 ? 0 : 1;
 };
-
-const spawnPublisher = (configFile: string): ChildProcess =>
-  spawn(process.execPath, [join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile], {
-    stdio: ["ignore", "ignore", "ignore"],
-  });
 
 main().then(
   (code) => process.exit(code),

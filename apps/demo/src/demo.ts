@@ -19,7 +19,8 @@ import { type RunningServer, startServer } from "@minutes/gateway";
 import { type RunningPublisher, startPublisher } from "@minutes/publisher";
 import { listSavedTokens, saveEncryptedToken } from "@minutes/token-vault";
 import { connect } from "@nats-io/transport-node";
-import { Either, Redacted } from "effect";
+import { Redacted } from "effect";
+import { type ConfigOverrides, decodeConfig } from "./local-stack.js";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -277,7 +278,7 @@ const demoConfig = (p: {
   apiKey: string;
   gatewayPort: number;
 }): MinutesConfig => {
-  const overrides: DeepPartial<MinutesConfigInput> = {
+  const overrides: ConfigOverrides = {
     confluence: {
       enabled: true,
       base_url: p.baseUrl,
@@ -297,9 +298,7 @@ const demoConfig = (p: {
     vault: { file: p.vaultFile, password: p.vaultPassword },
     logging: { level: "warn" },
   };
-  const loaded = loadConfig({ overrides, env: {} });
-  if (Either.isLeft(loaded)) throw new DemoError(loaded.left.message);
-  return loaded.right;
+  return decodeConfig(overrides);
 };
 
 const startSandboxOn = async (port: number, sqliteFile: string): Promise<Sandbox> => {

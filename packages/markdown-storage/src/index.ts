@@ -1,2 +1,10 @@
 // Markdown to Confluence storage format, meeting date/topic extraction, page titles.
-export {};
+export { contentHash, normalizeMarkdown } from "./content-hash.js";
+export {
+  type MeetingSummary,
+  markdownToStorage,
+  type PublicationMetadata,
+  type StorageOptions,
+} from "./markdown-to-storage.js";
+export { extractMeetingInfo, type MeetingInfo } from "./meeting-info.js";
+export { generatePageTitle, PageTitleError } from "./page-title.js";

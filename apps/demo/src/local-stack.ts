@@ -1,0 +1,53 @@
+/**
+ * Shared by the demo, the benchmarks and the reliability suite: one set of configuration
+ * overrides decoded for the in-process parts and written to a file for a publisher child
+ * process, so both always run with the same settings; and the publisher as a child process.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Sandbox } from "@minutes/confluence-sandbox";
+import {
+  type DeepPartial,
+  loadConfig,
+  type MinutesConfig,
+  type MinutesConfigInput,
+} from "@minutes/contracts";
+import { Either } from "effect";
+
+/** The configuration as JSON overrides (what a `config.json` holds). */
+export type ConfigOverrides = DeepPartial<MinutesConfigInput>;
+
+/** The `confluence` overrides that point Minutes at a sandbox with its bot user's token. */
+export const sandboxConfluence = (sandbox: Sandbox): NonNullable<ConfigOverrides["confluence"]> => ({
+  enabled: true,
+  base_url: sandbox.baseUrl,
+  deployment: sandbox.mode,
+  username: sandbox.user.email,
+  api_token: sandbox.user.token,
+  auto_publish: true,
+});
+
+/** Decodes overrides over the defaults (the environment is ignored: local runs are self-contained). */
+export const decodeConfig = (overrides: ConfigOverrides): MinutesConfig => {
+  const loaded = loadConfig({ overrides, env: {} });
+  if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
+  return loaded.right;
+};
+
+/** Writes overrides as `config.json` in `dir` for a child process and returns its path. */
+export const writeConfigFile = (dir: string, overrides: ConfigOverrides): string => {
+  const file = join(dir, "config.json");
+  writeFileSync(file, JSON.stringify(overrides), { mode: 0o600 });
+  return file;
+};
+
+/** Starts `apps/publisher/dist/main.js` with a config file. */
+export const spawnPublisher = (
+  root: string,
+  configFile: string,
+  stderr: "inherit" | "ignore" = "ignore",
+): ChildProcess =>
+  spawn(process.execPath, [join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile], {
+    stdio: ["ignore", "ignore", stderr],
+  });

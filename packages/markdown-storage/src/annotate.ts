@@ -1,0 +1,200 @@
+// One pass over micromark's events before compiling, deciding what needs look-ahead: which block
+// quotes are GitHub alerts, which lists are task lists (every item has a checkbox), and which inline
+// HTML tags are balanced safe tags. Decisions are stored per token, so the compile handlers stay
+// single-pass and the total cost stays linear.
+
+import type { Event, Token } from "micromark-util-types";
+
+/** Confluence admonition macro names used for GitHub alerts. */
+export type AlertMacro = "info" | "tip" | "note" | "warning";
+
+const alertMacros: Record<string, AlertMacro> = {
+  NOTE: "info",
+  TIP: "tip",
+  IMPORTANT: "note",
+  WARNING: "note",
+  CAUTION: "warning",
+};
+
+const alertMarker = /^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\r\n|\r|\n|$)/i;
+
+/** Per-token decisions made before compiling. */
+export interface Annotations {
+  readonly alerts: WeakMap<Token, AlertMacro>;
+  readonly taskLists: WeakSet<Token>;
+  /** First paragraph of each task item → its `ac:task-status`. */
+  readonly taskParagraphs: WeakMap<Token, "complete" | "incomplete">;
+  readonly taskChecks: WeakSet<Token>;
+  /** `htmlText` tokens re-emitted as markup, with the markup to emit. */
+  readonly safeHtml: WeakMap<Token, string>;
+}
+
+const safeTags = new Set(["br", "sub", "sup", "u", "kbd", "mark"]);
+const safeTag = /^<(\/?)([A-Za-z]+)[ \t]*(\/?)>$/;
+
+/** Token types whose output is one element around inline content: safe tags must balance inside. */
+const inlineScopes = new Set<string>([
+  "paragraph",
+  "atxHeadingText",
+  "setextHeadingText",
+  "tableHeader",
+  "tableData",
+  "emphasis",
+  "strong",
+  "strikethrough",
+  "link",
+  "image",
+  "label",
+  "htmlFlow",
+]);
+
+interface ListFrame {
+  readonly token: Token;
+  items: number;
+  readonly tasks: Array<readonly [paragraph: Token, check: Token, checked: boolean]>;
+}
+
+interface TagFrame {
+  readonly open: Array<readonly [name: string, token: Token]>;
+  readonly counts: Map<string, number>;
+}
+
+const skippable = new Set<string>([
+  "blockQuotePrefix",
+  "blockQuoteMarker",
+  "blockQuotePrefixWhitespace",
+  "linePrefix",
+  "lineEndingBlank",
+  "content",
+]);
+
+/**
+ * Walks the events once and returns the annotations plus the events to compile (alert markers
+ * removed). `allowSafeHtml` turns on the safe-tag analysis.
+ */
+export const annotate = (
+  events: ReadonlyArray<Event>,
+  allowSafeHtml: boolean,
+): { readonly annotations: Annotations; readonly events: ReadonlyArray<Event> } => {
+  const annotations: Annotations = {
+    alerts: new WeakMap(),
+    taskLists: new WeakSet(),
+    taskParagraphs: new WeakMap(),
+    taskChecks: new WeakSet(),
+    safeHtml: new WeakMap(),
+  };
+  let drop: Uint8Array | undefined;
+  const lists: Array<ListFrame> = [];
+  const tags: Array<TagFrame> = [{ open: [], counts: new Map() }];
+  let paragraph: Token | undefined;
+
+  for (let index = 0; index < events.length; index++) {
+    const [kind, token, context] = events[index] as Event;
+    const type: string = token.type;
+    if (kind === "enter") {
+      if (allowSafeHtml && inlineScopes.has(type)) tags.push({ open: [], counts: new Map() });
+      switch (type) {
+        case "paragraph":
+          paragraph = token;
+          break;
+        case "listOrdered":
+        case "listUnordered":
+          lists.push({ token, items: 0, tasks: [] });
+          break;
+        case "taskListCheck": {
+          const list = lists[lists.length - 1];
+          if (list !== undefined && paragraph !== undefined) {
+            let checked = false;
+            for (let j = index + 1; j < events.length && j < index + 8; j++) {
+              const t: string = (events[j] as Event)[1].type;
+              if (t === "taskListCheckValueChecked") checked = true;
+              if (t === "taskListCheck") break;
+            }
+            list.tasks.push([paragraph, token, checked]);
+          }
+          break;
+        }
+        case "blockQuote": {
+          let j = index + 1;
+          while (j < events.length && skippable.has((events[j] as Event)[1].type)) j++;
+          const first = events[j];
+          if (first !== undefined && first[0] === "enter" && first[1].type === "paragraph") {
+            const match = alertMarker.exec(first[2].sliceSerialize(first[1]));
+            const macro = match?.[1] === undefined ? undefined : alertMacros[match[1].toUpperCase()];
+            if (macro !== undefined) {
+              annotations.alerts.set(token, macro);
+              drop ??= new Uint8Array(events.length);
+              let depth = 0;
+              let k = j + 1;
+              let end = -1;
+              for (; k < events.length; k++) {
+                const e = events[k] as Event;
+                if (e[0] === "enter") {
+                  if (depth === 0 && e[1].type === "lineEnding") {
+                    end = k + 1;
+                    break;
+                  }
+                  depth++;
+                } else {
+                  if (depth === 0) break;
+                  depth--;
+                }
+              }
+              const from = end === -1 ? j : j + 1;
+              const to = end === -1 ? k : end;
+              for (let d = from; d <= to && d < events.length; d++) drop[d] = 1;
+            }
+          }
+          break;
+        }
+        case "htmlText": {
+          if (!allowSafeHtml) break;
+          const match = safeTag.exec(context.sliceSerialize(token));
+          const name = match?.[2]?.toLowerCase();
+          if (match === null || name === undefined || !safeTags.has(name)) break;
+          const closing = match[1] === "/";
+          const selfClosing = match[3] === "/";
+          const frame = tags[tags.length - 1] as TagFrame;
+          if (name === "br") {
+            if (!closing) annotations.safeHtml.set(token, "<br />");
+          } else if (!closing && !selfClosing) {
+            frame.open.push([name, token]);
+            frame.counts.set(name, (frame.counts.get(name) ?? 0) + 1);
+          } else if (closing && !selfClosing && (frame.counts.get(name) ?? 0) > 0) {
+            for (;;) {
+              const top = frame.open.pop();
+              if (top === undefined) break;
+              frame.counts.set(top[0], (frame.counts.get(top[0]) ?? 1) - 1);
+              if (top[0] === name) {
+                annotations.safeHtml.set(top[1], `<${name}>`);
+                annotations.safeHtml.set(token, `</${name}>`);
+                break;
+              }
+            }
+          }
+          break;
+        }
+        default:
+      }
+    } else {
+      if (allowSafeHtml && inlineScopes.has(type) && tags.length > 1) tags.pop();
+      if (type === "listItemPrefix") {
+        const list = lists[lists.length - 1];
+        if (list !== undefined) list.items++;
+      } else if (type === "listOrdered" || type === "listUnordered") {
+        const list = lists.pop();
+        if (list !== undefined && list.items > 0 && list.tasks.length === list.items) {
+          annotations.taskLists.add(list.token);
+          for (const [p, check, checked] of list.tasks) {
+            annotations.taskParagraphs.set(p, checked ? "complete" : "incomplete");
+            annotations.taskChecks.add(check);
+          }
+        }
+      }
+    }
+  }
+  if (drop === undefined) return { annotations, events };
+  const kept: Array<Event> = [];
+  for (let i = 0; i < events.length; i++) if (drop[i] !== 1) kept.push(events[i] as Event);
+  return { annotations, events: kept };
+};

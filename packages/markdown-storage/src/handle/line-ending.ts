@@ -1,0 +1,53 @@
+// Soft line breaks. Confluence's editor shows a newline stored inside a paragraph as a visible
+// break, so a protocol hard-wrapped at 80 columns would render ragged; like md2conf, text2confl and
+// confluence-publisher, we write a soft break inside paragraphs and setext headings as a space.
+// A newline right after a hard break (`<br />`) is dropped. Other line endings stay as micromark writes them.
+
+import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
+
+/** Where the compiler is, shared with the paragraph handlers in `list.ts`. */
+export interface InlineState {
+  /** Number of open paragraphs / setext heading texts (more than one only in nested containers). */
+  paragraphDepth: number;
+  afterHardBreak: boolean;
+}
+
+/** Handlers for line endings, hard breaks and setext heading text. */
+export const lineEndingHandlers = (state: InlineState): HtmlExtension => {
+  const hardBreak = function (this: CompileContext): undefined {
+    this.tag("<br />");
+    state.afterHardBreak = true;
+  };
+  return {
+    enter: {
+      setextHeadingText() {
+        state.paragraphDepth++;
+      },
+    },
+    exit: {
+      setextHeadingText(this: CompileContext) {
+        state.paragraphDepth--;
+        this.setData("slurpAllLineEndings", true);
+      },
+      hardBreakEscape: hardBreak,
+      hardBreakTrailing: hardBreak,
+      lineEnding(this: CompileContext, token: Token) {
+        if (this.getData("slurpAllLineEndings")) return;
+        if (this.getData("slurpOneLineEnding")) {
+          this.setData("slurpOneLineEnding");
+          return;
+        }
+        if (this.getData("inCodeText")) {
+          this.raw(" ");
+          return;
+        }
+        if (state.paragraphDepth > 0) {
+          if (state.afterHardBreak) state.afterHardBreak = false;
+          else this.raw(" ");
+          return;
+        }
+        this.raw(this.encode(this.sliceSerialize(token)));
+      },
+    },
+  };
+};

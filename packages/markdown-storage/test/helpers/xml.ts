@@ -1,0 +1,77 @@
+// Strict well-formedness check used by every converter test: saxes with namespaces on, the fragment
+// wrapped in a root element that declares the `ac` and `ri` prefixes.
+import { SaxesParser } from "saxes";
+
+/** The first XML error in the wrapped fragment, or `undefined` when it is well-formed. */
+export const xmlError = (fragment: string): string | undefined => {
+  const parser = new SaxesParser({ xmlns: true });
+  let error: string | undefined;
+  parser.on("error", (e) => {
+    error ??= e.message;
+  });
+  parser
+    .write(
+      `<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">${fragment}</root>`,
+    )
+    .close();
+  return error;
+};
+
+const allowedElements = new Set([
+  "root",
+  "p",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "em",
+  "strong",
+  "span",
+  "code",
+  "blockquote",
+  "hr",
+  "br",
+  "ul",
+  "ol",
+  "li",
+  "table",
+  "thead",
+  "tbody",
+  "tr",
+  "th",
+  "td",
+  "a",
+  "sup",
+  "sub",
+  "u",
+  "kbd",
+  "mark",
+  "time",
+]);
+
+/**
+ * Active or unexpected markup in a well-formed fragment: elements outside the storage-format subset we
+ * emit (so no `script`, `iframe`, `img`), `on*` attributes, and script-capable URLs in `href`/`ri:value`.
+ */
+export const activeContent = (fragment: string): ReadonlyArray<string> => {
+  const found: Array<string> = [];
+  const parser = new SaxesParser({ xmlns: true });
+  parser.on("error", () => {});
+  parser.on("opentag", (tag) => {
+    if (tag.prefix !== "ac" && tag.prefix !== "ri" && !allowedElements.has(tag.name))
+      found.push(`<${tag.name}>`);
+    for (const attribute of Object.values(tag.attributes)) {
+      if (/^on/i.test(attribute.local)) found.push(`${tag.name} ${attribute.name}`);
+      if (/^(href|value)$/.test(attribute.local) && /^\s*(javascript|vbscript|data):/i.test(attribute.value))
+        found.push(`${tag.name} ${attribute.name}=${attribute.value}`);
+    }
+  });
+  parser
+    .write(
+      `<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">${fragment}</root>`,
+    )
+    .close();
+  return found;
+};

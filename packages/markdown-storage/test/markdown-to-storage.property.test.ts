@@ -1,0 +1,120 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { markdownToStorage } from "../src/index.js";
+import { activeContent, xmlError } from "./helpers/xml.js";
+
+const fragments = [
+  "# ",
+  "## ",
+  "> ",
+  "> [!NOTE]\n",
+  "- ",
+  "* ",
+  "1. ",
+  "3) ",
+  "- [ ] ",
+  "- [x] ",
+  "    ",
+  "\t",
+  "```",
+  "```js\n",
+  "~~~",
+  "\n",
+  "\n\n",
+  "*",
+  "**",
+  "_",
+  "~~",
+  "`",
+  "[",
+  "]",
+  "(",
+  ")",
+  "![",
+  "](",
+  "[^1]",
+  "[^1]: ",
+  "[a]: ",
+  "|",
+  "| --- |",
+  ":-:",
+  "---",
+  "***",
+  "\\",
+  "  \n",
+  "<",
+  ">",
+  "</",
+  "/>",
+  "<script>",
+  "</script>",
+  "<iframe src=x>",
+  "<img onerror=alert(1)>",
+  '<a href="javascript:alert(1)">',
+  "<br>",
+  "<sub>",
+  "</sub>",
+  "<u>",
+  "</u>",
+  "<!--",
+  "-->",
+  "<![CDATA[",
+  "]]>",
+  "javascript:alert(1)",
+  "JaVaScRiPt:x",
+  "data:text/html,x",
+  "vbscript:x",
+  "https://example.com",
+  "www.x.org",
+  "a@b.co",
+  "&amp;",
+  "&nbsp;",
+  "&copy;",
+  "&#0;",
+  "&#x1F600;",
+  "&#xD800;",
+  "&bogus;",
+  "&",
+  '"',
+  "'",
+  "\u0000",
+  "\u0001",
+  "\u000B",
+  "\u001F",
+  "\uFFFE",
+  "\uFFFF",
+  "\uD800",
+  "\uDC00",
+  "\r",
+  "\r\n",
+  "(due 2026-07-27)",
+  "(срок: 31.12.2026)",
+  "text",
+  "é",
+];
+
+const documents = fc
+  .array(fc.oneof(fc.constantFrom(...fragments), fc.string({ maxLength: 4 })), { maxLength: 24 })
+  .map((parts) => parts.join(""));
+
+describe("markdownToStorage on random documents", () => {
+  it("never throws, always yields well-formed XML and never emits active content", () => {
+    fc.assert(
+      fc.property(documents, fc.boolean(), (md, allowSafeHtml) => {
+        const output = markdownToStorage(md, { allowSafeHtml });
+        expect(xmlError(output)).toBeUndefined();
+        expect(activeContent(output)).toEqual([]);
+      }),
+      { numRuns: 10_000 },
+    );
+  });
+
+  it("gives the same output when parsed in tiny chunks", () => {
+    fc.assert(
+      fc.property(documents, (md) => {
+        expect(markdownToStorage(md, { chunkSize: 1 })).toBe(markdownToStorage(md));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});

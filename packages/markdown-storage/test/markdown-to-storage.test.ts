@@ -1,0 +1,155 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { markdownToStorage, type StorageOptions } from "../src/index.js";
+import { xmlError } from "./helpers/xml.js";
+
+const fixtures = new URL("./fixtures/", import.meta.url);
+const cases = readdirSync(fixtures)
+  .filter((name) => name.endsWith(".md"))
+  .map((name) => name.slice(0, -3))
+  .sort();
+
+const readFixture = (name: string): string => readFileSync(new URL(name, fixtures), "utf8");
+
+describe("fixture conversions (test/fixtures/<case>.md → <case>.xml)", () => {
+  it.each(cases)("converts %s to the expected storage format", (name) => {
+    const optionsFile = new URL(`${name}.options.json`, fixtures);
+    const options = existsSync(optionsFile)
+      ? (JSON.parse(readFileSync(optionsFile, "utf8")) as StorageOptions)
+      : {};
+    const output = markdownToStorage(readFixture(`${name}.md`), options);
+    expect(output).toBe(readFixture(`${name}.xml`).replace(/\n$/, ""));
+    expect(xmlError(output)).toBeUndefined();
+  });
+
+  it("has at least one fixture per construct of the spec", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+  });
+});
+
+describe("markdownToStorage options", () => {
+  const meeting = { date: "2026-07-27", topic: "Budget <review> & plan", participants: ["Anna", "Bernd"] };
+  const metadata = {
+    jobId: "job-42",
+    sourceFile: "protocols/2026-07-27.md",
+    generatedAt: "2026-07-27T10:00:00Z",
+    contentHash: "abc123",
+  };
+
+  it("emits only the converted body when no options are given", () => {
+    expect(markdownToStorage("Hello")).toBe("<p>Hello</p>");
+  });
+
+  it("puts a toc macro at the top when addToc is on", () => {
+    expect(markdownToStorage("# A", { addToc: true })).toBe(
+      '<ac:structured-macro ac:name="toc" />\n<h1>A</h1>',
+    );
+  });
+
+  it("puts the meeting date at the top as a time element when addDateMacro is on", () => {
+    expect(markdownToStorage("x", { addDateMacro: true, meeting })).toBe(
+      '<p><time datetime="2026-07-27" /></p>\n<p>x</p>',
+    );
+  });
+
+  it("leaves the date out when it is missing or not a valid YYYY-MM-DD date", () => {
+    expect(markdownToStorage("x", { addDateMacro: true, meeting: { date: null } })).toBe("<p>x</p>");
+    expect(markdownToStorage("x", { addDateMacro: true, meeting: { date: "2026-02-30" } })).toBe("<p>x</p>");
+    expect(markdownToStorage("x", { addDateMacro: true })).toBe("<p>x</p>");
+  });
+
+  it("summarises topic, date and participants in an info panel when addInfoPanel is on", () => {
+    const output = markdownToStorage("x", { addInfoPanel: true, meeting });
+    expect(output).toBe(
+      '<ac:structured-macro ac:name="info"><ac:parameter ac:name="title">Meeting</ac:parameter><ac:rich-text-body>' +
+        "<p><strong>Topic:</strong> Budget &lt;review&gt; &amp; plan</p>" +
+        '<p><strong>Date:</strong> <time datetime="2026-07-27" /></p>' +
+        "<p><strong>Participants:</strong> Anna, Bernd</p></ac:rich-text-body></ac:structured-macro>\n<p>x</p>",
+    );
+    expect(xmlError(output)).toBeUndefined();
+  });
+
+  it("shows only the known meeting facts in the info panel and omits an empty panel", () => {
+    expect(markdownToStorage("x", { addInfoPanel: true, meeting: { topic: "Only topic" } })).toContain(
+      "<p><strong>Topic:</strong> Only topic</p></ac:rich-text-body>",
+    );
+    expect(markdownToStorage("x", { addInfoPanel: true, meeting: { topic: null, participants: [] } })).toBe(
+      "<p>x</p>",
+    );
+  });
+
+  it("appends the publication metadata in an expand macro when includeMetadata is on", () => {
+    const output = markdownToStorage("x", { includeMetadata: true, metadata });
+    expect(output).toBe(
+      '<p>x</p>\n<ac:structured-macro ac:name="expand"><ac:parameter ac:name="title">Publication metadata</ac:parameter>' +
+        "<ac:rich-text-body><table><tbody><tr><th>Job ID</th><td>job-42</td></tr>" +
+        "<tr><th>Source file</th><td>protocols/2026-07-27.md</td></tr>" +
+        "<tr><th>Generated at</th><td>2026-07-27T10:00:00Z</td></tr>" +
+        "<tr><th>Content hash</th><td>abc123</td></tr></tbody></table></ac:rich-text-body></ac:structured-macro>",
+    );
+  });
+
+  it("combines all content macros in the order toc, date, info panel, body, metadata", () => {
+    const output = markdownToStorage("# Body", {
+      addToc: true,
+      addDateMacro: true,
+      addInfoPanel: true,
+      includeMetadata: true,
+      meeting,
+      metadata,
+    });
+    const order = ['ac:name="toc"', "<p><time", 'ac:name="info"', "<h1>Body</h1>", 'ac:name="expand"'].map(
+      (s) => output.indexOf(s),
+    );
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect(xmlError(output)).toBeUndefined();
+  });
+
+  it("escapes and cleans control characters in option values", () => {
+    const output = markdownToStorage("x", {
+      addInfoPanel: true,
+      meeting: { topic: "a\u0001<script>", participants: ['"q"'] },
+    });
+    expect(output).toContain("a\uFFFD&lt;script&gt;");
+    expect(xmlError(output)).toBeUndefined();
+  });
+});
+
+describe("markdownToStorage safety", () => {
+  it("never emits raw HTML elements from the Markdown by default", () => {
+    const output = markdownToStorage(
+      '<img src=x onerror="alert(1)"> <sub>x</sub>\n\n<script>alert(1)</script>',
+    );
+    expect(output).not.toMatch(/<(img|script|sub)\b/);
+    expect(xmlError(output)).toBeUndefined();
+  });
+
+  it("drops javascript:, data: and vbscript: URLs but keeps the link text", () => {
+    const output = markdownToStorage(
+      "[a](javascript:x) [b]( data:text/html,x) [c](VBScript:x) ![d](javascript:y)",
+    );
+    expect(output).toBe("<p>a b c d</p>");
+  });
+
+  it("keeps a URL whose scheme only looks dangerous after a path segment", () => {
+    expect(markdownToStorage("[a](./javascript:x)")).toBe('<p><a href="./javascript:x">a</a></p>');
+  });
+
+  it("turns a relative image path into an attachment named after the file", () => {
+    expect(markdownToStorage("![chart](../img/q3%20chart.png#x)")).toBe(
+      '<p><ac:image ac:alt="chart"><ri:attachment ri:filename="q3 chart.png" /></ac:image></p>',
+    );
+  });
+
+  it("accepts CRLF and CR line endings", () => {
+    const output = markdownToStorage("a\r\nb\r\n\r\n- [ ] c\r");
+    expect(output).toContain("<p>a b</p>");
+    expect(output).toContain("<ac:task-status>incomplete</ac:task-status><ac:task-body>c</ac:task-body>");
+    expect(xmlError(output)).toBeUndefined();
+  });
+
+  it("returns an empty fragment for empty input", () => {
+    expect(markdownToStorage("")).toBe("");
+  });
+});
