@@ -106,9 +106,12 @@ const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 
 /** Fills the tokens in one pass (a topic containing `MM` stays as it is); an empty topic takes a separator along. */
 const renderTitle = (format: string, date: DateParts, topic: string): string => {
   const EMPTY = "\u0000";
-  let title = format.replace(TOKEN, (token) =>
-    token === TOPIC_TOKEN ? (topic === "" ? EMPTY : topic) : date[token as keyof DateParts],
-  );
+  let title = format
+    .replace(TOKEN, (token) =>
+      token === TOPIC_TOKEN ? (topic === "" ? EMPTY : topic) : date[token as keyof DateParts],
+    )
+    // Brackets the format put around a missing topic go with it; brackets in a topic stay.
+    .replace(/\(\s*\u0000\s*\)|\[\s*\u0000\s*\]/gu, EMPTY);
   for (let at = title.indexOf(EMPTY); at !== -1; at = title.indexOf(EMPTY)) {
     let start = at;
     while (start > 0 && SEPARATOR.test(title[start - 1]!)) start--;
@@ -116,7 +119,7 @@ const renderTitle = (format: string, date: DateParts, topic: string): string => 
     if (start === 0) while (end < title.length && SEPARATOR.test(title[end]!)) end++;
     title = title.slice(0, start) + title.slice(end);
   }
-  return title.replace(/\(\s*\)|\[\s*\]/gu, "");
+  return title;
 };
 
 /** The longest grapheme prefix of the topic (plus `…`) whose title fits, found by binary search. */

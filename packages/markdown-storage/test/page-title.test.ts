@@ -207,3 +207,14 @@ describe("generatePageTitle: the 255-character limit", () => {
     );
   });
 });
+
+describe("generatePageTitle: brackets", () => {
+  it("keeps brackets that are part of the topic", () => {
+    expect(titleOf({ date: "2025-09-02", topic: "()" })).toBe("20250902 - ()");
+    expect(titleOf({ date: "2025-09-02", topic: "[draft]" })).toBe("20250902 - [draft]");
+  });
+
+  it("drops the format's brackets around a missing topic", () => {
+    expect(titleOf({ date: "2025-09-02", topic: null }, "YYYYMMDD ({topic})")).toBe("20250902");
+  });
+});

@@ -1,9 +1,16 @@
-// Loads the CommonMark and GFM examples from /work/shared/corpus and defines the normalisation under
+// Loads the CommonMark and GFM examples from the shared corpus and defines the normalisation under
 // which our storage output is compared with the reference HTML.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-/** Root of the shared corpus (outside the package; read-only). */
-export const corpusRoot = "/work/shared/corpus";
+/** Root of the shared corpus (outside the repository; read-only): `MINUTES_SHARED_DIR`, `../shared` beside the repository, or /work/shared. */
+export const corpusRoot =
+  [
+    process.env.MINUTES_SHARED_DIR ? `${process.env.MINUTES_SHARED_DIR}/corpus` : undefined,
+    // The shared folder sits beside the repository (packages/markdown-storage/test/helpers → ../../../../..).
+    fileURLToPath(new URL("../../../../../shared/corpus", import.meta.url)),
+    "/work/shared/corpus",
+  ].find((dir): dir is string => dir !== undefined && existsSync(dir)) ?? "/work/shared/corpus";
 
 /** One example with its reference HTML and the category from classification.json. */
 export interface CorpusCase {
