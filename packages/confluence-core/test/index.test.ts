@@ -20,6 +20,7 @@ describe("public exports", () => {
       "ConfluenceValidationError",
       "ConfluenceVersionConflictError",
       "DEFAULT_MAX_RETRY_AFTER_MS",
+      "clientConfigFromSettings",
       "confluenceRetrySchedule",
       "detectDeployment",
       "isRetryable",

@@ -105,13 +105,13 @@ const isLeapYear = (year: number): boolean => (year % 4 === 0 && year % 100 !== 
 
 /** Fills the tokens in one pass (a topic containing `MM` stays as it is); an empty topic takes a separator along. */
 const renderTitle = (format: string, date: DateParts, topic: string): string => {
-  const EMPTY = "\u0000";
+  const EMPTY = "\uE000"; // a private-use character no title contains
   let title = format
     .replace(TOKEN, (token) =>
       token === TOPIC_TOKEN ? (topic === "" ? EMPTY : topic) : date[token as keyof DateParts],
     )
     // Brackets the format put around a missing topic go with it; brackets in a topic stay.
-    .replace(/\(\s*\u0000\s*\)|\[\s*\u0000\s*\]/gu, EMPTY);
+    .replace(/\(\s*\uE000\s*\)|\[\s*\uE000\s*\]/gu, EMPTY);
   for (let at = title.indexOf(EMPTY); at !== -1; at = title.indexOf(EMPTY)) {
     let start = at;
     while (start > 0 && SEPARATOR.test(title[start - 1]!)) start--;

@@ -78,7 +78,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   const dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
   const base = {
     nats: { url: NATS_URL, stream: `T_${id}`, consumer: `C_${id}`, subject_prefix: `t_${id}` },
-    gateway: { api_keys: [apiKey], publish_wait_ms: 3_000 },
+    // Tests poll freely; the rate-limit test sets its own limit.
+    gateway: { api_keys: [apiKey], publish_wait_ms: 3_000, rate_limit_per_minute: 100_000 },
     database: { type: "sqlite", sqlite_path: options.sqlitePath ?? join(dir, "store.sqlite") },
     logging: { level: "info" },
   };

@@ -1,0 +1,73 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Effect, Either, Redacted } from "effect";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveConfluenceToken, saveEncryptedToken } from "../src/index.js";
+import { FAST_KDF } from "./helpers/temp-vault.js";
+
+const dirs: Array<string> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const vaultFile = () => {
+  const dir = mkdtempSync(join(tmpdir(), "minutes-resolve-"));
+  dirs.push(dir);
+  return join(dir, "tokens.vault");
+};
+const url = "https://acme.atlassian.net/wiki";
+const username = "bot@acme.example";
+
+describe("resolveConfluenceToken", () => {
+  it("reads the vault when a vault password is configured", async () => {
+    const file = vaultFile();
+    await saveEncryptedToken({
+      file,
+      kdf: FAST_KDF,
+      url,
+      username,
+      token: Redacted.make("from-the-vault"),
+      password: Redacted.make("pw"),
+    });
+    const resolved = await Effect.runPromise(
+      resolveConfluenceToken({
+        url,
+        username,
+        apiToken: Redacted.make("from-config"),
+        vaultFile: file,
+        vaultPassword: Redacted.make("pw"),
+      }),
+    );
+    expect(resolved.source).toBe("vault");
+    expect(Redacted.value(resolved.token)).toBe("from-the-vault");
+  });
+
+  it("uses api_token when no vault password is configured", async () => {
+    const resolved = await Effect.runPromise(
+      resolveConfluenceToken({
+        url,
+        username,
+        apiToken: Redacted.make("from-config"),
+        vaultFile: vaultFile(),
+        vaultPassword: null,
+      }),
+    );
+    expect(resolved.source).toBe("config");
+  });
+
+  it("says what to set when there is no token, without any secret", async () => {
+    const result = await Effect.runPromise(
+      resolveConfluenceToken({
+        url,
+        username,
+        apiToken: Redacted.make(""),
+        vaultFile: vaultFile(),
+        vaultPassword: Redacted.make("secret-pw"),
+      }).pipe(Effect.either),
+    );
+    if (Either.isRight(result)) throw new Error("expected a failure");
+    expect(result.left._tag).toBe("TokenUnavailableError");
+    expect(result.left.message).toContain("vault");
+    expect(result.left.message).not.toContain("secret-pw");
+  });
+});
