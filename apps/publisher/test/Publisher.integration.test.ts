@@ -1,10 +1,18 @@
 // The publisher against the machine's NATS, a real SQLite file (PostgreSQL where stated) and
 // the sandbox Confluence. Every test ends with the invariant: one page per job, one final
 // publication record per job, nothing lost.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { protocolReadySubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import { JOB_PROPERTY_KEY, type PipelineStep } from "../src/index.js";
+import {
+  JOB_PROPERTY_KEY,
+  type PipelineStep,
+  SIGNATURE_HEADER,
+  signWebhook,
+  TIMESTAMP_HEADER,
+} from "../src/index.js";
 import { eventually, type Harness, pagesOfJob, recordIn, startHarness } from "./helpers/harness.js";
 
 let harness: Harness | undefined;
@@ -272,5 +280,58 @@ describe("deployment", () => {
       h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current").length,
     ).toBeGreaterThanOrEqual(20);
     expect(JOB_PROPERTY_KEY).toBe("minutes.job");
+  });
+});
+
+describe("notifications", () => {
+  it("sends a signed webhook for each publication and failure, retrying a receiver that is down", async () => {
+    const received: Array<{ signature: string; timestamp: string; body: string }> = [];
+    let refuseFirst = true;
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        if (refuseFirst) {
+          refuseFirst = false;
+          res.writeHead(503).end();
+          return;
+        }
+        received.push({
+          signature: String(req.headers[SIGNATURE_HEADER]),
+          timestamp: String(req.headers[TIMESTAMP_HEADER]),
+          body,
+        });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const h = await open({
+        config: {
+          confluence: {
+            notification_settings: {
+              notify_on_publish: true,
+              notify_on_error: true,
+              notification_recipients: [`http://127.0.0.1:${port}/hook`, "ops@example.com"],
+            },
+          },
+          publisher: { webhook_secret: "hook-secret" },
+        },
+      });
+      await h.submit({ jobId: "job-hook", markdown: protocol("Hooked") });
+      await h.submit({ jobId: "job-hook-bad", markdown: protocol("Nowhere"), spaceKey: "NOPE" });
+      await eventually(() => (received.length >= 2 ? true : undefined), 30_000, "two webhooks");
+      const types = received.map((r) => (JSON.parse(r.body) as { type: string }).type).sort();
+      expect(types).toEqual(["publication.failed", "publication.published"]);
+      for (const r of received) {
+        expect(r.signature).toBe(signWebhook("hook-secret", Number(r.timestamp), r.body));
+        expect(r.body).not.toContain(h.sandbox.user.token);
+      }
+    } finally {
+      server.close();
+    }
   });
 });

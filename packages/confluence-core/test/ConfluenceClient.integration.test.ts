@@ -138,6 +138,20 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           }),
       );
 
+      it.scoped("a page created by the client opens in the sandbox's page view for people", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const title = uniqueTitle("View");
+          const created = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+          const response = yield* Effect.promise(() => fetch(`${sb.origin}/sandbox/pages/${created.id}`));
+          const html = yield* Effect.promise(() => response.text());
+          assert.strictEqual(response.status, 200);
+          assert.include(html, title);
+          assert.include(html, "minutes");
+        }),
+      );
+
       it.scoped("createPage stores the ownership property with the page", () =>
         Effect.gen(function* () {
           const sb = yield* TestSandbox;
