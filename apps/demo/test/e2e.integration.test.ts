@@ -208,6 +208,15 @@ describe("Minutes end to end", () => {
     expect([200, 202]).toContain(manual.status);
     await publication(s, "e2e-1", (p) => p.status === "published");
     expect(s.sandbox.state.page(first.pageId)!.versions).toHaveLength(2);
+
+    // Version history: every version Minutes wrote, with its hash and what triggered it.
+    const versions = await s.api("GET", "/api/jobs/e2e-1/versions");
+    expect(versions.status).toBe(200);
+    expect(versions.body.items.map((v: any) => [v.pageVersion, v.trigger])).toEqual([
+      [1, "event"],
+      [2, "event"],
+    ]);
+    expect(versions.body.items[0].contentHash).not.toBe(versions.body.items[1].contentHash);
   });
 
   it("fails on a bad token, and publishes after the token is fixed and the publication retried", async () => {

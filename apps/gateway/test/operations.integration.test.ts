@@ -264,3 +264,15 @@ describe("OpenAPI", () => {
     expect(ui.statusCode).toBe(200);
   });
 });
+
+describe("GET /status/confluence routing", () => {
+  it("shows the default space and the routing rules in the order they are tried", async () => {
+    const rules = [
+      { name: "board", match: { topic_pattern: "^Architecture" }, space_key: "ARCH", labels: ["board"] },
+      { match: { source: "hr-bot" }, space_key: "HR", parent_page_id: "42" },
+    ];
+    h = await startHarness({ overrides: { confluence: { space_key: "TEAM", routing_rules: rules } } });
+    const res = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    expect(res.json().routing).toEqual({ defaultSpaceKey: "TEAM", defaultParentPageId: null, rules });
+  });
+});

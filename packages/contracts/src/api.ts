@@ -5,8 +5,9 @@
  */
 
 import { Schema } from "effect";
+import { RoutingRule } from "./Config.js";
 import { IsoTimestamp, JobId } from "./ProtocolReady.js";
-import { Publication } from "./Publication.js";
+import { Publication, PublicationVersion } from "./Publication.js";
 import { PublicationStatus } from "./PublicationStatus.js";
 import { PublicationOutcomeKind } from "./PublishRequested.js";
 
@@ -100,6 +101,12 @@ export const JobPublications = Schema.Struct({
   jobId: Schema.String,
   items: Schema.Array(Publication),
 }).annotations({ identifier: "JobPublications" });
+
+/** `GET /api/jobs/:jobId/versions` → 200: every page version Minutes wrote for the job, oldest first. */
+export const JobVersions = Schema.Struct({
+  jobId: Schema.String,
+  items: Schema.Array(PublicationVersion),
+}).annotations({ identifier: "JobVersions" });
 
 /** Query of `DELETE /api/publications/:id`. */
 export const DeletePublicationQuery = Schema.Struct({ deletePage: Schema.optional(BooleanFromQuery) });
@@ -199,6 +206,12 @@ export const ConfluenceStatus = Schema.Struct({
   lastPublication: Schema.NullOr(Publication),
   tokenSource: Schema.Literal("vault", "config", "none"),
   confluenceEnabled: Schema.Boolean,
+  /** Where protocols go: the default space and parent, then the routing rules in order (first match wins). */
+  routing: Schema.Struct({
+    defaultSpaceKey: Schema.String,
+    defaultParentPageId: Schema.NullOr(Schema.String),
+    rules: Schema.Array(RoutingRule),
+  }),
 }).annotations({ identifier: "ConfluenceStatus" });
 export type ConfluenceStatus = typeof ConfluenceStatus.Type;
 

@@ -131,6 +131,11 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         lastPublication: Option.getOrNull(last),
         tokenSource: ctx.confluence.tokenSource,
         confluenceEnabled: ctx.config.confluence.enabled,
+        routing: {
+          defaultSpaceKey: ctx.config.confluence.space_key,
+          defaultParentPageId: ctx.config.confluence.parent_page_id,
+          rules: ctx.config.confluence.routing_rules,
+        },
       };
       return reply.code(ok ? 200 : 503).send(body);
     },

@@ -1,13 +1,15 @@
 /**
  * The original route, `POST /api/jobs/:jobId/publish-confluence`, now a command: it publishes a
  * `PublishRequested{trigger:"manual"}` and waits up to `gateway.publish_wait_ms` for the result
- * (200), else answers 202 with where to poll. Also `GET /api/jobs/:jobId/publications`.
+ * (200), else answers 202 with where to poll. Also `GET /api/jobs/:jobId/publications` and the
+ * job's version history, `GET /api/jobs/:jobId/versions`.
  */
 import { randomUUID } from "node:crypto";
 import {
   CommandAccepted,
   JobIdParams,
   JobPublications,
+  JobVersions,
   PublishCompleted,
   PublishNowQuery,
 } from "@minutes/contracts/api";
@@ -110,6 +112,22 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
     },
     async (request) => {
       const items = await runEffect(ctx.store.listByJob(request.params.jobId));
+      return { jobId: request.params.jobId, items };
+    },
+  );
+
+  app.get<{ Params: JobIdParams }>(
+    "/api/jobs/:jobId/versions",
+    {
+      schema: {
+        tags: ["publications"],
+        summary: "Every page version Minutes wrote for the job (version, content hash, time, trigger)",
+        params: routeSchema(JobIdParams),
+        response: { 200: routeSchema(JobVersions), ...problemResponses },
+      },
+    },
+    async (request) => {
+      const items = await runEffect(ctx.store.listVersions(request.params.jobId));
       return { jobId: request.params.jobId, items };
     },
   );
