@@ -24,6 +24,8 @@ import { afterEach, describe, expect, it } from "vitest";
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const API_KEY = "e2e-key-0123456789";
 const VAULT_PASSWORD = "e2e vault password";
+/** How often `eventually` looks again (it polls with a deadline; nothing here sleeps to wait). */
+const POLL_MS = 100;
 
 interface Stack {
   readonly sandbox: Sandbox;
@@ -152,7 +154,7 @@ const eventually = async <A>(
   while (Date.now() < deadline) {
     const value = await check();
     if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
   throw new Error(`timed out waiting for ${what}`);
 };
