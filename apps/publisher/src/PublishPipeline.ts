@@ -64,6 +64,8 @@ export interface PipelineSettings {
   readonly leaseMs: number;
   /** Delay before a message whose job another instance is publishing comes back. */
   readonly busyDelayMs: number;
+  /** Page template (`confluence.page_template` contents) around the converted protocol. */
+  readonly template?: string;
   /** Test hook run after each step; a defect here simulates a crash at that step. */
   readonly afterStep?: (step: PipelineStep, jobId: string) => Effect.Effect<void>;
 }
@@ -237,7 +239,7 @@ export const makePublishPipeline = (
     yield* step("claimed", jobId);
 
     const result = yield* Effect.gen(function* () {
-      const rendered = renderProtocol(protocol, config.confluence, route.labels);
+      const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template);
       const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
       const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles);
       const title = own.title;

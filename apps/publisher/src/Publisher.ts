@@ -4,6 +4,7 @@
  * and released in reverse. `startPublisher` is what `main.ts`, the demo and the tests call.
  */
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import type { ConfluenceClientConfig, ConfluenceClientService } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
 import {
@@ -90,6 +91,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     });
     await run(Scope.addFinalizer(scope, provider.close()));
 
+    const template = readTemplate(config.confluence.page_template);
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = makeOutcomeSink(js, config);
     const runtime = await run(Effect.runtime<never>());
@@ -105,6 +107,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
               leaseMs: Math.max(ackWaitMs, 5_000),
               busyDelayMs: Math.min(ackWaitMs, 2_000),
               ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
+              ...(template !== undefined ? { template } : {}),
             },
             store,
             active._tag === "Right" ? active.right.client : unavailableClient(active.left),
@@ -145,6 +148,18 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
 };
 
 // internal
+
+/** The page template's text, read once at start; an unreadable file stops the start with its path. */
+const readTemplate = (path: string | null): string | undefined => {
+  if (path === null) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(
+      `confluence.page_template: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+};
 
 /**
  * A client whose every call fails with the reason no real client could be made (bad token,

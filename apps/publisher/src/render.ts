@@ -36,6 +36,7 @@ export const renderProtocol = (
   protocol: RenderableProtocol,
   confluence: MinutesConfig["confluence"],
   labels: ReadonlyArray<string>,
+  template?: string,
 ): RenderedPage => {
   const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
   const found = needsText
@@ -57,26 +58,88 @@ export const renderProtocol = (
     panel: macros.add_info_panel,
     metadata: confluence.include_metadata,
     safeHtml: confluence.allow_safe_html,
+    template: template ?? null,
   };
   const contentHash = createHash("sha256")
     .update(JSON.stringify(settings))
     .update("\n")
     .update(protocol.markdown)
     .digest("hex");
-  const body = markdownToStorage(protocol.markdown, {
+  // The event time, not the wall clock: the same protocol renders to the same body.
+  const metadata = {
+    jobId: protocol.jobId,
+    sourceFile: protocol.filename,
+    generatedAt: protocol.occurredAt,
+    contentHash,
+  };
+  const options = {
     addToc: macros.add_toc,
     addDateMacro: macros.add_date_macro,
     addInfoPanel: macros.add_info_panel,
-    includeMetadata: confluence.include_metadata,
     allowSafeHtml: confluence.allow_safe_html,
     meeting: { date: meetingDate, topic },
-    // The event time, not the wall clock: the same protocol renders to the same body.
-    metadata: {
-      jobId: protocol.jobId,
-      sourceFile: protocol.filename,
-      generatedAt: protocol.occurredAt,
-      contentHash,
-    },
-  });
+  };
+  const body =
+    template === undefined
+      ? markdownToStorage(protocol.markdown, {
+          ...options,
+          includeMetadata: confluence.include_metadata,
+          metadata,
+        })
+      : fillTemplate(template, {
+          content: markdownToStorage(protocol.markdown, options),
+          date: `<time datetime="${meetingDate}" />`,
+          topic: escapeXml(topic ?? ""),
+          metadata: confluence.include_metadata
+            ? markdownToStorage("", { includeMetadata: true, metadata })
+            : "",
+          participants: escapeXml(participantsOf(protocol.markdown).join(", ")),
+        });
   return { title, body, meetingDate, topic, contentHash };
+};
+
+/** The placeholders a page template may use. */
+export const TEMPLATE_PLACEHOLDERS = ["content", "date", "topic", "metadata", "participants"] as const;
+
+/** Replaces `{{name}}` placeholders in one pass (a value containing `{{…}}` stays as it is). */
+export const fillTemplate = (
+  template: string,
+  values: Readonly<Record<(typeof TEMPLATE_PLACEHOLDERS)[number], string>>,
+): string =>
+  template.replace(
+    /\{\{\s*(content|date|topic|metadata|participants)\s*\}\}/g,
+    (_, name: string) => values[name as (typeof TEMPLATE_PLACEHOLDERS)[number]],
+  );
+
+const escapeXml = (text: string): string =>
+  text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+
+const PARTICIPANT_HEADINGS =
+  /^(participants|attendees|present|teilnehmer(innen)?|anwesend|участники|присутствовали)\s*:?$/iu;
+
+/**
+ * The names listed under a "Participants" heading (or a `Participants:` line) of the protocol,
+ * for the `{{participants}}` placeholder: list items only, inline markup stripped.
+ */
+export const participantsOf = (markdown: string): Array<string> => {
+  const lines = markdown.split(/\r?\n/);
+  const start = lines.findIndex((line) =>
+    PARTICIPANT_HEADINGS.test(
+      line
+        .replace(/^#{1,6}\s+/, "")
+        .replace(/[*_]/g, "")
+        .trim(),
+    ),
+  );
+  if (start === -1) return [];
+  const names: Array<string> = [];
+  for (const line of lines.slice(start + 1)) {
+    const item = /^\s*[-*+]\s+(.+)$/.exec(line);
+    if (item?.[1] !== undefined) {
+      names.push(item[1].replace(/[*_`]/g, "").trim());
+    } else if (line.trim() !== "" || names.length > 0) {
+      break;
+    }
+  }
+  return names;
 };

@@ -1,8 +1,11 @@
 // The publisher against the machine's NATS, a real SQLite file (PostgreSQL where stated) and
 // the sandbox Confluence. Every test ends with the invariant: one page per job, one final
 // publication record per job, nothing lost.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { protocolReadySubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
@@ -280,6 +283,36 @@ describe("deployment", () => {
       h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current").length,
     ).toBeGreaterThanOrEqual(20);
     expect(JOB_PROPERTY_KEY).toBe("minutes.job");
+  });
+});
+
+describe("page templates", () => {
+  it("publishes the protocol inside the configured page template", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "minutes-template-"));
+    const file = join(dir, "template.xml");
+    writeFileSync(
+      file,
+      '<ac:structured-macro ac:name="info"><ac:rich-text-body><p>{{topic}} — {{date}}</p></ac:rich-text-body></ac:structured-macro>{{content}}',
+    );
+    try {
+      const h = await open({ config: { confluence: { page_template: file } } });
+      await h.submit({ jobId: "job-tpl", markdown: protocol("Templated") });
+      const record = await recordIn(h, "job-tpl", "published");
+      const body = h.sandbox.state.page(record.pageId!)!.versions.at(-1)!.body;
+      expect(body).toContain('<p>Templated — <time datetime="2025-09-02"');
+      expect(body).toContain("decision one");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses to start with a template file it cannot read, naming the key", async () => {
+    const h = await open();
+    await expect(
+      h.startPublisher({
+        config: { ...h.config, confluence: { ...h.config.confluence, page_template: "/nonexistent/t.xml" } },
+      }),
+    ).rejects.toThrow("confluence.page_template: cannot read /nonexistent/t.xml (ENOENT)");
   });
 });
 

@@ -1,0 +1,61 @@
+import { loadConfig } from "@minutes/contracts";
+import { Either } from "effect";
+import { describe, expect, it } from "vitest";
+import { fillTemplate, participantsOf, renderProtocol } from "../src/render.js";
+
+const confluence = (() => {
+  const r = loadConfig({ env: {} });
+  if (Either.isLeft(r)) throw new Error(r.left.message);
+  return r.right.confluence;
+})();
+
+const protocol = {
+  jobId: "job-1",
+  markdown:
+    "# Meeting Notes: Budget <2026>\n\nDate: 2025-09-02\n\n## Participants\n\n- **Alice**\n- Bob\n\n## Decisions\n- go\n",
+  filename: "budget.md",
+  occurredAt: "2025-09-02T10:00:00Z",
+  metadata: {},
+};
+
+describe("page templates", () => {
+  it("puts the converted protocol, date, topic, participants and metadata where the template says", () => {
+    const page = renderProtocol(
+      protocol,
+      confluence,
+      [],
+      "<h1>{{topic}}</h1><p>{{ date }}</p><p>Present: {{participants}}</p>{{content}}{{metadata}}",
+    );
+    expect(page.body.startsWith("<h1>Budget &lt;2026&gt;</h1>")).toBe(true);
+    expect(page.body).toContain('<p><time datetime="2025-09-02" /></p>');
+    expect(page.body).toContain("<p>Present: Alice, Bob</p>");
+    expect(page.body).toContain("go");
+    expect(page.body).toContain("job-1");
+  });
+
+  it("changes the content hash when the template changes, so pages are republished", () => {
+    const a = renderProtocol(protocol, confluence, [], "{{content}}");
+    const b = renderProtocol(protocol, confluence, [], "<p>Minutes</p>{{content}}");
+    expect(a.contentHash).not.toBe(b.contentHash);
+  });
+
+  it("fills placeholders in one pass, leaving placeholders inside values alone", () => {
+    expect(
+      fillTemplate("{{topic}}|{{content}}", {
+        topic: "{{content}}",
+        content: "x",
+        date: "",
+        metadata: "",
+        participants: "",
+      }),
+    ).toBe("{{content}}|x");
+  });
+});
+
+describe("participantsOf", () => {
+  it("reads the list under a participants heading in English, German or Russian", () => {
+    expect(participantsOf("## Teilnehmer\n- Anna\n- Jens\n\nText")).toEqual(["Anna", "Jens"]);
+    expect(participantsOf("**Участники:**\n* Иван\n* Мария")).toEqual(["Иван", "Мария"]);
+    expect(participantsOf("# Notes\n- not a participant")).toEqual([]);
+  });
+});
