@@ -232,10 +232,21 @@ describe("failures", () => {
     expect(failed.errorTag).toMatch(/NotFound|Validation|Permission/);
   });
 
-  it("rides out 429s and 5xx answers and still publishes exactly once", async () => {
+  it("fails at once, without retrying, when Confluence refuses the write (403)", async () => {
+    const h = await open();
+    h.sandbox.faults.add({ kind: "status", status: 403, method: "POST" });
+    await h.submit({ jobId: "job-forbidden", markdown: protocol("Forbidden") });
+    const failed = await recordIn(h, "job-forbidden", "failed");
+    expect(failed.errorTag).toMatch(/Permission|Authentication/);
+    expect(failed.attempts).toBe(1);
+    expect(pagesOfJob(h, "job-forbidden")).toHaveLength(0);
+  });
+
+  it("rides out 429s, 5xx answers and connection resets and still publishes exactly once", async () => {
     const h = await open();
     h.sandbox.faults.add({ kind: "rateLimit", times: 2, retryAfter: 1 });
     h.sandbox.faults.add({ kind: "status", status: 503, times: 2 });
+    h.sandbox.faults.add({ kind: "reset", times: 2 });
     await h.submit({ jobId: "job-flaky", markdown: protocol("Flaky") });
     await recordIn(h, "job-flaky", "published", 30_000);
     expect(pagesOfJob(h, "job-flaky")).toHaveLength(1);
