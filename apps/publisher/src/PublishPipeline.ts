@@ -64,6 +64,8 @@ export interface PipelineSettings {
   readonly leaseMs: number;
   /** Delay before a message whose job another instance is publishing comes back. */
   readonly busyDelayMs: number;
+  /** Year/month pages already found or created, by space, parent and title (shared across messages). */
+  readonly containers?: Map<string, string>;
   /** Page template (`confluence.page_template` contents) around the converted protocol. */
   readonly template?: string;
   /** Test hook run after each step; a defect here simulates a crash at that step. */
@@ -155,6 +157,61 @@ export const makePublishPipeline = (
     return { _tag: "Term" } as Disposition;
   });
 
+  const containers = settings.containers ?? new Map<string, string>();
+
+  /**
+   * The year or month page with this title, created on demand. Many publications may need the
+   * same new page at once: a title conflict means another one just created it, and that page is
+   * used, so it exists exactly once.
+   */
+  const ensureContainer = Effect.fn("PublishPipeline.ensureContainer")(function* (
+    spaceKey: string,
+    parentId: string | null,
+    title: string,
+  ) {
+    const key = `${spaceKey}|${parentId ?? ""}|${title}`;
+    const cached = containers.get(key);
+    if (cached !== undefined) return cached;
+    const found = yield* confluence.findPageByTitle(spaceKey, title);
+    const id = Option.isSome(found)
+      ? found.value.id
+      : yield* confluence
+          .createPage({
+            spaceKey,
+            title,
+            body: '<ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true</ac:parameter></ac:structured-macro>',
+            ...(parentId !== null ? { parentId } : {}),
+          })
+          .pipe(
+            Effect.map((page) => page.id),
+            Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
+              conflict.existingPageId !== undefined
+                ? Effect.succeed(conflict.existingPageId)
+                : confluence.findPageByTitle(spaceKey, title).pipe(
+                    Effect.flatMap(
+                      Option.match({
+                        onNone: () => Effect.fail(conflict),
+                        onSome: (p) => Effect.succeed(p.id),
+                      }),
+                    ),
+                  ),
+            ),
+          );
+    containers.set(key, id);
+    return id;
+  });
+
+  /** The parent of a meeting's page: the route's parent, or its year/month page under it. */
+  const parentFor = (spaceKey: string, routeParent: string | null, meetingDate: string) => {
+    const advanced = config.confluence.advanced_settings;
+    if (!advanced.use_page_hierarchy) return Effect.succeed(routeParent);
+    const [year = "", month = ""] = meetingDate.split("-");
+    const fill = (format: string) => format.replace(/YYYY/g, year).replace(/MM/g, month);
+    return ensureContainer(spaceKey, routeParent, fill(advanced.hierarchy_year_title)).pipe(
+      Effect.flatMap((yearPage) => ensureContainer(spaceKey, yearPage, fill(advanced.hierarchy_month_title))),
+    );
+  };
+
   /** Finds the page this job owns, if any, and the job property on it. */
   const findOwnPage = Effect.fn("PublishPipeline.findOwnPage")(function* (
     jobId: string,
@@ -242,6 +299,11 @@ export const makePublishPipeline = (
       const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template);
       const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
       const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles);
+      const parentId = yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
+      if (own.page !== undefined && parentId !== null && own.page.parentId !== parentId) {
+        // The hierarchy (or the route) changed since the page was written: move it, keep its history.
+        yield* confluence.movePage(own.page.id, { targetId: parentId, position: "append" });
+      }
       const title = own.title;
       const body = rendered.body;
       const propertyValue = (pageVersion: number): JsonValue => ({
@@ -257,7 +319,7 @@ export const makePublishPipeline = (
           spaceKey: route.spaceKey,
           title,
           body,
-          ...(route.parentPageId !== null ? { parentId: route.parentPageId } : {}),
+          ...(parentId !== null ? { parentId } : {}),
           property: { key: JOB_PROPERTY_KEY, value: propertyValue(1) },
         });
         yield* step("page-written", jobId);
@@ -393,6 +455,8 @@ export const makePublishPipeline = (
     message: IncomingMessage,
     replayId: string | undefined,
   ) {
+    // A year/month page may have been deleted or moved in Confluence: look them up again next time.
+    containers.clear();
     const retryable = isRetryableFailure(error);
     const exhausted = message.deliveryCount >= maxDeliver;
     const final = !retryable || exhausted;

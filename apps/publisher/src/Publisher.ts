@@ -92,6 +92,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     await run(Scope.addFinalizer(scope, provider.close()));
 
     const template = readTemplate(config.confluence.page_template);
+    const containers = new Map<string, string>();
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = makeOutcomeSink(js, config);
     const runtime = await run(Effect.runtime<never>());
@@ -108,6 +109,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
               busyDelayMs: Math.min(ackWaitMs, 2_000),
               ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
               ...(template !== undefined ? { template } : {}),
+              containers,
             },
             store,
             active._tag === "Right" ? active.right.client : unavailableClient(active.left),

@@ -297,6 +297,32 @@ describe("deployment", () => {
   });
 });
 
+describe("page hierarchy", () => {
+  it("files pages under year and month pages created exactly once, even by concurrent publications", async () => {
+    const h = await open();
+    await h.startPublisher({ instanceId: "second" });
+    const jobs = Array.from({ length: 12 }, (_, i) => `job-tree-${i}`);
+    await Promise.all(jobs.map((jobId) => h.submit({ jobId, markdown: protocol(`Tree ${jobId}`) })));
+    for (const jobId of jobs) await recordIn(h, jobId, "published", 30_000);
+    const current = h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current");
+    const titled = (title: string) => current.filter((p) => p.versions.at(-1)!.title === title);
+    expect(titled("2025")).toHaveLength(1);
+    expect(titled("2025-09")).toHaveLength(1);
+    const year = titled("2025")[0]!;
+    const month = titled("2025-09")[0]!;
+    expect(month.parentId).toBe(year.id);
+    for (const jobId of jobs) expect(pagesOfJob(h, jobId)[0]!.parentId).toBe(month.id);
+  });
+
+  it("puts pages directly under the parent when use_page_hierarchy is off", async () => {
+    const h = await open({ config: { confluence: { advanced_settings: { use_page_hierarchy: false } } } });
+    await h.submit({ jobId: "job-flat", markdown: protocol("Flat") });
+    await recordIn(h, "job-flat", "published");
+    const titles = h.sandbox.state.pages("MEETINGS").map((p) => p.versions.at(-1)!.title);
+    expect(titles).not.toContain("2025-09");
+  });
+});
+
 describe("page templates", () => {
   it("publishes the protocol inside the configured page template", async () => {
     const dir = mkdtempSync(join(tmpdir(), "minutes-template-"));

@@ -87,6 +87,10 @@ const AdvancedSettings = Schema.Struct({
   archive_after_days: positiveInt("a whole number of days greater than 0"),
   page_labels: Schema.Array(Schema.String),
   content_macros: ContentMacros,
+  /** Title of the year page under `parent_page_id` when `use_page_hierarchy` is on (`YYYY` replaced). */
+  hierarchy_year_title: Schema.String.pipe(Schema.minLength(1)),
+  /** Title of the month page under the year page (`YYYY`, `MM` replaced). */
+  hierarchy_month_title: Schema.String.pipe(Schema.minLength(1)),
 });
 
 const NotificationSettings = Schema.Struct({
@@ -244,6 +248,8 @@ export const defaultConfig: MinutesConfigInput = {
       archive_after_days: 90,
       page_labels: ["meeting-protocol", "auto-generated"],
       content_macros: { add_toc: true, add_date_macro: true, add_info_panel: false },
+      hierarchy_year_title: "YYYY",
+      hierarchy_month_title: "YYYY-MM",
     },
     deployment: null,
     cloud_id: null,
