@@ -473,13 +473,14 @@ export const makePublishPipeline = (
         reason: errorMessage,
       }),
     );
-    const recorded = yield* store
+    // A record that changed meanwhile keeps its state; the message outcome stands either way.
+    yield* store
       .transition(publication.id, final ? "failed" : "pending", {
         errorMessage,
         errorTag: error._tag,
         streamSequence: message.streamSequence,
       })
-      .pipe(Effect.option);
+      .pipe(Effect.ignore);
     if (final) {
       yield* sink.emit(
         outcome("failed", publication.jobId, trigger, {
@@ -494,8 +495,6 @@ export const makePublishPipeline = (
       );
       return { _tag: "Term" } as Disposition;
     }
-    if (Option.isNone(recorded))
-      return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
     return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
   });
 
