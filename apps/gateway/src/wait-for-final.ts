@@ -14,6 +14,7 @@ export type FinalResult =
   | { readonly kind: "record"; readonly publication: Publication };
 
 const POLL_MS = 200;
+const OUTCOME_GRACE_MS = 1_000;
 
 /** Starts watching before the command is published; `result` resolves `null` after `waitMs`. */
 export const watchForFinal = (
@@ -51,7 +52,9 @@ export const watchForFinal = (
       if (found._tag === "Right" && Option.isSome(found.right)) {
         const p = found.right.value;
         if (isFinalStatus(p.status) && Date.parse(p.updatedAt) > since.getTime()) {
-          finish({ kind: "record", publication: p });
+          // The outcome event (which says published vs unchanged) is usually a moment behind
+          // the record: give it that moment before answering from the record alone.
+          setTimeout(() => finish({ kind: "record", publication: p }), OUTCOME_GRACE_MS);
           return;
         }
       }
