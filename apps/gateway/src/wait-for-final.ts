@@ -54,7 +54,7 @@ export const watchForFinal = (
         if (isFinalStatus(p.status) && Date.parse(p.updatedAt) > since.getTime()) {
           // The outcome event (which says published vs unchanged) is usually a moment behind
           // the record: give it that moment before answering from the record alone.
-          setTimeout(() => finish({ kind: "record", publication: p }), OUTCOME_GRACE_MS);
+          poller = setTimeout(() => finish({ kind: "record", publication: p }), OUTCOME_GRACE_MS);
           return;
         }
       }

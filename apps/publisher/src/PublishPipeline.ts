@@ -20,8 +20,11 @@ import {
   protocolReadyPrefix,
   publishRequestedPrefix,
 } from "@minutes/contracts";
-import { extractMeetingInfo } from "@minutes/markdown-storage";
-import type { PublicationStoreShape, StoredProtocol } from "@minutes/publication-store";
+import {
+  type PublicationStoreShape,
+  protocolMetadataOf,
+  type StoredProtocol,
+} from "@minutes/publication-store";
 import { Context, Effect, Option, Schema } from "effect";
 import {
   EventRejectedError,
@@ -30,7 +33,7 @@ import {
   ProtocolMissingError,
   TitleTakenError,
 } from "./errors.js";
-import { renderProtocol } from "./render.js";
+import { meetingOf, renderProtocol } from "./render.js";
 import { routeProtocol } from "./routing.js";
 
 /** Key of the content property that names the job owning a page. */
@@ -261,12 +264,7 @@ export const makePublishPipeline = (
     replayId: string | undefined,
   ) {
     const jobId = protocol.jobId;
-    const meeting =
-      protocol.metadata.meetingDate !== undefined && protocol.metadata.topic !== undefined
-        ? { topic: protocol.metadata.topic }
-        : {
-            topic: protocol.metadata.topic ?? extractMeetingInfo(protocol.markdown, protocol.filename).topic,
-          };
+    const meeting = meetingOf(protocol);
     const route = routeProtocol(
       { filename: protocol.filename, topic: meeting.topic, metadata: protocol.metadata },
       config.confluence,
@@ -296,7 +294,7 @@ export const makePublishPipeline = (
     yield* step("claimed", jobId);
 
     const result = yield* Effect.gen(function* () {
-      const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template);
+      const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template, meeting);
       const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
       const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles);
       const parentId = yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
@@ -513,7 +511,7 @@ export const makePublishPipeline = (
           jobId: event.jobId,
           markdown: event.markdown,
           filename: event.filename,
-          metadata: metadataOf(event),
+          metadata: protocolMetadataOf(event),
           contentHash: hashOf(event.markdown),
           streamSequence: message.streamSequence,
           occurredAt: event.occurredAt,
@@ -526,7 +524,7 @@ export const makePublishPipeline = (
         }
         if (!config.confluence.auto_publish) {
           const route = routeProtocol(
-            { filename: event.filename, topic: event.topic ?? null, metadata: metadataOf(event) },
+            { filename: event.filename, topic: event.topic ?? null, metadata: protocolMetadataOf(event) },
             config.confluence,
           );
           const record = yield* store.ensurePublication({
@@ -587,15 +585,6 @@ export const makePublishPipeline = (
 };
 
 // internal
-
-const metadataOf = (event: typeof ProtocolReadyJson.Type) => ({
-  ...(event.meetingDate !== undefined ? { meetingDate: event.meetingDate } : {}),
-  ...(event.topic !== undefined ? { topic: event.topic } : {}),
-  ...(event.spaceKey !== undefined ? { spaceKey: event.spaceKey } : {}),
-  ...(event.parentPageId !== undefined ? { parentPageId: event.parentPageId } : {}),
-  ...(event.labels !== undefined ? { labels: [...event.labels] } : {}),
-  ...(event.source !== undefined ? { source: event.source } : {}),
-});
 
 const hashOf = (markdown: string): string => createHash("sha256").update(markdown).digest("hex");
 

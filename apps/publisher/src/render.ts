@@ -31,19 +31,30 @@ export interface RenderedPage {
 /** Bumped when rendering changes in a way that should republish every page. */
 const RENDER_REVISION = 1;
 
-/** Renders a protocol into a page title and storage body. */
+/** The meeting's date and topic: the event's own first, then the text, then the event time. */
+export const meetingOf = (
+  protocol: RenderableProtocol,
+): { readonly meetingDate: string; readonly topic: string | null } => {
+  const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
+  // Parsing the text is the expensive part: only when the event left something out.
+  const found = needsText
+    ? extractMeetingInfo(protocol.markdown, protocol.filename)
+    : { date: null, topic: null };
+  return {
+    meetingDate: protocol.metadata.meetingDate ?? found.date ?? protocol.occurredAt.slice(0, 10),
+    topic: protocol.metadata.topic ?? found.topic,
+  };
+};
+
+/** Renders a protocol into a page title and storage body (`meeting` when already known). */
 export const renderProtocol = (
   protocol: RenderableProtocol,
   confluence: MinutesConfig["confluence"],
   labels: ReadonlyArray<string>,
   template?: string,
+  meeting: { readonly meetingDate: string; readonly topic: string | null } = meetingOf(protocol),
 ): RenderedPage => {
-  const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
-  const found = needsText
-    ? extractMeetingInfo(protocol.markdown, protocol.filename)
-    : { date: null, topic: null };
-  const meetingDate = protocol.metadata.meetingDate ?? found.date ?? protocol.occurredAt.slice(0, 10);
-  const topic = protocol.metadata.topic ?? found.topic;
+  const { meetingDate, topic } = meeting;
   const title = Either.getOrElse(
     generatePageTitle({ date: meetingDate, topic }, confluence.page_title_format),
     () => `${meetingDate} ${topic ?? protocol.jobId}`.trim(),
