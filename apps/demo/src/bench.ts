@@ -29,6 +29,10 @@ const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const PROTOCOLS = Number(process.env.BENCH_PROTOCOLS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const API_KEY = "bench-key";
+/** `--skip-converter` (or BENCH_SKIP_CONVERTER=1) runs only the pipeline, replay and intake parts. */
+const SKIP_CONVERTER = process.argv.includes("--skip-converter") || process.env.BENCH_SKIP_CONVERTER === "1";
+/** `--no-write` leaves docs/benchmarks.md alone (for partial or experimental runs). */
+const WRITE_RESULTS = !process.argv.includes("--no-write") && !SKIP_CONVERTER;
 
 interface Row {
   readonly metric: string;
@@ -189,7 +193,7 @@ const pool = async (count: number, limit: number, task: (i: number) => Promise<u
 };
 
 const main = async () => {
-  converterBench();
+  if (!SKIP_CONVERTER) converterBench();
 
   const docs = Array.from({ length: PROTOCOLS }, (_, i) => makeProtocol(i));
   const convert = await time(() => {
@@ -345,10 +349,11 @@ const main = async () => {
     ...rows.map((r) => `| ${r.metric} | ${r.value.toFixed(3)} | ${r.goal} | ${r.note} |`),
   ].join("\n");
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${process.platform}`;
-  writeFileSync(
-    join(root, "docs", "benchmarks.md"),
-    `# Benchmarks\n\nMeasured by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.\nEverything on loopback; ratios compare two measurements taken in the same run.\n\n${table}\n\n\`\`\`json\n${JSON.stringify(result)}\n\`\`\`\n`,
-  );
+  if (WRITE_RESULTS)
+    writeFileSync(
+      join(root, "docs", "benchmarks.md"),
+      `# Benchmarks\n\nMeasured by \`pnpm bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine}.\nEverything on loopback; ratios compare two measurements taken in the same run.\n\n${table}\n\n\`\`\`json\n${JSON.stringify(result)}\n\`\`\`\n`,
+    );
   process.stdout.write(`${table}\n${JSON.stringify(result)}\n`);
 };
 
