@@ -35,6 +35,10 @@ export const Publication = Schema.Struct({
   lastRetryAt: NullableString,
   publishedAt: NullableString,
   latencyMs: Schema.NullOr(Schema.Number),
+  /** The meeting's date (YYYY-MM-DD) as of the last publication; the index page and archiving use it. */
+  meetingDate: NullableString,
+  /** When the page was moved to the archive; `null` while it is not archived. */
+  archivedAt: NullableString,
 }).annotations({ identifier: "Publication" });
 export type Publication = typeof Publication.Type;
 

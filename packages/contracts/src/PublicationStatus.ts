@@ -29,7 +29,8 @@ export type PublicationStatus = typeof PublicationStatus.Type;
 
 const TRANSITIONS: Readonly<Record<PublicationStatus, ReadonlyArray<PublicationStatus>>> = {
   pending: ["publishing", "published", "failed", "rejected"],
-  publishing: ["published", "failed", "pending"],
+  // `archived`: a newer protocol of an archived meeting updates the page where it is, in the archive.
+  publishing: ["published", "failed", "pending", "archived"],
   published: ["publishing", "pending", "archived", "failed"],
   failed: ["pending", "publishing", "published", "failed"],
   rejected: ["pending", "publishing"],

@@ -32,6 +32,9 @@ export const PublicationLine = Schema.Struct({
   updatedAt: Instant,
   lastRetryAt: NullableInstant,
   publishedAt: NullableInstant,
+  // Absent from exports made before page organisation existed.
+  meetingDate: Schema.optionalWith(Schema.NullOr(Schema.String), { default: () => null }),
+  archivedAt: Schema.optionalWith(NullableInstant, { default: () => null }),
 });
 
 /** A page version line (linked to its publication by `jobId` on import). */

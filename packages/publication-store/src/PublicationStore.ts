@@ -111,6 +111,24 @@ export interface TransitionPatch {
   readonly parentPageId?: string | null | undefined;
   /** `retry` on a `failed` record moving to `pending`/`publishing` counts a retry. */
   readonly trigger?: PublicationTrigger | undefined;
+  /** The meeting's date, YYYY-MM-DD. */
+  readonly meetingDate?: string | null | undefined;
+  /** When the page went to the archive (ISO); `null` takes it out. */
+  readonly archivedAt?: string | null | undefined;
+}
+
+/** Where an index page lists its protocols: one space and one parent (or the space root). */
+export interface IndexLocation {
+  readonly spaceKey: string;
+  readonly parentPageId: string | null;
+}
+
+/** Which records the archive job takes. */
+export interface ArchivableQuery {
+  /** Meetings strictly before this date (YYYY-MM-DD). */
+  readonly before: string;
+  /** At most this many, oldest meetings first (default 500). */
+  readonly limit?: number | undefined;
 }
 
 /** A page version Minutes wrote. Idempotent on `(pageId, pageVersion)`. */
@@ -231,6 +249,17 @@ export interface PublicationStoreShape {
     lines: Stream.Stream<string, E>,
     options?: ImportOptions,
   ) => Effect.Effect<ImportResult, ImportLineError | StoreUnavailableError | E>;
+  /**
+   * Records whose page an index at `location` lists (published or archived, with a page), newest
+   * meeting first, then by title.
+   */
+  readonly listIndexed: (
+    location: IndexLocation,
+  ) => Effect.Effect<ReadonlyArray<Publication>, StoreUnavailableError>;
+  /** Published records of meetings older than `before`, oldest first: what the archive job moves. */
+  readonly listArchivable: (
+    q: ArchivableQuery,
+  ) => Effect.Effect<ReadonlyArray<Publication>, StoreUnavailableError>;
   /** Pings the database. */
   readonly health: () => Effect.Effect<void, StoreUnavailableError>;
 }
@@ -432,6 +461,13 @@ const makeShape = (db: Database): PublicationStoreShape => {
       set("confluence_space_key", patch.spaceKey);
       set("parent_page_id", patch.parentPageId);
       set('"trigger"', patch.trigger);
+      set("meeting_date", patch.meetingDate);
+      set(
+        "archived_at",
+        patch.archivedAt === undefined || patch.archivedAt === null
+          ? patch.archivedAt
+          : new Date(patch.archivedAt),
+      );
       if (to === "published") {
         sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
         let latency = patch.latencyMs;
@@ -849,6 +885,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
             ["last_retry_at", line.lastRetryAt === null ? null : new Date(line.lastRetryAt)],
             ["published_at", line.publishedAt === null ? null : new Date(line.publishedAt)],
             ["latency_ms", line.latencyMs],
+            ["meeting_date", line.meetingDate],
+            ["archived_at", line.archivedAt === null ? null : new Date(line.archivedAt)],
             ["claimed_by", null],
             ["claimed_until", null],
           ];
@@ -935,6 +973,37 @@ const makeShape = (db: Database): PublicationStoreShape => {
     yield* attempt("health", () => rows(fork(), "select 1 as ok"));
   });
 
+  const listIndexed = Effect.fn("PublicationStore.listIndexed")(function* (location: IndexLocation) {
+    const parent = location.parentPageId === null ? "parent_page_id is null" : "parent_page_id = ?";
+    const found = yield* attempt("listIndexed", () =>
+      rows(
+        fork(),
+        `select * from confluence_publications
+         where confluence_space_key = ? and ${parent}
+           and publication_status in ('published', 'archived') and confluence_page_id is not null
+         order by meeting_date desc, page_title, id`,
+        location.parentPageId === null ? [location.spaceKey] : [location.spaceKey, location.parentPageId],
+      ),
+    );
+    // SQLite sorts nulls first in descending order, PostgreSQL last: undated records go last in both.
+    const items = found.map(toPublication);
+    return [...items.filter((p) => p.meetingDate !== null), ...items.filter((p) => p.meetingDate === null)];
+  });
+
+  const listArchivable = Effect.fn("PublicationStore.listArchivable")(function* (q: ArchivableQuery) {
+    const found = yield* attempt("listArchivable", () =>
+      rows(
+        fork(),
+        `select * from confluence_publications
+         where publication_status = 'published' and meeting_date is not null and meeting_date < ?
+           and confluence_page_id is not null
+         order by meeting_date, id limit ?`,
+        [q.before, Math.max(1, Math.trunc(q.limit ?? 500))],
+      ),
+    );
+    return found.map(toPublication);
+  });
+
   return {
     saveProtocol,
     getProtocol,
@@ -952,6 +1021,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
     stats,
     exportJsonl,
     importJsonl,
+    listIndexed,
+    listArchivable,
     health,
   };
 };
@@ -992,6 +1063,8 @@ const toPublication = (r: Row): Publication => ({
   lastRetryAt: instantIso(r.last_retry_at),
   publishedAt: instantIso(r.published_at),
   latencyMs: num(r.latency_ms),
+  meetingDate: str(r.meeting_date),
+  archivedAt: instantIso(r.archived_at),
 });
 
 const toProtocol = (r: Row): StoredProtocol => ({

@@ -15,10 +15,12 @@ export {
 } from "./ExportLine.js";
 export { MIGRATIONS } from "./migrations-list.js";
 export {
+  type ArchivableQuery,
   type ClaimInput,
   type EnsurePublicationInput,
   type ImportOptions,
   type ImportResult,
+  type IndexLocation,
   type PublicationPage,
   type PublicationQuery,
   PublicationStore,

@@ -4,8 +4,13 @@
  */
 import type { MigrationObject } from "@mikro-orm/core";
 import { Migration20261126000000_initial } from "./migrations/Migration20261126000000_initial.js";
+import { Migration20261126120000_meeting_date_archive } from "./migrations/Migration20261126120000_meeting_date_archive.js";
 
 /** Every migration, oldest first; `PublicationStore.layer` applies the pending ones at start. */
 export const MIGRATIONS: ReadonlyArray<MigrationObject> = [
   { name: "Migration20261126000000_initial", class: Migration20261126000000_initial },
+  {
+    name: "Migration20261126120000_meeting_date_archive",
+    class: Migration20261126120000_meeting_date_archive,
+  },
 ];

@@ -74,6 +74,8 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
           "latency_ms",
           "claimed_by",
           "claimed_until",
+          "meeting_date",
+          "archived_at",
         ].sort(),
       );
       assert.deepStrictEqual(yield* migrate(db), []);
