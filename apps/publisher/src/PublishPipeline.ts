@@ -26,6 +26,7 @@ import {
   type StoredProtocol,
 } from "@minutes/publication-store";
 import { Context, Effect, Option, Schema } from "effect";
+import { ensureContainer } from "./containers.js";
 import {
   EventRejectedError,
   isRetryableFailure,
@@ -33,6 +34,7 @@ import {
   ProtocolMissingError,
   TitleTakenError,
 } from "./errors.js";
+import type { IndexPages } from "./index-page.js";
 import { meetingOf, renderProtocol } from "./render.js";
 import { routeProtocol } from "./routing.js";
 
@@ -71,6 +73,8 @@ export interface PipelineSettings {
   readonly containers?: Map<string, string>;
   /** Page template (`confluence.page_template` contents) around the converted protocol. */
   readonly template?: string;
+  /** Index pages to refresh after each publication (`create_index_page`). */
+  readonly indexPages?: IndexPages;
   /** Test hook run after each step; a defect here simulates a crash at that step. */
   readonly afterStep?: (step: PipelineStep, jobId: string) => Effect.Effect<void>;
 }
@@ -162,47 +166,9 @@ export const makePublishPipeline = (
 
   const containers = settings.containers ?? new Map<string, string>();
 
-  /**
-   * The year or month page with this title, created on demand. Many publications may need the
-   * same new page at once: a title conflict means another one just created it, and that page is
-   * used, so it exists exactly once.
-   */
-  const ensureContainer = Effect.fn("PublishPipeline.ensureContainer")(function* (
-    spaceKey: string,
-    parentId: string | null,
-    title: string,
-  ) {
-    const key = `${spaceKey}|${parentId ?? ""}|${title}`;
-    const cached = containers.get(key);
-    if (cached !== undefined) return cached;
-    const found = yield* confluence.findPageByTitle(spaceKey, title);
-    const id = Option.isSome(found)
-      ? found.value.id
-      : yield* confluence
-          .createPage({
-            spaceKey,
-            title,
-            body: '<ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true</ac:parameter></ac:structured-macro>',
-            ...(parentId !== null ? { parentId } : {}),
-          })
-          .pipe(
-            Effect.map((page) => page.id),
-            Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
-              conflict.existingPageId !== undefined
-                ? Effect.succeed(conflict.existingPageId)
-                : confluence.findPageByTitle(spaceKey, title).pipe(
-                    Effect.flatMap(
-                      Option.match({
-                        onNone: () => Effect.fail(conflict),
-                        onSome: (p) => Effect.succeed(p.id),
-                      }),
-                    ),
-                  ),
-            ),
-          );
-    containers.set(key, id);
-    return id;
-  });
+  /** The year or month page with this title, created on demand (exactly once). */
+  const ensureYearOrMonth = (spaceKey: string, parentId: string | null, title: string) =>
+    ensureContainer(confluence, containers, spaceKey, parentId, title);
 
   /** The parent of a meeting's page: the route's parent, or its year/month page under it. */
   const parentFor = (spaceKey: string, routeParent: string | null, meetingDate: string) => {
@@ -210,8 +176,10 @@ export const makePublishPipeline = (
     if (!advanced.use_page_hierarchy) return Effect.succeed(routeParent);
     const [year = "", month = ""] = meetingDate.split("-");
     const fill = (format: string) => format.replace(/YYYY/g, year).replace(/MM/g, month);
-    return ensureContainer(spaceKey, routeParent, fill(advanced.hierarchy_year_title)).pipe(
-      Effect.flatMap((yearPage) => ensureContainer(spaceKey, yearPage, fill(advanced.hierarchy_month_title))),
+    return ensureYearOrMonth(spaceKey, routeParent, fill(advanced.hierarchy_year_title)).pipe(
+      Effect.flatMap((yearPage) =>
+        ensureYearOrMonth(spaceKey, yearPage, fill(advanced.hierarchy_month_title)),
+      ),
     );
   };
 
@@ -297,7 +265,12 @@ export const makePublishPipeline = (
       const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template, meeting);
       const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
       const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles);
-      const parentId = yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
+      // An archived meeting's page is updated where it is, in the archive, and stays archived.
+      const keepArchived = publication.archivedAt !== null && own.page !== undefined;
+      const finalStatus = keepArchived ? "archived" : "published";
+      const parentId = keepArchived
+        ? (own.page?.parentId ?? null)
+        : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
       if (own.page !== undefined && parentId !== null && own.page.parentId !== parentId) {
         // The hierarchy (or the route) changed since the page was written: move it, keep its history.
         yield* confluence.movePage(own.page.id, { targetId: parentId, position: "append" });
@@ -351,7 +324,7 @@ export const makePublishPipeline = (
             yield* Effect.logWarning("page edited in Confluence; left as it is").pipe(
               Effect.annotateLogs({ jobId, pageId: existing.id }),
             );
-            const recorded = yield* store.transition(publication.id, "published", {
+            const recorded = yield* store.transition(publication.id, finalStatus, {
               pageId: existing.id,
               pageUrl: existing.webUrl,
               pageTitle: existing.title,
@@ -377,7 +350,7 @@ export const makePublishPipeline = (
         yield* step("labels-written", jobId);
       }
 
-      const recorded = yield* store.transition(publication.id, "published", {
+      const recorded = yield* store.transition(publication.id, finalStatus, {
         pageId: page.id,
         pageUrl: page.webUrl,
         pageTitle: page.title,
@@ -388,6 +361,9 @@ export const makePublishPipeline = (
         streamSequence: message.streamSequence,
         spaceKey: route.spaceKey,
         parentPageId: route.parentPageId,
+        meetingDate: rendered.meetingDate,
+        // A new page for an archived meeting whose page was deleted is not in the archive.
+        archivedAt: keepArchived ? undefined : null,
       });
       if (kind === "published") {
         yield* store.recordVersion({
@@ -411,6 +387,14 @@ export const makePublishPipeline = (
     if ("disposition" in result) return result.disposition;
 
     const { recorded, page, kind } = result;
+    if ((kind === "published" || kind === "unchanged") && settings.indexPages !== undefined) {
+      // Before the ack, and for unchanged pages too: when a crash stopped the refresh after the
+      // page was written, the redelivered message finds the page unchanged and refreshes then.
+      yield* settings.indexPages.refresh(
+        { spaceKey: route.spaceKey, parentPageId: route.parentPageId },
+        confluence,
+      );
+    }
     yield* Effect.logInfo(kind === "unchanged" ? "page unchanged" : `page ${kind}`).pipe(
       Effect.annotateLogs({
         jobId,

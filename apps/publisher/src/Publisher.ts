@@ -6,7 +6,12 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ConfluenceClientConfig, ConfluenceClientService } from "@minutes/confluence-core";
-import type { MinutesConfig } from "@minutes/contracts";
+import {
+  ArchiveRunRequestJson,
+  ArchiveRunResultJson,
+  archiveRunSubject,
+  type MinutesConfig,
+} from "@minutes/contracts";
 import {
   PublicationStore,
   type PublicationStoreShape,
@@ -14,10 +19,12 @@ import {
 } from "@minutes/publication-store";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Effect, Exit, Runtime, Scope } from "effect";
+import { Duration, Effect, Exit, Runtime, Schedule, Schema, Scope } from "effect";
 import type { Logger as Pino } from "pino";
+import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
+import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
 import { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
@@ -96,10 +103,15 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = makeOutcomeSink(js, config);
     const runtime = await run(Effect.runtime<never>());
+    let botIdentity: ReadonlyArray<string> = [];
+    const indexPages = config.confluence.advanced_settings.create_index_page
+      ? makeIndexPages(config, store, () => botIdentity)
+      : undefined;
     const handle = (message: IncomingMessage): Promise<Disposition> =>
       Runtime.runPromise(runtime)(
         Effect.gen(function* () {
           const active = yield* provider.get().pipe(Effect.either);
+          if (active._tag === "Right") botIdentity = active.right.identity;
           const pipeline = makePublishPipeline(
             {
               config,
@@ -109,6 +121,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
               busyDelayMs: Math.min(ackWaitMs, 2_000),
               ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
               ...(template !== undefined ? { template } : {}),
+              ...(indexPages !== undefined ? { indexPages } : {}),
               containers,
             },
             store,
@@ -118,6 +131,45 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
           return yield* pipeline.handle(message);
         }),
       );
+
+    // Archive runs, scheduled and requested, one at a time per process.
+    const archiveLock = Effect.unsafeMakeSemaphore(1);
+    const archive = (options: ArchiveRunOptions) =>
+      archiveLock.withPermits(1)(
+        Effect.flatMap(provider.get(), (active) =>
+          runArchive({ config, store, instance: instanceId, containers, indexPages }, active.client, options),
+        ),
+      );
+    if (config.confluence.advanced_settings.archive_old_pages) {
+      const every = Duration.minutes(config.confluence.advanced_settings.archive_interval_minutes);
+      await run(
+        Effect.forkScoped(
+          archive({}).pipe(
+            Effect.catchAll((error) =>
+              Effect.logWarning("archive run failed; trying again at the next interval").pipe(
+                Effect.annotateLogs({ error: error._tag, reason: error.message }),
+              ),
+            ),
+            Effect.repeat(Schedule.spaced(every)),
+          ),
+        ),
+      );
+    }
+    // `POST /api/archive/run`: the gateway asks, one publisher of the queue group answers.
+    nc.subscribe(archiveRunSubject(config.nats.subject_prefix), {
+      queue: `${config.nats.consumer}-archive`,
+      callback: (error, msg) => {
+        if (error !== null) return;
+        void Runtime.runPromise(runtime)(
+          Schema.decodeUnknown(ArchiveRunRequestJson)(msg.string() || "{}").pipe(
+            Effect.flatMap((request) => archive({ olderThanDays: request.olderThanDays })),
+            Effect.map((result) => Schema.encodeSync(ArchiveRunResultJson)(result)),
+            Effect.catchAll((e) => Effect.succeed(JSON.stringify({ error: e.message }))),
+            Effect.map((reply) => msg.respond(reply)),
+          ),
+        );
+      },
+    });
 
     const consumer = await js.consumers.get(config.nats.stream, config.nats.consumer);
     const loop: ConsumeLoop = await startConsumeLoop({

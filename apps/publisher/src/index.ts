@@ -2,6 +2,8 @@
  * @minutes/publisher — turns `ProtocolReady` events into Confluence pages. `startPublisher` runs
  * one instance (the `minutes-publisher` binary, the demo and the tests use it).
  */
+export { type ArchiveRunOptions, type ArchiveSettings, runArchive } from "./archive.js";
+export { INDEX_PROPERTY_KEY, type IndexPages, makeIndexPages } from "./index-page.js";
 export { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
 export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from "./outcomes.js";
 export { type PublisherOptions, type RunningPublisher, startPublisher } from "./Publisher.js";

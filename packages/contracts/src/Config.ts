@@ -91,6 +91,12 @@ const AdvancedSettings = Schema.Struct({
   hierarchy_year_title: Schema.String.pipe(Schema.minLength(1)),
   /** Title of the month page under the year page (`YYYY`, `MM` replaced). */
   hierarchy_month_title: Schema.String.pipe(Schema.minLength(1)),
+  /** Title of the index page `create_index_page` keeps under each route's parent. */
+  index_page_title: Schema.String.pipe(Schema.minLength(1)),
+  /** Title of the page under each route's parent that `archive_old_pages` moves old meetings under. */
+  archive_page_title: Schema.String.pipe(Schema.minLength(1)),
+  /** How often each publisher runs the archive job when `archive_old_pages` is on. */
+  archive_interval_minutes: positiveInt("a whole number of minutes greater than 0"),
 });
 
 const NotificationSettings = Schema.Struct({
@@ -250,6 +256,9 @@ export const defaultConfig: MinutesConfigInput = {
       content_macros: { add_toc: true, add_date_macro: true, add_info_panel: false },
       hierarchy_year_title: "YYYY",
       hierarchy_month_title: "YYYY-MM",
+      index_page_title: "Meeting protocols",
+      archive_page_title: "Archive",
+      archive_interval_minutes: 1440,
     },
     deployment: null,
     cloud_id: null,

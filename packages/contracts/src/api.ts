@@ -6,6 +6,9 @@
 
 import { Schema } from "effect";
 import { RoutingRule } from "./Config.js";
+
+export { ArchiveRunRequest, ArchiveRunResult } from "./Archive.js";
+
 import { IsoTimestamp, JobId } from "./ProtocolReady.js";
 import { Publication, PublicationVersion } from "./Publication.js";
 import { PublicationStatus } from "./PublicationStatus.js";

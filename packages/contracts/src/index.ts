@@ -2,6 +2,14 @@
  * @minutes/contracts — every shape that crosses a process boundary in Minutes: the
  * `ProtocolReady` event, publication statuses, NATS names, the configuration and its loader.
  */
+
+export {
+  ArchiveFailure,
+  ArchiveRunRequest,
+  ArchiveRunRequestJson,
+  ArchiveRunResult,
+  ArchiveRunResultJson,
+} from "./Archive.js";
 export {
   ConfluenceConfig,
   DatabaseConfig,
@@ -59,6 +67,7 @@ export {
   PublishRequestedJson,
 } from "./PublishRequested.js";
 export {
+  archiveRunSubject,
   DEFAULT_SUBJECT_PREFIX,
   outcomeStreamSettings,
   PUBLICATION_STREAM_SUFFIX,

@@ -49,6 +49,10 @@ export const publicationEventSubject = (outcome: string, prefix: string = DEFAUL
 export const publicationEventWildcard = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
   `${publicationEventPrefix(prefix)}.>`;
 
+/** Subject of archive-run requests (NATS request/reply; publishers answer in one queue group). */
+export const archiveRunSubject = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${prefix}.archive.run.v1`;
+
 /** Encodes an arbitrary id as one NATS subject token. */
 export const subjectToken = (id: string): string =>
   /^[A-Za-z0-9_-]{1,200}$/.test(id) ? id : `~${Buffer.from(id, "utf8").toString("base64url")}`;

@@ -5,6 +5,11 @@ describe("@minutes/contracts", () => {
   it("exports exactly its public API", () => {
     expect(Object.keys(contracts).sort()).toMatchInlineSnapshot(`
       [
+        "ArchiveFailure",
+        "ArchiveRunRequest",
+        "ArchiveRunRequestJson",
+        "ArchiveRunResult",
+        "ArchiveRunResultJson",
         "ConfigError",
         "ConfluenceConfig",
         "DEFAULT_SUBJECT_PREFIX",
@@ -38,6 +43,7 @@ describe("@minutes/contracts", () => {
         "PublisherConfig",
         "RoutingRule",
         "VaultConfig",
+        "archiveRunSubject",
         "canTransition",
         "defaultConfig",
         "envVarForKey",

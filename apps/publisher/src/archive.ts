@@ -1,0 +1,125 @@
+/**
+ * `archive_old_pages`: pages of meetings older than `archive_after_days` move under an archive
+ * page (`archive_page_title`, under the route's parent or at the space root) and their records
+ * become `archived`. Idempotent: a page already under the archive page is only recorded, an
+ * archived record is not looked at again, and a page that cannot be moved now is reported and
+ * tried again on the next run. Runs on a schedule in every publisher and on request
+ * (`POST /api/archive/run` through NATS request/reply); runs in one process never overlap.
+ */
+import type { ConfluenceClientService } from "@minutes/confluence-core";
+import type { ArchiveFailure, ArchiveRunResult, MinutesConfig, Publication } from "@minutes/contracts";
+import type { IndexLocation, PublicationStoreShape } from "@minutes/publication-store";
+import { Effect } from "effect";
+import { type ContainerCache, ensureContainer } from "./containers.js";
+import type { IndexPages } from "./index-page.js";
+
+const DAY_MS = 86_400_000;
+/** Records read per round; a run goes on until no record is left that it has not tried. */
+const BATCH = 100;
+
+/** What an archive run needs besides the Confluence client. */
+export interface ArchiveSettings {
+  readonly config: MinutesConfig;
+  readonly store: PublicationStoreShape;
+  /** The publisher instance (reported in the result). */
+  readonly instance: string;
+  /** Container pages already found or created (shared with the pipeline). */
+  readonly containers: ContainerCache;
+  readonly indexPages?: IndexPages | undefined;
+}
+
+/** Options of one run. */
+export interface ArchiveRunOptions {
+  /** Overrides `archive_after_days`. */
+  readonly olderThanDays?: number | undefined;
+  /** Today, for tests; default now. */
+  readonly now?: Date | undefined;
+}
+
+/** Archives every published page of a meeting before the cut-off date. */
+export const runArchive = (
+  settings: ArchiveSettings,
+  confluence: ConfluenceClientService,
+  options: ArchiveRunOptions = {},
+) =>
+  Effect.gen(function* () {
+    const started = Date.now();
+    const now = options.now ?? new Date();
+    const days = options.olderThanDays ?? settings.config.confluence.advanced_settings.archive_after_days;
+    const before = new Date(now.getTime() - days * DAY_MS).toISOString().slice(0, 10);
+    const tried = new Set<number>();
+    const failed: Array<ArchiveFailure> = [];
+    const touched = new Map<string, IndexLocation>();
+    let archived = 0;
+    for (;;) {
+      const batch = (yield* settings.store.listArchivable({ before, limit: BATCH + tried.size })).filter(
+        (r) => !tried.has(r.id),
+      );
+      if (batch.length === 0) break;
+      for (const record of batch) {
+        tried.add(record.id);
+        const reason = yield* archiveOne(settings, confluence, record);
+        if (reason === undefined) {
+          archived++;
+          touched.set(`${record.spaceKey}|${record.parentPageId ?? ""}`, {
+            spaceKey: record.spaceKey,
+            parentPageId: record.parentPageId,
+          });
+        } else {
+          failed.push({ jobId: record.jobId, pageId: record.pageId, reason });
+        }
+      }
+    }
+    if (settings.indexPages !== undefined) {
+      for (const location of touched.values()) yield* settings.indexPages.refresh(location, confluence);
+    }
+    const result: ArchiveRunResult = {
+      before,
+      archived,
+      failed,
+      instance: settings.instance,
+      durationMs: Date.now() - started,
+    };
+    yield* (failed.length > 0 ? Effect.logWarning : Effect.logInfo)("archive run finished").pipe(
+      Effect.annotateLogs({ before, archived, failed: failed.length }),
+    );
+    return result;
+  }).pipe(Effect.withSpan("runArchive"));
+
+// internal
+
+/** Moves one page under its archive page and records it; the reason when it could not. */
+const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientService, record: Publication) =>
+  Effect.gen(function* () {
+    const pageId = record.pageId as string;
+    const archivePage = yield* ensureContainer(
+      confluence,
+      settings.containers,
+      record.spaceKey,
+      record.parentPageId,
+      settings.config.confluence.advanced_settings.archive_page_title,
+    );
+    const page = yield* confluence.getPageInfo(pageId);
+    if (page.parentId !== archivePage) {
+      yield* confluence.movePage(pageId, { targetId: archivePage, position: "append" });
+    }
+    // Only from `published`: a job being published right now keeps its page, and the next run
+    // finds it (already moved or not) again.
+    yield* settings.store.transition(record.id, "archived", { archivedAt: new Date().toISOString() });
+    return undefined;
+  }).pipe(
+    Effect.catchAll((error) => {
+      // An archive page deleted in Confluence must be looked up again.
+      settings.containers.clear();
+      const reason =
+        error._tag === "ConfluenceNotFoundError"
+          ? `page ${record.pageId} or its archive page was not found in Confluence`
+          : error._tag === "InvalidTransitionError"
+            ? "the job is being published; it is archived on the next run"
+            : error.message;
+      return Effect.logWarning("page not archived").pipe(
+        Effect.annotateLogs({ jobId: record.jobId, pageId: record.pageId ?? "", error: error._tag, reason }),
+        Effect.as(reason),
+      );
+    }),
+  );

@@ -1,0 +1,249 @@
+// Page organisation against the machine's NATS, SQLite and the sandbox: the index page kept
+// current under concurrent publications, and the archive job (on request through NATS
+// request/reply, and scheduled) moving old meetings under the archive page, idempotently.
+import { clientConfigFromSettings, makeConfluenceClient } from "@minutes/confluence-core";
+import { type ArchiveRunResult, archiveRunSubject } from "@minutes/contracts";
+import { Effect, Exit, Redacted, Scope } from "effect";
+import { afterEach, describe, expect, it } from "vitest";
+import { INDEX_PROPERTY_KEY, makeIndexPages } from "../src/index.js";
+import { eventually, type Harness, pagesOfJob, recordIn, startHarness } from "./helpers/harness.js";
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const open = async (options?: Parameters<typeof startHarness>[0]) => {
+  harness = await startHarness(options);
+  return harness;
+};
+
+const protocol = (title: string, date: string, body = "- decision one") =>
+  `# Meeting Protocol: ${title}\n\nDate: ${date}\n\n## Decisions\n${body}\n`;
+
+const current = (h: Harness) => h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current");
+const titled = (h: Harness, title: string) => current(h).filter((p) => p.versions.at(-1)?.title === title);
+const latest = (page: {
+  readonly versions: ReadonlyArray<{ readonly body: string; readonly title: string }>;
+}) => page.versions[page.versions.length - 1] as { readonly body: string; readonly title: string };
+
+/** The one index page of the space root, once its body satisfies `check`. */
+const indexWhere = (h: Harness, check: (body: string) => boolean, what: string) =>
+  eventually(
+    () => {
+      const pages = titled(h, "Meeting protocols");
+      expect(pages.length).toBeLessThanOrEqual(1);
+      const page = pages[0];
+      return page !== undefined && check(latest(page).body) ? page : undefined;
+    },
+    30_000,
+    what,
+  );
+
+/** Titles linked from an index body, in order. */
+const linkedTitles = (body: string): Array<string> =>
+  [...body.matchAll(/ri:content-title="([^"]*)"/g)].map((m) => m[1] as string);
+
+const archiveNow = async (h: Harness, request: Record<string, unknown> = {}): Promise<ArchiveRunResult> => {
+  const reply = await h.nc.request(archiveRunSubject(h.config.nats.subject_prefix), JSON.stringify(request), {
+    timeout: 30_000,
+  });
+  return reply.json<ArchiveRunResult>();
+};
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+describe("index page", () => {
+  it("lists every published protocol, newest meeting first, linked by title, and follows title changes", async () => {
+    const h = await open({ config: { confluence: { advanced_settings: { create_index_page: true } } } });
+    await h.submit({ jobId: "idx-a", markdown: protocol("Alpha", "2025-01-15") });
+    await recordIn(h, "idx-a", "published");
+    await h.submit({ jobId: "idx-b", markdown: protocol("Bravo", "2025-03-02") });
+    await recordIn(h, "idx-b", "published");
+    await h.submit({ jobId: "idx-c", markdown: protocol("Charlie", "2024-11-30") });
+    await recordIn(h, "idx-c", "published");
+
+    const index = await indexWhere(h, (b) => linkedTitles(b).length === 3, "three entries");
+    expect(linkedTitles(latest(index).body)).toEqual([
+      "20250302 - Bravo",
+      "20250115 - Alpha",
+      "20241130 - Charlie",
+    ]);
+    expect(latest(index).body).toContain('<time datetime="2025-03-02" />');
+    expect(index.properties.find((p) => p.key === INDEX_PROPERTY_KEY)?.value).toEqual({
+      spaceKey: "MEETINGS",
+      parentPageId: null,
+    });
+    // Every linked title is a real page of the space.
+    for (const t of linkedTitles(latest(index).body)) expect(titled(h, t)).toHaveLength(1);
+
+    await h.submit({ jobId: "idx-a", markdown: protocol("Alpha renamed", "2025-01-15") });
+    const renamed = await indexWhere(
+      h,
+      (b) => linkedTitles(b).includes("20250115 - Alpha renamed"),
+      "the new title in the index",
+    );
+    expect(linkedTitles(latest(renamed).body)).not.toContain("20250115 - Alpha");
+    expect(titled(h, "Meeting protocols")).toHaveLength(1);
+  });
+
+  it("loses no entry when many publications on two publishers update the same index at once", async () => {
+    const h = await open({ config: { confluence: { advanced_settings: { create_index_page: true } } } });
+    // A second instance with its own caches: its writes race the first one's through page versions.
+    await h.startPublisher({ instanceId: "second" });
+    const jobs = Array.from({ length: 16 }, (_, i) => `idx-race-${i}`);
+    await Promise.all(
+      jobs.map((jobId, i) =>
+        h.submit({ jobId, markdown: protocol(`Race ${i}`, `2025-05-${String(i + 1).padStart(2, "0")}`) }),
+      ),
+    );
+    for (const jobId of jobs) await recordIn(h, jobId, "published", 60_000);
+    const index = await indexWhere(h, (b) => linkedTitles(b).length === jobs.length, "all sixteen entries");
+    expect(new Set(linkedTitles(latest(index).body)).size).toBe(jobs.length);
+    // Written more than once (the entries came in concurrently), yet one page, nothing missing.
+    expect(index.versions.length).toBeGreaterThan(1);
+    expect(titled(h, "Meeting protocols")).toHaveLength(1);
+  });
+});
+
+describe("index page races", () => {
+  it("renders again from the store when another publisher's stale write wins the version race", async () => {
+    const h = await open();
+    const scope = Effect.runSync(Scope.make());
+    try {
+      const client = await Effect.runPromise(
+        makeConfluenceClient(
+          clientConfigFromSettings(h.config.confluence, Redacted.make(h.sandbox.user.token), {
+            gatewayUrl: h.sandbox.origin,
+          }),
+        ).pipe(Scope.extend(scope)),
+      );
+      const location = { spaceKey: "MEETINGS", parentPageId: null };
+      const publish = (jobId: string, title: string, meetingDate: string) =>
+        Effect.runPromise(
+          Effect.gen(function* () {
+            const record = yield* h.store.ensurePublication({
+              jobId,
+              spaceKey: "MEETINGS",
+              parentPageId: null,
+            });
+            yield* h.store.claim({ jobId, owner: "test", leaseMs: 60_000 });
+            yield* h.store.transition(record.id, "published", { pageId: "1", pageTitle: title, meetingDate });
+          }),
+        );
+      // Two publishers' index writers, each with its own caches.
+      const first = makeIndexPages(h.config, h.store, () => []);
+      const second = makeIndexPages(h.config, h.store, () => []);
+      await publish("race-a", "Entry A", "2025-01-01");
+      await Effect.runPromise(first.refresh(location, client));
+      await publish("race-b", "Entry B", "2025-01-02");
+
+      // The first writer renders A and B, and its write is held up on the way.
+      const slowFirst = h.sandbox.faults.add({ kind: "latency", latencyMs: 1_500, method: "PUT", times: 1 });
+      const firstRun = Effect.runPromise(first.refresh(location, client));
+      await eventually(
+        // A rule that has fired its last time leaves the list.
+        () => (h.sandbox.faults.list().some((f) => f.id === slowFirst) ? undefined : true),
+        10_000,
+        "the first write to be held",
+      );
+      // Meanwhile C is published and the second writer reads the same page version; its write
+      // arrives after the first one landed and conflicts.
+      await publish("race-c", "Entry C", "2025-01-03");
+      h.sandbox.faults.add({ kind: "latency", latencyMs: 3_000, method: "PUT", times: 1 });
+      await Promise.all([firstRun, Effect.runPromise(second.refresh(location, client))]);
+
+      const index = titled(h, "Meeting protocols");
+      expect(index).toHaveLength(1);
+      expect(linkedTitles(latest(index[0]!).body)).toEqual(["Entry C", "Entry B", "Entry A"]);
+      // v1 created with A, v2 the first writer's A+B, v3 the second writer's re-rendered A+B+C.
+      expect(index[0]!.versions.map((v) => linkedTitles(v.body).length)).toEqual([1, 2, 3]);
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void));
+    }
+  });
+});
+
+describe("archiving", () => {
+  it("moves old meetings under the archive page on request, records them archived, and is idempotent", async () => {
+    const h = await open({ config: { confluence: { advanced_settings: { create_index_page: true } } } });
+    await h.submit({ jobId: "arc-old-1", markdown: protocol("Old one", "2020-03-04") });
+    await h.submit({ jobId: "arc-old-2", markdown: protocol("Old two", "2020-04-05") });
+    await h.submit({ jobId: "arc-new", markdown: protocol("New", today()) });
+    for (const jobId of ["arc-old-1", "arc-old-2", "arc-new"]) await recordIn(h, jobId, "published");
+
+    const first = await archiveNow(h, { olderThanDays: 30 });
+    expect(first.archived).toBe(2);
+    expect(first.failed).toEqual([]);
+    const archive = titled(h, "Archive");
+    expect(archive).toHaveLength(1);
+    for (const jobId of ["arc-old-1", "arc-old-2"]) {
+      expect(pagesOfJob(h, jobId)[0]?.parentId).toBe(archive[0]?.id);
+      const record = await recordIn(h, jobId, "archived");
+      expect(record.archivedAt).not.toBeNull();
+    }
+    expect(pagesOfJob(h, "arc-new")[0]?.parentId).not.toBe(archive[0]?.id);
+    await recordIn(h, "arc-new", "published");
+    await indexWhere(h, (b) => (b.match(/\(archived\)/g) ?? []).length === 2, "archived entries marked");
+
+    const versionsBefore = pagesOfJob(h, "arc-old-1")[0]?.versions.length;
+    const second = await archiveNow(h, { olderThanDays: 30 });
+    expect(second.archived).toBe(0);
+    expect(second.failed).toEqual([]);
+    expect(titled(h, "Archive")).toHaveLength(1);
+    expect(pagesOfJob(h, "arc-old-1")[0]?.versions.length).toBe(versionsBefore);
+
+    // A corrected protocol of an archived meeting updates its page in the archive.
+    await h.submit({ jobId: "arc-old-1", markdown: protocol("Old one", "2020-03-04", "- corrected") });
+    await eventually(
+      () =>
+        (pagesOfJob(h, "arc-old-1")[0]?.versions.length ?? 0) > (versionsBefore ?? 0) ? true : undefined,
+      20_000,
+      "the archived page's next version",
+    );
+    const updated = await recordIn(h, "arc-old-1", "archived");
+    expect(updated.pageVersion).toBe(2);
+    expect(pagesOfJob(h, "arc-old-1")[0]?.parentId).toBe(archive[0]?.id);
+    expect(pagesOfJob(h, "arc-old-1")).toHaveLength(1);
+  });
+
+  it("archives on its schedule when archive_old_pages is on, using archive_after_days", async () => {
+    const h = await open();
+    await h.submit({ jobId: "arc-sched-old", markdown: protocol("Scheduled old", "2021-06-01") });
+    await h.submit({ jobId: "arc-sched-new", markdown: protocol("Scheduled new", today()) });
+    await recordIn(h, "arc-sched-old", "published");
+    await recordIn(h, "arc-sched-new", "published");
+    // A publisher with archiving on runs the job when it starts, then every interval.
+    await h.startPublisher({
+      instanceId: "archiver",
+      config: {
+        ...h.config,
+        confluence: {
+          ...h.config.confluence,
+          advanced_settings: {
+            ...h.config.confluence.advanced_settings,
+            archive_old_pages: true,
+            archive_after_days: 365,
+            archive_page_title: "Old meetings",
+          },
+        },
+      },
+    });
+    const record = await recordIn(h, "arc-sched-old", "archived");
+    expect(pagesOfJob(h, "arc-sched-old")[0]?.parentId).toBe(titled(h, "Old meetings")[0]?.id);
+    expect(record.archivedAt).not.toBeNull();
+    const recent = await Effect.runPromise(h.store.findByJob("arc-sched-new"));
+    expect(recent._tag === "Some" && recent.value.status).toBe("published");
+  });
+
+  it("answers a bad archive request with the reason and archives nothing", async () => {
+    const h = await open();
+    const reply = await h.nc.request(
+      archiveRunSubject(h.config.nats.subject_prefix),
+      JSON.stringify({ olderThanDays: -3 }),
+      { timeout: 30_000 },
+    );
+    expect(reply.json<{ error: string }>().error).toMatch(/olderThanDays/);
+  });
+});
