@@ -57,10 +57,12 @@ const startStack = async (
     token: Redacted.make(options.token ?? sandbox.user.token),
     password: Redacted.make(VAULT_PASSWORD),
   });
+  const { confluence: confluenceOverrides, ...otherOverrides } = options.config ?? {};
   const loaded = loadConfig({
     env: {},
     overrides: {
       confluence: {
+        ...confluenceOverrides,
         enabled: true,
         base_url: sandbox.baseUrl,
         deployment: "cloud",
@@ -86,7 +88,7 @@ const startStack = async (
       gateway: { host: "127.0.0.1", port: 0, api_keys: [API_KEY], publish_wait_ms: 10_000 },
       vault: { file: vaultFile, password: VAULT_PASSWORD },
       logging: { level: "silent" },
-      ...options.config,
+      ...otherOverrides,
     } as DeepPartial<MinutesConfigInput>,
   });
   if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
@@ -250,6 +252,48 @@ describe("Minutes end to end", () => {
     const b = await publication(s, "e2e-b", (p) => p.status === "published");
     expect(a.pageId).not.toBe(b.pageId);
     expect(b.pageTitle).toBe("20251014 - Weekly (e2e-b)");
+  });
+
+  it("keeps an index page and archives old meetings on request through the API", async () => {
+    const s = await startStack({
+      config: { confluence: { advanced_settings: { create_index_page: true } } },
+    });
+    await s.api(
+      "POST",
+      "/api/protocols",
+      event("e2e-recent", protocol("Recent").replace("2025-10-14", new Date().toISOString().slice(0, 10))),
+    );
+    await s.api(
+      "POST",
+      "/api/protocols",
+      event("e2e-old", protocol("Old").replace("2025-10-14", "2019-02-03")),
+    );
+    const recent = await publication(s, "e2e-recent", (p) => p.status === "published");
+    const old = await publication(s, "e2e-old", (p) => p.status === "published");
+    expect(old.meetingDate).toBe("2019-02-03");
+
+    const run = await s.api("POST", "/api/archive/run", { olderThanDays: 365 });
+    expect(run.status).toBe(200);
+    expect(run.body.archived).toBe(1);
+    expect(run.body.failed).toEqual([]);
+    const archived = await publication(s, "e2e-old", (p) => p.status === "archived");
+    expect(archived.archivedAt).not.toBeNull();
+    const current = s.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current");
+    const archive = current.find((p) => p.versions.at(-1)!.title === "Archive")!;
+    expect(s.sandbox.state.page(old.pageId)!.parentId).toBe(archive.id);
+    expect(s.sandbox.state.page(recent.pageId)!.parentId).not.toBe(archive.id);
+    const again = await s.api("POST", "/api/archive/run", { olderThanDays: 365 });
+    expect(again.body.archived).toBe(0);
+
+    const index = await eventually(async () => {
+      const page = s.sandbox.state
+        .pages("MEETINGS")
+        .find((p) => p.status === "current" && p.versions.at(-1)!.title === "Meeting protocols");
+      const body = page?.versions.at(-1)?.body ?? "";
+      return body.includes("(archived)") ? body : undefined;
+    }, "the index page to mark the archived meeting");
+    expect(index).toContain(`ri:content-title="${recent.pageTitle}"`);
+    expect(index).toContain(`ri:content-title="${old.pageTitle}"`);
   });
 
   it("rejects a bad event with a clear 400 and stores nothing", async () => {

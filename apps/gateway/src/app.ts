@@ -24,6 +24,7 @@ import { problemsPlugin } from "./plugins/problems.js";
 import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
 import { HttpProblem } from "./problem.js";
 import { ReplayManager } from "./ReplayManager.js";
+import { archiveRoutes } from "./routes/archive.js";
 import { backupRoutes } from "./routes/backup.js";
 import { consumerBacklog, healthRoutes, livenessRoutes, metricsRoutes } from "./routes/health.js";
 import { jobRoutes } from "./routes/jobs.js";
@@ -179,6 +180,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       publicationRoutes,
       statsRoutes,
       replayRoutes,
+      archiveRoutes,
       backupRoutes,
     ]) {
       await api.register(plugin, opts);
