@@ -31,6 +31,7 @@ import {
   EventRejectedError,
   isRetryableFailure,
   ManualEditError,
+  PageArchivedError,
   ProtocolMissingError,
   TitleTakenError,
 } from "./errors.js";
@@ -195,6 +196,11 @@ export const makePublishPipeline = (
         Effect.map(Option.some),
         Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(Option.none<PageInfo>())),
       );
+      if (Option.isSome(page) && page.value.status === "archived") {
+        // Cloud's archive (archive_method cloud_archive): the page keeps its title but is not
+        // ours to write until a person restores it. A new page could not take the title either.
+        return yield* new PageArchivedError({ pageId: page.value.id });
+      }
       if (Option.isSome(page) && page.value.status === "current") {
         const property = yield* confluence.getProperty(page.value.id, JOB_PROPERTY_KEY);
         return { page: page.value, property: Option.getOrUndefined(property), title: titles[0] as string };

@@ -9,13 +9,16 @@
 import type { ConfluenceClientService } from "@minutes/confluence-core";
 import type { ArchiveFailure, ArchiveRunResult, MinutesConfig, Publication } from "@minutes/contracts";
 import type { IndexLocation, PublicationStoreShape } from "@minutes/publication-store";
-import { Effect } from "effect";
+import { Duration, Effect } from "effect";
 import { type ContainerCache, ensureContainer } from "./containers.js";
 import type { IndexPages } from "./index-page.js";
 
 const DAY_MS = 86_400_000;
 /** Records read per round; a run goes on until no record is left that it has not tried. */
 const BATCH = 100;
+/** How often and how long to watch a Cloud archive long task. */
+const TASK_POLL = Duration.millis(500);
+const TASK_DEADLINE_MS = 5 * 60_000;
 
 /** What an archive run needs besides the Confluence client. */
 export interface ArchiveSettings {
@@ -47,6 +50,12 @@ export const runArchive = (
     const now = options.now ?? new Date();
     const days = options.olderThanDays ?? settings.config.confluence.advanced_settings.archive_after_days;
     const before = new Date(now.getTime() - days * DAY_MS).toISOString().slice(0, 10);
+    const cloudArchive =
+      settings.config.confluence.advanced_settings.archive_method === "cloud_archive" &&
+      confluence.deployment === "cloud";
+    if (settings.config.confluence.advanced_settings.archive_method === "cloud_archive" && !cloudArchive) {
+      yield* Effect.logWarning("archive_method cloud_archive needs Confluence Cloud; moving pages instead");
+    }
     const tried = new Set<number>();
     const failed: Array<ArchiveFailure> = [];
     const touched = new Map<string, IndexLocation>();
@@ -58,7 +67,7 @@ export const runArchive = (
       if (batch.length === 0) break;
       for (const record of batch) {
         tried.add(record.id);
-        const reason = yield* archiveOne(settings, confluence, record);
+        const reason = yield* (cloudArchive ? archiveInCloud : archiveOne)(settings, confluence, record);
         if (reason === undefined) {
           archived++;
           touched.set(`${record.spaceKey}|${record.parentPageId ?? ""}`, {
@@ -90,21 +99,77 @@ export const runArchive = (
 
 /** Moves one page under its archive page and records it; the reason when it could not. */
 const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientService, record: Publication) =>
+  recorded(
+    settings,
+    record,
+    Effect.gen(function* () {
+      const pageId = record.pageId as string;
+      const archivePage = yield* ensureContainer(
+        confluence,
+        settings.containers,
+        record.spaceKey,
+        record.parentPageId,
+        settings.config.confluence.advanced_settings.archive_page_title,
+      );
+      const page = yield* confluence.getPageInfo(pageId);
+      if (page.parentId !== archivePage) {
+        yield* confluence.movePage(pageId, { targetId: archivePage, position: "append" });
+      }
+    }),
+  );
+
+/**
+ * Archives one page with Confluence Cloud's archive: one page per request (what every paid plan
+ * accepts), then the long task is watched until it finished, so the next request does not find
+ * "an archival job already running".
+ */
+const archiveInCloud = (
+  settings: ArchiveSettings,
+  confluence: ConfluenceClientService,
+  record: Publication,
+) =>
+  recorded(
+    settings,
+    record,
+    Effect.gen(function* () {
+      const pageId = record.pageId as string;
+      const page = yield* confluence.getPageInfo(pageId);
+      if (page.status === "archived") return; // an earlier run's task archived it
+      const taskId = yield* confluence.archivePages([pageId]);
+      const deadline = Date.now() + TASK_DEADLINE_MS;
+      for (;;) {
+        const task = yield* confluence.getLongTask(taskId);
+        if (task.finished) {
+          if (task.successful) return;
+          return yield* Effect.fail({
+            _tag: "ArchiveTaskFailed",
+            message: `Confluence could not archive page ${pageId}: ${task.messages.join("; ") || "no reason given"}`,
+          });
+        }
+        if (Date.now() > deadline) {
+          return yield* Effect.fail({
+            _tag: "ArchiveTaskTimeout",
+            message: `Confluence's archive task ${taskId} for page ${pageId} was still running after ${TASK_DEADLINE_MS / 60_000} minutes; the next run records it`,
+          });
+        }
+        yield* Effect.sleep(TASK_POLL);
+      }
+    }),
+  );
+
+/**
+ * Runs `archive` (which puts the page in the archive) and records the job `archived`; the reason
+ * when either could not be done.
+ */
+const recorded = <E extends { readonly _tag: string; readonly message: string }>(
+  settings: ArchiveSettings,
+  record: Publication,
+  archive: Effect.Effect<void, E>,
+) =>
   Effect.gen(function* () {
-    const pageId = record.pageId as string;
-    const archivePage = yield* ensureContainer(
-      confluence,
-      settings.containers,
-      record.spaceKey,
-      record.parentPageId,
-      settings.config.confluence.advanced_settings.archive_page_title,
-    );
-    const page = yield* confluence.getPageInfo(pageId);
-    if (page.parentId !== archivePage) {
-      yield* confluence.movePage(pageId, { targetId: archivePage, position: "append" });
-    }
+    yield* archive;
     // Only from `published`: a job being published right now keeps its page, and the next run
-    // finds it (already moved or not) again.
+    // finds it (already archived or not) again.
     yield* settings.store.transition(record.id, "archived", { archivedAt: new Date().toISOString() });
     return undefined;
   }).pipe(

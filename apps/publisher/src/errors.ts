@@ -37,6 +37,15 @@ export class TitleTakenError extends Schema.TaggedError<TitleTakenError>()("Titl
   }
 }
 
+/** The job's page was archived with Confluence Cloud's archive, which keeps it read-only. */
+export class PageArchivedError extends Schema.TaggedError<PageArchivedError>()("PageArchivedError", {
+  pageId: Schema.String,
+}) {
+  override get message(): string {
+    return `Page ${this.pageId} is archived in Confluence. Restore it there, then retry the publication to update it.`;
+  }
+}
+
 /** A command names a job whose protocol Minutes never stored. */
 export class ProtocolMissingError extends Schema.TaggedError<ProtocolMissingError>()("ProtocolMissingError", {
   jobId: Schema.String,

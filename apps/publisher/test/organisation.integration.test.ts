@@ -208,6 +208,32 @@ describe("archiving", () => {
     expect(pagesOfJob(h, "arc-old-1")).toHaveLength(1);
   });
 
+  it("uses Confluence Cloud's own archive with archive_method cloud_archive, and says how to update an archived page", async () => {
+    const h = await open({
+      config: { confluence: { advanced_settings: { archive_method: "cloud_archive" } } },
+    });
+    await h.submit({ jobId: "cloud-old", markdown: protocol("Cloud old", "2020-01-02") });
+    await h.submit({ jobId: "cloud-new", markdown: protocol("Cloud new", today()) });
+    const old = await recordIn(h, "cloud-old", "published");
+    await recordIn(h, "cloud-new", "published");
+
+    const first = await archiveNow(h, { olderThanDays: 30 });
+    expect(first).toMatchObject({ archived: 1, failed: [] });
+    expect(h.sandbox.state.page(old.pageId as string)?.status).toBe("archived");
+    expect(titled(h, "Archive")).toHaveLength(0);
+    await recordIn(h, "cloud-old", "archived");
+    expect((await archiveNow(h, { olderThanDays: 30 })).archived).toBe(0);
+
+    // Cloud keeps archived pages read-only: a corrected protocol fails visibly, with what to do.
+    await h.submit({ jobId: "cloud-old", markdown: protocol("Cloud old", "2020-01-02", "- corrected") });
+    const failed = await recordIn(h, "cloud-old", "failed");
+    expect(failed.errorTag).toBe("PageArchivedError");
+    expect(failed.errorMessage).toMatch(/archived in Confluence\. Restore it there/);
+    expect(
+      h.sandbox.state.pages("MEETINGS").filter((p) => p.versions.at(-1)?.title === old.pageTitle),
+    ).toHaveLength(1);
+  });
+
   it("archives on its schedule when archive_old_pages is on, using archive_after_days", async () => {
     const h = await open();
     await h.submit({ jobId: "arc-sched-old", markdown: protocol("Scheduled old", "2021-06-01") });

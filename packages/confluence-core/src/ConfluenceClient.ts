@@ -12,6 +12,7 @@ import {
   type ConfluenceError,
   ConfluenceNotFoundError,
   ConfluenceTitleConflictError,
+  ConfluenceValidationError,
   isRetryable,
 } from "./ConfluenceError.js";
 import { mayHaveLanded } from "./error-from-response.js";
@@ -23,6 +24,7 @@ import type {
   ContentProperty,
   CreatePageInput,
   JsonValue,
+  LongTaskInfo,
   MovePosition,
   PageInfo,
   PageSummary,
@@ -30,8 +32,10 @@ import type {
   UpdatePageInput,
 } from "./types.js";
 import {
+  ArchiveAccepted,
   Label,
   type LinkBase,
+  LongTask,
   Property,
   pageFromV1,
   pageFromV2,
@@ -128,6 +132,15 @@ export interface ConfluenceClientService {
     id: string,
     options: { readonly targetId: string; readonly position: MovePosition },
   ) => Effect.Effect<void, ConfluenceError>;
+  /**
+   * Cloud only: asks Confluence to archive these pages (`POST /wiki/rest/api/content/archive`,
+   * a paid-plan feature; below Premium one page per request) and returns the id of the long task
+   * doing it. Not retried blindly: a lost answer may have started the task. Data Center has no
+   * such API and fails with `ConfluenceValidationError`.
+   */
+  readonly archivePages: (ids: ReadonlyArray<string>) => Effect.Effect<string, ConfluenceError>;
+  /** Cloud only: the state of a long task (`GET /wiki/rest/api/longtask/{id}`). */
+  readonly getLongTask: (id: string) => Effect.Effect<LongTaskInfo, ConfluenceError>;
 }
 
 /**
@@ -616,6 +629,42 @@ const build = (http: Http): ConfluenceClientService => {
     yield* retried(http.send({ method: "PUT", api: "v1", path }));
   });
 
+  // -- archiving (Cloud only)
+
+  const cloudOnly = (method: string, path: string) =>
+    Effect.fail(
+      new ConfluenceValidationError({
+        method,
+        path: pathOf("v1", path),
+        confluenceMessage: "page archiving through the REST API exists only on Confluence Cloud",
+        locale: cfg.locale,
+      }),
+    );
+
+  const archivePages = Effect.fn("ConfluenceClient.archivePages")(function* (ids: ReadonlyArray<string>) {
+    if (!cloud) return yield* cloudOnly("POST", "/content/archive");
+    const body = { pages: ids.map((id) => ({ id: Number(id) })) };
+    const accepted = yield* http.json(
+      { method: "POST", api: "v1", path: "/content/archive", body },
+      ArchiveAccepted,
+    );
+    return String(accepted.id);
+  });
+
+  const getLongTask = Effect.fn("ConfluenceClient.getLongTask")(function* (id: string) {
+    if (!cloud) return yield* cloudOnly("GET", `/longtask/${id}`);
+    const task = yield* retried(get("v1", `/longtask/${encodeURIComponent(id)}`, LongTask));
+    return {
+      id: String(task.id),
+      finished: task.finished,
+      successful: task.successful,
+      percentageComplete: task.percentageComplete,
+      messages: [...task.messages, ...(task.errors ?? [])].flatMap((m) =>
+        typeof m.translation === "string" ? [m.translation] : [],
+      ),
+    } satisfies LongTaskInfo;
+  });
+
   // -- labels (writes are v1-only on Cloud too)
 
   const getLabels = Effect.fn("ConfluenceClient.getLabels")(function* (pageId: string) {
@@ -794,6 +843,8 @@ const build = (http: Http): ConfluenceClientService => {
     setProperty,
     deletePage,
     movePage,
+    archivePages,
+    getLongTask,
   };
 };
 

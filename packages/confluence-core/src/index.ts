@@ -34,6 +34,7 @@ export type {
   ContentProperty,
   CreatePageInput,
   JsonValue,
+  LongTaskInfo,
   MovePosition,
   PageInfo,
   PageSummary,

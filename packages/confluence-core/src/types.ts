@@ -78,6 +78,17 @@ export interface ContentProperty {
   readonly version: number;
 }
 
+/** A Confluence Cloud long task (page archiving), as `getLongTask` reports it. */
+export interface LongTaskInfo {
+  readonly id: string;
+  readonly finished: boolean;
+  /** Meaningful once `finished`. */
+  readonly successful: boolean;
+  readonly percentageComplete: number;
+  /** Confluence's messages and errors, translated. */
+  readonly messages: ReadonlyArray<string>;
+}
+
 /** Who the credentials belong to, as `testConnection` reports it. */
 export interface ConnectionInfo {
   readonly deployment: ConfluenceDeployment;

@@ -98,6 +98,19 @@ export const V1Space = Schema.Struct({
   homepage: opt(Schema.Struct({ id: Id })),
 });
 
+/** The 202 answer to Cloud's `POST /content/archive`: the long task archiving the pages. */
+export const ArchiveAccepted = Schema.Struct({ id: Id });
+
+/** Cloud's `LongTaskStatusWithLinks` (the fields the client reads). */
+export const LongTask = Schema.Struct({
+  id: Id,
+  finished: Schema.Boolean,
+  successful: Schema.Boolean,
+  percentageComplete: Schema.Number,
+  messages: Schema.Array(Schema.Struct({ translation: opt(Schema.String) })),
+  errors: opt(Schema.Array(Schema.Struct({ translation: opt(Schema.String) }))),
+});
+
 /** A label in v1 `LabelArray` or v2 label lists. */
 export const Label = Schema.Struct({ name: Schema.String, prefix: opt(Schema.String) });
 

@@ -576,6 +576,40 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
         }),
       );
 
+      it.scoped(
+        mode === "cloud"
+          ? "archivePages starts a long task that archives the page, and an archived page cannot be archived again"
+          : "archivePages says page archiving is a Cloud API",
+        () =>
+          Effect.gen(function* () {
+            const client = yield* clientFor();
+            const page = yield* client.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("Archived"),
+              body: BODY,
+            });
+            if (mode === "datacenter") {
+              const error = yield* Effect.flip(client.archivePages([page.id]));
+              assert.strictEqual(error._tag, "ConfluenceValidationError");
+              assert.include(error.message, "only on Confluence Cloud");
+              return;
+            }
+            const taskId = yield* client.archivePages([page.id]);
+            const task = yield* client.getLongTask(taskId);
+            assert.isTrue(task.finished);
+            assert.isTrue(task.successful);
+            assert.strictEqual(task.percentageComplete, 100);
+            assert.strictEqual((yield* client.getPageInfo(page.id)).status, "archived");
+            // Still holds its title, invisible to the title lookup of current pages.
+            assert.isTrue(Option.isNone(yield* client.findPageByTitle("MEETINGS", page.title)));
+            const again = yield* Effect.flip(client.archivePages([page.id]));
+            assert.strictEqual(again._tag, "ConfluenceValidationError");
+            assert.include(again.message, "already archived");
+            const missing = yield* Effect.flip(client.getLongTask("999999999"));
+            assert.strictEqual(missing._tag, "ConfluenceNotFoundError");
+          }),
+      );
+
       if (mode === "datacenter") {
         it.scoped("Data Center accepts Basic with a user name and rejects a wrong password with 401", () =>
           Effect.gen(function* () {

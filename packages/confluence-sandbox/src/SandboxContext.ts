@@ -16,6 +16,8 @@ export interface ResolvedOptions {
   readonly rejectUnconvertible: boolean;
   readonly rewriteStorage: boolean;
   readonly captchaAfterFailures: number;
+  readonly archivePlan: "free" | "standard" | "premium";
+  readonly archiveTaskMs: number;
   readonly spaces: ReadonlyArray<{ readonly key: string; readonly name: string }>;
 }
 

@@ -81,4 +81,11 @@ export interface SandboxOptions {
    * password (REST-API.md §2.2) until `reset()`. Default 3; 0 disables.
    */
   readonly captchaAfterFailures?: number;
+  /**
+   * Cloud's page archiving (`POST /wiki/rest/api/content/archive`) depends on the plan: `free`
+   * refuses it, `standard` (the default) takes one page per request, `premium` up to 300.
+   */
+  readonly archivePlan?: "free" | "standard" | "premium";
+  /** How long an archive long task runs before its pages are archived (default 0: at once). */
+  readonly archiveTaskMs?: number;
 }

@@ -56,6 +56,8 @@ export function buildSandboxApp(options: SandboxOptions): SandboxApp {
     rejectUnconvertible: options.rejectUnconvertible ?? isCloud,
     rewriteStorage: options.rewriteStorage ?? isCloud,
     captchaAfterFailures: isCloud ? 0 : (options.captchaAfterFailures ?? 3),
+    archivePlan: options.archivePlan ?? "standard",
+    archiveTaskMs: options.archiveTaskMs ?? 0,
     spaces: (options.spaces ?? [{ key: "MEETINGS" }]).map((s) => ({
       key: s.key,
       name: s.name ?? titleCase(s.key),

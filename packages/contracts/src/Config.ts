@@ -97,6 +97,12 @@ const AdvancedSettings = Schema.Struct({
   archive_page_title: Schema.String.pipe(Schema.minLength(1)),
   /** How often each publisher runs the archive job when `archive_old_pages` is on. */
   archive_interval_minutes: positiveInt("a whole number of minutes greater than 0"),
+  /**
+   * `move`: under the archive page (every plan, both deployments). `cloud_archive`: Confluence
+   * Cloud's own archive (`POST /wiki/rest/api/content/archive`, paid plans); on Data Center
+   * pages are moved instead.
+   */
+  archive_method: Schema.Literal("move", "cloud_archive"),
 });
 
 const NotificationSettings = Schema.Struct({
@@ -259,6 +265,7 @@ export const defaultConfig: MinutesConfigInput = {
       index_page_title: "Meeting protocols",
       archive_page_title: "Archive",
       archive_interval_minutes: 1440,
+      archive_method: "move",
     },
     deployment: null,
     cloud_id: null,

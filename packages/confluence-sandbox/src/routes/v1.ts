@@ -313,7 +313,7 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
     return parent.id;
   };
 
-  const routes: ApiRoute[] = [
+  const routes: Array<ApiRoute> = [
     {
       method: "GET",
       url: "/user/current",
@@ -876,7 +876,97 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
     },
   ];
 
+  if (ctx.isCloud) routes.push(...archiveRoutes());
   mountApi(app, ctx, "v1", routes);
+
+  /**
+   * Cloud's page archiving: `POST /content/archive` accepts the request (202) and a long task
+   * archives the pages; `GET /longtask/{id}` reports it. The 400 cases are the spec's: a job
+   * already running, more than 300 pages (or more than one below Premium, none on Free), an id
+   * that is no page, a page already archived.
+   */
+  function archiveRoutes(): Array<ApiRoute> {
+    interface Task {
+      readonly id: string;
+      readonly pageIds: ReadonlyArray<string>;
+      readonly started: number;
+      finished: boolean;
+    }
+    const tasks = new Map<string, Task>();
+    const refuse = (message: string) =>
+      new ConfluenceApiError(400, message, { exception: Exceptions.badRequest });
+    const taskJson = (call: CallInfo, task: Task): Json => ({
+      id: task.id,
+      name: { key: "com.atlassian.confluence.pages.archive.longtask", args: [] },
+      elapsedTime: Date.now() - task.started,
+      percentageComplete: task.finished ? 100 : 0,
+      successful: task.finished,
+      finished: task.finished,
+      messages: task.finished
+        ? [{ translation: `Archived ${task.pageIds.length} page(s)`, args: [] }]
+        : [{ translation: "Archiving pages", args: [] }],
+      status: task.finished ? "STATUS_ARCHIVED_PAGES" : "INITIALIZING_TASK",
+      _links: { self: `${links(call).base}/rest/api/longtask/${task.id}`, ...links(call) },
+    });
+    return [
+      {
+        method: "POST",
+        url: "/content/archive",
+        spec: "/content/archive",
+        handler: (call, req, reply) => {
+          requireWriter(call);
+          const pages = ((req.body as Json).pages as Array<{ id: number }> | undefined) ?? [];
+          const plan = ctx.options.archivePlan;
+          if (plan === "free") throw refuse("Archiving pages is not available on the Free plan");
+          if (pages.length === 0) throw refuse("No pages to archive were specified");
+          if (pages.length > 300) throw refuse("Cannot archive more than 300 pages in one request");
+          if (plan === "standard" && pages.length > 1) {
+            throw refuse("Archiving more than one page in one request requires Confluence Premium");
+          }
+          if ([...tasks.values()].some((t) => !t.finished)) {
+            throw refuse("An archival job is already running for this site; try again when it has finished");
+          }
+          const ids = pages.map((p) => String(p.id));
+          for (const id of ids) {
+            const page = store.pageMap.get(id);
+            if (page === undefined || (page.status !== "current" && page.status !== "archived")) {
+              throw refuse(`Content id ${id} does not resolve to a page`);
+            }
+            if (page.status === "archived") throw refuse(`Page ${id} is already archived`);
+          }
+          const task: Task = { id: store.newId(), pageIds: ids, started: Date.now(), finished: false };
+          tasks.set(task.id, task);
+          const finish = () => {
+            for (const id of ids) {
+              const page = store.pageMap.get(id);
+              if (page?.status === "current") page.status = "archived";
+            }
+            task.finished = true;
+            store.changed();
+          };
+          if (ctx.options.archiveTaskMs > 0) setTimeout(finish, ctx.options.archiveTaskMs).unref();
+          else finish();
+          return reply
+            .code(202)
+            .send({ id: task.id, links: { status: `/rest/api/longtask/${task.id}` } });
+        },
+      },
+      {
+        method: "GET",
+        url: "/longtask/:id",
+        spec: "/longtask/{id}",
+        handler: (call) => {
+          const task = tasks.get(String(call.params.id));
+          if (task === undefined) {
+            throw new ConfluenceApiError(404, `No task found with id: ${String(call.params.id)}`, {
+              exception: NF,
+            });
+          }
+          return taskJson(call, task);
+        },
+      },
+    ];
+  }
 
   function removeLabel(call: CallInfo, name: string, reply: import("fastify").FastifyReply) {
     const page = contentOr404(call.params.id);

@@ -346,3 +346,79 @@ describe("v1 versions and history", () => {
     });
   });
 });
+
+describe("page archiving on Cloud", () => {
+  // openapi-v1.json `POST /wiki/rest/api/content/archive` (archivePages) and `GET /longtask/{id}`
+  it("accepts one page with 202 and a long task that archives it; the page keeps its title", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
+    const page = await createV2Page(call, "Old meeting");
+    const res = await call("POST", "/rest/api/content/archive", {
+      body: { pages: [{ id: Number(page.body.id) }] },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.links.status).toBe(`/rest/api/longtask/${res.body.id}`);
+    const task = await call("GET", `/rest/api/longtask/${res.body.id}`);
+    expect(task.status).toBe(200);
+    expect(task.body).toMatchObject({
+      id: res.body.id,
+      finished: true,
+      successful: true,
+      percentageComplete: 100,
+    });
+    expect(sb.state.page(page.body.id)?.status).toBe("archived");
+    // REST-API.md §4.4: archived pages still reserve their title.
+    expect((await createV2Page(call, "Old meeting")).status).toBe(400);
+    const again = await call("POST", "/rest/api/content/archive", {
+      body: { pages: [{ id: Number(page.body.id) }] },
+    });
+    expect(again.status).toBe(400);
+    expect(again.body.message).toContain("already archived");
+    expect((await call("GET", "/rest/api/longtask/123456789")).status).toBe(404);
+  });
+
+  it("refuses what the spec lists: a running job, several pages below Premium, the Free plan, unknown ids", async () => {
+    const { call } = await sandbox({ mode: "cloud", archiveTaskMs: 60_000 });
+    const a = await createV2Page(call, "A");
+    const b = await createV2Page(call, "B");
+    const archive = (ids: ReadonlyArray<string | number>) =>
+      call("POST", "/rest/api/content/archive", { body: { pages: ids.map((id) => ({ id: Number(id) })) } });
+    const several = await archive([a.body.id, b.body.id]);
+    expect(several.status).toBe(400);
+    expect(several.body.message).toContain("Premium");
+    expect((await archive([987654321])).body.message).toContain("does not resolve to a page");
+    const first = await archive([a.body.id]);
+    expect(first.status).toBe(202);
+    const running = await call("GET", `/rest/api/longtask/${first.body.id}`);
+    expect(running.body).toMatchObject({ finished: false, percentageComplete: 0 });
+    const busy = await archive([b.body.id]);
+    expect(busy.status).toBe(400);
+    expect(busy.body.message).toContain("already running");
+
+    const free = await sandbox({ mode: "cloud", archivePlan: "free" });
+    const c = await createV2Page(free.call, "C");
+    const refused = await free.call("POST", "/rest/api/content/archive", {
+      body: { pages: [{ id: Number(c.body.id) }] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain("Free plan");
+
+    const premium = await sandbox({ mode: "cloud", archivePlan: "premium" });
+    const d = await createV2Page(premium.call, "D");
+    const e = await createV2Page(premium.call, "E");
+    const both = await premium.call("POST", "/rest/api/content/archive", {
+      body: { pages: [{ id: Number(d.body.id) }, { id: Number(e.body.id) }] },
+    });
+    expect(both.status).toBe(202);
+  });
+
+  it("has no archive API on Data Center", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter" });
+    const page = await createV1Page(call, "DC page");
+    const res = await call("POST", "/rest/api/content/archive", {
+      body: { pages: [{ id: Number(page.body.id) }] },
+    });
+    // Only `/content/{id}` exists there, without POST.
+    expect(res.status).toBe(405);
+    expect(sb.state.page(page.body.id)?.status).toBe("current");
+  });
+});
