@@ -946,9 +946,7 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
           };
           if (ctx.options.archiveTaskMs > 0) setTimeout(finish, ctx.options.archiveTaskMs).unref();
           else finish();
-          return reply
-            .code(202)
-            .send({ id: task.id, links: { status: `/rest/api/longtask/${task.id}` } });
+          return reply.code(202).send({ id: task.id, links: { status: `/rest/api/longtask/${task.id}` } });
         },
       },
       {
