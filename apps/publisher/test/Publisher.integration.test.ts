@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { protocolReadySubject } from "@minutes/contracts";
 import { Effect } from "effect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   JOB_PROPERTY_KEY,
   type PipelineStep,
@@ -16,18 +16,9 @@ import {
   signWebhook,
   TIMESTAMP_HEADER,
 } from "../src/index.js";
-import { eventually, type Harness, pagesOfJob, recordIn, startHarness } from "./helpers/harness.js";
+import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-const open = async (options?: Parameters<typeof startHarness>[0]) => {
-  harness = await startHarness(options);
-  return harness;
-};
+const open = harnessPerTest();
 
 const protocol = (title: string, body = "- decision one") =>
   `# Meeting Protocol: ${title}\n\nDate: 2025-09-02\n\n## Decisions\n${body}\n`;

@@ -4,20 +4,11 @@
 import { clientConfigFromSettings, makeConfluenceClient } from "@minutes/confluence-core";
 import { type ArchiveRunResult, archiveRunSubject } from "@minutes/contracts";
 import { Effect, Exit, Redacted, Scope } from "effect";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { INDEX_PROPERTY_KEY, makeIndexPages } from "../src/index.js";
-import { eventually, type Harness, pagesOfJob, recordIn, startHarness } from "./helpers/harness.js";
+import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
 
-let harness: Harness | undefined;
-afterEach(async () => {
-  await harness?.close();
-  harness = undefined;
-});
-
-const open = async (options?: Parameters<typeof startHarness>[0]) => {
-  harness = await startHarness(options);
-  return harness;
-};
+const open = harnessPerTest();
 
 const protocol = (title: string, date: string, body = "- decision one") =>
   `# Meeting Protocol: ${title}\n\nDate: ${date}\n\n## Decisions\n${body}\n`;

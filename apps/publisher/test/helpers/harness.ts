@@ -19,6 +19,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Effect, Either, Exit, Scope } from "effect";
 import { pino } from "pino";
+import { afterEach } from "vitest";
 import { type PublisherOptions, type RunningPublisher, startPublisher } from "../../src/index.js";
 
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -163,6 +164,22 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       for (const step of steps) await step().catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+};
+
+/**
+ * For a test file: `open` starts a harness for the current test, closed after it (call at the
+ * top level of the file).
+ */
+export const harnessPerTest = (): ((options?: HarnessOptions) => Promise<Harness>) => {
+  let current: Harness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (options) => {
+    current = await startHarness(options);
+    return current;
   };
 };
 
