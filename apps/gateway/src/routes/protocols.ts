@@ -4,7 +4,7 @@
  * inside the duplicate window and says so), answered 202 only after JetStream acked.
  */
 import { createHash } from "node:crypto";
-import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
+import { ProtocolReady, type ProtocolReadyInput, protocolReadySubject } from "@minutes/contracts";
 import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "@minutes/contracts/api";
 import { Schema } from "effect";
 import type { FastifyPluginAsync } from "fastify";
@@ -14,12 +14,14 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { problemResponses } from "./responses.js";
 
 /**
- * The event id (and JetStream msgID): the job id and a sha256 over the Markdown and every
- * metadata field. The event time is not content: the same protocol sent again later is a
- * duplicate.
+ * The wire (JSON) form of an event. Built once: `Schema.encodeSync(Schema.parseJson(…))` inside a
+ * handler made a new schema and compiled its encoder on every request, which cost more than
+ * everything else the route does.
  */
-export const eventIdOf = (event: ProtocolReady): string => {
-  const wire = Schema.encodeSync(ProtocolReady)(event);
+const encodeProtocolReady = Schema.encodeSync(ProtocolReady);
+
+/** `eventIdOf` for an event already in its wire form (the route encodes each event once). */
+const eventIdOfWire = (jobId: string, wire: ProtocolReadyInput): string => {
   const content = JSON.stringify([
     wire.schemaVersion ?? 1,
     wire.markdown,
@@ -31,8 +33,16 @@ export const eventIdOf = (event: ProtocolReady): string => {
     wire.labels ?? null,
     wire.source ?? null,
   ]);
-  return `${event.jobId}:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+  return `${jobId}:${createHash("sha256").update(content, "utf8").digest("hex")}`;
 };
+
+/**
+ * The event id (and JetStream msgID): the job id and a sha256 over the Markdown and every
+ * metadata field. The event time is not content: the same protocol sent again later is a
+ * duplicate.
+ */
+export const eventIdOf = (event: ProtocolReady): string =>
+  eventIdOfWire(event.jobId, encodeProtocolReady(event));
 
 export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: ProtocolReady }>(
@@ -47,8 +57,10 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
     },
     async (request, reply): Promise<ProtocolAccepted> => {
       const event = request.body;
-      const eventId = eventIdOf(event);
-      const payload = Schema.encodeSync(Schema.parseJson(ProtocolReady))(event);
+      const wire = encodeProtocolReady(event);
+      const eventId = eventIdOfWire(event.jobId, wire);
+      // What `ProtocolReadyJson` would encode, without encoding the event a second time.
+      const payload = JSON.stringify(wire);
       const ack = await publishStored(
         ctx.js,
         request.log,
