@@ -8,6 +8,7 @@ import {
 } from "@minutes/publication-store";
 import { Effect, Redacted, Schema } from "effect";
 import { describe, expect, it } from "vitest";
+import { inNextPublishBatch } from "../src/commands.js";
 import { makeKeyCheck } from "../src/plugins/auth.js";
 import { eventIdOf } from "../src/routes/protocols.js";
 import { problemOf, runEffect } from "../src/run-effect.js";
@@ -68,5 +69,54 @@ describe("event ids", () => {
     ]) {
       expect(eventIdOf(decode({ ...base, ...change }))).not.toBe(id);
     }
+  });
+
+  it("stay what earlier releases computed, so resubmissions across a deploy are still duplicates", () => {
+    expect(eventIdOf(decode(base))).toBe(
+      "j-1:63cf0dc9f57d6714942a7304e906660c58813171bc4aa2b2ba24d80b624e42e3",
+    );
+    const full = {
+      ...base,
+      markdown: '# A\n\nZürich "quoted" \\ line',
+      topic: "T",
+      labels: ["x", "y"],
+      spaceKey: "TEAM",
+    };
+    expect(eventIdOf(decode(full))).toBe(
+      "j-1:226733dc00969469e0aab9caa1d7ae02774280ffcd95031e9b41be5aa21c9c1e",
+    );
+  });
+});
+
+describe("publish batches", () => {
+  it("start every publish of one turn together, after that turn, and settle each on its own", async () => {
+    const started: Array<string> = [];
+    // Each publish answers with the publishes started before it settles: all of its batch.
+    const publish =
+      (name: string, fail = false) =>
+      () => {
+        started.push(name);
+        return Promise.resolve().then(() => {
+          if (fail) throw new Error(name);
+          return started.join();
+        });
+      };
+    const batch = [
+      inNextPublishBatch(publish("a")),
+      inNextPublishBatch(publish("b", true)),
+      inNextPublishBatch(() => {
+        throw new Error("c");
+      }),
+      inNextPublishBatch(publish("d")),
+    ];
+    expect(started).toEqual([]);
+    const settled = await Promise.allSettled(batch);
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : String(s.reason)))).toEqual([
+      "a,b,d",
+      "Error: b",
+      "Error: c",
+      "a,b,d",
+    ]);
+    await expect(inNextPublishBatch(publish("e"))).resolves.toBe("a,b,d,e");
   });
 });
