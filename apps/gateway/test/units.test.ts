@@ -1,4 +1,4 @@
-import { ProtocolReady } from "@minutes/contracts";
+import { ProtocolReady, ProtocolReadyJson } from "@minutes/contracts";
 import {
   ImportLineError,
   InvalidCursorError,
@@ -10,7 +10,7 @@ import { Effect, Redacted, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import { inNextPublishBatch } from "../src/commands.js";
 import { makeKeyCheck } from "../src/plugins/auth.js";
-import { eventIdOf } from "../src/routes/protocols.js";
+import { eventIdOf, wireOfDecoded } from "../src/routes/protocols.js";
 import { problemOf, runEffect } from "../src/run-effect.js";
 
 describe("API key check", () => {
@@ -85,6 +85,33 @@ describe("event ids", () => {
     expect(eventIdOf(decode(full))).toBe(
       "j-1:226733dc00969469e0aab9caa1d7ae02774280ffcd95031e9b41be5aa21c9c1e",
     );
+  });
+});
+
+describe("the JetStream payload of an event", () => {
+  it("is what the contract's JSON codec encodes, byte for byte", () => {
+    const decode = Schema.decodeUnknownSync(ProtocolReady);
+    const encode = Schema.encodeSync(ProtocolReadyJson);
+    for (const input of [
+      { jobId: "j-1", markdown: "# A", filename: "a.md", occurredAt: "2026-01-01T00:00:00Z" },
+      {
+        schemaVersion: 1,
+        jobId: "j-2",
+        markdown: '# B\n\n"quoted" \\ Zürich',
+        filename: "b.md",
+        occurredAt: "2026-01-01T10:00:00+01:00",
+        meetingDate: "2026-01-01",
+        topic: "Weekly",
+        spaceKey: "TEAM",
+        parentPageId: "42",
+        labels: ["x", "y"],
+        source: "processor",
+        unknownField: "dropped",
+      },
+    ]) {
+      const event = decode(input);
+      expect(JSON.stringify(wireOfDecoded(event))).toBe(encode(event));
+    }
   });
 });
 
