@@ -17,6 +17,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
+import { makeJetStreamPublisher } from "./jetstream-publisher.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
 import { makeApiKeys } from "./plugins/auth.js";
@@ -90,7 +91,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     }
   })().catch(() => undefined);
   const natsConnected = () => natsUp && !deps.nats.isClosed();
-  const partial = { config, nc: deps.nats, js, jsm, streams, natsConnected };
+  const publisher = makeJetStreamPublisher(deps.nats);
+  const partial = { config, nc: deps.nats, js, jsm, publisher, streams, natsConnected };
   const metrics = new GatewayMetrics(deps.store, async () => {
     if (!natsConnected()) return null;
     const b = await consumerBacklog(jsm, streams.protocol, config.nats.consumer);
@@ -100,6 +102,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   const replays = new ReplayManager({
     js,
     jsm,
+    publisher,
     store: deps.store,
     feed,
     config,
@@ -118,6 +121,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   app.addHook("onClose", async () => {
     await replays.close();
     await feed.stop();
+    publisher.close();
   });
   // While closing, answers to in-flight requests end their keep-alive connection, so the HTTP
   // server closes as soon as they are sent instead of after the keep-alive timeout.

@@ -5,9 +5,10 @@
  */
 
 import { PublishRequested, PublishRequestedJson, publishRequestedSubject } from "@minutes/contracts";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { PubAck } from "@nats-io/jetstream";
 import { Schema } from "effect";
 import type { FastifyBaseLogger } from "fastify";
+import type { JetStreamPublisher } from "./jetstream-publisher.js";
 import { unavailable } from "./problem.js";
 
 /** How long a publish waits for JetStream's acknowledgement. */
@@ -46,16 +47,14 @@ export const inNextPublishBatch = <A>(publish: () => Promise<A>): Promise<A> =>
 
 /** Publishes and waits for the ack; rejects with a 503 problem when JetStream did not store it. */
 export const publishStored = async (
-  js: JetStreamClient,
+  publisher: JetStreamPublisher,
   log: FastifyBaseLogger,
   subject: string,
   payload: string,
   msgID: string,
 ): Promise<PubAck> => {
   try {
-    return await inNextPublishBatch(() =>
-      js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS }),
-    );
+    return await inNextPublishBatch(() => publisher.publish(subject, payload, msgID, PUBLISH_TIMEOUT_MS));
   } catch (error) {
     log.warn({ err: error, subject }, "JetStream did not acknowledge a publish");
     throw unavailable(
@@ -74,7 +73,7 @@ export interface CommandOptions {
 
 /** Publishes one `PublishRequested` command for `jobId`, de-duplicated on `msgID`. */
 export const publishCommand = (
-  js: JetStreamClient,
+  publisher: JetStreamPublisher,
   log: FastifyBaseLogger,
   subjectPrefix: string,
   jobId: string,
@@ -90,7 +89,7 @@ export const publishCommand = (
     requestedAt: new Date().toISOString(),
   });
   return publishStored(
-    js,
+    publisher,
     log,
     publishRequestedSubject(jobId, subjectPrefix),
     Schema.encodeSync(PublishRequestedJson)(command),

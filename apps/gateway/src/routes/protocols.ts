@@ -67,7 +67,7 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
       // What `ProtocolReadyJson` would encode, without encoding the event a second time.
       const payload = JSON.stringify(wire);
       const ack = await publishStored(
-        ctx.js,
+        ctx.publisher,
         request.log,
         protocolReadySubject(event.jobId, ctx.config.nats.subject_prefix),
         payload,
