@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { ProtocolReady, ProtocolReadyJson } from "@minutes/contracts";
 import {
   ImportLineError,
@@ -10,7 +11,7 @@ import { Effect, Redacted, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import { inNextPublishBatch } from "../src/commands.js";
 import { makeKeyCheck } from "../src/plugins/auth.js";
-import { eventIdOf, wireOfDecoded } from "../src/routes/protocols.js";
+import { eventIdOf, streamEventOf } from "../src/routes/protocols.js";
 import { problemOf, runEffect } from "../src/run-effect.js";
 
 describe("API key check", () => {
@@ -88,30 +89,45 @@ describe("event ids", () => {
   });
 });
 
-describe("the JetStream payload of an event", () => {
-  it("is what the contract's JSON codec encodes, byte for byte", () => {
-    const decode = Schema.decodeUnknownSync(ProtocolReady);
-    const encode = Schema.encodeSync(ProtocolReadyJson);
-    for (const input of [
-      { jobId: "j-1", markdown: "# A", filename: "a.md", occurredAt: "2026-01-01T00:00:00Z" },
-      {
-        schemaVersion: 1,
-        jobId: "j-2",
-        markdown: '# B\n\n"quoted" \\ Zürich',
-        filename: "b.md",
-        occurredAt: "2026-01-01T10:00:00+01:00",
-        meetingDate: "2026-01-01",
-        topic: "Weekly",
-        spaceKey: "TEAM",
-        parentPageId: "42",
-        labels: ["x", "y"],
-        source: "processor",
-        unknownField: "dropped",
-      },
-    ]) {
-      const event = decode(input);
-      expect(JSON.stringify(wireOfDecoded(event))).toBe(encode(event));
-    }
+describe("the JetStream payload and event id of an event", () => {
+  const decode = Schema.decodeUnknownSync(ProtocolReady);
+  const encode = Schema.encodeSync(ProtocolReadyJson);
+  /** The event id as it was first defined: sha256 over this JSON array. */
+  const referenceId = (e: ProtocolReady): string => {
+    const content = JSON.stringify([
+      e.schemaVersion ?? 1,
+      e.markdown,
+      e.filename,
+      e.meetingDate ?? null,
+      e.topic ?? null,
+      e.spaceKey ?? null,
+      e.parentPageId ?? null,
+      e.labels ?? null,
+      e.source ?? null,
+    ]);
+    return `${e.jobId}:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+  };
+  const minimal = { jobId: "j-1", markdown: "# A", filename: "a.md", occurredAt: "2026-01-01T00:00:00Z" };
+  const optional = {
+    meetingDate: "2026-01-01",
+    topic: 'Weekly "sync" \\ ü',
+    spaceKey: "TEAM",
+    parentPageId: "42",
+    labels: ["x", "y"],
+    source: "processor",
+  };
+  const inputs = [
+    minimal,
+    { ...minimal, schemaVersion: 1, markdown: '# B\n\n"quoted" \\ Zürich\t\u0001 \u2028' },
+    ...Object.entries(optional).map(([k, v]) => ({ ...minimal, [k]: v })),
+    { ...minimal, ...optional, unknownField: "dropped" },
+  ];
+
+  it.each(inputs)("payload is what the contract's JSON codec encodes, byte for byte (%#)", (input) => {
+    const event = decode(input);
+    const { payload, eventId } = streamEventOf(event);
+    expect(payload).toBe(encode(event));
+    expect(eventId).toBe(referenceId(event));
   });
 });
 

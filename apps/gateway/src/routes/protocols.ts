@@ -3,51 +3,63 @@
  * published on the job's subject with a content-derived msgID (JetStream drops a resubmission
  * inside the duplicate window and says so), answered 202 only after JetStream acked.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { ProtocolReady, type ProtocolReadyInput, protocolReadySubject } from "@minutes/contracts";
 import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "@minutes/contracts/api";
-import { Schema } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import { publishStored } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { problemResponses } from "./responses.js";
 
-/** The wire (JSON) form of an event, with the contract's encoder (built once, not per call). */
-const encodeProtocolReady = Schema.encodeSync(ProtocolReady);
-
 /**
  * The wire form of an event the route has just decoded, without encoding it again.
  * `ProtocolReady` has no field transformations (only refinements, a brand and a default), so a
  * decoded event already is its wire form, and encoding it ran every refinement a second time. This
  * assignment stops compiling if a field's decoded type ever differs from its wire type, and a unit
- * test checks that it agrees with `encodeProtocolReady`.
+ * test checks the payload below against the contract's `ProtocolReadyJson`.
  */
 export const wireOfDecoded = (event: ProtocolReady): ProtocolReadyInput => event;
 
-/** `eventIdOf` for an event already in its wire form (the route encodes each event once). */
-const eventIdOfWire = (jobId: string, wire: ProtocolReadyInput): string => {
-  const content = JSON.stringify([
-    wire.schemaVersion ?? 1,
-    wire.markdown,
-    wire.filename,
-    wire.meetingDate ?? null,
-    wire.topic ?? null,
-    wire.spaceKey ?? null,
-    wire.parentPageId ?? null,
-    wire.labels ?? null,
-    wire.source ?? null,
-  ]);
-  return `${jobId}:${createHash("sha256").update(content, "utf8").digest("hex")}`;
-};
+/** A decoded event ready for JetStream: its payload and its event id (the msgID). */
+export interface StreamEvent {
+  readonly payload: string;
+  readonly eventId: string;
+}
 
 /**
- * The event id (and JetStream msgID): the job id and a sha256 over the Markdown and every
- * metadata field. The event time is not content: the same protocol sent again later is a
- * duplicate.
+ * The JetStream payload and the event id of a decoded event.
+ *
+ * The event id is the job id and a sha256 over the Markdown and every metadata field. The event
+ * time is not content: the same protocol sent again later is a duplicate.
+ *
+ * The Markdown is most of both strings, and escaping it for JSON most of their cost, so it is
+ * escaped once and spliced into each: the payload is byte for byte `JSON.stringify` of the wire
+ * form (what `ProtocolReadyJson` encodes), and the hashed content is byte for byte the JSON array
+ * `[schemaVersion, markdown, filename, meetingDate, topic, spaceKey, parentPageId, labels,
+ * source]` (absent fields as null) that ids have always hashed. Unit tests pin both.
  */
-export const eventIdOf = (event: ProtocolReady): string =>
-  eventIdOfWire(event.jobId, encodeProtocolReady(event));
+export const streamEventOf = (event: ProtocolReady): StreamEvent => {
+  const { schemaVersion, jobId, markdown, ...rest } = wireOfDecoded(event);
+  const markdownJson = JSON.stringify(markdown);
+  const restJson = JSON.stringify(rest);
+  const version = JSON.stringify(schemaVersion ?? 1);
+  const payload = `{"schemaVersion":${version},"jobId":${JSON.stringify(jobId)},"markdown":${markdownJson}${restJson === "{}" ? "}" : `,${restJson.slice(1)}`}`;
+  const metadataJson = JSON.stringify([
+    rest.filename,
+    rest.meetingDate ?? null,
+    rest.topic ?? null,
+    rest.spaceKey ?? null,
+    rest.parentPageId ?? null,
+    rest.labels ?? null,
+    rest.source ?? null,
+  ]);
+  const content = `[${version},${markdownJson},${metadataJson.slice(1)}`;
+  return { payload, eventId: `${jobId}:${hash("sha256", content, "hex")}` };
+};
+
+/** The event id (and JetStream msgID) of a decoded event; see `streamEventOf`. */
+export const eventIdOf = (event: ProtocolReady): string => streamEventOf(event).eventId;
 
 export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: ProtocolReady }>(
@@ -62,10 +74,7 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
     },
     async (request, reply): Promise<ProtocolAccepted> => {
       const event = request.body;
-      const wire = wireOfDecoded(event);
-      const eventId = eventIdOfWire(event.jobId, wire);
-      // What `ProtocolReadyJson` would encode, without encoding the event a second time.
-      const payload = JSON.stringify(wire);
+      const { payload, eventId } = streamEventOf(event);
       const ack = await publishStored(
         ctx.publisher,
         request.log,
