@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -182,6 +183,14 @@ const post = async (base: string, body: string): Promise<number> => {
   });
   await res.arrayBuffer();
   return res.status;
+};
+
+/** SIGTERM to a child process (if it still runs), resolved once it exited. */
+const stopChild = async (child: ChildProcess | undefined): Promise<void> => {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  await exited;
 };
 
 /** Runs `tasks` with at most `limit` in flight. */
@@ -376,18 +385,18 @@ const main = async () => {
   const configFile = writeConfigFile(dir, overrides);
   const gateway: RunningServer = await startServer(config);
   const base = gateway.address;
-  const publisher = spawnPublisher(root, configFile, "inherit");
+  const publisher = ONLY_INTAKE ? undefined : spawnPublisher(root, configFile, "inherit");
   const nc = await connect({ servers: NATS_URL });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const stack: Stack = { base, config, sandbox, js, docs, id };
   try {
-    if (!ONLY_INTAKE) await pipelineAndReplay(stack, publisher, convertPerS);
-    // The intake measures the gateway and JetStream alone.
-    publisher.kill("SIGTERM");
+    if (publisher !== undefined) await pipelineAndReplay(stack, publisher, convertPerS);
+    // The intake measures the gateway and JetStream alone: the publisher has exited by then.
+    await stopChild(publisher);
     await intakeVsJetstream(stack, dir, overrides);
   } finally {
-    publisher.kill("SIGTERM");
+    await stopChild(publisher);
     await gateway.stop();
     await jsm.streams.delete(config.nats.stream).catch(() => undefined);
     await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
