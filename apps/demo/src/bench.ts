@@ -1,11 +1,13 @@
 /**
  * `pnpm bench`: performance as ratios measured side by side in one run, so the machine's speed
  * cancels out. Prints a table and, last, one JSON line; writes docs/benchmarks.md. Everything
- * runs on loopback: the sandbox Confluence, the gateway in this process, the publisher as a child
- * process (so its peak RSS is its own), NATS at NATS_URL.
+ * runs on loopback: the sandbox Confluence, the gateway in this process (a child process of its
+ * own for the intake part), the publisher as a child process (so its peak RSS is its own), NATS
+ * at NATS_URL.
  */
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -16,10 +18,12 @@ import { type RunningServer, startServer } from "@minutes/gateway";
 import { markdownToStorage } from "@minutes/markdown-storage";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { keepAliveClient } from "./keep-alive-client.js";
 import {
   type ConfigOverrides,
   decodeConfig,
   sandboxConfluence,
+  spawnGateway,
   spawnPublisher,
   writeConfigFile,
 } from "./local-stack.js";
@@ -31,8 +35,10 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const API_KEY = "bench-key";
 /** `--skip-converter` (or BENCH_SKIP_CONVERTER=1) runs only the pipeline, replay and intake parts. */
 const SKIP_CONVERTER = process.argv.includes("--skip-converter") || process.env.BENCH_SKIP_CONVERTER === "1";
+/** `--only-intake` (or BENCH_ONLY_INTAKE=1) runs only the intake part: quick iterations on the gateway. */
+const ONLY_INTAKE = process.argv.includes("--only-intake") || process.env.BENCH_ONLY_INTAKE === "1";
 /** `--no-write` leaves docs/benchmarks.md alone (for partial or experimental runs). */
-const WRITE_RESULTS = !process.argv.includes("--no-write") && !SKIP_CONVERTER;
+const WRITE_RESULTS = !process.argv.includes("--no-write") && !SKIP_CONVERTER && !ONLY_INTAKE;
 
 interface Row {
   readonly metric: string;
@@ -179,6 +185,14 @@ const post = async (base: string, body: string): Promise<number> => {
   return res.status;
 };
 
+/** SIGTERM to a child process (if it still runs), resolved once it exited. */
+const stopChild = async (child: ChildProcess | undefined): Promise<void> => {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGTERM");
+  await exited;
+};
+
 /** Runs `tasks` with at most `limit` in flight. */
 const pool = async (count: number, limit: number, task: (i: number) => Promise<unknown>): Promise<void> => {
   let next = 0;
@@ -192,11 +206,173 @@ const pool = async (count: number, limit: number, task: (i: number) => Promise<u
   );
 };
 
+interface Stack {
+  readonly base: string;
+  readonly config: ReturnType<typeof decodeConfig>;
+  readonly sandbox: Sandbox;
+  readonly js: ReturnType<typeof jetstream>;
+  readonly docs: ReadonlyArray<string>;
+  readonly id: string;
+}
+
+/** 3 and 4: the whole pipeline, event to page, then a replay at 50 ms per Confluence request. */
+const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertPerS: number) => {
+  const { base, config, sandbox, js, docs, id } = stack;
+  // 3. the whole pipeline, event to page
+  const outcomes = await js.consumers.get(`${config.nats.stream}_OUTCOMES`, {
+    filter_subjects: publicationEventWildcard(config.nats.subject_prefix),
+  });
+  const pipeline = await time(async () => {
+    const seen = new Set<string>();
+    const done = (async () => {
+      const messages = await outcomes.consume();
+      for await (const m of messages) {
+        const o = m.json<{ jobId: string; outcome: string }>();
+        if (o.outcome === "published" || o.outcome === "failed") seen.add(o.jobId);
+        if (seen.size >= PROTOCOLS) break;
+      }
+    })();
+    await pool(PROTOCOLS, 32, (i) =>
+      post(
+        base,
+        JSON.stringify({
+          jobId: `bench-${id}-${i}`,
+          markdown: docs[i],
+          filename: `bench-${i}.md`,
+          occurredAt: new Date().toISOString(),
+        }),
+      ),
+    );
+    await done;
+  });
+  const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
+  const store = await import("@minutes/publication-store");
+  const { Effect, Exit, Scope } = await import("effect");
+  const scope = Effect.runSync(Scope.make());
+  const s = await Effect.runPromise(
+    store.PublicationStore.make({ type: "sqlite", sqlitePath: config.database.sqlite_path }).pipe(
+      Scope.extend(scope),
+    ),
+  );
+  const all = await Effect.runPromise(s.query({ status: "published", limit: 500 }));
+  const latencies: Array<number> = [];
+  let cursor = all.nextCursor;
+  for (const p of all.items) if (p.latencyMs !== null) latencies.push(p.latencyMs);
+  while (cursor !== null) {
+    const page = await Effect.runPromise(s.query({ status: "published", limit: 500, cursor }));
+    for (const p of page.items) if (p.latencyMs !== null) latencies.push(p.latencyMs);
+    cursor = page.nextCursor;
+  }
+  await Effect.runPromise(Scope.close(scope, Exit.void));
+  record("pipeline_vs_convert", pipelinePerS / convertPerS, "≥ 0.5", `${PROTOCOLS} protocols of ~2 KB`);
+  record("pipeline_per_s", pipelinePerS, "reported", "gateway → JetStream → publisher → sandbox → SQLite");
+  record("convert_per_s", convertPerS, "reported", "markdownToStorage alone, one core");
+  record("latency_p50_ms", percentile(latencies, 50), "reported", "event → page");
+  record("latency_p99_ms", percentile(latencies, 99), "reported", "event → page");
+
+  // 4. replay at 50 ms per Confluence request
+  const latencyRule = sandbox.faults.add({ kind: "latency", latencyMs: 50 });
+  const replay = await time(async () => {
+    const res = await fetch(`${base}/api/replays`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString(), force: true }),
+    });
+    const started = (await res.json()) as { id: string };
+    for (;;) {
+      const r = await fetch(`${base}/api/replays/${started.id}`, {
+        headers: { authorization: `Bearer ${API_KEY}` },
+      });
+      const p = (await r.json()) as { status: string; done: number; total: number };
+      if (p.status !== "running") return p;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  });
+  const requests = sandbox.faults.list().find((f) => f.id === latencyRule)?.fired ?? 0;
+  sandbox.faults.clear(latencyRule);
+  const ideal = (requests * 50) / CONCURRENCY;
+  record("replay_vs_ideal", replay.ms / ideal, "≤ 1.15", `${requests} requests, concurrency ${CONCURRENCY}`);
+  record(
+    "publisher_rss_mb",
+    publisher.pid !== undefined ? peakRssMb(publisher.pid) : Number.NaN,
+    "≤ 200",
+    "peak RSS during 3 and 4",
+  );
+};
+
+/** Rounds the intake part alternates its two sides in (see `intakeVsJetstream`). */
+const INTAKE_ROUNDS = 4;
+
+/**
+ * 5. intake vs a bare JetStream publish loop with the same NATS client, n requests each with 32
+ * in flight. The gateway runs as its own process, as in production, driven over keep-alive
+ * connections by a lean HTTP/1.1 client (keep-alive-client.ts); the bare loop publishes from this
+ * process. Both sides first get the same warm-up (BENCH_WARMUP, default n): a freshly started
+ * gateway spends its first thousand or so requests in unoptimised code, about twice the CPU of a
+ * long-running one. The measured requests alternate between the sides in INTAKE_ROUNDS rounds,
+ * so load from other processes on the machine falls on both sides alike. Every intake request
+ * must answer 202 (stored in JetStream, acked) or the run fails.
+ */
+const intakeVsJetstream = async (stack: Stack, dir: string, overrides: ConfigOverrides) => {
+  const { config, js, docs, id } = stack;
+  const n = Math.min(PROTOCOLS, 2000);
+  const warmup = Number(process.env.BENCH_WARMUP ?? n);
+  const gateway = await spawnGateway(root, dir, overrides, "inherit");
+  const client = keepAliveClient(gateway.base);
+  const headers = { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" };
+  const statuses = new Map<number, number>();
+  const intakeRun = (prefix: string, from: number, count: number) =>
+    pool(count, 32, async (k) => {
+      const i = from + k;
+      const body = JSON.stringify({
+        jobId: `${prefix}-${id}-${i}`,
+        markdown: docs[i % docs.length],
+        filename: "i.md",
+        occurredAt: new Date().toISOString(),
+      });
+      const { status } = await client.request("POST", "/api/protocols", headers, body);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    });
+  const bareRun = (prefix: string, from: number, count: number) =>
+    pool(count, 32, (k) => {
+      const i = from + k;
+      return js.publish(
+        protocolReadySubject(`${prefix}-${id}-${i}`, config.nats.subject_prefix),
+        JSON.stringify({ markdown: docs[i % docs.length] }),
+        { msgID: `${prefix}-${id}-${i}` },
+      );
+    });
+  try {
+    await intakeRun("intake-warmup", 0, warmup);
+    await bareRun("bare-warmup", 0, warmup);
+    statuses.clear();
+    let intakeMs = 0;
+    let bareMs = 0;
+    const perRound = Math.ceil(n / INTAKE_ROUNDS);
+    for (let from = 0; from < n; from += perRound) {
+      const count = Math.min(perRound, n - from);
+      intakeMs += (await time(() => intakeRun("intake", from, count))).ms;
+      bareMs += (await time(() => bareRun("bare", from, count))).ms;
+    }
+    if (statuses.get(202) !== n)
+      throw new Error(`intake: expected ${n} answers 202, got ${JSON.stringify([...statuses])}`);
+    const intakePerS = n / (intakeMs / 1000);
+    const barePerS = n / (bareMs / 1000);
+    record("intake_vs_jetstream", intakePerS / barePerS, "≥ 0.5", "requests/s ratio");
+    record("intake_per_s", intakePerS, "reported", "POST /api/protocols, 32 in flight, gateway process");
+    record("jetstream_per_s", barePerS, "reported", "bare js.publish + ack, 32 in flight");
+  } finally {
+    client.close();
+    await gateway.stop();
+  }
+};
+
 const main = async () => {
-  if (!SKIP_CONVERTER) converterBench();
+  if (!SKIP_CONVERTER && !ONLY_INTAKE) converterBench();
 
   const docs = Array.from({ length: PROTOCOLS }, (_, i) => makeProtocol(i));
   const convert = await time(() => {
+    if (ONLY_INTAKE) return;
     for (const d of docs) markdownToStorage(d, { addToc: true, addDateMacro: true, includeMetadata: true });
   });
   const convertPerS = PROTOCOLS / (convert.ms / 1000);
@@ -209,132 +385,18 @@ const main = async () => {
   const configFile = writeConfigFile(dir, overrides);
   const gateway: RunningServer = await startServer(config);
   const base = gateway.address;
-  const publisher = spawnPublisher(root, configFile, "inherit");
+  const publisher = ONLY_INTAKE ? undefined : spawnPublisher(root, configFile, "inherit");
   const nc = await connect({ servers: NATS_URL });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
+  const stack: Stack = { base, config, sandbox, js, docs, id };
   try {
-    // 3. the whole pipeline, event to page
-    const outcomes = await js.consumers.get(`${config.nats.stream}_OUTCOMES`, {
-      filter_subjects: publicationEventWildcard(config.nats.subject_prefix),
-    });
-    const pipeline = await time(async () => {
-      const seen = new Set<string>();
-      const done = (async () => {
-        const messages = await outcomes.consume();
-        for await (const m of messages) {
-          const o = m.json<{ jobId: string; outcome: string }>();
-          if (o.outcome === "published" || o.outcome === "failed") seen.add(o.jobId);
-          if (seen.size >= PROTOCOLS) break;
-        }
-      })();
-      await pool(PROTOCOLS, 32, (i) =>
-        post(
-          base,
-          JSON.stringify({
-            jobId: `bench-${id}-${i}`,
-            markdown: docs[i],
-            filename: `bench-${i}.md`,
-            occurredAt: new Date().toISOString(),
-          }),
-        ),
-      );
-      await done;
-    });
-    const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
-    const store = await import("@minutes/publication-store");
-    const { Effect, Exit, Scope } = await import("effect");
-    const scope = Effect.runSync(Scope.make());
-    const s = await Effect.runPromise(
-      store.PublicationStore.make({ type: "sqlite", sqlitePath: config.database.sqlite_path }).pipe(
-        Scope.extend(scope),
-      ),
-    );
-    const all = await Effect.runPromise(s.query({ status: "published", limit: 500 }));
-    const latencies: Array<number> = [];
-    let cursor = all.nextCursor;
-    for (const p of all.items) if (p.latencyMs !== null) latencies.push(p.latencyMs);
-    while (cursor !== null) {
-      const page = await Effect.runPromise(s.query({ status: "published", limit: 500, cursor }));
-      for (const p of page.items) if (p.latencyMs !== null) latencies.push(p.latencyMs);
-      cursor = page.nextCursor;
-    }
-    await Effect.runPromise(Scope.close(scope, Exit.void));
-    record("pipeline_vs_convert", pipelinePerS / convertPerS, "≥ 0.5", `${PROTOCOLS} protocols of ~2 KB`);
-    record("pipeline_per_s", pipelinePerS, "reported", "gateway → JetStream → publisher → sandbox → SQLite");
-    record("convert_per_s", convertPerS, "reported", "markdownToStorage alone, one core");
-    record("latency_p50_ms", percentile(latencies, 50), "reported", "event → page");
-    record("latency_p99_ms", percentile(latencies, 99), "reported", "event → page");
-
-    // 4. replay at 50 ms per Confluence request
-    const latencyRule = sandbox.faults.add({ kind: "latency", latencyMs: 50 });
-    const replay = await time(async () => {
-      const res = await fetch(`${base}/api/replays`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString(), force: true }),
-      });
-      const started = (await res.json()) as { id: string };
-      for (;;) {
-        const r = await fetch(`${base}/api/replays/${started.id}`, {
-          headers: { authorization: `Bearer ${API_KEY}` },
-        });
-        const p = (await r.json()) as { status: string; done: number; total: number };
-        if (p.status !== "running") return p;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    });
-    const requests = sandbox.faults.list().find((f) => f.id === latencyRule)?.fired ?? 0;
-    sandbox.faults.clear(latencyRule);
-    const ideal = (requests * 50) / CONCURRENCY;
-    record(
-      "replay_vs_ideal",
-      replay.ms / ideal,
-      "≤ 1.15",
-      `${requests} requests, concurrency ${CONCURRENCY}`,
-    );
-    record(
-      "publisher_rss_mb",
-      publisher.pid !== undefined ? peakRssMb(publisher.pid) : Number.NaN,
-      "≤ 200",
-      "peak RSS during 3 and 4",
-    );
-
-    // 5. intake vs a bare JetStream publish loop with the same client
-    publisher.kill("SIGTERM");
-    const n = Math.min(PROTOCOLS, 2000);
-    const intake = await time(() =>
-      pool(n, 32, (i) =>
-        post(
-          base,
-          JSON.stringify({
-            jobId: `intake-${id}-${i}`,
-            markdown: docs[i % docs.length],
-            filename: "i.md",
-            occurredAt: new Date().toISOString(),
-          }),
-        ),
-      ),
-    );
-    const bare = await time(() =>
-      pool(n, 32, (i) =>
-        js.publish(
-          protocolReadySubject(`bare-${id}-${i}`, config.nats.subject_prefix),
-          JSON.stringify({ markdown: docs[i % docs.length] }),
-          {
-            msgID: `bare-${id}-${i}`,
-          },
-        ),
-      ),
-    );
-    record(
-      "intake_vs_jetstream",
-      n / (intake.ms / 1000) / (n / (bare.ms / 1000)),
-      "≥ 0.5",
-      "requests/s ratio",
-    );
+    if (publisher !== undefined) await pipelineAndReplay(stack, publisher, convertPerS);
+    // The intake measures the gateway and JetStream alone: the publisher has exited by then.
+    await stopChild(publisher);
+    await intakeVsJetstream(stack, dir, overrides);
   } finally {
-    publisher.kill("SIGTERM");
+    await stopChild(publisher);
     await gateway.stop();
     await jsm.streams.delete(config.nats.stream).catch(() => undefined);
     await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);

@@ -1,10 +1,12 @@
 /**
  * Shared by the demo, the benchmarks and the reliability suite: one set of configuration
- * overrides decoded for the in-process parts and written to a file for a publisher child
- * process, so both always run with the same settings; and the publisher as a child process.
+ * overrides decoded for the in-process parts and written to a file for child processes, so all
+ * always run with the same settings; and the publisher or the gateway as a child process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import type { Sandbox } from "@minutes/confluence-sandbox";
 import {
@@ -35,9 +37,9 @@ export const decodeConfig = (overrides: ConfigOverrides): MinutesConfig => {
   return loaded.right;
 };
 
-/** Writes overrides as `config.json` in `dir` for a child process and returns its path. */
-export const writeConfigFile = (dir: string, overrides: ConfigOverrides): string => {
-  const file = join(dir, "config.json");
+/** Writes overrides as `config.json` (or `name`) in `dir` for a child process and returns its path. */
+export const writeConfigFile = (dir: string, overrides: ConfigOverrides, name = "config.json"): string => {
+  const file = join(dir, name);
   writeFileSync(file, JSON.stringify(overrides), { mode: 0o600 });
   return file;
 };
@@ -51,3 +53,78 @@ export const spawnPublisher = (
   spawn(process.execPath, [join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile], {
     stdio: ["ignore", "ignore", stderr],
   });
+
+/** A port that was free a moment ago on 127.0.0.1 (for a child process that cannot report its own). */
+export const freePort = async (): Promise<number> => {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  await once(server, "close");
+  if (address === null || typeof address === "string") throw new Error("no TCP port for a child process");
+  return address.port;
+};
+
+/** A gateway running as a child process. */
+export interface GatewayProcess {
+  readonly child: ChildProcess;
+  /** Its base URL, e.g. `http://127.0.0.1:40123`. */
+  readonly base: string;
+  /** SIGTERM (graceful: in-flight requests finish), resolved once the process exited. */
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Starts `apps/gateway/dist/main.js` with `overrides` on a free port of 127.0.0.1 (its own
+ * `gateway.json` in `dir`) and resolves once `/healthz` answers; rejects when the process exits
+ * first or does not answer within `timeoutMs`.
+ */
+export const spawnGateway = async (
+  root: string,
+  dir: string,
+  overrides: ConfigOverrides,
+  stderr: "inherit" | "ignore" = "ignore",
+  timeoutMs = 30_000,
+): Promise<GatewayProcess> => {
+  const port = await freePort();
+  const configFile = writeConfigFile(
+    dir,
+    { ...overrides, gateway: { ...overrides.gateway, host: "127.0.0.1", port } },
+    "gateway.json",
+  );
+  const child = spawn(
+    process.execPath,
+    [join(root, "apps", "gateway", "dist", "main.js"), "--config", configFile],
+    { stdio: ["ignore", "ignore", stderr] },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    await exited;
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`the gateway exited while starting (${child.exitCode ?? child.signalCode})`);
+    if (await answers(`${base}/healthz`)) return { child, base, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the gateway did not answer on ${base} within ${timeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+};
+
+// internal
+
+const answers = async (url: string): Promise<boolean> => {
+  try {
+    const res = await fetch(url);
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+};

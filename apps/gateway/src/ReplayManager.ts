@@ -18,6 +18,7 @@ import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nat
 import { Effect, Either, Option, Schema } from "effect";
 import type { FastifyBaseLogger } from "fastify";
 import { publishCommand } from "./commands.js";
+import type { JetStreamPublisher } from "./jetstream-publisher.js";
 import type { OutcomeFeed } from "./OutcomeFeed.js";
 
 /** How many job ids a dry run lists. */
@@ -47,6 +48,8 @@ interface ReplayState {
 export interface ReplayDeps {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** Issues the replay's commands. */
+  readonly publisher: JetStreamPublisher;
   readonly store: PublicationStoreShape;
   readonly feed: OutcomeFeed;
   readonly config: MinutesConfig;
@@ -170,7 +173,7 @@ export class ReplayManager {
     for (let attempt = 0; state.status === "running"; attempt++) {
       try {
         await publishCommand(
-          this.deps.js,
+          this.deps.publisher,
           this.deps.log,
           this.deps.config.nats.subject_prefix,
           jobId,

@@ -17,9 +17,10 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
+import { makeJetStreamPublisher } from "./jetstream-publisher.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
-import { makeCallerKey, requireApiKey } from "./plugins/auth.js";
+import { makeApiKeys } from "./plugins/auth.js";
 import { problemsPlugin } from "./plugins/problems.js";
 import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
 import { HttpProblem } from "./problem.js";
@@ -91,7 +92,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     }
   })().catch(() => undefined);
   const natsConnected = () => natsUp && !deps.nats.isClosed();
-  const partial = { config, nc: deps.nats, js, jsm, streams, natsConnected };
+  const publisher = makeJetStreamPublisher(deps.nats);
+  const partial = { config, nc: deps.nats, js, jsm, publisher, streams, natsConnected };
   const metrics = new GatewayMetrics(deps.store, async () => {
     if (!natsConnected()) return null;
     const b = await consumerBacklog(jsm, streams.protocol, config.nats.consumer);
@@ -101,6 +103,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   const replays = new ReplayManager({
     js,
     jsm,
+    publisher,
     store: deps.store,
     feed,
     config,
@@ -119,6 +122,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   app.addHook("onClose", async () => {
     await replays.close();
     await feed.stop();
+    publisher.close();
   });
   // While closing, answers to in-flight requests end their keep-alive connection, so the HTTP
   // server closes as soon as they are sent instead of after the keep-alive timeout.
@@ -126,9 +130,11 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   app.addHook("preClose", async () => {
     closing = true;
   });
-  app.addHook("onSend", async (request, reply) => {
+  // A callback hook, not an async one: it runs on every answer and has nothing to wait for.
+  app.addHook("onSend", (request, reply, payload, done) => {
     reply.header("x-request-id", request.id);
     if (closing) reply.header("connection", "close");
+    done(null, payload);
   });
   // Only JSON (and the import's NDJSON) is accepted; text/plain answers 415 like any other type.
   app.removeContentTypeParser("text/plain");
@@ -150,10 +156,11 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   const opts = { ctx };
+  const apiKeys = makeApiKeys(config.gateway.api_keys);
   const guarded =
     (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
     async (scope) => {
-      if (enabled) scope.addHook("preParsing", requireApiKey(config.gateway.api_keys));
+      if (enabled) scope.addHook("preParsing", apiKeys.requireApiKey);
       await scope.register(plugin, opts);
     };
 
@@ -162,11 +169,11 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   await app.register(guarded(config.gateway.auth_metrics, metricsRoutes));
   await app.register(async (api) => {
     // Rate limiting runs first (route onRequest hooks), then the key check, then body parsing.
-    api.addHook("preParsing", requireApiKey(config.gateway.api_keys));
+    api.addHook("preParsing", apiKeys.requireApiKey);
     await api.register(rateLimit, {
       max: config.gateway.rate_limit_per_minute,
       timeWindow: 60_000,
-      keyGenerator: makeCallerKey(config.gateway.api_keys),
+      keyGenerator: apiKeys.callerKey,
       errorResponseBuilder: (_request, context) =>
         new HttpProblem({
           status: 429,

@@ -5,24 +5,56 @@
  */
 
 import { PublishRequested, PublishRequestedJson, publishRequestedSubject } from "@minutes/contracts";
-import type { JetStreamClient, PubAck } from "@nats-io/jetstream";
+import type { PubAck } from "@nats-io/jetstream";
 import { Schema } from "effect";
 import type { FastifyBaseLogger } from "fastify";
+import type { JetStreamPublisher } from "./jetstream-publisher.js";
 import { unavailable } from "./problem.js";
 
 /** How long a publish waits for JetStream's acknowledgement. */
 export const PUBLISH_TIMEOUT_MS = 5_000;
 
+/** Publishes waiting for the next batch (see `inNextPublishBatch`). */
+let batch: Array<() => void> = [];
+
+const startBatch = (): void => {
+  const started = batch;
+  batch = [];
+  for (const start of started) start();
+};
+
+/**
+ * Starts `publish` together with every other publish started in the same turn of the event loop.
+ *
+ * The NATS client flushes its outbound buffer to the socket in a microtask after a publish.
+ * Concurrent requests are read in separate I/O callbacks, each followed by a microtask
+ * checkpoint, so every request used to become its own socket write — and its own wake-up of
+ * nats-server, which on loopback the writer pays for in the kernel. Starting the publishes from
+ * one `setImmediate` (which runs right after the poll phase that read those requests, no timer
+ * involved) lets the client send them in one write. Each publish still waits for its own ack.
+ */
+export const inNextPublishBatch = <A>(publish: () => Promise<A>): Promise<A> =>
+  new Promise<A>((resolve, reject) => {
+    if (batch.length === 0) setImmediate(startBatch);
+    batch.push(() => {
+      try {
+        publish().then(resolve, reject);
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+
 /** Publishes and waits for the ack; rejects with a 503 problem when JetStream did not store it. */
 export const publishStored = async (
-  js: JetStreamClient,
+  publisher: JetStreamPublisher,
   log: FastifyBaseLogger,
   subject: string,
   payload: string,
   msgID: string,
 ): Promise<PubAck> => {
   try {
-    return await js.publish(subject, payload, { msgID, timeout: PUBLISH_TIMEOUT_MS });
+    return await inNextPublishBatch(() => publisher.publish(subject, payload, msgID, PUBLISH_TIMEOUT_MS));
   } catch (error) {
     log.warn({ err: error, subject }, "JetStream did not acknowledge a publish");
     throw unavailable(
@@ -41,7 +73,7 @@ export interface CommandOptions {
 
 /** Publishes one `PublishRequested` command for `jobId`, de-duplicated on `msgID`. */
 export const publishCommand = (
-  js: JetStreamClient,
+  publisher: JetStreamPublisher,
   log: FastifyBaseLogger,
   subjectPrefix: string,
   jobId: string,
@@ -57,7 +89,7 @@ export const publishCommand = (
     requestedAt: new Date().toISOString(),
   });
   return publishStored(
-    js,
+    publisher,
     log,
     publishRequestedSubject(jobId, subjectPrefix),
     Schema.encodeSync(PublishRequestedJson)(command),

@@ -8,6 +8,7 @@ import type { PublicationStoreShape } from "@minutes/publication-store";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { ConfluenceAccess } from "./confluence.js";
+import type { JetStreamPublisher } from "./jetstream-publisher.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { OutcomeFeed } from "./OutcomeFeed.js";
 import type { ReplayManager } from "./ReplayManager.js";
@@ -18,6 +19,8 @@ export interface GatewayContext {
   readonly nc: NatsConnection;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** Publishes with acknowledgement (every publish the gateway makes goes through it). */
+  readonly publisher: JetStreamPublisher;
   readonly store: PublicationStoreShape;
   readonly feed: OutcomeFeed;
   readonly metrics: GatewayMetrics;

@@ -1,4 +1,5 @@
-import { ProtocolReady } from "@minutes/contracts";
+import { createHash } from "node:crypto";
+import { ProtocolReady, ProtocolReadyJson } from "@minutes/contracts";
 import {
   ImportLineError,
   InvalidCursorError,
@@ -8,8 +9,9 @@ import {
 } from "@minutes/publication-store";
 import { Effect, Redacted, Schema } from "effect";
 import { describe, expect, it } from "vitest";
+import { inNextPublishBatch } from "../src/commands.js";
 import { makeKeyCheck } from "../src/plugins/auth.js";
-import { eventIdOf } from "../src/routes/protocols.js";
+import { eventIdOf, streamEventOf } from "../src/routes/protocols.js";
 import { problemOf, runEffect } from "../src/run-effect.js";
 
 describe("API key check", () => {
@@ -68,5 +70,96 @@ describe("event ids", () => {
     ]) {
       expect(eventIdOf(decode({ ...base, ...change }))).not.toBe(id);
     }
+  });
+
+  it("stay what earlier releases computed, so resubmissions across a deploy are still duplicates", () => {
+    expect(eventIdOf(decode(base))).toBe(
+      "j-1:63cf0dc9f57d6714942a7304e906660c58813171bc4aa2b2ba24d80b624e42e3",
+    );
+    const full = {
+      ...base,
+      markdown: '# A\n\nZürich "quoted" \\ line',
+      topic: "T",
+      labels: ["x", "y"],
+      spaceKey: "TEAM",
+    };
+    expect(eventIdOf(decode(full))).toBe(
+      "j-1:226733dc00969469e0aab9caa1d7ae02774280ffcd95031e9b41be5aa21c9c1e",
+    );
+  });
+});
+
+describe("the JetStream payload and event id of an event", () => {
+  const decode = Schema.decodeUnknownSync(ProtocolReady);
+  const encode = Schema.encodeSync(ProtocolReadyJson);
+  /** The event id as it was first defined: sha256 over this JSON array. */
+  const referenceId = (e: ProtocolReady): string => {
+    const content = JSON.stringify([
+      e.schemaVersion ?? 1,
+      e.markdown,
+      e.filename,
+      e.meetingDate ?? null,
+      e.topic ?? null,
+      e.spaceKey ?? null,
+      e.parentPageId ?? null,
+      e.labels ?? null,
+      e.source ?? null,
+    ]);
+    return `${e.jobId}:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+  };
+  const minimal = { jobId: "j-1", markdown: "# A", filename: "a.md", occurredAt: "2026-01-01T00:00:00Z" };
+  const optional = {
+    meetingDate: "2026-01-01",
+    topic: 'Weekly "sync" \\ ü',
+    spaceKey: "TEAM",
+    parentPageId: "42",
+    labels: ["x", "y"],
+    source: "processor",
+  };
+  const inputs = [
+    minimal,
+    { ...minimal, schemaVersion: 1, markdown: '# B\n\n"quoted" \\ Zürich\t\u0001 \u2028' },
+    ...Object.entries(optional).map(([k, v]) => ({ ...minimal, [k]: v })),
+    { ...minimal, ...optional, unknownField: "dropped" },
+  ];
+
+  it.each(inputs)("payload is what the contract's JSON codec encodes, byte for byte (%#)", (input) => {
+    const event = decode(input);
+    const { payload, eventId } = streamEventOf(event);
+    expect(payload).toBe(encode(event));
+    expect(eventId).toBe(referenceId(event));
+  });
+});
+
+describe("publish batches", () => {
+  it("start every publish of one turn together, after that turn, and settle each on its own", async () => {
+    const started: Array<string> = [];
+    // Each publish answers with the publishes started before it settles: all of its batch.
+    const publish =
+      (name: string, fail = false) =>
+      () => {
+        started.push(name);
+        return Promise.resolve().then(() => {
+          if (fail) throw new Error(name);
+          return started.join();
+        });
+      };
+    const batch = [
+      inNextPublishBatch(publish("a")),
+      inNextPublishBatch(publish("b", true)),
+      inNextPublishBatch(() => {
+        throw new Error("c");
+      }),
+      inNextPublishBatch(publish("d")),
+    ];
+    expect(started).toEqual([]);
+    const settled = await Promise.allSettled(batch);
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value : String(s.reason)))).toEqual([
+      "a,b,d",
+      "Error: b",
+      "Error: c",
+      "a,b,d",
+    ]);
+    await expect(inNextPublishBatch(publish("e"))).resolves.toBe("a,b,d,e");
   });
 });

@@ -2,13 +2,17 @@
  * Bearer API keys. Keys are compared as sha256 digests with `timingSafeEqual`, against every
  * configured key, so neither the key length nor which key matched shows in the timing. With no
  * keys configured, protected routes refuse everything (fail closed) and say why.
+ *
+ * A request's key is judged once: the rate limiter (which needs to know whether the key is valid
+ * to pick its bucket) and the key check that follows it share that verdict, so a request costs
+ * one digest instead of three.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { Redacted } from "effect";
 import type { FastifyRequest, preParsingHookHandler } from "fastify";
 import { HttpProblem } from "../problem.js";
 
-const digest = (text: string): Buffer => createHash("sha256").update(text, "utf8").digest();
+const digest = (text: string): Buffer => hash("sha256", text, "buffer");
 
 /** The bearer token of a request, if it sent one. */
 export const bearerToken = (request: FastifyRequest): string | undefined => {
@@ -18,30 +22,83 @@ export const bearerToken = (request: FastifyRequest): string | undefined => {
   return m?.[1];
 };
 
+/** The configured keys that count (an empty key never matches). */
+const usableKeys = (keys: ReadonlyArray<Redacted.Redacted<string>>): ReadonlyArray<string> =>
+  keys.map((k) => Redacted.value(k)).filter((k) => k !== "");
+
 /**
- * The rate-limit key: a short hash of a *valid* API key, else the client IP, so rotating made-up
- * keys does not escape the limit.
+ * The index of the key whose digest `presented` is, or -1. Every key is compared, whatever
+ * matched, so the time does not depend on which key (if any) it was.
  */
-export const makeCallerKey = (keys: ReadonlyArray<Redacted.Redacted<string>>) => {
-  const check = makeKeyCheck(keys);
-  return (request: FastifyRequest): string => {
-    const token = bearerToken(request);
-    return token !== undefined && check(token)
-      ? `key:${digest(token).toString("hex").slice(0, 32)}`
-      : `ip:${request.ip}`;
-  };
+const matchingKey = (presented: Buffer, digests: ReadonlyArray<Buffer>): number => {
+  let match = -1;
+  for (let i = 0; i < digests.length; i++) {
+    if (timingSafeEqual(presented, digests[i]!) && match === -1) match = i;
+  }
+  return match;
 };
 
 /** Whether `token` is one of `keys`, in time independent of which key (if any) matches. */
 export const makeKeyCheck = (keys: ReadonlyArray<Redacted.Redacted<string>>) => {
-  const digests = keys
-    .map((k) => digest(Redacted.value(k)))
-    .filter((_, i) => Redacted.value(keys[i]!) !== "");
-  return (token: string): boolean => {
-    const presented = digest(token);
-    let ok = false;
-    for (const d of digests) ok = timingSafeEqual(presented, d) || ok;
-    return ok;
+  const digests = usableKeys(keys).map(digest);
+  return (token: string): boolean => matchingKey(digest(token), digests) !== -1;
+};
+
+/** What a request's `Authorization` header proved. */
+type KeyVerdict =
+  | { readonly valid: true; readonly callerKey: string }
+  | { readonly valid: false; readonly detail: string };
+
+/** The rate-limit key and the key check of one set of API keys, sharing one verdict per request. */
+export interface ApiKeys {
+  /**
+   * The rate-limit key: a short hash of a *valid* API key, else the client IP, so rotating
+   * made-up keys does not escape the limit.
+   */
+  readonly callerKey: (request: FastifyRequest) => string;
+  /** A hook requiring a valid bearer key (used as `preParsing`: after rate limiting, before the body is read). */
+  readonly requireApiKey: preParsingHookHandler;
+}
+
+/** Judges requests against `keys`; see `ApiKeys`. */
+export const makeApiKeys = (keys: ReadonlyArray<Redacted.Redacted<string>>): ApiKeys => {
+  const usable = usableKeys(keys);
+  const digests = usable.map(digest);
+  // Computed once here rather than from the presented key on every request.
+  const callerKeys = digests.map((d) => `key:${d.toString("hex").slice(0, 32)}`);
+  const judge = (request: FastifyRequest): KeyVerdict => {
+    if (usable.length === 0)
+      return {
+        valid: false,
+        detail: "no API keys are configured (gateway.api_keys); every request is refused",
+      };
+    const token = bearerToken(request);
+    if (token === undefined)
+      return { valid: false, detail: "send an API key as 'Authorization: Bearer <key>'" };
+    const match = matchingKey(digest(token), digests);
+    return match === -1
+      ? { valid: false, detail: "the API key is not valid" }
+      : { valid: true, callerKey: callerKeys[match]! };
+  };
+  const verdicts = new WeakMap<FastifyRequest, KeyVerdict>();
+  const verdictOf = (request: FastifyRequest): KeyVerdict => {
+    let verdict = verdicts.get(request);
+    if (verdict === undefined) {
+      verdict = judge(request);
+      verdicts.set(request, verdict);
+    }
+    return verdict;
+  };
+  return {
+    callerKey: (request) => {
+      const verdict = verdictOf(request);
+      return verdict.valid ? verdict.callerKey : `ip:${request.ip}`;
+    },
+    requireApiKey: (request, _reply, payload, done) => {
+      const verdict = verdictOf(request);
+      if (verdict.valid) done(null, payload);
+      else done(unauthorized(verdict.detail));
+    },
   };
 };
 
@@ -51,16 +108,3 @@ const unauthorized = (detail: string) =>
     detail,
     headers: { "www-authenticate": 'Bearer realm="minutes"' },
   });
-
-/** A hook requiring a valid bearer key (used as `preParsing`: after rate limiting, before the body is read). */
-export const requireApiKey = (keys: ReadonlyArray<Redacted.Redacted<string>>): preParsingHookHandler => {
-  const check = makeKeyCheck(keys);
-  const none = keys.every((k) => Redacted.value(k) === "");
-  return async (request, _reply, payload) => {
-    if (none) throw unauthorized("no API keys are configured (gateway.api_keys); every request is refused");
-    const token = bearerToken(request);
-    if (token === undefined) throw unauthorized("send an API key as 'Authorization: Bearer <key>'");
-    if (!check(token)) throw unauthorized("the API key is not valid");
-    return payload;
-  };
-};

@@ -56,7 +56,7 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
       let ack: Awaited<ReturnType<typeof publishCommand>>;
       try {
         ack = await publishCommand(
-          ctx.js,
+          ctx.publisher,
           request.log,
           ctx.config.nats.subject_prefix,
           jobId,

@@ -3,10 +3,9 @@
  * published on the job's subject with a content-derived msgID (JetStream drops a resubmission
  * inside the duplicate window and says so), answered 202 only after JetStream acked.
  */
-import { createHash } from "node:crypto";
-import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
+import { hash } from "node:crypto";
+import { ProtocolReady, type ProtocolReadyInput, protocolReadySubject } from "@minutes/contracts";
 import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "@minutes/contracts/api";
-import { Schema } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import { publishStored } from "../commands.js";
 import type { RouteOptions } from "../context.js";
@@ -14,25 +13,53 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { problemResponses } from "./responses.js";
 
 /**
- * The event id (and JetStream msgID): the job id and a sha256 over the Markdown and every
- * metadata field. The event time is not content: the same protocol sent again later is a
- * duplicate.
+ * The wire form of an event the route has just decoded, without encoding it again.
+ * `ProtocolReady` has no field transformations (only refinements, a brand and a default), so a
+ * decoded event already is its wire form, and encoding it ran every refinement a second time. This
+ * assignment stops compiling if a field's decoded type ever differs from its wire type, and a unit
+ * test checks the payload below against the contract's `ProtocolReadyJson`.
  */
-export const eventIdOf = (event: ProtocolReady): string => {
-  const wire = Schema.encodeSync(ProtocolReady)(event);
-  const content = JSON.stringify([
-    wire.schemaVersion ?? 1,
-    wire.markdown,
-    wire.filename,
-    wire.meetingDate ?? null,
-    wire.topic ?? null,
-    wire.spaceKey ?? null,
-    wire.parentPageId ?? null,
-    wire.labels ?? null,
-    wire.source ?? null,
+export const wireOfDecoded = (event: ProtocolReady): ProtocolReadyInput => event;
+
+/** A decoded event ready for JetStream: its payload and its event id (the msgID). */
+export interface StreamEvent {
+  readonly payload: string;
+  readonly eventId: string;
+}
+
+/**
+ * The JetStream payload and the event id of a decoded event.
+ *
+ * The event id is the job id and a sha256 over the Markdown and every metadata field. The event
+ * time is not content: the same protocol sent again later is a duplicate.
+ *
+ * The Markdown is most of both strings, and escaping it for JSON most of their cost, so it is
+ * escaped once and spliced into each: the payload is byte for byte `JSON.stringify` of the wire
+ * form (what `ProtocolReadyJson` encodes), and the hashed content is byte for byte the JSON array
+ * `[schemaVersion, markdown, filename, meetingDate, topic, spaceKey, parentPageId, labels,
+ * source]` (absent fields as null) that ids have always hashed. Unit tests pin both.
+ */
+export const streamEventOf = (event: ProtocolReady): StreamEvent => {
+  const { schemaVersion, jobId, markdown, ...rest } = wireOfDecoded(event);
+  const markdownJson = JSON.stringify(markdown);
+  const restJson = JSON.stringify(rest);
+  const version = JSON.stringify(schemaVersion ?? 1);
+  const payload = `{"schemaVersion":${version},"jobId":${JSON.stringify(jobId)},"markdown":${markdownJson}${restJson === "{}" ? "}" : `,${restJson.slice(1)}`}`;
+  const metadataJson = JSON.stringify([
+    rest.filename,
+    rest.meetingDate ?? null,
+    rest.topic ?? null,
+    rest.spaceKey ?? null,
+    rest.parentPageId ?? null,
+    rest.labels ?? null,
+    rest.source ?? null,
   ]);
-  return `${event.jobId}:${createHash("sha256").update(content, "utf8").digest("hex")}`;
+  const content = `[${version},${markdownJson},${metadataJson.slice(1)}`;
+  return { payload, eventId: `${jobId}:${hash("sha256", content, "hex")}` };
 };
+
+/** The event id (and JetStream msgID) of a decoded event; see `streamEventOf`. */
+export const eventIdOf = (event: ProtocolReady): string => streamEventOf(event).eventId;
 
 export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: ProtocolReady }>(
@@ -47,10 +74,9 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
     },
     async (request, reply): Promise<ProtocolAccepted> => {
       const event = request.body;
-      const eventId = eventIdOf(event);
-      const payload = Schema.encodeSync(Schema.parseJson(ProtocolReady))(event);
+      const { payload, eventId } = streamEventOf(event);
       const ack = await publishStored(
-        ctx.js,
+        ctx.publisher,
         request.log,
         protocolReadySubject(event.jobId, ctx.config.nats.subject_prefix),
         payload,

@@ -80,7 +80,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       }
       const commandId = randomUUID();
       const ack = await publishCommand(
-        ctx.js,
+        ctx.publisher,
         request.log,
         ctx.config.nats.subject_prefix,
         record.jobId,
