@@ -386,7 +386,9 @@ const main = async () => {
   const gateway: RunningServer = await startServer(config);
   const base = gateway.address;
   const publisher = ONLY_INTAKE ? undefined : spawnPublisher(root, configFile, "inherit");
-  const nc = await connect({ servers: NATS_URL });
+  // The same client settings as the gateway's connection (apps/gateway/src/server.ts), so the
+  // bare publish loop of part 5 is not slowed by async stack traces the gateway does not pay for.
+  const nc = await connect({ servers: NATS_URL, noAsyncTraces: true });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const stack: Stack = { base, config, sandbox, js, docs, id };

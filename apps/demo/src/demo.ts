@@ -9,12 +9,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
-import {
-  type DeepPartial,
-  loadConfig,
-  type MinutesConfig,
-  type MinutesConfigInput,
-} from "@minutes/contracts";
+import type { MinutesConfig } from "@minutes/contracts";
 import { type RunningServer, startServer } from "@minutes/gateway";
 import { type RunningPublisher, startPublisher } from "@minutes/publisher";
 import { listSavedTokens, saveEncryptedToken } from "@minutes/token-vault";
