@@ -31,6 +31,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const API_KEY = "bench-key";
 /** `--skip-converter` (or BENCH_SKIP_CONVERTER=1) runs only the pipeline, replay and intake parts. */
 const SKIP_CONVERTER = process.argv.includes("--skip-converter") || process.env.BENCH_SKIP_CONVERTER === "1";
+/** BENCH_PUBLISHER_NODE_ARGS: extra Node flags for the publisher child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). */
+const PUBLISHER_NODE_ARGS = (process.env.BENCH_PUBLISHER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 /** `--no-write` leaves docs/benchmarks.md alone (for partial or experimental runs). */
 const WRITE_RESULTS = !process.argv.includes("--no-write") && !SKIP_CONVERTER;
 
@@ -209,7 +211,7 @@ const main = async () => {
   const configFile = writeConfigFile(dir, overrides);
   const gateway: RunningServer = await startServer(config);
   const base = gateway.address;
-  const publisher = spawnPublisher(root, configFile, "inherit");
+  const publisher = spawnPublisher(root, configFile, "inherit", PUBLISHER_NODE_ARGS);
   const nc = await connect({ servers: NATS_URL });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);

@@ -42,12 +42,18 @@ export const writeConfigFile = (dir: string, overrides: ConfigOverrides): string
   return file;
 };
 
-/** Starts `apps/publisher/dist/main.js` with a config file. */
+/**
+ * Starts `apps/publisher/dist/main.js` with a config file. `nodeArgs` go before the script
+ * (e.g. `--cpu-prof` when profiling the publisher of a benchmark run).
+ */
 export const spawnPublisher = (
   root: string,
   configFile: string,
   stderr: "inherit" | "ignore" = "ignore",
+  nodeArgs: ReadonlyArray<string> = [],
 ): ChildProcess =>
-  spawn(process.execPath, [join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile], {
-    stdio: ["ignore", "ignore", stderr],
-  });
+  spawn(
+    process.execPath,
+    [...nodeArgs, join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile],
+    { stdio: ["ignore", "ignore", stderr] },
+  );
