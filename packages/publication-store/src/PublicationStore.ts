@@ -309,8 +309,10 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const em = fork();
     const t = new Date(yield* now);
     const occurredAt = new Date(input.occurredAt);
-    const affected = yield* attempt("saveProtocol", () =>
-      run(
+    // RETURNING hands back the row this call stored (SQLite ≥ 3.35 and PostgreSQL): no second read
+    // unless the stored protocol was newer and kept.
+    const written = yield* attempt("saveProtocol", () =>
+      rows(
         em,
         `insert into minutes_protocols
            (job_id, markdown, filename, metadata, content_hash, stream_sequence, occurred_at, received_at, updated_at)
@@ -323,7 +325,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
            when minutes_protocols.stream_sequence is not null and excluded.stream_sequence is not null
              then excluded.stream_sequence >= minutes_protocols.stream_sequence
            else excluded.occurred_at >= minutes_protocols.occurred_at
-         end`,
+         end returning *`,
         [
           input.jobId,
           input.markdown,
@@ -337,9 +339,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
         ],
       ),
     );
+    if (written[0])
+      return { outcome: "saved", protocol: toProtocol(written[0]) } satisfies SaveProtocolResult;
     const stored = yield* selectProtocol(em, input.jobId);
     if (Option.isNone(stored)) return yield* Effect.dieMessage(`protocol ${input.jobId} vanished after save`);
-    return { outcome: affected > 0 ? "saved" : "stale", protocol: stored.value } satisfies SaveProtocolResult;
+    return { outcome: "stale", protocol: stored.value } satisfies SaveProtocolResult;
   });
 
   const getProtocol = Effect.fn("PublicationStore.getProtocol")(function* (jobId: string) {
@@ -351,18 +355,20 @@ const makeShape = (db: Database): PublicationStoreShape => {
   ) {
     const em = fork();
     const t = new Date(yield* now);
-    // ON CONFLICT DO NOTHING is the race-safe "insert, or read the winner's row" in both dialects.
-    yield* attempt("ensurePublication", () =>
-      run(
+    // ON CONFLICT DO NOTHING is the race-safe "insert, or read the winner's row" in both dialects;
+    // RETURNING gives the inserted row, so only an existing record needs a read.
+    const inserted = yield* attempt("ensurePublication", () =>
+      rows(
         em,
         `insert into confluence_publications
            (job_id, confluence_space_key, parent_page_id, publication_status, "trigger", created_at, updated_at,
             retry_count, attempts)
          values (?, ?, ?, 'pending', ?, ?, ?, 0, 0)
-         on conflict (job_id) do nothing`,
+         on conflict (job_id) do nothing returning *`,
         [input.jobId, input.spaceKey, input.parentPageId, input.trigger ?? "event", t, t],
       ),
     );
+    if (inserted[0]) return toPublication(inserted[0]);
     const found = yield* selectByJob(em, input.jobId);
     if (Option.isNone(found)) return yield* Effect.dieMessage(`publication for ${input.jobId} vanished`);
     return found.value;
@@ -377,8 +383,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const trigger = input.trigger ?? null;
     const isRetry = trigger === "retry" ? 1 : 0;
     // One conditional UPDATE decides the race: the affected-row count says who won.
-    const affected = yield* attempt("claim", () =>
-      run(
+    const won = yield* attempt("claim", () =>
+      rows(
         em,
         `update confluence_publications set
            publication_status = 'publishing', claimed_by = ?, claimed_until = ?, attempts = attempts + 1,
@@ -388,13 +394,13 @@ const makeShape = (db: Database): PublicationStoreShape => {
          where job_id = ? and (
            publication_status in (${claimable.map(() => "?").join(", ")})
            or (publication_status = 'publishing'
-               and (claimed_until is null or claimed_until <= ? or claimed_by = ?)))`,
+               and (claimed_until is null or claimed_until <= ? or claimed_by = ?))) returning *`,
         [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
       ),
     );
+    if (won[0]) return Option.some(toPublication(won[0]));
     const current = yield* selectByJob(em, input.jobId);
     if (Option.isNone(current)) return yield* new PublicationNotFoundError({ jobId: input.jobId });
-    if (affected > 0) return current;
     if (current.value.status === "publishing") return Option.none<Publication>();
     return yield* new InvalidTransitionError({
       id: current.value.id,
@@ -452,15 +458,15 @@ const makeShape = (db: Database): PublicationStoreShape => {
         current.status === "failed" && (to === "pending" || to === "publishing") && patch.trigger === "retry";
       const extra = countsRetry ? ", retry_count = retry_count + 1" : "";
       if (countsRetry) sets.push(["last_retry_at", t]);
-      const affected = yield* attempt("transition", () =>
-        run(
+      const updated = yield* attempt("transition", () =>
+        rows(
           em,
           `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}${extra}
-           where id = ? and publication_status = ?`,
+           where id = ? and publication_status = ? returning *`,
           [...sets.map(([, v]) => v), id, current.status],
         ),
       );
-      if (affected > 0) return yield* requireById(em, id);
+      if (updated[0]) return toPublication(updated[0]);
     }
     return yield* new StoreUnavailableError({
       operation: "transition",
@@ -492,27 +498,30 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const recordVersion = Effect.fn("PublicationStore.recordVersion")(function* (input: RecordVersionInput) {
     const em = fork();
-    const publication = yield* requireById(em, input.publicationId);
     const t = new Date(yield* now);
-    yield* attempt("recordVersion", () =>
-      run(
+    // The job id comes from the record in the same statement; RETURNING gives the inserted row.
+    // (SQLite needs the WHERE to tell the SELECT from the upsert clause.)
+    const inserted = yield* attempt("recordVersion", () =>
+      rows(
         em,
         `insert into confluence_publication_versions
            (publication_id, job_id, page_id, page_version, content_hash, page_title, "trigger", created_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (page_id, page_version) do nothing`,
+         select id, job_id, ?, ?, ?, ?, ?, ? from confluence_publications where id = ?
+         on conflict (page_id, page_version) do nothing returning *`,
         [
-          input.publicationId,
-          publication.jobId,
           input.pageId,
           input.pageVersion,
           input.contentHash,
           input.pageTitle,
           input.trigger,
           t,
+          input.publicationId,
         ],
       ),
     );
+    if (inserted[0]) return toVersion(inserted[0]);
+    // Nothing inserted: the record does not exist, or the version was recorded before.
+    yield* requireById(em, input.publicationId);
     const found = yield* selectVersion(em, input.pageId, input.pageVersion);
     if (!found[0]) return yield* Effect.dieMessage("version vanished after insert");
     return toVersion(found[0]);
