@@ -152,6 +152,18 @@ const peakRssMb = (pid: number): number => {
   }
 };
 
+/** CPU time (user + system) a process has used so far, in ms (for the progress log). */
+const cpuMs = (pid: number | undefined): number => {
+  if (pid === undefined) return Number.NaN;
+  try {
+    // Fields after the command (which may hold spaces) start at index 2: utime is 14th, stime 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+};
+
 const overridesFor = (dir: string, sandbox: Sandbox, id: string): ConfigOverrides => ({
   confluence: { ...sandboxConfluence(sandbox), max_retries: 3, retry_delay: 0.1, include_metadata: true },
   nats: {
@@ -244,6 +256,10 @@ const main = async () => {
       await done;
     });
     const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
+    const cpuAfterPipeline = cpuMs(publisher.pid);
+    log(
+      `pipeline: ${pipeline.ms.toFixed(0)} ms, publisher CPU ${cpuAfterPipeline.toFixed(0)} ms since start`,
+    );
     const store = await import("@minutes/publication-store");
     const { Effect, Exit, Scope } = await import("effect");
     const scope = Effect.runSync(Scope.make());
@@ -286,6 +302,9 @@ const main = async () => {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     });
+    log(
+      `replay: ${replay.ms.toFixed(0)} ms, publisher CPU ${(cpuMs(publisher.pid) - cpuAfterPipeline).toFixed(0)} ms`,
+    );
     const requests = sandbox.faults.list().find((f) => f.id === latencyRule)?.fired ?? 0;
     sandbox.faults.clear(latencyRule);
     const ideal = (requests * 50) / CONCURRENCY;
