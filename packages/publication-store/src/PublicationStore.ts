@@ -415,6 +415,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
     patch: TransitionPatch = {},
   ) {
     const em = fork();
+    const direct = yield* directTransition(em, id, to, patch);
+    if (Option.isSome(direct)) return direct.value;
     // Optimistic: the UPDATE only applies if the status is still the one we checked.
     for (let round = 0; round < 5; round++) {
       const current = yield* requireById(em, id);
@@ -473,6 +475,57 @@ const makeShape = (db: Database): PublicationStoreShape => {
       reason: "too much contention on the record",
     });
   });
+
+  /**
+   * The common transition in one statement: an UPDATE guarded by every status that may move to
+   * `to`. Not for what depends on the current row (a retry count, a latency read from the
+   * protocol); `None` also when the guard did not match, and the checked path then says why.
+   */
+  const directTransition = (
+    em: SqlEntityManager,
+    id: number,
+    to: PublicationStatus,
+    patch: TransitionPatch,
+  ) =>
+    Effect.gen(function* () {
+      const countsRetry = patch.trigger === "retry" && (to === "pending" || to === "publishing");
+      const needsProtocol = to === "published" && patch.latencyMs === undefined;
+      const from = PUBLICATION_STATUSES.filter((s) => canTransition(s, to));
+      if (countsRetry || needsProtocol || from.length === 0) return Option.none<Publication>();
+      const t = new Date(yield* now);
+      const sets: Array<[string, unknown]> = [
+        ["publication_status", to],
+        ["updated_at", t],
+      ];
+      const set = (column: string, value: unknown) => {
+        if (value !== undefined) sets.push([column, value]);
+      };
+      set("confluence_page_id", patch.pageId);
+      set("confluence_page_url", patch.pageUrl);
+      set("page_title", patch.pageTitle);
+      set("page_version", patch.pageVersion);
+      set("content_hash", patch.contentHash);
+      set("stream_sequence", patch.streamSequence);
+      set("confluence_space_key", patch.spaceKey);
+      set("parent_page_id", patch.parentPageId);
+      set('"trigger"', patch.trigger);
+      if (to === "published") sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
+      else {
+        set("error_message", patch.errorMessage);
+        set("error_tag", patch.errorTag);
+      }
+      set("latency_ms", patch.latencyMs);
+      if (to !== "publishing") sets.push(["claimed_by", null], ["claimed_until", null]);
+      const updated = yield* attempt("transition", () =>
+        rows(
+          em,
+          `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}
+           where id = ? and publication_status in (${from.map(() => "?").join(", ")}) returning *`,
+          [...sets.map(([, v]) => v), id, ...from],
+        ),
+      );
+      return updated[0] ? Option.some(toPublication(updated[0])) : Option.none<Publication>();
+    });
 
   const markRetry = Effect.fn("PublicationStore.markRetry")(function* (id: number) {
     const em = fork();
