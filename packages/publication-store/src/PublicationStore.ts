@@ -90,6 +90,11 @@ export interface ClaimInput {
   readonly now?: Date | undefined;
   /** Stored on the record; `retry` on a `failed` record also counts a retry. */
   readonly trigger?: PublicationTrigger | undefined;
+  /**
+   * Creates the record (as `ensurePublication` would, then claimed) when the job has none, in
+   * the same statement as the claim.
+   */
+  readonly create?: { readonly spaceKey: string; readonly parentPageId: string | null } | undefined;
 }
 
 /**
@@ -382,11 +387,47 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
     const trigger = input.trigger ?? null;
     const isRetry = trigger === "retry" ? 1 : 0;
-    // One conditional UPDATE decides the race: the affected-row count says who won.
+    const create = input.create;
+    // One conditional UPDATE decides the race: the affected-row count says who won. With
+    // `create` it is the conflict branch of an INSERT, so a new job's record is created claimed.
     const won = yield* attempt("claim", () =>
-      rows(
-        em,
-        `update confluence_publications set
+      create !== undefined
+        ? rows(
+            em,
+            `insert into confluence_publications as p
+               (job_id, confluence_space_key, parent_page_id, publication_status, "trigger", created_at,
+                updated_at, retry_count, attempts, claimed_by, claimed_until)
+             values (?, ?, ?, 'publishing', ?, ?, ?, 0, 1, ?, ?)
+             on conflict (job_id) do update set
+               publication_status = 'publishing', claimed_by = excluded.claimed_by,
+               claimed_until = excluded.claimed_until, attempts = p.attempts + 1,
+               retry_count = p.retry_count + (case when p.publication_status = 'failed' and ? = 1 then 1 else 0 end),
+               last_retry_at = case when p.publication_status = 'failed' and ? = 1 then ? else p.last_retry_at end,
+               "trigger" = coalesce(?, p."trigger"), updated_at = excluded.updated_at
+             where p.publication_status in (${claimable.map(() => "?").join(", ")})
+               or (p.publication_status = 'publishing'
+                   and (p.claimed_until is null or p.claimed_until <= ? or p.claimed_by = ?)) returning *`,
+            [
+              input.jobId,
+              create.spaceKey,
+              create.parentPageId,
+              trigger ?? "event",
+              t,
+              t,
+              input.owner,
+              until,
+              isRetry,
+              isRetry,
+              t,
+              trigger,
+              ...claimable,
+              t,
+              input.owner,
+            ],
+          )
+        : rows(
+            em,
+            `update confluence_publications set
            publication_status = 'publishing', claimed_by = ?, claimed_until = ?, attempts = attempts + 1,
            retry_count = retry_count + (case when publication_status = 'failed' and ? = 1 then 1 else 0 end),
            last_retry_at = case when publication_status = 'failed' and ? = 1 then ? else last_retry_at end,
@@ -395,8 +436,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
            publication_status in (${claimable.map(() => "?").join(", ")})
            or (publication_status = 'publishing'
                and (claimed_until is null or claimed_until <= ? or claimed_by = ?))) returning *`,
-        [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
-      ),
+            [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
+          ),
     );
     if (won[0]) return Option.some(toPublication(won[0]));
     const current = yield* selectByJob(em, input.jobId);
