@@ -279,16 +279,16 @@ export const makePublishPipeline = (
         Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
       );
     }
-    yield* store.ensurePublication({
-      jobId,
-      spaceKey: route.spaceKey,
-      parentPageId: route.parentPageId,
-      trigger,
-    });
     // The lease belongs to this attempt, not to the instance: two messages of one job in the same
-    // process must not publish at once either.
+    // process must not publish at once either. A job without a record gets one, claimed.
     const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
-    const claimed = yield* store.claim({ jobId, owner, leaseMs: settings.leaseMs, trigger });
+    const claimed = yield* store.claim({
+      jobId,
+      owner,
+      leaseMs: settings.leaseMs,
+      trigger,
+      create: { spaceKey: route.spaceKey, parentPageId: route.parentPageId },
+    });
     if (Option.isNone(claimed)) {
       yield* Effect.logDebug("job is being published by another instance; retrying later").pipe(
         Effect.annotateLogs({ jobId }),
