@@ -37,6 +37,8 @@ const API_KEY = "bench-key";
 const SKIP_CONVERTER = process.argv.includes("--skip-converter") || process.env.BENCH_SKIP_CONVERTER === "1";
 /** `--only-intake` (or BENCH_ONLY_INTAKE=1) runs only the intake part: quick iterations on the gateway. */
 const ONLY_INTAKE = process.argv.includes("--only-intake") || process.env.BENCH_ONLY_INTAKE === "1";
+/** BENCH_PUBLISHER_NODE_ARGS: extra Node flags for the publisher child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). */
+const PUBLISHER_NODE_ARGS = (process.env.BENCH_PUBLISHER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 /** `--no-write` leaves docs/benchmarks.md alone (for partial or experimental runs). */
 const WRITE_RESULTS = !process.argv.includes("--no-write") && !SKIP_CONVERTER && !ONLY_INTAKE;
 
@@ -156,6 +158,18 @@ const peakRssMb = (pid: number): number => {
   }
 };
 
+/** CPU time (user + system) a process has used so far, in ms (for the progress log). */
+const cpuMs = (pid: number | undefined): number => {
+  if (pid === undefined) return Number.NaN;
+  try {
+    // Fields after the command (which may hold spaces) start at index 2: utime is 14th, stime 15th.
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+};
+
 const overridesFor = (dir: string, sandbox: Sandbox, id: string): ConfigOverrides => ({
   confluence: { ...sandboxConfluence(sandbox), max_retries: 3, retry_delay: 0.1, include_metadata: true },
   nats: {
@@ -246,6 +260,8 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
     await done;
   });
   const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
+  const cpuAfterPipeline = cpuMs(publisher.pid);
+  log(`pipeline: ${pipeline.ms.toFixed(0)} ms, publisher CPU ${cpuAfterPipeline.toFixed(0)} ms since start`);
   const store = await import("@minutes/publication-store");
   const { Effect, Exit, Scope } = await import("effect");
   const scope = Effect.runSync(Scope.make());
@@ -288,6 +304,9 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   });
+  log(
+    `replay: ${replay.ms.toFixed(0)} ms, publisher CPU ${(cpuMs(publisher.pid) - cpuAfterPipeline).toFixed(0)} ms`,
+  );
   const requests = sandbox.faults.list().find((f) => f.id === latencyRule)?.fired ?? 0;
   sandbox.faults.clear(latencyRule);
   const ideal = (requests * 50) / CONCURRENCY;
@@ -385,7 +404,9 @@ const main = async () => {
   const configFile = writeConfigFile(dir, overrides);
   const gateway: RunningServer = await startServer(config);
   const base = gateway.address;
-  const publisher = ONLY_INTAKE ? undefined : spawnPublisher(root, configFile, "inherit");
+  const publisher = ONLY_INTAKE
+    ? undefined
+    : spawnPublisher(root, configFile, "inherit", PUBLISHER_NODE_ARGS);
   // The same client settings as the gateway's connection (apps/gateway/src/server.ts), so the
   // bare publish loop of part 5 is not slowed by async stack traces the gateway does not pay for.
   const nc = await connect({ servers: NATS_URL, noAsyncTraces: true });

@@ -44,15 +44,37 @@ export const writeConfigFile = (dir: string, overrides: ConfigOverrides, name = 
   return file;
 };
 
-/** Starts `apps/publisher/dist/main.js` with a config file. */
+/**
+ * V8 settings for a publisher process. Its live heap is small (~50 MB, mostly code), but every
+ * message in flight outlives several young-generation collections, so its state is promoted
+ * and dies in the old generation; V8's default sizing lets that garbage grow to 4x the live
+ * heap before a full collection (340+ MB of RSS on a roomy host). A fixed 2x growth factor
+ * collects it at ~100 MB instead, for no measurable CPU. Smaller factors were measured too:
+ * 1.3x reaches ~190 MB but runs ~7x more full collections, +40-50% publisher CPU.
+ */
+export const PUBLISHER_NODE_FLAGS: ReadonlyArray<string> = ["--heap-growing-percent=100"];
+
+/**
+ * Starts `apps/publisher/dist/main.js` with a config file and {@link PUBLISHER_NODE_FLAGS}.
+ * `nodeArgs` go before the script too (e.g. `--cpu-prof` when profiling a benchmark run).
+ */
 export const spawnPublisher = (
   root: string,
   configFile: string,
   stderr: "inherit" | "ignore" = "ignore",
+  nodeArgs: ReadonlyArray<string> = [],
 ): ChildProcess =>
-  spawn(process.execPath, [join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile], {
-    stdio: ["ignore", "ignore", stderr],
-  });
+  spawn(
+    process.execPath,
+    [
+      ...PUBLISHER_NODE_FLAGS,
+      ...nodeArgs,
+      join(root, "apps", "publisher", "dist", "main.js"),
+      "--config",
+      configFile,
+    ],
+    { stdio: ["ignore", "ignore", stderr] },
+  );
 
 /** A port that was free a moment ago on 127.0.0.1 (for a child process that cannot report its own). */
 export const freePort = async (): Promise<number> => {

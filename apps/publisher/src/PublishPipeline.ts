@@ -202,6 +202,11 @@ export const makePublishPipeline = (
         return yield* new PageArchivedError({ pageId: page.value.id });
       }
       if (Option.isSome(page) && page.value.status === "current") {
+        if (isInSync(record, page.value)) {
+          // The page is still at the version this job last recorded, and the property was written
+          // before that record: the record says what the property says, no need to read it.
+          return { page: page.value, property: undefined, synced: true, title: titles[0] as string };
+        }
         const property = yield* confluence.getProperty(page.value.id, JOB_PROPERTY_KEY);
         return { page: page.value, property: Option.getOrUndefined(property), title: titles[0] as string };
       }
@@ -248,16 +253,16 @@ export const makePublishPipeline = (
         Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
       );
     }
-    yield* store.ensurePublication({
-      jobId,
-      spaceKey: route.spaceKey,
-      parentPageId: route.parentPageId,
-      trigger,
-    });
     // The lease belongs to this attempt, not to the instance: two messages of one job in the same
-    // process must not publish at once either.
+    // process must not publish at once either. A job without a record gets one, claimed.
     const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
-    const claimed = yield* store.claim({ jobId, owner, leaseMs: settings.leaseMs, trigger });
+    const claimed = yield* store.claim({
+      jobId,
+      owner,
+      leaseMs: settings.leaseMs,
+      trigger,
+      create: { spaceKey: route.spaceKey, parentPageId: route.parentPageId },
+    });
     if (Option.isNone(claimed)) {
       yield* Effect.logDebug("job is being published by another instance; retrying later").pipe(
         Effect.annotateLogs({ jobId }),
@@ -303,7 +308,7 @@ export const makePublishPipeline = (
         yield* step("property-written", jobId);
       } else {
         const existing = own.page;
-        const known = propertyState(own.property);
+        const known = "synced" in own ? recordState(publication) : propertyState(own.property);
         const ourVersion = Math.max(publication.pageVersion ?? 0, known?.pageVersion ?? 0);
         const currentHash =
           known?.pageVersion === existing.version.number ? known.contentHash : publication.contentHash;
@@ -346,12 +351,24 @@ export const makePublishPipeline = (
         }
         if (kind === "published") {
           yield* step("page-written", jobId);
-          yield* confluence.setProperty(page.id, JOB_PROPERTY_KEY, propertyValue(page.version.number));
+          // The property read in findOwnPage saves the client a read before its write.
+          yield* confluence.setProperty(
+            page.id,
+            JOB_PROPERTY_KEY,
+            propertyValue(page.version.number),
+            own.property !== undefined ? Option.some(own.property) : undefined,
+          );
           yield* step("property-written", jobId);
         }
       }
 
-      if (kind === "published" && route.labels.length > 0) {
+      // The content hash covers the labels: when this job's own page was last published with the
+      // same hash, that publication wrote these labels already (before it was recorded).
+      const labelsWritten =
+        own.page !== undefined &&
+        own.page.id === publication.pageId &&
+        publication.contentHash === rendered.contentHash;
+      if (kind === "published" && route.labels.length > 0 && !labelsWritten) {
         yield* confluence.addLabels(page.id, route.labels);
         yield* step("labels-written", jobId);
       }
@@ -370,6 +387,8 @@ export const makePublishPipeline = (
         meetingDate: rendered.meetingDate,
         // A new page for an archived meeting whose page was deleted is not in the archive.
         archivedAt: keepArchived ? undefined : null,
+        // Known here: spares the store reading the protocol again.
+        latencyMs: Math.max(0, Date.now() - Date.parse(protocol.occurredAt)),
       });
       if (kind === "published") {
         yield* store.recordVersion({
@@ -622,11 +641,29 @@ const propertyState = (
     : undefined;
 };
 
+/**
+ * Whether the page is at the version the record says this job wrote: then no one wrote it
+ * since (not a manual edit, not a crashed attempt of ours) and the record's hash is current.
+ */
+const isInSync = (record: Publication, page: PageInfo): boolean =>
+  record.pageVersion === page.version.number && record.contentHash !== null;
+
+/** The property state a record in sync with its page implies. */
+const recordState = (
+  record: Publication,
+): { readonly contentHash: string; readonly pageVersion: number } | undefined =>
+  record.contentHash !== null && record.pageVersion !== null
+    ? { contentHash: record.contentHash, pageVersion: record.pageVersion }
+    : undefined;
+
 const isBot = (authorId: string | undefined, bot: ReadonlyArray<string>): boolean =>
   authorId === undefined || bot.includes(authorId);
 
 const isAdoptable = (page: PageInfo, bot: ReadonlyArray<string>): boolean =>
   page.version.number === 1 && page.version.authorId !== undefined && bot.includes(page.version.authorId);
+
+/** Made once: building a segmenter costs more than segmenting a title. */
+const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" });
 
 /**
  * The title for the later of two jobs whose titles collide: deterministic, so every retry and
@@ -638,9 +675,7 @@ export const suffixedTitle = (title: string, jobId: string): string => {
     : createHash("sha256").update(jobId).digest("hex").slice(0, 8);
   const suffix = ` (${tag})`;
   const room = 255 - suffix.length;
-  const segments = [...new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(title)].map(
-    (s) => s.segment,
-  );
+  const segments = [...graphemes.segment(title)].map((s) => s.segment);
   let head = "";
   for (const s of segments) {
     if (head.length + s.length > room) break;

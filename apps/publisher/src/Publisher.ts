@@ -19,10 +19,10 @@ import {
 } from "@minutes/publication-store";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Duration, Effect, Exit, Runtime, Schedule, Schema, Scope } from "effect";
+import { Duration, Effect, Either, Exit, Runtime, Schedule, Schema, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
-import { makeConfluenceProvider } from "./confluence-provider.js";
+import { type ActiveClient, makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
@@ -102,33 +102,46 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const containers = new Map<string, string>();
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = makeOutcomeSink(js, config);
-    const runtime = await run(Effect.runtime<never>());
     let botIdentity: ReadonlyArray<string> = [];
     const indexPages = config.confluence.advanced_settings.create_index_page
       ? makeIndexPages(config, store, () => botIdentity)
       : undefined;
+    // No tracer is configured: spans (one per `Effect.fn` call, several per message) would only
+    // cost CPU and garbage on the hot path.
+    const runtime = await run(Effect.runtime<never>().pipe(Effect.withTracerEnabled(false)));
+    const pipelineFor = (active: Either.Either<ActiveClient, { readonly _tag: string }>) =>
+      makePublishPipeline(
+        {
+          config,
+          owner: instanceId,
+          botIdentity: Either.isRight(active) ? active.right.identity : [],
+          leaseMs: Math.max(ackWaitMs, 5_000),
+          busyDelayMs: Math.min(ackWaitMs, 2_000),
+          ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
+          ...(template !== undefined ? { template } : {}),
+          ...(indexPages !== undefined ? { indexPages } : {}),
+          containers,
+        },
+        store,
+        Either.isRight(active) ? active.right.client : unavailableClient(active.left),
+        sink,
+      );
+    // The pipeline is built once per client (the provider hands out the same one until the token
+    // changes), not once per message.
+    let cached:
+      | { readonly client: ActiveClient; readonly pipeline: ReturnType<typeof pipelineFor> }
+      | undefined;
+    const pipelineOf = (active: Either.Either<ActiveClient, { readonly _tag: string }>) => {
+      if (Either.isLeft(active)) return pipelineFor(active);
+      if (cached?.client !== active.right) cached = { client: active.right, pipeline: pipelineFor(active) };
+      return cached.pipeline;
+    };
     const handle = (message: IncomingMessage): Promise<Disposition> =>
       Runtime.runPromise(runtime)(
         Effect.gen(function* () {
           const active = yield* provider.get().pipe(Effect.either);
-          if (active._tag === "Right") botIdentity = active.right.identity;
-          const pipeline = makePublishPipeline(
-            {
-              config,
-              owner: instanceId,
-              botIdentity: active._tag === "Right" ? active.right.identity : [],
-              leaseMs: Math.max(ackWaitMs, 5_000),
-              busyDelayMs: Math.min(ackWaitMs, 2_000),
-              ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
-              ...(template !== undefined ? { template } : {}),
-              ...(indexPages !== undefined ? { indexPages } : {}),
-              containers,
-            },
-            store,
-            active._tag === "Right" ? active.right.client : unavailableClient(active.left),
-            sink,
-          );
-          return yield* pipeline.handle(message);
+          if (Either.isRight(active)) botIdentity = active.right.identity;
+          return yield* pipelineOf(active).handle(message);
         }),
       );
 

@@ -31,6 +31,9 @@ export interface ConsumeLoop {
 /** Starts consuming. */
 export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<ConsumeLoop> => {
   const inFlight = new Set<Promise<void>>();
+  // Acks waiting for the server's confirmation: they no longer hold a concurrency slot (the
+  // record is committed, Confluence is done), but stopping still waits for them.
+  const acking = new Set<Promise<void>>();
   let stopping = false;
   const messages: ConsumerMessages = await options.consumer.consume({ max_messages: options.concurrency });
 
@@ -45,9 +48,17 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       });
       clearInterval(heartbeat);
       switch (disposition._tag) {
-        case "Ack":
-          await m.ackAck().catch((e: unknown) => options.onError("ack was not confirmed", e));
+        case "Ack": {
+          const ack: Promise<void> = m
+            .ackAck()
+            .then(
+              () => undefined,
+              (e: unknown) => options.onError("ack was not confirmed", e),
+            )
+            .finally(() => acking.delete(ack));
+          acking.add(ack);
           break;
+        }
         case "Nak":
           m.nak(disposition.delayMs);
           break;
@@ -83,7 +94,7 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       await messages.close().catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...inFlight]),
+        Promise.allSettled([...inFlight]).then(() => Promise.allSettled([...acking])),
         new Promise((resolve) => {
           timer = setTimeout(resolve, graceMs);
         }),

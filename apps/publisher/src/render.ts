@@ -6,7 +6,12 @@
  */
 import { createHash } from "node:crypto";
 import type { MinutesConfig } from "@minutes/contracts";
-import { extractMeetingInfo, generatePageTitle, markdownToStorage } from "@minutes/markdown-storage";
+import {
+  extractMeetingInfo,
+  generatePageTitle,
+  type MeetingInfo,
+  markdownToStorage,
+} from "@minutes/markdown-storage";
 import { Either } from "effect";
 
 /** The protocol fields rendering needs. */
@@ -31,6 +36,28 @@ export interface RenderedPage {
 /** Bumped when rendering changes in a way that should republish every page. */
 const RENDER_REVISION = 1;
 
+/** How many protocols' parsed meeting info {@link meetingOf} remembers (about 200 bytes each). */
+export const MEETING_INFO_CACHE_SIZE = 4096;
+
+const meetingInfoCache = new Map<string, MeetingInfo>();
+
+/**
+ * `extractMeetingInfo`, remembered by a hash of file name and text: the parse costs more than the
+ * conversion, and replays and retries publish the same protocol again. Bounded, oldest out.
+ */
+const cachedMeetingInfo = (markdown: string, filename: string): MeetingInfo => {
+  const key = createHash("sha256").update(filename).update("\0").update(markdown).digest("base64");
+  const hit = meetingInfoCache.get(key);
+  if (hit !== undefined) return hit;
+  const info = extractMeetingInfo(markdown, filename);
+  meetingInfoCache.set(key, info);
+  if (meetingInfoCache.size > MEETING_INFO_CACHE_SIZE) {
+    const oldest = meetingInfoCache.keys().next();
+    if (oldest.done !== true) meetingInfoCache.delete(oldest.value);
+  }
+  return info;
+};
+
 /** The meeting's date and topic: the event's own first, then the text, then the event time. */
 export const meetingOf = (
   protocol: RenderableProtocol,
@@ -38,7 +65,7 @@ export const meetingOf = (
   const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
   // Parsing the text is the expensive part: only when the event left something out.
   const found = needsText
-    ? extractMeetingInfo(protocol.markdown, protocol.filename)
+    ? cachedMeetingInfo(protocol.markdown, protocol.filename)
     : { date: null, topic: null };
   return {
     meetingDate: protocol.metadata.meetingDate ?? found.date ?? protocol.occurredAt.slice(0, 10),

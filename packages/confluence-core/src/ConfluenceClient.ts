@@ -115,12 +115,15 @@ export interface ConfluenceClientService {
   ) => Effect.Effect<Option.Option<ContentProperty>, ConfluenceError>;
   /**
    * Creates or updates a content property (version handled; an equal value is not rewritten).
-   * Used to mark a page with the job that owns it.
+   * Used to mark a page with the job that owns it. `current` is what the caller just read
+   * (`None`: the page has no such property): the first write then skips its own read; a stale
+   * `current` costs a version conflict and a fresh read, never a lost update.
    */
   readonly setProperty: (
     pageId: string,
     key: string,
     value: JsonValue,
+    current?: Option.Option<ContentProperty>,
   ) => Effect.Effect<ContentProperty, ConfluenceError>;
   /** Moves a page to the trash; `purge: true` then deletes it permanently. */
   readonly deletePage: (
@@ -491,8 +494,14 @@ const build = (http: Http): ConfluenceClientService => {
     const page = yield* Effect.retry(attempt, schedule);
     if (input.property && (cloud || adopted)) {
       // Cloud v2 cannot set a property at creation: this is the crash window (see README). An adopted
-      // page gets it too (a no-op read when it is already there).
-      yield* setPropertyOnce(page.id, input.property.key, input.property.value);
+      // page gets it too (a no-op read when it is already there); a page this call created has none
+      // yet, so it is written without reading first.
+      yield* setPropertyOnce(
+        page.id,
+        input.property.key,
+        input.property.value,
+        adopted ? undefined : Option.none(),
+      );
     }
     return page;
   });
@@ -739,15 +748,19 @@ const build = (http: Http): ConfluenceClientService => {
     return yield* retried(getPropertyOnce(pageId, key));
   });
 
-  /** One read-then-write round; a concurrent writer makes it fail with a version conflict. */
+  /**
+   * One read-then-write round (the read skipped when `known`); a concurrent writer makes it fail
+   * with a version conflict.
+   */
   const writeProperty = (
     pageId: string,
     key: string,
     value: JsonValue,
+    known?: Option.Option<ContentProperty>,
   ): Effect.Effect<ContentProperty, ConfluenceError> =>
     Effect.gen(function* () {
       const id = encodeURIComponent(pageId);
-      const current = yield* getPropertyOnce(pageId, key);
+      const current = known ?? (yield* getPropertyOnce(pageId, key));
       if (Option.isSome(current) && jsonEqual(current.value.value, value)) return current.value;
       const next = Option.isSome(current) ? current.value.version + 1 : 1;
       if (cloud) {
@@ -772,20 +785,36 @@ const build = (http: Http): ConfluenceClientService => {
     pageId: string,
     key: string,
     value: JsonValue,
+    known?: Option.Option<ContentProperty>,
   ): Effect.Effect<ContentProperty, ConfluenceError> =>
-    Effect.retry(retried(writeProperty(pageId, key, value)), {
-      times: MAX_REFRESHES,
-      while: (e) =>
-        e._tag === "ConfluenceVersionConflictError" ||
-        (e._tag === "ConfluenceValidationError" && /already/i.test(e.confluenceMessage ?? "")),
+    Effect.suspend(() => {
+      // Only the first round trusts `known`; every retry reads the property again.
+      let trusted = known;
+      const round = Effect.suspend(() => {
+        const k = trusted;
+        trusted = undefined;
+        return writeProperty(pageId, key, value, k).pipe(
+          // A property deleted since it was read: read again (and create it) in the next round.
+          Effect.catchTag("ConfluenceNotFoundError", (e) =>
+            k !== undefined && Option.isSome(k) ? writeProperty(pageId, key, value) : Effect.fail(e),
+          ),
+        );
+      });
+      return Effect.retry(retried(round), {
+        times: MAX_REFRESHES,
+        while: (e) =>
+          e._tag === "ConfluenceVersionConflictError" ||
+          (e._tag === "ConfluenceValidationError" && /already/i.test(e.confluenceMessage ?? "")),
+      });
     });
 
   const setProperty = Effect.fn("ConfluenceClient.setProperty")(function* (
     pageId: string,
     key: string,
     value: JsonValue,
+    current?: Option.Option<ContentProperty>,
   ) {
-    return yield* setPropertyOnce(pageId, key, value);
+    return yield* setPropertyOnce(pageId, key, value, current);
   });
 
   // -- connection

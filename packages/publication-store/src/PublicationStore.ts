@@ -90,6 +90,11 @@ export interface ClaimInput {
   readonly now?: Date | undefined;
   /** Stored on the record; `retry` on a `failed` record also counts a retry. */
   readonly trigger?: PublicationTrigger | undefined;
+  /**
+   * Creates the record (as `ensurePublication` would, then claimed) when the job has none, in
+   * the same statement as the claim.
+   */
+  readonly create?: { readonly spaceKey: string; readonly parentPageId: string | null } | undefined;
 }
 
 /**
@@ -338,8 +343,10 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const em = fork();
     const t = new Date(yield* now);
     const occurredAt = new Date(input.occurredAt);
-    const affected = yield* attempt("saveProtocol", () =>
-      run(
+    // RETURNING hands back the row this call stored (SQLite ≥ 3.35 and PostgreSQL): no second read
+    // unless the stored protocol was newer and kept.
+    const written = yield* attempt("saveProtocol", () =>
+      rows(
         em,
         `insert into minutes_protocols
            (job_id, markdown, filename, metadata, content_hash, stream_sequence, occurred_at, received_at, updated_at)
@@ -352,7 +359,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
            when minutes_protocols.stream_sequence is not null and excluded.stream_sequence is not null
              then excluded.stream_sequence >= minutes_protocols.stream_sequence
            else excluded.occurred_at >= minutes_protocols.occurred_at
-         end`,
+         end returning *`,
         [
           input.jobId,
           input.markdown,
@@ -366,9 +373,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
         ],
       ),
     );
+    if (written[0])
+      return { outcome: "saved", protocol: toProtocol(written[0]) } satisfies SaveProtocolResult;
     const stored = yield* selectProtocol(em, input.jobId);
     if (Option.isNone(stored)) return yield* Effect.dieMessage(`protocol ${input.jobId} vanished after save`);
-    return { outcome: affected > 0 ? "saved" : "stale", protocol: stored.value } satisfies SaveProtocolResult;
+    return { outcome: "stale", protocol: stored.value } satisfies SaveProtocolResult;
   });
 
   const getProtocol = Effect.fn("PublicationStore.getProtocol")(function* (jobId: string) {
@@ -380,18 +389,20 @@ const makeShape = (db: Database): PublicationStoreShape => {
   ) {
     const em = fork();
     const t = new Date(yield* now);
-    // ON CONFLICT DO NOTHING is the race-safe "insert, or read the winner's row" in both dialects.
-    yield* attempt("ensurePublication", () =>
-      run(
+    // ON CONFLICT DO NOTHING is the race-safe "insert, or read the winner's row" in both dialects;
+    // RETURNING gives the inserted row, so only an existing record needs a read.
+    const inserted = yield* attempt("ensurePublication", () =>
+      rows(
         em,
         `insert into confluence_publications
            (job_id, confluence_space_key, parent_page_id, publication_status, "trigger", created_at, updated_at,
             retry_count, attempts)
          values (?, ?, ?, 'pending', ?, ?, ?, 0, 0)
-         on conflict (job_id) do nothing`,
+         on conflict (job_id) do nothing returning *`,
         [input.jobId, input.spaceKey, input.parentPageId, input.trigger ?? "event", t, t],
       ),
     );
+    if (inserted[0]) return toPublication(inserted[0]);
     const found = yield* selectByJob(em, input.jobId);
     if (Option.isNone(found)) return yield* Effect.dieMessage(`publication for ${input.jobId} vanished`);
     return found.value;
@@ -405,11 +416,47 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
     const trigger = input.trigger ?? null;
     const isRetry = trigger === "retry" ? 1 : 0;
-    // One conditional UPDATE decides the race: the affected-row count says who won.
-    const affected = yield* attempt("claim", () =>
-      run(
-        em,
-        `update confluence_publications set
+    const create = input.create;
+    // One conditional UPDATE decides the race: the affected-row count says who won. With
+    // `create` it is the conflict branch of an INSERT, so a new job's record is created claimed.
+    const won = yield* attempt("claim", () =>
+      create !== undefined
+        ? rows(
+            em,
+            `insert into confluence_publications as p
+               (job_id, confluence_space_key, parent_page_id, publication_status, "trigger", created_at,
+                updated_at, retry_count, attempts, claimed_by, claimed_until)
+             values (?, ?, ?, 'publishing', ?, ?, ?, 0, 1, ?, ?)
+             on conflict (job_id) do update set
+               publication_status = 'publishing', claimed_by = excluded.claimed_by,
+               claimed_until = excluded.claimed_until, attempts = p.attempts + 1,
+               retry_count = p.retry_count + (case when p.publication_status = 'failed' and ? = 1 then 1 else 0 end),
+               last_retry_at = case when p.publication_status = 'failed' and ? = 1 then ? else p.last_retry_at end,
+               "trigger" = coalesce(?, p."trigger"), updated_at = excluded.updated_at
+             where p.publication_status in (${claimable.map(() => "?").join(", ")})
+               or (p.publication_status = 'publishing'
+                   and (p.claimed_until is null or p.claimed_until <= ? or p.claimed_by = ?)) returning *`,
+            [
+              input.jobId,
+              create.spaceKey,
+              create.parentPageId,
+              trigger ?? "event",
+              t,
+              t,
+              input.owner,
+              until,
+              isRetry,
+              isRetry,
+              t,
+              trigger,
+              ...claimable,
+              t,
+              input.owner,
+            ],
+          )
+        : rows(
+            em,
+            `update confluence_publications set
            publication_status = 'publishing', claimed_by = ?, claimed_until = ?, attempts = attempts + 1,
            retry_count = retry_count + (case when publication_status = 'failed' and ? = 1 then 1 else 0 end),
            last_retry_at = case when publication_status = 'failed' and ? = 1 then ? else last_retry_at end,
@@ -417,13 +464,13 @@ const makeShape = (db: Database): PublicationStoreShape => {
          where job_id = ? and (
            publication_status in (${claimable.map(() => "?").join(", ")})
            or (publication_status = 'publishing'
-               and (claimed_until is null or claimed_until <= ? or claimed_by = ?)))`,
-        [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
-      ),
+               and (claimed_until is null or claimed_until <= ? or claimed_by = ?))) returning *`,
+            [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
+          ),
     );
+    if (won[0]) return Option.some(toPublication(won[0]));
     const current = yield* selectByJob(em, input.jobId);
     if (Option.isNone(current)) return yield* new PublicationNotFoundError({ jobId: input.jobId });
-    if (affected > 0) return current;
     if (current.value.status === "publishing") return Option.none<Publication>();
     return yield* new InvalidTransitionError({
       id: current.value.id,
@@ -438,6 +485,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
     patch: TransitionPatch = {},
   ) {
     const em = fork();
+    const direct = yield* directTransition(em, id, to, patch);
+    if (Option.isSome(direct)) return direct.value;
     // Optimistic: the UPDATE only applies if the status is still the one we checked.
     for (let round = 0; round < 5; round++) {
       const current = yield* requireById(em, id);
@@ -452,22 +501,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
       const set = (column: string, value: unknown) => {
         if (value !== undefined) sets.push([column, value]);
       };
-      set("confluence_page_id", patch.pageId);
-      set("confluence_page_url", patch.pageUrl);
-      set("page_title", patch.pageTitle);
-      set("page_version", patch.pageVersion);
-      set("content_hash", patch.contentHash);
-      set("stream_sequence", patch.streamSequence);
-      set("confluence_space_key", patch.spaceKey);
-      set("parent_page_id", patch.parentPageId);
-      set('"trigger"', patch.trigger);
-      set("meeting_date", patch.meetingDate);
-      set(
-        "archived_at",
-        patch.archivedAt === undefined || patch.archivedAt === null
-          ? patch.archivedAt
-          : new Date(patch.archivedAt),
-      );
+      sets.push(...patchColumns(patch));
       if (to === "published") {
         sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
         let latency = patch.latencyMs;
@@ -488,21 +522,64 @@ const makeShape = (db: Database): PublicationStoreShape => {
         current.status === "failed" && (to === "pending" || to === "publishing") && patch.trigger === "retry";
       const extra = countsRetry ? ", retry_count = retry_count + 1" : "";
       if (countsRetry) sets.push(["last_retry_at", t]);
-      const affected = yield* attempt("transition", () =>
-        run(
+      const updated = yield* attempt("transition", () =>
+        rows(
           em,
           `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}${extra}
-           where id = ? and publication_status = ?`,
+           where id = ? and publication_status = ? returning *`,
           [...sets.map(([, v]) => v), id, current.status],
         ),
       );
-      if (affected > 0) return yield* requireById(em, id);
+      if (updated[0]) return toPublication(updated[0]);
     }
     return yield* new StoreUnavailableError({
       operation: "transition",
       reason: "too much contention on the record",
     });
   });
+
+  /**
+   * The common transition in one statement: an UPDATE guarded by every status that may move to
+   * `to`. Not for what depends on the current row (a retry count, a latency read from the
+   * protocol); `None` also when the guard did not match, and the checked path then says why.
+   */
+  const directTransition = (
+    em: SqlEntityManager,
+    id: number,
+    to: PublicationStatus,
+    patch: TransitionPatch,
+  ) =>
+    Effect.gen(function* () {
+      const countsRetry = patch.trigger === "retry" && (to === "pending" || to === "publishing");
+      const needsProtocol = to === "published" && patch.latencyMs === undefined;
+      const from = PUBLICATION_STATUSES.filter((s) => canTransition(s, to));
+      if (countsRetry || needsProtocol || from.length === 0) return Option.none<Publication>();
+      const t = new Date(yield* now);
+      const sets: Array<[string, unknown]> = [
+        ["publication_status", to],
+        ["updated_at", t],
+      ];
+      const set = (column: string, value: unknown) => {
+        if (value !== undefined) sets.push([column, value]);
+      };
+      sets.push(...patchColumns(patch));
+      if (to === "published") sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
+      else {
+        set("error_message", patch.errorMessage);
+        set("error_tag", patch.errorTag);
+      }
+      set("latency_ms", patch.latencyMs);
+      if (to !== "publishing") sets.push(["claimed_by", null], ["claimed_until", null]);
+      const updated = yield* attempt("transition", () =>
+        rows(
+          em,
+          `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}
+           where id = ? and publication_status in (${from.map(() => "?").join(", ")}) returning *`,
+          [...sets.map(([, v]) => v), id, ...from],
+        ),
+      );
+      return updated[0] ? Option.some(toPublication(updated[0])) : Option.none<Publication>();
+    });
 
   const markRetry = Effect.fn("PublicationStore.markRetry")(function* (id: number) {
     const em = fork();
@@ -528,27 +605,30 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const recordVersion = Effect.fn("PublicationStore.recordVersion")(function* (input: RecordVersionInput) {
     const em = fork();
-    const publication = yield* requireById(em, input.publicationId);
     const t = new Date(yield* now);
-    yield* attempt("recordVersion", () =>
-      run(
+    // The job id comes from the record in the same statement; RETURNING gives the inserted row.
+    // (SQLite needs the WHERE to tell the SELECT from the upsert clause.)
+    const inserted = yield* attempt("recordVersion", () =>
+      rows(
         em,
         `insert into confluence_publication_versions
            (publication_id, job_id, page_id, page_version, content_hash, page_title, "trigger", created_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?)
-         on conflict (page_id, page_version) do nothing`,
+         select id, job_id, ?, ?, ?, ?, ?, ? from confluence_publications where id = ?
+         on conflict (page_id, page_version) do nothing returning *`,
         [
-          input.publicationId,
-          publication.jobId,
           input.pageId,
           input.pageVersion,
           input.contentHash,
           input.pageTitle,
           input.trigger,
           t,
+          input.publicationId,
         ],
       ),
     );
+    if (inserted[0]) return toVersion(inserted[0]);
+    // Nothing inserted: the record does not exist, or the version was recorded before.
+    yield* requireById(em, input.publicationId);
     const found = yield* selectVersion(em, input.pageId, input.pageVersion);
     if (!found[0]) return yield* Effect.dieMessage("version vanished after insert");
     return toVersion(found[0]);
@@ -1035,6 +1115,26 @@ interface ImportCounts {
   readonly skipped: number;
   readonly errors: ReadonlyArray<ImportLineError>;
 }
+
+/** The columns a transition patch sets besides status, timestamps, errors, latency and lease. */
+const patchColumns = (patch: TransitionPatch): Array<[string, unknown]> => {
+  const columns: Array<[string, unknown]> = [];
+  const set = (column: string, value: unknown) => {
+    if (value !== undefined) columns.push([column, value]);
+  };
+  set("confluence_page_id", patch.pageId);
+  set("confluence_page_url", patch.pageUrl);
+  set("page_title", patch.pageTitle);
+  set("page_version", patch.pageVersion);
+  set("content_hash", patch.contentHash);
+  set("stream_sequence", patch.streamSequence);
+  set("confluence_space_key", patch.spaceKey);
+  set("parent_page_id", patch.parentPageId);
+  set('"trigger"', patch.trigger);
+  set("meeting_date", patch.meetingDate);
+  set("archived_at", typeof patch.archivedAt === "string" ? new Date(patch.archivedAt) : patch.archivedAt);
+  return columns;
+};
 
 const clampLimit = (limit: number | undefined): number => {
   if (limit === undefined || !Number.isFinite(limit)) return QUERY_DEFAULT_LIMIT;

@@ -172,6 +172,43 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
 
+    it.effect("creates and claims in one call with create, and still lets only one owner win", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `upsert-${uid()}`;
+        const create = { spaceKey: "MEET", parentPageId: "123" };
+        const [a, b] = yield* Effect.all(
+          [
+            store.claim({ jobId, owner: "pub-a", leaseMs: 60_000, create, trigger: "replay" }),
+            store.claim({ jobId, owner: "pub-b", leaseMs: 60_000, create, trigger: "replay" }),
+          ],
+          { concurrency: "unbounded" },
+        );
+        assert.strictEqual([a, b].filter(Option.isSome).length, 1);
+        const won = Option.getOrThrow(Option.orElse(a, () => b));
+        assert.strictEqual(won.status, "publishing");
+        assert.strictEqual(won.attempts, 1);
+        assert.strictEqual(won.retryCount, 0);
+        assert.strictEqual(won.spaceKey, "MEET");
+        assert.strictEqual(won.parentPageId, "123");
+        assert.strictEqual(won.trigger, "replay");
+        const failed = yield* store.transition(won.id, "failed", { errorMessage: "timeout" });
+        const again = yield* store.claim({
+          jobId,
+          owner: "pub-b",
+          leaseMs: 60_000,
+          create,
+          trigger: "retry",
+        });
+        const record = Option.getOrThrow(again);
+        assert.strictEqual(record.id, failed.id);
+        assert.strictEqual(record.attempts, 2);
+        assert.strictEqual(record.retryCount, 1);
+        assert.strictEqual(record.trigger, "retry");
+        assert.strictEqual((yield* store.listByJob(jobId)).length, 1);
+      }),
+    );
+
     it.effect("counts a retry when a failed record is claimed with the retry trigger", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;
