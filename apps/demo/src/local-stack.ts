@@ -45,18 +45,8 @@ export const writeConfigFile = (dir: string, overrides: ConfigOverrides, name = 
 };
 
 /**
- * V8 settings for a publisher process. Its live heap is small (~50 MB, mostly code), but every
- * message in flight outlives several young-generation collections, so its state is promoted
- * and dies in the old generation; V8's default sizing lets that garbage grow to 4x the live
- * heap before a full collection (340+ MB of RSS on a roomy host). A fixed 2x growth factor
- * collects it at ~100 MB instead, for no measurable CPU. Smaller factors were measured too:
- * 1.3x reaches ~190 MB but runs ~7x more full collections, +40-50% publisher CPU.
- */
-export const PUBLISHER_NODE_FLAGS: ReadonlyArray<string> = ["--heap-growing-percent=100"];
-
-/**
- * Starts `apps/publisher/dist/main.js` with a config file and {@link PUBLISHER_NODE_FLAGS}.
- * `nodeArgs` go before the script too (e.g. `--cpu-prof` when profiling a benchmark run).
+ * Starts `apps/publisher/dist/main.js` with a config file (it sets its own V8 heap sizing, see
+ * its main.ts). `nodeArgs` go before the script (e.g. `--cpu-prof` when profiling a benchmark run).
  */
 export const spawnPublisher = (
   root: string,
@@ -67,7 +57,6 @@ export const spawnPublisher = (
   spawn(
     process.execPath,
     [
-      ...PUBLISHER_NODE_FLAGS,
       ...nodeArgs,
       join(root, "apps", "publisher", "dist", "main.js"),
       "--config",
