@@ -494,30 +494,14 @@ const makeShape = (db: Database): PublicationStoreShape => {
         return yield* new InvalidTransitionError({ id, from: current.status, to });
       }
       const t = new Date(yield* now);
-      const sets: Array<[string, unknown]> = [
-        ["publication_status", to],
-        ["updated_at", t],
-      ];
-      const set = (column: string, value: unknown) => {
-        if (value !== undefined) sets.push([column, value]);
-      };
-      sets.push(...patchColumns(patch));
-      if (to === "published") {
-        sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
-        let latency = patch.latencyMs;
-        if (latency === undefined) {
-          const protocol = yield* selectProtocol(em, current.jobId);
-          latency = Option.isSome(protocol)
-            ? Math.max(0, t.getTime() - Date.parse(protocol.value.occurredAt))
-            : undefined;
-        }
-        set("latency_ms", latency);
-      } else {
-        set("error_message", patch.errorMessage);
-        set("error_tag", patch.errorTag);
-        set("latency_ms", patch.latencyMs);
+      let latency = patch.latencyMs;
+      if (to === "published" && latency === undefined) {
+        const protocol = yield* selectProtocol(em, current.jobId);
+        latency = Option.isSome(protocol)
+          ? Math.max(0, t.getTime() - Date.parse(protocol.value.occurredAt))
+          : undefined;
       }
-      if (to !== "publishing") sets.push(["claimed_by", null], ["claimed_until", null]);
+      const sets = transitionColumns(to, patch, t, latency);
       const countsRetry =
         current.status === "failed" && (to === "pending" || to === "publishing") && patch.trigger === "retry";
       const extra = countsRetry ? ", retry_count = retry_count + 1" : "";
@@ -554,22 +538,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
       const needsProtocol = to === "published" && patch.latencyMs === undefined;
       const from = PUBLICATION_STATUSES.filter((s) => canTransition(s, to));
       if (countsRetry || needsProtocol || from.length === 0) return Option.none<Publication>();
-      const t = new Date(yield* now);
-      const sets: Array<[string, unknown]> = [
-        ["publication_status", to],
-        ["updated_at", t],
-      ];
-      const set = (column: string, value: unknown) => {
-        if (value !== undefined) sets.push([column, value]);
-      };
-      sets.push(...patchColumns(patch));
-      if (to === "published") sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
-      else {
-        set("error_message", patch.errorMessage);
-        set("error_tag", patch.errorTag);
-      }
-      set("latency_ms", patch.latencyMs);
-      if (to !== "publishing") sets.push(["claimed_by", null], ["claimed_until", null]);
+      const sets = transitionColumns(to, patch, new Date(yield* now), patch.latencyMs);
       const updated = yield* attempt("transition", () =>
         rows(
           em,
@@ -1115,6 +1084,32 @@ interface ImportCounts {
   readonly skipped: number;
   readonly errors: ReadonlyArray<ImportLineError>;
 }
+
+/**
+ * Every column a transition to `to` writes: status and time, the patch, the error (cleared on
+ * `published`, which also stamps `published_at`), the latency when known, and the lease (released
+ * unless publishing).
+ */
+const transitionColumns = (
+  to: PublicationStatus,
+  patch: TransitionPatch,
+  t: Date,
+  latencyMs: number | null | undefined,
+): Array<[string, unknown]> => {
+  const sets: Array<[string, unknown]> = [
+    ["publication_status", to],
+    ["updated_at", t],
+    ...patchColumns(patch),
+  ];
+  if (to === "published") sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
+  else {
+    if (patch.errorMessage !== undefined) sets.push(["error_message", patch.errorMessage]);
+    if (patch.errorTag !== undefined) sets.push(["error_tag", patch.errorTag]);
+  }
+  if (latencyMs !== undefined) sets.push(["latency_ms", latencyMs]);
+  if (to !== "publishing") sets.push(["claimed_by", null], ["claimed_until", null]);
+  return sets;
+};
 
 /** The columns a transition patch sets besides status, timestamps, errors, latency and lease. */
 const patchColumns = (patch: TransitionPatch): Array<[string, unknown]> => {
