@@ -56,12 +56,7 @@ export const spawnPublisher = (
 ): ChildProcess =>
   spawn(
     process.execPath,
-    [
-      ...nodeArgs,
-      join(root, "apps", "publisher", "dist", "main.js"),
-      "--config",
-      configFile,
-    ],
+    [...nodeArgs, join(root, "apps", "publisher", "dist", "main.js"), "--config", configFile],
     { stdio: ["ignore", "ignore", stderr] },
   );
 
