@@ -14,6 +14,7 @@ import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minute
 import type { MinutesConfig, Publication } from "@minutes/contracts";
 import type { IndexLocation, PublicationStoreShape, StoreUnavailableError } from "@minutes/publication-store";
 import { Data, Duration, Effect, Option, Runtime } from "effect";
+import { isAdoptable } from "./PublishPipeline.js";
 
 /** Key of the content property that marks a page as the index of a space and parent. */
 export const INDEX_PROPERTY_KEY = "minutes.index";
@@ -122,25 +123,29 @@ export const makeIndexPages = (
       Effect.map((property) => {
         if (Option.isSome(property)) return isIndexOf(property.value.value, location) ? page.id : undefined;
         // Created by a publisher that crashed before marking it.
-        const mine = page.version.authorId !== undefined && botIdentity().includes(page.version.authorId);
-        return page.version.number === 1 && mine ? page.id : undefined;
+        return isAdoptable(page, botIdentity()) ? page.id : undefined;
       }),
     );
 
   /** Creates the index; another publisher creating it at the same moment wins, and its page is used. */
   const create = (location: IndexLocation, candidate: string, confluence: ConfluenceClientService) =>
     Effect.gen(function* () {
-      const records = yield* store.listIndexed(location);
+      const body = render(yield* store.listIndexed(location));
       return yield* confluence
         .createPage({
           spaceKey: location.spaceKey,
           title: candidate,
-          body: render(records),
+          body,
           ...(location.parentPageId !== null ? { parentId: location.parentPageId } : {}),
           property: { key: INDEX_PROPERTY_KEY, value: propertyOf(location) },
         })
         .pipe(
-          Effect.map((page): string | undefined => page.id),
+          Effect.map((page): string | undefined => {
+            // Confluence may store the body rewritten: remember what was sent, so the refresh
+            // right after does not write the same index again as version 2.
+            written.set(page.id, { version: page.version.number, hash: hashOf(body) });
+            return page.id;
+          }),
           Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
             conflict.existingPageId === undefined
               ? Effect.succeed(undefined)
@@ -159,7 +164,7 @@ export const makeIndexPages = (
         // The store is read after the page version: a record committed before that version was
         // written is in it, and a later one makes our write conflict and render again.
         const body = render(yield* store.listIndexed(location));
-        const hash = createHash("sha256").update(body).digest("hex");
+        const hash = hashOf(body);
         const last = written.get(page.id);
         if ((last?.version === page.version.number && last.hash === hash) || page.body === body) return;
         const result = yield* confluence
@@ -214,6 +219,8 @@ const EN_INTRO =
   "Meeting protocols published by Minutes, newest meeting first. This page is kept up to date automatically: edits to it are overwritten.";
 const RU_INTRO =
   "Протоколы встреч, опубликованные Minutes, новые сверху. Страница обновляется автоматически: правки в ней будут перезаписаны.";
+
+const hashOf = (body: string): string => createHash("sha256").update(body).digest("hex");
 
 const xml = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");

@@ -1030,13 +1030,12 @@ const makeShape = (db: Database): PublicationStoreShape => {
         `select * from confluence_publications
          where confluence_space_key = ? and ${parent}
            and publication_status in ('published', 'archived') and confluence_page_id is not null
-         order by meeting_date desc, page_title, id`,
+         order by meeting_date is null, meeting_date desc, page_title, id`,
         location.parentPageId === null ? [location.spaceKey] : [location.spaceKey, location.parentPageId],
       ),
     );
-    // SQLite sorts nulls first in descending order, PostgreSQL last: undated records go last in both.
-    const items = found.map(toPublication);
-    return [...items.filter((p) => p.meetingDate !== null), ...items.filter((p) => p.meetingDate === null)];
+    // `meeting_date is null` first in the order: the dialects disagree on where nulls sort.
+    return found.map(toPublication);
   });
 
   const listArchivable = Effect.fn("PublicationStore.listArchivable")(function* (q: ArchivableQuery) {
