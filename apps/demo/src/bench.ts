@@ -37,10 +37,13 @@ const API_KEY = "bench-key";
 const SKIP_CONVERTER = process.argv.includes("--skip-converter") || process.env.BENCH_SKIP_CONVERTER === "1";
 /** `--only-intake` (or BENCH_ONLY_INTAKE=1) runs only the intake part: quick iterations on the gateway. */
 const ONLY_INTAKE = process.argv.includes("--only-intake") || process.env.BENCH_ONLY_INTAKE === "1";
+/** `--only-pipeline` runs only part 3 (event to page): quick iterations on the publisher. */
+const ONLY_PIPELINE = process.argv.includes("--only-pipeline");
 /** BENCH_PUBLISHER_NODE_ARGS: extra Node flags for the publisher child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). */
 const PUBLISHER_NODE_ARGS = (process.env.BENCH_PUBLISHER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 /** `--no-write` leaves docs/benchmarks.md alone (for partial or experimental runs). */
-const WRITE_RESULTS = !process.argv.includes("--no-write") && !SKIP_CONVERTER && !ONLY_INTAKE;
+const WRITE_RESULTS =
+  !process.argv.includes("--no-write") && !SKIP_CONVERTER && !ONLY_INTAKE && !ONLY_PIPELINE;
 
 interface Row {
   readonly metric: string;
@@ -286,6 +289,15 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
   record("latency_p50_ms", percentile(latencies, 50), "reported", "event → page");
   record("latency_p99_ms", percentile(latencies, 99), "reported", "event → page");
 
+  if (ONLY_PIPELINE) {
+    record(
+      "publisher_rss_mb",
+      publisher.pid !== undefined ? peakRssMb(publisher.pid) : Number.NaN,
+      "≤ 200",
+      "peak RSS during 3",
+    );
+    return;
+  }
   // 4. replay at 50 ms per Confluence request
   const latencyRule = sandbox.faults.add({ kind: "latency", latencyMs: 50 });
   const replay = await time(async () => {
@@ -387,7 +399,7 @@ const intakeVsJetstream = async (stack: Stack, dir: string, overrides: ConfigOve
 };
 
 const main = async () => {
-  if (!SKIP_CONVERTER && !ONLY_INTAKE) converterBench();
+  if (!SKIP_CONVERTER && !ONLY_INTAKE && !ONLY_PIPELINE) converterBench();
 
   const docs = Array.from({ length: PROTOCOLS }, (_, i) => makeProtocol(i));
   const convert = await time(() => {
@@ -417,7 +429,7 @@ const main = async () => {
     if (publisher !== undefined) await pipelineAndReplay(stack, publisher, convertPerS);
     // The intake measures the gateway and JetStream alone: the publisher has exited by then.
     await stopChild(publisher);
-    await intakeVsJetstream(stack, dir, overrides);
+    if (!ONLY_PIPELINE) await intakeVsJetstream(stack, dir, overrides);
   } finally {
     await stopChild(publisher);
     await gateway.stop();

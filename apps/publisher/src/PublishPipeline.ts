@@ -128,11 +128,10 @@ export const makePublishPipeline = (
     occurredAt: new Date().toISOString(),
   });
 
+  // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
+  // every call (~20 µs), and these run several times for every protocol published.
   /** Records a decode failure so it is visible, and terminates the message. */
-  const reject = Effect.fn("PublishPipeline.reject")(function* (
-    message: IncomingMessage,
-    error: EventRejectedError,
-  ) {
+  const reject = Effect.fnUntraced(function* (message: IncomingMessage, error: EventRejectedError) {
     const jobId = rawJobId(message.data) ?? `invalid-event-${message.streamSequence}`;
     yield* Effect.logWarning("rejected an invalid event").pipe(
       Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
@@ -185,7 +184,7 @@ export const makePublishPipeline = (
   };
 
   /** Finds the page this job owns, if any, and the job property on it. */
-  const findOwnPage = Effect.fn("PublishPipeline.findOwnPage")(function* (
+  const findOwnPage = Effect.fnUntraced(function* (
     jobId: string,
     record: Publication,
     spaceKey: string,
@@ -235,7 +234,7 @@ export const makePublishPipeline = (
   });
 
   /** Publishes the job's latest stored protocol. */
-  const publishJob = Effect.fn("PublishPipeline.publishJob")(function* (
+  const publishJob = Effect.fnUntraced(function* (
     protocol: StoredProtocol,
     trigger: PublicationTrigger,
     force: boolean,
@@ -455,7 +454,7 @@ export const makePublishPipeline = (
     });
 
   /** Records a failed attempt: retryable ones go back to `pending` and come back later. */
-  const failAttempt = Effect.fn("PublishPipeline.failAttempt")(function* (
+  const failAttempt = Effect.fnUntraced(function* (
     publication: Publication,
     error: { readonly _tag: string; readonly message: string },
     trigger: PublicationTrigger,

@@ -75,6 +75,8 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       servers: config.nats.url.split(",").map((s) => s.trim()),
       name: instanceId,
       maxReconnectAttempts: -1,
+      // Each publish and request would otherwise build an Error for an async stack trace.
+      noAsyncTraces: true,
     });
     await run(
       Scope.addFinalizer(

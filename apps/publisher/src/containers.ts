@@ -20,11 +20,12 @@ export const ensureContainer = (
   spaceKey: string,
   parentId: string | null,
   title: string,
-): Effect.Effect<string, ConfluenceError> =>
-  Effect.gen(function* () {
-    const key = `${spaceKey}|${parentId ?? ""}|${title}`;
-    const cached = cache.get(key);
-    if (cached !== undefined) return cached;
+): Effect.Effect<string, ConfluenceError> => {
+  const key = `${spaceKey}|${parentId ?? ""}|${title}`;
+  const cached = cache.get(key);
+  // Nearly every publication asks for a container already known: no fiber work for those.
+  if (cached !== undefined) return Effect.succeed(cached);
+  return Effect.gen(function* () {
     const found = yield* confluence.findPageByTitle(spaceKey, title);
     const id = Option.isSome(found)
       ? found.value.id
@@ -47,4 +48,5 @@ export const ensureContainer = (
           );
     cache.set(key, id);
     return id;
-  }).pipe(Effect.withSpan("ensureContainer"));
+  });
+};

@@ -239,7 +239,9 @@ const build = (http: Http): ConfluenceClientService => {
 
   // -- spaces
 
-  const getSpace = Effect.fn("ConfluenceClient.getSpace")(function* (keyOrId: string) {
+  // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
+  // every call (~20 µs), and these run several times for every protocol published.
+  const getSpace = Effect.fnUntraced(function* (keyOrId: string) {
     const cached = spacesByKey.get(keyOrId.toUpperCase()) ?? spacesById.get(keyOrId);
     if (cached) return cached;
     const numeric = /^\d+$/.test(keyOrId);
@@ -304,10 +306,7 @@ const build = (http: Http): ConfluenceClientService => {
           (c) => pageFromV1(c, links),
         );
 
-  const getPageInfo = Effect.fn("ConfluenceClient.getPageInfo")(function* (
-    id: string,
-    options?: { readonly body?: boolean },
-  ) {
+  const getPageInfo = Effect.fnUntraced(function* (id: string, options?: { readonly body?: boolean }) {
     return yield* retried(readPage(id, options?.body === true));
   });
 
@@ -348,10 +347,7 @@ const build = (http: Http): ConfluenceClientService => {
       return match ? Option.some(match) : Option.none();
     });
 
-  const findPageByTitle = Effect.fn("ConfluenceClient.findPageByTitle")(function* (
-    spaceKey: string,
-    title: string,
-  ) {
+  const findPageByTitle = Effect.fnUntraced(function* (spaceKey: string, title: string) {
     const space = yield* getSpace(spaceKey);
     return yield* retried(lookupByTitle(space, title));
   });
@@ -374,11 +370,11 @@ const build = (http: Http): ConfluenceClientService => {
           .map((r) => pageFromV1(r.item, links, r.base)),
     );
 
-  const searchPages = Effect.fn("ConfluenceClient.searchPages")(function* (cql: string) {
+  const searchPages = Effect.fnUntraced(function* (cql: string) {
     return yield* searchAll(cql);
   });
 
-  const getChildren = Effect.fn("ConfluenceClient.getChildren")(function* (pageId: string) {
+  const getChildren = Effect.fnUntraced(function* (pageId: string) {
     if (cloud) {
       const rows = yield* collect(
         "v2",
@@ -444,7 +440,7 @@ const build = (http: Http): ConfluenceClientService => {
     );
   };
 
-  const createPage = Effect.fn("ConfluenceClient.createPage")(function* (input: CreatePageInput) {
+  const createPage = Effect.fnUntraced(function* (input: CreatePageInput) {
     const space = yield* getSpace(input.spaceKey);
     let landed = false;
     let adopted = false;
@@ -561,7 +557,7 @@ const build = (http: Http): ConfluenceClientService => {
     );
   };
 
-  const updatePage = Effect.fn("ConfluenceClient.updatePage")(function* (input: UpdatePageInput) {
+  const updatePage = Effect.fnUntraced(function* (input: UpdatePageInput) {
     let version = input.version;
     for (let refresh = 0; ; refresh++) {
       let landed = false;
@@ -588,10 +584,7 @@ const build = (http: Http): ConfluenceClientService => {
     }
   });
 
-  const deletePage = Effect.fn("ConfluenceClient.deletePage")(function* (
-    id: string,
-    options?: { readonly purge?: boolean },
-  ) {
+  const deletePage = Effect.fnUntraced(function* (id: string, options?: { readonly purge?: boolean }) {
     const path = cloud ? `/pages/${encodeURIComponent(id)}` : `/content/${encodeURIComponent(id)}`;
     const api: Api = cloud ? "v2" : "v1";
     const del = (query?: Query) =>
@@ -630,7 +623,7 @@ const build = (http: Http): ConfluenceClientService => {
       );
     });
 
-  const movePage = Effect.fn("ConfluenceClient.movePage")(function* (
+  const movePage = Effect.fnUntraced(function* (
     id: string,
     options: { readonly targetId: string; readonly position: MovePosition },
   ) {
@@ -650,7 +643,7 @@ const build = (http: Http): ConfluenceClientService => {
       }),
     );
 
-  const archivePages = Effect.fn("ConfluenceClient.archivePages")(function* (ids: ReadonlyArray<string>) {
+  const archivePages = Effect.fnUntraced(function* (ids: ReadonlyArray<string>) {
     if (!cloud) return yield* cloudOnly("POST", "/content/archive");
     const body = { pages: ids.map((id) => ({ id: Number(id) })) };
     const accepted = yield* http.json(
@@ -660,7 +653,7 @@ const build = (http: Http): ConfluenceClientService => {
     return String(accepted.id);
   });
 
-  const getLongTask = Effect.fn("ConfluenceClient.getLongTask")(function* (id: string) {
+  const getLongTask = Effect.fnUntraced(function* (id: string) {
     if (!cloud) return yield* cloudOnly("GET", `/longtask/${id}`);
     const task = yield* retried(get("v1", `/longtask/${encodeURIComponent(id)}`, LongTask));
     return {
@@ -676,7 +669,7 @@ const build = (http: Http): ConfluenceClientService => {
 
   // -- labels (writes are v1-only on Cloud too)
 
-  const getLabels = Effect.fn("ConfluenceClient.getLabels")(function* (pageId: string) {
+  const getLabels = Effect.fnUntraced(function* (pageId: string) {
     const id = encodeURIComponent(pageId);
     const rows = cloud
       ? yield* collect(
@@ -692,10 +685,7 @@ const build = (http: Http): ConfluenceClientService => {
     return rows.map((r) => r.item.name);
   });
 
-  const addLabels = Effect.fn("ConfluenceClient.addLabels")(function* (
-    pageId: string,
-    names: ReadonlyArray<string>,
-  ) {
+  const addLabels = Effect.fnUntraced(function* (pageId: string, names: ReadonlyArray<string>) {
     if (names.length === 0) return yield* getLabels(pageId);
     const body = names.map((name) => ({ prefix: "global", name }));
     const res = yield* retried(
@@ -707,7 +697,7 @@ const build = (http: Http): ConfluenceClientService => {
     return res.results.map((l) => l.name);
   });
 
-  const removeLabel = Effect.fn("ConfluenceClient.removeLabel")(function* (pageId: string, name: string) {
+  const removeLabel = Effect.fnUntraced(function* (pageId: string, name: string) {
     const id = encodeURIComponent(pageId);
     // A name containing "/" cannot be a path segment; the query form exists for it.
     const req: HttpRequest = name.includes("/")
@@ -744,7 +734,7 @@ const build = (http: Http): ConfluenceClientService => {
     );
   };
 
-  const getProperty = Effect.fn("ConfluenceClient.getProperty")(function* (pageId: string, key: string) {
+  const getProperty = Effect.fnUntraced(function* (pageId: string, key: string) {
     return yield* retried(getPropertyOnce(pageId, key));
   });
 
@@ -808,7 +798,7 @@ const build = (http: Http): ConfluenceClientService => {
       });
     });
 
-  const setProperty = Effect.fn("ConfluenceClient.setProperty")(function* (
+  const setProperty = Effect.fnUntraced(function* (
     pageId: string,
     key: string,
     value: JsonValue,
@@ -819,7 +809,7 @@ const build = (http: Http): ConfluenceClientService => {
 
   // -- connection
 
-  const testConnection = Effect.fn("ConfluenceClient.testConnection")(function* () {
+  const testConnection = Effect.fnUntraced(function* () {
     const user = yield* retried(get("v1", "/user/current", V1User)).pipe(Effect.mapError(asAuthFailure));
     const accountId = user.accountId ?? undefined;
     const username = user.username ?? undefined;

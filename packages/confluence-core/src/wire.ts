@@ -42,9 +42,28 @@ export const V1Content = Schema.Struct({
 });
 export type V1Content = typeof V1Content.Type;
 
+/**
+ * A list schema builder that returns the same schema for the same item schema: decoding compiles
+ * a parser per schema, so a list schema built per request would be compiled for every response.
+ */
+const onePerItem = <F extends (item: Schema.Schema.AnyNoContext) => Schema.Schema.AnyNoContext>(
+  build: F,
+): F => {
+  const made = new WeakMap<Schema.Schema.AnyNoContext, Schema.Schema.AnyNoContext>();
+  const memoized = (item: Schema.Schema.AnyNoContext): Schema.Schema.AnyNoContext => {
+    const hit = made.get(item);
+    if (hit !== undefined) return hit;
+    const schema = build(item);
+    made.set(item, schema);
+    return schema;
+  };
+  return memoized as F;
+};
+
 /** v1 paged list (`ContentArray`, `LabelArray`, …). */
-export const V1List = <A, I>(item: Schema.Schema<A, I>) =>
-  Schema.Struct({ results: Schema.Array(item), size: opt(Schema.Number), _links: opt(Links) });
+export const V1List = onePerItem(<A, I>(item: Schema.Schema<A, I>) =>
+  Schema.Struct({ results: Schema.Array(item), size: opt(Schema.Number), _links: opt(Links) }),
+);
 
 /** v2 `PageSingle` / `PageBulk`. */
 export const V2Page = Schema.Struct({
@@ -71,8 +90,9 @@ export const V2Page = Schema.Struct({
 export type V2Page = typeof V2Page.Type;
 
 /** v2 cursor-paged list. */
-export const V2List = <A, I>(item: Schema.Schema<A, I>) =>
-  Schema.Struct({ results: Schema.Array(item), _links: opt(Links) });
+export const V2List = onePerItem(<A, I>(item: Schema.Schema<A, I>) =>
+  Schema.Struct({ results: Schema.Array(item), _links: opt(Links) }),
+);
 
 /** v2 `ChildPage`. */
 export const V2Child = Schema.Struct({

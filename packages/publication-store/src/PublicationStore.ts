@@ -339,7 +339,9 @@ const makeShape = (db: Database): PublicationStoreShape => {
       Effect.map((r) => (r[0] ? Option.some(toProtocol(r[0])) : Option.none())),
     );
 
-  const saveProtocol = Effect.fn("PublicationStore.saveProtocol")(function* (input: SaveProtocolInput) {
+  // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
+  // every call (~20 µs), and these run several times for every protocol published.
+  const saveProtocol = Effect.fnUntraced(function* (input: SaveProtocolInput) {
     const em = fork();
     const t = new Date(yield* now);
     const occurredAt = new Date(input.occurredAt);
@@ -380,13 +382,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return { outcome: "stale", protocol: stored.value } satisfies SaveProtocolResult;
   });
 
-  const getProtocol = Effect.fn("PublicationStore.getProtocol")(function* (jobId: string) {
+  const getProtocol = Effect.fnUntraced(function* (jobId: string) {
     return yield* selectProtocol(fork(), jobId);
   });
 
-  const ensurePublication = Effect.fn("PublicationStore.ensurePublication")(function* (
-    input: EnsurePublicationInput,
-  ) {
+  const ensurePublication = Effect.fnUntraced(function* (input: EnsurePublicationInput) {
     const em = fork();
     const t = new Date(yield* now);
     // ON CONFLICT DO NOTHING is the race-safe "insert, or read the winner's row" in both dialects;
@@ -410,7 +410,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const claimable = PUBLICATION_STATUSES.filter((s) => s !== "publishing" && canTransition(s, "publishing"));
 
-  const claim = Effect.fn("PublicationStore.claim")(function* (input: ClaimInput) {
+  const claim = Effect.fnUntraced(function* (input: ClaimInput) {
     const em = fork();
     const t = input.now ?? new Date(yield* now);
     const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
@@ -479,7 +479,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     });
   });
 
-  const transition = Effect.fn("PublicationStore.transition")(function* (
+  const transition = Effect.fnUntraced(function* (
     id: number,
     to: PublicationStatus,
     patch: TransitionPatch = {},
@@ -550,7 +550,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
       return updated[0] ? Option.some(toPublication(updated[0])) : Option.none<Publication>();
     });
 
-  const markRetry = Effect.fn("PublicationStore.markRetry")(function* (id: number) {
+  const markRetry = Effect.fnUntraced(function* (id: number) {
     const em = fork();
     const t = new Date(yield* now);
     const affected = yield* attempt("markRetry", () =>
@@ -572,7 +572,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
       ]),
     );
 
-  const recordVersion = Effect.fn("PublicationStore.recordVersion")(function* (input: RecordVersionInput) {
+  const recordVersion = Effect.fnUntraced(function* (input: RecordVersionInput) {
     const em = fork();
     const t = new Date(yield* now);
     // The job id comes from the record in the same statement; RETURNING gives the inserted row.
@@ -603,7 +603,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return toVersion(found[0]);
   });
 
-  const listVersions = Effect.fn("PublicationStore.listVersions")(function* (jobId: string) {
+  const listVersions = Effect.fnUntraced(function* (jobId: string) {
     const r = yield* attempt("listVersions", () =>
       rows(
         fork(),
@@ -614,20 +614,20 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return r.map(toVersion);
   });
 
-  const get = Effect.fn("PublicationStore.get")(function* (id: number) {
+  const get = Effect.fnUntraced(function* (id: number) {
     return yield* requireById(fork(), id);
   });
 
-  const findByJob = Effect.fn("PublicationStore.findByJob")(function* (jobId: string) {
+  const findByJob = Effect.fnUntraced(function* (jobId: string) {
     return yield* selectByJob(fork(), jobId);
   });
 
-  const listByJob = Effect.fn("PublicationStore.listByJob")(function* (jobId: string) {
+  const listByJob = Effect.fnUntraced(function* (jobId: string) {
     const found = yield* selectByJob(fork(), jobId);
     return Option.toArray(found);
   });
 
-  const deletePublication = Effect.fn("PublicationStore.deletePublication")(function* (id: number) {
+  const deletePublication = Effect.fnUntraced(function* (id: number) {
     const em = fork();
     const current = yield* requireById(em, id);
     const affected = yield* attempt("deletePublication", () =>
@@ -637,7 +637,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return current;
   });
 
-  const query = Effect.fn("PublicationStore.query")(function* (q: PublicationQuery = {}) {
+  const query = Effect.fnUntraced(function* (q: PublicationQuery = {}) {
     const where: string[] = [];
     const params: unknown[] = [];
     const statuses = q.status === undefined ? [] : typeof q.status === "string" ? [q.status] : [...q.status];
@@ -677,7 +677,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return { items, nextCursor } satisfies PublicationPage;
   });
 
-  const stats = Effect.fn("PublicationStore.stats")(function* (window: StatsWindow = {}) {
+  const stats = Effect.fnUntraced(function* (window: StatsWindow = {}) {
     const em = fork();
     const where: string[] = [];
     const params: unknown[] = [];
@@ -1018,11 +1018,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
       ),
     );
 
-  const health = Effect.fn("PublicationStore.health")(function* () {
+  const health = Effect.fnUntraced(function* () {
     yield* attempt("health", () => rows(fork(), "select 1 as ok"));
   });
 
-  const listIndexed = Effect.fn("PublicationStore.listIndexed")(function* (location: IndexLocation) {
+  const listIndexed = Effect.fnUntraced(function* (location: IndexLocation) {
     const parent = location.parentPageId === null ? "parent_page_id is null" : "parent_page_id = ?";
     const found = yield* attempt("listIndexed", () =>
       rows(
@@ -1038,7 +1038,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return found.map(toPublication);
   });
 
-  const listArchivable = Effect.fn("PublicationStore.listArchivable")(function* (q: ArchivableQuery) {
+  const listArchivable = Effect.fnUntraced(function* (q: ArchivableQuery) {
     const found = yield* attempt("listArchivable", () =>
       rows(
         fork(),
