@@ -8,3 +8,4 @@ export {
 } from "./markdown-to-storage.js";
 export { extractMeetingInfo, type MeetingInfo } from "./meeting-info.js";
 export { generatePageTitle, PageTitleError } from "./page-title.js";
+export { type ParsedMarkdown, type ParseOptions, parseProtocol } from "./parse-protocol.js";

@@ -5,7 +5,7 @@
 
 import { compile } from "micromark";
 import { gfmHtml } from "micromark-extension-gfm";
-import type { HtmlExtension } from "micromark-util-types";
+import type { Event, HtmlExtension } from "micromark-util-types";
 import { annotate } from "./annotate.js";
 import { isoDate } from "./due-date.js";
 import { codeHandlers } from "./handle/code.js";
@@ -16,8 +16,7 @@ import { listHandlers } from "./handle/list.js";
 import { mediaHandlers } from "./handle/media.js";
 import { quoteHandlers } from "./handle/quote.js";
 import { tableHandlers } from "./handle/table.js";
-import { concatEvents, parseMarkdown } from "./parse-chunks.js";
-import { capContainerNesting } from "./split-blocks.js";
+import { type ParsedMarkdown, parsedOf } from "./parse-protocol.js";
 import { escapeXml, sanitizeXmlChars } from "./xml-text.js";
 
 /** What is known about the meeting, for the date element and the info panel. */
@@ -56,31 +55,36 @@ export interface StorageOptions {
   readonly allowSafeHtml?: boolean;
   /**
    * Documents longer than this many characters are parsed in runs of top-level blocks of about this
-   * size (default 16 KiB). It only affects speed; the output is the same for every value.
+   * size (default 16 KiB). It only affects speed; the output is the same for every value. Ignored
+   * when the Markdown comes as a `ParsedMarkdown` (give it to `parseProtocol` then).
    */
   readonly chunkSize?: number;
 }
 
-const DEFAULT_CHUNK_SIZE = 16 * 1024;
-const MAX_NESTING = 64;
-
-const convertBody = (markdown: string, options: StorageOptions): string => {
-  const text = capContainerNesting(sanitizeXmlChars(markdown), MAX_NESTING);
-  const pieces = parseMarkdown(text, Math.max(1, options.chunkSize ?? DEFAULT_CHUNK_SIZE));
-  const { annotations, events } = annotate(concatEvents(pieces), options.allowSafeHtml === true);
-  const inline: InlineState = { paragraphDepth: 0, afterHardBreak: false };
-  const handlers: Array<HtmlExtension> = [
-    gfmHtml(),
-    tableHandlers(),
-    codeHandlers(),
-    mediaHandlers(),
-    listHandlers(annotations, { next: 0 }, inline),
-    lineEndingHandlers(inline),
-    quoteHandlers(annotations),
-    htmlHandlers(annotations),
-    footnoteHandlers(),
-  ];
-  return compile({ htmlExtensions: handlers })(events as Parameters<ReturnType<typeof compile>>[0]);
+/** Compiles the parsed events; `undefined` if the parser, the compiler or a handler failed. */
+const convertBody = (
+  parsed: ReadonlyArray<Event> | undefined,
+  options: StorageOptions,
+): string | undefined => {
+  if (parsed === undefined) return undefined;
+  try {
+    const { annotations, events } = annotate(parsed, options.allowSafeHtml === true);
+    const inline: InlineState = { paragraphDepth: 0, afterHardBreak: false };
+    const handlers: Array<HtmlExtension> = [
+      gfmHtml(),
+      tableHandlers(),
+      codeHandlers(),
+      mediaHandlers(),
+      listHandlers(annotations, { next: 0 }, inline),
+      lineEndingHandlers(inline),
+      quoteHandlers(annotations),
+      htmlHandlers(annotations),
+      footnoteHandlers(),
+    ];
+    return compile({ htmlExtensions: handlers })(events as Parameters<ReturnType<typeof compile>>[0]);
+  } catch {
+    return undefined;
+  }
 };
 
 /** Last-resort rendering when the parser fails (e.g. stack exhaustion): escaped text paragraphs. */
@@ -123,7 +127,9 @@ const metadataBlock = (metadata: PublicationMetadata): string => {
 };
 
 /**
- * Converts Markdown (CommonMark + GFM) to a Confluence storage-format fragment.
+ * Converts Markdown (CommonMark + GFM) to a Confluence storage-format fragment. The Markdown may come
+ * as the result of `parseProtocol`, to share one parse with `extractMeetingInfo`; the output is the
+ * same as for the text itself.
  *
  * Pure and synchronous; never throws. The result is always well-formed XML once wrapped in an element
  * declaring the `ac` and `ri` namespaces. Raw HTML is escaped as text (see `allowSafeHtml`), and
@@ -134,14 +140,12 @@ const metadataBlock = (metadata: PublicationMetadata): string => {
  * // '<ac:task-list>\n<ac:task><ac:task-id>1</ac:task-id><ac:task-status>incomplete</ac:task-status>' +
  * // '<ac:task-body>Send minutes <time datetime="2026-07-27" /></ac:task-body></ac:task>\n</ac:task-list>'
  */
-export const markdownToStorage = (markdown: string, options: StorageOptions = {}): string => {
-  const source = typeof markdown === "string" ? markdown : String(markdown);
-  let body: string;
-  try {
-    body = convertBody(source, options);
-  } catch {
-    body = fallback(source);
-  }
+export const markdownToStorage = (
+  markdown: string | ParsedMarkdown,
+  options: StorageOptions = {},
+): string => {
+  const parsed = parsedOf(markdown, options);
+  const body = convertBody(parsed.events, options) ?? fallback(parsed.markdown);
   const head: Array<string> = [];
   if (options.addToc === true) head.push('<ac:structured-macro ac:name="toc" />');
   if (options.addDateMacro === true) {

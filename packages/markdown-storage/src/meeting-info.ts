@@ -1,14 +1,25 @@
 /**
  * Finds a protocol's meeting date and topic in its Markdown (front matter, labelled fields, the
- * first H1) or, failing that, in its file name. Structure comes from the mdast tree, so code blocks
- * never count; regular expressions only read single lines. Only the first 64 KiB are parsed: the
- * answer sits at the top of a protocol, and a 5 MB protocol must not cost a full parse here.
+ * first H1) or, failing that, in its file name. Structure comes from micromark's events, the same
+ * events the converter compiles, so a caller holding a `ParsedMarkdown` pays for one parse in all;
+ * code blocks never count, and regular expressions only read single lines. The text rules live in
+ * meeting-fields.ts; this module only decides which text is a paragraph, a heading or a table row.
  */
 
-import { fromMarkdown } from "mdast-util-from-markdown";
-import { gfmFromMarkdown } from "mdast-util-gfm";
-import { gfm } from "micromark-extension-gfm";
-import { parseDocument } from "yaml";
+import { decodeString } from "micromark-util-decode-string";
+import type { Event, Token } from "micromark-util-types";
+import {
+  addHeading,
+  addLines,
+  addRow,
+  emptyScan,
+  resolveMeeting,
+  type Scan,
+  scanSource,
+} from "./meeting-fields.js";
+import { contentsOf, type ParsedMarkdown, parseText } from "./parse-protocol.js";
+
+export { MEETING_INFO_SCAN_LIMIT, parseDate } from "./meeting-fields.js";
 
 /** The meeting date and topic found in a protocol; `null` where nothing was found. */
 export interface MeetingInfo {
@@ -18,12 +29,9 @@ export interface MeetingInfo {
   readonly topic: string | null;
 }
 
-/** How much of the Markdown (UTF-16 code units, after front matter) is parsed for fields and the H1. */
-export const MEETING_INFO_SCAN_LIMIT = 64 * 1024;
-
 /**
- * Extracts the meeting date and topic from a protocol. For each value the first rule that matches
- * wins:
+ * Extracts the meeting date and topic from a protocol, given as text or as the result of
+ * `parseProtocol` (the same answer either way). For each value the first rule that matches wins:
  *
  * - date: front matter `date`; the first labelled field (`Date`, `Meeting date`, `Дата`,
  *   `Дата совещания`, `Дата встречи`, `Datum`, …) whose value holds a date; the first date in the
@@ -36,8 +44,11 @@ export const MEETING_INFO_SCAN_LIMIT = 64 * 1024;
  * Labelled fields are lines of paragraphs, list items and headings (`**Date:** 2025-09-02`,
  * `Meeting date — 14/10/2025`) or two-cell table rows (`| Datum | 20.11.2025 |`); code blocks and raw
  * HTML are ignored. Only the first {@link MEETING_INFO_SCAN_LIMIT} characters after the front matter
- * are parsed. YAML front matter is read with the YAML 1.2 core schema, so `date: 2025-09-02` stays
- * the written string (no time-zone shift); invalid YAML counts as no front matter.
+ * are parsed: a longer body is cut at the last line end within the limit and parsed on its own, so a
+ * block straddling the mark is read as far as the cut. The text is read as the converter reads it:
+ * characters XML forbids (C0 controls, U+FFFE/U+FFFF, lone surrogates) are U+FFFD. YAML front matter
+ * is read with the YAML 1.2 core schema, so `date: 2025-09-02` stays the written string (no time-zone
+ * shift); invalid YAML counts as no front matter. Never throws.
  *
  * The event's own `meetingDate` and `topic` win over this; applying them is the caller's job.
  *
@@ -45,391 +56,194 @@ export const MEETING_INFO_SCAN_LIMIT = 64 * 1024;
  * extractMeetingInfo("# Protokoll: Betriebsrat\n\nDatum: 20.11.2025\n")
  * // → { date: "2025-11-20", topic: "Betriebsrat" }
  */
-export const extractMeetingInfo = (markdown: string, filename?: string): MeetingInfo => {
-  const { data, body } = splitFrontMatter(markdown);
-  // Most protocols name both fields near the top: a small first pass then suffices, because fields
-  // beat the H1 and the first field in document order lies in the first pass if anywhere.
-  const first = scanMarkdown(limitLength(body, FIRST_PASS_LIMIT));
-  const scan =
-    (first.date !== null && first.topic !== null) || body.length <= FIRST_PASS_LIMIT
-      ? first
-      : scanMarkdown(limitLength(body, MEETING_INFO_SCAN_LIMIT));
-  const fromName = filename === undefined ? undefined : parseFilename(filename);
-
-  const date = frontMatterDate(data) ?? scan.date ?? scan.heading?.date ?? fromName?.date ?? null;
-  const topic = frontMatterTopic(data) ?? scan.topic ?? scan.heading?.topic ?? fromName?.topic ?? null;
-  return { date, topic };
-};
-
-/**
- * Reads a text that is one date, optionally with a weekday before and a time after, and returns
- * it as `YYYY-MM-DD`; `null` if the text is anything else or the date does not exist.
- *
- * Accepted: `YYYY-MM-DD`, `YYYY/MM/DD`, `DD.MM.YYYY`, `DD/MM/YYYY` (day first), `D Month YYYY`
- * and `Month D, YYYY` with English, Russian (genitive, optional `г.`) and German month names.
- *
- * @example
- * parseDate("Donnerstag, 20. November 2025, 14:00 Uhr") // → "2025-11-20"
- * parseDate("2025-02-30") // → null
- */
-export const parseDate = (text: string): string | null => {
-  let trimmed = collapse(text);
-  while (/[.,;]$/u.test(trimmed)) trimmed = trimmed.slice(0, -1);
-  const found = findDate(trimmed);
-  return found !== null && found.start === 0 && found.end === trimmed.length ? found.iso : null;
+export const extractMeetingInfo = (markdown: string | ParsedMarkdown, filename?: string): MeetingInfo => {
+  const parsed = contentsOf(markdown);
+  const source = scanSource(parsed?.markdown ?? String(markdown));
+  // Without front matter and within the limit, the text to scan is the whole protocol: exactly
+  // what `parseProtocol` parsed, so its events serve and the answer cannot differ.
+  const events = source.whole && parsed !== undefined ? parsed.events : parseText(source.text);
+  return resolveMeeting(source.data, events === undefined ? emptyScan() : scanEvents(events), filename);
 };
 
 // internal
 
-/** The first pass parses this much; mdast parsing costs milliseconds per KiB on a slow machine. */
-const FIRST_PASS_LIMIT = 8 * 1024;
-
-/** A date found in a line: its ISO form and the span it covers (weekday and time included). */
-interface FoundDate {
-  readonly iso: string;
-  readonly start: number;
-  readonly end: number;
-}
-
-/** The parts of an mdast node this module reads; mdast nodes are structurally assignable to it. */
-interface MdNode {
-  readonly type: string;
-  readonly value?: string | undefined;
-  readonly alt?: string | null | undefined;
-  readonly depth?: number | undefined;
-  readonly children?: readonly MdNode[] | undefined;
-}
-
-/** Month names by month (English, Russian genitive, German), with their usual abbreviations. */
-const MONTH_NAMES = [
-  "january jan января januar jänner",
-  "february feb февраля februar",
-  "march mar марта märz maerz mär",
-  "april apr апреля",
-  "may мая mai",
-  "june jun июня juni",
-  "july jul июля juli",
-  "august aug августа",
-  "september sept sep сентября",
-  "october oct октября oktober okt",
-  "november nov ноября",
-  "december dec декабря dezember dez",
-];
-const MONTHS = new Map(
-  MONTH_NAMES.flatMap((names, i) => names.split(" ").map((name) => [name, i + 1] as const)),
-);
-
-/** Weekdays a date may start with; two-letter abbreviations are left out (`do`, `so` are words). */
-const WEEKDAYS = [
-  "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun",
-  "понедельник вторник среда четверг пятница суббота воскресенье",
-  "montag dienstag mittwoch donnerstag freitag samstag sonnabend sonntag",
-].flatMap((names) => names.split(" "));
-
-const alternation = (words: readonly string[]): string =>
-  [...words].sort((a, b) => b.length - a.length).join("|");
-
-const MONTH = `(${alternation([...MONTHS.keys()])})\\.?`;
-const WEEKDAY_PREFIX = `(?:(?<![\\p{L}\\p{N}])(?:${alternation(WEEKDAYS)})\\.?,?\\s+)?`;
-const TIME = "\\d{1,2}:\\d{2}(?::\\d{2}(?:\\.\\d+)?)?";
-const ZONE =
-  "(?:(?:\\s*(?:utc|gmt)(?:\\s*[+-]\\d{1,2}(?::?\\d{2})?)?|\\s*(?:cest|cet|eest|eet|west|wet|msk|мск|bst|edt|est|cdt|cst|mdt|mst|pdt|pst|ist|jst|aedt|aest)|z|[+-]\\d{2}:?\\d{2})(?![\\p{L}]))";
-const TIME_SUFFIX =
-  `(?:(?:T|\\s*,?\\s*(?:(?:at|um|в|von|from|с)\\s+)?)${TIME}(?:\\s*[-–—]\\s*${TIME})?` +
-  `(?:\\s*(?:am|pm|a\\.m\\.|p\\.m\\.))?(?:\\s*uhr)?${ZONE}?)?`;
-const YEAR_SUFFIX = "(?:\\s*(?:года|г(?:\\.|(?![\\p{L}]))))?";
-const SUFFIX = `${YEAR_SUFFIX}${TIME_SUFFIX}`;
-
-type DateParts = (m: RegExpExecArray) => readonly [year: string, month: string | number, day: string];
-
-/** Wraps one accepted form with the optional weekday before it and the time after it. */
-const dateForm = (pattern: RegExp, parts: DateParts): readonly [RegExp, DateParts] => [
-  new RegExp(`${WEEKDAY_PREFIX}(?<![\\p{L}\\p{N}])(?:${pattern.source})(?![\\p{N}])${SUFFIX}`, "giu"),
-  parts,
-];
-
-/** One regular expression per accepted form; each reads a single line, never the document. */
-const DATE_FORMS: ReadonlyArray<readonly [RegExp, DateParts]> = [
-  // 2025-09-02, 2025/09/02
-  dateForm(/(\d{4})([-/])(\d{1,2})\2(\d{1,2})/, (m) => [m[1]!, m[3]!, m[4]!]),
-  // 02.09.2025, 02/09/2025 (day first)
-  dateForm(/(\d{1,2})([./])(\d{1,2})\2(\d{4})/, (m) => [m[4]!, m[3]!, m[1]!]),
-  // 2 September 2025, 3 ноября 2025 г., 7. Oktober 2025
-  dateForm(
-    new RegExp(`(\\d{1,2})(?:\\.|st|nd|rd|th)?\\s*(?:of\\s+)?(?<![\\p{L}])${MONTH},?\\s+(\\d{4})`),
-    (m) => [m[3]!, MONTHS.get(m[2]!.toLowerCase()) ?? 0, m[1]!],
-  ),
-  // September 30, 2025
-  dateForm(new RegExp(`(?<![\\p{L}])${MONTH}\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})`), (m) => [
-    m[3]!,
-    MONTHS.get(m[1]!.toLowerCase()) ?? 0,
-    m[2]!,
-  ]),
-];
-
 /**
- * The earliest existing date in a line of text, with the span to cut when it is removed. Callers
- * pass collapsed text: runs of whitespace would make the optional `\s*` pieces backtrack.
+ * Walks the events in document order like the mdast tree they would build: the first top-level
+ * depth-1 heading is the H1; paragraphs, headings (any depth, anywhere) and table rows are fields.
+ * Code and HTML blocks are skipped whole. Stops as soon as both fields are known.
  */
-const findDate = (text: string): FoundDate | null => {
-  let best: FoundDate | null = null;
-  for (const [pattern, parts] of DATE_FORMS) {
-    pattern.lastIndex = 0;
-    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-      if (best !== null && m.index >= best.start) break;
-      const [year, month, day] = parts(m);
-      const iso = toIsoDate(Number(year), Number(month), Number(day));
-      if (iso !== null) {
-        best = { iso, start: m.index, end: m.index + m[0].length };
-        break;
+const scanEvents = (events: ReadonlyArray<Event>): Scan => {
+  const scan = emptyScan();
+  let depth = 0;
+  for (let index = 0; index < events.length; index++) {
+    const [kind, token] = events[index] as Event;
+    if (kind === "exit") {
+      depth--;
+      continue;
+    }
+    const type: string = token.type;
+    switch (type) {
+      case "paragraph": {
+        const end = exitIndex(events, index);
+        if (addLines(scan, plainText(events, index, end, false))) return scan;
+        index = end;
+        continue;
       }
-      pattern.lastIndex = m.index + 1;
+      case "atxHeading":
+      case "setextHeading": {
+        const end = exitIndex(events, index);
+        const { level, text } = heading(events, index, end);
+        if (depth === 0 && level === 1) addHeading(scan, text);
+        if (addLines(scan, text)) return scan;
+        index = end;
+        continue;
+      }
+      case "tableRow": {
+        const end = exitIndex(events, index);
+        if (addRow(scan, cells(events, index, end))) return scan;
+        index = end;
+        continue;
+      }
+      case "codeFenced":
+      case "codeIndented":
+      case "htmlFlow":
+        index = exitIndex(events, index);
+        continue;
+      default:
+        depth++;
     }
   }
-  return best;
-};
-
-/** `YYYY-MM-DD` for a date that exists and lies in 1900–2199 (other years are ids, not meetings). */
-const toIsoDate = (year: number, month: number, day: number): string | null => {
-  if (!Number.isInteger(year) || year < 1900 || year > 2199) return null;
-  if (!Number.isInteger(month) || month < 1 || month > 12) return null;
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  if (!Number.isInteger(day) || day < 1 || day > daysInMonth) return null;
-  return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
-};
-
-// front matter
-
-const splitFrontMatter = (markdown: string): { data: Record<string, unknown> | null; body: string } => {
-  const text = markdown.startsWith("\uFEFF") ? markdown.slice(1) : markdown;
-  const open = /^---[ \t]*\r?\n/.exec(text);
-  if (open === null) return { data: null, body: text };
-  const close = /^(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/m;
-  const rest = text.slice(open[0].length);
-  const end = close.exec(rest);
-  if (end === null) return { data: null, body: text };
-  const body = rest.slice(end.index + end[0].length);
-  try {
-    const doc = parseDocument(rest.slice(0, end.index));
-    if (doc.errors.length > 0) return { data: null, body };
-    const data: unknown = doc.toJS();
-    return isRecord(data) ? { data, body } : { data: null, body };
-  } catch {
-    return { data: null, body };
-  }
-};
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
-
-/** The value of the first key that equals `name` ignoring case. */
-const field = (data: Record<string, unknown> | null, name: string): unknown => {
-  if (data === null) return undefined;
-  const key = Object.keys(data).find((k) => k.trim().toLowerCase() === name);
-  return key === undefined ? undefined : data[key];
-};
-
-const frontMatterDate = (data: Record<string, unknown> | null): string | null => {
-  const value = field(data, "date");
-  // The core schema keeps `2025-09-02` a string; a Date only appears if the schema ever changes.
-  if (value instanceof Date) {
-    return Number.isNaN(value.getTime())
-      ? null
-      : toIsoDate(value.getUTCFullYear(), value.getUTCMonth() + 1, value.getUTCDate());
-  }
-  if (typeof value === "number") return compactDate(String(value));
-  return typeof value === "string" ? (findDate(collapse(value))?.iso ?? null) : null;
-};
-
-const frontMatterTopic = (data: Record<string, unknown> | null): string | null => {
-  for (const name of ["topic", "title"]) {
-    const value = field(data, name);
-    if (typeof value === "string" || typeof value === "number") {
-      const topic = collapse(String(value));
-      if (topic !== "") return topic;
-    }
-  }
-  return null;
-};
-
-// Markdown
-
-/** Cuts at a line end within `limit` so that no line (or surrogate pair) is split. */
-const limitLength = (text: string, limit: number): string => {
-  if (text.length <= limit) return text;
-  const cut = text.lastIndexOf("\n", limit);
-  if (cut > 0) return text.slice(0, cut);
-  const high = text.charCodeAt(limit - 1);
-  return text.slice(0, high >= 0xd800 && high <= 0xdbff ? limit - 1 : limit);
-};
-
-interface Scan {
-  date: string | null;
-  topic: string | null;
-  heading: { readonly date: string | null; readonly topic: string | null } | null;
-}
-
-const DATE_LABEL =
-  /^(?:meeting date|date of (?:the )?meeting|date|дата(?: (?:совещания|встречи|заседания|проведения))?|datum(?: der (?:sitzung|besprechung))?|sitzungsdatum)$/iu;
-const TOPIC_LABEL = /^(?:topic|subject|тема(?: (?:совещания|встречи))?|thema|betreff)$/iu;
-/** `Label: value`, `Label — value`, `Label - value` (a hyphen needs a space before it). */
-const LABELLED_LINE = /^([\p{L}][\p{L} ]{0,40}?)\s*(?::|\s-|[–—])\s*(.*)$/u;
-
-const scanMarkdown = (markdown: string): Scan => {
-  const tree: MdNode = fromMarkdown(markdown, {
-    extensions: [gfm()],
-    mdastExtensions: [gfmFromMarkdown()],
-  });
-  const scan: Scan = { date: null, topic: null, heading: null };
-  const h1 = tree.children?.find((node) => node.type === "heading" && node.depth === 1);
-  if (h1 !== undefined) scan.heading = readHeading(plainText(h1, " "));
-  visitFields(tree, (label, value) => {
-    if (scan.date === null && DATE_LABEL.test(label)) scan.date = findDate(collapse(value))?.iso ?? null;
-    if (scan.topic === null && TOPIC_LABEL.test(label)) {
-      const topic = collapse(value);
-      scan.topic = topic === "" ? null : topic;
-    }
-    return scan.date !== null && scan.topic !== null;
-  });
   return scan;
 };
 
-/** Calls `onField` for each labelled field in document order until it returns `true`. */
-const visitFields = (node: MdNode, onField: (label: string, value: string) => boolean): boolean => {
-  switch (node.type) {
-    case "code":
-    case "html":
-    case "yaml":
-      return false;
-    case "paragraph":
-    case "heading":
-      for (const line of plainText(node, "\n").split("\n")) {
-        const pair = splitLine(line);
-        if (pair !== null && onField(...pair)) return true;
+/** A heading's level (`#` or `===` is 1) and its text. */
+const heading = (
+  events: ReadonlyArray<Event>,
+  from: number,
+  to: number,
+): { readonly level: number; readonly text: string } => {
+  let level = 0;
+  let text = "";
+  for (let index = from + 1; index < to; index++) {
+    const [kind, token, context] = events[index] as Event;
+    if (kind === "exit") continue;
+    const type: string = token.type;
+    if (type === "atxHeadingText" || type === "setextHeadingText") {
+      const end = exitIndex(events, index);
+      text = plainText(events, index, end, false);
+      index = end;
+    } else if (type === "atxHeadingSequence" && level === 0) {
+      level = context.sliceSerialize(token).length;
+    } else if (type === "setextHeadingLineSequence") {
+      level = context.sliceSerialize(token).startsWith("=") ? 1 : 2;
+    }
+  }
+  return { level, text };
+};
+
+/** The plain text of each cell of a table row. */
+const cells = (events: ReadonlyArray<Event>, from: number, to: number): Array<string> => {
+  const texts: Array<string> = [];
+  for (let index = from + 1; index < to; index++) {
+    const [kind, token] = events[index] as Event;
+    if (kind === "enter" && (token.type === "tableHeader" || token.type === "tableData")) {
+      const end = exitIndex(events, index);
+      texts.push(plainText(events, index, end, true));
+      index = end;
+    }
+  }
+  return texts;
+};
+
+/** The index of the event that exits the token entered at `enter` (the last event if none does). */
+const exitIndex = (events: ReadonlyArray<Event>, enter: number): number => {
+  const token = (events[enter] as Event)[1];
+  for (let index = enter + 1; index < events.length; index++) {
+    const event = events[index] as Event;
+    if (event[1] === token && event[0] === "exit") return index;
+  }
+  return events.length - 1;
+};
+
+/**
+ * The plain text of the inline content between two events, as mdast-util-from-markdown's values
+ * would give it: text with escapes and references decoded and soft line breaks as they are written,
+ * inline code's value, `\n` for a hard break, an image's alt text (which, as mdast's `alt`, includes
+ * raw HTML and drops breaks); raw HTML and footnote calls give nothing, links and emphasis their text.
+ * `inTable`: inline code in table cells reads `\|` as `|`, as mdast-util-gfm-table does.
+ */
+const plainText = (events: ReadonlyArray<Event>, from: number, to: number, inTable: boolean): string => {
+  let text = "";
+  /** The outermost image whose alt text is being read. */
+  let alt: Token | undefined;
+  /** A hard break includes the line ending after it. */
+  let afterBreak = false;
+  for (let index = from + 1; index < to; index++) {
+    const [kind, token, context] = events[index] as Event;
+    if (kind === "exit") {
+      if (token === alt) alt = undefined;
+      continue;
+    }
+    const type: string = token.type;
+    switch (type) {
+      case "data":
+      case "characterEscapeValue":
+      case "autolinkProtocol":
+      case "autolinkEmail":
+      case "literalAutolinkHttp":
+      case "literalAutolinkWww":
+      case "literalAutolinkEmail":
+        text += context.sliceSerialize(token);
+        break;
+      case "characterReference":
+        text += decodeString(context.sliceSerialize(token));
+        index = exitIndex(events, index);
+        break;
+      case "lineEnding":
+        if (afterBreak) afterBreak = false;
+        else text += context.sliceSerialize(token);
+        break;
+      case "hardBreakEscape":
+      case "hardBreakTrailing":
+        if (alt === undefined) text += "\n";
+        afterBreak = true;
+        break;
+      case "codeText": {
+        const end = exitIndex(events, index);
+        const code = literal(events, index, end, "codeTextData");
+        text += inTable
+          ? code.replace(/\\([\\|])/gu, (match, char: string) => (char === "|" ? "|" : match))
+          : code;
+        index = end;
+        break;
       }
-      return false;
-    case "tableRow": {
-      const cells = node.children ?? [];
-      if (cells.length !== 2) return false;
-      const [label, value] = cells.map((cell) => collapse(plainText(cell, " ")));
-      return onField(stripColon(label ?? ""), value ?? "");
-    }
-    default:
-      for (const child of node.children ?? []) if (visitFields(child, onField)) return true;
-      return false;
-  }
-};
-
-/** A paragraph line as `[label, value]`: `Label: value`, or a table row that Markdown did not parse. */
-const splitLine = (line: string): readonly [string, string] | null => {
-  const text = line.trim();
-  if (text.startsWith("|")) {
-    const cells = text.replace(/^\|/u, "").replace(/\|$/u, "").split("|");
-    return cells.length === 2 ? [stripColon(collapse(cells[0]!)), collapse(cells[1]!)] : null;
-  }
-  const m = LABELLED_LINE.exec(text);
-  return m === null ? null : [collapse(m[1]!), m[2]!];
-};
-
-const stripColon = (label: string): string => label.replace(/\s*:$/u, "");
-
-/** The text of a node with inline markup reduced to its text; line breaks become `lineBreak`. */
-const plainText = (node: MdNode, lineBreak: string): string => {
-  switch (node.type) {
-    case "text":
-      return lineBreak === "\n" ? (node.value ?? "") : (node.value ?? "").replace(/\r?\n/gu, lineBreak);
-    case "inlineCode":
-      return node.value ?? "";
-    case "break":
-      return lineBreak;
-    case "image":
-    case "imageReference":
-      return node.alt ?? "";
-    case "html":
-    case "footnoteReference":
-      return "";
-    default:
-      return (node.children ?? []).map((child) => plainText(child, lineBreak)).join("");
-  }
-};
-
-const collapse = (text: string): string => text.replace(/\s+/gu, " ").trim();
-
-// H1
-
-const GENERIC_HEADINGS = [
-  "meeting protocol",
-  "meeting minutes",
-  "meeting notes",
-  "meeting",
-  "minutes of (?:the )?meeting",
-  "minutes",
-  "protocol",
-  "notes",
-  "протокол(?: (?:совещания|встречи|заседания|собрания))?",
-  "встреча",
-  "совещание",
-  "protokoll(?: der (?:sitzung|besprechung))?",
-  "sitzungsprotokoll",
-  "besprechungsprotokoll",
-  "besprechung",
-  "sitzung",
-].join("|");
-const GENERIC_ALONE = new RegExp(`^(?:${GENERIC_HEADINGS})$`, "iu");
-const GENERIC_PREFIX = new RegExp(`^(?:${GENERIC_HEADINGS})\\s*(?::|[-–—])\\s*(.+)$`, "iu");
-/** Words that tie a date to what comes before it: `Protokoll vom 20.11.2025`, `Sync on 2025-09-02`. */
-const DATE_CONNECTOR = /(?:^|\s)(?:on|of|from|dated|vom|am|от)\s*$/iu;
-const SEPARATOR = /[\s\-–—:|,;/·•]/u;
-
-/** Trims separators at both ends; a loop, because `/[…]+$/` is quadratic on long separator runs. */
-const trimSeparators = (text: string): string => {
-  let start = 0;
-  let end = text.length;
-  while (start < end && SEPARATOR.test(text[start]!)) start++;
-  while (end > start && SEPARATOR.test(text[end - 1]!)) end--;
-  return text.slice(start, end);
-};
-
-const readHeading = (text: string): { date: string | null; topic: string | null } => {
-  const heading = collapse(text);
-  const found = findDate(heading);
-  let rest = heading;
-  if (found !== null) {
-    const before = heading.slice(0, found.start).replace(DATE_CONNECTOR, "");
-    rest = `${before} ${heading.slice(found.end)}`;
-  }
-  rest = trimSeparators(collapse(rest.replace(/\(\s*\)|\[\s*\]/gu, "")));
-  const prefixed = GENERIC_PREFIX.exec(rest);
-  const topic = prefixed !== null ? trimSeparators(prefixed[1]!) : rest;
-  return {
-    date: found?.iso ?? null,
-    topic: topic === "" || GENERIC_ALONE.test(topic) ? null : topic,
-  };
-};
-
-// file name
-
-/** A date in a file name: `YYYYMMDD`, `YYYY-MM-DD` or `YYYY_MM_DD`, not inside a longer number. */
-const FILENAME_DATE = /(?<!\d)(\d{4})([-_]?)(\d{2})\2(\d{2})(?!\d)/gu;
-
-const compactDate = (text: string): string | null => {
-  const m = /^(\d{4})(\d{2})(\d{2})$/u.exec(text);
-  return m === null ? null : toIsoDate(Number(m[1]), Number(m[2]), Number(m[3]));
-};
-
-const parseFilename = (filename: string): { date: string | null; topic: string | null } => {
-  const base = filename.split(/[/\\]/u).pop() ?? "";
-  const stem = base.replace(/\.\p{L}[\p{L}\p{N}]{0,9}$/u, "");
-  let date: string | null = null;
-  let topic = stem;
-  for (const m of stem.matchAll(FILENAME_DATE)) {
-    const iso = toIsoDate(Number(m[1]), Number(m[3]), Number(m[4]));
-    if (iso !== null) {
-      date = iso;
-      topic = `${stem.slice(0, m.index)} ${stem.slice(m.index + m[0].length)}`;
-      break;
+      case "htmlText": {
+        const end = exitIndex(events, index);
+        if (alt !== undefined) text += literal(events, index, end, "htmlTextData");
+        index = end;
+        break;
+      }
+      case "image":
+        alt ??= token;
+        break;
+      case "resource":
+      case "reference":
+      case "gfmFootnoteCall":
+        index = exitIndex(events, index);
+        break;
+      default:
     }
   }
-  const cleaned = collapse(topic.replace(/[\s_.\-–—]+/gu, " "));
-  return { date, topic: cleaned === "" ? null : cleaned };
+  return text;
+};
+
+/** The value of inline code or raw HTML: its data tokens and line endings, without padding or prefixes. */
+const literal = (events: ReadonlyArray<Event>, from: number, to: number, data: string): string => {
+  let value = "";
+  for (let index = from + 1; index < to; index++) {
+    const [kind, token, context] = events[index] as Event;
+    if (kind === "enter" && (token.type === data || token.type === "lineEnding"))
+      value += context.sliceSerialize(token);
+  }
+  return value;
 };

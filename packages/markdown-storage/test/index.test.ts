@@ -9,6 +9,7 @@ it("exports exactly the public API", () => {
       "generatePageTitle",
       "markdownToStorage",
       "normalizeMarkdown",
+      "parseProtocol",
       "PageTitleError",
     ].sort(),
   );
