@@ -9,8 +9,9 @@ import type { MinutesConfig } from "@minutes/contracts";
 import {
   extractMeetingInfo,
   generatePageTitle,
-  type MeetingInfo,
   markdownToStorage,
+  type ParsedMarkdown,
+  parseProtocol,
 } from "@minutes/markdown-storage";
 import { Either } from "effect";
 
@@ -36,52 +37,41 @@ export interface RenderedPage {
 /** Bumped when rendering changes in a way that should republish every page. */
 const RENDER_REVISION = 1;
 
-/** How many protocols' parsed meeting info {@link meetingOf} remembers (about 200 bytes each). */
-export const MEETING_INFO_CACHE_SIZE = 4096;
-
-const meetingInfoCache = new Map<string, MeetingInfo>();
+/** A protocol's meeting date and topic, with the one parse of its text that rendering converts. */
+export interface ProtocolMeeting {
+  readonly meetingDate: string;
+  readonly topic: string | null;
+  /** The protocol's Markdown, parsed once for the meeting info and the page body. */
+  readonly parsed: ParsedMarkdown;
+}
 
 /**
- * `extractMeetingInfo`, remembered by a hash of file name and text: the parse costs more than the
- * conversion, and replays and retries publish the same protocol again. Bounded, oldest out.
+ * The meeting's date and topic: the event's own first, then the text, then the event time. Parses
+ * the protocol once; pass the result to {@link renderProtocol} so that it converts the same parse.
  */
-const cachedMeetingInfo = (markdown: string, filename: string): MeetingInfo => {
-  const key = createHash("sha256").update(filename).update("\0").update(markdown).digest("base64");
-  const hit = meetingInfoCache.get(key);
-  if (hit !== undefined) return hit;
-  const info = extractMeetingInfo(markdown, filename);
-  meetingInfoCache.set(key, info);
-  if (meetingInfoCache.size > MEETING_INFO_CACHE_SIZE) {
-    const oldest = meetingInfoCache.keys().next();
-    if (oldest.done !== true) meetingInfoCache.delete(oldest.value);
-  }
-  return info;
-};
-
-/** The meeting's date and topic: the event's own first, then the text, then the event time. */
-export const meetingOf = (
-  protocol: RenderableProtocol,
-): { readonly meetingDate: string; readonly topic: string | null } => {
+export const meetingOf = (protocol: RenderableProtocol): ProtocolMeeting => {
+  const parsed = parseProtocol(protocol.markdown);
   const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
-  // Parsing the text is the expensive part: only when the event left something out.
-  const found = needsText
-    ? cachedMeetingInfo(protocol.markdown, protocol.filename)
-    : { date: null, topic: null };
+  const found = needsText ? extractMeetingInfo(parsed, protocol.filename) : { date: null, topic: null };
   return {
     meetingDate: protocol.metadata.meetingDate ?? found.date ?? protocol.occurredAt.slice(0, 10),
     topic: protocol.metadata.topic ?? found.topic,
+    parsed,
   };
 };
 
-/** Renders a protocol into a page title and storage body (`meeting` when already known). */
+/**
+ * Renders a protocol into a page title and storage body. `meeting` is {@link meetingOf} the same
+ * protocol when the caller has it already: its parse is converted, so the text is parsed once.
+ */
 export const renderProtocol = (
   protocol: RenderableProtocol,
   confluence: MinutesConfig["confluence"],
   labels: ReadonlyArray<string>,
   template?: string,
-  meeting: { readonly meetingDate: string; readonly topic: string | null } = meetingOf(protocol),
+  meeting: ProtocolMeeting = meetingOf(protocol),
 ): RenderedPage => {
-  const { meetingDate, topic } = meeting;
+  const { meetingDate, topic, parsed } = meeting;
   const title = Either.getOrElse(
     generatePageTitle({ date: meetingDate, topic }, confluence.page_title_format),
     () => `${meetingDate} ${topic ?? protocol.jobId}`.trim(),
@@ -119,13 +109,13 @@ export const renderProtocol = (
   };
   const body =
     template === undefined
-      ? markdownToStorage(protocol.markdown, {
+      ? markdownToStorage(parsed, {
           ...options,
           includeMetadata: confluence.include_metadata,
           metadata,
         })
       : fillTemplate(template, {
-          content: markdownToStorage(protocol.markdown, options),
+          content: markdownToStorage(parsed, options),
           date: `<time datetime="${meetingDate}" />`,
           topic: escapeXml(topic ?? ""),
           metadata: confluence.include_metadata

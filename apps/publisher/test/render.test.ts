@@ -1,7 +1,7 @@
 import { loadConfig } from "@minutes/contracts";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import { fillTemplate, participantsOf, renderProtocol } from "../src/render.js";
+import { fillTemplate, meetingOf, participantsOf, renderProtocol } from "../src/render.js";
 
 const confluence = (() => {
   const r = loadConfig({ env: {} });
@@ -49,6 +49,25 @@ describe("page templates", () => {
         participants: "",
       }),
     ).toBe("{{content}}|x");
+  });
+});
+
+describe("meeting info", () => {
+  it("reads date and topic from the text only where the event leaves them out", () => {
+    expect(meetingOf(protocol)).toMatchObject({ meetingDate: "2025-09-02", topic: "Budget <2026>" });
+    const named = { ...protocol, metadata: { topic: "From the event" } };
+    expect(meetingOf(named)).toMatchObject({ meetingDate: "2025-09-02", topic: "From the event" });
+    const undated = { ...protocol, markdown: "Notes only.\n", metadata: {} };
+    expect(meetingOf(undated)).toMatchObject({ meetingDate: "2025-09-02", topic: "budget" });
+  });
+
+  it("renders the same page from the parse meetingOf made as from the protocol alone", () => {
+    for (const template of [undefined, "<h1>{{topic}}</h1>{{content}}{{metadata}}"]) {
+      const meeting = meetingOf(protocol);
+      expect(renderProtocol(protocol, confluence, ["b", "a"], template, meeting)).toEqual(
+        renderProtocol(protocol, confluence, ["b", "a"], template),
+      );
+    }
   });
 });
 
