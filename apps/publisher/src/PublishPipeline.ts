@@ -233,6 +233,21 @@ export const makePublishPipeline = (
     });
   });
 
+  /**
+   * The route and the page of a protocol, from one parse of its text. The parse is large and
+   * short-lived; it must not be held across the awaits that follow (16 messages in flight would
+   * keep 16 of them alive into the old generation), so only the rendered page leaves this call.
+   */
+  const prepare = (protocol: StoredProtocol) => {
+    const meeting = meetingOf(protocol);
+    const route = routeProtocol(
+      { filename: protocol.filename, topic: meeting.topic, metadata: protocol.metadata },
+      config.confluence,
+    );
+    const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template, meeting);
+    return { route, rendered };
+  };
+
   /** Publishes the job's latest stored protocol. */
   const publishJob = Effect.fnUntraced(function* (
     protocol: StoredProtocol,
@@ -242,11 +257,7 @@ export const makePublishPipeline = (
     replayId: string | undefined,
   ) {
     const jobId = protocol.jobId;
-    const meeting = meetingOf(protocol);
-    const route = routeProtocol(
-      { filename: protocol.filename, topic: meeting.topic, metadata: protocol.metadata },
-      config.confluence,
-    );
+    const { route, rendered } = prepare(protocol);
     if (route.invalidLabels.length > 0) {
       yield* Effect.logWarning("labels Confluence would refuse were not sent").pipe(
         Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
@@ -272,7 +283,6 @@ export const makePublishPipeline = (
     yield* step("claimed", jobId);
 
     const result = yield* Effect.gen(function* () {
-      const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template, meeting);
       const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
       const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles);
       // An archived meeting's page is updated where it is, in the archive, and stays archived.
