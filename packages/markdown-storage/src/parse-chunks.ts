@@ -36,33 +36,44 @@ const htmlBlockCloser: ReadonlyArray<readonly [RegExp, RegExp]> = [
   [/^ {0,3}<![A-Za-z]/, />/],
 ];
 
+/** Block types that, entered after an open fenced code or HTML block, show that block has ended. */
+const LATER_BLOCKS = new Set([
+  "paragraph",
+  "atxHeading",
+  "setextHeading",
+  "thematicBreak",
+  "codeIndented",
+  "definition",
+  "table",
+  "codeFenced",
+  "htmlFlow",
+]);
+
 /**
- * Whether the last top-level block of a piece is fenced code without a closing fence or an HTML
- * block of kinds 1–5 without its end marker: such a block would continue into the next piece.
+ * Whether the last leaf block of a piece, at any depth (a list item or block quote may hold it), is
+ * fenced code without a closing fence or an HTML block of kinds 1–5 without its end marker: such a
+ * block may continue into the next piece, or end differently there (its trailing blank lines belong
+ * to it at the end of a document but not before a following block). Erring on "open" only costs a
+ * merge of two pieces.
  */
 const endsInsideOpenBlock = (events: ReadonlyArray<Event>): boolean => {
-  let depth = 0;
   let last: Event | undefined;
   let fences = 0;
   for (const event of events) {
+    if (event[0] !== "enter") continue;
     const type = event[1].type;
-    if (event[0] === "enter") {
-      if (depth === 0) {
-        last = event;
-        fences = 0;
-      }
-      if (type === "codeFencedFence") fences++;
-      depth++;
-    } else depth--;
+    if (type === "codeFencedFence") fences++;
+    else if (LATER_BLOCKS.has(type)) {
+      last = type === "codeFenced" || type === "htmlFlow" ? event : undefined;
+      fences = 0;
+    }
   }
   if (last === undefined) return false;
   const token = last[1];
   if (token.type === "codeFenced") return fences < 2;
-  if (token.type === "htmlFlow") {
-    const text = last[2].sliceSerialize(token);
-    for (const [open, close] of htmlBlockCloser) {
-      if (open.test(text)) return !close.test(text.slice(text.search(/</) + 2));
-    }
+  const text = last[2].sliceSerialize(token);
+  for (const [open, close] of htmlBlockCloser) {
+    if (open.test(text)) return !close.test(text.slice(text.search(/</) + 2));
   }
   return false;
 };
