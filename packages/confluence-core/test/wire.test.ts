@@ -1,6 +1,16 @@
 import { assert, describe, it } from "@effect/vitest";
 import { Effect, Schema } from "effect";
-import { pageFromV1, pageFromV2, spaceOf, V1Content, V1Space, V2Page, webUrl } from "../src/wire.js";
+import {
+  pageFromV1,
+  pageFromV2,
+  spaceOf,
+  V1Content,
+  V1List,
+  V1Space,
+  V2List,
+  V2Page,
+  webUrl,
+} from "../src/wire.js";
 
 const site = {
   siteUrl: "https://acme.atlassian.net/wiki",
@@ -117,6 +127,18 @@ describe("wire conversion", () => {
     Effect.gen(function* () {
       const result = yield* Effect.either(Schema.decodeUnknown(V2Page)({ title: "x", spaceId: "1" }));
       assert.strictEqual(result._tag, "Left");
+    }),
+  );
+
+  it.effect("builds one list schema per item schema, so each response reuses a compiled decoder", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(V2List(V2Page), V2List(V2Page));
+      assert.strictEqual(V1List(V1Content), V1List(V1Content));
+      assert.notStrictEqual<unknown>(V1List(V1Content), V1List(V1Space));
+      const list = yield* Schema.decodeUnknown(V2List(V2Page))({
+        results: [{ id: "1", title: "t", spaceId: 2 }],
+      });
+      assert.strictEqual(list.results[0]?.title, "t");
     }),
   );
 });
