@@ -43,7 +43,7 @@ export interface Scan {
 export const emptyScan = (): Scan => ({ date: null, topic: null, heading: null });
 
 /** Whether both fields are known: later fields and the H1 cannot change the answer then. */
-export const isComplete = (scan: Scan): boolean => scan.date !== null && scan.topic !== null;
+const isComplete = (scan: Scan): boolean => scan.date !== null && scan.topic !== null;
 
 /** Takes the first top-level H1's text (any whitespace; it is collapsed here). */
 export const addHeading = (scan: Scan, text: string): void => {

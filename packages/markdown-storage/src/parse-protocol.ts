@@ -42,7 +42,7 @@ export interface ParseOptions {
  * const body = markdownToStorage(parsed, { addInfoPanel: true, meeting: { date, topic } });
  */
 export const parseProtocol = (markdown: string, options: ParseOptions = {}): ParsedMarkdown =>
-  new Parsed(markdown, parseText(markdown, options.chunkSize)) as unknown as ParsedMarkdown;
+  parsedOf(markdown, options) as unknown as ParsedMarkdown;
 
 // internal
 
