@@ -183,17 +183,36 @@ export const makePublishPipeline = (
     );
   };
 
-  /** Finds the page this job owns, if any, and the job property on it. */
+  /**
+   * Finds the page this job owns, if any, and the job property on it. `willWrite`: the page is
+   * about to be written (forced, or content its record has not published), so the property the
+   * write needs is read at the same time as the page: one round trip instead of two.
+   */
   const findOwnPage = Effect.fnUntraced(function* (
     jobId: string,
     record: Publication,
     spaceKey: string,
     titles: ReadonlyArray<string>,
+    willWrite: boolean,
   ) {
     if (record.pageId !== null) {
-      const page = yield* confluence.getPageInfo(record.pageId).pipe(
-        Effect.map(Option.some),
-        Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(Option.none<PageInfo>())),
+      const [page, prefetched] = yield* Effect.all(
+        [
+          confluence.getPageInfo(record.pageId).pipe(
+            Effect.map(Option.some),
+            Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(Option.none<PageInfo>())),
+          ),
+          willWrite
+            ? confluence.getProperty(record.pageId, JOB_PROPERTY_KEY).pipe(
+                Effect.map(Option.some),
+                // A missing page: the page read says so.
+                Effect.catchTag("ConfluenceNotFoundError", () =>
+                  Effect.succeed(Option.none<Option.Option<ContentProperty>>()),
+                ),
+              )
+            : Effect.succeed(Option.none<Option.Option<ContentProperty>>()),
+        ],
+        { concurrency: "unbounded" },
       );
       if (Option.isSome(page) && page.value.status === "archived") {
         // Cloud's archive (archive_method cloud_archive): the page keeps its title but is not
@@ -204,9 +223,12 @@ export const makePublishPipeline = (
         if (isInSync(record, page.value)) {
           // The page is still at the version this job last recorded, and the property was written
           // before that record: the record says what the property says, no need to read it.
-          return { page: page.value, property: undefined, synced: true, title: titles[0] as string };
+          const property = Option.getOrUndefined(Option.flatten(prefetched));
+          return { page: page.value, property, synced: true, title: titles[0] as string };
         }
-        const property = yield* confluence.getProperty(page.value.id, JOB_PROPERTY_KEY);
+        const property = Option.isSome(prefetched)
+          ? prefetched.value
+          : yield* confluence.getProperty(page.value.id, JOB_PROPERTY_KEY);
         return { page: page.value, property: Option.getOrUndefined(property), title: titles[0] as string };
       }
       // The page was deleted or trashed in Confluence: the job gets a new one.
@@ -284,7 +306,8 @@ export const makePublishPipeline = (
 
     const result = yield* Effect.gen(function* () {
       const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
-      const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles);
+      const willWrite = force || publication.contentHash !== rendered.contentHash;
+      const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles, willWrite);
       // An archived meeting's page is updated where it is, in the archive, and stays archived.
       const keepArchived = publication.archivedAt !== null && own.page !== undefined;
       const finalStatus = keepArchived ? "archived" : "published";
@@ -305,16 +328,26 @@ export const makePublishPipeline = (
 
       let page: PageInfo;
       let kind: PublicationOutcomeKind = "published";
+      // The content hash covers the labels: when this job's own page was last published with the
+      // same hash, that publication wrote these labels already (before it was recorded).
+      let labelsWritten =
+        own.page !== undefined &&
+        own.page.id === publication.pageId &&
+        publication.contentHash === rendered.contentHash;
       if (own.page === undefined) {
+        // A new page gets its property and labels with it (Cloud: both right after, at once).
         page = yield* confluence.createPage({
           spaceKey: route.spaceKey,
           title,
           body,
           ...(parentId !== null ? { parentId } : {}),
           property: { key: JOB_PROPERTY_KEY, value: propertyValue(1) },
+          ...(route.labels.length > 0 ? { labels: route.labels } : {}),
         });
         yield* step("page-written", jobId);
         yield* step("property-written", jobId);
+        if (route.labels.length > 0) yield* step("labels-written", jobId);
+        labelsWritten = true;
       } else {
         const existing = own.page;
         const known = "synced" in own ? recordState(publication) : propertyState(own.property);
@@ -371,12 +404,6 @@ export const makePublishPipeline = (
         }
       }
 
-      // The content hash covers the labels: when this job's own page was last published with the
-      // same hash, that publication wrote these labels already (before it was recorded).
-      const labelsWritten =
-        own.page !== undefined &&
-        own.page.id === publication.pageId &&
-        publication.contentHash === rendered.contentHash;
       if (kind === "published" && route.labels.length > 0 && !labelsWritten) {
         yield* confluence.addLabels(page.id, route.labels);
         yield* step("labels-written", jobId);

@@ -86,6 +86,38 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     expect(record.pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
   });
 
+  it("reads a changed protocol's page and its job property at the same time", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-rt", markdown: protocol("Round trips") });
+    const first = await recordIn(h, "job-rt", "published");
+    const id = first.pageId!;
+    // The page read hangs; the property read must arrive while it is still in flight.
+    const pageRead = h.sandbox.faults.add({
+      kind: "hang",
+      method: "GET",
+      path: mode === "cloud" ? `/pages/${id}$` : `/content/${id}$`,
+    });
+    const propertyRead = h.sandbox.faults.add({
+      kind: "latency",
+      latencyMs: 0,
+      method: "GET",
+      path: mode === "cloud" ? `/pages/${id}/properties$` : `/content/${id}/property/`,
+    });
+    const fired = (rule: number) => h.sandbox.faults.list().find((f) => f.id === rule)?.fired ?? 0;
+    await h.submit({ jobId: "job-rt", markdown: protocol("Round trips", "- decision two") });
+    await eventually(() => (fired(pageRead) >= 1 && fired(propertyRead) >= 1 ? true : undefined));
+    h.sandbox.faults.clear();
+    // Once Confluence answers again, the change is published as the next version of the same page.
+    const second = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-rt"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageVersion === 2
+        ? r.value
+        : undefined;
+    });
+    expect(second.pageId).toBe(id);
+    expect(pagesOfJob(h, "job-rt")).toHaveLength(1);
+  });
+
   it("updates the same page with the next version when the protocol changes, and leaves it alone when it does not", async () => {
     const h = await open({ mode });
     await h.submit({ jobId: "job-b", markdown: protocol("Budget") });

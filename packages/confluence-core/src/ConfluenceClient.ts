@@ -422,11 +422,18 @@ const build = (http: Http): ConfluenceClientService => {
       status: "current",
       ...(parent ? { ancestors: [{ id: parent }] } : {}),
       body: { storage: { value: input.body, representation: "storage" } },
-      // v1 stores the property atomically with the page: no crash window on Data Center.
-      ...(input.property
+      // v1 stores the property and the labels atomically with the page: no crash window on Data Center.
+      ...(input.property || hasLabels(input)
         ? {
             metadata: {
-              properties: { [input.property.key]: { key: input.property.key, value: input.property.value } },
+              ...(input.property
+                ? {
+                    properties: {
+                      [input.property.key]: { key: input.property.key, value: input.property.value },
+                    },
+                  }
+                : {}),
+              ...(hasLabels(input) ? { labels: labelBodies(input.labels) } : {}),
             },
           }
         : {}),
@@ -488,17 +495,24 @@ const build = (http: Http): ConfluenceClientService => {
     });
 
     const page = yield* Effect.retry(attempt, schedule);
+    const after: Array<Effect.Effect<unknown, ConfluenceError>> = [];
     if (input.property && (cloud || adopted)) {
       // Cloud v2 cannot set a property at creation: this is the crash window (see README). An adopted
       // page gets it too (a no-op read when it is already there); a page this call created has none
       // yet, so it is written without reading first.
-      yield* setPropertyOnce(
-        page.id,
-        input.property.key,
-        input.property.value,
-        adopted ? undefined : Option.none(),
+      after.push(
+        setPropertyOnce(
+          page.id,
+          input.property.key,
+          input.property.value,
+          adopted ? undefined : Option.none(),
+        ),
       );
     }
+    // Labels are added to what the page has, so writing them again (adopted page) changes nothing.
+    if (hasLabels(input) && (cloud || adopted)) after.push(addLabelsOnce(page.id, input.labels));
+    // Independent writes to the new page: both in flight at once, one round trip instead of two.
+    yield* Effect.all(after, { concurrency: "unbounded", discard: true });
     return page;
   });
 
@@ -685,16 +699,22 @@ const build = (http: Http): ConfluenceClientService => {
     return rows.map((r) => r.item.name);
   });
 
-  const addLabels = Effect.fnUntraced(function* (pageId: string, names: ReadonlyArray<string>) {
-    if (names.length === 0) return yield* getLabels(pageId);
-    const body = names.map((name) => ({ prefix: "global", name }));
-    const res = yield* retried(
+  const addLabelsOnce = (pageId: string, names: ReadonlyArray<string>) =>
+    retried(
       http.json(
-        { method: "POST", api: "v1", path: `/content/${encodeURIComponent(pageId)}/label`, body },
+        {
+          method: "POST",
+          api: "v1",
+          path: `/content/${encodeURIComponent(pageId)}/label`,
+          body: labelBodies(names),
+        },
         V1List(Label),
       ),
-    );
-    return res.results.map((l) => l.name);
+    ).pipe(Effect.map((res) => res.results.map((l) => l.name)));
+
+  const addLabels = Effect.fnUntraced(function* (pageId: string, names: ReadonlyArray<string>) {
+    if (names.length === 0) return yield* getLabels(pageId);
+    return yield* addLabelsOnce(pageId, names);
   });
 
   const removeLabel = Effect.fnUntraced(function* (pageId: string, name: string) {
@@ -895,6 +915,15 @@ const loadCa = (config: ConfluenceClientConfig, resolved: ResolvedConfig) =>
         });
     return all;
   });
+
+/** Whether a new page comes with labels. */
+const hasLabels = (
+  input: CreatePageInput,
+): input is CreatePageInput & { readonly labels: ReadonlyArray<string> } =>
+  input.labels !== undefined && input.labels.length > 0;
+
+/** Labels as v1 takes them (global ones: what `addLabels` documents). */
+const labelBodies = (names: ReadonlyArray<string>) => names.map((name) => ({ prefix: "global", name }));
 
 const sameTitle = (a: string, b: string): boolean => a.toLocaleLowerCase("en") === b.toLocaleLowerCase("en");
 

@@ -115,6 +115,11 @@ export interface CreatePageInput {
    * page; Cloud v2 has no such field, so it is written by the very next call (see README, crash window).
    */
   readonly property?: { readonly key: string; readonly value: JsonValue };
+  /**
+   * Global labels for the new page. Data Center (v1) stores them with the page; on Cloud they are
+   * added right after it, at the same time as the property (two requests in flight, one round trip).
+   */
+  readonly labels?: ReadonlyArray<string>;
 }
 
 /** Input of `updatePage`. */

@@ -3,7 +3,7 @@
 import { createServer } from "node:net";
 import { assert, layer } from "@effect/vitest";
 import type { Sandbox, SandboxMode } from "@minutes/confluence-sandbox";
-import { Cause, Effect, HashMap, Logger, Option, Redacted } from "effect";
+import { Cause, Effect, Fiber, HashMap, Logger, Option, Redacted } from "effect";
 import { makeConfluenceClient } from "../src/ConfluenceClient.js";
 import type { ConfluenceError } from "../src/ConfluenceError.js";
 import { clientFor, configFor, credentialForms, TestSandbox, uniqueTitle } from "./helpers/sandbox.js";
@@ -172,6 +172,66 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           );
         }),
       );
+
+      it.scoped("createPage gives the new page its labels along with the property", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const labelPosts = sb.faults.add({
+            kind: "latency",
+            latencyMs: 0,
+            method: "POST",
+            path: "/label$",
+          });
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Labelled"),
+            body: BODY,
+            property: { key: "minutes-job", value: { jobId: "job-labels" } },
+            labels: ["board", "meeting-notes"],
+          });
+          const fired = sb.faults.list().find((f) => f.id === labelPosts)?.fired;
+          sb.faults.clear(labelPosts);
+          assert.deepStrictEqual([...(yield* client.getLabels(page.id))].sort(), ["board", "meeting-notes"]);
+          assert.isTrue(Option.isSome(yield* client.getProperty(page.id, "minutes-job")));
+          // Data Center stores them with the page (one request); Cloud adds them right after it.
+          assert.strictEqual(fired, mode === "cloud" ? 1 : 0);
+        }),
+      );
+
+      if (mode === "cloud")
+        it.scoped("createPage writes the property and the labels of a new Cloud page at the same time", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            // The property write hangs: the labels must arrive while it is still in flight.
+            const hang = sb.faults.add({ kind: "hang", method: "POST", path: "/properties$" });
+            const labelPosts = sb.faults.add({
+              kind: "latency",
+              latencyMs: 0,
+              method: "POST",
+              path: "/label$",
+            });
+            const client = yield* clientFor({ timeoutMs: 60_000 });
+            const fiber = yield* Effect.fork(
+              client.createPage({
+                spaceKey: "MEETINGS",
+                title: uniqueTitle("At once"),
+                body: BODY,
+                property: { key: "minutes-job", value: { jobId: "job-at-once" } },
+                labels: ["board"],
+              }),
+            );
+            const firedOf = (id: number) => sb.faults.list().find((f) => f.id === id)?.fired ?? 0;
+            const deadline = Date.now() + 10_000;
+            while (!(firedOf(hang) === 1 && firedOf(labelPosts) === 1) && Date.now() < deadline)
+              yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)));
+            assert.strictEqual(firedOf(hang), 1);
+            assert.strictEqual(firedOf(labelPosts), 1);
+            sb.faults.clear();
+            // The hung request is aborted with the fiber.
+            yield* Fiber.interrupt(fiber);
+          }),
+        );
 
       it.scoped(
         "createPage with a title another page holds (in other casing) fails with a title conflict naming it",
