@@ -79,8 +79,10 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
   const build = (resolved: ResolvedToken) =>
     Effect.gen(function* () {
       const clientConfig = clientConfigFromSettings(config.confluence, resolved.token, {
-        // Every message in flight may be waiting on Confluence: the pool must not be the bottleneck.
-        maxConnections: Math.max(10, config.nats.concurrency),
+        // Every message in flight may be waiting on Confluence, with up to two requests at once (a
+        // page and its property, or a new page's property and labels): the pool must not be the
+        // bottleneck.
+        maxConnections: Math.max(10, 2 * config.nats.concurrency),
         ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
         ...options.clientOverrides,
       });
