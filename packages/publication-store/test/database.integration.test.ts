@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
 import { assert, it } from "@effect/vitest";
 import type { SqlEntityManager } from "@mikro-orm/sqlite";
-import { Effect } from "effect";
+import { Deferred, Effect, Fiber, Stream } from "effect";
 import { describe } from "vitest";
 import { appliedMigrations, attempt, migrate, openDatabase, rows } from "../src/database.js";
+import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "../src/ExportLine.js";
 import { MIGRATIONS } from "../src/migrations-list.js";
 import { PublicationStore } from "../src/PublicationStore.js";
 import { BACKENDS, freshConfig } from "./helpers/backends.js";
@@ -116,6 +117,55 @@ describe("database on sqlite", () => {
       assert.strictEqual(String(mode[0]?.journal_mode), "wal");
       const busy = yield* attempt("pragma", () => rows(em, "pragma busy_timeout"));
       assert.strictEqual(Number(Object.values(busy[0] ?? {})[0]), 2_500);
+    }),
+  );
+});
+
+describe("database on sqlite with several connections", () => {
+  it.scoped("answers reads while an import holds its transaction open", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig("sqlite");
+      const store = yield* PublicationStore.make(config);
+      const record = yield* store.ensurePublication({
+        jobId: "read-me",
+        spaceKey: "MEET",
+        parentPageId: null,
+      });
+      // An import whose input stops after its header: its transaction stays open on one connection.
+      const header = JSON.stringify({
+        kind: "header",
+        format: EXPORT_FORMAT,
+        version: EXPORT_FORMAT_VERSION,
+      });
+      const release = yield* Deferred.make<void>();
+      const headerRead = yield* Deferred.make<void>();
+      const lines = Stream.concat(
+        Stream.make(header).pipe(Stream.tap(() => Deferred.succeed(headerRead, undefined))),
+        Stream.fromEffect(Deferred.await(release)).pipe(Stream.drain),
+      );
+      const importing = yield* Effect.fork(store.importJsonl(lines));
+      yield* Deferred.await(headerRead);
+      // With a single connection this read would wait for the import (and the import for it).
+      const found = yield* store.get(record.id);
+      assert.strictEqual(found.jobId, "read-me");
+      yield* Deferred.succeed(release, undefined);
+      const counts = yield* Fiber.join(importing);
+      assert.strictEqual(counts.imported, 0);
+    }),
+  );
+
+  it.scoped("keeps an in-memory database on one connection, where every statement sees it", () =>
+    Effect.gen(function* () {
+      const store = yield* PublicationStore.make({ type: "sqlite", sqlitePath: ":memory:" });
+      const made = yield* Effect.all(
+        Array.from({ length: 8 }, (_, i) =>
+          store.ensurePublication({ jobId: `mem-${i}`, spaceKey: "MEET", parentPageId: null }),
+        ),
+        { concurrency: "unbounded" },
+      );
+      assert.lengthOf(made, 8);
+      const listed = yield* store.query({ limit: 50 });
+      assert.lengthOf(listed.items, 8);
     }),
   );
 });
