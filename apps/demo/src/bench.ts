@@ -41,6 +41,8 @@ const ONLY_INTAKE = process.argv.includes("--only-intake") || process.env.BENCH_
 const ONLY_PIPELINE = process.argv.includes("--only-pipeline");
 /** BENCH_PUBLISHER_NODE_ARGS: extra Node flags for the publisher child (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`). */
 const PUBLISHER_NODE_ARGS = (process.env.BENCH_PUBLISHER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+/** BENCH_GATEWAY_NODE_ARGS: extra Node flags for the gateway child of the intake part. */
+const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
 /** `--no-write` leaves docs/benchmarks.md alone (for partial or experimental runs). */
 const WRITE_RESULTS =
   !process.argv.includes("--no-write") && !SKIP_CONVERTER && !ONLY_INTAKE && !ONLY_PIPELINE;
@@ -331,11 +333,17 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
   );
 };
 
+/**
+ * Requests each side of the intake part measures (BENCH_INTAKE_REQUESTS). Both sides run at
+ * 10,000+ per second here: 2,000 made rounds of 20-50 ms, and a GC pause or a scheduler hiccup
+ * then moved the ratio by a quarter (0.32-0.45 between runs); 10,000 keeps runs within a few %.
+ */
+const INTAKE_REQUESTS = Number(process.env.BENCH_INTAKE_REQUESTS ?? 10_000);
 /** Rounds the intake part alternates its two sides in (see `intakeVsJetstream`). */
 const INTAKE_ROUNDS = 4;
 
 /**
- * 5. intake vs a bare JetStream publish loop with the same NATS client, n requests each with 32
+ * 5. intake vs a bare JetStream publish loop with the same NATS client, INTAKE_REQUESTS each with 32
  * in flight. The gateway runs as its own process, as in production, driven over keep-alive
  * connections by a lean HTTP/1.1 client (keep-alive-client.ts); the bare loop publishes from this
  * process. Both sides first get the same warm-up (BENCH_WARMUP, default n): a freshly started
@@ -346,9 +354,9 @@ const INTAKE_ROUNDS = 4;
  */
 const intakeVsJetstream = async (stack: Stack, dir: string, overrides: ConfigOverrides) => {
   const { config, js, docs, id } = stack;
-  const n = Math.min(PROTOCOLS, 2000);
+  const n = INTAKE_REQUESTS;
   const warmup = Number(process.env.BENCH_WARMUP ?? n);
-  const gateway = await spawnGateway(root, dir, overrides, "inherit");
+  const gateway = await spawnGateway(root, dir, overrides, "inherit", undefined, GATEWAY_NODE_ARGS);
   const client = keepAliveClient(gateway.base);
   const headers = { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" };
   const statuses = new Map<number, number>();

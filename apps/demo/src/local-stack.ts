@@ -93,7 +93,7 @@ export interface GatewayProcess {
 /**
  * Starts `apps/gateway/dist/main.js` with `overrides` on a free port of 127.0.0.1 (its own
  * `gateway.json` in `dir`) and resolves once `/healthz` answers; rejects when the process exits
- * first or does not answer within `timeoutMs`.
+ * first or does not answer within `timeoutMs`. `nodeArgs` go to Node (e.g. `--cpu-prof`).
  */
 export const spawnGateway = async (
   root: string,
@@ -101,6 +101,7 @@ export const spawnGateway = async (
   overrides: ConfigOverrides,
   stderr: "inherit" | "ignore" = "ignore",
   timeoutMs = 30_000,
+  nodeArgs: ReadonlyArray<string> = [],
 ): Promise<GatewayProcess> => {
   const port = await freePort();
   const configFile = writeConfigFile(
@@ -110,7 +111,7 @@ export const spawnGateway = async (
   );
   const child = spawn(
     process.execPath,
-    [join(root, "apps", "gateway", "dist", "main.js"), "--config", configFile],
+    [...nodeArgs, join(root, "apps", "gateway", "dist", "main.js"), "--config", configFile],
     { stdio: ["ignore", "ignore", stderr] },
   );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
