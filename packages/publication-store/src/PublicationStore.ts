@@ -4,7 +4,7 @@
  * protocol per job for retries, page version history, paging, statistics and JSONL backups.
  * Plain SQL through MikroORM's connection keeps SQLite and PostgreSQL on the same statements.
  */
-import type { SqlEntityManager } from "@mikro-orm/sqlite";
+import type { SqlEntityManager } from "@mikro-orm/libsql";
 import {
   canTransition,
   PUBLICATION_STATUSES,

@@ -1,8 +1,11 @@
 /**
  * Opens MikroORM for SQLite or PostgreSQL with the same SQL on top: connection pragmas (WAL,
  * busy timeout), migrations, instant conversion and the one place that decides which driver
- * errors mean "unavailable" (503) rather than "bug". Internal to the package.
+ * errors mean "unavailable" (503) rather than "bug". Internal to the package. SQLite goes through
+ * the synchronous libsql driver on one connection: a statement costs microseconds on the event
+ * loop instead of a thread-pool round trip, but waiting for another process's write lock blocks it.
  */
+
 import {
   ConnectionException,
   DeadlockException,
@@ -11,8 +14,8 @@ import {
   type Options,
   UniqueConstraintViolationException,
 } from "@mikro-orm/core";
+import type { AbstractSqlDriver, SqlEntityManager } from "@mikro-orm/libsql";
 import { Migrator } from "@mikro-orm/migrations";
-import type { AbstractSqlDriver, SqlEntityManager } from "@mikro-orm/sqlite";
 import { Effect, Redacted } from "effect";
 import { MIGRATIONS } from "./migrations-list.js";
 import { StoreUnavailableError } from "./PublicationStoreError.js";
@@ -30,7 +33,10 @@ export interface StoreConfig {
   readonly url?: Redacted.Redacted<string> | string | null | undefined;
   /** Log every SQL statement through MikroORM's logger. */
   readonly debug?: boolean | undefined;
-  /** SQLite: how long a writer waits for another process's lock (default 5000 ms). */
+  /**
+   * SQLite: how long a writer waits for another process's write lock (default 5000 ms). The wait
+   * blocks the event loop (the driver is synchronous), so keep it short.
+   */
   readonly busyTimeoutMs?: number | undefined;
   /** Apply pending migrations when the store starts (default `true`). */
   readonly migrate?: boolean | undefined;
@@ -74,26 +80,29 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
       }
       if (!config.sqlitePath) throw new ConfigurationProblem("database.sqlite_path is required for sqlite");
       const busy = Math.max(0, Math.trunc(config.busyTimeoutMs ?? 5_000));
-      const { SqliteDriver } = await import("@mikro-orm/sqlite");
+      const { LibSqlDriver } = await import("@mikro-orm/libsql");
       const orm = (await MikroORM.init({
         ...common,
-        driver: SqliteDriver,
+        driver: LibSqlDriver,
         dbName: config.sqlitePath,
         pool: {
-          // sqlite3 runs each statement on the libuv thread pool and hands its connection back only
-          // when the busy event loop gets to the completion: with one connection, a loaded publisher
-          // managed one statement per loop turn (15-30 ms per single-row statement, measured). WAL
-          // lets the connections read side by side and SQLite still serializes the writes. An
-          // in-memory database exists once per connection, so it keeps one.
+          // One connection: statements run synchronously, so more connections would only contend
+          // for SQLite's write lock, and that wait (busy_timeout) blocks the event loop. In-process
+          // callers queue for the connection instead, without blocking.
           min: 1,
-          max: isInMemory(config.sqlitePath) ? 1 : SQLITE_CONNECTIONS,
-          // Every pooled connection gets the pragmas: busy_timeout is per connection, WAL persists
-          // in the file but setting it again is harmless.
+          max: 1,
+          // The pragmas go on every connection the pool opens (MikroORM's libsql dialect replaces a
+          // file connection after 10 s): busy_timeout is per connection, WAL persists in the file
+          // but setting it again is harmless (`:memory:` answers "memory" and stays so).
           afterCreate: (conn: SqliteRawConnection, done: (err: Error | null, conn: unknown) => void) => {
-            conn.exec(
-              `pragma journal_mode = wal; pragma busy_timeout = ${busy}; pragma foreign_keys = on; pragma synchronous = normal;`,
-              (err) => done(err, conn),
-            );
+            try {
+              conn.exec(
+                `pragma journal_mode = wal; pragma busy_timeout = ${busy}; pragma foreign_keys = on; pragma synchronous = normal;`,
+              );
+              done(null, conn);
+            } catch (err) {
+              done(err instanceof Error ? err : new Error(String(err)), conn);
+            }
           },
         },
       })) as unknown as MikroORM<AbstractSqlDriver>;
@@ -105,13 +114,6 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
         reason: cause instanceof Error ? cause.message : String(cause),
       }),
   });
-
-/** Pooled connections to a SQLite file: as many as libuv's thread pool runs statements at once by default. */
-export const SQLITE_CONNECTIONS = 4;
-
-/** Whether a SQLite path names a private in-memory (or temporary) database rather than a file. */
-const isInMemory = (path: string): boolean =>
-  path === "" || path === ":memory:" || /^file:.*(?:mode=memory|:memory:)/.test(path);
 
 /** Applies pending migrations; returns the names applied (empty when the schema is current). */
 export const migrate = (db: Database): Effect.Effect<ReadonlyArray<string>, StoreUnavailableError> =>
@@ -196,8 +198,9 @@ export const str = (v: unknown): string | null => (v === null || v === undefined
 
 // internal
 
+/** The part of a libsql `Database` (what knex's pool hands to `afterCreate`) used here; `exec` is synchronous. */
 interface SqliteRawConnection {
-  exec(sql: string, cb: (err: Error | null) => void): void;
+  exec(sql: string): unknown;
 }
 
 class ConfigurationProblem extends Error {}
@@ -225,6 +228,10 @@ const UNAVAILABLE_CODES = new Set([
   "28000",
 ]);
 
+// libsql's SqliteError.code is the extended result code ("SQLITE_BUSY_SNAPSHOT", "SQLITE_IOERR_WRITE",
+// "SQLITE_READONLY_DBMOVED"): its primary code is the part before the second "_".
+const primaryCode = (code: string): string => /^SQLITE_[A-Z]+/.exec(code)?.[0] ?? code;
+
 const isUnavailable = (cause: unknown): boolean => {
   if (
     cause instanceof ConnectionException ||
@@ -234,9 +241,14 @@ const isUnavailable = (cause: unknown): boolean => {
     return true;
   if (!(cause instanceof Error)) return false;
   const code = (cause as { code?: unknown }).code;
-  if (typeof code === "string" && (UNAVAILABLE_CODES.has(code) || code.startsWith("08"))) return true;
+  if (typeof code === "string" && (UNAVAILABLE_CODES.has(primaryCode(code)) || code.startsWith("08")))
+    return true;
   if (cause.name === "KnexTimeoutError") return true;
-  return /Connection terminated|connection is closed|Client has encountered a connection error|database is closed|SQLITE_BUSY|ECONNREFUSED/i.test(
+  // libsql: "database is locked" (SQLITE_BUSY), a TypeError "The database connection is not open"
+  // after close, and a code-less Error "ConnectionFailed(\"Unable to open connection to local
+  // database …\")" when the file cannot be opened. MikroORM wraps knex's pool timeout in a
+  // DriverException, which keeps only the message ("Knex: Timeout acquiring a connection …").
+  return /Connection terminated|connection is closed|Client has encountered a connection error|database is closed|database connection is not open|database is locked|Unable to open connection|Timeout acquiring a connection|SQLITE_BUSY|ECONNREFUSED/i.test(
     cause.message,
   );
 };

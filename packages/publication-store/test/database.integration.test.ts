@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { assert, it } from "@effect/vitest";
-import type { SqlEntityManager } from "@mikro-orm/sqlite";
-import { Deferred, Effect, Fiber, Stream } from "effect";
+import type { SqlEntityManager } from "@mikro-orm/libsql";
+import { Chunk, Deferred, Effect, Fiber, Option, Stream } from "effect";
 import { describe } from "vitest";
 import { appliedMigrations, attempt, migrate, openDatabase, rows } from "../src/database.js";
-import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION } from "../src/ExportLine.js";
 import { MIGRATIONS } from "../src/migrations-list.js";
 import { PublicationStore } from "../src/PublicationStore.js";
 import { BACKENDS, freshConfig } from "./helpers/backends.js";
@@ -117,40 +116,75 @@ describe("database on sqlite", () => {
       assert.strictEqual(String(mode[0]?.journal_mode), "wal");
       const busy = yield* attempt("pragma", () => rows(em, "pragma busy_timeout"));
       assert.strictEqual(Number(Object.values(busy[0] ?? {})[0]), 2_500);
+      const fk = yield* attempt("pragma", () => rows(em, "pragma foreign_keys"));
+      assert.strictEqual(Number(Object.values(fk[0] ?? {})[0]), 1);
+      const sync = yield* attempt("pragma", () => rows(em, "pragma synchronous"));
+      assert.strictEqual(Number(Object.values(sync[0] ?? {})[0]), 1); // normal
+    }),
+  );
+
+  it.scoped("fails a write with StoreUnavailableError while another connection holds the write lock", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig("sqlite");
+      const store = yield* PublicationStore.make({ ...config, busyTimeoutMs: 50 });
+      // Another process on the same file (the gateway next to the publisher) in a write transaction.
+      const holder = yield* open(config);
+      const em = holder.orm.em.fork() as SqlEntityManager;
+      yield* Effect.acquireRelease(
+        Effect.promise(() => em.begin()),
+        () => Effect.promise(() => em.rollback()),
+      );
+      yield* attempt("hold", () =>
+        rows(em, "insert into minutes_protocols values ('h', '#', 'h.md', '{}', 'x', null, 0, 0, 0)"),
+      );
+      const started = Date.now();
+      const error = yield* Effect.flip(
+        store.ensurePublication({ jobId: "waits", spaceKey: "MEET", parentPageId: null }),
+      );
+      assert.strictEqual(error._tag, "StoreUnavailableError");
+      assert.isAtLeast(Date.now() - started, 40);
     }),
   );
 });
 
-describe("database on sqlite with several connections", () => {
-  it.scoped("answers reads while an import holds its transaction open", () =>
+describe("database on sqlite with one connection", () => {
+  it.scopedLive("runs operations issued during an import after it commits, and they see its rows", () =>
     Effect.gen(function* () {
+      const source = yield* PublicationStore.make({ type: "sqlite", sqlitePath: ":memory:" });
+      yield* source.ensurePublication({ jobId: "imported", spaceKey: "MEET", parentPageId: null });
+      const exported = Chunk.toReadonlyArray(yield* Stream.runCollect(source.exportJsonl()));
+
       const config = yield* freshConfig("sqlite");
       const store = yield* PublicationStore.make(config);
-      const record = yield* store.ensurePublication({
-        jobId: "read-me",
-        spaceKey: "MEET",
-        parentPageId: null,
-      });
-      // An import whose input stops after its header: its transaction stays open on one connection.
-      const header = JSON.stringify({
-        kind: "header",
-        format: EXPORT_FORMAT,
-        version: EXPORT_FORMAT_VERSION,
-      });
+      // An import whose input pauses after its lines: its transaction holds the only connection.
       const release = yield* Deferred.make<void>();
-      const headerRead = yield* Deferred.make<void>();
+      const linesRead = yield* Deferred.make<void>();
       const lines = Stream.concat(
-        Stream.make(header).pipe(Stream.tap(() => Deferred.succeed(headerRead, undefined))),
-        Stream.fromEffect(Deferred.await(release)).pipe(Stream.drain),
+        Stream.fromIterable(exported),
+        Stream.fromEffect(
+          Deferred.succeed(linesRead, undefined).pipe(Effect.zipRight(Deferred.await(release))),
+        ).pipe(Stream.drain),
       );
       const importing = yield* Effect.fork(store.importJsonl(lines));
-      yield* Deferred.await(headerRead);
-      // With a single connection this read would wait for the import (and the import for it).
-      const found = yield* store.get(record.id);
-      assert.strictEqual(found.jobId, "read-me");
+      yield* Deferred.await(linesRead);
+
+      const read = yield* Effect.fork(store.findByJob("imported"));
+      const write = yield* Effect.fork(
+        store.ensurePublication({ jobId: "during", spaceKey: "MEET", parentPageId: null }),
+      );
+      yield* Effect.sleep("100 millis");
+      // They wait for the connection (in the pool's queue, not in a blocked event loop).
+      assert.isTrue(Option.isNone(yield* Fiber.poll(read)));
+      assert.isTrue(Option.isNone(yield* Fiber.poll(write)));
+
       yield* Deferred.succeed(release, undefined);
       const counts = yield* Fiber.join(importing);
-      assert.strictEqual(counts.imported, 0);
+      assert.strictEqual(counts.imported, 1);
+      const found = yield* Fiber.join(read);
+      assert.strictEqual(Option.getOrThrow(found).jobId, "imported");
+      const made = yield* Fiber.join(write);
+      assert.strictEqual(made.status, "pending");
+      assert.deepStrictEqual(yield* store.get(made.id), made);
     }),
   );
 
