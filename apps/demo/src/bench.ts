@@ -212,6 +212,30 @@ const stopChild = async (child: ChildProcess | undefined): Promise<void> => {
   await exited;
 };
 
+/**
+ * `work`, or a clear failure when `child` exits before it settles: the pipeline and replay parts
+ * wait for outcomes only the publisher produces, so a crashed publisher must end the run, not
+ * leave it waiting forever.
+ */
+const whileAlive = async <A>(child: ChildProcess, what: string, work: Promise<A>): Promise<A> => {
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_, reject) => {
+    onExit = () =>
+      reject(
+        new Error(
+          `the publisher exited (${child.exitCode ?? child.signalCode}) during ${what}; its output is above`,
+        ),
+      );
+    if (child.exitCode !== null || child.signalCode !== null) onExit();
+    else child.once("exit", onExit);
+  });
+  try {
+    return await Promise.race([work, exited]);
+  } finally {
+    if (onExit !== undefined) child.off("exit", onExit);
+  }
+};
+
 /** Runs `tasks` with at most `limit` in flight. */
 const pool = async (count: number, limit: number, task: (i: number) => Promise<unknown>): Promise<void> => {
   let next = 0;
@@ -262,7 +286,7 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
         }),
       ),
     );
-    await done;
+    await whileAlive(publisher, "the pipeline part", done);
   });
   const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
   const cpuAfterPipeline = cpuMs(publisher.pid);
@@ -302,7 +326,7 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
   }
   // 4. replay at 50 ms per Confluence request
   const latencyRule = sandbox.faults.add({ kind: "latency", latencyMs: 50 });
-  const replay = await time(async () => {
+  const replayToEnd = async () => {
     const res = await fetch(`${base}/api/replays`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
@@ -317,7 +341,8 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
       if (p.status !== "running") return p;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  });
+  };
+  const replay = await time(() => whileAlive(publisher, "the replay part", replayToEnd()));
   log(
     `replay: ${replay.ms.toFixed(0)} ms, publisher CPU ${(cpuMs(publisher.pid) - cpuAfterPipeline).toFixed(0)} ms`,
   );
