@@ -259,7 +259,18 @@ interface Stack {
 }
 
 /** 3 and 4: the whole pipeline, event to page, then a replay at 50 ms per Confluence request. */
-const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertPerS: number) => {
+/**
+ * Protocols per second `markdownToStorage` converts on this core. Measured before and again right
+ * after the pipeline part, which uses the mean: this machine's speed drifts by a quarter within a
+ * minute (seen: 390 and 500 per second in back-to-back runs), and the pipeline runs in between.
+ */
+const convertPerSecond = (docs: ReadonlyArray<string>): number => {
+  const start = process.hrtime.bigint();
+  for (const d of docs) markdownToStorage(d, { addToc: true, addDateMacro: true, includeMetadata: true });
+  return docs.length / (Number(process.hrtime.bigint() - start) / 1e9);
+};
+
+const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertBefore: number) => {
   const { base, config, sandbox, js, docs, id } = stack;
   // 3. the whole pipeline, event to page
   const outcomes = await js.consumers.get(`${config.nats.stream}_OUTCOMES`, {
@@ -290,6 +301,7 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
   });
   const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
   const cpuAfterPipeline = cpuMs(publisher.pid);
+  const convertPerS = (convertBefore + convertPerSecond(docs)) / 2;
   log(`pipeline: ${pipeline.ms.toFixed(0)} ms, publisher CPU ${cpuAfterPipeline.toFixed(0)} ms since start`);
   const store = await import("@minutes/publication-store");
   const { Effect, Exit, Scope } = await import("effect");
@@ -311,7 +323,12 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertP
   await Effect.runPromise(Scope.close(scope, Exit.void));
   record("pipeline_vs_convert", pipelinePerS / convertPerS, "≥ 0.5", `${PROTOCOLS} protocols of ~2 KB`);
   record("pipeline_per_s", pipelinePerS, "reported", "gateway → JetStream → publisher → sandbox → SQLite");
-  record("convert_per_s", convertPerS, "reported", "markdownToStorage alone, one core");
+  record(
+    "convert_per_s",
+    convertPerS,
+    "reported",
+    "markdownToStorage alone, one core (mean of before and after 3)",
+  );
   record("latency_p50_ms", percentile(latencies, 50), "reported", "event → page");
   record("latency_p99_ms", percentile(latencies, 99), "reported", "event → page");
 
@@ -435,11 +452,7 @@ const main = async () => {
   if (!SKIP_CONVERTER && !ONLY_INTAKE && !ONLY_PIPELINE) converterBench();
 
   const docs = Array.from({ length: PROTOCOLS }, (_, i) => makeProtocol(i));
-  const convert = await time(() => {
-    if (ONLY_INTAKE) return;
-    for (const d of docs) markdownToStorage(d, { addToc: true, addDateMacro: true, includeMetadata: true });
-  });
-  const convertPerS = PROTOCOLS / (convert.ms / 1000);
+  const convertBefore = ONLY_INTAKE ? Number.NaN : convertPerSecond(docs);
 
   const dir = mkdtempSync(join(tmpdir(), "minutes-bench-"));
   const id = randomUUID().slice(0, 8);
@@ -459,7 +472,7 @@ const main = async () => {
   const js = jetstream(nc);
   const stack: Stack = { base, config, sandbox, js, docs, id };
   try {
-    if (publisher !== undefined) await pipelineAndReplay(stack, publisher, convertPerS);
+    if (publisher !== undefined) await pipelineAndReplay(stack, publisher, convertBefore);
     // The intake measures the gateway and JetStream alone: the publisher has exited by then.
     await stopChild(publisher);
     if (!ONLY_PIPELINE) await intakeVsJetstream(stack, dir, overrides);
