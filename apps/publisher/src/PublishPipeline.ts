@@ -222,7 +222,8 @@ export const makePublishPipeline = (
       if (Option.isSome(page) && page.value.status === "current") {
         if (isInSync(record, page.value)) {
           // The page is still at the version this job last recorded, and the property was written
-          // before that record: the record says what the property says, no need to read it.
+          // before that record: the record says what the property says, no need to read it (a
+          // property read alongside the page only spares the coming write its own read).
           const property = Option.getOrUndefined(Option.flatten(prefetched));
           return { page: page.value, property, synced: true, title: titles[0] as string };
         }
@@ -328,12 +329,12 @@ export const makePublishPipeline = (
 
       let page: PageInfo;
       let kind: PublicationOutcomeKind = "published";
-      // The content hash covers the labels: when this job's own page was last published with the
-      // same hash, that publication wrote these labels already (before it was recorded).
-      let labelsWritten =
-        own.page !== undefined &&
-        own.page.id === publication.pageId &&
-        publication.contentHash === rendered.contentHash;
+      // A new page gets its labels with it. The content hash covers the labels: when this job's
+      // own page was last published with the same hash, that publication wrote these labels
+      // already (before it was recorded).
+      const labelsWritten =
+        own.page === undefined ||
+        (own.page.id === publication.pageId && publication.contentHash === rendered.contentHash);
       if (own.page === undefined) {
         // A new page gets its property and labels with it (Cloud: both right after, at once).
         page = yield* confluence.createPage({
@@ -347,7 +348,6 @@ export const makePublishPipeline = (
         yield* step("page-written", jobId);
         yield* step("property-written", jobId);
         if (route.labels.length > 0) yield* step("labels-written", jobId);
-        labelsWritten = true;
       } else {
         const existing = own.page;
         const known = "synced" in own ? recordState(publication) : propertyState(own.property);
