@@ -166,9 +166,13 @@ export const makePublishPipeline = (
 
   const containers = settings.containers ?? new Map<string, string>();
 
-  /** The year or month page with this title, created on demand (exactly once). */
-  const ensureYearOrMonth = (spaceKey: string, parentId: string | null, title: string) =>
-    ensureContainer(confluence, containers, spaceKey, parentId, title);
+  /** The year or month page with this title in the tree of `routeParent`, created on demand (exactly once). */
+  const ensureYearOrMonth = (
+    spaceKey: string,
+    parentId: string | null,
+    title: string,
+    routeParent: string | null,
+  ) => ensureContainer(confluence, containers, spaceKey, parentId, title, routeParent);
 
   /** The parent of a meeting's page: the route's parent, or its year/month page under it. */
   const parentFor = (spaceKey: string, routeParent: string | null, meetingDate: string) => {
@@ -176,9 +180,9 @@ export const makePublishPipeline = (
     if (!advanced.use_page_hierarchy) return Effect.succeed(routeParent);
     const [year = "", month = ""] = meetingDate.split("-");
     const fill = (format: string) => format.replace(/YYYY/g, year).replace(/MM/g, month);
-    return ensureYearOrMonth(spaceKey, routeParent, fill(advanced.hierarchy_year_title)).pipe(
+    return ensureYearOrMonth(spaceKey, routeParent, fill(advanced.hierarchy_year_title), routeParent).pipe(
       Effect.flatMap((yearPage) =>
-        ensureYearOrMonth(spaceKey, yearPage, fill(advanced.hierarchy_month_title)),
+        ensureYearOrMonth(spaceKey, yearPage, fill(advanced.hierarchy_month_title), routeParent),
       ),
     );
   };

@@ -2,9 +2,16 @@
  * Pages Minutes keeps to organise others — year and month pages, the archive page: found by title
  * or created on demand, exactly once. Many publications may need the same new page at the same
  * moment: a title conflict means another one just created it, and that page is used.
+ *
+ * Titles are unique per space, but a container belongs to one place in the tree: two routes in one
+ * space each have their own "2025" under their own parent, and a person's page called "2025-09"
+ * elsewhere in the space is not a month page. A page with the title that sits under another parent
+ * is left alone, and the container takes the title naming its tree, `2025 (<route parent id or
+ * space key>)` (the index page's rule): deterministic, so every publisher picks the same one.
  */
-import type { ConfluenceClientService, ConfluenceError } from "@minutes/confluence-core";
+import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minutes/confluence-core";
 import { Effect, Option } from "effect";
+import { TitleTakenError } from "./errors.js";
 
 /** A page that lists its children (Confluence's `children` macro). */
 export const CHILDREN_BODY =
@@ -13,40 +20,73 @@ export const CHILDREN_BODY =
 /** Container pages found or created, by space, parent and title; shared by every message of a publisher. */
 export type ContainerCache = Map<string, string>;
 
-/** The id of the page titled `title` in the space (under `parentId` when created), creating it if needed. */
+/** The titles a container may take, in order: its own, then the one naming its tree. */
+export const containerTitles = (
+  spaceKey: string,
+  tree: string | null,
+  title: string,
+): readonly [string, string] => [title, `${title} (${tree ?? spaceKey})`];
+
+/**
+ * The id of the container titled `title` under `parentId` (the space homepage when null, where
+ * Confluence puts a page created without a parent), creating it if needed. `tree` is the route's
+ * parent the container belongs to (for a month page, its year page's route parent), which names
+ * the fallback title.
+ */
 export const ensureContainer = (
   confluence: ConfluenceClientService,
   cache: ContainerCache,
   spaceKey: string,
   parentId: string | null,
   title: string,
-): Effect.Effect<string, ConfluenceError> => {
+  tree: string | null = parentId,
+): Effect.Effect<string, ConfluenceError | TitleTakenError> => {
   const key = `${spaceKey}|${parentId ?? ""}|${title}`;
   const cached = cache.get(key);
   // Nearly every publication asks for a container already known: no fiber work for those.
   if (cached !== undefined) return Effect.succeed(cached);
-  return Effect.gen(function* () {
-    const found = yield* confluence.findPageByTitle(spaceKey, title);
-    const id = Option.isSome(found)
-      ? found.value.id
-      : yield* confluence
-          .createPage({ spaceKey, title, body: CHILDREN_BODY, ...(parentId !== null ? { parentId } : {}) })
-          .pipe(
-            Effect.map((page) => page.id),
-            Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
-              conflict.existingPageId !== undefined
-                ? Effect.succeed(conflict.existingPageId)
-                : confluence.findPageByTitle(spaceKey, title).pipe(
-                    Effect.flatMap(
-                      Option.match({
-                        onNone: () => Effect.fail(conflict),
-                        onSome: (p) => Effect.succeed(p.id),
-                      }),
-                    ),
-                  ),
-            ),
-          );
+  const remember = (id: string): string => {
     cache.set(key, id);
     return id;
+  };
+  return Effect.gen(function* () {
+    const expectedParent =
+      parentId ?? (yield* confluence.getSpace(spaceKey).pipe(Effect.map((s) => s.homepageId)));
+    /** The container's page with this title: ours if it sits under the expected parent. */
+    const placed = (found: Option.Option<PageInfo>) =>
+      Option.filter(found, (page) => page.parentId === expectedParent);
+    let taken: PageInfo | undefined;
+    for (const candidate of containerTitles(spaceKey, tree, title)) {
+      const found = yield* confluence.findPageByTitle(spaceKey, candidate);
+      if (Option.isSome(found)) {
+        if (Option.isSome(placed(found))) return remember(found.value.id);
+        taken = found.value;
+        continue;
+      }
+      const created = yield* confluence
+        .createPage({
+          spaceKey,
+          title: candidate,
+          body: CHILDREN_BODY,
+          ...(parentId !== null ? { parentId } : {}),
+        })
+        .pipe(
+          Effect.map((page) => Option.some(page.id)),
+          // Another publisher created it a moment ago (ours, under the same parent), or a page
+          // this lookup could not see holds the title (another casing, say): look again.
+          Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
+            confluence.findPageByTitle(spaceKey, candidate).pipe(
+              Effect.flatMap((again) => {
+                if (Option.isNone(again)) return Effect.fail(conflict);
+                if (Option.isSome(placed(again))) return Effect.succeed(Option.some(again.value.id));
+                taken = again.value;
+                return Effect.succeed(Option.none<string>());
+              }),
+            ),
+          ),
+        );
+      if (Option.isSome(created)) return remember(created.value);
+    }
+    return yield* new TitleTakenError({ spaceKey, title, pageId: taken?.id ?? "?" });
   });
 };

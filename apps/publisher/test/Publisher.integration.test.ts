@@ -6,9 +6,11 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { clientConfigFromSettings, makeConfluenceClient } from "@minutes/confluence-core";
 import { protocolReadySubject } from "@minutes/contracts";
-import { Effect } from "effect";
+import { Effect, Exit, Redacted, Scope } from "effect";
 import { describe, expect, it } from "vitest";
+import { ensureContainer } from "../src/containers.js";
 import {
   JOB_PROPERTY_KEY,
   type PipelineStep,
@@ -60,6 +62,50 @@ const editAsPerson = async (h: Harness, pageId: string) => {
     body: JSON.stringify(body),
   });
   expect(res.status).toBe(200);
+};
+
+const authors = new WeakMap<Harness, ReturnType<Harness["sandbox"]["addUser"]>>();
+
+/** Creates a page as a person through the public REST API; returns its id. */
+const createAsPerson = async (h: Harness, title: string, parentId?: string): Promise<string> => {
+  const person =
+    authors.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
+  authors.set(h, person);
+  const space = h.sandbox.state.spaces().find((s) => s.key === "MEETINGS");
+  if (!space) throw new Error("no space");
+  const cloud = h.sandbox.mode === "cloud";
+  const storage = "<p>a person's page</p>";
+  const res = await fetch(
+    cloud ? `${h.sandbox.baseUrl}/api/v2/pages` : `${h.sandbox.baseUrl}/rest/api/content`,
+    {
+      method: "POST",
+      headers: {
+        authorization: cloud
+          ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
+          : `Bearer ${person.token}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(
+        cloud
+          ? {
+              spaceId: String(space.id),
+              status: "current",
+              title,
+              ...(parentId ? { parentId } : {}),
+              body: { representation: "storage", value: storage },
+            }
+          : {
+              type: "page",
+              title,
+              space: { key: "MEETINGS" },
+              ...(parentId ? { ancestors: [{ id: parentId }] } : {}),
+              body: { storage: { value: storage, representation: "storage" } },
+            },
+      ),
+    },
+  );
+  expect(res.status).toBe(200);
+  return String(((await res.json()) as { id: string | number }).id);
 };
 
 describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (mode) => {
@@ -336,6 +382,67 @@ describe("page hierarchy", () => {
     expect(month.parentId).toBe(year.id);
     for (const jobId of jobs) expect(pagesOfJob(h, jobId)[0]!.parentId).toBe(month.id);
   });
+
+  it.each(["cloud", "datacenter"] as const)(
+    "gives each route in one space its own year and month pages, and never files under a person's page (%s)",
+    async (mode) => {
+      const h = await open({ mode });
+      const teamA = await createAsPerson(h, "Team A");
+      const teamB = await createAsPerson(h, "Team B");
+      // A person's page that merely shares a month page's title, elsewhere in the space.
+      await createAsPerson(h, "2025-09", teamA);
+      await h.submit({ jobId: "job-team-a", markdown: protocol("Team A sync"), parentPageId: teamA });
+      await recordIn(h, "job-team-a", "published");
+      await h.submit({ jobId: "job-team-b", markdown: protocol("Team B sync"), parentPageId: teamB });
+      await h.submit({ jobId: "job-root", markdown: protocol("Space-wide sync") });
+      await recordIn(h, "job-team-b", "published");
+      await recordIn(h, "job-root", "published");
+
+      const current = h.sandbox.state.pages("MEETINGS").filter((p) => p.status === "current");
+      const one = (title: string) => {
+        const found = current.filter((p) => p.versions.at(-1)!.title === title);
+        expect(found, title).toHaveLength(1);
+        return found[0]!;
+      };
+      const home = h.sandbox.state.spaces().find((s) => s.key === "MEETINGS")!.homepageId;
+      const treeOf = (jobId: string) => {
+        const month = current.find((p) => p.id === pagesOfJob(h, jobId)[0]!.parentId)!;
+        const year = current.find((p) => p.id === month.parentId)!;
+        return [year.parentId, year.versions.at(-1)!.title, month.versions.at(-1)!.title];
+      };
+      // Team A owns the plain year title; its month title is a person's page, so it names the tree.
+      expect(treeOf("job-team-a")).toEqual([teamA, "2025", `2025-09 (${teamA})`]);
+      expect(treeOf("job-team-b")).toEqual([teamB, `2025 (${teamB})`, `2025-09 (${teamB})`]);
+      // Without a route parent the tree is the space homepage's, named by the space key.
+      expect(treeOf("job-root")).toEqual([home, "2025 (MEETINGS)", "2025-09 (MEETINGS)"]);
+      // The person's page is untouched and holds no protocol.
+      expect(one("2025-09").versions).toHaveLength(1);
+      expect(current.filter((p) => p.parentId === one("2025-09").id)).toHaveLength(0);
+
+      // Another publisher (empty caches) finds the same containers, by either title: nothing twice.
+      const scope = Effect.runSync(Scope.make());
+      try {
+        const client = await Effect.runPromise(
+          makeConfluenceClient(
+            clientConfigFromSettings(h.config.confluence, Redacted.make(h.sandbox.user.token), {
+              gatewayUrl: h.sandbox.origin,
+            }),
+          ).pipe(Scope.extend(scope)),
+        );
+        const fresh = new Map<string, string>();
+        const ensure = (parent: string | null, title: string, tree: string | null) =>
+          Effect.runPromise(ensureContainer(client, fresh, "MEETINGS", parent, title, tree));
+        const yearA = await ensure(teamA, "2025", teamA);
+        expect(yearA).toBe(one("2025").id);
+        expect(await ensure(yearA, "2025-09", teamA)).toBe(one(`2025-09 (${teamA})`).id);
+        expect(await ensure(teamB, "2025", teamB)).toBe(one(`2025 (${teamB})`).id);
+        expect(await ensure(null, "2025", null)).toBe(one("2025 (MEETINGS)").id);
+        expect(h.sandbox.state.pages("MEETINGS").length).toBe(current.length);
+      } finally {
+        await Effect.runPromise(Scope.close(scope, Exit.void));
+      }
+    },
+  );
 
   it("puts pages directly under the parent when use_page_hierarchy is off", async () => {
     const h = await open({ config: { confluence: { advanced_settings: { use_page_hierarchy: false } } } });
