@@ -296,6 +296,37 @@ describe("Minutes end to end", () => {
     expect(index).toContain(`ri:content-title="${old.pageTitle}"`);
   });
 
+  it("takes a deleted publication off the index page at once", async () => {
+    const s = await startStack({
+      config: { confluence: { advanced_settings: { create_index_page: true } } },
+    });
+    await s.api("POST", "/api/protocols", event("e2e-keep", protocol("Keep")));
+    await s.api("POST", "/api/protocols", event("e2e-drop", protocol("Drop")));
+    const keep = await publication(s, "e2e-keep", (p) => p.status === "published");
+    const drop = await publication(s, "e2e-drop", (p) => p.status === "published");
+    const indexBody = () =>
+      s.sandbox.state
+        .pages("MEETINGS")
+        .find((p) => p.status === "current" && p.versions.at(-1)!.title === "Meeting protocols")
+        ?.versions.at(-1)?.body ?? "";
+    const listed = (p: { pageTitle: string }) => indexBody().includes(`ri:content-title="${p.pageTitle}"`);
+    await eventually(async () => (listed(keep) && listed(drop) ? true : undefined), "both in the index");
+
+    const deleted = await s.api("DELETE", `/api/publications/${drop.id}?deletePage=true`);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body).toMatchObject({ pageDeleted: true, indexRefreshed: true });
+    // The answer came after the rewrite: no waiting for the next publication.
+    expect(listed(drop)).toBe(false);
+    expect(listed(keep)).toBe(true);
+
+    // With no publisher to ask, the delete still succeeds and says the index waits.
+    await s.publisher.stop();
+    const second = await s.api("DELETE", `/api/publications/${keep.id}`);
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ pageDeleted: false, indexRefreshed: false });
+    expect((await s.api("GET", `/api/publications/${keep.id}`)).status).toBe(404);
+  });
+
   it("rejects a bad event with a clear 400 and stores nothing", async () => {
     const s = await startStack();
     const bad = await s.api("POST", "/api/protocols", {

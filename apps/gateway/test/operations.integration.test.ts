@@ -108,7 +108,11 @@ describe("DELETE /api/publications/:id?deletePage=true", () => {
       headers: h.auth,
     });
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ pageDeleted: true, deleted: { id: record.id, pageId: page.id } });
+    expect(res.json()).toMatchObject({
+      pageDeleted: true,
+      indexRefreshed: null,
+      deleted: { id: record.id, pageId: page.id },
+    });
     expect(sandbox?.state.page(page.id)?.status).toBe("trashed");
   });
 });

@@ -253,7 +253,11 @@ describe("publication records", () => {
       headers: h.auth,
     });
     expect(del.statusCode).toBe(200);
-    expect(del.json()).toMatchObject({ deleted: { id: record.id, jobId }, pageDeleted: false });
+    expect(del.json()).toMatchObject({
+      deleted: { id: record.id, jobId },
+      pageDeleted: false,
+      indexRefreshed: null,
+    });
     const gone = await h.app.inject({
       method: "GET",
       url: `/api/publications/${record.id}`,

@@ -10,6 +10,10 @@ import {
   ArchiveRunRequestJson,
   ArchiveRunResultJson,
   archiveRunSubject,
+  formatParseIssues,
+  IndexRefreshRequestJson,
+  IndexRefreshResultJson,
+  indexRefreshSubject,
   type MinutesConfig,
 } from "@minutes/contracts";
 import {
@@ -185,6 +189,31 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         );
       },
     });
+
+    // A record deleted through the gateway: one publisher of the queue group rewrites its index.
+    if (indexPages !== undefined) {
+      nc.subscribe(indexRefreshSubject(config.nats.subject_prefix), {
+        queue: `${config.nats.consumer}-index`,
+        callback: (error, msg) => {
+          if (error !== null) return;
+          void Runtime.runPromise(runtime)(
+            Schema.decodeUnknown(IndexRefreshRequestJson)(msg.string()).pipe(
+              Effect.mapError((e) => ({
+                message: formatParseIssues(e)
+                  .map((i) => i.message)
+                  .join("; "),
+              })),
+              Effect.flatMap((location) =>
+                Effect.flatMap(provider.get(), (active) => indexPages.refresh(location, active.client)),
+              ),
+              Effect.as(Schema.encodeSync(IndexRefreshResultJson)({ instance: instanceId })),
+              Effect.catchAll((e) => Effect.succeed(JSON.stringify({ error: e.message }))),
+              Effect.map((reply) => msg.respond(reply)),
+            ),
+          );
+        },
+      });
+    }
 
     const consumer = await js.consumers.get(config.nats.stream, config.nats.consumer);
     const loop: ConsumeLoop = await startConsumeLoop({

@@ -119,6 +119,13 @@ export type DeletePublicationQuery = typeof DeletePublicationQuery.Type;
 export const PublicationDeleted = Schema.Struct({
   deleted: Publication,
   pageDeleted: Schema.Boolean,
+  /**
+   * With `create_index_page`: whether a publisher rewrote the index page of the record's space and
+   * parent, which no longer lists it (`false`: no publisher answered; the next publication there
+   * rewrites it). `null` when there is no index page to rewrite (the option is off, or the record
+   * never had a page).
+   */
+  indexRefreshed: Schema.NullOr(Schema.Boolean),
 }).annotations({ identifier: "PublicationDeleted" });
 
 /** Query of `GET /api/stats`. */

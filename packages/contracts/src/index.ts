@@ -25,6 +25,12 @@ export {
   RoutingRule,
   VaultConfig,
 } from "./Config.js";
+export {
+  IndexRefreshRequest,
+  IndexRefreshRequestJson,
+  IndexRefreshResult,
+  IndexRefreshResultJson,
+} from "./IndexRefresh.js";
 export { type JsonSchemaObject, toJsonSchema } from "./json-schema.js";
 export {
   ConfigError,
@@ -69,6 +75,7 @@ export {
 export {
   archiveRunSubject,
   DEFAULT_SUBJECT_PREFIX,
+  indexRefreshSubject,
   outcomeStreamSettings,
   PUBLICATION_STREAM_SUFFIX,
   protocolReadyPrefix,

@@ -53,6 +53,10 @@ export const publicationEventWildcard = (prefix: string = DEFAULT_SUBJECT_PREFIX
 export const archiveRunSubject = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
   `${prefix}.archive.run.v1`;
 
+/** Subject of index-refresh requests (NATS request/reply; publishers answer in one queue group). */
+export const indexRefreshSubject = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${prefix}.index.refresh.v1`;
+
 /** Encodes an arbitrary id as one NATS subject token. */
 export const subjectToken = (id: string): string =>
   /^[A-Za-z0-9_-]{1,200}$/.test(id) ? id : `~${Buffer.from(id, "utf8").toString("base64url")}`;

@@ -1,9 +1,15 @@
 /**
  * Publication records: list (filtered, cursor-paged), read, retry a failed one (a durable
- * `PublishRequested{trigger:"retry"}`), delete (optionally moving the page to the trash first).
+ * `PublishRequested{trigger:"retry"}`), delete (optionally moving the page to the trash first, and
+ * with `create_index_page` asking a publisher to rewrite the index page that listed it).
  */
 import { randomUUID } from "node:crypto";
-import { Publication } from "@minutes/contracts";
+import {
+  IndexRefreshRequestJson,
+  IndexRefreshResultJson,
+  indexRefreshSubject,
+  Publication,
+} from "@minutes/contracts";
 import {
   CommandAccepted,
   DeletePublicationQuery,
@@ -12,10 +18,10 @@ import {
   PublicationList,
   PublicationListQuery,
 } from "@minutes/contracts/api";
-import { Effect } from "effect";
-import type { FastifyPluginAsync } from "fastify";
+import { Effect, Either, Schema } from "effect";
+import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
-import type { RouteOptions } from "../context.js";
+import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { conflict, HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
@@ -133,7 +139,43 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         pageDeleted = true;
       }
       const deleted = await runEffect(ctx.store.deletePublication(record.id));
-      return { deleted, pageDeleted };
+      const indexRefreshed =
+        ctx.config.confluence.advanced_settings.create_index_page && record.pageId !== null
+          ? await refreshIndex(ctx, deleted, request.log)
+          : null;
+      return { deleted, pageDeleted, indexRefreshed };
     },
   );
+};
+
+/** How long a delete waits for a publisher to rewrite the index page. */
+export const INDEX_REFRESH_TIMEOUT_MS = 10_000;
+
+/**
+ * Asks one publisher to rewrite the index page that listed a deleted record; whether one did. Not
+ * an error when none does: the next publication in that space and parent rewrites it anyway.
+ */
+const refreshIndex = async (
+  ctx: GatewayContext,
+  record: Publication,
+  log: FastifyBaseLogger,
+): Promise<boolean> => {
+  try {
+    const reply = await ctx.nc.request(
+      indexRefreshSubject(ctx.config.nats.subject_prefix),
+      Schema.encodeSync(IndexRefreshRequestJson)({
+        spaceKey: record.spaceKey,
+        parentPageId: record.parentPageId,
+      }),
+      { timeout: INDEX_REFRESH_TIMEOUT_MS },
+    );
+    if (Either.isRight(Schema.decodeEither(IndexRefreshResultJson)(reply.string()))) return true;
+    log.warn({ reply: reply.string().slice(0, 500) }, "the index page was not rewritten after a delete");
+  } catch (error) {
+    log.warn(
+      { err: error instanceof Error ? error.message : String(error) },
+      "no publisher rewrote the index page after a delete; the next publication there will",
+    );
+  }
+  return false;
 };
