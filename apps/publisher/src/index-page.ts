@@ -11,8 +11,13 @@
  */
 import { createHash } from "node:crypto";
 import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minutes/confluence-core";
-import type { MinutesConfig, Publication } from "@minutes/contracts";
-import type { IndexLocation, PublicationStoreShape, StoreUnavailableError } from "@minutes/publication-store";
+import type { MinutesConfig } from "@minutes/contracts";
+import type {
+  IndexListing,
+  IndexLocation,
+  PublicationStoreShape,
+  StoreUnavailableError,
+} from "@minutes/publication-store";
 import { Data, Duration, Effect, Option, Runtime } from "effect";
 import { isAdoptable } from "./PublishPipeline.js";
 
@@ -50,16 +55,36 @@ export const makeIndexPages = (
 ): IndexPages => {
   const title = config.confluence.advanced_settings.index_page_title;
   const labels = {
-    ru: { date: "Дата", meeting: "Встреча", updated: "Обновлено", archived: "в архиве", intro: RU_INTRO },
-    en: { date: "Date", meeting: "Meeting", updated: "Last updated", archived: "archived", intro: EN_INTRO },
+    ru: {
+      date: "Дата",
+      meeting: "Встреча",
+      updated: "Обновлено",
+      archived: "в архиве",
+      intro: RU_INTRO,
+      older: (n: number, shown: number) =>
+        `Более старые встречи (${n}) здесь не перечислены: список показывает ${shown} последних. Они в дереве страниц и находятся поиском.`,
+    },
+    en: {
+      date: "Date",
+      meeting: "Meeting",
+      updated: "Last updated",
+      archived: "archived",
+      intro: EN_INTRO,
+      older: (n: number, shown: number) =>
+        `${n} older ${n === 1 ? "meeting is" : "meetings are"} not listed here: the list shows the newest ${shown}. Find them in the page tree or with search.`,
+    },
   }[config.confluence.locale];
   const pageIds = new Map<string, string>();
   /** What this process last wrote to each index page: skip identical rewrites. */
   const written = new Map<string, { readonly version: number; readonly hash: string }>();
   const runs = new Coalescer();
 
-  const render = (records: ReadonlyArray<Publication>): string => {
-    const rows = records.map((r) => {
+  const maxEntries = config.confluence.advanced_settings.index_max_entries;
+  /** The newest meetings of `location`, as many as an index lists. */
+  const listing = (location: IndexLocation) => store.listIndexed(location, { limit: maxEntries });
+
+  const render = ({ items, total }: IndexListing): string => {
+    const rows = items.map((r) => {
       const link = `<ac:link><ri:page ri:content-title="${xml(r.pageTitle ?? "")}" /><ac:plain-text-link-body><![CDATA[${cdata(r.pageTitle ?? "")}]]></ac:plain-text-link-body></ac:link>`;
       const archived = r.archivedAt !== null ? ` <em>(${labels.archived})</em>` : "";
       const date = r.meetingDate !== null ? `<time datetime="${xml(r.meetingDate)}" />` : "—";
@@ -72,6 +97,8 @@ export const makeIndexPages = (
       `<tr><th><p>${labels.date}</p></th><th><p>${labels.meeting}</p></th><th><p>${labels.updated}</p></th></tr>`,
       ...rows,
       "</tbody></table>",
+      // A page has a size limit (5 MB on Cloud), and every publication rewrites it.
+      total > items.length ? `<p><em>${xml(labels.older(total - items.length, items.length))}</em></p>` : "",
     ].join("");
   };
 
@@ -130,7 +157,7 @@ export const makeIndexPages = (
   /** Creates the index; another publisher creating it at the same moment wins, and its page is used. */
   const create = (location: IndexLocation, candidate: string, confluence: ConfluenceClientService) =>
     Effect.gen(function* () {
-      const body = render(yield* store.listIndexed(location));
+      const body = render(yield* listing(location));
       return yield* confluence
         .createPage({
           spaceKey: location.spaceKey,
@@ -163,7 +190,7 @@ export const makeIndexPages = (
         const page = yield* locate(location, confluence);
         // The store is read after the page version: a record committed before that version was
         // written is in it, and a later one makes our write conflict and render again.
-        const body = render(yield* store.listIndexed(location));
+        const body = render(yield* listing(location));
         const hash = hashOf(body);
         const last = written.get(page.id);
         if ((last?.version === page.version.number && last.hash === hash) || page.body === body) return;

@@ -79,6 +79,29 @@ describe("index page", () => {
     expect(titled(h, "Meeting protocols")).toHaveLength(1);
   });
 
+  it("lists the newest index_max_entries meetings and counts the older ones", async () => {
+    const h = await open({
+      config: { confluence: { advanced_settings: { create_index_page: true, index_max_entries: 2 } } },
+    });
+    for (const [jobId, title, date] of [
+      ["cap-a", "Oldest", "2025-01-01"],
+      ["cap-b", "Middle", "2025-02-01"],
+      ["cap-c", "Newest", "2025-03-01"],
+    ] as const) {
+      await h.submit({ jobId, markdown: protocol(title, date) });
+      await recordIn(h, jobId, "published");
+    }
+    const index = await indexWhere(
+      h,
+      (b) => linkedTitles(b).includes("20250301 - Newest"),
+      "the newest meeting in the index",
+    );
+    expect(linkedTitles(latest(index).body)).toEqual(["20250301 - Newest", "20250201 - Middle"]);
+    expect(latest(index).body).toContain(
+      "1 older meeting is not listed here: the list shows the newest 2. Find them in the page tree or with search.",
+    );
+  });
+
   it("loses no entry when many publications on two publishers update the same index at once", async () => {
     const h = await open({ config: { confluence: { advanced_settings: { create_index_page: true } } } });
     // A second instance with its own caches: its writes race the first one's through page versions.

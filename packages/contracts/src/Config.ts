@@ -93,6 +93,8 @@ const AdvancedSettings = Schema.Struct({
   hierarchy_month_title: Schema.String.pipe(Schema.minLength(1)),
   /** Title of the index page `create_index_page` keeps under each route's parent. */
   index_page_title: Schema.String.pipe(Schema.minLength(1)),
+  /** How many meetings, newest first, an index page lists (older ones are counted, not listed). */
+  index_max_entries: positiveInt("a whole number of entries greater than 0"),
   /** Title of the page under each route's parent that `archive_old_pages` moves old meetings under. */
   archive_page_title: Schema.String.pipe(Schema.minLength(1)),
   /** How often each publisher runs the archive job when `archive_old_pages` is on. */
@@ -263,6 +265,7 @@ export const defaultConfig: MinutesConfigInput = {
       hierarchy_year_title: "YYYY",
       hierarchy_month_title: "YYYY-MM",
       index_page_title: "Meeting protocols",
+      index_max_entries: 1000,
       archive_page_title: "Archive",
       archive_interval_minutes: 1440,
       archive_method: "move",

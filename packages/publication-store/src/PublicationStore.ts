@@ -128,6 +128,12 @@ export interface IndexLocation {
   readonly parentPageId: string | null;
 }
 
+/** What an index page lists: the newest meetings, and how many there are in all. */
+export interface IndexListing {
+  readonly items: ReadonlyArray<Publication>;
+  readonly total: number;
+}
+
 /** Which records the archive job takes. */
 export interface ArchivableQuery {
   /** Meetings strictly before this date (YYYY-MM-DD). */
@@ -256,11 +262,13 @@ export interface PublicationStoreShape {
   ) => Effect.Effect<ImportResult, ImportLineError | StoreUnavailableError | E>;
   /**
    * Records whose page an index at `location` lists (published or archived, with a page), newest
-   * meeting first, then by title.
+   * meeting first, then by title: the first `limit` (at least 1; all without one), and how many
+   * there are in all.
    */
   readonly listIndexed: (
     location: IndexLocation,
-  ) => Effect.Effect<ReadonlyArray<Publication>, StoreUnavailableError>;
+    options?: { readonly limit?: number | undefined },
+  ) => Effect.Effect<IndexListing, StoreUnavailableError>;
   /** Published records of meetings older than `before`, oldest first: what the archive job moves. */
   readonly listArchivable: (
     q: ArchivableQuery,
@@ -1022,20 +1030,28 @@ const makeShape = (db: Database): PublicationStoreShape => {
     yield* attempt("health", () => rows(fork(), "select 1 as ok"));
   });
 
-  const listIndexed = Effect.fnUntraced(function* (location: IndexLocation) {
+  const listIndexed = Effect.fnUntraced(function* (
+    location: IndexLocation,
+    options: { readonly limit?: number | undefined } = {},
+  ) {
     const parent = location.parentPageId === null ? "parent_page_id is null" : "parent_page_id = ?";
+    const limit = options.limit === undefined ? null : Math.max(1, Math.trunc(options.limit));
+    const params: Array<unknown> =
+      location.parentPageId === null ? [location.spaceKey] : [location.spaceKey, location.parentPageId];
+    // The total comes with the rows (a window count over every match, before the limit).
     const found = yield* attempt("listIndexed", () =>
       rows(
         fork(),
-        `select * from confluence_publications
+        `select *, count(*) over () as listed_total from confluence_publications
          where confluence_space_key = ? and ${parent}
            and publication_status in ('published', 'archived') and confluence_page_id is not null
-         order by meeting_date is null, meeting_date desc, page_title, id`,
-        location.parentPageId === null ? [location.spaceKey] : [location.spaceKey, location.parentPageId],
+         order by meeting_date is null, meeting_date desc, page_title, id${limit === null ? "" : " limit ?"}`,
+        limit === null ? params : [...params, limit],
       ),
     );
     // `meeting_date is null` first in the order: the dialects disagree on where nulls sort.
-    return found.map(toPublication);
+    const total = found[0] === undefined ? 0 : Number(found[0].listed_total);
+    return { items: found.map(toPublication), total } satisfies IndexListing;
   });
 
   const listArchivable = Effect.fnUntraced(function* (q: ArchivableQuery) {

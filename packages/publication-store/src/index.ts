@@ -20,6 +20,7 @@ export {
   type EnsurePublicationInput,
   type ImportOptions,
   type ImportResult,
+  type IndexListing,
   type IndexLocation,
   type PublicationPage,
   type PublicationQuery,

@@ -49,20 +49,30 @@ describe.each(BACKENDS)("page organisation records on $name", ({ name }) => {
         yield* store.claim({ jobId: failed.jobId, owner: "test", leaseMs: 60_000 });
         yield* store.transition(failed.id, "failed", { errorMessage: "boom" });
 
-        const listed = yield* store.listIndexed({ spaceKey: space, parentPageId: "100" });
+        const { items: listed, total } = yield* store.listIndexed({ spaceKey: space, parentPageId: "100" });
         assert.deepStrictEqual(
           listed.map((p) => p.pageTitle),
           ["March", "January", "December", "Undated"],
         );
+        assert.strictEqual(total, 4);
         assert.strictEqual(listed[0]?.id, march.id);
         assert.strictEqual(listed[1]?.id, january.id);
         assert.strictEqual(listed[2]?.archivedAt, "2026-01-01T00:00:00.000Z");
         assert.strictEqual(listed[3]?.id, undated.id);
         const root = yield* store.listIndexed({ spaceKey: space, parentPageId: null });
         assert.deepStrictEqual(
-          root.map((p) => p.pageTitle),
+          root.items.map((p) => p.pageTitle),
           ["At the root"],
         );
+        // A long index lists the newest meetings and says how many there are in all.
+        const newest = yield* store.listIndexed({ spaceKey: space, parentPageId: "100" }, { limit: 2 });
+        assert.deepStrictEqual(
+          newest.items.map((p) => p.pageTitle),
+          ["March", "January"],
+        );
+        assert.strictEqual(newest.total, 4);
+        const none = yield* store.listIndexed({ spaceKey: `${space}X`, parentPageId: null }, { limit: 2 });
+        assert.deepStrictEqual(none, { items: [], total: 0 });
       }),
     );
 
