@@ -8,20 +8,65 @@ import {
   StoreUnavailableError,
 } from "@minutes/publication-store";
 import { Effect, Redacted, Schema } from "effect";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { describe, expect, it } from "vitest";
 import { inNextPublishBatch } from "../src/commands.js";
-import { makeKeyCheck } from "../src/plugins/auth.js";
+import { makeApiKeys } from "../src/plugins/auth.js";
+import type { HttpProblem } from "../src/problem.js";
 import { eventIdOf, streamEventOf } from "../src/routes/protocols.js";
 import { problemOf, runEffect } from "../src/run-effect.js";
 
 describe("API key check", () => {
-  it("accepts exactly the configured keys and ignores empty ones", () => {
-    const check = makeKeyCheck([Redacted.make("alpha-key"), Redacted.make(""), Redacted.make("beta-key")]);
-    expect(check("alpha-key")).toBe(true);
-    expect(check("beta-key")).toBe(true);
-    expect(check("alpha-key ")).toBe(false);
-    expect(check("")).toBe(false);
-    expect(check("gamma")).toBe(false);
+  const keys = makeApiKeys([Redacted.make("alpha-key"), Redacted.make(""), Redacted.make("beta-key")]);
+  const requestWith = (authorization?: string) =>
+    ({ headers: authorization === undefined ? {} : { authorization }, ip: "192.0.2.7" }) as FastifyRequest;
+  /** What `requireApiKey` decides: null (let through) or the problem's detail. */
+  const verdict = (authorization?: string): string | null => {
+    let outcome: string | null | undefined;
+    keys.requireApiKey.call(
+      {} as FastifyInstance,
+      requestWith(authorization),
+      {} as FastifyReply,
+      undefined as never,
+      (error) => {
+        outcome = error ? (error as unknown as HttpProblem).detail : null;
+      },
+    );
+    if (outcome === undefined) throw new Error("requireApiKey did not decide");
+    return outcome;
+  };
+
+  it("accepts exactly the configured keys, ignores empty ones and says why it refuses", () => {
+    expect(verdict("Bearer alpha-key")).toBeNull();
+    expect(verdict("bearer   beta-key")).toBeNull();
+    expect(verdict("Bearer alpha-key x")).toBe("send an API key as 'Authorization: Bearer <key>'");
+    expect(verdict("Bearer gamma")).toBe("the API key is not valid");
+    expect(verdict("Bearer ")).toBe("send an API key as 'Authorization: Bearer <key>'");
+    expect(verdict()).toBe("send an API key as 'Authorization: Bearer <key>'");
+    expect(verdict("Basic YWxwaGEta2V5")).toBe("send an API key as 'Authorization: Bearer <key>'");
+  });
+
+  it("rate-limits by key for valid keys and by address otherwise, without showing the key", () => {
+    const alpha = keys.callerKey(requestWith("Bearer alpha-key"));
+    expect(alpha).toMatch(/^key:[0-9a-f]{32}$/);
+    expect(alpha).not.toContain("alpha");
+    expect(keys.callerKey(requestWith("Bearer beta-key"))).not.toBe(alpha);
+    expect(keys.callerKey(requestWith("Bearer made-up"))).toBe("ip:192.0.2.7");
+  });
+
+  it("refuses everything, saying why, when no key is configured", () => {
+    const none = makeApiKeys([Redacted.make("")]);
+    let detail: string | undefined;
+    none.requireApiKey.call(
+      {} as FastifyInstance,
+      requestWith("Bearer "),
+      {} as FastifyReply,
+      undefined as never,
+      (error) => {
+        detail = (error as unknown as HttpProblem).detail;
+      },
+    );
+    expect(detail).toBe("no API keys are configured (gateway.api_keys); every request is refused");
   });
 });
 

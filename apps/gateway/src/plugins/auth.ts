@@ -38,12 +38,6 @@ const matchingKey = (presented: Buffer, digests: ReadonlyArray<Buffer>): number 
   return match;
 };
 
-/** Whether `token` is one of `keys`, in time independent of which key (if any) matches. */
-export const makeKeyCheck = (keys: ReadonlyArray<Redacted.Redacted<string>>) => {
-  const digests = usableKeys(keys).map(digest);
-  return (token: string): boolean => matchingKey(digest(token), digests) !== -1;
-};
-
 /** What a request's `Authorization` header proved. */
 type KeyVerdict =
   | { readonly valid: true; readonly callerKey: string }
