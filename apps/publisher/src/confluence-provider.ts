@@ -45,36 +45,41 @@ export interface ConfluenceProviderOptions {
 export const makeConfluenceProvider = (options: ConfluenceProviderOptions): ConfluenceProvider => {
   const { config } = options;
   const vaultFile = config.vault.file ?? options.defaultVaultFile;
+  /** The client in use, the token it was built with and the vault file state that token came from. */
   let current:
-    | { readonly key: string; readonly active: ActiveClient; readonly scope: Scope.CloseableScope }
+    | {
+        readonly key: string;
+        readonly stamp: string;
+        readonly active: ActiveClient;
+        readonly scope: Scope.CloseableScope;
+      }
     | undefined;
   let source: ResolvedToken["source"] | "none" = "none";
 
+  /** The vault file's state: a change (a token added or rotated) shows in its mtime or size. */
   const fileStamp = (): string => {
-    try {
-      const s = statSync(vaultFile);
-      return `${s.mtimeMs}:${s.size}`;
-    } catch {
-      return "missing";
-    }
+    // No exception for a missing file: with the token in the configuration there is no vault.
+    const s = statSync(vaultFile, { throwIfNoEntry: false });
+    return s === undefined ? "missing" : `${s.mtimeMs}:${s.size}`;
   };
   let lastStamp = "";
-  let lastToken: ResolvedToken | undefined;
+  let lastToken: { readonly resolved: ResolvedToken; readonly key: string } | undefined;
 
-  const token = Effect.gen(function* () {
-    const stamp = fileStamp();
-    if (lastToken !== undefined && stamp === lastStamp) return lastToken;
-    const resolved = yield* resolveConfluenceToken({
-      url: config.confluence.base_url,
-      username: config.confluence.username,
-      apiToken: config.confluence.api_token,
-      vaultFile,
-      vaultPassword: config.vault.password,
+  /** The token for the vault file state `stamp` (re-read only when the file changed) and its fingerprint. */
+  const token = (stamp: string) =>
+    Effect.gen(function* () {
+      if (lastToken !== undefined && stamp === lastStamp) return lastToken;
+      const resolved = yield* resolveConfluenceToken({
+        url: config.confluence.base_url,
+        username: config.confluence.username,
+        apiToken: config.confluence.api_token,
+        vaultFile,
+        vaultPassword: config.vault.password,
+      });
+      lastStamp = stamp;
+      lastToken = { resolved, key: fingerprint(resolved) };
+      return lastToken;
     });
-    lastStamp = stamp;
-    lastToken = resolved;
-    return resolved;
-  });
 
   const build = (resolved: ResolvedToken) =>
     Effect.gen(function* () {
@@ -100,21 +105,29 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
   // One builder at a time: concurrent messages must share one client, and a replaced client is
   // closed only after the new one exists.
   const lock = Effect.unsafeMakeSemaphore(1);
+  const refresh = lock.withPermits(1)(
+    Effect.gen(function* () {
+      const stamp = fileStamp();
+      const { resolved, key } = yield* token(stamp);
+      source = resolved.source;
+      if (current !== undefined && current.key === key) {
+        current = { ...current, stamp };
+        return current.active;
+      }
+      const built = yield* build(resolved);
+      const previous = current;
+      current = { key, stamp, active: built.active, scope: built.scope };
+      if (previous) yield* Scope.close(previous.scope, Exit.void);
+      return built.active;
+    }),
+  );
   return {
     tokenSource: () => source,
+    // Every message asks: while the vault file is as it was when the client was built, that client
+    // (one stat, no lock); otherwise the token is resolved again, one builder at a time.
     get: () =>
-      lock.withPermits(1)(
-        Effect.gen(function* () {
-          const resolved = yield* token;
-          source = resolved.source;
-          const key = fingerprint(resolved);
-          if (current !== undefined && current.key === key) return current.active;
-          const built = yield* build(resolved);
-          const previous = current;
-          current = { key, active: built.active, scope: built.scope };
-          if (previous) yield* Scope.close(previous.scope, Exit.void);
-          return built.active;
-        }),
+      Effect.suspend(() =>
+        current !== undefined && current.stamp === fileStamp() ? Effect.succeed(current.active) : refresh,
       ),
     close: () => (current ? Scope.close(current.scope, Exit.void) : Effect.void),
   };
