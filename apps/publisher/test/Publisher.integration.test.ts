@@ -6,9 +6,8 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { clientConfigFromSettings, makeConfluenceClient } from "@minutes/confluence-core";
 import { protocolReadySubject } from "@minutes/contracts";
-import { Effect, Exit, Redacted, Scope } from "effect";
+import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { ensureContainer } from "../src/containers.js";
 import {
@@ -18,7 +17,14 @@ import {
   signWebhook,
   TIMESTAMP_HEADER,
 } from "../src/index.js";
-import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
+import {
+  eventually,
+  type Harness,
+  harnessPerTest,
+  pagesOfJob,
+  recordIn,
+  withClient,
+} from "./helpers/harness.js";
 
 const open = harnessPerTest();
 
@@ -420,15 +426,7 @@ describe("page hierarchy", () => {
       expect(current.filter((p) => p.parentId === one("2025-09").id)).toHaveLength(0);
 
       // Another publisher (empty caches) finds the same containers, by either title: nothing twice.
-      const scope = Effect.runSync(Scope.make());
-      try {
-        const client = await Effect.runPromise(
-          makeConfluenceClient(
-            clientConfigFromSettings(h.config.confluence, Redacted.make(h.sandbox.user.token), {
-              gatewayUrl: h.sandbox.origin,
-            }),
-          ).pipe(Scope.extend(scope)),
-        );
+      await withClient(h, async (client) => {
         const fresh = new Map<string, string>();
         const ensure = (parent: string | null, title: string, tree: string | null) =>
           Effect.runPromise(ensureContainer(client, fresh, "MEETINGS", parent, title, tree));
@@ -438,9 +436,7 @@ describe("page hierarchy", () => {
         expect(await ensure(teamB, "2025", teamB)).toBe(one(`2025 (${teamB})`).id);
         expect(await ensure(null, "2025", null)).toBe(one("2025 (MEETINGS)").id);
         expect(h.sandbox.state.pages("MEETINGS").length).toBe(current.length);
-      } finally {
-        await Effect.runPromise(Scope.close(scope, Exit.void));
-      }
+      });
     },
   );
 

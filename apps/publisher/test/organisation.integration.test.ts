@@ -1,12 +1,18 @@
 // Page organisation against the machine's NATS, SQLite and the sandbox: the index page kept
 // current under concurrent publications, and the archive job (on request through NATS
 // request/reply, and scheduled) moving old meetings under the archive page, idempotently.
-import { clientConfigFromSettings, makeConfluenceClient } from "@minutes/confluence-core";
 import { type ArchiveRunResult, archiveRunSubject } from "@minutes/contracts";
-import { Effect, Exit, Redacted, Scope } from "effect";
+import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { INDEX_PROPERTY_KEY, makeIndexPages } from "../src/index.js";
-import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
+import {
+  eventually,
+  type Harness,
+  harnessPerTest,
+  pagesOfJob,
+  recordIn,
+  withClient,
+} from "./helpers/harness.js";
 
 const open = harnessPerTest();
 
@@ -124,15 +130,7 @@ describe("index page", () => {
 describe("index page races", () => {
   it("renders again from the store when another publisher's stale write wins the version race", async () => {
     const h = await open();
-    const scope = Effect.runSync(Scope.make());
-    try {
-      const client = await Effect.runPromise(
-        makeConfluenceClient(
-          clientConfigFromSettings(h.config.confluence, Redacted.make(h.sandbox.user.token), {
-            gatewayUrl: h.sandbox.origin,
-          }),
-        ).pipe(Scope.extend(scope)),
-      );
+    await withClient(h, async (client) => {
       const location = { spaceKey: "MEETINGS", parentPageId: null };
       const publish = (jobId: string, title: string, meetingDate: string) =>
         Effect.runPromise(
@@ -173,9 +171,7 @@ describe("index page races", () => {
       expect(linkedTitles(latest(index[0]!).body)).toEqual(["Entry C", "Entry B", "Entry A"]);
       // v1 created with A, v2 the first writer's A+B, v3 the second writer's re-rendered A+B+C.
       expect(index[0]!.versions.map((v) => linkedTitles(v.body).length)).toEqual([1, 2, 3]);
-    } finally {
-      await Effect.runPromise(Scope.close(scope, Exit.void));
-    }
+    });
   });
 });
 

@@ -5,6 +5,11 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  type ConfluenceClientService,
+  clientConfigFromSettings,
+  makeConfluenceClient,
+} from "@minutes/confluence-core";
 import { type Sandbox, type SandboxMode, startSandbox } from "@minutes/confluence-sandbox";
 import {
   type DeepPartial,
@@ -17,7 +22,7 @@ import {
 import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Effect, Either, Exit, Scope } from "effect";
+import { Effect, Either, Exit, Redacted, Scope } from "effect";
 import { pino } from "pino";
 import { afterEach } from "vitest";
 import { type PublisherOptions, type RunningPublisher, startPublisher } from "../../src/index.js";
@@ -213,6 +218,26 @@ export const recordIn = async (h: Harness, jobId: string, status: string, timeou
     timeoutMs,
     `job ${jobId} to be ${status}`,
   );
+
+/** Runs `use` with a Confluence client of its own (its own caches) on the harness's sandbox. */
+export const withClient = async <A>(
+  h: Harness,
+  use: (client: ConfluenceClientService) => Promise<A>,
+): Promise<A> => {
+  const scope = Effect.runSync(Scope.make());
+  try {
+    const client = await Effect.runPromise(
+      makeConfluenceClient(
+        clientConfigFromSettings(h.config.confluence, Redacted.make(h.sandbox.user.token), {
+          gatewayUrl: h.sandbox.origin,
+        }),
+      ).pipe(Scope.extend(scope)),
+    );
+    return await use(client);
+  } finally {
+    await Effect.runPromise(Scope.close(scope, Exit.void));
+  }
+};
 
 /** Current pages of the sandbox's MEETINGS space that carry this job's property. */
 export const pagesOfJob = (h: Harness, jobId: string) =>
