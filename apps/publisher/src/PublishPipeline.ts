@@ -224,17 +224,18 @@ export const makePublishPipeline = (
         return yield* new PageArchivedError({ pageId: page.value.id });
       }
       if (Option.isSome(page) && page.value.status === "current") {
+        const title = yield* titleFor(page.value, spaceKey, titles);
         if (isInSync(record, page.value)) {
           // The page is still at the version this job last recorded, and the property was written
           // before that record: the record says what the property says, no need to read it (a
           // property read alongside the page only spares the coming write its own read).
           const property = Option.getOrUndefined(Option.flatten(prefetched));
-          return { page: page.value, property, synced: true, title: titles[0] as string };
+          return { page: page.value, property, synced: true, title };
         }
         const property = Option.isSome(prefetched)
           ? prefetched.value
           : yield* confluence.getProperty(page.value.id, JOB_PROPERTY_KEY);
-        return { page: page.value, property: Option.getOrUndefined(property), title: titles[0] as string };
+        return { page: page.value, property: Option.getOrUndefined(property), title };
       }
       // The page was deleted or trashed in Confluence: the job gets a new one.
     }
@@ -258,6 +259,26 @@ export const makePublishPipeline = (
       title: titles[0] as string,
       pageId: Option.match(taken, { onNone: () => "?", onSome: (p) => p.id }),
     });
+  });
+
+  /**
+   * The title the job's own page keeps or takes: its current one while that is still one of the
+   * job's titles (a page that got the job-specific title because another job has the plain one
+   * keeps it), else the first of them that no other page holds.
+   */
+  const titleFor = Effect.fnUntraced(function* (
+    page: PageInfo,
+    spaceKey: string,
+    titles: ReadonlyArray<string>,
+  ) {
+    if (titles.includes(page.title)) return page.title;
+    let taken = "?";
+    for (const title of titles) {
+      const holder = yield* confluence.findPageByTitle(spaceKey, title);
+      if (Option.isNone(holder) || holder.value.id === page.id) return title;
+      if (taken === "?") taken = holder.value.id;
+    }
+    return yield* new TitleTakenError({ spaceKey, title: titles[0] as string, pageId: taken });
   });
 
   /**

@@ -211,6 +211,24 @@ describe("page identity", () => {
     await h.submit({ jobId: "job-one", markdown: protocol("Weekly", "- changed") });
     await eventually(() => (pagesOfJob(h, "job-one")[0]?.versions.length === 2 ? true : undefined));
     expect(pagesOfJob(h, "job-two")[0]!.versions).toHaveLength(1);
+
+    // The second job keeps its own title when its content changes (its plain title is still taken).
+    await h.submit({ jobId: "job-two", markdown: protocol("Weekly", "- changed too") });
+    const updated = await eventually(async () => {
+      const r = await recordIn(h, "job-two", "published");
+      return r.pageVersion === 2 ? r : undefined;
+    });
+    expect(updated.pageTitle).toBe("20250902 - Weekly (job-two)");
+    expect(updated.attempts).toBe(2);
+    // A new topic that is free becomes the plain title; back to the taken one, the suffix returns.
+    await h.submit({ jobId: "job-two", markdown: protocol("Weekly retro") });
+    await eventually(async () => (await recordIn(h, "job-two", "published")).pageVersion === 3 || undefined);
+    expect(pagesOfJob(h, "job-two")[0]!.versions.at(-1)!.title).toBe("20250902 - Weekly retro");
+    await h.submit({ jobId: "job-two", markdown: protocol("Weekly", "- back") });
+    await eventually(async () => (await recordIn(h, "job-two", "published")).pageVersion === 4 || undefined);
+    expect(pagesOfJob(h, "job-two")[0]!.versions.at(-1)!.title).toBe("20250902 - Weekly (job-two)");
+    expect(pagesOfJob(h, "job-two")).toHaveLength(1);
+    expect(pagesOfJob(h, "job-one")[0]!.versions.at(-1)!.title).toBe("20250902 - Weekly");
   });
 
   it("creates at most one page when the same event is delivered twice at once", async () => {
