@@ -98,6 +98,22 @@ export const isCalendarDate = (s: string): boolean => {
   return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
 };
 
-const isIsoTimestamp = (s: string): boolean =>
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) &&
-  !Number.isNaN(Date.parse(s));
+/**
+ * A timestamp with a time zone whose every field is real: `Date.parse` alone rolls 2026-02-30
+ * over to March 2 and accepts hour 24, so the date must be a calendar date and the time a
+ * clock time.
+ */
+const isIsoTimestamp = (s: string): boolean => {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/.exec(
+    s,
+  );
+  if (m === null || !isCalendarDate(m[1] as string)) return false;
+  const [hour, minute, second, offsetHours, offsetMinutes] = [m[2], m[3], m[4], m[5], m[6]].map(Number);
+  return (
+    (hour as number) <= 23 &&
+    (minute as number) <= 59 &&
+    (m[4] === undefined || (second as number) <= 59) &&
+    (m[5] === undefined || ((offsetHours as number) <= 23 && (offsetMinutes as number) <= 59)) &&
+    !Number.isNaN(Date.parse(s))
+  );
+};

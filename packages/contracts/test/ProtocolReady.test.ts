@@ -55,6 +55,26 @@ describe("ProtocolReady", () => {
     ]);
   });
 
+  it.each([
+    "2026-02-30T10:00:00Z",
+    "2025-13-01T10:00:00Z",
+    "2025-09-02T24:00:00Z",
+    "2025-09-02T10:60:00Z",
+    "2025-09-02T10:00:61Z",
+    "2025-09-02T10:00:00+25:00",
+  ])("refuses %s, a timestamp that does not exist, instead of rolling it over", (occurredAt) => {
+    expect(issuesOf({ jobId: "j", markdown: "x", filename: "x.md", occurredAt })).toEqual([
+      { path: "occurredAt", message: `expected an ISO 8601 timestamp with time zone, got "${occurredAt}"` },
+    ]);
+  });
+
+  it.each(["2024-02-29T23:59:59Z", "2025-09-02T10:15+02:00", "2025-09-02T10:15:00.123456-0530"])(
+    "accepts %s",
+    (occurredAt) => {
+      expect(Either.isRight(decode({ jobId: "j", markdown: "x", filename: "x.md", occurredAt }))).toBe(true);
+    },
+  );
+
   it("reports missing required fields and unknown fields", () => {
     const issues = issuesOf({ jobId: "j", filename: "x.md", occurredAt: "2025-09-02T10:15:00Z", extra: 1 });
     expect(issues).toContainEqual({ path: "markdown", message: "is missing" });
