@@ -21,7 +21,12 @@ export interface RenderableProtocol {
   readonly markdown: string;
   readonly filename: string;
   readonly occurredAt: string;
-  readonly metadata: { readonly meetingDate?: string | undefined; readonly topic?: string | undefined };
+  readonly metadata: {
+    readonly meetingDate?: string | undefined;
+    readonly topic?: string | undefined;
+    /** The day of `occurredAt` in the sender's time zone (`occurredAt` itself is an instant). */
+    readonly occurredOn?: string | undefined;
+  };
 }
 
 /** The page to write. */
@@ -46,7 +51,8 @@ export interface ProtocolMeeting {
 }
 
 /**
- * The meeting's date and topic: the event's own first, then the text, then the event time. Parses
+ * The meeting's date and topic: the event's own first, then the text, then the event time (its day
+ * where the event was sent). Parses
  * the protocol once; pass the result to {@link renderProtocol} so that it converts the same parse.
  */
 export const meetingOf = (protocol: RenderableProtocol): ProtocolMeeting => {
@@ -54,7 +60,11 @@ export const meetingOf = (protocol: RenderableProtocol): ProtocolMeeting => {
   const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
   const found = needsText ? extractMeetingInfo(parsed, protocol.filename) : { date: null, topic: null };
   return {
-    meetingDate: protocol.metadata.meetingDate ?? found.date ?? protocol.occurredAt.slice(0, 10),
+    meetingDate:
+      protocol.metadata.meetingDate ??
+      found.date ??
+      protocol.metadata.occurredOn ??
+      protocol.occurredAt.slice(0, 10),
     topic: protocol.metadata.topic ?? found.topic,
     parsed,
   };

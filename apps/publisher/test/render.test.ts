@@ -1,4 +1,5 @@
 import { loadConfig } from "@minutes/contracts";
+import { protocolMetadataOf } from "@minutes/publication-store";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { fillTemplate, meetingOf, participantsOf, renderProtocol } from "../src/render.js";
@@ -59,6 +60,16 @@ describe("meeting info", () => {
     expect(meetingOf(named)).toMatchObject({ meetingDate: "2025-09-02", topic: "From the event" });
     const undated = { ...protocol, markdown: "Notes only.\n", metadata: {} };
     expect(meetingOf(undated)).toMatchObject({ meetingDate: "2025-09-02", topic: "budget" });
+  });
+
+  it("dates an undated protocol by the day its event was sent, in the sender's time zone", () => {
+    // 23:30 in New York on 20 November is already 21 November in UTC, which is how it is stored.
+    const metadata = protocolMetadataOf({ occurredAt: "2026-11-20T23:30:00-05:00" });
+    expect(metadata).toEqual({ occurredOn: "2026-11-20" });
+    const late = { ...protocol, markdown: "Notes only.\n", occurredAt: "2026-11-21T04:30:00.000Z", metadata };
+    expect(meetingOf(late).meetingDate).toBe("2026-11-20");
+    // Kept through a store round trip (metadata is stored as it is).
+    expect(protocolMetadataOf(metadata)).toEqual(metadata);
   });
 
   it("renders the same page from the parse meetingOf made as from the protocol alone", () => {

@@ -19,6 +19,11 @@ export const ProtocolMetadata = Schema.Struct({
   parentPageId: Schema.optional(Schema.String),
   labels: Schema.optional(Schema.Array(Schema.String)),
   source: Schema.optional(Schema.String),
+  /**
+   * The day of `occurredAt` in the time zone the event gave it in (`occurredAt` is kept as an
+   * instant): the meeting's day when neither the event nor the text names one.
+   */
+  occurredOn: Schema.optional(Schema.String),
 });
 /** See the schema. */
 export type ProtocolMetadata = typeof ProtocolMetadata.Type;
@@ -44,12 +49,20 @@ export type StoredProtocol = typeof StoredProtocol.Type;
  * the same protocol are byte-identical.
  */
 export const protocolMetadataOf = (
-  source: Pick<ProtocolReady, "meetingDate" | "topic" | "spaceKey" | "parentPageId" | "labels" | "source">,
-): ProtocolMetadata => ({
-  ...(source.meetingDate !== undefined ? { meetingDate: source.meetingDate } : {}),
-  ...(source.topic !== undefined ? { topic: source.topic } : {}),
-  ...(source.spaceKey !== undefined ? { spaceKey: source.spaceKey } : {}),
-  ...(source.parentPageId !== undefined ? { parentPageId: source.parentPageId } : {}),
-  ...(source.labels !== undefined ? { labels: [...source.labels] } : {}),
-  ...(source.source !== undefined ? { source: source.source } : {}),
-});
+  source: Pick<ProtocolReady, "meetingDate" | "topic" | "spaceKey" | "parentPageId" | "labels" | "source"> & {
+    /** An event's `occurredAt` as sent: its day becomes `occurredOn`. */
+    readonly occurredAt?: string | undefined;
+    readonly occurredOn?: string | undefined;
+  },
+): ProtocolMetadata => {
+  const occurredOn = source.occurredOn ?? source.occurredAt?.slice(0, 10);
+  return {
+    ...(source.meetingDate !== undefined ? { meetingDate: source.meetingDate } : {}),
+    ...(source.topic !== undefined ? { topic: source.topic } : {}),
+    ...(source.spaceKey !== undefined ? { spaceKey: source.spaceKey } : {}),
+    ...(source.parentPageId !== undefined ? { parentPageId: source.parentPageId } : {}),
+    ...(source.labels !== undefined ? { labels: [...source.labels] } : {}),
+    ...(source.source !== undefined ? { source: source.source } : {}),
+    ...(occurredOn !== undefined ? { occurredOn } : {}),
+  };
+};
