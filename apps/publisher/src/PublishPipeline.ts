@@ -57,6 +57,11 @@ export interface IncomingMessage {
   readonly data: string;
   readonly streamSequence: number;
   readonly deliveryCount: number;
+  /**
+   * When JetStream stored the message (ms since the epoch): the start of the publication latency,
+   * from the moment Minutes had the event or command, whatever `occurredAt` the sender claims.
+   */
+  readonly storedAt?: number;
 }
 
 /** Everything the pipeline needs besides the message. */
@@ -448,8 +453,9 @@ export const makePublishPipeline = (
         meetingDate: rendered.meetingDate,
         // A new page for an archived meeting whose page was deleted is not in the archive.
         archivedAt: keepArchived ? undefined : null,
-        // Known here: spares the store reading the protocol again.
-        latencyMs: Math.max(0, Date.now() - Date.parse(protocol.occurredAt)),
+        // From when Minutes received the message: a sender's occurredAt (a resent old protocol,
+        // a wrong clock) must not distort the latency statistics and alerts.
+        latencyMs: Math.max(0, Date.now() - (message.storedAt ?? Date.parse(protocol.occurredAt))),
       });
       if (kind === "published") {
         yield* store.recordVersion({

@@ -45,6 +45,7 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
         data: m.string(),
         streamSequence: m.seq,
         deliveryCount: m.info.deliveryCount,
+        storedAt: Math.floor(m.info.timestampNanos / 1e6),
       });
       clearInterval(heartbeat);
       switch (disposition._tag) {

@@ -197,6 +197,18 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
   });
 });
 
+describe("latency", () => {
+  it("is measured from when Minutes received the event, not from the sender's occurredAt", async () => {
+    const h = await open();
+    const before = Date.now();
+    await h.submit({ jobId: "job-late", markdown: protocol("Resent"), occurredAt: "2020-01-02T03:04:05Z" });
+    const record = await recordIn(h, "job-late", "published");
+    expect(record.latencyMs).not.toBeNull();
+    // JetStream stamps the message on this machine's clock, after `before`.
+    expect(record.latencyMs!).toBeLessThanOrEqual(Date.now() - before + 1);
+  });
+});
+
 describe("page identity", () => {
   it("gives the later of two jobs with colliding titles its own page with a deterministic suffix", async () => {
     const h = await open();
