@@ -26,15 +26,19 @@ export interface ConfluenceAccess {
   readonly close: () => Promise<void>;
 }
 
-/** Access for a configuration and the token already resolved (from config or vault). */
+/**
+ * Access for a configuration and the token already resolved (from config or vault); without one,
+ * `noToken` says why (the resolution's reason, which names no secret).
+ */
 export const makeConfluenceAccess = (
   config: MinutesConfig["confluence"],
   token: { readonly value: Redacted.Redacted<string>; readonly source: "vault" | "config" } | undefined,
+  noToken = "no Confluence API token is configured (confluence.api_token or the token vault)",
 ): ConfluenceAccess => {
   const reason = !config.enabled
     ? "Confluence is disabled (confluence.enabled is false)"
     : token === undefined
-      ? "no Confluence API token is configured (confluence.api_token or the token vault)"
+      ? noToken
       : undefined;
   let scope: Scope.CloseableScope | undefined;
   let made: Promise<ConfluenceClientService> | undefined;

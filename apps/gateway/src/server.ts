@@ -44,7 +44,11 @@ export const startServer = async (config: MinutesConfig): Promise<RunningServer>
     const store = await Effect.runPromise(
       Scope.extend(PublicationStore.make(storeConfigFromDatabaseConfig(config.database)), storeScope),
     );
-    confluence = makeConfluenceAccess(config.confluence, await resolveToken(config, logger));
+    const token = await resolveToken(config, logger);
+    confluence =
+      "reason" in token
+        ? makeConfluenceAccess(config.confluence, undefined, token.reason)
+        : makeConfluenceAccess(config.confluence, token);
     const { app } = await buildApp({ config, nats: nc, store, confluence, logger });
     const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
     logger.info(
@@ -96,7 +100,7 @@ export const stopOnSignals = (server: RunningServer): void => {
 const resolveToken = async (
   config: MinutesConfig,
   logger: pino.Logger,
-): Promise<{ value: Redacted.Redacted<string>; source: "vault" | "config" } | undefined> => {
+): Promise<{ value: Redacted.Redacted<string>; source: "vault" | "config" } | { reason: string }> => {
   const resolved = await Effect.runPromise(
     resolveConfluenceToken({
       url: config.confluence.base_url,
@@ -108,5 +112,5 @@ const resolveToken = async (
   );
   if (resolved._tag === "Right") return { value: resolved.right.token, source: resolved.right.source };
   logger.warn({ reason: resolved.left.reason }, "no Confluence token");
-  return undefined;
+  return { reason: resolved.left.message };
 };

@@ -82,6 +82,37 @@ describe("startServer", () => {
     server = undefined;
   });
 
+  it("says why there is no Confluence token: the vault's own reason, not a generic one", async () => {
+    dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
+    const id = unique();
+    config = Either.getOrThrow(
+      loadConfig({
+        env: {},
+        overrides: {
+          nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
+          database: { sqlite_path: join(dir, "store.sqlite") },
+          gateway: { port: 0, api_keys: ["server-key-123"] },
+          confluence: {
+            enabled: true,
+            api_token: "",
+            base_url: "https://acme.atlassian.net/wiki",
+            username: "bot@acme.example",
+          },
+          vault: { file: join(dir, "empty.vault"), password: "vault-pw-456" },
+          logging: { level: "silent" },
+        },
+      }),
+    );
+    server = await startServer(config);
+    const res = await fetch(`${server.address}/health/confluence`);
+    const body = await res.text();
+    expect(res.status).toBe(503);
+    expect(JSON.parse(body).detail).toContain(
+      "No token saved for bot@acme.example at https://acme.atlassian.net/wiki",
+    );
+    expect(body).not.toContain("vault-pw-456");
+  });
+
   it("fails to start with a clear error when NATS is unreachable", async () => {
     dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
     const bad = Either.getOrThrow(

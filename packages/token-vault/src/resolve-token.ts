@@ -1,6 +1,7 @@
 /**
  * Where the Confluence token of a running service comes from: the vault entry for (base URL,
- * username) when a vault password is configured, else the plain `api_token`. The publisher and
+ * username) when a vault password is configured, else the plain `api_token` (also when the vault
+ * has no entry for them). The publisher and
  * the gateway both resolve it here so they agree on the source; the token stays `Redacted`.
  */
 import { Effect, Redacted, Schema } from "effect";
@@ -33,21 +34,35 @@ export interface ResolvedToken {
   readonly source: "vault" | "config";
 }
 
-/** Resolves the Confluence token: the vault when `vaultPassword` is set, else `apiToken`. */
+/**
+ * Resolves the Confluence token: the vault when `vaultPassword` is set and it has an entry for
+ * (`url`, `username`), else `apiToken`.
+ */
 export const resolveConfluenceToken = Effect.fn("TokenVault.resolveConfluenceToken")(function* (
   settings: TokenSettings,
 ) {
   const password = settings.vaultPassword;
   if (password !== null && Redacted.value(password) !== "") {
     const vault = yield* Effect.provide(TokenVault, TokenVault.layer({ file: settings.vaultFile }));
-    const token = yield* vault
+    const fromVault = yield* vault
       .loadEncryptedToken({ url: settings.url, username: settings.username, password })
       .pipe(
+        Effect.map((token) => ({ token, source: "vault" }) satisfies ResolvedToken),
+        // No entry for this site and user: a configured api_token is the token meant. A vault that
+        // cannot be read (wrong password, damaged file) is an error to fix, not to work around.
+        Effect.catchTag("VaultEntryNotFoundError", (e) =>
+          Redacted.value(settings.apiToken) !== ""
+            ? Effect.succeed({ token: settings.apiToken, source: "config" } satisfies ResolvedToken)
+            : Effect.fail(e),
+        ),
         Effect.mapError(
-          (e) => new TokenUnavailableError({ reason: `vault ${settings.vaultFile}: ${e.message}` }),
+          (e) =>
+            new TokenUnavailableError({
+              reason: `vault ${settings.vaultFile}: ${e.message}${e._tag === "VaultEntryNotFoundError" ? " Add it (vault add) or set confluence.api_token." : ""}`,
+            }),
         ),
       );
-    return { token, source: "vault" } satisfies ResolvedToken;
+    return fromVault;
   }
   if (Redacted.value(settings.apiToken) !== "") {
     return { token: settings.apiToken, source: "config" } satisfies ResolvedToken;

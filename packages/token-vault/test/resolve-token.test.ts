@@ -55,6 +55,36 @@ describe("resolveConfluenceToken", () => {
     expect(resolved.source).toBe("config");
   });
 
+  it("uses api_token when the vault has no entry for the site and user, but not when the vault cannot be read", async () => {
+    const file = vaultFile();
+    await saveEncryptedToken({
+      file,
+      kdf: FAST_KDF,
+      url: "https://other.atlassian.net/wiki",
+      username,
+      token: Redacted.make("other-site"),
+      password: Redacted.make("pw"),
+    });
+    const resolve = (vaultPassword: string) =>
+      Effect.runPromise(
+        resolveConfluenceToken({
+          url,
+          username,
+          apiToken: Redacted.make("from-config"),
+          vaultFile: file,
+          vaultPassword: Redacted.make(vaultPassword),
+        }).pipe(Effect.either),
+      );
+    const fallback = await resolve("pw");
+    if (Either.isLeft(fallback)) throw new Error(fallback.left.message);
+    expect(fallback.right.source).toBe("config");
+    expect(Redacted.value(fallback.right.token)).toBe("from-config");
+    const wrong = await resolve("not-the-password");
+    if (Either.isRight(wrong)) throw new Error("expected a failure");
+    expect(wrong.left.message).toMatch(/password/i);
+    expect(wrong.left.message).not.toContain("not-the-password");
+  });
+
   it("says what to set when there is no token, without any secret", async () => {
     const result = await Effect.runPromise(
       resolveConfluenceToken({
@@ -68,6 +98,7 @@ describe("resolveConfluenceToken", () => {
     if (Either.isRight(result)) throw new Error("expected a failure");
     expect(result.left._tag).toBe("TokenUnavailableError");
     expect(result.left.message).toContain("vault");
+    expect(result.left.message).toContain("Add it (vault add) or set confluence.api_token.");
     expect(result.left.message).not.toContain("secret-pw");
   });
 });
