@@ -2,6 +2,7 @@ import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeConfluenceAccess } from "../src/confluence.js";
+import { HEALTH_CHECK_TIMEOUT_MS } from "../src/routes/health.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import {
   eventually,
@@ -71,6 +72,16 @@ describe("GET /health/confluence", () => {
     expect(problem.detail).toContain("ConfluenceAuthenticationError");
     expect(res.body).not.toContain("wrong-token-123");
     expect(h.logs()).not.toContain("wrong-token-123");
+  });
+
+  it("answers 503 within its own time limit when Confluence hangs", async () => {
+    h = await startHarness(await withSandbox());
+    sandbox?.faults.add({ kind: "hang", path: "user/current" });
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().detail).toBe(
+      `Confluence check failed (Timeout): Confluence did not answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s`,
+    );
   });
 
   it("answers 503 saying Confluence is not configured", async () => {

@@ -37,6 +37,9 @@ export const livenessRoutes: FastifyPluginAsync = async (app) => {
   );
 };
 
+/** How long `/health/confluence` waits for Confluence. */
+export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
+
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get(
     "/health/confluence",
@@ -61,7 +64,21 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           "confluence-not-configured",
         );
       });
-      const result = await Effect.runPromise(Effect.either(client.testConnection()));
+      const result = await Effect.runPromise(
+        Effect.either(
+          // A probe must answer before the monitor gives up: not after the client's full timeout
+          // and retries when Confluence hangs.
+          client.testConnection().pipe(
+            Effect.timeoutFail({
+              duration: HEALTH_CHECK_TIMEOUT_MS,
+              onTimeout: () => ({
+                _tag: "Timeout",
+                message: `Confluence did not answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s`,
+              }),
+            }),
+          ),
+        ),
+      );
       if (result._tag === "Left") {
         throw new HttpProblem({
           status: 503,
