@@ -27,6 +27,22 @@ export interface Annotations {
   readonly taskChecks: WeakSet<Token>;
   /** `htmlText` tokens re-emitted as markup, with the markup to emit. */
   readonly safeHtml: WeakMap<Token, string>;
+  /** Soft line breaks of labelled-line paragraphs, kept as line breaks (see `FieldLines`). */
+  readonly fieldBreaks: WeakSet<Token>;
+}
+
+/**
+ * A paragraph being read for labelled lines: `**Date:** 2025-10-14` then `**Chair:** Priya` on the
+ * next line, as meeting processors write a protocol's header. When every line of a paragraph
+ * starts with strong text, its soft breaks are meant as line breaks; elsewhere they stay spaces.
+ */
+interface FieldLines {
+  readonly paragraph: Token;
+  /** Open tokens inside the paragraph: 0 for its direct children. */
+  depth: number;
+  atLineStart: boolean;
+  everyLineLabelled: boolean;
+  readonly breaks: Array<Token>;
 }
 
 const safeTags = new Set(["br", "sub", "sup", "u", "kbd", "mark"]);
@@ -47,6 +63,9 @@ const inlineScopes = new Set<string>([
   "label",
   "htmlFlow",
 ]);
+
+/** What a continuation line of a paragraph may start with before its text (container prefixes). */
+const linePrefixes = new Set<string>(["whitespace", "linePrefix", "listItemIndent", "blockQuotePrefix"]);
 
 interface ListFrame {
   readonly token: Token;
@@ -82,7 +101,9 @@ export const annotate = (
     taskParagraphs: new WeakMap(),
     taskChecks: new WeakSet(),
     safeHtml: new WeakMap(),
+    fieldBreaks: new WeakSet(),
   };
+  let fields: FieldLines | undefined;
   let drop: Uint8Array | undefined;
   const lists: Array<ListFrame> = [];
   const tags: Array<TagFrame> = [{ open: [], counts: new Map() }];
@@ -93,9 +114,22 @@ export const annotate = (
     const type: string = token.type;
     if (kind === "enter") {
       if (allowSafeHtml && inlineScopes.has(type)) tags.push({ open: [], counts: new Map() });
+      if (fields?.everyLineLabelled === true) {
+        if (fields.depth === 0) {
+          if (type === "lineEnding") {
+            fields.breaks.push(token);
+            fields.atLineStart = true;
+          } else if (fields.atLineStart && !linePrefixes.has(type)) {
+            fields.everyLineLabelled = type === "strong";
+            fields.atLineStart = false;
+          }
+        }
+        fields.depth++;
+      }
       switch (type) {
         case "paragraph":
           paragraph = token;
+          fields = { paragraph: token, depth: 0, atLineStart: true, everyLineLabelled: true, breaks: [] };
           break;
         case "listOrdered":
         case "listUnordered":
@@ -178,6 +212,14 @@ export const annotate = (
       }
     } else {
       if (allowSafeHtml && inlineScopes.has(type) && tags.length > 1) tags.pop();
+      if (fields !== undefined) {
+        if (token === fields.paragraph) {
+          if (fields.everyLineLabelled) for (const b of fields.breaks) annotations.fieldBreaks.add(b);
+          fields = undefined;
+        } else if (fields.everyLineLabelled) {
+          fields.depth--;
+        }
+      }
       if (type === "listItemPrefix") {
         const list = lists[lists.length - 1];
         if (list !== undefined) list.items++;

@@ -76,7 +76,7 @@ const convertBody = (
       codeHandlers(),
       mediaHandlers(),
       listHandlers(annotations, { next: 0 }, inline),
-      lineEndingHandlers(inline),
+      lineEndingHandlers(inline, annotations),
       quoteHandlers(annotations),
       htmlHandlers(annotations),
       footnoteHandlers(),

@@ -1,9 +1,12 @@
 // Soft line breaks. Confluence's editor shows a newline stored inside a paragraph as a visible
 // break, so a protocol hard-wrapped at 80 columns would render ragged; like md2conf, text2confl and
 // confluence-publisher, we write a soft break inside paragraphs and setext headings as a space.
+// The exception is a paragraph of labelled lines (`**Date:** …` / `**Chair:** …`, see annotate.ts):
+// its lines are fields, not wrapped prose, and stay lines (`<br />`).
 // A newline right after a hard break (`<br />`) is dropped. Other line endings stay as micromark writes them.
 
 import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
+import type { Annotations } from "../annotate.js";
 
 /** Where the compiler is, shared with the paragraph handlers in `list.ts`. */
 export interface InlineState {
@@ -13,7 +16,7 @@ export interface InlineState {
 }
 
 /** Handlers for line endings, hard breaks and setext heading text. */
-export const lineEndingHandlers = (state: InlineState): HtmlExtension => {
+export const lineEndingHandlers = (state: InlineState, annotations: Annotations): HtmlExtension => {
   const hardBreak = function (this: CompileContext): undefined {
     this.tag("<br />");
     state.afterHardBreak = true;
@@ -43,6 +46,7 @@ export const lineEndingHandlers = (state: InlineState): HtmlExtension => {
         }
         if (state.paragraphDepth > 0) {
           if (state.afterHardBreak) state.afterHardBreak = false;
+          else if (annotations.fieldBreaks.has(token)) this.tag("<br />");
           else this.raw(" ");
           return;
         }
