@@ -62,7 +62,14 @@ describe("export and import", () => {
       payload: exported.body,
     });
     expect(imported.statusCode).toBe(200);
-    expect(imported.json()).toMatchObject({ imported: 6, updated: 0, errors: [] });
+    expect(imported.json()).toEqual({
+      imported: 6,
+      updated: 0,
+      skipped: 1,
+      invalid: 0,
+      errors: [],
+      errorsOmitted: 0,
+    });
     const again = await target.app.inject({
       method: "POST",
       url: "/api/import",
@@ -92,7 +99,9 @@ describe("export and import", () => {
       payload: bad,
     });
     expect(abort.statusCode).toBe(400);
-    expect(abort.json().detail).toContain("import line 2");
+    expect(abort.json().detail).toBe(
+      'import line 2: kind: expected "header" | "protocol" | "publication" | "version", got "nope"',
+    );
     const skip = await h.app.inject({
       method: "POST",
       url: "/api/import?onInvalidLine=skip",
@@ -100,6 +109,89 @@ describe("export and import", () => {
       payload: bad,
     });
     expect(skip.statusCode).toBe(200);
-    expect(skip.json()).toMatchObject({ imported: 0, skipped: 1, errors: [{ line: 2 }] });
+    expect(skip.json()).toEqual({
+      imported: 0,
+      updated: 0,
+      skipped: 2,
+      invalid: 1,
+      errors: [
+        { line: 2, reason: 'kind: expected "header" | "protocol" | "publication" | "version", got "nope"' },
+      ],
+      errorsOmitted: 0,
+    });
+  });
+
+  it("names the bad field of a refused header in a short 400", async () => {
+    const h = await start();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: `${JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 2 })}\n`,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      type: "urn:minutes:problem:invalid-request",
+      title: "Invalid request",
+      status: 400,
+      detail: "import line 1: version: expected 1, got 2",
+      instance: "/api/import",
+      errors: [{ path: "body", message: "import line 1: version: expected 1, got 2" }],
+    });
+  });
+
+  it("lists the first 100 invalid lines with readable reasons and counts every one", async () => {
+    const h = await start();
+    const header = JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 1 });
+    const protocol = JSON.stringify({
+      kind: "protocol",
+      jobId: "kept",
+      markdown: "# Kept",
+      filename: "kept.md",
+      metadata: {},
+      contentHash: "sha256:k",
+      streamSequence: null,
+      occurredAt: "2030-01-01T00:00:00.000Z",
+      receivedAt: "2030-01-01T00:00:00.000Z",
+      updatedAt: "2030-01-01T00:00:00.000Z",
+    });
+    const garbage = "x".repeat(1_000);
+    const bad = 5_000;
+    const body = [header, ...Array.from({ length: bad }, () => garbage), protocol, ""].join("\n");
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import?onInvalidLine=skip",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: body,
+    });
+    expect(res.statusCode).toBe(200);
+    const summary = res.json();
+    expect(summary).toMatchObject({
+      imported: 1,
+      updated: 0,
+      skipped: 1 + bad,
+      invalid: bad,
+      errorsOmitted: bad - 100,
+    });
+    expect(summary.errors).toHaveLength(100);
+    expect(summary.errors[0]).toEqual({
+      line: 2,
+      reason: expect.stringMatching(/^Unexpected token 'x', "x+"\.\.\. is not valid JSON$/),
+    });
+    expect(summary.errors.at(-1).line).toBe(101);
+    // 100 short reasons, not 5,000 copies of Effect's type signatures
+    expect(res.body.length).toBeLessThan(100 * 200);
+    const kept = await Effect.runPromise(h.store.getProtocol("kept"));
+    expect(kept._tag).toBe("Some");
+  });
+
+  it("documents the import summary in the OpenAPI document", async () => {
+    const h = await start();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const schema = doc.paths["/api/import"].post.responses["200"].content["application/json"].schema;
+    expect(schema.required).toEqual(
+      expect.arrayContaining(["imported", "updated", "skipped", "invalid", "errors", "errorsOmitted"]),
+    );
+    expect(schema.properties.errors.items.required).toEqual(["line", "reason"]);
   });
 });

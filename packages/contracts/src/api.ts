@@ -176,12 +176,33 @@ export const ReplayDryRun = Schema.Struct({
 }).annotations({ identifier: "ReplayDryRun" });
 export type ReplayDryRun = typeof ReplayDryRun.Type;
 
-/** `POST /api/import` → 200. */
+/** One import line that could not be used: its 1-based number (blank lines count) and why. */
+export const ImportLineIssue = Schema.Struct({
+  line: Schema.Number,
+  /** A short, readable reason, e.g. `version: expected 1, got 2` (long values are cut). */
+  reason: Schema.String,
+}).annotations({ identifier: "ImportLineIssue" });
+export type ImportLineIssue = typeof ImportLineIssue.Type;
+
+/**
+ * `POST /api/import` → 200. Every non-blank line is counted once:
+ * `imported + updated + skipped` is the number of non-blank lines read.
+ */
 export const ImportSummary = Schema.Struct({
+  /** Rows created (protocols, publications, versions). */
   imported: Schema.Number,
+  /** Rows replaced by a newer copy. */
   updated: Schema.Number,
+  /** Lines that changed nothing: the header, copies not newer than the stored row, invalid lines. */
   skipped: Schema.Number,
+  /** Invalid lines (all of them; only with `onInvalidLine=skip`, else the import fails). */
+  invalid: Schema.Number,
+  /** The first invalid lines (at most 100), in file order. */
+  errors: Schema.Array(ImportLineIssue),
+  /** Invalid lines not listed in `errors` (`invalid - errors.length`). */
+  errorsOmitted: Schema.Number,
 }).annotations({ identifier: "ImportSummary" });
+export type ImportSummary = typeof ImportSummary.Type;
 
 /** `GET /health/confluence` → 200. */
 export const ConfluenceHealth = Schema.Struct({

@@ -7,6 +7,7 @@
 import type { SqlEntityManager } from "@mikro-orm/libsql";
 import {
   canTransition,
+  formatParseIssues,
   PUBLICATION_STATUSES,
   type Publication,
   type PublicationStats,
@@ -19,10 +20,11 @@ import {
   Clock,
   Context,
   Effect,
+  Either,
   Exit,
   Layer,
   Option,
-  ParseResult,
+  type ParseResult,
   Schema,
   type Scope,
   Stream,
@@ -178,17 +180,37 @@ export interface StatsWindow {
 
 /** What `importJsonl` does with a line it cannot use. */
 export interface ImportOptions {
-  /** `abort` (default): fail with `ImportLineError` and write nothing; `skip`: report and go on. */
+  /** `abort` (default): fail with `ImportLineError` and write nothing; `skip`: count, report and go on. */
   readonly onInvalidLine?: "abort" | "skip" | undefined;
 }
 
-/** Counts of an import. `errors` holds the skipped invalid lines (`onInvalidLine: "skip"`). */
+/**
+ * Counts of an import. Every non-blank line is counted once, so
+ * `imported + updated + skipped` is the number of non-blank lines read.
+ */
 export interface ImportResult {
+  /** Rows created (protocols, publications, versions). */
   readonly imported: number;
+  /** Rows replaced by a newer copy. */
   readonly updated: number;
+  /**
+   * Lines that changed nothing: the header, copies not newer than the stored row, versions
+   * already stored, and invalid lines skipped with `onInvalidLine: "skip"`.
+   */
   readonly skipped: number;
+  /** Invalid lines skipped (`onInvalidLine: "skip"`), all of them; included in `skipped`. */
+  readonly invalid: number;
+  /**
+   * The first `IMPORT_MAX_ERRORS` invalid lines, in file order, each with a short reason. Bounded
+   * so that a file of garbage costs counters, not memory.
+   */
   readonly errors: ReadonlyArray<ImportLineError>;
+  /** Invalid lines not listed in `errors` (`invalid - errors.length`). */
+  readonly errorsOmitted: number;
 }
+
+/** Most invalid lines an import lists in `ImportResult.errors`; the rest are only counted. */
+export const IMPORT_MAX_ERRORS = 100;
 
 /** Page size of `query` when the caller gives none. */
 export const QUERY_DEFAULT_LIMIT = 50;
@@ -841,32 +863,48 @@ const makeShape = (db: Database): PublicationStoreShape => {
     Effect.gen(function* () {
       const em = fork();
       const skipInvalid = options.onInvalidLine === "skip";
-      const importOne = (line: string, lineNo: number, acc: ImportCounts) =>
+      // Tallies local to this call, updated in place: constant work per line, and the error list
+      // is capped, so a file of garbage costs time linear in its size and no memory per line.
+      const counts = { imported: 0, updated: 0, skipped: 0, invalid: 0 };
+      const errors: Array<ImportLineError> = [];
+      const rejectLine = (line: number, reason: () => string) => {
+        counts.invalid += 1;
+        counts.skipped += 1;
+        // The reason is only worked out for lines that are listed.
+        if (errors.length < IMPORT_MAX_ERRORS) errors.push(new ImportLineError({ line, reason: reason() }));
+      };
+      const pacer = makePacer();
+      let lineNo = 0;
+      const importChunk = (chunk: Chunk.Chunk<string>) =>
         Effect.gen(function* () {
-          if (line.trim() === "") return acc;
-          const decoded = Schema.decodeUnknownEither(ExportLineJson)(line);
-          if (decoded._tag === "Left") {
-            const error = new ImportLineError({
-              line: lineNo,
-              reason: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
-            });
-            if (skipInvalid) return { ...acc, errors: [...acc.errors, error] };
-            return yield* error;
+          for (const line of chunk) {
+            lineNo += 1;
+            if (pacer.due()) yield* pacer.pause;
+            const trimmed = line.trim();
+            if (trimmed === "") continue;
+            const decoded = decodeLine(trimmed);
+            if (Either.isLeft(decoded)) {
+              if (!skipInvalid) return yield* new ImportLineError({ line: lineNo, reason: decoded.left() });
+              rejectLine(lineNo, decoded.left);
+              continue;
+            }
+            const outcome = yield* importLine(em, decoded.right);
+            if (typeof outcome === "object") {
+              if (!skipInvalid) return yield* new ImportLineError({ line: lineNo, reason: outcome.invalid });
+              rejectLine(lineNo, () => outcome.invalid);
+              continue;
+            }
+            counts[outcome] += 1;
           }
-          const outcome = yield* importLine(em, decoded.right, lineNo);
-          if (outcome instanceof ImportLineError) {
-            if (skipInvalid) return { ...acc, errors: [...acc.errors, outcome] };
-            return yield* outcome;
-          }
-          return { ...acc, [outcome]: acc[outcome] + 1 };
         });
-      const body = Stream.zipWithIndex(lines).pipe(
-        Stream.runFoldEffect(
-          { imported: 0, updated: 0, skipped: 0, errors: [] } as ImportCounts,
-          (acc, [line, index]) => importOne(line, index + 1, acc),
+      const body = Stream.runForEachChunk(lines, importChunk).pipe(
+        Effect.zipRight(pg ? resyncSequences(em) : Effect.void),
+        Effect.zipRight(attempt("importJsonl", () => em.commit())),
+        Effect.zipRight(
+          Effect.sync(
+            (): ImportResult => ({ ...counts, errors, errorsOmitted: counts.invalid - errors.length }),
+          ),
         ),
-        Effect.tap(() => (pg ? resyncSequences(em) : Effect.void)),
-        Effect.tap(() => attempt("importJsonl", () => em.commit())),
       );
       return yield* Effect.acquireUseRelease(
         attempt("importJsonl", () => em.begin()),
@@ -876,7 +914,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
       );
     }).pipe(Effect.withSpan("PublicationStore.importJsonl"));
 
-  const importLine = (em: SqlEntityManager, line: ExportLine, lineNo: number) =>
+  /** Writes one decoded line; `{ invalid }` for a line that decodes but cannot be used. */
+  const importLine = (
+    em: SqlEntityManager,
+    line: ExportLine,
+  ): Effect.Effect<LineOutcome, StoreUnavailableError> =>
     Effect.gen(function* () {
       switch (line.kind) {
         case "header":
@@ -984,10 +1026,9 @@ const makeShape = (db: Database): PublicationStoreShape => {
           );
           const publication = owner[0];
           if (!publication) {
-            return new ImportLineError({
-              line: lineNo,
-              reason: `no publication for job ${JSON.stringify(line.jobId)} (its publication line must come first)`,
-            });
+            return {
+              invalid: `no publication for job ${clip(JSON.stringify(line.jobId), MAX_ISSUE_CHARS)} (its publication line must come first)`,
+            };
           }
           const existing = yield* selectVersion(em, line.pageId, line.pageVersion);
           if (existing.length > 0) return "skipped" as const;
@@ -1093,12 +1134,89 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
 const EXPORT_BATCH = 200;
 
-interface ImportCounts {
-  readonly imported: number;
-  readonly updated: number;
-  readonly skipped: number;
-  readonly errors: ReadonlyArray<ImportLineError>;
-}
+/** What one import line did: a count to bump, or why the line cannot be used. */
+type LineOutcome = "imported" | "updated" | "skipped" | { readonly invalid: string };
+
+const decodeQuietly = Schema.decodeUnknownOption(ExportLineJson);
+// Collects every issue, so a reason can name more than the first thing a line gets wrong.
+const decodeWithIssues = Schema.decodeUnknownEither(ExportLineJson, { errors: "all" });
+
+/**
+ * Decodes one (trimmed, non-blank) import line, or says why it cannot: the reason is worked out
+ * only when asked for. A file of garbage has millions of lines, nearly all of them only counted:
+ * a line that is not `{…}` is refused without `JSON.parse` throwing, and the others decode without
+ * building a `ParseError` (each of those costs microseconds, mostly capturing a stack trace).
+ */
+const decodeLine = (line: string): Either.Either<ExportLine, () => string> => {
+  if (line.startsWith("{") && line.endsWith("}")) {
+    const decoded = decodeQuietly(line);
+    if (Option.isSome(decoded)) return Either.right(decoded.value);
+  }
+  return Either.left(() =>
+    Either.match(decodeWithIssues(line), {
+      onLeft: describeParseError,
+      // Not reached: the quiet decode accepts whatever this one accepts.
+      onRight: () => "not an export line",
+    }),
+  );
+};
+
+// An import line's reason names at most this many issues, each cut to this many characters: a
+// reason quotes the offending value, which may be megabytes long.
+const MAX_ISSUES = 3;
+const MAX_ISSUE_CHARS = 160;
+
+/** `version: expected 1, got 2; kind: is missing; and 4 more`: short whatever the line held. */
+const describeParseError = (error: ParseResult.ParseError): string => {
+  const issues = formatParseIssues(error);
+  const shown = issues
+    .slice(0, MAX_ISSUES)
+    .map((i) => clip(i.path ? `${i.path}: ${i.message}` : i.message, MAX_ISSUE_CHARS));
+  const more = issues.length - shown.length;
+  return more > 0 ? `${shown.join("; ")}; and ${more} more` : shown.join("; ");
+};
+
+/** `text` cut to at most `max` characters, ending in "…" when cut (never inside a surrogate pair). */
+const clip = (text: string, max: number): string => {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+};
+
+// An import runs many lines per turn of the event loop (libsql is synchronous, so on SQLite even
+// its statements never give the loop a turn). It pauses once this much time or this many lines
+// have passed, so health checks, timers and other requests are served during a long import.
+const PACE_MS = 10;
+const PACE_LINES = 1000;
+
+/**
+ * Tells an import loop when to give the event loop a turn. `pause` waits for `setImmediate`:
+ * unlike `Effect.yieldNow` (a microtask) it lets pending I/O and timers run first.
+ */
+const makePacer = () => {
+  let lines = 0;
+  // The clock starts at the first line, so the first line never waits (e.g. for a slow BEGIN).
+  let since: number | undefined;
+  return {
+    due: (): boolean => {
+      lines += 1;
+      const now = performance.now();
+      since ??= now;
+      return lines >= PACE_LINES || now - since >= PACE_MS;
+    },
+    pause: Effect.async<void>((resume) => {
+      const handle = setImmediate(() => resume(Effect.void));
+      return Effect.sync(() => clearImmediate(handle));
+    }).pipe(
+      Effect.tap(() => {
+        lines = 0;
+        since = performance.now();
+      }),
+    ),
+  };
+};
 
 /**
  * Every column a transition to `to` writes: status and time, the patch, the error (cleared on

@@ -18,6 +18,7 @@ export {
   type ArchivableQuery,
   type ClaimInput,
   type EnsurePublicationInput,
+  IMPORT_MAX_ERRORS,
   type ImportOptions,
   type ImportResult,
   type IndexListing,

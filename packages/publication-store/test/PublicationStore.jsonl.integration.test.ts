@@ -1,7 +1,7 @@
 import { assert, it } from "@effect/vitest";
-import { Chunk, Effect, Stream } from "effect";
+import { Chunk, Effect, Option, Stream } from "effect";
 import { describe } from "vitest";
-import { PublicationStore, type PublicationStoreShape } from "../src/PublicationStore.js";
+import { IMPORT_MAX_ERRORS, PublicationStore, type PublicationStoreShape } from "../src/PublicationStore.js";
 import { BACKENDS, type BackendName, freshConfig } from "./helpers/backends.js";
 import { at, protocol, times } from "./helpers/fixtures.js";
 
@@ -73,11 +73,25 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
 
         const target = yield* openFresh(name);
         const first = yield* target.importJsonl(source.exportJsonl());
-        assert.deepStrictEqual(first, { imported: 211, updated: 0, skipped: 1, errors: [] });
+        assert.deepStrictEqual(first, {
+          imported: 211,
+          updated: 0,
+          skipped: 1,
+          invalid: 0,
+          errors: [],
+          errorsOmitted: 0,
+        });
         assert.deepStrictEqual(yield* exported(target), lines);
 
         const second = yield* target.importJsonl(Stream.fromIterable(lines));
-        assert.deepStrictEqual(second, { imported: 0, updated: 0, skipped: 212, errors: [] });
+        assert.deepStrictEqual(second, {
+          imported: 0,
+          updated: 0,
+          skipped: 212,
+          invalid: 0,
+          errors: [],
+          errorsOmitted: 0,
+        });
         assert.deepStrictEqual(yield* exported(target), lines);
 
         // ids were kept, so new records continue after the restored ones
@@ -103,7 +117,14 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         yield* at("2030-05-02T00:00:00Z");
         yield* source.transition(rec.id, "failed", { errorMessage: "later failure" });
         const result = yield* target.importJsonl(source.exportJsonl());
-        assert.deepStrictEqual(result, { imported: 0, updated: 1, skipped: 1, errors: [] });
+        assert.deepStrictEqual(result, {
+          imported: 0,
+          updated: 1,
+          skipped: 1,
+          invalid: 0,
+          errors: [],
+          errorsOmitted: 0,
+        });
         const restored = yield* target.get(rec.id);
         assert.strictEqual(restored.status, "failed");
         assert.strictEqual(restored.errorMessage, "later failure");
@@ -111,7 +132,14 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         yield* at("2030-05-03T00:00:00Z");
         yield* target.transition(rec.id, "pending", { trigger: "retry" });
         const older = yield* target.importJsonl(source.exportJsonl());
-        assert.deepStrictEqual(older, { imported: 0, updated: 0, skipped: 2, errors: [] });
+        assert.deepStrictEqual(older, {
+          imported: 0,
+          updated: 0,
+          skipped: 2,
+          invalid: 0,
+          errors: [],
+          errorsOmitted: 0,
+        });
         assert.strictEqual((yield* target.get(rec.id)).status, "pending");
       }),
     { timeout: 120_000 },
@@ -130,7 +158,11 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         assert.strictEqual(error._tag, "ImportLineError");
         if (error._tag === "ImportLineError") {
           assert.strictEqual(error.line, 7);
-          assert.match(error.reason, /jobId/);
+          // every issue is collected; the reason names the first three and counts the rest
+          assert.match(
+            error.reason,
+            /^id: is missing; jobId: expected string, got 42; status: is missing; and \d+ more$/,
+          );
         }
         assert.deepStrictEqual(yield* exported(target), [lines[0]!]);
 
@@ -151,16 +183,153 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         });
         const orphanError = yield* Effect.flip(target.importJsonl(Stream.make(orphan)));
         assert.strictEqual(orphanError._tag, "ImportLineError");
+        assert.strictEqual(
+          orphanError.message,
+          'import line 1: no publication for job "nobody" (its publication line must come first)',
+        );
         assert.deepStrictEqual(yield* exported(target), [lines[0]!]);
 
-        const skipping = yield* target.importJsonl(Stream.fromIterable(broken), { onInvalidLine: "skip" });
-        assert.strictEqual(skipping.imported, 211);
+        const skipping = yield* target.importJsonl(Stream.fromIterable([...broken, orphan]), {
+          onInvalidLine: "skip",
+        });
+        // the header and the two invalid lines were skipped; the blank line is not counted
         assert.deepStrictEqual(
-          skipping.errors.map((e) => e.line),
-          [7],
+          { ...skipping, errors: skipping.errors.map((e) => e.line) },
+          {
+            imported: 211,
+            updated: 0,
+            skipped: 3,
+            invalid: 2,
+            errors: [7, broken.length + 1],
+            errorsOmitted: 0,
+          },
         );
         assert.deepStrictEqual(yield* exported(target), lines);
       }),
     { timeout: 120_000 },
   );
+
+  it.scoped(
+    "skips thirty thousand invalid lines, listing the first hundred with short reasons and counting all",
+    () =>
+      Effect.gen(function* () {
+        const store = yield* openFresh(name);
+        const garbage = "x".repeat(1_000);
+        const total = 30_000;
+        // header, a protocol, the garbage (with one blank line in it), another protocol
+        const file = function* () {
+          yield HEADER;
+          yield protocolLine("kept-1");
+          for (let i = 0; i < total; i++) yield i === 500 ? "" : garbage;
+          yield protocolLine("kept-2");
+        };
+        const result = yield* store.importJsonl(Stream.fromIterable({ [Symbol.iterator]: file }), {
+          onInvalidLine: "skip",
+        });
+
+        const invalid = total - 1;
+        assert.strictEqual(result.imported, 2);
+        assert.strictEqual(result.updated, 0);
+        assert.strictEqual(result.invalid, invalid);
+        assert.strictEqual(result.skipped, 1 + invalid);
+        assert.strictEqual(result.errors.length, IMPORT_MAX_ERRORS);
+        assert.strictEqual(result.errorsOmitted, invalid - IMPORT_MAX_ERRORS);
+        assert.deepStrictEqual(
+          result.errors.map((e) => e.line),
+          Array.from({ length: IMPORT_MAX_ERRORS }, (_, i) => i + 3),
+        );
+        for (const e of result.errors) {
+          assert.match(e.reason, /^Unexpected token 'x', "x+"\.\.\. is not valid JSON$/);
+          assert.isAtMost(e.reason.length, 160);
+        }
+        assert.isTrue(Option.isSome(yield* store.getProtocol("kept-1")));
+        assert.isTrue(Option.isSome(yield* store.getProtocol("kept-2")));
+      }),
+    { timeout: 120_000 },
+  );
+
+  it.scoped("names the field, what was expected and what was found, in a reason of bounded length", () =>
+    Effect.gen(function* () {
+      const store = yield* openFresh(name);
+      const reasonOf = (line: string) =>
+        Effect.flip(store.importJsonl(Stream.make(line))).pipe(
+          Effect.map((e) => (e._tag === "ImportLineError" ? e.message : e._tag)),
+        );
+
+      assert.strictEqual(
+        yield* reasonOf(JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 2 })),
+        "import line 1: version: expected 1, got 2",
+      );
+      assert.strictEqual(
+        yield* reasonOf('{"kind":"nope"}'),
+        'import line 1: kind: expected "header" | "protocol" | "publication" | "version", got "nope"',
+      );
+      assert.strictEqual(
+        yield* reasonOf(JSON.stringify({ ...JSON.parse(protocolLine("job-m")), markdown: 5 })),
+        "import line 1: markdown: expected string, got 5",
+      );
+      // a megabyte-long value is cut, not quoted whole
+      const long = yield* reasonOf(JSON.stringify({ kind: "k".repeat(1_000_000) }));
+      assert.match(
+        long,
+        /^import line 1: kind: expected "header" \| "protocol" \| "publication" \| "version", got "k+…$/,
+      );
+      assert.isAtMost(long.length, 200);
+      const many = yield* reasonOf(JSON.stringify({ kind: "publication", jobId: 1, status: 2, spaceKey: 3 }));
+      assert.match(many, /; and \d+ more$/);
+      assert.isAtMost(many.length, 600);
+    }),
+  );
+
+  it.scoped("gives the event loop turns while it reads a long file", () =>
+    Effect.gen(function* () {
+      const store = yield* openFresh(name);
+      // Counts turns of the event loop: a setImmediate that queues itself again.
+      let turns = 0;
+      let ticking = true;
+      const tick = () => {
+        turns += 1;
+        if (ticking) setImmediate(tick);
+      };
+      yield* Effect.acquireRelease(
+        Effect.sync(() => setImmediate(tick)),
+        () =>
+          Effect.sync(() => {
+            ticking = false;
+          }),
+      );
+      let first: number | undefined;
+      let last = 0;
+      const file = function* () {
+        yield HEADER;
+        for (let i = 0; i < 20_000; i++) {
+          first ??= turns;
+          last = turns;
+          yield "not json";
+        }
+      };
+      const result = yield* store.importJsonl(Stream.fromIterable({ [Symbol.iterator]: file }), {
+        onInvalidLine: "skip",
+      });
+      // The lines are pulled in chunks; the last chunk is pulled after thousands were imported.
+      assert.isAbove(last - (first ?? last), 0);
+      assert.strictEqual(result.invalid, 20_000);
+    }),
+  );
 });
+
+const HEADER = JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 1 });
+
+const protocolLine = (jobId: string): string =>
+  JSON.stringify({
+    kind: "protocol",
+    jobId,
+    markdown: "# Kept",
+    filename: "kept.md",
+    metadata: {},
+    contentHash: "sha256:k",
+    streamSequence: null,
+    occurredAt: "2030-01-01T00:00:00.000Z",
+    receivedAt: "2030-01-01T00:00:00.000Z",
+    updatedAt: "2030-01-01T00:00:00.000Z",
+  });

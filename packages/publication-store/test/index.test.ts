@@ -10,6 +10,7 @@ describe("public API", () => {
         "ExportLine",
         "ExportLineJson",
         "HeaderLine",
+        "IMPORT_MAX_ERRORS",
         "ImportLineError",
         "InvalidCursorError",
         "InvalidTransitionError",
