@@ -598,7 +598,8 @@ export const makePublishPipeline = (
           );
           return { _tag: "Ack" } as Disposition;
         }
-        if (!config.confluence.auto_publish) {
+        // Without auto_publish, or with Confluence disabled, the protocol waits for a publish command.
+        if (!config.confluence.auto_publish || !config.confluence.enabled) {
           const route = routeProtocol(
             { filename: event.filename, topic: event.topic ?? null, metadata: protocolMetadataOf(event) },
             config.confluence,

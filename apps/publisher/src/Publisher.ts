@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import type { ConfluenceClientConfig, ConfluenceClientService } from "@minutes/confluence-core";
 import {
   ArchiveRunRequestJson,
+  type ArchiveRunResult,
   ArchiveRunResultJson,
   archiveRunSubject,
   formatParseIssues,
@@ -28,6 +29,7 @@ import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
+import { ConfluenceDisabledError } from "./errors.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
 import { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
@@ -142,9 +144,18 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       if (cached?.client !== active.right) cached = { client: active.right, pipeline: pipelineFor(active) };
       return cached.pipeline;
     };
+    // Disabled: events are stored and wait (see the pipeline); commands fail, visibly and
+    // retryably, without asking Confluence anything.
+    const enabled = config.confluence.enabled;
+    if (!enabled)
+      log.warn(
+        "publishing to Confluence is disabled (confluence.enabled is false): protocols are stored as pending; enable it, then publish or replay them",
+      );
+    const disabled = Either.left(new ConfluenceDisabledError());
     const handle = (message: IncomingMessage): Promise<Disposition> =>
       Runtime.runPromise(runtime)(
         Effect.gen(function* () {
+          if (!enabled) return yield* pipelineOf(disabled).handle(message);
           const active = yield* provider.get().pipe(Effect.either);
           if (Either.isRight(active)) botIdentity = active.right.identity;
           return yield* pipelineOf(active).handle(message);
@@ -159,7 +170,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
           runArchive({ config, store, instance: instanceId, containers, indexPages }, active.client, options),
         ),
       );
-    if (config.confluence.advanced_settings.archive_old_pages) {
+    if (enabled && config.confluence.advanced_settings.archive_old_pages) {
       const every = Duration.minutes(config.confluence.advanced_settings.archive_interval_minutes);
       await run(
         Effect.forkScoped(
@@ -181,7 +192,12 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         if (error !== null) return;
         void Runtime.runPromise(runtime)(
           Schema.decodeUnknown(ArchiveRunRequestJson)(msg.string() || "{}").pipe(
-            Effect.flatMap((request) => archive({ olderThanDays: request.olderThanDays })),
+            Effect.flatMap(
+              (request): Effect.Effect<ArchiveRunResult, { readonly message: string }> =>
+                enabled
+                  ? archive({ olderThanDays: request.olderThanDays })
+                  : Effect.fail(new ConfluenceDisabledError()),
+            ),
             Effect.map((result) => Schema.encodeSync(ArchiveRunResultJson)(result)),
             Effect.catchAll((e) => Effect.succeed(JSON.stringify({ error: e.message }))),
             Effect.map((reply) => msg.respond(reply)),

@@ -46,6 +46,16 @@ export class PageArchivedError extends Schema.TaggedError<PageArchivedError>()("
   }
 }
 
+/** `confluence.enabled` is false: Minutes keeps protocols but writes nothing to Confluence. */
+export class ConfluenceDisabledError extends Schema.TaggedError<ConfluenceDisabledError>()(
+  "ConfluenceDisabledError",
+  {},
+) {
+  override get message(): string {
+    return "Publishing to Confluence is disabled (confluence.enabled is false). Enable it, then publish or retry.";
+  }
+}
+
 /** A command names a job whose protocol Minutes never stored. */
 export class ProtocolMissingError extends Schema.TaggedError<ProtocolMissingError>()("ProtocolMissingError", {
   jobId: Schema.String,

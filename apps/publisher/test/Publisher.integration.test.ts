@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { protocolReadySubject } from "@minutes/contracts";
+import { protocolReadySubject, publishRequestedSubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { ensureContainer } from "../src/containers.js";
@@ -376,6 +376,22 @@ describe("deployment", () => {
     const stored = await Effect.runPromise(h.store.getProtocol("job-wait"));
     expect(stored._tag).toBe("Some");
     expect(pagesOfJob(h, "job-wait")).toHaveLength(0);
+  });
+
+  it("writes nothing to Confluence while confluence.enabled is false, and says so on a publish command", async () => {
+    const h = await open({ config: { confluence: { enabled: false } } });
+    await h.submit({ jobId: "job-off", markdown: protocol("Switched off") });
+    await recordIn(h, "job-off", "pending");
+    expect((await Effect.runPromise(h.store.getProtocol("job-off")))._tag).toBe("Some");
+    await h.publishRaw(
+      publishRequestedSubject("job-off", h.config.nats.subject_prefix),
+      JSON.stringify({ jobId: "job-off", trigger: "manual", requestedAt: new Date().toISOString() }),
+    );
+    const failed = await recordIn(h, "job-off", "failed");
+    expect(failed.errorTag).toBe("ConfluenceDisabledError");
+    expect(failed.errorMessage).toContain("confluence.enabled is false");
+    // Only the space's own homepage: not a single page written.
+    expect(h.sandbox.state.pages("MEETINGS")).toHaveLength(1);
   });
 
   it("shares one durable consumer between two publisher instances on PostgreSQL without duplicates", async () => {
