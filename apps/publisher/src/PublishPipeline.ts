@@ -46,6 +46,12 @@ export const JOB_PROPERTY_KEY = "minutes.job";
 export type Disposition =
   | { readonly _tag: "Ack" }
   | { readonly _tag: "Nak"; readonly delayMs: number }
+  /**
+   * Keep the message and handle it again after `delayMs` (growing on each try), without a new
+   * delivery: for waits that must not use up `max_deliver` (the database is down, another attempt
+   * holds the job's lease). Only a stopping publisher gives the message back.
+   */
+  | { readonly _tag: "Retry"; readonly delayMs: number }
   | { readonly _tag: "Term" };
 
 /** Steps after which a test hook may run (and kill the pipeline to simulate a crash). */
@@ -330,7 +336,7 @@ export const makePublishPipeline = (
       yield* Effect.logDebug("job is being published by another instance; retrying later").pipe(
         Effect.annotateLogs({ jobId }),
       );
-      return { _tag: "Nak", delayMs: settings.busyDelayMs } as Disposition;
+      return { _tag: "Retry", delayMs: settings.busyDelayMs } as Disposition;
     }
     const publication = claimed.value;
     yield* step("claimed", jobId);
@@ -529,6 +535,13 @@ export const makePublishPipeline = (
     message: IncomingMessage,
     replayId: string | undefined,
   ) {
+    if (error._tag === "StoreUnavailableError") {
+      // Nothing can be recorded now; the message stays here until the database is back.
+      yield* Effect.logError("database unavailable; trying the message again").pipe(
+        Effect.annotateLogs({ jobId: publication.jobId, reason: error.message }),
+      );
+      return { _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition;
+    }
     // A year/month page may have been deleted or moved in Confluence: look them up again next time.
     containers.clear();
     const retryable = isRetryableFailure(error);
@@ -644,9 +657,9 @@ export const makePublishPipeline = (
       Effect.catchTags({
         EventRejectedError: (e) => reject(message, e),
         StoreUnavailableError: (e) =>
-          Effect.logError("database unavailable; message will come back").pipe(
+          Effect.logError("database unavailable; trying the message again").pipe(
             Effect.annotateLogs({ reason: e.message }),
-            Effect.as({ _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition),
+            Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
           ),
       }),
       Effect.catchAll((e) =>
@@ -662,6 +675,13 @@ export const makePublishPipeline = (
 };
 
 // internal
+
+/**
+ * First wait before a message whose database work failed is tried again (the consume loop doubles
+ * it on each try, up to a cap). An outage must not use up deliveries: with `max_deliver` spent,
+ * JetStream would drop the event with nothing recorded.
+ */
+const STORE_RETRY_MS = 250;
 
 const hashOf = (markdown: string): string => createHash("sha256").update(markdown).digest("hex");
 

@@ -1,7 +1,8 @@
 /**
  * The consume loop: pulls from the durable consumer, runs at most `concurrency` messages at
  * once through the pipeline, keeps each alive with `working()` while it runs, and applies the
- * pipeline's verdict (ack only after the record is committed, nak with a delay, or term).
+ * pipeline's verdict (ack only after the record is committed, nak with a delay, term, or keep the
+ * message and try it again here, which spends no delivery).
  * Stopping stops pulling first, then waits for in-flight messages up to a grace period; what
  * is still running then is left un-acked, so JetStream redelivers it to another instance.
  */
@@ -28,6 +29,9 @@ export interface ConsumeLoop {
   readonly done: Promise<void>;
 }
 
+/** The longest wait between two tries of a kept message. */
+const RETRY_CAP_MS = 30_000;
+
 /** Starts consuming. */
 export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<ConsumeLoop> => {
   const inFlight = new Set<Promise<void>>();
@@ -37,16 +41,35 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
   let stopping = false;
   const messages: ConsumerMessages = await options.consumer.consume({ max_messages: options.concurrency });
 
+  /** Waits for `ms`, or less when the loop stops. */
+  const wakers = new Set<() => void>();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      wakers.add(wake);
+    });
+
   const process = async (m: JsMsg): Promise<void> => {
     const heartbeat = setInterval(() => m.working(), Math.max(100, Math.floor(options.ackWaitMs / 3)));
     try {
-      const disposition = await options.handle({
+      const message: IncomingMessage = {
         subject: m.subject,
         data: m.string(),
         streamSequence: m.seq,
         deliveryCount: m.info.deliveryCount,
         storedAt: Math.floor(m.info.timestampNanos / 1e6),
-      });
+      };
+      let disposition = await options.handle(message);
+      for (let tries = 0; disposition._tag === "Retry" && !stopping; tries++) {
+        await pause(Math.min(RETRY_CAP_MS, disposition.delayMs * 2 ** Math.min(tries, 16)));
+        if (stopping) break;
+        disposition = await options.handle(message);
+      }
       clearInterval(heartbeat);
       switch (disposition._tag) {
         case "Ack": {
@@ -65,6 +88,10 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
           break;
         case "Term":
           m.term();
+          break;
+        case "Retry":
+          // Stopping: give the message back now, for another instance or the next start.
+          m.nak();
           break;
       }
     } catch (e) {
@@ -92,6 +119,7 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
     done,
     stop: async (graceMs) => {
       stopping = true;
+      for (const wake of [...wakers]) wake();
       await messages.close().catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

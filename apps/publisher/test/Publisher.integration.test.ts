@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { protocolReadySubject, publishRequestedSubject } from "@minutes/contracts";
 import { Effect } from "effect";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { ensureContainer } from "../src/containers.js";
 import {
@@ -194,6 +195,38 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     });
     expect(h.sandbox.state.page(first.pageId!)!.versions).toHaveLength(2);
     expect(pagesOfJob(h, "job-b")).toHaveLength(1);
+  });
+});
+
+describe("database outages", () => {
+  it("keeps an event through an outage longer than its deliveries, and publishes it once the database is back", async () => {
+    const lines: Array<string> = [];
+    const logger = pino({ level: "error" }, { write: (line: string) => void lines.push(line) });
+    // Two deliveries, a second apart: spent at once if every failed try were a delivery.
+    const h = await open({
+      database: "postgresql",
+      logger,
+      config: { nats: { max_deliver: 2, backoff_seconds: [1] } },
+    });
+    await h.pgAdmin(`ALTER DATABASE ${h.pgDatabase} ALLOW_CONNECTIONS false`);
+    await h.pgAdmin(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${h.pgDatabase}' AND pid <> pg_backend_pid()`,
+    );
+    await h.submit({ jobId: "job-outage", markdown: protocol("Outage") });
+    const tries = () => lines.filter((l) => l.includes("database unavailable")).length;
+    await eventually(
+      () => (tries() >= 4 ? true : undefined),
+      30_000,
+      "four tries while the database is down",
+    );
+    const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    expect(info.num_redelivered).toBe(0);
+    expect(info.num_ack_pending).toBe(1);
+
+    await h.pgAdmin(`ALTER DATABASE ${h.pgDatabase} ALLOW_CONNECTIONS true`);
+    const record = await recordIn(h, "job-outage", "published", 60_000);
+    expect(record.attempts).toBe(1);
+    expect(pagesOfJob(h, "job-outage")).toHaveLength(1);
   });
 });
 

@@ -224,6 +224,7 @@ const UNAVAILABLE_CODES = new Set([
   "57P03", // cannot_connect_now
   "53300", // too_many_connections
   "3D000", // database does not exist
+  "55000", // object_not_in_prerequisite_state: the database does not allow connections now
   "28P01", // password authentication failed
   "28000",
 ]);

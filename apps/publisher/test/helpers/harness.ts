@@ -23,7 +23,7 @@ import { PublicationStore, type PublicationStoreShape } from "@minutes/publicati
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Effect, Either, Exit, Redacted, Scope } from "effect";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { afterEach } from "vitest";
 import { type PublisherOptions, type RunningPublisher, startPublisher } from "../../src/index.js";
 
@@ -34,6 +34,8 @@ export interface HarnessOptions {
   readonly mode?: SandboxMode;
   readonly database?: "sqlite" | "postgresql";
   readonly config?: DeepPartial<MinutesConfigInput>;
+  /** The publishers' logger (default: silent, or TEST_LOG_LEVEL). */
+  readonly logger?: Logger;
 }
 
 export interface Harness {
@@ -49,6 +51,10 @@ export interface Harness {
     msgId?: string,
   ) => Promise<number>;
   readonly publishRaw: (subject: string, data: string) => Promise<number>;
+  /** Runs SQL on the PostgreSQL database's server as an administrator (PostgreSQL harnesses only). */
+  readonly pgAdmin: (sql: string) => Promise<void>;
+  /** The PostgreSQL database's name (PostgreSQL harnesses only). */
+  readonly pgDatabase: string;
   readonly close: () => Promise<void>;
 }
 
@@ -107,7 +113,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     const p = await startPublisher({
       config,
       defaultVaultFile: join(dir, "tokens.vault"),
-      logger: quiet,
+      logger: options.logger ?? quiet,
       clientOverrides: { gatewayUrl: sandbox.origin },
       ...extra,
     });
@@ -155,6 +161,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       return ack.seq;
     },
     publishRaw: async (subject, data) => (await js.publish(subject, data, { msgID: randomUUID() })).seq,
+    pgAdmin,
+    pgDatabase: pgDb,
     close: async () => {
       // Each step runs even when an earlier one fails, so no stream or database is left behind.
       const steps: Array<() => Promise<unknown>> = [
