@@ -21,7 +21,7 @@ import { makeJetStreamPublisher } from "./jetstream-publisher.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
 import { makeApiKeys } from "./plugins/auth.js";
-import { problemsPlugin } from "./plugins/problems.js";
+import { frameworkErrorProblem, problemsPlugin } from "./plugins/problems.js";
 import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
 import { HttpProblem } from "./problem.js";
 import { ReplayManager } from "./ReplayManager.js";
@@ -73,6 +73,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     bodyLimit: config.gateway.body_limit_bytes,
     // Job ids may be 200 characters (contracts' JobId), more once percent-encoded.
     routerOptions: { maxParamLength: 1_024 },
+    frameworkErrors: frameworkErrorProblem,
     genReqId: (req: IncomingMessage) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -195,3 +196,4 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   });
   return { app, ctx };
 };
+
