@@ -80,6 +80,13 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     },
   });
 
+  const maxPayload = deps.nats.info?.max_payload;
+  if (maxPayload !== undefined && config.gateway.body_limit_bytes > maxPayload) {
+    app.log.warn(
+      { bodyLimitBytes: config.gateway.body_limit_bytes, maxPayload },
+      "gateway.body_limit_bytes is over the NATS server's max_payload: larger protocols answer 413",
+    );
+  }
   const js = jetstream(deps.nats);
   const jsm = await jetstreamManager(deps.nats);
   await ensureStreams(jsm, config.nats);
