@@ -14,7 +14,12 @@ import type { MinutesConfig } from "@minutes/contracts";
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type RouteOptions,
+} from "fastify";
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
@@ -32,6 +37,7 @@ import { jobRoutes } from "./routes/jobs.js";
 import { protocolRoutes } from "./routes/protocols.js";
 import { publicationRoutes } from "./routes/publications.js";
 import { replayRoutes } from "./routes/replays.js";
+import { markOptionalBodies } from "./routes/responses.js";
 import { statsRoutes } from "./routes/stats.js";
 import { ensureStreams, streamNames } from "./streams.js";
 
@@ -160,6 +166,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
       security: [{ apiKey: [] }],
     },
+    transformObject: (document) =>
+      "openapiObject" in document ? markOptionalBodies(document.openapiObject) : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
@@ -169,6 +177,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
     async (scope) => {
       if (enabled) scope.addHook("preParsing", apiKeys.requireApiKey);
+      else scope.addHook("onRoute", withoutApiKey);
       await scope.register(plugin, opts);
     };
 
@@ -204,3 +213,9 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   return { app, ctx };
 };
 
+// internal
+
+/** Documents a route as needing no API key (the document's global `security` asks for one). */
+const withoutApiKey = (route: RouteOptions): void => {
+  route.schema = { ...route.schema, security: [] };
+};
