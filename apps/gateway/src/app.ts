@@ -14,14 +14,19 @@ import type { MinutesConfig } from "@minutes/contracts";
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type RouteOptions,
+} from "fastify";
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
 import { makeApiKeys } from "./plugins/auth.js";
-import { problemsPlugin } from "./plugins/problems.js";
+import { frameworkErrorProblem, problemsPlugin } from "./plugins/problems.js";
 import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
 import { HttpProblem } from "./problem.js";
 import { ReplayManager } from "./ReplayManager.js";
@@ -32,6 +37,7 @@ import { jobRoutes } from "./routes/jobs.js";
 import { protocolRoutes } from "./routes/protocols.js";
 import { publicationRoutes } from "./routes/publications.js";
 import { replayRoutes } from "./routes/replays.js";
+import { markOptionalBodies } from "./routes/responses.js";
 import { statsRoutes } from "./routes/stats.js";
 import { ensureStreams, streamNames } from "./streams.js";
 
@@ -73,12 +79,20 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     bodyLimit: config.gateway.body_limit_bytes,
     // Job ids may be 200 characters (contracts' JobId), more once percent-encoded.
     routerOptions: { maxParamLength: 1_024 },
+    frameworkErrors: frameworkErrorProblem,
     genReqId: (req: IncomingMessage) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
 
+  const maxPayload = deps.nats.info?.max_payload;
+  if (maxPayload !== undefined && config.gateway.body_limit_bytes > maxPayload) {
+    app.log.warn(
+      { bodyLimitBytes: config.gateway.body_limit_bytes, maxPayload },
+      "gateway.body_limit_bytes is over the NATS server's max_payload: larger protocols answer 413",
+    );
+  }
   const js = jetstream(deps.nats);
   const jsm = await jetstreamManager(deps.nats);
   await ensureStreams(jsm, config.nats);
@@ -152,6 +166,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
       security: [{ apiKey: [] }],
     },
+    transformObject: (document) =>
+      "openapiObject" in document ? markOptionalBodies(document.openapiObject) : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
@@ -161,6 +177,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
     async (scope) => {
       if (enabled) scope.addHook("preParsing", apiKeys.requireApiKey);
+      else scope.addHook("onRoute", withoutApiKey);
       await scope.register(plugin, opts);
     };
 
@@ -194,4 +211,11 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     }
   });
   return { app, ctx };
+};
+
+// internal
+
+/** Documents a route as needing no API key (the document's global `security` asks for one). */
+const withoutApiKey = (route: RouteOptions): void => {
+  route.schema = { ...route.schema, security: [] };
 };

@@ -1,15 +1,16 @@
 /**
  * Publishing to JetStream from a request: a message counts as accepted only once JetStream acked
  * it, so any failure (connection closed, stream missing, timeout) becomes a 503 and the client
- * knows nothing was stored. `PublishRequested` commands are built and validated here.
+ * knows nothing was stored — except a message over the server's `max_payload`, a 413, since
+ * retrying cannot store it. `PublishRequested` commands are built and validated here.
  */
 
 import { PublishRequested, PublishRequestedJson, publishRequestedSubject } from "@minutes/contracts";
 import type { PubAck } from "@nats-io/jetstream";
 import { Schema } from "effect";
 import type { FastifyBaseLogger } from "fastify";
-import type { JetStreamPublisher } from "./jetstream-publisher.js";
-import { unavailable } from "./problem.js";
+import { type JetStreamPublisher, MessageTooLargeError } from "./jetstream-publisher.js";
+import { HttpProblem, unavailable } from "./problem.js";
 
 /** How long a publish waits for JetStream's acknowledgement. */
 export const PUBLISH_TIMEOUT_MS = 5_000;
@@ -56,6 +57,17 @@ export const publishStored = async (
   try {
     return await inNextPublishBatch(() => publisher.publish(subject, payload, msgID, PUBLISH_TIMEOUT_MS));
   } catch (error) {
+    if (error instanceof MessageTooLargeError) {
+      log.info(
+        { subject, size: error.size, maxPayload: error.maxPayload },
+        "message over max_payload refused",
+      );
+      // Not a 503: the same message would be refused again, and clients retry 503s.
+      throw new HttpProblem({
+        status: 413,
+        detail: `the event is ${error.size} bytes as a NATS message, over the NATS server's max_payload of ${error.maxPayload} bytes, so it cannot be stored; send a smaller protocol (retrying will not help)`,
+      });
+    }
     log.warn({ err: error, subject }, "JetStream did not acknowledge a publish");
     throw unavailable(
       "the event stream (NATS JetStream) did not store the message, so the request was not accepted; retry later",

@@ -11,7 +11,9 @@
  *
  * A publish settles exactly once: with the PubAck, or with a `JetStreamPublishError` when
  * JetStream answered an error, no stream stores the subject (no responders), no answer came
- * within the timeout, or the connection closed first. Only a PubAck means "stored".
+ * within the timeout, or the connection closed first. Only a PubAck means "stored". A message
+ * over the server's `max_payload` is refused before it is sent, with a `MessageTooLargeError`:
+ * unlike the others, trying again cannot help.
  */
 import { type PubAck, PubHeaders } from "@nats-io/jetstream";
 import { createInbox, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
@@ -27,6 +29,42 @@ export class JetStreamPublishError extends Error {
     this.name = "JetStreamPublishError";
   }
 }
+
+/** The message is larger than the NATS server accepts (`max_payload`); nothing was sent. */
+export class MessageTooLargeError extends JetStreamPublishError {
+  constructor(
+    /** Bytes of the message as the server counts them: headers and payload. */
+    readonly size: number,
+    /** The server's `max_payload`. */
+    readonly maxPayload: number,
+  ) {
+    super(`the message is ${size} bytes, over the NATS server's max_payload of ${maxPayload} bytes`);
+    this.name = "MessageTooLargeError";
+  }
+}
+
+/** Bytes of the `NATS/1.0` header block with one `Nats-Msg-Id`, besides the id itself. */
+const MSG_ID_HEADER_BYTES = "NATS/1.0\r\nNats-Msg-Id: \r\n\r\n".length;
+
+/**
+ * Bytes of a publish of `payload` with the `Nats-Msg-Id` `msgID`, as the server counts them against
+ * its `max_payload`: the encoded headers plus the payload, both UTF-8.
+ */
+export const natsMessageBytes = (payload: string, msgID: string): number =>
+  MSG_ID_HEADER_BYTES + Buffer.byteLength(msgID) + Buffer.byteLength(payload);
+
+/** A `MessageTooLargeError` when the message would be over `maxPayload` (unknown: never). */
+export const tooLargeFor = (
+  maxPayload: number | undefined,
+  payload: string,
+  msgID: string,
+): MessageTooLargeError | undefined => {
+  if (maxPayload === undefined) return undefined;
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: most messages are clear without counting bytes.
+  if (MSG_ID_HEADER_BYTES + 3 * (msgID.length + payload.length) <= maxPayload) return undefined;
+  const size = natsMessageBytes(payload, msgID);
+  return size > maxPayload ? new MessageTooLargeError(size, maxPayload) : undefined;
+};
 
 /** Publishes to JetStream and waits for the acknowledgement. */
 export interface JetStreamPublisher {
@@ -108,6 +146,12 @@ export const makeJetStreamPublisher = (nc: NatsConnection): JetStreamPublisher =
         reject(
           new JetStreamPublishError("the acknowledgement subscription or the NATS connection is closed"),
         );
+        return;
+      }
+      // The client would refuse it as well, but only with a message to match on.
+      const tooLarge = tooLargeFor(nc.info?.max_payload, payload, msgID);
+      if (tooLarge !== undefined) {
+        reject(tooLarge);
         return;
       }
       const token = String(nextToken++);

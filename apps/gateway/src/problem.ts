@@ -32,6 +32,7 @@ const TITLES: Readonly<Record<number, readonly [slug: string, title: string]>> =
   406: ["not-acceptable", "Not acceptable"],
   409: ["conflict", "Conflict"],
   413: ["payload-too-large", "Payload too large"],
+  414: ["uri-too-long", "URI too long"],
   415: ["unsupported-media-type", "Unsupported media type"],
   429: ["rate-limited", "Too many requests"],
   500: ["internal-error", "Internal server error"],

@@ -280,6 +280,53 @@ describe("OpenAPI", () => {
   });
 });
 
+describe("OpenAPI document", () => {
+  it("documents problems as problem+json, date-time fields, the optional archive body, and keyless routes", async () => {
+    h = await startHarness();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const protocols = doc.paths["/api/protocols"].post;
+    for (const status of ["4XX", "5XX"]) {
+      expect(Object.keys(protocols.responses[status].content), status).toEqual(["application/problem+json"]);
+      expect(protocols.responses[status].content["application/problem+json"].schema.required).toEqual(
+        expect.arrayContaining(["type", "title", "status"]),
+      );
+    }
+    const body = protocols.requestBody.content["application/json"].schema;
+    expect(body.additionalProperties).toBe(false);
+    expect(body.properties.occurredAt.format).toBe("date-time");
+    expect(body.properties.meetingDate.format).toBe("date");
+    const replay = doc.paths["/api/replays"].post.requestBody.content["application/json"].schema;
+    expect([replay.properties.since.format, replay.properties.until.format]).toEqual([
+      "date-time",
+      "date-time",
+    ]);
+    for (const path of ["/api/publications", "/api/stats"]) {
+      const params = doc.paths[path].get.parameters as Array<{ name: string; schema: { format?: string } }>;
+      const formats = params
+        .filter((p) => p.name === "since" || p.name === "until")
+        .map((p) => p.schema.format);
+      expect(formats, path).toEqual(["date-time", "date-time"]);
+    }
+    expect(doc.paths["/api/archive/run"].post.requestBody.required).toBe(false);
+    expect(doc.paths["/api/protocols"].post.requestBody.required).toBe(true);
+    expect(JSON.stringify(doc)).not.toContain("x-body-optional");
+    expect(doc.security).toEqual([{ apiKey: [] }]);
+    expect(protocols.security).toBeUndefined();
+    for (const path of ["/healthz", "/health/confluence", "/status/confluence", "/metrics/confluence"]) {
+      expect(doc.paths[path].get.security, path).toEqual([]);
+    }
+  });
+
+  it("documents the key on health, status and metrics when gateway.auth_health and auth_metrics are on", async () => {
+    h = await startHarness({ overrides: { gateway: { auth_health: true, auth_metrics: true } } });
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    expect(doc.paths["/healthz"].get.security).toEqual([]);
+    for (const path of ["/health/confluence", "/status/confluence", "/metrics/confluence"]) {
+      expect(doc.paths[path].get.security, path).toBeUndefined();
+    }
+  });
+});
+
 describe("GET /status/confluence routing", () => {
   it("shows the default space and the routing rules in the order they are tried", async () => {
     const rules = [

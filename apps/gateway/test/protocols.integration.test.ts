@@ -1,6 +1,9 @@
-import { protocolReadySubject } from "@minutes/contracts";
+import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
 import { jetstream } from "@nats-io/jetstream";
+import { Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
+import { natsMessageBytes } from "../src/jetstream-publisher.js";
+import { streamEventOf } from "../src/routes/protocols.js";
 import { type Harness, protocolBody, startHarness, unique } from "./helpers/harness.js";
 
 let h: Harness | undefined;
@@ -97,6 +100,38 @@ describe("POST /api/protocols", () => {
     });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toMatchObject({ status: 413, title: "Payload too large" });
+  });
+
+  it("answers 413 stating the NATS server's max_payload for an event it would refuse, not 503", async () => {
+    // The body limit is above max_payload, as it is (by about 0.7 KiB) with both defaults at 1 MiB.
+    h = await startHarness({ overrides: { gateway: { body_limit_bytes: 4 * 1024 * 1024 } } });
+    const max = h.nc.info?.max_payload ?? 0;
+    expect(max).toBeGreaterThan(0);
+    const jobId = `job-${unique()}`;
+    // The NATS message of a one-character protocol; each further ASCII character adds one byte.
+    const one = streamEventOf(
+      Schema.decodeUnknownSync(ProtocolReady)(protocolBody(jobId, { markdown: "x" })),
+    );
+    const fits = max - natsMessageBytes(one.payload, one.eventId) + 1;
+    const post = (markdown: string) =>
+      h?.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: h.auth,
+        payload: protocolBody(jobId, { markdown }),
+      });
+    const tooLarge = await post("x".repeat(fits + 1));
+    expect(tooLarge?.statusCode).toBe(413);
+    expect(tooLarge?.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(tooLarge?.json()).toMatchObject({
+      type: "urn:minutes:problem:payload-too-large",
+      status: 413,
+      detail: `the event is ${max + 1} bytes as a NATS message, over the NATS server's max_payload of ${max} bytes, so it cannot be stored; send a smaller protocol (retrying will not help)`,
+    });
+    expect((await h.ctx.jsm.streams.info(h.ctx.streams.protocol)).state.messages).toBe(0);
+    // The check counts what the server counts: a message of exactly max_payload bytes is stored.
+    const exact = await post("x".repeat(fits));
+    expect(exact?.statusCode).toBe(202);
   });
 
   it("answers 415 for a content type other than JSON", async () => {

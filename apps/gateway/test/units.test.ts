@@ -7,10 +7,12 @@ import {
   PublicationNotFoundError,
   StoreUnavailableError,
 } from "@minutes/publication-store";
+import { headers } from "@nats-io/transport-node";
 import { Effect, Redacted, Schema } from "effect";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { describe, expect, it } from "vitest";
 import { inNextPublishBatch } from "../src/commands.js";
+import { MessageTooLargeError, natsMessageBytes, tooLargeFor } from "../src/jetstream-publisher.js";
 import { makeApiKeys } from "../src/plugins/auth.js";
 import type { HttpProblem } from "../src/problem.js";
 import { eventIdOf, streamEventOf } from "../src/routes/protocols.js";
@@ -206,5 +208,31 @@ describe("publish batches", () => {
       "a,b,d",
     ]);
     await expect(inNextPublishBatch(publish("e"))).resolves.toBe("a,b,d,e");
+  });
+});
+
+describe("NATS message size", () => {
+  it("counts what the server counts against max_payload: the encoded headers and the UTF-8 payload", () => {
+    for (const [payload, msgID] of [
+      ["{}", "job:abc"],
+      ['{"markdown":"Protokoll über Änderungen — 会議"}', "jöb-会議:0123"],
+      ["\ud800 lone surrogate", "x"],
+    ] as const) {
+      const h = headers();
+      h.set("Nats-Msg-Id", msgID);
+      // What the client sends (`encode` is on the implementation, not on the interface).
+      const headerBytes = (h as unknown as { encode(): Uint8Array }).encode().length;
+      expect(natsMessageBytes(payload, msgID)).toBe(headerBytes + new TextEncoder().encode(payload).length);
+    }
+  });
+
+  it("refuses a message over max_payload, to the byte, and nothing when max_payload is unknown", () => {
+    const payload = "é".repeat(1_000); // 2 000 bytes in 1 000 UTF-16 units
+    const size = natsMessageBytes(payload, "id");
+    expect(tooLargeFor(size, payload, "id")).toBeUndefined();
+    const refused = tooLargeFor(size - 1, payload, "id");
+    expect(refused).toBeInstanceOf(MessageTooLargeError);
+    expect(refused).toMatchObject({ size, maxPayload: size - 1 });
+    expect(tooLargeFor(undefined, payload, "id")).toBeUndefined();
   });
 });

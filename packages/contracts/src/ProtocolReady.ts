@@ -20,7 +20,11 @@ export const MeetingDate = Schema.String.pipe(
   Schema.filter((s) => isCalendarDate(s), {
     message: (issue) => `expected a date YYYY-MM-DD, got ${JSON.stringify(issue.actual)}`,
   }),
-  Schema.annotations({ identifier: "MeetingDate", description: "Calendar date YYYY-MM-DD", format: "date" }),
+  Schema.annotations({
+    identifier: "MeetingDate",
+    description: "Calendar date YYYY-MM-DD",
+    jsonSchema: { format: "date" },
+  }),
 );
 
 /** An ISO 8601 timestamp with a time zone, e.g. `2025-09-02T10:00:00Z`. */
@@ -28,7 +32,12 @@ export const IsoTimestamp = Schema.String.pipe(
   Schema.filter((s) => isIsoTimestamp(s), {
     message: (issue) => `expected an ISO 8601 timestamp with time zone, got ${JSON.stringify(issue.actual)}`,
   }),
-  Schema.annotations({ identifier: "IsoTimestamp", description: "ISO 8601 timestamp", format: "date-time" }),
+  Schema.annotations({
+    identifier: "IsoTimestamp",
+    description: "ISO 8601 timestamp",
+    // JSON Schema (and OpenAPI) read `format` from here, not from a plain `format` annotation.
+    jsonSchema: { format: "date-time" },
+  }),
 );
 
 /** The current version of the `ProtocolReady` wire format. */

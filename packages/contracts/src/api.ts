@@ -21,10 +21,44 @@ export const BooleanFromQuery = Schema.transform(Schema.Literal("true", "false",
   encode: (b) => (b ? "true" : "false"),
 }).annotations({ identifier: "BooleanFromQuery" });
 
-const PositiveIntFromString = Schema.NumberFromString.pipe(
-  Schema.int({ message: () => "expected a whole number" }),
-  Schema.positive({ message: () => "expected a number greater than 0" }),
+/** Largest id or count a path or query accepts: PostgreSQL's `integer`, the type of the record ids. */
+const MAX_ID = 2_147_483_647;
+
+/**
+ * A whole number from 1 to `MAX_ID` written in plain decimal digits. `Number(s)` would also read
+ * `0x10`, ` 16` and `1e3` (as 16, 16 and 1000), so the text is checked before it is converted.
+ */
+const PositiveIntFromString = Schema.transform(
+  Schema.String.pipe(
+    Schema.pattern(/^[0-9]+$/, {
+      message: (issue) => `expected a whole number in decimal digits, got ${JSON.stringify(issue.actual)}`,
+    }),
+  ),
+  Schema.Number,
+  { strict: true, decode: (s) => Number(s), encode: (n) => String(n) },
+).pipe(
+  Schema.filter((n) =>
+    n < 1 ? "expected a number greater than 0" : n > MAX_ID ? `is out of range: at most ${MAX_ID}` : true,
+  ),
 );
+
+/**
+ * Refuses a window whose `until` is not after its `since` (since is inclusive, until exclusive, so
+ * such a window is always empty), naming both; either may be absent.
+ */
+const untilAfterSince = <
+  A extends { readonly since?: string | undefined; readonly until?: string | undefined },
+  I,
+>(
+  self: Schema.Schema<A, I, never>,
+) =>
+  self.pipe(
+    Schema.filter(({ since, until }) =>
+      since === undefined || until === undefined || Date.parse(until) > Date.parse(since)
+        ? true
+        : { path: ["until"], message: `must be after since: until ${until} is not after since ${since}` },
+    ),
+  );
 
 /** `:id` of a publication. */
 export const PublicationIdParams = Schema.Struct({ id: PositiveIntFromString });
@@ -89,7 +123,7 @@ export const PublicationListQuery = Schema.Struct({
   until: Schema.optional(IsoTimestamp),
   limit: Schema.optional(PositiveIntFromString),
   cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
-});
+}).pipe(untilAfterSince);
 export type PublicationListQuery = typeof PublicationListQuery.Type;
 
 /** One page of publications, newest first; pass `nextCursor` as `cursor` for the next one. */
@@ -132,7 +166,7 @@ export const PublicationDeleted = Schema.Struct({
 export const StatsQuery = Schema.Struct({
   since: Schema.optional(IsoTimestamp),
   until: Schema.optional(IsoTimestamp),
-});
+}).pipe(untilAfterSince);
 export type StatsQuery = typeof StatsQuery.Type;
 
 /** `POST /api/replays`: republish every job whose protocol events fall in the window. */
@@ -143,7 +177,9 @@ export const ReplayRequest = Schema.Struct({
   jobIds: Schema.optional(Schema.Array(JobId).pipe(Schema.maxItems(10_000))),
   force: Schema.optional(Schema.Boolean),
   dryRun: Schema.optional(Schema.Boolean),
-}).annotations({ identifier: "ReplayRequest" });
+})
+  .pipe(untilAfterSince)
+  .annotations({ identifier: "ReplayRequest" });
 export type ReplayRequest = typeof ReplayRequest.Type;
 
 /** Progress of a replay. `done` counts every job with an outcome (published, skipped or failed). */

@@ -12,6 +12,50 @@ import { SchemaValidationError } from "./schema-compiler.js";
 export const sendProblem = (reply: FastifyReply, body: ProblemBody): FastifyReply =>
   reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(body));
 
+/** The only media type request bodies may have (`/api/import` checks its NDJSON itself, earlier). */
+const ACCEPTED_MEDIA_TYPE = "application/json";
+
+/** Fastify's errors whose own message says less than the request needs to be fixed. */
+const frameworkDetail = (error: FastifyError | Error, request: FastifyRequest): string | undefined => {
+  switch ((error as { code?: unknown }).code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return `the request body is larger than the ${request.routeOptions.bodyLimit} bytes this route accepts`;
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE": {
+      const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+      return `send the body as ${ACCEPTED_MEDIA_TYPE} (got ${type ? JSON.stringify(type) : "no content type"})`;
+    }
+    case "FST_ERR_BAD_URL":
+      return "the URL is not valid: a percent-escape (%XX) in its path does not decode";
+    case "FST_ERR_MAX_PARAM_LENGTH":
+      return "a path segment of the URL is too long";
+    default:
+      return undefined;
+  }
+};
+
+/**
+ * Fastify's `frameworkErrors`: what it answers before any route or error handler runs (a URL whose
+ * percent-escapes do not decode, a path segment over `maxParamLength`), as problems too.
+ */
+export const frameworkErrorProblem = (
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply => {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 400;
+  if (status >= 500) request.log.error({ err: error }, "request failed before routing");
+  reply.header("x-request-id", request.id);
+  return sendProblem(reply, {
+    ...genericProblem(status),
+    status,
+    detail:
+      status >= 500
+        ? `the request could not be completed (request id ${request.id})`
+        : (frameworkDetail(error, request) ?? error.message),
+    instance: request.url.split("?")[0] ?? request.url,
+  });
+};
+
 /** Installs the error and not-found handlers. */
 export const problemsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -56,7 +100,7 @@ export const problemsPlugin = fp(
       return sendProblem(reply, {
         ...genericProblem(status),
         status,
-        detail: error.message,
+        detail: frameworkDetail(error, request) ?? error.message,
         instance,
         ...(validation
           ? {

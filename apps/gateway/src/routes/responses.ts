@@ -1,9 +1,40 @@
-/** The problem answers every route documents (OpenAPI), from the one `Problem` schema. */
+/**
+ * OpenAPI pieces the routes share: the problem answers every route documents (from the one
+ * `Problem` schema, as `application/problem+json`, the type they are sent with), and the marker
+ * of a request body a route lets clients leave out.
+ */
 
 import { Problem } from "@minutes/contracts/api";
 import { routeSchema } from "../plugins/schema-compiler.js";
+import { PROBLEM_CONTENT_TYPE } from "../problem.js";
 
-const problem = routeSchema(Problem);
+const problem = {
+  description: "Problem details (RFC 9457)",
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: routeSchema(Problem) } },
+};
 
 /** `4xx` and `5xx` answers are problem details. */
 export const problemResponses = { "4xx": problem, "5xx": problem } as const;
+
+/** Route-schema key of a route that takes no body as `{}`. */
+export const OPTIONAL_BODY = "x-body-optional";
+
+/** Spread into the schema of a route that takes no body as `{}`. */
+export const bodyOptional = { [OPTIONAL_BODY]: true } as const;
+
+/**
+ * For @fastify/swagger's `transformObject`: it documents every request body as required, so an
+ * operation carrying `OPTIONAL_BODY` (copied there as an `x-` extension) gets `required: false`
+ * instead of the marker.
+ */
+export const markOptionalBodies = <D extends { readonly paths?: unknown }>(document: D): D => {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {}) as Array<unknown>) {
+      if (typeof operation !== "object" || operation === null || !(OPTIONAL_BODY in operation)) continue;
+      const marked = operation as { [OPTIONAL_BODY]?: unknown; requestBody?: { required?: boolean } };
+      delete marked[OPTIONAL_BODY];
+      if (marked.requestBody !== undefined) marked.requestBody.required = false;
+    }
+  }
+  return document;
+};

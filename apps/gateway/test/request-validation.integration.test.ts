@@ -1,0 +1,264 @@
+// What every route answers to a request it cannot take: unknown fields and parameters, values of
+// the wrong kind, loose ids, reversed time windows, bodies nested too deeply, wrong media types and
+// bad URLs — each a 4xx problem+json naming what to fix, never a 500 and never a silent default.
+import { publishRequestedPrefix } from "@minutes/contracts";
+import { afterEach, describe, expect, it } from "vitest";
+import { type Harness, protocolBody, startHarness, unique } from "./helpers/harness.js";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+interface Problem {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly instance: string;
+  readonly errors?: ReadonlyArray<{ readonly path: string; readonly message: string }>;
+}
+
+const call = async (
+  harness: Harness,
+  method: "GET" | "POST" | "DELETE",
+  url: string,
+  payload?: unknown,
+): Promise<{ status: number; type: string; body: Problem }> => {
+  const res = await harness.app.inject({
+    method,
+    url,
+    headers: harness.auth,
+    ...(payload === undefined
+      ? {}
+      : typeof payload === "string"
+        ? { payload, headers: { ...harness.auth, "content-type": "application/json" } }
+        : { payload: payload as object }),
+  });
+  return { status: res.statusCode, type: String(res.headers["content-type"]), body: res.json() };
+};
+
+const messagesInStream = async (harness: Harness): Promise<number> =>
+  (await harness.ctx.jsm.streams.info(harness.ctx.streams.protocol)).state.messages;
+
+const commandsInStream = async (harness: Harness): Promise<number> => {
+  const info = await harness.ctx.jsm.streams.info(harness.ctx.streams.protocol, {
+    subjects_filter: `${publishRequestedPrefix(harness.config.nats.subject_prefix)}.>`,
+  });
+  return Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
+};
+
+describe("unknown fields", () => {
+  it("refuses a misspelt body field on every route with a body, suggesting the spelling meant", async () => {
+    h = await startHarness();
+    const stored = await call(h, "POST", "/api/protocols", protocolBody(`job-${unique()}`));
+    expect(stored.status).toBe(202);
+
+    // A replay whose dryRun is misspelt would have been a real replay of the stored protocol.
+    const replay = await call(h, "POST", "/api/replays", {
+      since: "2020-01-01T00:00:00Z",
+      dryrun: true,
+    });
+    expect(replay.status).toBe(400);
+    expect(replay.type).toMatch(/^application\/problem\+json/);
+    expect(replay.body.errors).toEqual([
+      { path: "dryrun", message: 'unknown field; did you mean "dryRun"?' },
+    ]);
+    expect(replay.body.detail).toBe(
+      'the request body does not match its schema (dryrun: unknown field; did you mean "dryRun"?)',
+    );
+    expect(await commandsInStream(h)).toBe(0);
+
+    const protocol = await call(
+      h,
+      "POST",
+      "/api/protocols",
+      protocolBody(`job-${unique()}`, { spacekey: "TEAM", parent_page_id: "42", colour: "red" }),
+    );
+    expect(protocol.status).toBe(400);
+    expect(protocol.body.errors).toEqual([
+      { path: "spacekey", message: 'unknown field; did you mean "spaceKey"?' },
+      { path: "parent_page_id", message: 'unknown field; did you mean "parentPageId"?' },
+      { path: "colour", message: "unknown field" },
+    ]);
+    expect(protocol.body.detail).toMatch(/\(spacekey: unknown field; .* and 2 more\)$/);
+    expect(await messagesInStream(h)).toBe(1);
+
+    // Validation comes before the publisher is asked, so no responder is needed here.
+    const archive = await call(h, "POST", "/api/archive/run", { olderthandays: 1 });
+    expect(archive.status).toBe(400);
+    expect(archive.body.errors).toEqual([
+      { path: "olderthandays", message: 'unknown field; did you mean "olderThanDays"?' },
+    ]);
+  });
+
+  it("refuses unknown query parameters too, so a misspelt filter or flag is not silently dropped", async () => {
+    h = await startHarness();
+    const list = await call(h, "GET", "/api/publications?stauts=failed&limit=5");
+    expect(list.status).toBe(400);
+    expect(list.body.errors).toEqual([
+      { path: "query.stauts", message: 'unknown parameter; did you mean "status"?' },
+    ]);
+    expect(list.body.detail).toMatch(/^the query string does not match its schema/);
+    const remove = await call(h, "DELETE", "/api/publications/1?deletepage=true");
+    expect(remove.status).toBe(400);
+    expect(remove.body.errors).toEqual([
+      { path: "query.deletepage", message: 'unknown parameter; did you mean "deletePage"?' },
+    ]);
+    const stats = await call(h, "GET", "/api/stats?from=2026-01-01T00:00:00Z");
+    expect(stats.body.errors).toEqual([{ path: "query.from", message: "unknown parameter" }]);
+    const publish = await call(h, "POST", "/api/jobs/j/publish-confluence?Force=true");
+    expect(publish.body.errors).toEqual([
+      { path: "query.Force", message: 'unknown parameter; did you mean "force"?' },
+    ]);
+    expect(await commandsInStream(h)).toBe(0);
+  });
+});
+
+describe("bodies nested too deeply", () => {
+  it("answer 400, not 500, on every JSON route", async () => {
+    h = await startHarness({ overrides: { gateway: { body_limit_bytes: 4 * 1024 * 1024 } } });
+    const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
+    for (const url of ["/api/protocols", "/api/replays", "/api/archive/run"]) {
+      const res = await call(h, "POST", url, deep);
+      expect(res.status, url).toBe(400);
+      expect(res.body.errors, url).toEqual([{ path: "", message: "expected a JSON object, got an array" }]);
+    }
+    const inField = await call(
+      h,
+      "POST",
+      "/api/protocols",
+      `{"jobId":"a","markdown":"# x","filename":"x.md","occurredAt":"2026-11-26T10:00:00Z","labels":${deep},"topic":${deep}}`,
+    );
+    expect(inField.status).toBe(400);
+    expect(inField.body.errors).toEqual([
+      { path: "topic", message: "expected a string at most 255 character(s) long, got an array" },
+      { path: "labels[0]", message: "expected a string, got an array" },
+    ]);
+    expect(await messagesInStream(h)).toBe(0);
+  });
+});
+
+describe("messages", () => {
+  it("name every allowed value of an enumeration", async () => {
+    h = await startHarness();
+    const status = await call(h, "GET", "/api/publications?status=bogus");
+    expect(status.body.errors).toEqual([
+      {
+        path: "query.status",
+        message:
+          'expected one of "pending", "publishing", "published", "failed", "rejected", "archived", got "bogus"',
+      },
+    ]);
+    const force = await call(h, "POST", "/api/jobs/j/publish-confluence?force=yes");
+    expect(force.body.errors).toEqual([
+      { path: "query.force", message: 'expected one of "true", "false", "1", "0", got "yes"' },
+    ]);
+  });
+
+  it("say 'a JSON object' for a body of another kind, and name the part of the request", async () => {
+    h = await startHarness();
+    for (const [payload, got] of [
+      ["[]", "an array"],
+      ['"text"', '"text"'],
+      ["42", "42"],
+      ["null", "null"],
+    ] as const) {
+      const res = await call(h, "POST", "/api/protocols", payload);
+      expect(res.status, payload).toBe(400);
+      expect(res.body.errors, payload).toEqual([{ path: "", message: `expected a JSON object, got ${got}` }]);
+    }
+    const params = await call(h, "GET", "/api/publications/abc");
+    expect(params.body.detail).toMatch(/^the path parameters do not match their schema/);
+    expect(params.body.errors?.[0]?.path).toBe("params.id");
+  });
+
+  it("keep long values short in messages", async () => {
+    h = await startHarness();
+    const res = await call(h, "POST", "/api/protocols", protocolBody("a", { topic: "t".repeat(10_000) }));
+    expect(res.status).toBe(400);
+    const [issue] = res.body.errors ?? [];
+    expect(issue?.path).toBe("topic");
+    expect(issue?.message.length).toBeLessThan(200);
+    expect(issue?.message).toMatch(/at most 255 character.*10000 characters/);
+  });
+
+  it("state the accepted media type on 415 and the limit on 413", async () => {
+    h = await startHarness({ overrides: { gateway: { body_limit_bytes: 2_048 } } });
+    const media = await h.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: { ...h.auth, "content-type": "application/xml" },
+      payload: "<since/>",
+    });
+    expect(media.statusCode).toBe(415);
+    expect(media.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(media.json().detail).toBe('send the body as application/json (got "application/xml")');
+    const big = await call(h, "POST", "/api/protocols", protocolBody("big", { markdown: "x".repeat(4_000) }));
+    expect(big.status).toBe(413);
+    expect(big.body.detail).toBe("the request body is larger than the 2048 bytes this route accepts");
+  });
+
+  it("answer problem+json to a bad percent-escape in the URL", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "GET",
+      url: "/api/jobs/%E0%A4%A/publications",
+      headers: h.auth,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({
+      type: "urn:minutes:problem:invalid-request",
+      title: "Invalid request",
+      status: 400,
+      detail: "the URL is not valid: a percent-escape (%XX) in its path does not decode",
+      instance: "/api/jobs/%E0%A4%A/publications",
+    });
+    expect(res.headers["x-request-id"]).toBeDefined();
+  });
+});
+
+describe("ids", () => {
+  it("are plain decimal digits in range", async () => {
+    h = await startHarness();
+    for (const id of ["0x10", "%2016", "1e3", "16.0", "+16", "-1", "0"]) {
+      const res = await call(h, "GET", `/api/publications/${id}`);
+      expect(res.status, id).toBe(400);
+      expect(res.body.errors?.[0]?.path, id).toBe("params.id");
+    }
+    const hex = await call(h, "GET", "/api/publications/0x10");
+    expect(hex.body.errors?.[0]?.message).toBe('expected a whole number in decimal digits, got "0x10"');
+    const huge = await call(h, "GET", "/api/publications/99999999999999999999999");
+    expect(huge.body.errors).toEqual([{ path: "params.id", message: "is out of range: at most 2147483647" }]);
+    expect((await call(h, "GET", "/api/publications/16")).status).toBe(404);
+    expect((await call(h, "GET", "/api/publications/0016")).status).toBe(404);
+    const limit = await call(h, "GET", "/api/publications?limit=1e3");
+    expect(limit.body.errors?.[0]?.path).toBe("query.limit");
+  });
+});
+
+describe("time windows", () => {
+  it("refuse an until that is not after since on every route that takes both, naming both", async () => {
+    h = await startHarness();
+    const since = "2026-11-02T00:00:00Z";
+    const until = "2026-11-01T00:00:00Z";
+    const expected = {
+      path: "query.until",
+      message: `must be after since: until ${until} is not after since ${since}`,
+    };
+    const list = await call(h, "GET", `/api/publications?since=${since}&until=${until}`);
+    expect(list.status).toBe(400);
+    expect(list.body.errors).toEqual([expected]);
+    const stats = await call(h, "GET", `/api/stats?since=${since}&until=${until}`);
+    expect(stats.status).toBe(400);
+    expect(stats.body.errors).toEqual([expected]);
+    const replay = await call(h, "POST", "/api/replays", { since, until });
+    expect(replay.status).toBe(400);
+    expect(replay.body.errors).toEqual([{ ...expected, path: "until" }]);
+    const same = await call(h, "GET", `/api/stats?since=${since}&until=${since}`);
+    expect(same.status).toBe(400);
+    expect((await call(h, "GET", `/api/stats?since=${until}&until=${since}`)).status).toBe(200);
+  });
+});
