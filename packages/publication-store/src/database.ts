@@ -115,12 +115,52 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
       }),
   });
 
-/** Applies pending migrations; returns the names applied (empty when the schema is current). */
+/**
+ * Applies pending migrations; returns the names applied (empty when the schema is current).
+ *
+ * Several processes may start on a fresh database at the same moment (publishers and a gateway
+ * brought up together), and MikroORM's migrator is not safe against that: both create its
+ * bookkeeping table, or both apply the first migration. On PostgreSQL the migrations run under a
+ * transaction-scoped advisory lock, so they run one process at a time. SQLite has no such lock
+ * across processes: a run that loses the race (its table creation or its write lock) is tried
+ * again, and then finds the work done. Each migration is one transaction, so a failed run leaves
+ * nothing half applied.
+ */
 export const migrate = (db: Database): Effect.Effect<ReadonlyArray<string>, StoreUnavailableError> =>
   attempt("migrate", async () => {
-    const applied = await db.orm.getMigrator().up();
-    return applied.map((m) => m.name);
+    for (let run = 1; ; run++) {
+      try {
+        return db.dialect === "postgresql" ? await migrateLocked(db) : await migrateOnce(db);
+      } catch (error) {
+        if (run >= MIGRATE_RUNS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** run + Math.random() * 50));
+      }
+    }
   });
+
+/** How often a migration run that lost a race with another process is tried. */
+const MIGRATE_RUNS = 6;
+
+/** Key of the advisory lock migrations hold on PostgreSQL (any fixed number shared by all instances). */
+const MIGRATION_LOCK_KEY = 0x6d696e75; // "minu"
+
+const migrateOnce = async (db: Database): Promise<ReadonlyArray<string>> =>
+  (await db.orm.getMigrator().up()).map((m) => m.name);
+
+/** Runs the migrations while holding the advisory lock in a transaction of its own. */
+const migrateLocked = async (db: Database): Promise<ReadonlyArray<string>> => {
+  const knex = (db.orm.em as SqlEntityManager).getConnection().getKnex();
+  const lock = await knex.transaction();
+  try {
+    await lock.raw("select pg_advisory_xact_lock(?)", [MIGRATION_LOCK_KEY]);
+    const applied = await migrateOnce(db);
+    await lock.commit();
+    return applied;
+  } catch (error) {
+    await lock.rollback().catch(() => undefined);
+    throw error;
+  }
+};
 
 /** Names of the migrations already applied to this database. */
 export const appliedMigrations = (

@@ -86,6 +86,27 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
     }),
   );
 
+  it.scoped("lets several processes start on a fresh database at the same moment", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig(name);
+      // Publishers and a gateway starting together (docker compose up): each opens its own ORM and
+      // migrates; exactly one applies the migrations and every start succeeds.
+      const dbs = yield* Effect.all(
+        Array.from({ length: 6 }, () => open(config)),
+        { concurrency: "unbounded" },
+      );
+      const applied = yield* Effect.all(
+        dbs.map((db) => migrate(db)),
+        { concurrency: "unbounded" },
+      );
+      assert.deepStrictEqual(applied.flat().sort(), MIGRATIONS.map((m) => m.name).sort());
+      assert.deepStrictEqual(
+        yield* appliedMigrations(dbs[0]!),
+        MIGRATIONS.map((m) => m.name),
+      );
+    }),
+  );
+
   it.scoped("applies pending migrations when the store starts", () =>
     Effect.gen(function* () {
       const config = yield* freshConfig(name);
