@@ -76,7 +76,7 @@ export interface PipelineSettings {
   /** This publisher instance (lease owner). */
   readonly owner: string;
   /** Who Minutes is in Confluence: versions by anyone else are manual edits. */
-  readonly botIdentity: ReadonlyArray<string>;
+  readonly botIdentity: () => ReadonlyArray<string>;
   /** How long a claim lasts; at least the consumer's ack wait. */
   readonly leaseMs: number;
   /** Delay before a message whose job another instance is publishing comes back. */
@@ -256,7 +256,7 @@ export const makePublishPipeline = (
       const property = yield* confluence.getProperty(found.value.id, JOB_PROPERTY_KEY);
       const owner = Option.isSome(property) ? jobOfProperty(property.value) : undefined;
       if (owner === jobId) return { page: found.value, property: Option.getOrUndefined(property), title };
-      if (owner === undefined && isAdoptable(found.value, settings.botIdentity)) {
+      if (owner === undefined && isAdoptable(found.value, settings.botIdentity())) {
         // Created by Minutes and never edited, but the property write was lost (crash window
         // between create and property on Cloud): this job's own earlier attempt.
         return { page: found.value, property: undefined, title };
@@ -400,7 +400,7 @@ export const makePublishPipeline = (
         } else if (
           ourVersion > 0 &&
           existing.version.number > ourVersion &&
-          !isBot(existing.version.authorId, settings.botIdentity)
+          !isBot(existing.version.authorId, settings.botIdentity())
         ) {
           const edit = new ManualEditError({
             pageId: existing.id,

@@ -24,10 +24,10 @@ import {
 } from "@minutes/publication-store";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Duration, Effect, Either, Exit, Runtime, Schedule, Schema, Scope } from "effect";
+import { Duration, Effect, Exit, Runtime, Schedule, Schema, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
-import { type ActiveClient, makeConfluenceProvider } from "./confluence-provider.js";
+import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { ConfluenceDisabledError } from "./errors.js";
 import { makeIndexPages } from "./index-page.js";
@@ -117,33 +117,6 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     // No tracer is configured: spans (one per `Effect.fn` call, several per message) would only
     // cost CPU and garbage on the hot path.
     const runtime = await run(Effect.runtime<never>().pipe(Effect.withTracerEnabled(false)));
-    const pipelineFor = (active: Either.Either<ActiveClient, { readonly _tag: string }>) =>
-      makePublishPipeline(
-        {
-          config,
-          owner: instanceId,
-          botIdentity: Either.isRight(active) ? active.right.identity : [],
-          leaseMs: Math.max(ackWaitMs, 5_000),
-          busyDelayMs: Math.min(ackWaitMs, 2_000),
-          ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
-          ...(template !== undefined ? { template } : {}),
-          ...(indexPages !== undefined ? { indexPages } : {}),
-          containers,
-        },
-        store,
-        Either.isRight(active) ? active.right.client : unavailableClient(active.left),
-        sink,
-      );
-    // The pipeline is built once per client (the provider hands out the same one until the token
-    // changes), not once per message.
-    let cached:
-      | { readonly client: ActiveClient; readonly pipeline: ReturnType<typeof pipelineFor> }
-      | undefined;
-    const pipelineOf = (active: Either.Either<ActiveClient, { readonly _tag: string }>) => {
-      if (Either.isLeft(active)) return pipelineFor(active);
-      if (cached?.client !== active.right) cached = { client: active.right, pipeline: pipelineFor(active) };
-      return cached.pipeline;
-    };
     // Disabled: events are stored and wait (see the pipeline); commands fail, visibly and
     // retryably, without asking Confluence anything.
     const enabled = config.confluence.enabled;
@@ -151,16 +124,38 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       log.warn(
         "publishing to Confluence is disabled (confluence.enabled is false): protocols are stored as pending; enable it, then publish or replay them",
       );
-    const disabled = Either.left(new ConfluenceDisabledError());
+    // One pipeline for the process. Its Confluence client is resolved at the first Confluence call
+    // of each message, not before the message is read: a Confluence that hangs, or a token that is
+    // missing, must not keep the protocol from being stored and its record from saying why.
+    const confluence = lazyClient(
+      (): Effect.Effect<ActiveClient, { readonly _tag: string; readonly message: string }> =>
+        enabled
+          ? provider.get().pipe(
+              Effect.tap((active) => {
+                botIdentity = active.identity;
+              }),
+            )
+          : Effect.fail(new ConfluenceDisabledError()),
+      config.confluence.deployment ?? "cloud",
+    );
+    const pipeline = makePublishPipeline(
+      {
+        config,
+        owner: instanceId,
+        botIdentity: () => botIdentity,
+        leaseMs: Math.max(ackWaitMs, 5_000),
+        busyDelayMs: Math.min(ackWaitMs, 2_000),
+        ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
+        ...(template !== undefined ? { template } : {}),
+        ...(indexPages !== undefined ? { indexPages } : {}),
+        containers,
+      },
+      store,
+      confluence,
+      sink,
+    );
     const handle = (message: IncomingMessage): Promise<Disposition> =>
-      Runtime.runPromise(runtime)(
-        Effect.gen(function* () {
-          if (!enabled) return yield* pipelineOf(disabled).handle(message);
-          const active = yield* provider.get().pipe(Effect.either);
-          if (Either.isRight(active)) botIdentity = active.right.identity;
-          return yield* pipelineOf(active).handle(message);
-        }),
-      );
+      Runtime.runPromise(runtime)(pipeline.handle(message));
 
     // Archive runs, scheduled and requested, one at a time per process.
     const archiveLock = Effect.unsafeMakeSemaphore(1);
@@ -273,15 +268,4 @@ const readTemplate = (path: string | null): string | undefined => {
       `confluence.page_template: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
     );
   }
-};
-
-/**
- * A client whose every call fails with the reason no real client could be made (bad token,
- * unreachable Confluence): publications then fail with that reason, visibly and retryably.
- */
-const unavailableClient = (error: { readonly _tag: string }): ConfluenceClientService => {
-  const fail = () => Effect.fail(error as never);
-  return new Proxy({} as ConfluenceClientService, {
-    get: (_target, property) => (property === "deployment" ? "cloud" : fail),
-  });
 };

@@ -137,3 +137,28 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
 
 const fingerprint = (t: ResolvedToken): string =>
   `${t.source}:${createHash("sha256").update(Redacted.value(t.token)).digest("hex")}`;
+
+/**
+ * A client that asks `get` for the current client at each call (the provider's fast path is one
+ * stat), and fails that call with `get`'s error when there is none: the pipeline holds one client
+ * for the process, and a token rotation or an unreachable Confluence shows up per call.
+ */
+export const lazyClient = <E>(
+  get: () => Effect.Effect<ActiveClient, E>,
+  deployment: ConfluenceClientService["deployment"],
+): ConfluenceClientService => {
+  let last: ConfluenceClientService | undefined;
+  return new Proxy({} as ConfluenceClientService, {
+    get: (_target, property) => {
+      if (property === "deployment") return last?.deployment ?? deployment;
+      return (...args: ReadonlyArray<unknown>) =>
+        Effect.flatMap(get(), (active) => {
+          last = active.client;
+          const method = active.client[property as keyof ConfluenceClientService] as unknown as (
+            ...a: ReadonlyArray<unknown>
+          ) => Effect.Effect<unknown, unknown>;
+          return method(...args);
+        });
+    },
+  });
+};

@@ -230,6 +230,22 @@ describe("database outages", () => {
   });
 });
 
+describe("an unresponsive Confluence", () => {
+  it("stores the protocol and its record before Confluence answers, and publishes once it does", async () => {
+    const h = await open();
+    // Every request hangs, the first one (who am I) included.
+    const hang = h.sandbox.faults.add({ kind: "hang" });
+    await h.submit({ jobId: "job-hang", markdown: protocol("Hanging") });
+    const record = await recordIn(h, "job-hang", "publishing");
+    expect((await Effect.runPromise(h.store.getProtocol("job-hang")))._tag).toBe("Some");
+    await eventually(() => (h.sandbox.faults.list().find((f) => f.id === hang)?.fired ?? 0) > 0 || undefined);
+    h.sandbox.faults.clear(hang);
+    const published = await recordIn(h, "job-hang", "published", 60_000);
+    expect(published.id).toBe(record.id);
+    expect(pagesOfJob(h, "job-hang")).toHaveLength(1);
+  });
+});
+
 describe("latency", () => {
   it("is measured from when Minutes received the event, not from the sender's occurredAt", async () => {
     const h = await open();
