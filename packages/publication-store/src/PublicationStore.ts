@@ -212,6 +212,13 @@ export interface ImportResult {
 /** Most invalid lines an import lists in `ImportResult.errors`; the rest are only counted. */
 export const IMPORT_MAX_ERRORS = 100;
 
+/**
+ * Most invalid lines an import skips (`onInvalidLine: "skip"`) before it gives up and writes
+ * nothing: skipping is for a damaged export, and a file that is mostly not one would otherwise
+ * hold the database (SQLite's one connection) for minutes.
+ */
+export const IMPORT_MAX_INVALID = 10_000;
+
 /** Page size of `query` when the caller gives none. */
 export const QUERY_DEFAULT_LIMIT = 50;
 /** Largest page `query` returns; bigger limits are clamped to it. */
@@ -873,6 +880,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
         // The reason is only worked out for lines that are listed.
         if (errors.length < IMPORT_MAX_ERRORS) errors.push(new ImportLineError({ line, reason: reason() }));
       };
+      const tooManyInvalid = (line: number) =>
+        new ImportLineError({
+          line,
+          reason: `more than ${IMPORT_MAX_INVALID} invalid lines: this is not a Minutes export; nothing was imported`,
+        });
       const pacer = makePacer();
       let lineNo = 0;
       const importChunk = (chunk: Chunk.Chunk<string>) =>
@@ -886,12 +898,14 @@ const makeShape = (db: Database): PublicationStoreShape => {
             if (Either.isLeft(decoded)) {
               if (!skipInvalid) return yield* new ImportLineError({ line: lineNo, reason: decoded.left() });
               rejectLine(lineNo, decoded.left);
+              if (counts.invalid > IMPORT_MAX_INVALID) return yield* tooManyInvalid(lineNo);
               continue;
             }
             const outcome = yield* importLine(em, decoded.right);
             if (typeof outcome === "object") {
               if (!skipInvalid) return yield* new ImportLineError({ line: lineNo, reason: outcome.invalid });
               rejectLine(lineNo, () => outcome.invalid);
+              if (counts.invalid > IMPORT_MAX_INVALID) return yield* tooManyInvalid(lineNo);
               continue;
             }
             counts[outcome] += 1;

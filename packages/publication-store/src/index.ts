@@ -19,6 +19,7 @@ export {
   type ClaimInput,
   type EnsurePublicationInput,
   IMPORT_MAX_ERRORS,
+  IMPORT_MAX_INVALID,
   type ImportOptions,
   type ImportResult,
   type IndexListing,

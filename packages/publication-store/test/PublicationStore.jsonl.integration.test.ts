@@ -1,7 +1,12 @@
 import { assert, it } from "@effect/vitest";
 import { Chunk, Effect, Option, Stream } from "effect";
 import { describe } from "vitest";
-import { IMPORT_MAX_ERRORS, PublicationStore, type PublicationStoreShape } from "../src/PublicationStore.js";
+import {
+  IMPORT_MAX_ERRORS,
+  IMPORT_MAX_INVALID,
+  PublicationStore,
+  type PublicationStoreShape,
+} from "../src/PublicationStore.js";
 import { BACKENDS, type BackendName, freshConfig } from "./helpers/backends.js";
 import { at, protocol, times } from "./helpers/fixtures.js";
 
@@ -210,12 +215,12 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
   );
 
   it.scoped(
-    "skips thirty thousand invalid lines, listing the first hundred with short reasons and counting all",
+    "skips up to ten thousand invalid lines, listing the first hundred with short reasons and counting all",
     () =>
       Effect.gen(function* () {
         const store = yield* openFresh(name);
         const garbage = "x".repeat(1_000);
-        const total = 30_000;
+        const total = IMPORT_MAX_INVALID + 1; // one of them blank
         // header, a protocol, the garbage (with one blank line in it), another protocol
         const file = function* () {
           yield HEADER;
@@ -246,6 +251,26 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         assert.isTrue(Option.isSome(yield* store.getProtocol("kept-2")));
       }),
     { timeout: 120_000 },
+  );
+
+  it.scoped("gives up on a file that is mostly not an export, writing nothing", () =>
+    Effect.gen(function* () {
+      const store = yield* openFresh(name);
+      const file = function* () {
+        yield HEADER;
+        yield protocolLine("not-kept");
+        for (let i = 0; i <= IMPORT_MAX_INVALID; i++) yield "{x}";
+      };
+      const error = yield* Effect.flip(
+        store.importJsonl(Stream.fromIterable({ [Symbol.iterator]: file }), { onInvalidLine: "skip" }),
+      );
+      assert.strictEqual(error._tag, "ImportLineError");
+      assert.strictEqual(
+        error.message,
+        `import line ${IMPORT_MAX_INVALID + 3}: more than ${IMPORT_MAX_INVALID} invalid lines: this is not a Minutes export; nothing was imported`,
+      );
+      assert.isTrue(Option.isNone(yield* store.getProtocol("not-kept")));
+    }),
   );
 
   it.scoped("names the field, what was expected and what was found, in a reason of bounded length", () =>
@@ -302,7 +327,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
       let last = 0;
       const file = function* () {
         yield HEADER;
-        for (let i = 0; i < 20_000; i++) {
+        for (let i = 0; i < IMPORT_MAX_INVALID; i++) {
           first ??= turns;
           last = turns;
           yield "not json";
@@ -313,7 +338,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
       });
       // The lines are pulled in chunks; the last chunk is pulled after thousands were imported.
       assert.isAbove(last - (first ?? last), 0);
-      assert.strictEqual(result.invalid, 20_000);
+      assert.strictEqual(result.invalid, IMPORT_MAX_INVALID);
     }),
   );
 });

@@ -11,6 +11,7 @@ describe("public API", () => {
         "ExportLineJson",
         "HeaderLine",
         "IMPORT_MAX_ERRORS",
+        "IMPORT_MAX_INVALID",
         "ImportLineError",
         "InvalidCursorError",
         "InvalidTransitionError",
