@@ -408,21 +408,34 @@ export const makePublishPipeline = (
             currentVersion: existing.version.number,
             editedBy: existing.version.authorId ?? "unknown",
           });
-          if (config.confluence.on_manual_edit === "fail") return yield* edit;
-          if (config.confluence.on_manual_edit === "skip") {
+          // A forced publication is an operator's decision to overwrite this page's edit.
+          const mode = force ? "overwrite" : config.confluence.on_manual_edit;
+          if (mode === "fail") return yield* edit;
+          if (mode === "skip") {
             yield* Effect.logWarning("page edited in Confluence; left as it is").pipe(
-              Effect.annotateLogs({ jobId, pageId: existing.id }),
+              Effect.annotateLogs({ jobId, pageId: existing.id, editedBy: edit.editedBy }),
             );
+            // The record keeps its last publication and says why this protocol was not published.
             const recorded = yield* store.transition(publication.id, finalStatus, {
               pageId: existing.id,
               pageUrl: existing.webUrl,
               pageTitle: existing.title,
-              errorMessage: null,
-              errorTag: null,
+              keepPublished: true,
+              errorMessage: `The newer protocol was not published: page ${existing.id} was edited in Confluence by ${edit.editedBy} (version ${edit.currentVersion}) and on_manual_edit is "skip". Publish with force=true to overwrite the edit.`,
+              errorTag: edit._tag,
               streamSequence: message.streamSequence,
             });
             return { recorded, page: existing, kind: "skipped" as PublicationOutcomeKind, rendered };
           }
+          yield* Effect.logWarning("page edited in Confluence; overwritten").pipe(
+            Effect.annotateLogs({
+              jobId,
+              pageId: existing.id,
+              editedBy: edit.editedBy,
+              editedVersion: edit.currentVersion,
+              reason: force ? "force" : "on_manual_edit: overwrite",
+            }),
+          );
           page = yield* write(existing, title, body, trigger);
         } else {
           page = yield* write(existing, title, body, trigger);
@@ -510,6 +523,8 @@ export const makePublishPipeline = (
         pageVersion: page.version.number,
         spaceKey: recorded.spaceKey,
         latencyMs: recorded.latencyMs,
+        // A skipped manual edit: why the newer protocol is not on the page.
+        ...(kind === "skipped" ? { errorTag: recorded.errorTag, errorMessage: recorded.errorMessage } : {}),
         ...(replayId !== undefined ? { replayId } : {}),
       }),
     );

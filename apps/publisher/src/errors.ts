@@ -22,7 +22,7 @@ export class ManualEditError extends Schema.TaggedError<ManualEditError>()("Manu
   editedBy: Schema.String,
 }) {
   override get message(): string {
-    return `Page ${this.pageId} was edited in Confluence by ${this.editedBy} (version ${this.currentVersion}; Minutes wrote version ${this.ourVersion}). Not overwritten: merge the change into the protocol, or set confluence.on_manual_edit to "overwrite" or "skip".`;
+    return `Page ${this.pageId} was edited in Confluence by ${this.editedBy} (version ${this.currentVersion}; Minutes wrote version ${this.ourVersion}). Not overwritten: merge the edit into the protocol if it should stay, then publish with force=true to overwrite the page; or set confluence.on_manual_edit to "overwrite" or "skip" for every page.`;
   }
 }
 

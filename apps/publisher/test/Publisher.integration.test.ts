@@ -339,6 +339,39 @@ describe("manual edits", () => {
     expect(failed.errorTag).toBe("ManualEditError");
     expect(failed.errorMessage).toContain("edited in Confluence by");
     expect(h.sandbox.state.page(record.pageId!)!.versions.at(-1)!.body).toContain("edited by a person");
+    expect(failed.errorMessage).toContain("publish with force=true");
+
+    // What the message says works: a forced publication overwrites this page's edit.
+    await h.publishRaw(
+      publishRequestedSubject("job-edit", h.config.nats.subject_prefix),
+      JSON.stringify({
+        jobId: "job-edit",
+        trigger: "retry",
+        force: true,
+        requestedAt: new Date().toISOString(),
+      }),
+    );
+    const forced = await recordIn(h, "job-edit", "published");
+    expect(forced.pageVersion).toBe(3);
+    expect(h.sandbox.state.page(record.pageId!)!.versions.at(-1)!.body).toContain("our change");
+  });
+
+  it("leaves an edited page as it is with on_manual_edit skip, and the record says the protocol was not published", async () => {
+    const h = await open({ config: { confluence: { on_manual_edit: "skip" } } });
+    await h.submit({ jobId: "job-skip", markdown: protocol("Skipped") });
+    const first = await recordIn(h, "job-skip", "published");
+    await editAsPerson(h, first.pageId!);
+    await h.submit({ jobId: "job-skip", markdown: protocol("Skipped", "- not shown") });
+    const skipped = await eventually(async () => {
+      const r = await recordIn(h, "job-skip", "published");
+      return r.errorTag === "ManualEditError" ? r : undefined;
+    });
+    expect(skipped.errorMessage).toContain('on_manual_edit is "skip"');
+    // The record still describes the last publication: its time, latency and page version.
+    expect(skipped.publishedAt).toBe(first.publishedAt);
+    expect(skipped.latencyMs).toBe(first.latencyMs);
+    expect(skipped.pageVersion).toBe(1);
+    expect(h.sandbox.state.page(first.pageId!)!.versions.at(-1)!.body).toContain("edited by a person");
   });
 
   it("overwrites a person's edit when on_manual_edit is overwrite", async () => {

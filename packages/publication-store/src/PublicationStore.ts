@@ -122,6 +122,12 @@ export interface TransitionPatch {
   readonly meetingDate?: string | null | undefined;
   /** When the page went to the archive (ISO); `null` takes it out. */
   readonly archivedAt?: string | null | undefined;
+  /**
+   * `published` without a new publication: the page was left as it is (a person's edit kept with
+   * `on_manual_edit: skip`). `publishedAt` and `latencyMs` stay those of the last publication, and
+   * `errorMessage`/`errorTag` (if given) say why the newer protocol was not published.
+   */
+  readonly keepPublished?: boolean | undefined;
 }
 
 /** Where an index page lists its protocols: one space and one parent (or the space root). */
@@ -532,7 +538,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
       }
       const t = new Date(yield* now);
       let latency = patch.latencyMs;
-      if (to === "published" && latency === undefined) {
+      if (to === "published" && latency === undefined && !patch.keepPublished) {
         const protocol = yield* selectProtocol(em, current.jobId);
         latency = Option.isSome(protocol)
           ? Math.max(0, t.getTime() - Date.parse(protocol.value.occurredAt))
@@ -572,7 +578,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
   ) =>
     Effect.gen(function* () {
       const countsRetry = patch.trigger === "retry" && (to === "pending" || to === "publishing");
-      const needsProtocol = to === "published" && patch.latencyMs === undefined;
+      const needsProtocol = to === "published" && patch.latencyMs === undefined && !patch.keepPublished;
       const from = PUBLICATION_STATUSES.filter((s) => canTransition(s, to));
       if (countsRetry || needsProtocol || from.length === 0) return Option.none<Publication>();
       const sets = transitionColumns(to, patch, new Date(yield* now), patch.latencyMs);
@@ -1248,7 +1254,8 @@ const transitionColumns = (
     ["updated_at", t],
     ...patchColumns(patch),
   ];
-  if (to === "published") sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
+  if (to === "published" && !patch.keepPublished)
+    sets.push(["published_at", t], ["error_message", null], ["error_tag", null]);
   else {
     if (patch.errorMessage !== undefined) sets.push(["error_message", patch.errorMessage]);
     if (patch.errorTag !== undefined) sets.push(["error_tag", patch.errorTag]);
