@@ -76,10 +76,13 @@ export const normaliseLabels = (
 
 const ruleMatches = (rule: RoutingRule, protocol: RoutableProtocol): boolean => {
   const m = rule.match;
-  if (m.source !== undefined && m.source !== protocol.metadata.source) return false;
+  // Sources and labels compare as the page will carry them: case-insensitively, and labels in the
+  // form normaliseLabels gives them ("Board Meeting" matches a rule for "board-meeting").
+  if (m.source !== undefined && m.source.toLowerCase() !== protocol.metadata.source?.toLowerCase())
+    return false;
   if (m.labels !== undefined) {
-    const have = new Set((protocol.metadata.labels ?? []).map((l) => l.toLowerCase()));
-    if (!m.labels.every((l) => have.has(l.toLowerCase()))) return false;
+    const have = new Set(normaliseLabels(protocol.metadata.labels ?? []).labels);
+    if (!normaliseLabels(m.labels).labels.every((l) => have.has(l))) return false;
   }
   if (m.topic_pattern !== undefined && !safeRegex(m.topic_pattern).test(protocol.topic ?? "")) return false;
   if (m.filename_pattern !== undefined && !safeRegex(m.filename_pattern).test(protocol.filename))

@@ -46,6 +46,22 @@ describe("routeProtocol", () => {
     ).toMatchObject({ spaceKey: "HR", parentPageId: "42", rule: "hr" });
   });
 
+  it("matches sources case-insensitively and labels as the page will carry them", () => {
+    const c = config({
+      confluence: {
+        routing_rules: [
+          { name: "board", match: { labels: ["board-meeting"], source: "jira" }, space_key: "TEAM" },
+        ],
+      },
+    }).confluence;
+    const route = routeProtocol(
+      { filename: "x.md", topic: "x", metadata: { source: "JIRA", labels: ["Board Meeting"] } },
+      c,
+    );
+    expect(route).toMatchObject({ spaceKey: "TEAM", rule: "board" });
+    expect(route.labels).toContain("board-meeting");
+  });
+
   it("lets the event's own space and parent win over rules and defaults", () => {
     const route = routeProtocol(
       { filename: "x.md", topic: "Architecture", metadata: { spaceKey: "OWN", parentPageId: "7" } },
