@@ -115,7 +115,11 @@ export const renderProtocol = (
     addDateMacro: macros.add_date_macro,
     addInfoPanel: macros.add_info_panel,
     allowSafeHtml: confluence.allow_safe_html,
-    meeting: { date: meetingDate, topic },
+    meeting: {
+      date: meetingDate,
+      topic,
+      ...(macros.add_info_panel ? { participants: participantsOf(protocol.markdown) } : {}),
+    },
   };
   const body =
     template === undefined
@@ -152,24 +156,36 @@ export const fillTemplate = (
 const escapeXml = (text: string): string =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
-const PARTICIPANT_HEADINGS =
-  /^(participants|attendees|present|teilnehmer(innen)?|anwesend|участники|присутствовали)\s*:?$/iu;
+const PARTICIPANT_LABEL =
+  "participants|attendees|present|teilnehmer(?:innen)?|teilnehmende|anwesend|anwesende|участники|присутствовали|присутствующие";
+const PARTICIPANT_HEADINGS = new RegExp(`^(?:${PARTICIPANT_LABEL})\\s*:?$`, "iu");
+const PARTICIPANT_LINE = new RegExp(`^(?:${PARTICIPANT_LABEL})\\s*:\\s*(.+)$`, "iu");
+
+/** A line without heading marks and emphasis, for matching labels. */
+const plainLine = (line: string): string =>
+  line
+    .replace(/^#{1,6}\s+/, "")
+    .replace(/[*_]/g, "")
+    .trim();
 
 /**
- * The names listed under a "Participants" heading (or a `Participants:` line) of the protocol,
- * for the `{{participants}}` placeholder: list items only, inline markup stripped.
+ * The names listed under a "Participants" heading (or a `Participants:` line) of the protocol, or
+ * given on a labelled line (`**Attendees:** Priya Raman, Tom Becker`), for the info panel and the
+ * `{{participants}}` placeholder: inline markup stripped.
  */
 export const participantsOf = (markdown: string): Array<string> => {
   const lines = markdown.split(/\r?\n/);
-  const start = lines.findIndex((line) =>
-    PARTICIPANT_HEADINGS.test(
-      line
-        .replace(/^#{1,6}\s+/, "")
-        .replace(/[*_]/g, "")
-        .trim(),
-    ),
-  );
+  const start = lines.findIndex((line) => {
+    const plain = plainLine(line);
+    return PARTICIPANT_HEADINGS.test(plain) || PARTICIPANT_LINE.test(plain);
+  });
   if (start === -1) return [];
+  const inline = PARTICIPANT_LINE.exec(plainLine(lines[start] as string))?.[1];
+  if (inline !== undefined)
+    return inline
+      .split(/[,;]\s*(?![^(]*\))/u)
+      .map((name) => name.replace(/`/g, "").trim())
+      .filter((name) => name !== "");
   const names: Array<string> = [];
   for (const line of lines.slice(start + 1)) {
     const item = /^\s*[-*+]\s+(.+)$/.exec(line);

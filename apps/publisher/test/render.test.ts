@@ -87,5 +87,31 @@ describe("participantsOf", () => {
     expect(participantsOf("## Teilnehmer\n- Anna\n- Jens\n\nText")).toEqual(["Anna", "Jens"]);
     expect(participantsOf("**Участники:**\n* Иван\n* Мария")).toEqual(["Иван", "Мария"]);
     expect(participantsOf("# Notes\n- not a participant")).toEqual([]);
+    expect(participantsOf("## Teilnehmende\n- Frau Müller\n- Herr Özdemir")).toEqual([
+      "Frau Müller",
+      "Herr Özdemir",
+    ]);
+  });
+
+  it("reads a labelled line of names, keeping commas inside parentheses", () => {
+    expect(
+      participantsOf("**Date:** 2025-10-14\n**Attendees:** Priya Raman, Tom Becker (chair); Ana Lima"),
+    ).toEqual(["Priya Raman", "Tom Becker (chair)", "Ana Lima"]);
+    expect(participantsOf("**Участники:** Иванов И. И., Петрова А. С.")).toEqual([
+      "Иванов И. И.",
+      "Петрова А. С.",
+    ]);
+  });
+
+  it("lists the participants in the info panel when add_info_panel is on", () => {
+    const withPanel = {
+      ...confluence,
+      advanced_settings: {
+        ...confluence.advanced_settings,
+        content_macros: { ...confluence.advanced_settings.content_macros, add_info_panel: true },
+      },
+    };
+    const page = renderProtocol(protocol, withPanel, []);
+    expect(page.body).toContain("<p><strong>Participants:</strong> Alice, Bob</p>");
   });
 });
