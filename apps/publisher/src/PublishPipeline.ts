@@ -7,7 +7,14 @@
  * consumer whether to ack, nak or terminate.
  */
 import { createHash, randomUUID } from "node:crypto";
-import type { ConfluenceClientService, ContentProperty, JsonValue, PageInfo } from "@minutes/confluence-core";
+import {
+  ConfluenceCallStatsRef,
+  type ConfluenceClientService,
+  type ContentProperty,
+  countConfluenceRetries,
+  type JsonValue,
+  type PageInfo,
+} from "@minutes/confluence-core";
 import {
   formatParseIssues,
   type MinutesConfig,
@@ -25,7 +32,7 @@ import {
   protocolMetadataOf,
   type StoredProtocol,
 } from "@minutes/publication-store";
-import { Context, Effect, Option, Schema } from "effect";
+import { Context, Effect, FiberRef, Option, Schema } from "effect";
 import { ensureContainer } from "./containers.js";
 import {
   EventRejectedError,
@@ -139,6 +146,12 @@ export const makePublishPipeline = (
     occurredAt: new Date().toISOString(),
   });
 
+  /** Emits an outcome with the retries and 429s of this message's Confluence calls. */
+  const emit = (o: PublicationOutcome) =>
+    Effect.flatMap(FiberRef.get(ConfluenceCallStatsRef), (stats) =>
+      sink.emit(stats === undefined ? o : { ...o, retries: stats.retries, rateLimited: stats.rateLimited }),
+    );
+
   // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
   // every call (~20 µs), and these run several times for every protocol published.
   /** Records a decode failure so it is visible, and terminates the message. */
@@ -165,7 +178,7 @@ export const makePublishPipeline = (
         })
         .pipe(Effect.ignore);
     }
-    yield* sink.emit(
+    yield* emit(
       outcome("rejected", jobId, "event", {
         publicationId: Option.isSome(record) ? record.value.id : null,
         errorTag: error._tag,
@@ -514,7 +527,7 @@ export const makePublishPipeline = (
         version: page.version.number,
       }),
     );
-    yield* sink.emit(
+    yield* emit(
       outcome(kind, jobId, trigger, {
         publicationId: recorded.id,
         pageId: page.id,
@@ -584,7 +597,7 @@ export const makePublishPipeline = (
       })
       .pipe(Effect.ignore);
     if (final) {
-      yield* sink.emit(
+      yield* emit(
         outcome("failed", publication.jobId, trigger, {
           publicationId: publication.id,
           spaceKey: publication.spaceKey,
@@ -605,6 +618,9 @@ export const makePublishPipeline = (
 
   /** Handles one message from the protocol stream. */
   const handle = (message: IncomingMessage): Effect.Effect<Disposition> =>
+    Effect.suspend(() => countConfluenceRetries(handleCounted(message), { retries: 0, rateLimited: 0 }));
+
+  const handleCounted = (message: IncomingMessage): Effect.Effect<Disposition> =>
     Effect.gen(function* () {
       if (message.subject.startsWith(`${protocolReadyPrefix(config.nats.subject_prefix)}.`)) {
         const event = yield* Schema.decodeUnknown(ProtocolReadyJson, {
@@ -656,7 +672,7 @@ export const makePublishPipeline = (
         if (Option.isNone(protocol)) {
           const error = new ProtocolMissingError({ jobId: command.jobId });
           yield* Effect.logWarning(error.message);
-          yield* sink.emit(
+          yield* emit(
             outcome("failed", command.jobId, command.trigger, {
               errorTag: error._tag,
               errorMessage: error.message,

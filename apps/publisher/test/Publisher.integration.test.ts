@@ -6,7 +6,7 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { protocolReadySubject, publishRequestedSubject } from "@minutes/contracts";
+import { protocolReadySubject, publicationEventWildcard, publishRequestedSubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
@@ -437,6 +437,33 @@ describe("failures", () => {
     await h.submit({ jobId: "job-flaky", markdown: protocol("Flaky") });
     await recordIn(h, "job-flaky", "published", 30_000);
     expect(pagesOfJob(h, "job-flaky")).toHaveLength(1);
+  });
+
+  it("counts the retries and 429s of a publication in its outcome event", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-429", markdown: protocol("Rate limited") });
+    await recordIn(h, "job-429", "published");
+    h.sandbox.faults.add({ kind: "rateLimit", method: "PUT", times: 2, retryAfter: 1 });
+    await h.submit({ jobId: "job-429", markdown: protocol("Rate limited", "- changed") });
+    const outcomes = await h.js.consumers.get(`${h.config.nats.stream}_OUTCOMES`, {
+      filter_subjects: publicationEventWildcard(h.config.nats.subject_prefix),
+    });
+    const messages = await outcomes.consume();
+    let second: { retries: number; rateLimited: number } | undefined;
+    for await (const m of messages) {
+      const o = m.json<{
+        jobId: string;
+        outcome: string;
+        pageVersion: number;
+        retries: number;
+        rateLimited: number;
+      }>();
+      if (o.jobId === "job-429" && o.outcome === "published" && o.pageVersion === 2) {
+        second = o;
+        break;
+      }
+    }
+    expect(second).toMatchObject({ retries: 2, rateLimited: 2 });
   });
 
   it("records a failure after max_deliver attempts when Confluence stays down", async () => {

@@ -27,7 +27,13 @@ export {
 } from "./ConfluenceError.js";
 export { clientConfigFromSettings } from "./client-config-from-settings.js";
 export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
-export { type ConfluenceRetryOptions, confluenceRetrySchedule } from "./retry-schedule.js";
+export {
+  type ConfluenceCallStats,
+  ConfluenceCallStatsRef,
+  type ConfluenceRetryOptions,
+  confluenceRetrySchedule,
+  countConfluenceRetries,
+} from "./retry-schedule.js";
 export type {
   ConfluenceDeployment,
   ConnectionInfo,

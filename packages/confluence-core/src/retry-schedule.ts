@@ -2,8 +2,27 @@
 // Exponential with jitter for network and 5xx failures, the server's own (clamped) Retry-After for
 // 429 and 503, and no retry at all for anything a retry cannot fix (4xx). Version conflicts are
 // not retried here: they need a re-read first, which `ConfluenceClient.updatePage` does.
-import { Duration, Schedule } from "effect";
+import { Duration, Effect, FiberRef, Schedule } from "effect";
 import { type ConfluenceError, isRetryable } from "./ConfluenceError.js";
+
+/** How many calls were retried, and how many of those after a 429, while a counter was set. */
+export interface ConfluenceCallStats {
+  retries: number;
+  rateLimited: number;
+}
+
+/**
+ * The counter the retry schedule adds to; unset (nothing counted) unless a caller sets one for
+ * its work with {@link countConfluenceRetries}. Fibers forked by that work share the counter.
+ */
+export const ConfluenceCallStatsRef: FiberRef.FiberRef<ConfluenceCallStats | undefined> =
+  FiberRef.unsafeMake<ConfluenceCallStats | undefined>(undefined);
+
+/** Runs `effect` counting the retries of every Confluence call it makes into `stats`. */
+export const countConfluenceRetries = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  stats: ConfluenceCallStats,
+): Effect.Effect<A, E, R> => Effect.locally(effect, ConfluenceCallStatsRef, stats);
 
 /** Settings of {@link confluenceRetrySchedule}. */
 export interface ConfluenceRetryOptions {
@@ -35,10 +54,17 @@ export const confluenceRetrySchedule = (
     Schedule.intersect(Schedule.recurs(options.maxRetries)),
     Schedule.intersect(Schedule.identity<ConfluenceError>()),
     Schedule.whileInput(isRetryable),
-    Schedule.modifyDelay(([, error], delay) => {
-      const serverWait = retryAfterOf(error);
-      return serverWait === undefined ? delay : Duration.millis(serverWait);
-    }),
+    // Reached only when the call is retried: the place to count it.
+    Schedule.modifyDelayEffect(([, error], delay) =>
+      Effect.map(FiberRef.get(ConfluenceCallStatsRef), (stats) => {
+        if (stats !== undefined) {
+          stats.retries += 1;
+          if (error._tag === "ConfluenceRateLimitedError") stats.rateLimited += 1;
+        }
+        const serverWait = retryAfterOf(error);
+        return serverWait === undefined ? delay : Duration.millis(serverWait);
+      }),
+    ),
   );
 };
 

@@ -5,6 +5,7 @@ describe("public exports", () => {
   it("pins the package's runtime export list", () => {
     assert.deepStrictEqual(Object.keys(api).sort(), [
       "ConfluenceAuthenticationError",
+      "ConfluenceCallStatsRef",
       "ConfluenceClient",
       "ConfluenceConfigError",
       "ConfluenceError",
@@ -22,6 +23,7 @@ describe("public exports", () => {
       "DEFAULT_MAX_RETRY_AFTER_MS",
       "clientConfigFromSettings",
       "confluenceRetrySchedule",
+      "countConfluenceRetries",
       "detectDeployment",
       "isRetryable",
       "makeConfluenceClient",
