@@ -15,8 +15,9 @@ export interface ConfluenceCallStats {
  * The counter the retry schedule adds to; unset (nothing counted) unless a caller sets one for
  * its work with {@link countConfluenceRetries}. Fibers forked by that work share the counter.
  */
-export const ConfluenceCallStatsRef: FiberRef.FiberRef<ConfluenceCallStats | undefined> =
-  FiberRef.unsafeMake<ConfluenceCallStats | undefined>(undefined);
+export const ConfluenceCallStatsRef: FiberRef.FiberRef<ConfluenceCallStats | undefined> = FiberRef.unsafeMake<
+  ConfluenceCallStats | undefined
+>(undefined);
 
 /** Runs `effect` counting the retries of every Confluence call it makes into `stats`. */
 export const countConfluenceRetries = <A, E, R>(
