@@ -223,6 +223,7 @@ export const makePublishPipeline = (
     titles: ReadonlyArray<string>,
     willWrite: boolean,
   ) {
+    let movedFrom: PageInfo | undefined;
     if (record.pageId !== null) {
       const [page, prefetched] = yield* Effect.all(
         [
@@ -247,7 +248,13 @@ export const makePublishPipeline = (
         // ours to write until a person restores it. A new page could not take the title either.
         return yield* new PageArchivedError({ pageId: page.value.id });
       }
-      if (Option.isSome(page) && page.value.status === "current") {
+      // Confluence cannot move a page to another space: a job routed to another space gets a page
+      // there, and its old one is dealt with once the new one is recorded (`movedFrom`).
+      movedFrom =
+        Option.isSome(page) && page.value.status === "current" && !(yield* inSpace(page.value, spaceKey))
+          ? page.value
+          : undefined;
+      if (Option.isSome(page) && page.value.status === "current" && movedFrom === undefined) {
         const title = yield* titleFor(page.value, spaceKey, titles);
         if (isInSync(record, page.value)) {
           // The page is still at the version this job last recorded, and the property was written
@@ -265,14 +272,15 @@ export const makePublishPipeline = (
     }
     for (const title of titles) {
       const found = yield* confluence.findPageByTitle(spaceKey, title);
-      if (Option.isNone(found)) return { page: undefined, property: undefined, title };
+      if (Option.isNone(found)) return { page: undefined, property: undefined, title, movedFrom };
       const property = yield* confluence.getProperty(found.value.id, JOB_PROPERTY_KEY);
       const owner = Option.isSome(property) ? jobOfProperty(property.value) : undefined;
-      if (owner === jobId) return { page: found.value, property: Option.getOrUndefined(property), title };
+      if (owner === jobId)
+        return { page: found.value, property: Option.getOrUndefined(property), title, movedFrom };
       if (owner === undefined && isAdoptable(found.value, settings.botIdentity())) {
         // Created by Minutes and never edited, but the property write was lost (crash window
         // between create and property on Cloud): this job's own earlier attempt.
-        return { page: found.value, property: undefined, title };
+        return { page: found.value, property: undefined, title, movedFrom };
       }
       // Someone else's page: try the job-specific title next.
     }
@@ -284,6 +292,12 @@ export const makePublishPipeline = (
       pageId: Option.match(taken, { onNone: () => "?", onSome: (p) => p.id }),
     });
   });
+
+  /** Whether `page` is in the space with key `spaceKey`. */
+  const inSpace = (page: PageInfo, spaceKey: string) =>
+    page.spaceKey !== undefined
+      ? Effect.succeed(page.spaceKey.toUpperCase() === spaceKey.toUpperCase())
+      : Effect.map(confluence.getSpace(spaceKey), (space) => space.id === page.spaceId);
 
   /**
    * The title the job's own page keeps or takes: its current one while that is still one of the
@@ -471,6 +485,10 @@ export const makePublishPipeline = (
         yield* step("labels-written", jobId);
       }
 
+      // Before the record moves to the new page: a crash in between leaves the record on the old
+      // (trashed) page, and the redelivered message adopts the new one by its job property.
+      if ("movedFrom" in own && own.movedFrom !== undefined)
+        yield* retireMovedPage(own.movedFrom, page, jobId);
       const recorded = yield* store.transition(publication.id, finalStatus, {
         pageId: page.id,
         pageUrl: page.webUrl,
@@ -543,6 +561,35 @@ export const makePublishPipeline = (
     );
     return { _tag: "Ack" } as Disposition;
   });
+
+  /**
+   * The job's page in the space it was routed to before: one meeting keeps one page, so Minutes'
+   * own page goes to the trash (restorable there); a page a person edited since stays, and the
+   * log says where. Never fails the publication that replaced it.
+   */
+  const retireMovedPage = (old: PageInfo, replacement: PageInfo, jobId: string) =>
+    (isBot(old.version.authorId, settings.botIdentity())
+      ? confluence
+          .deletePage(old.id)
+          .pipe(
+            Effect.zipRight(
+              Effect.logWarning("the job was routed to another space: its old page went to the trash").pipe(
+                Effect.annotateLogs({ jobId, oldPageId: old.id, pageId: replacement.id }),
+              ),
+            ),
+          )
+      : Effect.logWarning(
+          "the job was routed to another space; its old page was edited by a person and is left as it is",
+        ).pipe(
+          Effect.annotateLogs({ jobId, oldPageId: old.id, oldPageUrl: old.webUrl, pageId: replacement.id }),
+        )
+    ).pipe(
+      Effect.catchAll((error) =>
+        Effect.logWarning("the job's old page in another space could not be moved to the trash").pipe(
+          Effect.annotateLogs({ jobId, oldPageId: old.id, error: error._tag, reason: error.message }),
+        ),
+      ),
+    );
 
   const write = (existing: PageInfo, title: string, body: string, trigger: PublicationTrigger) =>
     confluence.updatePage({

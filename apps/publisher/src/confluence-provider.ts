@@ -98,7 +98,11 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
         Effect.tapErrorCause(() => Scope.close(scope, Exit.void)),
       );
       const who = yield* client.testConnection().pipe(Effect.tapError(() => Scope.close(scope, Exit.void)));
-      const identity = [who.accountId, who.username, who.displayName].filter((x): x is string => !!x);
+      // Every name a page version may give its author by: Cloud's account id, Data Center's user key
+      // (what `version.by` identifies the author with) and user name.
+      const identity = [who.accountId, who.userKey, who.username, who.displayName].filter(
+        (x): x is string => !!x,
+      );
       return { active: { client, identity, tokenSource: resolved.source }, scope };
     });
 

@@ -258,6 +258,32 @@ describe("latency", () => {
   });
 });
 
+describe("routing a job to another space", () => {
+  it.each(["cloud", "datacenter"] as const)(
+    "gives the job a page in the new space and moves its old page to the trash (%s)",
+    async (mode) => {
+      const h = await open({ mode, spaces: ["MEETINGS", "TEAM"] });
+      await h.submit({ jobId: "job-moving", markdown: protocol("Moving") });
+      const first = await recordIn(h, "job-moving", "published");
+      await h.submit({
+        jobId: "job-moving",
+        markdown: protocol("Moving", "- now for TEAM"),
+        spaceKey: "TEAM",
+      });
+      const moved = await eventually(async () => {
+        const r = await recordIn(h, "job-moving", "published");
+        return r.spaceKey === "TEAM" ? r : undefined;
+      });
+      expect(moved.pageId).not.toBe(first.pageId);
+      const inTeam = h.sandbox.state.pages("TEAM").filter((p) => p.id === moved.pageId);
+      expect(inTeam).toHaveLength(1);
+      expect(inTeam[0]!.versions.at(-1)!.body).toContain("now for TEAM");
+      expect(h.sandbox.state.page(first.pageId!)!.status).toBe("trashed");
+      expect(pagesOfJob(h, "job-moving")).toHaveLength(0); // none left current in MEETINGS
+    },
+  );
+});
+
 describe("page identity", () => {
   it("gives the later of two jobs with colliding titles its own page with a deterministic suffix", async () => {
     const h = await open();

@@ -853,6 +853,7 @@ const build = (http: Http): ConfluenceClientService => {
       deployment: cfg.deployment,
       ...(accountId !== undefined ? { accountId } : {}),
       ...(username !== undefined ? { username } : {}),
+      ...(user.userKey != null ? { userKey: user.userKey } : {}),
       displayName: user.displayName ?? user.publicName ?? username ?? accountId ?? "",
       siteUrl: cfg.siteUrl ?? cfg.apiBase,
     };

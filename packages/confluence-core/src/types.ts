@@ -96,6 +96,8 @@ export interface ConnectionInfo {
   readonly accountId?: string;
   /** Data Center user name. */
   readonly username?: string;
+  /** Data Center user key: what page versions name their author by (`version.by.userKey`). */
+  readonly userKey?: string;
   readonly displayName: string;
   /** The site base used for human links. */
   readonly siteUrl: string;

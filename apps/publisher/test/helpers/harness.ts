@@ -34,6 +34,8 @@ export interface HarnessOptions {
   readonly mode?: SandboxMode;
   readonly database?: "sqlite" | "postgresql";
   readonly config?: DeepPartial<MinutesConfigInput>;
+  /** Spaces of the sandbox (default: MEETINGS only). */
+  readonly spaces?: ReadonlyArray<string>;
   /** The publishers' logger (default: silent, or TEST_LOG_LEVEL). */
   readonly logger?: Logger;
 }
@@ -64,7 +66,11 @@ const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const id = randomUUID().replace(/-/g, "").slice(0, 12);
   const dir = mkdtempSync(join(tmpdir(), "minutes-publisher-"));
-  const sandbox = await startSandbox({ mode: options.mode ?? "cloud", port: 0 });
+  const sandbox = await startSandbox({
+    mode: options.mode ?? "cloud",
+    port: 0,
+    ...(options.spaces !== undefined ? { spaces: options.spaces.map((key) => ({ key })) } : {}),
+  });
   const database = options.database ?? "sqlite";
   const pgDb = `minutes_pub_${id}`;
   if (database === "postgresql") await pgAdmin(`CREATE DATABASE ${pgDb}`);
