@@ -1,8 +1,12 @@
 /**
  * The gateway's only Confluence use: `GET /health/confluence` and `DELETE …?deletePage=true`.
- * The client is made lazily (first use) with the token from configuration or the vault and lives
- * until the app closes. The token never leaves this module except inside the client's `Redacted`.
+ * The client is made lazily (first use) with the token from configuration or the vault. When the
+ * vault file changes (a token added or rotated), the token is resolved again and the next use gets
+ * a new client, as in the publisher. The token never leaves this module except inside the
+ * client's `Redacted`.
  */
+
+import { statSync } from "node:fs";
 import {
   type ConfluenceClientService,
   clientConfigFromSettings,
@@ -82,4 +86,49 @@ export const noConfluence: ConfluenceAccess = {
       conflict("no Confluence client is configured for the gateway", "confluence-not-configured"),
     ),
   close: async () => {},
+};
+
+/**
+ * Access that follows the vault file: `build` makes the access for the token as it is now, and is
+ * called again (once, however many requests ask at the same moment) when the file's state changed
+ * since; the previous client is closed.
+ */
+export const followVault = async (
+  vaultFile: string,
+  build: () => Promise<ConfluenceAccess>,
+): Promise<ConfluenceAccess> => {
+  const stampOf = (): string => {
+    const s = statSync(vaultFile, { throwIfNoEntry: false });
+    return s === undefined ? "missing" : `${s.mtimeMs}:${s.size}`;
+  };
+  let stamp = stampOf();
+  let current = await build();
+  let rebuilding: Promise<void> | undefined;
+  const follow = async (): Promise<void> => {
+    const now = stampOf();
+    if (now === stamp) return;
+    rebuilding ??= (async () => {
+      const next = await build();
+      const previous = current;
+      current = next;
+      stamp = now;
+      await previous.close();
+    })().finally(() => {
+      rebuilding = undefined;
+    });
+    await rebuilding;
+  };
+  return {
+    get tokenSource() {
+      return current.tokenSource;
+    },
+    get configured() {
+      return current.configured;
+    },
+    client: async () => {
+      await follow();
+      return current.client();
+    },
+    close: () => current.close(),
+  };
 };

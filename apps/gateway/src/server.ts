@@ -12,7 +12,7 @@ import { Effect, Exit, type Redacted, Scope } from "effect";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { buildApp, REDACT_PATHS } from "./app.js";
-import { type ConfluenceAccess, makeConfluenceAccess } from "./confluence.js";
+import { type ConfluenceAccess, followVault, makeConfluenceAccess } from "./confluence.js";
 
 /** A running gateway. */
 export interface RunningServer {
@@ -44,11 +44,12 @@ export const startServer = async (config: MinutesConfig): Promise<RunningServer>
     const store = await Effect.runPromise(
       Scope.extend(PublicationStore.make(storeConfigFromDatabaseConfig(config.database)), storeScope),
     );
-    const token = await resolveToken(config, logger);
-    confluence =
-      "reason" in token
+    confluence = await followVault(config.vault.file ?? defaultVaultFile(), async () => {
+      const token = await resolveToken(config, logger);
+      return "reason" in token
         ? makeConfluenceAccess(config.confluence, undefined, token.reason)
         : makeConfluenceAccess(config.confluence, token);
+    });
     const { app } = await buildApp({ config, nats: nc, store, confluence, logger });
     const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
     logger.info(

@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startSandbox } from "@minutes/confluence-sandbox";
 import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { PublicationStore } from "@minutes/publication-store";
-import { Effect, Either, Exit, Scope } from "effect";
+import { saveEncryptedToken } from "@minutes/token-vault";
+import { Effect, Either, Exit, Redacted, Scope } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
 import { deleteStreams, NATS_URL, protocolBody, unique } from "./helpers/harness.js";
@@ -82,35 +84,54 @@ describe("startServer", () => {
     server = undefined;
   });
 
-  it("says why there is no Confluence token: the vault's own reason, not a generic one", async () => {
+  it("says why there is no Confluence token, and follows the vault when the token is added", async () => {
     dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
-    const id = unique();
-    config = Either.getOrThrow(
-      loadConfig({
-        env: {},
-        overrides: {
-          nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
-          database: { sqlite_path: join(dir, "store.sqlite") },
-          gateway: { port: 0, api_keys: ["server-key-123"] },
-          confluence: {
-            enabled: true,
-            api_token: "",
-            base_url: "https://acme.atlassian.net/wiki",
-            username: "bot@acme.example",
+    const sandbox = await startSandbox({ mode: "cloud", port: 0 });
+    try {
+      const id = unique();
+      const vaultFile = join(dir, "tokens.vault");
+      config = Either.getOrThrow(
+        loadConfig({
+          env: {},
+          overrides: {
+            nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
+            database: { sqlite_path: join(dir, "store.sqlite") },
+            gateway: { port: 0, api_keys: ["server-key-123"] },
+            confluence: {
+              enabled: true,
+              deployment: "cloud",
+              api_token: "",
+              base_url: sandbox.baseUrl,
+              username: sandbox.user.email,
+            },
+            vault: { file: vaultFile, password: "vault-pw-456" },
+            logging: { level: "silent" },
           },
-          vault: { file: join(dir, "empty.vault"), password: "vault-pw-456" },
-          logging: { level: "silent" },
-        },
-      }),
-    );
-    server = await startServer(config);
-    const res = await fetch(`${server.address}/health/confluence`);
-    const body = await res.text();
-    expect(res.status).toBe(503);
-    expect(JSON.parse(body).detail).toContain(
-      "No token saved for bot@acme.example at https://acme.atlassian.net/wiki",
-    );
-    expect(body).not.toContain("vault-pw-456");
+        }),
+      );
+      server = await startServer(config);
+      const res = await fetch(`${server.address}/health/confluence`);
+      const body = await res.text();
+      expect(res.status).toBe(503);
+      expect(JSON.parse(body).detail).toContain(
+        `No token saved for ${sandbox.user.email} at ${sandbox.baseUrl}`,
+      );
+      expect(body).not.toContain("vault-pw-456");
+
+      // An operator adds the token with the vault CLI: no restart needed.
+      await saveEncryptedToken({
+        file: vaultFile,
+        url: sandbox.baseUrl,
+        username: sandbox.user.email,
+        token: Redacted.make(sandbox.user.token),
+        password: Redacted.make("vault-pw-456"),
+      });
+      const fixed = await fetch(`${server.address}/health/confluence`);
+      expect(fixed.status).toBe(200);
+      expect(await fixed.json()).toMatchObject({ status: "ok", user: { accountId: sandbox.user.accountId } });
+    } finally {
+      await sandbox.close();
+    }
   });
 
   it("fails to start with a clear error when NATS is unreachable", async () => {

@@ -59,13 +59,6 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       },
     },
     async () => {
-      if (!ctx.confluence.configured) {
-        const reason = await ctx.confluence.client().then(
-          () => "Confluence is not configured",
-          (e: unknown) => (e instanceof Error ? e.message : "Confluence is not configured"),
-        );
-        throw unavailable(reason, "confluence-not-configured");
-      }
       const client = await ctx.confluence.client().catch((e: unknown) => {
         throw unavailable(
           e instanceof Error ? e.message : "Confluence is not configured",
