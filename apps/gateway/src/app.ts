@@ -39,7 +39,7 @@ import { publicationRoutes } from "./routes/publications.js";
 import { replayRoutes } from "./routes/replays.js";
 import { markOptionalBodies } from "./routes/responses.js";
 import { statsRoutes } from "./routes/stats.js";
-import { ensureStreams, streamNames } from "./streams.js";
+import { ensureStreams, makeStreamRepair, streamNames, withStreamRepair } from "./streams.js";
 
 /** What `buildApp` needs. The caller owns (and closes) `nats` and `store`. */
 export interface GatewayDeps {
@@ -97,7 +97,16 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   const jsm = await jetstreamManager(deps.nats);
   await ensureStreams(jsm, config.nats);
   const streams = streamNames(config.nats);
-  const feed = await startOutcomeFeed(js, streams.outcome, config.nats.subject_prefix, app.log);
+  // Streams found missing later (NATS restarted without its data) are created again by whoever
+  // finds out: a publish with no stream to store it, or the outcome feed.
+  const repair = makeStreamRepair(jsm, config.nats, {
+    created: (stream) => app.log.warn({ stream }, "the stream was missing: created it again"),
+    failed: (error) => app.log.warn({ err: error }, "could not re-create the streams"),
+  });
+  const feed = await startOutcomeFeed(js, streams.outcome, config.nats.subject_prefix, app.log, {
+    jsm,
+    repair,
+  });
   let natsUp = true;
   void (async () => {
     for await (const s of deps.nats.status()) {
@@ -106,7 +115,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     }
   })().catch(() => undefined);
   const natsConnected = () => natsUp && !deps.nats.isClosed();
-  const publisher = makeJetStreamPublisher(deps.nats);
+  const publisher = withStreamRepair(makeJetStreamPublisher(deps.nats), repair);
   const partial = { config, nc: deps.nats, js, jsm, publisher, streams, natsConnected };
   const metrics = new GatewayMetrics(deps.store, async () => {
     if (!natsConnected()) return null;

@@ -94,9 +94,10 @@ describe("GET /health/confluence", () => {
   it("requires the API key when gateway.auth_health is on", async () => {
     h = await startHarness({ overrides: { gateway: { auth_health: true } } });
     expect((await h.app.inject({ method: "GET", url: "/status/confluence" })).statusCode).toBe(401);
+    // 503 (no publisher created the consumer yet) but answered: the key was accepted.
     expect(
-      (await h.app.inject({ method: "GET", url: "/status/confluence", headers: h.auth })).statusCode,
-    ).toBe(200);
+      (await h.app.inject({ method: "GET", url: "/status/confluence", headers: h.auth })).json(),
+    ).toMatchObject({ status: "degraded", consumer: { found: false } });
     expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 });
@@ -132,13 +133,19 @@ describe("GET /status/confluence", () => {
   it("shows NATS, the consumer backlog, the database, the last publication and the token source", async () => {
     h = await startHarness(await withSandbox());
     const before = await h.app.inject({ method: "GET", url: "/status/confluence" });
-    expect(before.statusCode).toBe(200);
+    // No publisher created the consumer yet: nothing would consume an event.
+    expect(before.statusCode).toBe(503);
     expect(before.json()).toMatchObject({
-      status: "ok",
+      status: "degraded",
+      reasons: [
+        `the consumer ${h.config.nats.consumer} is missing: events wait until a publisher creates it again (at its start, or when it finds it missing)`,
+      ],
       nats: {
         connected: true,
         stream: h.config.nats.stream,
         outcomeStream: `${h.config.nats.stream}_OUTCOMES`,
+        streamFound: true,
+        outcomeStreamFound: true,
       },
       consumer: { name: h.config.nats.consumer, found: false, backlog: null },
       database: { status: "ok", detail: null },
@@ -159,6 +166,8 @@ describe("GET /status/confluence", () => {
       });
     }
     const after = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    expect(after.statusCode).toBe(200);
+    expect(after.json()).toMatchObject({ status: "ok", reasons: [] });
     expect(after.json().consumer).toEqual({
       name: h.config.nats.consumer,
       found: true,

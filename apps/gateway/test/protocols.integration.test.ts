@@ -209,9 +209,12 @@ describe("POST /api/protocols", () => {
     expect(res.json()).toMatchObject({ status: 503, type: "urn:minutes:problem:event-stream-unavailable" });
   });
 
-  it("answers 503 when the stream is gone (JetStream cannot store the event)", async () => {
+  it("answers 503 when no stream stores the subject, even after looking for missing streams", async () => {
     h = await startHarness();
+    // The stream's name is taken by a stream on other subjects: nothing is missing to re-create
+    // (a deleted stream would be: see nats-recovery), yet nothing stores the event.
     await h.ctx.jsm.streams.delete(h.ctx.streams.protocol);
+    await h.ctx.jsm.streams.add({ name: h.ctx.streams.protocol, subjects: [`other_${unique()}.>`] });
     const res = await h.app.inject({
       method: "POST",
       url: "/api/protocols",

@@ -682,6 +682,8 @@ export const makePublishPipeline = (
           contentHash: hashOf(event.markdown),
           streamSequence: message.streamSequence,
           occurredAt: event.occurredAt,
+          // Orders it before any protocol saved earlier, also across a stream created anew.
+          ...(message.storedAt !== undefined ? { storedAt: new Date(message.storedAt).toISOString() } : {}),
         });
         if (saved.outcome === "stale") {
           yield* Effect.logInfo("older event for a job with a newer protocol; skipped").pipe(

@@ -1,7 +1,8 @@
 /**
  * A running publisher: NATS connection, streams and durable consumer, the publication store,
  * the Confluence client provider, the pipeline and the consume loop — acquired in that order
- * and released in reverse. `startPublisher` is what `main.ts`, the demo and the tests call.
+ * and released in reverse. Streams and consumer are re-created whenever the consume loop or an
+ * outcome event finds them missing. `startPublisher` is what `main.ts`, the demo and the tests call.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -32,7 +33,7 @@ import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { ConfluenceDisabledError } from "./errors.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
-import { effectiveAckWaitMs, ensureConsumer, ensureStreams } from "./nats.js";
+import { effectiveAckWaitMs, ensureConsumer, ensureStreams, makeJetStreamRepair } from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
 import {
   type Disposition,
@@ -94,6 +95,12 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     await ensureStreams(jsm, config.nats);
     await ensureConsumer(jsm, config.nats);
     const js = jetstream(nc);
+    // A NATS restarted without its data has neither streams nor consumer: found missing, they are
+    // re-created here (at most once a second, whoever finds them missing).
+    const repair = makeJetStreamRepair(jsm, config.nats, {
+      created: (what) => log.warn({ created: what }, "re-created a missing stream or consumer"),
+      failed: (error) => log.warn({ err: String(error) }, "could not re-create the streams and the consumer"),
+    });
 
     const store: PublicationStoreShape = await run(
       PublicationStore.make(storeConfigFromDatabaseConfig(config.database)),
@@ -109,7 +116,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const template = readTemplate(config.confluence.page_template);
     const containers = new Map<string, string>();
     const ackWaitMs = effectiveAckWaitMs(config.nats);
-    const sink = makeOutcomeSink(js, config);
+    const sink = makeOutcomeSink(js, config, { repair });
     let botIdentity: ReadonlyArray<string> = [];
     const indexPages = config.confluence.advanced_settings.create_index_page
       ? makeIndexPages(config, store, () => botIdentity)
@@ -229,10 +236,16 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const consumer = await js.consumers.get(config.nats.stream, config.nats.consumer);
     const loop: ConsumeLoop = await startConsumeLoop({
       consumer,
+      reopen: async () => {
+        if (!(await repair())) throw new Error("the streams and the consumer could not be re-created");
+        return js.consumers.get(config.nats.stream, config.nats.consumer);
+      },
       concurrency: config.nats.concurrency,
       ackWaitMs,
       handle,
       onError: (message, error) => log.error({ err: String(error) }, message),
+      onNotice: (level, message, fields) =>
+        log[level]({ ...fields, stream: config.nats.stream, consumer: config.nats.consumer }, message),
     });
     log.info({ stream: config.nats.stream, consumer: config.nats.consumer }, "publisher started");
 

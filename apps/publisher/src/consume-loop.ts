@@ -5,6 +5,13 @@
  * message and try it again here, which spends no delivery).
  * Stopping stops pulling first, then waits for in-flight messages up to a grace period; what
  * is still running then is left un-acked, so JetStream redelivers it to another instance.
+ *
+ * A consumer or stream that disappears (NATS restarted without its data, an operator deleting
+ * it) ends the pull with an error instead of the client's default of waiting silently for
+ * someone else to restore it (`abort_on_missing_resource`); the loop then has them re-created
+ * and pulls again, pausing between attempts so a consumer deleted over and over costs little.
+ * A message still running from before is not acknowledged afterwards: the re-created consumer
+ * would take its ack for the message that now has the same stream sequence.
  */
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { Disposition, IncomingMessage } from "./PublishPipeline.js";
@@ -12,12 +19,24 @@ import type { Disposition, IncomingMessage } from "./PublishPipeline.js";
 /** Options of {@link startConsumeLoop}. */
 export interface ConsumeLoopOptions {
   readonly consumer: Consumer;
+  /**
+   * Re-creates the streams and the consumer after the pull found one missing and returns the
+   * consumer to pull from; a rejection is logged and tried again after a pause.
+   */
+  readonly reopen: () => Promise<Consumer>;
   readonly concurrency: number;
   /** The ack wait the server applies; `working()` is sent three times per period. */
   readonly ackWaitMs: number;
   readonly handle: (message: IncomingMessage) => Promise<Disposition>;
   readonly onError: (message: string, error: unknown) => void;
+  /** What else the log should say: the consumer went missing, pulling resumed. */
+  readonly onNotice: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
 }
+
+/** The shortest time between two re-creations of the consumer. */
+export const REOPEN_MIN_INTERVAL_MS = 1_000;
+/** The longest pause between failed re-creation attempts. */
+export const REOPEN_MAX_PAUSE_MS = 15_000;
 
 /** A running loop. */
 export interface ConsumeLoop {
@@ -25,7 +44,7 @@ export interface ConsumeLoop {
   readonly inFlight: () => number;
   /** Stops pulling and waits (up to `graceMs`) for in-flight messages. */
   readonly stop: (graceMs: number) => Promise<void>;
-  /** Resolves when the loop ended (after `stop`, or when the consumer went away). */
+  /** Resolves when the loop ended (after `stop`, or when the NATS connection closed). */
   readonly done: Promise<void>;
 }
 
@@ -39,9 +58,14 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
   // record is committed, Confluence is done), but stopping still waits for them.
   const acking = new Set<Promise<void>>();
   let stopping = false;
-  const messages: ConsumerMessages = await options.consumer.consume({ max_messages: options.concurrency });
+  const open = (consumer: Consumer): Promise<ConsumerMessages> =>
+    consumer.consume({ max_messages: options.concurrency, abort_on_missing_resource: true });
+  let messages: ConsumerMessages = await open(options.consumer);
+  // Counts re-created consumers: a message answers only the consumer that delivered it.
+  let generation = 0;
+  let lastReopen = Number.NEGATIVE_INFINITY;
 
-  /** Waits for `ms`, or less when the loop stops. */
+  /** Waits for `ms`, or less when the loop stops (kept messages, re-creation attempts). */
   const wakers = new Set<() => void>();
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -55,7 +79,13 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
     });
 
   const process = async (m: JsMsg): Promise<void> => {
-    const heartbeat = setInterval(() => m.working(), Math.max(100, Math.floor(options.ackWaitMs / 3)));
+    const deliveredBy = generation;
+    const heartbeat = setInterval(
+      () => {
+        if (deliveredBy === generation) m.working();
+      },
+      Math.max(100, Math.floor(options.ackWaitMs / 3)),
+    );
     try {
       const message: IncomingMessage = {
         subject: m.subject,
@@ -71,6 +101,14 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
         disposition = await options.handle(message);
       }
       clearInterval(heartbeat);
+      if (deliveredBy !== generation) {
+        options.onNotice("warn", "not answering a message of a consumer that was since re-created", {
+          subject: m.subject,
+          streamSequence: m.seq,
+          disposition: disposition._tag,
+        });
+        return;
+      }
       switch (disposition._tag) {
         case "Ack": {
           const ack: Promise<void> = m
@@ -102,15 +140,58 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
     }
   };
 
-  const done = (async () => {
-    for await (const m of messages) {
-      if (stopping) {
-        m.nak();
-        continue;
+  /** Pulls until the pull ends: `undefined` when it was closed, else the error that ended it. */
+  const pull = async (pulling: ConsumerMessages): Promise<unknown> => {
+    try {
+      for await (const m of pulling) {
+        if (stopping) {
+          m.nak();
+          continue;
+        }
+        while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+        const p: Promise<void> = process(m).finally(() => inFlight.delete(p));
+        inFlight.add(p);
       }
-      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-      const p: Promise<void> = process(m).finally(() => inFlight.delete(p));
-      inFlight.add(p);
+      return undefined;
+    } catch (error) {
+      return error ?? new Error("the pull ended");
+    }
+  };
+
+  /** The next pull on a re-created consumer, or `undefined` once stopping. */
+  const reopen = async (): Promise<ConsumerMessages | undefined> => {
+    for (let attempt = 0; !stopping; attempt++) {
+      const backoff = attempt === 0 ? 0 : Math.min(REOPEN_MAX_PAUSE_MS, 500 * 2 ** attempt);
+      const wait = Math.max(backoff, lastReopen + REOPEN_MIN_INTERVAL_MS - Date.now());
+      if (wait > 0) await pause(wait);
+      if (stopping) return undefined;
+      lastReopen = Date.now();
+      try {
+        const next = await open(await options.reopen());
+        if (!stopping) return next;
+        // Never iterated: `close()` would wait for an iteration that never comes.
+        next.stop();
+      } catch (error) {
+        options.onError("could not re-create the consumer; trying again", error);
+      }
+    }
+    return undefined;
+  };
+
+  const done = (async () => {
+    for (;;) {
+      const ended = await pull(messages);
+      // Closed by `stop`, or the NATS connection closed: nothing to come back to.
+      if (stopping || ended === undefined) return;
+      // The consumer that delivered the messages still running is gone.
+      generation++;
+      options.onNotice("warn", "pulling stopped; re-creating the streams and the consumer", {
+        reason: ended instanceof Error ? ended.message : String(ended),
+      });
+      const next = await reopen();
+      if (next === undefined) return;
+      messages = next;
+      options.onNotice("info", "pulling again from the re-created consumer");
     }
   })().catch((e: unknown) => options.onError("consume loop ended", e));
 

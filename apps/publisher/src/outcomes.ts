@@ -2,7 +2,8 @@
  * Where outcomes go: every outcome becomes an event on the outcome stream (replay progress,
  * metrics, anyone who listens); `notification_settings` pick which ones are also sent to
  * webhook recipients, signed with HMAC-SHA256 and retried. Sending never delays the ack of the
- * message that produced the outcome, and a failed send is logged, not fatal.
+ * message that produced the outcome, and a failed send is logged, not fatal. An event finding no
+ * stream (NATS lost its data) has the streams re-created and is sent once more.
  */
 import { createHmac } from "node:crypto";
 import {
@@ -28,23 +29,32 @@ export const signWebhook = (secret: string, timestamp: number, body: string): st
 export const makeOutcomeSink = (
   js: JetStreamClient,
   config: MinutesConfig,
-  options: { readonly webhookAttempts?: number; readonly webhookBaseDelayMs?: number } = {},
+  options: {
+    readonly webhookAttempts?: number;
+    readonly webhookBaseDelayMs?: number;
+    /** Re-creates the streams; resolves whether they exist now (see `makeJetStreamRepair`). */
+    readonly repair?: () => Promise<boolean>;
+  } = {},
 ): OutcomeSinkShape => {
   const settings = config.confluence.notification_settings;
   const webhooks = settings.notification_recipients.filter(isWebhookUrl);
   const secret = config.publisher.webhook_secret;
 
-  const publishEvent = (outcome: PublicationOutcome) =>
-    Effect.tryPromise({
+  const publishEvent = (outcome: PublicationOutcome) => {
+    const subject = publicationEventSubject(outcome.outcome, config.nats.subject_prefix);
+    const payload = Schema.encodeSync(PublicationOutcomeJson)(outcome);
+    // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
+    const msgID = `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`;
+    const publish = () => js.publish(subject, payload, { msgID });
+    return Effect.tryPromise({
       try: () =>
-        js.publish(
-          publicationEventSubject(outcome.outcome, config.nats.subject_prefix),
-          Schema.encodeSync(PublicationOutcomeJson)(outcome),
-          {
-            // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
-            msgID: `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`,
-          },
-        ),
+        publish().catch(async (error: unknown) => {
+          // No responders: no stream stores the subject any more. Nothing was stored, so sending
+          // again once the streams are back cannot duplicate it.
+          if (!isNoStream(error) || options.repair === undefined) throw error;
+          if (!(await options.repair())) throw error;
+          return publish();
+        }),
       catch: (cause) => (cause instanceof Error ? cause.message : String(cause)),
     }).pipe(
       Effect.tapError((e) =>
@@ -54,6 +64,7 @@ export const makeOutcomeSink = (
       ),
       Effect.ignore,
     );
+  };
 
   const send = (url: string, outcome: PublicationOutcome) => {
     const body = JSON.stringify({ type: `publication.${outcome.outcome}`, data: outcome });
@@ -107,6 +118,14 @@ export const makeOutcomeSink = (
 };
 
 // internal
+
+/**
+ * What `js.publish` rejects with when nothing answered the publish: the client names it
+ * `JetStreamNotEnabled` (a class it does not export), though it mostly means no stream stores
+ * the subject.
+ */
+const isNoStream = (error: unknown): boolean =>
+  error instanceof Error && error.name === "JetStreamNotEnabled";
 
 const isWebhookUrl = (recipient: string): boolean => {
   try {

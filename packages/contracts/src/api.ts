@@ -253,14 +253,22 @@ export const ConfluenceHealth = Schema.Struct({
 }).annotations({ identifier: "ConfluenceHealth" });
 export type ConfluenceHealth = typeof ConfluenceHealth.Type;
 
-/** `GET /status/confluence`: the pipeline at a glance. Never contains a token. */
+/**
+ * `GET /status/confluence`: the pipeline at a glance. Never contains a token. `degraded` when
+ * NATS is disconnected, a stream or the publishers' consumer is missing, or the database is down;
+ * `reasons` says which, one sentence each (empty when `ok`).
+ */
 export const ConfluenceStatus = Schema.Struct({
   status: Schema.Literal("ok", "degraded"),
+  reasons: Schema.Array(Schema.String),
   nats: Schema.Struct({
     connected: Schema.Boolean,
     server: Schema.NullOr(Schema.String),
     stream: Schema.String,
     outcomeStream: Schema.String,
+    /** Whether each stream exists; `null` when NATS or JetStream did not answer. */
+    streamFound: Schema.NullOr(Schema.Boolean),
+    outcomeStreamFound: Schema.NullOr(Schema.Boolean),
   }),
   consumer: Schema.Struct({
     name: Schema.String,

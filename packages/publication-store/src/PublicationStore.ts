@@ -64,6 +64,12 @@ export interface SaveProtocolInput {
   /** JetStream sequence of the event; `null` when it did not come from the stream. */
   readonly streamSequence: number | null;
   readonly occurredAt: string;
+  /**
+   * When JetStream stored the event (ISO). A protocol saved before then was saved before this
+   * event existed, so this one is newer whatever the sequences say: they start again at 1 when
+   * NATS loses its data and the stream is created anew. Absent: sequences alone decide.
+   */
+  readonly storedAt?: string | undefined;
 }
 
 /** `saved`: this call's content is now stored; `stale`: a newer protocol was kept instead. */
@@ -388,6 +394,10 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const em = fork();
     const t = new Date(yield* now);
     const occurredAt = new Date(input.occurredAt);
+    // A stored protocol saved before this event entered the stream is older, whatever its
+    // sequence (from an earlier stream, when NATS lost its data). Within one stream that cannot
+    // happen to an older event: it was stored before the newer one, which was saved after.
+    const storedAfter = input.storedAt === undefined ? undefined : new Date(input.storedAt);
     // RETURNING hands back the row this call stored (SQLite ≥ 3.35 and PostgreSQL): no second read
     // unless the stored protocol was newer and kept.
     const written = yield* attempt("saveProtocol", () =>
@@ -400,7 +410,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
            markdown = excluded.markdown, filename = excluded.filename, metadata = excluded.metadata,
            content_hash = excluded.content_hash, stream_sequence = excluded.stream_sequence,
            occurred_at = excluded.occurred_at, updated_at = excluded.updated_at
-         where case
+         where case${storedAfter === undefined ? "" : " when minutes_protocols.updated_at < ? then true"}
            when minutes_protocols.stream_sequence is not null and excluded.stream_sequence is not null
              then excluded.stream_sequence >= minutes_protocols.stream_sequence
            else excluded.occurred_at >= minutes_protocols.occurred_at
@@ -415,6 +425,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
           occurredAt,
           t,
           t,
+          ...(storedAfter === undefined ? [] : [storedAfter]),
         ],
       ),
     );

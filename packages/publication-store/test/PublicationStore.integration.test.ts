@@ -258,6 +258,33 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
 
+    it.effect("takes an event stored after the protocol was saved as newer, whatever its sequence", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `restream-${uid()}`;
+        yield* at("2030-01-01T10:00:00Z");
+        yield* store.saveProtocol(protocol({ jobId, markdown: "# v10", streamSequence: 10 }));
+        // Stored in the stream before the save: an older event of the same stream, redelivered.
+        const redelivered = yield* store.saveProtocol(
+          protocol({ jobId, markdown: "# v5", streamSequence: 5, storedAt: "2030-01-01T09:59:59Z" }),
+        );
+        assert.strictEqual(redelivered.outcome, "stale");
+        // Stored after the save: a stream created anew (NATS lost its data) counts from 1 again.
+        yield* at("2030-01-01T11:00:00Z");
+        const renewed = yield* store.saveProtocol(
+          protocol({ jobId, markdown: "# new stream", streamSequence: 1, storedAt: "2030-01-01T10:30:00Z" }),
+        );
+        assert.strictEqual(renewed.outcome, "saved");
+        assert.strictEqual(renewed.protocol.streamSequence, 1);
+        // From then on the new stream's sequences decide again.
+        const older = yield* store.saveProtocol(
+          protocol({ jobId, markdown: "# before", streamSequence: 0, storedAt: "2030-01-01T10:29:00Z" }),
+        );
+        assert.strictEqual(older.outcome, "stale");
+        assert.strictEqual(Option.getOrThrow(yield* store.getProtocol(jobId)).markdown, "# new stream");
+      }),
+    );
+
     it.effect("falls back to occurredAt when a protocol has no stream sequence", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;

@@ -1,7 +1,8 @@
 /**
  * Operations: `GET /healthz` (liveness, no dependencies), `GET /health/confluence` (credentials
- * work), `GET /status/confluence` (NATS, consumer backlog, database, last publication, token
- * source — never the token) and `GET /metrics/confluence` (Prometheus text).
+ * work), `GET /status/confluence` (NATS, streams, consumer backlog, database, last publication,
+ * token source — never the token; `degraded` with the reasons when a part is missing or down) and
+ * `GET /metrics/confluence` (Prometheus text).
  */
 
 import { ConfluenceHealth, ConfluenceStatus, Liveness } from "@minutes/contracts/api";
@@ -11,7 +12,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
-import { isNotFound } from "../streams.js";
+import { isNotFound, streamsFound } from "../streams.js";
 import { problemResponses } from "./responses.js";
 
 /** The publisher consumer's backlog, or `null` when the consumer does not exist (yet). */
@@ -116,31 +117,54 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
     },
     async (_request, reply) => {
       const connected = ctx.natsConnected();
-      const backlog = connected
-        ? await consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => null)
-        : null;
+      const [backlog, streams] = connected
+        ? await Promise.all([
+            consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => undefined),
+            streamsFound(ctx.jsm, ctx.streams),
+          ])
+        : [undefined, null];
       const db = await Effect.runPromise(Effect.either(ctx.store.health()));
       const last = await Effect.runPromise(
         Effect.either(ctx.store.query({ limit: 1 })).pipe(
           Effect.map((r) => (r._tag === "Right" ? Option.fromNullable(r.right.items[0]) : Option.none())),
         ),
       );
-      const ok = connected && db._tag === "Right";
+      // `undefined`: JetStream did not say; `null`: the consumer does not exist.
+      const reasons = [
+        ...(!connected ? ["NATS is not connected"] : []),
+        ...(connected && (streams === null || backlog === undefined) ? ["JetStream did not answer"] : []),
+        ...(streams?.protocol === false
+          ? [`the stream ${ctx.streams.protocol} is missing: it is created again by the next event`]
+          : []),
+        ...(streams?.outcome === false
+          ? [`the stream ${ctx.streams.outcome} is missing: it is created again by the next event`]
+          : []),
+        ...(backlog === null
+          ? [
+              `the consumer ${ctx.config.nats.consumer} is missing: events wait until a publisher creates it again (at its start, or when it finds it missing)`,
+            ]
+          : []),
+        ...(db._tag === "Left" ? ["the publication database is unavailable"] : []),
+      ];
+      const ok = reasons.length === 0;
       const server = ctx.nc.getServer();
       const body: ConfluenceStatus = {
         status: ok ? "ok" : "degraded",
+        reasons,
         nats: {
           connected,
           server: server === "" ? null : server,
           stream: ctx.streams.protocol,
           outcomeStream: ctx.streams.outcome,
+          streamFound: streams?.protocol ?? null,
+          outcomeStreamFound: streams?.outcome ?? null,
         },
         consumer: {
           name: ctx.config.nats.consumer,
-          found: backlog !== null,
+          found: backlog !== null && backlog !== undefined,
           pending: backlog?.pending ?? null,
           ackPending: backlog?.ackPending ?? null,
-          backlog: backlog === null ? null : backlog.pending + backlog.ackPending,
+          backlog: backlog ? backlog.pending + backlog.ackPending : null,
         },
         database: {
           status: db._tag === "Right" ? "ok" : "down",

@@ -102,7 +102,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       },
     }),
   );
-  const nc = await connect({ servers: NATS_URL });
+  const nc = await connect({ servers: config.nats.url });
   const scope = Effect.runSync(Scope.make());
   const store = await Effect.runPromise(
     Scope.extend(
@@ -142,7 +142,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
 
 /** Deletes the harness's streams with a fresh connection (the harness's may be closed). */
 export const deleteStreams = async (config: MinutesConfig): Promise<void> => {
-  const nc = await connect({ servers: NATS_URL });
+  const nc = await connect({ servers: config.nats.url });
   try {
     const jsm = await jetstreamManager(nc);
     for (const name of [protocolStreamSettings(config.nats).name, outcomeStreamSettings(config.nats).name]) {

@@ -138,7 +138,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     }).pipe(Scope.extend(scope)),
   );
 
-  const nc = await connect({ servers: NATS_URL });
+  const nc = await connect({ servers: config.nats.url });
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
 
