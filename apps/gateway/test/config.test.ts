@@ -142,4 +142,22 @@ describe("configuration", () => {
       exitCode: 1,
     });
   });
+
+  it("main stops at start, exit 1, when confluence.ca_file cannot be read, naming the key and the path", async () => {
+    const dir = tempDir();
+    const notPem = join(dir, "ca.txt");
+    writeFileSync(notPem, "not a certificate");
+    const [missing, garbage] = await Promise.all([
+      runMain([], { MINUTES_CONFLUENCE__CA_FILE: "/nonexistent/ca.pem" }),
+      runMain([], { MINUTES_CONFLUENCE__CA_FILE: notPem }),
+    ]);
+    expect(missing.stderr).toBe(
+      "minutes-gateway: could not start: confluence.ca_file: cannot read /nonexistent/ca.pem (ENOENT)\n",
+    );
+    expect(missing.status).toBe(1);
+    expect(garbage.stderr).toBe(
+      `minutes-gateway: could not start: confluence.ca_file: ${notPem} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)\n`,
+    );
+    expect(garbage.status).toBe(1);
+  });
 });

@@ -1,6 +1,6 @@
 // The `minutes-publisher` process refuses what it cannot use before connecting anywhere: a
 // command line it does not understand (exit 2), a bad configuration (exit 1, secrets never
-// shown). Each case runs `src/main.ts` as a real process.
+// shown), a CA file it cannot read (exit 1). Each case runs `src/main.ts` as a real process.
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -79,5 +79,13 @@ describe("minutes-publisher", () => {
       `minutes-publisher: gateway.api_keys: expected a list of strings, got a string (not shown: the key is secret) (from ${file})`,
     ]);
     expect(result.stderr).not.toMatch(/123456789|SECRET/);
+  });
+
+  it("exits 1 at start, naming the key and the path, when confluence.ca_file cannot be read", async () => {
+    const result = await runMain([], { MINUTES_CONFLUENCE__CA_FILE: "/nonexistent/ca.pem" });
+    expect(result.stderr).toBe(
+      "minutes-publisher: cannot start: confluence.ca_file: cannot read /nonexistent/ca.pem (ENOENT)\n",
+    );
+    expect(result.status).toBe(1);
   });
 });
