@@ -1,26 +1,54 @@
 /**
  * The gateway's configuration: the only module that reads `process.env`. Decoding is contracts'
- * `loadConfig` (defaults < `--config` file < environment); a bad configuration prints one line
- * per issue to stderr and exits 1, never a stack trace.
+ * `loadConfig` (defaults < `--config` file < environment). A bad command line prints one usage
+ * line and exits 2; a bad configuration prints one line per issue and exits 1; never a stack trace.
  */
-import { type ConfigIssue, loadConfig, type MinutesConfig } from "@minutes/contracts";
+import {
+  CONFIG_USAGE,
+  type ConfigError,
+  type ConfigIssue,
+  type ConfigUsageError,
+  configHelp,
+  loadConfig,
+  type MinutesConfig,
+  parseConfigArgs,
+} from "@minutes/contracts";
 import { Either } from "effect";
 
-/** Loads the configuration or returns its issues (testable without exiting). */
+const PROGRAM = "minutes-gateway";
+
+/** Loads the configuration or returns why it cannot be used (testable without exiting). */
 export const tryReadConfig = (
   argv: ReadonlyArray<string> = process.argv.slice(2),
   env: Readonly<Record<string, string | undefined>> = process.env,
-): Either.Either<MinutesConfig, ReadonlyArray<ConfigIssue>> =>
-  Either.mapLeft(loadConfig({ argv, env, cwd: process.cwd() }), (e) => e.issues);
+): Either.Either<MinutesConfig, ConfigError | ConfigUsageError> =>
+  loadConfig({ argv, env, cwd: process.cwd() });
 
 /** One line per issue, as printed on stderr. */
 export const formatConfigIssues = (issues: ReadonlyArray<ConfigIssue>): ReadonlyArray<string> =>
-  issues.map((i) => `minutes-gateway: configuration error: ${i.path ? `${i.path}: ` : ""}${i.message}`);
+  issues.map((i) => `${PROGRAM}: configuration error: ${i.path ? `${i.path}: ` : ""}${i.message}`);
 
-/** Loads the configuration; on error prints the issues and exits with status 1. */
-export const readConfig = (): MinutesConfig => {
-  const result = tryReadConfig();
+/** What to print on stderr, and the exit code, for a configuration that cannot be used. */
+export const configFailure = (
+  error: ConfigError | ConfigUsageError,
+): { readonly lines: ReadonlyArray<string>; readonly exitCode: 1 | 2 } =>
+  error._tag === "ConfigUsageError"
+    ? { lines: [`${PROGRAM}: ${error.problem}; usage: ${PROGRAM} ${CONFIG_USAGE}`], exitCode: 2 }
+    : { lines: formatConfigIssues(error.issues), exitCode: 1 };
+
+/**
+ * Loads the configuration. `--help` prints the usage and exits 0; a bad command line exits 2, a
+ * bad configuration 1, each after printing why.
+ */
+export const readConfig = (argv: ReadonlyArray<string> = process.argv.slice(2)): MinutesConfig => {
+  const args = parseConfigArgs(argv);
+  if (Either.isRight(args) && args.right.help) {
+    process.stdout.write(configHelp(PROGRAM));
+    process.exit(0);
+  }
+  const result = tryReadConfig(argv);
   if (Either.isRight(result)) return result.right;
-  for (const line of formatConfigIssues(result.left)) process.stderr.write(`${line}\n`);
-  process.exit(1);
+  const failure = configFailure(result.left);
+  for (const line of failure.lines) process.stderr.write(`${line}\n`);
+  process.exit(failure.exitCode);
 };

@@ -4,6 +4,7 @@
  * finish, then drain NATS and close the store. The only module here that runs effects' scopes.
  */
 
+import { readFileSync } from "node:fs";
 import type { MinutesConfig } from "@minutes/contracts";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
 import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
@@ -22,8 +23,12 @@ export interface RunningServer {
   readonly stop: () => Promise<void>;
 }
 
-/** Starts the gateway for a configuration. */
+/**
+ * Starts the gateway for a configuration. Fails, before connecting anywhere, when a file the
+ * configuration names cannot be used (`confluence.ca_file`), naming the key and the path.
+ */
 export const startServer = async (config: MinutesConfig): Promise<RunningServer> => {
+  checkCaFile(config.confluence.ca_file);
   const logger = pino({
     level: config.logging.level,
     base: { service: "minutes-gateway" },
@@ -97,6 +102,26 @@ export const stopOnSignals = (server: RunningServer): void => {
 };
 
 // internal
+
+/**
+ * The CA file is otherwise read on the first Confluence request (health, page deletion), which
+ * would fail with a 409 long after a start that looked fine.
+ */
+const checkCaFile = (path: string | null): void => {
+  if (path === null) return;
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(
+      `confluence.ca_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new Error(
+      `confluence.ca_file: ${path} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
+    );
+};
 
 const resolveToken = async (
   config: MinutesConfig,

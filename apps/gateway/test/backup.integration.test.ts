@@ -100,7 +100,7 @@ describe("export and import", () => {
     });
     expect(abort.statusCode).toBe(400);
     expect(abort.json().detail).toBe(
-      'import line 2: kind: expected "header" | "protocol" | "publication" | "version", got "nope"',
+      'import line 2: kind: expected one of "header", "protocol", "publication", "version", got "nope"',
     );
     const skip = await h.app.inject({
       method: "POST",
@@ -115,7 +115,10 @@ describe("export and import", () => {
       skipped: 2,
       invalid: 1,
       errors: [
-        { line: 2, reason: 'kind: expected "header" | "protocol" | "publication" | "version", got "nope"' },
+        {
+          line: 2,
+          reason: 'kind: expected one of "header", "protocol", "publication", "version", got "nope"',
+        },
       ],
       errorsOmitted: 0,
     });

@@ -1,10 +1,47 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Either, Redacted } from "effect";
-import { describe, expect, it } from "vitest";
-import { formatConfigIssues, tryReadConfig } from "../src/config.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { configFailure, formatConfigIssues, tryReadConfig } from "../src/config.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
+const dirs: Array<string> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "minutes-gateway-config-"));
+  dirs.push(dir);
+  return dir;
+};
+
+/**
+ * Runs `src/main.ts` as the process would run, with only PATH and `env` set. NATS is
+ * unreachable and the run is cut short, so a gateway that wrongly starts touches nothing.
+ */
+const runMain = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "--conditions=@minutes/source", "src/main.ts", ...args],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "", NATS_URL: "nats://127.0.0.1:1", ...env },
+        encoding: "utf8",
+        timeout: 25_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({
+          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+const USAGE = "usage: minutes-gateway [--config <file>] [--help]";
 
 describe("configuration", () => {
   it("reads defaults and environment variables, API keys as Redacted", () => {
@@ -23,13 +60,16 @@ describe("configuration", () => {
   });
 
   it("formats one line per issue", () => {
-    const issues = Either.getLeft(
-      tryReadConfig([], { MINUTES_GATEWAY__PORT: "eighty", MINUTES_GATEWAY__RATE_LIMIT_PER_MINUTE: "0" }),
-    );
-    expect(issues._tag).toBe("Some");
-    const lines = formatConfigIssues(issues._tag === "Some" ? issues.value : []);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^minutes-gateway: configuration error: gateway\.port: expected a number/);
+    const result = tryReadConfig([], {
+      MINUTES_GATEWAY__PORT: "eighty",
+      MINUTES_GATEWAY__RATE_LIMIT_PER_MINUTE: "0",
+    });
+    if (Either.isRight(result) || result.left._tag !== "ConfigError") throw new Error("expected issues");
+    const lines = formatConfigIssues(result.left.issues);
+    expect(lines).toEqual([
+      'minutes-gateway: configuration error: gateway.port: expected a number, got "eighty" (from environment variable MINUTES_GATEWAY__PORT)',
+      "minutes-gateway: configuration error: gateway.rate_limit_per_minute: expected a whole number greater than 0, got 0 (from environment variable MINUTES_GATEWAY__RATE_LIMIT_PER_MINUTE)",
+    ]);
   });
 
   it("main exits 1 with one clear line per issue and no stack trace", () => {
@@ -49,5 +89,75 @@ describe("configuration", () => {
     for (const line of lines)
       expect(line).toMatch(/^minutes-gateway: configuration error: (gateway\.port|nats\.stream): /);
     expect(result.stderr).not.toMatch(/\bat .*\.(ts|js):\d+/);
+  });
+
+  it("main exits 2 with one usage line for a command line it does not understand, instead of starting on defaults", async () => {
+    const dir = tempDir();
+    // MINUTES_CONFIG names a file that does not exist: reading it would be exit 1, not 2.
+    const env = { MINUTES_CONFIG: join(dir, "bad.json") };
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+      [["--config"], "--config needs a file name"],
+      [["--confg", "f.json"], "unknown option --confg (did you mean --config?)"],
+      [["f.json"], 'unexpected argument "f.json" (a config file is given as --config <file>)'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runMain(args, env)));
+    cases.forEach(([args, problem], i) => {
+      expect(results[i]?.stderr, args.join(" ")).toBe(`minutes-gateway: ${problem}; ${USAGE}\n`);
+      expect(results[i]?.status, args.join(" ")).toBe(2);
+    });
+  });
+
+  it("main prints its usage for --help and exits 0", async () => {
+    const result = await runMain(["--help"], {});
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: minutes-gateway \[--config <file>\] \[--help\]\n/);
+  });
+
+  it("main never prints a secret of a bad configuration", async () => {
+    const dir = tempDir();
+    const file = join(dir, "f.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ confluence: { api_token: 123456789 }, gateway: { api_keys: "SECRET-APIKEY" } }),
+    );
+    const result = await runMain(["--config", file], {
+      MINUTES_CONFLUENCE__ENCRYPTION_KEY: "x",
+      MINUTES_DATABASE__URL: "mysql://u:SECRET-PW@db/minutes",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `minutes-gateway: configuration error: confluence.api_token: expected a string, got a number (not shown: the key is secret) (from ${file})`,
+      "minutes-gateway: configuration error: database.url: expected a PostgreSQL URL like postgresql://user:password@host:5432/minutes, got a URL that does not start with postgres:// or postgresql:// (not shown: it may hold a password) (from environment variable MINUTES_DATABASE__URL)",
+      `minutes-gateway: configuration error: gateway.api_keys: expected a list of strings, got a string (not shown: the key is secret) (from ${file})`,
+    ]);
+    expect(result.stderr).not.toMatch(/123456789|SECRET/);
+  });
+
+  it("refuses an empty gateway.host, which would listen on every interface", () => {
+    const result = tryReadConfig([], { MINUTES_GATEWAY__HOST: "" });
+    expect(Either.isLeft(result) && configFailure(result.left)).toEqual({
+      lines: [
+        'minutes-gateway: configuration error: gateway.host: expected a host name or IP address to listen on (0.0.0.0 or :: for every interface), got "" (from environment variable MINUTES_GATEWAY__HOST)',
+      ],
+      exitCode: 1,
+    });
+  });
+
+  it("main stops at start, exit 1, when confluence.ca_file cannot be read, naming the key and the path", async () => {
+    const dir = tempDir();
+    const notPem = join(dir, "ca.txt");
+    writeFileSync(notPem, "not a certificate");
+    const [missing, garbage] = await Promise.all([
+      runMain([], { MINUTES_CONFLUENCE__CA_FILE: "/nonexistent/ca.pem" }),
+      runMain([], { MINUTES_CONFLUENCE__CA_FILE: notPem }),
+    ]);
+    expect(missing.stderr).toBe(
+      "minutes-gateway: could not start: confluence.ca_file: cannot read /nonexistent/ca.pem (ENOENT)\n",
+    );
+    expect(missing.status).toBe(1);
+    expect(garbage.stderr).toBe(
+      `minutes-gateway: could not start: confluence.ca_file: ${notPem} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)\n`,
+    );
+    expect(garbage.status).toBe(1);
   });
 });

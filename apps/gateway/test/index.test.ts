@@ -6,6 +6,7 @@ describe("public exports", () => {
     expect(Object.keys(gateway).sort()).toEqual([
       "REDACT_PATHS",
       "buildApp",
+      "configFailure",
       "formatConfigIssues",
       "makeConfluenceAccess",
       "noConfluence",

@@ -25,7 +25,7 @@ import {
 } from "@minutes/publication-store";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Duration, Effect, Exit, Runtime, Schedule, Schema, Scope } from "effect";
+import { Duration, Effect, Either, Exit, Runtime, Schedule, Schema, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
@@ -68,9 +68,16 @@ export interface RunningPublisher {
   readonly stop: () => Promise<void>;
 }
 
-/** Starts consuming and publishing. Fails when NATS or the database cannot be reached. */
+/**
+ * Starts consuming and publishing. Fails when a file the configuration names cannot be used
+ * (`confluence.page_template`, `confluence.ca_file`: checked first, before connecting anywhere)
+ * or when NATS or the database cannot be reached. A missing Confluence token is not fatal (it
+ * can be added to the vault later, no restart needed) but is logged as a warning at start.
+ */
 export const startPublisher = async (options: PublisherOptions): Promise<RunningPublisher> => {
   const { config } = options;
+  const template = readTemplate(config.confluence.page_template);
+  checkCaFile(config.confluence.ca_file);
   const instanceId = options.instanceId ?? `publisher-${randomUUID().slice(0, 8)}`;
   const log = (options.logger ?? makePino(config.logging.level)).child({ instance: instanceId });
   const scope = Effect.runSync(Scope.make());
@@ -113,7 +120,6 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     });
     await run(Scope.addFinalizer(scope, provider.close()));
 
-    const template = readTemplate(config.confluence.page_template);
     const containers = new Map<string, string>();
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = makeOutcomeSink(js, config, { repair });
@@ -248,6 +254,16 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         log[level]({ ...fields, stream: config.nats.stream, consumer: config.nats.consumer }, message),
     });
     log.info({ stream: config.nats.stream, consumer: config.nats.consumer }, "publisher started");
+    if (enabled) {
+      // Not fatal: the token may be added to the vault later (its file is watched). But every
+      // publication fails until then, and the log should say so once, now, not per message.
+      const token = await Effect.runPromise(Effect.either(provider.checkToken()));
+      if (Either.isLeft(token))
+        log.warn(
+          { reason: token.left.reason },
+          `${token.left.message.replace(/\.?$/, ".")} Publications will fail until this is fixed (the vault file is re-read when it changes: no restart needed).`,
+        );
+    }
 
     let stopped: Promise<void> | undefined;
     return {
@@ -281,4 +297,24 @@ const readTemplate = (path: string | null): string | undefined => {
       `confluence.page_template: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
     );
   }
+};
+
+/**
+ * The CA file is otherwise read when the first Confluence client is made, inside message
+ * handling: every delivery would crash on it and be redelivered, recording nothing.
+ */
+const checkCaFile = (path: string | null): void => {
+  if (path === null) return;
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(
+      `confluence.ca_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new Error(
+      `confluence.ca_file: ${path} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
+    );
 };

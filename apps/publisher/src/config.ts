@@ -1,9 +1,16 @@
 /**
  * The publisher's only reader of `process.env`: it loads the layered configuration and the
- * proxy settings, and turns a bad configuration into one line per key and exit code 1.
+ * proxy settings. A bad command line is one usage line and exit code 2; a bad configuration is
+ * one line per key and exit code 1.
  */
 import { homedir } from "node:os";
-import { loadConfig, type MinutesConfig } from "@minutes/contracts";
+import {
+  CONFIG_USAGE,
+  configHelp,
+  loadConfig,
+  type MinutesConfig,
+  parseConfigArgs,
+} from "@minutes/contracts";
 import { vaultFileFromEnv } from "@minutes/token-vault";
 import { Either } from "effect";
 
@@ -15,12 +22,26 @@ export interface ProcessSettings {
   readonly defaultVaultFile: string;
 }
 
-/** Reads the configuration of this process, or prints why it cannot and exits 1. */
+const PROGRAM = "minutes-publisher";
+
+/**
+ * Reads the configuration of this process. `--help` prints the usage and exits 0; otherwise it
+ * prints why it cannot and exits 2 (command line) or 1 (configuration).
+ */
 export const readProcessSettings = (argv: ReadonlyArray<string> = process.argv.slice(2)): ProcessSettings => {
   const env = process.env;
+  const args = parseConfigArgs(argv);
+  if (Either.isRight(args) && args.right.help) {
+    process.stdout.write(configHelp(PROGRAM));
+    process.exit(0);
+  }
   const loaded = loadConfig({ argv, env });
   if (Either.isLeft(loaded)) {
-    for (const line of loaded.left.message.split("\n")) process.stderr.write(`minutes-publisher: ${line}\n`);
+    if (loaded.left._tag === "ConfigUsageError") {
+      process.stderr.write(`${PROGRAM}: ${loaded.left.problem}; usage: ${PROGRAM} ${CONFIG_USAGE}\n`);
+      process.exit(2);
+    }
+    for (const line of loaded.left.message.split("\n")) process.stderr.write(`${PROGRAM}: ${line}\n`);
     process.exit(1);
   }
   const proxy = {

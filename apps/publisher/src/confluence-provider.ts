@@ -28,6 +28,8 @@ export interface ActiveClient {
 /** Hands out the current client. */
 export interface ConfluenceProvider {
   readonly get: () => Effect.Effect<ActiveClient, ConfluenceError | TokenUnavailableError>;
+  /** Resolves the token only (no request to Confluence), e.g. to warn at start that there is none. */
+  readonly checkToken: () => Effect.Effect<void, TokenUnavailableError>;
   readonly tokenSource: () => ResolvedToken["source"] | "none";
   readonly close: () => Effect.Effect<void>;
 }
@@ -127,6 +129,17 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
   );
   return {
     tokenSource: () => source,
+    checkToken: () =>
+      lock.withPermits(1)(
+        Effect.suspend(() => token(fileStamp())).pipe(
+          Effect.tap(({ resolved }) =>
+            Effect.sync(() => {
+              source = resolved.source;
+            }),
+          ),
+          Effect.asVoid,
+        ),
+      ),
     // Every message asks: while the vault file is as it was when the client was built, that client
     // (one stat, no lock); otherwise the token is resolved again, one builder at a time.
     get: () =>

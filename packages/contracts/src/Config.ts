@@ -5,6 +5,7 @@
  * `defaultConfig`, so a config file only names what it changes.
  */
 import { Schema } from "effect";
+import { PlainExpectedId, preview } from "./config-text.js";
 
 const isLoopbackHost = (host: string): boolean =>
   host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
@@ -20,7 +21,7 @@ export const HttpsUrl = Schema.String.pipe(
         return false;
       }
     },
-    { message: (issue) => `expected an https URL, got ${JSON.stringify(issue.actual)}` },
+    { message: (issue) => `expected an https URL, got ${preview(issue.actual)}` },
   ),
 );
 
@@ -32,28 +33,92 @@ const NatsUrl = Schema.String.pipe(
         .every(
           (part) => /^(nats|tls|ws|wss):\/\/[^\s/]+$/.test(part.trim()) || /^[^\s/:]+:\d+$/.test(part.trim()),
         ),
-    { message: (issue) => `expected a NATS URL like nats://host:4222, got ${JSON.stringify(issue.actual)}` },
+    {
+      message: (issue) =>
+        `expected a NATS URL like nats://host:4222 (several separated by commas), got ${preview(issue.actual)}`,
+    },
   ),
 );
 
-const positive = (what: string) =>
+/**
+ * A number rule whose message names what is allowed and what was found, e.g.
+ * `expected a number of seconds greater than 0, got -1`.
+ */
+const numberRule = (what: string, ok: (n: number) => boolean) =>
   Schema.Number.pipe(
-    Schema.filter((n) => Number.isFinite(n) && n > 0, {
-      message: (issue) => `expected ${what}, got ${JSON.stringify(issue.actual)}`,
+    Schema.filter(ok, {
+      message: (issue) => `expected ${what}, got ${preview(issue.actual)}`,
+      [PlainExpectedId]: what,
     }),
   );
-const nonNegativeInt = (what: string) =>
-  Schema.Number.pipe(
-    Schema.filter((n) => Number.isInteger(n) && n >= 0, {
-      message: (issue) => `expected ${what}, got ${JSON.stringify(issue.actual)}`,
+const positive = (what: string) => numberRule(what, (n) => Number.isFinite(n) && n > 0);
+const nonNegativeInt = (what: string) => numberRule(what, (n) => Number.isInteger(n) && n >= 0);
+const positiveInt = (what: string) => numberRule(what, (n) => Number.isInteger(n) && n > 0);
+
+/** A string rule: `what` says in plain words what is allowed (never a regular expression). */
+const stringRule = (what: string, ok: (s: string) => boolean) =>
+  Schema.String.pipe(
+    Schema.filter(ok, {
+      message: (issue) => `expected ${what}, got ${preview(issue.actual)}`,
+      [PlainExpectedId]: what,
     }),
   );
-const positiveInt = (what: string) =>
-  Schema.Number.pipe(
-    Schema.filter((n) => Number.isInteger(n) && n > 0, {
-      message: (issue) => `expected ${what}, got ${JSON.stringify(issue.actual)}`,
-    }),
+
+/** A string that must say something: empty (an unset variable in a template) is refused. */
+const nonEmpty = (what: string) => stringRule(what, (s) => s.trim() !== "");
+
+/** A JetStream stream or consumer name, a subject token: what NATS accepts without escaping. */
+const natsName = (what: string, max: number) =>
+  stringRule(`${what}: 1 to ${max} letters, digits, - or _`, (s) =>
+    new RegExp(`^[A-Za-z0-9_-]{1,${max}}$`).test(s),
   );
+
+/** A TCP port; 0 picks a free one. */
+const Port = numberRule("a port number from 0 to 65535", (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
+
+/**
+ * A PostgreSQL connection URL with a database name. The message never shows the value (it may
+ * hold a password); it says which part is wrong.
+ */
+const PostgresUrl = Schema.String.pipe(
+  Schema.filter((s) => postgresUrlProblem(s) === undefined, {
+    message: (issue) =>
+      `expected a PostgreSQL URL like postgresql://user:password@host:5432/minutes, got ${postgresUrlProblem(String(issue.actual)) ?? "another value"} (not shown: it may hold a password)`,
+    [PlainExpectedId]: "a PostgreSQL URL like postgresql://user:password@host:5432/minutes",
+  }),
+);
+
+const postgresUrlProblem = (s: string): string | undefined => {
+  if (s.trim() === "") return "an empty string";
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return "text that is not a URL";
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:")
+    return "a URL that does not start with postgres:// or postgresql://";
+  if (url.pathname.replace(/^\//, "") === "") return "a URL without a database name (add /<database>)";
+  return undefined;
+};
+
+/** Log levels; accepted in any case (`INFO` is `info`). */
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+const LogLevelName = Schema.Literal(...LOG_LEVELS);
+const LogLevel = Schema.transform(
+  stringRule(`one of ${LOG_LEVELS.map((l) => JSON.stringify(l)).join(", ")} (any case)`, (s) =>
+    (LOG_LEVELS as ReadonlyArray<string>).includes(s.trim().toLowerCase()),
+  ),
+  LogLevelName,
+  {
+    strict: true,
+    decode: (s) => s.trim().toLowerCase() as typeof LogLevelName.Type,
+    encode: (level) => level,
+  },
+);
+
+/** A nullable path or URL: `null` means none, an empty string means nothing and is refused. */
+const optionalText = (what: string) => Schema.NullOr(nonEmpty(`${what} (or null for none)`));
 
 /** `on_manual_edit`: what to do when a person edited our page since our last version. */
 export const OnManualEdit = Schema.Literal("overwrite", "skip", "fail");
@@ -88,15 +153,15 @@ const AdvancedSettings = Schema.Struct({
   page_labels: Schema.Array(Schema.String),
   content_macros: ContentMacros,
   /** Title of the year page under `parent_page_id` when `use_page_hierarchy` is on (`YYYY` replaced). */
-  hierarchy_year_title: Schema.String.pipe(Schema.minLength(1)),
+  hierarchy_year_title: nonEmpty("a page title (YYYY is replaced by the year)"),
   /** Title of the month page under the year page (`YYYY`, `MM` replaced). */
-  hierarchy_month_title: Schema.String.pipe(Schema.minLength(1)),
+  hierarchy_month_title: nonEmpty("a page title (YYYY and MM are replaced)"),
   /** Title of the index page `create_index_page` keeps under each route's parent. */
-  index_page_title: Schema.String.pipe(Schema.minLength(1)),
+  index_page_title: nonEmpty("a page title"),
   /** How many meetings, newest first, an index page lists (older ones are counted, not listed). */
   index_max_entries: positiveInt("a whole number of entries greater than 0"),
   /** Title of the page under each route's parent that `archive_old_pages` moves old meetings under. */
-  archive_page_title: Schema.String.pipe(Schema.minLength(1)),
+  archive_page_title: nonEmpty("a page title"),
   /** How often each publisher runs the archive job when `archive_old_pages` is on. */
   archive_interval_minutes: positiveInt("a whole number of minutes greater than 0"),
   /**
@@ -121,18 +186,12 @@ export const ConfluenceConfig = Schema.Struct({
   api_token: Schema.Redacted(Schema.String),
   encrypted_token: Schema.String,
   encryption_key: Schema.Redacted(Schema.String),
-  space_key: Schema.String.pipe(
-    Schema.pattern(/^[A-Za-z0-9~_]{1,255}$/, {
-      message: (issue) => `expected a Confluence space key, got ${JSON.stringify(issue.actual)}`,
-    }),
+  space_key: stringRule("a Confluence space key: 1 to 255 letters, digits, _ or ~", (s) =>
+    /^[A-Za-z0-9~_]{1,255}$/.test(s),
   ),
   parent_page_id: Schema.NullOr(
     Schema.Union(
-      Schema.String.pipe(
-        Schema.pattern(/^[0-9]{1,20}$/, {
-          message: (i) => `expected a numeric page id, got ${JSON.stringify(i.actual)}`,
-        }),
-      ),
+      stringRule("a numeric page id", (s) => /^[0-9]{1,20}$/.test(s)),
       Schema.transform(Schema.Int, Schema.String, {
         strict: true,
         decode: (n) => String(n),
@@ -144,7 +203,7 @@ export const ConfluenceConfig = Schema.Struct({
   timeout: positive("a number of seconds greater than 0"),
   max_retries: nonNegativeInt("a whole number ≥ 0"),
   retry_delay: positive("a number of seconds greater than 0"),
-  page_title_format: Schema.String.pipe(Schema.minLength(1, { message: () => "must not be empty" })),
+  page_title_format: nonEmpty("a page title format such as YYYYMMDD - {topic}"),
   content_format: Schema.Literal("storage"),
   include_metadata: Schema.Boolean,
   notification_settings: NotificationSettings,
@@ -152,15 +211,15 @@ export const ConfluenceConfig = Schema.Struct({
   /** `cloud` or `datacenter`; `null` detects it from `base_url`. */
   deployment: Schema.NullOr(Schema.Literal("cloud", "datacenter")),
   /** Cloud id, for scoped API tokens sent through the api.atlassian.com gateway. */
-  cloud_id: Schema.NullOr(Schema.String),
+  cloud_id: optionalText("a Confluence Cloud id"),
   /** Language of Confluence error messages: `en` or `ru`. */
   locale: Schema.Literal("en", "ru"),
   on_manual_edit: OnManualEdit,
   /** Extra CA certificates (PEM file) for Confluence behind a private CA. */
-  ca_file: Schema.NullOr(Schema.String),
+  ca_file: optionalText("the path of a PEM file"),
   routing_rules: Schema.Array(RoutingRule),
   /** Optional page template file with `{{content}}`, `{{date}}`, `{{topic}}`, ... placeholders. */
-  page_template: Schema.NullOr(Schema.String),
+  page_template: optionalText("the path of a template file"),
   /** Allow a small safe set of raw HTML tags (br, sub, sup, u, kbd, mark) in protocols. */
   allow_safe_html: Schema.Boolean,
 });
@@ -168,14 +227,10 @@ export const ConfluenceConfig = Schema.Struct({
 /** `nats`: the event stream and the publisher's durable consumer. */
 export const NatsConfig = Schema.Struct({
   url: NatsUrl,
-  stream: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/)),
+  stream: natsName("a JetStream stream name", 64),
   /** First token of every subject; a second installation on the same server needs its own. */
-  subject_prefix: Schema.String.pipe(
-    Schema.pattern(/^[A-Za-z0-9_-]{1,32}$/, {
-      message: (i) => `expected letters, digits, - or _ (one subject token), got ${JSON.stringify(i.actual)}`,
-    }),
-  ),
-  consumer: Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9_-]{1,64}$/)),
+  subject_prefix: natsName("one subject token", 32),
+  consumer: natsName("a JetStream consumer name", 64),
   duplicate_window_seconds: positive("a number of seconds greater than 0"),
   max_age_days: positive("a number of days greater than 0"),
   ack_wait_seconds: positive("a number of seconds greater than 0"),
@@ -187,27 +242,37 @@ export const NatsConfig = Schema.Struct({
 /** `database`: SQLite by default; PostgreSQL for several publisher instances. */
 export const DatabaseConfig = Schema.Struct({
   type: Schema.Literal("sqlite", "postgresql"),
-  sqlite_path: Schema.String,
-  url: Schema.NullOr(Schema.Redacted(Schema.String)),
-});
+  sqlite_path: nonEmpty("the path of the SQLite file"),
+  /** `postgres://` or `postgresql://` with a database name; required for `type: postgresql`. */
+  url: Schema.NullOr(Schema.Redacted(PostgresUrl)),
+}).pipe(
+  Schema.filter((db) =>
+    db.type === "postgresql" && db.url === null
+      ? { path: ["url"], message: "is required when database.type is postgresql (DATABASE_URL)" }
+      : undefined,
+  ),
+);
 
 /** `gateway`: the REST front door. */
 export const GatewayConfig = Schema.Struct({
-  host: Schema.String,
-  port: nonNegativeInt("a port number"),
+  /** An empty host would make Node listen on every interface: refused. */
+  host: stringRule("a host name or IP address to listen on (0.0.0.0 or :: for every interface)", (s) =>
+    /^\S+$/.test(s),
+  ),
+  port: Port,
   api_keys: Schema.Array(Schema.Redacted(Schema.String)),
   auth_health: Schema.Boolean,
   auth_metrics: Schema.Boolean,
   body_limit_bytes: positiveInt("a number of bytes greater than 0"),
   rate_limit_per_minute: positiveInt("a whole number greater than 0"),
   publish_wait_ms: nonNegativeInt("a number of milliseconds ≥ 0"),
-  public_url: Schema.NullOr(Schema.String),
+  public_url: optionalText("the gateway's public URL"),
 });
 
 /** `vault`: where the encrypted Confluence token lives. */
 export const VaultConfig = Schema.Struct({
   /** `null`: `$XDG_CONFIG_HOME/minutes/tokens.vault`. */
-  file: Schema.NullOr(Schema.String),
+  file: optionalText("the path of the vault file"),
   password: Schema.NullOr(Schema.Redacted(Schema.String)),
 });
 
@@ -219,7 +284,7 @@ export const PublisherConfig = Schema.Struct({
 
 /** `logging`. */
 export const LoggingConfig = Schema.Struct({
-  level: Schema.Literal("trace", "debug", "info", "warn", "error", "fatal", "silent"),
+  level: LogLevel,
 });
 
 /** The whole configuration. */

@@ -33,8 +33,12 @@ export {
 } from "./IndexRefresh.js";
 export { type JsonSchemaObject, toJsonSchema } from "./json-schema.js";
 export {
+  CONFIG_USAGE,
+  type ConfigArgs,
   ConfigError,
   type ConfigIssue,
+  ConfigUsageError,
+  configHelp,
   type DeepPartial,
   ENV_ALIASES,
   ENV_PREFIX,
@@ -42,6 +46,7 @@ export {
   formatParseIssues,
   type LoadConfigOptions,
   loadConfig,
+  parseConfigArgs,
 } from "./load-config.js";
 export {
   IsoTimestamp,

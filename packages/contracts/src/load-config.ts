@@ -2,12 +2,14 @@
  * Layered configuration: defaults < config file (`--config` or `MINUTES_CONFIG`) < environment.
  * Environment variables map onto keys with `__` between levels (`MINUTES_CONFLUENCE__BASE_URL`
  * → `confluence.base_url`); a value is read as the type of that key's default, so a token of
- * digits stays a string. Errors name the key, what was expected and what was found.
+ * digits stays a string. Errors name the key, what was expected and what was found, except that
+ * a value under a secret key (any `Redacted` field) is described by its kind, never shown.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Either, ParseResult, Schema } from "effect";
+import { SchemaAST as AST, Either, Option, type ParseResult, Schema } from "effect";
 import { defaultConfig, MinutesConfig, type MinutesConfigInput } from "./Config.js";
+import { astAtPath, describeExpected, holdsSecret, kindOf, preview } from "./config-text.js";
 
 /** One problem in the configuration: the key path and what is wrong with it. */
 export interface ConfigIssue {
@@ -24,9 +26,85 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
   }
 }
 
+/**
+ * The command line itself is wrong (an unknown option, `--config` without a file, a stray
+ * argument): a usage error (exit code 2), not a configuration that does not decode.
+ */
+export class ConfigUsageError extends Schema.TaggedError<ConfigUsageError>()("ConfigUsageError", {
+  problem: Schema.String,
+}) {
+  override get message(): string {
+    return this.problem;
+  }
+}
+
+/** What the command line of a Minutes service says. */
+export interface ConfigArgs {
+  /** The file of `--config <file>` or `--config=<file>`, if given. */
+  readonly configFile: string | undefined;
+  /** `--help` or `-h` was given. */
+  readonly help: boolean;
+}
+
+/** The options every Minutes service accepts, for its usage line. */
+export const CONFIG_USAGE = "[--config <file>] [--help]";
+
+/** The `--help` text of a Minutes service that reads the configuration. */
+export const configHelp = (program: string): string =>
+  [
+    `Usage: ${program} ${CONFIG_USAGE}`,
+    "",
+    "Configuration, each layer over the one before: the defaults; the JSON file named by --config",
+    "or MINUTES_CONFIG; environment variables MINUTES_<SECTION>__<KEY> (e.g. MINUTES_GATEWAY__PORT)",
+    "and NATS_URL, DATABASE_URL, VAULT_FILE, VAULT_PASSWORD, LOG_LEVEL.",
+    "",
+    "Exit codes: 1 the configuration is not valid or the service cannot start, 2 usage error.",
+    "",
+  ].join("\n");
+
+/**
+ * Parses the command line of a Minutes service: `--config <file>`, `--config=<file>`, `--help`.
+ * Anything else fails with a `ConfigUsageError` naming it, so a typo (`--confg`), a bare file
+ * name or a `--config` without its file never starts a service on the built-in defaults.
+ */
+export const parseConfigArgs = (argv: ReadonlyArray<string>): Either.Either<ConfigArgs, ConfigUsageError> => {
+  let configFile: string | undefined;
+  let help = false;
+  const usage = (problem: string) => Either.left(new ConfigUsageError({ problem }));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
+    let file: string;
+    if (arg === "--help" || arg === "-h") {
+      help = true;
+      continue;
+    }
+    if (arg === "--config") {
+      const next = argv[i + 1];
+      if (next === undefined || next === "" || next.startsWith("-"))
+        return usage("--config needs a file name");
+      file = next;
+      i++;
+    } else if (arg.startsWith("--config=")) {
+      file = arg.slice("--config=".length);
+      if (file === "") return usage("--config needs a file name");
+    } else if (arg.startsWith("-")) {
+      const name = arg.split("=")[0] ?? arg;
+      return usage(`unknown option ${name}${closeTo(name, "--config") ? " (did you mean --config?)" : ""}`);
+    } else {
+      return usage(`unexpected argument ${JSON.stringify(arg)} (a config file is given as --config <file>)`);
+    }
+    if (configFile !== undefined) return usage("--config is given twice");
+    configFile = file;
+  }
+  return Either.right({ configFile, help });
+};
+
 /** Where the configuration comes from; everything is optional so tests can pass only what matters. */
 export interface LoadConfigOptions {
-  /** Command-line arguments (`--config <file>` or `--config=<file>` is honoured). */
+  /**
+   * Command-line arguments: `--config <file>` or `--config=<file>` (`--help` is accepted and
+   * ignored); anything else fails with `ConfigUsageError` (see {@link parseConfigArgs}).
+   */
   readonly argv?: ReadonlyArray<string>;
   /** Environment variables (pass `process.env` from the app's config module). */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -57,16 +135,21 @@ export const envVarForKey = (path: string): string => ENV_PREFIX + path.split(".
 
 /**
  * Loads and decodes the configuration.
- * @returns the decoded configuration, or a `ConfigError` naming each bad key.
+ * @returns the decoded configuration; a `ConfigUsageError` when `argv` is not a valid command
+ * line; else a `ConfigError` naming each bad key.
  */
-export const loadConfig = (options: LoadConfigOptions = {}): Either.Either<MinutesConfig, ConfigError> => {
+export const loadConfig = (
+  options: LoadConfigOptions = {},
+): Either.Either<MinutesConfig, ConfigError | ConfigUsageError> => {
   const env = options.env ?? {};
   const issues: Array<ConfigIssue> = [];
   const origins = new Map<string, string>();
 
   let merged: Record<string, unknown> = structuredClone(defaultConfig) as unknown as Record<string, unknown>;
 
-  const file = configFileFrom(options.argv ?? [], env);
+  const args = parseConfigArgs(options.argv ?? []);
+  if (Either.isLeft(args)) return Either.left(args.left);
+  const file = args.right.configFile ?? (env.MINUTES_CONFIG || undefined);
   if (file !== undefined) {
     const path = resolve(options.cwd ?? ".", file);
     const read = readJsonFile(path);
@@ -77,7 +160,7 @@ export const loadConfig = (options: LoadConfigOptions = {}): Either.Either<Minut
       );
     }
     merged = deepMerge(merged, read.right);
-    for (const key of leafPaths(read.right)) origins.set(key, path);
+    for (const key of keyPaths(read.right)) origins.set(key, path);
   }
 
   if (options.overrides) merged = deepMerge(merged, options.overrides as Record<string, unknown>);
@@ -91,7 +174,7 @@ export const loadConfig = (options: LoadConfigOptions = {}): Either.Either<Minut
       issues.push({ path, message: `unknown configuration key (from environment variable ${name})` });
       continue;
     }
-    const value = coerceEnvValue(raw, current);
+    const value = coerceEnvValue(raw, current, isSecretKey(path));
     if (Either.isLeft(value)) {
       issues.push({ path, message: `${value.left} (from environment variable ${name})` });
       continue;
@@ -99,31 +182,41 @@ export const loadConfig = (options: LoadConfigOptions = {}): Either.Either<Minut
     merged = setPath(merged, path, value.right);
     origins.set(path, `environment variable ${name}`);
   }
-  if (issues.length > 0) return Either.left(new ConfigError({ issues }));
 
   const decoded = Schema.decodeUnknownEither(MinutesConfig, { errors: "all", onExcessProperty: "error" })(
     merged,
   );
-  if (Either.isRight(decoded)) return Either.right(decoded.right);
-  return Either.left(new ConfigError({ issues: formatParseIssues(decoded.left, origins) }));
+  if (Either.isRight(decoded) && issues.length === 0) return Either.right(decoded.right);
+  // A variable that could not be read left its key as it was: issues of that key would repeat it.
+  const reported = new Set(issues.map((i) => i.path));
+  const decodeIssues = Either.isLeft(decoded)
+    ? formatParseIssues(decoded.left, origins).filter((i) => !reported.has(i.path))
+    : [];
+  return Either.left(new ConfigError({ issues: [...issues, ...decodeIssues] }));
 };
 
-/** Turns a decoding failure of any schema into key-path issues (`a.b[0]: expected …, got …`). */
+/**
+ * Turns a decoding failure of any schema into key-path issues (`a.b[0]: expected …, got …`),
+ * one per path. What is expected is said in plain words (`one of "cloud", "datacenter" or
+ * null`, `a list of strings`); a value under a `Redacted` field is described by its kind
+ * (`got a number`), never shown. `origins` maps a key path, or a prefix of it, to where its
+ * value came from.
+ */
 export const formatParseIssues = (
   error: ParseResult.ParseError,
   origins: ReadonlyMap<string, string> = new Map(),
 ): Array<ConfigIssue> => {
   const seen = new Set<string>();
   const out: Array<ConfigIssue> = [];
-  for (const issue of ParseResult.ArrayFormatter.formatErrorSync(error)) {
-    const path = issue.path.reduce<string>(
+  for (const leaf of leaves(error.issue, [], false)) {
+    const path = leaf.path.reduce<string>(
       (acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
       "",
     );
-    if (seen.has(path) || issue.message.startsWith("Expected undefined")) continue;
+    if (seen.has(path)) continue;
     seen.add(path);
-    const origin = origins.get(path);
-    out.push({ path, message: humanise(issue) + (origin ? ` (from ${origin})` : "") });
+    const origin = originOf(origins, path);
+    out.push({ path, message: leaf.message + (origin ? ` (from ${origin})` : "") });
   }
   return out;
 };
@@ -132,23 +225,156 @@ export const formatParseIssues = (
 
 const NOT_FOUND = Symbol("not found");
 
-const humanise = (issue: ParseResult.ArrayFormatterIssue): string => {
-  if (issue._tag === "Unexpected") return "unknown key";
-  if (issue._tag === "Missing") return "is missing";
-  const m = /^Expected (.*), actual (.*)$/s.exec(issue.message);
-  return m ? `expected ${m[1]}, got ${m[2]}` : issue.message;
+/** One problem of a decoding failure, before its origin is added. */
+interface Leaf {
+  readonly path: ReadonlyArray<PropertyKey>;
+  readonly message: string;
+}
+
+/**
+ * Walks a parse issue down to what is wrong. `secret` is set once the walk is under a
+ * `Redacted` value: from there on, found values are described by kind only.
+ */
+const leaves = (
+  issue: ParseResult.ParseIssue,
+  path: ReadonlyArray<PropertyKey>,
+  secret: boolean,
+): Array<Leaf> => {
+  switch (issue._tag) {
+    case "Pointer":
+      return leaves(
+        issue.issue,
+        [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path])],
+        secret,
+      );
+    case "Unexpected":
+      return [{ path, message: "unknown key" }];
+    case "Missing":
+      return [{ path, message: "is missing" }];
+    case "Forbidden":
+      return [{ path, message: "cannot be checked synchronously" }];
+    case "Composite": {
+      const inner = issuesOf(issue);
+      if (issue.ast._tag !== "Union") return inner.flatMap((i) => leaves(i, path, secret));
+      // A union: the member the value was meant for (it is of that member's type but breaks one
+      // of its rules), else every alternative at once (`one of "cloud", "datacenter" or null`).
+      const meant = inner.find((i) => !isTypeMismatch(i));
+      if (meant !== undefined) return leaves(meant, path, secret);
+      return [{ path, message: mismatch(issue.ast, issue.actual, secret || holdsSecret(issue.ast)) }];
+    }
+    case "Refinement": {
+      if (issue.kind === "From") return leaves(issue.issue, path, secret);
+      const own = annotationMessage(issue.ast, issue);
+      if (own === undefined) return leaves(issue.issue, path, secret);
+      return [{ path, message: guard(own, issue.ast, issue.actual, secret) }];
+    }
+    case "Transformation":
+      return leaves(issue.issue, path, secret || isRedactedTransformation(issue.ast));
+    case "Type": {
+      const underSecret = secret || holdsSecret(issue.ast);
+      const own = issue.message ?? annotationMessage(issue.ast, issue);
+      const message =
+        own !== undefined
+          ? guard(own, issue.ast, issue.actual, underSecret)
+          : mismatch(issue.ast, issue.actual, underSecret);
+      return [{ path, message }];
+    }
+  }
 };
 
-const configFileFrom = (
-  argv: ReadonlyArray<string>,
-  env: Readonly<Record<string, string | undefined>>,
-): string | undefined => {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--config") return argv[i + 1];
-    if (arg?.startsWith("--config=")) return arg.slice("--config=".length);
+const issuesOf = (issue: ParseResult.Composite): ReadonlyArray<ParseResult.ParseIssue> =>
+  Array.isArray(issue.issues) ? issue.issues : [issue.issues as ParseResult.ParseIssue];
+
+/** A schema's own `message` annotation for an issue, when it is plain text. */
+const annotationMessage = (ast: AST.AST, issue: ParseResult.ParseIssue): string | undefined => {
+  const annotation = AST.getMessageAnnotation(ast);
+  if (Option.isNone(annotation)) return undefined;
+  const result = annotation.value(issue);
+  if (typeof result === "string") return result;
+  if (
+    typeof result === "object" &&
+    result !== null &&
+    "message" in result &&
+    typeof result.message === "string"
+  )
+    return result.message;
+  return undefined;
+};
+
+/** `expected <what the schema accepts>, got <the value, or only its kind when it is secret>`. */
+const mismatch = (ast: AST.AST, actual: unknown, secret: boolean): string =>
+  secret
+    ? `expected ${describeExpected(ast)}, got ${kindOf(actual)} (not shown: the key is secret)`
+    : `expected ${describeExpected(ast)}, got ${preview(actual)}`;
+
+/**
+ * A rule's own message, unless the value is secret and the message would show it or its
+ * beginning (as a shortened preview does): then the plain `mismatch` message instead.
+ */
+const guard = (message: string, ast: AST.AST, actual: unknown, secret: boolean): string => {
+  if (!secret) return message;
+  const text = typeof actual === "string" ? actual : typeof actual === "number" ? String(actual) : "";
+  const head = text.slice(0, 16);
+  const shows =
+    head !== "" && (message.includes(head) || message.includes(JSON.stringify(head).slice(1, -1)));
+  return shows ? mismatch(ast, actual, true) : message;
+};
+
+/** The value is not of the schema's type at all (as opposed to breaking one of its rules). */
+const isTypeMismatch = (issue: ParseResult.ParseIssue): boolean => {
+  switch (issue._tag) {
+    case "Type":
+      return issue.message === undefined && Option.isNone(AST.getMessageAnnotation(issue.ast));
+    case "Refinement":
+      return issue.kind === "From" && isTypeMismatch(issue.issue);
+    case "Transformation":
+      return issue.kind === "Encoded" && isTypeMismatch(issue.issue);
+    case "Composite":
+      return issue.ast._tag === "Union" && issuesOf(issue).every(isTypeMismatch);
+    default:
+      return false;
   }
-  return env.MINUTES_CONFIG || undefined;
+};
+
+const isRedactedTransformation = (ast: AST.Transformation): boolean =>
+  ast.to._tag === "Declaration" && holdsSecret(ast.to);
+
+/** Where the value at `path` (or the list or section holding it) came from. */
+const originOf = (origins: ReadonlyMap<string, string>, path: string): string | undefined => {
+  for (let p = path; p !== ""; p = p.replace(/(\[\d+\]|\.?[^.[]+)$/, "")) {
+    const origin = origins.get(p);
+    if (origin !== undefined) return origin;
+  }
+  return undefined;
+};
+
+/** Whether the configuration key at a dotted path holds a secret (a `Redacted` value). */
+const isSecretKey = (path: string): boolean => {
+  const ast = astAtPath(MinutesConfig.ast, path.split("."));
+  return ast !== undefined && holdsSecret(ast);
+};
+
+/** Whether two option names are one typo apart (a changed, missing, extra or swapped character). */
+const closeTo = (a: string, b: string): boolean => {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let prev2: Array<number> = [];
+  let prev: Array<number> = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row: Array<number> = [i];
+    for (let j = 1; j <= b.length; j++) {
+      let d = Math.min(
+        (prev[j] ?? 0) + 1,
+        (row[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, (prev2[j - 2] ?? 0) + 1);
+      row.push(d);
+    }
+    prev2 = prev;
+    prev = row;
+  }
+  return (prev[b.length] ?? 2) <= 1;
 };
 
 const readJsonFile = (path: string): Either.Either<unknown, ConfigIssue> => {
@@ -164,12 +390,43 @@ const readJsonFile = (path: string): Either.Either<unknown, ConfigIssue> => {
   }
   try {
     return Either.right(JSON.parse(text) as unknown);
-  } catch (cause) {
+  } catch {
+    // V8's message may quote the text around the mistake, which may be a secret: only the place.
     return Either.left({
       path: "",
-      message: `config file ${path} is not valid JSON: ${(cause as Error).message}`,
+      message: `config file ${path} is not valid JSON (${lineAndColumn(text, syntaxErrorOffset(text))})`,
     });
   }
+};
+
+/**
+ * Where JSON text stops being valid: the longest prefix that is still the start of a valid
+ * document, found by bisection (a prefix of a viable prefix is viable).
+ */
+const syntaxErrorOffset = (text: string): number => {
+  const viable = (end: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, end));
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      const at = /at position (\d+)/.exec(message)?.[1];
+      return /end of JSON input/.test(message) || (at !== undefined && Number(at) >= end);
+    }
+  };
+  let low = 0;
+  let high = text.length;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (viable(mid)) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+};
+
+const lineAndColumn = (text: string, offset: number): string => {
+  const before = text.slice(0, offset).split("\n");
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
 };
 
 const envNameToPath = (name: string): string | undefined => {
@@ -181,39 +438,52 @@ const envNameToPath = (name: string): string | undefined => {
     .join(".");
 };
 
-const coerceEnvValue = (raw: string, template: unknown): Either.Either<unknown, string> => {
+/**
+ * Reads an environment value as the type of the key's default. A secret's text is never quoted
+ * back. An empty value for a key whose default is null (an unset variable in a template) is null.
+ */
+const coerceEnvValue = (raw: string, template: unknown, secret: boolean): Either.Either<unknown, string> => {
+  const got = secret ? `${kindOf(raw)} (not shown: the key is secret)` : JSON.stringify(raw);
   if (typeof template === "boolean") {
     const v = raw.trim().toLowerCase();
     if (["true", "1", "yes", "on"].includes(v)) return Either.right(true);
     if (["false", "0", "no", "off"].includes(v)) return Either.right(false);
-    return Either.left(`expected true or false, got ${JSON.stringify(raw)}`);
+    return Either.left(`expected true or false, got ${got}`);
   }
   if (typeof template === "number") {
     const n = Number(raw);
     return raw.trim() !== "" && Number.isFinite(n)
       ? Either.right(n)
-      : Either.left(`expected a number, got ${JSON.stringify(raw)}`);
+      : Either.left(`expected a number, got ${got}`);
   }
   if (Array.isArray(template)) {
+    const numbers = typeof template[0] === "number";
     const t = raw.trim();
     if (t.startsWith("[")) {
       try {
         return Either.right(JSON.parse(t) as unknown);
       } catch {
-        return Either.left(`expected a JSON array or a comma-separated list, got ${JSON.stringify(raw)}`);
+        return Either.left(
+          `expected a JSON array or a comma-separated list of ${numbers ? "numbers" : "strings"}, got ${secret ? "text starting with [ that is not valid JSON (not shown: the key is secret)" : got}`,
+        );
       }
     }
     const items = t === "" ? [] : t.split(",").map((s) => s.trim());
-    return Either.right(typeof template[0] === "number" ? items.map(Number) : items);
+    if (!numbers) return Either.right(items);
+    const parsed = items.map((s) => (s === "" ? Number.NaN : Number(s)));
+    return parsed.every(Number.isFinite)
+      ? Either.right(parsed)
+      : Either.left(`expected a comma-separated list of numbers (or a JSON array), got ${got}`);
   }
   if (isPlainObject(template)) {
     try {
       return Either.right(JSON.parse(raw) as unknown);
     } catch {
-      return Either.left(`expected a JSON object, got ${JSON.stringify(raw)}`);
+      return Either.left(`expected a JSON object, got ${got}`);
     }
   }
-  if (template === null && raw.trim().toLowerCase() === "null") return Either.right(null);
+  if (template === null && (raw.trim() === "" || raw.trim().toLowerCase() === "null"))
+    return Either.right(null);
   return Either.right(raw);
 };
 
@@ -229,10 +499,11 @@ const deepMerge = (base: Record<string, unknown>, over: Record<string, unknown>)
   return out;
 };
 
-const leafPaths = (obj: Record<string, unknown>, prefix = ""): Array<string> =>
+/** Every key path of an object, sections and leaves (`a`, `a.b`). */
+const keyPaths = (obj: Record<string, unknown>, prefix = ""): Array<string> =>
   Object.entries(obj).flatMap(([k, v]) => {
     const p = prefix ? `${prefix}.${k}` : k;
-    return isPlainObject(v) ? leafPaths(v, p) : [p];
+    return isPlainObject(v) ? [p, ...keyPaths(v, p)] : [p];
   });
 
 const getPath = (obj: Record<string, unknown>, path: string): unknown => {

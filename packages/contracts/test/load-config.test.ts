@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Either, Redacted } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultConfig, envVarForKey, loadConfig } from "../src/index.js";
+import { defaultConfig, envVarForKey, loadConfig, parseConfigArgs } from "../src/index.js";
 
 const dirs: Array<string> = [];
 const writeConfig = (content: unknown): string => {
@@ -23,6 +23,10 @@ const ok = (r: ReturnType<typeof loadConfig>) => {
 };
 const err = (r: ReturnType<typeof loadConfig>) => {
   if (Either.isRight(r)) throw new Error("expected a configuration error");
+  return r.left.message;
+};
+const usage = (r: ReturnType<typeof loadConfig>) => {
+  if (Either.isRight(r) || r.left._tag !== "ConfigUsageError") throw new Error("expected a usage error");
   return r.left.message;
 };
 
@@ -155,6 +159,206 @@ describe("loadConfig", () => {
     expect(envVarForKey("confluence.base_url")).toBe("MINUTES_CONFLUENCE__BASE_URL");
     expect(envVarForKey("confluence.advanced_settings.page_labels")).toBe(
       "MINUTES_CONFLUENCE__ADVANCED_SETTINGS__PAGE_LABELS",
+    );
+  });
+
+  it("never shows a value under a secret key, whatever is wrong with it, and says what was expected in plain words", () => {
+    const file = writeConfig({
+      confluence: { api_token: 123456789, encryption_key: ["SECRET-ENCKEY"] },
+      gateway: { api_keys: "SECRET-APIKEY" },
+      vault: { password: { nested: "SECRET-VAULTPW" } },
+      database: { url: 987654321 },
+      publisher: { webhook_secret: false },
+    });
+    const message = err(loadConfig({ argv: ["--config", file] }));
+    expect(message.split("\n")).toEqual([
+      `confluence.api_token: expected a string, got a number (not shown: the key is secret) (from ${file})`,
+      `confluence.encryption_key: expected a string, got a list (not shown: the key is secret) (from ${file})`,
+      `database.url: expected a PostgreSQL URL like postgresql://user:password@host:5432/minutes or null, got a number (not shown: the key is secret) (from ${file})`,
+      `gateway.api_keys: expected a list of strings, got a string (not shown: the key is secret) (from ${file})`,
+      `vault.password: expected a string or null, got an object (not shown: the key is secret) (from ${file})`,
+      `publisher.webhook_secret: expected a string or null, got true or false (not shown: the key is secret) (from ${file})`,
+    ]);
+    for (const secret of ["123456789", "SECRET", "987654321"]) expect(message).not.toContain(secret);
+    expect(message).not.toMatch(/ReadonlyArray|<->|Redacted\(/);
+  });
+
+  it("never shows a secret's text from the environment, even when it cannot be read", () => {
+    const message = err(
+      loadConfig({
+        env: {
+          MINUTES_GATEWAY__API_KEYS: '["SECRET-k1"',
+          DATABASE_URL: "mysql://app:SECRET-PW@db:3306/minutes",
+        },
+      }),
+    );
+    expect(message.split("\n")).toEqual([
+      "gateway.api_keys: expected a JSON array or a comma-separated list of strings, got text starting with [ that is not valid JSON (not shown: the key is secret) (from environment variable MINUTES_GATEWAY__API_KEYS)",
+      "database.url: expected a PostgreSQL URL like postgresql://user:password@host:5432/minutes, got a URL that does not start with postgres:// or postgresql:// (not shown: it may hold a password) (from environment variable DATABASE_URL)",
+    ]);
+    expect(message).not.toContain("SECRET");
+    expect(err(loadConfig({ env: { MINUTES_GATEWAY__API_KEYS: "[1]" } }))).toBe(
+      "gateway.api_keys[0]: expected a string, got a number (not shown: the key is secret) (from environment variable MINUTES_GATEWAY__API_KEYS)",
+    );
+  });
+
+  it("does not quote a malformed config file, which may hold a secret, only the place of the mistake", () => {
+    const file = writeConfig('{\n  "vault": {\n    "password": SECRET-PW\n  }\n}');
+    expect(err(loadConfig({ argv: ["--config", file] }))).toBe(
+      `config file ${file} is not valid JSON (line 3, column 17)`,
+    );
+  });
+
+  it("refuses a command line it does not understand instead of starting on the defaults", () => {
+    const file = writeConfig({ confluence: { space_key: "FILE" } });
+    const env = { MINUTES_CONFIG: file };
+    expect(usage(loadConfig({ argv: ["--config"], env }))).toBe("--config needs a file name");
+    expect(usage(loadConfig({ argv: ["--config", "--other"], env }))).toBe("--config needs a file name");
+    expect(usage(loadConfig({ argv: ["--config="], env }))).toBe("--config needs a file name");
+    expect(usage(loadConfig({ argv: ["--confg", file] }))).toBe(
+      "unknown option --confg (did you mean --config?)",
+    );
+    expect(usage(loadConfig({ argv: ["--verbose"] }))).toBe("unknown option --verbose");
+    expect(usage(loadConfig({ argv: [file] }))).toBe(
+      `unexpected argument ${JSON.stringify(file)} (a config file is given as --config <file>)`,
+    );
+    expect(usage(loadConfig({ argv: ["--config", file, "--config", file] }))).toBe("--config is given twice");
+    expect(ok(loadConfig({ argv: [`--config=${file}`] })).confluence.space_key).toBe("FILE");
+    expect(ok(loadConfig({ argv: [], env })).confluence.space_key).toBe("FILE");
+  });
+
+  it("parses --help and the config file of a command line", () => {
+    expect(parseConfigArgs(["--help"])).toEqual(Either.right({ configFile: undefined, help: true }));
+    expect(parseConfigArgs(["-h", "--config", "c.json"])).toEqual(
+      Either.right({ configFile: "c.json", help: true }),
+    );
+  });
+
+  it("refuses empty host-like settings, which an unset variable in a template gives", () => {
+    const message = err(
+      loadConfig({
+        env: {
+          MINUTES_GATEWAY__HOST: "",
+          NATS_URL: "",
+          MINUTES_NATS__STREAM: "",
+          MINUTES_NATS__CONSUMER: "",
+          MINUTES_CONFLUENCE__BASE_URL: "",
+          MINUTES_DATABASE__SQLITE_PATH: " ",
+        },
+      }),
+    );
+    expect(message.split("\n")).toEqual([
+      'confluence.base_url: expected an https URL, got "" (from environment variable MINUTES_CONFLUENCE__BASE_URL)',
+      'nats.url: expected a NATS URL like nats://host:4222 (several separated by commas), got "" (from environment variable NATS_URL)',
+      'nats.stream: expected a JetStream stream name: 1 to 64 letters, digits, - or _, got "" (from environment variable MINUTES_NATS__STREAM)',
+      'nats.consumer: expected a JetStream consumer name: 1 to 64 letters, digits, - or _, got "" (from environment variable MINUTES_NATS__CONSUMER)',
+      'database.sqlite_path: expected the path of the SQLite file, got " " (from environment variable MINUTES_DATABASE__SQLITE_PATH)',
+      'gateway.host: expected a host name or IP address to listen on (0.0.0.0 or :: for every interface), got "" (from environment variable MINUTES_GATEWAY__HOST)',
+    ]);
+  });
+
+  it("reads an empty variable for a key whose default is null as null, and refuses an empty path in a file", () => {
+    const config = ok(
+      loadConfig({
+        env: { MINUTES_CONFLUENCE__CA_FILE: "", VAULT_FILE: "", DATABASE_URL: "", VAULT_PASSWORD: "" },
+      }),
+    );
+    expect(config.confluence.ca_file).toBeNull();
+    expect(config.vault.file).toBeNull();
+    expect(config.database.url).toBeNull();
+    expect(config.vault.password).toBeNull();
+    const file = writeConfig({ confluence: { ca_file: "" } });
+    expect(err(loadConfig({ argv: ["--config", file] }))).toBe(
+      `confluence.ca_file: expected the path of a PEM file (or null for none), got "" (from ${file})`,
+    );
+  });
+
+  it("names every allowed value of an enumeration", () => {
+    const message = err(
+      loadConfig({
+        env: {
+          LOG_LEVEL: "verbose",
+          MINUTES_DATABASE__TYPE: "mysql",
+          MINUTES_CONFLUENCE__DEPLOYMENT: "server",
+          MINUTES_CONFLUENCE__ON_MANUAL_EDIT: "ignore",
+          MINUTES_CONFLUENCE__ADVANCED_SETTINGS__ARCHIVE_METHOD: "delete",
+        },
+      }),
+    );
+    expect(message.split("\n")).toEqual([
+      'confluence.advanced_settings.archive_method: expected one of "move", "cloud_archive", got "delete" (from environment variable MINUTES_CONFLUENCE__ADVANCED_SETTINGS__ARCHIVE_METHOD)',
+      'confluence.deployment: expected one of "cloud", "datacenter" or null, got "server" (from environment variable MINUTES_CONFLUENCE__DEPLOYMENT)',
+      'confluence.on_manual_edit: expected one of "overwrite", "skip", "fail", got "ignore" (from environment variable MINUTES_CONFLUENCE__ON_MANUAL_EDIT)',
+      'database.type: expected one of "sqlite", "postgresql", got "mysql" (from environment variable MINUTES_DATABASE__TYPE)',
+      'logging.level: expected one of "trace", "debug", "info", "warn", "error", "fatal", "silent" (any case), got "verbose" (from environment variable LOG_LEVEL)',
+    ]);
+  });
+
+  it("accepts log levels in any case", () => {
+    expect(ok(loadConfig({ env: { LOG_LEVEL: "INFO" } })).logging.level).toBe("info");
+    expect(ok(loadConfig({ env: { LOG_LEVEL: "Debug" } })).logging.level).toBe("debug");
+  });
+
+  it("describes naming rules in words, not as a regular expression", () => {
+    expect(err(loadConfig({ env: { MINUTES_NATS__STREAM: "bad.name" } }))).toBe(
+      'nats.stream: expected a JetStream stream name: 1 to 64 letters, digits, - or _, got "bad.name" (from environment variable MINUTES_NATS__STREAM)',
+    );
+    expect(err(loadConfig({ env: { MINUTES_CONFLUENCE__SPACE_KEY: "my space" } }))).toBe(
+      'confluence.space_key: expected a Confluence space key: 1 to 255 letters, digits, _ or ~, got "my space" (from environment variable MINUTES_CONFLUENCE__SPACE_KEY)',
+    );
+  });
+
+  it("names the variable and its text when a list of numbers cannot be read", () => {
+    expect(err(loadConfig({ env: { MINUTES_NATS__BACKOFF_SECONDS: "a,b" } }))).toBe(
+      'nats.backoff_seconds: expected a comma-separated list of numbers (or a JSON array), got "a,b" (from environment variable MINUTES_NATS__BACKOFF_SECONDS)',
+    );
+    expect(err(loadConfig({ env: { MINUTES_NATS__BACKOFF_SECONDS: "5,-1" } }))).toBe(
+      "nats.backoff_seconds[1]: expected a number of seconds greater than 0, got -1 (from environment variable MINUTES_NATS__BACKOFF_SECONDS)",
+    );
+  });
+
+  it("reports a variable that cannot be read together with the other bad keys", () => {
+    expect(
+      err(loadConfig({ env: { MINUTES_CONFLUENCE__TIMEOUT: "soon", MINUTES_GATEWAY__HOST: "" } })).split(
+        "\n",
+      ),
+    ).toEqual([
+      'confluence.timeout: expected a number, got "soon" (from environment variable MINUTES_CONFLUENCE__TIMEOUT)',
+      'gateway.host: expected a host name or IP address to listen on (0.0.0.0 or :: for every interface), got "" (from environment variable MINUTES_GATEWAY__HOST)',
+    ]);
+  });
+
+  it("accepts ports from 0 to 65535 only", () => {
+    expect(ok(loadConfig({ env: { MINUTES_GATEWAY__PORT: "65535" } })).gateway.port).toBe(65535);
+    expect(ok(loadConfig({ env: { MINUTES_GATEWAY__PORT: "0" } })).gateway.port).toBe(0);
+    expect(err(loadConfig({ env: { MINUTES_GATEWAY__PORT: "70000" } }))).toBe(
+      "gateway.port: expected a port number from 0 to 65535, got 70000 (from environment variable MINUTES_GATEWAY__PORT)",
+    );
+  });
+
+  it("checks the PostgreSQL URL without ever showing it", () => {
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      ["not a url SECRET-PW", "text that is not a URL"],
+      [
+        "mysql://app:SECRET-PW@db:3306/minutes",
+        "a URL that does not start with postgres:// or postgresql://",
+      ],
+      ["postgresql://app:SECRET-PW@db:5432", "a URL without a database name (add /<database>)"],
+      ["postgresql://app:SECRET-PW@db:5432/", "a URL without a database name (add /<database>)"],
+    ];
+    for (const [url, problem] of cases) {
+      expect(err(loadConfig({ env: { DATABASE_URL: url } }))).toBe(
+        `database.url: expected a PostgreSQL URL like postgresql://user:password@host:5432/minutes, got ${problem} (not shown: it may hold a password) (from environment variable DATABASE_URL)`,
+      );
+    }
+    for (const url of [
+      "postgres://app:pw@db/minutes",
+      "postgresql://app:pw@db:5432/minutes?sslmode=require",
+    ]) {
+      expect(Redacted.value(ok(loadConfig({ env: { DATABASE_URL: url } })).database.url!)).toBe(url);
+    }
+    expect(err(loadConfig({ env: { MINUTES_DATABASE__TYPE: "postgresql" } }))).toBe(
+      "database.url: is required when database.type is postgresql (DATABASE_URL)",
     );
   });
 });

@@ -166,7 +166,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
           // every issue is collected; the reason names the first three and counts the rest
           assert.match(
             error.reason,
-            /^id: is missing; jobId: expected string, got 42; status: is missing; and \d+ more$/,
+            /^id: is missing; jobId: expected a string, got 42; status: is missing; and \d+ more$/,
           );
         }
         assert.deepStrictEqual(yield* exported(target), [lines[0]!]);
@@ -287,17 +287,17 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
       );
       assert.strictEqual(
         yield* reasonOf('{"kind":"nope"}'),
-        'import line 1: kind: expected "header" | "protocol" | "publication" | "version", got "nope"',
+        'import line 1: kind: expected one of "header", "protocol", "publication", "version", got "nope"',
       );
       assert.strictEqual(
         yield* reasonOf(JSON.stringify({ ...JSON.parse(protocolLine("job-m")), markdown: 5 })),
-        "import line 1: markdown: expected string, got 5",
+        "import line 1: markdown: expected a string, got 5",
       );
       // a megabyte-long value is cut, not quoted whole
       const long = yield* reasonOf(JSON.stringify({ kind: "k".repeat(1_000_000) }));
       assert.match(
         long,
-        /^import line 1: kind: expected "header" \| "protocol" \| "publication" \| "version", got "k+…$/,
+        /^import line 1: kind: expected one of "header", "protocol", "publication", "version", got "k+"…$/,
       );
       assert.isAtMost(long.length, 200);
       const many = yield* reasonOf(JSON.stringify({ kind: "publication", jobId: 1, status: 2, spaceKey: 3 }));

@@ -1,0 +1,91 @@
+// The `minutes-publisher` process refuses what it cannot use before connecting anywhere: a
+// command line it does not understand (exit 2), a bad configuration (exit 1, secrets never
+// shown), a CA file it cannot read (exit 1). Each case runs `src/main.ts` as a real process.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dirs: Array<string> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "minutes-publisher-config-"));
+  dirs.push(dir);
+  return dir;
+};
+
+/** Runs `src/main.ts` with only PATH and `env` set; NATS is unreachable, so nothing may connect. */
+const runMain = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", "--conditions=@minutes/source", "src/main.ts", ...args],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "", NATS_URL: "nats://127.0.0.1:1", ...env },
+        encoding: "utf8",
+        timeout: 25_000,
+      },
+      (error, stdout, stderr) =>
+        resolve({
+          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
+          stdout,
+          stderr,
+        }),
+    );
+  });
+const USAGE = "usage: minutes-publisher [--config <file>] [--help]";
+
+describe("minutes-publisher", () => {
+  it("exits 2 with one usage line for a command line it does not understand, instead of starting on defaults", async () => {
+    // MINUTES_CONFIG names a file that does not exist: reading it would be exit 1, not 2.
+    const env = { MINUTES_CONFIG: join(tempDir(), "bad.json") };
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+      [["--config"], "--config needs a file name"],
+      [["--confg", "f.json"], "unknown option --confg (did you mean --config?)"],
+      [["f.json"], 'unexpected argument "f.json" (a config file is given as --config <file>)'],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runMain(args, env)));
+    cases.forEach(([args, problem], i) => {
+      expect(results[i]?.stderr, args.join(" ")).toBe(`minutes-publisher: ${problem}; ${USAGE}\n`);
+      expect(results[i]?.status, args.join(" ")).toBe(2);
+    });
+  });
+
+  it("prints its usage for --help and exits 0", async () => {
+    const result = await runMain(["--help"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: minutes-publisher \[--config <file>\] \[--help\]\n/);
+  });
+
+  it("exits 1 naming each bad key, never showing a secret", async () => {
+    const file = join(tempDir(), "f.json");
+    writeFileSync(
+      file,
+      JSON.stringify({ confluence: { api_token: 123456789 }, gateway: { api_keys: "SECRET-APIKEY" } }),
+    );
+    const result = await runMain(["--config", file], {
+      MINUTES_CONFLUENCE__ENCRYPTION_KEY: "[",
+      LOG_LEVEL: "INFO",
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `minutes-publisher: confluence.api_token: expected a string, got a number (not shown: the key is secret) (from ${file})`,
+      `minutes-publisher: gateway.api_keys: expected a list of strings, got a string (not shown: the key is secret) (from ${file})`,
+    ]);
+    expect(result.stderr).not.toMatch(/123456789|SECRET/);
+  });
+
+  it("exits 1 at start, naming the key and the path, when confluence.ca_file cannot be read", async () => {
+    const result = await runMain([], { MINUTES_CONFLUENCE__CA_FILE: "/nonexistent/ca.pem" });
+    expect(result.stderr).toBe(
+      "minutes-publisher: cannot start: confluence.ca_file: cannot read /nonexistent/ca.pem (ENOENT)\n",
+    );
+    expect(result.status).toBe(1);
+  });
+});

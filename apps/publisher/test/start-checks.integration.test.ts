@@ -1,0 +1,111 @@
+// What the publisher checks when it starts: files the configuration names stop the start (they
+// would otherwise crash every delivery), a missing Confluence token is one warning (it can be
+// added to the vault later without a restart).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { saveEncryptedToken } from "@minutes/token-vault";
+import { Redacted } from "effect";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { harnessPerTest, recordIn } from "./helpers/harness.js";
+
+const open = harnessPerTest();
+const CHEAP_KDF = { N: 1024, r: 8, p: 1 };
+const protocol = "# Meeting Protocol: Token\n\nDate: 2025-09-02\n\n## Decisions\n- decision one\n";
+
+const dirs: Array<string> = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A logger that keeps warnings and errors as parsed JSON lines. */
+const capture = () => {
+  const lines: Array<{ level: number; msg: string; reason?: string }> = [];
+  const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  return { logger, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
+};
+
+describe("confluence.ca_file", () => {
+  it("stops the start, before connecting anywhere, when the file cannot be read or holds no certificate", async () => {
+    const h = await open();
+    const dir = mkdtempSync(join(tmpdir(), "minutes-ca-"));
+    dirs.push(dir);
+    const notPem = join(dir, "ca.txt");
+    writeFileSync(notPem, "not a certificate");
+    // An unreachable NATS: the file is checked first, so its error is the one reported.
+    const withCa = (ca_file: string) => ({
+      ...h.config,
+      nats: { ...h.config.nats, url: "nats://127.0.0.1:1" },
+      confluence: { ...h.config.confluence, ca_file },
+    });
+    await expect(h.startPublisher({ config: withCa("/nonexistent/ca.pem") })).rejects.toThrow(
+      "confluence.ca_file: cannot read /nonexistent/ca.pem (ENOENT)",
+    );
+    await expect(h.startPublisher({ config: withCa(notPem) })).rejects.toThrow(
+      `confluence.ca_file: ${notPem} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
+    );
+  });
+});
+
+describe("the Confluence token at start", () => {
+  it("warns once when there is none, and publishes once it is added to the vault, without a restart", async () => {
+    const log = capture();
+    const h = await open({
+      logger: log.logger,
+      config: { confluence: { api_token: "" }, vault: { password: "vault-pw" } },
+    });
+    const warnings = log.warnings().filter((m) => m.startsWith("No Confluence token"));
+    expect(warnings).toEqual([
+      `No Confluence token: vault ${h.config.vault.file}: No token saved for ${h.config.confluence.username} at ${h.config.confluence.base_url} in ${h.config.vault.file}. Add it (vault add) or set confluence.api_token. Publications will fail until this is fixed (the vault file is re-read when it changes: no restart needed).`,
+    ]);
+    expect(JSON.stringify(log.lines)).not.toContain("vault-pw");
+
+    await saveEncryptedToken({
+      file: h.config.vault.file as string,
+      kdf: CHEAP_KDF,
+      url: h.config.confluence.base_url,
+      username: h.config.confluence.username,
+      token: Redacted.make(h.sandbox.user.token),
+      password: Redacted.make("vault-pw"),
+    });
+    await h.submit({ jobId: "job-late-token", markdown: protocol });
+    await recordIn(h, "job-late-token", "published");
+  });
+
+  it("warns when the vault password is wrong, without naming either password", async () => {
+    const log = capture();
+    const dir = mkdtempSync(join(tmpdir(), "minutes-vault-"));
+    dirs.push(dir);
+    const file = join(dir, "tokens.vault");
+    await saveEncryptedToken({
+      file,
+      kdf: CHEAP_KDF,
+      url: "https://example.atlassian.net/wiki",
+      username: "someone@example.com",
+      token: Redacted.make("some-token"),
+      password: Redacted.make("right-pw"),
+    });
+    await open({
+      logger: log.logger,
+      config: { confluence: { api_token: "" }, vault: { file, password: "wrong-pw" } },
+    });
+    expect(log.warnings().filter((m) => m.startsWith("No Confluence token"))).toEqual([
+      `No Confluence token: vault ${file}: Wrong password for the token vault ${file}. Publications will fail until this is fixed (the vault file is re-read when it changes: no restart needed).`,
+    ]);
+    expect(JSON.stringify(log.lines)).not.toMatch(/right-pw|wrong-pw|some-token/);
+  });
+
+  it("says nothing about the token when Confluence is disabled", async () => {
+    const log = capture();
+    await open({ logger: log.logger, config: { confluence: { enabled: false, api_token: "" } } });
+    expect(log.warnings().some((m) => m.includes("Confluence token"))).toBe(false);
+    expect(log.warnings().some((m) => m.includes("confluence.enabled is false"))).toBe(true);
+  });
+
+  it("says nothing when the token is there", async () => {
+    const log = capture();
+    await open({ logger: log.logger });
+    expect(log.warnings()).toEqual([]);
+  });
+});
