@@ -69,16 +69,16 @@ const convertBody = (
   if (parsed === undefined) return undefined;
   try {
     const { annotations, events } = annotate(parsed, options.allowSafeHtml === true);
-    const inline: InlineState = { paragraphDepth: 0, afterHardBreak: false };
+    const inline: InlineState = { paragraphDepth: 0, afterHardBreak: false, verbatim: false };
     const handlers: Array<HtmlExtension> = [
       gfmHtml(),
       tableHandlers(),
-      codeHandlers(),
+      codeHandlers(inline),
       mediaHandlers(),
       listHandlers(annotations, { next: 0 }, inline),
       lineEndingHandlers(inline, annotations),
       quoteHandlers(annotations),
-      htmlHandlers(annotations),
+      htmlHandlers(annotations, inline),
       footnoteHandlers(),
     ];
     return compile({ htmlExtensions: handlers })(events as Parameters<ReturnType<typeof compile>>[0]);

@@ -119,3 +119,47 @@ describe("markdownToStorage on random documents", () => {
     );
   }, 300_000);
 });
+
+/** A line of code that no container or fence reading can mistake for anything but code. */
+const codeLine = fc.stringMatching(/^[a-z0-9=();.#*+-][a-z0-9 =();.#*+-]{0,11}$/);
+const containers = ["- ", "* ", "1. ", "- [ ] ", "> ", "> [!NOTE]"] as const;
+
+/** `content` as the body of one container: a list item (opening with a paragraph), a quote or an alert. */
+const wrap = (container: (typeof containers)[number], content: ReadonlyArray<string>): Array<string> => {
+  const indent = (by: string) => content.map((line) => (line === "" ? "" : by + line));
+  const quoted = content.map((line) => (line === "" ? ">" : `> ${line}`));
+  switch (container) {
+    case "> ":
+      return quoted;
+    case "> [!NOTE]":
+      return ["> [!NOTE]", ...quoted];
+    case "1. ":
+      return ["1. Item:", ...indent("   ")];
+    default:
+      return [`${container}Item:`, ...indent("  ")];
+  }
+};
+
+describe("code blocks in containers", () => {
+  it("keep every line in any nesting of tight lists, task lists, quotes and alerts", () => {
+    fc.assert(
+      fc.property(
+        fc.array(codeLine, { minLength: 1, maxLength: 4 }),
+        fc.array(fc.constantFrom(...containers), { maxLength: 3 }),
+        fc.boolean(),
+        fc.boolean(),
+        (lines, nesting, fenced, intro) => {
+          let content = fenced
+            ? [...(intro ? ["Intro:"] : []), "```", ...lines, "```"]
+            : [...(intro ? ["Intro:"] : []), "", ...lines.map((line) => `    ${line}`)];
+          for (const container of [...nesting].reverse()) content = wrap(container, content);
+          const output = markdownToStorage(`${content.join("\n")}\n`);
+          expect(output).toContain(
+            `<ac:plain-text-body><![CDATA[${lines.join("\n")}]]></ac:plain-text-body>`,
+          );
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  }, 300_000);
+});

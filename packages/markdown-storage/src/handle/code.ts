@@ -1,18 +1,22 @@
 // Fenced and indented code → the Confluence `code` macro. The body is collected raw (no entity
 // encoding) and written as CDATA; the language comes from the info string through the alias table.
-// The data flags mirror micromark's own code handlers so line endings are identical to its HTML.
+// The data flags mirror micromark's own code handlers so the line endings around the macro are
+// those of its HTML; the line endings inside are kept wherever the code is (`inline.verbatim`), even
+// where micromark's HTML loses them (after a tight list item's paragraph or a definition).
 
 import type { CompileContext, HtmlExtension } from "micromark-util-types";
 import { confluenceLanguage } from "../code-language.js";
 import { cdata } from "../xml-text.js";
+import type { InlineState } from "./line-ending.js";
 
 /** Handlers turning code blocks into `<ac:structured-macro ac:name="code">`. */
-export const codeHandlers = (): HtmlExtension => {
+export const codeHandlers = (inline: InlineState): HtmlExtension => {
   let info: string | undefined;
   const enterCode = function (this: CompileContext): undefined {
     this.lineEndingIfNeeded();
     this.buffer();
     this.setData("ignoreEncode", true);
+    inline.verbatim = true;
     info = undefined;
   };
   return {
@@ -48,6 +52,7 @@ export const codeHandlers = (): HtmlExtension => {
       this.raw("\n");
     }
     if (this.getData("flowCodeSeenData")) this.lineEndingIfNeeded();
+    inline.verbatim = false;
     let body = this.resume();
     if (body.endsWith("\r\n")) body = body.slice(0, -2);
     else if (body.endsWith("\n") || body.endsWith("\r")) body = body.slice(0, -1);

@@ -4,15 +4,17 @@
 
 import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
 import type { Annotations } from "../annotate.js";
+import type { InlineState } from "./line-ending.js";
 
 /** Handlers for `htmlFlow` and `htmlText`. */
-export const htmlHandlers = (annotations: Annotations): HtmlExtension => {
+export const htmlHandlers = (annotations: Annotations, inline: InlineState): HtmlExtension => {
   let suppress = false;
   return {
     enter: {
       htmlFlow(this: CompileContext) {
         this.lineEndingIfNeeded();
         this.tag("<p>");
+        inline.verbatim = true;
       },
       htmlText(this: CompileContext, token: Token) {
         const markup = annotations.safeHtml.get(token);
@@ -24,6 +26,7 @@ export const htmlHandlers = (annotations: Annotations): HtmlExtension => {
     },
     exit: {
       htmlFlow(this: CompileContext) {
+        inline.verbatim = false;
         this.tag("</p>");
         this.setData("ignoreEncode");
       },

@@ -3,7 +3,10 @@
 // confluence-publisher, we write a soft break inside paragraphs and setext headings as a space.
 // The exception is a paragraph of labelled lines (`**Date:** …` / `**Chair:** …`, see annotate.ts):
 // its lines are fields, not wrapped prose, and stay lines (`<br />`).
-// A newline right after a hard break (`<br />`) is dropped. Other line endings stay as micromark writes them.
+// A newline right after a hard break (`<br />`) is dropped. Line endings inside code and HTML blocks are
+// their text and always kept: micromark's "slurp" flags, meant for the gaps between blocks (a tight
+// list item's paragraph sets one), must not join a code block's lines. Other line endings stay as
+// micromark writes them.
 
 import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
 import type { Annotations } from "../annotate.js";
@@ -13,6 +16,8 @@ export interface InlineState {
   /** Number of open paragraphs / setext heading texts (more than one only in nested containers). */
   paragraphDepth: number;
   afterHardBreak: boolean;
+  /** Inside fenced or indented code or an HTML block shown as text: every line ending is content. */
+  verbatim: boolean;
 }
 
 /** Handlers for line endings, hard breaks and setext heading text. */
@@ -35,6 +40,12 @@ export const lineEndingHandlers = (state: InlineState, annotations: Annotations)
       hardBreakEscape: hardBreak,
       hardBreakTrailing: hardBreak,
       lineEnding(this: CompileContext, token: Token) {
+        if (state.verbatim) {
+          // Only the line ending after an opening fence is not part of the code.
+          if (this.getData("slurpOneLineEnding")) this.setData("slurpOneLineEnding");
+          else this.raw(this.encode(this.sliceSerialize(token)));
+          return;
+        }
         if (this.getData("slurpAllLineEndings")) return;
         if (this.getData("slurpOneLineEnding")) {
           this.setData("slurpOneLineEnding");
