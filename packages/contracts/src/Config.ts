@@ -220,7 +220,7 @@ export const ConfluenceConfig = Schema.Struct({
   routing_rules: Schema.Array(RoutingRule),
   /** Optional page template file with `{{content}}`, `{{date}}`, `{{topic}}`, ... placeholders. */
   page_template: optionalText("the path of a template file"),
-  /** Allow a small safe set of raw HTML tags (br, sub, sup, u, kbd, mark) in protocols. */
+  /** Allow a small safe set of raw HTML tags (sub, sup, u, kbd, mark) in protocols; `<br>` always works. */
   allow_safe_html: Schema.Boolean,
 });
 

@@ -1,9 +1,11 @@
 // One pass over micromark's events before compiling, deciding what needs look-ahead: which block
-// quotes are GitHub alerts, which lists are task lists (every item has a checkbox), and which inline
-// HTML tags are balanced safe tags. Decisions are stored per token, so the compile handlers stay
-// single-pass and the total cost stays linear.
+// quotes are GitHub alerts, which lists are task lists (every item has a checkbox), which inline
+// HTML tags are balanced safe tags, and what raw HTML shows at all (comments nothing, `<br>` a break).
+// Decisions are stored per token, so the compile handlers stay single-pass and the total cost stays
+// linear.
 
 import type { Event, Token } from "micromark-util-types";
+import { escapeXml } from "./xml-text.js";
 
 /** Confluence admonition macro names used for GitHub alerts. */
 export type AlertMacro = "info" | "tip" | "note" | "warning";
@@ -25,8 +27,12 @@ export interface Annotations {
   /** First paragraph of each task item → its `ac:task-status`. */
   readonly taskParagraphs: WeakMap<Token, "complete" | "incomplete">;
   readonly taskChecks: WeakSet<Token>;
-  /** `htmlText` tokens re-emitted as markup, with the markup to emit. */
+  /** `htmlText` tokens re-emitted as markup (`""` for a comment), with the markup to emit. */
   readonly safeHtml: WeakMap<Token, string>;
+  /** `htmlFlow` tokens holding a comment or only `<br>` tags, with the whole output for the block. */
+  readonly htmlBlocks: WeakMap<Token, string>;
+  /** Line endings that write nothing: after a `<br>` (like after a hard break) or a hidden HTML block. */
+  readonly silentLineEndings: WeakSet<Token>;
   /** Soft line breaks of labelled-line paragraphs, kept as line breaks (see `FieldLines`). */
   readonly fieldBreaks: WeakSet<Token>;
 }
@@ -45,8 +51,11 @@ interface FieldLines {
   readonly breaks: Array<Token>;
 }
 
-const safeTags = new Set(["br", "sub", "sup", "u", "kbd", "mark"]);
+const safeTags = new Set(["sub", "sup", "u", "kbd", "mark"]);
 const safeTag = /^<(\/?)([A-Za-z]+)[ \t]*(\/?)>$/;
+/** `<br>`, `<br/>`, `<br />` in any case: a line break whatever `allowSafeHtml` says. */
+const lineBreakTag = /^<br[ \t]*\/?>$/i;
+const lineBreakTagsOnly = /^(?:\s*<br[ \t]*\/?>)+\s*$/i;
 
 /** Token types whose output is one element around inline content: safe tags must balance inside. */
 const inlineScopes = new Set<string>([
@@ -101,6 +110,8 @@ export const annotate = (
     taskParagraphs: new WeakMap(),
     taskChecks: new WeakSet(),
     safeHtml: new WeakMap(),
+    htmlBlocks: new WeakMap(),
+    silentLineEndings: new WeakSet(),
     fieldBreaks: new WeakSet(),
   };
   let fields: FieldLines | undefined;
@@ -181,17 +192,33 @@ export const annotate = (
           }
           break;
         }
+        case "htmlFlow": {
+          const end = exitOf(events, index);
+          const markup = htmlBlockMarkup(events, index, end);
+          if (markup === undefined) break;
+          annotations.htmlBlocks.set(token, markup);
+          if (markup === "") silenceLineEndingAt(events, end + 1, annotations);
+          break;
+        }
         case "htmlText": {
+          const html = context.sliceSerialize(token);
+          if (html.startsWith("<!--")) {
+            annotations.safeHtml.set(token, "");
+            break;
+          }
+          if (lineBreakTag.test(html)) {
+            annotations.safeHtml.set(token, "<br />");
+            silenceLineEndingAt(events, exitOf(events, index) + 1, annotations);
+            break;
+          }
           if (!allowSafeHtml) break;
-          const match = safeTag.exec(context.sliceSerialize(token));
+          const match = safeTag.exec(html);
           const name = match?.[2]?.toLowerCase();
           if (match === null || name === undefined || !safeTags.has(name)) break;
           const closing = match[1] === "/";
           const selfClosing = match[3] === "/";
           const frame = tags[tags.length - 1] as TagFrame;
-          if (name === "br") {
-            if (!closing) annotations.safeHtml.set(token, "<br />");
-          } else if (!closing && !selfClosing) {
+          if (!closing && !selfClosing) {
             frame.open.push([name, token]);
             frame.counts.set(name, (frame.counts.get(name) ?? 0) + 1);
           } else if (closing && !selfClosing && (frame.counts.get(name) ?? 0) > 0) {
@@ -239,4 +266,75 @@ export const annotate = (
   const kept: Array<Event> = [];
   for (let i = 0; i < events.length; i++) if (drop[i] !== 1) kept.push(events[i] as Event);
   return { annotations, events: kept };
+};
+
+/** The index of the exit of the token entered at `enter` (the last index if it has none). */
+const exitOf = (events: ReadonlyArray<Event>, enter: number): number => {
+  const token = (events[enter] as Event)[1];
+  for (let index = enter + 1; index < events.length; index++) {
+    const event = events[index] as Event;
+    if (event[1] === token && event[0] === "exit") return index;
+  }
+  return events.length - 1;
+};
+
+/** Marks the line ending entered at `index`, if one is, as writing nothing. */
+const silenceLineEndingAt = (events: ReadonlyArray<Event>, index: number, annotations: Annotations): void => {
+  const event = events[index];
+  if (event !== undefined && event[0] === "enter" && event[1].type === "lineEnding")
+    annotations.silentLineEndings.add(event[1]);
+};
+
+/**
+ * What an HTML block between two events shows, if not simply its text: nothing when it is only
+ * comments (as in any Markdown rendering), `<br />` for each tag when it is only `<br>` tags, and its
+ * text without the comments otherwise; `undefined` for a block with neither (escaped as it is).
+ * An unclosed comment is no comment: it stays text, as HTML would hide everything after it.
+ */
+const htmlBlockMarkup = (events: ReadonlyArray<Event>, from: number, to: number): string | undefined => {
+  let text = "";
+  for (let index = from + 1; index < to; index++) {
+    const [kind, token, context] = events[index] as Event;
+    if (kind === "enter" && (token.type === "htmlFlowData" || token.type === "lineEnding"))
+      text += context.sliceSerialize(token);
+  }
+  const shown = withoutComments(text);
+  if (shown.trim() === "") return shown === text ? undefined : "";
+  if (lineBreakTagsOnly.test(shown)) return `<p>${"<br />".repeat(shown.match(/<br/gi)?.length ?? 0)}</p>`;
+  return shown === text ? undefined : `<p>${escapeXml(shown.trim())}</p>`;
+};
+
+const isSpace = (text: string, at: number): boolean => text[at] === " " || text[at] === "\t";
+const isLineEnding = (text: string, at: number): boolean => text[at] === "\n" || text[at] === "\r";
+
+/**
+ * The text without its HTML comments as CommonMark reads them (`<!-->` and `<!--->` included); a
+ * comment that fills its line is removed with the line. Linear: once no `-->` follows, no later
+ * `<!--` can close either, and only the spaces next to each comment are looked at again.
+ */
+const withoutComments = (text: string): string => {
+  let out = "";
+  let copied = 0;
+  for (;;) {
+    const start = text.indexOf("<!--", copied);
+    if (start === -1) break;
+    let end: number;
+    if (text.startsWith(">", start + 4)) end = start + 5;
+    else if (text.startsWith("->", start + 4)) end = start + 6;
+    else {
+      const close = text.indexOf("-->", start + 4);
+      if (close === -1) break;
+      end = close + 3;
+    }
+    let before = start;
+    while (before > copied && isSpace(text, before - 1)) before--;
+    let after = end;
+    while (after < text.length && isSpace(text, after)) after++;
+    const fillsLine =
+      (before === 0 || isLineEnding(text, before - 1)) &&
+      (after === text.length || isLineEnding(text, after));
+    out += text.slice(copied, fillsLine ? before : start);
+    copied = !fillsLine ? end : text.startsWith("\r\n", after) ? after + 2 : Math.min(after + 1, text.length);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 };

@@ -51,7 +51,10 @@ export interface StorageOptions {
   readonly includeMetadata?: boolean;
   readonly meeting?: MeetingSummary;
   readonly metadata?: PublicationMetadata;
-  /** Re-emit balanced `br`, `sub`, `sup`, `u`, `kbd`, `mark` tags; all other raw HTML stays escaped text. */
+  /**
+   * Re-emit balanced `sub`, `sup`, `u`, `kbd`, `mark` tags; all other raw HTML stays escaped text
+   * except `<br>` (always a line break) and comments (never shown), whatever this says.
+   */
   readonly allowSafeHtml?: boolean;
   /**
    * Documents longer than this many characters are parsed in runs of top-level blocks of about this
@@ -132,8 +135,9 @@ const metadataBlock = (metadata: PublicationMetadata): string => {
  * same as for the text itself.
  *
  * Pure and synchronous; never throws. The result is always well-formed XML once wrapped in an element
- * declaring the `ac` and `ri` namespaces. Raw HTML is escaped as text (see `allowSafeHtml`), and
- * `javascript:`, `vbscript:` and `data:` URLs are dropped. Content macros are off unless enabled.
+ * declaring the `ac` and `ri` namespaces. Raw HTML is escaped as text (see `allowSafeHtml`), except
+ * that `<br>` is a line break and comments are dropped; `javascript:`, `vbscript:` and `data:` URLs
+ * are dropped too. Content macros are off unless enabled.
  *
  * @example
  * markdownToStorage("- [ ] Send minutes (due 2026-07-27)")

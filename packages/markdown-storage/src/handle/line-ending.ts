@@ -3,7 +3,8 @@
 // confluence-publisher, we write a soft break inside paragraphs and setext headings as a space.
 // The exception is a paragraph of labelled lines (`**Date:** …` / `**Chair:** …`, see annotate.ts):
 // its lines are fields, not wrapped prose, and stay lines (`<br />`).
-// A newline right after a hard break (`<br />`) is dropped. Line endings inside code and HTML blocks are
+// A newline right after a hard break or an HTML `<br>` (`<br />`) is dropped, and so is the one after an
+// HTML block that shows nothing (see annotate.ts). Line endings inside code and HTML blocks are
 // their text and always kept: micromark's "slurp" flags, meant for the gaps between blocks (a tight
 // list item's paragraph sets one), must not join a code block's lines. Other line endings stay as
 // micromark writes them.
@@ -51,6 +52,7 @@ export const lineEndingHandlers = (state: InlineState, annotations: Annotations)
           this.setData("slurpOneLineEnding");
           return;
         }
+        if (annotations.silentLineEndings.has(token)) return;
         if (this.getData("inCodeText")) {
           this.raw(" ");
           return;
