@@ -40,7 +40,9 @@ export interface RenderedPage {
 }
 
 /** Bumped when rendering changes in a way that should republish every page. */
-const RENDER_REVISION = 1;
+// 2: code blocks in tight list items kept their line breaks only from then on, and HTML comments
+// stopped showing: a replay (`POST /api/replays`) rewrites the pages published before.
+const RENDER_REVISION = 2;
 
 /** A protocol's meeting date and topic, with the one parse of its text that rendering converts. */
 export interface ProtocolMeeting {
