@@ -18,6 +18,7 @@ import {
   indexRefreshSubject,
   type MinutesConfig,
 } from "@minutes/contracts";
+import { ensureStreams } from "@minutes/nats-streams";
 import {
   PublicationStore,
   type PublicationStoreShape,
@@ -33,7 +34,7 @@ import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { ConfluenceDisabledError } from "./errors.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
-import { effectiveAckWaitMs, ensureConsumer, ensureStreams, makeJetStreamRepair } from "./nats.js";
+import { effectiveAckWaitMs, ensureConsumer, makeJetStreamRepair } from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
 import {
   type Disposition,
