@@ -10,10 +10,10 @@ import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
 import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { type RunningServer, startServer } from "@minutes/gateway";
 import { type RunningPublisher, startPublisher } from "@minutes/publisher";
+import { type NatsServer, startNatsServer } from "@minutes/vitest-config/nats-server";
 import { Either } from "effect";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { type NatsServer, startNatsServer } from "./helpers/nats-server.js";
 
 const API_KEY = "recovery-key-0123456789";
 /** How often `eventually` looks again (it polls with a deadline; nothing here sleeps to wait). */

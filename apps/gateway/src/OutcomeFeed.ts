@@ -15,6 +15,7 @@ import {
   PublicationOutcomeJson,
   publicationEventWildcard,
 } from "@minutes/contracts";
+import { isNotFound } from "@minutes/nats-streams";
 import {
   type ConsumerMessages,
   DeliverPolicy,
@@ -23,7 +24,7 @@ import {
 } from "@nats-io/jetstream";
 import { Either, Schema } from "effect";
 import type { FastifyBaseLogger } from "fastify";
-import { isNotFound, type StreamRepair } from "./streams.js";
+import type { StreamRepair } from "./streams.js";
 
 /** Receives every outcome; must not throw (a throwing listener is logged and skipped). */
 export type OutcomeListener = (outcome: PublicationOutcome) => void;

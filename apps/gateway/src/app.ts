@@ -11,6 +11,7 @@ import rateLimit from "@fastify/rate-limit";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { MinutesConfig } from "@minutes/contracts";
+import { ensureStreams } from "@minutes/nats-streams";
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -39,7 +40,7 @@ import { publicationRoutes } from "./routes/publications.js";
 import { replayRoutes } from "./routes/replays.js";
 import { markOptionalBodies } from "./routes/responses.js";
 import { statsRoutes } from "./routes/stats.js";
-import { ensureStreams, makeStreamRepair, streamNames, withStreamRepair } from "./streams.js";
+import { makeStreamRepair, streamNames, withStreamRepair } from "./streams.js";
 
 /** What `buildApp` needs. The caller owns (and closes) `nats` and `store`. */
 export interface GatewayDeps {

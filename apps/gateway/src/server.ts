@@ -4,7 +4,7 @@
  * finish, then drain NATS and close the store. The only module here that runs effects' scopes.
  */
 
-import { readFileSync } from "node:fs";
+import { checkCaFile } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
 import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
@@ -102,26 +102,6 @@ export const stopOnSignals = (server: RunningServer): void => {
 };
 
 // internal
-
-/**
- * The CA file is otherwise read on the first Confluence request (health, page deletion), which
- * would fail with a 409 long after a start that looked fine.
- */
-const checkCaFile = (path: string | null): void => {
-  if (path === null) return;
-  let pem: string;
-  try {
-    pem = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new Error(
-      `confluence.ca_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
-    throw new Error(
-      `confluence.ca_file: ${path} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
-    );
-};
 
 const resolveToken = async (
   config: MinutesConfig,

@@ -1,19 +1,18 @@
 /**
- * Creates or updates the protocol and outcome streams from the contracts' settings, so the
- * gateway can accept events before any publisher ever ran, and re-creates them when a publish
- * finds no stream (a NATS restarted without its data). Updating keeps retention and
- * de-duplication in line with the configuration on every start. Intake pays nothing for this
- * while the streams exist: only a failed publish looks at them.
+ * The gateway's side of the streams (created or updated at start by `ensureStreams` from
+ * @minutes/nats-streams, so it can accept events before any publisher ever ran): re-creates them
+ * when a publish finds no stream (a NATS restarted without its data), and tells health which
+ * exist. Intake pays nothing for this while the streams exist: only a failed publish looks at them.
  */
 
+import { type MinutesConfig, outcomeStreamSettings, protocolStreamSettings } from "@minutes/contracts";
 import {
-  type MinutesConfig,
-  outcomeStreamSettings,
-  protocolStreamSettings,
-  type StreamSettings,
-} from "@minutes/contracts";
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from "@nats-io/jetstream";
-import { nanos } from "@nats-io/transport-node";
+  coalescedRepair,
+  createMissingStreams,
+  isNotFound,
+  type RepairListener,
+} from "@minutes/nats-streams";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { JetStreamPublishError, type JetStreamPublisher } from "./jetstream-publisher.js";
 
 /** The names of the two streams for a configuration. */
@@ -24,29 +23,8 @@ export const streamNames = (
   outcome: outcomeStreamSettings(nats).name,
 });
 
-/**
- * Makes sure both streams exist with the configured subjects, duplicate window and age. Safe
- * while publishers and other gateways do the same: a stream created by someone else between our
- * look and our add gets our settings as an update.
- */
-export const ensureStreams = async (jsm: JetStreamManager, nats: MinutesConfig["nats"]): Promise<void> => {
-  await ensureStream(jsm, protocolStreamSettings(nats), true);
-  await ensureStream(jsm, outcomeStreamSettings(nats), true);
-};
-
-/** Whether a JetStream error says the stream or consumer does not exist. */
-export const isNotFound = (error: unknown): boolean =>
-  error instanceof JetStreamApiError &&
-  (error.code === JetStreamApiCodes.StreamNotFound || error.code === JetStreamApiCodes.ConsumerNotFound);
-
 /** Re-creates the streams; resolves whether they exist now and never rejects. */
 export type StreamRepair = () => Promise<boolean>;
-
-/** What a repair tells the log: each stream it created, and why an attempt failed. */
-export interface RepairListener {
-  readonly created: (stream: string) => void;
-  readonly failed: (error: unknown) => void;
-}
 
 /**
  * Creates the streams that are missing, for callers that found one missing (existing streams
@@ -60,31 +38,8 @@ export const makeStreamRepair = (
   nats: MinutesConfig["nats"],
   hear: RepairListener,
   minIntervalMs = 1_000,
-): StreamRepair => {
-  let running: Promise<boolean> | undefined;
-  let startedAt = Number.NEGATIVE_INFINITY;
-  let last = false;
-  return () => {
-    if (running !== undefined) return running;
-    if (Date.now() - startedAt < minIntervalMs) return Promise.resolve(last);
-    startedAt = Date.now();
-    running = (async () => {
-      try {
-        for (const settings of [protocolStreamSettings(nats), outcomeStreamSettings(nats)]) {
-          if (await ensureStream(jsm, settings, false)) hear.created(settings.name);
-        }
-        last = true;
-      } catch (error) {
-        hear.failed(error);
-        last = false;
-      } finally {
-        running = undefined;
-      }
-      return last;
-    })();
-    return running;
-  };
-};
+): StreamRepair =>
+  coalescedRepair(() => createMissingStreams(jsm, nats, hear.created), hear.failed, minIntervalMs);
 
 /**
  * `publisher` with one more try for a publish that found no stream (no responders, or JetStream
@@ -127,39 +82,5 @@ export const streamsFound = async (
 
 // internal
 
-/** JetStream's "stream name already in use" (with a different configuration). */
-const STREAM_NAME_IN_USE = 10058;
-
 const foundNoStream = (error: unknown): boolean =>
   error instanceof JetStreamPublishError && (error.code === 503 || /stream not found/i.test(error.message));
-
-/**
- * Creates the stream, or (with `update`) gives an existing one the configured settings; resolves
- * whether it created it.
- */
-const ensureStream = async (jsm: JetStreamManager, s: StreamSettings, update: boolean): Promise<boolean> => {
-  const wanted = {
-    subjects: [...s.subjects],
-    duplicate_window: nanos(s.duplicateWindowMs),
-    max_age: nanos(s.maxAgeMs),
-  };
-  const lookAndUpdate = async () => {
-    const info = await jsm.streams.info(s.name);
-    if (update) await jsm.streams.update(s.name, { ...info.config, ...wanted });
-  };
-  try {
-    await lookAndUpdate();
-    return false;
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  try {
-    await jsm.streams.add({ name: s.name, ...wanted });
-    return true;
-  } catch (error) {
-    // Someone else created it since we looked, with settings the server tells apart from ours.
-    if (!(error instanceof JetStreamApiError && error.code === STREAM_NAME_IN_USE)) throw error;
-    await lookAndUpdate();
-    return false;
-  }
-};

@@ -1,8 +1,9 @@
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runSourceMain } from "@minutes/vitest-config/main-process";
 import { Either, Redacted } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { configFailure, formatConfigIssues, tryReadConfig } from "../src/config.js";
@@ -18,29 +19,9 @@ const tempDir = () => {
   return dir;
 };
 
-/**
- * Runs `src/main.ts` as the process would run, with only PATH and `env` set. NATS is
- * unreachable and the run is cut short, so a gateway that wrongly starts touches nothing.
- */
-const runMain = (args: ReadonlyArray<string>, env: Record<string, string>) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "--conditions=@minutes/source", "src/main.ts", ...args],
-      {
-        cwd: root,
-        env: { PATH: process.env.PATH ?? "", NATS_URL: "nats://127.0.0.1:1", ...env },
-        encoding: "utf8",
-        timeout: 25_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({
-          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+/** `src/main.ts` as a real process; NATS is unreachable, so one that wrongly starts touches nothing. */
+const runMain = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
+  runSourceMain(root, args, env);
 const USAGE = "usage: minutes-gateway [--config <file>] [--help]";
 
 describe("configuration", () => {

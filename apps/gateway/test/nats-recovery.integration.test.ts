@@ -3,12 +3,12 @@
 // streams again itself (the next event, the outcome feed), follows the new outcome stream, and
 // its status says degraded, and why, while the publishers' consumer is missing.
 import { type PublicationOutcome, PublicationOutcomeJson, publicationEventSubject } from "@minutes/contracts";
+import { type NatsServer, startNatsServer } from "@minutes/vitest-config/nats-server";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
-import { type NatsServer, startNatsServer } from "./helpers/nats-server.js";
 
 let nats: NatsServer | undefined;
 let h: Harness | undefined;

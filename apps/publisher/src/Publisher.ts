@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { ConfluenceClientConfig, ConfluenceClientService } from "@minutes/confluence-core";
+import { type ConfluenceClientConfig, checkCaFile } from "@minutes/confluence-core";
 import {
   ArchiveRunRequestJson,
   type ArchiveRunResult,
@@ -18,6 +18,7 @@ import {
   indexRefreshSubject,
   type MinutesConfig,
 } from "@minutes/contracts";
+import { ensureStreams } from "@minutes/nats-streams";
 import {
   PublicationStore,
   type PublicationStoreShape,
@@ -33,7 +34,7 @@ import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { ConfluenceDisabledError } from "./errors.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
-import { effectiveAckWaitMs, ensureConsumer, ensureStreams, makeJetStreamRepair } from "./nats.js";
+import { effectiveAckWaitMs, ensureConsumer, makeJetStreamRepair } from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
 import {
   type Disposition,
@@ -297,24 +298,4 @@ const readTemplate = (path: string | null): string | undefined => {
       `confluence.page_template: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
     );
   }
-};
-
-/**
- * The CA file is otherwise read when the first Confluence client is made, inside message
- * handling: every delivery would crash on it and be redelivered, recording nothing.
- */
-const checkCaFile = (path: string | null): void => {
-  if (path === null) return;
-  let pem: string;
-  try {
-    pem = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new Error(
-      `confluence.ca_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-    );
-  }
-  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
-    throw new Error(
-      `confluence.ca_file: ${path} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
-    );
 };

@@ -1,36 +1,23 @@
 /**
- * JetStream set-up shared by the consume loop and the tests: the protocol and outcome streams
- * (created or updated from configuration) and the publishers' durable pull consumer, at start and
- * again whenever they are found missing (a NATS restarted without its data). Designed for
+ * JetStream set-up shared by the consume loop and the tests: the publishers' durable pull consumer
+ * (the streams come from @minutes/nats-streams, shared with the gateway), at start and again,
+ * with the streams, whenever they are found missing (a NATS restarted without its data). Designed for
  * Debian's nats-server 2.9.10 as well as newer servers: one filter subject, `backoff` trimmed to
  * `max_deliver` (the server refuses longer lists), and since 2.9 turns `ack_wait` into
  * `backoff[0]`, the consume loop keeps long publications alive with `working()`. Every step
  * tolerates another publisher or gateway doing the same at the same moment.
  */
 
+import { type MinutesConfig, protocolStreamWildcard } from "@minutes/contracts";
 import {
-  type MinutesConfig,
-  outcomeStreamSettings,
-  protocolStreamSettings,
-  protocolStreamWildcard,
-  type StreamSettings,
-} from "@minutes/contracts";
-import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiError,
-  type JetStreamManager,
-  RetentionPolicy,
-  StorageType,
-  type StreamConfig,
-} from "@nats-io/jetstream";
+  coalescedRepair,
+  createMissingStreams,
+  isAlreadyThere,
+  isNotFound,
+  type RepairListener,
+} from "@minutes/nats-streams";
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-
-/** Creates or updates both streams so their settings follow the configuration. */
-export const ensureStreams = async (jsm: JetStreamManager, nats: MinutesConfig["nats"]): Promise<void> => {
-  await ensureStream(jsm, protocolStreamSettings(nats), true);
-  await ensureStream(jsm, outcomeStreamSettings(nats), true);
-};
 
 /** The ack wait the server actually applies: `backoff[0]` when a backoff is set (2.9 behaviour). */
 export const effectiveAckWaitMs = (nats: MinutesConfig["nats"]): number => {
@@ -45,12 +32,6 @@ export const ensureConsumer = async (jsm: JetStreamManager, nats: MinutesConfig[
   await ensureConsumerOf(jsm, nats, true);
 };
 
-/** What a repair tells the log: what it created (`stream X`, `consumer Y`), and why it failed. */
-export interface RepairListener {
-  readonly created: (what: string) => void;
-  readonly failed: (error: unknown) => void;
-}
-
 /**
  * Re-creates both streams and the durable consumer when something found them missing (what
  * exists is left as it is: updating is for the start). Callers at the same moment share one
@@ -62,32 +43,15 @@ export const makeJetStreamRepair = (
   nats: MinutesConfig["nats"],
   hear: RepairListener,
   minIntervalMs = 1_000,
-): (() => Promise<boolean>) => {
-  let running: Promise<boolean> | undefined;
-  let startedAt = Number.NEGATIVE_INFINITY;
-  let last = false;
-  return () => {
-    if (running !== undefined) return running;
-    if (Date.now() - startedAt < minIntervalMs) return Promise.resolve(last);
-    startedAt = Date.now();
-    running = (async () => {
-      try {
-        for (const settings of [protocolStreamSettings(nats), outcomeStreamSettings(nats)]) {
-          if (await ensureStream(jsm, settings, false)) hear.created(`stream ${settings.name}`);
-        }
-        if (await ensureConsumerOf(jsm, nats, false)) hear.created(`consumer ${nats.consumer}`);
-        last = true;
-      } catch (error) {
-        hear.failed(error);
-        last = false;
-      } finally {
-        running = undefined;
-      }
-      return last;
-    })();
-    return running;
-  };
-};
+): (() => Promise<boolean>) =>
+  coalescedRepair(
+    async () => {
+      await createMissingStreams(jsm, nats, (stream) => hear.created(`stream ${stream}`));
+      if (await ensureConsumerOf(jsm, nats, false)) hear.created(`consumer ${nats.consumer}`);
+    },
+    hear.failed,
+    minIntervalMs,
+  );
 
 // internal
 
@@ -133,56 +97,3 @@ const consumerBackoffMs = (nats: MinutesConfig["nats"]): Array<number> =>
   nats.backoff_seconds
     .slice(0, Math.max(nats.max_deliver - 1, 0))
     .map((s) => Math.max(1, Math.round(s * 1000)));
-
-/**
- * Creates the stream, or (with `updateExisting`) gives an existing one the configured settings;
- * resolves whether it created it.
- */
-const ensureStream = async (
-  jsm: JetStreamManager,
-  settings: StreamSettings,
-  updateExisting: boolean,
-): Promise<boolean> => {
-  const config: Partial<StreamConfig> & { name: string } = {
-    name: settings.name,
-    subjects: [...settings.subjects],
-    retention: RetentionPolicy.Limits,
-    storage: StorageType.File,
-    duplicate_window: nanos(settings.duplicateWindowMs),
-    max_age: nanos(settings.maxAgeMs),
-  };
-  try {
-    await jsm.streams.info(settings.name);
-    if (updateExisting) await jsm.streams.update(settings.name, config);
-    return false;
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-  }
-  try {
-    await jsm.streams.add(config);
-    return true;
-  } catch (error) {
-    // A gateway or another publisher created it since we looked, with settings the server
-    // tells apart from ours (then the add fails, and ours come as an update).
-    if (!isAlreadyThere(error)) throw error;
-    if (updateExisting) await jsm.streams.update(settings.name, config);
-    return false;
-  }
-};
-
-const isNotFound = (e: unknown): boolean =>
-  e instanceof JetStreamApiError
-    ? e.code === 404 || /not found/i.test(e.message)
-    : e instanceof Error && /not found/i.test(e.message);
-
-/** "stream name already in use", "consumer already exists", "consumer name already in use". */
-const isAlreadyThere = (e: unknown): boolean =>
-  e instanceof JetStreamApiError &&
-  (e.code === STREAM_NAME_IN_USE ||
-    e.code === CONSUMER_NAME_IN_USE ||
-    e.code === CONSUMER_EXISTS ||
-    /already (in use|exists)/i.test(e.message));
-
-const STREAM_NAME_IN_USE = 10058;
-const CONSUMER_NAME_IN_USE = 10013;
-const CONSUMER_EXISTS = 10148;

@@ -1,11 +1,11 @@
 // The `minutes-publisher` process refuses what it cannot use before connecting anywhere: a
 // command line it does not understand (exit 2), a bad configuration (exit 1, secrets never
 // shown), a CA file it cannot read (exit 1). Each case runs `src/main.ts` as a real process.
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runSourceMain } from "@minutes/vitest-config/main-process";
 import { afterEach, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -19,26 +19,9 @@ const tempDir = () => {
   return dir;
 };
 
-/** Runs `src/main.ts` with only PATH and `env` set; NATS is unreachable, so nothing may connect. */
+/** `src/main.ts` as a real process; NATS is unreachable, so one that wrongly starts touches nothing. */
 const runMain = (args: ReadonlyArray<string>, env: Record<string, string> = {}) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "--conditions=@minutes/source", "src/main.ts", ...args],
-      {
-        cwd: root,
-        env: { PATH: process.env.PATH ?? "", NATS_URL: "nats://127.0.0.1:1", ...env },
-        encoding: "utf8",
-        timeout: 25_000,
-      },
-      (error, stdout, stderr) =>
-        resolve({
-          status: error === null ? 0 : typeof error.code === "number" ? error.code : null,
-          stdout,
-          stderr,
-        }),
-    );
-  });
+  runSourceMain(root, args, env);
 const USAGE = "usage: minutes-publisher [--config <file>] [--help]";
 
 describe("minutes-publisher", () => {

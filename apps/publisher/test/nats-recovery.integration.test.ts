@@ -3,9 +3,9 @@
 // themselves — several at once, without tripping over each other — and publish what comes next,
 // with no restart and no gateway.
 import { outcomeStreamSettings, protocolStreamSettings } from "@minutes/contracts";
+import { type NatsServer, startNatsServer } from "@minutes/vitest-config/nats-server";
 import { afterEach, describe, expect, it } from "vitest";
 import { eventually, type Harness, pagesOfJob, recordIn, startHarness } from "./helpers/harness.js";
-import { type NatsServer, startNatsServer } from "./helpers/nats-server.js";
 
 let nats: NatsServer | undefined;
 let h: Harness | undefined;

@@ -2,8 +2,10 @@
  * The client settings for Minutes' `confluence` configuration section and a resolved token, so
  * the publisher and the gateway build identical clients: Cloud gets Basic (e-mail + API token),
  * Data Center a Bearer personal access token, and a `cloud_id` routes a scoped token through the
- * api.atlassian.com gateway.
+ * api.atlassian.com gateway. `checkCaFile` lets both check the CA file at start, since the client
+ * reads it only when it is first made.
  */
+import { readFileSync } from "node:fs";
 import type { MinutesConfig } from "@minutes/contracts";
 import type { Redacted } from "effect";
 import { type ConfluenceClientConfig, detectDeployment } from "./ConfluenceClientConfig.js";
@@ -28,4 +30,27 @@ export const clientConfigFromSettings = (
     ...(settings.ca_file !== null ? { caFile: settings.ca_file } : {}),
     ...extras,
   };
+};
+
+/**
+ * Checks `confluence.ca_file` at start, before connecting anywhere: throws an `Error` naming the
+ * key and the path when the file cannot be read or holds no PEM certificate; `null` passes. The
+ * client reads the file only when it is first made (the gateway's first Confluence request, the
+ * publisher's first message), which would fail long after a start that looked fine, and in the
+ * publisher on every delivery. Synchronous on purpose: it is for start code, not for effects.
+ */
+export const checkCaFile = (path: string | null): void => {
+  if (path === null) return;
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(
+      `confluence.ca_file: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+    );
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new Error(
+      `confluence.ca_file: ${path} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
+    );
 };

@@ -25,7 +25,7 @@ export {
   ConfluenceVersionConflictError,
   isRetryable,
 } from "./ConfluenceError.js";
-export { clientConfigFromSettings } from "./client-config-from-settings.js";
+export { checkCaFile, clientConfigFromSettings } from "./client-config-from-settings.js";
 export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
 export {
   type ConfluenceCallStats,

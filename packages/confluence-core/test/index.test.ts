@@ -21,6 +21,7 @@ describe("public exports", () => {
       "ConfluenceValidationError",
       "ConfluenceVersionConflictError",
       "DEFAULT_MAX_RETRY_AFTER_MS",
+      "checkCaFile",
       "clientConfigFromSettings",
       "confluenceRetrySchedule",
       "countConfluenceRetries",

@@ -6,13 +6,14 @@
  */
 
 import { ConfluenceHealth, ConfluenceStatus, Liveness } from "@minutes/contracts/api";
+import { isNotFound } from "@minutes/nats-streams";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Effect, Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
-import { isNotFound, streamsFound } from "../streams.js";
+import { streamsFound } from "../streams.js";
 import { problemResponses } from "./responses.js";
 
 /** The publisher consumer's backlog, or `null` when the consumer does not exist (yet). */

@@ -1,9 +1,8 @@
-/**
- * A nats-server of the test's own, on a free port with its store in a temp dir, for tests that
- * stop NATS or wipe its data: the machine's shared server must never be restarted or wiped.
- * `stop` + `wipe` + `start` is a NATS restarted without its JetStream data, on the same port.
- */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+// A nats-server of the test's own, on a free port with its store in a temp dir, for tests that
+// stop NATS or wipe its data: the machine's shared server must never be restarted or wiped.
+// `stop` + `wipe` + `start` is a NATS restarted without its JetStream data, on the same port.
+// Plain JS (like preset.js) so it loads unbuilt from every package's tests; types in nats-server.d.ts.
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -11,27 +10,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 
-/** A private nats-server with JetStream. */
-export interface NatsServer {
-  readonly url: string;
-  /** Stops it (SIGTERM) and waits until it exited. */
-  readonly stop: () => Promise<void>;
-  /** Deletes its JetStream store (call while it is stopped). */
-  readonly wipe: () => void;
-  /** Starts it again on the same port; resolves once it accepts connections. */
-  readonly start: () => Promise<void>;
-  /** Stops it and deletes its directory. */
-  readonly close: () => Promise<void>;
-}
-
-/** Starts a nats-server with JetStream; resolves once it accepts connections. */
-export const startNatsServer = async (): Promise<NatsServer> => {
+/** @returns {Promise<import("./nats-server.js").NatsServer>} */
+export const startNatsServer = async () => {
   const binary = natsServerBinary();
   const port = await freePort();
   const url = `nats://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), "minutes-nats-"));
   const store = join(dir, "jetstream");
-  let child: ChildProcess | undefined;
+  /** @type {import("node:child_process").ChildProcess | undefined} */
+  let child;
 
   const start = async () => {
     const started = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], {
@@ -75,7 +62,7 @@ export const startNatsServer = async (): Promise<NatsServer> => {
 
 // internal
 
-const natsServerBinary = (): string => {
+const natsServerBinary = () => {
   for (const candidate of ["/usr/sbin/nats-server", "/usr/local/bin/nats-server", "/usr/bin/nats-server"]) {
     if (existsSync(candidate)) return candidate;
   }
@@ -84,7 +71,8 @@ const natsServerBinary = (): string => {
   return found;
 };
 
-const freePort = async (): Promise<number> => {
+/** @returns {Promise<number>} */
+const freePort = async () => {
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");

@@ -1,0 +1,3 @@
+import { minutesVitestConfig } from "@minutes/vitest-config";
+
+export default minutesVitestConfig();
