@@ -54,6 +54,7 @@ const numberRule = (what: string, ok: (n: number) => boolean) =>
 const positive = (what: string) => numberRule(what, (n) => Number.isFinite(n) && n > 0);
 const nonNegativeInt = (what: string) => numberRule(what, (n) => Number.isInteger(n) && n >= 0);
 const positiveInt = (what: string) => numberRule(what, (n) => Number.isInteger(n) && n > 0);
+const atLeastOneSecond = numberRule("a number of seconds of at least 1", (n) => Number.isFinite(n) && n >= 1);
 
 /** A string rule: `what` says in plain words what is allowed (never a regular expression). */
 const stringRule = (what: string, ok: (s: string) => boolean) =>
@@ -233,9 +234,12 @@ export const NatsConfig = Schema.Struct({
   consumer: natsName("a JetStream consumer name", 64),
   duplicate_window_seconds: positive("a number of seconds greater than 0"),
   max_age_days: positive("a number of days greater than 0"),
-  ack_wait_seconds: positive("a number of seconds greater than 0"),
+  // The ack wait (and with a backoff, its first value: JetStream then waits that long) is how long
+  // a message in progress may go unanswered; the publisher keeps it alive three times a period,
+  // which under a second cannot be relied on.
+  ack_wait_seconds: atLeastOneSecond,
   max_deliver: positiveInt("a whole number greater than 0"),
-  backoff_seconds: Schema.Array(positive("a number of seconds greater than 0")),
+  backoff_seconds: Schema.Array(atLeastOneSecond),
   concurrency: positiveInt("a whole number greater than 0"),
 });
 

@@ -313,7 +313,16 @@ describe("loadConfig", () => {
       'nats.backoff_seconds: expected a comma-separated list of numbers (or a JSON array), got "a,b" (from environment variable MINUTES_NATS__BACKOFF_SECONDS)',
     );
     expect(err(loadConfig({ env: { MINUTES_NATS__BACKOFF_SECONDS: "5,-1" } }))).toBe(
-      "nats.backoff_seconds[1]: expected a number of seconds greater than 0, got -1 (from environment variable MINUTES_NATS__BACKOFF_SECONDS)",
+      "nats.backoff_seconds[1]: expected a number of seconds of at least 1, got -1 (from environment variable MINUTES_NATS__BACKOFF_SECONDS)",
+    );
+  });
+
+  it("refuses an ack wait or backoff under a second, which a message in progress cannot be kept alive through", () => {
+    expect(err(loadConfig({ env: { MINUTES_NATS__BACKOFF_SECONDS: "0.1,5" } }))).toBe(
+      "nats.backoff_seconds[0]: expected a number of seconds of at least 1, got 0.1 (from environment variable MINUTES_NATS__BACKOFF_SECONDS)",
+    );
+    expect(err(loadConfig({ env: { MINUTES_NATS__ACK_WAIT_SECONDS: "0.5" } }))).toContain(
+      "nats.ack_wait_seconds: expected a number of seconds of at least 1, got 0.5",
     );
   });
 
