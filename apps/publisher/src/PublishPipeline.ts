@@ -674,6 +674,12 @@ export const makePublishPipeline = (
           onExcessProperty: "error",
           errors: "all",
         })(message.data).pipe(Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })));
+        const separators = tableSeparators(event.markdown);
+        if (separators > MAX_TABLE_SEPARATORS) {
+          return yield* new EventRejectedError({
+            reason: `markdown: ${separators} table cell separators ("|"), more than the ${MAX_TABLE_SEPARATORS} a page can be converted from (the converter needs several KB per cell, and such a page would exceed Confluence's 5 MB limit)`,
+          });
+        }
         const saved = yield* store.saveProtocol({
           jobId: event.jobId,
           markdown: event.markdown,
@@ -762,6 +768,20 @@ export const makePublishPipeline = (
  * JetStream would drop the event with nothing recorded.
  */
 const STORE_RETRY_MS = 250;
+
+/**
+ * Most `|` a protocol may hold. The parser keeps several KB per table cell until the conversion
+ * ends (a 0.9 MB table of one-letter cells peaked at 2.9 GB), so a protocol that is mostly a
+ * huge table could take the publisher down, again on every redelivery; its page (~45 bytes of
+ * storage format per cell) would be over Confluence's 5 MB limit long before this count.
+ */
+const MAX_TABLE_SEPARATORS = 100_000;
+
+const tableSeparators = (markdown: string): number => {
+  let n = 0;
+  for (let i = markdown.indexOf("|"); i !== -1; i = markdown.indexOf("|", i + 1)) n++;
+  return n;
+};
 
 const hashOf = (markdown: string): string => createHash("sha256").update(markdown).digest("hex");
 

@@ -414,6 +414,18 @@ describe("manual edits", () => {
 });
 
 describe("failures", () => {
+  it("rejects a protocol that is mostly a huge table before converting it, and keeps consuming", async () => {
+    const h = await open();
+    const row = "| a | b | c | d | e |\n";
+    const table = `| A | B | C | D | E |\n| :-: | :-: | :-: | :-: | :-: |\n${row.repeat(17_000)}`;
+    await h.submit({ jobId: "job-huge", markdown: `# Huge\n\n${table}` });
+    const rejected = await recordIn(h, "job-huge", "rejected");
+    expect(rejected.errorMessage).toContain("table cell separators");
+    expect(rejected.errorMessage).toContain("more than the 100000");
+    await h.submit({ jobId: "job-after-huge", markdown: protocol("After") });
+    await recordIn(h, "job-after-huge", "published");
+  });
+
   it("records an event that does not decode as rejected, with the reason, and keeps consuming", async () => {
     const h = await open();
     await h.publishRaw(
