@@ -50,6 +50,8 @@ export const startServer = async (config: MinutesConfig): Promise<RunningServer>
       Scope.extend(PublicationStore.make(storeConfigFromDatabaseConfig(config.database)), storeScope),
     );
     confluence = await followVault(config.vault.file ?? defaultVaultFile(), async () => {
+      // Disabled: no token is needed (the access says Confluence is disabled), so none is looked for.
+      if (!config.confluence.enabled) return makeConfluenceAccess(config.confluence, undefined);
       const token = await resolveToken(config, logger);
       return "reason" in token
         ? makeConfluenceAccess(config.confluence, undefined, token.reason)
