@@ -20,12 +20,11 @@ import { connect } from "@nats-io/transport-node";
 import { Either, Redacted } from "effect";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "./helpers/eventually.js";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const API_KEY = "e2e-key-0123456789";
 const VAULT_PASSWORD = "e2e vault password";
-/** How often `eventually` looks again (it polls with a deadline; nothing here sleeps to wait). */
-const POLL_MS = 100;
 
 interface Stack {
   readonly sandbox: Sandbox;
@@ -145,20 +144,6 @@ const startStack = async (
   };
   stack = s;
   return s;
-};
-
-const eventually = async <A>(
-  check: () => Promise<A | undefined>,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<A> => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 };
 
 const publication = (s: Stack, jobId: string, predicate: (p: any) => boolean, timeoutMs?: number) =>

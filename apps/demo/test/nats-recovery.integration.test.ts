@@ -14,10 +14,9 @@ import { type NatsServer, startNatsServer } from "@minutes/vitest-config/nats-se
 import { Either } from "effect";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "./helpers/eventually.js";
 
 const API_KEY = "recovery-key-0123456789";
-/** How often `eventually` looks again (it polls with a deadline; nothing here sleeps to wait). */
-const POLL_MS = 100;
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -25,16 +24,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   cleanups.length = 0;
 });
-
-const eventually = async <A>(check: () => Promise<A | undefined>, what: string, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 const protocol = (topic: string) =>
   `# Meeting Protocol: ${topic}\n\nDate: 2025-10-14\n\n## Decisions\n- decided\n`;
