@@ -222,7 +222,14 @@ export const makePublishPipeline = (
     spaceKey: string,
     titles: ReadonlyArray<string>,
     willWrite: boolean,
+    assumeNew: boolean,
   ) {
+    // A job's first attempt has no page of its own anywhere (its record was created by this claim,
+    // before any write to Confluence): the create itself tells whether the title is free, one
+    // round trip instead of a lookup and then the create. A taken title comes back as a conflict,
+    // and the attempt is made again with the lookups below (another job's page, a lost record).
+    if (assumeNew && record.pageId === null)
+      return { page: undefined, property: undefined, title: titles[0] as string, movedFrom: undefined };
     let movedFrom: PageInfo | undefined;
     if (record.pageId !== null) {
       const [page, prefetched] = yield* Effect.all(
@@ -368,158 +375,165 @@ export const makePublishPipeline = (
     const publication = claimed.value;
     yield* step("claimed", jobId);
 
-    const result = yield* Effect.gen(function* () {
-      const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
-      const willWrite = force || publication.contentHash !== rendered.contentHash;
-      const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles, willWrite);
-      // An archived meeting's page is updated where it is, in the archive, and stays archived.
-      const keepArchived = publication.archivedAt !== null && own.page !== undefined;
-      const finalStatus = keepArchived ? "archived" : "published";
-      const parentId = keepArchived
-        ? (own.page?.parentId ?? null)
-        : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
-      if (own.page !== undefined && parentId !== null && own.page.parentId !== parentId) {
-        // The hierarchy (or the route) changed since the page was written: move it, keep its history.
-        yield* confluence.movePage(own.page.id, { targetId: parentId, position: "append" });
-      }
-      const title = own.title;
-      const body = rendered.body;
-      const propertyValue = (pageVersion: number): JsonValue => ({
-        jobId,
-        contentHash: rendered.contentHash,
-        pageVersion,
-      });
-
-      let page: PageInfo;
-      let kind: PublicationOutcomeKind = "published";
-      // A new page gets its labels with it. The content hash covers the labels: when this job's
-      // own page was last published with the same hash, that publication wrote these labels
-      // already (before it was recorded).
-      const labelsWritten =
-        own.page === undefined ||
-        (own.page.id === publication.pageId && publication.contentHash === rendered.contentHash);
-      if (own.page === undefined) {
-        // A new page gets its property and labels with it (Cloud: both right after, at once).
-        page = yield* confluence.createPage({
-          spaceKey: route.spaceKey,
-          title,
-          body,
-          ...(parentId !== null ? { parentId } : {}),
-          property: { key: JOB_PROPERTY_KEY, value: propertyValue(1) },
-          ...(route.labels.length > 0 ? { labels: route.labels } : {}),
+    const firstAttempt = publication.pageId === null && publication.attempts === 1;
+    const attempt = (assumeNew: boolean) =>
+      Effect.gen(function* () {
+        const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
+        const willWrite = force || publication.contentHash !== rendered.contentHash;
+        const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles, willWrite, assumeNew);
+        // An archived meeting's page is updated where it is, in the archive, and stays archived.
+        const keepArchived = publication.archivedAt !== null && own.page !== undefined;
+        const finalStatus = keepArchived ? "archived" : "published";
+        const parentId = keepArchived
+          ? (own.page?.parentId ?? null)
+          : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
+        if (own.page !== undefined && parentId !== null && own.page.parentId !== parentId) {
+          // The hierarchy (or the route) changed since the page was written: move it, keep its history.
+          yield* confluence.movePage(own.page.id, { targetId: parentId, position: "append" });
+        }
+        const title = own.title;
+        const body = rendered.body;
+        const propertyValue = (pageVersion: number): JsonValue => ({
+          jobId,
+          contentHash: rendered.contentHash,
+          pageVersion,
         });
-        yield* step("page-written", jobId);
-        yield* step("property-written", jobId);
-        if (route.labels.length > 0) yield* step("labels-written", jobId);
-      } else {
-        const existing = own.page;
-        const known = "synced" in own ? recordState(publication) : propertyState(own.property);
-        const ourVersion = Math.max(publication.pageVersion ?? 0, known?.pageVersion ?? 0);
-        const currentHash =
-          known?.pageVersion === existing.version.number ? known.contentHash : publication.contentHash;
-        const upToDate =
-          (ourVersion === existing.version.number || known?.pageVersion === existing.version.number) &&
-          currentHash === rendered.contentHash &&
-          existing.title === title;
-        if (upToDate && !force) {
-          page = existing;
-          kind = "unchanged";
-        } else if (
-          ourVersion > 0 &&
-          existing.version.number > ourVersion &&
-          !isBot(existing.version.authorId, settings.botIdentity())
-        ) {
-          const edit = new ManualEditError({
-            pageId: existing.id,
-            ourVersion,
-            currentVersion: existing.version.number,
-            editedBy: existing.version.authorId ?? "unknown",
+
+        let page: PageInfo;
+        let kind: PublicationOutcomeKind = "published";
+        // A new page gets its labels with it. The content hash covers the labels: when this job's
+        // own page was last published with the same hash, that publication wrote these labels
+        // already (before it was recorded).
+        const labelsWritten =
+          own.page === undefined ||
+          (own.page.id === publication.pageId && publication.contentHash === rendered.contentHash);
+        if (own.page === undefined) {
+          // A new page gets its property and labels with it (Cloud: both right after, at once).
+          page = yield* confluence.createPage({
+            spaceKey: route.spaceKey,
+            title,
+            body,
+            ...(parentId !== null ? { parentId } : {}),
+            property: { key: JOB_PROPERTY_KEY, value: propertyValue(1) },
+            ...(route.labels.length > 0 ? { labels: route.labels } : {}),
           });
-          // A forced publication is an operator's decision to overwrite this page's edit.
-          const mode = force ? "overwrite" : config.confluence.on_manual_edit;
-          if (mode === "fail") return yield* edit;
-          if (mode === "skip") {
-            yield* Effect.logWarning("page edited in Confluence; left as it is").pipe(
-              Effect.annotateLogs({ jobId, pageId: existing.id, editedBy: edit.editedBy }),
-            );
-            // The record keeps its last publication and says why this protocol was not published.
-            const recorded = yield* store.transition(publication.id, finalStatus, {
-              pageId: existing.id,
-              pageUrl: existing.webUrl,
-              pageTitle: existing.title,
-              keepPublished: true,
-              errorMessage: `The newer protocol was not published: page ${existing.id} was edited in Confluence by ${edit.editedBy} (version ${edit.currentVersion}) and on_manual_edit is "skip". Publish with force=true to overwrite the edit.`,
-              errorTag: edit._tag,
-              streamSequence: message.streamSequence,
-            });
-            return { recorded, page: existing, kind: "skipped" as PublicationOutcomeKind, rendered };
-          }
-          yield* Effect.logWarning("page edited in Confluence; overwritten").pipe(
-            Effect.annotateLogs({
-              jobId,
-              pageId: existing.id,
-              editedBy: edit.editedBy,
-              editedVersion: edit.currentVersion,
-              reason: force ? "force" : "on_manual_edit: overwrite",
-            }),
-          );
-          page = yield* write(existing, title, body, trigger);
-        } else {
-          page = yield* write(existing, title, body, trigger);
-        }
-        if (kind === "published") {
           yield* step("page-written", jobId);
-          // The property read in findOwnPage saves the client a read before its write.
-          yield* confluence.setProperty(
-            page.id,
-            JOB_PROPERTY_KEY,
-            propertyValue(page.version.number),
-            own.property !== undefined ? Option.some(own.property) : undefined,
-          );
           yield* step("property-written", jobId);
+          if (route.labels.length > 0) yield* step("labels-written", jobId);
+        } else {
+          const existing = own.page;
+          const known = "synced" in own ? recordState(publication) : propertyState(own.property);
+          const ourVersion = Math.max(publication.pageVersion ?? 0, known?.pageVersion ?? 0);
+          const currentHash =
+            known?.pageVersion === existing.version.number ? known.contentHash : publication.contentHash;
+          const upToDate =
+            (ourVersion === existing.version.number || known?.pageVersion === existing.version.number) &&
+            currentHash === rendered.contentHash &&
+            existing.title === title;
+          if (upToDate && !force) {
+            page = existing;
+            kind = "unchanged";
+          } else if (
+            ourVersion > 0 &&
+            existing.version.number > ourVersion &&
+            !isBot(existing.version.authorId, settings.botIdentity())
+          ) {
+            const edit = new ManualEditError({
+              pageId: existing.id,
+              ourVersion,
+              currentVersion: existing.version.number,
+              editedBy: existing.version.authorId ?? "unknown",
+            });
+            // A forced publication is an operator's decision to overwrite this page's edit.
+            const mode = force ? "overwrite" : config.confluence.on_manual_edit;
+            if (mode === "fail") return yield* edit;
+            if (mode === "skip") {
+              yield* Effect.logWarning("page edited in Confluence; left as it is").pipe(
+                Effect.annotateLogs({ jobId, pageId: existing.id, editedBy: edit.editedBy }),
+              );
+              // The record keeps its last publication and says why this protocol was not published.
+              const recorded = yield* store.transition(publication.id, finalStatus, {
+                pageId: existing.id,
+                pageUrl: existing.webUrl,
+                pageTitle: existing.title,
+                keepPublished: true,
+                errorMessage: `The newer protocol was not published: page ${existing.id} was edited in Confluence by ${edit.editedBy} (version ${edit.currentVersion}) and on_manual_edit is "skip". Publish with force=true to overwrite the edit.`,
+                errorTag: edit._tag,
+                streamSequence: message.streamSequence,
+              });
+              return { recorded, page: existing, kind: "skipped" as PublicationOutcomeKind, rendered };
+            }
+            yield* Effect.logWarning("page edited in Confluence; overwritten").pipe(
+              Effect.annotateLogs({
+                jobId,
+                pageId: existing.id,
+                editedBy: edit.editedBy,
+                editedVersion: edit.currentVersion,
+                reason: force ? "force" : "on_manual_edit: overwrite",
+              }),
+            );
+            page = yield* write(existing, title, body, trigger);
+          } else {
+            page = yield* write(existing, title, body, trigger);
+          }
+          if (kind === "published") {
+            yield* step("page-written", jobId);
+            // The property read in findOwnPage saves the client a read before its write.
+            yield* confluence.setProperty(
+              page.id,
+              JOB_PROPERTY_KEY,
+              propertyValue(page.version.number),
+              own.property !== undefined ? Option.some(own.property) : undefined,
+            );
+            yield* step("property-written", jobId);
+          }
         }
-      }
 
-      if (kind === "published" && route.labels.length > 0 && !labelsWritten) {
-        yield* confluence.addLabels(page.id, route.labels);
-        yield* step("labels-written", jobId);
-      }
+        if (kind === "published" && route.labels.length > 0 && !labelsWritten) {
+          yield* confluence.addLabels(page.id, route.labels);
+          yield* step("labels-written", jobId);
+        }
 
-      // Before the record moves to the new page: a crash in between leaves the record on the old
-      // (trashed) page, and the redelivered message adopts the new one by its job property.
-      if ("movedFrom" in own && own.movedFrom !== undefined)
-        yield* retireMovedPage(own.movedFrom, page, jobId);
-      const recorded = yield* store.transition(publication.id, finalStatus, {
-        pageId: page.id,
-        pageUrl: page.webUrl,
-        pageTitle: page.title,
-        pageVersion: page.version.number,
-        contentHash: rendered.contentHash,
-        errorMessage: null,
-        errorTag: null,
-        streamSequence: message.streamSequence,
-        spaceKey: route.spaceKey,
-        parentPageId: route.parentPageId,
-        meetingDate: rendered.meetingDate,
-        // A new page for an archived meeting whose page was deleted is not in the archive.
-        archivedAt: keepArchived ? undefined : null,
-        // From when Minutes received the message: a sender's occurredAt (a resent old protocol,
-        // a wrong clock) must not distort the latency statistics and alerts.
-        latencyMs: Math.max(0, Date.now() - (message.storedAt ?? Date.parse(protocol.occurredAt))),
-      });
-      if (kind === "published") {
-        yield* store.recordVersion({
-          publicationId: publication.id,
+        // Before the record moves to the new page: a crash in between leaves the record on the old
+        // (trashed) page, and the redelivered message adopts the new one by its job property.
+        if ("movedFrom" in own && own.movedFrom !== undefined)
+          yield* retireMovedPage(own.movedFrom, page, jobId);
+        const recorded = yield* store.transition(publication.id, finalStatus, {
           pageId: page.id,
+          pageUrl: page.webUrl,
+          pageTitle: page.title,
           pageVersion: page.version.number,
           contentHash: rendered.contentHash,
-          pageTitle: page.title,
-          trigger,
+          errorMessage: null,
+          errorTag: null,
+          streamSequence: message.streamSequence,
+          spaceKey: route.spaceKey,
+          parentPageId: route.parentPageId,
+          meetingDate: rendered.meetingDate,
+          // A new page for an archived meeting whose page was deleted is not in the archive.
+          archivedAt: keepArchived ? undefined : null,
+          // From when Minutes received the message: a sender's occurredAt (a resent old protocol,
+          // a wrong clock) must not distort the latency statistics and alerts.
+          latencyMs: Math.max(0, Date.now() - (message.storedAt ?? Date.parse(protocol.occurredAt))),
         });
-      }
-      yield* step("recorded", jobId);
-      return { recorded, page, kind, rendered };
-    }).pipe(
+        if (kind === "published") {
+          yield* store.recordVersion({
+            publicationId: publication.id,
+            pageId: page.id,
+            pageVersion: page.version.number,
+            contentHash: rendered.contentHash,
+            pageTitle: page.title,
+            trigger,
+          });
+        }
+        yield* step("recorded", jobId);
+        return { recorded, page, kind, rendered };
+      });
+    const result = yield* attempt(firstAttempt).pipe(
+      // The title was not free after all: look, as for any later attempt, and write accordingly.
+      Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
+        firstAttempt ? attempt(false) : Effect.fail(conflict),
+      ),
       Effect.catchAll((error) =>
         failAttempt(publication, error, trigger, message, replayId).pipe(
           Effect.map((d) => ({ disposition: d })),

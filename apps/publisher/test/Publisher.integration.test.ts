@@ -171,6 +171,33 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     expect(pagesOfJob(h, "job-rt")).toHaveLength(1);
   });
 
+  it("creates a new job's page without a title lookup first, and adopts its page once its record is lost", async () => {
+    const h = await open({ mode });
+    // Its year and month pages exist already (they are looked up by title once, then remembered).
+    await h.submit({ jobId: "job-earlier", markdown: protocol("Earlier") });
+    await recordIn(h, "job-earlier", "published");
+    const lookups = h.sandbox.faults.add({
+      kind: "latency",
+      latencyMs: 0,
+      method: "GET",
+      path: mode === "cloud" ? "/api/v2/pages$" : "/rest/api/content$",
+    });
+    const fired = () => h.sandbox.faults.list().find((f) => f.id === lookups)?.fired ?? 0;
+    await h.submit({ jobId: "job-new", markdown: protocol("Fresh") });
+    const first = await recordIn(h, "job-new", "published");
+    // Rate limits count requests: the create says whether the title is free.
+    expect(fired()).toBe(0);
+    // The record is deleted (as through the API, or with a database restored from an old backup):
+    // the next protocol of the job finds its page by title and updates it, no second page.
+    await Effect.runPromise(h.store.deletePublication(first.id));
+    await h.submit({ jobId: "job-new", markdown: protocol("Fresh", "- decision two") });
+    const second = await recordIn(h, "job-new", "published");
+    expect(second.pageId).toBe(first.pageId);
+    expect(fired()).toBeGreaterThan(0);
+    expect(pagesOfJob(h, "job-new")).toHaveLength(1);
+    expect(pagesOfJob(h, "job-new")[0]!.versions).toHaveLength(2);
+  });
+
   it("updates the same page with the next version when the protocol changes, and leaves it alone when it does not", async () => {
     const h = await open({ mode });
     await h.submit({ jobId: "job-b", markdown: protocol("Budget") });
