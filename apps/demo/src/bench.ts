@@ -276,6 +276,10 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertB
   const outcomes = await js.consumers.get(`${config.nats.stream}_OUTCOMES`, {
     filter_subjects: publicationEventWildcard(config.nats.subject_prefix),
   });
+  const ownCpuBefore = process.cpuUsage();
+  const natsPid = Number(spawnSync("pgrep", ["-o", "nats-server"], { encoding: "utf8" }).stdout.trim());
+  const natsCpuBefore = cpuMs(natsPid);
+  const publisherCpuBefore = cpuMs(publisher.pid);
   const pipeline = await time(async () => {
     const seen = new Set<string>();
     const done = (async () => {
@@ -301,8 +305,13 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertB
   });
   const pipelinePerS = PROTOCOLS / (pipeline.ms / 1000);
   const cpuAfterPipeline = cpuMs(publisher.pid);
+  const own = process.cpuUsage(ownCpuBefore);
+  const natsCpu = cpuMs(natsPid) - natsCpuBefore;
   const convertPerS = (convertBefore + convertPerSecond(docs)) / 2;
-  log(`pipeline: ${pipeline.ms.toFixed(0)} ms, publisher CPU ${cpuAfterPipeline.toFixed(0)} ms since start`);
+  log(
+    `pipeline: ${pipeline.ms.toFixed(0)} ms; CPU during it: publisher ${(cpuAfterPipeline - publisherCpuBefore).toFixed(0)} ms, ` +
+      `gateway + sandbox + clients ${((own.user + own.system) / 1000).toFixed(0)} ms, nats-server ${natsCpu.toFixed(0)} ms`,
+  );
   const store = await import("@minutes/publication-store");
   const { Effect, Exit, Scope } = await import("effect");
   const scope = Effect.runSync(Scope.make());
