@@ -1,6 +1,8 @@
 // The sandbox's state: spaces, pages with their full version history, labels, properties, users.
 // One in-memory model serves both APIs (v1 and v2 are views over it); persistence snapshots
-// the whole model as JSON, which is simple and fast enough for test and demo sizes.
+// the whole model as JSON, which is simple and fast enough for test and demo sizes. Lookups by
+// space, title, parent and label name use indexes instead of scanning every page (a benchmark
+// run creates thousands); the price is that a page's title, parent and labels change only here.
 
 import type { SandboxUser } from "./SandboxOptions.js";
 
@@ -102,15 +104,35 @@ export interface SandboxSnapshot {
   readonly revokedTokens?: ReadonlyArray<string>;
 }
 
-/** Mutable model behind the REST routes. Not exported from the package. */
+/**
+ * Mutable model behind the REST routes. Not exported from the package.
+ *
+ * Pages enter and leave only through `insertPage`, `purge` and `restore`; a page's title changes
+ * only through `addVersion`, its parent through `setParent`, its labels through `addLabel` and
+ * `setLabels`. Those keep the indexes in step. Status and position may be set directly: the
+ * indexes hold pages of every status and lookups check status and position themselves.
+ */
 export class SandboxStore implements SandboxState {
   readonly spaceList: SpaceRecord[] = [];
-  readonly pageMap = new Map<string, PageRecord>();
   userList: SandboxUser[] = [];
   purgedIds: string[] = [];
   revokedTokens = new Set<string>();
   private nextId = 65_537;
   private listeners: Array<() => void> = [];
+  private readonly byId = new Map<string, PageRecord>();
+  // Indexes over `byId`: each files pages under a key. Filing order means nothing; `inStoreOrder`
+  // puts an answer back in `byId` order (`rank`) where callers see the order.
+  private readonly rank = new Map<string, number>();
+  private nextRank = 0;
+  private readonly bySpace = new Map<string, Map<string, PageRecord>>();
+  private readonly byTitle = new Map<string, Map<string, PageRecord>>();
+  private readonly byParent = new Map<string, Map<string, PageRecord>>();
+  private readonly labelIds = new Map<string, { readonly id: string; uses: number }>();
+
+  /** Every page that is not purged (any status), in creation order. */
+  get pageMap(): ReadonlyMap<string, PageRecord> {
+    return this.byId;
+  }
 
   /** Registers a callback run after every mutation (persistence). */
   onChange(listener: () => void): void {
@@ -165,15 +187,12 @@ export class SandboxStore implements SandboxState {
     status: PageStatus;
     message?: string;
   }): PageRecord {
-    const siblings = [...this.pageMap.values()].filter(
-      (p) => p.spaceId === input.spaceId && p.parentId === input.parentId,
-    );
     const page: PageRecord = {
       id: this.newId(),
       spaceId: input.spaceId,
       status: input.status,
       parentId: input.parentId,
-      position: siblings.reduce((m, p) => Math.max(m, p.position), 0) + 1000,
+      position: this.nextPosition(input.spaceId, input.parentId),
       authorId: input.authorId,
       createdAt: input.now,
       versions: [
@@ -190,8 +209,37 @@ export class SandboxStore implements SandboxState {
       labels: [],
       properties: [],
     };
-    this.pageMap.set(page.id, page);
+    this.track(page);
     return page;
+  }
+
+  /** Appends a version; it becomes the page's current state (and title). */
+  addVersion(page: PageRecord, version: VersionRecord): void {
+    removeFrom(this.byTitle, titleKey(page.spaceId, current(page).title), page.id);
+    page.versions.push(version);
+    addTo(this.byTitle, titleKey(page.spaceId, version.title), page);
+  }
+
+  /** Re-parents a page without touching its position. */
+  setParent(page: PageRecord, parentId: string | null): void {
+    removeFrom(this.byParent, parentKey(page.spaceId, page.parentId), page.id);
+    page.parentId = parentId;
+    addTo(this.byParent, parentKey(page.spaceId, parentId), page);
+  }
+
+  /** Pages (any status) of a space under `parentId` (`null`: the space's root pages). */
+  siblings(spaceId: number, parentId: string | null): PageRecord[] {
+    const group = this.byParent.get(parentKey(spaceId, parentId));
+    return group === undefined ? [] : [...group.values()].filter((p) => p.spaceId === spaceId);
+  }
+
+  /** The position of a page appended under `parentId`: 1000 after its last sibling (any status). */
+  nextPosition(spaceId: number, parentId: string | null, exceptId?: string): number {
+    let max = 0;
+    for (const p of this.byParent.get(parentKey(spaceId, parentId))?.values() ?? []) {
+      if (p.spaceId === spaceId && p.id !== exceptId) max = Math.max(max, p.position);
+    }
+    return max + 1000;
   }
 
   spaceByKey(key: string): SpaceRecord | undefined {
@@ -204,13 +252,31 @@ export class SandboxStore implements SandboxState {
 
   /** Pages whose title blocks `title` in a space: current or archived, case-insensitive (REST-API.md §7.2, §4.4). */
   titleHolder(spaceId: number, title: string, exceptId?: string): PageRecord | undefined {
-    const t = title.toLowerCase();
-    for (const p of this.pageMap.values()) {
-      if (p.spaceId !== spaceId || p.id === exceptId) continue;
-      if (p.status !== "current" && p.status !== "archived") continue;
-      if (current(p).title.toLowerCase() === t) return p;
+    return this.pagesTitled(title, [String(spaceId)]).find(
+      (p) => p.id !== exceptId && (p.status === "current" || p.status === "archived"),
+    );
+  }
+
+  /**
+   * Pages (any status) whose current title equals `title` ignoring case, in the given spaces
+   * (ids as strings; default all), in creation order.
+   */
+  pagesTitled(title: string, spaceIds?: ReadonlyArray<string>): PageRecord[] {
+    const out: PageRecord[] = [];
+    for (const spaceId of new Set(spaceIds ?? this.bySpace.keys())) {
+      const group = this.byTitle.get(titleKey(spaceId, title));
+      for (const p of group?.values() ?? []) out.push(p);
     }
-    return undefined;
+    return this.inStoreOrder(out);
+  }
+
+  /** Pages (any status) of the given spaces (ids as strings), in creation order. */
+  pagesInSpaces(spaceIds: ReadonlyArray<string>): PageRecord[] {
+    const out: PageRecord[] = [];
+    for (const spaceId of new Set(spaceIds)) {
+      for (const p of this.bySpace.get(spaceId)?.values() ?? []) out.push(p);
+    }
+    return this.inStoreOrder(out);
   }
 
   /** Ancestors of a page, root first. */
@@ -220,7 +286,7 @@ export class SandboxStore implements SandboxState {
     const seen = new Set<string>();
     while (parentId !== null && !seen.has(parentId)) {
       seen.add(parentId);
-      const parent = this.pageMap.get(parentId);
+      const parent = this.byId.get(parentId);
       if (parent === undefined) break;
       out.unshift(parent);
       parentId = parent.parentId;
@@ -228,16 +294,35 @@ export class SandboxStore implements SandboxState {
     return out;
   }
 
+  /** Pages (any status) whose parent is `pageId`. */
+  pagesUnder(pageId: string): PageRecord[] {
+    return [...(this.byParent.get(childrenKey(pageId))?.values() ?? [])];
+  }
+
   children(pageId: string): PageRecord[] {
-    return [...this.pageMap.values()]
-      .filter((p) => p.parentId === pageId && p.status === "current")
+    return this.pagesUnder(pageId)
+      .filter((p) => p.status === "current")
       .sort((a, b) => a.position - b.position || Number(a.id) - Number(b.id));
   }
 
   purge(page: PageRecord): void {
-    this.pageMap.delete(page.id);
+    this.untrack(page);
     this.purgedIds.push(page.id);
-    for (const p of this.pageMap.values()) if (p.parentId === page.id) p.parentId = null;
+    for (const p of this.pagesUnder(page.id)) this.setParent(p, null);
+  }
+
+  /** Adds a label; a name has the same id on every page, as in Confluence. */
+  addLabel(page: PageRecord, prefix: string, name: string): void {
+    const label: LabelRecord = { id: this.labelIds.get(name)?.id ?? this.newId(), prefix, name };
+    page.labels.push(label);
+    this.addLabelUse(label);
+  }
+
+  /** Replaces a page's labels. */
+  setLabels(page: PageRecord, labels: LabelRecord[]): void {
+    for (const l of page.labels) this.dropLabelUse(l);
+    page.labels = labels;
+    for (const l of labels) this.addLabelUse(l);
   }
 
   // SandboxState (read-only, deep copies)
@@ -247,39 +332,39 @@ export class SandboxStore implements SandboxState {
   }
 
   pages(spaceKey?: string): ReadonlyArray<PageRecord> {
-    const space = spaceKey === undefined ? undefined : this.spaceByKey(spaceKey);
-    if (spaceKey !== undefined && space === undefined) return [];
-    return clone([...this.pageMap.values()].filter((p) => space === undefined || p.spaceId === space.id));
+    if (spaceKey === undefined) return clone([...this.byId.values()]);
+    const space = this.spaceByKey(spaceKey);
+    return space === undefined ? [] : clone(this.pagesInSpaces([String(space.id)]));
   }
 
   page(id: string): PageRecord | undefined {
-    const p = this.pageMap.get(id);
+    const p = this.byId.get(id);
     return p === undefined ? undefined : clone(p);
   }
 
   pageByTitle(spaceKey: string, title: string): PageRecord | undefined {
     const space = this.spaceByKey(spaceKey);
     if (space === undefined) return undefined;
-    const p = [...this.pageMap.values()].find(
-      (x) => x.spaceId === space.id && x.status === "current" && current(x).title === title,
+    const p = this.pagesTitled(title, [String(space.id)]).find(
+      (x) => x.status === "current" && current(x).title === title,
     );
     return p === undefined ? undefined : clone(p);
   }
 
   versions(id: string): ReadonlyArray<VersionRecord> {
-    return clone(this.pageMap.get(id)?.versions ?? []);
+    return clone(this.byId.get(id)?.versions ?? []);
   }
 
   labels(id: string): ReadonlyArray<LabelRecord> {
-    return clone(this.pageMap.get(id)?.labels ?? []);
+    return clone(this.byId.get(id)?.labels ?? []);
   }
 
   properties(id: string): ReadonlyArray<PropertyRecord> {
-    return clone(this.pageMap.get(id)?.properties ?? []);
+    return clone(this.byId.get(id)?.properties ?? []);
   }
 
   trash(): ReadonlyArray<PageRecord> {
-    return clone([...this.pageMap.values()].filter((p) => p.status === "trashed"));
+    return clone([...this.byId.values()].filter((p) => p.status === "trashed"));
   }
 
   purged(): ReadonlyArray<string> {
@@ -291,7 +376,7 @@ export class SandboxStore implements SandboxState {
       format: 1 as const,
       nextId: this.nextId,
       spaces: this.spaceList,
-      pages: [...this.pageMap.values()],
+      pages: [...this.byId.values()],
       users: this.userList,
       purged: this.purgedIds,
       revokedTokens: [...this.revokedTokens],
@@ -302,12 +387,56 @@ export class SandboxStore implements SandboxState {
   restore(snapshot: SandboxSnapshot): void {
     const s = clone(snapshot);
     this.spaceList.splice(0, this.spaceList.length, ...s.spaces);
-    this.pageMap.clear();
-    for (const p of s.pages) this.pageMap.set(p.id, p);
+    this.byId.clear();
+    this.rank.clear();
+    this.bySpace.clear();
+    this.byTitle.clear();
+    this.byParent.clear();
+    this.labelIds.clear();
+    for (const p of s.pages) this.track(p);
     this.userList = [...s.users];
     this.purgedIds = [...s.purged];
     this.revokedTokens = new Set(s.revokedTokens ?? []);
     this.nextId = s.nextId;
+  }
+
+  // internal
+
+  private track(page: PageRecord): void {
+    this.byId.set(page.id, page);
+    this.rank.set(page.id, this.nextRank++);
+    addTo(this.bySpace, String(page.spaceId), page);
+    addTo(this.byTitle, titleKey(page.spaceId, current(page).title), page);
+    addTo(this.byParent, parentKey(page.spaceId, page.parentId), page);
+    for (const l of page.labels) this.addLabelUse(l);
+  }
+
+  private untrack(page: PageRecord): void {
+    this.byId.delete(page.id);
+    this.rank.delete(page.id);
+    removeFrom(this.bySpace, String(page.spaceId), page.id);
+    removeFrom(this.byTitle, titleKey(page.spaceId, current(page).title), page.id);
+    removeFrom(this.byParent, parentKey(page.spaceId, page.parentId), page.id);
+    for (const l of page.labels) this.dropLabelUse(l);
+  }
+
+  // A label name keeps its id while some page (any status) carries it; after that a new id.
+  private addLabelUse(label: LabelRecord): void {
+    const entry = this.labelIds.get(label.name);
+    if (entry === undefined) this.labelIds.set(label.name, { id: label.id, uses: 1 });
+    else entry.uses++;
+  }
+
+  private dropLabelUse(label: LabelRecord): void {
+    const entry = this.labelIds.get(label.name);
+    if (entry === undefined) return;
+    entry.uses--;
+    if (entry.uses === 0) this.labelIds.delete(label.name);
+  }
+
+  private inStoreOrder(pages: PageRecord[]): PageRecord[] {
+    if (pages.length < 2) return pages;
+    return pages.sort((a, b) => this.rank.get(a.id)! - this.rank.get(b.id)!);
   }
 }
 
@@ -320,6 +449,34 @@ export function current(page: PageRecord): VersionRecord {
 
 function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+// Keyed on the lower-cased title: answers the case-insensitive lookups (v2, uniqueness) and
+// narrows the exact ones (v1, `pageByTitle`), which compare the title again.
+function titleKey(spaceId: number | string, title: string): string {
+  return `${spaceId}\u0000${title.toLowerCase()}`;
+}
+
+// A page's children whatever their space (as `children` always answered); root pages per space.
+function parentKey(spaceId: number, parentId: string | null): string {
+  return parentId === null ? `space:${spaceId}` : childrenKey(parentId);
+}
+
+function childrenKey(pageId: string): string {
+  return `page:${pageId}`;
+}
+
+function addTo(index: Map<string, Map<string, PageRecord>>, key: string, page: PageRecord): void {
+  const group = index.get(key);
+  if (group === undefined) index.set(key, new Map([[page.id, page]]));
+  else group.set(page.id, page);
+}
+
+function removeFrom(index: Map<string, Map<string, PageRecord>>, key: string, id: string): void {
+  const group = index.get(key);
+  if (group === undefined) return;
+  group.delete(id);
+  if (group.size === 0) index.delete(key);
 }
 
 function escapeXml(s: string): string {

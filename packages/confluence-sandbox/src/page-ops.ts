@@ -94,20 +94,15 @@ export function moveUnder(ctx: SandboxContext, page: PageRecord, parentId: strin
     });
   }
   if (page.parentId === parentId) return;
-  page.parentId = parentId;
-  const siblings = [...ctx.store.pageMap.values()].filter(
-    (p) => p.id !== page.id && p.spaceId === page.spaceId && p.parentId === parentId,
-  );
-  page.position = siblings.reduce((m, p) => Math.max(m, p.position), 0) + 1000;
+  ctx.store.setParent(page, parentId);
+  page.position = ctx.store.nextPosition(page.spaceId, parentId, page.id);
 }
 
 /** Moves a page to the trash: its children move up to its parent; it reports no parent (REST-API.md §4.6). */
 export function trash(ctx: SandboxContext, page: PageRecord): void {
-  for (const child of ctx.store.pageMap.values()) {
-    if (child.parentId === page.id) child.parentId = page.parentId;
-  }
+  for (const child of ctx.store.pagesUnder(page.id)) ctx.store.setParent(child, page.parentId);
   page.status = "trashed";
-  page.parentId = null;
+  ctx.store.setParent(page, null);
 }
 
 // Confluence's LabelParser refuses whitespace and these characters; `/` is allowed (REST-API.md §5.1).
@@ -150,18 +145,7 @@ export function addLabels(
     const name = l.name.toLowerCase();
     const prefix = l.prefix ?? "global";
     if (page.labels.some((x) => x.name === name && x.prefix === prefix)) continue;
-    page.labels.push({ id: labelId(ctx, name), prefix, name });
+    ctx.store.addLabel(page, prefix, name);
   }
   return page.labels;
-}
-
-// internal
-
-// The same label name has the same id everywhere, as in Confluence.
-function labelId(ctx: SandboxContext, name: string): string {
-  for (const p of ctx.store.pageMap.values()) {
-    const found = p.labels.find((l) => l.name === name);
-    if (found !== undefined) return found.id;
-  }
-  return ctx.store.newId();
 }

@@ -373,7 +373,14 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
         if (spaceKey !== undefined && space === undefined) return listJson(call, req, [], expandOf(call));
         const title = q.title as string | undefined;
         // REST-API.md §4.4: v1 title lookup is an exact match.
-        const pages = [...store.pageMap.values()]
+        // The indexes narrow the candidates; the filters below still decide.
+        const candidates =
+          typeof title === "string"
+            ? store.pagesTitled(title, space === undefined ? undefined : [String(space.id)])
+            : space !== undefined
+              ? store.pagesInSpaces([String(space.id)])
+              : [...store.pageMap.values()];
+        const pages = candidates
           .filter((p) => statuses.includes("any") || statuses.includes(p.status))
           .filter((p) => space === undefined || p.spaceId === space.id)
           .filter((p) => title === undefined || current(p).title === title)
@@ -558,16 +565,16 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
         if (metadata?.labels !== undefined) {
           // REST-API.md §5.1: a PUT with metadata.labels replaces the label set.
           const old = page.labels;
-          page.labels = [];
+          store.setLabels(page, []);
           try {
             addLabels(ctx, page, metadata.labels as Array<{ prefix?: string; name: string }>);
           } catch (e) {
-            page.labels = old;
+            store.setLabels(page, old);
             throw e;
           }
         }
         const v = body.version as Json;
-        page.versions.push({
+        store.addVersion(page, {
           number: version,
           createdAt: ctx.now(),
           authorId: requireWriter(call),
@@ -700,8 +707,9 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
             });
           moveUnder(ctx, page, target.parentId);
           // Re-number siblings so the page sits right before/after the target.
-          const siblings = [...store.pageMap.values()]
-            .filter((p) => p.id !== page.id && p.spaceId === page.spaceId && p.parentId === target.parentId)
+          const siblings = store
+            .siblings(page.spaceId, target.parentId)
+            .filter((p) => p.id !== page.id)
             .sort((a, b) => a.position - b.position || Number(a.id) - Number(b.id));
           const i = siblings.findIndex((p) => p.id === target.id);
           siblings.splice(position === "before" ? i : i + 1, 0, page);
@@ -972,7 +980,10 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
     if (!page.labels.some((l) => l.name === lower)) {
       throw new ConfluenceApiError(404, `Label ${name} not found on content ${page.id}`, { exception: NF });
     }
-    page.labels = page.labels.filter((l) => l.name !== lower);
+    store.setLabels(
+      page,
+      page.labels.filter((l) => l.name !== lower),
+    );
     store.changed();
     return reply.code(204).send();
   }

@@ -185,7 +185,14 @@ export function registerV2Routes(app: FastifyInstance, ctx: SandboxContext): voi
     const statuses = statusFilter(q, ["current", "archived"]);
     const ids = (q.id as unknown[] | undefined)?.map(String);
     const title = q.title as string | undefined;
-    let pages = [...store.pageMap.values()].filter((p) => statuses.includes(p.status));
+    // The indexes narrow the candidates (in store order); the filters below still decide.
+    const candidates =
+      typeof title === "string"
+        ? store.pagesTitled(title, spaceIds)
+        : spaceIds !== undefined
+          ? store.pagesInSpaces(spaceIds)
+          : [...store.pageMap.values()];
+    let pages = candidates.filter((p) => statuses.includes(p.status));
     if (spaceIds !== undefined) pages = pages.filter((p) => spaceIds.includes(String(p.spaceId)));
     if (ids !== undefined) pages = pages.filter((p) => ids.includes(p.id));
     // REST-API.md §4.4: `title=` is exact and case-insensitive; an empty title matches nothing.
@@ -346,7 +353,7 @@ export function registerV2Routes(app: FastifyInstance, ctx: SandboxContext): voi
           }
           moveUnder(ctx, page, parent.id);
         }
-        page.versions.push({
+        store.addVersion(page, {
           number: version,
           createdAt: ctx.now(),
           authorId: call.user!.accountId,
