@@ -39,9 +39,8 @@ import {
   num,
   openDatabase,
   type Row,
-  rows,
-  run,
   type StoreConfig,
+  statements,
   str,
 } from "./database.js";
 import { EXPORT_FORMAT, EXPORT_FORMAT_VERSION, type ExportLine, ExportLineJson } from "./ExportLine.js";
@@ -358,7 +357,11 @@ export class PublicationStore extends Context.Tag("@minutes/publication-store/Pu
 // internal
 
 const makeShape = (db: Database): PublicationStoreShape => {
-  const fork = (): SqlEntityManager => db.orm.em.fork() as SqlEntityManager;
+  const { rows, run } = statements(db);
+  // One EntityManager for every operation (a fork costs more than most statements): they only
+  // run SQL through it, outside any transaction, and raw SQL leaves no entity state behind. An
+  // import begins a transaction on its EntityManager, so it forks its own.
+  const em = db.orm.em.fork() as SqlEntityManager;
   const now = Clock.currentTimeMillis;
   const pg = db.dialect === "postgresql";
   // Day of an instant in UTC, in each dialect.
@@ -391,7 +394,6 @@ const makeShape = (db: Database): PublicationStoreShape => {
   // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
   // every call (~20 µs), and these run several times for every protocol published.
   const saveProtocol = Effect.fnUntraced(function* (input: SaveProtocolInput) {
-    const em = fork();
     const t = new Date(yield* now);
     const occurredAt = new Date(input.occurredAt);
     // A stored protocol saved before this event entered the stream is older, whatever its
@@ -437,11 +439,10 @@ const makeShape = (db: Database): PublicationStoreShape => {
   });
 
   const getProtocol = Effect.fnUntraced(function* (jobId: string) {
-    return yield* selectProtocol(fork(), jobId);
+    return yield* selectProtocol(em, jobId);
   });
 
   const ensurePublication = Effect.fnUntraced(function* (input: EnsurePublicationInput) {
-    const em = fork();
     const t = new Date(yield* now);
     // ON CONFLICT DO NOTHING is the race-safe "insert, or read the winner's row" in both dialects;
     // RETURNING gives the inserted row, so only an existing record needs a read.
@@ -465,7 +466,6 @@ const makeShape = (db: Database): PublicationStoreShape => {
   const claimable = PUBLICATION_STATUSES.filter((s) => s !== "publishing" && canTransition(s, "publishing"));
 
   const claim = Effect.fnUntraced(function* (input: ClaimInput) {
-    const em = fork();
     const t = input.now ?? new Date(yield* now);
     const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
     const trigger = input.trigger ?? null;
@@ -538,7 +538,6 @@ const makeShape = (db: Database): PublicationStoreShape => {
     to: PublicationStatus,
     patch: TransitionPatch = {},
   ) {
-    const em = fork();
     const direct = yield* directTransition(em, id, to, patch);
     if (Option.isSome(direct)) return direct.value;
     // Optimistic: the UPDATE only applies if the status is still the one we checked.
@@ -605,7 +604,6 @@ const makeShape = (db: Database): PublicationStoreShape => {
     });
 
   const markRetry = Effect.fnUntraced(function* (id: number) {
-    const em = fork();
     const t = new Date(yield* now);
     const affected = yield* attempt("markRetry", () =>
       run(
@@ -627,7 +625,6 @@ const makeShape = (db: Database): PublicationStoreShape => {
     );
 
   const recordVersion = Effect.fnUntraced(function* (input: RecordVersionInput) {
-    const em = fork();
     const t = new Date(yield* now);
     // The job id comes from the record in the same statement; RETURNING gives the inserted row.
     // (SQLite needs the WHERE to tell the SELECT from the upsert clause.)
@@ -659,30 +656,27 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const listVersions = Effect.fnUntraced(function* (jobId: string) {
     const r = yield* attempt("listVersions", () =>
-      rows(
-        fork(),
-        "select * from confluence_publication_versions where job_id = ? order by page_version, id",
-        [jobId],
-      ),
+      rows(em, "select * from confluence_publication_versions where job_id = ? order by page_version, id", [
+        jobId,
+      ]),
     );
     return r.map(toVersion);
   });
 
   const get = Effect.fnUntraced(function* (id: number) {
-    return yield* requireById(fork(), id);
+    return yield* requireById(em, id);
   });
 
   const findByJob = Effect.fnUntraced(function* (jobId: string) {
-    return yield* selectByJob(fork(), jobId);
+    return yield* selectByJob(em, jobId);
   });
 
   const listByJob = Effect.fnUntraced(function* (jobId: string) {
-    const found = yield* selectByJob(fork(), jobId);
+    const found = yield* selectByJob(em, jobId);
     return Option.toArray(found);
   });
 
   const deletePublication = Effect.fnUntraced(function* (id: number) {
-    const em = fork();
     const current = yield* requireById(em, id);
     const affected = yield* attempt("deletePublication", () =>
       run(em, "delete from confluence_publications where id = ?", [id]),
@@ -721,7 +715,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const limit = clampLimit(q.limit);
     const sql = `select * from confluence_publications ${where.length ? `where ${where.join(" and ")}` : ""}
       order by updated_at desc, id desc limit ?`;
-    const found = yield* attempt("query", () => rows(fork(), sql, [...params, limit + 1]));
+    const found = yield* attempt("query", () => rows(em, sql, [...params, limit + 1]));
     const items = found.slice(0, limit).map(toPublication);
     const last = items[items.length - 1];
     const nextCursor =
@@ -732,7 +726,6 @@ const makeShape = (db: Database): PublicationStoreShape => {
   });
 
   const stats = Effect.fnUntraced(function* (window: StatsWindow = {}) {
-    const em = fork();
     const where: string[] = [];
     const params: unknown[] = [];
     if (window.since !== undefined) {
@@ -866,7 +859,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     Stream.paginateChunkEffect(Option.none<K>(), (after) =>
       attempt("exportJsonl", () =>
         rows(
-          fork(),
+          em,
           sql(Option.getOrNull(after)),
           Option.isSome(after) ? [after.value, EXPORT_BATCH] : [EXPORT_BATCH],
         ),
@@ -885,7 +878,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
     options: ImportOptions = {},
   ): Effect.Effect<ImportResult, ImportLineError | StoreUnavailableError | E> =>
     Effect.gen(function* () {
-      const em = fork();
+      // Its own EntityManager: the import's transaction is begun on it.
+      const em = db.orm.em.fork() as SqlEntityManager;
       const skipInvalid = options.onInvalidLine === "skip";
       // Tallies local to this call, updated in place: constant work per line, and the error list
       // is capped, so a file of garbage costs time linear in its size and no memory per line.
@@ -1099,7 +1093,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     );
 
   const health = Effect.fnUntraced(function* () {
-    yield* attempt("health", () => rows(fork(), "select 1 as ok"));
+    yield* attempt("health", () => rows(em, "select 1 as ok"));
   });
 
   const listIndexed = Effect.fnUntraced(function* (
@@ -1113,7 +1107,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     // The total comes with the rows (a window count over every match, before the limit).
     const found = yield* attempt("listIndexed", () =>
       rows(
-        fork(),
+        em,
         `select *, count(*) over () as listed_total from confluence_publications
          where confluence_space_key = ? and ${parent}
            and publication_status in ('published', 'archived') and confluence_page_id is not null
@@ -1129,7 +1123,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
   const listArchivable = Effect.fnUntraced(function* (q: ArchivableQuery) {
     const found = yield* attempt("listArchivable", () =>
       rows(
-        fork(),
+        em,
         `select * from confluence_publications
          where publication_status = 'published' and meeting_date is not null and meeting_date < ?
            and confluence_page_id is not null

@@ -4,6 +4,8 @@
  * errors mean "unavailable" (503) rather than "bug". Internal to the package. SQLite goes through
  * the synchronous libsql driver on one connection: a statement costs microseconds on the event
  * loop instead of a thread-pool round trip, but waiting for another process's write lock blocks it.
+ * On SQLite the statements bind their parameters and stay prepared per connection; PostgreSQL
+ * keeps MikroORM's `execute`, which inlines them.
  */
 
 import {
@@ -14,7 +16,7 @@ import {
   type Options,
   UniqueConstraintViolationException,
 } from "@mikro-orm/core";
-import type { AbstractSqlDriver, SqlEntityManager } from "@mikro-orm/libsql";
+import type { AbstractSqlDriver, Knex, SqlEntityManager } from "@mikro-orm/libsql";
 import { Migrator } from "@mikro-orm/migrations";
 import { Effect, Redacted } from "effect";
 import { MIGRATIONS } from "./migrations-list.js";
@@ -85,6 +87,10 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
         ...common,
         driver: LibSqlDriver,
         dbName: config.sqlitePath,
+        // knex puts a failed statement's SQL in front of the error message, by default with the
+        // parameters inlined by its own escaping, which throws on the bigints bound here (and would
+        // copy a protocol's Markdown into the message).
+        driverOptions: { compileSqlOnError: false },
         pool: {
           // One connection: statements run synchronously, so more connections would only contend
           // for SQLite's write lock, and that wait (busy_timeout) blocks the event loop. In-process
@@ -99,6 +105,7 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
               conn.exec(
                 `pragma journal_mode = wal; pragma busy_timeout = ${busy}; pragma foreign_keys = on; pragma synchronous = normal;`,
               );
+              cachePreparedStatements(conn);
               done(null, conn);
             } catch (err) {
               done(err instanceof Error ? err : new Error(String(err)), conn);
@@ -188,21 +195,32 @@ export const isUniqueViolation = (db: Database, cause: unknown): boolean => {
   return db.orm.em.getDriver().convertException(cause) instanceof UniqueConstraintViolationException;
 };
 
-/** `em.execute` with rows typed as loose records; parameters are bound by MikroORM (`?`). */
-export const rows = (
-  em: SqlEntityManager,
-  sql: string,
-  params: ReadonlyArray<unknown> = [],
-): Promise<Row[]> => em.execute<Row[]>(sql, [...params], "all");
+/**
+ * How the store runs its SQL: `?` placeholders, `params` in order, and the caller's
+ * `EntityManager` (a transaction begun on it is used). Errors are MikroORM's converted exceptions
+ * (`UniqueConstraintViolationException`, …) on both dialects.
+ */
+export interface Statements {
+  /** Runs a statement and returns its rows typed as loose records. */
+  readonly rows: (em: SqlEntityManager, sql: string, params?: ReadonlyArray<unknown>) => Promise<Row[]>;
+  /** Runs a statement and returns the number of affected rows. */
+  readonly run: (em: SqlEntityManager, sql: string, params?: ReadonlyArray<unknown>) => Promise<number>;
+}
 
-/** Runs a statement and returns the number of affected rows. */
-export const run = async (
-  em: SqlEntityManager,
-  sql: string,
-  params: ReadonlyArray<unknown> = [],
-): Promise<number> => {
-  const res = await em.execute<{ affectedRows: number }>(sql, [...params], "run");
-  return Number(res.affectedRows ?? 0);
+/**
+ * The statements of `db`. PostgreSQL: `em.execute`, which inlines the parameters into the SQL
+ * text. SQLite: the parameters are bound instead (see `executeSqlite`), so a statement's text is
+ * the same on every call and its prepared form is reused (see `cachePreparedStatements`).
+ */
+export const statements = (db: Database): Statements => {
+  const execute = db.dialect === "sqlite" ? executeSqlite : executeInlined;
+  return {
+    rows: async (em, sql, params = []) => (await execute(em, sql, params, "all")) as Row[],
+    run: async (em, sql, params = []) => {
+      const res = (await execute(em, sql, params, "run")) as { affectedRows?: number };
+      return Number(res.affectedRows ?? 0);
+    },
+  };
 };
 
 /** A database row as the drivers return it. */
@@ -238,10 +256,130 @@ export const str = (v: unknown): string | null => (v === null || v === undefined
 
 // internal
 
-/** The part of a libsql `Database` (what knex's pool hands to `afterCreate`) used here; `exec` is synchronous. */
+/** The part of a libsql `Database` (what knex's pool hands to `afterCreate`) used here; all synchronous. */
 interface SqliteRawConnection {
   exec(sql: string): unknown;
+  prepare(sql: string): unknown;
+  close(): unknown;
 }
+
+/** Prepared statements a SQLite connection keeps; more distinct texts evict the least recently used. */
+export const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Makes `conn.prepare` return the statement it prepared before for the same SQL text. knex's
+ * libsql dialect prepares every statement it runs, and preparing (libsql parses the SQL, then
+ * SQLite compiles it) costs about as much as running one of ours. Reuse is safe: the dialect only calls
+ * `all` or `run` on the statement, which bind afresh, run it to the end synchronously and leave
+ * no read transaction open, also after an error; SQLite prepares a statement again by itself when
+ * the schema changed (a migration, another process). Statements hold the connection, so `close`
+ * drops them.
+ */
+const cachePreparedStatements = (conn: SqliteRawConnection): void => {
+  const prepare = conn.prepare.bind(conn);
+  const close = conn.close.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+    } else {
+      cache.delete(sql); // re-inserted below: most recently used last
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
+  conn.close = () => {
+    cache.clear();
+    return close();
+  };
+};
+
+type Execute = (
+  em: SqlEntityManager,
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  method: "all" | "run",
+) => Promise<unknown>;
+
+/** MikroORM's `execute`: parameters inlined as escaped literals, results as MikroORM shapes them. */
+const executeInlined: Execute = (em, sql, params, method) => em.execute(sql, [...params], method);
+
+/**
+ * Runs `sql` with bound parameters through knex (its pool queues callers for the one connection;
+ * a transaction begun on `em` is used), with MikroORM's exception conversion, query logging and
+ * result shape (`all`: the rows; `run`: `{ affectedRows }`). A value with no binding equal to its
+ * inlined literal (see `sqliteBindings`) takes `executeInlined` instead.
+ */
+const executeSqlite: Execute = async (em, sql, params, method) => {
+  const bound = sqliteBindings(params);
+  if (bound === undefined) return executeInlined(em, sql, params, method);
+  const connection = em.getConnection();
+  await connection.ensureConnection();
+  const knex = em.getTransactionContext<Knex.Transaction>() ?? connection.getKnex();
+  const started = Date.now();
+  let res: unknown;
+  try {
+    // knex's libsql dialect answers the rows, or `{ changes }` for a write without RETURNING.
+    res = await knex.raw(sql, bound as Array<Knex.Value>);
+  } catch (error) {
+    logQuery(em, sql, params, started, { level: "error" });
+    throw em.getDriver().convertException(error instanceof Error ? error : new Error(String(error)));
+  }
+  if (method === "all") {
+    logQuery(em, sql, params, started, Array.isArray(res) ? { results: res.length } : {});
+    return res;
+  }
+  const affectedRows = Array.isArray(res) ? res.length : Number((res as { changes?: unknown }).changes ?? 0);
+  logQuery(em, sql, params, started, { affected: affectedRows });
+  return { affectedRows };
+};
+
+/**
+ * `params` as SQLite bindings equal to the literals `em.execute` inlines (MikroORM's SQLite
+ * platform and sqlstring-sqlite): libsql binds a JS number as REAL, so integers and instants (epoch
+ * ms) become bigint, and booleans 1/0 (SQLite's TRUE/FALSE). `undefined` when a value has no
+ * binding that matches its literal exactly (an invalid Date, NaN, an unsafe integer, an object).
+ */
+const sqliteBindings = (params: ReadonlyArray<unknown>): Array<unknown> | undefined => {
+  const out = new Array<unknown>(params.length);
+  for (let i = 0; i < params.length; i++) {
+    const v = params[i];
+    if (v === null || v === undefined) out[i] = null;
+    // NUL ends SQLite's reading of an inlined literal: such a statement fails as it always did.
+    else if (typeof v === "string") {
+      if (v.includes("\0")) return undefined;
+      out[i] = v;
+    } else if (typeof v === "number") {
+      if (Number.isSafeInteger(v)) out[i] = BigInt(v);
+      else if (Number.isFinite(v) && !Number.isInteger(v)) out[i] = v;
+      else return undefined;
+    } else if (typeof v === "boolean") out[i] = v ? 1n : 0n;
+    else if (v instanceof Date && Number.isSafeInteger(v.getTime())) out[i] = BigInt(v.getTime());
+    else return undefined;
+  }
+  return out;
+};
+
+/** Logs like MikroORM's `execute` (with `debug`): parameters inlined when `query-params` is on. */
+const logQuery = (
+  em: SqlEntityManager,
+  sql: string,
+  params: ReadonlyArray<unknown>,
+  started: number,
+  outcome: { readonly level?: "error"; readonly results?: number; readonly affected?: number },
+): void => {
+  const logger = em.config.getLogger();
+  if (!logger.isEnabled("query")) return;
+  logger.logQuery({
+    level: "info",
+    query: logger.isEnabled("query-params") ? em.getPlatform().formatQuery(sql, [...params]) : sql,
+    params: [...params],
+    took: Date.now() - started,
+    ...outcome,
+  });
+};
 
 class ConfigurationProblem extends Error {}
 

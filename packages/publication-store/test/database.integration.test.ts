@@ -2,8 +2,18 @@ import { readFile } from "node:fs/promises";
 import { assert, it } from "@effect/vitest";
 import type { SqlEntityManager } from "@mikro-orm/libsql";
 import { Chunk, Deferred, Effect, Fiber, Option, Stream } from "effect";
+import Libsql from "libsql";
 import { describe } from "vitest";
-import { appliedMigrations, attempt, migrate, openDatabase, rows } from "../src/database.js";
+import {
+  appliedMigrations,
+  attempt,
+  type Database,
+  isUniqueViolation,
+  migrate,
+  openDatabase,
+  STATEMENT_CACHE_SIZE,
+  statements,
+} from "../src/database.js";
 import { MIGRATIONS } from "../src/migrations-list.js";
 import { PublicationStore } from "../src/PublicationStore.js";
 import { BACKENDS, freshConfig } from "./helpers/backends.js";
@@ -22,6 +32,7 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
         MIGRATIONS.map((m) => m.name),
       );
       const em = db.orm.em.fork() as SqlEntityManager;
+      const { rows } = statements(db);
       const tables = yield* attempt("tables", () =>
         rows(
           em,
@@ -133,6 +144,7 @@ describe("database on sqlite", () => {
       assert.strictEqual(header[19], 2);
       const db = yield* open({ ...config, busyTimeoutMs: 2_500 });
       const em = db.orm.em.fork() as SqlEntityManager;
+      const { rows } = statements(db);
       const mode = yield* attempt("pragma", () => rows(em, "pragma journal_mode"));
       assert.strictEqual(String(mode[0]?.journal_mode), "wal");
       const busy = yield* attempt("pragma", () => rows(em, "pragma busy_timeout"));
@@ -156,7 +168,10 @@ describe("database on sqlite", () => {
         () => Effect.promise(() => em.rollback()),
       );
       yield* attempt("hold", () =>
-        rows(em, "insert into minutes_protocols values ('h', '#', 'h.md', '{}', 'x', null, 0, 0, 0)"),
+        statements(holder).rows(
+          em,
+          "insert into minutes_protocols values ('h', '#', 'h.md', '{}', 'x', null, 0, 0, 0)",
+        ),
       );
       const started = Date.now();
       const error = yield* Effect.flip(
@@ -222,6 +237,222 @@ describe("database on sqlite with one connection", () => {
       const listed = yield* store.query({ limit: 50 });
       assert.lengthOf(listed.items, 8);
     }),
+  );
+});
+
+describe("prepared statements on sqlite", () => {
+  /** A migrated SQLite database, its statements and an EntityManager. */
+  const sqlite = Effect.gen(function* () {
+    const config = yield* freshConfig("sqlite");
+    const db = yield* open(config);
+    yield* migrate(db);
+    return { db, path: config.sqlitePath!, em: db.orm.em.fork() as SqlEntityManager, ...statements(db) };
+  });
+
+  /** Calls `f` with the pool's connection (the raw libsql `Database`), released afterwards. */
+  const onConnection = <A>(db: Database, f: (conn: Libsql.Database) => A) =>
+    Effect.promise(async () => {
+      const client = db.orm.em.getConnection().getKnex().client;
+      const conn = (await client.acquireConnection()) as Libsql.Database;
+      const result = f(conn);
+      await client.releaseConnection(conn);
+      return result;
+    });
+
+  /** What a promise rejects with, `undefined` when it resolves. */
+  const rejection = (run: () => Promise<unknown>) =>
+    Effect.promise(() =>
+      run().then(
+        () => undefined,
+        (error: unknown) => error,
+      ),
+    );
+
+  /** Another process's connection to the same file. */
+  const otherConnection = (path: string) =>
+    Effect.acquireRelease(
+      Effect.sync(() => new Libsql(path)),
+      (conn) => Effect.sync(() => conn.close()),
+    );
+
+  const insertProtocol =
+    "insert into minutes_protocols (job_id, markdown, filename, metadata, content_hash, occurred_at, received_at, updated_at) values (?, ?, 'p.md', ?, 'h', ?, ?, ?)";
+
+  it.scoped("runs a statement again with new parameters, on the statement prepared the first time", () =>
+    Effect.gen(function* () {
+      const { db, em, rows, run } = yield* sqlite;
+      const t = new Date("2026-11-20T10:00:00Z");
+      for (const job of ["a", "b", "c"]) {
+        assert.strictEqual(
+          yield* Effect.promise(() => run(em, insertProtocol, [job, `# ${job}`, "{}", t, t, t])),
+          1,
+        );
+      }
+      const select = "select job_id, markdown from minutes_protocols where job_id = ?";
+      const prepared = yield* onConnection(db, (conn) => conn.prepare(select));
+      for (const job of ["c", "a", "b", "nothing"]) {
+        const found = yield* Effect.promise(() => rows(em, select, [job]));
+        assert.deepStrictEqual(found, job === "nothing" ? [] : [{ job_id: job, markdown: `# ${job}` }]);
+      }
+      assert.strictEqual(yield* onConnection(db, (conn) => conn.prepare(select)), prepared);
+      // In a transaction (on another EntityManager) and after it, on the same statement.
+      const tx = db.orm.em.fork() as SqlEntityManager;
+      yield* Effect.promise(() => tx.begin());
+      yield* Effect.promise(() => run(tx, insertProtocol, ["rolled-back", "#", "{}", t, t, t]));
+      assert.lengthOf(yield* Effect.promise(() => rows(tx, select, ["rolled-back"])), 1);
+      yield* Effect.promise(() => tx.rollback());
+      assert.lengthOf(yield* Effect.promise(() => rows(em, select, ["rolled-back"])), 0);
+    }),
+  );
+
+  it.scoped("runs a statement again after it failed on a unique violation", () =>
+    Effect.gen(function* () {
+      const { db, path, em, rows, run } = yield* sqlite;
+      const t = new Date("2026-11-20T10:00:00Z");
+      const returning = `${insertProtocol} returning job_id`;
+      yield* Effect.promise(() => rows(em, returning, ["dup", "#", "{}", t, t, t]));
+      const again = yield* rejection(() => rows(em, returning, ["dup", "#", "{}", t, t, t]));
+      assert.isTrue(isUniqueViolation(db, again), String(again));
+      const plain = yield* rejection(() => run(em, insertProtocol, ["dup", "#", "{}", t, t, t]));
+      assert.isTrue(isUniqueViolation(db, plain), String(plain));
+      assert.deepStrictEqual(yield* Effect.promise(() => rows(em, returning, ["next", "#", "{}", t, t, t])), [
+        { job_id: "next" },
+      ]);
+      assert.strictEqual(
+        yield* Effect.promise(() => run(em, insertProtocol, ["last", "#", "{}", t, t, t])),
+        1,
+      );
+      // Nothing is left open: another process can write and checkpoint the whole WAL.
+      assert.isFalse(yield* onConnection(db, (conn) => conn.inTransaction));
+      const other = yield* otherConnection(path);
+      other.prepare("delete from minutes_protocols where job_id = 'last'").run();
+      assert.deepStrictEqual(other.prepare("pragma wal_checkpoint(TRUNCATE)").all(), [
+        { busy: 0, log: 0, checkpointed: 0 },
+      ]);
+    }),
+  );
+
+  it.scoped("reads many rows on a reused statement, and a later read sees other processes' writes", () =>
+    Effect.gen(function* () {
+      const { db, path, em, rows, run } = yield* sqlite;
+      const t = new Date("2026-11-20T10:00:00Z");
+      yield* Effect.promise(() => em.begin());
+      for (let i = 0; i < 1500; i++) {
+        const metadata = i === 700 ? "not json" : JSON.stringify({ topic: `t${i}` });
+        yield* Effect.promise(() =>
+          run(em, insertProtocol, [`j${String(i).padStart(4, "0")}`, "#", metadata, t, t, t]),
+        );
+      }
+      yield* Effect.promise(() => em.commit());
+      const after = "select job_id from minutes_protocols where job_id > ? order by job_id";
+      assert.lengthOf(yield* Effect.promise(() => rows(em, after, [""])), 1500);
+      assert.lengthOf(yield* Effect.promise(() => rows(em, after, ["j1000"])), 499);
+      // A read that fails after its first rows (row 700's metadata is not JSON), then succeeds.
+      const topics =
+        "select json_extract(metadata, '$.topic') as topic from minutes_protocols where job_id >= ? order by job_id";
+      const failed = yield* rejection(() => rows(em, topics, ["j0000"]));
+      assert.match(String(failed), /malformed JSON/);
+      const read = yield* Effect.promise(() => rows(em, topics, ["j0701"]));
+      assert.lengthOf(read, 799);
+      assert.deepStrictEqual(read[0], { topic: "t701" });
+      // Neither read holds a snapshot: another process writes, checkpoints, and the next read sees it.
+      const other = yield* otherConnection(path);
+      other.prepare(insertProtocol).run(["j9999", "#", "{}", t.getTime(), t.getTime(), t.getTime()]);
+      assert.strictEqual(
+        (other.prepare("pragma wal_checkpoint(TRUNCATE)").all()[0] as { busy: number }).busy,
+        0,
+      );
+      assert.lengthOf(yield* Effect.promise(() => rows(em, after, ["j1000"])), 500);
+      assert.isFalse(yield* onConnection(db, (conn) => conn.inTransaction));
+    }),
+  );
+
+  it.scoped("sees a schema changed by another process after the statement was prepared", () =>
+    Effect.gen(function* () {
+      const { path, em, rows, run } = yield* sqlite;
+      const t = new Date("2026-11-20T10:00:00Z");
+      yield* Effect.promise(() => run(em, insertProtocol, ["s", "#", "{}", t, t, t]));
+      const select = "select * from minutes_protocols where job_id = ?";
+      const before = yield* Effect.promise(() => rows(em, select, ["s"]));
+      assert.notProperty(before[0], "extra");
+      const other = yield* otherConnection(path);
+      other.exec("alter table minutes_protocols add column extra text not null default 'x'");
+      const after = yield* Effect.promise(() => rows(em, select, ["s"]));
+      assert.deepStrictEqual(after, [{ ...before[0], extra: "x" }]);
+    }),
+  );
+
+  it.scoped("binds every value as the literal MikroORM inlines, with identical results", () =>
+    Effect.gen(function* () {
+      const { em, rows } = yield* sqlite;
+      const values: ReadonlyArray<unknown> = [
+        null,
+        undefined,
+        0,
+        -0,
+        -17,
+        42,
+        Number.MAX_SAFE_INTEGER,
+        1.5,
+        -0.1,
+        1e-7,
+        "",
+        "it's a 'quoted' \\ text",
+        "line\nbreak\ttab",
+        "Umlaute äöü, emoji 🎉",
+        "lone \ud800 surrogate",
+        "?",
+        "12",
+        true,
+        false,
+        new Date("2026-11-20T10:00:00.123Z"),
+        new Date(0),
+      ];
+      const sql = "select ? as v, typeof(?) as t, ? = 12 as twelve, ? || '' as s";
+      for (const v of values) {
+        const bound = yield* Effect.promise(() => rows(em, sql, [v, v, v, v]));
+        const inlined = yield* Effect.promise(() => em.execute(sql, [v, v, v, v], "all"));
+        assert.deepStrictEqual(bound, inlined, String(v));
+      }
+      // Values with no exact binding take MikroORM's path, and succeed or fail as they did.
+      const settle = (query: () => Promise<unknown>) =>
+        Effect.promise(() =>
+          query().then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error: String(error) }),
+          ),
+        );
+      for (const v of ["nul \0 byte", 2 ** 60, Number.NaN]) {
+        const bound = yield* settle(() => rows(em, sql, [v, v, v, v]));
+        const inlined = yield* settle(() => em.execute(sql, [v, v, v, v], "all"));
+        assert.deepStrictEqual(bound, inlined, String(v));
+      }
+    }),
+  );
+
+  it.scoped(
+    `keeps at most ${STATEMENT_CACHE_SIZE} statements per connection, the least recently used going first`,
+    () =>
+      Effect.gen(function* () {
+        const { db, em, rows } = yield* sqlite;
+        const kept = "select 'kept' as v where ? = 1";
+        const dropped = "select 'dropped' as v where ? = 1";
+        const [keptFirst, droppedFirst] = yield* onConnection(db, (conn) => [
+          conn.prepare(kept),
+          conn.prepare(dropped),
+        ]);
+        for (let i = 0; i < STATEMENT_CACHE_SIZE - 1; i++) {
+          yield* Effect.promise(() => rows(em, `select ${i} as v where ? = 1`, [1]));
+          if (i === 100) yield* Effect.promise(() => rows(em, kept, [1]));
+        }
+        const [keptNow, droppedNow] = yield* onConnection(db, (conn) => [
+          conn.prepare(kept),
+          conn.prepare(dropped),
+        ]);
+        assert.strictEqual(keptNow, keptFirst);
+        assert.notStrictEqual(droppedNow, droppedFirst);
+        assert.deepStrictEqual(yield* Effect.promise(() => rows(em, dropped, [1])), [{ v: "dropped" }]);
+      }),
   );
 });
 
