@@ -78,6 +78,22 @@ describe("POST /api/protocols", () => {
     expect(info.state.messages).toBe(0);
   });
 
+  it("answers 400 naming the field for a protocol with a NUL character, which no database stores", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: { ...protocolBody(unique("nul")), markdown: "# Sync\n\nA\u0000B\n" },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      { path: "markdown", message: "must not contain the NUL character (U+0000)" },
+    ]);
+    const info = await h.ctx.jsm.streams.info(h.ctx.streams.protocol);
+    expect(info.state.messages).toBe(0);
+  });
+
   it("answers 400 for a body that is not JSON", async () => {
     h = await startHarness();
     const res = await h.app.inject({

@@ -15,6 +15,14 @@ export const JobId = Schema.String.pipe(
 );
 export type JobId = typeof JobId.Type;
 
+/**
+ * Text without U+0000. Neither database stores it in a text column (PostgreSQL refuses it, and
+ * SQLite's bound strings end there), so it is refused with the field named, not half-stored.
+ */
+const withoutNul = Schema.filter((s: string) => !s.includes("\u0000"), {
+  message: () => "must not contain the NUL character (U+0000)",
+});
+
 /** A calendar date `YYYY-MM-DD` that exists (2025-02-30 does not). */
 export const MeetingDate = Schema.String.pipe(
   Schema.filter((s) => isCalendarDate(s), {
@@ -55,15 +63,17 @@ export const ProtocolReady = Schema.Struct({
   jobId: JobId,
   markdown: Schema.String.pipe(
     Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" }),
+    withoutNul,
     Schema.annotations({ description: "The protocol as Markdown (CommonMark + GFM)" }),
   ),
   filename: Schema.String.pipe(
     Schema.minLength(1, { message: () => "must not be empty" }),
     Schema.maxLength(255, { message: () => "must be at most 255 characters" }),
+    withoutNul,
   ),
   occurredAt: IsoTimestamp,
   meetingDate: Schema.optional(MeetingDate),
-  topic: Schema.optional(Schema.String.pipe(Schema.maxLength(255))),
+  topic: Schema.optional(Schema.String.pipe(Schema.maxLength(255), withoutNul)),
   spaceKey: Schema.optional(
     Schema.String.pipe(
       Schema.pattern(/^[A-Za-z0-9~_]{1,255}$/, {
@@ -78,8 +88,8 @@ export const ProtocolReady = Schema.Struct({
       }),
     ),
   ),
-  labels: Schema.optional(Schema.Array(Schema.String.pipe(Schema.maxLength(255)))),
-  source: Schema.optional(Schema.String.pipe(Schema.maxLength(255))),
+  labels: Schema.optional(Schema.Array(Schema.String.pipe(Schema.maxLength(255), withoutNul))),
+  source: Schema.optional(Schema.String.pipe(Schema.maxLength(255), withoutNul)),
 }).annotations({ identifier: "ProtocolReady", title: "ProtocolReady" });
 export type ProtocolReady = typeof ProtocolReady.Type;
 /** The JSON form accepted on the wire (before defaults are applied). */

@@ -86,6 +86,29 @@ describe("ProtocolReady", () => {
       issuesOf({ jobId: "a\nb", markdown: "x", filename: "x.md", occurredAt: "2025-09-02T10:15:00Z" }),
     ).toEqual([{ path: "jobId", message: "must not contain control characters" }]);
   });
+
+  it("rejects a NUL character, which no database stores, naming each field that has one", () => {
+    expect(
+      issuesOf({
+        jobId: "job-nul",
+        markdown: "# Sync\u0000",
+        filename: "a\u0000.md",
+        occurredAt: "2025-09-02T10:15:00Z",
+        topic: "t\u0000",
+        labels: ["ok", "l\u0000"],
+        source: "\u0000",
+      }).map((i) => i.path),
+    ).toEqual(["markdown", "filename", "topic", "labels[1]", "source"]);
+    expect(
+      issuesOf({ jobId: "j", markdown: "\u0000", filename: "x.md", occurredAt: "2025-09-02T10:15:00Z" }),
+    ).toEqual([{ path: "markdown", message: "must not contain the NUL character (U+0000)" }]);
+    // Other control characters in the Markdown are text (a tab, a form feed): kept.
+    expect(
+      Either.isRight(
+        decode({ jobId: "j", markdown: "a\tb\f", filename: "x.md", occurredAt: "2025-09-02T10:15:00Z" }),
+      ),
+    ).toBe(true);
+  });
 });
 
 describe("subjects", () => {
