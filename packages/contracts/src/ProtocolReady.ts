@@ -19,9 +19,12 @@ export type JobId = typeof JobId.Type;
  * Text without U+0000. Neither database stores it in a text column (PostgreSQL refuses it, and
  * SQLite's bound strings end there), so it is refused with the field named, not half-stored.
  */
-const withoutNul = Schema.filter((s: string) => !s.includes("\u0000"), {
-  message: () => "must not contain the NUL character (U+0000)",
-});
+const withoutNul = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
+  self.pipe(
+    Schema.filter((s) => !s.includes("\u0000"), {
+      message: () => "must not contain the NUL character (U+0000)",
+    }),
+  );
 
 /** A calendar date `YYYY-MM-DD` that exists (2025-02-30 does not). */
 export const MeetingDate = Schema.String.pipe(
