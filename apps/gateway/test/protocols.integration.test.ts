@@ -84,7 +84,7 @@ describe("POST /api/protocols", () => {
       method: "POST",
       url: "/api/protocols",
       headers: h.auth,
-      payload: { ...protocolBody(unique("nul")), markdown: "# Sync\n\nA\u0000B\n" },
+      payload: { ...protocolBody(unique()), markdown: "# Sync\n\nA\u0000B\n" },
     });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([
