@@ -10,10 +10,12 @@ import { createHash, randomUUID } from "node:crypto";
 import {
   ConfluenceCallStatsRef,
   type ConfluenceClientService,
+  type ConfluenceRetryWait,
   type ContentProperty,
   countConfluenceRetries,
   type JsonValue,
   type PageInfo,
+  reportConfluenceWaits,
 } from "@minutes/confluence-core";
 import {
   formatParseIssues,
@@ -341,6 +343,21 @@ export const makePublishPipeline = (
     return { route, rendered };
   };
 
+  /**
+   * A retry Confluence makes wait for long (a 429 or 503 with a Retry-After of minutes): said in
+   * the log and on the record, which would otherwise show "publishing" and nothing else meanwhile.
+   */
+  const noteLongWait = (id: number, jobId: string, wait: ConfluenceRetryWait) => {
+    if (wait.waitMs < LONG_WAIT_MS) return Effect.void;
+    const at = new Date(Date.now() + wait.waitMs).toISOString();
+    const errorMessage = `${wait.error.message}. Confluence asked to wait ${Math.round(wait.waitMs / 1000)} s: retry ${wait.retry} of ${wait.maxRetries} at ${at}.`;
+    return Effect.logWarning("Confluence asked to wait before the next try").pipe(
+      Effect.annotateLogs({ jobId, error: wait.error._tag, waitMs: wait.waitMs, retry: wait.retry, at }),
+      Effect.zipRight(store.notePublishing(id, { errorTag: wait.error._tag, errorMessage })),
+      Effect.ignore,
+    );
+  };
+
   /** Publishes the job's latest stored protocol. */
   const publishJob = Effect.fnUntraced(function* (
     protocol: StoredProtocol,
@@ -534,6 +551,7 @@ export const makePublishPipeline = (
       Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
         firstAttempt ? attempt(false) : Effect.fail(conflict),
       ),
+      (work) => reportConfluenceWaits(work, (wait) => noteLongWait(publication.id, jobId, wait)),
       Effect.catchAll((error) =>
         failAttempt(publication, error, trigger, message, replayId).pipe(
           Effect.map((d) => ({ disposition: d })),
@@ -782,6 +800,9 @@ export const makePublishPipeline = (
  * JetStream would drop the event with nothing recorded.
  */
 const STORE_RETRY_MS = 250;
+
+/** A wait before a Confluence retry from which on the record says why it is still publishing. */
+const LONG_WAIT_MS = 10_000;
 
 /**
  * Most `|` a protocol may hold. The parser keeps several KB per table cell until the conversion

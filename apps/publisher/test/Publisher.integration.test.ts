@@ -504,6 +504,25 @@ describe("failures", () => {
     expect(pagesOfJob(h, "job-flaky")).toHaveLength(1);
   });
 
+  it("says on the record why it is still publishing while Confluence makes it wait, until it is published", async () => {
+    const h = await open();
+    // The shortest wait that is noted: ten seconds.
+    h.sandbox.faults.add({ kind: "rateLimit", method: "POST", path: "/pages$", times: 1, retryAfter: 10 });
+    await h.submit({ jobId: "job-wait", markdown: protocol("Patience") });
+    const waiting = await recordIn(h, "job-wait", "publishing");
+    const noted = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.get(waiting.id));
+      return r.errorTag !== null ? r : undefined;
+    });
+    expect(noted.status).toBe("publishing");
+    expect(noted.errorTag).toBe("ConfluenceRateLimitedError");
+    expect(noted.errorMessage).toMatch(/Confluence asked to wait 10 s: retry 1 of \d+ at \d{4}-\d\d-\d\dT/);
+    const published = await recordIn(h, "job-wait", "published", 30_000);
+    expect(published.errorTag).toBeNull();
+    expect(published.errorMessage).toBeNull();
+    expect(pagesOfJob(h, "job-wait")).toHaveLength(1);
+  }, 40_000);
+
   it("counts the retries and 429s of a publication in its outcome event", async () => {
     const h = await open();
     await h.submit({ jobId: "job-429", markdown: protocol("Rate limited") });

@@ -31,8 +31,11 @@ export {
   type ConfluenceCallStats,
   ConfluenceCallStatsRef,
   type ConfluenceRetryOptions,
+  type ConfluenceRetryWait,
+  ConfluenceWaitReporterRef,
   confluenceRetrySchedule,
   countConfluenceRetries,
+  reportConfluenceWaits,
 } from "./retry-schedule.js";
 export type {
   ConfluenceDeployment,

@@ -25,6 +25,30 @@ export const countConfluenceRetries = <A, E, R>(
   stats: ConfluenceCallStats,
 ): Effect.Effect<A, E, R> => Effect.locally(effect, ConfluenceCallStatsRef, stats);
 
+/** A retry the schedule is about to wait for: how long, why, and which retry of how many it is. */
+export interface ConfluenceRetryWait {
+  readonly waitMs: number;
+  readonly error: ConfluenceError;
+  /** 1 for the first retry. */
+  readonly retry: number;
+  readonly maxRetries: number;
+}
+
+/**
+ * Told of every wait before a retry while set (see {@link reportConfluenceWaits}); unset by
+ * default. A caller uses it to say why a call takes long, for example that Confluence asked for
+ * minutes of patience with a 429.
+ */
+export const ConfluenceWaitReporterRef: FiberRef.FiberRef<
+  ((wait: ConfluenceRetryWait) => Effect.Effect<void>) | undefined
+> = FiberRef.unsafeMake<((wait: ConfluenceRetryWait) => Effect.Effect<void>) | undefined>(undefined);
+
+/** Runs `effect` telling `report` of every wait before a Confluence retry it makes. */
+export const reportConfluenceWaits = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  report: (wait: ConfluenceRetryWait) => Effect.Effect<void>,
+): Effect.Effect<A, E, R> => Effect.locally(effect, ConfluenceWaitReporterRef, report);
+
 /** Settings of {@link confluenceRetrySchedule}. */
 export interface ConfluenceRetryOptions {
   /** Retries after the first attempt (so `maxRetries: 3` means at most 4 attempts). */
@@ -56,14 +80,27 @@ export const confluenceRetrySchedule = (
     Schedule.intersect(Schedule.identity<ConfluenceError>()),
     Schedule.whileInput(isRetryable),
     // Reached only when the call is retried: the place to count it.
-    Schedule.modifyDelayEffect(([, error], delay) =>
-      Effect.map(FiberRef.get(ConfluenceCallStatsRef), (stats) => {
+    Schedule.modifyDelayEffect(([[, retry], error], delay) =>
+      Effect.flatMap(FiberRef.get(ConfluenceCallStatsRef), (stats) => {
         if (stats !== undefined) {
           stats.retries += 1;
           if (error._tag === "ConfluenceRateLimitedError") stats.rateLimited += 1;
         }
         const serverWait = retryAfterOf(error);
-        return serverWait === undefined ? delay : Duration.millis(serverWait);
+        const wait = serverWait === undefined ? delay : Duration.millis(serverWait);
+        return Effect.flatMap(FiberRef.get(ConfluenceWaitReporterRef), (report) =>
+          report === undefined
+            ? Effect.succeed(wait)
+            : Effect.as(
+                report({
+                  waitMs: Duration.toMillis(wait),
+                  error,
+                  retry: retry + 1,
+                  maxRetries: options.maxRetries,
+                }),
+                wait,
+              ),
+        );
       }),
     ),
   );

@@ -20,6 +20,7 @@ describe("public exports", () => {
       "ConfluenceTitleConflictError",
       "ConfluenceValidationError",
       "ConfluenceVersionConflictError",
+      "ConfluenceWaitReporterRef",
       "DEFAULT_MAX_RETRY_AFTER_MS",
       "checkCaFile",
       "clientConfigFromSettings",
@@ -29,6 +30,7 @@ describe("public exports", () => {
       "isRetryable",
       "makeConfluenceClient",
       "parseRetryAfter",
+      "reportConfluenceWaits",
     ]);
   });
 

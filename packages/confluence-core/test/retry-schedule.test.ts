@@ -12,7 +12,12 @@ import {
   ConfluenceValidationError,
   ConfluenceVersionConflictError,
 } from "../src/ConfluenceError.js";
-import { type ConfluenceRetryOptions, confluenceRetrySchedule } from "../src/retry-schedule.js";
+import {
+  type ConfluenceRetryOptions,
+  type ConfluenceRetryWait,
+  confluenceRetrySchedule,
+  reportConfluenceWaits,
+} from "../src/retry-schedule.js";
 
 const where = { method: "GET", path: "/wiki/api/v2/pages/1" };
 
@@ -80,6 +85,29 @@ describe("confluenceRetrySchedule", () => {
       assert.strictEqual(counter.attempts, 2);
       yield* TestClock.adjust("5 seconds");
       assert.strictEqual(counter.attempts, 3);
+    }),
+  );
+
+  it.effect("tells a wait reporter, before each wait, how long, why and which retry of how many", () =>
+    Effect.gen(function* () {
+      const error = new ConfluenceRateLimitedError({ ...where, status: 429, retryAfterMs: 300_000 });
+      const waits: Array<ConfluenceRetryWait> = [];
+      const call = Effect.fail(error);
+      const fiber = yield* Effect.fork(
+        reportConfluenceWaits(
+          Effect.retry(call, confluenceRetrySchedule({ maxRetries: 2, retryDelayMs: 1_000 })),
+          (wait) => Effect.sync(() => waits.push(wait)),
+        ),
+      );
+      yield* TestClock.adjust("0 millis");
+      // Told before the first five-minute wait, not after it.
+      assert.deepStrictEqual(waits, [{ waitMs: 300_000, error, retry: 1, maxRetries: 2 }]);
+      yield* TestClock.adjust("10 minutes");
+      assert.deepStrictEqual(yield* Fiber.await(fiber), Exit.fail(error));
+      assert.deepStrictEqual(
+        waits.map((w) => w.retry),
+        [1, 2],
+      );
     }),
   );
 

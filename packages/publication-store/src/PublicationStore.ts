@@ -269,6 +269,16 @@ export interface PublicationStoreShape {
   readonly markRetry: (
     id: number,
   ) => Effect.Effect<Publication, PublicationNotFoundError | StoreUnavailableError>;
+  /**
+   * Says on a record that is being published why it takes long (Confluence asked to wait, say):
+   * `errorTag` and `errorMessage` change, the status stays. Does nothing to a record in any other
+   * status (the attempt ended meanwhile, or another one owns it). The outcome of the attempt
+   * replaces the note.
+   */
+  readonly notePublishing: (
+    id: number,
+    note: { readonly errorTag: string; readonly errorMessage: string },
+  ) => Effect.Effect<void, StoreUnavailableError>;
   /** Records a page version Minutes wrote; repeating it returns the stored one. */
   readonly recordVersion: (
     input: RecordVersionInput,
@@ -614,6 +624,20 @@ const makeShape = (db: Database): PublicationStoreShape => {
     );
     if (affected === 0) return yield* new PublicationNotFoundError({ id });
     return yield* requireById(em, id);
+  });
+
+  const notePublishing = Effect.fnUntraced(function* (
+    id: number,
+    note: { readonly errorTag: string; readonly errorMessage: string },
+  ) {
+    const t = new Date(yield* now);
+    yield* attempt("notePublishing", () =>
+      run(
+        em,
+        "update confluence_publications set error_tag = ?, error_message = ?, updated_at = ? where id = ? and publication_status = 'publishing'",
+        [note.errorTag, note.errorMessage, t, id],
+      ),
+    );
   });
 
   const selectVersion = (em: SqlEntityManager, pageId: string, pageVersion: number) =>
@@ -1141,6 +1165,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     claim,
     transition,
     markRetry,
+    notePublishing,
     recordVersion,
     listVersions,
     get,

@@ -106,6 +106,26 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
 
+    it.effect("notes on a record being published why it takes long, and on no other record", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `note-${uid()}`;
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        const note = { errorTag: "ConfluenceRateLimitedError", errorMessage: "waiting 300 s" };
+        yield* store.notePublishing(rec.id, note);
+        assert.isNull((yield* store.get(rec.id)).errorTag);
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 60_000 });
+        yield* store.notePublishing(rec.id, note);
+        const noted = yield* store.get(rec.id);
+        assert.strictEqual(noted.status, "publishing");
+        assert.strictEqual(noted.errorTag, note.errorTag);
+        assert.strictEqual(noted.errorMessage, note.errorMessage);
+        const published = yield* store.transition(rec.id, "published", { latencyMs: 5 });
+        assert.isNull(published.errorTag);
+        assert.isNull(published.errorMessage);
+      }),
+    );
+
     it.effect("refuses transitions the lifecycle does not allow and names both statuses", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;
