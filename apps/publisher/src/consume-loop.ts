@@ -58,8 +58,13 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
   // record is committed, Confluence is done), but stopping still waits for them.
   const acking = new Set<Promise<void>>();
   let stopping = false;
+  // One message per pull, requested when the loop takes the previous one: the loop then holds at
+  // most the message it waits with for a free slot, and keeps that one alive. A larger batch would
+  // sit in the client's buffer with nobody calling working(): behind slow publications (minutes of
+  // Retry-After) it outlived the ack wait and was delivered again while the first copy waited, so
+  // a forced publication wrote its page twice.
   const open = (consumer: Consumer): Promise<ConsumerMessages> =>
-    consumer.consume({ max_messages: options.concurrency, abort_on_missing_resource: true });
+    consumer.consume({ max_messages: 1, abort_on_missing_resource: true });
   let messages: ConsumerMessages = await open(options.consumer);
   // Counts re-created consumers: a message answers only the consumer that delivered it.
   let generation = 0;
@@ -78,14 +83,19 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       wakers.add(wake);
     });
 
-  const process = async (m: JsMsg): Promise<void> => {
+  /** Tells JetStream three times per ack wait that `m` is still being worked on, from now on. */
+  const keepAlive = (m: JsMsg): NodeJS.Timeout => {
     const deliveredBy = generation;
-    const heartbeat = setInterval(
+    return setInterval(
       () => {
         if (deliveredBy === generation) m.working();
       },
       Math.max(100, Math.floor(options.ackWaitMs / 3)),
     );
+  };
+
+  const process = async (m: JsMsg, heartbeat: NodeJS.Timeout): Promise<void> => {
+    const deliveredBy = generation;
     try {
       const message: IncomingMessage = {
         subject: m.subject,
@@ -148,8 +158,14 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
           m.nak();
           continue;
         }
+        const heartbeat = keepAlive(m);
         while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-        const p: Promise<void> = process(m).finally(() => inFlight.delete(p));
+        if (stopping) {
+          clearInterval(heartbeat);
+          m.nak();
+          continue;
+        }
+        const p: Promise<void> = process(m, heartbeat).finally(() => inFlight.delete(p));
         inFlight.add(p);
       }
       return undefined;

@@ -345,6 +345,25 @@ describe("page identity", () => {
     expect(pagesOfJob(h, "job-one")[0]!.versions.at(-1)!.title).toBe("20250902 - Weekly");
   });
 
+  it("keeps a message alive while it waits for a free slot, so a slow Confluence does not get it handled twice", async () => {
+    const h = await open({ config: { nats: { concurrency: 1, ack_wait_seconds: 1 } } });
+    // The first job's page takes longer to create than the ack wait; the second job's message
+    // waits for the one slot meanwhile.
+    h.sandbox.faults.add({ kind: "latency", latencyMs: 2_500, method: "POST", path: "/pages$", times: 1 });
+    await h.submit({ jobId: "job-slow", markdown: protocol("Slow") });
+    await h.submit({ jobId: "job-next", markdown: protocol("Next") });
+    const next = await recordIn(h, "job-next", "published");
+    await eventually(async () =>
+      (await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer)).num_ack_pending === 0
+        ? true
+        : undefined,
+    );
+    const after = await Effect.runPromise(h.store.get(next.id));
+    // Handled once: a second delivery would have claimed it again.
+    expect(after.attempts).toBe(1);
+    expect(pagesOfJob(h, "job-next")[0]!.versions).toHaveLength(1);
+  });
+
   it("creates at most one page when the same event is delivered twice at once", async () => {
     const h = await open();
     const event = { jobId: "job-dup", markdown: protocol("Twice"), occurredAt: "2025-09-02T10:00:00Z" };
