@@ -515,7 +515,14 @@ export const makePublishPipeline = (
         // (trashed) page, and the redelivered message adopts the new one by its job property.
         if ("movedFrom" in own && own.movedFrom !== undefined)
           yield* retireMovedPage(own.movedFrom, page, jobId);
+        // Nothing written and nothing new since the record's last publication (a forced or
+        // repeated command, a replay): that publication's time and latency stay what they were.
+        const nothingNew =
+          kind === "unchanged" &&
+          publication.publishedAt !== null &&
+          publication.contentHash === rendered.contentHash;
         const recorded = yield* store.transition(publication.id, finalStatus, {
+          ...(nothingNew ? { keepPublished: true } : {}),
           pageId: page.id,
           pageUrl: page.webUrl,
           pageTitle: page.title,
@@ -531,7 +538,9 @@ export const makePublishPipeline = (
           archivedAt: keepArchived ? undefined : null,
           // From when Minutes received the message: a sender's occurredAt (a resent old protocol,
           // a wrong clock) must not distort the latency statistics and alerts.
-          latencyMs: Math.max(0, Date.now() - (message.storedAt ?? Date.parse(protocol.occurredAt))),
+          latencyMs: nothingNew
+            ? undefined
+            : Math.max(0, Date.now() - (message.storedAt ?? Date.parse(protocol.occurredAt))),
         });
         if (kind === "published") {
           yield* store.recordVersion({

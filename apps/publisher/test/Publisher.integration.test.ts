@@ -214,14 +214,17 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
 
     // The same content again (a new event id, a later time): no new version, no notification.
     const seq = await h.submit({ jobId: "job-b", markdown: protocol("Budget", "- decision two") });
-    await eventually(async () => {
+    const third = await eventually(async () => {
       const r = await Effect.runPromise(h.store.findByJob("job-b"));
       return r._tag === "Some" && r.value.streamSequence === seq && r.value.status === "published"
-        ? r
+        ? r.value
         : undefined;
     });
     expect(h.sandbox.state.page(first.pageId!)!.versions).toHaveLength(2);
     expect(pagesOfJob(h, "job-b")).toHaveLength(1);
+    // Statistics keep the publication's time and latency: nothing was published this time.
+    expect(third.publishedAt).toBe(second.publishedAt);
+    expect(third.latencyMs).toBe(second.latencyMs);
   });
 });
 
