@@ -24,6 +24,7 @@ import Fastify, {
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
+import { serializeRequest } from "./log-url.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
 import { makeApiKeys } from "./plugins/auth.js";
@@ -76,7 +77,10 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   const { config } = deps;
   const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // The child's `req` serializer replaces Fastify's, which logs the query string as sent.
+    ...(deps.logger
+      ? { loggerInstance: deps.logger.child({}, { serializers: { req: serializeRequest } }) }
+      : { logger: false }),
     bodyLimit: config.gateway.body_limit_bytes,
     // Job ids may be 200 characters (contracts' JobId), more once percent-encoded.
     routerOptions: { maxParamLength: 1_024 },

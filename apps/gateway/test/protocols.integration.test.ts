@@ -187,6 +187,24 @@ describe("POST /api/protocols", () => {
     expect(h.logs()).not.toContain("not-the-key");
   });
 
+  it("logs a request's URL without the value of a key sent in the query string", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "GET",
+      url: "/api/publications?api_key=QUERY-SECRET-1&Token=QUERY-SECRET-2&limit=5",
+    });
+    expect(res.statusCode).toBe(401);
+    const incoming = h
+      .logs()
+      .split("\n")
+      .filter((line) => line.includes("incoming request"))
+      .map((line) => JSON.parse(line) as { req: { url: string } });
+    expect(incoming.map((l) => l.req.url)).toContain(
+      "/api/publications?api_key=[redacted]&Token=[redacted]&limit=5",
+    );
+    expect(h.logs()).not.toContain("QUERY-SECRET");
+  });
+
   it("refuses every request when no API keys are configured", async () => {
     h = await startHarness({ overrides: { gateway: { api_keys: [] } } });
     const res = await h.app.inject({

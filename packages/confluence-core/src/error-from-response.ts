@@ -50,7 +50,10 @@ export interface HttpFailure {
  * lock; 429 → rate limited with clamped `Retry-After`; 5xx → server error.
  */
 export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
-  const message = scrub(extractMessage(f.body), f.secrets);
+  // Scrub the whole text first, then bound it: a cut made before scrubbing could split a secret
+  // into a prefix that no longer matches and would leak all but its last characters.
+  const scrubbed = scrub(extractMessage(f.body), f.secrets);
+  const message = scrubbed === undefined ? undefined : bound(scrubbed);
   const base = {
     method: f.method,
     path: f.path,
@@ -116,7 +119,11 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
   return new ConfluenceValidationError({
     ...base,
     hint: "unexpected-response",
-    confluenceMessage: `unexpected HTTP ${f.status}${location ? ` redirect to ${location.split("?")[0]}` : ""}`,
+    confluenceMessage:
+      scrub(
+        `unexpected HTTP ${f.status}${location ? ` redirect to ${describeLocation(location, f.secrets)}` : ""}`,
+        f.secrets,
+      ) ?? "",
   });
 };
 
@@ -151,11 +158,23 @@ export const mayHaveLanded = (e: ConfluenceError): boolean => {
   return e._tag === "ConfluenceServerError";
 };
 
-/** Removes secrets from a text, longest first (the encoded header contains the token). */
+/**
+ * Removes secrets from a text, longest first (the encoded header contains the token). Each secret is
+ * also looked for URL-encoded (either hex case) and, for base64 values, without its `=` padding.
+ */
 export const scrub = (text: string | undefined, secrets: ReadonlyArray<string>): string | undefined => {
   if (text === undefined) return undefined;
+  const variants = new Set<string>();
+  for (const s of secrets) {
+    for (const v of [s, s.replace(/=+$/, "")]) {
+      variants.add(v);
+      const encoded = encodeURIComponent(v);
+      variants.add(encoded);
+      variants.add(encoded.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+    }
+  }
   let out = text;
-  for (const s of [...secrets].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length))
+  for (const s of [...variants].filter((x) => x.length >= 4).sort((a, b) => b.length - a.length))
     out = out.split(s).join("[redacted]");
   return out;
 };
@@ -174,24 +193,24 @@ const header = (headers: HttpFailure["headers"], name: string): string | undefin
 
 const looksLikeJson = (body: string): boolean => /^\s*[{[]/.test(body);
 
-/** Confluence's human text: v1 `message`, v2 `errors[0].title` (+ detail), else a bounded plain-text excerpt. */
+/**
+ * Confluence's human text: v1 `message`, v2 `errors[0].title` (+ detail), else a plain-text excerpt,
+ * with HTML entities decoded. Not bounded: the caller scrubs the full text, then bounds it.
+ */
 const extractMessage = (body: string): string | undefined => {
   if (body.trim() === "") return undefined;
   if (looksLikeJson(body)) {
     try {
       const json: unknown = JSON.parse(body);
       const found = messageOf(json);
-      if (found !== undefined) return bound(found);
+      if (found !== undefined) return decodeEntities(found);
     } catch {
       // not JSON after all: fall through to the excerpt
     }
   }
-  const plain = body
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ")
-    .replace(/<[^>]*>/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return plain === "" ? undefined : bound(plain);
+  const plain = body.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ");
+  const text = decodeEntities(plain).replace(/\s+/g, " ").trim();
+  return text === "" ? undefined : text;
 };
 
 const messageOf = (json: unknown): string | undefined => {
@@ -213,6 +232,48 @@ const messageOf = (json: unknown): string | undefined => {
 };
 
 const bound = (s: string): string => (s.length > MAX_MESSAGE ? `${s.slice(0, MAX_MESSAGE)}…` : s);
+
+const NAMED_ENTITIES: Readonly<Record<string, string>> = {
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+};
+
+/** Decodes numeric (decimal, hex) and the common named entities, so an echoed secret is recognisable. */
+const decodeEntities = (s: string): string =>
+  s.replace(/&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z]+));/g, (all, dec, hex, name) => {
+    if (name !== undefined) return NAMED_ENTITIES[String(name).toLowerCase()] ?? all;
+    const code = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex, 16);
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
+  });
+
+const ABSOLUTE = /^\s*(?:[a-z][a-z0-9+.-]*:|\/\/)/i;
+
+/**
+ * A redirect target safe to report: scheme, host and port, then the path decoded and scrubbed;
+ * never the user name, password, query or fragment.
+ */
+const describeLocation = (location: string, secrets: ReadonlyArray<string>): string => {
+  let url: URL;
+  try {
+    url = new URL(location.trim(), "https://relative.invalid");
+  } catch {
+    return "a location that is not a URL";
+  }
+  // Only http(s) paths are structured; elsewhere ("foo:user:pw@host") the "path" can be anything.
+  if (url.protocol !== "https:" && url.protocol !== "http:") return `a ${url.protocol} location`;
+  let path = url.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // keep the encoded path; scrub still looks for the encoded secrets
+  }
+  const origin = ABSOLUTE.test(location) ? `${url.protocol}//${url.host}` : "";
+  return `${origin}${bound(scrub(path, secrets) ?? "")}`;
+};
 
 const errorCode = (cause: unknown): string | undefined => {
   let current: unknown = cause;

@@ -266,6 +266,80 @@ describe("errorFromResponse", () => {
     }
   });
 
+  it("reports a redirect as scheme, host and scrubbed path, never the user name, password or query", () => {
+    const assertClean = (e: { message: string }) => {
+      for (const text of [e.message, JSON.stringify(e), String(e)]) {
+        assert.notInclude(text, TOKEN);
+        assert.notInclude(text, BASIC);
+        assert.notInclude(text, BASIC.replace(/=+$/, ""));
+        assert.notInclude(text, encodeURIComponent(BASIC));
+        assert.notInclude(text, "bot:");
+        assert.notInclude(text, "x=1");
+      }
+    };
+    const userinfo = errorFromResponse(
+      failure({ status: 302, headers: { location: `https://bot:${TOKEN}@sso.example.com:8443/login?x=1` } }),
+    );
+    assertClean(userinfo);
+    assert.strictEqual(
+      userinfo.confluenceMessage,
+      "unexpected HTTP 302 redirect to https://sso.example.com:8443/login",
+    );
+    const encodedInPath = errorFromResponse(
+      failure({
+        status: 302,
+        headers: { location: `https://sso.example.com/login/${encodeURIComponent(`Basic ${BASIC}`)}?x=1` },
+      }),
+    );
+    assertClean(encodedInPath);
+    assert.include(encodedInPath.confluenceMessage ?? "", "https://sso.example.com/login/[redacted]");
+    const relative = errorFromResponse(
+      failure({ status: 301, headers: { location: `/login.action/${TOKEN}?x=1` } }),
+    );
+    assertClean(relative);
+    assert.strictEqual(
+      relative.confluenceMessage,
+      "unexpected HTTP 301 redirect to /login.action/[redacted]",
+    );
+    const opaque = errorFromResponse(failure({ status: 302, headers: { location: `foo:bot:${TOKEN}@x` } }));
+    assertClean(opaque);
+  });
+
+  it("scrubs the whole message before bounding it, so a secret across the cut is not left half-visible", () => {
+    for (const secret of [TOKEN, `Basic ${BASIC}`]) {
+      for (let pad = 480; pad <= 500; pad += 4) {
+        const e = errorFromResponse(failure({ status: 401, body: v1(401, `${"y".repeat(pad)}${secret}`) }));
+        const m = e.confluenceMessage ?? "";
+        assert.isAtMost(m.length, 501);
+        // No tail of the secret's prefix survives: neither its first 8 characters nor the payload.
+        assert.notInclude(m, secret.slice(0, 8));
+        assert.notInclude(m, TOKEN.slice(0, 8));
+        assert.notInclude(m, BASIC.slice(0, 8));
+      }
+    }
+  });
+
+  it("decodes HTML entities before scrubbing, so an entity-escaped echo of the token is recognised", () => {
+    const hex = TOKEN.replace(/[^A-Za-z0-9]/g, (c) => `&#x${c.charCodeAt(0).toString(16)};`);
+    const dec = TOKEN.replace(/[^A-Za-z0-9]/g, (c) => `&#${c.charCodeAt(0)};`);
+    for (const body of [
+      `<html><p>Invalid token ${hex}</p></html>`,
+      `<html><p>Invalid token ${dec}</p></html>`,
+      `<html><p>Bad header &quot;Basic ${BASIC.replace(/=/g, "&#61;")}&quot; &amp; more</p></html>`,
+      v1(401, `Invalid token ${hex}`),
+    ]) {
+      const e = errorFromResponse(failure({ status: 401, body }));
+      const m = e.confluenceMessage ?? "";
+      assert.notInclude(m, TOKEN.slice(0, 8), body);
+      assert.notInclude(m, BASIC.slice(0, 8), body);
+      assert.include(m, "[redacted]", body);
+    }
+    const named = errorFromResponse(
+      failure({ status: 400, body: "<p>a &lt;b&gt; &amp; &quot;c&quot; &apos;d&apos;</p>" }),
+    );
+    assert.strictEqual(named.confluenceMessage, `a <b> & "c" 'd'`);
+  });
+
   it("bounds Confluence's message", () => {
     const e = errorFromResponse(failure({ status: 500, body: "x".repeat(5_000) }));
     assert.isAtMost((e.confluenceMessage ?? "").length, 501);
@@ -314,5 +388,12 @@ describe("scrub", () => {
       "a [redacted] b [redacted]",
     );
     assert.isUndefined(scrub(undefined, [TOKEN]));
+  });
+
+  it("also finds a secret URL-encoded (either hex case) or base64 without its padding", () => {
+    const padded = Buffer.from("bot@example.com:tok").toString("base64");
+    assert.isTrue(padded.endsWith("="));
+    const text = `${encodeURIComponent(padded)} ${encodeURIComponent(padded).toLowerCase()} ${padded.replace(/=+$/, "")}`;
+    assert.notInclude(scrub(text, [padded]) ?? "", padded.slice(0, 8));
   });
 });

@@ -10,20 +10,34 @@ import { PlainExpectedId, preview } from "./config-text.js";
 const isLoopbackHost = (host: string): boolean =>
   host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 
-/** An https URL; plain http is accepted for loopback hosts only (the local sandbox). */
+/**
+ * An https URL; plain http is accepted for loopback hosts only (the local sandbox). A user name or
+ * password in it is refused without showing the value: credentials belong in `confluence.username`
+ * and the vault, and the client would fail on every request later.
+ */
 export const HttpsUrl = Schema.String.pipe(
-  Schema.filter(
-    (s) => {
-      try {
-        const u = new URL(s);
-        return u.protocol === "https:" || (u.protocol === "http:" && isLoopbackHost(u.hostname));
-      } catch {
-        return false;
-      }
-    },
-    { message: (issue) => `expected an https URL, got ${preview(issue.actual)}` },
-  ),
+  Schema.filter((s) => httpsUrlProblem(s) === undefined, {
+    message: (issue) =>
+      httpsUrlProblem(String(issue.actual)) === "userinfo"
+        ? "must not contain a user name or password; put the user in confluence.username and the token in the vault"
+        : `expected an https URL, got ${preview(issue.actual)}`,
+  }),
 );
+
+const httpsUrlProblem = (s: string): "userinfo" | "not-https" | undefined => {
+  // Checked on the raw text too, so a URL that does not parse is not quoted with its password.
+  if (/^[^/]*\/\/[^/?#]*@/.test(s.trim())) return "userinfo";
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return "not-https";
+  }
+  if (u.username !== "" || u.password !== "") return "userinfo";
+  return u.protocol === "https:" || (u.protocol === "http:" && isLoopbackHost(u.hostname))
+    ? undefined
+    : "not-https";
+};
 
 const NatsUrl = Schema.String.pipe(
   Schema.filter(

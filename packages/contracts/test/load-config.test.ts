@@ -145,6 +145,26 @@ describe("loadConfig", () => {
     ).toContain("expected an https URL");
   });
 
+  it("refuses a user name or password in confluence.base_url without repeating it", () => {
+    const message =
+      "confluence.base_url: must not contain a user name or password; put the user in confluence.username and the token in the vault";
+    for (const url of [
+      "https://bot:SECRET-PW@example.atlassian.net/wiki",
+      "https://bot%40example.com:SECRET-PW@example.atlassian.net/wiki",
+      "https://SECRET-PW@example.atlassian.net/wiki",
+      "http://bot:SECRET-PW@confluence.example.com/wiki",
+      "https://bot:SECRET PW@example atlassian net/wiki",
+    ]) {
+      const fromEnv = err(loadConfig({ env: { MINUTES_CONFLUENCE__BASE_URL: url } }));
+      expect(fromEnv).toBe(`${message} (from environment variable MINUTES_CONFLUENCE__BASE_URL)`);
+      const file = writeConfig({ confluence: { base_url: url } });
+      const fromFile = err(loadConfig({ argv: ["--config", file] }));
+      expect(fromFile).toBe(`${message} (from ${file})`);
+      expect(fromFile.split("\n")).toHaveLength(1);
+      for (const text of [fromEnv, fromFile]) expect(text).not.toContain("SECRET");
+    }
+  });
+
   it("never prints secrets when the configuration is shown", () => {
     const config = ok(
       loadConfig({ env: { MINUTES_CONFLUENCE__API_TOKEN: "s3cr3t-token", VAULT_PASSWORD: "pw-123" } }),

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { redactUrl } from "../src/log-url.js";
+
+describe("redactUrl", () => {
+  it("replaces the values of credential-looking query parameters, whatever their case", () => {
+    expect(redactUrl("/api/publications?api_key=SECRET&limit=5")).toBe(
+      "/api/publications?api_key=[redacted]&limit=5",
+    );
+    for (const name of [
+      "api_key",
+      "APIKEY",
+      "key",
+      "Token",
+      "access_token",
+      "password",
+      "secret",
+      "api%5Fkey",
+    ])
+      expect(redactUrl(`/x?${name}=SECRET`)).toBe(`/x?${name}=[redacted]`);
+    expect(redactUrl("/x?a=1&token=SECRET&token=SECRET2&b=2")).toBe(
+      "/x?a=1&token=[redacted]&token=[redacted]&b=2",
+    );
+  });
+
+  it("keeps other parameters and URLs without a query as they are", () => {
+    expect(redactUrl("/api/publications")).toBe("/api/publications");
+    expect(redactUrl("/api/publications?jobId=job-1&status=failed")).toBe(
+      "/api/publications?jobId=job-1&status=failed",
+    );
+    expect(redactUrl("/x?%E0%A4%A=1")).toBe("/x?%E0%A4%A=1");
+  });
+});
