@@ -784,14 +784,15 @@ const makeShape = (db: Database): PublicationStoreShape => {
       rows(
         em,
         `select ${dayExpr} as d,
-           sum(case when publication_status = 'published' then 1 else 0 end) as p,
+           sum(case when publication_status in ('published', 'archived') then 1 else 0 end) as p,
            sum(case when publication_status = 'failed' then 1 else 0 end) as f,
            count(*) as n
          from confluence_publications ${w()} group by ${dayExpr} order by 1`,
         params,
       ),
     );
-    const latencyWhere = w("publication_status = 'published' and latency_ms is not null");
+    // An archived meeting's page was published as much as a current one: both are successes.
+    const latencyWhere = w("publication_status in ('published', 'archived') and latency_ms is not null");
     const latencyCount = yield* attempt("stats", () =>
       rows(em, `select count(*) as n from confluence_publications ${latencyWhere}`, params),
     );
@@ -822,7 +823,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     }
     const bySpace: Record<string, number> = {};
     for (const r of bySpaceRows) bySpace[String(r.k)] = Number(r.n);
-    const published = byStatus.published ?? 0;
+    const published = (byStatus.published ?? 0) + (byStatus.archived ?? 0);
     const failed = byStatus.failed ?? 0;
     return {
       since: window.since?.toISOString() ?? null,
