@@ -257,27 +257,46 @@ export const makePublishPipeline = (
         // ours to write until a person restores it. A new page could not take the title either.
         return yield* new PageArchivedError({ pageId: page.value.id });
       }
-      // Confluence cannot move a page to another space: a job routed to another space gets a page
-      // there, and its old one is dealt with once the new one is recorded (`movedFrom`).
-      movedFrom =
-        Option.isSome(page) && page.value.status === "current" && !(yield* inSpace(page.value, spaceKey))
-          ? page.value
-          : undefined;
-      if (Option.isSome(page) && page.value.status === "current" && movedFrom === undefined) {
-        const title = yield* titleFor(page.value, spaceKey, titles);
-        if (isInSync(record, page.value)) {
-          // The page is still at the version this job last recorded, and the property was written
-          // before that record: the record says what the property says, no need to read it (a
-          // property read alongside the page only spares the coming write its own read).
-          const property = Option.getOrUndefined(Option.flatten(prefetched));
-          return { page: page.value, property, synced: true, title };
-        }
-        const property = Option.isSome(prefetched)
-          ? prefetched.value
-          : yield* confluence.getProperty(page.value.id, JOB_PROPERTY_KEY);
-        return { page: page.value, property: Option.getOrUndefined(property), title };
+      const current = Option.isSome(page) && page.value.status === "current" ? page.value : undefined;
+      const bot = settings.botIdentity();
+      // The page is still at the version this job last recorded, written by Minutes, and the
+      // property was written before that record: the record says what the property says, no need
+      // to read it (a property read alongside the page only spares the coming write its own read).
+      const synced =
+        current !== undefined &&
+        isInSync(record, current) &&
+        current.version.authorId !== undefined &&
+        bot.includes(current.version.authorId);
+      const property =
+        current === undefined || synced
+          ? Option.flatten(prefetched)
+          : Option.isSome(prefetched)
+            ? prefetched.value
+            : yield* confluence.getProperty(current.id, JOB_PROPERTY_KEY);
+      const owner = Option.isSome(property) ? jobOfProperty(property.value) : undefined;
+      // A page id proves nothing on its own: the database may have been used with another
+      // Confluence (its pages are numbered alike) or restored from another installation's export.
+      // A page that is not provably this job's is left alone, and the job gets a page of its own.
+      const ours =
+        current !== undefined &&
+        (synced || owner === jobId || (owner === undefined && isAdoptable(current, bot)));
+      if (current !== undefined && !ours) {
+        yield* Effect.logWarning(
+          "the page this job's record names is not this job's page; it is left alone and the job gets a page of its own",
+        ).pipe(Effect.annotateLogs({ jobId, pageId: current.id, pageProperty: owner ?? "none" }));
       }
-      // The page was deleted or trashed in Confluence: the job gets a new one.
+      if (current !== undefined && ours) {
+        // Confluence cannot move a page to another space: a job routed to another space gets a
+        // page there, and its old one is dealt with once the new one is recorded (`movedFrom`).
+        movedFrom = (yield* inSpace(current, spaceKey)) ? undefined : current;
+        if (movedFrom === undefined) {
+          const title = yield* titleFor(current, spaceKey, titles);
+          return synced
+            ? { page: current, property: Option.getOrUndefined(property), synced: true, title }
+            : { page: current, property: Option.getOrUndefined(property), title };
+        }
+      }
+      // The page was deleted or trashed in Confluence, or is not this job's: the job gets a new one.
     }
     for (const title of titles) {
       const found = yield* confluence.findPageByTitle(spaceKey, title);

@@ -348,6 +348,29 @@ describe("page identity", () => {
     expect(pagesOfJob(h, "job-one")[0]!.versions.at(-1)!.title).toBe("20250902 - Weekly");
   });
 
+  it("leaves alone a page its record names that is not the job's, and gives the job a page of its own", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-site", markdown: protocol("Site") });
+    const first = await recordIn(h, "job-site", "published");
+    // The record names a person's page at the version it recorded, as when the database was used
+    // with another Confluence (whose pages are numbered alike) or restored from another site.
+    const foreign = await createAsPerson(h, "Alice's important page");
+    await Effect.runPromise(h.store.transition(first.id, "pending", { pageId: foreign, pageVersion: 1 }));
+    await h.submit({ jobId: "job-site", markdown: protocol("Site", "- decision two") });
+    const second = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-site"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageId !== foreign
+        ? r.value
+        : undefined;
+    });
+    const alice = h.sandbox.state.page(foreign)!;
+    expect(alice.versions).toHaveLength(1);
+    expect(alice.versions[0]!.title).toBe("Alice's important page");
+    expect(alice.properties.map((p) => p.key)).not.toContain("minutes.job");
+    expect(second.pageId).not.toBe(foreign);
+    expect(h.sandbox.state.page(second.pageId!)!.versions.at(-1)!.body).toContain("decision two");
+  });
+
   it("keeps a message alive while it waits for a free slot, so a slow Confluence does not get it handled twice", async () => {
     const h = await open({ config: { nats: { concurrency: 1, ack_wait_seconds: 1 } } });
     // The first job's page takes longer to create than the ack wait; the second job's message
