@@ -12,9 +12,9 @@ import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
 import type { MinutesConfig } from "@minutes/contracts";
 import { type RunningServer, startServer } from "@minutes/gateway";
 import { type RunningPublisher, startPublisher } from "@minutes/publisher";
-import { listSavedTokens, saveEncryptedToken } from "@minutes/token-vault";
+import { listSavedTokens, normalizeUrl, saveEncryptedToken } from "@minutes/token-vault";
 import { connect } from "@nats-io/transport-node";
-import { Redacted } from "effect";
+import { Either, Redacted } from "effect";
 import { type ConfigOverrides, decodeConfig } from "./local-stack.js";
 
 /** Options of {@link runDemo}. */
@@ -99,9 +99,12 @@ export const runDemo = async (options: DemoOptions): Promise<RunningDemo> => {
         );
       }
       const saved = await listSavedTokens({ file: vaultFile }).catch(() => []);
-      if (!saved.some((t) => t.username === username)) {
+      // The vault keys tokens by URL and user name: a token saved for another URL is not found by
+      // the publisher either, and every protocol would fail with "no token saved".
+      const url = Either.getOrElse(normalizeUrl(baseUrl), () => baseUrl);
+      if (!saved.some((t) => t.username === username && t.url === url)) {
         throw new DemoError(
-          `no token for ${username} in .demo/tokens.vault: run pnpm vault add --file .demo/tokens.vault --url ${baseUrl} --username ${username}`,
+          `no token for ${username} at ${url} in .demo/tokens.vault: run pnpm vault add --file .demo/tokens.vault --url ${baseUrl} --username ${username}`,
         );
       }
     }
