@@ -502,6 +502,9 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
         yield* make("03", "S2");
         const rejected = yield* make("03", "S1");
         yield* store.transition(rejected.id, "rejected");
+        // An archived meeting was published all the same: a success, with its latency.
+        const archived = yield* publish("03", "S1", 500);
+        yield* at("2030-03-03T13:00:00Z").pipe(Effect.zipRight(store.transition(archived.id, "archived")));
         // outside the window
         yield* publish("10", "S1", 9_999);
 
@@ -512,16 +515,16 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
         assert.deepStrictEqual(stats, {
           since: "2030-03-01T00:00:00.000Z",
           until: "2030-03-05T00:00:00.000Z",
-          total: 7,
-          byStatus: { published: 4, failed: 1, pending: 1, rejected: 1 },
-          bySpace: { S1: 4, S2: 3 },
-          successRate: 0.8,
+          total: 8,
+          byStatus: { published: 4, failed: 1, pending: 1, rejected: 1, archived: 1 },
+          bySpace: { S1: 5, S2: 3 },
+          successRate: 5 / 6,
           retries: 2,
-          latencyMs: { p50: 200, p95: 400 },
+          latencyMs: { p50: 300, p95: 500 },
           perDay: [
             { day: "2030-03-01", published: 2, failed: 0, total: 2 },
             { day: "2030-03-02", published: 2, failed: 1, total: 3 },
-            { day: "2030-03-03", published: 0, failed: 0, total: 2 },
+            { day: "2030-03-03", published: 1, failed: 0, total: 3 },
           ],
         });
         const empty = yield* store.stats({
