@@ -84,6 +84,25 @@ describe("GET /health/confluence", () => {
     );
   });
 
+  it("says why when Confluence keeps failing past the probe's time limit, not only that time ran out", async () => {
+    const options = await withSandbox();
+    h = await startHarness({
+      ...options,
+      overrides: {
+        ...options.overrides,
+        confluence: { ...options.overrides?.confluence, max_retries: 5, retry_delay: 2 },
+      },
+    });
+    sandbox?.faults.add({ kind: "status", status: 502, path: "user/current" });
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().detail).toMatch(
+      new RegExp(
+        `^Confluence check failed \\(ConfluenceServerError\\): .*502.* \\(still failing after ${HEALTH_CHECK_TIMEOUT_MS / 1000} s of retries\\)$`,
+      ),
+    );
+  });
+
   it("answers 503 saying Confluence is not configured", async () => {
     h = await startHarness();
     const res = await h.app.inject({ method: "GET", url: "/health/confluence" });

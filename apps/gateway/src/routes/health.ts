@@ -5,6 +5,7 @@
  * `GET /metrics/confluence` (Prometheus text).
  */
 
+import { reportConfluenceWaits } from "@minutes/confluence-core";
 import { ConfluenceHealth, ConfluenceStatus, Liveness } from "@minutes/contracts/api";
 import { isNotFound } from "@minutes/nats-streams";
 import type { JetStreamManager } from "@nats-io/jetstream";
@@ -67,17 +68,30 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           "confluence-not-configured",
         );
       });
+      // What failed before the last retry wait: a probe cut short while the client waits to try
+      // again says why (connection refused, 503…), not only that time ran out.
+      let lastFailure: { readonly _tag: string; readonly message: string } | undefined;
       const result = await Effect.runPromise(
         Effect.either(
           // A probe must answer before the monitor gives up: not after the client's full timeout
           // and retries when Confluence hangs.
-          client.testConnection().pipe(
+          reportConfluenceWaits(client.testConnection(), (wait) =>
+            Effect.sync(() => {
+              lastFailure = wait.error;
+            }),
+          ).pipe(
             Effect.timeoutFail({
               duration: HEALTH_CHECK_TIMEOUT_MS,
-              onTimeout: () => ({
-                _tag: "Timeout",
-                message: `Confluence did not answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s`,
-              }),
+              onTimeout: () =>
+                lastFailure !== undefined
+                  ? {
+                      _tag: lastFailure._tag,
+                      message: `${lastFailure.message} (still failing after ${HEALTH_CHECK_TIMEOUT_MS / 1000} s of retries)`,
+                    }
+                  : {
+                      _tag: "Timeout",
+                      message: `Confluence did not answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s`,
+                    },
             }),
           ),
         ),
