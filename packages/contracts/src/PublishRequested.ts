@@ -65,7 +65,10 @@ export const PublicationOutcome = Schema.Struct({
   errorMessage: Schema.NullOr(Schema.String),
   /** Event time → outcome, when the attempt published a page. */
   latencyMs: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
-  /** Confluence calls retried during this attempt, and how many of them were 429s. */
+  /**
+   * Confluence calls retried during this attempt, and how many of them were 429s. On `deferred`
+   * events the call that failed counts too: it is retried on the next delivery.
+   */
   retries: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   rateLimited: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   /** Which delivery of the message this attempt handled (1 for the first); on `deferred` events. */
