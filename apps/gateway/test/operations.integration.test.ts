@@ -211,7 +211,12 @@ describe("GET /status/confluence", () => {
       ack_wait: nanos(60_000),
     });
     for (const jobId of ["busy-1", "busy-2", "busy-3"]) {
-      await h.app.inject({ method: "POST", url: "/api/protocols", headers: h.auth, payload: protocolBody(jobId) });
+      await h.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: h.auth,
+        payload: protocolBody(jobId),
+      });
     }
     const consumer = await js.consumers.get(h.config.nats.stream, h.config.nats.consumer);
     const held = await consumer.fetch({ max_messages: 1, expires: 1_000 });
@@ -284,7 +289,12 @@ describe("GET /metrics/confluence", () => {
     publisher = await startFakePublisher(h.nc, h.store, h.config, {
       defer: (_jobId, delivery) => (delivery === 1 ? { retries: 3, rateLimited: 2 } : undefined),
     });
-    await h.app.inject({ method: "POST", url: "/api/protocols", headers: h.auth, payload: protocolBody("d-1") });
+    await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("d-1"),
+    });
     const harness = h;
     await eventually(async () =>
       (await harness.app.inject({ method: "GET", url: "/api/stats", headers: harness.auth })).json().total ===
@@ -293,7 +303,11 @@ describe("GET /metrics/confluence", () => {
         : undefined,
     );
     // Publish now waits past the deferred event for the final one.
-    const now = await h.app.inject({ method: "POST", url: "/api/jobs/d-1/publish-confluence", headers: h.auth });
+    const now = await h.app.inject({
+      method: "POST",
+      url: "/api/jobs/d-1/publish-confluence",
+      headers: h.auth,
+    });
     expect(now.statusCode).toBe(200);
     expect(now.json()).toMatchObject({ outcome: "published", status: "published", errorTag: null });
     const text = (await h.app.inject({ method: "GET", url: "/metrics/confluence" })).body;

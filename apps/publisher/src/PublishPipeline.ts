@@ -877,14 +877,21 @@ const describeIssues = (error: Parameters<typeof formatParseIssues>[0]): string 
     .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
     .join("; ");
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/u;
+
 /** A short printable string field of an event that may not decode (for the rejection or deferral event). */
 const rawField = (data: string, key: "jobId" | "trigger"): string | undefined => {
   try {
     const parsed: unknown = JSON.parse(data);
     if (typeof parsed === "object" && parsed !== null && key in parsed) {
       const value = (parsed as Record<string, unknown>)[key];
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-      if (typeof value === "string" && value.length > 0 && value.length <= 200 && !/[\u0000-\u001f\u007f]/u.test(value))
+      if (
+        typeof value === "string" &&
+        value.length > 0 &&
+        value.length <= 200 &&
+        !CONTROL_CHARACTER.test(value)
+      )
         return value;
     }
   } catch {

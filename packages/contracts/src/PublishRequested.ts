@@ -44,7 +44,8 @@ export type PublicationEventKind = typeof PublicationEventKind.Type;
 export const PUBLICATION_EVENT_KINDS: ReadonlyArray<PublicationEventKind> = PublicationEventKind.literals;
 
 /** Whether an outcome event ends its job's publication (everything but `deferred`). */
-export const isFinalOutcome = (kind: PublicationEventKind): kind is PublicationOutcomeKind => kind !== "deferred";
+export const isFinalOutcome = (kind: PublicationEventKind): kind is PublicationOutcomeKind =>
+  kind !== "deferred";
 
 /**
  * Event emitted after every publication attempt. Consumers built before `deferred` existed fail
