@@ -1,12 +1,13 @@
 /**
  * Bulk republication. A replay reads the protocol stream from `since` with an ordered consumer,
  * collects the distinct jobs, and issues one durable `PublishRequested{trigger:"replay"}` per job,
- * keeping at most `nats.concurrency × 2` without an outcome. Progress lives in this process only
+ * keeping at most `nats.concurrency × 2` without a final outcome (`deferred` ones do not count). Progress lives in this process only
  * (a gateway restart forgets it); the commands themselves are in JetStream, so a publisher restart
  * loses nothing — it resumes them from its durable consumer.
  */
 import { randomUUID } from "node:crypto";
 import {
+  isFinalOutcome,
   JobId,
   type MinutesConfig,
   type PublicationOutcome,
@@ -142,7 +143,8 @@ export class ReplayManager {
   // internal
 
   private readonly onOutcome = (o: PublicationOutcome): void => {
-    if (o.replayId === undefined) return;
+    // A deferred command is tried again by a later delivery: it is neither done nor failed yet.
+    if (o.replayId === undefined || !isFinalOutcome(o.outcome)) return;
     const state = this.replays.get(o.replayId);
     if (state === undefined) return;
     if (!state.issuedJobs.has(o.jobId) || state.finishedJobs.has(o.jobId)) return;

@@ -2,9 +2,11 @@
  * Prometheus metrics on a private prom-client Registry (never the global one, so tests and
  * several apps in one process do not collide). Gauges are read at scrape time (store counts,
  * consumer backlog); latency, retries and 429s come from the outcome feed, so they count what
- * happened while this gateway was running.
+ * happened while this gateway was running — including `deferred` events, the only ones a delivery
+ * given back for a later try sends. Every outcome label exists from the start at 0, so a
+ * `rate(...{outcome="failed"}[5m])` alert has a series to evaluate after a restart.
  */
-import { PUBLICATION_STATUSES, type PublicationOutcome } from "@minutes/contracts";
+import { PUBLICATION_EVENT_KINDS, PUBLICATION_STATUSES, type PublicationOutcome } from "@minutes/contracts";
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import { Effect } from "effect";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -61,10 +63,11 @@ export class GatewayMetrics {
     });
     this.outcomes = new Counter({
       name: "minutes_publication_outcomes_total",
-      help: "Publication attempts by outcome",
+      help: "Publication attempts by outcome (deferred: given back for a later delivery, not final)",
       labelNames: ["outcome"] as const,
       registers,
     });
+    for (const outcome of PUBLICATION_EVENT_KINDS) this.outcomes.inc({ outcome }, 0);
   }
 
   /** Counts one outcome event. */

@@ -1,17 +1,27 @@
 /**
  * Waits (bounded) for a job's publication to finish after a command: whichever comes first of a
- * matching outcome event on the feed, or the store showing a final status updated after the
- * request. Listener and timers are always released.
+ * matching final outcome event on the feed (a `deferred` one means a later delivery tries again,
+ * so the wait goes on), or the store showing a final status updated after the request. Listener
+ * and timers are always released.
  */
-import { isFinalStatus, type Publication, type PublicationOutcome } from "@minutes/contracts";
+import {
+  isFinalOutcome,
+  isFinalStatus,
+  type Publication,
+  type PublicationOutcome,
+  type PublicationOutcomeKind,
+} from "@minutes/contracts";
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import { Effect, Option } from "effect";
 import type { OutcomeFeed } from "./OutcomeFeed.js";
 
 /** How the wait ended. */
 export type FinalResult =
-  | { readonly kind: "outcome"; readonly outcome: PublicationOutcome }
+  | { readonly kind: "outcome"; readonly outcome: FinalOutcome }
   | { readonly kind: "record"; readonly publication: Publication };
+
+/** An outcome event that ends the job's publication. */
+export type FinalOutcome = PublicationOutcome & { readonly outcome: PublicationOutcomeKind };
 
 const POLL_MS = 200;
 const OUTCOME_GRACE_MS = 1_000;
@@ -40,7 +50,12 @@ export const watchForFinal = (
     settle(r);
   };
   const unsubscribe = feed.subscribe((o) => {
-    if (o.jobId === jobId && o.trigger === trigger && Date.parse(o.occurredAt) >= since.getTime() - 1_000) {
+    if (
+      o.jobId === jobId &&
+      o.trigger === trigger &&
+      isFinal(o) &&
+      Date.parse(o.occurredAt) >= since.getTime() - 1_000
+    ) {
       finish({ kind: "outcome", outcome: o });
     }
   });
@@ -64,3 +79,7 @@ export const watchForFinal = (
   poller = setTimeout(poll, POLL_MS);
   return { result, cancel: () => finish(null) };
 };
+
+// internal
+
+const isFinal = (o: PublicationOutcome): o is FinalOutcome => isFinalOutcome(o.outcome);

@@ -1,8 +1,11 @@
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
+import { PUBLICATION_EVENT_KINDS, protocolStreamWildcard } from "@minutes/contracts";
+import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeConfluenceAccess } from "../src/confluence.js";
-import { HEALTH_CHECK_TIMEOUT_MS } from "../src/routes/health.js";
+import { HEALTH_CHECK_TIMEOUT_MS, NO_PUBLISHER_RECHECK_MS } from "../src/routes/health.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import {
   eventually,
@@ -184,14 +187,23 @@ describe("GET /status/confluence", () => {
         payload: protocolBody(jobId),
       });
     }
+    // The consumer exists, but no publisher pulls from it: the events would wait forever.
+    const started = Date.now();
     const after = await h.app.inject({ method: "GET", url: "/status/confluence" });
-    expect(after.statusCode).toBe(200);
-    expect(after.json()).toMatchObject({ status: "ok", reasons: [] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(NO_PUBLISHER_RECHECK_MS);
+    expect(after.statusCode).toBe(503);
+    expect(after.json()).toMatchObject({
+      status: "degraded",
+      reasons: [
+        `no publisher is pulling from the consumer ${h.config.nats.consumer} while 3 messages wait (no open pull request and none in progress, on two reads 1 s apart)`,
+      ],
+    });
     expect(after.json().consumer).toEqual({
       name: h.config.nats.consumer,
       found: true,
       pending: 3,
       ackPending: 0,
+      waiting: 0,
       backlog: 3,
     });
     publisher = await startFakePublisher(h.nc, h.store, h.config);
@@ -201,6 +213,37 @@ describe("GET /status/confluence", () => {
       return s.lastPublication !== null && s.consumer.backlog === 0 ? s : undefined;
     });
     expect(last.lastPublication.jobId).toMatch(/^st-/);
+    expect(last).toMatchObject({ status: "ok", reasons: [] });
+    expect(last.consumer.waiting).toBeGreaterThan(0);
+  });
+
+  it("stays ok while a running publisher is busy with every message it holds", async () => {
+    h = await startHarness();
+    // A publisher that takes messages and holds them, like one waiting minutes for Confluence:
+    // nothing is waiting to pull, but the messages it holds are ack-pending.
+    const jsm = await jetstreamManager(h.nc);
+    const js = jetstream(h.nc);
+    await jsm.consumers.add(h.config.nats.stream, {
+      durable_name: h.config.nats.consumer,
+      ack_policy: AckPolicy.Explicit,
+      filter_subject: protocolStreamWildcard(h.config.nats.subject_prefix),
+      ack_wait: nanos(60_000),
+    });
+    for (const jobId of ["busy-1", "busy-2", "busy-3"]) {
+      await h.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: h.auth,
+        payload: protocolBody(jobId),
+      });
+    }
+    const consumer = await js.consumers.get(h.config.nats.stream, h.config.nats.consumer);
+    const held = await consumer.fetch({ max_messages: 1, expires: 1_000 });
+    for await (const _ of held) break;
+    const res = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    expect(res.json().consumer).toMatchObject({ pending: 2, ackPending: 1, waiting: 0 });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: "ok", reasons: [] });
   });
 
   it("answers 503 degraded when NATS is down, and reports token source none", async () => {
@@ -249,6 +292,49 @@ describe("GET /metrics/confluence", () => {
     expect(text).toContain('minutes_publish_latency_seconds_bucket{le="2.5"} 1');
     expect(text).toContain('minutes_publication_outcomes_total{outcome="published"} 1');
     expect(text).toMatch(/minutes_consumer_pending \d+/);
+  });
+
+  it("lists every outcome at 0 on a fresh gateway, so rate() alerts have a series after a restart", async () => {
+    h = await startHarness();
+    const text = (await h.app.inject({ method: "GET", url: "/metrics/confluence" })).body;
+    for (const outcome of PUBLICATION_EVENT_KINDS)
+      expect(text).toContain(`minutes_publication_outcomes_total{outcome="${outcome}"} 0`);
+    expect(text).toContain("minutes_confluence_retries_total 0");
+    expect(text).toContain("minutes_confluence_rate_limited_total 0");
+  });
+
+  it("counts the retries and 429s of a delivery given back for a later try, and the deferral", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config, {
+      defer: (_jobId, delivery) => (delivery === 1 ? { retries: 3, rateLimited: 2 } : undefined),
+    });
+    await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody("d-1"),
+    });
+    const harness = h;
+    await eventually(async () =>
+      (await harness.app.inject({ method: "GET", url: "/api/stats", headers: harness.auth })).json().total ===
+      1
+        ? true
+        : undefined,
+    );
+    // Publish now waits past the deferred event for the final one.
+    const now = await h.app.inject({
+      method: "POST",
+      url: "/api/jobs/d-1/publish-confluence",
+      headers: h.auth,
+    });
+    expect(now.statusCode).toBe(200);
+    expect(now.json()).toMatchObject({ outcome: "published", status: "published", errorTag: null });
+    const text = (await h.app.inject({ method: "GET", url: "/metrics/confluence" })).body;
+    expect(text).toContain('minutes_publication_outcomes_total{outcome="deferred"} 1');
+    expect(text).toContain('minutes_publication_outcomes_total{outcome="published"} 1');
+    expect(text).toContain('minutes_publication_outcomes_total{outcome="failed"} 0');
+    expect(text).toContain("minutes_confluence_retries_total 3");
+    expect(text).toContain("minutes_confluence_rate_limited_total 2");
   });
 
   it("requires the API key when gateway.auth_metrics is on", async () => {

@@ -121,6 +121,42 @@ describe("replays", () => {
     expect(Math.max(...replayed.map((c) => c.pendingAtDelivery))).toBeLessThan(4);
   }, 180_000);
 
+  it("counts a deferred command neither as done nor as failed, only the outcome of its later delivery", async () => {
+    h = await startHarness();
+    const harness = h;
+    const publisher = await startFakePublisher(harness.nc, harness.store, harness.config, {
+      defer: (_jobId, delivery) => (delivery === 1 ? { retries: 1, rateLimited: 1 } : undefined),
+    });
+    publishers.push(publisher);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const jobs = ["df-1", "df-2", "df-3", "df-4", "df-5"];
+    await submitMany(harness, jobs);
+    await eventually(
+      async () => {
+        const res = await harness.app.inject({ method: "GET", url: "/api/stats", headers: harness.auth });
+        return res.json().total === jobs.length ? true : undefined;
+      },
+      { what: "stored protocols" },
+    );
+    const started = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since },
+    });
+    expect(started.statusCode).toBe(202);
+    const final = await eventually(
+      async () => {
+        const p = await progressOf(harness, started.json().id);
+        return p.status === "completed" ? p : undefined;
+      },
+      { timeoutMs: 30_000, what: "replay completion" },
+    );
+    expect(final).toMatchObject({ total: 5, done: 5, published: 5, skippedUnchanged: 0, failed: 0 });
+    // Every command was given back once before it was published.
+    expect(publisher.commands.filter((c) => c.trigger === "replay")).toHaveLength(5);
+  });
+
   it("selects jobs by spaceKey, jobIds and until; dry runs publish nothing", async () => {
     h = await startHarness();
     const harness = h;

@@ -22,6 +22,7 @@ import {
   type MinutesConfig,
   ProtocolReadyJson,
   type Publication,
+  type PublicationEventKind,
   type PublicationOutcome,
   type PublicationOutcomeKind,
   type PublicationTrigger,
@@ -125,7 +126,7 @@ export const makePublishPipeline = (
     settings.afterStep ? settings.afterStep(name, jobId) : Effect.void;
 
   const outcome = (
-    kind: PublicationOutcomeKind,
+    kind: PublicationEventKind,
     jobId: string,
     trigger: string,
     fields: Partial<Omit<PublicationOutcome, "outcome" | "jobId" | "trigger" | "occurredAt">> = {},
@@ -158,7 +159,7 @@ export const makePublishPipeline = (
   // every call (~20 µs), and these run several times for every protocol published.
   /** Records a decode failure so it is visible, and terminates the message. */
   const reject = Effect.fnUntraced(function* (message: IncomingMessage, error: EventRejectedError) {
-    const jobId = rawJobId(message.data) ?? `invalid-event-${message.streamSequence}`;
+    const jobId = rawField(message.data, "jobId") ?? `invalid-event-${message.streamSequence}`;
     yield* Effect.logWarning("rejected an invalid event").pipe(
       Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
     );
@@ -717,7 +718,30 @@ export const makePublishPipeline = (
       );
       return { _tag: "Term" } as Disposition;
     }
-    return { _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition;
+    const delayMs = delayFor(message.deliveryCount);
+    // The Confluence call that failed is retried too, on the next delivery: it counts as a retry
+    // (and a 429 as a 429), else a 429 that used up the in-process retries would go uncounted.
+    const stats = yield* FiberRef.get(ConfluenceCallStatsRef);
+    if (stats !== undefined && error._tag.startsWith("Confluence")) {
+      stats.retries += 1;
+      if (error._tag === "ConfluenceRateLimitedError") stats.rateLimited += 1;
+    }
+    // Not final, but the only event this delivery gets: without it, its retries and 429s would
+    // never reach the metrics.
+    yield* emit(
+      outcome("deferred", publication.jobId, trigger, {
+        publicationId: publication.id,
+        spaceKey: publication.spaceKey,
+        errorTag: error._tag,
+        errorMessage,
+        pageId: publication.pageId,
+        pageUrl: publication.pageUrl,
+        deliveryCount: message.deliveryCount,
+        redeliveryDelayMs: delayMs,
+        ...(replayId !== undefined ? { replayId } : {}),
+      }),
+    );
+    return { _tag: "Nak", delayMs } as Disposition;
   });
 
   const delayFor = (deliveryCount: number): number =>
@@ -808,12 +832,31 @@ export const makePublishPipeline = (
             Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
           ),
       }),
-      Effect.catchAll((e) =>
-        Effect.logError("unexpected failure; message will come back").pipe(
-          Effect.annotateLogs({ error: (e as { _tag?: string })._tag ?? "unknown", reason: String(e) }),
-          Effect.as({ _tag: "Nak", delayMs: delayFor(message.deliveryCount) } as Disposition),
-        ),
-      ),
+      Effect.catchAll((e) => {
+        const errorTag = (e as { _tag?: string })._tag ?? "unknown";
+        const delayMs = delayFor(message.deliveryCount);
+        return Effect.logError("unexpected failure; message will come back").pipe(
+          Effect.annotateLogs({ error: errorTag, reason: String(e) }),
+          Effect.zipRight(
+            emit(
+              outcome(
+                "deferred",
+                rawField(message.data, "jobId") ?? `unknown-event-${message.streamSequence}`,
+                message.subject.startsWith(`${protocolReadyPrefix(config.nats.subject_prefix)}.`)
+                  ? "event"
+                  : (rawField(message.data, "trigger") ?? "unknown"),
+                {
+                  errorTag,
+                  errorMessage: e instanceof Error ? e.message : String(e),
+                  deliveryCount: message.deliveryCount,
+                  redeliveryDelayMs: delayMs,
+                },
+              ),
+            ),
+          ),
+          Effect.as({ _tag: "Nak", delayMs } as Disposition),
+        );
+      }),
       Effect.annotateLogs({ streamSequence: message.streamSequence, attempt: message.deliveryCount }),
     );
 
@@ -853,14 +896,22 @@ const describeIssues = (error: Parameters<typeof formatParseIssues>[0]): string 
     .map((i) => (i.path ? `${i.path}: ${i.message}` : i.message))
     .join("; ");
 
-const rawJobId = (data: string): string | undefined => {
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/u;
+
+/** A short printable string field of an event that may not decode (for the rejection or deferral event). */
+const rawField = (data: string, key: "jobId" | "trigger"): string | undefined => {
   try {
     const parsed: unknown = JSON.parse(data);
-    if (typeof parsed === "object" && parsed !== null && "jobId" in parsed) {
-      const id = (parsed as { jobId: unknown }).jobId;
-      // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-      if (typeof id === "string" && id.length > 0 && id.length <= 200 && !/[\u0000-\u001f\u007f]/u.test(id))
-        return id;
+    if (typeof parsed === "object" && parsed !== null && key in parsed) {
+      const value = (parsed as Record<string, unknown>)[key];
+      if (
+        typeof value === "string" &&
+        value.length > 0 &&
+        value.length <= 200 &&
+        !CONTROL_CHARACTER.test(value)
+      )
+        return value;
     }
   } catch {
     // not JSON: no job to attach the rejection to

@@ -6,8 +6,14 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { protocolReadySubject, publicationEventWildcard, publishRequestedSubject } from "@minutes/contracts";
-import { Effect } from "effect";
+import {
+  type PublicationOutcome,
+  PublicationOutcomeJson,
+  protocolReadySubject,
+  publicationEventWildcard,
+  publishRequestedSubject,
+} from "@minutes/contracts";
+import { Effect, Schema } from "effect";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { ensureContainer } from "../src/containers.js";
@@ -595,6 +601,34 @@ describe("failures", () => {
     expect(second).toMatchObject({ retries: 2, rateLimited: 2 });
   });
 
+  it("reports a delivery given back for a later try as a deferred outcome, with its retries and 429s", async () => {
+    const h = await open();
+    // max_retries is 2: the third 429 of the create ends the first delivery (nak, backoff 1 s).
+    h.sandbox.faults.add({ kind: "rateLimit", method: "POST", path: "/pages$", times: 3, retryAfter: 0 });
+    await h.submit({ jobId: "job-deferred", markdown: protocol("Deferred") });
+    const events = await outcomesUntil(h, "job-deferred", (o) => o.outcome === "published");
+    expect(events.map((o) => o.outcome)).toEqual(["deferred", "published"]);
+    const [deferred, published] = events;
+    const record = await recordIn(h, "job-deferred", "published");
+    expect(deferred).toMatchObject({
+      outcome: "deferred",
+      publicationId: record.id,
+      trigger: "event",
+      spaceKey: "MEETINGS",
+      errorTag: "ConfluenceRateLimitedError",
+      pageId: null,
+      deliveryCount: 1,
+      redeliveryDelayMs: 1000,
+      // Two retried in process, and the third 429, retried by the next delivery.
+      retries: 3,
+      rateLimited: 3,
+    });
+    expect(deferred?.errorMessage).toEqual(expect.any(String));
+    expect(published).toMatchObject({ retries: 0, rateLimited: 0, pageId: record.pageId });
+    expect(published?.deliveryCount).toBeUndefined();
+    expect(pagesOfJob(h, "job-deferred")).toHaveLength(1);
+  });
+
   it("records a failure after max_deliver attempts when Confluence stays down", async () => {
     const h = await open();
     h.sandbox.faults.add({ kind: "status", status: 502, method: "POST" });
@@ -763,6 +797,32 @@ describe("page templates", () => {
   });
 });
 
+/** The outcome events of a job, in order, up to the first one `last` accepts. */
+const outcomesUntil = async (
+  h: Harness,
+  jobId: string,
+  last: (o: PublicationOutcome) => boolean,
+): Promise<Array<PublicationOutcome>> => {
+  const consumer = await h.js.consumers.get(`${h.config.nats.stream}_OUTCOMES`, {
+    filter_subjects: publicationEventWildcard(h.config.nats.subject_prefix),
+  });
+  const messages = await consumer.consume();
+  const timer = setTimeout(() => void messages.close(), 30_000);
+  const seen: Array<PublicationOutcome> = [];
+  try {
+    for await (const m of messages) {
+      const o = Schema.decodeSync(PublicationOutcomeJson)(m.string());
+      if (o.jobId !== jobId) continue;
+      seen.push(o);
+      if (last(o)) return seen;
+    }
+  } finally {
+    clearTimeout(timer);
+    await messages.close();
+  }
+  throw new Error(`no final outcome for ${jobId} within 30 s; saw ${seen.map((o) => o.outcome).join(", ")}`);
+};
+
 describe("notifications", () => {
   it("sends a signed webhook for each publication and failure, retrying a receiver that is down", async () => {
     const received: Array<{ signature: string; timestamp: string; body: string }> = [];
@@ -810,6 +870,45 @@ describe("notifications", () => {
         expect(r.signature).toBe(signWebhook("hook-secret", Number(r.timestamp), r.body));
         expect(r.body).not.toContain(h.sandbox.user.token);
       }
+    } finally {
+      server.close();
+    }
+  });
+
+  it("sends no webhook for a deferred attempt, only for the publication that follows", async () => {
+    const received: Array<string> = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => {
+        body += c.toString("utf8");
+      });
+      req.on("end", () => {
+        received.push((JSON.parse(body) as { type: string }).type);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const h = await open({
+        config: {
+          confluence: {
+            notification_settings: {
+              notify_on_publish: true,
+              notify_on_error: true,
+              notification_recipients: [`http://127.0.0.1:${port}/hook`],
+            },
+          },
+        },
+      });
+      h.sandbox.faults.add({ kind: "status", status: 503, method: "POST", path: "/pages$", times: 3 });
+      await h.submit({ jobId: "job-hook-later", markdown: protocol("Later") });
+      const events = await outcomesUntil(h, "job-hook-later", (o) => o.outcome === "published");
+      expect(events.map((o) => o.outcome)).toEqual(["deferred", "published"]);
+      await eventually(() => (received.length >= 1 ? true : undefined), 10_000, "a webhook");
+      // Time for a wrongly sent second one to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(received).toEqual(["publication.published"]);
     } finally {
       server.close();
     }

@@ -2,7 +2,9 @@
  * Commands and outcomes around a publication. A manual publish, a retry or a replay does not
  * talk to a publisher directly: it is a `PublishRequested` on the protocol stream, handled by
  * whichever publisher instance pulls it, from the job's latest stored protocol. Each attempt
- * ends in a `PublicationOutcome` event (for notifications and replay progress).
+ * ends in a `PublicationOutcome` event (for notifications, metrics and replay progress): a final
+ * one, or `deferred` when the message goes back to JetStream for a later delivery — so listeners
+ * waiting for the end of a job must look at `isFinalOutcome`, not at any event of the job.
  */
 import { Schema } from "effect";
 import { IsoTimestamp, JobId } from "./ProtocolReady.js";
@@ -20,7 +22,7 @@ export const PublishRequested = Schema.Struct({
 export type PublishRequested = typeof PublishRequested.Type;
 export const PublishRequestedJson = Schema.parseJson(PublishRequested);
 
-/** How one publication attempt ended. */
+/** How a job's publication ended for good: its message was acknowledged or terminated. */
 export const PublicationOutcomeKind = Schema.Literal(
   "published",
   "unchanged",
@@ -30,9 +32,27 @@ export const PublicationOutcomeKind = Schema.Literal(
 );
 export type PublicationOutcomeKind = typeof PublicationOutcomeKind.Type;
 
-/** Event emitted after every publication attempt. */
+/**
+ * What an outcome event says: a final `PublicationOutcomeKind`, or `deferred` — the attempt
+ * failed for a passing reason (network, 429, 5xx) and its message was given back to JetStream
+ * for a later delivery. A deferred job is not finished: another event follows.
+ */
+export const PublicationEventKind = Schema.Literal(...PublicationOutcomeKind.literals, "deferred");
+export type PublicationEventKind = typeof PublicationEventKind.Type;
+
+/** Every kind an outcome event may carry, final ones first (metrics list each one from the start). */
+export const PUBLICATION_EVENT_KINDS: ReadonlyArray<PublicationEventKind> = PublicationEventKind.literals;
+
+/** Whether an outcome event ends its job's publication (everything but `deferred`). */
+export const isFinalOutcome = (kind: PublicationEventKind): kind is PublicationOutcomeKind =>
+  kind !== "deferred";
+
+/**
+ * Event emitted after every publication attempt. Consumers built before `deferred` existed fail
+ * to decode such an event (its subject is `<prefix>.publication.deferred`): upgrade them first.
+ */
 export const PublicationOutcome = Schema.Struct({
-  outcome: PublicationOutcomeKind,
+  outcome: PublicationEventKind,
   jobId: Schema.String,
   publicationId: Schema.NullOr(Schema.Number),
   trigger: Schema.String,
@@ -46,9 +66,16 @@ export const PublicationOutcome = Schema.Struct({
   errorMessage: Schema.NullOr(Schema.String),
   /** Event time → outcome, when the attempt published a page. */
   latencyMs: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
-  /** Confluence calls retried during this attempt, and how many of them were 429s. */
+  /**
+   * Confluence calls retried during this attempt, and how many of them were 429s. On `deferred`
+   * events the call that failed counts too: it is retried on the next delivery.
+   */
   retries: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   rateLimited: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /** Which delivery of the message this attempt handled (1 for the first); on `deferred` events. */
+  deliveryCount: Schema.optional(Schema.Number),
+  /** How long JetStream waits before delivering the message again; on `deferred` events. */
+  redeliveryDelayMs: Schema.optional(Schema.Number),
   occurredAt: IsoTimestamp,
 }).annotations({ identifier: "PublicationOutcome" });
 export type PublicationOutcome = typeof PublicationOutcome.Type;

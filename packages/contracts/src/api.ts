@@ -255,7 +255,8 @@ export type ConfluenceHealth = typeof ConfluenceHealth.Type;
 
 /**
  * `GET /status/confluence`: the pipeline at a glance. Never contains a token. `degraded` when
- * NATS is disconnected, a stream or the publishers' consumer is missing, or the database is down;
+ * NATS is disconnected, a stream or the publishers' consumer is missing, messages wait while no
+ * publisher pulls from the consumer, or the database is down;
  * `reasons` says which, one sentence each (empty when `ok`).
  */
 export const ConfluenceStatus = Schema.Struct({
@@ -275,6 +276,8 @@ export const ConfluenceStatus = Schema.Struct({
     found: Schema.Boolean,
     pending: Schema.NullOr(Schema.Number),
     ackPending: Schema.NullOr(Schema.Number),
+    /** Open pull requests: publishers ready for a message (`num_waiting`). */
+    waiting: Schema.NullOr(Schema.Number),
     backlog: Schema.NullOr(Schema.Number),
   }),
   database: Schema.Struct({ status: Schema.Literal("ok", "down"), detail: Schema.NullOr(Schema.String) }),

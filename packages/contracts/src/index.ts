@@ -71,6 +71,9 @@ export {
   PublicationStatus,
 } from "./PublicationStatus.js";
 export {
+  isFinalOutcome,
+  PUBLICATION_EVENT_KINDS,
+  PublicationEventKind,
   PublicationOutcome,
   PublicationOutcomeJson,
   PublicationOutcomeKind,

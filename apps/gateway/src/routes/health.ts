@@ -1,7 +1,8 @@
 /**
  * Operations: `GET /healthz` (liveness, no dependencies), `GET /health/confluence` (credentials
  * work), `GET /status/confluence` (NATS, streams, consumer backlog, database, last publication,
- * token source — never the token; `degraded` with the reasons when a part is missing or down) and
+ * token source — never the token; `degraded` with the reasons when a part is missing or down, or
+ * when messages wait and no publisher pulls them) and
  * `GET /metrics/confluence` (Prometheus text).
  */
 
@@ -17,20 +18,43 @@ import { HttpProblem, unavailable } from "../problem.js";
 import { streamsFound } from "../streams.js";
 import { problemResponses } from "./responses.js";
 
+/** What the publisher consumer holds: undelivered, delivered and unacknowledged, and open pull requests. */
+export interface ConsumerBacklog {
+  readonly pending: number;
+  readonly ackPending: number;
+  readonly waiting: number;
+}
+
 /** The publisher consumer's backlog, or `null` when the consumer does not exist (yet). */
 export const consumerBacklog = async (
   jsm: JetStreamManager,
   stream: string,
   consumer: string,
-): Promise<{ pending: number; ackPending: number } | null> => {
+): Promise<ConsumerBacklog | null> => {
   try {
     const info = await jsm.consumers.info(stream, consumer);
-    return { pending: info.num_pending, ackPending: info.num_ack_pending };
+    return { pending: info.num_pending, ackPending: info.num_ack_pending, waiting: info.num_waiting };
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
   }
 };
+
+/**
+ * How long `/status/confluence` waits before it reads the consumer a second time, when the first
+ * read looked like no publisher is running.
+ */
+export const NO_PUBLISHER_RECHECK_MS = 1_000;
+
+/**
+ * Whether the consumer looks as if no publisher pulls from it: messages wait, yet no pull
+ * request is open and nothing is being worked on. A running publisher always has one of the
+ * two: an open pull request while it has a free slot (it asks for one message at a time, again as
+ * soon as it takes one), else its messages in progress are ack-pending. Only the moment between
+ * two pull requests looks the same, hence the second read.
+ */
+export const looksUnattended = (b: ConsumerBacklog): boolean =>
+  b.pending > 0 && b.waiting === 0 && b.ackPending === 0;
 
 export const livenessRoutes: FastifyPluginAsync = async (app) => {
   app.get(
@@ -132,12 +156,20 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
     },
     async (_request, reply) => {
       const connected = ctx.natsConnected();
-      const [backlog, streams] = connected
-        ? await Promise.all([
-            consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => undefined),
-            streamsFound(ctx.jsm, ctx.streams),
-          ])
+      const readBacklog = () =>
+        consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => undefined);
+      let [backlog, streams] = connected
+        ? await Promise.all([readBacklog(), streamsFound(ctx.jsm, ctx.streams)])
         : [undefined, null];
+      // Checked twice, a moment apart: a running publisher between two pull requests looks the
+      // same for an instant. Only a suspicious first read costs the wait.
+      let unattended = false;
+      if (backlog && looksUnattended(backlog)) {
+        await new Promise((resolve) => setTimeout(resolve, NO_PUBLISHER_RECHECK_MS));
+        const again = await readBacklog();
+        if (again !== undefined) backlog = again;
+        unattended = again !== undefined && again !== null && looksUnattended(again);
+      }
       const db = await Effect.runPromise(Effect.either(ctx.store.health()));
       const last = await Effect.runPromise(
         Effect.either(ctx.store.query({ limit: 1 })).pipe(
@@ -157,6 +189,11 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         ...(backlog === null
           ? [
               `the consumer ${ctx.config.nats.consumer} is missing: events wait until a publisher creates it again (at its start, or when it finds it missing)`,
+            ]
+          : []),
+        ...(unattended && backlog
+          ? [
+              `no publisher is pulling from the consumer ${ctx.config.nats.consumer} while ${backlog.pending} ${backlog.pending === 1 ? "message waits" : "messages wait"} (no open pull request and none in progress, on two reads ${NO_PUBLISHER_RECHECK_MS / 1000} s apart)`,
             ]
           : []),
         ...(db._tag === "Left" ? ["the publication database is unavailable"] : []),
@@ -179,6 +216,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           found: backlog !== null && backlog !== undefined,
           pending: backlog?.pending ?? null,
           ackPending: backlog?.ackPending ?? null,
+          waiting: backlog?.waiting ?? null,
           backlog: backlog ? backlog.pending + backlog.ackPending : null,
         },
         database: {

@@ -29,6 +29,14 @@ export interface FakePublisherOptions {
   readonly decide?: (jobId: string) => PublicationOutcomeKind | undefined;
   /** Extra outcome fields (latency, retries, 429s) for metrics tests. */
   readonly extra?: Partial<Pick<PublicationOutcome, "latencyMs" | "retries" | "rateLimited">>;
+  /**
+   * Gives a command back (nak, 100 ms) with a `deferred` outcome carrying these counts on the
+   * deliveries it answers for, as the publisher does after a passing Confluence failure.
+   */
+  readonly defer?: (
+    jobId: string,
+    deliveryCount: number,
+  ) => { readonly retries: number; readonly rateLimited: number } | undefined;
 }
 
 export interface FakePublisher {
@@ -64,7 +72,8 @@ export const startFakePublisher = async (
   const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e);
 
   const emit = async (
-    o: Omit<PublicationOutcome, "occurredAt" | "latencyMs" | "retries" | "rateLimited">,
+    o: Omit<PublicationOutcome, "occurredAt" | "latencyMs" | "retries" | "rateLimited"> &
+      Partial<Pick<PublicationOutcome, "retries" | "rateLimited">>,
   ) => {
     const outcome: PublicationOutcome = {
       latencyMs: null,
@@ -110,6 +119,28 @@ export const startFakePublisher = async (
         continue;
       }
       const command = Schema.decodeUnknownSync(PublishRequestedJson)(m.string());
+      const deferred = options.defer?.(command.jobId, m.info.deliveryCount);
+      if (deferred !== undefined) {
+        await emit({
+          jobId: command.jobId,
+          trigger: command.trigger,
+          ...(command.replayId !== undefined ? { replayId: command.replayId } : {}),
+          outcome: "deferred",
+          publicationId: null,
+          pageId: null,
+          pageUrl: null,
+          pageTitle: null,
+          pageVersion: null,
+          spaceKey: null,
+          errorTag: "ConfluenceRateLimitedError",
+          errorMessage: "Confluence answered 429",
+          deliveryCount: m.info.deliveryCount,
+          redeliveryDelayMs: 100,
+          ...deferred,
+        });
+        m.nak(100);
+        continue;
+      }
       commands.push({
         jobId: command.jobId,
         trigger: command.trigger,
