@@ -3,6 +3,7 @@
  * `loadConfig` (defaults < `--config` file < environment). A bad command line prints one usage
  * line and exits 2; a bad configuration prints one line per issue and exits 1; never a stack trace.
  */
+import { type ConfluenceProxyConfig, checkProxyConfig } from "@minutes/confluence-core";
 import {
   CONFIG_USAGE,
   type ConfigError,
@@ -16,6 +17,33 @@ import {
 import { Either } from "effect";
 
 const PROGRAM = "minutes-gateway";
+
+/**
+ * The proxy for Confluence requests from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (or their
+ * lowercase forms), or why it cannot be used: one line naming the variable, never its value (a
+ * proxy URL may carry `user:password@`).
+ */
+export const readProxySettings = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Either.Either<ConfluenceProxyConfig, string> => {
+  const httpsProxy = env.HTTPS_PROXY || env.https_proxy;
+  const httpProxy = env.HTTP_PROXY || env.http_proxy;
+  const noProxy = env.NO_PROXY || env.no_proxy;
+  const proxy = {
+    ...(httpsProxy ? { httpsProxy } : {}),
+    ...(httpProxy ? { httpProxy } : {}),
+    ...(noProxy ? { noProxy } : {}),
+  };
+  try {
+    checkProxyConfig(proxy, {
+      httpsProxy: env.HTTPS_PROXY ? "HTTPS_PROXY" : "https_proxy",
+      httpProxy: env.HTTP_PROXY ? "HTTP_PROXY" : "http_proxy",
+    });
+  } catch (error) {
+    return Either.left(`${PROGRAM}: configuration error: ${(error as Error).message}`);
+  }
+  return Either.right(proxy);
+};
 
 /** Loads the configuration or returns why it cannot be used (testable without exiting). */
 export const tryReadConfig = (
@@ -37,18 +65,27 @@ export const configFailure = (
     : { lines: formatConfigIssues(error.issues), exitCode: 1 };
 
 /**
- * Loads the configuration. `--help` prints the usage and exits 0; a bad command line exits 2, a
+ * Loads the configuration and the proxy settings. `--help` prints the usage and exits 0; a bad command line exits 2, a
  * bad configuration 1, each after printing why.
  */
-export const readConfig = (argv: ReadonlyArray<string> = process.argv.slice(2)): MinutesConfig => {
+export const readConfig = (
+  argv: ReadonlyArray<string> = process.argv.slice(2),
+): { readonly config: MinutesConfig; readonly proxy: ConfluenceProxyConfig } => {
   const args = parseConfigArgs(argv);
   if (Either.isRight(args) && args.right.help) {
     process.stdout.write(configHelp(PROGRAM));
     process.exit(0);
   }
   const result = tryReadConfig(argv);
-  if (Either.isRight(result)) return result.right;
-  const failure = configFailure(result.left);
-  for (const line of failure.lines) process.stderr.write(`${line}\n`);
-  process.exit(failure.exitCode);
+  if (Either.isLeft(result)) {
+    const failure = configFailure(result.left);
+    for (const line of failure.lines) process.stderr.write(`${line}\n`);
+    process.exit(failure.exitCode);
+  }
+  const proxy = readProxySettings();
+  if (Either.isLeft(proxy)) {
+    process.stderr.write(`${proxy.left}\n`);
+    process.exit(1);
+  }
+  return { config: result.right, proxy: proxy.right };
 };

@@ -8,6 +8,7 @@
 
 import { statSync } from "node:fs";
 import {
+  type ConfluenceClientConfig,
   type ConfluenceClientService,
   clientConfigFromSettings,
   makeConfluenceClient,
@@ -32,11 +33,13 @@ export interface ConfluenceAccess {
 
 /**
  * Access for a configuration and the token already resolved (from config or vault); without one,
- * `noToken` says why (the resolution's reason, which names no secret).
+ * `noToken` says why (the resolution's reason, which names no secret). `extras` are client
+ * settings the configuration does not hold (the proxy, from the environment).
  */
 export const makeConfluenceAccess = (
   config: MinutesConfig["confluence"],
   token: { readonly value: Redacted.Redacted<string>; readonly source: "vault" | "config" } | undefined,
+  extras: Partial<ConfluenceClientConfig> = {},
   noToken = "no Confluence API token is configured (confluence.api_token or the token vault)",
 ): ConfluenceAccess => {
   const reason = !config.enabled
@@ -56,7 +59,7 @@ export const makeConfluenceAccess = (
         const s = Effect.runSync(Scope.make());
         scope = s;
         made = Effect.runPromise(
-          Scope.extend(makeConfluenceClient(clientConfigFromSettings(config, token.value)), s).pipe(
+          Scope.extend(makeConfluenceClient(clientConfigFromSettings(config, token.value, extras)), s).pipe(
             Effect.mapError((e) =>
               conflict(
                 `the Confluence configuration is not usable: ${e.message}`,

@@ -2,9 +2,9 @@
 import { readConfig } from "./config.js";
 import { startServer, stopOnSignals } from "./server.js";
 
-const config = readConfig();
+const { config, proxy } = readConfig();
 try {
-  stopOnSignals(await startServer(config));
+  stopOnSignals(await startServer(config, { proxy }));
 } catch (error) {
   process.stderr.write(
     `minutes-gateway: could not start: ${error instanceof Error ? error.message : String(error)}\n`,

@@ -4,7 +4,7 @@
  * finish, then drain NATS and close the store. The only module here that runs effects' scopes.
  */
 
-import { checkCaFile } from "@minutes/confluence-core";
+import { type ConfluenceProxyConfig, checkCaFile, checkProxyConfig } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
 import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
@@ -24,11 +24,17 @@ export interface RunningServer {
 }
 
 /**
- * Starts the gateway for a configuration. Fails, before connecting anywhere, when a file the
- * configuration names cannot be used (`confluence.ca_file`), naming the key and the path.
+ * Starts the gateway for a configuration and the proxy settings (`config.ts` reads them). Fails,
+ * before connecting anywhere, when a file the configuration names cannot be used
+ * (`confluence.ca_file`), naming the key and the path, or a proxy URL cannot be used.
  */
-export const startServer = async (config: MinutesConfig): Promise<RunningServer> => {
+export const startServer = async (
+  config: MinutesConfig,
+  options: { readonly proxy?: ConfluenceProxyConfig } = {},
+): Promise<RunningServer> => {
   checkCaFile(config.confluence.ca_file);
+  checkProxyConfig(options.proxy);
+  const extras = options.proxy !== undefined ? { proxy: options.proxy } : {};
   const logger = pino({
     level: config.logging.level,
     base: { service: "minutes-gateway" },
@@ -51,11 +57,11 @@ export const startServer = async (config: MinutesConfig): Promise<RunningServer>
     );
     confluence = await followVault(config.vault.file ?? defaultVaultFile(), async () => {
       // Disabled: no token is needed (the access says Confluence is disabled), so none is looked for.
-      if (!config.confluence.enabled) return makeConfluenceAccess(config.confluence, undefined);
+      if (!config.confluence.enabled) return makeConfluenceAccess(config.confluence, undefined, extras);
       const token = await resolveToken(config, logger);
       return "reason" in token
-        ? makeConfluenceAccess(config.confluence, undefined, token.reason)
-        : makeConfluenceAccess(config.confluence, token);
+        ? makeConfluenceAccess(config.confluence, undefined, extras, token.reason)
+        : makeConfluenceAccess(config.confluence, token, extras);
     });
     const { app } = await buildApp({ config, nats: nc, store, confluence, logger });
     const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { runSourceMain } from "@minutes/vitest-config/main-process";
 import { Either, Redacted } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import { configFailure, formatConfigIssues, tryReadConfig } from "../src/config.js";
+import { configFailure, formatConfigIssues, readProxySettings, tryReadConfig } from "../src/config.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dirs: Array<string> = [];
@@ -140,5 +140,17 @@ describe("configuration", () => {
       `minutes-gateway: could not start: confluence.ca_file: ${notPem} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)\n`,
     );
     expect(garbage.status).toBe(1);
+  });
+
+  it("reads the proxy from the environment, credentials included, and refuses a bad one in one line without its value", () => {
+    expect(
+      readProxySettings({ https_proxy: "http://u:pw@proxy:3128", NO_PROXY: "localhost", HTTP_PROXY: "" }),
+    ).toEqual(Either.right({ httpsProxy: "http://u:pw@proxy:3128", noProxy: "localhost" }));
+    const bad = readProxySettings({ HTTP_PROXY: "proxyuser:pw-secret@127.0.0.1:4297" });
+    expect(bad).toEqual(
+      Either.left(
+        "minutes-gateway: configuration error: HTTP_PROXY: must be an http:// or https:// URL (expected http://[user:password@]host:port)",
+      ),
+    );
   });
 });

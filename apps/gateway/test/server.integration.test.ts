@@ -8,6 +8,7 @@ import { saveEncryptedToken } from "@minutes/token-vault";
 import { Effect, Either, Exit, Redacted, Scope } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
+import { startConnectProxy } from "./helpers/connect-proxy.js";
 import { deleteStreams, NATS_URL, protocolBody, unique } from "./helpers/harness.js";
 
 let server: RunningServer | undefined;
@@ -132,6 +133,75 @@ describe("startServer", () => {
     } finally {
       await sandbox.close();
     }
+  });
+
+  it("reaches Confluence through an authenticating proxy, and never shows the proxy's password", async () => {
+    dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
+    const sandbox = await startSandbox({ mode: "cloud", port: 0 });
+    const proxy = await startConnectProxy("proxy-user:proxy-pw-secret");
+    try {
+      const id = unique();
+      config = Either.getOrThrow(
+        loadConfig({
+          env: {},
+          overrides: {
+            nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
+            database: { sqlite_path: join(dir, "store.sqlite") },
+            gateway: { port: 0, api_keys: ["server-key-123"] },
+            confluence: {
+              enabled: true,
+              deployment: "cloud",
+              api_token: sandbox.user.token,
+              base_url: sandbox.baseUrl,
+              username: sandbox.user.email,
+              max_retries: 0,
+            },
+            logging: { level: "silent" },
+          },
+        }),
+      );
+      // Wrong password: the proxy refuses, and the health check says so without the credentials.
+      server = await startServer(config, {
+        proxy: { httpProxy: proxy.urlWith("proxy-user", "wrong-pw-secret") },
+      });
+      const refused = await fetch(`${server.address}/health/confluence`);
+      const body = await refused.text();
+      expect(refused.status).not.toBe(200);
+      expect(proxy.stats.refused).toBeGreaterThan(0);
+      expect(body).toContain("proxy refused");
+      for (const secret of ["wrong-pw-secret", Buffer.from("proxy-user:wrong-pw-secret").toString("base64")])
+        expect(body).not.toContain(secret);
+      await server.stop();
+
+      server = await startServer(config, {
+        proxy: { httpProxy: proxy.urlWith("proxy-user", "proxy-pw-secret") },
+      });
+      const ok = await fetch(`${server.address}/health/confluence`);
+      expect(ok.status).toBe(200);
+      expect(proxy.stats.tunnels).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+      await sandbox.close();
+    }
+  });
+
+  it("refuses at start a proxy URL it cannot use, naming the setting and not the value", async () => {
+    dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
+    const bad = Either.getOrThrow(
+      loadConfig({
+        env: {},
+        overrides: { database: { sqlite_path: join(dir, "store.sqlite") }, logging: { level: "silent" } },
+      }),
+    );
+    const error = await startServer(bad, {
+      proxy: { httpsProxy: "proxyuser:pw-secret@127.0.0.1:4297" },
+    }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toBe(
+      "proxy.httpsProxy: must be an http:// or https:// URL (expected http://[user:password@]host:port)",
+    );
   });
 
   it("fails to start with a clear error when NATS is unreachable", async () => {

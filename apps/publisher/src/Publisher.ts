@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { type ConfluenceClientConfig, checkCaFile } from "@minutes/confluence-core";
+import { type ConfluenceClientConfig, checkCaFile, checkProxyConfig } from "@minutes/confluence-core";
 import {
   ArchiveRunRequestJson,
   type ArchiveRunResult,
@@ -71,7 +71,7 @@ export interface RunningPublisher {
 
 /**
  * Starts consuming and publishing. Fails when a file the configuration names cannot be used
- * (`confluence.page_template`, `confluence.ca_file`: checked first, before connecting anywhere)
+ * (`confluence.page_template`, `confluence.ca_file`; and the proxy URLs: checked first, before connecting anywhere)
  * or when NATS or the database cannot be reached. A missing Confluence token is not fatal (it
  * can be added to the vault later, no restart needed) but is logged as a warning at start.
  */
@@ -79,6 +79,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
   const { config } = options;
   const template = readTemplate(config.confluence.page_template);
   checkCaFile(config.confluence.ca_file);
+  checkProxyConfig(options.proxy);
   const instanceId = options.instanceId ?? `publisher-${randomUUID().slice(0, 8)}`;
   const log = (options.logger ?? makePino(config.logging.level)).child({ instance: instanceId });
   const scope = Effect.runSync(Scope.make());

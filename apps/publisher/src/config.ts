@@ -1,9 +1,10 @@
 /**
  * The publisher's only reader of `process.env`: it loads the layered configuration and the
- * proxy settings. A bad command line is one usage line and exit code 2; a bad configuration is
+ * proxy settings (checked here too: a proxy URL may carry `user:password@`, never printed). A bad command line is one usage line and exit code 2; a bad configuration is
  * one line per key and exit code 1.
  */
 import { homedir } from "node:os";
+import { checkProxyConfig } from "@minutes/confluence-core";
 import {
   CONFIG_USAGE,
   configHelp,
@@ -51,5 +52,16 @@ export const readProcessSettings = (argv: ReadonlyArray<string> = process.argv.s
     ...(env.HTTP_PROXY || env.http_proxy ? { httpProxy: (env.HTTP_PROXY || env.http_proxy) as string } : {}),
     ...(env.NO_PROXY || env.no_proxy ? { noProxy: (env.NO_PROXY || env.no_proxy) as string } : {}),
   };
+  // A proxy URL the client cannot use would otherwise fail every message; the line names the
+  // variable, never its value (it may hold the proxy password).
+  try {
+    checkProxyConfig(proxy, {
+      httpsProxy: env.HTTPS_PROXY ? "HTTPS_PROXY" : "https_proxy",
+      httpProxy: env.HTTP_PROXY ? "HTTP_PROXY" : "http_proxy",
+    });
+  } catch (error) {
+    process.stderr.write(`${PROGRAM}: ${(error as Error).message}\n`);
+    process.exit(1);
+  }
   return { config: loaded.right, proxy, defaultVaultFile: vaultFileFromEnv(env, homedir()) };
 };

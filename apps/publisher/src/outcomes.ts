@@ -13,7 +13,7 @@ import {
   publicationEventSubject,
 } from "@minutes/contracts";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { Duration, Effect, Redacted, Schedule, Schema } from "effect";
+import { Data, Duration, Effect, Redacted, Schedule, Schema } from "effect";
 import type { OutcomeSinkShape } from "./PublishPipeline.js";
 
 /** Header carrying `sha256=<hex>` of `HMAC(secret, "<timestamp>.<body>")`. */
@@ -68,23 +68,30 @@ export const makeOutcomeSink = (
 
   const send = (url: string, outcome: PublicationOutcome) => {
     const body = JSON.stringify({ type: `publication.${outcome.outcome}`, data: outcome });
-    return Effect.tryPromise(async () => {
-      const timestamp = Math.floor(Date.now() / 1000);
-      const headers: Record<string, string> = {
-        "content-type": "application/json",
-        "user-agent": "minutes-publisher",
-        [TIMESTAMP_HEADER]: String(timestamp),
-      };
-      if (secret !== null) headers[SIGNATURE_HEADER] = signWebhook(Redacted.value(secret), timestamp, body);
-      const response = await fetch(url, {
-        method: "POST",
-        headers,
-        body,
-        signal: AbortSignal.timeout(10_000),
-      });
-      await response.body?.cancel();
-      if (response.status >= 300) throw new Error(`webhook answered ${response.status}`);
+    return Effect.tryPromise({
+      try: async () => {
+        const timestamp = Math.floor(Date.now() / 1000);
+        const headers: Record<string, string> = {
+          "content-type": "application/json",
+          "user-agent": "minutes-publisher",
+          [TIMESTAMP_HEADER]: String(timestamp),
+        };
+        if (secret !== null) headers[SIGNATURE_HEADER] = signWebhook(Redacted.value(secret), timestamp, body);
+        const response = await fetch(url, {
+          method: "POST",
+          headers,
+          body,
+          signal: AbortSignal.timeout(10_000),
+        });
+        await response.body?.cancel();
+        return response.status;
+      },
+      catch: (cause) => new WebhookError({ reason: transportReason(cause) }),
     }).pipe(
+      Effect.filterOrFail(
+        (status) => status < 300,
+        (status) => new WebhookError({ reason: `answered HTTP ${status}` }),
+      ),
       Effect.retry(
         Schedule.exponential(Duration.millis(options.webhookBaseDelayMs ?? 1000)).pipe(
           Schedule.jittered,
@@ -93,7 +100,7 @@ export const makeOutcomeSink = (
       ),
       Effect.tapError((e) =>
         Effect.logWarning("webhook notification failed").pipe(
-          Effect.annotateLogs({ recipient: redactUrl(url), reason: String(e) }),
+          Effect.annotateLogs({ recipient: recipientForLog(url), reason: e.reason }),
         ),
       ),
       Effect.ignore,
@@ -137,11 +144,34 @@ const isWebhookUrl = (recipient: string): boolean => {
   }
 };
 
-const redactUrl = (url: string): string => {
+/** Why a webhook could not be delivered: its status, or the network error's code. Never the URL. */
+class WebhookError extends Data.TaggedError("WebhookError")<{ readonly reason: string }> {}
+
+/**
+ * A recipient as logged: scheme, host and port only. Slack, Teams and others put the secret that
+ * authorises posting in the path (or the query), so neither is shown.
+ */
+const recipientForLog = (url: string): string => {
   try {
     const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    return `${u.protocol}//${u.host}`;
   } catch {
     return "(invalid url)";
   }
+};
+
+/**
+ * What went wrong below HTTP, from fetch's error: its timeout, or the code undici or Node put on
+ * the error or its cause (`ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_SOCKET`…). Messages are not used:
+ * they can quote the URL.
+ */
+const transportReason = (cause: unknown): string => {
+  let current = cause;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const c = current as { name?: unknown; code?: unknown; cause?: unknown };
+    if (c.name === "TimeoutError") return "timed out after 10 s";
+    if (typeof c.code === "string" && c.code !== "") return `network error ${c.code}`;
+    current = c.cause;
+  }
+  return "network error";
 };

@@ -71,4 +71,21 @@ describe("minutes-publisher", () => {
     );
     expect(result.status).toBe(1);
   });
+
+  it("exits 1 naming the proxy variable, never its value, when a proxy URL cannot be used", async () => {
+    const result = await runMain([], { HTTPS_PROXY: "proxyuser:pw-secret@127.0.0.1:4297" });
+    expect(result.stderr).toBe(
+      "minutes-publisher: HTTPS_PROXY: must be an http:// or https:// URL (expected http://[user:password@]host:port)\n",
+    );
+    expect(result.status).toBe(1);
+  });
+
+  it("accepts a proxy URL with user and password and goes on to start", async () => {
+    // NATS_URL (set by runSourceMain) points nowhere: failing to connect means the proxy was accepted.
+    const result = await runMain([], {
+      HTTPS_PROXY: "http://proxyuser:pw-secret@127.0.0.1:4297",
+    });
+    expect(result.stderr).toMatch(/^minutes-publisher: cannot start: /);
+    expect(result.stderr).not.toMatch(/proxy|pw-secret/i);
+  });
 });

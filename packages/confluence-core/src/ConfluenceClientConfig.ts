@@ -16,9 +16,15 @@ export type ConfluenceAuth =
   | { readonly type: "basic"; readonly email: string; readonly token: Redacted.Redacted<string> }
   | { readonly type: "bearer"; readonly token: Redacted.Redacted<string> };
 
-/** Proxy settings, as the app read them from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`. */
+/**
+ * Proxy settings, as the app read them from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY`. A proxy URL
+ * may carry `user:password@` (URL-encoded): the client sends them as `Proxy-Authorization: Basic`
+ * to that proxy only, and never shows them (see {@link proxyUrlForDisplay}).
+ */
 export interface ConfluenceProxyConfig {
+  /** Proxy for https targets, e.g. `http://user:pw@proxy:3128`; `httpProxy` when absent. */
   readonly httpsProxy?: string;
+  /** Proxy for http targets (and https ones when `httpsProxy` is absent). */
   readonly httpProxy?: string;
   /** Comma- or space-separated hosts (with optional ports) that bypass the proxy; `*` for all. */
   readonly noProxy?: string;
@@ -101,10 +107,64 @@ export interface ResolvedConfig {
   readonly maxRetryAfterMs: number;
   readonly maxConnections: number;
   readonly keepAliveTimeoutMs: number;
-  readonly proxy: ConfluenceProxyConfig | undefined;
+  readonly proxy: ResolvedProxyConfig | undefined;
   readonly locale: ConfluenceLocale;
   readonly pageSize: number | undefined;
 }
+
+/** One proxy after validation: its URL without user info, and the credentials as a header value. */
+export interface ResolvedProxy {
+  /** `scheme://host:port/`, never with user info (safe to show). */
+  readonly uri: string;
+  /** `Basic base64(user:password)` when the URL carried user info. */
+  readonly token: Redacted.Redacted<string> | undefined;
+}
+
+/** The proxy settings after validation; absent proxies are undefined. */
+export interface ResolvedProxyConfig {
+  readonly httpsProxy: ResolvedProxy | undefined;
+  readonly httpProxy: ResolvedProxy | undefined;
+  readonly noProxy: string;
+}
+
+/**
+ * Why a proxy URL cannot be used, or undefined when it can: it must be an absolute `http:` or
+ * `https:` URL without query or fragment; `user:password@` is allowed. The reason never repeats
+ * the URL (it may hold a password), so it can be printed next to the setting's name.
+ */
+export const proxyUrlProblem = (text: string): string | undefined => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return "not a valid absolute URL (expected http://[user:password@]host:port)";
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    return "must be an http:// or https:// URL (expected http://[user:password@]host:port)";
+  if (url.search !== "" || url.hash !== "") return "must not contain a query string or fragment";
+  if (url.password !== "" && url.username === "") return "has a password but no user name";
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    return "the user name or password is not validly URL-encoded";
+  }
+  return undefined;
+};
+
+/**
+ * A proxy URL as it may be shown in logs and messages: without `user:password@` (and, as
+ * `proxyUrlProblem` refuses them anyway, without query or fragment). Text that is not an http(s)
+ * URL is replaced by a placeholder, since it may still hold the credentials.
+ */
+export const proxyUrlForDisplay = (text: string): string => {
+  try {
+    const url = new URL(text);
+    // `user:pw@host` parses with the scheme `user:`: only http(s) URLs are shown at all.
+    if (url.protocol === "http:" || url.protocol === "https:") return `${url.protocol}//${url.host}`;
+  } catch {}
+  return "(not an http(s) URL)";
+};
 
 /**
  * Validates a configuration and resolves its REST roots, or explains what is wrong in a
@@ -143,21 +203,18 @@ export const resolveConfig = (config: ConfluenceClientConfig): ResolvedConfig | 
     if (!Number.isFinite(value) || value < 0 || (positive && value === 0) || !Number.isInteger(value))
       return fail(field, `must be a ${positive ? "positive" : "non-negative"} integer`);
   }
-  for (const [field, value] of Object.entries(config.proxy ?? {})) {
-    if (
-      field !== "noProxy" &&
-      value !== undefined &&
-      value !== "" &&
-      typeof parseHttpUrl(value, true) === "string"
-    )
-      return fail(`proxy.${field}`, "must be an http(s) URL");
+  for (const field of ["httpsProxy", "httpProxy"] as const) {
+    const value = config.proxy?.[field];
+    const problem = value ? proxyUrlProblem(value) : undefined;
+    if (problem !== undefined) return fail(`proxy.${field}`, problem);
   }
   if (
     config.pageSize !== undefined &&
     (!Number.isInteger(config.pageSize) || config.pageSize < 1 || config.pageSize > 250)
   )
     return fail("pageSize", "must be an integer from 1 to 250");
-  const common = { auth: config.auth, ...numbers, proxy: config.proxy, locale, pageSize: config.pageSize };
+  const proxy = resolveProxy(config.proxy);
+  const common = { auth: config.auth, ...numbers, proxy, locale, pageSize: config.pageSize };
 
   if (deployment === "datacenter") {
     if (config.cloudId !== undefined || config.scopedToken === true)
@@ -199,7 +256,7 @@ export const resolveConfig = (config: ConfluenceClientConfig): ResolvedConfig | 
 
 const LOCAL_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]", "::1"]);
 
-const parseHttpUrl = (text: string, allowHttp = false): URL | string => {
+const parseHttpUrl = (text: string): URL | string => {
   let url: URL;
   try {
     url = new URL(text);
@@ -212,12 +269,38 @@ const parseHttpUrl = (text: string, allowHttp = false): URL | string => {
   if (url.protocol === "https:") return url;
   if (
     url.protocol === "http:" &&
-    (allowHttp || LOCAL_HOSTS.has(url.hostname.toLowerCase()) || url.hostname.startsWith("127."))
+    (LOCAL_HOSTS.has(url.hostname.toLowerCase()) || url.hostname.startsWith("127."))
   )
     return url;
   return url.protocol === "http:"
     ? "must use https (http is allowed for localhost only)"
     : "must be an http(s) URL";
+};
+
+const resolveProxy = (proxy: ConfluenceProxyConfig | undefined): ResolvedProxyConfig | undefined => {
+  // Only a non-empty value counts: HTTPS_PROXY= (set but empty) means no proxy, as in curl.
+  if (proxy === undefined || (!proxy.httpsProxy && !proxy.httpProxy)) return undefined;
+  return {
+    httpsProxy: proxy.httpsProxy ? resolveOneProxy(proxy.httpsProxy) : undefined,
+    httpProxy: proxy.httpProxy ? resolveOneProxy(proxy.httpProxy) : undefined,
+    noProxy: proxy.noProxy ?? "",
+  };
+};
+
+/** Splits a validated proxy URL into a URL without user info and a `Basic` credential. */
+const resolveOneProxy = (text: string): ResolvedProxy => {
+  const url = new URL(text);
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = "";
+  url.password = "";
+  return {
+    uri: url.href,
+    token:
+      user === ""
+        ? undefined
+        : Redacted.make(`Basic ${Buffer.from(`${user}:${password}`, "utf8").toString("base64")}`),
+  };
 };
 
 const stripSlash = (s: string): string => s.replace(/\/+$/, "");

@@ -28,8 +28,19 @@ export const ConfluenceHint = Schema.Literal(
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
 
-/** What failed below HTTP: name resolution, connecting, TLS, a reset connection, a timeout, or other. */
-export const ConfluenceNetworkReason = Schema.Literal("dns", "connect", "tls", "reset", "timeout", "other");
+/**
+ * What failed below HTTP: name resolution, connecting, TLS, a reset connection, a timeout, the
+ * proxy refusing the tunnel (`code` is then `PROXY_<status>`, e.g. `PROXY_407` for credentials), or other.
+ */
+export const ConfluenceNetworkReason = Schema.Literal(
+  "dns",
+  "connect",
+  "tls",
+  "reset",
+  "timeout",
+  "proxy",
+  "other",
+);
 /** What failed below HTTP (see {@link ConfluenceNetworkReason}). */
 export type ConfluenceNetworkReason = typeof ConfluenceNetworkReason.Type;
 
@@ -234,6 +245,7 @@ const networkReasonText: Record<ConfluenceNetworkReason, Record<ConfluenceLocale
   tls: { en: "TLS/certificate failure", ru: "ошибка TLS/сертификата" },
   reset: { en: "connection reset", ru: "соединение сброшено" },
   timeout: { en: "timed out", ru: "превышено время ожидания" },
+  proxy: { en: "the proxy refused the connection", ru: "прокси отклонил соединение" },
   other: { en: "transport failure", ru: "сбой транспорта" },
 };
 

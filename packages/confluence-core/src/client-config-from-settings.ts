@@ -2,13 +2,18 @@
  * The client settings for Minutes' `confluence` configuration section and a resolved token, so
  * the publisher and the gateway build identical clients: Cloud gets Basic (e-mail + API token),
  * Data Center a Bearer personal access token, and a `cloud_id` routes a scoped token through the
- * api.atlassian.com gateway. `checkCaFile` lets both check the CA file at start, since the client
- * reads it only when it is first made.
+ * api.atlassian.com gateway. `checkCaFile` and `checkProxyConfig` let both check at start what the
+ * client would otherwise refuse only when it is first made (at the first message, and again at each).
  */
 import { readFileSync } from "node:fs";
 import type { MinutesConfig } from "@minutes/contracts";
 import type { Redacted } from "effect";
-import { type ConfluenceClientConfig, detectDeployment } from "./ConfluenceClientConfig.js";
+import {
+  type ConfluenceClientConfig,
+  type ConfluenceProxyConfig,
+  detectDeployment,
+  proxyUrlProblem,
+} from "./ConfluenceClientConfig.js";
 
 /** Builds a {@link ConfluenceClientConfig} from the `confluence` section; `extras` win. */
 export const clientConfigFromSettings = (
@@ -53,4 +58,21 @@ export const checkCaFile = (path: string | null): void => {
     throw new Error(
       `confluence.ca_file: ${path} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
     );
+};
+
+/**
+ * Checks proxy settings at start: throws an `Error` whose one-line message names the setting and
+ * what is wrong, never the URL (it may hold a password). `names` gives the settings' names as the
+ * operator knows them (e.g. `{ httpsProxy: "HTTPS_PROXY" }`); default `proxy.httpsProxy` etc.
+ * Empty values mean "no proxy" and pass.
+ */
+export const checkProxyConfig = (
+  proxy: ConfluenceProxyConfig | undefined,
+  names: Partial<Record<"httpsProxy" | "httpProxy", string>> = {},
+): void => {
+  for (const field of ["httpsProxy", "httpProxy"] as const) {
+    const value = proxy?.[field];
+    const problem = value ? proxyUrlProblem(value) : undefined;
+    if (problem !== undefined) throw new Error(`${names[field] ?? `proxy.${field}`}: ${problem}`);
+  }
 };

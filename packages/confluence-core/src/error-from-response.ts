@@ -137,6 +137,15 @@ export interface TransportFailure {
 
 /** Maps a transport failure (undici / Node error codes) to a {@link ConfluenceNetworkError} with a `reason`. */
 export const errorFromTransport = (f: TransportFailure): ConfluenceNetworkError => {
+  const proxyStatus = proxyRefusal(f.cause);
+  if (proxyStatus !== undefined)
+    return new ConfluenceNetworkError({
+      method: f.method,
+      path: f.path,
+      reason: "proxy",
+      locale: f.locale,
+      code: `PROXY_${proxyStatus}`,
+    });
   const code = errorCode(f.cause);
   return new ConfluenceNetworkError({
     method: f.method,
@@ -154,7 +163,12 @@ export const errorFromTransport = (f: TransportFailure): ConfluenceNetworkError 
  */
 export const mayHaveLanded = (e: ConfluenceError): boolean => {
   if (e._tag === "ConfluenceNetworkError")
-    return !(e.reason === "dns" || e.reason === "connect" || e.code === "UND_ERR_CONNECT_TIMEOUT");
+    return !(
+      e.reason === "dns" ||
+      e.reason === "connect" ||
+      e.reason === "proxy" ||
+      e.code === "UND_ERR_CONNECT_TIMEOUT"
+    );
   return e._tag === "ConfluenceServerError";
 };
 
@@ -280,6 +294,21 @@ const errorCode = (cause: unknown): string | undefined => {
   for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
     const c = current as { code?: unknown; cause?: unknown };
     if (typeof c.code === "string" && c.code !== "UND_ERR_ABORTED" && c.code !== "ABORT_ERR") return c.code;
+    current = c.cause;
+  }
+  return undefined;
+};
+
+/**
+ * The status of a proxy that refused a CONNECT: undici fails with an aborted-request error whose
+ * message alone carries it ("Proxy response (407) !== 200 when HTTP Tunneling").
+ */
+const proxyRefusal = (cause: unknown): number | undefined => {
+  let current = cause;
+  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const c = current as { message?: unknown; cause?: unknown };
+    const m = typeof c.message === "string" ? /^Proxy response \((\d{3})\) !== 200/.exec(c.message) : null;
+    if (m?.[1] !== undefined) return Number(m[1]);
     current = c.cause;
   }
   return undefined;

@@ -5,8 +5,8 @@
 // repeat is safe (a create is not).
 import { rootCertificates } from "node:tls";
 import { Effect, ParseResult, Redacted, Schema, type Scope } from "effect";
-import { Agent, type Dispatcher, EnvHttpProxyAgent, request } from "undici";
-import type { ResolvedConfig } from "./ConfluenceClientConfig.js";
+import { Agent, Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import type { ResolvedConfig, ResolvedProxy } from "./ConfluenceClientConfig.js";
 import {
   ConfluenceAuthenticationError,
   type ConfluenceError,
@@ -224,14 +224,62 @@ const makeDispatcher = (config: ResolvedConfig, extraCa: ReadonlyArray<string>):
     connect: { timeout: config.timeoutMs, ...(ca ? { ca } : {}) },
   };
   const proxy = config.proxy;
-  if (proxy === undefined || (!proxy.httpsProxy && !proxy.httpProxy)) return new Agent(common);
-  // Empty strings, not undefined: EnvHttpProxyAgent falls back to process.env for undefined values,
-  // and the app's config module is the only reader of the environment.
-  return new EnvHttpProxyAgent({
-    ...common,
-    httpProxy: proxy.httpProxy ?? "",
-    httpsProxy: proxy.httpsProxy ?? "",
-    noProxy: proxy.noProxy ?? "",
-    ...(ca ? { requestTls: { ca }, proxyTls: { ca } } : {}),
-  });
+  if (proxy === undefined) return new Agent(common);
+  // One EnvHttpProxyAgent per target scheme, each knowing only its own proxy: its `token` goes to
+  // every proxy it has, and HTTP_PROXY and HTTPS_PROXY may be different proxies with different
+  // users. The URIs carry no user info (undici would turn it into the same header, but keeps the
+  // URI around where an error or a debugger could show it). Empty strings, not undefined:
+  // EnvHttpProxyAgent falls back to process.env for undefined values, and the app's config module
+  // is the only reader of the environment.
+  const tls = ca ? { requestTls: { ca }, proxyTls: { ca } } : {};
+  const via = (target: ResolvedProxy | undefined): Dispatcher =>
+    target === undefined
+      ? new Agent(common)
+      : new EnvHttpProxyAgent({
+          ...common,
+          ...tls,
+          httpProxy: target.uri,
+          httpsProxy: target.uri,
+          noProxy: proxy.noProxy,
+          ...(target.token === undefined ? {} : { token: Redacted.value(target.token) }),
+        });
+  // Like curl and undici: without HTTPS_PROXY, https targets use HTTP_PROXY too.
+  const https = via(proxy.httpsProxy ?? proxy.httpProxy);
+  const http = proxy.httpProxy === undefined ? new Agent(common) : via(proxy.httpProxy);
+  return new BySchemeDispatcher(https, http);
 };
+
+/** Sends https targets to one dispatcher and everything else to another; closes both. */
+class BySchemeDispatcher extends Dispatcher {
+  constructor(
+    private readonly https: Dispatcher,
+    private readonly http: Dispatcher,
+  ) {
+    super();
+  }
+
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const origin = options.origin === undefined ? "" : String(options.origin);
+    return (origin.startsWith("https:") ? this.https : this.http).dispatch(options, handler);
+  }
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
+    const done = Promise.all([this.https.close(), this.http.close()]).then(() => undefined);
+    if (callback === undefined) return done;
+    void done.then(callback, callback);
+  }
+
+  override destroy(): Promise<void>;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | void {
+    const err = typeof a === "function" ? null : (a ?? null);
+    const callback = typeof a === "function" ? a : b;
+    const done = Promise.all([this.https.destroy(err), this.http.destroy(err)]).then(() => undefined);
+    if (callback === undefined) return done;
+    void done.then(callback, callback);
+  }
+}

@@ -7,6 +7,8 @@ export {
   type ConfluenceClientConfig,
   type ConfluenceProxyConfig,
   detectDeployment,
+  proxyUrlForDisplay,
+  proxyUrlProblem,
 } from "./ConfluenceClientConfig.js";
 export {
   ConfluenceAuthenticationError,
@@ -25,7 +27,7 @@ export {
   ConfluenceVersionConflictError,
   isRetryable,
 } from "./ConfluenceError.js";
-export { checkCaFile, clientConfigFromSettings } from "./client-config-from-settings.js";
+export { checkCaFile, checkProxyConfig, clientConfigFromSettings } from "./client-config-from-settings.js";
 export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
 export {
   type ConfluenceCallStats,

@@ -3,6 +3,8 @@ import { Redacted } from "effect";
 import {
   type ConfluenceClientConfig,
   detectDeployment,
+  proxyUrlForDisplay,
+  proxyUrlProblem,
   type ResolvedConfig,
   resolveConfig,
 } from "../src/ConfluenceClientConfig.js";
@@ -165,5 +167,39 @@ describe("resolveConfig", () => {
       bad({ baseUrl: "https://wiki.acme.local", auth: bearer, proxy: { httpsProxy: "nope" } }).field,
       "proxy.httpsProxy",
     );
+  });
+
+  it("accepts a proxy URL with user and password and keeps them out of every error text", () => {
+    const ok = resolveConfig({
+      baseUrl: "https://wiki.acme.local",
+      auth: bearer,
+      proxy: { httpsProxy: "http://proxyuser:pw%3Asecret@127.0.0.1:4297", httpProxy: "https://p.acme.local" },
+    });
+    assert.notInstanceOf(ok, ConfluenceConfigError);
+    for (const text of [
+      "socks5://proxyuser:pw-secret@proxy:1080",
+      "http://proxyuser:pw-secret@proxy:3128/?x=1",
+    ]) {
+      const error = bad({ baseUrl: "https://wiki.acme.local", auth: bearer, proxy: { httpProxy: text } });
+      assert.strictEqual(error.field, "proxy.httpProxy");
+      assert.notInclude(error.message, "pw-secret");
+      assert.notInclude(error.message, "proxyuser");
+    }
+  });
+
+  it("shows a proxy URL without its user info, and nothing of a value that is not a URL", () => {
+    assert.strictEqual(proxyUrlForDisplay("http://proxyuser:pw@127.0.0.1:4297"), "http://127.0.0.1:4297");
+    assert.strictEqual(proxyUrlForDisplay("https://u:p@proxy.acme.local/"), "https://proxy.acme.local");
+    assert.strictEqual(proxyUrlForDisplay("proxyuser:pw@host"), "(not an http(s) URL)");
+  });
+
+  it("says what is wrong with a proxy URL without repeating it", () => {
+    assert.isUndefined(proxyUrlProblem("http://proxy:3128"));
+    assert.isUndefined(proxyUrlProblem("http://user@proxy:3128"));
+    assert.match(proxyUrlProblem("proxy:3128") ?? "", /http:\/\/ or https:\/\//);
+    assert.match(proxyUrlProblem("user:pw-secret@proxy") ?? "", /http:\/\/ or https:\/\//);
+    assert.match(proxyUrlProblem("http://[pw-secret") ?? "", /not a valid absolute URL/);
+    assert.match(proxyUrlProblem("http://:pw-secret@proxy") ?? "", /no user name/);
+    assert.match(proxyUrlProblem("http://u:%E0%A4%A@proxy") ?? "", /URL-encoded/);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, assert, describe, it } from "@effect/vitest";
-import { checkCaFile } from "../src/index.js";
+import { checkCaFile, checkProxyConfig } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "minutes-ca-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,6 +30,25 @@ describe("checkCaFile", () => {
     assert.throws(
       () => checkCaFile(file),
       `confluence.ca_file: ${file} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)`,
+    );
+  });
+});
+
+describe("checkProxyConfig", () => {
+  it("passes no proxy, empty values and proxy URLs with or without credentials", () => {
+    checkProxyConfig(undefined);
+    checkProxyConfig({ httpsProxy: "", httpProxy: "" });
+    checkProxyConfig({ httpsProxy: "http://user:pw@proxy:3128", httpProxy: "https://proxy:3129" });
+  });
+
+  it("throws one line naming the setting, never its value", () => {
+    assert.throws(
+      () => checkProxyConfig({ httpsProxy: "proxyuser:pw-secret@proxy:3128" }, { httpsProxy: "HTTPS_PROXY" }),
+      "HTTPS_PROXY: must be an http:// or https:// URL (expected http://[user:password@]host:port)",
+    );
+    assert.throws(
+      () => checkProxyConfig({ httpProxy: "http://u:pw-secret@[x" }),
+      /^proxy\.httpProxy: not a valid/,
     );
   });
 });

@@ -55,25 +55,39 @@ const tlsFront = Effect.gen(function* () {
   return `https://127.0.0.1:${port}/wiki`;
 });
 
-/** A CONNECT-only forward proxy that counts tunnels. */
-const connectProxy = Effect.gen(function* () {
-  const stats = { tunnels: 0 };
-  const sockets = new Set<Socket>();
-  const server = createHttpServer((_req, res) => res.writeHead(405).end());
-  server.on("connect", (req, client: Socket, head: Buffer) => {
-    stats.tunnels++;
-    const [host, port] = (req.url ?? "").split(":");
-    const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.write(head);
-      upstream.pipe(client).pipe(upstream);
+/**
+ * A CONNECT-only forward proxy that counts tunnels. With `auth` (`user:password`) it requires
+ * `Proxy-Authorization: Basic …` and answers 407 otherwise, echoing what it got in the body (as a
+ * careless proxy might: the client must not pass that on).
+ */
+const connectProxy = (auth?: string) =>
+  Effect.gen(function* () {
+    const stats = { tunnels: 0, refused: 0, authorizations: [] as Array<string> };
+    const sockets = new Set<Socket>();
+    const server = createHttpServer((_req, res) => res.writeHead(405).end());
+    server.on("connect", (req, client: Socket, head: Buffer) => {
+      const got = req.headers["proxy-authorization"] ?? "";
+      stats.authorizations.push(got);
+      if (auth !== undefined && got !== `Basic ${Buffer.from(auth).toString("base64")}`) {
+        stats.refused++;
+        client.end(
+          `HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="${got}"\r\nContent-Length: ${got.length + 6}\r\n\r\necho: ${got}`,
+        );
+        return;
+      }
+      stats.tunnels++;
+      const [host, port] = (req.url ?? "").split(":");
+      const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
+        client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      upstream.on("error", () => client.destroy());
+      client.on("error", () => upstream.destroy());
     });
-    upstream.on("error", () => client.destroy());
-    client.on("error", () => upstream.destroy());
+    const port = yield* listen(server, sockets);
+    return { url: `http://127.0.0.1:${port}`, stats };
   });
-  const port = yield* listen(server, sockets);
-  return { url: `http://127.0.0.1:${port}`, stats };
-});
 
 layer(TestSandbox.layer("cloud"), { excludeTestServices: true })("HTTP transport", (it) => {
   it.scoped("rejects a certificate it does not trust with a TLS network error", () =>
@@ -107,7 +121,7 @@ layer(TestSandbox.layer("cloud"), { excludeTestServices: true })("HTTP transport
     Effect.gen(function* () {
       const sb = yield* TestSandbox;
       const baseUrl = yield* tlsFront;
-      const proxy = yield* connectProxy;
+      const proxy = yield* connectProxy();
       const client = yield* makeConfluenceClient(
         configFor(sb, { baseUrl, ca: CERT, proxy: { httpsProxy: proxy.url } }),
       ).pipe(Effect.orDie);
@@ -120,7 +134,7 @@ layer(TestSandbox.layer("cloud"), { excludeTestServices: true })("HTTP transport
     Effect.gen(function* () {
       const sb = yield* TestSandbox;
       const baseUrl = yield* tlsFront;
-      const proxy = yield* connectProxy;
+      const proxy = yield* connectProxy();
       const client = yield* makeConfluenceClient(
         configFor(sb, {
           baseUrl,
@@ -137,12 +151,74 @@ layer(TestSandbox.layer("cloud"), { excludeTestServices: true })("HTTP transport
     Effect.gen(function* () {
       const sb = yield* TestSandbox;
       const baseUrl = yield* tlsFront;
-      const proxy = yield* connectProxy;
+      const proxy = yield* connectProxy();
       const client = yield* makeConfluenceClient(
         configFor(sb, { baseUrl, ca: CERT, proxy: { httpsProxy: proxy.url }, maxConnections: 1 }),
       ).pipe(Effect.orDie);
       for (let i = 0; i < 5; i++) yield* client.getPageInfo(sb.state.spaces()[0]?.homepageId ?? "65538");
       assert.strictEqual(proxy.stats.tunnels, 1);
+    }),
+  );
+
+  it.scoped("authenticates to the proxy with the user and password of its URL", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const baseUrl = yield* tlsFront;
+      const proxy = yield* connectProxy("proxy-user:p@ss:word");
+      const url = proxy.url.replace("//", "//proxy-user:p%40ss%3Aword@");
+      const client = yield* makeConfluenceClient(
+        configFor(sb, { baseUrl, ca: CERT, proxy: { httpsProxy: url } }),
+      ).pipe(Effect.orDie);
+      yield* client.testConnection();
+      assert.isAtLeast(proxy.stats.tunnels, 1);
+      assert.strictEqual(proxy.stats.refused, 0);
+    }),
+  );
+
+  it.scoped("sends each proxy its own credentials when HTTP_PROXY and HTTPS_PROXY differ", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const httpProxy = yield* connectProxy("http-user:http-pw");
+      const httpsProxy = yield* connectProxy("https-user:https-pw");
+      // The sandbox itself is plain http: its requests take HTTP_PROXY.
+      const client = yield* makeConfluenceClient(
+        configFor(sb, {
+          proxy: {
+            httpProxy: httpProxy.url.replace("//", "//http-user:http-pw@"),
+            httpsProxy: httpsProxy.url.replace("//", "//https-user:https-pw@"),
+          },
+        }),
+      ).pipe(Effect.orDie);
+      yield* client.testConnection();
+      assert.isAtLeast(httpProxy.stats.tunnels, 1);
+      assert.strictEqual(httpProxy.stats.refused, 0);
+      assert.deepStrictEqual(httpsProxy.stats.authorizations, []);
+    }),
+  );
+
+  it.scoped("a proxy that refuses the credentials is a network error that shows none of them", () =>
+    Effect.gen(function* () {
+      const sb = yield* TestSandbox;
+      const baseUrl = yield* tlsFront;
+      const proxy = yield* connectProxy("proxy-user:right-pw");
+      const client = yield* makeConfluenceClient(
+        configFor(sb, {
+          baseUrl,
+          ca: CERT,
+          maxRetries: 0,
+          proxy: { httpsProxy: proxy.url.replace("//", "//proxy-user:wrong-pw@") },
+        }),
+      ).pipe(Effect.orDie);
+      const error = yield* Effect.flip(client.testConnection());
+      assert.strictEqual(proxy.stats.refused, 1);
+      assert.strictEqual(error._tag, "ConfluenceNetworkError");
+      if (error._tag === "ConfluenceNetworkError") {
+        assert.strictEqual(error.reason, "proxy");
+        assert.strictEqual(error.code, "PROXY_407");
+      }
+      const shown = `${error.message} ${JSON.stringify(error)} ${String(error)}`;
+      for (const secret of ["wrong-pw", Buffer.from("proxy-user:wrong-pw").toString("base64")])
+        assert.notInclude(shown, secret);
     }),
   );
 });

@@ -87,11 +87,17 @@ describe("makeHttp URL building", () => {
         resolved({
           baseUrl: "https://acme.atlassian.net",
           auth,
-          proxy: { httpsProxy: "http://proxy:3128", noProxy: "localhost" },
+          proxy: { httpsProxy: "http://proxy-user:s%40cret@proxy:3128", noProxy: "localhost" },
         }),
         [pem],
       );
-      assert.strictEqual(http.config.proxy?.httpsProxy, "http://proxy:3128");
+      // The user info becomes a Proxy-Authorization value; the URI kept around has none.
+      assert.strictEqual(http.config.proxy?.httpsProxy?.uri, "http://proxy:3128/");
+      assert.strictEqual(
+        Redacted.value(http.config.proxy?.httpsProxy?.token ?? Redacted.make("")),
+        `Basic ${Buffer.from("proxy-user:s@cret").toString("base64")}`,
+      );
+      assert.notInclude(JSON.stringify(http.config), "cret");
     }),
   );
 });

@@ -23,6 +23,7 @@ describe("public exports", () => {
       "ConfluenceWaitReporterRef",
       "DEFAULT_MAX_RETRY_AFTER_MS",
       "checkCaFile",
+      "checkProxyConfig",
       "clientConfigFromSettings",
       "confluenceRetrySchedule",
       "countConfluenceRetries",
@@ -30,6 +31,8 @@ describe("public exports", () => {
       "isRetryable",
       "makeConfluenceClient",
       "parseRetryAfter",
+      "proxyUrlForDisplay",
+      "proxyUrlProblem",
       "reportConfluenceWaits",
     ]);
   });

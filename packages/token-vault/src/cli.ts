@@ -103,6 +103,8 @@ const buildProgram = (io: CliIo, secrets: SecretReader, done: (code: number) => 
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
+      // Inherited by the subcommands. `--token=SECRET` is an unknown option, and Commander quotes it whole.
+      outputError: (text, write) => write(hideUnknownOptionValue(text)),
     })
     .configureHelp({ showGlobalOptions: true })
     .showHelpAfterError("(run with --help for usage)")
@@ -297,6 +299,16 @@ const formatTable = (entries: ReadonlyArray<SavedTokenInfo>, file: string): stri
     )
     .join("\n")}\n`;
 };
+
+/**
+ * Commander's "unknown option" line without the option's value: `--token=SECRET` becomes
+ * `--token`, `-tSECRET` becomes `-t` (a mistyped option is often one that carries a secret).
+ */
+const hideUnknownOptionValue = (text: string): string =>
+  text.replace(/^error: unknown option '(.*)'(?=$|\n)/m, (line, flag: string) => {
+    const name = flag.startsWith("--") ? flag.split("=")[0] : flag.slice(0, 2);
+    return name === flag ? line : `error: unknown option '${name}' (its value is not shown)`;
+  });
 
 const reportFailure = (error: unknown, stderr: CliOutput): number => {
   if (error instanceof CommanderError) {

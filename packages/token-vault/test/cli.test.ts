@@ -131,6 +131,24 @@ describe("runCli", () => {
     }
   });
 
+  it("names an unknown option without its value, which may be a secret, and exits 2", async () => {
+    const cases: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+      [["add", ...key, "--token=SECRET-tok'en"], "--token"],
+      [["add", ...key, "-tSECRET-tok'en"], "-t"],
+      [["--token=SECRET-tok'en", "list"], "--token"],
+    ];
+    for (const [argv, name] of cases) {
+      const io = pipedIo({ ...env, VAULT_PASSWORD: PASSWORD }, `${TOKEN}\n`);
+      expect(await runCli(argv, io), argv.join(" ")).toBe(2);
+      expect(io.err()).toContain(`error: unknown option '${name}' (its value is not shown)`);
+      expect(io.err() + io.out()).not.toContain("SECRET");
+    }
+    // Without a value there is nothing to hide: the option is named as typed.
+    const io = pipedIo(env);
+    expect(await runCli(["list", "--jsn"], io)).toBe(2);
+    expect(io.err()).toContain("error: unknown option '--jsn'");
+  });
+
   it("prints help and exits 0 for --help on every command", async () => {
     for (const command of [[], ["add"], ["get"], ["list"], ["delete"], ["change-password"]]) {
       const io = pipedIo(env);

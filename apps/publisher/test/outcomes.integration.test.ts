@@ -1,0 +1,88 @@
+// Webhook delivery failures as the operator sees them in the log: a reason (status or network
+// error code), and the recipient as scheme://host:port only, since webhook URLs carry their
+// secret in the path. Real NATS, real HTTP receivers; nothing is mocked.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { loadConfig, type PublicationOutcome } from "@minutes/contracts";
+import { jetstream } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import { Effect, Either, HashMap, Logger } from "effect";
+import { describe, expect, it } from "vitest";
+import { makeOutcomeSink } from "../src/outcomes.js";
+import { NATS_URL } from "./helpers/harness.js";
+
+describe("webhook notifications", () => {
+  it("log why a delivery failed and the recipient without its path", async () => {
+    const server = createServer((_req, res) => res.writeHead(500).end());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    // A port nothing listens on: bind one, then close it.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const config = Either.getOrThrow(
+        loadConfig({
+          env: {},
+          overrides: {
+            nats: { url: NATS_URL, subject_prefix: `t_hooks_${Date.now()}` },
+            confluence: {
+              notification_settings: {
+                notify_on_publish: true,
+                notify_on_error: true,
+                notification_recipients: [
+                  `http://127.0.0.1:${port}/services/T0/B0/hook-path-secret`,
+                  `http://127.0.0.1:${closedPort}/hook/other-path-secret?token=query-secret`,
+                ],
+              },
+            },
+          },
+        }),
+      );
+      const sink = makeOutcomeSink(jetstream(nc), config, { webhookAttempts: 1 });
+      const logs: Array<{ message: string; annotations: Record<string, unknown> }> = [];
+      const capture = Logger.make(({ message, annotations }) => {
+        logs.push({
+          message: String(Array.isArray(message) ? message[0] : message),
+          annotations: Object.fromEntries(HashMap.toEntries(annotations)),
+        });
+      });
+      const outcome: PublicationOutcome = {
+        outcome: "failed",
+        jobId: "job-hook-log",
+        publicationId: null,
+        trigger: "event",
+        pageId: null,
+        pageUrl: null,
+        pageTitle: null,
+        pageVersion: null,
+        spaceKey: "NOPE",
+        errorTag: "ConfluenceNotFoundError",
+        errorMessage: "no such space",
+        latencyMs: null,
+        retries: 0,
+        rateLimited: 0,
+        occurredAt: new Date().toISOString(),
+      };
+      await Effect.runPromise(
+        sink.emit(outcome).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture))),
+      );
+      const deadline = Date.now() + 15_000;
+      const failures = () => logs.filter((l) => l.message === "webhook notification failed");
+      while (failures().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const byRecipient = Object.fromEntries(
+        failures().map((l) => [String(l.annotations.recipient), String(l.annotations.reason)]),
+      );
+      expect(byRecipient).toEqual({
+        [`http://127.0.0.1:${port}`]: "answered HTTP 500",
+        [`http://127.0.0.1:${closedPort}`]: "network error ECONNREFUSED",
+      });
+      expect(JSON.stringify(logs)).not.toMatch(/secret|UnknownException/);
+    } finally {
+      await nc.close();
+      server.close();
+    }
+  });
+});
