@@ -5,7 +5,7 @@
  */
 
 import { type ConfluenceProxyConfig, checkCaFile, checkProxyConfig } from "@minutes/confluence-core";
-import type { MinutesConfig } from "@minutes/contracts";
+import { ignoredSettingWarnings, type MinutesConfig } from "@minutes/contracts";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
 import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
@@ -40,6 +40,7 @@ export const startServer = async (
     base: { service: "minutes-gateway" },
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
   });
+  for (const warning of ignoredSettingWarnings(config)) logger.warn(warning);
   const nc: NatsConnection = await connect({
     servers: config.nats.url.split(",").map((s) => s.trim()),
     name: "minutes-gateway",

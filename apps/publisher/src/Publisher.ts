@@ -15,6 +15,7 @@ import {
   formatParseIssues,
   IndexRefreshRequestJson,
   IndexRefreshResultJson,
+  ignoredSettingWarnings,
   indexRefreshSubject,
   type MinutesConfig,
 } from "@minutes/contracts";
@@ -135,6 +136,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     // Disabled: events are stored and wait (see the pipeline); commands fail, visibly and
     // retryably, without asking Confluence anything.
     const enabled = config.confluence.enabled;
+    for (const warning of ignoredSettingWarnings(config)) log.warn(warning);
     if (!enabled)
       log.warn(
         "publishing to Confluence is disabled (confluence.enabled is false): protocols are stored as pending; enable it, then publish or replay them",

@@ -4,7 +4,7 @@
  * `gateway`, `vault`, `publisher` and `logging` are ours. Every key has a default in
  * `defaultConfig`, so a config file only names what it changes.
  */
-import { Schema } from "effect";
+import { Redacted, Schema } from "effect";
 import { PlainExpectedId, preview } from "./config-text.js";
 
 const isLoopbackHost = (host: string): boolean =>
@@ -320,6 +320,17 @@ export type MinutesConfig = typeof MinutesConfig.Type;
 export type MinutesConfigInput = typeof MinutesConfig.Encoded;
 
 /** Every default, in the JSON form of `config.json`. The `confluence` block is the original's. */
+/**
+ * Warnings for settings of the original integration that are accepted (its configuration files
+ * keep loading) but not used, each saying what to do instead. The services log them at start.
+ */
+export const ignoredSettingWarnings = (config: MinutesConfig): ReadonlyArray<string> =>
+  config.confluence.encrypted_token !== "" || Redacted.value(config.confluence.encryption_key) !== ""
+    ? [
+        "confluence.encrypted_token and confluence.encryption_key (the original integration's encrypted token) are not read: save the token in the vault with `./minutes vault add --url <base_url> --username <username>` and remove them",
+      ]
+    : [];
+
 export const defaultConfig: MinutesConfigInput = {
   confluence: {
     enabled: false,

@@ -16,6 +16,7 @@ export {
   defaultConfig,
   GatewayConfig,
   HttpsUrl,
+  ignoredSettingWarnings,
   LoggingConfig,
   MinutesConfig,
   type MinutesConfigInput,

@@ -57,6 +57,7 @@ describe("@minutes/contracts", () => {
         "defaultConfig",
         "envVarForKey",
         "formatParseIssues",
+        "ignoredSettingWarnings",
         "indexRefreshSubject",
         "isCalendarDate",
         "isFinalOutcome",

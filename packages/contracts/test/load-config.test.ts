@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Either, Redacted } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import { defaultConfig, envVarForKey, loadConfig, parseConfigArgs } from "../src/index.js";
+import {
+  defaultConfig,
+  envVarForKey,
+  ignoredSettingWarnings,
+  loadConfig,
+  parseConfigArgs,
+} from "../src/index.js";
 
 const dirs: Array<string> = [];
 const writeConfig = (content: unknown): string => {
@@ -389,5 +395,24 @@ describe("loadConfig", () => {
     expect(err(loadConfig({ env: { MINUTES_DATABASE__TYPE: "postgresql" } }))).toBe(
       "database.url: is required when database.type is postgresql (DATABASE_URL)",
     );
+  });
+});
+
+describe("ignoredSettingWarnings", () => {
+  it("says the original integration's encrypted token is not read, and how to use the vault instead", () => {
+    const load = (confluence: Record<string, unknown>) => {
+      const r = loadConfig({ env: {}, overrides: { confluence } });
+      if (Either.isLeft(r)) throw new Error(r.left.message);
+      return r.right;
+    };
+    expect(ignoredSettingWarnings(load({}))).toEqual([]);
+    const [warning, ...rest] = ignoredSettingWarnings(
+      load({ encrypted_token: "gAAAAABfernet", encryption_key: "fernet-key-secret" }),
+    );
+    expect(rest).toEqual([]);
+    expect(warning).toContain("confluence.encrypted_token");
+    expect(warning).toContain("./minutes vault add");
+    expect(warning).not.toContain("gAAAAABfernet");
+    expect(warning).not.toContain("fernet-key-secret");
   });
 });
