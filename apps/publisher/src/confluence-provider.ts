@@ -10,6 +10,7 @@ import { statSync } from "node:fs";
 import {
   type ConfluenceClientConfig,
   type ConfluenceClientService,
+  type ConfluenceConfigError,
   type ConfluenceError,
   clientConfigFromSettings,
   makeConfluenceClient,
@@ -27,7 +28,10 @@ export interface ActiveClient {
 
 /** Hands out the current client. */
 export interface ConfluenceProvider {
-  readonly get: () => Effect.Effect<ActiveClient, ConfluenceError | TokenUnavailableError>;
+  readonly get: () => Effect.Effect<
+    ActiveClient,
+    ConfluenceError | ConfluenceConfigError | TokenUnavailableError
+  >;
   /** Resolves the token only (no request to Confluence), e.g. to warn at start that there is none. */
   readonly checkToken: () => Effect.Effect<void, TokenUnavailableError>;
   readonly tokenSource: () => ResolvedToken["source"] | "none";
@@ -94,9 +98,10 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
         ...options.clientOverrides,
       });
       const scope = yield* Scope.make();
+      // A setting the client refuses (one not checked at start) fails the publication with the
+      // client's message, recorded and retryable once fixed: not a crash of every message.
       const client = yield* makeConfluenceClient(clientConfig).pipe(
         Scope.extend(scope),
-        Effect.orDie,
         Effect.tapErrorCause(() => Scope.close(scope, Exit.void)),
       );
       const who = yield* client.testConnection().pipe(Effect.tapError(() => Scope.close(scope, Exit.void)));
