@@ -258,9 +258,16 @@ const build = (http: Http): ConfluenceClientService => {
       if (match) return remember(spaceOf(match));
       return yield* notFound("v2", "/spaces", `no space with key ${keyOrId}`);
     }
-    const byKey = yield* retried(
-      get("v1", `/space/${encodeURIComponent(keyOrId)}`, V1Space, { expand: "homepage" }),
-    ).pipe(
+    const spaceByKey = (key: string) =>
+      retried(get("v1", `/space/${encodeURIComponent(key)}`, V1Space, { expand: "homepage" }));
+    // Cloud matches keys in any case; whether a Data Center server does is not documented. A
+    // global space's key is upper case, so a key given in another case is asked for as such too
+    // (personal space keys, "~user", are left as they are).
+    const upper = keyOrId.toUpperCase();
+    const byKey = yield* spaceByKey(keyOrId).pipe(
+      Effect.catchTag("ConfluenceNotFoundError", (e) =>
+        !numeric && !keyOrId.startsWith("~") && upper !== keyOrId ? spaceByKey(upper) : Effect.fail(e),
+      ),
       Effect.map(Option.some),
       Effect.catchTag("ConfluenceNotFoundError", (e) =>
         numeric ? Effect.succeed(Option.none()) : Effect.fail(e),

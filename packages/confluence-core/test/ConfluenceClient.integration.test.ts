@@ -522,6 +522,10 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           assert.strictEqual(byId.id, byKey.id);
           const error = yield* Effect.flip(client.getSpace("NOSUCHSPACE"));
           assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+          // A key in another case finds the space on both deployments (a fresh client: no cache).
+          const lower = yield* (yield* clientFor()).getSpace("meetings");
+          assert.strictEqual(lower.key, "MEETINGS");
+          assert.strictEqual(lower.id, byKey.id);
         }),
       );
 
