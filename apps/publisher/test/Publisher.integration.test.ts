@@ -414,6 +414,8 @@ describe("page identity", () => {
     "recovers from a crash after step %s with exactly one page and one published record",
     async (step) => {
       const h = await open();
+      // Alone on the consumer: the message must reach the publisher that crashes.
+      await h.stopPublishers();
       let crashed = false;
       const crashing = await h.startPublisher({
         afterStep: (s: PipelineStep) =>
@@ -423,6 +425,7 @@ describe("page identity", () => {
       });
       await h.submit({ jobId: `job-crash-${step}`, markdown: protocol(`Crash ${step}`) });
       await recordIn(h, `job-crash-${step}`, "published");
+      expect(crashed).toBe(true);
       await crashing.stop();
       expect(pagesOfJob(h, `job-crash-${step}`)).toHaveLength(1);
       expect(pagesOfJob(h, `job-crash-${step}`)[0]!.versions).toHaveLength(1);

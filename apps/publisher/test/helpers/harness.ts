@@ -48,6 +48,8 @@ export interface Harness {
   readonly jsm: JetStreamManager;
   readonly nc: NatsConnection;
   readonly startPublisher: (options?: Partial<PublisherOptions>) => Promise<RunningPublisher>;
+  /** Stops every publisher started so far (the harness's own first): the next one is alone. */
+  readonly stopPublishers: () => Promise<void>;
   readonly submit: (
     event: Partial<ProtocolReadyInput> & { jobId: string },
     msgId?: string,
@@ -150,6 +152,9 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     jsm,
     nc,
     startPublisher: startOne,
+    stopPublishers: async () => {
+      for (const p of publishers) await p.stop();
+    },
     submit: async (event, msgId) => {
       const full = {
         markdown: "# Weekly sync\n\nDate: 2025-09-02\n\n- item",
