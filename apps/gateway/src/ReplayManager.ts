@@ -117,6 +117,11 @@ export class ReplayManager {
     return this.progress(state);
   }
 
+  /** Every replay this gateway knows (running, and the latest finished ones), newest first. */
+  list(): ReadonlyArray<ReplayProgress> {
+    return [...this.replays.values()].reverse().map((state) => this.progress(state));
+  }
+
   /** A replay's progress, if known. */
   get(id: string): ReplayProgress | undefined {
     const state = this.replays.get(id);

@@ -240,6 +240,10 @@ describe("replays", () => {
     await eventually(async () => ((await progressOf(harness, id)).issued === 4 ? true : undefined), {
       what: "4 issued",
     });
+    // A lost replay id is found again in the list, to follow or cancel the replay.
+    const listed = await harness.app.inject({ method: "GET", url: "/api/replays", headers: harness.auth });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().items).toEqual([expect.objectContaining({ id, status: "running", total: 20 })]);
     expect(await commandsInStream(harness)).toBe(4);
     const cancelled = await harness.app.inject({
       method: "DELETE",

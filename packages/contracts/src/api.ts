@@ -203,6 +203,12 @@ export const ReplayProgress = Schema.Struct({
 }).annotations({ identifier: "ReplayProgress" });
 export type ReplayProgress = typeof ReplayProgress.Type;
 
+/** The replays a gateway knows: every running one and the most recent finished ones, newest first. */
+export const ReplayList = Schema.Struct({
+  items: Schema.Array(ReplayProgress),
+}).annotations({ identifier: "ReplayList" });
+export type ReplayList = typeof ReplayList.Type;
+
 /** `POST /api/replays` with `dryRun: true` → 200: what would be republished. */
 export const ReplayDryRun = Schema.Struct({
   dryRun: Schema.Literal(true),

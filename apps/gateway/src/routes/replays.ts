@@ -3,7 +3,13 @@
  * `DELETE` to stop issuing commands. See `ReplayManager` for the pacing and what survives restarts.
  */
 
-import { ReplayDryRun, ReplayIdParams, ReplayProgress, ReplayRequest } from "@minutes/contracts/api";
+import {
+  ReplayDryRun,
+  ReplayIdParams,
+  ReplayList,
+  ReplayProgress,
+  ReplayRequest,
+} from "@minutes/contracts/api";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
@@ -51,6 +57,18 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       request.log.info({ replayId: progress.id, total: progress.total }, "replay started");
       return reply.code(202).header("location", `/api/replays/${progress.id}`).send(progress);
     },
+  );
+
+  app.get(
+    "/api/replays",
+    {
+      schema: {
+        tags: ["replays"],
+        summary: "Replays this gateway knows: running ones and the latest finished, newest first",
+        response: { 200: routeSchema(ReplayList), ...problemResponses },
+      },
+    },
+    async () => ({ items: ctx.replays.list() }),
   );
 
   app.get<{ Params: ReplayIdParams }>(
