@@ -479,7 +479,7 @@ export const makePublishPipeline = (
               pageId: existing.id,
               ourVersion,
               currentVersion: existing.version.number,
-              editedBy: existing.version.authorId ?? "unknown",
+              editedBy: existing.version.authorName ?? existing.version.authorId ?? "unknown",
             });
             // A forced publication is an operator's decision to overwrite this page's edit.
             const mode = force ? "overwrite" : config.confluence.on_manual_edit;

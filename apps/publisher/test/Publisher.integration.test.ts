@@ -436,6 +436,17 @@ describe("page identity", () => {
 });
 
 describe("manual edits", () => {
+  it("names the person who edited the page by name on Data Center, not by user key", async () => {
+    const h = await open({ mode: "datacenter" });
+    await h.submit({ jobId: "job-edit-dc", markdown: protocol("Edited DC") });
+    const record = await recordIn(h, "job-edit-dc", "published");
+    await editAsPerson(h, record.pageId!);
+    await h.submit({ jobId: "job-edit-dc", markdown: protocol("Edited DC", "- our change") });
+    const failed = await recordIn(h, "job-edit-dc", "failed");
+    expect(failed.errorTag).toBe("ManualEditError");
+    expect(failed.errorMessage).toContain("edited in Confluence by A. Person (");
+  });
+
   it("does not overwrite a page a person edited, and says why", async () => {
     const h = await open();
     await h.submit({ jobId: "job-edit", markdown: protocol("Edited") });

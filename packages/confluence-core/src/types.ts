@@ -20,6 +20,8 @@ export interface PageVersion {
   readonly number: number;
   /** Cloud account id or Data Center user key/username of the version's author, when reported. */
   readonly authorId?: string;
+  /** The author as people know them (Data Center: display name and user name), when reported. */
+  readonly authorName?: string;
   /** ISO-8601 time the version was created (empty when Confluence did not report it). */
   readonly createdAt: string;
   /** The version comment, when set. */

@@ -32,6 +32,7 @@ export const V1Content = Schema.Struct({
           accountId: opt(Schema.String),
           userKey: opt(Schema.String),
           username: opt(Schema.String),
+          displayName: opt(Schema.String),
         }),
       ),
     }),
@@ -165,6 +166,9 @@ export const pageFromV1 = (c: V1Content, links: LinkBase, responseBase?: string)
   const parent = c.ancestors && c.ancestors.length > 0 ? c.ancestors[c.ancestors.length - 1] : undefined;
   const by = c.version?.by;
   const authorId = by?.accountId ?? by?.userKey ?? by?.username ?? undefined;
+  // Data Center's user key is an opaque id: people know each other by name.
+  const authorName =
+    by?.displayName && by.username ? `${by.displayName} (${by.username})` : (by?.displayName ?? by?.username);
   return {
     id,
     title: c.title,
@@ -176,6 +180,7 @@ export const pageFromV1 = (c: V1Content, links: LinkBase, responseBase?: string)
       number: c.version?.number ?? 1,
       createdAt: c.version?.when ?? "",
       ...(authorId ? { authorId } : {}),
+      ...(authorName ? { authorName } : {}),
       ...(c.version?.message ? { message: c.version.message } : {}),
       ...(c.version?.minorEdit != null ? { minorEdit: c.version.minorEdit } : {}),
     },
