@@ -704,18 +704,18 @@ export const makePublishPipeline = (
         streamSequence: message.streamSequence,
       })
       .pipe(Effect.ignore);
+    // What a failed or deferred outcome says about the attempt.
+    const attempted = {
+      publicationId: publication.id,
+      spaceKey: publication.spaceKey,
+      errorTag: error._tag,
+      errorMessage,
+      pageId: publication.pageId,
+      pageUrl: publication.pageUrl,
+      ...(replayId !== undefined ? { replayId } : {}),
+    };
     if (final) {
-      yield* emit(
-        outcome("failed", publication.jobId, trigger, {
-          publicationId: publication.id,
-          spaceKey: publication.spaceKey,
-          errorTag: error._tag,
-          errorMessage,
-          pageId: publication.pageId,
-          pageUrl: publication.pageUrl,
-          ...(replayId !== undefined ? { replayId } : {}),
-        }),
-      );
+      yield* emit(outcome("failed", publication.jobId, trigger, attempted));
       return { _tag: "Term" } as Disposition;
     }
     const delayMs = delayFor(message.deliveryCount);
@@ -730,15 +730,9 @@ export const makePublishPipeline = (
     // never reach the metrics.
     yield* emit(
       outcome("deferred", publication.jobId, trigger, {
-        publicationId: publication.id,
-        spaceKey: publication.spaceKey,
-        errorTag: error._tag,
-        errorMessage,
-        pageId: publication.pageId,
-        pageUrl: publication.pageUrl,
+        ...attempted,
         deliveryCount: message.deliveryCount,
         redeliveryDelayMs: delayMs,
-        ...(replayId !== undefined ? { replayId } : {}),
       }),
     );
     return { _tag: "Nak", delayMs } as Disposition;
