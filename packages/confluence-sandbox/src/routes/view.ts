@@ -99,14 +99,12 @@ function registerLinkRedirects(app: FastifyInstance, ctx: SandboxContext): void 
 
   if (ctx.isCloud) {
     // The id decides: the title part goes stale on a rename and the page may move between spaces.
-    const page = async (req: FastifyRequest, reply: FastifyReply) =>
-      toView(reply, byId((req.params as Params).id));
-    app.get(`${root}/spaces/:key/pages/:id`, opts, page);
-    app.get(`${root}/spaces/:key/pages/:id/:title`, opts, page);
-    const overview = async (req: FastifyRequest, reply: FastifyReply) =>
-      toView(reply, homepage((req.params as Params).key));
-    app.get(`${root}/spaces/:key`, opts, overview);
-    app.get(`${root}/spaces/:key/overview`, opts, overview);
+    for (const url of [`${root}/spaces/:key/pages/:id`, `${root}/spaces/:key/pages/:id/:title`]) {
+      app.get(url, opts, async (req, reply) => toView(reply, byId((req.params as Params).id)));
+    }
+    for (const url of [`${root}/spaces/:key`, `${root}/spaces/:key/overview`]) {
+      app.get(url, opts, async (req, reply) => toView(reply, homepage((req.params as Params).key)));
+    }
   } else {
     app.get(`${root}/display/:key`, opts, async (req, reply) =>
       toView(reply, homepage((req.params as Params).key)),
