@@ -24,6 +24,7 @@ export const ConfluenceHint = Schema.Literal(
   "datacenter-session-lost",
   "endpoint-removed",
   "unexpected-response",
+  "check-base-url",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -281,6 +282,10 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "endpoint-removed": {
     en: "Confluence removed this endpoint (410 Gone)",
     ru: "Confluence удалил этот метод API (410 Gone)",
+  },
+  "check-base-url": {
+    en: "the 404 is not a Confluence REST answer (no JSON body), so the URL is probably outside Confluence: check the base URL (Cloud https://SITE.atlassian.net/wiki; Data Center with its context path, e.g. /confluence)",
+    ru: "ответ 404 пришёл не от REST API Confluence (тело не JSON), скорее всего адрес вне Confluence: проверьте базовый URL (Cloud https://SITE.atlassian.net/wiki; Data Center с путём контекста, например /confluence)",
   },
   "unexpected-response": {
     en: "the response body is not what the Confluence API promises (a proxy page?)",

@@ -45,9 +45,10 @@ export interface HttpFailure {
  * Maps an HTTP status plus Confluence's body to the error a caller handles:
  * 401 → authentication (with a hint for scope mismatch or a scoped token sent to the site);
  * 403 → permission, except Cloud's "not permitted to use Confluence" and Seraph CAPTCHA → authentication;
- * 404/410 → not found (410: endpoint removed); 400/413/other 4xx → validation, or title conflict
- * when the message says the title exists; 409 → version conflict, or server error for a transient
- * lock; 429 → rate limited with clamped `Retry-After`; 5xx → server error.
+ * 404/410 → not found (410: endpoint removed; a non-JSON 404 comes from outside Confluence: check the
+ * base URL); 400/413/other 4xx → validation, or title conflict when the message says the title
+ * exists; 409 → version conflict, or server error for a transient lock; 429 → rate limited with
+ * clamped `Retry-After`; 5xx → server error.
  */
 export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
   // Scrub the whole text first, then bound it: a cut made before scrubbing could split a secret
@@ -85,6 +86,9 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
     return new ConfluencePermissionError(base);
   }
   if (f.status === 404) {
+    // Confluence's REST 404s are JSON (v1 envelope, v2 errors); an HTML or plain one comes from
+    // Tomcat or a proxy in front, i.e. a path outside Confluence (REST-API.md §1, §7.1).
+    if (text !== "" && !looksLikeJson(f.body)) return new ConfluenceNotFoundError(withHint("check-base-url"));
     const bare =
       f.api === "v2" && f.deployment === "cloud" && (text === "" || /^not found$/i.test(text.trim()));
     return new ConfluenceNotFoundError(withHint(bare ? "cloud-v2-not-found-may-be-credentials" : undefined));

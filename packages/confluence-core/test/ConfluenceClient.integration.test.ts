@@ -131,6 +131,10 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
             assert.strictEqual(read.version.number, 1);
             assert.include(read.body ?? "", "minutes");
             assert.isTrue(read.webUrl.startsWith(sb.baseUrl), read.webUrl);
+            // The link a publication records opens the page for a person, without a token.
+            const opened = yield* Effect.promise(() => fetch(read.webUrl, { redirect: "manual" }));
+            assert.strictEqual(opened.status, 302, read.webUrl);
+            assert.strictEqual(opened.headers.get("location"), `/sandbox/pages/${created.id}`);
             const space = yield* client.getSpace("MEETINGS");
             // Without parentId the page goes under the space homepage on both deployments.
             assert.strictEqual(read.parentId, space.homepageId);
@@ -785,3 +789,37 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
     },
   );
 }
+
+layer(TestSandbox.layer("datacenter", { contextPath: "/confluence" }), { excludeTestServices: true })(
+  "ConfluenceClient against a Data Center sandbox with a context path",
+  (it) => {
+    it.scoped(
+      "a base URL without the context path fails as not found with a hint to check the base URL",
+      () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor({ baseUrl: sb.origin, maxRetries: 0 });
+          const error = yield* Effect.flip(client.testConnection());
+          assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+          assert.strictEqual(error.status, 404);
+          assert.strictEqual(error.hint, "check-base-url");
+          assert.include(error.message, "context path");
+          assertNoSecret(error, credentialForms(sb));
+        }),
+    );
+
+    it.scoped("pages get links under the context path that open the page", () =>
+      Effect.gen(function* () {
+        const sb = yield* TestSandbox;
+        const client = yield* clientFor();
+        for (const title of [uniqueTitle("Context"), uniqueTitle("Q&A: 1+1?")]) {
+          const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+          assert.isTrue(page.webUrl.startsWith(`${sb.origin}/confluence/`), page.webUrl);
+          const opened = yield* Effect.promise(() => fetch(page.webUrl, { redirect: "manual" }));
+          assert.strictEqual(opened.status, 302, page.webUrl);
+          assert.strictEqual(opened.headers.get("location"), `/sandbox/pages/${page.id}`);
+        }
+      }),
+    );
+  },
+);

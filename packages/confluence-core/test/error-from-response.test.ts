@@ -116,6 +116,43 @@ describe("errorFromResponse", () => {
     assert.strictEqual(named.confluenceMessage, "Cannot find a page with id [999999999999]");
   });
 
+  it("says to check the base URL when a 404 is HTML from Tomcat rather than a Confluence REST answer", () => {
+    const tomcat =
+      '<!doctype html><html lang="en"><head><title>HTTP Status 404 – Not Found</title></head>' +
+      "<body><h1>HTTP Status 404 – Not Found</h1><p><b>Type</b> Status Report</p></body></html>";
+    for (const deployment of ["datacenter", "cloud"] as const) {
+      for (const api of ["v1", "v2"] as const) {
+        const e = errorFromResponse(
+          failure({
+            method: "GET",
+            path: "/rest/api/space/MEETINGS",
+            status: 404,
+            body: tomcat,
+            deployment,
+            api,
+          }),
+        );
+        assert.strictEqual(e._tag, "ConfluenceNotFoundError");
+        assert.strictEqual(e.hint, "check-base-url");
+        assert.match(e.message, /^Confluence resource not found \[GET \/rest\/api\/space\/MEETINGS → 404\]/);
+        assert.include(e.message, "check the base URL");
+        assert.include(e.message, "context path");
+      }
+    }
+    const ru = errorFromResponse(failure({ status: 404, body: tomcat, locale: "ru" }));
+    assert.include(ru.message, "базовый URL");
+    const json = errorFromResponse(
+      failure({
+        method: "GET",
+        status: 404,
+        deployment: "datacenter",
+        body: v1(404, "null for uri: http://127.0.0.1/confluence/rest/api/nothing"),
+      }),
+    );
+    assert.isUndefined(json.hint);
+    assert.isUndefined(errorFromResponse(failure({ status: 404, body: "" })).hint);
+  });
+
   it("maps 410 Gone to not found with the endpoint-removed hint, never to a retryable error", () => {
     const e = errorFromResponse(
       failure({

@@ -80,6 +80,15 @@ export function tinyui(id: string): string {
   return `/x/${b64}`;
 }
 
+/** The page id of a tiny link code (`AQAr` → `2818049`), the inverse of {@link tinyui}; undefined if malformed. */
+export function pageIdOfTinyui(code: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]+$/.test(code)) return undefined;
+  const bytes = Buffer.from(code.replace(/-/g, "/").replace(/_/g, "+"), "base64");
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i] ?? 0);
+  return n === 0n ? undefined : n.toString();
+}
+
 /** `Title With Spaces` → `Title+With+Spaces`, other characters percent-encoded. */
 export function plusEncode(title: string): string {
   return encodeURIComponent(title).replace(/%20/g, "+");

@@ -8,12 +8,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { ConfluenceApiError, Exceptions, reasonPhrase, v1ErrorBody, v2ErrorBody } from "./errors.js";
 import { FaultController } from "./FaultController.js";
-import { callOf, metaOf, setCall } from "./mount.js";
+import { apiOfMountedPath, callOf, isInsideMount, metaOf, setCall } from "./mount.js";
 import { OpenApiValidator } from "./OpenApiValidator.js";
 import { registerAdminRoutes } from "./routes/admin.js";
 import { registerV1Routes } from "./routes/v1.js";
 import { registerV2Routes } from "./routes/v2.js";
-import { registerViewRoutes } from "./routes/view.js";
+import { isViewRoute, registerViewRoutes } from "./routes/view.js";
 import type { CallInfo, ResolvedOptions, SandboxContext } from "./SandboxContext.js";
 import type { SandboxOptions, SandboxUser } from "./SandboxOptions.js";
 import { SandboxStore } from "./SandboxStore.js";
@@ -101,7 +101,8 @@ export function buildSandboxApp(options: SandboxOptions): SandboxApp {
   });
 
   app.addHook("onRequest", async (req, reply) => {
-    if (req.url.startsWith("/sandbox")) return;
+    // Pages for people (`/sandbox`, and the webui links that redirect there) are not the REST API.
+    if (req.url.startsWith("/sandbox") || isViewRoute(req)) return;
     const decision = faults.decide(req.method, req.url.split("?")[0] ?? req.url);
     const delay = resolved.latencyMs + decision.latencyMs;
     if (delay > 0) await sleep(delay);
@@ -216,19 +217,25 @@ export function buildSandboxApp(options: SandboxOptions): SandboxApp {
   });
 
   app.setNotFoundHandler((req, reply) => {
-    const api = apiOfPath(req.url);
     const path = req.url.split("?")[0] ?? req.url;
-    if (api !== "other" && isKnownApiPath(ctx, path)) {
+    if (!isInsideMount(ctx, path)) {
+      // Outside the web application (DC context path, Cloud `/wiki`): Tomcat or the edge answers,
+      // not Confluence, so no REST envelope and no 405 however API-like the path looks.
+      reply.code(404).type("text/html;charset=utf-8");
+      return reply.send(TOMCAT_404);
+    }
+    const located = apiOfMountedPath(ctx, path);
+    if (located !== undefined && isKnownApiPath(ctx, located.api, located.rel)) {
       reply.code(405);
       return reply.send(
-        api === "v2"
+        located.api === "v2"
           ? v2ErrorBody(405, "Method Not Allowed")
           : v1ErrorBody(405, `Method ${req.method} not allowed`),
       );
     }
     reply.code(404);
-    if (api === "v2") return reply.send(v2ErrorBody(404, "Not Found"));
-    if (api === "v1")
+    if (located?.api === "v2") return reply.send(v2ErrorBody(404, "Not Found"));
+    if (located?.api === "v1")
       return reply.send(v1ErrorBody(404, `null for uri: ${req.protocol}://${req.host}${req.url}`));
     return reply
       .type("text/html; charset=utf-8")
@@ -319,19 +326,23 @@ function apiOfPath(url: string): "v1" | "v2" | "other" {
   return "other";
 }
 
-function isKnownApiPath(ctx: SandboxContext, path: string): boolean {
-  const v2 = /\/wiki\/api\/v2(\/.*)$/.exec(path);
-  const v1 = /\/rest\/api(\/.*)$/.exec(path);
-  const [spec, rel] =
-    v2 !== null ? (["v2", v2[1]] as const) : v1 !== null ? (["v1", `/wiki/rest/api${v1[1]}`] as const) : [];
-  if (spec === undefined || rel === undefined || (spec === "v2" && !ctx.isCloud)) return false;
-  return ctx.validator.paths(spec).some((p) => templateRegex(p.path).test(rel));
+/** Whether `rel` (relative to the API root) is a path of the API's spec, whatever the method. */
+function isKnownApiPath(ctx: SandboxContext, api: "v1" | "v2", rel: string): boolean {
+  const specPath = api === "v1" ? `/wiki/rest/api${rel}` : rel;
+  return ctx.validator.paths(api).some((p) => templateRegex(p.path).test(specPath));
 }
 
 function templateRegex(template: string): RegExp {
   const source = template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+");
   return new RegExp(`^${source}/?$`);
 }
+
+// Tomcat's error report, as real DC answers outside its context path (REST-API.md §7.1: non-JSON bodies happen).
+const TOMCAT_404 =
+  '<!doctype html><html lang="en"><head><title>HTTP Status 404 – Not Found</title></head>' +
+  "<body><h1>HTTP Status 404 – Not Found</h1><p><b>Type</b> Status Report</p>" +
+  "<p><b>Description</b> The origin server did not find a current representation for the target " +
+  "resource or is not willing to disclose that one exists.</p></body></html>";
 
 const TOMCAT_401 =
   '<!doctype html><html lang="en"><head><title>HTTP Status 401 – Unauthorized</title></head>' +

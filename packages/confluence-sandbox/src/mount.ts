@@ -68,6 +68,38 @@ export function apiRoots(
   ];
 }
 
+/**
+ * The roots the deployment's web application answers on at all: Cloud `/wiki` (site) and
+ * `/ex/confluence/{cloudId}/wiki` (gateway); DC its context path, or everything without one.
+ * Anything else is outside Confluence and gets the server's plain 404 (REST-API.md §1, §7.1).
+ */
+export function mountRoots(ctx: SandboxContext): string[] {
+  if (!ctx.isCloud) return [ctx.options.contextPath];
+  return ["/wiki", `/ex/confluence/${ctx.options.cloudId}/wiki`];
+}
+
+/** Whether a URL path (no query) lies under one of {@link mountRoots}. */
+export function isInsideMount(ctx: SandboxContext, path: string): boolean {
+  return mountRoots(ctx).some((root) => isUnder(path, root));
+}
+
+/**
+ * The API a URL path (no query) belongs to, by the roots this deployment actually mounts, with the
+ * path relative to that API root; undefined outside every API root (e.g. `/rest/api` without DC's
+ * context path, or `/api/v2` on DC).
+ */
+export function apiOfMountedPath(
+  ctx: SandboxContext,
+  path: string,
+): { api: "v1" | "v2"; rel: string } | undefined {
+  for (const api of ["v2", "v1"] as const) {
+    for (const { root } of apiRoots(ctx, api)) {
+      if (isUnder(path, root)) return { api, rel: path.slice(root.length) };
+    }
+  }
+  return undefined;
+}
+
 /** Registers `routes` under every root of `api`. */
 export function mountApi(
   app: FastifyInstance,
@@ -103,6 +135,10 @@ export function mountApi(
 }
 
 // internal
+
+function isUnder(path: string, root: string): boolean {
+  return root === "" || path === root || path.startsWith(`${root}/`);
+}
 
 function paramNames(url: string, spec: string): Array<readonly [string, string]> {
   const fastifyNames = [...url.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1] ?? "");

@@ -229,3 +229,49 @@ describe("cloud id discovery", () => {
     expect((await fetch(`${sb.origin}/oauth/token/accessible-resources`)).status).toBe(401);
   });
 });
+
+describe("paths outside the mount root", () => {
+  // REST-API.md §1 (roots) and §7.1 (non-JSON bodies): outside the web application there is no REST
+  // envelope and no 405; Tomcat (DC) or the edge (Cloud) answers a plain 404.
+  it("answers a plain HTML 404 for API-like paths outside the Data Center context path", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter", contextPath: "/confluence" });
+    for (const [method, path] of [
+      ["GET", "/rest/api/space/MEETINGS"],
+      ["GET", "/wiki/rest/api/space/MEETINGS"],
+      ["POST", "/rest/api/content"],
+      ["GET", "/other/rest/api/space/MEETINGS"],
+      ["GET", "/confluencex/rest/api/space/MEETINGS"],
+    ] as const) {
+      const res = await call(method, path, { base: sb.origin, ...(method === "POST" ? { body: {} } : {}) });
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+      expect(res.headers.get("content-type")).toContain("text/html");
+      expect(res.body).toBeNull();
+      expect(res.text).toContain("HTTP Status 404 – Not Found");
+    }
+    // Inside the context path the API answers, 405s a wrong method and 404s in the v1 envelope.
+    expect((await call("GET", "/rest/api/space/MEETINGS")).status).toBe(200);
+    const patch = await call("PATCH", "/rest/api/content/1");
+    expect(patch.status).toBe(405);
+    expect(patch.body).toMatchObject({ statusCode: 405, message: "Method PATCH not allowed" });
+    const unknown = await call("GET", "/rest/api/nothing-here");
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatchObject({ statusCode: 404 });
+  });
+
+  it("answers a plain HTML 404 for API-like paths outside /wiki and the gateway on Cloud", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
+    for (const [method, path] of [
+      ["GET", "/rest/api/space/MEETINGS"],
+      ["GET", "/api/v2/spaces"],
+      ["PATCH", "/api/v2/pages/1"],
+      ["GET", `/ex/confluence/${sb.cloudId}/rest/api/space/MEETINGS`],
+      ["GET", "/ex/confluence/00000000-0000-0000-0000-000000000000/wiki/api/v2/spaces"],
+    ] as const) {
+      const res = await call(method, path, { base: sb.origin });
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+      expect(res.headers.get("content-type")).toContain("text/html");
+    }
+    expect((await call("PATCH", "/wiki/api/v2/pages/1", { base: sb.gatewayBaseUrl })).status).toBe(405);
+    expect((await call("PATCH", "/rest/api/content/1/label")).status).toBe(405);
+  });
+});

@@ -1,19 +1,27 @@
 // Test helpers: a real sandbox per suite (as a scoped layer) and clients pointed at it over real
 // HTTP. Retry delays are short so fault tests finish fast; everything else is the production path.
-import { type Sandbox, type SandboxMode, startSandbox } from "@minutes/confluence-sandbox";
+import {
+  type Sandbox,
+  type SandboxMode,
+  type SandboxOptions,
+  startSandbox,
+} from "@minutes/confluence-sandbox";
 import { Context, Effect, Layer, Redacted } from "effect";
 import { makeConfluenceClient } from "../../src/ConfluenceClient.js";
 import type { ConfluenceClientConfig } from "../../src/ConfluenceClientConfig.js";
 
 /** The sandbox of the current suite. */
 export class TestSandbox extends Context.Tag("test/TestSandbox")<TestSandbox, Sandbox>() {
-  /** Starts a sandbox in `mode`, closed when the suite's layer is released. */
-  static readonly layer = (mode: SandboxMode): Layer.Layer<TestSandbox> =>
+  /** Starts a sandbox in `mode` (plus `extra` options), closed when the suite's layer is released. */
+  static readonly layer = (
+    mode: SandboxMode,
+    extra: Partial<SandboxOptions> = {},
+  ): Layer.Layer<TestSandbox> =>
     Layer.scoped(
       TestSandbox,
       Effect.acquireRelease(
         Effect.promise(() =>
-          startSandbox({ mode, port: 0, spaces: [{ key: "MEETINGS" }, { key: "OTHER" }] }),
+          startSandbox({ mode, port: 0, spaces: [{ key: "MEETINGS" }, { key: "OTHER" }], ...extra }),
         ),
         (sb) => Effect.promise(() => sb.close()),
       ),

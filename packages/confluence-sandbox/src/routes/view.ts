@@ -1,14 +1,22 @@
 // Pages for people: `/sandbox` lists spaces and pages, `/sandbox/pages/:id` renders a page's
-// storage body as readable HTML. Everything from page content is escaped by the renderer.
+// storage body as readable HTML, and the page links Confluence hands out (`webui`, `tinyui`,
+// `viewpage.action`) redirect there. Everything from page content is escaped by the renderer.
+// Like `/sandbox`, none of this asks for a token: a browser following a link has none.
 
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { escapeHtml, renderStorage } from "../render-storage.js";
-import type { SandboxContext } from "../SandboxContext.js";
-import { current } from "../SandboxStore.js";
+import { pageIdOfTinyui, type SandboxContext, siteContext } from "../SandboxContext.js";
+import { current, type PageRecord } from "../SandboxStore.js";
 
-/** Registers `/sandbox` and `/sandbox/pages/:id`. */
+/** Whether a request matched one of the page-link redirects (no auth, faults or latency, like `/sandbox`). */
+export function isViewRoute(req: FastifyRequest): boolean {
+  return (req.routeOptions.config as { view?: unknown } | undefined)?.view === true;
+}
+
+/** Registers `/sandbox`, `/sandbox/pages/:id` and the page-link redirects under the site base. */
 export function registerViewRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   const { store } = ctx;
+  registerLinkRedirects(app, ctx);
 
   app.get("/sandbox", async (_req, reply) => {
     const sections = store.spaceList.map((space) => {
@@ -42,10 +50,7 @@ export function registerViewRoutes(app: FastifyInstance, ctx: SandboxContext): v
   app.get("/sandbox/pages/:id", async (req, reply) => {
     const page = store.pageMap.get((req.params as { id: string }).id);
     reply.type("text/html; charset=utf-8");
-    if (page === undefined) {
-      reply.code(404);
-      return layout("Not found", '<h1>Page not found</h1><p><a href="/sandbox">All pages</a></p>');
-    }
+    if (page === undefined) return pageNotFound(reply);
     const v = current(page);
     const space = store.spaceById(page.spaceId)!;
     const crumbs = store
@@ -72,6 +77,77 @@ ${labels === "" ? "" : `<p class="labels">${labels}</p>`}
 }
 
 // internal
+
+/**
+ * The links a publication records, relative to the site base (`/wiki` on Cloud, the context path
+ * on DC), as REST-API.md §1 describes them: Cloud `/spaces/KEY/pages/ID/Title` (space
+ * `/spaces/KEY[/overview]`), DC `/display/KEY/Title` (space `/display/KEY`), and on both
+ * `/pages/viewpage.action?pageId=ID` and the tiny link `/x/CODE`. Each answers 302 to the view.
+ */
+function registerLinkRedirects(app: FastifyInstance, ctx: SandboxContext): void {
+  const { store } = ctx;
+  const root = siteContext(ctx);
+  const opts = { config: { view: true } };
+  const toView = (reply: FastifyReply, page: PageRecord | undefined) =>
+    page === undefined ? pageNotFound(reply) : reply.redirect(`/sandbox/pages/${page.id}`, 302);
+  const homepage = (key: string) => {
+    const space = store.spaceByKey(key);
+    return space === undefined ? undefined : store.pageMap.get(space.homepageId);
+  };
+  const byId = (id: string | undefined) => (id === undefined ? undefined : store.pageMap.get(id));
+  type Params = { key: string; id: string; code: string };
+
+  if (ctx.isCloud) {
+    // The id decides: the title part goes stale on a rename and the page may move between spaces.
+    for (const url of [`${root}/spaces/:key/pages/:id`, `${root}/spaces/:key/pages/:id/:title`]) {
+      app.get(url, opts, async (req, reply) => toView(reply, byId((req.params as Params).id)));
+    }
+    for (const url of [`${root}/spaces/:key`, `${root}/spaces/:key/overview`]) {
+      app.get(url, opts, async (req, reply) => toView(reply, homepage((req.params as Params).key)));
+    }
+  } else {
+    app.get(`${root}/display/:key`, opts, async (req, reply) =>
+      toView(reply, homepage((req.params as Params).key)),
+    );
+    app.get(`${root}/display/:key/:title`, opts, async (req, reply) => {
+      const { key } = req.params as Params;
+      // Read the raw segment: `+` is a space there, and `%2B` a literal plus (plusEncode).
+      const raw = (req.url.split("?")[0] ?? "").replace(/\/+$/, "").split("/").pop() ?? "";
+      const title = decodePlus(raw);
+      const space = store.spaceByKey(key);
+      const found =
+        title === undefined || space === undefined
+          ? undefined
+          : [...store.pageMap.values()].find(
+              (p) =>
+                p.spaceId === space.id &&
+                p.status === "current" &&
+                current(p).title.toLowerCase() === title.toLowerCase(),
+            );
+      return toView(reply, found);
+    });
+  }
+  app.get(`${root}/pages/viewpage.action`, opts, async (req, reply) => {
+    const id = (req.query as { pageId?: unknown }).pageId;
+    return toView(reply, byId(typeof id === "string" ? id : undefined));
+  });
+  app.get(`${root}/x/:code`, opts, async (req, reply) =>
+    toView(reply, byId(pageIdOfTinyui((req.params as Params).code))),
+  );
+}
+
+function decodePlus(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment.replace(/\+/g, " "));
+  } catch {
+    return undefined;
+  }
+}
+
+function pageNotFound(reply: FastifyReply): FastifyReply {
+  reply.code(404).type("text/html; charset=utf-8");
+  return reply.send(layout("Not found", '<h1>Page not found</h1><p><a href="/sandbox">All pages</a></p>'));
+}
 
 const CSS = `body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#172b4d}
 small,.meta{color:#6b778c}pre{background:#f4f5f7;padding:.75rem;overflow:auto;border-radius:3px}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createV2Page, sandbox } from "../helpers/sandbox.js";
+import { createV1Page, createV2Page, sandbox } from "../helpers/sandbox.js";
 
 const RICH = [
   "<h1>Agenda</h1>",
@@ -77,5 +77,104 @@ describe("page view for people", () => {
     });
     const html = await (await fetch(`${sb.origin}/sandbox/pages/${source.body.id}`)).text();
     expect(html).toContain(`<a href="/sandbox/pages/${target.body.id}" title="Target page">go</a>`);
+  });
+});
+
+// REST-API.md §1: links shown to humans are `_links.base` + `webui` (or `tinyui`), and the client
+// falls back to `/pages/viewpage.action?pageId=` without a `webui`. A browser sends no token.
+describe("page links from a publication", () => {
+  const open = async (url: string) => {
+    const res = await fetch(url, { redirect: "manual" });
+    return { status: res.status, location: res.headers.get("location"), text: await res.text() };
+  };
+
+  it("redirects Cloud webui, tinyui, viewpage.action and space links to the view without a token", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
+    const page = await createV2Page(call, "Weekly sync");
+    const { base, webui, tinyui } = page.body._links;
+    expect(base).toBe(sb.baseUrl);
+    expect(webui).toBe(`/spaces/MEETINGS/pages/${page.body.id}/Weekly+sync`);
+    const view = `/sandbox/pages/${page.body.id}`;
+    for (const url of [
+      `${base}${webui}`,
+      `${base}${tinyui}`,
+      `${base}/pages/viewpage.action?pageId=${page.body.id}`,
+      `${base}/spaces/MEETINGS/pages/${page.body.id}/Old+title`,
+      `${base}/spaces/MEETINGS/pages/${page.body.id}`,
+    ]) {
+      expect([url, await open(url)]).toMatchObject([url, { status: 302, location: view }]);
+    }
+    const followed = await fetch(`${base}${webui}`);
+    expect(followed.status).toBe(200);
+    expect(await followed.text()).toContain("<h1>Weekly sync</h1>");
+    const home = sb.state.spaces()[0]!.homepageId;
+    expect(await open(`${base}/spaces/MEETINGS`)).toMatchObject({
+      status: 302,
+      location: `/sandbox/pages/${home}`,
+    });
+    expect(await open(`${base}/spaces/MEETINGS/overview`)).toMatchObject({
+      location: `/sandbox/pages/${home}`,
+    });
+    for (const url of [
+      `${base}/spaces/MEETINGS/pages/999999/Nope`,
+      `${base}/x/AQAr`,
+      `${base}/pages/viewpage.action?pageId=999999`,
+      `${base}/pages/viewpage.action`,
+      `${base}/spaces/NOPE`,
+      `${sb.origin}${webui}`,
+    ]) {
+      expect([url, (await open(url)).status]).toEqual([url, 404]);
+    }
+  });
+
+  it("redirects Data Center display, viewpage.action and tinyui links under the context path", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter", contextPath: "/confluence" });
+    const page = await createV1Page(call, "Weekly sync");
+    const odd = await createV1Page(call, "Q&A: 1+1 / notes?");
+    const { base, webui, tinyui } = page.body._links;
+    expect(base).toBe(`${sb.origin}/confluence`);
+    expect(webui).toBe("/display/MEETINGS/Weekly+sync");
+    expect(odd.body._links.webui).toBe(`/pages/viewpage.action?pageId=${odd.body.id}`);
+    const cases: Array<[string, string]> = [
+      [`${base}${webui}`, page.body.id],
+      [`${base}/display/meetings/weekly+SYNC`, page.body.id],
+      [`${base}${tinyui}`, page.body.id],
+      [`${base}${odd.body._links.webui}`, odd.body.id],
+      [`${base}${odd.body._links.tinyui}`, odd.body.id],
+      [
+        `${base}/display/MEETINGS/${encodeURIComponent("Q&A: 1+1 / notes?").replace(/%20/g, "+")}`,
+        odd.body.id,
+      ],
+      [`${base}/display/MEETINGS`, sb.state.spaces()[0]!.homepageId],
+    ];
+    for (const [url, id] of cases) {
+      expect([url, await open(url)]).toMatchObject([url, { status: 302, location: `/sandbox/pages/${id}` }]);
+    }
+    for (const url of [
+      `${base}/display/MEETINGS/Nope`,
+      `${base}/display/NOPE/Weekly+sync`,
+      `${base}/pages/viewpage.action?pageId=999999`,
+      `${sb.origin}${webui}`,
+      `${sb.origin}${tinyui}`,
+    ]) {
+      expect([url, (await open(url)).status]).toEqual([url, 404]);
+    }
+    // A renamed page is found under its new title only.
+    await call("PUT", `/rest/api/content/${page.body.id}`, {
+      body: { type: "page", title: "Renamed", version: { number: 2 } },
+    });
+    expect((await open(`${base}/display/MEETINGS/Renamed`)).location).toBe(`/sandbox/pages/${page.body.id}`);
+    expect((await open(`${base}${webui}`)).status).toBe(404);
+  });
+
+  it("redirects Data Center links without a context path, untouched by REST faults", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter" });
+    const page = await createV1Page(call, "Weekly sync");
+    sb.faults.add({ kind: "status", status: 503 });
+    expect((await call("GET", "/rest/api/space/MEETINGS")).status).toBe(503);
+    expect(await open(`${sb.origin}${page.body._links.webui}`)).toMatchObject({
+      status: 302,
+      location: `/sandbox/pages/${page.body.id}`,
+    });
   });
 });
