@@ -3,7 +3,7 @@
  * `loadConfig` (defaults < `--config` file < environment). A bad command line prints one usage
  * line and exits 2; a bad configuration prints one line per issue and exits 1; never a stack trace.
  */
-import { type ConfluenceProxyConfig, checkProxyConfig } from "@minutes/confluence-core";
+import { type ConfluenceProxyConfig, proxyConfigFromEnv } from "@minutes/confluence-core";
 import {
   CONFIG_USAGE,
   type ConfigError,
@@ -25,25 +25,8 @@ const PROGRAM = "minutes-gateway";
  */
 export const readProxySettings = (
   env: Readonly<Record<string, string | undefined>> = process.env,
-): Either.Either<ConfluenceProxyConfig, string> => {
-  const httpsProxy = env.HTTPS_PROXY || env.https_proxy;
-  const httpProxy = env.HTTP_PROXY || env.http_proxy;
-  const noProxy = env.NO_PROXY || env.no_proxy;
-  const proxy = {
-    ...(httpsProxy ? { httpsProxy } : {}),
-    ...(httpProxy ? { httpProxy } : {}),
-    ...(noProxy ? { noProxy } : {}),
-  };
-  try {
-    checkProxyConfig(proxy, {
-      httpsProxy: env.HTTPS_PROXY ? "HTTPS_PROXY" : "https_proxy",
-      httpProxy: env.HTTP_PROXY ? "HTTP_PROXY" : "http_proxy",
-    });
-  } catch (error) {
-    return Either.left(`${PROGRAM}: configuration error: ${(error as Error).message}`);
-  }
-  return Either.right(proxy);
-};
+): Either.Either<ConfluenceProxyConfig, string> =>
+  Either.mapLeft(proxyConfigFromEnv(env), (problem) => `${PROGRAM}: configuration error: ${problem}`);
 
 /** Loads the configuration or returns why it cannot be used (testable without exiting). */
 export const tryReadConfig = (

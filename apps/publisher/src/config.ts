@@ -4,7 +4,7 @@
  * one line per key and exit code 1.
  */
 import { homedir } from "node:os";
-import { checkProxyConfig } from "@minutes/confluence-core";
+import { proxyConfigFromEnv } from "@minutes/confluence-core";
 import {
   CONFIG_USAGE,
   configHelp,
@@ -45,23 +45,12 @@ export const readProcessSettings = (argv: ReadonlyArray<string> = process.argv.s
     for (const line of loaded.left.message.split("\n")) process.stderr.write(`${PROGRAM}: ${line}\n`);
     process.exit(1);
   }
-  const proxy = {
-    ...(env.HTTPS_PROXY || env.https_proxy
-      ? { httpsProxy: (env.HTTPS_PROXY || env.https_proxy) as string }
-      : {}),
-    ...(env.HTTP_PROXY || env.http_proxy ? { httpProxy: (env.HTTP_PROXY || env.http_proxy) as string } : {}),
-    ...(env.NO_PROXY || env.no_proxy ? { noProxy: (env.NO_PROXY || env.no_proxy) as string } : {}),
-  };
   // A proxy URL the client cannot use would otherwise fail every message; the line names the
   // variable, never its value (it may hold the proxy password).
-  try {
-    checkProxyConfig(proxy, {
-      httpsProxy: env.HTTPS_PROXY ? "HTTPS_PROXY" : "https_proxy",
-      httpProxy: env.HTTP_PROXY ? "HTTP_PROXY" : "http_proxy",
-    });
-  } catch (error) {
-    process.stderr.write(`${PROGRAM}: ${(error as Error).message}\n`);
+  const proxy = proxyConfigFromEnv(env);
+  if (Either.isLeft(proxy)) {
+    process.stderr.write(`${PROGRAM}: ${proxy.left}\n`);
     process.exit(1);
   }
-  return { config: loaded.right, proxy, defaultVaultFile: vaultFileFromEnv(env, homedir()) };
+  return { config: loaded.right, proxy: proxy.right, defaultVaultFile: vaultFileFromEnv(env, homedir()) };
 };

@@ -2,12 +2,13 @@
  * The client settings for Minutes' `confluence` configuration section and a resolved token, so
  * the publisher and the gateway build identical clients: Cloud gets Basic (e-mail + API token),
  * Data Center a Bearer personal access token, and a `cloud_id` routes a scoped token through the
- * api.atlassian.com gateway. `checkCaFile` and `checkProxyConfig` let both check at start what the
- * client would otherwise refuse only when it is first made (at the first message, and again at each).
+ * api.atlassian.com gateway. `checkCaFile`, `checkProxyConfig` and `proxyConfigFromEnv` let both
+ * check at start what the client would otherwise refuse only when it is first made (at the first
+ * message, and again at each).
  */
 import { readFileSync } from "node:fs";
 import type { MinutesConfig } from "@minutes/contracts";
-import type { Redacted } from "effect";
+import { Either, type Redacted } from "effect";
 import {
   type ConfluenceClientConfig,
   type ConfluenceProxyConfig,
@@ -75,4 +76,31 @@ export const checkProxyConfig = (
     const problem = value ? proxyUrlProblem(value) : undefined;
     if (problem !== undefined) throw new Error(`${names[field] ?? `proxy.${field}`}: ${problem}`);
   }
+};
+
+/**
+ * The proxy for Confluence requests from `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` (or their
+ * lowercase forms), or why it cannot be used: one line naming the variable, never its value (a
+ * proxy URL may carry `user:password@`).
+ */
+export const proxyConfigFromEnv = (
+  env: Readonly<Record<string, string | undefined>>,
+): Either.Either<ConfluenceProxyConfig, string> => {
+  const httpsProxy = env.HTTPS_PROXY || env.https_proxy;
+  const httpProxy = env.HTTP_PROXY || env.http_proxy;
+  const noProxy = env.NO_PROXY || env.no_proxy;
+  const proxy = {
+    ...(httpsProxy ? { httpsProxy } : {}),
+    ...(httpProxy ? { httpProxy } : {}),
+    ...(noProxy ? { noProxy } : {}),
+  };
+  try {
+    checkProxyConfig(proxy, {
+      httpsProxy: env.HTTPS_PROXY ? "HTTPS_PROXY" : "https_proxy",
+      httpProxy: env.HTTP_PROXY ? "HTTP_PROXY" : "http_proxy",
+    });
+  } catch (error) {
+    return Either.left((error as Error).message);
+  }
+  return Either.right(proxy);
 };

@@ -27,7 +27,12 @@ export {
   ConfluenceVersionConflictError,
   isRetryable,
 } from "./ConfluenceError.js";
-export { checkCaFile, checkProxyConfig, clientConfigFromSettings } from "./client-config-from-settings.js";
+export {
+  checkCaFile,
+  checkProxyConfig,
+  clientConfigFromSettings,
+  proxyConfigFromEnv,
+} from "./client-config-from-settings.js";
 export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
 export {
   type ConfluenceCallStats,

@@ -31,6 +31,7 @@ describe("public exports", () => {
       "isRetryable",
       "makeConfluenceClient",
       "parseRetryAfter",
+      "proxyConfigFromEnv",
       "proxyUrlForDisplay",
       "proxyUrlProblem",
       "reportConfluenceWaits",
