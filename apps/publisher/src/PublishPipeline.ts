@@ -370,7 +370,7 @@ export const makePublishPipeline = (
   const noteLongWait = (id: number, jobId: string, wait: ConfluenceRetryWait) => {
     if (wait.waitMs < LONG_WAIT_MS) return Effect.void;
     const at = new Date(Date.now() + wait.waitMs).toISOString();
-    const errorMessage = `${wait.error.message}. Confluence asked to wait ${Math.round(wait.waitMs / 1000)} s: retry ${wait.retry} of ${wait.maxRetries} at ${at}.`;
+    const errorMessage = `${wait.error.message.replace(/\.?$/, ".")} Confluence asked to wait ${Math.round(wait.waitMs / 1000)} s: retry ${wait.retry} of ${wait.maxRetries} at ${at}.`;
     return Effect.logWarning("Confluence asked to wait before the next try").pipe(
       Effect.annotateLogs({ jobId, error: wait.error._tag, waitMs: wait.waitMs, retry: wait.retry, at }),
       Effect.zipRight(store.notePublishing(id, { errorTag: wait.error._tag, errorMessage })),
