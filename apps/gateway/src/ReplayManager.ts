@@ -15,7 +15,12 @@ import {
 } from "@minutes/contracts";
 import type { ReplayProgress, ReplayRequest } from "@minutes/contracts/api";
 import type { PublicationStoreShape } from "@minutes/publication-store";
-import { DeliverPolicy, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamState,
+} from "@nats-io/jetstream";
 import { Effect, Either, Option, Schema } from "effect";
 import type { FastifyBaseLogger } from "fastify";
 import { publishCommand } from "./commands.js";
@@ -42,7 +47,16 @@ interface ReplayState {
   readonly until: string;
   readonly spaceKey: string | null;
   readonly force: boolean;
+  readonly availableSince: string | undefined;
   wake: () => void;
+}
+
+/** The jobs a replay request selects. */
+export interface ReplaySelection {
+  /** In stream order. */
+  readonly jobs: ReadonlyArray<string>;
+  /** See `ReplayProgress.availableSince`. */
+  readonly availableSince?: string | undefined;
 }
 
 /** What the manager needs. */
@@ -69,10 +83,10 @@ export class ReplayManager {
     this.unsubscribe = deps.feed.subscribe(this.onOutcome);
   }
 
-  /** The jobs a request selects, in stream order. */
-  async selectJobs(request: ReplayRequest, now: Date): Promise<ReadonlyArray<string>> {
+  /** The jobs a request selects, in stream order, and whether the stream still holds its whole window. */
+  async selectJobs(request: ReplayRequest, now: Date): Promise<ReplaySelection> {
     const untilMs = request.until !== undefined ? Date.parse(request.until) : now.getTime();
-    const events = await this.readJobs(Date.parse(request.since), untilMs);
+    const { events, availableSince } = await this.readJobs(Date.parse(request.since), untilMs);
     const wanted = request.jobIds ? new Set<string>(request.jobIds) : undefined;
     const out: Array<string> = [];
     for (const [jobId, eventSpace] of events) {
@@ -81,11 +95,12 @@ export class ReplayManager {
         continue;
       out.push(jobId);
     }
-    return out;
+    return { jobs: out, availableSince };
   }
 
-  /** Starts a replay over `jobs` and returns its first progress. */
-  start(request: ReplayRequest, jobs: ReadonlyArray<string>, now: Date): ReplayProgress {
+  /** Starts a replay over the selected jobs and returns its first progress. */
+  start(request: ReplayRequest, selection: ReplaySelection, now: Date): ReplayProgress {
+    const { jobs } = selection;
     const state: ReplayState = {
       id: randomUUID(),
       status: "running",
@@ -101,6 +116,7 @@ export class ReplayManager {
       until: new Date(request.until ?? now).toISOString(),
       spaceKey: request.spaceKey ?? null,
       force: request.force ?? false,
+      availableSince: selection.availableSince,
       wake: () => {},
     };
     this.replays.set(state.id, state);
@@ -231,6 +247,7 @@ export class ReplayManager {
       until: s.until,
       spaceKey: s.spaceKey,
       force: s.force,
+      ...(s.availableSince !== undefined ? { availableSince: s.availableSince } : {}),
     };
   }
 
@@ -240,12 +257,20 @@ export class ReplayManager {
       this.replays.delete(s.id);
   }
 
-  /** Distinct job ids (with the event's spaceKey) of the ready events in [since, until). */
-  private async readJobs(sinceMs: number, untilMs: number): Promise<Map<string, string | undefined>> {
+  /**
+   * Distinct job ids (with the event's spaceKey) of the ready events in [since, until), and from
+   * when on the stream still holds them if its retention removed some of the window.
+   */
+  private async readJobs(
+    sinceMs: number,
+    untilMs: number,
+  ): Promise<{ events: Map<string, string | undefined>; availableSince: string | undefined }> {
     const jobs = new Map<string, string | undefined>();
     const info = await this.deps.jsm.streams.info(this.deps.protocolStream);
+    const availableSince = removedSince(info.state, sinceMs);
+    const result = { events: jobs, availableSince };
     if (info.state.messages === 0 || Date.parse(info.state.last_ts) < sinceMs || sinceMs >= untilMs)
-      return jobs;
+      return result;
     const consumer = await this.deps.js.consumers.get(this.deps.protocolStream, {
       filter_subjects: protocolReadyWildcard(this.deps.config.nats.subject_prefix),
       deliver_policy: DeliverPolicy.StartTime,
@@ -273,7 +298,7 @@ export class ReplayManager {
       }
       if (received === 0) more = false;
     }
-    return jobs;
+    return result;
   }
 
   /** The space a job publishes to: its record's, else its stored protocol's, else the event's or the default. */
@@ -289,6 +314,21 @@ export class ReplayManager {
     return Option.getOrElse(found, () => eventSpace ?? this.deps.config.confluence.space_key);
   }
 }
+
+/**
+ * The instant from which the stream holds its messages, when its retention (`max_age`,
+ * `max_msgs`, `max_bytes`) or a purge removed messages stored at or after `sinceMs`; otherwise
+ * undefined. A stream that never lost a message starts at sequence 1.
+ */
+export const removedSince = (
+  state: Pick<StreamState, "first_seq" | "first_ts" | "last_ts" | "messages">,
+  sinceMs: number,
+): string | undefined => {
+  if (state.first_seq <= 1) return undefined;
+  // An emptied stream holds nothing: everything up to its last message is gone.
+  const from = Date.parse(state.messages > 0 ? state.first_ts : state.last_ts);
+  return Number.isFinite(from) && from > sinceMs ? new Date(from).toISOString() : undefined;
+};
 
 const parseObject = (text: string): Record<string, unknown> | undefined => {
   try {

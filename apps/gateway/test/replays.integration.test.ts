@@ -222,6 +222,43 @@ describe("replays", () => {
     ).toEqual(["jobIds", "since"]);
   });
 
+  it("says when the stream no longer holds the start of the window (retention removed events)", async () => {
+    h = await startHarness();
+    const harness = h;
+    await startPublisher(harness);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    await submitMany(harness, ["old-0", "old-1", "old-2"]);
+    const replay = async (body: object) => {
+      const res = await harness.app.inject({
+        method: "POST",
+        url: "/api/replays",
+        headers: harness.auth,
+        payload: { since, ...body },
+      });
+      expect(res.statusCode, res.body).toBeLessThan(300);
+      return res.json();
+    };
+    // Nothing removed yet: the window is complete and says nothing.
+    const whole = await replay({ dryRun: true });
+    expect(whole).toMatchObject({ total: 3 });
+    expect(whole).not.toHaveProperty("availableSince");
+    await submitMany(harness, ["new-0"]);
+    // The retention removes the oldest messages (as max_age or max_msgs would).
+    await harness.ctx.jsm.streams.purge(harness.ctx.streams.protocol, { keep: 1 });
+    const { state } = await harness.ctx.jsm.streams.info(harness.ctx.streams.protocol);
+    // To the millisecond: a replay from that instant includes the oldest kept message.
+    const availableSince = new Date(state.first_ts).toISOString();
+    const dry = await replay({ dryRun: true });
+    expect(dry).toMatchObject({ total: 1, jobIds: ["new-0"], availableSince });
+    const started = await replay({});
+    expect(started).toMatchObject({ total: 1, availableSince });
+    expect(await progressOf(harness, started.id)).toMatchObject({ availableSince });
+    // A window from the oldest kept message on is complete.
+    const from = await replay({ dryRun: true, since: availableSince });
+    expect(from).toMatchObject({ total: 1 });
+    expect(from).not.toHaveProperty("availableSince");
+  });
+
   it("cancel stops issuing; issued commands are durable and run when a publisher (re)starts", async () => {
     h = await startHarness({ overrides: { nats: { concurrency: 2 } } });
     const harness = h;

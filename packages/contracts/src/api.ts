@@ -200,6 +200,12 @@ export const ReplayProgress = Schema.Struct({
   until: Schema.String,
   spaceKey: Schema.NullOr(Schema.String),
   force: Schema.Boolean,
+  /**
+   * Present when the window starts before the oldest message the protocol stream still holds (this
+   * instant) and the stream has removed older ones (its retention or a purge): events of the window
+   * stored before this instant may be gone, and jobs whose only events they were are not selected.
+   */
+  availableSince: Schema.optional(Schema.String),
 }).annotations({ identifier: "ReplayProgress" });
 export type ReplayProgress = typeof ReplayProgress.Type;
 
@@ -215,6 +221,12 @@ export const ReplayDryRun = Schema.Struct({
   total: Schema.Number,
   /** The first 1000 job ids. */
   jobIds: Schema.Array(Schema.String),
+  /**
+   * Present when the window starts before the oldest message the protocol stream still holds (this
+   * instant) and the stream has removed older ones (its retention or a purge): events of the window
+   * stored before this instant may be gone, and jobs whose only events they were are not selected.
+   */
+  availableSince: Schema.optional(Schema.String),
 }).annotations({ identifier: "ReplayDryRun" });
 export type ReplayDryRun = typeof ReplayDryRun.Type;
 

@@ -14,7 +14,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { notFound, unavailable } from "../problem.js";
-import { DRY_RUN_SAMPLE } from "../ReplayManager.js";
+import { DRY_RUN_SAMPLE, type ReplaySelection } from "../ReplayManager.js";
 import { runEffect } from "../run-effect.js";
 import { problemResponses } from "./responses.js";
 
@@ -38,9 +38,9 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       const body = request.body;
       const now = new Date();
       if (body.spaceKey !== undefined) await runEffect(ctx.store.health());
-      let jobs: ReadonlyArray<string>;
+      let selection: ReplaySelection;
       try {
-        jobs = await ctx.replays.selectJobs(body, now);
+        selection = await ctx.replays.selectJobs(body, now);
       } catch (error) {
         request.log.warn({ err: error }, "reading the protocol stream for a replay failed");
         throw unavailable(
@@ -48,12 +48,22 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           "event-stream-unavailable",
         );
       }
-      if (body.dryRun === true) {
-        return reply
-          .code(200)
-          .send({ dryRun: true, total: jobs.length, jobIds: jobs.slice(0, DRY_RUN_SAMPLE) });
+      const { jobs, availableSince } = selection;
+      if (availableSince !== undefined) {
+        request.log.warn(
+          { since: body.since, availableSince },
+          "the replay window starts before the oldest event the protocol stream still holds",
+        );
       }
-      const progress = ctx.replays.start(body, jobs, now);
+      if (body.dryRun === true) {
+        return reply.code(200).send({
+          dryRun: true,
+          total: jobs.length,
+          jobIds: jobs.slice(0, DRY_RUN_SAMPLE),
+          ...(availableSince !== undefined ? { availableSince } : {}),
+        });
+      }
+      const progress = ctx.replays.start(body, selection, now);
       request.log.info({ replayId: progress.id, total: progress.total }, "replay started");
       return reply.code(202).header("location", `/api/replays/${progress.id}`).send(progress);
     },
