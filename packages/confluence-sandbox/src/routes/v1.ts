@@ -1038,8 +1038,14 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
       now: new Date(),
     };
     const pages = runCql(query, cqlCtx);
+    // Cloud pages search results only with the cursor and ignores `start` (REST-API.md §4.5): a
+    // client paging by `start` would read the first page again and again there.
     const start =
-      call.query.cursor === undefined ? toInt(call.query.start, 0) : decodeCursor(String(call.query.cursor));
+      call.query.cursor !== undefined
+        ? decodeCursor(String(call.query.cursor))
+        : ctx.isCloud
+          ? 0
+          : toInt(call.query.start, 0);
     return { pages, limit: toInt(call.query.limit, 25), start };
   }
 }

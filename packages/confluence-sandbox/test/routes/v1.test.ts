@@ -314,6 +314,19 @@ describe("CQL search pagination", () => {
     }
     expect(count).toBe(7);
   });
+
+  // REST-API.md §4.5: "Cloud `/rest/api/search`: `start` is ignored, page only with the cursor"
+  it("ignores start on Cloud: only the cursor pages search results", async () => {
+    const { call } = await sandbox({ mode: "cloud" });
+    for (let i = 0; i < 4; i++) await createV2Page(call, `Page ${i}`);
+    const cql = encodeURIComponent('type = page and title ~ "page"');
+    for (const path of ["/rest/api/search", "/rest/api/content/search"]) {
+      const res = await call("GET", `${path}?cql=${cql}&limit=2&start=2`);
+      const titles = res.body.results.map((r: { title: string }) => r.title);
+      expect(titles, path).toEqual(["Page 0", "Page 1"]);
+      expect(res.body._links.next, path).toMatch(/cursor=/);
+    }
+  });
 });
 
 describe("v1 versions and history", () => {
