@@ -160,7 +160,7 @@ export const makePublishPipeline = (
   /** Records a decode failure so it is visible, and terminates the message. */
   const reject = Effect.fnUntraced(function* (message: IncomingMessage, error: EventRejectedError) {
     const jobId = rawField(message.data, "jobId") ?? `invalid-event-${message.streamSequence}`;
-    yield* Effect.logWarning("rejected an invalid event").pipe(
+    yield* Effect.logError("rejected an invalid event").pipe(
       Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
     );
     const record = yield* store
@@ -687,7 +687,13 @@ export const makePublishPipeline = (
       retryable && exhausted
         ? `${error.message} (gave up after ${message.deliveryCount} deliveries)`
         : error.message;
-    yield* Effect.logWarning(final ? "publication failed" : "publication attempt failed; will retry").pipe(
+    // A publication that failed for good is an error (what operators alert on); one to be tried
+    // again is a warning.
+    yield* (
+      final
+        ? Effect.logError("publication failed")
+        : Effect.logWarning("publication attempt failed; will retry")
+    ).pipe(
       Effect.annotateLogs({
         jobId: publication.jobId,
         publicationId: publication.id,

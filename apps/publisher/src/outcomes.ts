@@ -7,6 +7,7 @@
  */
 import { createHmac } from "node:crypto";
 import {
+  isWebhookRecipient,
   type MinutesConfig,
   type PublicationOutcome,
   PublicationOutcomeJson,
@@ -37,7 +38,7 @@ export const makeOutcomeSink = (
   } = {},
 ): OutcomeSinkShape => {
   const settings = config.confluence.notification_settings;
-  const webhooks = settings.notification_recipients.filter(isWebhookUrl);
+  const webhooks = settings.notification_recipients.filter(isWebhookRecipient);
   const secret = config.publisher.webhook_secret;
 
   const publishEvent = (outcome: PublicationOutcome) => {
@@ -133,16 +134,6 @@ export const makeOutcomeSink = (
  */
 const isNoStream = (error: unknown): boolean =>
   error instanceof Error && error.name === "JetStreamNotEnabled";
-
-const isWebhookUrl = (recipient: string): boolean => {
-  try {
-    const url = new URL(recipient);
-    const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
-    return url.protocol === "https:" || (url.protocol === "http:" && loopback);
-  } catch {
-    return false;
-  }
-};
 
 /** Why a webhook could not be delivered: its status, or the network error's code. Never the URL. */
 class WebhookError extends Data.TaggedError("WebhookError")<{ readonly reason: string }> {}

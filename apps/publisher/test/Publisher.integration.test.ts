@@ -549,6 +549,16 @@ describe("failures", () => {
     expect(failed.errorTag).toMatch(/NotFound|Validation|Permission/);
   });
 
+  it("logs a publication that failed for good at error level, as operators alert on errors", async () => {
+    const lines: Array<{ level: number; msg: string; jobId?: string }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const h = await open({ logger });
+    await h.submit({ jobId: "job-logged", markdown: protocol("Nowhere"), spaceKey: "NOPE" });
+    await recordIn(h, "job-logged", "failed");
+    const failed = lines.filter((l) => l.jobId === "job-logged" && l.msg === "publication failed");
+    expect(failed.map((l) => l.level)).toEqual([50]);
+  });
+
   it("fails at once, without retrying, when Confluence refuses the write (403)", async () => {
     const h = await open();
     h.sandbox.faults.add({ kind: "status", status: 403, method: "POST" });

@@ -324,12 +324,46 @@ export type MinutesConfigInput = typeof MinutesConfig.Encoded;
  * Warnings for settings of the original integration that are accepted (its configuration files
  * keep loading) but not used, each saying what to do instead. The services log them at start.
  */
-export const ignoredSettingWarnings = (config: MinutesConfig): ReadonlyArray<string> =>
-  config.confluence.encrypted_token !== "" || Redacted.value(config.confluence.encryption_key) !== ""
-    ? [
-        "confluence.encrypted_token and confluence.encryption_key (the original integration's encrypted token) are not read: save the token in the vault with `./minutes vault add --url <base_url> --username <username>` and remove them",
-      ]
-    : [];
+export const ignoredSettingWarnings = (config: MinutesConfig): ReadonlyArray<string> => {
+  const warnings: Array<string> = [];
+  if (config.confluence.encrypted_token !== "" || Redacted.value(config.confluence.encryption_key) !== "")
+    warnings.push(
+      "confluence.encrypted_token and confluence.encryption_key (the original integration's encrypted token) are not read: save the token in the vault with `./minutes vault add --url <base_url> --username <username>` and remove them",
+    );
+  const ignored = config.confluence.notification_settings.notification_recipients.filter(
+    (recipient) => !isWebhookRecipient(recipient),
+  );
+  if (ignored.length > 0)
+    warnings.push(
+      `confluence.notification_settings.notification_recipients: ${ignored.map(describeRecipient).join(", ")} ${ignored.length === 1 ? "is" : "are"} not notified: Minutes posts outcomes only to webhook URLs (https, or http on this host), such as a Slack or Teams incoming webhook; every outcome is also on the NATS outcome stream for other channels`,
+    );
+  return warnings;
+};
+
+/** Whether a notification recipient is a webhook Minutes posts to: an https URL, or http on loopback. */
+export const isWebhookRecipient = (recipient: string): boolean => {
+  try {
+    const url = new URL(recipient);
+    const loopback = url.hostname === "127.0.0.1" || url.hostname === "localhost" || url.hostname === "[::1]";
+    return url.protocol === "https:" || (url.protocol === "http:" && loopback);
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * A recipient as a warning may show it: a URL only as scheme and host (webhook URLs carry their
+ * secret in the path), anything else (an e-mail address, a channel name) as written, cut short.
+ */
+const describeRecipient = (recipient: string): string => {
+  try {
+    const url = new URL(recipient);
+    if (url.host !== "") return JSON.stringify(`${url.protocol}//${url.host}/…`);
+  } catch {
+    // not a URL
+  }
+  return JSON.stringify(recipient.length > 60 ? `${recipient.slice(0, 60)}…` : recipient);
+};
 
 export const defaultConfig: MinutesConfigInput = {
   confluence: {

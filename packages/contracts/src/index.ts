@@ -17,6 +17,7 @@ export {
   GatewayConfig,
   HttpsUrl,
   ignoredSettingWarnings,
+  isWebhookRecipient,
   LoggingConfig,
   MinutesConfig,
   type MinutesConfigInput,

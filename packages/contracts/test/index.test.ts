@@ -62,6 +62,7 @@ describe("@minutes/contracts", () => {
         "isCalendarDate",
         "isFinalOutcome",
         "isFinalStatus",
+        "isWebhookRecipient",
         "loadConfig",
         "outcomeStreamSettings",
         "parseConfigArgs",

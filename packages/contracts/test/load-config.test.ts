@@ -415,4 +415,34 @@ describe("ignoredSettingWarnings", () => {
     expect(warning).not.toContain("gAAAAABfernet");
     expect(warning).not.toContain("fernet-key-secret");
   });
+
+  it("names the notification recipients that are not webhooks (e-mail, channels), without a URL's path", () => {
+    const load = (notification_recipients: ReadonlyArray<string>) => {
+      const r = loadConfig({
+        env: {},
+        overrides: { confluence: { notification_settings: { notification_recipients } } },
+      });
+      if (Either.isLeft(r)) throw new Error(r.left.message);
+      return r.right;
+    };
+    expect(
+      ignoredSettingWarnings(load(["https://hooks.example.com/T0/B0/x", "http://127.0.0.1:9/hook"])),
+    ).toEqual([]);
+    const warnings = ignoredSettingWarnings(
+      load([
+        "ops@example.com",
+        "#meetings-channel",
+        "http://hooks.example.com/services/T0/secret-path",
+        "https://ok.example.com/h",
+      ]),
+    );
+    expect(warnings).toHaveLength(1);
+    const [warning] = warnings;
+    expect(warning).toContain("confluence.notification_settings.notification_recipients");
+    expect(warning).toContain(
+      '"ops@example.com", "#meetings-channel", "http://hooks.example.com/…" are not notified',
+    );
+    expect(warning).not.toContain("secret-path");
+    expect(warning).not.toContain("ok.example.com");
+  });
 });
