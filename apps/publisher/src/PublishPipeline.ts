@@ -280,7 +280,9 @@ export const makePublishPipeline = (
       // A page that is not provably this job's is left alone, and the job gets a page of its own.
       const ours =
         current !== undefined &&
-        (synced || owner === jobId || (owner === undefined && isAdoptable(current, bot)));
+        (synced ||
+          owner === jobId ||
+          (owner === undefined && (isAdoptable(current, bot) || isImportedMapping(record))));
       if (current !== undefined && !ours) {
         yield* Effect.logWarning(
           "the page this job's record names is not this job's page; it is left alone and the job gets a page of its own",
@@ -960,6 +962,15 @@ const recordState = (
 
 const isBot = (authorId: string | undefined, bot: ReadonlyArray<string>): boolean =>
   authorId === undefined || bot.includes(authorId);
+
+/**
+ * A record that names a page but no version Minutes wrote: only an import makes one (the original
+ * integration's job → page mapping, `./minutes import-original`). The operator vouched for it, as
+ * the original trusted its table: the page is the job's, and Minutes writes its property with the
+ * first update. Every record Minutes wrote itself has a page version with its page id.
+ */
+const isImportedMapping = (record: Publication): boolean =>
+  record.pageId !== null && record.pageVersion === null && record.contentHash === null;
 
 /** A page Minutes' own account created and nobody changed since: a crashed attempt of ours. */
 export const isAdoptable = (page: PageInfo, bot: ReadonlyArray<string>): boolean =>

@@ -13,7 +13,8 @@ import {
   publicationEventWildcard,
   publishRequestedSubject,
 } from "@minutes/contracts";
-import { Effect, Schema } from "effect";
+import { originalImportLines } from "@minutes/publication-store";
+import { Effect, Schema, Stream } from "effect";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { ensureContainer } from "../src/containers.js";
@@ -375,6 +376,47 @@ describe("page identity", () => {
     expect(alice.properties.map((p) => p.key)).not.toContain("minutes.job");
     expect(second.pageId).not.toBe(foreign);
     expect(h.sandbox.state.page(second.pageId!)!.versions.at(-1)!.body).toContain("decision two");
+  });
+
+  it("takes over the page the original integration published for the job (its imported mapping)", async () => {
+    const h = await open();
+    // The original integration's page, which a person has edited since (version 2).
+    const legacy = await createAsPerson(h, "20250902 - Legacy");
+    h.sandbox.state.page(legacy)!.versions.push({ ...h.sandbox.state.page(legacy)!.versions[0]!, number: 2 });
+    const { lines } = originalImportLines([
+      {
+        id: 7,
+        job_id: "job-legacy",
+        confluence_page_id: legacy,
+        confluence_page_url: `${h.sandbox.baseUrl}/pages/${legacy}`,
+        confluence_space_key: "MEETINGS",
+        parent_page_id: null,
+        page_title: "20250902 - Legacy",
+        publication_status: "published",
+        created_at: "2025-09-02 10:00:00",
+        updated_at: "2025-09-02 10:00:00",
+        error_message: null,
+        retry_count: 0,
+        last_retry_at: null,
+      },
+    ]);
+    await Effect.runPromise(h.store.importJsonl(Stream.fromIterable(lines)));
+    await h.submit({ jobId: "job-legacy", markdown: protocol("Legacy", "- decided in Minutes") });
+    const published = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-legacy"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageVersion !== null
+        ? r.value
+        : undefined;
+    });
+    // The same page, updated, and from now on provably the job's.
+    expect(published.pageId).toBe(legacy);
+    expect(pagesOfJob(h, "job-legacy").map((p) => p.id)).toEqual([legacy]);
+    expect(h.sandbox.state.page(legacy)!.versions.at(-1)!.body).toContain("decided in Minutes");
+    expect(
+      h.sandbox.state
+        .pages("MEETINGS")
+        .filter((p) => p.status === "current" && p.versions.at(-1)!.title.includes("Legacy")),
+    ).toHaveLength(1);
   });
 
   it("keeps a message alive while it waits for a free slot, so a slow Confluence does not get it handled twice", async () => {

@@ -14,6 +14,13 @@ export {
   VersionLine,
 } from "./ExportLine.js";
 export { MIGRATIONS } from "./migrations-list.js";
+export { type ImportOriginalIo, runImportOriginal } from "./original-cli.js";
+export {
+  type OriginalImport,
+  type OriginalPublicationRow,
+  type OriginalRowIssue,
+  originalImportLines,
+} from "./original-integration.js";
 export {
   type ArchivableQuery,
   type ClaimInput,

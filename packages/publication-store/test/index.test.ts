@@ -27,7 +27,9 @@ describe("public API", () => {
         "StoredProtocol",
         "VersionLine",
         "isRetryable",
+        "originalImportLines",
         "protocolMetadataOf",
+        "runImportOriginal",
         "storeConfigFromDatabaseConfig",
       ].sort(),
     );
