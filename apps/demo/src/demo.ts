@@ -15,7 +15,7 @@ import { type RunningPublisher, startPublisher } from "@minutes/publisher";
 import { listSavedTokens, normalizeUrl, saveEncryptedToken } from "@minutes/token-vault";
 import { connect } from "@nats-io/transport-node";
 import { Either, Redacted } from "effect";
-import { type ConfigOverrides, decodeConfig } from "./local-stack.js";
+import { type ConfigOverrides, decodeConfig, freePort } from "./local-stack.js";
 
 /** Options of {@link runDemo}. */
 export interface DemoOptions {
@@ -64,6 +64,19 @@ export const runDemo = async (options: DemoOptions): Promise<RunningDemo> => {
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
+  // The protocols given on the command line are read before anything starts: a misspelt name
+  // stops the demo at once, not after the pipeline is up and the samples are submitted.
+  const extra = options.files.map((f) => {
+    const file = resolve(f);
+    try {
+      return { file, markdown: readFileSync(file, "utf8") };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new DemoError(
+        `${f}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a Markdown file" : `cannot be read (${code ?? String(error)})`}`,
+      );
+    }
+  });
   try {
     const nats = await ensureNats(options.natsUrl, dir, options.print);
     if (nats.stop) stops.push(nats.stop);
@@ -104,7 +117,7 @@ export const runDemo = async (options: DemoOptions): Promise<RunningDemo> => {
       const url = Either.getOrElse(normalizeUrl(baseUrl), () => baseUrl);
       if (!saved.some((t) => t.username === username && t.url === url)) {
         throw new DemoError(
-          `no token for ${username} at ${url} in .demo/tokens.vault: run pnpm vault add --file .demo/tokens.vault --url ${baseUrl} --username ${username}`,
+          `no token for ${username} at ${url} in .demo/tokens.vault: run pnpm vault add --file .demo/tokens.vault --url ${baseUrl} --username ${username}${existsSync(join(dir, "vault-password")) ? " with VAULT_PASSWORD set to this vault's password (a sandbox run made the vault: its password is in .demo/vault-password)" : ""}`,
         );
       }
     }
@@ -132,10 +145,13 @@ export const runDemo = async (options: DemoOptions): Promise<RunningDemo> => {
     stops.push(() => gateway.stop());
     const gatewayUrl = gateway.address.replace("0.0.0.0", "127.0.0.1");
 
-    const files = [...protocolFiles(options.root), ...options.files.map((f) => resolve(f))];
+    const files = [
+      ...protocolFiles(options.root).map((file) => ({ file, markdown: readFileSync(file, "utf8") })),
+      ...extra,
+    ];
     options.print(`Publishing ${files.length} protocols through ${gatewayUrl} …`);
     const jobs = [];
-    for (const file of files) {
+    for (const { file, markdown } of files) {
       const jobId = `demo-${basename(file)
         .replace(/\.md$/i, "")
         .replace(/[^A-Za-z0-9_-]/g, "-")}`;
@@ -144,7 +160,7 @@ export const runDemo = async (options: DemoOptions): Promise<RunningDemo> => {
         headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
         body: JSON.stringify({
           jobId,
-          markdown: readFileSync(file, "utf8"),
+          markdown,
           filename: basename(file),
           occurredAt: new Date().toISOString(),
           source: "minutes-demo",
@@ -318,7 +334,7 @@ const startGatewayOn = async (config: MinutesConfig): Promise<RunningServer> => 
 };
 
 /** NATS at `url`, or a nats-server with JetStream started for the demo when nothing answers. */
-const ensureNats = async (
+export const ensureNats = async (
   url: string,
   dir: string,
   print: (line: string) => void,
@@ -330,7 +346,9 @@ const ensureNats = async (
       `no NATS server answers at ${url}: install one with JetStream (apt-get install nats-server, or docker run -p 4222:4222 nats -js) and run again, or set NATS_URL`,
     );
   }
-  const port = 14222;
+  // A free port: a fixed one may be held by another server (without JetStream, say), which the
+  // demo would then talk to while its own server failed to start.
+  const port = await freePort();
   const local = `nats://127.0.0.1:${port}`;
   print(`No NATS at ${url}: starting ${binary} with JetStream on ${local}`);
   const child: ChildProcess = spawn(
@@ -340,8 +358,14 @@ const ensureNats = async (
       stdio: "ignore",
     },
   );
+  let exited: string | undefined;
+  child.once("exit", (code, signal) => {
+    exited = signal ?? String(code);
+  });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
+    if (exited !== undefined)
+      throw new DemoError(`started ${binary} but it exited (${exited}) before answering at ${local}`);
     if (await natsAnswers(local)) {
       return {
         url: local,

@@ -1,12 +1,15 @@
-// What `pnpm demo --confluence-url` refuses before it starts anything: a vault without a token
-// for that URL and user (the publisher would not find one, and every protocol would fail).
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+// What `pnpm demo` refuses before it starts anything: a protocol file given on the command line
+// that cannot be read, and with --confluence-url a vault without a token for that URL and user
+// (the publisher would not find one, and every protocol would fail).
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { saveEncryptedToken } from "@minutes/token-vault";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { Redacted } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import { DemoError, runDemo } from "../src/demo.js";
+import { DemoError, ensureNats, runDemo } from "../src/demo.js";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const dirs: Array<string> = [];
@@ -50,5 +53,55 @@ describe("pnpm demo --confluence-url", () => {
     await expect(started).rejects.toThrow(
       /no token for bot@example\.com at https:\/\/team\.example\.com\/wiki in \.demo\/tokens\.vault/,
     );
+  });
+});
+
+describe("pnpm demo <file.md>", () => {
+  it("names a protocol file that does not exist before anything starts", async () => {
+    const root = mkdtempSync(join(tmpdir(), "minutes-demo-opts-"));
+    dirs.push(root);
+    const lines: Array<string> = [];
+    const started = runDemo({
+      root,
+      // Nothing answers here: had the demo started anything, it would have said so first.
+      natsUrl: "nats://127.0.0.1:1",
+      files: [join(root, "nope.md")],
+      once: true,
+      gatewayPort: 0,
+      sandboxPort: 0,
+      print: (line) => void lines.push(line),
+    });
+    await expect(started).rejects.toThrow(new DemoError(`${join(root, "nope.md")}: no such file`));
+    expect(lines).toEqual([]);
+  });
+
+  it("says how to get the vault password when a sandbox run made the vault", async () => {
+    const root = await rootWithVault("https://other.example.com/wiki");
+    writeFileSync(join(root, ".demo", "vault-password"), "generated");
+    await expect(run(root, "https://team.example.com/wiki")).rejects.toThrow(
+      "with VAULT_PASSWORD set to this vault's password (a sandbox run made the vault: its password is in .demo/vault-password)",
+    );
+  });
+});
+
+describe("NATS for the demo", () => {
+  it("starts a nats-server with JetStream on a free port when nothing answers at NATS_URL", async () => {
+    const root = mkdtempSync(join(tmpdir(), "minutes-demo-nats-"));
+    dirs.push(root);
+    const lines: Array<string> = [];
+    const nats = await ensureNats("nats://127.0.0.1:1", root, (line) => void lines.push(line));
+    try {
+      expect(nats.url).not.toBe("nats://127.0.0.1:1");
+      expect(lines).toEqual([expect.stringContaining(`with JetStream on ${nats.url}`)]);
+      const nc = await connect({ servers: nats.url });
+      try {
+        // JetStream answers: this is the demo's own server, not another one on a fixed port.
+        expect((await (await jetstreamManager(nc)).getAccountInfo()).streams).toBe(0);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await nats.stop?.();
+    }
   });
 });
