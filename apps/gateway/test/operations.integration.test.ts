@@ -431,6 +431,40 @@ describe("OpenAPI document", () => {
     }
   });
 
+  it("documents publish-now's original fields on 200 and its failure problems on 409, 422 and 502", async () => {
+    h = await startHarness();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const responses = doc.paths["/api/jobs/{jobId}/publish-confluence"].post.responses;
+    const ok = responses["200"].content["application/json"].schema;
+    expect(ok.required).toEqual(
+      expect.arrayContaining(["success", "publication_id", "page_url", "publicationId"]),
+    );
+    expect(ok.properties.success.enum).toEqual([true]);
+    expect(Object.keys(responses)).toEqual(
+      expect.arrayContaining(["200", "202", "409", "422", "502", "4XX", "5XX"]),
+    );
+    for (const status of ["409", "422", "502"]) {
+      expect(Object.keys(responses[status].content), status).toEqual(["application/problem+json"]);
+      const schema = responses[status].content["application/problem+json"].schema;
+      expect(schema.required, status).toEqual(
+        expect.arrayContaining([
+          "type",
+          "title",
+          "status",
+          "success",
+          "error",
+          "errorTag",
+          "result",
+          "publication",
+        ]),
+      );
+      expect(schema.properties.success.enum, status).toEqual([false]);
+      expect(schema.properties.result.required, status).toEqual(
+        expect.arrayContaining(["outcome", "errorMessage"]),
+      );
+    }
+  });
+
   it("documents the key on health, status and metrics when gateway.auth_health and auth_metrics are on", async () => {
     h = await startHarness({ overrides: { gateway: { auth_health: true, auth_metrics: true } } });
     const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
