@@ -67,6 +67,8 @@ export {
 } from "./Publication.js";
 export {
   canTransition,
+  FINAL_STATUSES,
+  FinalStatus,
   isFinalStatus,
   PUBLICATION_STATUSES,
   PublicationStatus,
