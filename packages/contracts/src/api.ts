@@ -11,7 +11,7 @@ export { ArchiveRunRequest, ArchiveRunResult } from "./Archive.js";
 
 import { IsoTimestamp, JobId } from "./ProtocolReady.js";
 import { Publication, PublicationVersion } from "./Publication.js";
-import { PublicationStatus } from "./PublicationStatus.js";
+import { FinalStatus, PublicationStatus } from "./PublicationStatus.js";
 import { PublicationOutcomeKind } from "./PublishRequested.js";
 
 /** `true`/`false`/`1`/`0` in a query string. */
@@ -181,6 +181,44 @@ export const PublicationDeleted = Schema.Struct({
    */
   indexRefreshed: Schema.NullOr(Schema.Boolean),
 }).annotations({ identifier: "PublicationDeleted" });
+
+/**
+ * `POST /api/publications/cleanup`: delete old publication records in bulk. Never touches
+ * Confluence; never deletes a `pending` or `publishing` record (a publication waits or runs), nor
+ * one whose job has a newer protocol waiting.
+ */
+export const PublicationCleanupRequest = Schema.Struct({
+  /** Records last changed (`updatedAt`) before this instant; one changed at it stays. */
+  before: IsoTimestamp,
+  /** Only records in these statuses (default: all four final ones). */
+  statuses: Schema.optional(Schema.Array(FinalStatus).pipe(Schema.minItems(1))),
+  /** Count what would be deleted, and delete nothing. */
+  dryRun: Schema.optional(Schema.Boolean),
+  /** Keep the jobs' stored protocols, so `publish-confluence` can still republish them. */
+  keepProtocols: Schema.optional(Schema.Boolean),
+}).annotations({ identifier: "PublicationCleanupRequest" });
+export type PublicationCleanupRequest = typeof PublicationCleanupRequest.Type;
+
+/** `POST /api/publications/cleanup` → 200: what was deleted (with `dryRun`: what would be, now). */
+export const PublicationCleanupResult = Schema.Struct({
+  dryRun: Schema.Boolean,
+  /** The request's cutoff, as an ISO string in UTC. */
+  before: Schema.String,
+  /** The statuses the cleanup took (the request's, or every final one). */
+  statuses: Schema.Array(FinalStatus),
+  keepProtocols: Schema.Boolean,
+  /** Publication records deleted. */
+  deleted: Schema.Number,
+  /** Their page versions (Minutes' history; the pages' own history in Confluence stays). */
+  versionsDeleted: Schema.Number,
+  /** Their jobs' stored protocols. */
+  protocolsDeleted: Schema.Number,
+  /** Records old enough and in a chosen status, kept because their job has a newer protocol waiting. */
+  keptNewerProtocol: Schema.Number,
+  /** Job ids of the deleted records, the first 1000 by record id. */
+  jobIds: Schema.Array(Schema.String),
+}).annotations({ identifier: "PublicationCleanupResult" });
+export type PublicationCleanupResult = typeof PublicationCleanupResult.Type;
 
 /** Query of `GET /api/stats`. */
 export const StatsQuery = Schema.Struct({

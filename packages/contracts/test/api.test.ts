@@ -57,6 +57,18 @@ describe("@minutes/contracts/api", () => {
     });
   });
 
+  it("takes a cleanup's cutoff and final statuses only: in-progress records are never cleaned up", () => {
+    const wire = { before: "2026-01-01T00:00:00Z", statuses: ["failed", "rejected"], dryRun: true };
+    const decode = Schema.decodeUnknownEither(api.PublicationCleanupRequest);
+    expect(Either.map(decode(wire), Schema.encodeSync(api.PublicationCleanupRequest))).toEqual(
+      Either.right(wire),
+    );
+    for (const status of ["pending", "publishing"])
+      expect(Either.isLeft(decode({ ...wire, statuses: [status] })), status).toBe(true);
+    expect(Either.isLeft(decode({ ...wire, statuses: [] }))).toBe(true);
+    expect(Either.isLeft(decode({ statuses: ["failed"] }))).toBe(true);
+  });
+
   it("reads ids and limits from plain decimal digits only, from 1 to PostgreSQL's integer maximum", () => {
     const id = (text: string) => Schema.decodeUnknownEither(api.PublicationIdParams)({ id: text });
     expect(id("16")).toEqual(Either.right({ id: 16 }));
