@@ -34,6 +34,7 @@ const TITLES: Readonly<Record<number, readonly [slug: string, title: string]>> =
   413: ["payload-too-large", "Payload too large"],
   414: ["uri-too-long", "URI too long"],
   415: ["unsupported-media-type", "Unsupported media type"],
+  422: ["unprocessable-content", "Unprocessable content"],
   429: ["rate-limited", "Too many requests"],
   500: ["internal-error", "Internal server error"],
   502: ["bad-gateway", "Bad gateway"],
@@ -51,7 +52,11 @@ export const genericProblem = (status: number): { readonly type: string; readonl
   return { type: "about:blank", title: status >= 500 ? "Server error" : "Request error" };
 };
 
-/** An error that is answered as a problem; `detail` is shown even on 5xx (write it for clients). */
+/**
+ * An error that is answered as a problem; `detail` is shown even on 5xx (write it for clients), and
+ * so are `extensions`: members of the body besides the standard ones (RFC 9457 §3.2), which they
+ * never replace.
+ */
 export class HttpProblem extends Error {
   readonly statusCode: number;
   readonly type: string;
@@ -59,6 +64,7 @@ export class HttpProblem extends Error {
   readonly detail: string;
   readonly errors: ReadonlyArray<ProblemIssue> | undefined;
   readonly headers: Readonly<Record<string, string>>;
+  readonly extensions: Readonly<Record<string, unknown>>;
 
   constructor(options: {
     readonly status: number;
@@ -67,6 +73,7 @@ export class HttpProblem extends Error {
     readonly title?: string;
     readonly errors?: ReadonlyArray<ProblemIssue>;
     readonly headers?: Readonly<Record<string, string>>;
+    readonly extensions?: Readonly<Record<string, unknown>>;
   }) {
     super(options.detail);
     this.name = "HttpProblem";
@@ -77,6 +84,7 @@ export class HttpProblem extends Error {
     this.detail = options.detail;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
+    this.extensions = options.extensions ?? {};
   }
 }
 

@@ -151,6 +151,111 @@ describe("DELETE /api/publications/:id?deletePage=true", () => {
   });
 });
 
+describe("POST /api/publications/cleanup", () => {
+  it("deletes old records in bulk after a dry run that counts them, and leaves their Confluence pages alone", async () => {
+    h = await startHarness(await withSandbox());
+    const store = h.store;
+    const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    const client = await h.ctx.confluence.client();
+    const page = await run(
+      client.createPage({ spaceKey: "MEETINGS", title: "Old meeting", body: "<p>x</p>" }),
+    );
+    /** A job whose protocol was stored, then its record changed (as a publisher does). */
+    const recordOf = async (jobId: string, status: "published" | "failed" | "pending") => {
+      await run(
+        store.saveProtocol({
+          jobId,
+          markdown: "# Old meeting",
+          filename: `${jobId}.md`,
+          metadata: {},
+          contentHash: `sha256:${jobId}`,
+          streamSequence: null,
+          occurredAt: "2026-01-05T10:00:00Z",
+        }),
+      );
+      await pause();
+      const record = await run(store.ensurePublication({ jobId, spaceKey: "MEETINGS", parentPageId: null }));
+      if (status === "pending") return record;
+      if (status === "failed") return run(store.transition(record.id, "failed", { errorMessage: "boom" }));
+      const published = await run(
+        store.transition(record.id, "published", { pageId: page.id, pageUrl: page.webUrl, pageVersion: 1 }),
+      );
+      await run(
+        store.recordVersion({
+          publicationId: record.id,
+          pageId: page.id,
+          pageVersion: 1,
+          contentHash: `sha256:${jobId}`,
+          pageTitle: "Old meeting",
+          trigger: "event",
+        }),
+      );
+      return published;
+    };
+    const old = await recordOf("old-published", "published");
+    const oldFailed = await recordOf("old-failed", "failed");
+    const waiting = await recordOf("old-pending", "pending");
+    await pause();
+    const before = new Date().toISOString();
+    await pause();
+    const recent = await recordOf("recent", "failed");
+    const cleanup = (body: Record<string, unknown>) =>
+      h!.app.inject({ method: "POST", url: "/api/publications/cleanup", headers: h!.auth, payload: body });
+
+    const dry = await cleanup({ before, dryRun: true });
+    expect(dry.statusCode).toBe(200);
+    const expected = {
+      before,
+      statuses: ["published", "failed", "rejected", "archived"],
+      keepProtocols: false,
+      deleted: 2,
+      versionsDeleted: 1,
+      protocolsDeleted: 2,
+      keptNewerProtocol: 0,
+      jobIds: ["old-published", "old-failed"],
+    };
+    expect(dry.json()).toEqual({ dryRun: true, ...expected });
+    const read = (id: number) =>
+      h!.app.inject({ method: "GET", url: `/api/publications/${id}`, headers: h!.auth });
+    expect((await read(old.id)).statusCode).toBe(200);
+
+    const done = await cleanup({ before });
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toEqual({ dryRun: false, ...expected });
+    expect((await read(old.id)).statusCode).toBe(404);
+    expect((await read(oldFailed.id)).statusCode).toBe(404);
+    expect((await read(waiting.id)).json()).toMatchObject({ status: "pending" });
+    expect((await read(recent.id)).json()).toMatchObject({ status: "failed" });
+    const versions = await h.app.inject({
+      method: "GET",
+      url: "/api/jobs/old-published/versions",
+      headers: h.auth,
+    });
+    expect(versions.json()).toEqual({ jobId: "old-published", items: [] });
+    // The protocol went with the record: there is nothing left to publish for the job.
+    const republish = await h.app.inject({
+      method: "POST",
+      url: "/api/jobs/old-published/publish-confluence",
+      headers: h.auth,
+    });
+    expect(republish.statusCode).toBe(404);
+    // Confluence is never touched: the page is where it was, with its one version.
+    expect(sandbox?.state.page(page.id)?.status).toBe("current");
+    expect(sandbox?.state.page(page.id)?.versions).toHaveLength(1);
+    expect(h.logs()).toContain("publication records cleaned up");
+
+    // Only the chosen statuses, with the protocols kept on request.
+    const failedOnly = await cleanup({
+      before: new Date(Date.now() + 60_000).toISOString(),
+      statuses: ["failed"],
+      keepProtocols: true,
+    });
+    expect(failedOnly.json()).toMatchObject({ deleted: 1, protocolsDeleted: 0, jobIds: ["recent"] });
+    expect((await read(waiting.id)).statusCode).toBe(200);
+  });
+});
+
 describe("GET /status/confluence", () => {
   it("shows NATS, the consumer backlog, the database, the last publication and the token source", async () => {
     h = await startHarness(await withSandbox());
@@ -385,10 +490,31 @@ describe("OpenAPI", () => {
       "/api/replays",
       "/api/publications/{id}/retry",
       "/api/jobs/{jobId}/publish-confluence",
+      "/api/publications/cleanup",
       "/metrics/confluence",
     ]) {
       expect(doc.paths[path]).toBeDefined();
     }
+    const cleanup = doc.paths["/api/publications/cleanup"].post;
+    const cleanupBody = cleanup.requestBody.content["application/json"].schema;
+    expect(cleanupBody.required).toEqual(["before"]);
+    expect(cleanupBody.additionalProperties).toBe(false);
+    expect(cleanupBody.properties.before.format).toBe("date-time");
+    expect(cleanupBody.properties.statuses.items.enum).toEqual([
+      "published",
+      "failed",
+      "rejected",
+      "archived",
+    ]);
+    expect(cleanup.responses["200"].content["application/json"].schema.required).toEqual(
+      expect.arrayContaining([
+        "deleted",
+        "versionsDeleted",
+        "protocolsDeleted",
+        "keptNewerProtocol",
+        "jobIds",
+      ]),
+    );
     const ui = await h.app.inject({ method: "GET", url: "/docs/" });
     expect(ui.statusCode).toBe(200);
   });
@@ -428,6 +554,40 @@ describe("OpenAPI document", () => {
     expect(protocols.security).toBeUndefined();
     for (const path of ["/healthz", "/health/confluence", "/status/confluence", "/metrics/confluence"]) {
       expect(doc.paths[path].get.security, path).toEqual([]);
+    }
+  });
+
+  it("documents publish-now's original fields on 200 and its failure problems on 409, 422 and 502", async () => {
+    h = await startHarness();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const responses = doc.paths["/api/jobs/{jobId}/publish-confluence"].post.responses;
+    const ok = responses["200"].content["application/json"].schema;
+    expect(ok.required).toEqual(
+      expect.arrayContaining(["success", "publication_id", "page_url", "publicationId"]),
+    );
+    expect(ok.properties.success.enum).toEqual([true]);
+    expect(Object.keys(responses)).toEqual(
+      expect.arrayContaining(["200", "202", "409", "422", "502", "4XX", "5XX"]),
+    );
+    for (const status of ["409", "422", "502"]) {
+      expect(Object.keys(responses[status].content), status).toEqual(["application/problem+json"]);
+      const schema = responses[status].content["application/problem+json"].schema;
+      expect(schema.required, status).toEqual(
+        expect.arrayContaining([
+          "type",
+          "title",
+          "status",
+          "success",
+          "error",
+          "errorTag",
+          "result",
+          "publication",
+        ]),
+      );
+      expect(schema.properties.success.enum, status).toEqual([false]);
+      expect(schema.properties.result.required, status).toEqual(
+        expect.arrayContaining(["outcome", "errorMessage"]),
+      );
     }
   });
 

@@ -71,6 +71,10 @@ describe("POST /api/jobs/:jobId/publish-confluence", () => {
       pageUrl: `https://confluence.example/pages/${100_000 + record.id}`,
       pageVersion: 1,
       errorMessage: null,
+      // The original route's fields, for its clients.
+      success: true,
+      publication_id: record.id,
+      page_url: `https://confluence.example/pages/${100_000 + record.id}`,
     });
     // The answer comes from the outcome event or, when the store shows the result first, the record.
     expect([null, "published"]).toContain(res.json().outcome);
@@ -88,6 +92,105 @@ describe("POST /api/jobs/:jobId/publish-confluence", () => {
       headers: h.auth,
     });
     expect(forced.json()).toMatchObject({ outcome: "published", pageVersion: 2 });
+  });
+
+  it("answers a publication Confluence failed with a 502 problem that keeps the outcome and the record", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config, {
+      decide: () => "failed",
+      error: () => ({
+        errorTag: "ConfluencePermissionError",
+        errorMessage: "Confluence answered 403: no permission to add pages to space TEAM",
+      }),
+    });
+    const jobId = `job-${unique()}`;
+    const record = await submit(h, jobId);
+    const res = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(res.statusCode).toBe(502);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const body = res.json();
+    expect(body).toMatchObject({
+      type: "urn:minutes:problem:publication-failed",
+      title: "Publication failed",
+      status: 502,
+      detail: `the publication of job "${jobId}" failed: ConfluencePermissionError: Confluence answered 403: no permission to add pages to space TEAM`,
+      instance: `/api/jobs/${jobId}/publish-confluence`,
+      // The original's failure answer: a client checking `success` or `error` sees the failure.
+      success: false,
+      error: "Confluence answered 403: no permission to add pages to space TEAM",
+      errorTag: "ConfluencePermissionError",
+      errorMessage: "Confluence answered 403: no permission to add pages to space TEAM",
+      result: {
+        jobId,
+        publicationId: record.id,
+        status: "failed",
+        outcome: "failed",
+        pageId: null,
+        pageUrl: null,
+        errorTag: "ConfluencePermissionError",
+      },
+      publication: { id: record.id, jobId, status: "failed", errorTag: "ConfluencePermissionError" },
+    });
+    expect(body).not.toHaveProperty("publication_id");
+    expect(body).not.toHaveProperty("page_url");
+    // The record is the one the store holds.
+    const stored = await h.app.inject({
+      method: "GET",
+      url: `/api/publications/${record.id}`,
+      headers: h.auth,
+    });
+    expect(body.publication).toEqual(stored.json());
+  });
+
+  it("answers 409 when the page's state stands in the way and 422 when the publication was rejected", async () => {
+    h = await startHarness();
+    const decisions = new Map<string, "failed" | "rejected">();
+    publisher = await startFakePublisher(h.nc, h.store, h.config, {
+      decide: (jobId) => decisions.get(jobId),
+      error: (jobId) =>
+        decisions.get(jobId) === "rejected"
+          ? { errorTag: "EventRejectedError", errorMessage: "Invalid event: markdown: too many table cells" }
+          : { errorTag: "ManualEditError", errorMessage: "Page 98765 was edited in Confluence by Jane" },
+    });
+    const edited = `job-${unique()}`;
+    const invalid = `job-${unique()}`;
+    decisions.set(edited, "failed");
+    decisions.set(invalid, "rejected");
+    await submit(h, edited);
+    await submit(h, invalid);
+    const conflict = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${edited}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(conflict.statusCode).toBe(409);
+    expect(conflict.json()).toMatchObject({
+      type: "urn:minutes:problem:publication-failed",
+      status: 409,
+      success: false,
+      errorTag: "ManualEditError",
+      error: "Page 98765 was edited in Confluence by Jane",
+      result: { outcome: "failed" },
+    });
+    const rejected = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${invalid}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(rejected.statusCode).toBe(422);
+    expect(rejected.json()).toMatchObject({
+      type: "urn:minutes:problem:publication-rejected",
+      title: "Publication rejected",
+      status: 422,
+      detail: `the publication of job "${invalid}" was rejected: EventRejectedError: Invalid event: markdown: too many table cells`,
+      success: false,
+      errorTag: "EventRejectedError",
+      result: { outcome: "rejected" },
+    });
   });
 
   it("answers 202 with the publication to poll when the publisher does not finish in time", async () => {
@@ -209,10 +312,11 @@ describe("publication records", () => {
       url: `/api/jobs/${jobId}/publish-confluence`,
       headers: h.auth,
     });
+    expect(now.statusCode).toBe(502);
     expect(now.json()).toMatchObject({
-      status: "failed",
-      outcome: "failed",
+      success: false,
       errorTag: "ConfluenceServerError",
+      result: { status: "failed", outcome: "failed", errorTag: "ConfluenceServerError" },
     });
     const retry = await h.app.inject({
       method: "POST",

@@ -2,6 +2,7 @@
 // the wrong kind, loose ids, reversed time windows, bodies nested too deeply, wrong media types and
 // bad URLs — each a 4xx problem+json naming what to fix, never a 500 and never a silent default.
 import { publishRequestedPrefix } from "@minutes/contracts";
+import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, protocolBody, startHarness, unique } from "./helpers/harness.js";
 
@@ -91,6 +92,25 @@ describe("unknown fields", () => {
     expect(archive.body.errors).toEqual([
       { path: "olderthandays", message: 'unknown field; did you mean "olderThanDays"?' },
     ]);
+
+    // A cleanup whose dryRun is misspelt would have deleted what it was asked to count.
+    const store = h.store;
+    const record = await Effect.runPromise(
+      Effect.flatMap(store.ensurePublication({ jobId: "kept", spaceKey: "TEAM", parentPageId: null }), (r) =>
+        store.transition(r.id, "failed", { errorMessage: "Confluence answered 500" }),
+      ),
+    );
+    const cleanup = await call(h, "POST", "/api/publications/cleanup", {
+      before: "2999-01-01T00:00:00Z",
+      dryrun: true,
+      keep_protocols: true,
+    });
+    expect(cleanup.status).toBe(400);
+    expect(cleanup.body.errors).toEqual([
+      { path: "dryrun", message: 'unknown field; did you mean "dryRun"?' },
+      { path: "keep_protocols", message: 'unknown field; did you mean "keepProtocols"?' },
+    ]);
+    expect((await call(h, "GET", `/api/publications/${record.id}`)).status).toBe(200);
   });
 
   it("refuses unknown query parameters too, so a misspelt filter or flag is not silently dropped", async () => {
@@ -120,7 +140,7 @@ describe("bodies nested too deeply", () => {
   it("answer 400, not 500, on every JSON route", async () => {
     h = await startHarness({ overrides: { gateway: { body_limit_bytes: 4 * 1024 * 1024 } } });
     const deep = `${"[".repeat(200_000)}${"]".repeat(200_000)}`;
-    for (const url of ["/api/protocols", "/api/replays", "/api/archive/run"]) {
+    for (const url of ["/api/protocols", "/api/replays", "/api/archive/run", "/api/publications/cleanup"]) {
       const res = await call(h, "POST", url, deep);
       expect(res.status, url).toBe(400);
       expect(res.body.errors, url).toEqual([{ path: "", message: "expected a JSON object, got an array" }]);
@@ -154,6 +174,24 @@ describe("messages", () => {
     const force = await call(h, "POST", "/api/jobs/j/publish-confluence?force=yes");
     expect(force.body.errors).toEqual([
       { path: "query.force", message: 'expected one of "true", "false", "1", "0", got "yes"' },
+    ]);
+    // A cleanup takes final statuses only: a record pending or publishing is never deleted.
+    const cleanup = await call(h, "POST", "/api/publications/cleanup", {
+      before: "yesterday",
+      statuses: ["failed", "publishing"],
+    });
+    expect(cleanup.status).toBe(400);
+    expect(cleanup.body.errors).toEqual([
+      { path: "before", message: 'expected an ISO 8601 timestamp with time zone, got "yesterday"' },
+      {
+        path: "statuses[1]",
+        message: 'expected one of "published", "failed", "rejected", "archived", got "publishing"',
+      },
+    ]);
+    const noCutoff = await call(h, "POST", "/api/publications/cleanup", { statuses: [] });
+    expect(noCutoff.body.errors).toEqual([
+      { path: "before", message: "is missing" },
+      { path: "statuses", message: expect.stringContaining("at least 1") },
     ]);
   });
 

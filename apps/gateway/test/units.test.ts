@@ -15,6 +15,7 @@ import { inNextPublishBatch } from "../src/commands.js";
 import { MessageTooLargeError, natsMessageBytes, tooLargeFor } from "../src/jetstream-publisher.js";
 import { makeApiKeys } from "../src/plugins/auth.js";
 import type { HttpProblem } from "../src/problem.js";
+import { publishFailureStatus } from "../src/routes/jobs.js";
 import { eventIdOf, streamEventOf } from "../src/routes/protocols.js";
 import { problemOf, runEffect } from "../src/run-effect.js";
 
@@ -93,6 +94,35 @@ describe("store failures as problems", () => {
     });
     await expect(runEffect(Effect.die(new Error("bug")))).rejects.toThrow("bug");
     await expect(runEffect(Effect.succeed(5))).resolves.toBe(5);
+  });
+});
+
+describe("publish-now failures as statuses", () => {
+  it("answers 422 for a rejection, 409 when state stands in the way and 502 when Confluence refused or failed", () => {
+    expect(publishFailureStatus("rejected", "EventRejectedError")).toBe(422);
+    expect(publishFailureStatus("rejected", null)).toBe(422);
+    for (const tag of [
+      "ManualEditError",
+      "TitleTakenError",
+      "PageArchivedError",
+      "ConfluenceDisabledError",
+      "ProtocolMissingError",
+    ]) {
+      expect(publishFailureStatus("failed", tag), tag).toBe(409);
+    }
+    for (const tag of [
+      "ConfluenceAuthenticationError",
+      "ConfluencePermissionError",
+      "ConfluenceNotFoundError",
+      "ConfluenceValidationError",
+      "ConfluenceServerError",
+      "ConfluenceNetworkError",
+      "ConfluenceRateLimitedError",
+      "SomethingNew",
+    ]) {
+      expect(publishFailureStatus("failed", tag), tag).toBe(502);
+    }
+    expect(publishFailureStatus("failed", null)).toBe(502);
   });
 });
 

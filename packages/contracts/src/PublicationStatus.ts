@@ -42,5 +42,17 @@ export const canTransition = (from: PublicationStatus, to: PublicationStatus): b
   TRANSITIONS[from].includes(to);
 
 /** Statuses after which no publisher works on the record until someone asks again. */
-export const isFinalStatus = (s: PublicationStatus): boolean =>
-  s === "published" || s === "failed" || s === "rejected" || s === "archived";
+export const FINAL_STATUSES = [
+  "published",
+  "failed",
+  "rejected",
+  "archived",
+] as const satisfies ReadonlyArray<Exclude<PublicationStatus, "pending" | "publishing">>;
+
+/** One of `FINAL_STATUSES`. */
+export const FinalStatus = Schema.Literal(...FINAL_STATUSES).annotations({ identifier: "FinalStatus" });
+export type FinalStatus = typeof FinalStatus.Type;
+
+/** Whether no publisher works on a record in this status until someone asks again (`FINAL_STATUSES`). */
+export const isFinalStatus = (s: PublicationStatus): s is FinalStatus =>
+  (FINAL_STATUSES as ReadonlyArray<PublicationStatus>).includes(s);

@@ -11,7 +11,7 @@ export { ArchiveRunRequest, ArchiveRunResult } from "./Archive.js";
 
 import { IsoTimestamp, JobId } from "./ProtocolReady.js";
 import { Publication, PublicationVersion } from "./Publication.js";
-import { PublicationStatus } from "./PublicationStatus.js";
+import { FinalStatus, PublicationStatus } from "./PublicationStatus.js";
 import { PublicationOutcomeKind } from "./PublishRequested.js";
 
 /** `true`/`false`/`1`/`0` in a query string. */
@@ -90,8 +90,12 @@ export const PublishNowQuery = Schema.Struct({
 });
 export type PublishNowQuery = typeof PublishNowQuery.Type;
 
-/** `publish-confluence` → 200: the publication reached a final state within the wait. */
-export const PublishCompleted = Schema.Struct({
+/**
+ * What `publish-confluence` learned about the job's publication once it reached a final state: from
+ * the outcome event and the record. The 200 answer carries it (`PublishCompleted`), and so does
+ * the problem answer of a failed or rejected publication, under `result` (`PublishFailedProblem`).
+ */
+export const PublishResult = Schema.Struct({
   jobId: Schema.String,
   publicationId: Schema.NullOr(Schema.Number),
   status: Schema.NullOr(PublicationStatus),
@@ -101,6 +105,22 @@ export const PublishCompleted = Schema.Struct({
   pageVersion: Schema.NullOr(Schema.Number),
   errorTag: Schema.NullOr(Schema.String),
   errorMessage: Schema.NullOr(Schema.String),
+}).annotations({ identifier: "PublishResult" });
+export type PublishResult = typeof PublishResult.Type;
+
+/**
+ * `publish-confluence` → 200: the page holds the protocol (`outcome` `published` or `unchanged`),
+ * or a person's edit was kept (`skipped`, with `on_manual_edit: skip`; `errorMessage` says so).
+ * `success`, `publication_id` and `page_url` are the original route's fields, for its clients:
+ * `success` is always `true` here, since a failed or rejected publication answers a problem.
+ */
+export const PublishCompleted = Schema.Struct({
+  ...PublishResult.fields,
+  success: Schema.Literal(true),
+  /** The original's name of `publicationId`. */
+  publication_id: Schema.NullOr(Schema.Number),
+  /** The original's name of `pageUrl`. */
+  page_url: Schema.NullOr(Schema.String),
 }).annotations({ identifier: "PublishCompleted" });
 export type PublishCompleted = typeof PublishCompleted.Type;
 
@@ -161,6 +181,44 @@ export const PublicationDeleted = Schema.Struct({
    */
   indexRefreshed: Schema.NullOr(Schema.Boolean),
 }).annotations({ identifier: "PublicationDeleted" });
+
+/**
+ * `POST /api/publications/cleanup`: delete old publication records in bulk. Never touches
+ * Confluence; never deletes a `pending` or `publishing` record (a publication waits or runs), nor
+ * one whose job has a newer protocol waiting.
+ */
+export const PublicationCleanupRequest = Schema.Struct({
+  /** Records last changed (`updatedAt`) before this instant; one changed at it stays. */
+  before: IsoTimestamp,
+  /** Only records in these statuses (default: all four final ones). */
+  statuses: Schema.optional(Schema.Array(FinalStatus).pipe(Schema.minItems(1))),
+  /** Count what would be deleted, and delete nothing. */
+  dryRun: Schema.optional(Schema.Boolean),
+  /** Keep the jobs' stored protocols, so `publish-confluence` can still republish them. */
+  keepProtocols: Schema.optional(Schema.Boolean),
+}).annotations({ identifier: "PublicationCleanupRequest" });
+export type PublicationCleanupRequest = typeof PublicationCleanupRequest.Type;
+
+/** `POST /api/publications/cleanup` → 200: what was deleted (with `dryRun`: what would be, now). */
+export const PublicationCleanupResult = Schema.Struct({
+  dryRun: Schema.Boolean,
+  /** The request's cutoff, as an ISO string in UTC. */
+  before: Schema.String,
+  /** The statuses the cleanup took (the request's, or every final one). */
+  statuses: Schema.Array(FinalStatus),
+  keepProtocols: Schema.Boolean,
+  /** Publication records deleted. */
+  deleted: Schema.Number,
+  /** Their page versions (Minutes' history; the pages' own history in Confluence stays). */
+  versionsDeleted: Schema.Number,
+  /** Their jobs' stored protocols. */
+  protocolsDeleted: Schema.Number,
+  /** Records old enough and in a chosen status, kept because their job has a newer protocol waiting. */
+  keptNewerProtocol: Schema.Number,
+  /** Job ids of the deleted records, the first 1000 by record id. */
+  jobIds: Schema.Array(Schema.String),
+}).annotations({ identifier: "PublicationCleanupResult" });
+export type PublicationCleanupResult = typeof PublicationCleanupResult.Type;
 
 /** Query of `GET /api/stats`. */
 export const StatsQuery = Schema.Struct({
@@ -325,3 +383,22 @@ export const Problem = Schema.Struct({
   instance: Schema.optional(Schema.String),
   errors: Schema.optional(Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))),
 }).annotations({ identifier: "Problem" });
+
+/**
+ * `publish-confluence` → 409, 422 or 502 (`application/problem+json`): the publication ended
+ * `failed` or `rejected`. Besides the problem's fields, the original route's failure fields
+ * (`success: false`, `error`: the error message) and everything a 200 would have said: the error's
+ * tag and message, the outcome (`result`, the shape of the 200 answer without the original's
+ * fields) and the job's publication record as stored (`null` when it has none).
+ */
+export const PublishFailedProblem = Schema.Struct({
+  ...Problem.fields,
+  success: Schema.Literal(false),
+  /** The original's failure field: the error message (the detail when there is none). */
+  error: Schema.String,
+  errorTag: Schema.NullOr(Schema.String),
+  errorMessage: Schema.NullOr(Schema.String),
+  result: PublishResult,
+  publication: Schema.NullOr(Publication),
+}).annotations({ identifier: "PublishFailedProblem" });
+export type PublishFailedProblem = typeof PublishFailedProblem.Type;

@@ -68,6 +68,8 @@ export {
 } from "./Publication.js";
 export {
   canTransition,
+  FINAL_STATUSES,
+  FinalStatus,
   isFinalStatus,
   PUBLICATION_STATUSES,
   PublicationStatus,

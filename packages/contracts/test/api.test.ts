@@ -18,6 +18,57 @@ describe("@minutes/contracts/api", () => {
     expect(Schema.encodeSync(api.ReplayRequest)(decoded)).toEqual(wire);
   });
 
+  it("reads publish-now's answers with the original route's fields: success and page_url, or success false and error", () => {
+    const result = {
+      jobId: "job-42",
+      publicationId: 7,
+      status: "published",
+      outcome: "published",
+      pageId: "98765",
+      pageUrl: "https://acme.atlassian.net/wiki/spaces/TEAM/pages/98765",
+      pageVersion: 3,
+      errorTag: null,
+      errorMessage: null,
+    } as const;
+    const ok = { ...result, success: true, publication_id: 7, page_url: result.pageUrl };
+    expect(
+      Schema.encodeSync(api.PublishCompleted)(Schema.decodeUnknownSync(api.PublishCompleted)(ok)),
+    ).toEqual(ok);
+    expect(Either.isLeft(Schema.decodeUnknownEither(api.PublishCompleted)({ ...ok, success: false }))).toBe(
+      true,
+    );
+    const failed = {
+      type: "urn:minutes:problem:publication-failed",
+      title: "Publication failed",
+      status: 502,
+      detail: 'the publication of job "job-42" failed: ConfluenceServerError: Confluence answered 500',
+      success: false,
+      error: "Confluence answered 500",
+      errorTag: "ConfluenceServerError",
+      errorMessage: "Confluence answered 500",
+      result: { ...result, status: "failed", outcome: "failed", errorTag: "ConfluenceServerError" },
+      publication: null,
+    };
+    expect(Schema.decodeUnknownSync(api.PublishFailedProblem)(failed)).toEqual(failed);
+    // A failure is a problem too: clients that only know problems read it as one.
+    expect(Schema.decodeUnknownSync(api.Problem)(failed)).toMatchObject({
+      status: 502,
+      title: "Publication failed",
+    });
+  });
+
+  it("takes a cleanup's cutoff and final statuses only: in-progress records are never cleaned up", () => {
+    const wire = { before: "2026-01-01T00:00:00Z", statuses: ["failed", "rejected"], dryRun: true };
+    const decode = Schema.decodeUnknownEither(api.PublicationCleanupRequest);
+    expect(Either.map(decode(wire), Schema.encodeSync(api.PublicationCleanupRequest))).toEqual(
+      Either.right(wire),
+    );
+    for (const status of ["pending", "publishing"])
+      expect(Either.isLeft(decode({ ...wire, statuses: [status] })), status).toBe(true);
+    expect(Either.isLeft(decode({ ...wire, statuses: [] }))).toBe(true);
+    expect(Either.isLeft(decode({ statuses: ["failed"] }))).toBe(true);
+  });
+
   it("reads ids and limits from plain decimal digits only, from 1 to PostgreSQL's integer maximum", () => {
     const id = (text: string) => Schema.decodeUnknownEither(api.PublicationIdParams)({ id: text });
     expect(id("16")).toEqual(Either.right({ id: 16 }));

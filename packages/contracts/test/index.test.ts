@@ -18,6 +18,8 @@ describe("@minutes/contracts", () => {
         "DatabaseConfig",
         "ENV_ALIASES",
         "ENV_PREFIX",
+        "FINAL_STATUSES",
+        "FinalStatus",
         "GatewayConfig",
         "HttpsUrl",
         "IndexRefreshRequest",

@@ -7,6 +7,8 @@
 import type { SqlEntityManager } from "@mikro-orm/libsql";
 import {
   canTransition,
+  FINAL_STATUSES,
+  type FinalStatus,
   formatParseIssues,
   PUBLICATION_STATUSES,
   type Publication,
@@ -154,6 +156,49 @@ export interface ArchivableQuery {
   /** At most this many, oldest meetings first (default 500). */
   readonly limit?: number | undefined;
 }
+
+/** Which records `cleanup` deletes. */
+export interface CleanupQuery {
+  /** Records last changed (`updatedAt`) strictly before this instant. */
+  readonly before: Date;
+  /**
+   * Only records in these statuses (default: every one of `FINAL_STATUSES`). `pending` and
+   * `publishing` records are never deleted, whatever is asked: a publication is under way or waits.
+   */
+  readonly statuses?: ReadonlyArray<FinalStatus> | undefined;
+  /** Count what would be deleted, and delete nothing. */
+  readonly dryRun?: boolean | undefined;
+  /** Keep the jobs' stored protocols (by default they go with their records). */
+  readonly keepProtocols?: boolean | undefined;
+}
+
+/** What `cleanup` deleted (with `dryRun`: what it would delete now). */
+export interface CleanupResult {
+  readonly dryRun: boolean;
+  /** Publication records. */
+  readonly deleted: number;
+  /** Their page versions. */
+  readonly versionsDeleted: number;
+  /** Their jobs' stored protocols (0 with `keepProtocols`). */
+  readonly protocolsDeleted: number;
+  /**
+   * Records old enough and in a chosen status that were kept because their job has a newer
+   * protocol waiting: one saved at or after the record's last change.
+   */
+  readonly keptNewerProtocol: number;
+  /** Job ids of the deleted records: the first `CLEANUP_MAX_JOB_IDS`, by record id. */
+  readonly jobIds: ReadonlyArray<string>;
+}
+
+/** Most job ids a `CleanupResult` lists; the counts cover every record. */
+export const CLEANUP_MAX_JOB_IDS = 1_000;
+
+/**
+ * Records `cleanup` deletes per transaction. Each batch deletes its records with their versions and
+ * protocols, or nothing; between batches other writers (publishers, on SQLite the other process)
+ * get their turn, so a large cleanup never holds the database for long.
+ */
+export const CLEANUP_BATCH = 100;
 
 /** A page version Minutes wrote. Idempotent on `(pageId, pageVersion)`. */
 export interface RecordVersionInput {
@@ -323,6 +368,14 @@ export interface PublicationStoreShape {
   readonly listArchivable: (
     q: ArchivableQuery,
   ) => Effect.Effect<ReadonlyArray<Publication>, StoreUnavailableError>;
+  /**
+   * Deletes old records in final statuses, with their page versions and (unless `keepProtocols`)
+   * their jobs' stored protocols, in batches of `CLEANUP_BATCH`, each one transaction: a job is
+   * deleted whole or not at all, also when the cleanup stops halfway (a failure leaves the batches
+   * before it deleted; running it again finishes the work). Never deletes a `pending` or
+   * `publishing` record, nor one whose job has a newer protocol waiting, nor anything in Confluence.
+   */
+  readonly cleanup: (q: CleanupQuery) => Effect.Effect<CleanupResult, StoreUnavailableError>;
   /** Pings the database. */
   readonly health: () => Effect.Effect<void, StoreUnavailableError>;
 }
@@ -1159,6 +1212,157 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return found.map(toPublication);
   });
 
+  /**
+   * Runs `body` in a transaction on an EntityManager of its own: committed when `body` succeeds,
+   * rolled back when it fails or is interrupted.
+   */
+  const inTransaction = <A, E>(
+    operation: string,
+    body: (tx: SqlEntityManager) => Effect.Effect<A, E>,
+  ): Effect.Effect<A, E | StoreUnavailableError> =>
+    Effect.suspend(() => {
+      const tx = db.orm.em.fork() as SqlEntityManager;
+      return Effect.acquireUseRelease(
+        attempt(operation, () => tx.begin()),
+        () => Effect.tap(body(tx), () => attempt(operation, () => tx.commit())),
+        (_, exit) =>
+          Exit.isSuccess(exit) ? Effect.void : Effect.promise(() => tx.rollback()).pipe(Effect.ignore),
+      );
+    });
+
+  const cleanup = (q: CleanupQuery): Effect.Effect<CleanupResult, StoreUnavailableError> =>
+    Effect.gen(function* () {
+      const dryRun = q.dryRun === true;
+      // Final statuses only, whatever the caller passed.
+      const asked: ReadonlyArray<string> = q.statuses ?? FINAL_STATUSES;
+      const statuses = FINAL_STATUSES.filter((s) => asked.includes(s));
+      if (statuses.length === 0) {
+        return {
+          dryRun,
+          deleted: 0,
+          versionsDeleted: 0,
+          protocolsDeleted: 0,
+          keptNewerProtocol: 0,
+          jobIds: [],
+        };
+      }
+      const params: ReadonlyArray<unknown> = [...statuses, q.before];
+      const oldEnough = `p.publication_status in (${statuses.map(() => "?").join(", ")}) and p.updated_at < ?`;
+      // A protocol saved after the record's last change waits for its publication (the record
+      // would say so a moment later). The same millisecond counts as after: when in doubt, keep.
+      const newerProtocol =
+        "exists (select 1 from minutes_protocols m where m.job_id = p.job_id and m.updated_at >= p.updated_at)";
+      const deletable = `${oldEnough} and not ${newerProtocol}`;
+      const count = (sql: string) =>
+        attempt("cleanup", () => rows(em, sql, params)).pipe(Effect.map((r) => Number(r[0]?.n ?? 0)));
+      const keptNewerProtocol = count(
+        `select count(*) as n from confluence_publications p where ${oldEnough} and ${newerProtocol}`,
+      );
+
+      if (dryRun) {
+        const deleted = yield* count(
+          `select count(*) as n from confluence_publications p where ${deletable}`,
+        );
+        const versionsDeleted = yield* count(
+          `select count(*) as n from confluence_publication_versions
+           where publication_id in (select p.id from confluence_publications p where ${deletable})`,
+        );
+        const protocolsDeleted =
+          q.keepProtocols === true
+            ? 0
+            : yield* count(
+                `select count(*) as n from minutes_protocols
+                 where job_id in (select p.job_id from confluence_publications p where ${deletable})`,
+              );
+        const sample = yield* attempt("cleanup", () =>
+          rows(
+            em,
+            `select p.job_id from confluence_publications p where ${deletable} order by p.id limit ?`,
+            [...params, CLEANUP_MAX_JOB_IDS],
+          ),
+        );
+        return {
+          dryRun,
+          deleted,
+          versionsDeleted,
+          protocolsDeleted,
+          keptNewerProtocol: yield* keptNewerProtocol,
+          jobIds: sample.map((r) => String(r.job_id)),
+        } satisfies CleanupResult;
+      }
+
+      const deleteBatch = (afterId: number) =>
+        inTransaction("cleanup", (tx) =>
+          Effect.gen(function* () {
+            // SQLite: knex's BEGIN is deferred, and a transaction that reads before it writes fails
+            // with SQLITE_BUSY_SNAPSHOT when another process (a publisher) wrote in between. A first
+            // statement that writes (nothing) takes the write lock, waiting up to busy_timeout like
+            // any write; then no one changes what the batch reads until it commits. PostgreSQL: the
+            // batch's records are locked (a claim waits, then finds them gone) and rechecked once a
+            // concurrent change commits, so a record that became `publishing` meanwhile is kept.
+            if (!pg)
+              yield* attempt("cleanup", () => run(tx, "delete from confluence_publications where 0 = 1"));
+            const picked = yield* attempt("cleanup", () =>
+              rows(
+                tx,
+                `select p.id, p.job_id from confluence_publications p where ${deletable} and p.id > ?
+                 order by p.id limit ?${pg ? " for update of p" : ""}`,
+                [...params, afterId, CLEANUP_BATCH],
+              ),
+            );
+            if (picked.length === 0) return { picked, versions: 0, protocols: 0, records: 0 };
+            const ids = picked.map((r) => Number(r.id));
+            const list = ids.map(() => "?").join(", ");
+            const versions = yield* attempt("cleanup", () =>
+              run(tx, `delete from confluence_publication_versions where publication_id in (${list})`, ids),
+            );
+            // Only protocols older than their record: one saved since (PostgreSQL: a concurrent save
+            // the records' locks do not hold back) is a newer protocol, and stays.
+            const protocols =
+              q.keepProtocols === true
+                ? 0
+                : yield* attempt("cleanup", () =>
+                    run(
+                      tx,
+                      `delete from minutes_protocols
+                       where job_id in (select p.job_id from confluence_publications p where p.id in (${list}))
+                         and updated_at < (select p.updated_at from confluence_publications p
+                                           where p.job_id = minutes_protocols.job_id)`,
+                      ids,
+                    ),
+                  );
+            const records = yield* attempt("cleanup", () =>
+              run(tx, `delete from confluence_publications where id in (${list})`, ids),
+            );
+            return { picked, versions, protocols, records };
+          }),
+        );
+
+      const totals = { deleted: 0, versionsDeleted: 0, protocolsDeleted: 0 };
+      const jobIds: Array<string> = [];
+      let afterId = 0;
+      for (;;) {
+        const batch = yield* deleteBatch(afterId);
+        totals.deleted += batch.records;
+        totals.versionsDeleted += batch.versions;
+        totals.protocolsDeleted += batch.protocols;
+        for (const r of batch.picked) if (jobIds.length < CLEANUP_MAX_JOB_IDS) jobIds.push(String(r.job_id));
+        // Only an empty batch ends it: on PostgreSQL a short one may be short of records that
+        // changed under their lock, with more to delete after them.
+        const last = batch.picked[batch.picked.length - 1];
+        if (last === undefined) break;
+        afterId = Number(last.id);
+        // Other operations of this store (on SQLite: its one connection) run between batches.
+        yield* nextTurn;
+      }
+      return {
+        dryRun,
+        ...totals,
+        keptNewerProtocol: yield* keptNewerProtocol,
+        jobIds,
+      } satisfies CleanupResult;
+    }).pipe(Effect.withSpan("PublicationStore.cleanup"));
+
   return {
     saveProtocol,
     getProtocol,
@@ -1179,6 +1383,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     importJsonl,
     listIndexed,
     listArchivable,
+    cleanup,
     health,
   };
 };
@@ -1243,8 +1448,16 @@ const PACE_MS = 10;
 const PACE_LINES = 1000;
 
 /**
- * Tells an import loop when to give the event loop a turn. `pause` waits for `setImmediate`:
- * unlike `Effect.yieldNow` (a microtask) it lets pending I/O and timers run first.
+ * Waits for `setImmediate`: unlike `Effect.yieldNow` (a microtask) it lets pending I/O and timers
+ * run first.
+ */
+const nextTurn = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void));
+  return Effect.sync(() => clearImmediate(handle));
+});
+
+/**
+ * Tells an import loop when to give the event loop a turn; `pause` is `nextTurn`.
  */
 const makePacer = () => {
   let lines = 0;
@@ -1257,10 +1470,7 @@ const makePacer = () => {
       since ??= now;
       return lines >= PACE_LINES || now - since >= PACE_MS;
     },
-    pause: Effect.async<void>((resume) => {
-      const handle = setImmediate(() => resume(Effect.void));
-      return Effect.sync(() => clearImmediate(handle));
-    }).pipe(
+    pause: nextTurn.pipe(
       Effect.tap(() => {
         lines = 0;
         since = performance.now();

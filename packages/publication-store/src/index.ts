@@ -23,7 +23,11 @@ export {
 } from "./original-integration.js";
 export {
   type ArchivableQuery,
+  CLEANUP_BATCH,
+  CLEANUP_MAX_JOB_IDS,
   type ClaimInput,
+  type CleanupQuery,
+  type CleanupResult,
   type EnsurePublicationInput,
   IMPORT_MAX_ERRORS,
   IMPORT_MAX_INVALID,

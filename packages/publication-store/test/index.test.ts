@@ -5,6 +5,8 @@ describe("public API", () => {
   it("exports exactly these names", () => {
     expect(Object.keys(api).sort()).toEqual(
       [
+        "CLEANUP_BATCH",
+        "CLEANUP_MAX_JOB_IDS",
         "EXPORT_FORMAT",
         "EXPORT_FORMAT_VERSION",
         "ExportLine",

@@ -66,6 +66,7 @@ export const problemsPlugin = fp(
           request.log.warn({ status: error.statusCode, detail: error.detail }, "problem");
         for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
         return sendProblem(reply, {
+          ...error.extensions,
           type: error.type,
           title: error.title,
           status: error.statusCode,

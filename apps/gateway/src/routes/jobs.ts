@@ -1,24 +1,28 @@
 /**
  * The original route, `POST /api/jobs/:jobId/publish-confluence`, now a command: it publishes a
- * `PublishRequested{trigger:"manual"}` and waits up to `gateway.publish_wait_ms` for the result
- * (200), else answers 202 with where to poll. Also `GET /api/jobs/:jobId/publications` and the
- * job's version history, `GET /api/jobs/:jobId/versions`.
+ * `PublishRequested{trigger:"manual"}` and waits up to `gateway.publish_wait_ms` for the result:
+ * 200 when the page holds it, a problem (409, 422 or 502) when it failed or was rejected — as the
+ * original answered a failure with a non-2xx — else 202 with where to poll. Also
+ * `GET /api/jobs/:jobId/publications` and the job's version history, `GET /api/jobs/:jobId/versions`.
  */
 import { randomUUID } from "node:crypto";
+import type { Publication } from "@minutes/contracts";
 import {
   CommandAccepted,
   JobIdParams,
   JobPublications,
   JobVersions,
   PublishCompleted,
+  PublishFailedProblem,
   PublishNowQuery,
+  type PublishResult,
 } from "@minutes/contracts/api";
 import { Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { notFound } from "../problem.js";
+import { HttpProblem, notFound, PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { runEffect } from "../run-effect.js";
 import { watchForFinal } from "../wait-for-final.js";
 import { problemResponses } from "./responses.js";
@@ -36,6 +40,9 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
           200: routeSchema(PublishCompleted),
           202: routeSchema(CommandAccepted),
           ...problemResponses,
+          409: publishFailedResponse,
+          422: publishFailedResponse,
+          502: publishFailedResponse,
         },
       },
     },
@@ -71,7 +78,7 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
       const record = Option.getOrNull(await runEffect(ctx.store.findByJob(jobId)));
       if (final !== null) {
         const o = final.kind === "outcome" ? final.outcome : undefined;
-        return reply.code(200).send({
+        const result: PublishResult = {
           jobId,
           publicationId: record?.id ?? o?.publicationId ?? null,
           status: record?.status ?? null,
@@ -81,6 +88,15 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
           pageVersion: record?.pageVersion ?? o?.pageVersion ?? null,
           errorTag: o ? o.errorTag : (record?.errorTag ?? null),
           errorMessage: o ? o.errorMessage : (record?.errorMessage ?? null),
+        };
+        // What ended the wait decides: the outcome event, else the record the wait saw final.
+        const ended = o !== undefined ? o.outcome : final.kind === "record" ? final.publication.status : null;
+        if (ended === "failed" || ended === "rejected") throw publishFailed(ended, result, record);
+        return reply.code(200).send({
+          ...result,
+          success: true,
+          publication_id: result.publicationId,
+          page_url: result.pageUrl,
         });
       }
       const location = record
@@ -131,4 +147,67 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
       return { jobId: request.params.jobId, items };
     },
   );
+};
+
+/**
+ * Failures that retrying does not fix until someone acts on the page or on Minutes: a person's edit
+ * (`on_manual_edit: fail`), a title another page holds, a page archived in Confluence, publishing
+ * disabled, the job's protocol gone. Each message says what to do.
+ */
+const STATE_CONFLICTS: ReadonlySet<string> = new Set([
+  "ManualEditError",
+  "TitleTakenError",
+  "PageArchivedError",
+  "ConfluenceDisabledError",
+  "ProtocolMissingError",
+]);
+
+/**
+ * The one place mapping a publication that ended badly to a status: `rejected` (the protocol
+ * itself cannot be published) is 422; a state conflict (`STATE_CONFLICTS`) is 409; every other
+ * failure is 502, the upstream failing: Confluence refused (authentication, permission, validation,
+ * a missing parent) or failed (5xx, network, rate limit) after the publisher's retries.
+ */
+export const publishFailureStatus = (
+  ended: "failed" | "rejected",
+  errorTag: string | null,
+): 409 | 422 | 502 =>
+  ended === "rejected" ? 422 : errorTag !== null && STATE_CONFLICTS.has(errorTag) ? 409 : 502;
+
+// internal
+
+const publishFailedResponse = {
+  description:
+    "The publication failed (409: the page's or Minutes' state stands in the way; 502: Confluence refused or failed) or was rejected (422)",
+  content: { [PROBLEM_CONTENT_TYPE]: { schema: routeSchema(PublishFailedProblem) } },
+};
+
+/**
+ * The problem answering a failed or rejected publication: nothing the 200 would have said is lost
+ * (`result`, the record), and the original's `success: false` and `error` are there for its clients.
+ */
+const publishFailed = (
+  ended: "failed" | "rejected",
+  result: PublishResult,
+  record: Publication | null,
+): HttpProblem => {
+  const reason =
+    result.errorMessage !== null
+      ? `${result.errorTag ?? "error"}: ${result.errorMessage}`
+      : (result.errorTag ?? "no reason was recorded");
+  const detail = `the publication of job ${JSON.stringify(result.jobId)} ${ended === "rejected" ? "was rejected" : "failed"}: ${reason}`;
+  return new HttpProblem({
+    status: publishFailureStatus(ended, result.errorTag),
+    slug: ended === "rejected" ? "publication-rejected" : "publication-failed",
+    title: ended === "rejected" ? "Publication rejected" : "Publication failed",
+    detail,
+    extensions: {
+      success: false,
+      error: result.errorMessage ?? detail,
+      errorTag: result.errorTag,
+      errorMessage: result.errorMessage,
+      result,
+      publication: record,
+    } satisfies Omit<PublishFailedProblem, "type" | "title" | "status" | "detail" | "instance" | "errors">,
+  });
 };

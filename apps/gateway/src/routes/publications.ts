@@ -1,10 +1,12 @@
 /**
  * Publication records: list (filtered, cursor-paged), read, retry a failed one (a durable
  * `PublishRequested{trigger:"retry"}`), delete (optionally moving the page to the trash first, and
- * with `create_index_page` asking a publisher to rewrite the index page that listed it).
+ * with `create_index_page` asking a publisher to rewrite the index page that listed it), and clean
+ * up old records in bulk (the store's batches; Confluence is never touched).
  */
 import { randomUUID } from "node:crypto";
 import {
+  FINAL_STATUSES,
   IndexRefreshRequestJson,
   IndexRefreshResultJson,
   indexRefreshSubject,
@@ -13,6 +15,8 @@ import {
 import {
   CommandAccepted,
   DeletePublicationQuery,
+  PublicationCleanupRequest,
+  PublicationCleanupResult,
   PublicationDeleted,
   PublicationIdParams,
   PublicationList,
@@ -50,6 +54,42 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           cursor: q.cursor,
         }),
       );
+    },
+  );
+
+  app.post<{ Body: PublicationCleanupRequest }>(
+    "/api/publications/cleanup",
+    {
+      schema: {
+        tags: ["publications"],
+        summary: "Delete old publication records in bulk (never their Confluence pages)",
+        description:
+          "Deletes the records last changed before `before` in the given final statuses (default: published, failed, rejected, archived), with their page versions and, unless `keepProtocols`, their jobs' stored protocols. Never deletes a pending or publishing record, nor one whose job has a newer protocol waiting. Runs in batches, each one transaction: a job is deleted whole or not at all. `dryRun: true` counts and deletes nothing.",
+        body: routeSchema(PublicationCleanupRequest),
+        response: { 200: routeSchema(PublicationCleanupResult), ...problemResponses },
+      },
+    },
+    async (request): Promise<PublicationCleanupResult> => {
+      const body = request.body;
+      const before = new Date(body.before);
+      const statuses = FINAL_STATUSES.filter((s) => body.statuses === undefined || body.statuses.includes(s));
+      const keepProtocols = body.keepProtocols === true;
+      const started = performance.now();
+      const result = await runEffect(
+        ctx.store.cleanup({ before, statuses, dryRun: body.dryRun === true, keepProtocols }),
+      );
+      const { jobIds: _, ...counts } = result;
+      request.log.info(
+        {
+          before: before.toISOString(),
+          statuses,
+          keepProtocols,
+          ...counts,
+          durationMs: Math.round(performance.now() - started),
+        },
+        result.dryRun ? "publication cleanup counted (dry run)" : "publication records cleaned up",
+      );
+      return { ...result, before: before.toISOString(), statuses, keepProtocols };
     },
   );
 

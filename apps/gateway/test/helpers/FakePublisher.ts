@@ -27,6 +27,8 @@ import { Effect, Option, Schema } from "effect";
 export interface FakePublisherOptions {
   /** Decides the outcome of a command (default: published, or unchanged when the content is already on the page). */
   readonly decide?: (jobId: string) => PublicationOutcomeKind | undefined;
+  /** The error of a `failed` or `rejected` outcome (default: `ConfluenceServerError`, "Confluence answered 500"). */
+  readonly error?: (jobId: string) => { readonly errorTag: string; readonly errorMessage: string };
   /** Extra outcome fields (latency, retries, 429s) for metrics tests. */
   readonly extra?: Partial<Pick<PublicationOutcome, "latencyMs" | "retries" | "rateLimited">>;
   /**
@@ -216,12 +218,11 @@ export const startFakePublisher = async (
           errorMessage: null,
         });
       } else {
-        const updated = await run(
-          store.transition(record.id, kind === "rejected" ? "failed" : "failed", {
-            errorTag: "ConfluenceServerError",
-            errorMessage: "Confluence answered 500",
-          }),
-        );
+        const error = options.error?.(command.jobId) ?? {
+          errorTag: "ConfluenceServerError",
+          errorMessage: "Confluence answered 500",
+        };
+        const updated = await run(store.transition(record.id, "failed", error));
         await emit({
           ...base,
           outcome: kind,
@@ -229,8 +230,7 @@ export const startFakePublisher = async (
           pageId: updated.pageId,
           pageUrl: updated.pageUrl,
           pageVersion: updated.pageVersion,
-          errorTag: "ConfluenceServerError",
-          errorMessage: "Confluence answered 500",
+          ...error,
         });
       }
       m.ack();
