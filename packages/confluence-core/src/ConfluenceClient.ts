@@ -18,6 +18,7 @@ import {
 import { mayHaveLanded } from "./error-from-response.js";
 import { type Api, type Http, type HttpRequest, makeHttp, type Query } from "./http.js";
 import { confluenceRetrySchedule } from "./retry-schedule.js";
+import { sameStorage } from "./storage-equal.js";
 import type {
   ConfluenceDeployment,
   ConnectionInfo,
@@ -71,8 +72,9 @@ export interface ConfluenceClientService {
   readonly createPage: (input: CreatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /**
    * Updates title and body with `version` = current + 1. A 409 triggers a re-read: if our own earlier
-   * attempt landed, that is success; else (unless `refreshOnConflict: false`) it retries with the
-   * current version + 1, at most twice.
+   * attempt landed (the page has our version, title and body, compared the way Confluence rewrites
+   * storage), that is success; else (unless `refreshOnConflict: false`) it retries with the current
+   * version + 1, at most twice.
    */
   readonly updatePage: (input: UpdatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /** Reads a page (with its storage body when `body: true`). */
@@ -597,9 +599,18 @@ const build = (http: Http): ConfluenceClientService => {
       if (result._tag === "Right") return result.right;
       const error = result.left;
       if (error._tag !== "ConfluenceVersionConflictError") return yield* Effect.fail(error);
-      const current = yield* retried(readPage(input.id, false));
-      // A retried PUT whose first attempt landed meets its own version: that is success, not a conflict.
-      if (landed && current.version.number === version && current.title === input.title) return current;
+      // The body only when it decides: our earlier attempt may have landed (REST-API.md §7.2 notes).
+      const current = yield* retried(readPage(input.id, landed));
+      // A retried PUT whose first attempt landed meets its own version: that is success, not a
+      // conflict, if the page is what we sent — someone else's version with our title is not ours.
+      if (
+        landed &&
+        current.version.number === version &&
+        current.title === input.title &&
+        current.body !== undefined &&
+        sameStorage(current.body, input.body)
+      )
+        return current;
       if (input.refreshOnConflict === false || refresh >= MAX_REFRESHES) return yield* Effect.fail(error);
       version = current.version.number + 1;
     }

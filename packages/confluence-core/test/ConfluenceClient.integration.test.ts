@@ -15,6 +15,17 @@ const livePages = (sb: Sandbox, title: string) =>
     .pages("MEETINGS")
     .filter((p) => p.status === "current" && p.versions.at(-1)?.title.toLowerCase() === title.toLowerCase());
 
+/** A client with the credentials of a person (the sandbox's Alice), to write as someone else. */
+const personClient = () =>
+  Effect.flatMap(TestSandbox, (sb) => {
+    const alice = sb.users.find((u) => u.email === "alice@example.com");
+    if (alice === undefined) return Effect.dieMessage("the sandbox has no Alice");
+    const token = Redacted.make(alice.token);
+    return clientFor({
+      auth: sb.mode === "cloud" ? { type: "basic", email: alice.email, token } : { type: "bearer", token },
+    });
+  });
+
 const assertNoSecret = (e: ConfluenceError, secrets: ReadonlyArray<string>) => {
   const texts = [e.message, String(e), JSON.stringify(e), JSON.stringify(e.toJSON())];
   for (const text of texts) for (const s of secrets) assert.notInclude(text, s);
@@ -396,6 +407,47 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
             assert.strictEqual(updated.version.number, 2);
             assert.lengthOf(sb.state.versions(page.id), 2);
             sb.faults.clear();
+          }),
+      );
+
+      it.scoped(
+        "updatePage whose answer is lost recognises its own write in the body Confluence stored",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor({ retryDelayMs: 20 });
+            const title = uniqueTitle("Lost rewritten");
+            const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            // Cloud stores this with a space before "/>", and the macro with ac:schema-version and an ac:macro-id.
+            const body = '<p>a<br/>b</p><ac:structured-macro ac:name="toc"/>';
+            sb.faults.add({ kind: "lostResponse", method: "PUT", times: 1 });
+            const updated = yield* client.updatePage({ id: page.id, title, body, version: 2 });
+            sb.faults.clear();
+            assert.strictEqual(updated.version.number, 2);
+            assert.lengthOf(sb.state.versions(page.id), 2);
+          }),
+      );
+
+      it.scoped(
+        "updatePage whose write may have landed does not take another writer's version with our title for its own",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor({ retryDelayMs: 20 });
+            const person = yield* personClient();
+            const title = uniqueTitle("Not ours");
+            const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            // A person writes version 2 with the same title; our version 2 meets a 503 (it may have
+            // landed), and its retry a 409 for a page at our version and title but not our body.
+            yield* person.updatePage({ id: page.id, title, body: "<p>edited by a person</p>", version: 2 });
+            sb.faults.add({ kind: "status", status: 503, method: "PUT", times: 1 });
+            const updated = yield* client.updatePage({ id: page.id, title, body: "<p>ours</p>", version: 2 });
+            sb.faults.clear();
+            assert.strictEqual(updated.version.number, 3);
+            const versions = sb.state.versions(page.id);
+            assert.lengthOf(versions, 3);
+            assert.include(versions.at(-2)?.body ?? "", "edited by a person");
+            assert.include(versions.at(-1)?.body ?? "", "ours");
           }),
       );
 
