@@ -10,6 +10,7 @@ import { createHash, randomUUID } from "node:crypto";
 import {
   ConfluenceCallStatsRef,
   type ConfluenceClientService,
+  type ConfluenceNotFoundError,
   type ConfluenceRetryWait,
   type ContentProperty,
   countConfluenceRetries,
@@ -35,7 +36,7 @@ import {
   protocolMetadataOf,
   type StoredProtocol,
 } from "@minutes/publication-store";
-import { Context, Effect, FiberRef, Option, Schema } from "effect";
+import { Context, Data, Effect, FiberRef, Option, Schema } from "effect";
 import { ensureContainer } from "./containers.js";
 import {
   EventRejectedError,
@@ -580,6 +581,9 @@ export const makePublishPipeline = (
       Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
         firstAttempt ? attempt(false) : Effect.fail(conflict),
       ),
+      // The page went away while it was being written: once more, as for a page found gone.
+      Effect.catchTag("PageGoneError", () => attempt(false)),
+      Effect.catchTag("PageGoneError", (gone) => Effect.fail(gone.error)),
       (work) => reportConfluenceWaits(work, (wait) => noteLongWait(publication.id, jobId, wait)),
       Effect.catchAll((error) =>
         failAttempt(publication, error, trigger, message, replayId).pipe(
@@ -652,16 +656,23 @@ export const makePublishPipeline = (
       ),
     );
 
+  /**
+   * Writes the job's page. A page gone since it was read — deleted, or moved to the trash (the
+   * client reports that rather than let its update restore the page) — fails with `PageGoneError`,
+   * and the attempt is made again: it finds the page gone and gives the job a new one.
+   */
   const write = (existing: PageInfo, title: string, body: string, trigger: PublicationTrigger) =>
-    confluence.updatePage({
-      id: existing.id,
-      title,
-      body,
-      version: existing.version.number + 1,
-      // Replays republish many pages at once: spare the watchers.
-      minorEdit: trigger === "replay",
-      message: `Published by Minutes (${trigger})`,
-    });
+    confluence
+      .updatePage({
+        id: existing.id,
+        title,
+        body,
+        version: existing.version.number + 1,
+        // Replays republish many pages at once: spare the watchers.
+        minorEdit: trigger === "replay",
+        message: `Published by Minutes (${trigger})`,
+      })
+      .pipe(Effect.catchTag("ConfluenceNotFoundError", (error) => Effect.fail(new PageGoneError({ error }))));
 
   /** Records a failed attempt: retryable ones go back to `pending` and come back later. */
   const failAttempt = Effect.fnUntraced(function* (
@@ -858,6 +869,9 @@ export const makePublishPipeline = (
 };
 
 // internal
+
+/** The job's page went away between its read and its update (never leaves the pipeline). */
+class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: ConfluenceNotFoundError }> {}
 
 /**
  * First wait before a message whose database work failed is tried again (the consume loop doubles

@@ -121,6 +121,24 @@ const createAsPerson = async (h: Harness, title: string, parentId?: string): Pro
   return String(((await res.json()) as { id: string | number }).id);
 };
 
+/** Calls the sandbox's REST API as the person of `createAsPerson`; `path` is under the site base. */
+const restAsPerson = async (h: Harness, method: string, path: string, body?: unknown) => {
+  const person =
+    authors.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
+  authors.set(h, person);
+  return fetch(`${h.sandbox.baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization:
+        h.sandbox.mode === "cloud"
+          ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
+          : `Bearer ${person.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+};
+
 describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (mode) => {
   it("turns a protocol into one page with its content, job property and labels, and records it", async () => {
     const h = await open({ mode });
@@ -431,6 +449,53 @@ describe("page identity", () => {
       expect(pagesOfJob(h, `job-crash-${step}`)[0]!.versions).toHaveLength(1);
       const records = await Effect.runPromise(h.store.listByJob(`job-crash-${step}`));
       expect(records).toHaveLength(1);
+    },
+  );
+});
+
+describe("pages a person trashed or archived", () => {
+  it.each(["cloud", "datacenter"] as const)(
+    "gives the job a new page when its page goes to the trash while its update is on the way (%s)",
+    async (mode) => {
+      const h = await open({ mode });
+      await h.submit({ jobId: "job-binned", markdown: protocol("Binned") });
+      const first = await recordIn(h, "job-binned", "published");
+      const oldId = first.pageId!;
+      // The update is held up on its way; meanwhile a person moves the page to the trash.
+      const held = h.sandbox.faults.add({
+        kind: "latency",
+        latencyMs: 1_500,
+        method: "PUT",
+        path: mode === "cloud" ? `/pages/${oldId}$` : `/content/${oldId}$`,
+        times: 1,
+      });
+      await h.submit({ jobId: "job-binned", markdown: protocol("Binned", "- decision two") });
+      await eventually(
+        // A rule that has fired its last time leaves the list.
+        () => (h.sandbox.faults.list().some((f) => f.id === held) ? undefined : true),
+        10_000,
+        "the update to be held",
+      );
+      const trashed = await restAsPerson(
+        h,
+        "DELETE",
+        mode === "cloud" ? `/api/v2/pages/${oldId}` : `/rest/api/content/${oldId}`,
+      );
+      expect(trashed.status).toBe(204);
+      const second = await eventually(async () => {
+        const r = await Effect.runPromise(h.store.findByJob("job-binned"));
+        return r._tag === "Some" && r.value.status === "published" && r.value.pageId !== oldId
+          ? r.value
+          : undefined;
+      });
+      // The page stays where the person put it, unwritten (Cloud's update would have restored it) ...
+      const old = h.sandbox.state.page(oldId)!;
+      expect(old.status).toBe("trashed");
+      expect(old.versions).toHaveLength(1);
+      // ... and the job has one current page again, with the new protocol.
+      const pages = pagesOfJob(h, "job-binned");
+      expect(pages.map((p) => p.id)).toEqual([second.pageId]);
+      expect(pages[0]!.versions.at(-1)!.body).toContain("decision two");
     },
   );
 });

@@ -74,7 +74,9 @@ export interface ConfluenceClientService {
    * Updates title and body with `version` = current + 1. A 409 triggers a re-read: if our own earlier
    * attempt landed (the page has our version, title and body, compared the way Confluence rewrites
    * storage), that is success; else (unless `refreshOnConflict: false`) it retries with the current
-   * version + 1, at most twice.
+   * version + 1, at most twice. A page that was in the trash is not written: Cloud's update restores
+   * it instead, so the client moves it back to the trash and fails with `ConfluenceNotFoundError`
+   * (`hint: "page-was-trashed"`), as for a page that is gone.
    */
   readonly updatePage: (input: UpdatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /** Reads a page (with its storage body when `body: true`). */
@@ -536,8 +538,17 @@ const build = (http: Http): ConfluenceClientService => {
       return landed && versionOne;
     });
 
-  const putUpdate = (input: UpdatePageInput, version: number): Effect.Effect<PageInfo, ConfluenceError> => {
+  /**
+   * One update request, and whether it wrote `version`. A page in the trash answers 200 without
+   * being written: v2 takes `status: current` as a restore that leaves content and version alone
+   * (openapi-v2.json `PageUpdateRequest.status`).
+   */
+  const putUpdate = (
+    input: UpdatePageInput,
+    version: number,
+  ): Effect.Effect<{ readonly page: PageInfo; readonly written: boolean }, ConfluenceError> => {
     const id = encodeURIComponent(input.id);
+    const written = (reported: number | undefined) => reported === undefined || reported === version;
     if (cloud) {
       const body = {
         id: input.id,
@@ -550,7 +561,7 @@ const build = (http: Http): ConfluenceClientService => {
       };
       return Effect.flatMap(
         http.json({ method: "PUT", api: "v2", path: `/pages/${id}`, body }, V2Page),
-        fromV2,
+        (p) => Effect.map(fromV2(p), (page) => ({ page, written: written(p.version?.number) })),
       );
     }
     const body = {
@@ -576,7 +587,7 @@ const build = (http: Http): ConfluenceClientService => {
         },
         V1Content,
       ),
-      (c) => pageFromV1(c, links),
+      (c) => ({ page: pageFromV1(c, links), written: written(c.version?.number) }),
     );
   };
 
@@ -596,7 +607,10 @@ const build = (http: Http): ConfluenceClientService => {
           schedule,
         ),
       );
-      if (result._tag === "Right") return result.right;
+      if (result._tag === "Right") {
+        if (result.right.written) return result.right.page;
+        return yield* putBackInTrash(input.id, version, result.right.page);
+      }
       const error = result.left;
       if (error._tag !== "ConfluenceVersionConflictError") return yield* Effect.fail(error);
       // The body only when it decides: our earlier attempt may have landed (REST-API.md §7.2 notes).
@@ -615,6 +629,34 @@ const build = (http: Http): ConfluenceClientService => {
       version = current.version.number + 1;
     }
   });
+
+  /**
+   * Our update restored a trashed page instead of writing it: the page goes back to the trash, where
+   * a person put it, and the caller learns the page is gone (as it would for a deleted one).
+   */
+  const putBackInTrash = (id: string, version: number, restored: PageInfo) =>
+    Effect.gen(function* () {
+      const path = cloud ? `/pages/${encodeURIComponent(id)}` : `/content/${encodeURIComponent(id)}`;
+      const api: Api = cloud ? "v2" : "v1";
+      const back = yield* Effect.either(
+        idempotentDelete({ method: "DELETE", api, path }).pipe(
+          // Trashed again meanwhile: where it belongs.
+          Effect.catchTag("ConfluenceNotFoundError", () => Effect.void),
+        ),
+      );
+      const outcome =
+        back._tag === "Right"
+          ? "it was moved back to the trash"
+          : `moving it back to the trash failed (${back.left._tag}), so it is current again`;
+      return yield* new ConfluenceNotFoundError({
+        method: "PUT",
+        path: pathOf(api, path),
+        status: 200,
+        confluenceMessage: `page ${id} was in the trash: the update restored it at version ${restored.version.number} instead of writing version ${version}; ${outcome}`,
+        hint: "page-was-trashed",
+        locale: cfg.locale,
+      });
+    });
 
   const deletePage = Effect.fnUntraced(function* (id: string, options?: { readonly purge?: boolean }) {
     const path = cloud ? `/pages/${encodeURIComponent(id)}` : `/content/${encodeURIComponent(id)}`;
