@@ -65,9 +65,10 @@ export interface ConfluenceClientService {
   readonly testConnection: () => Effect.Effect<ConnectionInfo, ConfluenceError>;
   /**
    * Creates a page. Never makes a second page: when an attempt may have reached the server, the page
-   * is looked up by title before any retry and adopted if it is provably ours (its property matches,
-   * or it is at version 1 right after our lost attempt). Otherwise fails with
-   * `ConfluenceTitleConflictError` (with `existingPageId` when found).
+   * is looked up by title before any retry and adopted if it is provably ours (its property matches;
+   * or, without that property, it is a page at version 1 under the parent we asked for, right after
+   * our lost attempt). Otherwise fails with `ConfluenceTitleConflictError` (with `existingPageId`
+   * when found).
    */
   readonly createPage: (input: CreatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /**
@@ -477,7 +478,7 @@ const build = (http: Http): ConfluenceClientService => {
 
     /** Adopts `found` if it is provably the page this call (or the job owning `property`) created. */
     const adoptOrConflict = (found: PageInfo, cause: ConfluenceTitleConflictError | undefined) =>
-      Effect.flatMap(isOurs(found, input, landed), (mine) => {
+      Effect.flatMap(isOurs(found, input, space, landed), (mine) => {
         if (!mine) return Effect.fail(conflict(cause, found.id));
         adopted = true;
         return Effect.succeed(found);
@@ -527,15 +528,21 @@ const build = (http: Http): ConfluenceClientService => {
     return page;
   });
 
-  const isOurs = (found: PageInfo, input: CreatePageInput, landed: boolean) =>
+  /**
+   * Whether `found`, holding the title we just tried to create, is provably ours (REST-API.md §10
+   * step 3): its property matches; or, without one, our attempt may have landed and the page is
+   * exactly what it would have made — version 1, where we asked for it.
+   */
+  const isOurs = (found: PageInfo, input: CreatePageInput, space: SpaceInfo, landed: boolean) =>
     Effect.gen(function* () {
-      const versionOne = found.version.number === 1;
+      // A page created without a parent goes under the space homepage (v2's rule; v1 is sent it).
+      const placed = found.parentId === (input.parentId ?? space.homepageId);
+      const unproven = landed && found.version.number === 1 && placed;
       if (input.property) {
         const prop = yield* getPropertyOnce(found.id, input.property.key);
         if (Option.isSome(prop)) return jsonEqual(prop.value.value, input.property.value);
-        return landed && versionOne;
       }
-      return landed && versionOne;
+      return unproven;
     });
 
   /**

@@ -307,6 +307,44 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           }),
       );
 
+      it.scoped(
+        "createPage after a lost attempt does not adopt a version-1 page with its title under another parent",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor({ retryDelayMs: 20 });
+            const person = yield* personClient();
+            const title = uniqueTitle("Elsewhere");
+            const other = yield* person.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("Other"),
+              body: BODY,
+            });
+            const theirs = yield* person.createPage({
+              spaceKey: "MEETINGS",
+              title,
+              body: BODY,
+              parentId: other.id,
+            });
+            // Our POST may have landed (a 503 from in front of Confluence): the title lookup finds a page
+            // at version 1, but it is not where we asked for ours, so it proves nothing (REST-API.md §10).
+            sb.faults.add({
+              kind: "status",
+              status: 503,
+              method: "POST",
+              times: 1,
+              path: mode === "cloud" ? "/pages$" : "/content$",
+            });
+            const error = yield* Effect.flip(client.createPage({ spaceKey: "MEETINGS", title, body: BODY }));
+            sb.faults.clear();
+            assert.strictEqual(error._tag, "ConfluenceTitleConflictError");
+            if (error._tag === "ConfluenceTitleConflictError")
+              assert.strictEqual(error.existingPageId, theirs.id);
+            assert.lengthOf(livePages(sb, title), 1);
+            assert.strictEqual(sb.state.page(theirs.id)?.versions.length, 1);
+          }),
+      );
+
       it.scoped("createPage retries a reset connection that never reached the server and creates once", () =>
         Effect.gen(function* () {
           const sb = yield* TestSandbox;
