@@ -305,6 +305,12 @@ export const makePublishPipeline = (
       if (Option.isNone(found)) return { page: undefined, property: undefined, title, movedFrom };
       const property = yield* confluence.getProperty(found.value.id, JOB_PROPERTY_KEY);
       const owner = Option.isSome(property) ? jobOfProperty(property.value) : undefined;
+      if (found.value.status !== "current") {
+        // An archived page keeps its title (Cloud): the job's own is read-only until a person
+        // restores it, as above; anyone else's holds the title like any other page.
+        if (owner === jobId) return yield* new PageArchivedError({ pageId: found.value.id });
+        continue;
+      }
       if (owner === jobId)
         return { page: found.value, property: Option.getOrUndefined(property), title, movedFrom };
       if (owner === undefined && isAdoptable(found.value, settings.botIdentity())) {

@@ -139,6 +139,13 @@ const restAsPerson = async (h: Harness, method: string, path: string, body?: unk
   });
 };
 
+/** Archives a page with Confluence Cloud's archive, as a person, and waits until it is archived. */
+const archiveAsPerson = async (h: Harness, pageId: string) => {
+  const res = await restAsPerson(h, "POST", "/rest/api/content/archive", { pages: [{ id: Number(pageId) }] });
+  expect(res.status).toBe(202);
+  await eventually(() => (h.sandbox.state.page(pageId)?.status === "archived" ? true : undefined));
+};
+
 describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (mode) => {
   it("turns a protocol into one page with its content, job property and labels, and records it", async () => {
     const h = await open({ mode });
@@ -498,6 +505,55 @@ describe("pages a person trashed or archived", () => {
       expect(pages[0]!.versions.at(-1)!.body).toContain("decision two");
     },
   );
+
+  it("takes the job-specific title when an archived page holds the plain one (Cloud)", async () => {
+    const h = await open();
+    const shelved = await createAsPerson(h, "20250902 - Shelved");
+    await archiveAsPerson(h, shelved);
+    await h.submit({ jobId: "job-shelved", markdown: protocol("Shelved") });
+    const record = await recordIn(h, "job-shelved", "published");
+    expect(record.pageTitle).toBe("20250902 - Shelved (job-shelved)");
+    expect(pagesOfJob(h, "job-shelved")).toHaveLength(1);
+    expect(h.sandbox.state.page(shelved)!.status).toBe("archived");
+    expect(h.sandbox.state.page(shelved)!.versions).toHaveLength(1);
+  });
+
+  it("files under the year page named after its tree when an archived page holds the plain year title (Cloud)", async () => {
+    const h = await open();
+    // An archived "2025" right where the year page would go (under the space homepage).
+    const shelved = await createAsPerson(h, "2025");
+    await archiveAsPerson(h, shelved);
+    await h.submit({ jobId: "job-year", markdown: protocol("Year") });
+    const record = await recordIn(h, "job-year", "published");
+    const month = h.sandbox.state.page(h.sandbox.state.page(record.pageId!)!.parentId!)!;
+    const year = h.sandbox.state.page(month.parentId!)!;
+    expect([year.versions.at(-1)!.title, month.versions.at(-1)!.title]).toEqual([
+      "2025 (MEETINGS)",
+      "2025-09",
+    ]);
+    expect(year.status).toBe("current");
+    expect(h.sandbox.state.page(shelved)!.status).toBe("archived");
+  });
+
+  it("says a job's own archived page holds its title when the job's record is lost, and makes no second page (Cloud)", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-archived", markdown: protocol("Archived") });
+    const first = await recordIn(h, "job-archived", "published");
+    await archiveAsPerson(h, first.pageId!);
+    await Effect.runPromise(h.store.deletePublication(first.id));
+    await h.submit({ jobId: "job-archived", markdown: protocol("Archived", "- decision two") });
+    const failed = await recordIn(h, "job-archived", "failed");
+    expect(failed.errorTag).toBe("PageArchivedError");
+    expect(failed.errorMessage).toContain(`Page ${first.pageId} is archived in Confluence`);
+    const marked = h.sandbox.state
+      .pages("MEETINGS")
+      .filter((p) =>
+        p.properties.some(
+          (prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === "job-archived",
+        ),
+      );
+    expect(marked.map((p) => p.id)).toEqual([first.pageId]);
+  });
 });
 
 describe("manual edits", () => {

@@ -66,9 +66,9 @@ export interface ConfluenceClientService {
   /**
    * Creates a page. Never makes a second page: when an attempt may have reached the server, the page
    * is looked up by title before any retry and adopted if it is provably ours (its property matches;
-   * or, without that property, it is a page at version 1 under the parent we asked for, right after
-   * our lost attempt). Otherwise fails with `ConfluenceTitleConflictError` (with `existingPageId`
-   * when found).
+   * or, without that property, it is a current page at version 1 under the parent we asked for,
+   * right after our lost attempt). Otherwise fails with `ConfluenceTitleConflictError` (with
+   * `existingPageId` when found, which may be an archived page on Cloud).
    */
   readonly createPage: (input: CreatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /**
@@ -92,9 +92,11 @@ export interface ConfluenceClientService {
    */
   readonly searchPages: (cql: string) => Effect.Effect<ReadonlyArray<PageInfo>, ConfluenceError>;
   /**
-   * Finds the current page with this title in the space, the way Confluence's uniqueness check sees
-   * it (case-insensitively). Cloud: v2 `title=`; Data Center: v1 exact title, then a CQL fallback for
-   * other casings.
+   * Finds the page that holds this title in the space, the way Confluence's uniqueness check sees
+   * it (case-insensitively). Cloud: v2 `title=` over current **and archived** pages, since archived
+   * pages keep their title (a current one is preferred); check `status`: an archived page cannot be
+   * written or used as a parent until a person restores it. Data Center: current pages only (only
+   * they hold a title there), v1 exact title, then a CQL fallback for other casings.
    */
   readonly findPageByTitle: (
     spaceKey: string,
@@ -331,11 +333,19 @@ const build = (http: Http): ConfluenceClientService => {
         const list = yield* get("v2", "/pages", V2List(V2Page), {
           "space-id": space.id,
           title,
-          status: "current",
+          // Archived pages keep their title (REST-API.md §4.4, §9): a title-exists 400 may name one.
+          status: ["current", "archived"],
           limit: 25,
         });
-        const pick =
-          list.results.find((p) => p.title === title) ?? list.results.find((p) => sameTitle(p.title, title));
+        // The exact casing first, and a current page before an archived one.
+        const rank = (p: V2Page) =>
+          (p.title === title ? 0 : 2) + ((p.status ?? "current") === "current" ? 0 : 1);
+        const pick = list.results
+          .filter((p) => sameTitle(p.title, title))
+          .reduce<V2Page | undefined>(
+            (best, p) => (best === undefined || rank(p) < rank(best) ? p : best),
+            undefined,
+          );
         return pick ? Option.some(pageFromV2(pick, links, space.key)) : Option.none();
       }
       const list = yield* get("v1", "/content", V1List(V1Content), {
@@ -531,10 +541,12 @@ const build = (http: Http): ConfluenceClientService => {
   /**
    * Whether `found`, holding the title we just tried to create, is provably ours (REST-API.md §10
    * step 3): its property matches; or, without one, our attempt may have landed and the page is
-   * exactly what it would have made — version 1, where we asked for it.
+   * exactly what it would have made — version 1, where we asked for it. Only a current page: an
+   * archived one keeps its title but is no one's to write.
    */
   const isOurs = (found: PageInfo, input: CreatePageInput, space: SpaceInfo, landed: boolean) =>
     Effect.gen(function* () {
+      if (found.status !== "current") return false;
       // A page created without a parent goes under the space homepage (v2's rule; v1 is sent it).
       const placed = found.parentId === (input.parentId ?? space.homepageId);
       const unproven = landed && found.version.number === 1 && placed;

@@ -106,8 +106,9 @@ export class ConfluenceValidationError extends Schema.TaggedError<ConfluenceVali
 }
 
 /**
- * Another current page in the space already holds this title (checked case-insensitively by
- * Confluence). Detected from Confluence's own 400 message, since the status alone is a generic 400.
+ * Another page in the space already holds this title (checked case-insensitively by Confluence):
+ * a current page, or on Cloud an archived one (archived pages keep their title). Detected from
+ * Confluence's own 400 message, since the status alone is a generic 400.
  */
 export class ConfluenceTitleConflictError extends Schema.TaggedError<ConfluenceTitleConflictError>()(
   "ConfluenceTitleConflictError",
@@ -115,7 +116,10 @@ export class ConfluenceTitleConflictError extends Schema.TaggedError<ConfluenceT
     ...requestFields,
     title: Schema.optional(Schema.String),
     spaceKey: Schema.optional(Schema.String),
-    /** The page that holds the title, when the client found it (it was not provably ours). */
+    /**
+     * The page that holds the title, when the client found it (it was not provably ours, or it is
+     * archived): `findPageByTitle` or `getPageInfo` says which.
+     */
     existingPageId: Schema.optional(Schema.String),
   },
 ) {

@@ -784,8 +784,24 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
             assert.isTrue(task.successful);
             assert.strictEqual(task.percentageComplete, 100);
             assert.strictEqual((yield* client.getPageInfo(page.id)).status, "archived");
-            // Still holds its title, invisible to the title lookup of current pages.
-            assert.isTrue(Option.isNone(yield* client.findPageByTitle("MEETINGS", page.title)));
+            // Still holds its title (REST-API.md §4.4): the title lookup finds it, and says it is archived.
+            const holder = Option.getOrThrow(
+              yield* client.findPageByTitle("MEETINGS", page.title.toUpperCase()),
+            );
+            assert.strictEqual(holder.id, page.id);
+            assert.strictEqual(holder.status, "archived");
+            // A create with its title names it as the holder (it is no one's to adopt).
+            const taken = yield* Effect.flip(
+              client.createPage({
+                spaceKey: "MEETINGS",
+                title: page.title,
+                body: BODY,
+                property: { key: "k", value: 1 },
+              }),
+            );
+            assert.strictEqual(taken._tag, "ConfluenceTitleConflictError");
+            if (taken._tag === "ConfluenceTitleConflictError")
+              assert.strictEqual(taken.existingPageId, page.id);
             const again = yield* Effect.flip(client.archivePages([page.id]));
             assert.strictEqual(again._tag, "ConfluenceValidationError");
             assert.include(again.message, "already archived");
