@@ -4,7 +4,7 @@
 // made safe to repeat here (create by lookup, update by version re-read), because only this layer
 // knows which failures may have landed on the server.
 import { readFile } from "node:fs/promises";
-import { Context, Effect, Layer, Option, type Schema, type Scope } from "effect";
+import { Context, Duration, Effect, Layer, Option, Schedule, type Schema, type Scope } from "effect";
 import { type ConfluenceClientConfig, type ResolvedConfig, resolveConfig } from "./ConfluenceClientConfig.js";
 import {
   ConfluenceAuthenticationError,
@@ -68,7 +68,9 @@ export interface ConfluenceClientService {
    * is looked up by title before any retry and adopted if it is provably ours (its property matches;
    * or, without that property, it is a current page at version 1 under the parent we asked for,
    * right after our lost attempt). Otherwise fails with `ConfluenceTitleConflictError` (with
-   * `existingPageId` when found, which may be an archived page on Cloud).
+   * `existingPageId` when found, which may be an archived page on Cloud). The property and labels
+   * written right after a Cloud create retry a 404 a few times: a page just created may not be
+   * visible to every node yet.
    */
   readonly createPage: (input: CreatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /**
@@ -198,6 +200,10 @@ interface Paged<A> {
     | undefined;
 }
 const MAX_REFRESHES = 2;
+
+/** Retries of a 404 on a page this call has just created, and the first wait (doubled each time). */
+const NEW_PAGE_RETRIES = 4;
+const NEW_PAGE_DELAY_MS = 250;
 
 const build = (http: Http): ConfluenceClientService => {
   const cfg = http.config;
@@ -523,20 +529,34 @@ const build = (http: Http): ConfluenceClientService => {
       // page gets it too (a no-op read when it is already there); a page this call created has none
       // yet, so it is written without reading first.
       after.push(
-        setPropertyOnce(
-          page.id,
-          input.property.key,
-          input.property.value,
-          adopted ? undefined : Option.none(),
+        onNewPage(
+          setPropertyOnce(
+            page.id,
+            input.property.key,
+            input.property.value,
+            adopted ? undefined : Option.none(),
+          ),
         ),
       );
     }
     // Labels are added to what the page has, so writing them again (adopted page) changes nothing.
-    if (hasLabels(input) && (cloud || adopted)) after.push(addLabelsOnce(page.id, input.labels));
+    if (hasLabels(input) && (cloud || adopted)) after.push(onNewPage(addLabelsOnce(page.id, input.labels)));
     // Independent writes to the new page: both in flight at once, one round trip instead of two.
     yield* Effect.all(after, { concurrency: "unbounded", discard: true });
     return page;
   });
+
+  /**
+   * Writes to a page this call has just created answer 404 for a moment on Cloud (REST-API.md §8.1,
+   * eventual consistency right after a create): a few short, unjittered retries, then the 404.
+   */
+  const onNewPage = <A>(write: Effect.Effect<A, ConfluenceError>): Effect.Effect<A, ConfluenceError> =>
+    Effect.retry(write, {
+      schedule: Schedule.exponential(Duration.millis(Math.min(cfg.retryDelayMs, NEW_PAGE_DELAY_MS)), 2).pipe(
+        Schedule.intersect(Schedule.recurs(NEW_PAGE_RETRIES)),
+      ),
+      while: (e) => e._tag === "ConfluenceNotFoundError",
+    });
 
   /**
    * Whether `found`, holding the title we just tried to create, is provably ours (REST-API.md §10

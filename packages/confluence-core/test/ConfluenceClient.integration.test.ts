@@ -345,6 +345,78 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           }),
       );
 
+      if (mode === "cloud")
+        it.scoped(
+          "createPage rides out the 404s a just-created Cloud page answers for a moment and marks and labels it",
+          () =>
+            Effect.gen(function* () {
+              const sb = yield* TestSandbox;
+              // Eventual consistency right after a create (REST-API.md §8.1): the page's first writes 404.
+              const property404 = sb.faults.add({
+                kind: "status",
+                status: 404,
+                method: "POST",
+                times: 2,
+                path: "/pages/\\d+/properties$",
+              });
+              const label404 = sb.faults.add({
+                kind: "status",
+                status: 404,
+                method: "POST",
+                times: 1,
+                path: "/content/\\d+/label$",
+              });
+              const client = yield* clientFor();
+              const title = uniqueTitle("Lagging");
+              const property = { key: "minutes-job", value: { jobId: "job-lag" } };
+              const page = yield* client.createPage({
+                spaceKey: "MEETINGS",
+                title,
+                body: BODY,
+                property,
+                labels: ["board"],
+              });
+              // Both rules fired their last time (a spent rule leaves the list).
+              const left = sb.faults.list().map((f) => f.id);
+              sb.faults.clear();
+              assert.notInclude(left, property404);
+              assert.notInclude(left, label404);
+              assert.deepStrictEqual(
+                Option.getOrThrow(yield* client.getProperty(page.id, "minutes-job")).value,
+                property.value,
+              );
+              assert.deepStrictEqual([...(yield* client.getLabels(page.id))], ["board"]);
+              assert.lengthOf(livePages(sb, title), 1);
+            }),
+        );
+
+      if (mode === "cloud")
+        it.scoped("createPage gives up on a new page's 404 after a few retries", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const gone = sb.faults.add({
+              kind: "status",
+              status: 404,
+              method: "POST",
+              path: "/pages/\\d+/properties$",
+            });
+            const client = yield* clientFor();
+            const error = yield* Effect.flip(
+              client.createPage({
+                spaceKey: "MEETINGS",
+                title: uniqueTitle("Never visible"),
+                body: BODY,
+                property: { key: "minutes-job", value: { jobId: "job-never" } },
+              }),
+            );
+            const fired = sb.faults.list().find((f) => f.id === gone)?.fired;
+            sb.faults.clear();
+            assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+            // The first write and four retries.
+            assert.strictEqual(fired, 5);
+          }),
+        );
+
       it.scoped("createPage retries a reset connection that never reached the server and creates once", () =>
         Effect.gen(function* () {
           const sb = yield* TestSandbox;
