@@ -10,6 +10,7 @@ import { createHash, randomUUID } from "node:crypto";
 import {
   ConfluenceCallStatsRef,
   type ConfluenceClientService,
+  type ConfluenceNotFoundError,
   type ConfluenceRetryWait,
   type ContentProperty,
   countConfluenceRetries,
@@ -35,7 +36,7 @@ import {
   protocolMetadataOf,
   type StoredProtocol,
 } from "@minutes/publication-store";
-import { Context, Effect, FiberRef, Option, Schema } from "effect";
+import { Context, Data, Effect, FiberRef, Option, Schema } from "effect";
 import { ensureContainer } from "./containers.js";
 import {
   EventRejectedError,
@@ -306,6 +307,12 @@ export const makePublishPipeline = (
       if (Option.isNone(found)) return { page: undefined, property: undefined, title, movedFrom };
       const property = yield* confluence.getProperty(found.value.id, JOB_PROPERTY_KEY);
       const owner = Option.isSome(property) ? jobOfProperty(property.value) : undefined;
+      if (found.value.status !== "current") {
+        // An archived page keeps its title (Cloud): the job's own is read-only until a person
+        // restores it, as above; anyone else's holds the title like any other page.
+        if (owner === jobId) return yield* new PageArchivedError({ pageId: found.value.id });
+        continue;
+      }
       if (owner === jobId)
         return { page: found.value, property: Option.getOrUndefined(property), title, movedFrom };
       if (owner === undefined && isAdoptable(found.value, settings.botIdentity())) {
@@ -582,6 +589,9 @@ export const makePublishPipeline = (
       Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
         firstAttempt ? attempt(false) : Effect.fail(conflict),
       ),
+      // The page went away while it was being written: once more, as for a page found gone.
+      Effect.catchTag("PageGoneError", () => attempt(false)),
+      Effect.catchTag("PageGoneError", (gone) => Effect.fail(gone.error)),
       (work) => reportConfluenceWaits(work, (wait) => noteLongWait(publication.id, jobId, wait)),
       Effect.catchAll((error) =>
         failAttempt(publication, error, trigger, message, replayId).pipe(
@@ -654,16 +664,23 @@ export const makePublishPipeline = (
       ),
     );
 
+  /**
+   * Writes the job's page. A page gone since it was read — deleted, or moved to the trash (the
+   * client reports that rather than let its update restore the page) — fails with `PageGoneError`,
+   * and the attempt is made again: it finds the page gone and gives the job a new one.
+   */
   const write = (existing: PageInfo, title: string, body: string, trigger: PublicationTrigger) =>
-    confluence.updatePage({
-      id: existing.id,
-      title,
-      body,
-      version: existing.version.number + 1,
-      // Replays republish many pages at once: spare the watchers.
-      minorEdit: trigger === "replay",
-      message: `Published by Minutes (${trigger})`,
-    });
+    confluence
+      .updatePage({
+        id: existing.id,
+        title,
+        body,
+        version: existing.version.number + 1,
+        // Replays republish many pages at once: spare the watchers.
+        minorEdit: trigger === "replay",
+        message: `Published by Minutes (${trigger})`,
+      })
+      .pipe(Effect.catchTag("ConfluenceNotFoundError", (error) => Effect.fail(new PageGoneError({ error }))));
 
   /** Records a failed attempt: retryable ones go back to `pending` and come back later. */
   const failAttempt = Effect.fnUntraced(function* (
@@ -866,6 +883,9 @@ export const makePublishPipeline = (
 };
 
 // internal
+
+/** The job's page went away between its read and its update (never leaves the pipeline). */
+class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: ConfluenceNotFoundError }> {}
 
 /**
  * First wait before a message whose database work failed is tried again (the consume loop doubles

@@ -52,9 +52,13 @@ export const ensureContainer = (
   return Effect.gen(function* () {
     const expectedParent =
       parentId ?? (yield* confluence.getSpace(spaceKey).pipe(Effect.map((s) => s.homepageId)));
-    /** The container's page with this title: ours if it sits under the expected parent. */
+    /**
+     * The container's page with this title: ours if it sits under the expected parent and is
+     * current. An archived page (Cloud) keeps its title but is read-only, nothing to file under:
+     * its title counts as taken.
+     */
     const placed = (found: Option.Option<PageInfo>) =>
-      Option.filter(found, (page) => page.parentId === expectedParent);
+      Option.filter(found, (page) => page.parentId === expectedParent && page.status === "current");
     let taken: PageInfo | undefined;
     for (const candidate of containerTitles(spaceKey, tree, title)) {
       const found = yield* confluence.findPageByTitle(spaceKey, candidate);

@@ -144,15 +144,21 @@ export const makeIndexPages = (
       return yield* new IndexTitleTakenError({ spaceKey: location.spaceKey, title });
     });
 
-  /** The page's id when it is this location's index (marked, or Minutes' own unedited page). */
+  /**
+   * The page's id when it is this location's index (marked, or Minutes' own unedited page). An
+   * archived page (Cloud) keeps its title but cannot be written: it is no one's index any more.
+   */
   const owned = (page: PageInfo, location: IndexLocation, confluence: ConfluenceClientService) =>
-    confluence.getProperty(page.id, INDEX_PROPERTY_KEY).pipe(
-      Effect.map((property) => {
-        if (Option.isSome(property)) return isIndexOf(property.value.value, location) ? page.id : undefined;
-        // Created by a publisher that crashed before marking it.
-        return isAdoptable(page, botIdentity()) ? page.id : undefined;
-      }),
-    );
+    page.status !== "current"
+      ? Effect.succeed(undefined)
+      : confluence.getProperty(page.id, INDEX_PROPERTY_KEY).pipe(
+          Effect.map((property) => {
+            if (Option.isSome(property))
+              return isIndexOf(property.value.value, location) ? page.id : undefined;
+            // Created by a publisher that crashed before marking it.
+            return isAdoptable(page, botIdentity()) ? page.id : undefined;
+          }),
+        );
 
   /** Creates the index; another publisher creating it at the same moment wins, and its page is used. */
   const create = (location: IndexLocation, candidate: string, confluence: ConfluenceClientService) =>

@@ -122,6 +122,31 @@ const createAsPerson = async (h: Harness, title: string, parentId?: string): Pro
   return String(((await res.json()) as { id: string | number }).id);
 };
 
+/** Calls the sandbox's REST API as the person of `createAsPerson`; `path` is under the site base. */
+const restAsPerson = async (h: Harness, method: string, path: string, body?: unknown) => {
+  const person =
+    authors.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
+  authors.set(h, person);
+  return fetch(`${h.sandbox.baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization:
+        h.sandbox.mode === "cloud"
+          ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
+          : `Bearer ${person.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+};
+
+/** Archives a page with Confluence Cloud's archive, as a person, and waits until it is archived. */
+const archiveAsPerson = async (h: Harness, pageId: string) => {
+  const res = await restAsPerson(h, "POST", "/rest/api/content/archive", { pages: [{ id: Number(pageId) }] });
+  expect(res.status).toBe(202);
+  await eventually(() => (h.sandbox.state.page(pageId)?.status === "archived" ? true : undefined));
+};
+
 describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (mode) => {
   it("turns a protocol into one page with its content, job property and labels, and records it", async () => {
     const h = await open({ mode });
@@ -475,6 +500,102 @@ describe("page identity", () => {
       expect(records).toHaveLength(1);
     },
   );
+});
+
+describe("pages a person trashed or archived", () => {
+  it.each(["cloud", "datacenter"] as const)(
+    "gives the job a new page when its page goes to the trash while its update is on the way (%s)",
+    async (mode) => {
+      const h = await open({ mode });
+      await h.submit({ jobId: "job-binned", markdown: protocol("Binned") });
+      const first = await recordIn(h, "job-binned", "published");
+      const oldId = first.pageId!;
+      // The update is held up on its way; meanwhile a person moves the page to the trash.
+      const held = h.sandbox.faults.add({
+        kind: "latency",
+        latencyMs: 1_500,
+        method: "PUT",
+        path: mode === "cloud" ? `/pages/${oldId}$` : `/content/${oldId}$`,
+        times: 1,
+      });
+      await h.submit({ jobId: "job-binned", markdown: protocol("Binned", "- decision two") });
+      await eventually(
+        // A rule that has fired its last time leaves the list.
+        () => (h.sandbox.faults.list().some((f) => f.id === held) ? undefined : true),
+        10_000,
+        "the update to be held",
+      );
+      const trashed = await restAsPerson(
+        h,
+        "DELETE",
+        mode === "cloud" ? `/api/v2/pages/${oldId}` : `/rest/api/content/${oldId}`,
+      );
+      expect(trashed.status).toBe(204);
+      const second = await eventually(async () => {
+        const r = await Effect.runPromise(h.store.findByJob("job-binned"));
+        return r._tag === "Some" && r.value.status === "published" && r.value.pageId !== oldId
+          ? r.value
+          : undefined;
+      });
+      // The page stays where the person put it, unwritten (Cloud's update would have restored it) ...
+      const old = h.sandbox.state.page(oldId)!;
+      expect(old.status).toBe("trashed");
+      expect(old.versions).toHaveLength(1);
+      // ... and the job has one current page again, with the new protocol.
+      const pages = pagesOfJob(h, "job-binned");
+      expect(pages.map((p) => p.id)).toEqual([second.pageId]);
+      expect(pages[0]!.versions.at(-1)!.body).toContain("decision two");
+    },
+  );
+
+  it("takes the job-specific title when an archived page holds the plain one (Cloud)", async () => {
+    const h = await open();
+    const shelved = await createAsPerson(h, "20250902 - Shelved");
+    await archiveAsPerson(h, shelved);
+    await h.submit({ jobId: "job-shelved", markdown: protocol("Shelved") });
+    const record = await recordIn(h, "job-shelved", "published");
+    expect(record.pageTitle).toBe("20250902 - Shelved (job-shelved)");
+    expect(pagesOfJob(h, "job-shelved")).toHaveLength(1);
+    expect(h.sandbox.state.page(shelved)!.status).toBe("archived");
+    expect(h.sandbox.state.page(shelved)!.versions).toHaveLength(1);
+  });
+
+  it("files under the year page named after its tree when an archived page holds the plain year title (Cloud)", async () => {
+    const h = await open();
+    // An archived "2025" right where the year page would go (under the space homepage).
+    const shelved = await createAsPerson(h, "2025");
+    await archiveAsPerson(h, shelved);
+    await h.submit({ jobId: "job-year", markdown: protocol("Year") });
+    const record = await recordIn(h, "job-year", "published");
+    const month = h.sandbox.state.page(h.sandbox.state.page(record.pageId!)!.parentId!)!;
+    const year = h.sandbox.state.page(month.parentId!)!;
+    expect([year.versions.at(-1)!.title, month.versions.at(-1)!.title]).toEqual([
+      "2025 (MEETINGS)",
+      "2025-09",
+    ]);
+    expect(year.status).toBe("current");
+    expect(h.sandbox.state.page(shelved)!.status).toBe("archived");
+  });
+
+  it("says a job's own archived page holds its title when the job's record is lost, and makes no second page (Cloud)", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-archived", markdown: protocol("Archived") });
+    const first = await recordIn(h, "job-archived", "published");
+    await archiveAsPerson(h, first.pageId!);
+    await Effect.runPromise(h.store.deletePublication(first.id));
+    await h.submit({ jobId: "job-archived", markdown: protocol("Archived", "- decision two") });
+    const failed = await recordIn(h, "job-archived", "failed");
+    expect(failed.errorTag).toBe("PageArchivedError");
+    expect(failed.errorMessage).toContain(`Page ${first.pageId} is archived in Confluence`);
+    const marked = h.sandbox.state
+      .pages("MEETINGS")
+      .filter((p) =>
+        p.properties.some(
+          (prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === "job-archived",
+        ),
+      );
+    expect(marked.map((p) => p.id)).toEqual([first.pageId]);
+  });
 });
 
 describe("manual edits", () => {

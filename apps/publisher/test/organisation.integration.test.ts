@@ -51,6 +51,21 @@ const archiveNow = async (h: Harness, request: Record<string, unknown> = {}): Pr
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+/** Archives a page with Confluence Cloud's archive, as a person, and waits until it is archived. */
+const archiveAsPerson = async (h: Harness, pageId: string) => {
+  const person = h.sandbox.addUser({ displayName: "An Archivist", email: "archivist@example.com" });
+  const res = await fetch(`${h.sandbox.baseUrl}/rest/api/content/archive`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ pages: [{ id: Number(pageId) }] }),
+  });
+  expect(res.status).toBe(202);
+  await eventually(() => (h.sandbox.state.page(pageId)?.status === "archived" ? true : undefined));
+};
+
 describe("index page", () => {
   it("lists every published protocol, newest meeting first, linked by title, and follows title changes", async () => {
     const h = await open({ config: { confluence: { advanced_settings: { create_index_page: true } } } });
@@ -83,6 +98,25 @@ describe("index page", () => {
     );
     expect(linkedTitles(latest(renamed).body)).not.toContain("20250115 - Alpha");
     expect(titled(h, "Meeting protocols")).toHaveLength(1);
+  });
+
+  it("starts an index page under the title naming its place when a person archived the index page (Cloud)", async () => {
+    const h = await open({ config: { confluence: { advanced_settings: { create_index_page: true } } } });
+    await h.submit({ jobId: "idx-arch-a", markdown: protocol("Alpha", "2025-01-15") });
+    await recordIn(h, "idx-arch-a", "published");
+    const archived = await indexWhere(h, (b) => linkedTitles(b).length === 1, "the first entry");
+    await archiveAsPerson(h, archived.id);
+    // The archived index keeps its title, read-only: the next entry goes to a new index.
+    await h.submit({ jobId: "idx-arch-b", markdown: protocol("Bravo", "2025-03-02") });
+    await recordIn(h, "idx-arch-b", "published");
+    const fresh = await eventually(
+      () => titled(h, "Meeting protocols (MEETINGS)").find((p) => linkedTitles(latest(p).body).length === 2),
+      30_000,
+      "a new index with both entries",
+    );
+    expect(fresh.id).not.toBe(archived.id);
+    expect(h.sandbox.state.page(archived.id)?.status).toBe("archived");
+    expect(h.sandbox.state.page(archived.id)?.versions).toHaveLength(1);
   });
 
   it("lists the newest index_max_entries meetings and counts the older ones", async () => {

@@ -4,7 +4,7 @@
 // made safe to repeat here (create by lookup, update by version re-read), because only this layer
 // knows which failures may have landed on the server.
 import { readFile } from "node:fs/promises";
-import { Context, Effect, Layer, Option, type Schema, type Scope } from "effect";
+import { Context, Duration, Effect, Layer, Option, Schedule, type Schema, type Scope } from "effect";
 import { type ConfluenceClientConfig, type ResolvedConfig, resolveConfig } from "./ConfluenceClientConfig.js";
 import {
   ConfluenceAuthenticationError,
@@ -18,6 +18,7 @@ import {
 import { mayHaveLanded } from "./error-from-response.js";
 import { type Api, type Http, type HttpRequest, makeHttp, type Query } from "./http.js";
 import { confluenceRetrySchedule } from "./retry-schedule.js";
+import { sameStorage } from "./storage-equal.js";
 import type {
   ConfluenceDeployment,
   ConnectionInfo,
@@ -64,15 +65,21 @@ export interface ConfluenceClientService {
   readonly testConnection: () => Effect.Effect<ConnectionInfo, ConfluenceError>;
   /**
    * Creates a page. Never makes a second page: when an attempt may have reached the server, the page
-   * is looked up by title before any retry and adopted if it is provably ours (its property matches,
-   * or it is at version 1 right after our lost attempt). Otherwise fails with
-   * `ConfluenceTitleConflictError` (with `existingPageId` when found).
+   * is looked up by title before any retry and adopted if it is provably ours (its property matches;
+   * or, without that property, it is a current page at version 1 under the parent we asked for,
+   * right after our lost attempt). Otherwise fails with `ConfluenceTitleConflictError` (with
+   * `existingPageId` when found, which may be an archived page on Cloud). The property and labels
+   * written right after a Cloud create retry a 404 a few times: a page just created may not be
+   * visible to every node yet.
    */
   readonly createPage: (input: CreatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /**
    * Updates title and body with `version` = current + 1. A 409 triggers a re-read: if our own earlier
-   * attempt landed, that is success; else (unless `refreshOnConflict: false`) it retries with the
-   * current version + 1, at most twice.
+   * attempt landed (the page has our version, title and body, compared the way Confluence rewrites
+   * storage), that is success; else (unless `refreshOnConflict: false`) it retries with the current
+   * version + 1, at most twice. A page that was in the trash is not written: Cloud's update restores
+   * it instead, so the client moves it back to the trash and fails with `ConfluenceNotFoundError`
+   * (`hint: "page-was-trashed"`), as for a page that is gone.
    */
   readonly updatePage: (input: UpdatePageInput) => Effect.Effect<PageInfo, ConfluenceError>;
   /** Reads a page (with its storage body when `body: true`). */
@@ -87,9 +94,11 @@ export interface ConfluenceClientService {
    */
   readonly searchPages: (cql: string) => Effect.Effect<ReadonlyArray<PageInfo>, ConfluenceError>;
   /**
-   * Finds the current page with this title in the space, the way Confluence's uniqueness check sees
-   * it (case-insensitively). Cloud: v2 `title=`; Data Center: v1 exact title, then a CQL fallback for
-   * other casings.
+   * Finds the page that holds this title in the space, the way Confluence's uniqueness check sees
+   * it (case-insensitively). Cloud: v2 `title=` over current **and archived** pages, since archived
+   * pages keep their title (a current one is preferred); check `status`: an archived page cannot be
+   * written or used as a parent until a person restores it. Data Center: current pages only (only
+   * they hold a title there), v1 exact title, then a CQL fallback for other casings.
    */
   readonly findPageByTitle: (
     spaceKey: string,
@@ -191,6 +200,10 @@ interface Paged<A> {
     | undefined;
 }
 const MAX_REFRESHES = 2;
+
+/** Retries of a 404 on a page this call has just created, and the first wait (doubled each time). */
+const NEW_PAGE_RETRIES = 4;
+const NEW_PAGE_DELAY_MS = 250;
 
 const build = (http: Http): ConfluenceClientService => {
   const cfg = http.config;
@@ -326,11 +339,19 @@ const build = (http: Http): ConfluenceClientService => {
         const list = yield* get("v2", "/pages", V2List(V2Page), {
           "space-id": space.id,
           title,
-          status: "current",
+          // Archived pages keep their title (REST-API.md §4.4, §9): a title-exists 400 may name one.
+          status: ["current", "archived"],
           limit: 25,
         });
-        const pick =
-          list.results.find((p) => p.title === title) ?? list.results.find((p) => sameTitle(p.title, title));
+        // The exact casing first, and a current page before an archived one.
+        const rank = (p: V2Page) =>
+          (p.title === title ? 0 : 2) + ((p.status ?? "current") === "current" ? 0 : 1);
+        const pick = list.results
+          .filter((p) => sameTitle(p.title, title))
+          .reduce<V2Page | undefined>(
+            (best, p) => (best === undefined || rank(p) < rank(best) ? p : best),
+            undefined,
+          );
         return pick ? Option.some(pageFromV2(pick, links, space.key)) : Option.none();
       }
       const list = yield* get("v1", "/content", V1List(V1Content), {
@@ -473,7 +494,7 @@ const build = (http: Http): ConfluenceClientService => {
 
     /** Adopts `found` if it is provably the page this call (or the job owning `property`) created. */
     const adoptOrConflict = (found: PageInfo, cause: ConfluenceTitleConflictError | undefined) =>
-      Effect.flatMap(isOurs(found, input, landed), (mine) => {
+      Effect.flatMap(isOurs(found, input, space, landed), (mine) => {
         if (!mine) return Effect.fail(conflict(cause, found.id));
         adopted = true;
         return Effect.succeed(found);
@@ -508,34 +529,65 @@ const build = (http: Http): ConfluenceClientService => {
       // page gets it too (a no-op read when it is already there); a page this call created has none
       // yet, so it is written without reading first.
       after.push(
-        setPropertyOnce(
-          page.id,
-          input.property.key,
-          input.property.value,
-          adopted ? undefined : Option.none(),
+        onNewPage(
+          setPropertyOnce(
+            page.id,
+            input.property.key,
+            input.property.value,
+            adopted ? undefined : Option.none(),
+          ),
         ),
       );
     }
     // Labels are added to what the page has, so writing them again (adopted page) changes nothing.
-    if (hasLabels(input) && (cloud || adopted)) after.push(addLabelsOnce(page.id, input.labels));
+    if (hasLabels(input) && (cloud || adopted)) after.push(onNewPage(addLabelsOnce(page.id, input.labels)));
     // Independent writes to the new page: both in flight at once, one round trip instead of two.
     yield* Effect.all(after, { concurrency: "unbounded", discard: true });
     return page;
   });
 
-  const isOurs = (found: PageInfo, input: CreatePageInput, landed: boolean) =>
+  /**
+   * Writes to a page this call has just created answer 404 for a moment on Cloud (REST-API.md §8.1,
+   * eventual consistency right after a create): a few short, unjittered retries, then the 404.
+   */
+  const onNewPage = <A>(write: Effect.Effect<A, ConfluenceError>): Effect.Effect<A, ConfluenceError> =>
+    Effect.retry(write, {
+      schedule: Schedule.exponential(Duration.millis(Math.min(cfg.retryDelayMs, NEW_PAGE_DELAY_MS)), 2).pipe(
+        Schedule.intersect(Schedule.recurs(NEW_PAGE_RETRIES)),
+      ),
+      while: (e) => e._tag === "ConfluenceNotFoundError",
+    });
+
+  /**
+   * Whether `found`, holding the title we just tried to create, is provably ours (REST-API.md §10
+   * step 3): its property matches; or, without one, our attempt may have landed and the page is
+   * exactly what it would have made — version 1, where we asked for it. Only a current page: an
+   * archived one keeps its title but is no one's to write.
+   */
+  const isOurs = (found: PageInfo, input: CreatePageInput, space: SpaceInfo, landed: boolean) =>
     Effect.gen(function* () {
-      const versionOne = found.version.number === 1;
+      if (found.status !== "current") return false;
+      // A page created without a parent goes under the space homepage (v2's rule; v1 is sent it).
+      const placed = found.parentId === (input.parentId ?? space.homepageId);
+      const unproven = landed && found.version.number === 1 && placed;
       if (input.property) {
         const prop = yield* getPropertyOnce(found.id, input.property.key);
         if (Option.isSome(prop)) return jsonEqual(prop.value.value, input.property.value);
-        return landed && versionOne;
       }
-      return landed && versionOne;
+      return unproven;
     });
 
-  const putUpdate = (input: UpdatePageInput, version: number): Effect.Effect<PageInfo, ConfluenceError> => {
+  /**
+   * One update request, and whether it wrote `version`. A page in the trash answers 200 without
+   * being written: v2 takes `status: current` as a restore that leaves content and version alone
+   * (openapi-v2.json `PageUpdateRequest.status`).
+   */
+  const putUpdate = (
+    input: UpdatePageInput,
+    version: number,
+  ): Effect.Effect<{ readonly page: PageInfo; readonly written: boolean }, ConfluenceError> => {
     const id = encodeURIComponent(input.id);
+    const written = (reported: number | undefined) => reported === undefined || reported === version;
     if (cloud) {
       const body = {
         id: input.id,
@@ -548,7 +600,7 @@ const build = (http: Http): ConfluenceClientService => {
       };
       return Effect.flatMap(
         http.json({ method: "PUT", api: "v2", path: `/pages/${id}`, body }, V2Page),
-        fromV2,
+        (p) => Effect.map(fromV2(p), (page) => ({ page, written: written(p.version?.number) })),
       );
     }
     const body = {
@@ -574,7 +626,7 @@ const build = (http: Http): ConfluenceClientService => {
         },
         V1Content,
       ),
-      (c) => pageFromV1(c, links),
+      (c) => ({ page: pageFromV1(c, links), written: written(c.version?.number) }),
     );
   };
 
@@ -594,16 +646,56 @@ const build = (http: Http): ConfluenceClientService => {
           schedule,
         ),
       );
-      if (result._tag === "Right") return result.right;
+      if (result._tag === "Right") {
+        if (result.right.written) return result.right.page;
+        return yield* putBackInTrash(input.id, version, result.right.page);
+      }
       const error = result.left;
       if (error._tag !== "ConfluenceVersionConflictError") return yield* Effect.fail(error);
-      const current = yield* retried(readPage(input.id, false));
-      // A retried PUT whose first attempt landed meets its own version: that is success, not a conflict.
-      if (landed && current.version.number === version && current.title === input.title) return current;
+      // The body only when it decides: our earlier attempt may have landed (REST-API.md §7.2 notes).
+      const current = yield* retried(readPage(input.id, landed));
+      // A retried PUT whose first attempt landed meets its own version: that is success, not a
+      // conflict, if the page is what we sent — someone else's version with our title is not ours.
+      if (
+        landed &&
+        current.version.number === version &&
+        current.title === input.title &&
+        current.body !== undefined &&
+        sameStorage(current.body, input.body)
+      )
+        return current;
       if (input.refreshOnConflict === false || refresh >= MAX_REFRESHES) return yield* Effect.fail(error);
       version = current.version.number + 1;
     }
   });
+
+  /**
+   * Our update restored a trashed page instead of writing it: the page goes back to the trash, where
+   * a person put it, and the caller learns the page is gone (as it would for a deleted one).
+   */
+  const putBackInTrash = (id: string, version: number, restored: PageInfo) =>
+    Effect.gen(function* () {
+      const path = cloud ? `/pages/${encodeURIComponent(id)}` : `/content/${encodeURIComponent(id)}`;
+      const api: Api = cloud ? "v2" : "v1";
+      const back = yield* Effect.either(
+        idempotentDelete({ method: "DELETE", api, path }).pipe(
+          // Trashed again meanwhile: where it belongs.
+          Effect.catchTag("ConfluenceNotFoundError", () => Effect.void),
+        ),
+      );
+      const outcome =
+        back._tag === "Right"
+          ? "it was moved back to the trash"
+          : `moving it back to the trash failed (${back.left._tag}), so it is current again`;
+      return yield* new ConfluenceNotFoundError({
+        method: "PUT",
+        path: pathOf(api, path),
+        status: 200,
+        confluenceMessage: `page ${id} was in the trash: the update restored it at version ${restored.version.number} instead of writing version ${version}; ${outcome}`,
+        hint: "page-was-trashed",
+        locale: cfg.locale,
+      });
+    });
 
   const deletePage = Effect.fnUntraced(function* (id: string, options?: { readonly purge?: boolean }) {
     const path = cloud ? `/pages/${encodeURIComponent(id)}` : `/content/${encodeURIComponent(id)}`;

@@ -25,6 +25,7 @@ export const ConfluenceHint = Schema.Literal(
   "endpoint-removed",
   "unexpected-response",
   "check-base-url",
+  "page-was-trashed",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -80,7 +81,11 @@ export class ConfluencePermissionError extends Schema.TaggedError<ConfluencePerm
   }
 }
 
-/** The page, space, property or endpoint does not exist or is invisible to the user (404, 410). */
+/**
+ * The page, space, property or endpoint does not exist or is invisible to the user (404, 410), or
+ * the page was in the trash when an update reached it (`hint: "page-was-trashed"`, status 200:
+ * Cloud's v2 update restores a trashed page instead of writing it; the client puts it back).
+ */
 export class ConfluenceNotFoundError extends Schema.TaggedError<ConfluenceNotFoundError>()(
   "ConfluenceNotFoundError",
   requestFields,
@@ -101,8 +106,9 @@ export class ConfluenceValidationError extends Schema.TaggedError<ConfluenceVali
 }
 
 /**
- * Another current page in the space already holds this title (checked case-insensitively by
- * Confluence). Detected from Confluence's own 400 message, since the status alone is a generic 400.
+ * Another page in the space already holds this title (checked case-insensitively by Confluence):
+ * a current page, or on Cloud an archived one (archived pages keep their title). Detected from
+ * Confluence's own 400 message, since the status alone is a generic 400.
  */
 export class ConfluenceTitleConflictError extends Schema.TaggedError<ConfluenceTitleConflictError>()(
   "ConfluenceTitleConflictError",
@@ -110,7 +116,10 @@ export class ConfluenceTitleConflictError extends Schema.TaggedError<ConfluenceT
     ...requestFields,
     title: Schema.optional(Schema.String),
     spaceKey: Schema.optional(Schema.String),
-    /** The page that holds the title, when the client found it (it was not provably ours). */
+    /**
+     * The page that holds the title, when the client found it (it was not provably ours, or it is
+     * archived): `findPageByTitle` or `getPageInfo` says which.
+     */
     existingPageId: Schema.optional(Schema.String),
   },
 ) {
@@ -290,5 +299,9 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "unexpected-response": {
     en: "the response body is not what the Confluence API promises (a proxy page?)",
     ru: "тело ответа не соответствует API Confluence (страница прокси?)",
+  },
+  "page-was-trashed": {
+    en: "the page was in the trash: Confluence answered the update by restoring the page without writing it, so nothing was published",
+    ru: "страница была в корзине: Confluence ответил на обновление восстановлением страницы без записи, поэтому ничего не опубликовано",
   },
 };

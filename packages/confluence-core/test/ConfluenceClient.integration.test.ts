@@ -15,6 +15,17 @@ const livePages = (sb: Sandbox, title: string) =>
     .pages("MEETINGS")
     .filter((p) => p.status === "current" && p.versions.at(-1)?.title.toLowerCase() === title.toLowerCase());
 
+/** A client with the credentials of a person (the sandbox's Alice), to write as someone else. */
+const personClient = () =>
+  Effect.flatMap(TestSandbox, (sb) => {
+    const alice = sb.users.find((u) => u.email === "alice@example.com");
+    if (alice === undefined) return Effect.dieMessage("the sandbox has no Alice");
+    const token = Redacted.make(alice.token);
+    return clientFor({
+      auth: sb.mode === "cloud" ? { type: "basic", email: alice.email, token } : { type: "bearer", token },
+    });
+  });
+
 const assertNoSecret = (e: ConfluenceError, secrets: ReadonlyArray<string>) => {
   const texts = [e.message, String(e), JSON.stringify(e), JSON.stringify(e.toJSON())];
   for (const text of texts) for (const s of secrets) assert.notInclude(text, s);
@@ -296,6 +307,116 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           }),
       );
 
+      it.scoped(
+        "createPage after a lost attempt does not adopt a version-1 page with its title under another parent",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor({ retryDelayMs: 20 });
+            const person = yield* personClient();
+            const title = uniqueTitle("Elsewhere");
+            const other = yield* person.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("Other"),
+              body: BODY,
+            });
+            const theirs = yield* person.createPage({
+              spaceKey: "MEETINGS",
+              title,
+              body: BODY,
+              parentId: other.id,
+            });
+            // Our POST may have landed (a 503 from in front of Confluence): the title lookup finds a page
+            // at version 1, but it is not where we asked for ours, so it proves nothing (REST-API.md §10).
+            sb.faults.add({
+              kind: "status",
+              status: 503,
+              method: "POST",
+              times: 1,
+              path: mode === "cloud" ? "/pages$" : "/content$",
+            });
+            const error = yield* Effect.flip(client.createPage({ spaceKey: "MEETINGS", title, body: BODY }));
+            sb.faults.clear();
+            assert.strictEqual(error._tag, "ConfluenceTitleConflictError");
+            if (error._tag === "ConfluenceTitleConflictError")
+              assert.strictEqual(error.existingPageId, theirs.id);
+            assert.lengthOf(livePages(sb, title), 1);
+            assert.strictEqual(sb.state.page(theirs.id)?.versions.length, 1);
+          }),
+      );
+
+      if (mode === "cloud")
+        it.scoped(
+          "createPage rides out the 404s a just-created Cloud page answers for a moment and marks and labels it",
+          () =>
+            Effect.gen(function* () {
+              const sb = yield* TestSandbox;
+              // Eventual consistency right after a create (REST-API.md §8.1): the page's first writes 404.
+              const property404 = sb.faults.add({
+                kind: "status",
+                status: 404,
+                method: "POST",
+                times: 2,
+                path: "/pages/\\d+/properties$",
+              });
+              const label404 = sb.faults.add({
+                kind: "status",
+                status: 404,
+                method: "POST",
+                times: 1,
+                path: "/content/\\d+/label$",
+              });
+              const client = yield* clientFor();
+              const title = uniqueTitle("Lagging");
+              const property = { key: "minutes-job", value: { jobId: "job-lag" } };
+              const page = yield* client.createPage({
+                spaceKey: "MEETINGS",
+                title,
+                body: BODY,
+                property,
+                labels: ["board"],
+              });
+              // Both rules fired their last time (a spent rule leaves the list).
+              const left = sb.faults.list().map((f) => f.id);
+              sb.faults.clear();
+              assert.notInclude(left, property404);
+              assert.notInclude(left, label404);
+              assert.deepStrictEqual(
+                Option.getOrThrow(yield* client.getProperty(page.id, "minutes-job")).value,
+                property.value,
+              );
+              assert.deepStrictEqual([...(yield* client.getLabels(page.id))], ["board"]);
+              assert.lengthOf(livePages(sb, title), 1);
+            }),
+        );
+
+      if (mode === "cloud")
+        it.scoped("createPage gives up on a new page's 404 after a few retries", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const gone = sb.faults.add({
+              kind: "status",
+              status: 404,
+              method: "POST",
+              path: "/pages/\\d+/properties$",
+            });
+            const client = yield* clientFor();
+            const error = yield* Effect.flip(
+              client.createPage({
+                spaceKey: "MEETINGS",
+                title: uniqueTitle("Never visible"),
+                body: BODY,
+                property: { key: "minutes-job", value: { jobId: "job-never" } },
+              }),
+            );
+            const fired = sb.faults.list().find((f) => f.id === gone)?.fired;
+            sb.faults.clear();
+            assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+            // The first write and four retries.
+            assert.strictEqual(fired, 5);
+          }),
+        );
+
       it.scoped("createPage retries a reset connection that never reached the server and creates once", () =>
         Effect.gen(function* () {
           const sb = yield* TestSandbox;
@@ -396,6 +517,73 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
             assert.strictEqual(updated.version.number, 2);
             assert.lengthOf(sb.state.versions(page.id), 2);
             sb.faults.clear();
+          }),
+      );
+
+      it.scoped(
+        "updatePage whose answer is lost recognises its own write in the body Confluence stored",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor({ retryDelayMs: 20 });
+            const title = uniqueTitle("Lost rewritten");
+            const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            // Cloud stores this with a space before "/>", and the macro with ac:schema-version and an ac:macro-id.
+            const body = '<p>a<br/>b</p><ac:structured-macro ac:name="toc"/>';
+            sb.faults.add({ kind: "lostResponse", method: "PUT", times: 1 });
+            const updated = yield* client.updatePage({ id: page.id, title, body, version: 2 });
+            sb.faults.clear();
+            assert.strictEqual(updated.version.number, 2);
+            assert.lengthOf(sb.state.versions(page.id), 2);
+          }),
+      );
+
+      it.scoped(
+        "updatePage whose write may have landed does not take another writer's version with our title for its own",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor({ retryDelayMs: 20 });
+            const person = yield* personClient();
+            const title = uniqueTitle("Not ours");
+            const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            // A person writes version 2 with the same title; our version 2 meets a 503 (it may have
+            // landed), and its retry a 409 for a page at our version and title but not our body.
+            yield* person.updatePage({ id: page.id, title, body: "<p>edited by a person</p>", version: 2 });
+            sb.faults.add({ kind: "status", status: 503, method: "PUT", times: 1 });
+            const updated = yield* client.updatePage({ id: page.id, title, body: "<p>ours</p>", version: 2 });
+            sb.faults.clear();
+            assert.strictEqual(updated.version.number, 3);
+            const versions = sb.state.versions(page.id);
+            assert.lengthOf(versions, 3);
+            assert.include(versions.at(-2)?.body ?? "", "edited by a person");
+            assert.include(versions.at(-1)?.body ?? "", "ours");
+          }),
+      );
+
+      it.scoped(
+        "updatePage of a page in the trash fails as not found and leaves it in the trash, unwritten",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor();
+            const title = uniqueTitle("Binned");
+            const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+            yield* (yield* personClient()).deletePage(page.id);
+            const error = yield* Effect.flip(
+              client.updatePage({ id: page.id, title, body: "<p>v2</p>", version: 2 }),
+            );
+            assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+            // Cloud's update restores a trashed page instead (openapi-v2.json PageUpdateRequest.status):
+            // the client says so and puts it back; Data Center's answers 404.
+            if (mode === "cloud") {
+              assert.strictEqual(error.hint, "page-was-trashed");
+              assert.include(error.message, "the page was in the trash");
+              assert.include(error.confluenceMessage ?? "", "moved back to the trash");
+            }
+            assert.strictEqual(sb.state.page(page.id)?.status, "trashed");
+            assert.lengthOf(sb.state.versions(page.id), 1);
+            assert.lengthOf(livePages(sb, title), 0);
           }),
       );
 
@@ -668,8 +856,24 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
             assert.isTrue(task.successful);
             assert.strictEqual(task.percentageComplete, 100);
             assert.strictEqual((yield* client.getPageInfo(page.id)).status, "archived");
-            // Still holds its title, invisible to the title lookup of current pages.
-            assert.isTrue(Option.isNone(yield* client.findPageByTitle("MEETINGS", page.title)));
+            // Still holds its title (REST-API.md §4.4): the title lookup finds it, and says it is archived.
+            const holder = Option.getOrThrow(
+              yield* client.findPageByTitle("MEETINGS", page.title.toUpperCase()),
+            );
+            assert.strictEqual(holder.id, page.id);
+            assert.strictEqual(holder.status, "archived");
+            // A create with its title names it as the holder (it is no one's to adopt).
+            const taken = yield* Effect.flip(
+              client.createPage({
+                spaceKey: "MEETINGS",
+                title: page.title,
+                body: BODY,
+                property: { key: "k", value: 1 },
+              }),
+            );
+            assert.strictEqual(taken._tag, "ConfluenceTitleConflictError");
+            if (taken._tag === "ConfluenceTitleConflictError")
+              assert.strictEqual(taken.existingPageId, page.id);
             const again = yield* Effect.flip(client.archivePages([page.id]));
             assert.strictEqual(again._tag, "ConfluenceValidationError");
             assert.include(again.message, "already archived");

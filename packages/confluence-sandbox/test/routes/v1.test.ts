@@ -379,8 +379,14 @@ describe("page archiving on Cloud", () => {
       percentageComplete: 100,
     });
     expect(sb.state.page(page.body.id)?.status).toBe("archived");
-    // REST-API.md §4.4: archived pages still reserve their title.
+    // REST-API.md §4.4: archived pages still reserve their title, and a v2 title lookup that
+    // repeats `status` to ask for archived pages too finds the holder.
     expect((await createV2Page(call, "Old meeting")).status).toBe(400);
+    const lookup = (statuses: string) =>
+      call("GET", `/api/v2/pages?space-id=${page.body.spaceId}&title=old%20meeting${statuses}`);
+    expect((await lookup("&status=current")).body.results).toEqual([]);
+    const held = await lookup("&status=current&status=archived");
+    expect(held.body.results).toMatchObject([{ id: page.body.id, status: "archived" }]);
     const again = await call("POST", "/rest/api/content/archive", {
       body: { pages: [{ id: Number(page.body.id) }] },
     });

@@ -171,17 +171,20 @@ describe("Cloud v2 pages", () => {
     expect(sb.state.purged()).toContain(id);
   });
 
-  // REST-API.md §4.3: status current on a trashed page restores it
-  it("restores a trashed page with status current", async () => {
-    const { call } = await sandbox({ mode: "cloud" });
+  // REST-API.md §4.3, openapi-v2.json PageUpdateRequest.status: status current on a trashed page
+  // restores it; "page contents will not be updated and only the page status will be changed"
+  it("restores a trashed page with status current, and writes nothing else", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
     const created = await createV2Page(call, "Comeback");
     const id = created.body.id;
     await call("DELETE", `/api/v2/pages/${id}`);
     const restored = await call("PUT", `/api/v2/pages/${id}`, {
-      body: { id, status: "current", title: "Comeback", body: storage("<p/>"), version: { number: 2 } },
+      body: { id, status: "current", title: "Renamed", body: storage("<p>new</p>"), version: { number: 2 } },
     });
     expect(restored.status).toBe(200);
-    expect(restored.body.status).toBe("current");
+    expect(restored.body).toMatchObject({ status: "current", title: "Comeback", version: { number: 1 } });
+    expect(sb.state.versions(id)).toHaveLength(1);
+    expect(sb.state.page(id)?.versions[0]?.body).toBe("<p>Hello</p>");
   });
 
   // REST-API.md §4.7
