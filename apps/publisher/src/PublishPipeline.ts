@@ -751,7 +751,14 @@ export const makePublishPipeline = (
 
   /** Handles one message from the protocol stream. */
   const handle = (message: IncomingMessage): Effect.Effect<Disposition> =>
-    Effect.suspend(() => countConfluenceRetries(handleCounted(message), { retries: 0, rateLimited: 0 }));
+    Effect.suspend(() =>
+      countConfluenceRetries(handleCounted(message), {
+        retries: 0,
+        rateLimited: 0,
+        requests: 0,
+        requestMs: 0,
+      }),
+    );
 
   const handleCounted = (message: IncomingMessage): Effect.Effect<Disposition> =>
     Effect.gen(function* () {
