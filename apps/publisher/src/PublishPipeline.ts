@@ -150,10 +150,20 @@ export const makePublishPipeline = (
     occurredAt: new Date().toISOString(),
   });
 
-  /** Emits an outcome with the retries and 429s of this message's Confluence calls. */
+  /** Emits an outcome with the retries, 429s, requests and request time of this message's Confluence calls. */
   const emit = (o: PublicationOutcome) =>
     Effect.flatMap(FiberRef.get(ConfluenceCallStatsRef), (stats) =>
-      sink.emit(stats === undefined ? o : { ...o, retries: stats.retries, rateLimited: stats.rateLimited }),
+      sink.emit(
+        stats === undefined
+          ? o
+          : {
+              ...o,
+              retries: stats.retries,
+              rateLimited: stats.rateLimited,
+              confluenceRequests: stats.requests,
+              confluenceMs: Math.round(stats.requestMs),
+            },
+      ),
     );
 
   // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on

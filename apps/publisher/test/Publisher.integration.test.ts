@@ -740,6 +740,18 @@ describe("failures", () => {
     expect(second).toMatchObject({ retries: 2, rateLimited: 2 });
   });
 
+  it("reports the Confluence requests of an attempt and the time spent waiting for them in its outcome event", async () => {
+    const h = await open();
+    // Every request from now on takes at least 40 ms, and the rule counts them.
+    const slow = h.sandbox.faults.add({ kind: "latency", latencyMs: 40 });
+    await h.submit({ jobId: "job-timed", markdown: protocol("Timed"), labels: ["Timing"] });
+    const [published] = await outcomesUntil(h, "job-timed", (o) => o.outcome === "published");
+    const sent = h.sandbox.faults.list().find((f) => f.id === slow)?.fired ?? 0;
+    expect(sent).toBeGreaterThanOrEqual(4);
+    expect(published?.confluenceRequests).toBe(sent);
+    expect(published?.confluenceMs).toBeGreaterThanOrEqual(40 * sent);
+  });
+
   it("reports a delivery given back for a later try as a deferred outcome, with its retries and 429s", async () => {
     const h = await open();
     // max_retries is 2: the third 429 of the create ends the first delivery (nak, backoff 1 s).
@@ -762,6 +774,9 @@ describe("failures", () => {
       retries: 3,
       rateLimited: 3,
     });
+    // The delivery's requests: the three refused creates and whatever came before them.
+    expect(deferred?.confluenceRequests).toBeGreaterThanOrEqual(3);
+    expect(deferred?.confluenceMs).toEqual(expect.any(Number));
     expect(deferred?.errorMessage).toEqual(expect.any(String));
     expect(published).toMatchObject({ retries: 0, rateLimited: 0, pageId: record.pageId });
     expect(published?.deliveryCount).toBeUndefined();
