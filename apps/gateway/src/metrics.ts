@@ -1,10 +1,13 @@
 /**
  * Prometheus metrics on a private prom-client Registry (never the global one, so tests and
  * several apps in one process do not collide). Gauges are read at scrape time (store counts,
- * consumer backlog); latency, retries and 429s come from the outcome feed, so they count what
- * happened while this gateway was running — including `deferred` events, the only ones a delivery
- * given back for a later try sends. Every outcome label exists from the start at 0, so a
- * `rate(...{outcome="failed"}[5m])` alert has a series to evaluate after a restart.
+ * consumer backlog); latency, retries, 429s and Confluence time come from the outcome feed, so
+ * they count what happened while this gateway was running — including `deferred` events, the
+ * only ones a delivery given back for a later try sends. Confluence time is one observation per
+ * attempt (what the event carries), not per request: with the request counter, the mean per
+ * request is a division, and a per-request histogram would need every duration in the event.
+ * Every outcome label exists from the start at 0, so a `rate(...{outcome="failed"}[5m])` alert
+ * has a series to evaluate after a restart.
  */
 import { PUBLICATION_EVENT_KINDS, PUBLICATION_STATUSES, type PublicationOutcome } from "@minutes/contracts";
 import type { PublicationStoreShape } from "@minutes/publication-store";
@@ -21,6 +24,8 @@ export class GatewayMetrics {
   private readonly retries: Counter<string>;
   private readonly rateLimited: Counter<string>;
   private readonly outcomes: Counter<"outcome">;
+  private readonly confluenceTime: Histogram<string>;
+  private readonly confluenceRequests: Counter<string>;
 
   constructor(store: PublicationStoreShape, backlog: BacklogReader) {
     const registers = [this.registry];
@@ -68,6 +73,17 @@ export class GatewayMetrics {
       registers,
     });
     for (const outcome of PUBLICATION_EVENT_KINDS) this.outcomes.inc({ outcome }, 0);
+    this.confluenceTime = new Histogram({
+      name: "minutes_confluence_time_seconds",
+      help: "Time one publication attempt spent waiting for Confluence's answers, summed over its requests (waits between retries excluded)",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers,
+    });
+    this.confluenceRequests = new Counter({
+      name: "minutes_confluence_requests_total",
+      help: "HTTP requests the publishers sent to Confluence, retries included",
+      registers,
+    });
   }
 
   /** Counts one outcome event. */
@@ -76,6 +92,13 @@ export class GatewayMetrics {
     if (o.latencyMs !== null && o.latencyMs >= 0) this.latency.observe(o.latencyMs / 1000);
     if (o.retries > 0) this.retries.inc(o.retries);
     if (o.rateLimited > 0) this.rateLimited.inc(o.rateLimited);
+    // Absent from older publishers' events; an attempt that asked Confluence nothing (a rejected
+    // event, Confluence disabled) is no observation of Confluence's speed.
+    if (o.confluenceRequests !== undefined && o.confluenceRequests > 0) {
+      this.confluenceRequests.inc(o.confluenceRequests);
+      if (o.confluenceMs !== undefined && o.confluenceMs >= 0)
+        this.confluenceTime.observe(o.confluenceMs / 1000);
+    }
   };
 
   /** The text exposition. */

@@ -361,10 +361,10 @@ describe("GET /status/confluence", () => {
 });
 
 describe("GET /metrics/confluence", () => {
-  it("exposes publications by status, outcome latency, retries, 429s and consumer pending", async () => {
+  it("exposes publications by status, outcome latency, retries, 429s, Confluence requests and time, and consumer pending", async () => {
     h = await startHarness();
     publisher = await startFakePublisher(h.nc, h.store, h.config, {
-      extra: { latencyMs: 1_500, retries: 2, rateLimited: 1 },
+      extra: { latencyMs: 1_500, retries: 2, rateLimited: 1, confluenceRequests: 6, confluenceMs: 1_200 },
     });
     await h.app.inject({
       method: "POST",
@@ -395,6 +395,11 @@ describe("GET /metrics/confluence", () => {
     expect(text).toContain('minutes_publications{status="failed"} 0');
     expect(text).toContain("minutes_confluence_rate_limited_total 1");
     expect(text).toContain('minutes_publish_latency_seconds_bucket{le="2.5"} 1');
+    expect(text).toContain("minutes_confluence_requests_total 6");
+    expect(text).toContain('minutes_confluence_time_seconds_bucket{le="1"} 0');
+    expect(text).toContain('minutes_confluence_time_seconds_bucket{le="2.5"} 1');
+    expect(text).toContain("minutes_confluence_time_seconds_sum 1.2");
+    expect(text).toContain("minutes_confluence_time_seconds_count 1");
     expect(text).toContain('minutes_publication_outcomes_total{outcome="published"} 1');
     expect(text).toMatch(/minutes_consumer_pending \d+/);
   });
@@ -406,6 +411,8 @@ describe("GET /metrics/confluence", () => {
       expect(text).toContain(`minutes_publication_outcomes_total{outcome="${outcome}"} 0`);
     expect(text).toContain("minutes_confluence_retries_total 0");
     expect(text).toContain("minutes_confluence_rate_limited_total 0");
+    expect(text).toContain("minutes_confluence_requests_total 0");
+    expect(text).toContain("minutes_confluence_time_seconds_count 0");
   });
 
   it("counts the retries and 429s of a delivery given back for a later try, and the deferral", async () => {
@@ -440,6 +447,9 @@ describe("GET /metrics/confluence", () => {
     expect(text).toContain('minutes_publication_outcomes_total{outcome="failed"} 0');
     expect(text).toContain("minutes_confluence_retries_total 3");
     expect(text).toContain("minutes_confluence_rate_limited_total 2");
+    // These events, like an older publisher's, say nothing about Confluence time: no observation.
+    expect(text).toContain("minutes_confluence_requests_total 0");
+    expect(text).toContain("minutes_confluence_time_seconds_count 0");
   });
 
   it("requires the API key when gateway.auth_metrics is on", async () => {

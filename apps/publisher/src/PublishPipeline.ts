@@ -47,6 +47,7 @@ import {
   TitleTakenError,
 } from "./errors.js";
 import type { IndexPages } from "./index-page.js";
+import { logDebugLazily } from "./logger.js";
 import { meetingOf, renderProtocol } from "./render.js";
 import { routeProtocol } from "./routing.js";
 
@@ -150,10 +151,20 @@ export const makePublishPipeline = (
     occurredAt: new Date().toISOString(),
   });
 
-  /** Emits an outcome with the retries and 429s of this message's Confluence calls. */
+  /** Emits an outcome with the retries, 429s, requests and request time of this message's Confluence calls. */
   const emit = (o: PublicationOutcome) =>
     Effect.flatMap(FiberRef.get(ConfluenceCallStatsRef), (stats) =>
-      sink.emit(stats === undefined ? o : { ...o, retries: stats.retries, rateLimited: stats.rateLimited }),
+      sink.emit(
+        stats === undefined
+          ? o
+          : {
+              ...o,
+              retries: stats.retries,
+              rateLimited: stats.rateLimited,
+              confluenceRequests: stats.requests,
+              confluenceMs: Math.round(stats.requestMs),
+            },
+      ),
     );
 
   // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
@@ -233,7 +244,14 @@ export const makePublishPipeline = (
     // round trip instead of a lookup and then the create. A taken title comes back as a conflict,
     // and the attempt is made again with the lookups below (another job's page, a lost record).
     if (assumeNew && record.pageId === null)
-      return { page: undefined, property: undefined, title: titles[0] as string, movedFrom: undefined };
+      return {
+        page: undefined,
+        property: undefined,
+        title: titles[0] as string,
+        movedFrom: undefined,
+        lookup: "new",
+        via: "skipped on the job's first attempt (the create checks the title)",
+      };
     let movedFrom: PageInfo | undefined;
     if (record.pageId !== null) {
       const [page, prefetched] = yield* Effect.all(
@@ -296,15 +314,41 @@ export const makePublishPipeline = (
         if (movedFrom === undefined) {
           const title = yield* titleFor(current, spaceKey, titles);
           return synced
-            ? { page: current, property: Option.getOrUndefined(property), synced: true, title }
-            : { page: current, property: Option.getOrUndefined(property), title };
+            ? {
+                page: current,
+                property: Option.getOrUndefined(property),
+                synced: true,
+                title,
+                lookup: "own",
+                via: "record (page at the version it recorded)",
+              }
+            : {
+                page: current,
+                property: Option.getOrUndefined(property),
+                title,
+                lookup: "own",
+                via:
+                  owner === jobId
+                    ? "record (job property)"
+                    : isAdoptable(current, bot)
+                      ? "record (untouched version 1 by Minutes)"
+                      : "record (imported from the original integration)",
+              };
         }
       }
       // The page was deleted or trashed in Confluence, or is not this job's: the job gets a new one.
     }
     for (const title of titles) {
       const found = yield* confluence.findPageByTitle(spaceKey, title);
-      if (Option.isNone(found)) return { page: undefined, property: undefined, title, movedFrom };
+      if (Option.isNone(found))
+        return {
+          page: undefined,
+          property: undefined,
+          title,
+          movedFrom,
+          lookup: "new",
+          via: "title is free",
+        };
       const property = yield* confluence.getProperty(found.value.id, JOB_PROPERTY_KEY);
       const owner = Option.isSome(property) ? jobOfProperty(property.value) : undefined;
       if (found.value.status !== "current") {
@@ -314,11 +358,25 @@ export const makePublishPipeline = (
         continue;
       }
       if (owner === jobId)
-        return { page: found.value, property: Option.getOrUndefined(property), title, movedFrom };
+        return {
+          page: found.value,
+          property: Option.getOrUndefined(property),
+          title,
+          movedFrom,
+          lookup: "found",
+          via: "title (job property)",
+        };
       if (owner === undefined && isAdoptable(found.value, settings.botIdentity())) {
         // Created by Minutes and never edited, but the property write was lost (crash window
         // between create and property on Cloud): this job's own earlier attempt.
-        return { page: found.value, property: undefined, title, movedFrom };
+        return {
+          page: found.value,
+          property: undefined,
+          title,
+          movedFrom,
+          lookup: "found",
+          via: "title (untouched version 1 by Minutes)",
+        };
       }
       // Someone else's page: try the job-specific title next.
     }
@@ -397,6 +455,17 @@ export const makePublishPipeline = (
   ) {
     const jobId = protocol.jobId;
     const { route, rendered } = prepare(protocol);
+    yield* logDebugLazily("route and title decided", () => ({
+      jobId,
+      spaceKey: route.spaceKey,
+      parentPageId: route.parentPageId ?? "none",
+      rule: route.rule ?? "none",
+      // The event's own spaceKey/parentPageId win over any rule.
+      eventRoute: protocol.metadata.spaceKey !== undefined || protocol.metadata.parentPageId !== undefined,
+      labels: route.labels.join(", "),
+      title: rendered.title,
+      meetingDate: rendered.meetingDate,
+    }));
     if (route.invalidLabels.length > 0) {
       yield* Effect.logWarning("labels Confluence would refuse were not sent").pipe(
         Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
@@ -413,9 +482,7 @@ export const makePublishPipeline = (
       create: { spaceKey: route.spaceKey, parentPageId: route.parentPageId },
     });
     if (Option.isNone(claimed)) {
-      yield* Effect.logDebug("job is being published by another instance; retrying later").pipe(
-        Effect.annotateLogs({ jobId }),
-      );
+      yield* logDebugLazily("job is being published by another instance; retrying later", () => ({ jobId }));
       return { _tag: "Retry", delayMs: settings.busyDelayMs } as Disposition;
     }
     const publication = claimed.value;
@@ -427,12 +494,27 @@ export const makePublishPipeline = (
         const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
         const willWrite = force || publication.contentHash !== rendered.contentHash;
         const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles, willWrite, assumeNew);
+        yield* logDebugLazily("page lookup", () => ({
+          jobId,
+          lookup: own.lookup,
+          via: own.via,
+          pageId: own.page?.id ?? "none",
+          ...(own.page !== undefined ? { pageVersion: own.page.version.number } : {}),
+          title: own.title,
+          ...(own.movedFrom !== undefined ? { oldPageInOtherSpace: own.movedFrom.id } : {}),
+        }));
         // An archived meeting's page is updated where it is, in the archive, and stays archived.
         const keepArchived = publication.archivedAt !== null && own.page !== undefined;
         const finalStatus = keepArchived ? "archived" : "published";
         const parentId = keepArchived
           ? (own.page?.parentId ?? null)
           : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
+        yield* logDebugLazily("page placement", () => ({
+          jobId,
+          parentId: parentId ?? "none (space root)",
+          ...(keepArchived ? { keptInArchive: true } : {}),
+          move: own.page !== undefined && parentId !== null && own.page.parentId !== parentId,
+        }));
         if (own.page !== undefined && parentId !== null && own.page.parentId !== parentId) {
           // The hierarchy (or the route) changed since the page was written: move it, keep its history.
           yield* confluence.movePage(own.page.id, { targetId: parentId, position: "append" });
@@ -477,6 +559,13 @@ export const makePublishPipeline = (
             currentHash === rendered.contentHash &&
             existing.title === title;
           if (upToDate && !force) {
+            yield* logDebugLazily("page up to date; nothing written", () => ({
+              jobId,
+              pageId: existing.id,
+              pageVersion: existing.version.number,
+              reason: `content hash and title are those of version ${existing.version.number}, which this job wrote (says its ${"synced" in own ? "record" : "job property"})`,
+              contentHash: rendered.contentHash.slice(0, 12),
+            }));
             page = existing;
             kind = "unchanged";
           } else if (
@@ -520,6 +609,12 @@ export const makePublishPipeline = (
             );
             page = yield* write(existing, title, body, trigger);
           } else {
+            yield* logDebugLazily("page out of date; updating", () => ({
+              jobId,
+              pageId: existing.id,
+              pageVersion: existing.version.number,
+              reason: updateReason(upToDate, currentHash, rendered.contentHash, existing.title, title),
+            }));
             page = yield* write(existing, title, body, trigger);
           }
           if (kind === "published") {
@@ -538,6 +633,12 @@ export const makePublishPipeline = (
         if (kind === "published" && route.labels.length > 0 && !labelsWritten) {
           yield* confluence.addLabels(page.id, route.labels);
           yield* step("labels-written", jobId);
+        } else if (kind === "published" && route.labels.length > 0 && own.page !== undefined) {
+          yield* logDebugLazily("labels not written again", () => ({
+            jobId,
+            pageId: page.id,
+            reason: "this job published the page with the same content hash, which covers the labels",
+          }));
         }
 
         // Before the record moves to the new page: a crash in between leaves the record on the old
@@ -768,7 +869,14 @@ export const makePublishPipeline = (
 
   /** Handles one message from the protocol stream. */
   const handle = (message: IncomingMessage): Effect.Effect<Disposition> =>
-    Effect.suspend(() => countConfluenceRetries(handleCounted(message), { retries: 0, rateLimited: 0 }));
+    Effect.suspend(() =>
+      countConfluenceRetries(handleCounted(message), {
+        retries: 0,
+        rateLimited: 0,
+        requests: 0,
+        requestMs: 0,
+      }),
+    );
 
   const handleCounted = (message: IncomingMessage): Effect.Effect<Disposition> =>
     Effect.gen(function* () {
@@ -912,6 +1020,22 @@ const tableSeparators = (markdown: string): number => {
 };
 
 const hashOf = (markdown: string): string => createHash("sha256").update(markdown).digest("hex");
+
+/** Why a page of the job is written again (for the debug line). */
+const updateReason = (
+  upToDate: boolean,
+  currentHash: string | null | undefined,
+  renderedHash: string,
+  pageTitle: string,
+  title: string,
+): string => {
+  if (upToDate) return "force: the content is unchanged";
+  const reasons: Array<string> = [];
+  if (currentHash !== renderedHash) reasons.push("content changed");
+  if (pageTitle !== title) reasons.push("title changed");
+  if (reasons.length === 0) reasons.push("the page is at a version this job did not write");
+  return reasons.join(", ");
+};
 
 const describeIssues = (error: Parameters<typeof formatParseIssues>[0]): string =>
   formatParseIssues(error)

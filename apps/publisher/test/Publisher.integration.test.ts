@@ -16,7 +16,7 @@ import {
 import { originalImportLines } from "@minutes/publication-store";
 import { Effect, Schema, Stream } from "effect";
 import { pino } from "pino";
-import { describe, expect, it } from "vitest";
+import { assert, describe, expect, it } from "vitest";
 import { ensureContainer } from "../src/containers.js";
 import {
   JOB_PROPERTY_KEY,
@@ -317,6 +317,79 @@ describe("latency", () => {
     expect(record.latencyMs).not.toBeNull();
     // JetStream stamps the message on this machine's clock, after `before`.
     expect(record.latencyMs!).toBeLessThanOrEqual(Date.now() - before + 1);
+  });
+});
+
+describe("debug logging", () => {
+  /** Publishes a job, then the same protocol again (unchanged), logging at `level`; returns the parsed lines. */
+  const publishTwice = async (level: string) => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const h = await open({ logger });
+    // One GET answers 503 first: its retry is logged as retry 1.
+    h.sandbox.faults.add({ kind: "status", status: 503, method: "GET", times: 1 });
+    await h.submit({ jobId: "job-debug", markdown: protocol("Debugged"), labels: ["Ops Review"] });
+    const record = await recordIn(h, "job-debug", "published");
+    await h.submit({ jobId: "job-debug", markdown: protocol("Debugged"), labels: ["Ops Review"] });
+    await eventually(() => (lines.some((l) => l.msg === "page unchanged") ? true : undefined));
+    return { h, lines, record };
+  };
+
+  it("with logging.level debug, logs each Confluence request and the pipeline's decisions, never a secret", async () => {
+    const { h, lines, record } = await publishTwice("debug");
+    const debug = lines.filter((l) => l.level === 20);
+    const requests = debug.filter((l) => l.msg === "Confluence request");
+    assert(requests.length >= 4, `only ${requests.length} request lines`);
+    for (const r of requests) {
+      expect(r).toMatchObject({
+        method: expect.any(String),
+        path: expect.any(String),
+        retry: expect.any(Number),
+      });
+      expect(r.durationMs).toBeGreaterThanOrEqual(0);
+      expect(String(r.path)).not.toContain("?");
+      // Every line of the message carries its stream sequence and delivery.
+      expect(r).toMatchObject({ streamSequence: expect.any(Number), attempt: 1 });
+    }
+    const failed = requests.find((r) => r.status === 503);
+    expect(failed).toMatchObject({ method: "GET", retry: 0 });
+    expect(requests).toContainEqual(expect.objectContaining({ path: failed?.path, status: 200, retry: 1 }));
+
+    const one = (msg: string) => debug.filter((l) => l.msg === msg);
+    expect(one("route and title decided")[0]).toMatchObject({
+      jobId: "job-debug",
+      spaceKey: "MEETINGS",
+      parentPageId: "none",
+      rule: "none",
+      eventRoute: false,
+      labels: "meeting-protocol, auto-generated, ops-review",
+      title: "20250902 - Debugged",
+      meetingDate: "2025-09-02",
+    });
+    expect(one("page lookup").map((l) => [l.lookup, l.pageId])).toEqual([
+      ["new", "none"],
+      ["own", record.pageId],
+    ]);
+    expect(one("page placement")[0]).toMatchObject({ jobId: "job-debug", move: false });
+    expect(one("page up to date; nothing written")).toEqual([
+      expect.objectContaining({
+        jobId: "job-debug",
+        pageId: record.pageId,
+        pageVersion: 1,
+        reason: expect.stringContaining("content hash and title are those of version 1"),
+      }),
+    ]);
+
+    const text = JSON.stringify(lines);
+    const { email, token } = h.sandbox.user;
+    for (const secret of [token, Buffer.from(`${email}:${token}`).toString("base64"), "Basic ", "Bearer "])
+      expect(text).not.toContain(secret);
+  });
+
+  it("at info, logs none of the debug lines", async () => {
+    const { lines } = await publishTwice("info");
+    expect(lines.filter((l) => l.msg === "page published" || l.msg === "page unchanged")).toHaveLength(2);
+    expect(lines.filter((l) => (l.level as number) < 30)).toEqual([]);
   });
 });
 
@@ -788,6 +861,18 @@ describe("failures", () => {
     expect(second).toMatchObject({ retries: 2, rateLimited: 2 });
   });
 
+  it("reports the Confluence requests of an attempt and the time spent waiting for them in its outcome event", async () => {
+    const h = await open();
+    // Every request from now on takes at least 40 ms, and the rule counts them.
+    const slow = h.sandbox.faults.add({ kind: "latency", latencyMs: 40 });
+    await h.submit({ jobId: "job-timed", markdown: protocol("Timed"), labels: ["Timing"] });
+    const [published] = await outcomesUntil(h, "job-timed", (o) => o.outcome === "published");
+    const sent = h.sandbox.faults.list().find((f) => f.id === slow)?.fired ?? 0;
+    expect(sent).toBeGreaterThanOrEqual(4);
+    expect(published?.confluenceRequests).toBe(sent);
+    expect(published?.confluenceMs).toBeGreaterThanOrEqual(40 * sent);
+  });
+
   it("reports a delivery given back for a later try as a deferred outcome, with its retries and 429s", async () => {
     const h = await open();
     // max_retries is 2: the third 429 of the create ends the first delivery (nak, backoff 1 s).
@@ -810,6 +895,9 @@ describe("failures", () => {
       retries: 3,
       rateLimited: 3,
     });
+    // The delivery's requests: the three refused creates and whatever came before them.
+    expect(deferred?.confluenceRequests).toBeGreaterThanOrEqual(3);
+    expect(deferred?.confluenceMs).toEqual(expect.any(Number));
     expect(deferred?.errorMessage).toEqual(expect.any(String));
     expect(published).toMatchObject({ retries: 0, rateLimited: 0, pageId: record.pageId });
     expect(published?.deliveryCount).toBeUndefined();

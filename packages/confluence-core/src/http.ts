@@ -2,9 +2,23 @@
 // connection limit, optional proxy and extra CAs), closed with the client's scope. It sends one
 // request, maps failures through error-from-response, and decodes JSON with a Schema. It never
 // retries: retry policy belongs to each operation, because only the operation knows whether a
-// repeat is safe (a create is not).
+// repeat is safe (a create is not). Every request is timed into the caller's ConfluenceCallStats
+// and, with debug logging on, logged (method, path without the query, status, duration, retry);
+// below debug that costs two clock reads and a few FiberRef reads: no log line is built.
+import { performance } from "node:perf_hooks";
 import { rootCertificates } from "node:tls";
-import { Effect, ParseResult, Redacted, Schema, type Scope } from "effect";
+import {
+  Cause,
+  Effect,
+  type Exit,
+  FiberRef,
+  LogLevel,
+  Option,
+  ParseResult,
+  Redacted,
+  Schema,
+  type Scope,
+} from "effect";
 import { Agent, Dispatcher, EnvHttpProxyAgent, request } from "undici";
 import type { ResolvedConfig, ResolvedProxy } from "./ConfluenceClientConfig.js";
 import {
@@ -13,6 +27,7 @@ import {
   ConfluenceServerError,
 } from "./ConfluenceError.js";
 import { errorFromResponse, errorFromTransport, scrub } from "./error-from-response.js";
+import { ConfluenceCallStatsRef, ConfluenceRetryNumberRef } from "./retry-schedule.js";
 
 /** Which REST API a request addresses; decides the root (`/rest/api` or `/api/v2`) and error parsing. */
 export type Api = "v1" | "v2";
@@ -108,7 +123,7 @@ export const makeHttp = (
         body = JSON.stringify(req.body);
         headers["content-type"] = "application/json; charset=utf-8";
       }
-      const attempt = Effect.tryPromise({
+      const exchange = Effect.tryPromise({
         try: async (signal) => {
           const res = await request(url, {
             dispatcher,
@@ -135,6 +150,13 @@ export const makeHttp = (
             }),
         }),
       );
+      // Which retry this is was left by the retry schedule; cleared so the next call starts at 0.
+      const attempt = Effect.flatMap(FiberRef.getAndSet(ConfluenceRetryNumberRef, 0), (retry) => {
+        const started = performance.now();
+        return Effect.onExit(exchange, (exit) =>
+          observeRequest(exit, performance.now() - started, retry, req.method, url, secrets),
+        );
+      });
       return Effect.flatMap(attempt, (res) => {
         if (res.status >= 200 && res.status < 300) {
           const warn =
@@ -213,6 +235,58 @@ export const makeHttp = (
   });
 
 // internal
+
+/**
+ * Adds one request's time to the caller's stats and, only when debug logging is on, logs it:
+ * method, path (scrubbed of secrets) and the names of its query parameters (their values can hold
+ * a title or CQL; a `next` link's cursor), status or network failure, duration and which retry of
+ * its call it was. Never a header, a body or a token.
+ */
+const observeRequest = (
+  exit: Exit.Exit<{ readonly status: number }, ConfluenceError>,
+  ms: number,
+  retry: number,
+  method: string,
+  url: string,
+  secrets: ReadonlyArray<string>,
+): Effect.Effect<void> =>
+  Effect.flatMap(FiberRef.get(ConfluenceCallStatsRef), (stats) => {
+    if (stats !== undefined) {
+      stats.requests += 1;
+      stats.requestMs += ms;
+    }
+    return Effect.asVoid(
+      Effect.whenLogLevel(
+        Effect.suspend(() => {
+          const u = new URL(url);
+          const query = [...new Set(u.searchParams.keys())].join(",");
+          const outcome =
+            exit._tag === "Success"
+              ? { status: exit.value.status }
+              : Cause.failureOption(exit.cause).pipe(
+                  Option.match({
+                    onNone: () => ({ error: Cause.isInterruptedOnly(exit.cause) ? "interrupted" : "defect" }),
+                    onSome: (e) => ({
+                      error: e._tag,
+                      ...(e._tag === "ConfluenceNetworkError" ? { reason: e.reason } : {}),
+                    }),
+                  }),
+                );
+          return Effect.logDebug("Confluence request").pipe(
+            Effect.annotateLogs({
+              method,
+              path: scrub(u.pathname, secrets) ?? "",
+              ...(query === "" ? {} : { query: scrub(query, secrets) ?? "" }),
+              ...outcome,
+              durationMs: Math.round(ms * 10) / 10,
+              retry,
+            }),
+          );
+        }),
+        LogLevel.Debug,
+      ),
+    );
+  });
 
 const makeDispatcher = (config: ResolvedConfig, extraCa: ReadonlyArray<string>): Dispatcher => {
   const ca = extraCa.length > 0 ? [...rootCertificates, ...extraCa] : undefined;

@@ -5,10 +5,21 @@
 import { Duration, Effect, FiberRef, Schedule } from "effect";
 import { type ConfluenceError, isRetryable } from "./ConfluenceError.js";
 
-/** How many calls were retried, and how many of those after a 429, while a counter was set. */
+/**
+ * What the Confluence calls made while a counter was set cost: how many were retried (and how many
+ * of those after a 429), how many HTTP requests were sent (every attempt, retries included) and
+ * how long their answers took, summed.
+ */
 export interface ConfluenceCallStats {
   retries: number;
   rateLimited: number;
+  /** HTTP requests sent; each retry is one more. */
+  requests: number;
+  /**
+   * Milliseconds spent waiting for those requests (failed ones included), summed: concurrent
+   * requests each count in full, and the waits between retries do not count at all.
+   */
+  requestMs: number;
 }
 
 /**
@@ -19,7 +30,7 @@ export const ConfluenceCallStatsRef: FiberRef.FiberRef<ConfluenceCallStats | und
   ConfluenceCallStats | undefined
 >(undefined);
 
-/** Runs `effect` counting the retries of every Confluence call it makes into `stats`. */
+/** Runs `effect` counting the retries, requests and request time of every Confluence call it makes into `stats`. */
 export const countConfluenceRetries = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   stats: ConfluenceCallStats,
@@ -48,6 +59,13 @@ export const reportConfluenceWaits = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   report: (wait: ConfluenceRetryWait) => Effect.Effect<void>,
 ): Effect.Effect<A, E, R> => Effect.locally(effect, ConfluenceWaitReporterRef, report);
+
+/**
+ * Which retry of its call the next request is (0: a first attempt), for the request's debug log
+ * line. The schedule sets it before it waits; the transport reads and clears it when it sends.
+ * Internal: not exported from the package.
+ */
+export const ConfluenceRetryNumberRef: FiberRef.FiberRef<number> = FiberRef.unsafeMake(0);
 
 /** Settings of {@link confluenceRetrySchedule}. */
 export interface ConfluenceRetryOptions {
@@ -88,7 +106,12 @@ export const confluenceRetrySchedule = (
         }
         const serverWait = retryAfterOf(error);
         const wait = serverWait === undefined ? delay : Duration.millis(serverWait);
-        return Effect.flatMap(FiberRef.get(ConfluenceWaitReporterRef), (report) =>
+        // The next request of this call says which retry it is (its debug line).
+        const reporter = Effect.zipRight(
+          FiberRef.set(ConfluenceRetryNumberRef, retry + 1),
+          FiberRef.get(ConfluenceWaitReporterRef),
+        );
+        return Effect.flatMap(reporter, (report) =>
           report === undefined
             ? Effect.succeed(wait)
             : Effect.as(

@@ -1,14 +1,16 @@
 // The transport over real sockets: a TLS terminator in front of the sandbox (extra CA trust) and
-// a CONNECT proxy (HTTPS_PROXY / NO_PROXY passed in through the config, never read from the env).
+// a CONNECT proxy (HTTPS_PROXY / NO_PROXY passed in through the config, never read from the env);
+// and what it tells about each request: its time in the caller's stats, its debug log line.
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { connect, type Server, type Socket } from "node:net";
 import { createServer as createTlsServer } from "node:tls";
 import { fileURLToPath } from "node:url";
 import { assert, layer } from "@effect/vitest";
-import { Effect } from "effect";
+import { Effect, HashMap, Logger, LogLevel } from "effect";
 import { makeConfluenceClient } from "../src/ConfluenceClient.js";
-import { configFor, TestSandbox } from "./helpers/sandbox.js";
+import { type ConfluenceCallStats, countConfluenceRetries } from "../src/retry-schedule.js";
+import { configFor, credentialForms, TestSandbox } from "./helpers/sandbox.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const CERT = readFileSync(fixture("localhost-test.cert.pem"), "utf8");
@@ -222,3 +224,91 @@ layer(TestSandbox.layer("cloud"), { excludeTestServices: true })("HTTP transport
     }),
   );
 });
+
+/** Captures what the client logs: message and annotations of each line. */
+const captureLogs = () => {
+  const lines: Array<{ readonly message: string; readonly fields: Record<string, unknown> }> = [];
+  const logger = Logger.replace(
+    Logger.defaultLogger,
+    Logger.make(({ message, annotations }) => {
+      lines.push({
+        message: String(Array.isArray(message) ? message[0] : message),
+        fields: Object.fromEntries(HashMap.toEntries(annotations)),
+      });
+    }),
+  );
+  return { lines, logger };
+};
+
+const newStats = (): ConfluenceCallStats => ({ retries: 0, rateLimited: 0, requests: 0, requestMs: 0 });
+
+for (const mode of ["cloud", "datacenter"] as const) {
+  layer(TestSandbox.layer(mode), { excludeTestServices: true })(`each request on ${mode}`, (it) => {
+    it.scoped("adds its time to the caller's stats, a retried request once per attempt", () =>
+      Effect.gen(function* () {
+        const sb = yield* TestSandbox;
+        sb.faults.clear();
+        // The space lookup is one GET; its first attempt is slow and fails, the retry succeeds.
+        sb.faults.add({ kind: "latency", latencyMs: 120, times: 1 });
+        sb.faults.add({ kind: "status", status: 503, method: "GET", path: "/space", times: 1 });
+        const client = yield* makeConfluenceClient(configFor(sb)).pipe(Effect.orDie);
+        const stats = newStats();
+        const started = performance.now();
+        yield* countConfluenceRetries(client.getSpace("MEETINGS"), stats);
+        const wall = performance.now() - started;
+        assert.strictEqual(stats.requests, 2);
+        assert.strictEqual(stats.retries, 1);
+        assert.isAtLeast(stats.requestMs, 120);
+        // The wait before the retry is not request time.
+        assert.isBelow(stats.requestMs, wall);
+      }),
+    );
+
+    it.scoped(
+      "is logged at debug with method, path, query names, status, duration and retry, never a query value or credential",
+      () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          sb.faults.clear();
+          sb.faults.add({ kind: "status", status: 503, method: "GET", path: "/(pages|content)$", times: 1 });
+          const title = "Quarterly plan q7zx-private";
+          const { lines, logger } = captureLogs();
+          const client = yield* makeConfluenceClient(configFor(sb)).pipe(Effect.orDie);
+          yield* client
+            .findPageByTitle("MEETINGS", title)
+            .pipe(Effect.provide(logger), Logger.withMinimumLogLevel(LogLevel.Debug));
+          const requests = lines.filter((l) => l.message === "Confluence request");
+          // The space, then the title lookup twice (a 503, then its retry).
+          assert.isAtLeast(requests.length, 3);
+          const lookups = requests.filter((l) => /\/(pages|content)$/.test(String(l.fields.path)));
+          assert.deepStrictEqual(
+            lookups.map((l) => [l.fields.method, l.fields.status, l.fields.retry]),
+            [
+              ["GET", 503, 0],
+              ["GET", 200, 1],
+            ],
+          );
+          for (const l of requests) {
+            assert.match(String(l.fields.path), /^(\/wiki)?\/(api\/v2|rest\/api)\//);
+            assert.typeOf(l.fields.durationMs, "number");
+          }
+          assert.include(String(lookups[0]?.fields.query), "title");
+          const text = JSON.stringify(lines);
+          for (const hidden of [...credentialForms(sb), "q7zx", "Quarterly", "?"])
+            assert.notInclude(text, hidden);
+          sb.faults.clear();
+        }),
+    );
+
+    it.scoped("is not logged at info", () =>
+      Effect.gen(function* () {
+        const sb = yield* TestSandbox;
+        sb.faults.clear();
+        const { lines, logger } = captureLogs();
+        const client = yield* makeConfluenceClient(configFor(sb)).pipe(Effect.orDie);
+        yield* client.getSpace("MEETINGS").pipe(Effect.provide(logger));
+        assert.deepStrictEqual(lines, []);
+      }),
+    );
+  });
+}

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest";
-import { Clock, Effect, Exit, Fiber, TestClock } from "effect";
+import { Clock, Effect, Exit, Fiber, FiberRef, TestClock } from "effect";
 import {
   ConfluenceAuthenticationError,
   type ConfluenceError,
@@ -13,6 +13,7 @@ import {
   ConfluenceVersionConflictError,
 } from "../src/ConfluenceError.js";
 import {
+  ConfluenceRetryNumberRef,
   type ConfluenceRetryOptions,
   type ConfluenceRetryWait,
   confluenceRetrySchedule,
@@ -108,6 +109,25 @@ describe("confluenceRetrySchedule", () => {
         waits.map((w) => w.retry),
         [1, 2],
       );
+    }),
+  );
+
+  it.effect("tells each attempt which retry of its call it is, and the next call starts at 0 again", () =>
+    Effect.gen(function* () {
+      const error = new ConfluenceServerError({ ...where, status: 503 });
+      const seen: Array<number> = [];
+      // What the transport does: read the number when it sends, and clear it.
+      const call = Effect.flatMap(FiberRef.getAndSet(ConfluenceRetryNumberRef, 0), (retry) => {
+        seen.push(retry);
+        return Effect.fail(error);
+      });
+      const schedule = confluenceRetrySchedule({ maxRetries: 2, retryDelayMs: 10 });
+      const fiber = yield* Effect.fork(
+        Effect.zipRight(Effect.ignore(Effect.retry(call, schedule)), Effect.ignore(call)),
+      );
+      yield* TestClock.adjust("1 second");
+      yield* Fiber.join(fiber);
+      assert.deepStrictEqual(seen, [0, 1, 2, 0]);
     }),
   );
 

@@ -72,6 +72,15 @@ export const PublicationOutcome = Schema.Struct({
    */
   retries: Schema.optionalWith(Schema.Number, { default: () => 0 }),
   rateLimited: Schema.optionalWith(Schema.Number, { default: () => 0 }),
+  /**
+   * HTTP requests this attempt sent to Confluence (each retry is one more), and the milliseconds
+   * spent waiting for their answers, summed: concurrent requests each count in full, the waits
+   * between retries not at all. Absent from events of publishers that do not measure them (and
+   * never defaulted to 0: "not measured" is not "no time"). Consumers decoding with the schema
+   * before these fields existed ignore them.
+   */
+  confluenceRequests: Schema.optional(Schema.Number),
+  confluenceMs: Schema.optional(Schema.Number),
   /** Which delivery of the message this attempt handled (1 for the first); on `deferred` events. */
   deliveryCount: Schema.optional(Schema.Number),
   /** How long JetStream waits before delivering the message again; on `deferred` events. */

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   isFinalOutcome,
   PUBLICATION_EVENT_KINDS,
+  PublicationOutcome,
   PublicationOutcomeJson,
   PublicationOutcomeKind,
 } from "../src/index.js";
@@ -25,6 +26,26 @@ describe("PublicationOutcome", () => {
     expect(event.outcome).toBe("published");
     expect(event).toMatchObject({ latencyMs: null, retries: 0, rateLimited: 0 });
     expect(event.deliveryCount).toBeUndefined();
+  });
+
+  it("decodes the published wire fixture with the attempt's Confluence requests and time, and encodes it back", () => {
+    const text = fixture("publication-outcome.published.json");
+    const event = Schema.decodeSync(PublicationOutcomeJson)(text);
+    expect(event).toMatchObject({ confluenceRequests: 6, confluenceMs: 1310 });
+    expect(JSON.parse(Schema.encodeSync(PublicationOutcomeJson)(event))).toEqual(JSON.parse(text));
+  });
+
+  it("leaves the Confluence requests and time out of an event that does not carry them, instead of claiming 0", () => {
+    const event = Schema.decodeSync(PublicationOutcomeJson)(fixture("publication-outcome.deferred.json"));
+    expect(event.confluenceRequests).toBeUndefined();
+    expect(event.confluenceMs).toBeUndefined();
+    expect(Schema.encodeSync(PublicationOutcomeJson)(event)).not.toContain('"confluenceMs"');
+  });
+
+  it("is still read by a consumer whose schema predates the Confluence requests and time", () => {
+    const before = Schema.parseJson(PublicationOutcome.omit("confluenceRequests", "confluenceMs"));
+    const event = Schema.decodeSync(before)(fixture("publication-outcome.published.json"));
+    expect(event).toMatchObject({ outcome: "published", retries: 1 });
   });
 
   it("refuses an outcome kind it does not know", () => {

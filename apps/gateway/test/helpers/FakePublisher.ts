@@ -29,8 +29,10 @@ export interface FakePublisherOptions {
   readonly decide?: (jobId: string) => PublicationOutcomeKind | undefined;
   /** The error of a `failed` or `rejected` outcome (default: `ConfluenceServerError`, "Confluence answered 500"). */
   readonly error?: (jobId: string) => { readonly errorTag: string; readonly errorMessage: string };
-  /** Extra outcome fields (latency, retries, 429s) for metrics tests. */
-  readonly extra?: Partial<Pick<PublicationOutcome, "latencyMs" | "retries" | "rateLimited">>;
+  /** Extra outcome fields (latency, retries, 429s, Confluence requests and time) for metrics tests. */
+  readonly extra?: Partial<
+    Pick<PublicationOutcome, "latencyMs" | "retries" | "rateLimited" | "confluenceRequests" | "confluenceMs">
+  >;
   /**
    * Gives a command back (nak, 100 ms) with a `deferred` outcome carrying these counts on the
    * deliveries it answers for, as the publisher does after a passing Confluence failure.
