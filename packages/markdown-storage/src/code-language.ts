@@ -1,7 +1,9 @@
 // Maps fenced-code info strings to language identifiers the Confluence `code` macro accepts.
 // Identifiers valid on both Cloud and Data Center are preferred (`js`, `xml`, `cpp`, `c#`); a few
-// Cloud-only ones are used where DC has no equivalent. Unknown names map to `none` because DC renders an
-// error box for an unknown language and defaults to Java highlighting when the parameter is missing.
+// Cloud-only ones are used where DC has no equivalent, and only on Cloud: Data Center saves an
+// unknown language but renders the macro as an error box (STORAGE-FORMAT.md §4.1), so there every id
+// outside its built-in set becomes `none`. Unknown names map to `none` on both, because DC also
+// defaults to Java highlighting when the parameter is missing.
 
 const aliases: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
   ["actionscript3", ["actionscript3", "actionscript", "as3"]],
@@ -48,13 +50,63 @@ const aliases: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
 const table = new Map<string, string>(aliases.flatMap(([id, names]) => names.map((n) => [n, id] as const)));
 
 /**
+ * The ids Data Center's code macro knows (7.x–9.x, STORAGE-FORMAT.md §4.1): its built-in languages
+ * and the aliases the reference lists. `applescript` needs 6.0 and `yaml` 6.7, both older than 7.x.
+ */
+const dataCenterIds: ReadonlySet<string> = new Set([
+  "none",
+  "actionscript3",
+  "applescript",
+  "bash",
+  "csharp",
+  "coldfusion",
+  "cpp",
+  "css",
+  "delphi",
+  "diff",
+  "erlang",
+  "groovy",
+  "html/xml",
+  "java",
+  "javafx",
+  "javascript",
+  "perl",
+  "php",
+  "powershell",
+  "python",
+  "ruby",
+  "sass",
+  "scala",
+  "sql",
+  "vb",
+  "yaml",
+  "xml",
+  "c#",
+  "erl",
+  "js",
+  "jfx",
+  "py",
+  "text",
+  "yml",
+]);
+
+/**
  * The Confluence `code` macro language for a fenced-code info string: the first word, lower-cased,
  * looked up in an alias table (`js` → `js`, `sh` → `bash`, `yml` → `yaml`, `c++` → `cpp`).
- * Unknown or missing languages give `none`; this never fails.
+ * Unknown or missing languages give `none`; this never fails. For `datacenter`, languages only
+ * Cloud knows (`go`, `json`, `typescript`, `kotlin`, …) give `none` too: the reference names no
+ * Data Center id that highlights them, and an id Data Center does not know renders as an error box.
  */
-export const confluenceLanguage = (info: string | undefined): string => {
+export const confluenceLanguage = (
+  info: string | undefined,
+  deployment: "cloud" | "datacenter" = "cloud",
+): string => {
   if (info === undefined) return "none";
   const word = info.trim().split(/[\s{]/, 1)[0]?.toLowerCase() ?? "";
   const name = word.startsWith("language-") ? word.slice("language-".length) : word;
-  return table.get(name) ?? "none";
+  const id = table.get(name) ?? "none";
+  return deployment === "datacenter" && !dataCenterIds.has(id) ? "none" : id;
 };
+
+/** Every id {@link confluenceLanguage} can return for Cloud (for tests and documentation). */
+export const cloudLanguageIds = (): ReadonlyArray<string> => [...new Set(table.values())];

@@ -38,9 +38,15 @@ export interface PublicationMetadata {
 /**
  * Options of `markdownToStorage`; every feature is off by default. The first four mirror the config
  * keys `content_macros.add_toc`, `content_macros.add_date_macro`, `content_macros.add_info_panel` and
- * `include_metadata`.
+ * `include_metadata`; `deployment` mirrors `confluence.deployment`.
  */
 export interface StorageOptions {
+  /**
+   * The Confluence the page is for (default `cloud`). It decides the `code` macro's `language`:
+   * Data Center renders a language it does not know as an error box, so for `datacenter` the
+   * languages only Cloud knows (`go`, `json`, `typescript`, …) become `none` (no highlighting).
+   */
+  readonly deployment?: "cloud" | "datacenter";
   /** Put a `toc` macro at the top. */
   readonly addToc?: boolean;
   /** Put the meeting date (`meeting.date`) at the top as `<time datetime="YYYY-MM-DD" />`. */
@@ -76,7 +82,7 @@ const convertBody = (
     const handlers: Array<HtmlExtension> = [
       gfmHtml(),
       tableHandlers(),
-      codeHandlers(inline),
+      codeHandlers(inline, options.deployment ?? "cloud"),
       mediaHandlers(),
       listHandlers(annotations, { next: 0 }, inline),
       lineEndingHandlers(inline, annotations),

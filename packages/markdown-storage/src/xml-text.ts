@@ -33,6 +33,8 @@ export const escapeXml = (value: string): string => {
 
 /**
  * Wraps raw text in a CDATA section; a `]]>` inside the text is split across two sections
- * (`]]]]><![CDATA[>`) so the reassembled text is unchanged.
+ * (`]]]]><![CDATA[>`) so the reassembled text is unchanged. Gotcha: Data Center 8.0.x–8.2.x reject
+ * the split form (`CDATA block has embedded`, CONFSERVER-82849, fixed in 8.3.0); the only known
+ * workaround (`]] >`) changes the text, so it is left to an upgrade (see README, Data Center).
  */
 export const cdata = (value: string): string => `<![CDATA[${value.replaceAll("]]>", "]]]]><![CDATA[>")}]]>`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { confluenceLanguage } from "../src/code-language.js";
+import { cloudLanguageIds, confluenceLanguage } from "../src/code-language.js";
 
 describe("confluenceLanguage", () => {
   it.each([
@@ -24,5 +24,54 @@ describe("confluenceLanguage", () => {
     expect(confluenceLanguage("")).toBe("none");
     expect(confluenceLanguage(undefined)).toBe("none");
     expect(confluenceLanguage("constructor")).toBe("none");
+  });
+});
+
+describe("confluenceLanguage for Data Center", () => {
+  // STORAGE-FORMAT.md §4.1: Data Center's built-in ids and the aliases the reference lists; any
+  // other id saves but renders "Error rendering macro 'code': Invalid value specified for parameter".
+  const dataCenter = new Set([
+    ...["none", "actionscript3", "applescript", "bash", "csharp", "coldfusion", "cpp", "css", "delphi"],
+    ...["diff", "erlang", "groovy", "html/xml", "java", "javafx", "javascript", "perl", "php"],
+    ...["powershell", "python", "ruby", "sass", "scala", "sql", "vb", "yaml"],
+    ...["xml", "c#", "erl", "js", "jfx", "py", "text", "yml"],
+  ]);
+
+  it.each([
+    ["ts", "none"],
+    ["typescript", "none"],
+    ["json", "none"],
+    ["go", "none"],
+    ["kotlin", "none"],
+    ["rust", "none"],
+    ["swift", "none"],
+    ["dockerfile", "none"],
+    ["graphql", "none"],
+    ["toml", "none"],
+    ["lua", "none"],
+    ["r", "none"],
+    ["haskell", "none"],
+    ["markdown", "none"],
+    ["js", "js"],
+    ["sh", "bash"],
+    ["html", "xml"],
+    ["C#", "c#"],
+    ["erlang", "erl"],
+    ["yml", "yaml"],
+  ])("maps the info string %s to %s", (info, id) => {
+    expect(confluenceLanguage(info, "datacenter")).toBe(id);
+  });
+
+  it("only ever gives ids Data Center knows, and keeps every such id Cloud would get", () => {
+    for (const id of cloudLanguageIds()) {
+      const onDataCenter = confluenceLanguage(id, "datacenter");
+      expect([id, dataCenter.has(onDataCenter)]).toEqual([id, true]);
+      if (dataCenter.has(id)) expect(onDataCenter).toBe(id);
+    }
+  });
+
+  it("leaves Cloud's ids as they were by default", () => {
+    for (const id of cloudLanguageIds()) expect(confluenceLanguage(id)).toBe(confluenceLanguage(id, "cloud"));
+    expect(confluenceLanguage("ts")).toBe("typescript");
   });
 });

@@ -1,5 +1,6 @@
 // Fenced and indented code → the Confluence `code` macro. The body is collected raw (no entity
-// encoding) and written as CDATA; the language comes from the info string through the alias table.
+// encoding) and written as CDATA; the language comes from the info string through the alias table,
+// limited to the ids the target deployment knows.
 // The data flags mirror micromark's own code handlers so the line endings around the macro are
 // those of its HTML; the line endings inside are kept wherever the code is (`inline.verbatim`), even
 // where micromark's HTML loses them (after a tight list item's paragraph or a definition).
@@ -9,8 +10,8 @@ import { confluenceLanguage } from "../code-language.js";
 import { cdata } from "../xml-text.js";
 import type { InlineState } from "./line-ending.js";
 
-/** Handlers turning code blocks into `<ac:structured-macro ac:name="code">`. */
-export const codeHandlers = (inline: InlineState): HtmlExtension => {
+/** Handlers turning code blocks into `<ac:structured-macro ac:name="code">` for `deployment`. */
+export const codeHandlers = (inline: InlineState, deployment: "cloud" | "datacenter"): HtmlExtension => {
   let info: string | undefined;
   const enterCode = function (this: CompileContext): undefined {
     this.lineEndingIfNeeded();
@@ -61,7 +62,7 @@ export const codeHandlers = (inline: InlineState): HtmlExtension => {
     this.setData("fencesCount");
     this.setData("slurpOneLineEnding");
     this.tag(
-      `<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">${confluenceLanguage(info)}</ac:parameter>` +
+      `<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">${confluenceLanguage(info, deployment)}</ac:parameter>` +
         `<ac:plain-text-body>${cdata(body)}</ac:plain-text-body></ac:structured-macro>`,
     );
     if (count !== undefined && count < 2) this.lineEndingIfNeeded();
