@@ -26,16 +26,26 @@ export function escapeHtml(s: string): string {
 /**
  * Renders a storage body; a body that does not parse is shown escaped in a `<pre>`.
  * `linkPage` turns an `ac:link` to a page title (and optional space key) into an href.
+ * `deployment: "datacenter"` renders a `code` macro as Data Center does (STORAGE-FORMAT.md §4.1):
+ * a language outside its built-in set becomes its error box, a missing one means `java`.
  */
 export function renderStorage(
   storage: string,
-  options: { readonly linkPage?: (title: string, spaceKey: string | undefined) => string | undefined } = {},
+  options: {
+    readonly linkPage?: (title: string, spaceKey: string | undefined) => string | undefined;
+    readonly deployment?: "cloud" | "datacenter";
+  } = {},
 ): string {
   const root = parse(storage);
   if (root === null) return `<pre>${escapeHtml(storage)}</pre>`;
   const headings: Array<{ level: number; text: string; id: string }> = [];
   collectHeadings(root, headings);
-  return renderChildren(root, { headings, headingIndex: { n: 0 }, linkPage: options.linkPage });
+  return renderChildren(root, {
+    headings,
+    headingIndex: { n: 0 },
+    linkPage: options.linkPage,
+    dataCenter: options.deployment === "datacenter",
+  });
 }
 
 // internal
@@ -111,7 +121,50 @@ interface RenderState {
   readonly headings: ReadonlyArray<{ level: number; text: string; id: string }>;
   readonly headingIndex: { n: number };
   readonly linkPage: ((title: string, spaceKey: string | undefined) => string | undefined) | undefined;
+  readonly dataCenter: boolean;
 }
+
+// STORAGE-FORMAT.md §4.1: Data Center's (7.x–9.x) built-in code languages and the aliases the
+// reference lists. It says "aliases such as", so Data Center may know a few more; those would be
+// flagged here. Case is not checked: the reference does not say whether Data Center does.
+const DC_CODE_LANGUAGE_ERROR =
+  "Error rendering macro 'code': Invalid value specified for parameter 'com.atlassian.confluence.ext.code.render.InvalidValueException'";
+const DC_CODE_LANGUAGES: ReadonlySet<string> = new Set([
+  "none",
+  "actionscript3",
+  "applescript",
+  "bash",
+  "csharp",
+  "coldfusion",
+  "cpp",
+  "css",
+  "delphi",
+  "diff",
+  "erlang",
+  "groovy",
+  "html/xml",
+  "java",
+  "javafx",
+  "javascript",
+  "perl",
+  "php",
+  "powershell",
+  "python",
+  "ruby",
+  "sass",
+  "scala",
+  "sql",
+  "vb",
+  "yaml",
+  "xml",
+  "c#",
+  "erl",
+  "js",
+  "jfx",
+  "py",
+  "text",
+  "yml",
+]);
 
 function parse(storage: string): ElementNode | null {
   const root: ElementNode = { type: "element", name: "#root", attrs: {}, children: [] };
@@ -273,7 +326,14 @@ function renderMacro(node: ElementNode, st: RenderState): string {
   switch (macro) {
     case "code":
     case "noformat": {
-      const lang = param(node, "language");
+      let lang = param(node, "language");
+      if (macro === "code" && st.dataCenter) {
+        // Data Center saves any language but renders an unknown one as this error, and highlights
+        // a code macro without one as Java (STORAGE-FORMAT.md §4.1).
+        if (lang === undefined) lang = "java";
+        else if (!DC_CODE_LANGUAGES.has(lang.trim().toLowerCase()))
+          return `<div class="macro-error" role="alert">${escapeHtml(DC_CODE_LANGUAGE_ERROR)}</div>`;
+      }
       return `<figure class="code">${title === undefined ? "" : `<figcaption>${escapeHtml(title)}</figcaption>`}<pre data-language="${escapeHtml(lang ?? "none")}"><code>${escapeHtml(plain === undefined ? "" : textOf(plain))}</code></pre></figure>`;
     }
     case "info":

@@ -64,6 +64,7 @@ export function registerViewRoutes(app: FastifyInstance, ctx: SandboxContext): v
 <p class="meta">Version ${v.number} · ${escapeHtml(page.status)} · by ${escapeHtml(author)} · <time datetime="${escapeHtml(v.createdAt)}">${escapeHtml(v.createdAt)}</time>${v.message === "" ? "" : ` · “${escapeHtml(v.message)}”`}</p>
 ${labels === "" ? "" : `<p class="labels">${labels}</p>`}
 <article>${renderStorage(v.body, {
+      deployment: ctx.options.mode,
       linkPage: (title, spaceKey) => {
         const target = spaceKey === undefined ? space : store.spaceByKey(spaceKey);
         const found = [...store.pageMap.values()].find(
@@ -157,7 +158,8 @@ small,.meta{color:#6b778c}pre{background:#f4f5f7;padding:.75rem;overflow:auto;bo
 .panel-panel{border-color:#dfe1e6;background:#fafbfc}.label{background:#dfe1e6;border-radius:3px;padding:0 .4rem;font-size:13px}
 table{border-collapse:collapse}td,th{border:1px solid #dfe1e6;padding:.3rem .6rem}.tasks{list-style:none;padding-left:1rem}
 .status{border-radius:3px;padding:0 .3rem;font-size:12px;font-weight:600;text-transform:uppercase;background:#dfe1e6}
-.toc{background:#fafbfc;border:1px solid #dfe1e6;padding:.5rem 1rem}.macro{color:#6b778c;font-style:italic}`;
+.toc{background:#fafbfc;border:1px solid #dfe1e6;padding:.5rem 1rem}.macro{color:#6b778c;font-style:italic}
+.macro-error{border:1px solid #de350b;background:#ffebe6;color:#bf2600;padding:.5rem 1rem;margin:1rem 0}`;
 
 function layout(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${CSS}</style></head><body>${body}</body></html>`;

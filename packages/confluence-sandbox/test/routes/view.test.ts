@@ -80,6 +80,47 @@ describe("page view for people", () => {
   });
 });
 
+// STORAGE-FORMAT.md §4.1: an unknown code language saves on both; Data Center then renders the
+// macro as an error box (and a macro without a language as Java), Cloud as plain code.
+describe("code macro languages in the page view", () => {
+  const code = (language: string | undefined, text: string) =>
+    `<ac:structured-macro ac:name="code">${language === undefined ? "" : `<ac:parameter ac:name="language">${language}</ac:parameter>`}<ac:plain-text-body><![CDATA[${text}]]></ac:plain-text-body></ac:structured-macro>`;
+  const ERROR =
+    "Error rendering macro &#39;code&#39;: Invalid value specified for parameter &#39;com.atlassian.confluence.ext.code.render.InvalidValueException&#39;";
+
+  it("shows Data Center's error box for a language Data Center does not know, once per such macro", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter" });
+    const value = [
+      code("json", '{"a": 1}'),
+      code("typescript", "let t = 1"),
+      code("js", "let j = 2"),
+      code("c#", "var c = 3;"),
+      code("html/xml", "<a/>"),
+      code("none", "plain"),
+      code(undefined, "class A {}"),
+    ].join("");
+    const page = await createV1Page(call, "Code on DC", { value });
+    expect(page.status).toBe(200);
+    const html = await (await fetch(`${sb.origin}/sandbox/pages/${page.body.id}`)).text();
+    expect(html.split(ERROR).length - 1).toBe(2);
+    expect(html).not.toContain("{&quot;a&quot;: 1}");
+    expect(html).not.toContain("let t = 1");
+    expect(html).toContain('<pre data-language="js"><code>let j = 2</code></pre>');
+    expect(html).toContain('<pre data-language="c#"><code>var c = 3;</code></pre>');
+    expect(html).toContain('<pre data-language="html/xml"><code>&lt;a/&gt;</code></pre>');
+    expect(html).toContain('<pre data-language="none"><code>plain</code></pre>');
+    expect(html).toContain('<pre data-language="java"><code>class A {}</code></pre>');
+  });
+
+  it("shows any language as code on Cloud", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
+    const page = await createV2Page(call, "Code on Cloud", { value: code("json", '{"a": 1}') });
+    const html = await (await fetch(`${sb.origin}/sandbox/pages/${page.body.id}`)).text();
+    expect(html).not.toContain("Error rendering macro");
+    expect(html).toContain('<pre data-language="json"><code>{&quot;a&quot;: 1}</code></pre>');
+  });
+});
+
 // REST-API.md §1: links shown to humans are `_links.base` + `webui` (or `tinyui`), and the client
 // falls back to `/pages/viewpage.action?pageId=` without a `webui`. A browser sends no token.
 describe("page links from a publication", () => {
