@@ -5,6 +5,7 @@
  * would be byte-identical and no new version is written.
  */
 import { createHash } from "node:crypto";
+import { detectDeployment } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
 import {
   extractMeetingInfo,
@@ -35,7 +36,7 @@ export interface RenderedPage {
   readonly body: string;
   readonly meetingDate: string;
   readonly topic: string | null;
-  /** sha256 over the Markdown, title, labels and every setting that shapes the body. */
+  /** sha256 over the Markdown, title, labels and every setting that shapes the body (the deployment too). */
   readonly contentHash: string;
 }
 
@@ -89,8 +90,14 @@ export const renderProtocol = (
     () => `${meetingDate} ${topic ?? protocol.jobId}`.trim(),
   );
   const macros = confluence.advanced_settings.content_macros;
+  // As the client decides it: code macro languages differ between Cloud and Data Center.
+  const deployment = confluence.deployment ?? detectDeployment(confluence.base_url);
   const settings = {
     revision: RENDER_REVISION,
+    // Only Data Center's output changed when the converter learned the deployment (its code
+    // languages), so only its pages get a new hash: a replay rewrites them, and Cloud pages, whose
+    // bodies are byte-identical, keep theirs and are not written again.
+    ...(deployment === "datacenter" ? { deployment } : {}),
     title,
     labels: [...labels].sort(),
     toc: macros.add_toc,
@@ -113,6 +120,7 @@ export const renderProtocol = (
     contentHash,
   };
   const options = {
+    deployment,
     addToc: macros.add_toc,
     addDateMacro: macros.add_date_macro,
     addInfoPanel: macros.add_info_panel,

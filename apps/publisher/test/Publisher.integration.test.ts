@@ -941,6 +941,23 @@ describe("deployment", () => {
     expect(h.sandbox.state.pages("MEETINGS")).toHaveLength(1);
   });
 
+  it.each(["cloud", "datacenter"] as const)(
+    "writes code blocks in languages the deployment's code macro renders, not an error box (%s)",
+    async (mode) => {
+      const h = await open({ mode });
+      const markdown = protocol("Code", '- see below\n\n```json\n{"a": 1}\n```\n\n```ts\nlet t = 1;\n```\n');
+      await h.submit({ jobId: "job-code", markdown });
+      const record = await recordIn(h, "job-code", "published");
+      const body = pagesOfJob(h, "job-code")[0]!.versions.at(-1)!.body;
+      const languages = [...body.matchAll(/ac:name="language">([^<]*)</g)].map((m) => m[1]);
+      // STORAGE-FORMAT.md §4.1: Data Center knows neither json nor typescript.
+      expect(languages).toEqual(mode === "cloud" ? ["json", "typescript"] : ["none", "none"]);
+      const view = await (await fetch(`${h.sandbox.origin}/sandbox/pages/${record.pageId}`)).text();
+      expect(view).not.toContain("Error rendering macro");
+      expect(view).toContain("let t = 1;");
+    },
+  );
+
   it("shares one durable consumer between two publisher instances on PostgreSQL without duplicates", async () => {
     const h = await open({ database: "postgresql" });
     await h.startPublisher({ instanceId: "second" });

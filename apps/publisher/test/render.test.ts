@@ -115,3 +115,36 @@ describe("participantsOf", () => {
     expect(page.body).toContain("<p><strong>Participants:</strong> Alice, Bob</p>");
   });
 });
+
+describe("deployment", () => {
+  const withCode = {
+    ...protocol,
+    markdown: `${protocol.markdown}\n\`\`\`json\n{"a": 1}\n\`\`\`\n\n\`\`\`ts\nconst t = 1;\n\`\`\`\n\n\`\`\`js\nconst j = 2;\n\`\`\`\n`,
+  };
+  const language = (body: string) =>
+    [...body.matchAll(/<ac:parameter ac:name="language">([^<]*)<\/ac:parameter>/g)].map((m) => m[1]);
+  const dataCenter = { ...confluence, base_url: "https://confluence.example.com", deployment: null };
+
+  it("gives Data Center only code languages it knows (STORAGE-FORMAT.md §4.1), Cloud its own", () => {
+    expect(language(renderProtocol(withCode, confluence, []).body)).toEqual(["json", "typescript", "js"]);
+    for (const settings of [dataCenter, { ...confluence, deployment: "datacenter" as const }]) {
+      expect(language(renderProtocol(withCode, settings, []).body)).toEqual(["none", "none", "js"]);
+      expect(language(renderProtocol(withCode, settings, [], "{{content}}").body)).toEqual([
+        "none",
+        "none",
+        "js",
+      ]);
+    }
+  });
+
+  it("changes the content hash of Data Center pages only, so a replay rewrites those and no Cloud page", () => {
+    const cloud = renderProtocol(protocol, confluence, []);
+    expect(renderProtocol(protocol, { ...confluence, deployment: "cloud" }, []).contentHash).toBe(
+      cloud.contentHash,
+    );
+    // The hash this protocol had before the converter knew the deployment: Cloud bodies did not
+    // change, so their pages must not be written again (update it together with RENDER_REVISION).
+    expect(cloud.contentHash).toBe("f6811da6798a42e04b9b9721a33aa0c40d060c5e5d301f2761a54785243b4423");
+    expect(renderProtocol(protocol, dataCenter, []).contentHash).not.toBe(cloud.contentHash);
+  });
+});
