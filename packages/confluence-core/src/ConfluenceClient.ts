@@ -139,11 +139,28 @@ export interface ConfluenceClientService {
     id: string,
     options?: { readonly purge?: boolean },
   ) => Effect.Effect<void, ConfluenceError>;
-  /** Moves a page relative to `targetId`: `append` makes it the target's last child, `before`/`after` its sibling. */
+  /**
+   * Moves a page relative to `targetId` and returns it as it is afterwards. `append` makes it the
+   * target's last child, `before`/`after` its sibling.
+   *
+   * Cloud: v1 `move/{position}/{targetId}`, then a read. Data Center has no move resource: the page
+   * is read and written back unchanged (title and storage body) with `ancestors: [{id: targetId}]`
+   * as version current + 1, a minor edit with `message` as its comment (REST-API.md §4.3). So on
+   * Data Center a move is a new page version by the caller: record the returned version, or the
+   * next update will see a version it did not write. Only `append` exists there (a parent can be
+   * set, a place among siblings cannot): `before`/`after` fail with `ConfluenceValidationError`.
+   * A page already under the target is returned unwritten; a version conflict (someone wrote in
+   * between, or a lost answer's write landed) re-reads and tries again, at most twice.
+   */
   readonly movePage: (
     id: string,
-    options: { readonly targetId: string; readonly position: MovePosition },
-  ) => Effect.Effect<void, ConfluenceError>;
+    options: {
+      readonly targetId: string;
+      readonly position: MovePosition;
+      /** Data Center: the comment of the version the move writes (default `Page moved`). */
+      readonly message?: string;
+    },
+  ) => Effect.Effect<PageInfo, ConfluenceError>;
   /**
    * Cloud only: asks Confluence to archive these pages (`POST /wiki/rest/api/content/archive`,
    * a paid-plan feature; below Premium one page per request) and returns the id of the long task
@@ -738,11 +755,70 @@ const build = (http: Http): ConfluenceClientService => {
 
   const movePage = Effect.fnUntraced(function* (
     id: string,
-    options: { readonly targetId: string; readonly position: MovePosition },
+    options: { readonly targetId: string; readonly position: MovePosition; readonly message?: string },
   ) {
+    if (!cloud) return yield* moveByAncestors(id, options);
     const path = `/content/${encodeURIComponent(id)}/move/${options.position}/${encodeURIComponent(options.targetId)}`;
     yield* retried(http.send({ method: "PUT", api: "v1", path }));
+    return yield* retried(readPage(id, false));
   });
+
+  /**
+   * Data Center's move (REST-API.md §4.3: v1 moves a page by `ancestors` on PUT; the `move`
+   * resource is documented for Cloud only): the page is written back as it is, under the new parent.
+   */
+  const moveByAncestors = (
+    id: string,
+    options: { readonly targetId: string; readonly position: MovePosition; readonly message?: string },
+  ): Effect.Effect<PageInfo, ConfluenceError> =>
+    Effect.gen(function* () {
+      const path = `/content/${encodeURIComponent(id)}`;
+      if (options.position !== "append") {
+        return yield* new ConfluenceValidationError({
+          method: "PUT",
+          path: pathOf("v1", path),
+          confluenceMessage: `Data Center moves a page only under a parent (append), not ${options.position} a sibling`,
+          locale: cfg.locale,
+        });
+      }
+      for (let refresh = 0; ; refresh++) {
+        const page = yield* retried(readPage(id, true));
+        // Already there: nothing to write (also a retry whose earlier write landed).
+        if (page.parentId === options.targetId) return page;
+        if (page.body === undefined) {
+          // Writing the page back without its body would empty it.
+          return yield* new ConfluenceValidationError({
+            method: "GET",
+            path: pathOf("v1", path),
+            confluenceMessage: `Confluence returned page ${id} without its storage body; it was not moved`,
+            locale: cfg.locale,
+          });
+        }
+        const body = {
+          id,
+          type: "page",
+          title: page.title,
+          version: {
+            number: page.version.number + 1,
+            message: options.message ?? "Page moved",
+            minorEdit: true,
+          },
+          ancestors: [{ id: options.targetId }],
+          body: { storage: { value: page.body, representation: "storage" } },
+        };
+        const written = yield* Effect.either(
+          retried(
+            http.json(
+              { method: "PUT", api: "v1", path, query: { expand: "space,version,ancestors" }, body },
+              V1Content,
+            ),
+          ),
+        );
+        if (written._tag === "Right") return pageFromV1(written.right, links);
+        if (written.left._tag !== "ConfluenceVersionConflictError" || refresh >= MAX_REFRESHES)
+          return yield* Effect.fail(written.left);
+      }
+    });
 
   // -- archiving (Cloud only)
 

@@ -815,6 +815,7 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
 
       it.scoped("movePage appends a page under a new parent", () =>
         Effect.gen(function* () {
+          const sb = yield* TestSandbox;
           const client = yield* clientFor();
           const target = yield* client.createPage({
             spaceKey: "MEETINGS",
@@ -826,9 +827,111 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
             title: uniqueTitle("Mover"),
             body: BODY,
           });
-          yield* client.movePage(page.id, { targetId: target.id, position: "append" });
+          const returned = yield* client.movePage(page.id, {
+            targetId: target.id,
+            position: "append",
+            message: "Moved for a test",
+          });
           const moved = yield* client.getPageInfo(page.id);
           assert.strictEqual(moved.parentId, target.id);
+          assert.strictEqual(returned.parentId, target.id);
+          assert.strictEqual(returned.version.number, moved.version.number);
+          const versions = sb.state.versions(page.id);
+          if (mode === "cloud") {
+            assert.lengthOf(versions, 1);
+            return;
+          }
+          // REST-API.md §4.3: DC moves by `ancestors` on a versioned PUT, title and body unchanged.
+          assert.lengthOf(versions, 2);
+          const [first, second] = versions;
+          assert.strictEqual(returned.version.number, 2);
+          assert.strictEqual(second?.title, first?.title);
+          assert.strictEqual(second?.body, first?.body);
+          assert.strictEqual(second?.message, "Moved for a test");
+          assert.isTrue(second?.minorEdit);
+          assert.strictEqual(second?.authorId, sb.user.accountId);
+          // Already there: nothing more is written.
+          const again = yield* client.movePage(page.id, { targetId: target.id, position: "append" });
+          assert.strictEqual(again.version.number, 2);
+          assert.lengthOf(sb.state.versions(page.id), 2);
+        }),
+      );
+
+      it.scoped(
+        mode === "cloud"
+          ? "movePage puts a page before a sibling"
+          : "movePage refuses before/after on Data Center, where only a parent can be set",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const client = yield* clientFor();
+            const parent = yield* client.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("P"),
+              body: BODY,
+            });
+            const sibling = yield* client.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("Sibling"),
+              body: BODY,
+              parentId: parent.id,
+            });
+            const page = yield* client.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("M"),
+              body: BODY,
+            });
+            if (mode === "cloud") {
+              const moved = yield* client.movePage(page.id, { targetId: sibling.id, position: "before" });
+              assert.strictEqual(moved.parentId, parent.id);
+              return;
+            }
+            const error = yield* Effect.flip(
+              client.movePage(page.id, { targetId: sibling.id, position: "before" }),
+            );
+            assert.strictEqual(error._tag, "ConfluenceValidationError");
+            assert.include(error.message, "append");
+            assert.lengthOf(sb.state.versions(page.id), 1);
+          }),
+      );
+
+      it.scoped("movePage whose answer is lost, or that meets a version conflict, moves once", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const target = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("T"),
+            body: BODY,
+          });
+          const lost = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("L"),
+            body: BODY,
+          });
+          const write = mode === "cloud" ? "/move/append/" : `/content/${lost.id}$`;
+          sb.faults.add({ kind: "lostResponse", method: "PUT", path: write, times: 1 });
+          const moved = yield* client.movePage(lost.id, { targetId: target.id, position: "append" });
+          assert.strictEqual(moved.parentId, target.id);
+          assert.lengthOf(sb.state.versions(lost.id), mode === "cloud" ? 1 : 2);
+          if (mode === "cloud") return;
+          // A 409 (someone wrote between the read and the write): read again, then write.
+          const raced = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("R"),
+            body: BODY,
+          });
+          sb.faults.add({
+            kind: "status",
+            status: 409,
+            method: "PUT",
+            path: `/content/${raced.id}$`,
+            times: 1,
+          });
+          const after = yield* client.movePage(raced.id, { targetId: target.id, position: "append" });
+          assert.strictEqual(after.parentId, target.id);
+          assert.lengthOf(sb.state.versions(raced.id), 2);
+          sb.faults.clear();
         }),
       );
 
