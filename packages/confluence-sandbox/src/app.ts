@@ -326,11 +326,22 @@ function apiOfPath(url: string): "v1" | "v2" | "other" {
   return "other";
 }
 
-/** Whether `rel` (relative to the API root) is a path of the API's spec, whatever the method. */
+/**
+ * Whether `rel` (relative to the API root) is a path of the API's spec, whatever the method. The v1
+ * spec is Cloud's; on Data Center its Cloud-only resources are unknown paths (404, not 405).
+ */
 function isKnownApiPath(ctx: SandboxContext, api: "v1" | "v2", rel: string): boolean {
   const specPath = api === "v1" ? `/wiki/rest/api${rel}` : rel;
-  return ctx.validator.paths(api).some((p) => templateRegex(p.path).test(specPath));
+  return ctx.validator
+    .paths(api)
+    .some((p) => (ctx.isCloud || !CLOUD_ONLY_V1.has(p.path)) && templateRegex(p.path).test(specPath));
 }
+
+// v1 resources REST-API.md documents for Cloud only: Data Center moves pages by `ancestors` on
+// `PUT /content/{id}` (§4.3), and has no move resource.
+const CLOUD_ONLY_V1: ReadonlySet<string> = new Set([
+  "/wiki/rest/api/content/{pageId}/move/{position}/{targetId}",
+]);
 
 function templateRegex(template: string): RegExp {
   const source = template.replace(/[.*+?^$()|[\]\\]/g, "\\$&").replace(/\{[^}]+\}/g, "[^/]+");

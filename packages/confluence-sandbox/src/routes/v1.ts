@@ -1,5 +1,6 @@
 // Confluence REST v1 (Cloud `/wiki/rest/api`, DC `[/context]/rest/api`): content CRUD with
-// expansions, children, labels, properties, CQL search, move, spaces and `user/current`.
+// expansions, children, labels, properties, CQL search, spaces and `user/current`; Cloud also
+// the move resource and page archiving.
 // On Cloud the endpoints REST-API.md §1.1 lists as removed answer 410 (option `v1Removed`).
 
 import type { FastifyInstance, FastifyRequest } from "fastify";
@@ -684,44 +685,6 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
       },
     },
     {
-      method: "PUT",
-      url: "/content/:pageId/move/:position/:targetId",
-      spec: "/content/{pageId}/move/{position}/{targetId}",
-      handler: (call) => {
-        const page = contentOr404(call.params.pageId);
-        const target = contentOr404(call.params.targetId);
-        if (target.spaceId !== page.spaceId) {
-          throw new ConfluenceApiError(
-            400,
-            "Moving a page to another space is not supported by this sandbox",
-            { exception: Exceptions.badRequest },
-          );
-        }
-        const position = String(call.params.position);
-        if (position === "append") {
-          moveUnder(ctx, page, target.id);
-        } else {
-          if (target.id === page.id)
-            throw new ConfluenceApiError(400, "Cannot move a page relative to itself", {
-              exception: Exceptions.badRequest,
-            });
-          moveUnder(ctx, page, target.parentId);
-          // Re-number siblings so the page sits right before/after the target.
-          const siblings = store
-            .siblings(page.spaceId, target.parentId)
-            .filter((p) => p.id !== page.id)
-            .sort((a, b) => a.position - b.position || Number(a.id) - Number(b.id));
-          const i = siblings.findIndex((p) => p.id === target.id);
-          siblings.splice(position === "before" ? i : i + 1, 0, page);
-          siblings.forEach((p, n) => {
-            p.position = (n + 1) * 1000;
-          });
-        }
-        store.changed();
-        return { pageId: page.id };
-      },
-    },
-    {
       method: "GET",
       url: "/content/:id/label",
       spec: "/content/{id}/label",
@@ -884,8 +847,54 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
     },
   ];
 
-  if (ctx.isCloud) routes.push(...archiveRoutes());
+  if (ctx.isCloud) routes.push(moveRoute(), ...archiveRoutes());
   mountApi(app, ctx, "v1", routes);
+
+  /**
+   * Cloud's `PUT /content/{pageId}/move/{position}/{targetId}` (openapi-v1.json, the Cloud spec).
+   * REST-API.md documents no such resource for Data Center, which moves a page by `ancestors` on
+   * `PUT /content/{id}` (§4.3); there the path is unknown and answers 404 (see `app.ts`).
+   */
+  function moveRoute(): ApiRoute {
+    return {
+      method: "PUT",
+      url: "/content/:pageId/move/:position/:targetId",
+      spec: "/content/{pageId}/move/{position}/{targetId}",
+      handler: (call) => {
+        const page = contentOr404(call.params.pageId);
+        const target = contentOr404(call.params.targetId);
+        if (target.spaceId !== page.spaceId) {
+          throw new ConfluenceApiError(
+            400,
+            "Moving a page to another space is not supported by this sandbox",
+            { exception: Exceptions.badRequest },
+          );
+        }
+        const position = String(call.params.position);
+        if (position === "append") {
+          moveUnder(ctx, page, target.id);
+        } else {
+          if (target.id === page.id)
+            throw new ConfluenceApiError(400, "Cannot move a page relative to itself", {
+              exception: Exceptions.badRequest,
+            });
+          moveUnder(ctx, page, target.parentId);
+          // Re-number siblings so the page sits right before/after the target.
+          const siblings = store
+            .siblings(page.spaceId, target.parentId)
+            .filter((p) => p.id !== page.id)
+            .sort((a, b) => a.position - b.position || Number(a.id) - Number(b.id));
+          const i = siblings.findIndex((p) => p.id === target.id);
+          siblings.splice(position === "before" ? i : i + 1, 0, page);
+          siblings.forEach((p, n) => {
+            p.position = (n + 1) * 1000;
+          });
+        }
+        store.changed();
+        return { pageId: page.id };
+      },
+    };
+  }
 
   /**
    * Cloud's page archiving: `POST /content/archive` accepts the request (202) and a long task

@@ -170,26 +170,53 @@ describe("v1 content on Data Center", () => {
     expect((await call("GET", `${base}/job`)).status).toBe(404);
   });
 
-  // REST-API.md §4.7 and §7.2 (moving under a descendant)
-  it("lists direct children, moves pages with the move endpoint and refuses cycles", async () => {
-    const { call } = await sandbox({ mode: "datacenter" });
+  // REST-API.md §4.3 (v1 moves by `ancestors` on PUT), §4.7 and §7.2 (moving under a descendant)
+  it("lists direct children, moves pages with ancestors on a versioned PUT and refuses cycles", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter" });
     const a = await createV1Page(call, "A");
     const b = await createV1Page(call, "B", { parentId: a.body.id });
     const c = await createV1Page(call, "C");
     const kids = await call("GET", `/rest/api/content/${a.body.id}/child/page`);
     expect(kids.body.results.map((p: { id: string }) => p.id)).toEqual([b.body.id]);
-    const moved = await call("PUT", `/rest/api/content/${c.body.id}/move/append/${b.body.id}`);
+    const put = (id: string, title: string, version: number, parent: string) =>
+      call("PUT", `/rest/api/content/${id}?expand=ancestors,version`, {
+        body: {
+          id,
+          type: "page",
+          title,
+          version: { number: version, message: "Moved", minorEdit: true },
+          ancestors: [{ id: parent }],
+          body: { storage: { value: "<p>Hello</p>", representation: "storage" } },
+        },
+      });
+    const moved = await put(c.body.id, "C", 2, b.body.id);
     expect(moved.status).toBe(200);
-    expect(moved.body).toEqual({ pageId: c.body.id });
-    const withAncestors = await call("GET", `/rest/api/content/${c.body.id}?expand=ancestors`);
-    expect(withAncestors.body.ancestors.map((p: { id: string }) => p.id)).toEqual([a.body.id, b.body.id]);
-    const cycle = await call("PUT", `/rest/api/content/${a.body.id}/move/append/${c.body.id}`);
+    expect(moved.body.ancestors.map((p: { id: string }) => p.id)).toEqual([a.body.id, b.body.id]);
+    expect(moved.body.version).toMatchObject({ number: 2, message: "Moved", minorEdit: true });
+    expect(sb.state.versions(c.body.id).map((v) => [v.title, v.body])).toEqual([
+      ["C", "<p>Hello</p>"],
+      ["C", "<p>Hello</p>"],
+    ]);
+    const cycle = await put(a.body.id, "A", 2, c.body.id);
     expect(cycle.status).toBe(400);
     expect(cycle.body.message).toBe("Cannot add an existing ancestor as a child!");
-    const before = await call("PUT", `/rest/api/content/${c.body.id}/move/before/${a.body.id}`);
-    expect(before.status).toBe(200);
-    const root = await call("GET", `/rest/api/content/${c.body.id}?expand=ancestors`);
-    expect(root.body.ancestors).toEqual([]);
+    expect(sb.state.page(a.body.id)?.parentId).not.toBe(c.body.id);
+  });
+
+  // REST-API.md documents `content/{id}/move/...` for Cloud only (openapi-v1.json is the Cloud spec);
+  // Data Center answers an unknown resource with 404 in the v1 envelope (§7.1), and moves nothing.
+  it("has no move resource on Data Center", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter", contextPath: "/confluence" });
+    const a = await createV1Page(call, "A");
+    const c = await createV1Page(call, "C");
+    for (const position of ["append", "before", "after"]) {
+      const res = await call("PUT", `/rest/api/content/${c.body.id}/move/${position}/${a.body.id}`);
+      expect([position, res.status]).toEqual([position, 404]);
+      expect(res.body).toMatchObject({ statusCode: 404, reason: "Not Found" });
+      expect(res.body.message).toContain(`/confluence/rest/api/content/${c.body.id}/move/${position}/`);
+    }
+    expect(sb.state.page(c.body.id)?.parentId).not.toBe(a.body.id);
+    expect(sb.state.versions(c.body.id)).toHaveLength(1);
   });
 
   // REST-API.md §3
@@ -236,6 +263,32 @@ describe("v1 on Cloud", () => {
       (await call("GET", `/rest/api/content/search?cql=${encodeURIComponent("type = page")}`)).status,
     ).toBe(200);
     expect((await call("GET", "/rest/api/user/current")).status).toBe(200);
+  });
+
+  // openapi-v1.json `PUT /wiki/rest/api/content/{pageId}/move/{position}/{targetId}`; §7.2 (cycles)
+  it("lists direct children, moves pages with the move endpoint and refuses cycles", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud", v1Removed: false });
+    const a = await createV1Page(call, "A");
+    const b = await createV1Page(call, "B", { parentId: a.body.id });
+    const c = await createV1Page(call, "C");
+    const kids = await call("GET", `/rest/api/content/${a.body.id}/child/page`);
+    expect(kids.body.results.map((p: { id: string }) => p.id)).toEqual([b.body.id]);
+    const moved = await call("PUT", `/rest/api/content/${c.body.id}/move/append/${b.body.id}`);
+    expect(moved.status).toBe(200);
+    expect(moved.body).toEqual({ pageId: c.body.id });
+    const withAncestors = await call("GET", `/rest/api/content/${c.body.id}?expand=ancestors`);
+    expect(withAncestors.body.ancestors.map((p: { id: string }) => p.id)).toEqual([a.body.id, b.body.id]);
+    const cycle = await call("PUT", `/rest/api/content/${a.body.id}/move/append/${c.body.id}`);
+    expect(cycle.status).toBe(400);
+    expect(cycle.body.message).toBe(
+      "com.atlassian.confluence.api.service.exceptions.BadRequestException: Cannot add an existing ancestor as a child!",
+    );
+    const before = await call("PUT", `/rest/api/content/${c.body.id}/move/before/${a.body.id}`);
+    expect(before.status).toBe(200);
+    const root = await call("GET", `/rest/api/content/${c.body.id}?expand=ancestors`);
+    expect(root.body.ancestors).toEqual([]);
+    // The move resource writes no version.
+    expect(sb.state.versions(c.body.id)).toHaveLength(1);
   });
 
   // REST-API.md §1.1: removal enforced first on the gateway (June 2026)
