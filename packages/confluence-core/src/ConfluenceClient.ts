@@ -13,6 +13,7 @@ import {
   ConfluenceNotFoundError,
   ConfluenceTitleConflictError,
   ConfluenceValidationError,
+  ConfluenceVersionConflictError,
   isRetryable,
 } from "./ConfluenceError.js";
 import { mayHaveLanded } from "./error-from-response.js";
@@ -159,6 +160,12 @@ export interface ConfluenceClientService {
       readonly position: MovePosition;
       /** Data Center: the comment of the version the move writes (default `Page moved`). */
       readonly message?: string;
+      /**
+       * Data Center: the version the caller checked. A page found at another one is not written
+       * (`ConfluenceVersionConflictError` with `currentVersion`): the move's version would otherwise
+       * land on top of a change the caller has not seen. Ignored on Cloud, whose move writes no version.
+       */
+      readonly expectedVersion?: number;
     },
   ) => Effect.Effect<PageInfo, ConfluenceError>;
   /**
@@ -755,7 +762,12 @@ const build = (http: Http): ConfluenceClientService => {
 
   const movePage = Effect.fnUntraced(function* (
     id: string,
-    options: { readonly targetId: string; readonly position: MovePosition; readonly message?: string },
+    options: {
+      readonly targetId: string;
+      readonly position: MovePosition;
+      readonly message?: string;
+      readonly expectedVersion?: number;
+    },
   ) {
     if (!cloud) return yield* moveByAncestors(id, options);
     const path = `/content/${encodeURIComponent(id)}/move/${options.position}/${encodeURIComponent(options.targetId)}`;
@@ -769,7 +781,12 @@ const build = (http: Http): ConfluenceClientService => {
    */
   const moveByAncestors = (
     id: string,
-    options: { readonly targetId: string; readonly position: MovePosition; readonly message?: string },
+    options: {
+      readonly targetId: string;
+      readonly position: MovePosition;
+      readonly message?: string;
+      readonly expectedVersion?: number;
+    },
   ): Effect.Effect<PageInfo, ConfluenceError> =>
     Effect.gen(function* () {
       const path = `/content/${encodeURIComponent(id)}`;
@@ -785,6 +802,15 @@ const build = (http: Http): ConfluenceClientService => {
         const page = yield* retried(readPage(id, true));
         // Already there: nothing to write (also a retry whose earlier write landed).
         if (page.parentId === options.targetId) return page;
+        if (options.expectedVersion !== undefined && page.version.number !== options.expectedVersion) {
+          return yield* new ConfluenceVersionConflictError({
+            method: "PUT",
+            path: pathOf("v1", path),
+            confluenceMessage: `page ${id} is at version ${page.version.number}, not ${options.expectedVersion}; it was not moved`,
+            currentVersion: page.version.number,
+            locale: cfg.locale,
+          });
+        }
         if (page.body === undefined) {
           // Writing the page back without its body would empty it.
           return yield* new ConfluenceValidationError({

@@ -895,6 +895,46 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           }),
       );
 
+      it.scoped("movePage with expectedVersion does not write over a version the caller has not seen", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const target = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("T"),
+            body: BODY,
+          });
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("E"),
+            body: BODY,
+          });
+          // Someone writes version 2 after the caller checked version 1.
+          yield* client.updatePage({ id: page.id, title: page.title, body: "<p>changed</p>", version: 2 });
+          const moving = client.movePage(page.id, {
+            targetId: target.id,
+            position: "append",
+            expectedVersion: 1,
+          });
+          if (mode === "cloud") {
+            // Cloud's move writes no version: nothing to guard.
+            assert.strictEqual((yield* moving).parentId, target.id);
+            return;
+          }
+          const error = yield* Effect.flip(moving);
+          assert.strictEqual(error._tag, "ConfluenceVersionConflictError");
+          assert.strictEqual(error._tag === "ConfluenceVersionConflictError" && error.currentVersion, 2);
+          assert.lengthOf(sb.state.versions(page.id), 2);
+          assert.notStrictEqual(sb.state.page(page.id)?.parentId, target.id);
+          const moved = yield* client.movePage(page.id, {
+            targetId: target.id,
+            position: "append",
+            expectedVersion: 2,
+          });
+          assert.strictEqual(moved.version.number, 3);
+        }),
+      );
+
       it.scoped("movePage whose answer is lost, or that meets a version conflict, moves once", () =>
         Effect.gen(function* () {
           const sb = yield* TestSandbox;
