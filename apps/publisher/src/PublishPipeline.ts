@@ -509,16 +509,18 @@ export const makePublishPipeline = (
         const parentId = keepArchived
           ? (own.page?.parentId ?? null)
           : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
+        // The hierarchy (or the route) changed since the page was written: it moves, keeping its
+        // history, once it is clear the page is Minutes' to change (never over a person's edit).
+        const moveTo =
+          own.page !== undefined && parentId !== null && own.page.parentId !== parentId
+            ? parentId
+            : undefined;
         yield* logDebugLazily("page placement", () => ({
           jobId,
           parentId: parentId ?? "none (space root)",
           ...(keepArchived ? { keptInArchive: true } : {}),
-          move: own.page !== undefined && parentId !== null && own.page.parentId !== parentId,
+          move: moveTo !== undefined,
         }));
-        if (own.page !== undefined && parentId !== null && own.page.parentId !== parentId) {
-          // The hierarchy (or the route) changed since the page was written: move it, keep its history.
-          yield* confluence.movePage(own.page.id, { targetId: parentId, position: "append" });
-        }
         const title = own.title;
         const body = rendered.body;
         const propertyValue = (pageVersion: number): JsonValue => ({
@@ -529,6 +531,8 @@ export const makePublishPipeline = (
 
         let page: PageInfo;
         let kind: PublicationOutcomeKind = "published";
+        /** A version the move alone wrote (Data Center moves by a versioned update). */
+        let moveVersion = false;
         // A new page gets its labels with it. The content hash covers the labels: when this job's
         // own page was last published with the same hash, that publication wrote these labels
         // already (before it was recorded).
@@ -568,6 +572,19 @@ export const makePublishPipeline = (
             }));
             page = existing;
             kind = "unchanged";
+            if (moveTo !== undefined) {
+              // On Data Center the move is a new version by Minutes: it is recorded below, so the
+              // page stays in sync with its record and its next publication sees no edit.
+              page = yield* confluence.movePage(existing.id, {
+                targetId: moveTo,
+                position: "append",
+                message: `Moved by Minutes (${trigger})`,
+                // Never on top of a version written since this one was found up to date (a
+                // conflict comes back on a later delivery, which looks at the page again).
+                expectedVersion: existing.version.number,
+              });
+              moveVersion = page.version.number !== existing.version.number;
+            }
           } else if (
             ourVersion > 0 &&
             existing.version.number > ourVersion &&
@@ -607,7 +624,7 @@ export const makePublishPipeline = (
                 reason: force ? "force" : "on_manual_edit: overwrite",
               }),
             );
-            page = yield* write(existing, title, body, trigger);
+            page = yield* write(existing, title, body, trigger, moveTo);
           } else {
             yield* logDebugLazily("page out of date; updating", () => ({
               jobId,
@@ -615,7 +632,7 @@ export const makePublishPipeline = (
               pageVersion: existing.version.number,
               reason: updateReason(upToDate, currentHash, rendered.contentHash, existing.title, title),
             }));
-            page = yield* write(existing, title, body, trigger);
+            page = yield* write(existing, title, body, trigger, moveTo);
           }
           if (kind === "published") {
             yield* step("page-written", jobId);
@@ -672,7 +689,7 @@ export const makePublishPipeline = (
             ? undefined
             : Math.max(0, Date.now() - (message.storedAt ?? Date.parse(protocol.occurredAt))),
         });
-        if (kind === "published") {
+        if (kind === "published" || moveVersion) {
           yield* store.recordVersion({
             publicationId: publication.id,
             pageId: page.id,
@@ -766,11 +783,18 @@ export const makePublishPipeline = (
     );
 
   /**
-   * Writes the job's page. A page gone since it was read — deleted, or moved to the trash (the
-   * client reports that rather than let its update restore the page) — fails with `PageGoneError`,
-   * and the attempt is made again: it finds the page gone and gives the job a new one.
+   * Writes the job's page; `parentId` moves it in the same version (v1 `ancestors`, v2
+   * `parentId`). A page gone since it was read — deleted, or moved to the trash (the client
+   * reports that rather than let its update restore the page) — fails with `PageGoneError`, and
+   * the attempt is made again: it finds the page gone and gives the job a new one.
    */
-  const write = (existing: PageInfo, title: string, body: string, trigger: PublicationTrigger) =>
+  const write = (
+    existing: PageInfo,
+    title: string,
+    body: string,
+    trigger: PublicationTrigger,
+    parentId: string | undefined,
+  ) =>
     confluence
       .updatePage({
         id: existing.id,
@@ -780,6 +804,7 @@ export const makePublishPipeline = (
         // Replays republish many pages at once: spare the watchers.
         minorEdit: trigger === "replay",
         message: `Published by Minutes (${trigger})`,
+        ...(parentId !== undefined ? { parentId } : {}),
       })
       .pipe(Effect.catchTag("ConfluenceNotFoundError", (error) => Effect.fail(new PageGoneError({ error }))));
 
@@ -1104,7 +1129,8 @@ const recordState = (
     ? { contentHash: record.contentHash, pageVersion: record.pageVersion }
     : undefined;
 
-const isBot = (authorId: string | undefined, bot: ReadonlyArray<string>): boolean =>
+/** Whether a version's author is Minutes (an unreported author counts as Minutes). */
+export const isBot = (authorId: string | undefined, bot: ReadonlyArray<string>): boolean =>
   authorId === undefined || bot.includes(authorId);
 
 /**

@@ -179,7 +179,11 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const archive = (options: ArchiveRunOptions) =>
       archiveLock.withPermits(1)(
         Effect.flatMap(provider.get(), (active) =>
-          runArchive({ config, store, instance: instanceId, containers, indexPages }, active.client, options),
+          runArchive(
+            { config, store, instance: instanceId, containers, indexPages, botIdentity: active.identity },
+            active.client,
+            options,
+          ),
         ),
       );
     if (enabled && config.confluence.advanced_settings.archive_old_pages) {

@@ -5,13 +5,16 @@
  * archived record is not looked at again, and a page that cannot be moved now is reported and
  * tried again on the next run. Runs on a schedule in every publisher and on request
  * (`POST /api/archive/run` through NATS request/reply); runs in one process never overlap.
+ * On Data Center a move is a new page version by Minutes: it is recorded, and a page a person
+ * edited since Minutes' last version is left where it is, as moving it would hide that edit.
  */
-import type { ConfluenceClientService } from "@minutes/confluence-core";
+import type { ConfluenceClientService, PageInfo } from "@minutes/confluence-core";
 import type { ArchiveFailure, ArchiveRunResult, MinutesConfig, Publication } from "@minutes/contracts";
 import type { IndexLocation, PublicationStoreShape } from "@minutes/publication-store";
 import { Duration, Effect } from "effect";
 import { type ContainerCache, ensureContainer } from "./containers.js";
 import type { IndexPages } from "./index-page.js";
+import { isBot } from "./PublishPipeline.js";
 
 const DAY_MS = 86_400_000;
 /** Records read per round; a run goes on until no record is left that it has not tried. */
@@ -28,6 +31,8 @@ export interface ArchiveSettings {
   readonly instance: string;
   /** Container pages already found or created (shared with the pipeline). */
   readonly containers: ContainerCache;
+  /** Who Minutes is in Confluence: versions by anyone else are manual edits. */
+  readonly botIdentity: ReadonlyArray<string>;
   readonly indexPages?: IndexPages | undefined;
 }
 
@@ -112,9 +117,28 @@ const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientServi
         settings.config.confluence.advanced_settings.archive_page_title,
       );
       const page = yield* confluence.getPageInfo(pageId);
-      if (page.parentId !== archivePage) {
-        yield* confluence.movePage(pageId, { targetId: archivePage, position: "append" });
+      if (page.parentId === archivePage) return undefined;
+      if (
+        confluence.deployment === "datacenter" &&
+        page.version.number !== record.pageVersion &&
+        !isBot(page.version.authorId, settings.botIdentity)
+      ) {
+        // Data Center moves by writing a version as Minutes; on top of a person's edit it would
+        // make the page look like Minutes' own, and the next publication would overwrite the edit.
+        return yield* Effect.fail({
+          _tag: "PageEditedError",
+          message: `page ${pageId} was edited in Confluence by ${page.version.authorName ?? page.version.authorId ?? "someone"} (version ${page.version.number}; Minutes recorded version ${record.pageVersion ?? "none"}). On Data Center a move writes a new page version, which would hide that edit from Minutes' manual-edit check, so the page stays where it is: publish the protocol with force=true (overwriting the edit), or move the page by hand`,
+        });
       }
+      const moved = yield* confluence.movePage(pageId, {
+        targetId: archivePage,
+        position: "append",
+        message: "Moved to the archive by Minutes",
+        // Not on top of a version written since the check above (the next run looks again).
+        expectedVersion: page.version.number,
+      });
+      // Data Center: the move is a version of Minutes' own, recorded so the page stays in sync.
+      return moved.version.number !== page.version.number ? moved : undefined;
     }),
   );
 
@@ -134,13 +158,13 @@ const archiveInCloud = (
     Effect.gen(function* () {
       const pageId = record.pageId as string;
       const page = yield* confluence.getPageInfo(pageId);
-      if (page.status === "archived") return; // an earlier run's task archived it
+      if (page.status === "archived") return undefined; // an earlier run's task archived it
       const taskId = yield* confluence.archivePages([pageId]);
       const deadline = Date.now() + TASK_DEADLINE_MS;
       for (;;) {
         const task = yield* confluence.getLongTask(taskId);
         if (task.finished) {
-          if (task.successful) return;
+          if (task.successful) return undefined;
           return yield* Effect.fail({
             _tag: "ArchiveTaskFailed",
             message: `Confluence could not archive page ${pageId}: ${task.messages.join("; ") || "no reason given"}`,
@@ -158,19 +182,32 @@ const archiveInCloud = (
   );
 
 /**
- * Runs `archive` (which puts the page in the archive) and records the job `archived`; the reason
- * when either could not be done.
+ * Runs `archive` (which puts the page in the archive and returns the page when that wrote a new
+ * version) and records the job `archived`, with that version; the reason when either could not be done.
  */
 const recorded = <E extends { readonly _tag: string; readonly message: string }>(
   settings: ArchiveSettings,
   record: Publication,
-  archive: Effect.Effect<void, E>,
+  archive: Effect.Effect<PageInfo | undefined, E>,
 ) =>
   Effect.gen(function* () {
-    yield* archive;
+    const written = yield* archive;
     // Only from `published`: a job being published right now keeps its page, and the next run
     // finds it (already archived or not) again.
-    yield* settings.store.transition(record.id, "archived", { archivedAt: new Date().toISOString() });
+    yield* settings.store.transition(record.id, "archived", {
+      archivedAt: new Date().toISOString(),
+      ...(written !== undefined ? { pageVersion: written.version.number } : {}),
+    });
+    if (written !== undefined && record.contentHash !== null) {
+      yield* settings.store.recordVersion({
+        publicationId: record.id,
+        pageId: written.id,
+        pageVersion: written.version.number,
+        contentHash: record.contentHash,
+        pageTitle: written.title,
+        trigger: "archive",
+      });
+    }
     return undefined;
   }).pipe(
     Effect.catchAll((error) => {

@@ -1059,6 +1059,109 @@ describe("page hierarchy", () => {
   });
 });
 
+/** The job's record once it has handled the message with this stream sequence. */
+const recordAfter = (h: Harness, jobId: string, seq: number, status = "published") =>
+  eventually(
+    async () => {
+      const r = await Effect.runPromise(h.store.findByJob(jobId));
+      return r._tag === "Some" && r.value.streamSequence === seq && r.value.status === status
+        ? r.value
+        : undefined;
+    },
+    20_000,
+    `job ${jobId} to be ${status} after message ${seq}`,
+  );
+
+/** The route parent a meeting page hangs under (its month page's year page's parent). */
+const routeParentOf = (h: Harness, pageId: string) => {
+  const parent = (id: string | null | undefined) => (id ? h.sandbox.state.page(id)?.parentId : undefined);
+  return parent(parent(parent(pageId)));
+};
+
+describe("moving pages", () => {
+  it.each(["cloud", "datacenter"] as const)(
+    "moves a page whose route changed, alone when its content did not and with its update when it did, keeping the record in sync (%s)",
+    async (mode) => {
+      const h = await open({ mode });
+      const teamA = await createAsPerson(h, "Team A");
+      const teamB = await createAsPerson(h, "Team B");
+      const markdown = protocol("Moving");
+      await h.submit({ jobId: "job-move", markdown, parentPageId: teamA });
+      const first = await recordIn(h, "job-move", "published");
+      const id = first.pageId!;
+      expect(routeParentOf(h, id)).toBe(teamA);
+
+      // The same protocol routed elsewhere: the page moves and nothing else changes.
+      const moved = await recordAfter(
+        h,
+        "job-move",
+        await h.submit({ jobId: "job-move", markdown, parentPageId: teamB }),
+      );
+      expect(routeParentOf(h, id)).toBe(teamB);
+      const versions = h.sandbox.state.versions(id);
+      if (mode === "cloud") {
+        expect(versions).toHaveLength(1);
+      } else {
+        // REST-API.md §4.3: DC moves by a versioned update; it is Minutes' own, not an edit.
+        expect(versions).toHaveLength(2);
+        expect(versions[1]).toMatchObject({
+          title: versions[0]!.title,
+          body: versions[0]!.body,
+          message: "Moved by Minutes (event)",
+          minorEdit: true,
+          authorId: h.sandbox.user.accountId,
+        });
+      }
+      expect(moved.pageVersion).toBe(versions.length);
+      expect(moved.publishedAt).toBe(first.publishedAt);
+      const history = await Effect.runPromise(h.store.listVersions("job-move"));
+      expect(history.map((v) => v.pageVersion)).toEqual(versions.map((v) => v.number));
+
+      // Again: the record is in sync with the page, so nothing is written.
+      await recordAfter(h, "job-move", await h.submit({ jobId: "job-move", markdown, parentPageId: teamB }));
+      expect(h.sandbox.state.versions(id)).toHaveLength(versions.length);
+
+      // Changed content routed back: one version moves and updates the page.
+      const seq = await h.submit({
+        jobId: "job-move",
+        markdown: protocol("Moving", "- decision two"),
+        parentPageId: teamA,
+      });
+      const updated = await recordAfter(h, "job-move", seq);
+      expect(routeParentOf(h, id)).toBe(teamA);
+      expect(h.sandbox.state.versions(id)).toHaveLength(versions.length + 1);
+      expect(updated.pageVersion).toBe(versions.length + 1);
+      expect(h.sandbox.state.versions(id).at(-1)!.body).toContain("decision two");
+      expect(pagesOfJob(h, "job-move")).toHaveLength(1);
+    },
+  );
+
+  it("never moves a page over a person's edit on Data Center, so the edit stays detected", async () => {
+    const h = await open({ mode: "datacenter" });
+    const teamA = await createAsPerson(h, "Team A");
+    const teamB = await createAsPerson(h, "Team B");
+    await h.submit({ jobId: "job-edit-move", markdown: protocol("Edited mover"), parentPageId: teamA });
+    const first = await recordIn(h, "job-edit-move", "published");
+    const id = first.pageId!;
+    await editAsPerson(h, id);
+    const markdown = protocol("Edited mover", "- ours");
+    await h.submit({ jobId: "job-edit-move", markdown, parentPageId: teamB });
+    const failed = await recordIn(h, "job-edit-move", "failed");
+    expect(failed.errorTag).toBe("ManualEditError");
+    expect(routeParentOf(h, id)).toBe(teamA);
+    expect(h.sandbox.state.versions(id)).toHaveLength(2);
+    // Tried again: a version written by Minutes' move would now hide the edit; there is none.
+    const seq = await h.publishRaw(
+      publishRequestedSubject("job-edit-move", h.config.nats.subject_prefix),
+      JSON.stringify({ jobId: "job-edit-move", trigger: "retry", requestedAt: new Date().toISOString() }),
+    );
+    const again = await recordAfter(h, "job-edit-move", seq, "failed");
+    expect(again.errorTag).toBe("ManualEditError");
+    expect(h.sandbox.state.versions(id)).toHaveLength(2);
+    expect(h.sandbox.state.versions(id).at(-1)!.body).toContain("edited by a person");
+  });
+});
+
 describe("page templates", () => {
   it("publishes the protocol inside the configured page template", async () => {
     const dir = mkdtempSync(join(tmpdir(), "minutes-template-"));

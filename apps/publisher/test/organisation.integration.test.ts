@@ -252,6 +252,87 @@ describe("archiving", () => {
     expect(pagesOfJob(h, "arc-old-1")).toHaveLength(1);
   });
 
+  // REST-API.md §4.3: Data Center moves a page by a versioned update (no move resource).
+  it("archives on Data Center with a version of Minutes' own, recorded, so the page stays Minutes' to update", async () => {
+    const h = await open({ mode: "datacenter" });
+    const markdown = protocol("DC old", "2020-03-04");
+    await h.submit({ jobId: "dc-old", markdown });
+    const published = await recordIn(h, "dc-old", "published");
+    const id = published.pageId!;
+    expect(await archiveNow(h, { olderThanDays: 30 })).toMatchObject({ archived: 1, failed: [] });
+    const archive = titled(h, "Archive");
+    expect(h.sandbox.state.page(id)?.parentId).toBe(archive[0]?.id);
+    const versions = h.sandbox.state.versions(id);
+    expect(versions).toHaveLength(2);
+    expect(versions[1]).toMatchObject({
+      title: versions[0]!.title,
+      body: versions[0]!.body,
+      message: "Moved to the archive by Minutes",
+      minorEdit: true,
+      authorId: h.sandbox.user.accountId,
+    });
+    expect((await recordIn(h, "dc-old", "archived")).pageVersion).toBe(2);
+    const history = await Effect.runPromise(h.store.listVersions("dc-old"));
+    expect(history.map((v) => [v.pageVersion, v.trigger])).toEqual([
+      [1, "event"],
+      [2, "archive"],
+    ]);
+
+    // The same protocol again: in sync with its record, nothing is written.
+    const same = await h.submit({ jobId: "dc-old", markdown });
+    await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("dc-old"));
+      return r._tag === "Some" && r.value.streamSequence === same && r.value.status === "archived"
+        ? true
+        : undefined;
+    });
+    expect(h.sandbox.state.versions(id)).toHaveLength(2);
+    // A corrected protocol updates the page in the archive: the move was no manual edit.
+    await h.submit({ jobId: "dc-old", markdown: protocol("DC old", "2020-03-04", "- corrected") });
+    await eventually(() => (h.sandbox.state.versions(id).length === 3 ? true : undefined));
+    const updated = await recordIn(h, "dc-old", "archived");
+    expect(updated).toMatchObject({ pageVersion: 3, errorTag: null });
+    expect(h.sandbox.state.page(id)?.parentId).toBe(archive[0]?.id);
+  });
+
+  it("leaves a page a person edited where it is on Data Center, says why, and still sees the edit", async () => {
+    const h = await open({ mode: "datacenter" });
+    await h.submit({ jobId: "dc-edited", markdown: protocol("DC edited", "2020-03-04") });
+    const published = await recordIn(h, "dc-edited", "published");
+    const id = published.pageId!;
+    const person = h.sandbox.addUser({ displayName: "A. Person", email: "person@example.com" });
+    const page = h.sandbox.state.page(id)!;
+    const edit = await fetch(`${h.sandbox.baseUrl}/rest/api/content/${id}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${person.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        id,
+        type: "page",
+        title: latest(page).title,
+        body: { storage: { value: "<p>edited by a person</p>", representation: "storage" } },
+        version: { number: 2 },
+      }),
+    });
+    expect(edit.status).toBe(200);
+
+    const result = await archiveNow(h, { olderThanDays: 30 });
+    expect(result.archived).toBe(0);
+    expect(result.failed).toEqual([
+      {
+        jobId: "dc-edited",
+        pageId: id,
+        reason: expect.stringContaining("edited in Confluence by A. Person"),
+      },
+    ]);
+    expect(h.sandbox.state.page(id)?.parentId).not.toBe(titled(h, "Archive")[0]?.id);
+    expect(h.sandbox.state.versions(id)).toHaveLength(2);
+    await recordIn(h, "dc-edited", "published");
+    // The next publication still finds the person's edit (on_manual_edit: fail).
+    await h.submit({ jobId: "dc-edited", markdown: protocol("DC edited", "2020-03-04", "- ours") });
+    expect((await recordIn(h, "dc-edited", "failed")).errorTag).toBe("ManualEditError");
+    expect(h.sandbox.state.versions(id).at(-1)?.body).toContain("edited by a person");
+  });
+
   it("uses Confluence Cloud's own archive with archive_method cloud_archive, and says how to update an archived page", async () => {
     const h = await open({
       config: { confluence: { advanced_settings: { archive_method: "cloud_archive" } } },
