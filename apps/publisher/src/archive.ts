@@ -120,14 +120,17 @@ const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientServi
       if (page.parentId === archivePage) return undefined;
       if (
         confluence.deployment === "datacenter" &&
+        record.pageVersion !== null &&
         page.version.number !== record.pageVersion &&
         !isBot(page.version.authorId, settings.botIdentity)
       ) {
         // Data Center moves by writing a version as Minutes; on top of a person's edit it would
         // make the page look like Minutes' own, and the next publication would overwrite the edit.
+        // (A record with no version of Minutes' own, an imported mapping, has no edit to hide:
+        // its first publication does not check for one either.)
         return yield* Effect.fail({
           _tag: "PageEditedError",
-          message: `page ${pageId} was edited in Confluence by ${page.version.authorName ?? page.version.authorId ?? "someone"} (version ${page.version.number}; Minutes recorded version ${record.pageVersion ?? "none"}). On Data Center a move writes a new page version, which would hide that edit from Minutes' manual-edit check, so the page stays where it is: publish the protocol with force=true (overwriting the edit), or move the page by hand`,
+          message: `page ${pageId} was edited in Confluence by ${page.version.authorName ?? page.version.authorId ?? "someone"} (version ${page.version.number}; Minutes recorded version ${record.pageVersion}). On Data Center a move writes a new page version, which would hide that edit from Minutes' manual-edit check, so the page stays where it is: publish the protocol with force=true (overwriting the edit), or move the page by hand`,
         });
       }
       const moved = yield* confluence.movePage(pageId, {

@@ -333,6 +333,42 @@ describe("archiving", () => {
     expect(h.sandbox.state.versions(id).at(-1)?.body).toContain("edited by a person");
   });
 
+  it("archives an imported page on Data Center, which has no version of Minutes' own to keep apart", async () => {
+    const h = await open({ mode: "datacenter" });
+    // The original integration's page, written by another account, and its imported mapping: a
+    // record naming the page but no version (as `./minutes import-original` leaves it).
+    const other = h.sandbox.addUser({ displayName: "Original Integration", email: "original@example.com" });
+    const created = await fetch(`${h.sandbox.baseUrl}/rest/api/content`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${other.token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "page",
+        title: "20200304 - Imported",
+        space: { key: "MEETINGS" },
+        body: { storage: { value: "<p>from the original</p>", representation: "storage" } },
+      }),
+    });
+    const id = String(((await created.json()) as { id: string }).id);
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const record = yield* h.store.ensurePublication({
+          jobId: "dc-imported",
+          spaceKey: "MEETINGS",
+          parentPageId: null,
+        });
+        yield* h.store.claim({ jobId: "dc-imported", owner: "import", leaseMs: 60_000 });
+        yield* h.store.transition(record.id, "published", {
+          pageId: id,
+          pageTitle: "20200304 - Imported",
+          meetingDate: "2020-03-04",
+        });
+      }),
+    );
+    expect(await archiveNow(h, { olderThanDays: 30 })).toMatchObject({ archived: 1, failed: [] });
+    expect(h.sandbox.state.page(id)?.parentId).toBe(titled(h, "Archive")[0]?.id);
+    expect((await recordIn(h, "dc-imported", "archived")).pageVersion).toBe(2);
+  });
+
   it("uses Confluence Cloud's own archive with archive_method cloud_archive, and says how to update an archived page", async () => {
     const h = await open({
       config: { confluence: { advanced_settings: { archive_method: "cloud_archive" } } },
