@@ -584,6 +584,13 @@ export const makePublishPipeline = (
                 expectedVersion: existing.version.number,
               });
               moveVersion = page.version.number !== existing.version.number;
+              yield* logDebugLazily("page moved under its new parent", () => ({
+                jobId,
+                pageId: page.id,
+                parentId: moveTo,
+                // Data Center moves by a versioned update, recorded like a publication's version.
+                pageVersion: page.version.number,
+              }));
             }
           } else if (
             ourVersion > 0 &&
