@@ -230,6 +230,12 @@ export const IMPORT_MAX_ERRORS = 100;
  */
 export const IMPORT_MAX_INVALID = 10_000;
 
+/**
+ * How often `claim` tries its statement when it lost to a record that turned claimable right
+ * after (a lease released or expired between the UPDATE and the read): then `None`.
+ */
+const CLAIM_ROUNDS = 3;
+
 /** Page size of `query` when the caller gives none. */
 export const QUERY_DEFAULT_LIMIT = 50;
 /** Largest page `query` returns; bigger limits are clamped to it. */
@@ -251,7 +257,8 @@ export interface PublicationStoreShape {
   ) => Effect.Effect<Publication, StoreUnavailableError>;
   /**
    * Atomically moves the job's record to `publishing` under a lease. `None` when another owner
-   * holds an unexpired lease.
+   * holds an unexpired lease (also when it kept losing the race for a record that was being
+   * released at the same moment: the caller tries again shortly).
    */
   readonly claim: (
     input: ClaimInput,
@@ -476,7 +483,38 @@ const makeShape = (db: Database): PublicationStoreShape => {
   const claimable = PUBLICATION_STATUSES.filter((s) => s !== "publishing" && canTransition(s, "publishing"));
 
   const claim = Effect.fnUntraced(function* (input: ClaimInput) {
-    const t = input.now ?? new Date(yield* now);
+    // The UPDATE can lose to a lease that is released right after it looked (the other attempt
+    // published in between): the record read afterwards is claimable again. That is a race lost
+    // by a moment, not an invalid transition: claim again, a few times, then leave it to the
+    // caller's retry (`None`), which spends no delivery.
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const t = input.now ?? new Date(yield* now);
+      const won = yield* claimOnce(input, t);
+      if (Option.isSome(won)) return won;
+      const found = yield* attempt("claim", () =>
+        rows(em, "select * from confluence_publications where job_id = ?", [input.jobId]),
+      );
+      const row = found[0];
+      if (row === undefined) return yield* new PublicationNotFoundError({ jobId: input.jobId });
+      const current = toPublication(row);
+      if (current.status === "publishing") {
+        // Held by someone else until later: lost fair and square. (Otherwise the lease changed
+        // hands or expired between the two statements: look again.)
+        const lease = leaseOf(row);
+        const held =
+          lease.claimedBy !== input.owner && lease.claimedUntil !== null && lease.claimedUntil > t.getTime();
+        if (held) return Option.none<Publication>();
+        continue;
+      }
+      if (!claimable.includes(current.status)) {
+        return yield* new InvalidTransitionError({ id: current.id, from: current.status, to: "publishing" });
+      }
+    }
+    return Option.none<Publication>();
+  });
+
+  /** One try of `claim`: the conditional statement alone. */
+  const claimOnce = Effect.fnUntraced(function* (input: ClaimInput, t: Date) {
     const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
     const trigger = input.trigger ?? null;
     const isRetry = trigger === "retry" ? 1 : 0;
@@ -532,15 +570,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
             [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
           ),
     );
-    if (won[0]) return Option.some(toPublication(won[0]));
-    const current = yield* selectByJob(em, input.jobId);
-    if (Option.isNone(current)) return yield* new PublicationNotFoundError({ jobId: input.jobId });
-    if (current.value.status === "publishing") return Option.none<Publication>();
-    return yield* new InvalidTransitionError({
-      id: current.value.id,
-      from: current.value.status,
-      to: "publishing",
-    });
+    return won[0] ? Option.some(toPublication(won[0])) : Option.none<Publication>();
   });
 
   const transition = Effect.fnUntraced(function* (
@@ -1320,6 +1350,12 @@ const clampLimit = (limit: number | undefined): number => {
   if (limit === undefined || !Number.isFinite(limit)) return QUERY_DEFAULT_LIMIT;
   return Math.min(QUERY_MAX_LIMIT, Math.max(1, Math.trunc(limit)));
 };
+
+/** The lease columns of a record row (not part of `Publication`): who holds it, until when (ms). */
+const leaseOf = (r: Row): { readonly claimedBy: string | null; readonly claimedUntil: number | null } => ({
+  claimedBy: str(r.claimed_by),
+  claimedUntil: instantMs(r.claimed_until),
+});
 
 const toPublication = (r: Row): Publication => ({
   id: Number(r.id),

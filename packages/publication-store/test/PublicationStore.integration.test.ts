@@ -1,9 +1,9 @@
-import { assert, layer } from "@effect/vitest";
+import { assert, it, layer } from "@effect/vitest";
 import { canTransition } from "@minutes/contracts";
 import { Effect, Either, Layer, Option, TestClock } from "effect";
 import { describe } from "vitest";
 import { PublicationStore } from "../src/PublicationStore.js";
-import { BACKENDS, freshConfig } from "./helpers/backends.js";
+import { BACKENDS, execOnPostgres, freshConfig } from "./helpers/backends.js";
 import { at, protocol, times, uid } from "./helpers/fixtures.js";
 
 const storeLayer = (name: (typeof BACKENDS)[number]["name"]) =>
@@ -545,4 +545,41 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
   });
+});
+
+describe("a claim racing a release on PostgreSQL", () => {
+  // The other attempt publishes between the claim's UPDATE (which saw its lease) and the claim's
+  // read of the record. A statement-level trigger puts that commit exactly there: it runs after
+  // every UPDATE of the table, also one that matched no row, before the claim reads again.
+  it.scoped(
+    "claims a record released right after the claim lost to its lease, instead of failing",
+    () =>
+      Effect.gen(function* () {
+        const config = yield* freshConfig("postgresql");
+        const store = yield* PublicationStore.make(config);
+        const jobId = `released-${uid()}`;
+        const create = { spaceKey: "MEET", parentPageId: null };
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 60_000, create });
+        yield* execOnPostgres(
+          config,
+          `create function release_after_update() returns trigger language plpgsql as $$
+           begin
+             if pg_trigger_depth() = 1 then
+               update confluence_publications
+                 set publication_status = 'published', claimed_by = null, claimed_until = null
+                 where job_id = '${jobId}' and claimed_by = 'pub-a';
+             end if;
+             return null;
+           end $$;
+           create trigger release_after_update after insert or update on confluence_publications
+             for each statement execute function release_after_update();`,
+        );
+        const claimed = yield* store.claim({ jobId, owner: "pub-b", leaseMs: 60_000, create });
+        assert.isTrue(Option.isSome(claimed));
+        const record = Option.getOrThrow(claimed);
+        assert.strictEqual(record.status, "publishing");
+        assert.strictEqual(record.attempts, 2);
+      }),
+    120_000,
+  );
 });
