@@ -48,6 +48,7 @@ import {
   ImportLineError,
   InvalidCursorError,
   InvalidTransitionError,
+  LeaseLostError,
   PublicationNotFoundError,
   StoreUnavailableError,
 } from "./PublicationStoreError.js";
@@ -104,6 +105,18 @@ export interface ClaimInput {
   readonly create?: { readonly spaceKey: string; readonly parentPageId: string | null } | undefined;
 }
 
+/** Extends a lease its owner still holds. */
+export interface RenewLeaseInput {
+  /** The record's id. */
+  readonly id: number;
+  /** The `owner` the record was claimed with. */
+  readonly owner: string;
+  /** The lease lasts this long from now. */
+  readonly leaseMs: number;
+  /** Override the clock (tests). */
+  readonly now?: Date | undefined;
+}
+
 /**
  * Fields a transition may change. `undefined` (or absent) keeps the stored value, `null` clears
  * a nullable column.
@@ -133,6 +146,12 @@ export interface TransitionPatch {
    * `errorMessage`/`errorTag` (if given) say why the newer protocol was not published.
    */
   readonly keepPublished?: boolean | undefined;
+  /**
+   * Write only while this owner (the `owner` of `claim`) still holds the record's lease, in the
+   * same statement: else nothing changes and the transition fails with `LeaseLostError`. An
+   * attempt whose lease expired and was taken over must not overwrite the new owner's outcome.
+   */
+  readonly owner?: string | undefined;
 }
 
 /** Where an index page lists its protocols: one space and one parent (or the space root). */
@@ -266,12 +285,24 @@ export interface PublicationStoreShape {
     Option.Option<Publication>,
     PublicationNotFoundError | InvalidTransitionError | StoreUnavailableError
   >;
-  /** Moves a record to `to` (only transitions `canTransition` allows) and applies `patch`. */
+  /**
+   * Extends the lease to `now + leaseMs` if `owner` still holds it (one conditional UPDATE);
+   * `false` when it does not (taken over after it expired, or released by a transition). Does not
+   * touch `updatedAt`: a renewal is not a change of the record.
+   */
+  readonly renewLease: (input: RenewLeaseInput) => Effect.Effect<boolean, StoreUnavailableError>;
+  /**
+   * Moves a record to `to` (only transitions `canTransition` allows) and applies `patch`; with
+   * `patch.owner`, only while that owner holds the lease (`LeaseLostError` otherwise).
+   */
   readonly transition: (
     id: number,
     to: PublicationStatus,
     patch?: TransitionPatch,
-  ) => Effect.Effect<Publication, PublicationNotFoundError | InvalidTransitionError | StoreUnavailableError>;
+  ) => Effect.Effect<
+    Publication,
+    PublicationNotFoundError | InvalidTransitionError | LeaseLostError | StoreUnavailableError
+  >;
   /** Counts one retry (`retryCount`, `lastRetryAt`) without changing the status. */
   readonly markRetry: (
     id: number,
@@ -279,12 +310,12 @@ export interface PublicationStoreShape {
   /**
    * Says on a record that is being published why it takes long (Confluence asked to wait, say):
    * `errorTag` and `errorMessage` change, the status stays. Does nothing to a record in any other
-   * status (the attempt ended meanwhile, or another one owns it). The outcome of the attempt
-   * replaces the note.
+   * status (the attempt ended meanwhile, or another one owns it), nor with `owner` to a record
+   * another owner has claimed since. The outcome of the attempt replaces the note.
    */
   readonly notePublishing: (
     id: number,
-    note: { readonly errorTag: string; readonly errorMessage: string },
+    note: { readonly errorTag: string; readonly errorMessage: string; readonly owner?: string | undefined },
   ) => Effect.Effect<void, StoreUnavailableError>;
   /** Records a page version Minutes wrote; repeating it returns the stored one. */
   readonly recordVersion: (
@@ -573,6 +604,20 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return won[0] ? Option.some(toPublication(won[0])) : Option.none<Publication>();
   });
 
+  const renewLease = Effect.fnUntraced(function* (input: RenewLeaseInput) {
+    const t = input.now ?? new Date(yield* now);
+    const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
+    const affected = yield* attempt("renewLease", () =>
+      run(
+        em,
+        `update confluence_publications set claimed_until = ?
+         where id = ? and claimed_by = ? and publication_status = 'publishing'`,
+        [until, input.id, input.owner],
+      ),
+    );
+    return affected > 0;
+  });
+
   const transition = Effect.fnUntraced(function* (
     id: number,
     to: PublicationStatus,
@@ -581,8 +626,18 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const direct = yield* directTransition(em, id, to, patch);
     if (Option.isSome(direct)) return direct.value;
     // Optimistic: the UPDATE only applies if the status is still the one we checked.
+    const owner = patch.owner;
     for (let round = 0; round < 5; round++) {
-      const current = yield* requireById(em, id);
+      const found = yield* attempt("transition", () =>
+        rows(em, "select * from confluence_publications where id = ?", [id]),
+      );
+      const row = found[0];
+      if (row === undefined) return yield* new PublicationNotFoundError({ id });
+      const current = toPublication(row);
+      // Before the status: a record another attempt took over (and maybe published) is its record.
+      if (owner !== undefined && leaseOf(row).claimedBy !== owner) {
+        return yield* new LeaseLostError({ id, owner });
+      }
       if (!canTransition(current.status, to)) {
         return yield* new InvalidTransitionError({ id, from: current.status, to });
       }
@@ -603,8 +658,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
         rows(
           em,
           `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}${extra}
-           where id = ? and publication_status = ? returning *`,
-          [...sets.map(([, v]) => v), id, current.status],
+           where id = ? and publication_status = ?${owner !== undefined ? " and claimed_by = ?" : ""} returning *`,
+          [...sets.map(([, v]) => v), id, current.status, ...(owner !== undefined ? [owner] : [])],
         ),
       );
       if (updated[0]) return toPublication(updated[0]);
@@ -632,12 +687,13 @@ const makeShape = (db: Database): PublicationStoreShape => {
       const from = PUBLICATION_STATUSES.filter((s) => canTransition(s, to));
       if (countsRetry || needsProtocol || from.length === 0) return Option.none<Publication>();
       const sets = transitionColumns(to, patch, new Date(yield* now), patch.latencyMs);
+      const owner = patch.owner;
       const updated = yield* attempt("transition", () =>
         rows(
           em,
           `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}
-           where id = ? and publication_status in (${from.map(() => "?").join(", ")}) returning *`,
-          [...sets.map(([, v]) => v), id, ...from],
+           where id = ? and publication_status in (${from.map(() => "?").join(", ")})${owner !== undefined ? " and claimed_by = ?" : ""} returning *`,
+          [...sets.map(([, v]) => v), id, ...from, ...(owner !== undefined ? [owner] : [])],
         ),
       );
       return updated[0] ? Option.some(toPublication(updated[0])) : Option.none<Publication>();
@@ -658,14 +714,16 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const notePublishing = Effect.fnUntraced(function* (
     id: number,
-    note: { readonly errorTag: string; readonly errorMessage: string },
+    note: { readonly errorTag: string; readonly errorMessage: string; readonly owner?: string | undefined },
   ) {
     const t = new Date(yield* now);
+    const owner = note.owner;
     yield* attempt("notePublishing", () =>
       run(
         em,
-        "update confluence_publications set error_tag = ?, error_message = ?, updated_at = ? where id = ? and publication_status = 'publishing'",
-        [note.errorTag, note.errorMessage, t, id],
+        `update confluence_publications set error_tag = ?, error_message = ?, updated_at = ?
+         where id = ? and publication_status = 'publishing'${owner !== undefined ? " and claimed_by = ?" : ""}`,
+        [note.errorTag, note.errorMessage, t, id, ...(owner !== undefined ? [owner] : [])],
       ),
     );
   });
@@ -1194,6 +1252,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     getProtocol,
     ensurePublication,
     claim,
+    renewLease,
     transition,
     markRetry,
     notePublishing,

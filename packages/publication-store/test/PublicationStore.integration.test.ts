@@ -229,6 +229,93 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
 
+    it.effect("renews a lease only for the owner holding it, and a renewed lease keeps others out", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `renew-${uid()}`;
+        const t0 = Date.parse("2030-01-03T00:00:00Z");
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 1_000, now: new Date(t0) });
+        const before = (yield* store.get(rec.id)).updatedAt;
+        assert.isFalse(
+          yield* store.renewLease({ id: rec.id, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 600) }),
+        );
+        assert.isTrue(
+          yield* store.renewLease({ id: rec.id, owner: "pub-a", leaseMs: 1_000, now: new Date(t0 + 600) }),
+        );
+        // Past the first lease, within the renewed one: still pub-a's.
+        const early = yield* store.claim({
+          jobId,
+          owner: "pub-b",
+          leaseMs: 1_000,
+          now: new Date(t0 + 1_300),
+        });
+        assert.isTrue(Option.isNone(early));
+        assert.strictEqual((yield* store.get(rec.id)).updatedAt, before);
+        // Not renewed again: it expires and passes to pub-b, and pub-a cannot renew it back.
+        const late = yield* store.claim({ jobId, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 1_700) });
+        assert.isTrue(Option.isSome(late));
+        assert.isFalse(
+          yield* store.renewLease({ id: rec.id, owner: "pub-a", leaseMs: 1_000, now: new Date(t0 + 1_800) }),
+        );
+        // Released by a transition: nothing left to renew.
+        yield* store.transition(rec.id, "published", { latencyMs: 1, owner: "pub-b" });
+        assert.isFalse(yield* store.renewLease({ id: rec.id, owner: "pub-b", leaseMs: 1_000 }));
+      }),
+    );
+
+    it.effect("writes a transition with owner only while that owner holds the lease", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `owned-${uid()}`;
+        const t0 = Date.parse("2030-01-04T00:00:00Z");
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 1_000, now: new Date(t0) });
+        // pub-a's lease expired unrenewed; pub-b took the record over and published it.
+        yield* store.claim({ jobId, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 1_500) });
+        yield* store.notePublishing(rec.id, {
+          errorTag: "Slow",
+          errorMessage: "pub-a waits",
+          owner: "pub-a",
+        });
+        assert.isNull((yield* store.get(rec.id)).errorTag);
+        const published = yield* store.transition(rec.id, "published", {
+          pageId: "p-2",
+          pageVersion: 2,
+          contentHash: "h-new",
+          latencyMs: 5,
+          owner: "pub-b",
+        });
+        assert.strictEqual(published.status, "published");
+        // pub-a, late: neither its outcome nor its failure may replace pub-b's publication.
+        for (const [to, patch] of [
+          ["published", { pageVersion: 3, contentHash: "h-old", latencyMs: 9 }],
+          ["published", { pageVersion: 3, contentHash: "h-old" }],
+          ["pending", { errorMessage: "cannot move", errorTag: "InvalidTransitionError" }],
+          ["failed", { errorMessage: "gave up" }],
+        ] as const) {
+          const lost = yield* Effect.flip(store.transition(rec.id, to, { ...patch, owner: "pub-a" }));
+          assert.strictEqual(lost._tag, "LeaseLostError");
+          assert.strictEqual(
+            lost.message,
+            `publication ${rec.id} is no longer claimed by pub-a: another attempt took it over`,
+          );
+        }
+        assert.deepStrictEqual(yield* store.get(rec.id), published);
+        // The owner that holds the lease writes as before.
+        yield* store.claim({ jobId, owner: "pub-c", leaseMs: 60_000 });
+        yield* store.notePublishing(rec.id, {
+          errorTag: "Slow",
+          errorMessage: "pub-c waits",
+          owner: "pub-c",
+        });
+        assert.strictEqual((yield* store.get(rec.id)).errorMessage, "pub-c waits");
+        const failed = yield* store.transition(rec.id, "failed", { errorMessage: "boom", owner: "pub-c" });
+        assert.strictEqual(failed.status, "failed");
+        assert.strictEqual(failed.pageVersion, 2);
+      }),
+    );
+
     it.effect("counts a retry when a failed record is claimed with the retry trigger", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;
@@ -579,6 +666,7 @@ describe("a claim racing a release on PostgreSQL", () => {
         const record = Option.getOrThrow(claimed);
         assert.strictEqual(record.status, "publishing");
         assert.strictEqual(record.attempts, 2);
+        assert.isTrue(yield* store.renewLease({ id: record.id, owner: "pub-b", leaseMs: 60_000 }));
       }),
     120_000,
   );

@@ -15,6 +15,7 @@ describe("public API", () => {
         "ImportLineError",
         "InvalidCursorError",
         "InvalidTransitionError",
+        "LeaseLostError",
         "MIGRATIONS",
         "ProtocolLine",
         "ProtocolMetadata",
