@@ -709,6 +709,34 @@ describe("attempts that overlap", () => {
     expect(versions).toHaveLength(2);
     expect(versions.at(-1)!.body).toContain("edited by a person");
   });
+
+  it("does not deliver a message twice while its handling keeps the event loop busy for a while", async () => {
+    // `backoff_seconds` [1, 1, 1] as everywhere in these tests; rendering a large protocol can take
+    // seconds of CPU, during which no heartbeat reaches JetStream.
+    const h = await open({ config: { nats: { ack_wait_seconds: 5 } } });
+    await h.stopPublishers();
+    let busy = false;
+    await h.startPublisher({
+      afterStep: (step: PipelineStep) =>
+        step === "claimed" && !busy
+          ? Effect.sync(() => {
+              busy = true;
+              const until = Date.now() + 1_500;
+              while (Date.now() < until) {
+                // synchronous work, as a long conversion is
+              }
+            })
+          : Effect.void,
+    });
+    await h.submit({ jobId: "job-busy", markdown: protocol("Busy", "- v1") });
+    const record = await settled(h, "job-busy");
+    expect(busy).toBe(true);
+    expect(record?.status).toBe("published");
+    const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    // One delivery of one message: a redelivery would have taken a second consumer sequence.
+    expect(info.delivered.consumer_seq).toBe(1);
+    expect(record?.attempts).toBe(1);
+  });
 });
 
 describe("failures", () => {
