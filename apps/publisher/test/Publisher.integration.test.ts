@@ -710,6 +710,40 @@ describe("attempts that overlap", () => {
     expect(versions.at(-1)!.body).toContain("edited by a person");
   });
 
+  it("leaves the record to an attempt that took its lease over, and tries the message again without spending a delivery", async () => {
+    const h = await open();
+    const jobId = "job-taken-over";
+    await h.submit({ jobId, markdown: protocol("Taken over", "- v1") });
+    const first = await recordIn(h, jobId, "published");
+    await h.stopPublishers();
+    let tookOver = false;
+    await h.startPublisher({
+      // Right after this attempt wrote the page, its lease is found expired (as after a stalled
+      // process) and another attempt claims the job and records it.
+      afterStep: (step: PipelineStep) =>
+        step === "page-written" && !tookOver
+          ? Effect.gen(function* () {
+              tookOver = true;
+              const later = new Date(Date.now() + 3_600_000);
+              yield* h.store.claim({ jobId, owner: "another-publisher", leaseMs: 60_000, now: later });
+              yield* h.store.transition(first.id, "published", {
+                keepPublished: true,
+                owner: "another-publisher",
+              });
+            }).pipe(Effect.orDie)
+          : Effect.void,
+    });
+    await h.submit({ jobId, markdown: protocol("Taken over", "- v2") });
+    const record = await settled(h, jobId);
+    expect(tookOver).toBe(true);
+    expect(record?.status).toBe("published");
+    expect(record?.pageVersion).toBe(2);
+    expect(markers(h, first.pageId!)).toEqual(["v1", "v2"]);
+    const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    // v1 and v2, each delivered once: the lost lease was no failed delivery.
+    expect(info.delivered.consumer_seq).toBe(2);
+  });
+
   it("does not deliver a message twice while its handling keeps the event loop busy for a while", async () => {
     // `backoff_seconds` [1, 1, 1] as everywhere in these tests; rendering a large protocol can take
     // seconds of CPU, during which no heartbeat reaches JetStream.
