@@ -32,11 +32,12 @@ import {
   publishRequestedPrefix,
 } from "@minutes/contracts";
 import {
+  LeaseLostError,
   type PublicationStoreShape,
   protocolMetadataOf,
   type StoredProtocol,
 } from "@minutes/publication-store";
-import { Context, Data, Effect, FiberRef, Option, Schema } from "effect";
+import { Context, Data, Effect, Either, FiberRef, Option, Schema } from "effect";
 import { ensureContainer } from "./containers.js";
 import {
   EventRejectedError,
@@ -89,7 +90,11 @@ export interface PipelineSettings {
   readonly owner: string;
   /** Who Minutes is in Confluence: versions by anyone else are manual edits. */
   readonly botIdentity: () => ReadonlyArray<string>;
-  /** How long a claim lasts; at least the consumer's ack wait. */
+  /**
+   * How long a claim lasts unless renewed; an attempt renews it every third of this while it runs,
+   * so it runs out only when its holder stopped. At least the consumer's ack wait: a crashed
+   * attempt's message comes back about when its lease has run out.
+   */
   readonly leaseMs: number;
   /** Delay before a message whose job another instance is publishing comes back. */
   readonly busyDelayMs: number;
@@ -434,43 +439,27 @@ export const makePublishPipeline = (
    * A retry Confluence makes wait for long (a 429 or 503 with a Retry-After of minutes): said in
    * the log and on the record, which would otherwise show "publishing" and nothing else meanwhile.
    */
-  const noteLongWait = (id: number, jobId: string, wait: ConfluenceRetryWait) => {
+  const noteLongWait = (id: number, jobId: string, wait: ConfluenceRetryWait, owner: string) => {
     if (wait.waitMs < LONG_WAIT_MS) return Effect.void;
     const at = new Date(Date.now() + wait.waitMs).toISOString();
     const errorMessage = `${wait.error.message.replace(/\.?$/, ".")} Confluence asked to wait ${Math.round(wait.waitMs / 1000)} s: retry ${wait.retry} of ${wait.maxRetries} at ${at}.`;
     return Effect.logWarning("Confluence asked to wait before the next try").pipe(
       Effect.annotateLogs({ jobId, error: wait.error._tag, waitMs: wait.waitMs, retry: wait.retry, at }),
-      Effect.zipRight(store.notePublishing(id, { errorTag: wait.error._tag, errorMessage })),
+      Effect.zipRight(store.notePublishing(id, { errorTag: wait.error._tag, errorMessage, owner })),
       Effect.ignore,
     );
   };
 
   /** Publishes the job's latest stored protocol. */
   const publishJob = Effect.fnUntraced(function* (
-    protocol: StoredProtocol,
+    received: StoredProtocol,
     trigger: PublicationTrigger,
     force: boolean,
     message: IncomingMessage,
     replayId: string | undefined,
   ) {
-    const jobId = protocol.jobId;
-    const { route, rendered } = prepare(protocol);
-    yield* logDebugLazily("route and title decided", () => ({
-      jobId,
-      spaceKey: route.spaceKey,
-      parentPageId: route.parentPageId ?? "none",
-      rule: route.rule ?? "none",
-      // The event's own spaceKey/parentPageId win over any rule.
-      eventRoute: protocol.metadata.spaceKey !== undefined || protocol.metadata.parentPageId !== undefined,
-      labels: route.labels.join(", "),
-      title: rendered.title,
-      meetingDate: rendered.meetingDate,
-    }));
-    if (route.invalidLabels.length > 0) {
-      yield* Effect.logWarning("labels Confluence would refuse were not sent").pipe(
-        Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
-      );
-    }
+    const jobId = received.jobId;
+    const prepared = prepare(received);
     // The lease belongs to this attempt, not to the instance: two messages of one job in the same
     // process must not publish at once either. A job without a record gets one, claimed.
     const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
@@ -479,17 +468,21 @@ export const makePublishPipeline = (
       owner,
       leaseMs: settings.leaseMs,
       trigger,
-      create: { spaceKey: route.spaceKey, parentPageId: route.parentPageId },
+      create: { spaceKey: prepared.route.spaceKey, parentPageId: prepared.route.parentPageId },
     });
     if (Option.isNone(claimed)) {
       yield* logDebugLazily("job is being published by another instance; retrying later", () => ({ jobId }));
       return { _tag: "Retry", delayMs: settings.busyDelayMs } as Disposition;
     }
-    const publication = claimed.value;
+    const claimedRecord = claimed.value;
     yield* step("claimed", jobId);
 
-    const firstAttempt = publication.pageId === null && publication.attempts === 1;
-    const attempt = (assumeNew: boolean) =>
+    /** One try at the page, from the job's record as it stands (read again after a version conflict). */
+    const attempt = (
+      publication: Publication,
+      assumeNew: boolean,
+      { protocol, route, rendered }: ReturnType<typeof prepare> & { readonly protocol: StoredProtocol },
+    ) =>
       Effect.gen(function* () {
         const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
         const willWrite = force || publication.contentHash !== rendered.contentHash;
@@ -619,6 +612,7 @@ export const makePublishPipeline = (
                 errorMessage: `The newer protocol was not published: page ${existing.id} was edited in Confluence by ${edit.editedBy} (version ${edit.currentVersion}) and on_manual_edit is "skip". Publish with force=true to overwrite the edit.`,
                 errorTag: edit._tag,
                 streamSequence: message.streamSequence,
+                owner,
               });
               return { recorded, page: existing, kind: "skipped" as PublicationOutcomeKind, rendered };
             }
@@ -695,6 +689,9 @@ export const makePublishPipeline = (
           latencyMs: nothingNew
             ? undefined
             : Math.max(0, Date.now() - (message.storedAt ?? Date.parse(protocol.occurredAt))),
+          // Only while this attempt holds the lease: else another attempt took the job over, and
+          // its outcome stands.
+          owner,
         });
         if (kind === "published" || moveVersion) {
           yield* store.recordVersion({
@@ -709,24 +706,83 @@ export const makePublishPipeline = (
         yield* step("recorded", jobId);
         return { recorded, page, kind, rendered };
       });
-    const result = yield* attempt(firstAttempt).pipe(
-      // The title was not free after all: look, as for any later attempt, and write accordingly.
-      Effect.catchTag("ConfluenceTitleConflictError", (conflict) =>
-        firstAttempt ? attempt(false) : Effect.fail(conflict),
-      ),
-      // The page went away while it was being written: once more, as for a page found gone.
-      Effect.catchTag("PageGoneError", () => attempt(false)),
-      Effect.catchTag("PageGoneError", (gone) => Effect.fail(gone.error)),
-      (work) => reportConfluenceWaits(work, (wait) => noteLongWait(publication.id, jobId, wait)),
+
+    const work = Effect.gen(function* () {
+      // What the page gets is the job's protocol as stored now, under the lease, not the one this
+      // message brought: a newer one may have been stored while it waited for the lease (its own
+      // message then waits for this one), and publishing the older one would put it over the
+      // newer on the page.
+      const latest = yield* store.getProtocol(jobId);
+      const protocol =
+        Option.isSome(latest) && !sameProtocol(latest.value, received) ? latest.value : received;
+      const { route, rendered } = protocol === received ? prepared : prepare(protocol);
+      yield* logDebugLazily("route and title decided", () => ({
+        jobId,
+        spaceKey: route.spaceKey,
+        parentPageId: route.parentPageId ?? "none",
+        rule: route.rule ?? "none",
+        // The event's own spaceKey/parentPageId win over any rule.
+        eventRoute: protocol.metadata.spaceKey !== undefined || protocol.metadata.parentPageId !== undefined,
+        labels: route.labels.join(", "),
+        title: rendered.title,
+        meetingDate: rendered.meetingDate,
+        ...(protocol !== received ? { newerProtocol: true } : {}),
+      }));
+      if (route.invalidLabels.length > 0) {
+        yield* Effect.logWarning("labels Confluence would refuse were not sent").pipe(
+          Effect.annotateLogs({ jobId, labels: route.invalidLabels.join(", ") }),
+        );
+      }
+      const firstAttempt = claimedRecord.pageId === null && claimedRecord.attempts === 1;
+      let record = claimedRecord;
+      // A job's first attempt assumes its page is new; a title conflict says otherwise.
+      let assumeNew = firstAttempt;
+      let goneAgain = false;
+      for (let conflicts = 0; ; ) {
+        const tried = yield* Effect.either(attempt(record, assumeNew, { protocol, route, rendered }));
+        if (Either.isRight(tried)) return { ...tried.right, route };
+        const error = tried.left;
+        if (error._tag === "ConfluenceTitleConflictError" && assumeNew) {
+          // The title was not free after all: look, as for any later attempt, and write accordingly.
+          assumeNew = false;
+          continue;
+        }
+        if (error._tag === "PageGoneError") {
+          // The page went away while it was being written: once more, as for a page found gone.
+          if (goneAgain) return yield* Effect.fail(error.error);
+          goneAgain = true;
+          record = yield* store.get(claimedRecord.id);
+          assumeNew = false;
+          continue;
+        }
+        // Someone wrote the page between our read and our write (the client does not retry a 409
+        // with a newer version: that would write over what they wrote unseen). Start again from
+        // the page as it is now, so a person's edit meets the manual-edit check, while this attempt
+        // still holds the job.
+        if (error._tag !== "ConfluenceVersionConflictError" || conflicts >= MAX_CONFLICT_RESTARTS)
+          return yield* Effect.fail(error);
+        conflicts++;
+        if (!(yield* store.renewLease({ id: claimedRecord.id, owner, leaseMs: settings.leaseMs })))
+          return yield* new LeaseLostError({ id: claimedRecord.id, owner });
+        yield* Effect.logInfo("the page changed while it was written; reading it again").pipe(
+          Effect.annotateLogs({ jobId, pageId: record.pageId ?? "none", restart: conflicts }),
+        );
+        record = yield* store.get(claimedRecord.id);
+        assumeNew = false;
+      }
+    });
+    const result = yield* work.pipe(
+      (work) => reportConfluenceWaits(work, (wait) => noteLongWait(claimedRecord.id, jobId, wait, owner)),
       Effect.catchAll((error) =>
-        failAttempt(publication, error, trigger, message, replayId).pipe(
+        failAttempt(claimedRecord, error, trigger, message, replayId, owner).pipe(
           Effect.map((d) => ({ disposition: d })),
         ),
       ),
+      (work) => holdingLease(work, claimedRecord.id, owner),
     );
     if ("disposition" in result) return result.disposition;
 
-    const { recorded, page, kind } = result;
+    const { recorded, page, kind, route } = result;
     if ((kind === "published" || kind === "unchanged") && settings.indexPages !== undefined) {
       // Before the ack, and for unchanged pages too: when a crash stopped the refresh after the
       // page was written, the redelivered message finds the page unchanged and refreshes then.
@@ -812,8 +868,48 @@ export const makePublishPipeline = (
         minorEdit: trigger === "replay",
         message: `Published by Minutes (${trigger})`,
         ...(parentId !== undefined ? { parentId } : {}),
+        // A 409 means someone wrote the page since it was read: the attempt reads it again (and
+        // checks for a manual edit) instead of the client writing over it with the next version.
+        refreshOnConflict: false,
       })
       .pipe(Effect.catchTag("ConfluenceNotFoundError", (error) => Effect.fail(new PageGoneError({ error }))));
+
+  /**
+   * Runs an attempt while renewing its lease every third of the lease, so the lease outlasts an
+   * attempt of any length (long Retry-After waits, a slow Confluence) and expires only when its
+   * holder stopped: crashed, or cannot reach the database. Renewing ends with the attempt, or
+   * when the lease turns out to be gone (the attempt's record writes then fail with
+   * LeaseLostError, and the message is tried again).
+   */
+  const holdingLease = <A, E, R>(work: Effect.Effect<A, E, R>, id: number, owner: string) => {
+    const renew = store.renewLease({ id, owner, leaseMs: settings.leaseMs }).pipe(
+      // The database did not answer: the lease may well hold still; try at the next turn.
+      Effect.catchAll(() => Effect.succeed(true)),
+      Effect.tap((held) =>
+        held
+          ? Effect.void
+          : Effect.logDebug("the attempt's lease is no longer held; renewing stops").pipe(
+              Effect.annotateLogs({ publicationId: id, owner }),
+            ),
+      ),
+    );
+    const renewing = Effect.sleep(Math.max(1, Math.floor(settings.leaseMs / 3))).pipe(
+      Effect.zipRight(renew),
+      Effect.repeat({ while: (held) => held }),
+    );
+    return Effect.scoped(Effect.zipRight(Effect.forkScoped(renewing), work));
+  };
+
+  /**
+   * Another attempt took the job over (this one's lease expired): its outcome stands, and this
+   * message is tried again, without spending a delivery. The next try claims the job when the other
+   * attempt is done and finds the page as that one left it.
+   */
+  const leaseLost = (publication: Publication, owner: string) =>
+    Effect.logWarning("another attempt took the job over; trying the message again").pipe(
+      Effect.annotateLogs({ jobId: publication.jobId, publicationId: publication.id, owner }),
+      Effect.as({ _tag: "Retry", delayMs: settings.busyDelayMs } as Disposition),
+    );
 
   /** Records a failed attempt: retryable ones go back to `pending` and come back later. */
   const failAttempt = Effect.fnUntraced(function* (
@@ -822,7 +918,9 @@ export const makePublishPipeline = (
     trigger: PublicationTrigger,
     message: IncomingMessage,
     replayId: string | undefined,
+    owner: string,
   ) {
+    if (error._tag === "LeaseLostError") return yield* leaseLost(publication, owner);
     if (error._tag === "StoreUnavailableError") {
       // Nothing can be recorded now; the message stays here until the database is back.
       yield* Effect.logError("database unavailable; trying the message again").pipe(
@@ -839,6 +937,23 @@ export const makePublishPipeline = (
       retryable && exhausted
         ? `${error.message} (gave up after ${message.deliveryCount} deliveries)`
         : error.message;
+    // Only while this attempt holds the lease: an attempt that lost it must not move a record
+    // another attempt published back to pending (and no message would come back to publish it).
+    // A record that changed otherwise (deleted through the gateway) keeps its state; the message
+    // outcome stands.
+    const recorded = yield* store
+      .transition(publication.id, final ? "failed" : "pending", {
+        errorMessage,
+        errorTag: error._tag,
+        streamSequence: message.streamSequence,
+        owner,
+      })
+      .pipe(
+        Effect.as(true),
+        Effect.catchTag("LeaseLostError", () => Effect.succeed(false)),
+        Effect.catchAll(() => Effect.succeed(true)),
+      );
+    if (!recorded) return yield* leaseLost(publication, owner);
     // A publication that failed for good is an error (what operators alert on); one to be tried
     // again is a warning.
     yield* (
@@ -854,14 +969,6 @@ export const makePublishPipeline = (
         reason: errorMessage,
       }),
     );
-    // A record that changed meanwhile keeps its state; the message outcome stands either way.
-    yield* store
-      .transition(publication.id, final ? "failed" : "pending", {
-        errorMessage,
-        errorTag: error._tag,
-        streamSequence: message.streamSequence,
-      })
-      .pipe(Effect.ignore);
     // What a failed or deferred outcome says about the attempt.
     const attempted = {
       publicationId: publication.id,
@@ -934,14 +1041,25 @@ export const makePublishPipeline = (
           // Orders it before any protocol saved earlier, also across a stream created anew.
           ...(message.storedAt !== undefined ? { storedAt: new Date(message.storedAt).toISOString() } : {}),
         });
+        const waits = !config.confluence.auto_publish || !config.confluence.enabled;
         if (saved.outcome === "stale") {
+          // The newer protocol's own message publishes it. But an attempt of this message may have
+          // published the newer protocol (what is stored is what an attempt publishes) and failed,
+          // leaving the record pending: then this message is the one that came back for it.
+          const record = waits ? Option.none() : yield* store.findByJob(event.jobId);
+          if (Option.isSome(record) && record.value.status === "pending") {
+            yield* Effect.logInfo(
+              "older event for a job whose record waits to be published; publishing its latest protocol",
+            ).pipe(Effect.annotateLogs({ jobId: event.jobId, streamSequence: message.streamSequence }));
+            return yield* publishJob(saved.protocol, "event", false, message, undefined);
+          }
           yield* Effect.logInfo("older event for a job with a newer protocol; skipped").pipe(
             Effect.annotateLogs({ jobId: event.jobId, streamSequence: message.streamSequence }),
           );
           return { _tag: "Ack" } as Disposition;
         }
         // Without auto_publish, or with Confluence disabled, the protocol waits for a publish command.
-        if (!config.confluence.auto_publish || !config.confluence.enabled) {
+        if (waits) {
           const route = routeProtocol(
             { filename: event.filename, topic: event.topic ?? null, metadata: protocolMetadataOf(event) },
             config.confluence,
@@ -1033,6 +1151,19 @@ class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: 
  * JetStream would drop the event with nothing recorded.
  */
 const STORE_RETRY_MS = 250;
+
+/**
+ * How often one attempt starts again from reading the page after a version conflict (someone wrote
+ * the page between its read and its write) before it gives the message back for a later delivery.
+ */
+const MAX_CONFLICT_RESTARTS = 2;
+
+/** Whether two stored protocols render alike (same text and everything rendering reads). */
+const sameProtocol = (a: StoredProtocol, b: StoredProtocol): boolean =>
+  a.markdown === b.markdown &&
+  a.filename === b.filename &&
+  a.occurredAt === b.occurredAt &&
+  JSON.stringify(a.metadata) === JSON.stringify(b.metadata);
 
 /** A wait before a Confluence retry from which on the record says why it is still publishing. */
 const LONG_WAIT_MS = 10_000;

@@ -160,6 +160,8 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         config,
         owner: instanceId,
         botIdentity: () => botIdentity,
+        // Renewed while an attempt runs; after a crash it runs out about when the crashed
+        // attempt's message comes back (the ack wait after its last heartbeat).
         leaseMs: Math.max(ackWaitMs, 5_000),
         busyDelayMs: Math.min(ackWaitMs, 2_000),
         ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),

@@ -2,10 +2,14 @@
  * JetStream set-up shared by the consume loop and the tests: the publishers' durable pull consumer
  * (the streams come from @minutes/nats-streams, shared with the gateway), at start and again,
  * with the streams, whenever they are found missing (a NATS restarted without its data). Designed for
- * Debian's nats-server 2.9.10 as well as newer servers: one filter subject, `backoff` trimmed to
- * `max_deliver` (the server refuses longer lists), and since 2.9 turns `ack_wait` into
- * `backoff[0]`, the consume loop keeps long publications alive with `working()`. Every step
- * tolerates another publisher or gateway doing the same at the same moment.
+ * Debian's nats-server 2.9.10 as well as newer servers: one filter subject, and no consumer
+ * `backoff`. The pipeline naks a failed delivery with its own delay (`backoff_seconds`), so a
+ * consumer backoff would only schedule redeliveries after an ack timeout, and the server would
+ * shrink `ack_wait` to `backoff[0]` (5 s by default): a message whose handling kept the event loop
+ * busy longer than that (seconds of rendering a large protocol) missed its heartbeats and was
+ * delivered again while it ran. Without it, `ack_wait` is what a message may go unanswered, and the
+ * time after which a crashed publisher's messages come back. Every step tolerates another
+ * publisher or gateway doing the same at the same moment.
  */
 
 import { type MinutesConfig, protocolStreamWildcard } from "@minutes/contracts";
@@ -19,13 +23,11 @@ import {
 import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
-/** The ack wait the server actually applies: `backoff[0]` when a backoff is set (2.9 behaviour). */
-export const effectiveAckWaitMs = (nats: MinutesConfig["nats"]): number => {
-  const backoff = consumerBackoffMs(nats);
-  return backoff.length > 0
-    ? Math.min(backoff[0] as number, nats.ack_wait_seconds * 1000)
-    : nats.ack_wait_seconds * 1000;
-};
+/**
+ * The ack wait the server applies to the publishers' consumer: `ack_wait_seconds` (the consumer has
+ * no `backoff`, which would replace it with `backoff[0]`).
+ */
+export const effectiveAckWaitMs = (nats: MinutesConfig["nats"]): number => nats.ack_wait_seconds * 1000;
 
 /** Creates or updates the durable pull consumer of the publishers. */
 export const ensureConsumer = async (jsm: JetStreamManager, nats: MinutesConfig["nats"]): Promise<void> => {
@@ -61,7 +63,6 @@ const ensureConsumerOf = async (
   nats: MinutesConfig["nats"],
   updateExisting: boolean,
 ): Promise<boolean> => {
-  const backoff = consumerBackoffMs(nats);
   const config = {
     durable_name: nats.consumer,
     ack_policy: AckPolicy.Explicit,
@@ -70,10 +71,12 @@ const ensureConsumerOf = async (
     ack_wait: nanos(Math.round(nats.ack_wait_seconds * 1000)),
     max_deliver: nats.max_deliver,
     max_ack_pending: Math.max(nats.concurrency * 4, 64),
-    ...(backoff.length > 0 ? { backoff: backoff.map((ms) => nanos(ms)) } : {}),
   };
   const { durable_name: _name, deliver_policy: _deliver, filter_subject: _filter, ...editable } = config;
-  const update = () => jsm.consumers.update(nats.stream, nats.consumer, editable);
+  // An update merges into the consumer's stored config: `backoff: undefined` takes out the backoff
+  // a consumer created by an earlier version has (and with it the shrunken ack wait).
+  const update = () =>
+    jsm.consumers.update(nats.stream, nats.consumer, { ...editable, backoff: undefined } as typeof editable);
   try {
     await jsm.consumers.info(nats.stream, nats.consumer);
     if (updateExisting) await update();
@@ -92,8 +95,3 @@ const ensureConsumerOf = async (
     return false;
   }
 };
-
-const consumerBackoffMs = (nats: MinutesConfig["nats"]): Array<number> =>
-  nats.backoff_seconds
-    .slice(0, Math.max(nats.max_deliver - 1, 0))
-    .map((s) => Math.max(1, Math.round(s * 1000)));

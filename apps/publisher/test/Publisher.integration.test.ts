@@ -14,7 +14,7 @@ import {
   publishRequestedSubject,
 } from "@minutes/contracts";
 import { originalImportLines } from "@minutes/publication-store";
-import { Effect, Schema, Stream } from "effect";
+import { Effect, Option, Schema, Stream } from "effect";
 import { pino } from "pino";
 import { assert, describe, expect, it } from "vitest";
 import { ensureContainer } from "../src/containers.js";
@@ -29,6 +29,7 @@ import {
   eventually,
   type Harness,
   harnessPerTest,
+  PG_URL,
   pagesOfJob,
   recordIn,
   withClient,
@@ -738,6 +739,231 @@ describe("manual edits", () => {
       h.sandbox.state.page(record.pageId!)!.versions.at(-1)!.body.includes("ours wins") ? true : undefined,
     );
     expect(h.sandbox.state.page(record.pageId!)!.versions).toHaveLength(3);
+  });
+});
+
+describe("attempts that overlap", () => {
+  /** The job's protocol as stored now. */
+  const storedProtocol = async (h: Harness, jobId: string) =>
+    Option.getOrUndefined(await Effect.runPromise(h.store.getProtocol(jobId)));
+
+  /** Every message handled and answered, and the job's record no longer being published. */
+  const settled = (h: Harness, jobId: string, timeoutMs = 40_000) =>
+    eventually(
+      async () => {
+        const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+        const record = Option.getOrUndefined(await Effect.runPromise(h.store.findByJob(jobId)));
+        return info.num_pending === 0 && info.num_ack_pending === 0 && record?.status !== "publishing"
+          ? record
+          : undefined;
+      },
+      timeoutMs,
+      `job ${jobId} to settle`,
+    );
+
+  /** Which of the marker lines ("- v1", "- v2", …) each version of the page shows. */
+  const markers = (h: Harness, pageId: string) =>
+    h.sandbox.state.page(pageId)!.versions.map((v) => /v\d+/.exec(v.body)?.[0] ?? v.body);
+
+  /**
+   * Holds the job's record locked in a transaction of its own (`select … for update`), as a
+   * database under load might for a moment: the next claim of the job waits for it. `claimWaits`
+   * resolves once a statement of the publisher waits for the lock.
+   */
+  const lockRecord = async (h: Harness, jobId: string) => {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: PG_URL.replace(/\/[^/]*$/, `/${h.pgDatabase}`) });
+    // The harness drops the database with (force) when a test fails: nothing to report then.
+    client.on("error", () => undefined);
+    await client.connect();
+    await client.query("begin");
+    await client.query("select id from confluence_publications where job_id = $1 for update", [jobId]);
+    return {
+      claimWaits: () =>
+        eventually(async () => {
+          const waiting = await client.query(
+            "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+          );
+          return (waiting.rows[0] as { n: number }).n > 0 ? true : undefined;
+        }),
+      release: async () => {
+        await client.query("commit");
+        await client.end();
+      },
+    };
+  };
+
+  /** Stores a newer protocol for the job, as a later event's message does before it waits for the lease. */
+  const storeNewer = (h: Harness, jobId: string, markdown: string, streamSequence: number) =>
+    Effect.runPromise(
+      h.store.saveProtocol({
+        jobId,
+        markdown,
+        filename: `${jobId}.md`,
+        metadata: {},
+        contentHash: `newer-${streamSequence}`,
+        streamSequence,
+        occurredAt: new Date().toISOString(),
+      }),
+    );
+
+  it("keeps an attempt that outlasts its lease alone on the job: page versions in order, record published", async () => {
+    // The client waits for the slow answer (its timeout is longer than the delay below).
+    const h = await open({ database: "postgresql", config: { confluence: { timeout: 20 } } });
+    await h.startPublisher({ instanceId: "second" });
+    const jobId = "job-slow-put";
+    await h.submit({ jobId, markdown: protocol("Slow put", "- v1") });
+    const first = await recordIn(h, jobId, "published");
+    // The update to v2 takes longer than a lease (5 s here) plus the retries of the next claimer.
+    h.sandbox.faults.add({
+      kind: "latency",
+      latencyMs: 9_000,
+      method: "PUT",
+      path: `/pages/${first.pageId}$`,
+      times: 1,
+    });
+    await h.submit({ jobId, markdown: protocol("Slow put", "- v2") });
+    // The fault fired: v2's write is on its way. Now v3 comes.
+    await eventually(() => (h.sandbox.faults.list().length === 0 ? true : undefined));
+    await h.submit({ jobId, markdown: protocol("Slow put", "- v3") });
+    const record = await settled(h, jobId);
+    expect(markers(h, first.pageId!)).toEqual(["v1", "v2", "v3"]);
+    expect(record?.status).toBe("published");
+    expect(record?.pageVersion).toBe(3);
+    const versions = await Effect.runPromise(h.store.listVersions(jobId));
+    expect(versions.map((v) => v.pageVersion)).toEqual([1, 2, 3]);
+  }, 60_000);
+
+  it("publishes the job's newest stored protocol once it gets the lease, not the older one its message brought", async () => {
+    const h = await open({ database: "postgresql" });
+    const jobId = "job-waited";
+    await h.submit({ jobId, markdown: protocol("Waited", "- v1") });
+    const first = await recordIn(h, jobId, "published");
+    const lock = await lockRecord(h, jobId);
+    const seq = await h.submit({ jobId, markdown: protocol("Waited", "- v2") });
+    // v2 is stored and rendered, and its claim waits; meanwhile v3 is stored (by its own message).
+    await lock.claimWaits();
+    expect((await storedProtocol(h, jobId))?.markdown).toContain("- v2");
+    await storeNewer(h, jobId, protocol("Waited", "- v3"), seq + 1);
+    await lock.release();
+    const record = await settled(h, jobId);
+    expect(markers(h, first.pageId!)).toEqual(["v1", "v3"]);
+    expect(record?.status).toBe("published");
+    expect(record?.pageVersion).toBe(2);
+  });
+
+  it("publishes a job whose record an older message's attempt left pending, when that message comes back", async () => {
+    const h = await open({ database: "postgresql" });
+    const jobId = "job-left-pending";
+    await h.submit({ jobId, markdown: protocol("Left pending", "- v1") });
+    const first = await recordIn(h, jobId, "published");
+    const lock = await lockRecord(h, jobId);
+    const seq = await h.submit({ jobId, markdown: protocol("Left pending", "- v2") });
+    await lock.claimWaits();
+    // A newer protocol is stored (its message done with already) while the v2 message waits.
+    await storeNewer(h, jobId, protocol("Left pending", "- v3"), seq + 1);
+    // The v2 message's attempt cannot read the page (503 for the request and both retries): the
+    // record goes back to pending and the message is given back. It comes back older than the
+    // stored protocol, and is the only message that will.
+    h.sandbox.faults.add({
+      kind: "status",
+      status: 503,
+      method: "GET",
+      path: `/pages/${first.pageId}$`,
+      times: 3,
+    });
+    await lock.release();
+    const record = await settled(h, jobId);
+    expect(h.sandbox.faults.list()).toEqual([]);
+    expect(record?.status).toBe("published");
+    expect(markers(h, first.pageId!)).toEqual(["v1", "v3"]);
+  });
+
+  it("does not write over a person's edit made while its own write was on the way, and says why", async () => {
+    const h = await open();
+    const jobId = "job-edit-race";
+    await h.submit({ jobId, markdown: protocol("Edit race", "- v1") });
+    const first = await recordIn(h, jobId, "published");
+    h.sandbox.faults.add({
+      kind: "latency",
+      latencyMs: 3_000,
+      method: "PUT",
+      path: `/pages/${first.pageId}$`,
+      times: 1,
+    });
+    await h.submit({ jobId, markdown: protocol("Edit race", "- v2") });
+    // Minutes' write of version 2 is on its way; a person saves version 2 first.
+    await eventually(() => (h.sandbox.faults.list().length === 0 ? true : undefined));
+    await editAsPerson(h, first.pageId!);
+    const record = await settled(h, jobId);
+    expect(record?.status).toBe("failed");
+    expect(record?.errorTag).toBe("ManualEditError");
+    expect(record?.errorMessage).toContain("(version 2; Minutes wrote version 1)");
+    const versions = h.sandbox.state.page(first.pageId!)!.versions;
+    expect(versions).toHaveLength(2);
+    expect(versions.at(-1)!.body).toContain("edited by a person");
+  });
+
+  it("leaves the record to an attempt that took its lease over, and tries the message again without spending a delivery", async () => {
+    const h = await open();
+    const jobId = "job-taken-over";
+    await h.submit({ jobId, markdown: protocol("Taken over", "- v1") });
+    const first = await recordIn(h, jobId, "published");
+    await h.stopPublishers();
+    let tookOver = false;
+    await h.startPublisher({
+      // Right after this attempt wrote the page, its lease is found expired (as after a stalled
+      // process) and another attempt claims the job and records it.
+      afterStep: (step: PipelineStep) =>
+        step === "page-written" && !tookOver
+          ? Effect.gen(function* () {
+              tookOver = true;
+              const later = new Date(Date.now() + 3_600_000);
+              yield* h.store.claim({ jobId, owner: "another-publisher", leaseMs: 60_000, now: later });
+              yield* h.store.transition(first.id, "published", {
+                keepPublished: true,
+                owner: "another-publisher",
+              });
+            }).pipe(Effect.orDie)
+          : Effect.void,
+    });
+    await h.submit({ jobId, markdown: protocol("Taken over", "- v2") });
+    const record = await settled(h, jobId);
+    expect(tookOver).toBe(true);
+    expect(record?.status).toBe("published");
+    expect(record?.pageVersion).toBe(2);
+    expect(markers(h, first.pageId!)).toEqual(["v1", "v2"]);
+    const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    // v1 and v2, each delivered once: the lost lease was no failed delivery.
+    expect(info.delivered.consumer_seq).toBe(2);
+  });
+
+  it("does not deliver a message twice while its handling keeps the event loop busy for a while", async () => {
+    // `backoff_seconds` [1, 1, 1] as everywhere in these tests; rendering a large protocol can take
+    // seconds of CPU, during which no heartbeat reaches JetStream.
+    const h = await open({ config: { nats: { ack_wait_seconds: 5 } } });
+    await h.stopPublishers();
+    let busy = false;
+    await h.startPublisher({
+      afterStep: (step: PipelineStep) =>
+        step === "claimed" && !busy
+          ? Effect.sync(() => {
+              busy = true;
+              const until = Date.now() + 1_500;
+              while (Date.now() < until) {
+                // synchronous work, as a long conversion is
+              }
+            })
+          : Effect.void,
+    });
+    await h.submit({ jobId: "job-busy", markdown: protocol("Busy", "- v1") });
+    const record = await settled(h, "job-busy");
+    expect(busy).toBe(true);
+    expect(record?.status).toBe("published");
+    const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    // One delivery of one message: a redelivery would have taken a second consumer sequence.
+    expect(info.delivered.consumer_seq).toBe(1);
+    expect(record?.attempts).toBe(1);
   });
 });
 

@@ -248,9 +248,10 @@ export const NatsConfig = Schema.Struct({
   consumer: natsName("a JetStream consumer name", 64),
   duplicate_window_seconds: positive("a number of seconds greater than 0"),
   max_age_days: positive("a number of days greater than 0"),
-  // The ack wait (and with a backoff, its first value: JetStream then waits that long) is how long
-  // a message in progress may go unanswered; the publisher keeps it alive three times a period,
-  // which under a second cannot be relied on.
+  // The ack wait is how long a message in progress may go unanswered (the publisher's consumer has
+  // no JetStream backoff, which would shrink it to the backoff's first value); the publisher keeps
+  // it alive three times a period, which under a second cannot be relied on. The backoff seconds
+  // are the publisher's own nak delays, one per delivery.
   ack_wait_seconds: atLeastOneSecond,
   max_deliver: positiveInt("a whole number greater than 0"),
   backoff_seconds: Schema.Array(atLeastOneSecond),

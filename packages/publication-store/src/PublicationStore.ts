@@ -50,6 +50,7 @@ import {
   ImportLineError,
   InvalidCursorError,
   InvalidTransitionError,
+  LeaseLostError,
   PublicationNotFoundError,
   StoreUnavailableError,
 } from "./PublicationStoreError.js";
@@ -106,6 +107,18 @@ export interface ClaimInput {
   readonly create?: { readonly spaceKey: string; readonly parentPageId: string | null } | undefined;
 }
 
+/** Extends a lease its owner still holds. */
+export interface RenewLeaseInput {
+  /** The record's id. */
+  readonly id: number;
+  /** The `owner` the record was claimed with. */
+  readonly owner: string;
+  /** The lease lasts this long from now. */
+  readonly leaseMs: number;
+  /** Override the clock (tests). */
+  readonly now?: Date | undefined;
+}
+
 /**
  * Fields a transition may change. `undefined` (or absent) keeps the stored value, `null` clears
  * a nullable column.
@@ -135,6 +148,12 @@ export interface TransitionPatch {
    * `errorMessage`/`errorTag` (if given) say why the newer protocol was not published.
    */
   readonly keepPublished?: boolean | undefined;
+  /**
+   * Write only while this owner (the `owner` of `claim`) still holds the record's lease, in the
+   * same statement: else nothing changes and the transition fails with `LeaseLostError`. An
+   * attempt whose lease expired and was taken over must not overwrite the new owner's outcome.
+   */
+  readonly owner?: string | undefined;
 }
 
 /** Where an index page lists its protocols: one space and one parent (or the space root). */
@@ -275,6 +294,12 @@ export const IMPORT_MAX_ERRORS = 100;
  */
 export const IMPORT_MAX_INVALID = 10_000;
 
+/**
+ * How often `claim` tries its statement when it lost to a record that turned claimable right
+ * after (a lease released or expired between the UPDATE and the read): then `None`.
+ */
+const CLAIM_ROUNDS = 3;
+
 /** Page size of `query` when the caller gives none. */
 export const QUERY_DEFAULT_LIMIT = 50;
 /** Largest page `query` returns; bigger limits are clamped to it. */
@@ -296,7 +321,8 @@ export interface PublicationStoreShape {
   ) => Effect.Effect<Publication, StoreUnavailableError>;
   /**
    * Atomically moves the job's record to `publishing` under a lease. `None` when another owner
-   * holds an unexpired lease.
+   * holds an unexpired lease (also when it kept losing the race for a record that was being
+   * released at the same moment: the caller tries again shortly).
    */
   readonly claim: (
     input: ClaimInput,
@@ -304,12 +330,24 @@ export interface PublicationStoreShape {
     Option.Option<Publication>,
     PublicationNotFoundError | InvalidTransitionError | StoreUnavailableError
   >;
-  /** Moves a record to `to` (only transitions `canTransition` allows) and applies `patch`. */
+  /**
+   * Extends the lease to `now + leaseMs` if `owner` still holds it (one conditional UPDATE);
+   * `false` when it does not (taken over after it expired, or released by a transition). Does not
+   * touch `updatedAt`: a renewal is not a change of the record.
+   */
+  readonly renewLease: (input: RenewLeaseInput) => Effect.Effect<boolean, StoreUnavailableError>;
+  /**
+   * Moves a record to `to` (only transitions `canTransition` allows) and applies `patch`; with
+   * `patch.owner`, only while that owner holds the lease (`LeaseLostError` otherwise).
+   */
   readonly transition: (
     id: number,
     to: PublicationStatus,
     patch?: TransitionPatch,
-  ) => Effect.Effect<Publication, PublicationNotFoundError | InvalidTransitionError | StoreUnavailableError>;
+  ) => Effect.Effect<
+    Publication,
+    PublicationNotFoundError | InvalidTransitionError | LeaseLostError | StoreUnavailableError
+  >;
   /** Counts one retry (`retryCount`, `lastRetryAt`) without changing the status. */
   readonly markRetry: (
     id: number,
@@ -317,12 +355,12 @@ export interface PublicationStoreShape {
   /**
    * Says on a record that is being published why it takes long (Confluence asked to wait, say):
    * `errorTag` and `errorMessage` change, the status stays. Does nothing to a record in any other
-   * status (the attempt ended meanwhile, or another one owns it). The outcome of the attempt
-   * replaces the note.
+   * status (the attempt ended meanwhile, or another one owns it), nor with `owner` to a record
+   * another owner has claimed since. The outcome of the attempt replaces the note.
    */
   readonly notePublishing: (
     id: number,
-    note: { readonly errorTag: string; readonly errorMessage: string },
+    note: { readonly errorTag: string; readonly errorMessage: string; readonly owner?: string | undefined },
   ) => Effect.Effect<void, StoreUnavailableError>;
   /** Records a page version Minutes wrote; repeating it returns the stored one. */
   readonly recordVersion: (
@@ -529,7 +567,38 @@ const makeShape = (db: Database): PublicationStoreShape => {
   const claimable = PUBLICATION_STATUSES.filter((s) => s !== "publishing" && canTransition(s, "publishing"));
 
   const claim = Effect.fnUntraced(function* (input: ClaimInput) {
-    const t = input.now ?? new Date(yield* now);
+    // The UPDATE can lose to a lease that is released right after it looked (the other attempt
+    // published in between): the record read afterwards is claimable again. That is a race lost
+    // by a moment, not an invalid transition: claim again, a few times, then leave it to the
+    // caller's retry (`None`), which spends no delivery.
+    for (let round = 0; round < CLAIM_ROUNDS; round++) {
+      const t = input.now ?? new Date(yield* now);
+      const won = yield* claimOnce(input, t);
+      if (Option.isSome(won)) return won;
+      const found = yield* attempt("claim", () =>
+        rows(em, "select * from confluence_publications where job_id = ?", [input.jobId]),
+      );
+      const row = found[0];
+      if (row === undefined) return yield* new PublicationNotFoundError({ jobId: input.jobId });
+      const current = toPublication(row);
+      if (current.status === "publishing") {
+        // Held by someone else until later: lost fair and square. (Otherwise the lease changed
+        // hands or expired between the two statements: look again.)
+        const lease = leaseOf(row);
+        const held =
+          lease.claimedBy !== input.owner && lease.claimedUntil !== null && lease.claimedUntil > t.getTime();
+        if (held) return Option.none<Publication>();
+        continue;
+      }
+      if (!claimable.includes(current.status)) {
+        return yield* new InvalidTransitionError({ id: current.id, from: current.status, to: "publishing" });
+      }
+    }
+    return Option.none<Publication>();
+  });
+
+  /** One try of `claim`: the conditional statement alone. */
+  const claimOnce = Effect.fnUntraced(function* (input: ClaimInput, t: Date) {
     const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
     const trigger = input.trigger ?? null;
     const isRetry = trigger === "retry" ? 1 : 0;
@@ -585,15 +654,21 @@ const makeShape = (db: Database): PublicationStoreShape => {
             [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
           ),
     );
-    if (won[0]) return Option.some(toPublication(won[0]));
-    const current = yield* selectByJob(em, input.jobId);
-    if (Option.isNone(current)) return yield* new PublicationNotFoundError({ jobId: input.jobId });
-    if (current.value.status === "publishing") return Option.none<Publication>();
-    return yield* new InvalidTransitionError({
-      id: current.value.id,
-      from: current.value.status,
-      to: "publishing",
-    });
+    return won[0] ? Option.some(toPublication(won[0])) : Option.none<Publication>();
+  });
+
+  const renewLease = Effect.fnUntraced(function* (input: RenewLeaseInput) {
+    const t = input.now ?? new Date(yield* now);
+    const until = new Date(t.getTime() + Math.max(0, input.leaseMs));
+    const affected = yield* attempt("renewLease", () =>
+      run(
+        em,
+        `update confluence_publications set claimed_until = ?
+         where id = ? and claimed_by = ? and publication_status = 'publishing'`,
+        [until, input.id, input.owner],
+      ),
+    );
+    return affected > 0;
   });
 
   const transition = Effect.fnUntraced(function* (
@@ -604,8 +679,18 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const direct = yield* directTransition(em, id, to, patch);
     if (Option.isSome(direct)) return direct.value;
     // Optimistic: the UPDATE only applies if the status is still the one we checked.
+    const owner = patch.owner;
     for (let round = 0; round < 5; round++) {
-      const current = yield* requireById(em, id);
+      const found = yield* attempt("transition", () =>
+        rows(em, "select * from confluence_publications where id = ?", [id]),
+      );
+      const row = found[0];
+      if (row === undefined) return yield* new PublicationNotFoundError({ id });
+      const current = toPublication(row);
+      // Before the status: a record another attempt took over (and maybe published) is its record.
+      if (owner !== undefined && leaseOf(row).claimedBy !== owner) {
+        return yield* new LeaseLostError({ id, owner });
+      }
       if (!canTransition(current.status, to)) {
         return yield* new InvalidTransitionError({ id, from: current.status, to });
       }
@@ -626,8 +711,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
         rows(
           em,
           `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}${extra}
-           where id = ? and publication_status = ? returning *`,
-          [...sets.map(([, v]) => v), id, current.status],
+           where id = ? and publication_status = ?${owner !== undefined ? " and claimed_by = ?" : ""} returning *`,
+          [...sets.map(([, v]) => v), id, current.status, ...(owner !== undefined ? [owner] : [])],
         ),
       );
       if (updated[0]) return toPublication(updated[0]);
@@ -655,12 +740,13 @@ const makeShape = (db: Database): PublicationStoreShape => {
       const from = PUBLICATION_STATUSES.filter((s) => canTransition(s, to));
       if (countsRetry || needsProtocol || from.length === 0) return Option.none<Publication>();
       const sets = transitionColumns(to, patch, new Date(yield* now), patch.latencyMs);
+      const owner = patch.owner;
       const updated = yield* attempt("transition", () =>
         rows(
           em,
           `update confluence_publications set ${sets.map(([c]) => `${c} = ?`).join(", ")}
-           where id = ? and publication_status in (${from.map(() => "?").join(", ")}) returning *`,
-          [...sets.map(([, v]) => v), id, ...from],
+           where id = ? and publication_status in (${from.map(() => "?").join(", ")})${owner !== undefined ? " and claimed_by = ?" : ""} returning *`,
+          [...sets.map(([, v]) => v), id, ...from, ...(owner !== undefined ? [owner] : [])],
         ),
       );
       return updated[0] ? Option.some(toPublication(updated[0])) : Option.none<Publication>();
@@ -681,14 +767,16 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const notePublishing = Effect.fnUntraced(function* (
     id: number,
-    note: { readonly errorTag: string; readonly errorMessage: string },
+    note: { readonly errorTag: string; readonly errorMessage: string; readonly owner?: string | undefined },
   ) {
     const t = new Date(yield* now);
+    const owner = note.owner;
     yield* attempt("notePublishing", () =>
       run(
         em,
-        "update confluence_publications set error_tag = ?, error_message = ?, updated_at = ? where id = ? and publication_status = 'publishing'",
-        [note.errorTag, note.errorMessage, t, id],
+        `update confluence_publications set error_tag = ?, error_message = ?, updated_at = ?
+         where id = ? and publication_status = 'publishing'${owner !== undefined ? " and claimed_by = ?" : ""}`,
+        [note.errorTag, note.errorMessage, t, id, ...(owner !== undefined ? [owner] : [])],
       ),
     );
   });
@@ -1368,6 +1456,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     getProtocol,
     ensurePublication,
     claim,
+    renewLease,
     transition,
     markRetry,
     notePublishing,
@@ -1530,6 +1619,12 @@ const clampLimit = (limit: number | undefined): number => {
   if (limit === undefined || !Number.isFinite(limit)) return QUERY_DEFAULT_LIMIT;
   return Math.min(QUERY_MAX_LIMIT, Math.max(1, Math.trunc(limit)));
 };
+
+/** The lease columns of a record row (not part of `Publication`): who holds it, until when (ms). */
+const leaseOf = (r: Row): { readonly claimedBy: string | null; readonly claimedUntil: number | null } => ({
+  claimedBy: str(r.claimed_by),
+  claimedUntil: instantMs(r.claimed_until),
+});
 
 const toPublication = (r: Row): Publication => ({
   id: Number(r.id),

@@ -1,7 +1,8 @@
 /**
  * The store's expected failures, one tagged class per thing a caller handles differently:
  * 404 (not found), 409 (invalid transition), 503 (store unavailable), 400 (bad cursor or
- * import line). Schema-based so the gateway can send them as they are.
+ * import line), and a lost lease (only the publisher asks for that check). Schema-based so the
+ * gateway can send them as they are.
  */
 
 import { PublicationStatus } from "@minutes/contracts";
@@ -26,6 +27,20 @@ export class InvalidTransitionError extends Schema.TaggedError<InvalidTransition
 ) {
   override get message(): string {
     return `publication ${this.id} cannot move from ${this.from} to ${this.to}`;
+  }
+}
+
+/**
+ * The attempt no longer holds the record's lease: another publisher (or attempt) claimed it since,
+ * or it was released. Nothing was written. The caller's work is not lost, only no longer its to
+ * record: it tries the whole publication again later, under a lease of its own.
+ */
+export class LeaseLostError extends Schema.TaggedError<LeaseLostError>()("LeaseLostError", {
+  id: Schema.Number,
+  owner: Schema.String,
+}) {
+  override get message(): string {
+    return `publication ${this.id} is no longer claimed by ${this.owner}: another attempt took it over`;
   }
 }
 
@@ -68,6 +83,7 @@ export class InvalidCursorError extends Schema.TaggedError<InvalidCursorError>()
 export type PublicationStoreError =
   | PublicationNotFoundError
   | InvalidTransitionError
+  | LeaseLostError
   | StoreUnavailableError
   | ImportLineError
   | InvalidCursorError;

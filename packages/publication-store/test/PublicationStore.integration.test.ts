@@ -1,9 +1,9 @@
-import { assert, layer } from "@effect/vitest";
+import { assert, it, layer } from "@effect/vitest";
 import { canTransition } from "@minutes/contracts";
 import { Effect, Either, Layer, Option, TestClock } from "effect";
 import { describe } from "vitest";
 import { PublicationStore } from "../src/PublicationStore.js";
-import { BACKENDS, freshConfig } from "./helpers/backends.js";
+import { BACKENDS, execOnPostgres, freshConfig } from "./helpers/backends.js";
 import { at, protocol, times, uid } from "./helpers/fixtures.js";
 
 const storeLayer = (name: (typeof BACKENDS)[number]["name"]) =>
@@ -226,6 +226,93 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
         assert.strictEqual(record.retryCount, 1);
         assert.strictEqual(record.trigger, "retry");
         assert.strictEqual((yield* store.listByJob(jobId)).length, 1);
+      }),
+    );
+
+    it.effect("renews a lease only for the owner holding it, and a renewed lease keeps others out", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `renew-${uid()}`;
+        const t0 = Date.parse("2030-01-03T00:00:00Z");
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 1_000, now: new Date(t0) });
+        const before = (yield* store.get(rec.id)).updatedAt;
+        assert.isFalse(
+          yield* store.renewLease({ id: rec.id, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 600) }),
+        );
+        assert.isTrue(
+          yield* store.renewLease({ id: rec.id, owner: "pub-a", leaseMs: 1_000, now: new Date(t0 + 600) }),
+        );
+        // Past the first lease, within the renewed one: still pub-a's.
+        const early = yield* store.claim({
+          jobId,
+          owner: "pub-b",
+          leaseMs: 1_000,
+          now: new Date(t0 + 1_300),
+        });
+        assert.isTrue(Option.isNone(early));
+        assert.strictEqual((yield* store.get(rec.id)).updatedAt, before);
+        // Not renewed again: it expires and passes to pub-b, and pub-a cannot renew it back.
+        const late = yield* store.claim({ jobId, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 1_700) });
+        assert.isTrue(Option.isSome(late));
+        assert.isFalse(
+          yield* store.renewLease({ id: rec.id, owner: "pub-a", leaseMs: 1_000, now: new Date(t0 + 1_800) }),
+        );
+        // Released by a transition: nothing left to renew.
+        yield* store.transition(rec.id, "published", { latencyMs: 1, owner: "pub-b" });
+        assert.isFalse(yield* store.renewLease({ id: rec.id, owner: "pub-b", leaseMs: 1_000 }));
+      }),
+    );
+
+    it.effect("writes a transition with owner only while that owner holds the lease", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        const jobId = `owned-${uid()}`;
+        const t0 = Date.parse("2030-01-04T00:00:00Z");
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 1_000, now: new Date(t0) });
+        // pub-a's lease expired unrenewed; pub-b took the record over and published it.
+        yield* store.claim({ jobId, owner: "pub-b", leaseMs: 1_000, now: new Date(t0 + 1_500) });
+        yield* store.notePublishing(rec.id, {
+          errorTag: "Slow",
+          errorMessage: "pub-a waits",
+          owner: "pub-a",
+        });
+        assert.isNull((yield* store.get(rec.id)).errorTag);
+        const published = yield* store.transition(rec.id, "published", {
+          pageId: "p-2",
+          pageVersion: 2,
+          contentHash: "h-new",
+          latencyMs: 5,
+          owner: "pub-b",
+        });
+        assert.strictEqual(published.status, "published");
+        // pub-a, late: neither its outcome nor its failure may replace pub-b's publication.
+        for (const [to, patch] of [
+          ["published", { pageVersion: 3, contentHash: "h-old", latencyMs: 9 }],
+          ["published", { pageVersion: 3, contentHash: "h-old" }],
+          ["pending", { errorMessage: "cannot move", errorTag: "InvalidTransitionError" }],
+          ["failed", { errorMessage: "gave up" }],
+        ] as const) {
+          const lost = yield* Effect.flip(store.transition(rec.id, to, { ...patch, owner: "pub-a" }));
+          assert.strictEqual(lost._tag, "LeaseLostError");
+          assert.strictEqual(
+            lost.message,
+            `publication ${rec.id} is no longer claimed by pub-a: another attempt took it over`,
+          );
+        }
+        assert.deepStrictEqual(yield* store.get(rec.id), published);
+        // The owner that holds the lease writes as before.
+        yield* store.claim({ jobId, owner: "pub-c", leaseMs: 60_000 });
+        yield* store.notePublishing(rec.id, {
+          errorTag: "Slow",
+          errorMessage: "pub-c waits",
+          owner: "pub-c",
+        });
+        assert.strictEqual((yield* store.get(rec.id)).errorMessage, "pub-c waits");
+        const failed = yield* store.transition(rec.id, "failed", { errorMessage: "boom", owner: "pub-c" });
+        assert.strictEqual(failed.status, "failed");
+        assert.strictEqual(failed.pageVersion, 2);
       }),
     );
 
@@ -545,4 +632,42 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
   });
+});
+
+describe("a claim racing a release on PostgreSQL", () => {
+  // The other attempt publishes between the claim's UPDATE (which saw its lease) and the claim's
+  // read of the record. A statement-level trigger puts that commit exactly there: it runs after
+  // every UPDATE of the table, also one that matched no row, before the claim reads again.
+  it.scoped(
+    "claims a record released right after the claim lost to its lease, instead of failing",
+    () =>
+      Effect.gen(function* () {
+        const config = yield* freshConfig("postgresql");
+        const store = yield* PublicationStore.make(config);
+        const jobId = `released-${uid()}`;
+        const create = { spaceKey: "MEET", parentPageId: null };
+        yield* store.claim({ jobId, owner: "pub-a", leaseMs: 60_000, create });
+        yield* execOnPostgres(
+          config,
+          `create function release_after_update() returns trigger language plpgsql as $$
+           begin
+             if pg_trigger_depth() = 1 then
+               update confluence_publications
+                 set publication_status = 'published', claimed_by = null, claimed_until = null
+                 where job_id = '${jobId}' and claimed_by = 'pub-a';
+             end if;
+             return null;
+           end $$;
+           create trigger release_after_update after insert or update on confluence_publications
+             for each statement execute function release_after_update();`,
+        );
+        const claimed = yield* store.claim({ jobId, owner: "pub-b", leaseMs: 60_000, create });
+        assert.isTrue(Option.isSome(claimed));
+        const record = Option.getOrThrow(claimed);
+        assert.strictEqual(record.status, "publishing");
+        assert.strictEqual(record.attempts, 2);
+        assert.isTrue(yield* store.renewLease({ id: record.id, owner: "pub-b", leaseMs: 60_000 }));
+      }),
+    120_000,
+  );
 });

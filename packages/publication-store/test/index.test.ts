@@ -17,6 +17,7 @@ describe("public API", () => {
         "ImportLineError",
         "InvalidCursorError",
         "InvalidTransitionError",
+        "LeaseLostError",
         "MIGRATIONS",
         "ProtocolLine",
         "ProtocolMetadata",

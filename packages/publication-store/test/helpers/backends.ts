@@ -44,6 +44,23 @@ const withAdmin = (sql: string) =>
     }
   });
 
+/** Runs SQL on a PostgreSQL store's own database (its URL), as the tests' administrator. */
+export const execOnPostgres = (config: StoreConfig, sql: string) =>
+  Effect.promise(async () => {
+    const orm = await MikroORM.init({
+      driver: PostgreSqlDriver,
+      clientUrl: String(config.url),
+      entities: [],
+      discovery: { warnWhenNoEntities: false },
+      allowGlobalContext: true,
+    });
+    try {
+      await orm.em.getConnection().execute(sql);
+    } finally {
+      await orm.close(true);
+    }
+  });
+
 const freshPostgres = Effect.acquireRelease(
   Effect.sync(() => `minutes_store_${process.pid}_${Math.random().toString(36).slice(2, 10)}`).pipe(
     Effect.tap((db) => withAdmin(`create database ${db}`)),
