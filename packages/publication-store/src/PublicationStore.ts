@@ -1099,7 +1099,15 @@ const makeShape = (db: Database): PublicationStoreShape => {
       );
       return yield* Effect.acquireUseRelease(
         attempt("importJsonl", () => em.begin()),
-        () => body,
+        // SQLite: a deferred transaction that reads before it writes fails with
+        // SQLITE_BUSY_SNAPSHOT when another process (a publisher) commits in between; a first
+        // statement that writes (nothing) takes the write lock, waiting up to busy_timeout.
+        () =>
+          pg
+            ? body
+            : attempt("importJsonl", () => run(em, "delete from confluence_publications where 0 = 1")).pipe(
+                Effect.zipRight(body),
+              ),
         (_, exit) =>
           Exit.isSuccess(exit) ? Effect.void : Effect.promise(() => em.rollback()).pipe(Effect.ignore),
       );
