@@ -1099,15 +1099,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
       );
       return yield* Effect.acquireUseRelease(
         attempt("importJsonl", () => em.begin()),
-        // SQLite: a deferred transaction that reads before it writes fails with
-        // SQLITE_BUSY_SNAPSHOT when another process (a publisher) commits in between; a first
-        // statement that writes (nothing) takes the write lock, waiting up to busy_timeout.
-        () =>
-          pg
-            ? body
-            : attempt("importJsonl", () => run(em, "delete from confluence_publications where 0 = 1")).pipe(
-                Effect.zipRight(body),
-              ),
+        // It reads before it writes: the write lock first (see `takeSqliteWriteLock`).
+        () => Effect.zipRight(takeSqliteWriteLock("importJsonl", em), body),
         (_, exit) =>
           Exit.isSuccess(exit) ? Effect.void : Effect.promise(() => em.rollback()).pipe(Effect.ignore),
       );
@@ -1312,6 +1305,20 @@ const makeShape = (db: Database): PublicationStoreShape => {
    * Runs `body` in a transaction on an EntityManager of its own: committed when `body` succeeds,
    * rolled back when it fails or is interrupted.
    */
+  /**
+   * SQLite: knex's BEGIN is deferred, and a transaction that reads before it writes fails with
+   * SQLITE_BUSY_SNAPSHOT when another process (a publisher) commits in between. A first statement
+   * that writes (nothing) takes the write lock, waiting up to busy_timeout like any write. Nothing
+   * on PostgreSQL.
+   */
+  const takeSqliteWriteLock = (
+    operation: string,
+    tx: SqlEntityManager,
+  ): Effect.Effect<void, StoreUnavailableError> =>
+    pg
+      ? Effect.void
+      : Effect.asVoid(attempt(operation, () => run(tx, "delete from confluence_publications where 0 = 1")));
+
   const inTransaction = <A, E>(
     operation: string,
     body: (tx: SqlEntityManager) => Effect.Effect<A, E>,
@@ -1390,14 +1397,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
       const deleteBatch = (afterId: number) =>
         inTransaction("cleanup", (tx) =>
           Effect.gen(function* () {
-            // SQLite: knex's BEGIN is deferred, and a transaction that reads before it writes fails
-            // with SQLITE_BUSY_SNAPSHOT when another process (a publisher) wrote in between. A first
-            // statement that writes (nothing) takes the write lock, waiting up to busy_timeout like
-            // any write; then no one changes what the batch reads until it commits. PostgreSQL: the
-            // batch's records are locked (a claim waits, then finds them gone) and rechecked once a
-            // concurrent change commits, so a record that became `publishing` meanwhile is kept.
-            if (!pg)
-              yield* attempt("cleanup", () => run(tx, "delete from confluence_publications where 0 = 1"));
+            // SQLite: the write lock first (see `takeSqliteWriteLock`), so no one changes what the
+            // batch reads until it commits. PostgreSQL: the batch's records are locked (a claim
+            // waits, then finds them gone) and rechecked once a concurrent change commits, so a
+            // record that became `publishing` meanwhile is kept.
+            yield* takeSqliteWriteLock("cleanup", tx);
             const picked = yield* attempt("cleanup", () =>
               rows(
                 tx,

@@ -1,6 +1,3 @@
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { assert, it } from "@effect/vitest";
 import type { SqlEntityManager } from "@mikro-orm/libsql";
 import type { Publication } from "@minutes/contracts";
@@ -10,6 +7,7 @@ import { attempt, openDatabase, statements } from "../src/database.js";
 import { CLEANUP_BATCH, PublicationStore, type PublicationStoreShape } from "../src/PublicationStore.js";
 import { BACKENDS, type BackendName, freshConfig } from "./helpers/backends.js";
 import { at, protocol, times, uid } from "./helpers/fixtures.js";
+import { otherProcessWrites } from "./helpers/other-writer.js";
 
 /** A store on a database of its own: a cleanup sees only the test's records. */
 const freshStore = (name: BackendName) =>
@@ -236,28 +234,12 @@ describe("cleanup on sqlite next to another process", () => {
       const old = yield* job(store, "failed", { tick: Effect.sleep("5 millis") });
       yield* Effect.sleep("5 millis");
       // Another process (a publisher) takes the write lock, writes, and commits 300 ms later.
-      const child = spawn(
-        process.execPath,
-        [
-          "-e",
-          `const Database = require("libsql");
-           const db = new Database(process.argv[1]);
-           db.exec("begin immediate");
-           db.exec("insert into minutes_protocols (job_id, markdown, filename, metadata, content_hash, occurred_at, received_at, updated_at) values ('other', '#', 'o.md', '{}', 'h', 0, 0, 0)");
-           console.log("locked");
-           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-           db.exec("commit");`,
-          config.sqlitePath!,
-        ],
-        { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] },
-      );
-      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill()));
-      yield* Effect.promise(() => once(child.stdout, "data"));
+      const other = yield* otherProcessWrites(config.sqlitePath!);
       const result = yield* store.cleanup({ before: new Date(Date.now() + 60_000) });
       assert.strictEqual(result.deleted, 1);
       assert.deepStrictEqual(yield* remains(store, old.jobId), GONE);
       assert.isTrue(Option.isSome(yield* store.getProtocol("other")));
-      const [code] = yield* Effect.promise(() => once(child, "exit"));
+      const code = yield* Effect.promise(() => other.exited);
       assert.strictEqual(code, 0);
     }),
   );

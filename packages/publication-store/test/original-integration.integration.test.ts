@@ -1,11 +1,8 @@
 // Moving over from the original integration: its SQLite `confluence_publications` table becomes
 // import lines that the store takes, one record per job naming its page (no version, no hash).
-import { spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { it } from "@effect/vitest";
 import { Chunk, Effect, Option, Schema, Stream } from "effect";
 import Database from "libsql";
@@ -15,6 +12,7 @@ import { runImportOriginal } from "../src/original-cli.js";
 import { originalImportLines } from "../src/original-integration.js";
 import { PublicationStore } from "../src/PublicationStore.js";
 import { BACKENDS, freshConfig } from "./helpers/backends.js";
+import { otherProcessWrites } from "./helpers/other-writer.js";
 
 /** The original's table, as ORIGINAL-INTEGRATION.md documents it (its `jobs` table left out). */
 const ORIGINAL_SCHEMA = `CREATE TABLE confluence_publications (
@@ -291,27 +289,11 @@ describe("importing on sqlite next to another process", () => {
       const c = capture();
       expect(runImportOriginal([originalDatabase()], c.io("/"))).toBe(0);
       // Another process (a publisher) takes the write lock, writes, and commits 300 ms later.
-      const child = spawn(
-        process.execPath,
-        [
-          "-e",
-          `const Database = require("libsql");
-           const db = new Database(process.argv[1]);
-           db.exec("begin immediate");
-           db.exec("insert into minutes_protocols (job_id, markdown, filename, metadata, content_hash, occurred_at, received_at, updated_at) values ('other', '#', 'o.md', '{}', 'h', 0, 0, 0)");
-           console.log("locked");
-           Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
-           db.exec("commit");`,
-          config.sqlitePath as string,
-        ],
-        { cwd: fileURLToPath(new URL("..", import.meta.url)), stdio: ["ignore", "pipe", "inherit"] },
-      );
-      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill()));
-      yield* Effect.promise(() => once(child.stdout, "data"));
+      const other = yield* otherProcessWrites(config.sqlitePath as string);
       const result = yield* store.importJsonl(Stream.fromIterable(c.out().trimEnd().split("\n")));
       expect(result).toMatchObject({ imported: 2, invalid: 0 });
       expect(Option.isSome(yield* store.getProtocol("other"))).toBe(true);
-      const [code] = yield* Effect.promise(() => once(child, "exit"));
+      const code = yield* Effect.promise(() => other.exited);
       expect(code).toBe(0);
     }),
   );
