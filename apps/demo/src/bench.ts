@@ -24,6 +24,7 @@ import {
   decodeConfig,
   sandboxConfluence,
   spawnGateway,
+  spawnIntakeFloor,
   spawnPublisher,
   writeConfigFile,
 } from "./local-stack.js";
@@ -401,15 +402,21 @@ const INTAKE_ROUNDS = 4;
  * long-running one. The measured requests alternate between the sides in INTAKE_ROUNDS rounds,
  * so load from other processes on the machine falls on both sides alike. Every intake request
  * must answer 202 (stored in JetStream, acked) or the run fails.
+ *
+ * A third side, reported only, is the floor (intake-floor.ts): bare node:http doing the same
+ * publish as its own process, driven by the same client. Its ratio to the bare loop is what a Node
+ * HTTP front door can reach on the machine at all; `intake_vs_floor` is the gateway's share of it.
  */
 const intakeVsJetstream = async (stack: Stack, dir: string, overrides: ConfigOverrides) => {
   const { config, js, docs, id } = stack;
   const n = INTAKE_REQUESTS;
   const warmup = Number(process.env.BENCH_WARMUP ?? n);
   const gateway = await spawnGateway(root, dir, overrides, "inherit", undefined, GATEWAY_NODE_ARGS);
+  const floor = await spawnIntakeFloor(root, NATS_URL, config.nats.subject_prefix, "inherit");
   const client = keepAliveClient(gateway.base);
+  const floorClient = keepAliveClient(floor.base);
   const statuses = new Map<number, number>();
-  const intakeRun = (prefix: string, from: number, count: number) =>
+  const intakeRun = (prefix: string, from: number, count: number, via = client) =>
     pool(count, 32, async (k) => {
       const i = from + k;
       const body = JSON.stringify({
@@ -418,7 +425,7 @@ const intakeVsJetstream = async (stack: Stack, dir: string, overrides: ConfigOve
         filename: "i.md",
         occurredAt: new Date().toISOString(),
       });
-      const { status } = await client.request("POST", "/api/protocols", JSON_HEADERS, body);
+      const { status } = await via.request("POST", "/api/protocols", JSON_HEADERS, body);
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
     });
   const bareRun = (prefix: string, from: number, count: number) =>
@@ -432,26 +439,38 @@ const intakeVsJetstream = async (stack: Stack, dir: string, overrides: ConfigOve
     });
   try {
     await intakeRun("intake-warmup", 0, warmup);
+    await intakeRun("floor-warmup", 0, warmup, floorClient);
     await bareRun("bare-warmup", 0, warmup);
     statuses.clear();
     let intakeMs = 0;
+    let floorMs = 0;
     let bareMs = 0;
     const perRound = Math.ceil(n / INTAKE_ROUNDS);
     for (let from = 0; from < n; from += perRound) {
       const count = Math.min(perRound, n - from);
       intakeMs += (await time(() => intakeRun("intake", from, count))).ms;
+      floorMs += (await time(() => intakeRun("floor", from, count, floorClient))).ms;
       bareMs += (await time(() => bareRun("bare", from, count))).ms;
     }
-    if (statuses.get(202) !== n)
-      throw new Error(`intake: expected ${n} answers 202, got ${JSON.stringify([...statuses])}`);
+    if (statuses.get(202) !== 2 * n)
+      throw new Error(`intake: expected ${2 * n} answers 202, got ${JSON.stringify([...statuses])}`);
     const intakePerS = n / (intakeMs / 1000);
+    const floorPerS = n / (floorMs / 1000);
     const barePerS = n / (bareMs / 1000);
     record("intake_vs_jetstream", intakePerS / barePerS, "≥ 0.5", "requests/s ratio");
     record("intake_per_s", intakePerS, "reported", "POST /api/protocols, 32 in flight, gateway process");
     record("jetstream_per_s", barePerS, "reported", "bare js.publish + ack, 32 in flight");
+    record(
+      "intake_floor_vs_jetstream",
+      floorPerS / barePerS,
+      "reported",
+      "bare node:http + the same publish, own process (intake-floor.ts)",
+    );
+    record("intake_vs_floor", intakePerS / floorPerS, "reported", "the gateway's share of the floor");
   } finally {
     client.close();
-    await gateway.stop();
+    floorClient.close();
+    await Promise.all([gateway.stop(), floor.stop()]);
   }
 };
 

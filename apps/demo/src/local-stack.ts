@@ -109,13 +109,37 @@ export const spawnGateway = async (
     { ...overrides, gateway: { ...overrides.gateway, host: "127.0.0.1", port } },
     "gateway.json",
   );
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, join(root, "apps", "gateway", "dist", "main.js"), "--config", configFile],
-    { stdio: ["ignore", "ignore", stderr] },
-  );
+  const args = [...nodeArgs, join(root, "apps", "gateway", "dist", "main.js"), "--config", configFile];
+  return spawnServing("the gateway", args, `http://127.0.0.1:${port}`, stderr, timeoutMs);
+};
+
+/**
+ * Starts the intake benchmark's floor (`apps/demo/dist/intake-floor.js`: bare node:http and the
+ * same JetStream publish) on a free port of 127.0.0.1, resolved once `/healthz` answers.
+ */
+export const spawnIntakeFloor = async (
+  root: string,
+  natsUrl: string,
+  subjectPrefix: string,
+  stderr: "inherit" | "ignore" = "ignore",
+): Promise<GatewayProcess> => {
+  const port = await freePort();
+  const args = [join(root, "apps", "demo", "dist", "intake-floor.js"), natsUrl, subjectPrefix, String(port)];
+  return spawnServing("the intake floor server", args, `http://127.0.0.1:${port}`, stderr, 30_000);
+};
+
+// internal
+
+/** Spawns Node with `args` and resolves once `${base}/healthz` answers (see `spawnGateway`). */
+const spawnServing = async (
+  what: string,
+  args: ReadonlyArray<string>,
+  base: string,
+  stderr: "inherit" | "ignore",
+  timeoutMs: number,
+): Promise<GatewayProcess> => {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", stderr] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     await exited;
@@ -123,17 +147,15 @@ export const spawnGateway = async (
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null)
-      throw new Error(`the gateway exited while starting (${child.exitCode ?? child.signalCode})`);
+      throw new Error(`${what} exited while starting (${child.exitCode ?? child.signalCode})`);
     if (await answers(`${base}/healthz`)) return { child, base, stop };
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the gateway did not answer on ${base} within ${timeoutMs} ms`);
+      throw new Error(`${what} did not answer on ${base} within ${timeoutMs} ms`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 };
-
-// internal
 
 const answers = async (url: string): Promise<boolean> => {
   try {
