@@ -158,7 +158,7 @@ export const compareThroughput = (
  * speed drifts during the measurement slows both alike (timed one after the other, the ratio
  * wandered between 9 and 12 on one machine).
  */
-export const scalingRatio = (convert: Convert, runs = 5): number => {
+export const scalingRatio = (convert: Convert, runs = 9): number => {
   const large = generateProtocol(1024 * 1024, 7);
   const small = large.slice(0, large.indexOf("\n## ", 100 * 1024));
   convert(large);
