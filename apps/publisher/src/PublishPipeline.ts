@@ -504,22 +504,43 @@ export const makePublishPipeline = (
           : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
         // The hierarchy (or the route) changed since the page was written: it moves, keeping its
         // history, once it is clear the page is Minutes' to change (never over a person's edit).
-        const moveTo =
-          own.page !== undefined && parentId !== null && own.page.parentId !== parentId
-            ? parentId
-            : undefined;
+        const wantsMove = own.page !== undefined && parentId !== null && own.page.parentId !== parentId;
+        // The job property says where Minutes last placed the page. A page no longer there was moved
+        // in Confluence by a person: it stays where they put it (and its property keeps saying where
+        // Minutes had placed it, so it stays theirs until it is moved back there).
+        const ownProperty =
+          wantsMove && own.property === undefined && own.page !== undefined
+            ? Option.getOrUndefined(yield* confluence.getProperty(own.page.id, JOB_PROPERTY_KEY))
+            : own.property;
+        const placed = placedParentOf(ownProperty);
+        const movedByPerson = wantsMove && placed !== undefined && own.page?.parentId !== placed;
+        const moveTo = wantsMove && !movedByPerson ? (parentId ?? undefined) : undefined;
+        if (movedByPerson)
+          yield* Effect.logInfo(
+            "the page was moved in Confluence since Minutes placed it; it stays where it was moved to",
+          ).pipe(
+            Effect.annotateLogs({
+              jobId,
+              pageId: own.page?.id ?? "",
+              placedUnder: placed,
+              nowUnder: own.page?.parentId ?? "the space root",
+            }),
+          );
         yield* logDebugLazily("page placement", () => ({
           jobId,
           parentId: parentId ?? "none (space root)",
           ...(keepArchived ? { keptInArchive: true } : {}),
+          ...(movedByPerson ? { movedInConfluenceFrom: placed } : {}),
           move: moveTo !== undefined,
         }));
         const title = own.title;
         const body = rendered.body;
-        const propertyValue = (pageVersion: number): JsonValue => ({
+        /** The job property of `pageVersion`; `under` is the page's parent now (see `placed`). */
+        const propertyValue = (pageVersion: number, under: string | undefined): JsonValue => ({
           jobId,
           contentHash: rendered.contentHash,
           pageVersion,
+          parentId: (movedByPerson ? placed : under) ?? null,
         });
 
         let page: PageInfo;
@@ -539,7 +560,7 @@ export const makePublishPipeline = (
             title,
             body,
             ...(parentId !== null ? { parentId } : {}),
-            property: { key: JOB_PROPERTY_KEY, value: propertyValue(1) },
+            property: { key: JOB_PROPERTY_KEY, value: propertyValue(1, parentId ?? undefined) },
             ...(route.labels.length > 0 ? { labels: route.labels } : {}),
           });
           yield* step("page-written", jobId);
@@ -577,6 +598,13 @@ export const makePublishPipeline = (
                 expectedVersion: existing.version.number,
               });
               moveVersion = page.version.number !== existing.version.number;
+              // The property says where Minutes placed the page, so a later move by a person shows.
+              yield* confluence.setProperty(
+                page.id,
+                JOB_PROPERTY_KEY,
+                propertyValue(page.version.number, moveTo),
+                ownProperty !== undefined ? Option.some(ownProperty) : undefined,
+              );
               yield* logDebugLazily("page moved under its new parent", () => ({
                 jobId,
                 pageId: page.id,
@@ -641,8 +669,8 @@ export const makePublishPipeline = (
             yield* confluence.setProperty(
               page.id,
               JOB_PROPERTY_KEY,
-              propertyValue(page.version.number),
-              own.property !== undefined ? Option.some(own.property) : undefined,
+              propertyValue(page.version.number, moveTo ?? page.parentId ?? existing.parentId),
+              ownProperty !== undefined ? Option.some(ownProperty) : undefined,
             );
             yield* step("property-written", jobId);
           }
@@ -1250,6 +1278,17 @@ const propertyState = (
   return typeof contentHash === "string" && typeof pageVersion === "number"
     ? { contentHash, pageVersion }
     : undefined;
+};
+
+/**
+ * The parent page the job property says Minutes last placed the page under; undefined when it does
+ * not say (a property written before Minutes recorded placements, or a page at the space root).
+ */
+const placedParentOf = (property: ContentProperty | undefined): string | undefined => {
+  const v = property?.value;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
+  const { parentId } = v as { parentId?: unknown };
+  return typeof parentId === "string" ? parentId : undefined;
 };
 
 /**

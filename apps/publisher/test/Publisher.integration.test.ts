@@ -81,11 +81,28 @@ const editAsPerson = async (h: Harness, pageId: string) => {
 
 const authors = new WeakMap<Harness, ReturnType<Harness["sandbox"]["addUser"]>>();
 
-/** Creates a page as a person through the public REST API; returns its id. */
-const createAsPerson = async (h: Harness, title: string, parentId?: string): Promise<string> => {
+/** The person who writes pages in a test's sandbox (one per harness). */
+const authorOf = (h: Harness) => {
   const person =
     authors.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
   authors.set(h, person);
+  return person;
+};
+
+/** Moves a page under `targetId` as a person, with Cloud's move endpoint (no new version). */
+const moveAsPerson = async (h: Harness, pageId: string, targetId: string) => {
+  const person = authorOf(h);
+  const res = await fetch(`${h.sandbox.baseUrl}/rest/api/content/${pageId}/move/append/${targetId}`, {
+    method: "PUT",
+    headers: { authorization: `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}` },
+  });
+  expect(res.status).toBe(200);
+  expect(h.sandbox.state.page(pageId)!.parentId).toBe(targetId);
+};
+
+/** Creates a page as a person through the public REST API; returns its id. */
+const createAsPerson = async (h: Harness, title: string, parentId?: string): Promise<string> => {
+  const person = authorOf(h);
   const space = h.sandbox.state.spaces().find((s) => s.key === "MEETINGS");
   if (!space) throw new Error("no space");
   const cloud = h.sandbox.mode === "cloud";
@@ -1361,6 +1378,34 @@ describe("moving pages", () => {
       expect(pagesOfJob(h, "job-move")).toHaveLength(1);
     },
   );
+
+  it("leaves a page a person moved where they put it, and moves it with its route again once it is back", async () => {
+    const h = await open({ mode: "cloud" });
+    const teamA = await createAsPerson(h, "Team A");
+    const teamB = await createAsPerson(h, "Team B");
+    const elsewhere = await createAsPerson(h, "Decisions we keep");
+    await h.submit({ jobId: "job-kept", markdown: protocol("Kept"), parentPageId: teamA });
+    const first = await recordIn(h, "job-kept", "published");
+    const id = first.pageId!;
+    const placedUnder = h.sandbox.state.page(id)!.parentId!;
+    await moveAsPerson(h, id, elsewhere);
+
+    // A newer protocol updates the page where the person put it, also when its route changes.
+    let seq = await h.submit({ jobId: "job-kept", markdown: protocol("Kept", "- two"), parentPageId: teamA });
+    await recordAfter(h, "job-kept", seq);
+    seq = await h.submit({ jobId: "job-kept", markdown: protocol("Kept", "- three"), parentPageId: teamB });
+    const updated = await recordAfter(h, "job-kept", seq);
+    expect(h.sandbox.state.page(id)!.parentId).toBe(elsewhere);
+    expect(updated.pageVersion).toBe(3);
+    expect(h.sandbox.state.versions(id).at(-1)!.body).toContain("three");
+
+    // Moved back where Minutes had placed it, the page follows its route again.
+    await moveAsPerson(h, id, placedUnder);
+    seq = await h.submit({ jobId: "job-kept", markdown: protocol("Kept", "- four"), parentPageId: teamB });
+    await recordAfter(h, "job-kept", seq);
+    expect(routeParentOf(h, id)).toBe(teamB);
+    expect(pagesOfJob(h, "job-kept")).toHaveLength(1);
+  });
 
   it("never moves a page over a person's edit on Data Center, so the edit stays detected", async () => {
     const h = await open({ mode: "datacenter" });
