@@ -541,6 +541,8 @@ export const makePublishPipeline = (
           contentHash: rendered.contentHash,
           pageVersion,
           parentId: (movedByPerson ? placed : under) ?? null,
+          // The labels Minutes set, so that a label the route no longer gives can be taken off.
+          labels: [...route.labels],
         });
 
         let page: PageInfo;
@@ -665,6 +667,25 @@ export const makePublishPipeline = (
           }
           if (kind === "published") {
             yield* step("page-written", jobId);
+            // Labels Minutes set before that the route no longer gives come off (a person's own
+            // labels are not in the property and stay). Before the property names the new set, so
+            // an attempt cut short in between takes them off on the next one.
+            const stale = staleLabels(ownProperty, route.labels);
+            if (stale.length > 0) {
+              yield* Effect.forEach(
+                stale,
+                (name) =>
+                  confluence
+                    .removeLabel(page.id, name)
+                    .pipe(Effect.catchTag("ConfluenceNotFoundError", () => Effect.void)),
+                { discard: true },
+              );
+              yield* logDebugLazily("labels taken off", () => ({
+                jobId,
+                pageId: page.id,
+                labels: stale.join(", "),
+              }));
+            }
             // The property read in findOwnPage saves the client a read before its write.
             yield* confluence.setProperty(
               page.id,
@@ -1278,6 +1299,22 @@ const propertyState = (
   return typeof contentHash === "string" && typeof pageVersion === "number"
     ? { contentHash, pageVersion }
     : undefined;
+};
+
+/**
+ * The labels the job property says Minutes set that `labels` no longer has (Confluence compares
+ * labels in lower case); none when the property does not say (written before Minutes recorded them).
+ */
+export const staleLabels = (
+  property: ContentProperty | undefined,
+  labels: ReadonlyArray<string>,
+): ReadonlyArray<string> => {
+  const v = property?.value;
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return [];
+  const set = (v as { labels?: unknown }).labels;
+  if (!Array.isArray(set)) return [];
+  const wanted = new Set(labels.map((l) => l.toLowerCase()));
+  return set.filter((l): l is string => typeof l === "string" && !wanted.has(l.toLowerCase()));
 };
 
 /**

@@ -189,6 +189,38 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     expect(record.pageUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
   });
 
+  it("takes off the labels it set that a newer protocol no longer has, and keeps a person's own", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-lb", markdown: protocol("Labelled"), labels: ["Alpha", "Beta"] });
+    const first = await recordIn(h, "job-lb", "published");
+    const id = first.pageId!;
+    const person = authorOf(h);
+    const added = await fetch(`${h.sandbox.baseUrl}/rest/api/content/${id}/label`, {
+      method: "POST",
+      headers: {
+        authorization:
+          mode === "cloud"
+            ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
+            : `Bearer ${person.token}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify([{ prefix: "global", name: "keep-me" }]),
+    });
+    expect(added.status).toBe(200);
+    const seq = await h.submit({
+      jobId: "job-lb",
+      markdown: protocol("Labelled", "- decision two"),
+      labels: ["Alpha", "Gamma"],
+    });
+    await recordAfter(h, "job-lb", seq);
+    expect(
+      h.sandbox.state
+        .labels(id)
+        .map((l) => l.name)
+        .sort(),
+    ).toEqual(["alpha", "auto-generated", "gamma", "keep-me", "meeting-protocol"]);
+  });
+
   it("reads a changed protocol's page and its job property at the same time", async () => {
     const h = await open({ mode });
     await h.submit({ jobId: "job-rt", markdown: protocol("Round trips") });

@@ -1,7 +1,9 @@
+import type { ContentProperty } from "@minutes/confluence-core";
 import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { normaliseLabels, routeProtocol, suffixedTitle } from "../src/index.js";
+import { staleLabels } from "../src/PublishPipeline.js";
 
 const config = (overrides: object = {}): MinutesConfig => {
   const r = loadConfig({ overrides });
@@ -107,5 +109,25 @@ describe("suffixedTitle", () => {
     expect(title.length).toBeLessThanOrEqual(255);
     expect(title.endsWith(" (job-long)")).toBe(true);
     expect(title).not.toMatch(/\uFFFD/);
+  });
+});
+
+describe("staleLabels", () => {
+  const property = (value: ContentProperty["value"]): ContentProperty => ({
+    id: "1",
+    key: "minutes.job",
+    value,
+    version: 1,
+  });
+
+  it("names the labels Minutes set that the route no longer gives, comparing in lower case", () => {
+    const set = property({ jobId: "j", labels: ["meeting-protocol", "alpha", "Beta"] });
+    expect(staleLabels(set, ["Meeting-Protocol", "beta", "gamma"])).toEqual(["alpha"]);
+  });
+
+  it("names none when the property does not list labels (written before Minutes recorded them)", () => {
+    expect(staleLabels(property({ jobId: "j", contentHash: "h", pageVersion: 2 }), [])).toEqual([]);
+    expect(staleLabels(undefined, [])).toEqual([]);
+    expect(staleLabels(property({ jobId: "j", labels: "alpha" }), [])).toEqual([]);
   });
 });
