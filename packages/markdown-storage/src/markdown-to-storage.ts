@@ -16,6 +16,7 @@ import { listHandlers } from "./handle/list.js";
 import { mediaHandlers } from "./handle/media.js";
 import { quoteHandlers } from "./handle/quote.js";
 import { tableHandlers } from "./handle/table.js";
+import { withoutFrontMatter } from "./meeting-fields.js";
 import { type ParsedMarkdown, parsedOf } from "./parse-protocol.js";
 import { escapeXml, sanitizeXmlChars } from "./xml-text.js";
 
@@ -155,7 +156,7 @@ export const markdownToStorage = (
   options: StorageOptions = {},
 ): string => {
   const parsed = parsedOf(markdown, options);
-  const body = convertBody(parsed.events, options) ?? fallback(parsed.markdown);
+  const body = convertBody(parsed.events, options) ?? fallback(withoutFrontMatter(parsed.markdown));
   const head: Array<string> = [];
   if (options.addToc === true) head.push('<ac:structured-macro ac:name="toc" />');
   if (options.addDateMacro === true) {

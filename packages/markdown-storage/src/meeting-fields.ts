@@ -235,6 +235,17 @@ const splitFrontMatter = (markdown: string): FrontMatter => {
   }
 };
 
+/**
+ * The protocol without its front matter: a leading `---` block whose YAML is a mapping (the form
+ * meeting info reads dates and topics from) is metadata, not content. Anything else, such as a
+ * thematic break followed by a setext heading, stays as it is.
+ */
+export const withoutFrontMatter = (markdown: string): string => {
+  if (!/^\uFEFF?---[ \t]*\r?\n/.test(markdown)) return markdown;
+  const { data, body } = splitFrontMatter(markdown);
+  return data === null ? markdown : body;
+};
+
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 

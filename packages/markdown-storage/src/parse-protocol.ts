@@ -4,6 +4,7 @@
 // are read-only afterwards, so they can be scanned and compiled in any order, any number of times.
 
 import type { Event } from "micromark-util-types";
+import { withoutFrontMatter } from "./meeting-fields.js";
 import { concatEvents, parseMarkdown } from "./parse-chunks.js";
 import { capContainerNesting } from "./split-blocks.js";
 import { sanitizeXmlChars } from "./xml-text.js";
@@ -67,9 +68,12 @@ export const contentsOf = (value: unknown): Parsed | undefined =>
 export const parsedOf = (markdown: unknown, options: ParseOptions = {}): Parsed =>
   contentsOf(markdown) ?? new Parsed(String(markdown), parseText(String(markdown), options.chunkSize));
 
-/** The text the converter parses: XML-forbidden characters replaced by U+FFFD, container nesting capped. */
+/**
+ * The text the converter parses: front matter dropped (it is metadata, read by meeting info),
+ * XML-forbidden characters replaced by U+FFFD, container nesting capped.
+ */
 export const converterText = (markdown: string): string =>
-  capContainerNesting(sanitizeXmlChars(markdown), MAX_NESTING);
+  capContainerNesting(sanitizeXmlChars(withoutFrontMatter(markdown)), MAX_NESTING);
 
 /** The events of {@link converterText}, or `undefined` if the parser failed. */
 export const parseText = (markdown: string, chunkSize?: number): ReadonlyArray<Event> | undefined => {

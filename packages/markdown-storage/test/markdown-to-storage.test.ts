@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { markdownToStorage, type StorageOptions } from "../src/index.js";
+import { markdownToStorage, parseProtocol, type StorageOptions } from "../src/index.js";
 import { xmlError } from "./helpers/xml.js";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
@@ -35,6 +35,20 @@ describe("markdownToStorage options", () => {
     generatedAt: "2026-07-27T10:00:00Z",
     contentHash: "abc123",
   };
+
+  it("leaves YAML front matter off the page: it is metadata, not content", () => {
+    const front = "---\ntitle: T\ndate: 2025-09-02\nattendees:\n  - Alice\n---\n# Head\n";
+    expect(markdownToStorage(front)).toBe("<h1>Head</h1>\n");
+    expect(markdownToStorage(`\uFEFF${front}`, { addToc: true })).toBe(
+      '<ac:structured-macro ac:name="toc" />\n<h1>Head</h1>',
+    );
+    expect(markdownToStorage(front.replaceAll("\n", "\r\n")).trim()).toBe("<h1>Head</h1>");
+    expect(markdownToStorage(parseProtocol(front))).toBe("<h1>Head</h1>\n");
+  });
+
+  it("keeps a leading rule and setext heading that are not front matter", () => {
+    expect(markdownToStorage("---\nSome text\n---\nafter")).toBe("<hr />\n<h2>Some text</h2>\n<p>after</p>");
+  });
 
   it("emits only the converted body when no options are given", () => {
     expect(markdownToStorage("Hello")).toBe("<p>Hello</p>");

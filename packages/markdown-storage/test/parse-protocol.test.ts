@@ -153,7 +153,8 @@ describe("parseProtocol", () => {
     const parsed = parseProtocol(markdown);
     const body = markdownToStorage(parsed);
     expect(body).toBe(markdownToStorage(markdown));
-    expect(body).toBe("<p>---\ntopic: Board\n---\n# Heading &lt;b&gt;</p>\n<p>Date: 2025-09-02\n</p>");
+    // The front matter is metadata, left off the page here too.
+    expect(body).toBe("<p># Heading &lt;b&gt;</p>\n<p>Date: 2025-09-02\n</p>");
     expect(extractMeetingInfo(parsed, "board_20251014.md")).toEqual({ date: "2025-10-14", topic: "Board" });
     expect(extractMeetingInfo(markdown, "board_20251014.md")).toEqual({ date: "2025-10-14", topic: "Board" });
   });
