@@ -59,6 +59,34 @@ describe("POST /api/protocols", () => {
     expect(info.state.messages).toBe(2);
   });
 
+  it("stores an earlier protocol sent again after a newer one (a revert), and a resend of it once", async () => {
+    h = await startHarness();
+    const jobId = `job-${unique()}`;
+    const post = async (markdown: string) =>
+      (
+        await h!.app.inject({
+          method: "POST",
+          url: "/api/protocols",
+          headers: h!.auth,
+          payload: protocolBody(jobId, { markdown }),
+        })
+      ).json() as { eventId: string; streamSequence: number; duplicate: boolean };
+    const a = await post("# Version A");
+    const b = await post("# Version B");
+    expect(b).toMatchObject({ streamSequence: a.streamSequence + 1, duplicate: false });
+    // A again inside the duplicate window: the job's latest protocol is B, so A is stored again.
+    const revert = await post("# Version A");
+    expect(revert).toEqual({ ...a, streamSequence: b.streamSequence + 1, duplicate: false });
+    const latest = await h.ctx.jsm.streams.getMessage(h.ctx.streams.protocol, {
+      last_by_subj: protocolReadySubject(jobId, h.config.nats.subject_prefix),
+    });
+    expect(latest?.seq).toBe(revert.streamSequence);
+    expect(latest?.json()).toMatchObject({ markdown: "# Version A" });
+    // Sent once more: now it is the job's latest protocol, and a duplicate of the revert.
+    expect(await post("# Version A")).toEqual({ ...revert, duplicate: true });
+    expect((await h.ctx.jsm.streams.info(h.ctx.streams.protocol)).state.messages).toBe(3);
+  });
+
   it("answers 400 problem+json listing every schema issue with its path", async () => {
     h = await startHarness();
     const res = await h.app.inject({

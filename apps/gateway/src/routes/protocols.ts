@@ -6,7 +6,7 @@
 import { hash } from "node:crypto";
 import { ProtocolReady, type ProtocolReadyInput, protocolReadySubject } from "@minutes/contracts";
 import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "@minutes/contracts/api";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishStored } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
@@ -61,6 +61,28 @@ export const streamEventOf = (event: ProtocolReady): StreamEvent => {
 /** The event id (and JetStream msgID) of a decoded event; see `streamEventOf`. */
 export const eventIdOf = (event: ProtocolReady): string => streamEventOf(event).eventId;
 
+/**
+ * The job's latest event in the stream, and whether it holds the protocol `eventId` names (its
+ * first copy, or a revert's copy); undefined when the stream cannot say (the duplicate answer
+ * JetStream gave stands).
+ */
+const latestEventOf = async (
+  ctx: RouteOptions["ctx"],
+  log: FastifyBaseLogger,
+  subject: string,
+  eventId: string,
+): Promise<{ readonly seq: number; readonly sameProtocol: boolean } | undefined> => {
+  try {
+    const latest = await ctx.jsm.streams.getMessage(ctx.streams.protocol, { last_by_subj: subject });
+    if (latest === null) return undefined;
+    const id = latest.header?.get("Nats-Msg-Id") ?? "";
+    return { seq: latest.seq, sameProtocol: id === eventId || id.startsWith(`${eventId}:after:`) };
+  } catch (error) {
+    log.warn({ err: error, subject }, "could not read the job's latest event; answered as a duplicate");
+    return undefined;
+  }
+};
+
 export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: ProtocolReady }>(
     "/api/protocols",
@@ -75,13 +97,26 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
     async (request, reply): Promise<ProtocolAccepted> => {
       const event = request.body;
       const { payload, eventId } = streamEventOf(event);
-      const ack = await publishStored(
-        ctx.publisher,
-        request.log,
-        protocolReadySubject(event.jobId, ctx.config.nats.subject_prefix),
-        payload,
-        eventId,
-      );
+      const subject = protocolReadySubject(event.jobId, ctx.config.nats.subject_prefix);
+      let ack = await publishStored(ctx.publisher, request.log, subject, payload, eventId);
+      if (ack.duplicate) {
+        // JetStream knows this content for the job from inside the duplicate window. When a
+        // different protocol was stored for the job since, this is a revert to the earlier one
+        // (A, B, A again), not a resend: it is stored again, under an id naming the protocol it
+        // follows (a resend of the revert is a duplicate of that copy). A resend of the job's
+        // latest protocol stays a duplicate.
+        const latest = await latestEventOf(ctx, request.log, subject, eventId);
+        if (latest?.sameProtocol === false) {
+          const msgID = `${eventId}:after:${latest.seq}`;
+          ack = await publishStored(ctx.publisher, request.log, subject, payload, msgID);
+          request.log.info(
+            { jobId: event.jobId, seq: ack.seq, after: latest.seq },
+            "earlier protocol sent again",
+          );
+        } else if (latest !== undefined) {
+          ack = { ...ack, seq: latest.seq };
+        }
+      }
       request.log.info(
         { jobId: event.jobId, seq: ack.seq, duplicate: ack.duplicate },
         "protocol event stored",
