@@ -53,6 +53,61 @@ describe("POST /api/jobs/:jobId/publish-confluence", () => {
     expect(await commandsInStream(h)).toBe(0);
   });
 
+  it("says an accepted protocol no publisher has taken yet is queued, in the job's records and on publish now", async () => {
+    h = await startHarness();
+    const jobId = `job-${unique()}`;
+    const accepted = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody(jobId),
+    });
+    expect(accepted.statusCode).toBe(202);
+    const seq = accepted.json<{ streamSequence: number }>().streamSequence;
+    // No publisher runs in this harness: the event waits in JetStream.
+    const records = await h.app.inject({
+      method: "GET",
+      url: `/api/jobs/${jobId}/publications`,
+      headers: h.auth,
+    });
+    expect(records.statusCode).toBe(200);
+    expect(records.json()).toEqual({
+      jobId,
+      items: [],
+      queued: { streamSequence: seq, storedAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/) },
+    });
+    const now = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(now.statusCode).toBe(409);
+    expect(now.json().detail).toMatch(
+      new RegExp(
+        `^the job's protocol is in the event stream \\(sequence ${seq}, stored .+\\) and waits for a publisher`,
+      ),
+    );
+    expect(await commandsInStream(h)).toBe(0);
+    // Taken by a publisher (its protocol stored with that sequence): no longer queued.
+    await Effect.runPromise(
+      h.ctx.store.saveProtocol({
+        jobId,
+        markdown: "# A",
+        filename: "a.md",
+        metadata: {},
+        contentHash: "h",
+        streamSequence: seq,
+        occurredAt: new Date().toISOString(),
+      }),
+    );
+    const after = await h.app.inject({
+      method: "GET",
+      url: `/api/jobs/${jobId}/publications`,
+      headers: h.auth,
+    });
+    expect(after.json()).toMatchObject({ jobId, queued: null });
+  });
+
   it("publishes now and answers 200 with the page once the publisher finished", async () => {
     h = await startHarness();
     publisher = await startFakePublisher(h.nc, h.store, h.config);

@@ -154,9 +154,22 @@ export const PublicationList = Schema.Struct({
 export type PublicationList = typeof PublicationList.Type;
 
 /** `GET /api/jobs/:jobId/publications`. */
+/**
+ * A `ProtocolReady` event JetStream stored for a job that no publisher has taken yet (none is
+ * running, or they are behind): accepted, so nothing is lost, but not yet in the job's records.
+ */
+export const QueuedProtocol = Schema.Struct({
+  streamSequence: Schema.Number,
+  /** When JetStream stored it (ISO 8601). */
+  storedAt: Schema.String,
+}).annotations({ identifier: "QueuedProtocol" });
+export type QueuedProtocol = typeof QueuedProtocol.Type;
+
 export const JobPublications = Schema.Struct({
   jobId: Schema.String,
   items: Schema.Array(Publication),
+  /** The job's latest protocol event when no publisher has taken it yet; null otherwise. */
+  queued: Schema.NullOr(QueuedProtocol),
 }).annotations({ identifier: "JobPublications" });
 
 /** `GET /api/jobs/:jobId/versions` → 200: every page version Minutes wrote for the job, oldest first. */

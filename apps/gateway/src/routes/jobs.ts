@@ -6,7 +6,7 @@
  * `GET /api/jobs/:jobId/publications` and the job's version history, `GET /api/jobs/:jobId/versions`.
  */
 import { randomUUID } from "node:crypto";
-import type { Publication } from "@minutes/contracts";
+import { type Publication, protocolReadySubject } from "@minutes/contracts";
 import {
   CommandAccepted,
   JobIdParams,
@@ -16,9 +16,11 @@ import {
   PublishFailedProblem,
   PublishNowQuery,
   type PublishResult,
+  type QueuedProtocol,
 } from "@minutes/contracts/api";
+import { isNotFound } from "@minutes/nats-streams";
 import { Option } from "effect";
-import type { FastifyPluginAsync } from "fastify";
+import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
@@ -49,7 +51,15 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
     async (request, reply) => {
       const { jobId } = request.params;
       const protocol = await runEffect(ctx.store.getProtocol(jobId));
-      if (Option.isNone(protocol)) throw notFound(`no protocol is stored for job ${JSON.stringify(jobId)}`);
+      if (Option.isNone(protocol)) {
+        const queued = await queuedProtocolOf(ctx, request.log, jobId, 0);
+        if (queued !== null)
+          throw new HttpProblem({
+            status: 409,
+            detail: `the job's protocol is in the event stream (sequence ${queued.streamSequence}, stored ${queued.storedAt}) and waits for a publisher to take it; it is published then (is a publisher running?)`,
+          });
+        throw notFound(`no protocol is stored for job ${JSON.stringify(jobId)}`);
+      }
       const since = new Date();
       const commandId = randomUUID();
       const watch = watchForFinal(
@@ -127,8 +137,17 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
       },
     },
     async (request) => {
-      const items = await runEffect(ctx.store.listByJob(request.params.jobId));
-      return { jobId: request.params.jobId, items };
+      const { jobId } = request.params;
+      const [items, protocol] = await Promise.all([
+        runEffect(ctx.store.listByJob(jobId)),
+        runEffect(ctx.store.getProtocol(jobId)),
+      ]);
+      // What the publishers have taken of the job: its stored protocol and the messages its records name.
+      const taken = Math.max(
+        Option.match(protocol, { onNone: () => 0, onSome: (p) => p.streamSequence ?? 0 }),
+        ...items.map((p) => p.streamSequence ?? 0),
+      );
+      return { jobId, items, queued: await queuedProtocolOf(ctx, request.log, jobId, taken) };
     },
   );
 
@@ -147,6 +166,29 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
       return { jobId: request.params.jobId, items };
     },
   );
+};
+
+/**
+ * The job's latest `ProtocolReady` event in the stream when its sequence is above `taken` (what the
+ * publishers have stored or recorded of the job): accepted with a 202, not yet taken by a publisher.
+ * Null when there is none, or when the stream cannot be read (logged).
+ */
+const queuedProtocolOf = async (
+  ctx: RouteOptions["ctx"],
+  log: FastifyBaseLogger,
+  jobId: string,
+  taken: number,
+): Promise<QueuedProtocol | null> => {
+  try {
+    const latest = await ctx.jsm.streams.getMessage(ctx.streams.protocol, {
+      last_by_subj: protocolReadySubject(jobId, ctx.config.nats.subject_prefix),
+    });
+    if (latest === null || latest.seq <= taken) return null;
+    return { streamSequence: latest.seq, storedAt: latest.time.toISOString() };
+  } catch (error) {
+    if (!isNotFound(error)) log.warn({ err: error, jobId }, "could not read the job's latest event");
+    return null;
+  }
 };
 
 /**
