@@ -789,7 +789,7 @@ export const makePublishPipeline = (
       let goneAgain = false;
       for (let conflicts = 0; ; ) {
         const tried = yield* Effect.either(attempt(record, assumeNew, { protocol, route, rendered }));
-        if (Either.isRight(tried)) return { ...tried.right, route };
+        if (Either.isRight(tried)) return { ...tried.right, route, protocol };
         const error = tried.left;
         if (error._tag === "ConfluenceTitleConflictError" && assumeNew) {
           // The title was not free after all: look, as for any later attempt, and write accordingly.
@@ -831,7 +831,7 @@ export const makePublishPipeline = (
     );
     if ("disposition" in result) return result.disposition;
 
-    const { recorded, page, kind, route } = result;
+    const { recorded, page, kind, route, protocol } = result;
     if ((kind === "published" || kind === "unchanged") && settings.indexPages !== undefined) {
       // Before the ack, and for unchanged pages too: when a crash stopped the refresh after the
       // page was written, the redelivered message finds the page unchanged and refreshes then.
@@ -857,6 +857,7 @@ export const makePublishPipeline = (
         pageVersion: page.version.number,
         spaceKey: recorded.spaceKey,
         latencyMs: recorded.latencyMs,
+        protocolSequence: protocol.streamSequence,
         // A skipped manual edit: why the newer protocol is not on the page.
         ...(kind === "skipped" ? { errorTag: recorded.errorTag, errorMessage: recorded.errorMessage } : {}),
         ...(replayId !== undefined ? { replayId } : {}),

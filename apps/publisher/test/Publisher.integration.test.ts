@@ -1148,6 +1148,13 @@ describe("failures", () => {
     expect(published?.confluenceMs).toBeGreaterThanOrEqual(40 * sent);
   });
 
+  it("names the protocol event the page holds in its outcome, so the sender can match it to its submission", async () => {
+    const h = await open();
+    const seq = await h.submit({ jobId: "job-seq", markdown: protocol("Sequenced") });
+    const [published] = await outcomesUntil(h, "job-seq", (o) => o.outcome === "published");
+    expect(published?.protocolSequence).toBe(seq);
+  });
+
   it("reports a delivery given back for a later try as a deferred outcome, with its retries and 429s", async () => {
     const h = await open();
     // max_retries is 2: the third 429 of the create ends the first delivery (nak, backoff 1 s).

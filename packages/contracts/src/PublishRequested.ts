@@ -64,6 +64,13 @@ export const PublicationOutcome = Schema.Struct({
   spaceKey: Schema.NullOr(Schema.String),
   errorTag: Schema.NullOr(Schema.String),
   errorMessage: Schema.NullOr(Schema.String),
+  /**
+   * The JetStream sequence of the protocol event this outcome is about (what `POST /api/protocols`
+   * answered as `streamSequence`): on `published`, `unchanged` and `skipped` the protocol the page
+   * now holds or, for `skipped`, was not given. Null for a protocol that did not come from the
+   * stream; absent from events of publishers before this field.
+   */
+  protocolSequence: Schema.optional(Schema.NullOr(Schema.Number)),
   /** Event time → outcome, when the attempt published a page. */
   latencyMs: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
   /**
