@@ -64,6 +64,13 @@ const safeTag = /^<(\/?)([A-Za-z]+)[ \t]*(\/?)>$/;
 const lineBreakTag = /^<br[ \t]*\/?>$/i;
 const lineBreakTagsOnly = /^(?:\s*<br[ \t]*\/?>)+\s*$/i;
 
+/**
+ * The text inline raw HTML shows on a page converted without `allowSafeHtml`: nothing for a comment,
+ * a line break (`\n`) for a `<br>` tag, and itself (escaped by the converter) for anything else.
+ */
+export const shownInlineHtml = (html: string): string =>
+  html.startsWith("<!--") ? "" : lineBreakTag.test(html) ? "\n" : html;
+
 /** Token types whose output is one element around inline content: safe tags must balance inside. */
 const inlineScopes = new Set<string>([
   "paragraph",

@@ -8,6 +8,7 @@
 
 import { decodeString } from "micromark-util-decode-string";
 import type { Event, Token } from "micromark-util-types";
+import { shownInlineHtml } from "./annotate.js";
 import {
   addHeading,
   addLines,
@@ -42,8 +43,10 @@ export interface MeetingInfo {
  *   without extension and date, separators as spaces.
  *
  * Labelled fields are lines of paragraphs, list items and headings (`**Date:** 2025-09-02`,
- * `Meeting date — 14/10/2025`) or two-cell table rows (`| Datum | 20.11.2025 |`); code blocks and raw
- * HTML are ignored. Only the first {@link MEETING_INFO_SCAN_LIMIT} characters after the front matter
+ * `Meeting date — 14/10/2025`) or two-cell table rows (`| Datum | 20.11.2025 |`); code blocks and HTML
+ * blocks are ignored. Inline raw HTML is read as the page shows it (the converter escapes it as
+ * text): `# Review of <Service> API` gives the topic `Review of <Service> API`; comments give
+ * nothing, and tags around a label (`<b>Date:</b> 2025-09-02`) do not hide the field. Only the first {@link MEETING_INFO_SCAN_LIMIT} characters after the front matter
  * are parsed: a longer body is cut at the last line end within the limit and parsed on its own, so a
  * block straddling the mark is read as far as the cut. The text is read as the converter reads it:
  * characters XML forbids (C0 controls, U+FFFE/U+FFFF, lone surrogates) are U+FFFD. YAML front matter
@@ -169,7 +172,9 @@ const exitIndex = (events: ReadonlyArray<Event>, enter: number): number => {
  * The plain text of the inline content between two events, as mdast-util-from-markdown's values
  * would give it: text with escapes and references decoded and soft line breaks as they are written,
  * inline code's value, `\n` for a hard break, an image's alt text (which, as mdast's `alt`, includes
- * raw HTML and drops breaks); raw HTML and footnote calls give nothing, links and emphasis their text.
+ * raw HTML and drops breaks); links and emphasis give their text, footnote calls nothing. Inline raw
+ * HTML gives the text the page shows for it (`shownInlineHtml`): the converter writes it as escaped
+ * text, so `# Review of <Service> API` is read with `<Service>`; a comment gives nothing, `<br>` a `\n`.
  * `inTable`: inline code in table cells reads `\|` as `|`, as mdast-util-gfm-table does.
  */
 const plainText = (events: ReadonlyArray<Event>, from: number, to: number, inTable: boolean): string => {
@@ -219,7 +224,8 @@ const plainText = (events: ReadonlyArray<Event>, from: number, to: number, inTab
       }
       case "htmlText": {
         const end = exitIndex(events, index);
-        if (alt !== undefined) text += literal(events, index, end, "htmlTextData");
+        const html = literal(events, index, end, "htmlTextData");
+        text += alt !== undefined ? html : shownInlineHtml(html);
         index = end;
         break;
       }
