@@ -160,7 +160,13 @@ export const annotate = (
         case "paragraph":
           paragraph = token;
           if (!dropped)
-            fields = { paragraph: token, depth: 0, atLineStart: true, labelled: undefined, lineEnding: undefined };
+            fields = {
+              paragraph: token,
+              depth: 0,
+              atLineStart: true,
+              labelled: undefined,
+              lineEnding: undefined,
+            };
           break;
         case "listOrdered":
         case "listUnordered":

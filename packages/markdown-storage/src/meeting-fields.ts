@@ -325,7 +325,9 @@ const splitLine = (line: string): readonly [string, string] | null => {
   const text = line.trim();
   if (text.startsWith("|")) {
     const cells = text.replace(/^\|/u, "").replace(/\|$/u, "").split("|");
-    return cells.length === 2 ? [stripColon(collapse(cells[0]!.replace(TAGS, ""))), collapse(cells[1]!)] : null;
+    return cells.length === 2
+      ? [stripColon(collapse(cells[0]!.replace(TAGS, ""))), collapse(cells[1]!)]
+      : null;
   }
   const m = LABELLED_LINE.exec(text);
   return m === null ? null : [collapse(m[1]!), m[2]!];

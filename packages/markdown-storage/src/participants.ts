@@ -137,7 +137,12 @@ const listItems = (events: ReadonlyArray<Event>, list: number): Array<string> =>
     if (type === "listItemPrefix") {
       itemStarted = true;
       index = exitIndex(events, index);
-    } else if (type === "paragraph" || type === "codeFenced" || type === "codeIndented" || type === "htmlFlow") {
+    } else if (
+      type === "paragraph" ||
+      type === "codeFenced" ||
+      type === "codeIndented" ||
+      type === "htmlFlow"
+    ) {
       const exit = exitIndex(events, index);
       if (itemStarted && type === "paragraph") {
         const name = collapse(plainText(events, index, exit, false));

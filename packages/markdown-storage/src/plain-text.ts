@@ -40,7 +40,12 @@ export const exitIndex = (events: ReadonlyArray<Event>, enter: number): number =
  * text, so `# Review of <Service> API` is read with `<Service>`; a comment gives nothing, `<br>` a `\n`.
  * `inTable`: inline code in table cells reads `\|` as `|`, as mdast-util-gfm-table does.
  */
-export const plainText = (events: ReadonlyArray<Event>, from: number, to: number, inTable: boolean): string => {
+export const plainText = (
+  events: ReadonlyArray<Event>,
+  from: number,
+  to: number,
+  inTable: boolean,
+): string => {
   let text = "";
   /** The outermost image whose alt text is being read. */
   let alt: Token | undefined;

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
+import { Either } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { Either } from "effect";
 import { generatePageTitle, markdownToStorage } from "../src/index.js";
 import { extractMeetingInfo, MEETING_INFO_SCAN_LIMIT, parseDate } from "../src/meeting-info.js";
 
