@@ -9,6 +9,7 @@ import { detectDeployment } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
 import {
   extractMeetingInfo,
+  extractParticipants,
   generatePageTitle,
   markdownToStorage,
   type ParsedMarkdown,
@@ -43,7 +44,10 @@ export interface RenderedPage {
 /** Bumped when rendering changes in a way that should republish every page. */
 // 2: code blocks in tight list items kept their line breaks only from then on, and HTML comments
 // stopped showing: a replay (`POST /api/replays`) rewrites the pages published before.
-const RENDER_REVISION = 2;
+// 3: labelled field lines (`Date: …` / `Topic: …`) stay separate lines, titles keep inline raw HTML
+// the heading shows, Cloud code blocks use Cloud's own language ids, and participants are read from
+// the parse (names as the page shows them): a replay rewrites the pages published before.
+const RENDER_REVISION = 3;
 
 /** A protocol's meeting date and topic, with the one parse of its text that rendering converts. */
 export interface ProtocolMeeting {
@@ -119,6 +123,8 @@ export const renderProtocol = (
     generatedAt: protocol.occurredAt,
     contentHash,
   };
+  // From the parse rendering converts, so names read as the page shows them (once, for both uses).
+  const participants = macros.add_info_panel || template !== undefined ? extractParticipants(parsed) : [];
   const options = {
     deployment,
     addToc: macros.add_toc,
@@ -128,7 +134,7 @@ export const renderProtocol = (
     meeting: {
       date: meetingDate,
       topic,
-      ...(macros.add_info_panel ? { participants: participantsOf(protocol.markdown) } : {}),
+      ...(macros.add_info_panel ? { participants } : {}),
     },
   };
   const body =
@@ -145,7 +151,7 @@ export const renderProtocol = (
           metadata: confluence.include_metadata
             ? markdownToStorage("", { includeMetadata: true, metadata })
             : "",
-          participants: escapeXml(participantsOf(protocol.markdown).join(", ")),
+          participants: escapeXml(participants.join(", ")),
         });
   return { title, body, meetingDate, topic, contentHash };
 };
@@ -165,45 +171,3 @@ export const fillTemplate = (
 
 const escapeXml = (text: string): string =>
   text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-
-const PARTICIPANT_LABEL =
-  "participants|attendees|present|teilnehmer(?:innen)?|teilnehmende|anwesend|anwesende|участники|присутствовали|присутствующие";
-const PARTICIPANT_HEADINGS = new RegExp(`^(?:${PARTICIPANT_LABEL})\\s*:?$`, "iu");
-const PARTICIPANT_LINE = new RegExp(`^(?:${PARTICIPANT_LABEL})\\s*:\\s*(.+)$`, "iu");
-
-/** A line without heading marks and emphasis, for matching labels. */
-const plainLine = (line: string): string =>
-  line
-    .replace(/^#{1,6}\s+/, "")
-    .replace(/[*_]/g, "")
-    .trim();
-
-/**
- * The names listed under a "Participants" heading (or a `Participants:` line) of the protocol, or
- * given on a labelled line (`**Attendees:** Priya Raman, Tom Becker`), for the info panel and the
- * `{{participants}}` placeholder: inline markup stripped.
- */
-export const participantsOf = (markdown: string): Array<string> => {
-  const lines = markdown.split(/\r?\n/);
-  const start = lines.findIndex((line) => {
-    const plain = plainLine(line);
-    return PARTICIPANT_HEADINGS.test(plain) || PARTICIPANT_LINE.test(plain);
-  });
-  if (start === -1) return [];
-  const inline = PARTICIPANT_LINE.exec(plainLine(lines[start] as string))?.[1];
-  if (inline !== undefined)
-    return inline
-      .split(/[,;]\s*(?![^(]*\))/u)
-      .map((name) => name.replace(/`/g, "").trim())
-      .filter((name) => name !== "");
-  const names: Array<string> = [];
-  for (const line of lines.slice(start + 1)) {
-    const item = /^\s*[-*+]\s+(.+)$/.exec(line);
-    if (item?.[1] !== undefined) {
-      names.push(item[1].replace(/[*_`]/g, "").trim());
-    } else if (line.trim() !== "" || names.length > 0) {
-      break;
-    }
-  }
-  return names;
-};

@@ -1,9 +1,11 @@
 // One pass over micromark's events before compiling, deciding what needs look-ahead: which block
 // quotes are GitHub alerts, which lists are task lists (every item has a checkbox), which inline
-// HTML tags are balanced safe tags, and what raw HTML shows at all (comments nothing, `<br>` a break).
+// HTML tags are balanced safe tags, what raw HTML shows at all (comments nothing, `<br>` a break), and
+// which soft breaks end a labelled field line (`Date: …` / `Topic: …`) rather than wrap prose.
 // Decisions are stored per token, so the compile handlers stay single-pass and the total cost stays
 // linear.
 
+import { decodeString } from "micromark-util-decode-string";
 import type { Event, Token } from "micromark-util-types";
 import { escapeXml } from "./xml-text.js";
 
@@ -33,22 +35,27 @@ export interface Annotations {
   readonly htmlBlocks: WeakMap<Token, string>;
   /** Line endings that write nothing: after a `<br>` (like after a hard break) or a hidden HTML block. */
   readonly silentLineEndings: WeakSet<Token>;
-  /** Soft line breaks of labelled-line paragraphs, kept as line breaks (see `FieldLines`). */
+  /** Soft line breaks before a labelled line of a labelled paragraph, kept as line breaks (see `FieldLines`). */
   readonly fieldBreaks: WeakSet<Token>;
 }
 
 /**
- * A paragraph being read for labelled lines: `**Date:** 2025-10-14` then `**Chair:** Priya` on the
- * next line, as meeting processors write a protocol's header. When every line of a paragraph
- * starts with strong text, its soft breaks are meant as line breaks; elsewhere they stay spaces.
+ * A paragraph being read for labelled lines: `Date: 2025-10-14` then `**Chair:** Priya` on the next
+ * line, as meeting processors write a protocol's header. When the paragraph's first line starts with
+ * a label (see `startsWithLabel`), the soft break before each later line that starts with a label is
+ * meant as a line break; a line without a label continues the line before it (wrapped prose, joined
+ * with a space as everywhere else). A paragraph whose first line has no label keeps all its soft
+ * breaks as spaces.
  */
 interface FieldLines {
   readonly paragraph: Token;
   /** Open tokens inside the paragraph: 0 for its direct children. */
   depth: number;
   atLineStart: boolean;
-  everyLineLabelled: boolean;
-  readonly breaks: Array<Token>;
+  /** Whether the first line starts with a label; `undefined` until its first token is seen. */
+  labelled: boolean | undefined;
+  /** The line ending before the line being started. */
+  lineEnding: Token | undefined;
 }
 
 const safeTags = new Set(["sub", "sup", "u", "kbd", "mark"]);
@@ -56,6 +63,13 @@ const safeTag = /^<(\/?)([A-Za-z]+)[ \t]*(\/?)>$/;
 /** `<br>`, `<br/>`, `<br />` in any case: a line break whatever `allowSafeHtml` says. */
 const lineBreakTag = /^<br[ \t]*\/?>$/i;
 const lineBreakTagsOnly = /^(?:\s*<br[ \t]*\/?>)+\s*$/i;
+
+/**
+ * The text inline raw HTML shows on a page converted without `allowSafeHtml`: nothing for a comment,
+ * a line break (`\n`) for a `<br>` tag, and itself (escaped by the converter) for anything else.
+ */
+export const shownInlineHtml = (html: string): string =>
+  html.startsWith("<!--") ? "" : lineBreakTag.test(html) ? "\n" : html;
 
 /** Token types whose output is one element around inline content: safe tags must balance inside. */
 const inlineScopes = new Set<string>([
@@ -123,24 +137,36 @@ export const annotate = (
   for (let index = 0; index < events.length; index++) {
     const [kind, token, context] = events[index] as Event;
     const type: string = token.type;
+    // An alert's marker line is not compiled, so it is no line of its paragraph either.
+    const dropped = drop !== undefined && drop[index] === 1;
     if (kind === "enter") {
       if (allowSafeHtml && inlineScopes.has(type)) tags.push({ open: [], counts: new Map() });
-      if (fields?.everyLineLabelled === true) {
+      if (fields !== undefined && !dropped) {
         if (fields.depth === 0) {
           if (type === "lineEnding") {
-            fields.breaks.push(token);
+            fields.lineEnding = token;
             fields.atLineStart = true;
           } else if (fields.atLineStart && !linePrefixes.has(type)) {
-            fields.everyLineLabelled = type === "strong";
             fields.atLineStart = false;
+            const label = startsWithLabel(events, index);
+            if (fields.labelled === undefined) fields.labelled = label;
+            else if (label && fields.lineEnding !== undefined) annotations.fieldBreaks.add(fields.lineEnding);
           }
         }
-        fields.depth++;
+        if (fields.labelled === false) fields = undefined;
+        else fields.depth++;
       }
       switch (type) {
         case "paragraph":
           paragraph = token;
-          fields = { paragraph: token, depth: 0, atLineStart: true, everyLineLabelled: true, breaks: [] };
+          if (!dropped)
+            fields = {
+              paragraph: token,
+              depth: 0,
+              atLineStart: true,
+              labelled: undefined,
+              lineEnding: undefined,
+            };
           break;
         case "listOrdered":
         case "listUnordered":
@@ -239,13 +265,9 @@ export const annotate = (
       }
     } else {
       if (allowSafeHtml && inlineScopes.has(type) && tags.length > 1) tags.pop();
-      if (fields !== undefined) {
-        if (token === fields.paragraph) {
-          if (fields.everyLineLabelled) for (const b of fields.breaks) annotations.fieldBreaks.add(b);
-          fields = undefined;
-        } else if (fields.everyLineLabelled) {
-          fields.depth--;
-        }
+      if (fields !== undefined && !dropped) {
+        if (token === fields.paragraph) fields = undefined;
+        else fields.depth--;
       }
       if (type === "listItemPrefix") {
         const list = lists[lists.length - 1];
@@ -266,6 +288,92 @@ export const annotate = (
   const kept: Array<Event> = [];
   for (let i = 0; i < events.length; i++) if (drop[i] !== 1) kept.push(events[i] as Event);
   return { annotations, events: kept };
+};
+
+/**
+ * A field label: a letter or digit, then up to 39 letters, digits, spaces, hyphens, slashes, dots,
+ * ampersands or parentheses (`Date`, `Meeting date`, `Datum/Uhrzeit`, `Q&A`, `Date (UTC)`, `Дата`).
+ */
+const LABEL = "[\\p{L}\\p{N}][\\p{L}\\p{M}\\p{N} \\-/.&()]{0,39}";
+/**
+ * Plain text starting with a label, its colon and a space or the line end: `Date: 2025-09-02`. The
+ * space keeps out URLs (`https://…`, `mailto:x`) and times (`10:30`); `\0` stands for markup.
+ */
+const plainLabel = new RegExp(`^${LABEL}:(?:[ \\t]|$)`, "u");
+/** Emphasised or strong text that is a label with its colon (`**Date:**`). */
+const wrappedLabelWithColon = new RegExp(`^${LABEL}:$`, "u");
+/** Emphasised or strong text that is a label whose colon follows it (`**Date**: …`). */
+const wrappedLabel = new RegExp(`^${LABEL}$`, "u");
+const colonAfterLabel = /^:(?:[ \t]|$)/u;
+/** Enough text to decide: a label is at most 40 characters, its colon and a space. */
+const LABEL_TEXT = 48;
+const LABEL_EVENTS = 256;
+
+/**
+ * Whether the line whose first token is entered at `start` starts with a label: plain
+ * (`Date: 2025-09-02`), strong or emphasised (`**Date:** …`, `*Date*: …`, `**Date: 2025-09-02**`). Reads only the first few
+ * characters' events, so a check per line keeps the pass linear.
+ */
+const startsWithLabel = (events: ReadonlyArray<Event>, start: number): boolean => {
+  /** Text inside the strong or emphasis the line starts with. */
+  let inner = "";
+  /** Text after it, or from the line start if it starts with plain text. */
+  let after = "";
+  let open = 0;
+  let wrapped = false;
+  const add = (text: string): void => {
+    if (open > 0) inner += text;
+    else after += text;
+  };
+  scan: for (let index = start; index < events.length && index < start + LABEL_EVENTS; index++) {
+    const [kind, token, context] = events[index] as Event;
+    const type: string = token.type;
+    if (kind === "exit") {
+      if (type === "strong" || type === "emphasis") {
+        if (open === 0) break;
+        open--;
+      } else if (type === "paragraph") break;
+      continue;
+    }
+    switch (type) {
+      case "strong":
+      case "emphasis":
+        if (inner !== "" || after !== "") {
+          add("\0");
+          break scan;
+        }
+        wrapped = true;
+        open++;
+        break;
+      case "strongSequence":
+      case "strongText":
+      case "emphasisSequence":
+      case "emphasisText":
+      case "characterEscape":
+      case "escapeMarker":
+        break;
+      case "data":
+      case "characterEscapeValue":
+        add(context.sliceSerialize(token));
+        break;
+      case "characterReference":
+        add(decodeString(context.sliceSerialize(token)));
+        index = exitOf(events, index);
+        break;
+      case "lineEnding":
+        break scan;
+      default:
+        add("\0");
+        break scan;
+    }
+    if (inner.length + after.length > LABEL_TEXT) break;
+  }
+  if (!wrapped) return plainLabel.test(after);
+  return (
+    wrappedLabelWithColon.test(inner) ||
+    plainLabel.test(inner) ||
+    (wrappedLabel.test(inner) && colonAfterLabel.test(after))
+  );
 };
 
 /** The index of the exit of the token entered at `enter` (the last index if it has none). */

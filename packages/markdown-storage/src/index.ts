@@ -1,4 +1,4 @@
-// Markdown to Confluence storage format, meeting date/topic extraction, page titles.
+// Markdown to Confluence storage format, meeting date/topic and participants extraction, page titles.
 export { contentHash, normalizeMarkdown } from "./content-hash.js";
 export {
   type MeetingSummary,
@@ -9,3 +9,4 @@ export {
 export { extractMeetingInfo, type MeetingInfo } from "./meeting-info.js";
 export { generatePageTitle, PageTitleError } from "./page-title.js";
 export { type ParsedMarkdown, type ParseOptions, parseProtocol } from "./parse-protocol.js";
+export { extractParticipants } from "./participants.js";

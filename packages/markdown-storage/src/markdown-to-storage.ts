@@ -25,6 +25,7 @@ export interface MeetingSummary {
   /** Meeting date as `YYYY-MM-DD`; anything else is ignored. */
   readonly date?: string | null;
   readonly topic?: string | null;
+  /** Names for the info panel, e.g. `extractParticipants(parsed)`; shown as given, escaped. */
   readonly participants?: ReadonlyArray<string>;
 }
 

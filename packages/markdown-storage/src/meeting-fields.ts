@@ -65,7 +65,7 @@ export const addLines = (scan: Scan, text: string): boolean => {
 /** Reads a table row (each cell's plain text) as a labelled field if it has two cells. */
 export const addRow = (scan: Scan, cells: ReadonlyArray<string>): boolean => {
   if (cells.length !== 2) return false;
-  return addField(scan, stripColon(collapse(cells[0] ?? "")), collapse(cells[1] ?? ""));
+  return addField(scan, stripColon(collapse((cells[0] ?? "").replace(TAGS, ""))), collapse(cells[1] ?? ""));
 };
 
 /** Front matter first, then the fields, the H1 and the file name (see `extractMeetingInfo`). */
@@ -293,8 +293,22 @@ const limitLength = (text: string, limit: number): string => {
 const DATE_LABEL =
   /^(?:meeting date|date of (?:the )?meeting|date|дата(?: (?:совещания|встречи|заседания|проведения))?|datum(?: der (?:sitzung|besprechung))?|sitzungsdatum)$/iu;
 const TOPIC_LABEL = /^(?:topic|subject|тема(?: (?:совещания|встречи))?|thema|betreff)$/iu;
-/** `Label: value`, `Label — value`, `Label - value` (a hyphen needs a space before it). */
-const LABELLED_LINE = /^([\p{L}][\p{L} ]{0,40}?)\s*(?::|\s-|[–—])\s*(.*)$/u;
+/** An HTML tag as inline raw HTML spells it, which the page shows as text. */
+// One way to match each tag (no optional `/` beside `[^<>]*`), so a run of tags cannot backtrack.
+const TAG = "<\\/?[A-Za-z][A-Za-z0-9-]*(?:[\\s/][^<>]*)?>";
+const CLOSING_TAG = "<\\/[A-Za-z][A-Za-z0-9-]*\\s*>";
+/**
+ * `Label: value`, `Label — value`, `Label - value` (a hyphen needs a space before it). Tags around
+ * the label (`<b>Date:</b> 2025-09-02`, `<b>Date</b>: …`) are skipped: the page shows them as text,
+ * but they are markup its author meant, not part of the label or the value.
+ */
+const LABELLED_LINE = new RegExp(
+  `^(?:${TAG}\\s*)*([\\p{L}][\\p{L} ]{0,40}?)\\s*(?:${CLOSING_TAG}\\s*)*(?::|\\s-|[–—])\\s*(?:${CLOSING_TAG}\\s*)*(.*)$`,
+  "u",
+);
+const TAGS = new RegExp(TAG, "gu");
+/** A tag pair with nothing but spaces between, left where a date was cut out of the H1. */
+const EMPTY_TAG_PAIR = /<([A-Za-z][A-Za-z0-9-]*)(?:[\s/][^<>]*)?>\s*<\/\1\s*>/gu;
 
 /** Records a field if its label names the date or the topic; `true` once the scan is complete. */
 const addField = (scan: Scan, label: string, value: string): boolean => {
@@ -311,7 +325,9 @@ const splitLine = (line: string): readonly [string, string] | null => {
   const text = line.trim();
   if (text.startsWith("|")) {
     const cells = text.replace(/^\|/u, "").replace(/\|$/u, "").split("|");
-    return cells.length === 2 ? [stripColon(collapse(cells[0]!)), collapse(cells[1]!)] : null;
+    return cells.length === 2
+      ? [stripColon(collapse(cells[0]!.replace(TAGS, ""))), collapse(cells[1]!)]
+      : null;
   }
   const m = LABELLED_LINE.exec(text);
   return m === null ? null : [collapse(m[1]!), m[2]!];
@@ -364,7 +380,7 @@ const readHeading = (text: string): { date: string | null; topic: string | null 
     const before = heading.slice(0, found.start).replace(DATE_CONNECTOR, "");
     rest = `${before} ${heading.slice(found.end)}`;
   }
-  rest = trimSeparators(collapse(rest.replace(/\(\s*\)|\[\s*\]/gu, "")));
+  rest = trimSeparators(collapse(rest.replace(EMPTY_TAG_PAIR, "").replace(/\(\s*\)|\[\s*\]/gu, "")));
   const prefixed = GENERIC_PREFIX.exec(rest);
   const topic = prefixed !== null ? trimSeparators(prefixed[1]!) : rest;
   return {

@@ -6,8 +6,7 @@
  * meeting-fields.ts; this module only decides which text is a paragraph, a heading or a table row.
  */
 
-import { decodeString } from "micromark-util-decode-string";
-import type { Event, Token } from "micromark-util-types";
+import type { Event } from "micromark-util-types";
 import {
   addHeading,
   addLines,
@@ -18,6 +17,7 @@ import {
   scanSource,
 } from "./meeting-fields.js";
 import { contentsOf, type ParsedMarkdown, parseText } from "./parse-protocol.js";
+import { cells, exitIndex, plainText } from "./plain-text.js";
 
 export { MEETING_INFO_SCAN_LIMIT, parseDate } from "./meeting-fields.js";
 
@@ -42,8 +42,10 @@ export interface MeetingInfo {
  *   without extension and date, separators as spaces.
  *
  * Labelled fields are lines of paragraphs, list items and headings (`**Date:** 2025-09-02`,
- * `Meeting date — 14/10/2025`) or two-cell table rows (`| Datum | 20.11.2025 |`); code blocks and raw
- * HTML are ignored. Only the first {@link MEETING_INFO_SCAN_LIMIT} characters after the front matter
+ * `Meeting date — 14/10/2025`) or two-cell table rows (`| Datum | 20.11.2025 |`); code blocks and HTML
+ * blocks are ignored. Inline raw HTML is read as the page shows it (the converter escapes it as
+ * text): `# Review of <Service> API` gives the topic `Review of <Service> API`; comments give
+ * nothing, and tags around a label (`<b>Date:</b> 2025-09-02`) do not hide the field. Only the first {@link MEETING_INFO_SCAN_LIMIT} characters after the front matter
  * are parsed: a longer body is cut at the last line end within the limit and parsed on its own, so a
  * block straddling the mark is read as far as the cut. The text is read as the converter reads it:
  * characters XML forbids (C0 controls, U+FFFE/U+FFFF, lone surrogates) are U+FFFD. YAML front matter
@@ -139,111 +141,4 @@ const heading = (
     }
   }
   return { level, text };
-};
-
-/** The plain text of each cell of a table row. */
-const cells = (events: ReadonlyArray<Event>, from: number, to: number): Array<string> => {
-  const texts: Array<string> = [];
-  for (let index = from + 1; index < to; index++) {
-    const [kind, token] = events[index] as Event;
-    if (kind === "enter" && (token.type === "tableHeader" || token.type === "tableData")) {
-      const end = exitIndex(events, index);
-      texts.push(plainText(events, index, end, true));
-      index = end;
-    }
-  }
-  return texts;
-};
-
-/** The index of the event that exits the token entered at `enter` (the last event if none does). */
-const exitIndex = (events: ReadonlyArray<Event>, enter: number): number => {
-  const token = (events[enter] as Event)[1];
-  for (let index = enter + 1; index < events.length; index++) {
-    const event = events[index] as Event;
-    if (event[1] === token && event[0] === "exit") return index;
-  }
-  return events.length - 1;
-};
-
-/**
- * The plain text of the inline content between two events, as mdast-util-from-markdown's values
- * would give it: text with escapes and references decoded and soft line breaks as they are written,
- * inline code's value, `\n` for a hard break, an image's alt text (which, as mdast's `alt`, includes
- * raw HTML and drops breaks); raw HTML and footnote calls give nothing, links and emphasis their text.
- * `inTable`: inline code in table cells reads `\|` as `|`, as mdast-util-gfm-table does.
- */
-const plainText = (events: ReadonlyArray<Event>, from: number, to: number, inTable: boolean): string => {
-  let text = "";
-  /** The outermost image whose alt text is being read. */
-  let alt: Token | undefined;
-  /** A hard break includes the line ending after it. */
-  let afterBreak = false;
-  for (let index = from + 1; index < to; index++) {
-    const [kind, token, context] = events[index] as Event;
-    if (kind === "exit") {
-      if (token === alt) alt = undefined;
-      continue;
-    }
-    const type: string = token.type;
-    switch (type) {
-      case "data":
-      case "characterEscapeValue":
-      case "autolinkProtocol":
-      case "autolinkEmail":
-      case "literalAutolinkHttp":
-      case "literalAutolinkWww":
-      case "literalAutolinkEmail":
-        text += context.sliceSerialize(token);
-        break;
-      case "characterReference":
-        text += decodeString(context.sliceSerialize(token));
-        index = exitIndex(events, index);
-        break;
-      case "lineEnding":
-        if (afterBreak) afterBreak = false;
-        else text += context.sliceSerialize(token);
-        break;
-      case "hardBreakEscape":
-      case "hardBreakTrailing":
-        if (alt === undefined) text += "\n";
-        afterBreak = true;
-        break;
-      case "codeText": {
-        const end = exitIndex(events, index);
-        const code = literal(events, index, end, "codeTextData");
-        text += inTable
-          ? code.replace(/\\([\\|])/gu, (match, char: string) => (char === "|" ? "|" : match))
-          : code;
-        index = end;
-        break;
-      }
-      case "htmlText": {
-        const end = exitIndex(events, index);
-        if (alt !== undefined) text += literal(events, index, end, "htmlTextData");
-        index = end;
-        break;
-      }
-      case "image":
-        alt ??= token;
-        break;
-      case "resource":
-      case "reference":
-      case "gfmFootnoteCall":
-        index = exitIndex(events, index);
-        break;
-      default:
-    }
-  }
-  return text;
-};
-
-/** The value of inline code or raw HTML: its data tokens and line endings, without padding or prefixes. */
-const literal = (events: ReadonlyArray<Event>, from: number, to: number, data: string): string => {
-  let value = "";
-  for (let index = from + 1; index < to; index++) {
-    const [kind, token, context] = events[index] as Event;
-    if (kind === "enter" && (token.type === data || token.type === "lineEnding"))
-      value += context.sliceSerialize(token);
-  }
-  return value;
 };

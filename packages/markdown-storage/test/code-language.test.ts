@@ -9,6 +9,24 @@ describe("confluenceLanguage", () => {
     ["shell", "bash"],
     ["yml", "yaml"],
     ["c++", "cpp"],
+    ["c", "c"],
+    ["jsx", "jsx"],
+    ["tsx", "tsx"],
+    ["pascal", "pas"],
+    ["delphi", "pas"],
+    ["terraform", "hcl"],
+    ["hcl", "hcl"],
+    ["nginx", "nginx"],
+    ["proto", "protobuf"],
+    ["dart", "dart"],
+    ["elixir", "elixir"],
+    ["clojure", "clojure"],
+    ["objc", "objective-c"],
+    ["objective-c", "objective-c"],
+    ["matlab", "matlab"],
+    ["latex", "tex"],
+    ["vb.net", "vbnet"],
+    ["julia", "julia"],
     ["C#", "c#"],
     ["py", "python"],
     ["html", "xml"],
@@ -24,6 +42,30 @@ describe("confluenceLanguage", () => {
     expect(confluenceLanguage("")).toBe("none");
     expect(confluenceLanguage(undefined)).toBe("none");
     expect(confluenceLanguage("constructor")).toBe("none");
+  });
+});
+
+describe("confluenceLanguage for Cloud", () => {
+  // STORAGE-FORMAT.md §4.1, Cloud set (confluencebuilder's v2 map), spelled exactly as listed there.
+  const cloud = new Set([
+    ...["abap", "actionscript3", "ada", "applescript", "arduino", "autoit", "bash", "c", "c#", "clojure"],
+    ...["coffeescript", "coldfusion", "cpp", "css", "cuda", "d", "dart", "diff", "docker", "elixir", "erl"],
+    ...["fortran", "foxpro", "go", "graphql", "groovy", "handlebars", "haskell", "haxe", "hcl", "html"],
+    ...["java", "javafx", "js", "json", "jsx", "julia", "kotlin", "livescript", "lua", "markdown"],
+    ...["mathematica", "matlab", "nginx", "none", "objective-c", "objective-j", "ocaml", "octave", "pas"],
+    ...["perl", "php", "powershell", "prolog", "protobuf", "puppet", "python", "qbs", "r", "racket"],
+    ...["restructuredtext", "ruby", "rust", "sass", "scala", "scheme", "smalltalk", "splunk-spl", "sql"],
+    ...["standardml", "swift", "tcl", "tex", "toml", "tsx", "typescript", "vala", "vb", "vbnet"],
+    ...["verilog", "vhdl", "xml", "xquery", "yaml"],
+  ]);
+
+  it("only ever gives ids on Cloud's list", () => {
+    for (const id of cloudLanguageIds()) expect([id, cloud.has(id)]).toEqual([id, true]);
+  });
+
+  it("gives every id on Cloud's list (except html, written xml as on Data Center) for its own name", () => {
+    for (const id of cloud) if (id !== "html") expect(confluenceLanguage(id)).toBe(id);
+    expect(confluenceLanguage("html")).toBe("xml");
   });
 });
 
@@ -58,6 +100,13 @@ describe("confluenceLanguage for Data Center", () => {
     ["C#", "c#"],
     ["erlang", "erl"],
     ["yml", "yaml"],
+    ["c", "cpp"],
+    ["jsx", "js"],
+    ["tsx", "none"],
+    ["pascal", "delphi"],
+    ["delphi", "delphi"],
+    ["terraform", "none"],
+    ["vb.net", "none"],
   ])("maps the info string %s to %s", (info, id) => {
     expect(confluenceLanguage(info, "datacenter")).toBe(id);
   });

@@ -6,6 +6,7 @@ it("exports exactly the public API", () => {
     [
       "contentHash",
       "extractMeetingInfo",
+      "extractParticipants",
       "generatePageTitle",
       "markdownToStorage",
       "normalizeMarkdown",

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { Either } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { generatePageTitle, markdownToStorage } from "../src/index.js";
 import { extractMeetingInfo, MEETING_INFO_SCAN_LIMIT, parseDate } from "../src/meeting-info.js";
 
 const fixtures = new URL("./fixtures/meeting-info/", import.meta.url);
@@ -301,6 +303,28 @@ describe("extractMeetingInfo: the topic", () => {
     const markdown =
       "# **Release** _planning_ for `v4.2` with [Ana](https://x.test) ~~and Tom~~ ![logo](l.png)\n";
     expect(extractMeetingInfo(markdown).topic).toBe("Release planning for v4.2 with Ana and Tom logo");
+  });
+
+  it("reads raw HTML in the H1 as the page shows it, so the title keeps what the heading shows", () => {
+    const markdown = "# Review of <Service> API\n\nDate: 2025-09-02\n";
+    expect(markdownToStorage(markdown)).toContain("<h1>Review of &lt;Service&gt; API</h1>");
+    const info = extractMeetingInfo(markdown);
+    expect(info).toEqual({ date: "2025-09-02", topic: "Review of <Service> API" });
+    expect(generatePageTitle(info)).toEqual(Either.right("20250902 - Review of <Service> API"));
+  });
+
+  it("reads raw HTML in a topic field as the page shows it, comments as nothing, <br> as a break", () => {
+    expect(extractMeetingInfo("Topic: Budget <i>2026</i> <!-- draft -->\n").topic).toBe("Budget <i>2026</i>");
+    expect(extractMeetingInfo("# Sync <!-- draft --> notes<br>Q3\n").topic).toBe("Sync notes Q3");
+    expect(extractMeetingInfo("# Sync <b>2025-09-02</b>\n")).toEqual({ date: "2025-09-02", topic: "Sync" });
+  });
+
+  it("still reads a field whose label is wrapped in HTML tags", () => {
+    expect(extractMeetingInfo("<b>Date:</b> 2025-09-02\n<b>Topic</b>: Budget\n")).toEqual({
+      date: "2025-09-02",
+      topic: "Budget",
+    });
+    expect(extractMeetingInfo("| <b>Datum</b> | 20.11.2025 |\n|---|---|\n").date).toBe("2025-11-20");
   });
 
   it("takes a setext H1 and collapses its whitespace", () => {

@@ -1,8 +1,9 @@
 // Soft line breaks. Confluence's editor shows a newline stored inside a paragraph as a visible
 // break, so a protocol hard-wrapped at 80 columns would render ragged; like md2conf, text2confl and
 // confluence-publisher, we write a soft break inside paragraphs and setext headings as a space.
-// The exception is a paragraph of labelled lines (`**Date:** …` / `**Chair:** …`, see annotate.ts):
-// its lines are fields, not wrapped prose, and stay lines (`<br />`).
+// The exception is a labelled line in a paragraph whose first line is labelled too (`Date: …` /
+// `**Chair:** …`, see annotate.ts): such lines are fields, not wrapped prose, and stay lines
+// (`<br />`); a line without a label in between still continues the field before it.
 // A newline right after a hard break or an HTML `<br>` (`<br />`) is dropped, and so is the one after an
 // HTML block that shows nothing (see annotate.ts). Line endings inside code and HTML blocks are
 // their text and always kept: micromark's "slurp" flags, meant for the gaps between blocks (a tight

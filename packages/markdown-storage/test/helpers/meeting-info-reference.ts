@@ -5,6 +5,7 @@
 import { fromMarkdown } from "mdast-util-from-markdown";
 import { gfmFromMarkdown } from "mdast-util-gfm";
 import { gfm } from "micromark-extension-gfm";
+import { shownInlineHtml } from "../../src/annotate.js";
 import {
   addHeading,
   addLines,
@@ -80,6 +81,8 @@ const plainText = (node: MdNode, lineBreak: string): string => {
     case "imageReference":
       return node.alt ?? "";
     case "html":
+      // Inline raw HTML (HTML blocks are skipped in visitFields): what the page shows for it.
+      return shownInlineHtml(node.value ?? "");
     case "footnoteReference":
       return "";
     default:
