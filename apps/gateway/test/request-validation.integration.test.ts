@@ -3,6 +3,8 @@
 // UTF-8 or not JSON, wrong media types and bad URLs — each a 4xx problem+json naming what to fix,
 // never a 500 and never a silent default.
 import { publishRequestedPrefix } from "@minutes/contracts";
+import { PUBLICATION_LIST_DEFAULT_LIMIT, PUBLICATION_LIST_MAX_LIMIT } from "@minutes/contracts/api";
+import { QUERY_DEFAULT_LIMIT, QUERY_MAX_LIMIT } from "@minutes/publication-store";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, protocolBody, startHarness, unique } from "./helpers/harness.js";
@@ -134,6 +136,92 @@ describe("unknown fields", () => {
       { path: "query.Force", message: 'unknown parameter; did you mean "force"?' },
     ]);
     expect(await commandsInStream(h)).toBe(0);
+  });
+});
+
+describe("routes that take no query parameters or no body", () => {
+  it("refuse any parameter, instead of ignoring it", async () => {
+    h = await startHarness();
+    for (const [method, url, payload] of [
+      ["GET", "/api/publications/1?foo=1"],
+      ["GET", "/api/jobs/j/publications?foo=1"],
+      ["GET", "/api/jobs/j/versions?foo=1"],
+      ["GET", "/api/export?foo=1"],
+      ["GET", "/api/replays?foo=1"],
+      ["GET", "/api/replays/r?foo=1"],
+      ["DELETE", "/api/replays/r?foo=1"],
+      ["POST", "/api/publications/1/retry?foo=1"],
+      ["POST", "/api/protocols?foo=1", protocolBody(`job-${unique()}`)],
+      ["POST", "/api/replays?foo=1", { since: "2020-01-01T00:00:00Z", dryRun: true }],
+      ["POST", "/api/archive/run?foo=1"],
+      ["POST", "/api/publications/cleanup?foo=1", { before: "2020-01-01T00:00:00Z", dryRun: true }],
+    ] as const) {
+      const res = await call(h, method, url, payload);
+      expect(res.status, `${method} ${url}`).toBe(400);
+      expect(res.type, url).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors, `${method} ${url}`).toEqual([
+        { path: "query.foo", message: "unknown parameter" },
+      ]);
+    }
+    const retry = await call(h, "POST", "/api/publications/1/retry?force=true");
+    expect(retry.body.errors).toEqual([{ path: "query.force", message: "unknown parameter" }]);
+    expect(await messagesInStream(h)).toBe(0);
+  });
+
+  it("refuse any body field, so publish-now's force is not taken from the body and dropped", async () => {
+    h = await startHarness();
+    const stored = await call(h, "POST", "/api/protocols", protocolBody("job-body"));
+    expect(stored.status).toBe(202);
+    const record = await Effect.runPromise(
+      Effect.flatMap(
+        h.store.ensurePublication({ jobId: "job-body", spaceKey: "TEAM", parentPageId: null }),
+        (r) =>
+          h?.store.transition(r.id, "failed", { errorMessage: "Confluence answered 500" }) ??
+          Effect.die("closed"),
+      ),
+    );
+    for (const [method, url, field] of [
+      ["POST", "/api/jobs/job-body/publish-confluence", "force"],
+      ["POST", `/api/publications/${record.id}/retry`, "force"],
+      ["DELETE", `/api/publications/${record.id}`, "deletePage"],
+      ["DELETE", "/api/replays/r", "force"],
+    ] as const) {
+      const res = await call(h, method, url, { [field]: true });
+      expect(res.status, `${method} ${url}`).toBe(400);
+      expect(res.body.errors, `${method} ${url}`).toEqual([{ path: field, message: "unknown field" }]);
+      expect(res.body.detail, url).toBe(
+        `the request body does not match its schema (${field}: unknown field)`,
+      );
+    }
+    expect(await commandsInStream(h)).toBe(0);
+    expect((await call(h, "GET", `/api/publications/${record.id}`)).status).toBe(200);
+    // No body, or an empty one, is what these routes take.
+    expect((await call(h, "POST", `/api/publications/${record.id}/retry`, "{}")).status).toBe(202);
+    expect((await call(h, "DELETE", "/api/replays/r")).status).toBe(404);
+    expect(await commandsInStream(h)).toBe(1);
+  });
+});
+
+describe("limit", () => {
+  it("refuses more than the largest page, naming it, instead of returning a shorter page", async () => {
+    h = await startHarness();
+    const over = await call(h, "GET", "/api/publications?limit=1000");
+    expect(over.status).toBe(400);
+    expect(over.body.errors).toEqual([{ path: "query.limit", message: "is out of range: at most 500" }]);
+    expect((await call(h, "GET", "/api/publications?limit=500")).status).toBe(200);
+    // The contract documents the store's numbers; they must not drift apart.
+    expect([PUBLICATION_LIST_DEFAULT_LIMIT, PUBLICATION_LIST_MAX_LIMIT]).toEqual([
+      QUERY_DEFAULT_LIMIT,
+      QUERY_MAX_LIMIT,
+    ]);
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const params = doc.paths["/api/publications"].get.parameters as Array<{
+      name: string;
+      description?: string;
+    }>;
+    expect(params.find((p) => p.name === "limit")?.description).toBe(
+      "Publications per page: 1–500 (default 50); a larger limit is refused",
+    );
   });
 });
 

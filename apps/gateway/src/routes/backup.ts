@@ -14,7 +14,7 @@ import { charsetProblem, decodeUtf8 } from "../json-body.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import { problemResponses } from "./responses.js";
+import { noQuery, problemResponses } from "./responses.js";
 
 const NDJSON = "application/x-ndjson";
 
@@ -33,7 +33,13 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
 
   app.get(
     "/api/export",
-    { schema: { tags: ["backup"], summary: "Export every protocol, publication and version as JSON Lines" } },
+    {
+      schema: {
+        tags: ["backup"],
+        summary: "Export every protocol, publication and version as JSON Lines",
+        ...noQuery,
+      },
+    },
     async (request, reply) => {
       // Fail with a 503 before the first byte rather than cutting a started download short.
       await runEffect(ctx.store.health());
