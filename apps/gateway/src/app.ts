@@ -24,6 +24,7 @@ import Fastify, {
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
+import { parseJsonBody } from "./json-body.js";
 import { serializeRequest } from "./log-url.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
@@ -165,7 +166,10 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     done(null, payload);
   });
   // Only JSON (and the import's NDJSON) is accepted; text/plain answers 415 like any other type.
-  app.removeContentTypeParser("text/plain");
+  // Fastify's JSON parser decodes bytes that are not UTF-8 to U+FFFD and ignores the charset:
+  // this one refuses both (and says which key or position it refused).
+  app.removeContentTypeParser(["text/plain", "application/json"]);
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, parseJsonBody);
 
   await app.register(schemaCompilerPlugin);
   await app.register(problemsPlugin);

@@ -1,7 +1,10 @@
 // What every route answers to a request it cannot take: unknown fields and parameters, values of
-// the wrong kind, loose ids, reversed time windows, bodies nested too deeply, wrong media types and
-// bad URLs — each a 4xx problem+json naming what to fix, never a 500 and never a silent default.
+// the wrong kind, loose ids, reversed time windows, bodies nested too deeply, bodies that are not
+// UTF-8 or not JSON, wrong media types and bad URLs — each a 4xx problem+json naming what to fix,
+// never a 500 and never a silent default.
 import { publishRequestedPrefix } from "@minutes/contracts";
+import { PUBLICATION_LIST_DEFAULT_LIMIT, PUBLICATION_LIST_MAX_LIMIT } from "@minutes/contracts/api";
+import { QUERY_DEFAULT_LIMIT, QUERY_MAX_LIMIT } from "@minutes/publication-store";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Harness, protocolBody, startHarness, unique } from "./helpers/harness.js";
@@ -133,6 +136,207 @@ describe("unknown fields", () => {
       { path: "query.Force", message: 'unknown parameter; did you mean "force"?' },
     ]);
     expect(await commandsInStream(h)).toBe(0);
+  });
+});
+
+describe("routes that take no query parameters or no body", () => {
+  it("refuse any parameter, instead of ignoring it", async () => {
+    h = await startHarness();
+    for (const [method, url, payload] of [
+      ["GET", "/api/publications/1?foo=1"],
+      ["GET", "/api/jobs/j/publications?foo=1"],
+      ["GET", "/api/jobs/j/versions?foo=1"],
+      ["GET", "/api/export?foo=1"],
+      ["GET", "/api/replays?foo=1"],
+      ["GET", "/api/replays/r?foo=1"],
+      ["DELETE", "/api/replays/r?foo=1"],
+      ["POST", "/api/publications/1/retry?foo=1"],
+      ["POST", "/api/protocols?foo=1", protocolBody(`job-${unique()}`)],
+      ["POST", "/api/replays?foo=1", { since: "2020-01-01T00:00:00Z", dryRun: true }],
+      ["POST", "/api/archive/run?foo=1"],
+      ["POST", "/api/publications/cleanup?foo=1", { before: "2020-01-01T00:00:00Z", dryRun: true }],
+    ] as const) {
+      const res = await call(h, method, url, payload);
+      expect(res.status, `${method} ${url}`).toBe(400);
+      expect(res.type, url).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors, `${method} ${url}`).toEqual([
+        { path: "query.foo", message: "unknown parameter" },
+      ]);
+    }
+    const retry = await call(h, "POST", "/api/publications/1/retry?force=true");
+    expect(retry.body.errors).toEqual([{ path: "query.force", message: "unknown parameter" }]);
+    expect(await messagesInStream(h)).toBe(0);
+  });
+
+  it("refuse any body field, so publish-now's force is not taken from the body and dropped", async () => {
+    h = await startHarness();
+    const stored = await call(h, "POST", "/api/protocols", protocolBody("job-body"));
+    expect(stored.status).toBe(202);
+    const record = await Effect.runPromise(
+      Effect.flatMap(
+        h.store.ensurePublication({ jobId: "job-body", spaceKey: "TEAM", parentPageId: null }),
+        (r) =>
+          h?.store.transition(r.id, "failed", { errorMessage: "Confluence answered 500" }) ??
+          Effect.die("closed"),
+      ),
+    );
+    for (const [method, url, field] of [
+      ["POST", "/api/jobs/job-body/publish-confluence", "force"],
+      ["POST", `/api/publications/${record.id}/retry`, "force"],
+      ["DELETE", `/api/publications/${record.id}`, "deletePage"],
+      ["DELETE", "/api/replays/r", "force"],
+    ] as const) {
+      const res = await call(h, method, url, { [field]: true });
+      expect(res.status, `${method} ${url}`).toBe(400);
+      expect(res.body.errors, `${method} ${url}`).toEqual([{ path: field, message: "unknown field" }]);
+      expect(res.body.detail, url).toBe(
+        `the request body does not match its schema (${field}: unknown field)`,
+      );
+    }
+    expect(await commandsInStream(h)).toBe(0);
+    expect((await call(h, "GET", `/api/publications/${record.id}`)).status).toBe(200);
+    // No body, or an empty one, is what these routes take.
+    expect((await call(h, "POST", `/api/publications/${record.id}/retry`, "{}")).status).toBe(202);
+    expect((await call(h, "DELETE", "/api/replays/r")).status).toBe(404);
+    expect(await commandsInStream(h)).toBe(1);
+  });
+});
+
+describe("limit", () => {
+  it("refuses more than the largest page, naming it, instead of returning a shorter page", async () => {
+    h = await startHarness();
+    const over = await call(h, "GET", "/api/publications?limit=1000");
+    expect(over.status).toBe(400);
+    expect(over.body.errors).toEqual([{ path: "query.limit", message: "is out of range: at most 500" }]);
+    expect((await call(h, "GET", "/api/publications?limit=500")).status).toBe(200);
+    // The contract documents the store's numbers; they must not drift apart.
+    expect([PUBLICATION_LIST_DEFAULT_LIMIT, PUBLICATION_LIST_MAX_LIMIT]).toEqual([
+      QUERY_DEFAULT_LIMIT,
+      QUERY_MAX_LIMIT,
+    ]);
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const params = doc.paths["/api/publications"].get.parameters as Array<{
+      name: string;
+      description?: string;
+    }>;
+    expect(params.find((p) => p.name === "limit")?.description).toBe(
+      "Publications per page: 1–500 (default 50); a larger limit is refused",
+    );
+  });
+});
+
+describe("bodies as text", () => {
+  const protocolJson = (markdown: string) =>
+    `{"jobId":"job-text","markdown":"${markdown}","filename":"x.md","occurredAt":"2026-11-26T10:00:00Z"}`;
+  const post = (harness: Harness, url: string, payload: string | Buffer, type = "application/json") =>
+    harness.app.inject({ method: "POST", url, headers: { ...harness.auth, "content-type": type }, payload });
+
+  it("refuse bytes that are not UTF-8, naming their offset, and store nothing", async () => {
+    h = await startHarness();
+    // ISO-8859-1 "café": used to be stored as "caf\uFFFD".
+    const latin1 = Buffer.from(protocolJson("# café"), "latin1");
+    const res = await post(h, "/api/protocols", latin1);
+    expect(res.statusCode).toBe(400);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    const offset = latin1.indexOf(0xe9);
+    expect(res.json().detail).toBe(
+      `the body is not valid UTF-8: the bytes at offset ${offset} (e9 22 2c 22) are not a UTF-8 character; send the text as UTF-8`,
+    );
+    expect(await messagesInStream(h)).toBe(0);
+    const utf8 = await post(h, "/api/protocols", Buffer.from(protocolJson("# café"), "utf8"));
+    expect(utf8.statusCode).toBe(202);
+    const imported = await post(
+      h,
+      "/api/import",
+      Buffer.from('{"kind":"café"}\n', "latin1"),
+      "application/x-ndjson",
+    );
+    expect(imported.statusCode).toBe(400);
+    expect(imported.json().detail).toMatch(/^the body is not valid UTF-8: the bytes at offset 12 /);
+  });
+
+  it("refuse a charset other than UTF-8 with a 415 naming it", async () => {
+    h = await startHarness();
+    const body = Buffer.from(protocolJson("# café"), "latin1");
+    const latin1 = await post(h, "/api/protocols", body, "application/json; charset=iso-8859-1");
+    expect(latin1.statusCode).toBe(415);
+    expect(latin1.json().detail).toBe(
+      'send the body as UTF-8 (application/json with no charset, or charset=utf-8); charset "iso-8859-1" is not accepted',
+    );
+    const ndjson = await post(h, "/api/import", "", "application/x-ndjson; charset=windows-1252");
+    expect(ndjson.statusCode).toBe(415);
+    expect(ndjson.json().detail).toContain('charset "windows-1252"');
+    expect(await messagesInStream(h)).toBe(0);
+    const declared = await post(
+      h,
+      "/api/protocols",
+      protocolJson("# café"),
+      "application/json; charset=UTF-8",
+    );
+    expect(declared.statusCode).toBe(202);
+  });
+
+  it("refuse an escaped lone surrogate, naming the field, instead of publishing U+FFFD", async () => {
+    h = await startHarness();
+    const res = await post(h, "/api/protocols", protocolJson("# Sync \\ud800"));
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([
+      {
+        path: "markdown",
+        message:
+          "must not contain a lone surrogate (an unpaired \\uD800–\\uDFFF escape): it is not Unicode text",
+      },
+    ]);
+    expect(await messagesInStream(h)).toBe(0);
+    // An escaped pair is one character.
+    expect((await post(h, "/api/protocols", protocolJson("# Sync \\ud83d\\ude00"))).statusCode).toBe(202);
+  });
+
+  it("say where JSON does not parse, in bytes", async () => {
+    h = await startHarness();
+    for (const [payload, detail] of [
+      ["{not json", "the body is not valid JSON: expected property name or '}' at byte 1"],
+      [
+        '{"topic":"Größe" "x":1}',
+        "the body is not valid JSON: expected ',' or '}' after property value at byte 19",
+      ],
+      ['{"jobId": x}', "the body is not valid JSON: unexpected token 'x'"],
+      ['{"jobId":', "the body is not valid JSON: unexpected end of JSON input"],
+    ] as const) {
+      const res = await post(h, "/api/protocols", payload);
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json().detail, payload).toBe(detail);
+    }
+    const empty = await post(h, "/api/replays", "");
+    expect(empty.statusCode).toBe(400);
+    expect(empty.json().detail).toBe(
+      "the body is empty although the content type is application/json; send a JSON object",
+    );
+  });
+
+  it("say that a __proto__ or constructor.prototype key is refused on purpose, not that the JSON is bad", async () => {
+    h = await startHarness();
+    const proto = await post(h, "/api/protocols", '{"jobId":"a","labels":[{"__proto__":{"x":1}}]}');
+    expect(proto.statusCode).toBe(400);
+    expect(proto.json()).toMatchObject({
+      detail:
+        "the body is valid JSON, but the key __proto__ is not allowed: it could change the prototype of the object that receives it",
+      errors: [{ path: "labels[0].__proto__", message: "the key __proto__ is not allowed" }],
+    });
+    const top = await post(h, "/api/replays", '{"__proto__":{"dryRun":true}}');
+    expect(top.json().errors).toEqual([{ path: "__proto__", message: "the key __proto__ is not allowed" }]);
+    const ctor = await post(
+      h,
+      "/api/replays",
+      '{"since":"2020-01-01T00:00:00Z","constructor":{"prototype":{}}}',
+    );
+    expect(ctor.statusCode).toBe(400);
+    expect(ctor.json().errors).toEqual([
+      { path: "constructor.prototype", message: "the key constructor.prototype is not allowed" },
+    ]);
+    // A string that only mentions the key is text like any other.
+    const mention = await post(h, "/api/protocols", protocolJson('\\"__proto__\\": is refused'));
+    expect(mention.statusCode).toBe(202);
   });
 });
 
@@ -298,5 +502,19 @@ describe("time windows", () => {
     const same = await call(h, "GET", `/api/stats?since=${since}&until=${since}`);
     expect(same.status).toBe(400);
     expect((await call(h, "GET", `/api/stats?since=${until}&until=${since}`)).status).toBe(200);
+  });
+
+  it("hint that a + offset must be sent as %2B when it arrived as a space", async () => {
+    h = await startHarness();
+    const plus = await call(h, "GET", "/api/stats?since=2026-11-27T00:00:00+05:00");
+    expect(plus.status).toBe(400);
+    expect(plus.body.errors).toEqual([
+      {
+        path: "query.since",
+        message:
+          "expected an ISO 8601 timestamp with time zone, got \"2026-11-27T00:00:00 05:00\" (a + in a URL's query string means a space: send the offset's + as %2B)",
+      },
+    ]);
+    expect((await call(h, "GET", "/api/stats?since=2026-11-27T00:00:00%2B05:00")).status).toBe(200);
   });
 });

@@ -10,6 +10,7 @@ export const JobId = Schema.String.pipe(
   Schema.minLength(1, { message: () => "must not be empty" }),
   Schema.maxLength(200, { message: () => "must be at most 200 characters" }),
   Schema.filter((s) => !hasControlCharacters(s), { message: () => "must not contain control characters" }),
+  Schema.filter((s) => isWellFormed(s), { message: () => LONE_SURROGATE }),
   Schema.brand("JobId"),
   Schema.annotations({ identifier: "JobId", description: "Meeting-processor job id (1–200 characters)" }),
 );
@@ -26,6 +27,17 @@ const withoutNul = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
     }),
   );
 
+/**
+ * Text that is Unicode: no lone surrogate, which only a `\uD800`–`\uDFFF` escape in JSON can
+ * give. Encoding it to UTF-8 (for NATS, a database, Confluence) silently turns it into U+FFFD, so
+ * it is refused with the field named instead.
+ */
+const wellFormed = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
+  self.pipe(Schema.filter((s) => isWellFormed(s), { message: () => LONE_SURROGATE }));
+
+/** Plain text of the event: Unicode without U+0000. */
+const text = <A extends string, I, R>(self: Schema.Schema<A, I, R>) => wellFormed(withoutNul(self));
+
 /** A calendar date `YYYY-MM-DD` that exists (2025-02-30 does not). */
 export const MeetingDate = Schema.String.pipe(
   Schema.filter((s) => isCalendarDate(s), {
@@ -41,7 +53,8 @@ export const MeetingDate = Schema.String.pipe(
 /** An ISO 8601 timestamp with a time zone, e.g. `2025-09-02T10:00:00Z`. */
 export const IsoTimestamp = Schema.String.pipe(
   Schema.filter((s) => isIsoTimestamp(s), {
-    message: (issue) => `expected an ISO 8601 timestamp with time zone, got ${JSON.stringify(issue.actual)}`,
+    message: (issue) =>
+      `expected an ISO 8601 timestamp with time zone, got ${JSON.stringify(issue.actual)}${plusHint(issue.actual)}`,
   }),
   Schema.annotations({
     identifier: "IsoTimestamp",
@@ -66,17 +79,17 @@ export const ProtocolReady = Schema.Struct({
   jobId: JobId,
   markdown: Schema.String.pipe(
     Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" }),
-    withoutNul,
+    text,
     Schema.annotations({ description: "The protocol as Markdown (CommonMark + GFM)" }),
   ),
   filename: Schema.String.pipe(
     Schema.minLength(1, { message: () => "must not be empty" }),
     Schema.maxLength(255, { message: () => "must be at most 255 characters" }),
-    withoutNul,
+    text,
   ),
   occurredAt: IsoTimestamp,
   meetingDate: Schema.optional(MeetingDate),
-  topic: Schema.optional(Schema.String.pipe(Schema.maxLength(255), withoutNul)),
+  topic: Schema.optional(Schema.String.pipe(Schema.maxLength(255), text)),
   spaceKey: Schema.optional(
     Schema.String.pipe(
       Schema.pattern(/^[A-Za-z0-9~_]{1,255}$/, {
@@ -91,8 +104,8 @@ export const ProtocolReady = Schema.Struct({
       }),
     ),
   ),
-  labels: Schema.optional(Schema.Array(Schema.String.pipe(Schema.maxLength(255), withoutNul))),
-  source: Schema.optional(Schema.String.pipe(Schema.maxLength(255), withoutNul)),
+  labels: Schema.optional(Schema.Array(Schema.String.pipe(Schema.maxLength(255), text))),
+  source: Schema.optional(Schema.String.pipe(Schema.maxLength(255), text)),
 }).annotations({ identifier: "ProtocolReady", title: "ProtocolReady" });
 export type ProtocolReady = typeof ProtocolReady.Type;
 /** The JSON form accepted on the wire (before defaults are applied). */
@@ -102,6 +115,23 @@ export type ProtocolReadyInput = typeof ProtocolReady.Encoded;
 export const ProtocolReadyJson = Schema.parseJson(ProtocolReady);
 
 // internal
+
+const LONE_SURROGATE =
+  "must not contain a lone surrogate (an unpaired \\uD800–\\uDFFF escape): it is not Unicode text";
+
+/**
+ * A `+05:00` offset sent unencoded in a query string arrives as ` 05:00` (a `+` there means a
+ * space), which clients rarely guess from the message alone.
+ */
+const plusHint = (actual: unknown): string =>
+  typeof actual === "string" && SPACE_FOR_OFFSET.test(actual)
+    ? " (a + in a URL's query string means a space: send the offset's + as %2B)"
+    : "";
+
+const SPACE_FOR_OFFSET = /T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)? \d{2}(?::?\d{2})?$/;
+
+/** `String.prototype.isWellFormed` (Node 20; TypeScript's ES2023 library does not declare it). */
+const isWellFormed = (s: string): boolean => (s as string & { isWellFormed(): boolean }).isWellFormed();
 
 const hasControlCharacters = (s: string): boolean => {
   for (let i = 0; i < s.length; i++) {

@@ -60,6 +60,31 @@ const untilAfterSince = <
     ),
   );
 
+/**
+ * The query string or body of a route that takes none: every key is refused as unknown, so a
+ * parameter or field sent to the wrong route (or in the wrong part of the request) is not
+ * silently ignored. `Schema.Struct({})` cannot say this: Effect reads it as "any value but null"
+ * and never checks its keys; an index signature whose keys match nothing makes every key excess.
+ */
+const nothingIn = (description: string) =>
+  Schema.Record({ key: Schema.String.pipe(Schema.filter(() => false)), value: Schema.Never }).annotations({
+    description,
+    jsonSchema: { type: "object", properties: {}, additionalProperties: false, description },
+  });
+
+/** Query of a route that takes no parameters: any parameter is an unknown one. */
+export const NoQuery = nothingIn("No query parameters");
+export type NoQuery = typeof NoQuery.Type;
+
+/** Body of a route that takes none: no body, or `{}`; any field is an unknown one. */
+export const NoBody = nothingIn("No body, or {}");
+export type NoBody = typeof NoBody.Type;
+
+/** How many publications `GET /api/publications` returns without a `limit` (the store's default). */
+export const PUBLICATION_LIST_DEFAULT_LIMIT = 50;
+/** The largest `limit` of `GET /api/publications` (the store's largest page); more is refused. */
+export const PUBLICATION_LIST_MAX_LIMIT = 500;
+
 /** `:id` of a publication. */
 export const PublicationIdParams = Schema.Struct({ id: PositiveIntFromString });
 export type PublicationIdParams = typeof PublicationIdParams.Type;
@@ -141,7 +166,17 @@ export const PublicationListQuery = Schema.Struct({
   space: Schema.optional(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(255))),
   since: Schema.optional(IsoTimestamp),
   until: Schema.optional(IsoTimestamp),
-  limit: Schema.optional(PositiveIntFromString),
+  // A larger limit used to be cut to the maximum silently, so a client asking for 1000 saw 500
+  // items and a nextCursor, and could take the page for the whole list.
+  limit: Schema.optional(
+    PositiveIntFromString.pipe(
+      Schema.filter(
+        (n) => n <= PUBLICATION_LIST_MAX_LIMIT || `is out of range: at most ${PUBLICATION_LIST_MAX_LIMIT}`,
+      ),
+    ),
+  ).annotations({
+    description: `Publications per page: 1–${PUBLICATION_LIST_MAX_LIMIT} (default ${PUBLICATION_LIST_DEFAULT_LIMIT}); a larger limit is refused`,
+  }),
   cursor: Schema.optional(Schema.String.pipe(Schema.maxLength(500))),
 }).pipe(untilAfterSince);
 export type PublicationListQuery = typeof PublicationListQuery.Type;

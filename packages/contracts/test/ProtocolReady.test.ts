@@ -109,6 +109,47 @@ describe("ProtocolReady", () => {
       ),
     ).toBe(true);
   });
+
+  it("rejects a lone surrogate, which UTF-8 turns into U+FFFD, naming each field that has one", () => {
+    // What JSON.parse makes of an escaped "\ud800": one UTF-16 code unit with no partner.
+    const lone = JSON.parse('"\\ud800"') as string;
+    expect(
+      issuesOf({
+        jobId: `job-${lone}`,
+        markdown: `# Sync ${lone}`,
+        filename: `a${lone}.md`,
+        occurredAt: "2025-09-02T10:15:00Z",
+        topic: `t\udc00`,
+        labels: ["ok", `l${lone}`],
+        source: `${lone}x`,
+      }),
+    ).toEqual(
+      ["jobId", "markdown", "filename", "topic", "labels[1]", "source"].map((path) => ({
+        path,
+        message:
+          "must not contain a lone surrogate (an unpaired \\uD800–\\uDFFF escape): it is not Unicode text",
+      })),
+    );
+    // A pair is one character (here U+1F600), escaped or not.
+    for (const markdown of ["# Sync \ud83d\ude00", JSON.parse('"# Sync \\ud83d\\ude00"') as string]) {
+      expect(
+        Either.isRight(
+          decode({ jobId: "j", markdown, filename: "x.md", occurredAt: "2025-09-02T10:15:00Z" }),
+        ),
+      ).toBe(true);
+    }
+  });
+
+  it("hints at %2B when a timestamp's + offset arrived as a space, as it does unencoded in a query string", () => {
+    const message = (occurredAt: string) =>
+      issuesOf({ jobId: "j", markdown: "x", filename: "x.md", occurredAt })[0]?.message;
+    expect(message("2026-11-27T00:00:00 05:00")).toBe(
+      "expected an ISO 8601 timestamp with time zone, got \"2026-11-27T00:00:00 05:00\" (a + in a URL's query string means a space: send the offset's + as %2B)",
+    );
+    expect(message("2026-11-27T00:00 0530")).toContain("%2B");
+    expect(message("yesterday")).toBe('expected an ISO 8601 timestamp with time zone, got "yesterday"');
+    expect(message("2026-11-27 00:00:00")).not.toContain("%2B");
+  });
 });
 
 describe("subjects", () => {

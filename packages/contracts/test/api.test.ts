@@ -86,6 +86,44 @@ describe("@minutes/contracts/api", () => {
     expect(Schema.encodeSync(api.PublicationIdParams)({ id: 16 })).toEqual({ id: "16" });
   });
 
+  it("caps a page at 500 publications with a clear refusal, and documents the default and the maximum", () => {
+    const limit = (text: string) =>
+      Either.match(Schema.decodeUnknownEither(api.PublicationListQuery)({ limit: text }), {
+        onLeft: (e) => e.message,
+        onRight: (q) => q.limit,
+      });
+    expect([limit("1"), limit("50"), limit("500")]).toEqual([1, 50, 500]);
+    expect(limit("501")).toContain("is out of range: at most 500");
+    expect(limit("1000")).toContain("is out of range: at most 500");
+    expect([api.PUBLICATION_LIST_DEFAULT_LIMIT, api.PUBLICATION_LIST_MAX_LIMIT]).toEqual([50, 500]);
+    const properties = toJsonSchema(api.PublicationListQuery as Schema.Schema<unknown, unknown, never>)
+      .properties as Record<string, { description?: string }>;
+    expect(properties.limit?.description).toBe(
+      "Publications per page: 1–500 (default 50); a larger limit is refused",
+    );
+  });
+
+  it("refuses every key of a query or body that takes none, and takes an empty one", () => {
+    for (const [name, schema] of [
+      ["NoQuery", api.NoQuery],
+      ["NoBody", api.NoBody],
+    ] as const) {
+      const decode = Schema.decodeUnknownEither(schema, { errors: "all", onExcessProperty: "error" });
+      expect(decode({}), name).toEqual(Either.right({}));
+      const refused = decode({ force: "true", foo: "1" });
+      expect(Either.isLeft(refused) && refused.left.message, name).toMatch(
+        /\["force"\][\s\S]*is unexpected[\s\S]*\["foo"\]/,
+      );
+      for (const other of [[], "x", 1, null])
+        expect(Either.isLeft(decode(other)), `${name} ${other}`).toBe(true);
+      expect(toJsonSchema(schema), name).toMatchObject({
+        type: "object",
+        properties: {},
+        additionalProperties: false,
+      });
+    }
+  });
+
   it("refuses a window whose until is not after its since, on each query and body that has one", () => {
     const since = "2026-11-02T00:00:00Z";
     for (const [name, schema, extra] of [

@@ -16,7 +16,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
-import { bodyOptional, problemResponses } from "./responses.js";
+import { bodyOptional, noQuery, problemResponses } from "./responses.js";
 
 /** How long the gateway waits for a run; a longer one goes on in the publisher and is logged there. */
 export const ARCHIVE_RUN_TIMEOUT_MS = 120_000;
@@ -33,6 +33,7 @@ export const archiveRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
         description:
           "Runs the archive job (archive_old_pages) once, in one publisher: pages of meetings older than `olderThanDays` (default `archive_after_days`) move under the archive page and their records become `archived`. Idempotent. No body (or `{}`) means the configured age.",
         body: routeSchema(ArchiveRunRequest),
+        ...noQuery,
         response: { 200: routeSchema(ArchiveRunResult), ...problemResponses },
         ...bodyOptional,
       },

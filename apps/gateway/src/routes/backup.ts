@@ -10,10 +10,11 @@ import { ImportSummary } from "@minutes/contracts/api";
 import { Effect, Schema, Stream } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
+import { charsetProblem, decodeUtf8 } from "../json-body.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import { problemResponses } from "./responses.js";
+import { noQuery, problemResponses } from "./responses.js";
 
 const NDJSON = "application/x-ndjson";
 
@@ -21,11 +22,24 @@ const ImportQuery = Schema.Struct({ onInvalidLine: Schema.optional(Schema.Litera
 type ImportQuery = typeof ImportQuery.Type;
 
 export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  app.addContentTypeParser(NDJSON, { parseAs: "string" }, (_request, body, done) => done(null, body));
+  // Strict like the JSON parser: a line with bytes that are not UTF-8 is not imported as U+FFFD.
+  app.addContentTypeParser(NDJSON, { parseAs: "buffer" }, (request, body: Buffer, done) => {
+    const refused = charsetProblem(request.headers["content-type"], NDJSON);
+    if (refused !== undefined) return done(refused, undefined);
+    const text = decodeUtf8(body);
+    if (text instanceof HttpProblem) return done(text, undefined);
+    done(null, text);
+  });
 
   app.get(
     "/api/export",
-    { schema: { tags: ["backup"], summary: "Export every protocol, publication and version as JSON Lines" } },
+    {
+      schema: {
+        tags: ["backup"],
+        summary: "Export every protocol, publication and version as JSON Lines",
+        ...noQuery,
+      },
+    },
     async (request, reply) => {
       // Fail with a 503 before the first byte rather than cutting a started download short.
       await runEffect(ctx.store.health());

@@ -27,7 +27,7 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, notFound, PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { runEffect } from "../run-effect.js";
 import { watchForFinal } from "../wait-for-final.js";
-import { problemResponses } from "./responses.js";
+import { absentBodyAsEmpty, noBody, noQuery, problemResponses } from "./responses.js";
 
 export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Params: JobIdParams; Querystring: PublishNowQuery }>(
@@ -36,8 +36,10 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
       schema: {
         tags: ["publications"],
         summary: "Publish or republish the job's latest protocol now",
+        description: "`force` is a query parameter (`?force=true`); the route takes no body (or `{}`).",
         params: routeSchema(JobIdParams),
         querystring: routeSchema(PublishNowQuery),
+        ...noBody,
         response: {
           200: routeSchema(PublishCompleted),
           202: routeSchema(CommandAccepted),
@@ -47,6 +49,7 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
           502: publishFailedResponse,
         },
       },
+      preValidation: absentBodyAsEmpty,
     },
     async (request, reply) => {
       const { jobId } = request.params;
@@ -133,6 +136,7 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
         tags: ["publications"],
         summary: "The job's publication records",
         params: routeSchema(JobIdParams),
+        ...noQuery,
         response: { 200: routeSchema(JobPublications), ...problemResponses },
       },
     },
@@ -158,6 +162,7 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
         tags: ["publications"],
         summary: "Every page version Minutes wrote for the job (version, content hash, time, trigger)",
         params: routeSchema(JobIdParams),
+        ...noQuery,
         response: { 200: routeSchema(JobVersions), ...problemResponses },
       },
     },

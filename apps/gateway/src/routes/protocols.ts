@@ -10,7 +10,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishStored } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { problemResponses } from "./responses.js";
+import { noQuery, problemResponses } from "./responses.js";
 
 /**
  * The wire form of an event the route has just decoded, without encoding it again.
@@ -91,6 +91,7 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
         tags: ["events"],
         summary: "Accept a ProtocolReady event",
         body: routeSchema(ProtocolReady),
+        ...noQuery,
         response: { 202: routeSchema(ProtocolAcceptedSchema), ...problemResponses },
       },
     },

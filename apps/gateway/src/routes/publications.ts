@@ -29,7 +29,7 @@ import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { conflict, HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import { problemResponses } from "./responses.js";
+import { absentBodyAsEmpty, noBody, noQuery, problemResponses } from "./responses.js";
 
 export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get<{ Querystring: PublicationListQuery }>(
@@ -66,6 +66,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         description:
           "Deletes the records last changed before `before` in the given final statuses (default: published, failed, rejected, archived), with their page versions and, unless `keepProtocols`, their jobs' stored protocols. Never deletes a pending or publishing record, nor one whose job has a newer protocol waiting. Runs in batches, each one transaction: a job is deleted whole or not at all. `dryRun: true` counts and deletes nothing.",
         body: routeSchema(PublicationCleanupRequest),
+        ...noQuery,
         response: { 200: routeSchema(PublicationCleanupResult), ...problemResponses },
       },
     },
@@ -100,6 +101,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         tags: ["publications"],
         summary: "A publication record",
         params: routeSchema(PublicationIdParams),
+        ...noQuery,
         response: { 200: routeSchema(Publication), ...problemResponses },
       },
     },
@@ -113,8 +115,11 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         tags: ["publications"],
         summary: "Retry a failed publication",
         params: routeSchema(PublicationIdParams),
+        ...noQuery,
+        ...noBody,
         response: { 202: routeSchema(CommandAccepted), ...problemResponses },
       },
+      preValidation: absentBodyAsEmpty,
     },
     async (request, reply) => {
       const record = await runEffect(ctx.store.get(request.params.id));
@@ -153,8 +158,10 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         summary: "Delete a publication record (deletePage=true also trashes its Confluence page)",
         params: routeSchema(PublicationIdParams),
         querystring: routeSchema(DeletePublicationQuery),
+        ...noBody,
         response: { 200: routeSchema(PublicationDeleted), ...problemResponses },
       },
+      preValidation: absentBodyAsEmpty,
     },
     async (request) => {
       const record = await runEffect(ctx.store.get(request.params.id));

@@ -16,7 +16,7 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { notFound, unavailable } from "../problem.js";
 import { DRY_RUN_SAMPLE, type ReplaySelection } from "../ReplayManager.js";
 import { runEffect } from "../run-effect.js";
-import { problemResponses } from "./responses.js";
+import { absentBodyAsEmpty, noBody, noQuery, problemResponses } from "./responses.js";
 
 export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: ReplayRequest }>(
@@ -26,6 +26,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         tags: ["replays"],
         summary: "Republish every job with protocol events since a time",
         body: routeSchema(ReplayRequest),
+        ...noQuery,
         response: {
           200: routeSchema(ReplayDryRun),
           202: routeSchema(ReplayProgress),
@@ -75,6 +76,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       schema: {
         tags: ["replays"],
         summary: "Replays this gateway knows: running ones and the latest finished, newest first",
+        ...noQuery,
         response: { 200: routeSchema(ReplayList), ...problemResponses },
       },
     },
@@ -88,6 +90,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         tags: ["replays"],
         summary: "Progress of a replay",
         params: routeSchema(ReplayIdParams),
+        ...noQuery,
         response: { 200: routeSchema(ReplayProgress), ...problemResponses },
       },
     },
@@ -105,8 +108,11 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         tags: ["replays"],
         summary: "Cancel a replay (stops issuing commands)",
         params: routeSchema(ReplayIdParams),
+        ...noQuery,
+        ...noBody,
         response: { 200: routeSchema(ReplayProgress), ...problemResponses },
       },
+      preValidation: absentBodyAsEmpty,
     },
     async (request) => {
       const progress = ctx.replays.cancel(request.params.id);

@@ -1,10 +1,12 @@
 /**
  * OpenAPI pieces the routes share: the problem answers every route documents (from the one
- * `Problem` schema, as `application/problem+json`, the type they are sent with), and the marker
- * of a request body a route lets clients leave out.
+ * `Problem` schema, as `application/problem+json`, the type they are sent with), the marker
+ * of a request body a route lets clients leave out, and the schemas of a route that takes no
+ * query parameters or no body (which refuse any, rather than ignoring them).
  */
 
-import { Problem } from "@minutes/contracts/api";
+import { NoBody, NoQuery, Problem } from "@minutes/contracts/api";
+import type { FastifyRequest } from "fastify";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { PROBLEM_CONTENT_TYPE } from "../problem.js";
 
@@ -21,6 +23,21 @@ export const OPTIONAL_BODY = "x-body-optional";
 
 /** Spread into the schema of a route that takes no body as `{}`. */
 export const bodyOptional = { [OPTIONAL_BODY]: true } as const;
+
+/** Spread into the schema of a route without query parameters: any parameter is refused. */
+export const noQuery = { querystring: routeSchema(NoQuery) } as const;
+
+/**
+ * Spread into the schema of a route that takes no body: no body or `{}`, and any field is refused
+ * (a `{"force":true}` sent to a route that reads `?force=true` must not pass as if understood).
+ * The route's `preValidation` is `absentBodyAsEmpty`.
+ */
+export const noBody = { body: routeSchema(NoBody), ...bodyOptional } as const;
+
+/** `preValidation` of a route whose body may be left out: no body is validated as `{}`. */
+export const absentBodyAsEmpty = async (request: FastifyRequest): Promise<void> => {
+  request.body ??= {};
+};
 
 /**
  * For @fastify/swagger's `transformObject`: it documents every request body as required, so an
