@@ -189,8 +189,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
-  const opts = { ctx };
   const apiKeys = makeApiKeys(config.gateway.api_keys);
+  const opts = { ctx, hasApiKey: apiKeys.hasValidKey };
   const guarded =
     (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
     async (scope) => {

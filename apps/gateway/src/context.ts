@@ -7,6 +7,7 @@ import type { MinutesConfig } from "@minutes/contracts";
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { FastifyRequest } from "fastify";
 import type { ConfluenceAccess } from "./confluence.js";
 import type { JetStreamPublisher } from "./jetstream-publisher.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -34,4 +35,6 @@ export interface GatewayContext {
 /** Options of every route plugin. */
 export interface RouteOptions {
   readonly ctx: GatewayContext;
+  /** Whether a request carries a valid API key; absent: every request counts as a client's. */
+  readonly hasApiKey?: ((request: FastifyRequest) => boolean) | undefined;
 }

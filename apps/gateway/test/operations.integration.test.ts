@@ -314,11 +314,18 @@ describe("GET /status/confluence", () => {
     publisher = await startFakePublisher(h.nc, h.store, h.config);
     const harness = h;
     const last = await eventually(async () => {
-      const s = (await harness.app.inject({ method: "GET", url: "/status/confluence" })).json();
+      const s = (
+        await harness.app.inject({ method: "GET", url: "/status/confluence", headers: harness.auth })
+      ).json();
       return s.lastPublication !== null && s.consumer.backlog === 0 ? s : undefined;
     });
     expect(last.lastPublication.jobId).toMatch(/^st-/);
-    expect(last).toMatchObject({ status: "ok", reasons: [] });
+    expect(last).toMatchObject({ status: "ok", reasons: [], detailsWithheld: false });
+    // auth_health is off: anyone may read the status, but a meeting's title, page and error (and
+    // the routing rules) only with an API key.
+    const open = (await h.app.inject({ method: "GET", url: "/status/confluence" })).json();
+    expect(open).toMatchObject({ status: "ok", lastPublication: null, routing: null, detailsWithheld: true });
+    expect(JSON.stringify(open)).not.toContain(last.lastPublication.jobId);
     expect(last.consumer.waiting).toBeGreaterThan(0);
   });
 
@@ -618,7 +625,9 @@ describe("GET /status/confluence routing", () => {
       { match: { source: "hr-bot" }, space_key: "HR", parent_page_id: "42" },
     ];
     h = await startHarness({ overrides: { confluence: { space_key: "TEAM", routing_rules: rules } } });
-    const res = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    const res = await h.app.inject({ method: "GET", url: "/status/confluence", headers: h.auth });
     expect(res.json().routing).toEqual({ defaultSpaceKey: "TEAM", defaultParentPageId: null, rules });
+    const open = await h.app.inject({ method: "GET", url: "/status/confluence" });
+    expect(open.json()).toMatchObject({ routing: null, detailsWithheld: true });
   });
 });

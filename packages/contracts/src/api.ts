@@ -405,15 +405,26 @@ export const ConfluenceStatus = Schema.Struct({
     backlog: Schema.NullOr(Schema.Number),
   }),
   database: Schema.Struct({ status: Schema.Literal("ok", "down"), detail: Schema.NullOr(Schema.String) }),
+  /** The newest record; null when there is none or when `detailsWithheld`. */
   lastPublication: Schema.NullOr(Publication),
   tokenSource: Schema.Literal("vault", "config", "none"),
   confluenceEnabled: Schema.Boolean,
-  /** Where protocols go: the default space and parent, then the routing rules in order (first match wins). */
-  routing: Schema.Struct({
-    defaultSpaceKey: Schema.String,
-    defaultParentPageId: Schema.NullOr(Schema.String),
-    rules: Schema.Array(RoutingRule),
-  }),
+  /**
+   * Where protocols go: the default space and parent, then the routing rules in order (first match
+   * wins); null when `detailsWithheld`.
+   */
+  routing: Schema.NullOr(
+    Schema.Struct({
+      defaultSpaceKey: Schema.String,
+      defaultParentPageId: Schema.NullOr(Schema.String),
+      rules: Schema.Array(RoutingRule),
+    }),
+  ),
+  /**
+   * True when the request carried no valid API key (possible only with `gateway.auth_health` off):
+   * the last publication (a meeting's title, page and error) and the routing rules are left out.
+   */
+  detailsWithheld: Schema.Boolean,
 }).annotations({ identifier: "ConfluenceStatus" });
 export type ConfluenceStatus = typeof ConfluenceStatus.Type;
 

@@ -52,6 +52,8 @@ export interface ApiKeys {
   readonly callerKey: (request: FastifyRequest) => string;
   /** A hook requiring a valid bearer key (used as `preParsing`: after rate limiting, before the body is read). */
   readonly requireApiKey: preParsingHookHandler;
+  /** Whether the request carries a valid API key (for routes open to all that show more to clients). */
+  readonly hasValidKey: (request: FastifyRequest) => boolean;
 }
 
 /** Judges requests against `keys`; see `ApiKeys`. */
@@ -88,6 +90,7 @@ export const makeApiKeys = (keys: ReadonlyArray<Redacted.Redacted<string>>): Api
       const verdict = verdictOf(request);
       return verdict.valid ? verdict.callerKey : `ip:${request.ip}`;
     },
+    hasValidKey: (request) => verdictOf(request).valid,
     requireApiKey: (request, _reply, payload, done) => {
       const verdict = verdictOf(request);
       if (verdict.valid) done(null, payload);

@@ -75,7 +75,7 @@ export const livenessRoutes: FastifyPluginAsync = async (app) => {
 /** How long `/health/confluence` waits for Confluence. */
 export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 
-export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx, hasApiKey }) => {
   app.get(
     "/health/confluence",
     {
@@ -154,7 +154,10 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         },
       },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
+      // Open to all unless gateway.auth_health: a meeting's title, page and error, and the routing
+      // rules (spaces, topics), are shown only to a client with an API key.
+      const withheld = hasApiKey !== undefined && !hasApiKey(request);
       const connected = ctx.natsConnected();
       const readBacklog = () =>
         consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => undefined);
@@ -171,11 +174,13 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         unattended = again !== undefined && again !== null && looksUnattended(again);
       }
       const db = await Effect.runPromise(Effect.either(ctx.store.health()));
-      const last = await Effect.runPromise(
-        Effect.either(ctx.store.query({ limit: 1 })).pipe(
-          Effect.map((r) => (r._tag === "Right" ? Option.fromNullable(r.right.items[0]) : Option.none())),
-        ),
-      );
+      const last = withheld
+        ? Option.none()
+        : await Effect.runPromise(
+            Effect.either(ctx.store.query({ limit: 1 })).pipe(
+              Effect.map((r) => (r._tag === "Right" ? Option.fromNullable(r.right.items[0]) : Option.none())),
+            ),
+          );
       // `undefined`: JetStream did not say; `null`: the consumer does not exist.
       const reasons = [
         ...(!connected ? ["NATS is not connected"] : []),
@@ -226,11 +231,14 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         lastPublication: Option.getOrNull(last),
         tokenSource: ctx.confluence.tokenSource,
         confluenceEnabled: ctx.config.confluence.enabled,
-        routing: {
-          defaultSpaceKey: ctx.config.confluence.space_key,
-          defaultParentPageId: ctx.config.confluence.parent_page_id,
-          rules: ctx.config.confluence.routing_rules,
-        },
+        routing: withheld
+          ? null
+          : {
+              defaultSpaceKey: ctx.config.confluence.space_key,
+              defaultParentPageId: ctx.config.confluence.parent_page_id,
+              rules: ctx.config.confluence.routing_rules,
+            },
+        detailsWithheld: withheld,
       };
       return reply.code(ok ? 200 : 503).send(body);
     },
