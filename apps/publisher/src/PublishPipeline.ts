@@ -432,7 +432,7 @@ export const makePublishPipeline = (
       config.confluence,
     );
     const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template, meeting);
-    return { route, rendered };
+    return { route, rendered, dateFrom: meeting.dateFrom };
   };
 
   /**
@@ -481,7 +481,11 @@ export const makePublishPipeline = (
     const attempt = (
       publication: Publication,
       assumeNew: boolean,
-      { protocol, route, rendered }: ReturnType<typeof prepare> & { readonly protocol: StoredProtocol },
+      {
+        protocol,
+        route,
+        rendered,
+      }: Omit<ReturnType<typeof prepare>, "dateFrom"> & { readonly protocol: StoredProtocol },
     ) =>
       Effect.gen(function* () {
         const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
@@ -764,7 +768,15 @@ export const makePublishPipeline = (
       const latest = yield* store.getProtocol(jobId);
       const protocol =
         Option.isSome(latest) && !sameProtocol(latest.value, received) ? latest.value : received;
-      const { route, rendered } = protocol === received ? prepared : prepare(protocol);
+      const { route, rendered, dateFrom } = protocol === received ? prepared : prepare(protocol);
+      if (dateFrom === "sent") {
+        // Not an error, but a title the sender may not expect: say where its date came from.
+        yield* Effect.logInfo(
+          "no meeting date in the event or the protocol; the title uses the day the event was sent",
+        ).pipe(
+          Effect.annotateLogs({ jobId, meetingDate: rendered.meetingDate, filename: protocol.filename }),
+        );
+      }
       yield* logDebugLazily("route and title decided", () => ({
         jobId,
         spaceKey: route.spaceKey,

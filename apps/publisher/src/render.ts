@@ -52,6 +52,11 @@ const RENDER_REVISION = 3;
 /** A protocol's meeting date and topic, with the one parse of its text that rendering converts. */
 export interface ProtocolMeeting {
   readonly meetingDate: string;
+  /**
+   * Where the date came from: the event's `meetingDate`, the protocol's text (front matter, a
+   * labelled field, the H1, the file name), or the day the event was sent, for want of both.
+   */
+  readonly dateFrom: "event" | "text" | "sent";
   readonly topic: string | null;
   /** The protocol's Markdown, parsed once for the meeting info and the page body. */
   readonly parsed: ParsedMarkdown;
@@ -72,6 +77,7 @@ export const meetingOf = (protocol: RenderableProtocol): ProtocolMeeting => {
       found.date ??
       protocol.metadata.occurredOn ??
       protocol.occurredAt.slice(0, 10),
+    dateFrom: protocol.metadata.meetingDate !== undefined ? "event" : found.date !== null ? "text" : "sent",
     topic: protocol.metadata.topic ?? found.topic,
     parsed,
   };

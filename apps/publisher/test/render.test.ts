@@ -55,11 +55,26 @@ describe("page templates", () => {
 
 describe("meeting info", () => {
   it("reads date and topic from the text only where the event leaves them out", () => {
-    expect(meetingOf(protocol)).toMatchObject({ meetingDate: "2025-09-02", topic: "Budget <2026>" });
-    const named = { ...protocol, metadata: { topic: "From the event" } };
-    expect(meetingOf(named)).toMatchObject({ meetingDate: "2025-09-02", topic: "From the event" });
+    expect(meetingOf(protocol)).toMatchObject({
+      meetingDate: "2025-09-02",
+      dateFrom: "text",
+      topic: "Budget <2026>",
+    });
+    const named = { ...protocol, metadata: { topic: "From the event", meetingDate: "2025-09-03" } };
+    expect(meetingOf(named)).toMatchObject({
+      meetingDate: "2025-09-03",
+      dateFrom: "event",
+      topic: "From the event",
+    });
     const undated = { ...protocol, markdown: "Notes only.\n", metadata: {} };
-    expect(meetingOf(undated)).toMatchObject({ meetingDate: "2025-09-02", topic: "budget" });
+    // No date anywhere: the day the event was sent.
+    expect(meetingOf(undated)).toMatchObject({
+      meetingDate: "2025-09-02",
+      dateFrom: "sent",
+      topic: "budget",
+    });
+    const fileDated = { ...undated, filename: "budget_20250901.md" };
+    expect(meetingOf(fileDated)).toMatchObject({ meetingDate: "2025-09-01", dateFrom: "text" });
   });
 
   it("dates an undated protocol by the day its event was sent, in the sender's time zone", () => {
