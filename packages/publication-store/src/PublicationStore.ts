@@ -466,9 +466,16 @@ const makeShape = (db: Database): PublicationStoreShape => {
   const now = Clock.currentTimeMillis;
   const pg = db.dialect === "postgresql";
   // Day of an instant in UTC, in each dialect.
+  /**
+   * When a record counts in statistics: a published or archived one when it was published (an
+   * archive run, or any later change of the record, does not move it to that day), any other when
+   * it last changed.
+   */
+  const statsAt =
+    "(case when publication_status in ('published', 'archived') and published_at is not null then published_at else updated_at end)";
   const dayExpr = pg
-    ? "to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD')"
-    : "strftime('%Y-%m-%d', updated_at / 1000, 'unixepoch')";
+    ? `to_char(${statsAt} at time zone 'UTC', 'YYYY-MM-DD')`
+    : `strftime('%Y-%m-%d', ${statsAt} / 1000, 'unixepoch')`;
 
   const selectById = (em: SqlEntityManager, id: number) =>
     attempt("get", () => rows(em, "select * from confluence_publications where id = ?", [id])).pipe(
@@ -894,11 +901,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const where: string[] = [];
     const params: unknown[] = [];
     if (window.since !== undefined) {
-      where.push("updated_at >= ?");
+      where.push(`${statsAt} >= ?`);
       params.push(window.since);
     }
     if (window.until !== undefined) {
-      where.push("updated_at < ?");
+      where.push(`${statsAt} < ?`);
       params.push(window.until);
     }
     const w = (extra?: string): string => {

@@ -592,6 +592,11 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
         // An archived meeting was published all the same: a success, with its latency.
         const archived = yield* publish("03", "S1", 500);
         yield* at("2030-03-03T13:00:00Z").pipe(Effect.zipRight(store.transition(archived.id, "archived")));
+        // Archived weeks later: it still counts on the day it was published, not on the archive run's.
+        const archivedLater = yield* publish("04", "S2", 600);
+        yield* at("2030-03-20T12:00:00Z").pipe(
+          Effect.zipRight(store.transition(archivedLater.id, "archived")),
+        );
         // outside the window
         yield* publish("10", "S1", 9_999);
 
@@ -602,18 +607,24 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
         assert.deepStrictEqual(stats, {
           since: "2030-03-01T00:00:00.000Z",
           until: "2030-03-05T00:00:00.000Z",
-          total: 8,
-          byStatus: { published: 4, failed: 1, pending: 1, rejected: 1, archived: 1 },
-          bySpace: { S1: 5, S2: 3 },
-          successRate: 5 / 6,
+          total: 9,
+          byStatus: { published: 4, failed: 1, pending: 1, rejected: 1, archived: 2 },
+          bySpace: { S1: 5, S2: 4 },
+          successRate: 6 / 7,
           retries: 2,
-          latencyMs: { p50: 300, p95: 500 },
+          latencyMs: { p50: 300, p95: 600 },
           perDay: [
             { day: "2030-03-01", published: 2, failed: 0, total: 2 },
             { day: "2030-03-02", published: 2, failed: 1, total: 3 },
             { day: "2030-03-03", published: 1, failed: 0, total: 3 },
+            { day: "2030-03-04", published: 1, failed: 0, total: 1 },
           ],
         });
+        const archiveRunDay = yield* store.stats({
+          since: new Date("2030-03-20T00:00:00Z"),
+          until: new Date("2030-03-21T00:00:00Z"),
+        });
+        assert.strictEqual(archiveRunDay.total, 0);
         const empty = yield* store.stats({
           since: new Date("2031-01-01T00:00:00Z"),
           until: new Date("2031-01-02T00:00:00Z"),
