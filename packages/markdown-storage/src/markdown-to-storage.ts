@@ -10,6 +10,7 @@ import { annotate } from "./annotate.js";
 import { isoDate } from "./due-date.js";
 import { codeHandlers } from "./handle/code.js";
 import { footnoteHandlers } from "./handle/footnote.js";
+import { headingHandlers } from "./handle/heading.js";
 import { htmlHandlers } from "./handle/html.js";
 import { type InlineState, lineEndingHandlers } from "./handle/line-ending.js";
 import { listHandlers } from "./handle/list.js";
@@ -85,9 +86,10 @@ const convertBody = (
       gfmHtml(),
       tableHandlers(),
       codeHandlers(inline, options.deployment ?? "cloud"),
-      mediaHandlers(),
+      mediaHandlers(annotations),
       listHandlers(annotations, { next: 0 }, inline),
       lineEndingHandlers(inline, annotations),
+      headingHandlers(inline, annotations),
       quoteHandlers(annotations),
       htmlHandlers(annotations, inline),
       footnoteHandlers(),
