@@ -147,7 +147,9 @@ const metadataBlock = (metadata: PublicationMetadata): string => {
  * Pure and synchronous; never throws. The result is always well-formed XML once wrapped in an element
  * declaring the `ac` and `ri` namespaces. Raw HTML is escaped as text (see `allowSafeHtml`), except
  * that `<br>` is a line break and comments are dropped; `javascript:`, `vbscript:` and `data:` URLs
- * are dropped too. Content macros are off unless enabled.
+ * are dropped too. Content macros are off unless enabled. A link to a heading of the same document by
+ * its GitHub slug (`[actions](#action-items)`) becomes `ac:link ac:anchor`, and only such a heading gets
+ * an `anchor` macro; links to other Markdown files stay `<a href>` (their page titles are unknown).
  *
  * @example
  * markdownToStorage("- [ ] Send minutes (due 2026-07-27)")
