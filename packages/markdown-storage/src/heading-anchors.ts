@@ -161,7 +161,10 @@ export class HeadingAnchors {
   }
 
   /** The heading a destination names: `#` and a slug, as written or percent-encoded; never `#` alone. */
-  private target(destination: string, bySlug: ReadonlyMap<string, Token>): readonly [Token, string] | undefined {
+  private target(
+    destination: string,
+    bySlug: ReadonlyMap<string, Token>,
+  ): readonly [Token, string] | undefined {
     if (!destination.startsWith("#") || destination.length === 1) return undefined;
     const fragment = destination.slice(1);
     const exact = bySlug.get(fragment);

@@ -126,7 +126,16 @@ describe("markdownToStorage on random documents", () => {
 });
 
 /** Headings and in-page links to them, with repeated texts, punctuation, markup and footnotes. */
-const headingTexts = ["Notes", "notes", "Notes!", "Open *questions*", "Über & `code`", "Footnote 1", "A  B", "x"];
+const headingTexts = [
+  "Notes",
+  "notes",
+  "Notes!",
+  "Open *questions*",
+  "Über & `code`",
+  "Footnote 1",
+  "A  B",
+  "x",
+];
 const anchorDocuments = fc
   .array(
     fc.oneof(
@@ -147,9 +156,12 @@ describe("in-page links to headings", () => {
       fc.property(anchorDocuments, (md) => {
         const output = markdownToStorage(md);
         expect(xmlError(output)).toBeUndefined();
-        const macros = [...output.matchAll(/<ac:parameter ac:name="">([^<]*)<\/ac:parameter>/g)].map((m) => m[1]);
+        const macros = [...output.matchAll(/<ac:parameter ac:name="">([^<]*)<\/ac:parameter>/g)].map(
+          (m) => m[1],
+        );
         expect(new Set(macros).size).toBe(macros.length);
-        for (const [, name] of output.matchAll(/<ac:link ac:anchor="([^"]*)">/g)) expect(macros).toContain(name);
+        for (const [, name] of output.matchAll(/<ac:link ac:anchor="([^"]*)">/g))
+          expect(macros).toContain(name);
         expect(markdownToStorage(md, { chunkSize: 1 })).toBe(output);
       }),
       { numRuns: 1_000 },
