@@ -1,12 +1,14 @@
 // One pass over micromark's events before compiling, deciding what needs look-ahead: which block
 // quotes are GitHub alerts, which lists are task lists (every item has a checkbox), which inline
 // HTML tags are balanced safe tags, what raw HTML shows at all (comments nothing, `<br>` a break), and
-// which soft breaks end a labelled field line (`Date: …` / `Topic: …`) rather than wrap prose.
+// which soft breaks end a labelled field line (`Date: …` / `Topic: …`) rather than wrap prose, and
+// which links go to a heading of the page (heading-anchors.ts).
 // Decisions are stored per token, so the compile handlers stay single-pass and the total cost stays
 // linear.
 
 import { decodeString } from "micromark-util-decode-string";
 import type { Event, Token } from "micromark-util-types";
+import { type AnchorAnnotations, HeadingAnchors } from "./heading-anchors.js";
 import { escapeXml } from "./xml-text.js";
 
 /** Confluence admonition macro names used for GitHub alerts. */
@@ -23,7 +25,7 @@ const alertMacros: Record<string, AlertMacro> = {
 const alertMarker = /^\[!(NOTE|TIP|IMPORTANT|WARNING|CAUTION)\][ \t]*(?:\r\n|\r|\n|$)/i;
 
 /** Per-token decisions made before compiling. */
-export interface Annotations {
+export interface Annotations extends AnchorAnnotations {
   readonly alerts: WeakMap<Token, AlertMacro>;
   readonly taskLists: WeakSet<Token>;
   /** First paragraph of each task item → its `ac:task-status`. */
@@ -127,7 +129,10 @@ export const annotate = (
     htmlBlocks: new WeakMap(),
     silentLineEndings: new WeakSet(),
     fieldBreaks: new WeakSet(),
+    headingAnchors: new WeakMap(),
+    anchorLinks: new WeakMap(),
   };
+  const anchors = new HeadingAnchors();
   let fields: FieldLines | undefined;
   let drop: Uint8Array | undefined;
   const lists: Array<ListFrame> = [];
@@ -139,6 +144,7 @@ export const annotate = (
     const type: string = token.type;
     // An alert's marker line is not compiled, so it is no line of its paragraph either.
     const dropped = drop !== undefined && drop[index] === 1;
+    if (!dropped) anchors.event(events, index);
     if (kind === "enter") {
       if (allowSafeHtml && inlineScopes.has(type)) tags.push({ open: [], counts: new Map() });
       if (fields !== undefined && !dropped) {
@@ -284,6 +290,7 @@ export const annotate = (
       }
     }
   }
+  anchors.resolve(annotations);
   if (drop === undefined) return { annotations, events };
   const kept: Array<Event> = [];
   for (let i = 0; i < events.length; i++) if (drop[i] !== 1) kept.push(events[i] as Event);

@@ -10,6 +10,7 @@ import { annotate } from "./annotate.js";
 import { isoDate } from "./due-date.js";
 import { codeHandlers } from "./handle/code.js";
 import { footnoteHandlers } from "./handle/footnote.js";
+import { headingHandlers } from "./handle/heading.js";
 import { htmlHandlers } from "./handle/html.js";
 import { type InlineState, lineEndingHandlers } from "./handle/line-ending.js";
 import { listHandlers } from "./handle/list.js";
@@ -85,9 +86,10 @@ const convertBody = (
       gfmHtml(),
       tableHandlers(),
       codeHandlers(inline, options.deployment ?? "cloud"),
-      mediaHandlers(),
+      mediaHandlers(annotations),
       listHandlers(annotations, { next: 0 }, inline),
       lineEndingHandlers(inline, annotations),
+      headingHandlers(inline, annotations),
       quoteHandlers(annotations),
       htmlHandlers(annotations, inline),
       footnoteHandlers(),
@@ -145,7 +147,9 @@ const metadataBlock = (metadata: PublicationMetadata): string => {
  * Pure and synchronous; never throws. The result is always well-formed XML once wrapped in an element
  * declaring the `ac` and `ri` namespaces. Raw HTML is escaped as text (see `allowSafeHtml`), except
  * that `<br>` is a line break and comments are dropped; `javascript:`, `vbscript:` and `data:` URLs
- * are dropped too. Content macros are off unless enabled.
+ * are dropped too. Content macros are off unless enabled. A link to a heading of the same document by
+ * its GitHub slug (`[actions](#action-items)`) becomes `ac:link ac:anchor`, and only such a heading gets
+ * an `anchor` macro; links to other Markdown files stay `<a href>` (their page titles are unknown).
  *
  * @example
  * markdownToStorage("- [ ] Send minutes (due 2026-07-27)")

@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { githubSlug } from "../src/heading-anchors.js";
 import { markdownToStorage } from "../src/index.js";
 import { activeContent, xmlError } from "./helpers/xml.js";
 
@@ -89,6 +90,10 @@ const fragments = [
   "\r\n",
   "(due 2026-07-27)",
   "(срок: 31.12.2026)",
+  "](#text)",
+  "](#footnote-1)",
+  "[^1]: ",
+  "Footnote 1",
   "text",
   "é",
 ];
@@ -116,6 +121,50 @@ describe("markdownToStorage on random documents", () => {
         expect(markdownToStorage(md, { chunkSize: 1 })).toBe(markdownToStorage(md));
       }),
       { numRuns: 2_000 },
+    );
+  }, 300_000);
+});
+
+/** Headings and in-page links to them, with repeated texts, punctuation, markup and footnotes. */
+const headingTexts = [
+  "Notes",
+  "notes",
+  "Notes!",
+  "Open *questions*",
+  "Über & `code`",
+  "Footnote 1",
+  "A  B",
+  "x",
+];
+const anchorDocuments = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(...headingTexts).map((text) => `## ${text}`),
+      fc.constantFrom(...headingTexts).map((text) => `${text}\n---`),
+      fc
+        .tuple(fc.constantFrom(...headingTexts), fc.constantFrom("", "-1", "-2", "-1-1"))
+        .map(([text, n]) => `See [*it*](#${githubSlug(text)}${n}) and a footnote[^1].`),
+      fc.constant("[^1]: Note."),
+    ),
+    { maxLength: 12 },
+  )
+  .map((blocks) => blocks.join("\n\n"));
+
+describe("in-page links to headings", () => {
+  it("name exactly one anchor macro each, and no two anchors share a name", () => {
+    fc.assert(
+      fc.property(anchorDocuments, (md) => {
+        const output = markdownToStorage(md);
+        expect(xmlError(output)).toBeUndefined();
+        const macros = [...output.matchAll(/<ac:parameter ac:name="">([^<]*)<\/ac:parameter>/g)].map(
+          (m) => m[1],
+        );
+        expect(new Set(macros).size).toBe(macros.length);
+        for (const [, name] of output.matchAll(/<ac:link ac:anchor="([^"]*)">/g))
+          expect(macros).toContain(name);
+        expect(markdownToStorage(md, { chunkSize: 1 })).toBe(output);
+      }),
+      { numRuns: 1_000 },
     );
   }, 300_000);
 });

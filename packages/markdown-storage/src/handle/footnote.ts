@@ -3,6 +3,7 @@
 // page. GitHub's own markup (`section`, `aria-*`, `#user-content-` ids) has no Confluence meaning.
 
 import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
+import { anchorMacro } from "../heading-anchors.js";
 import { normalizeIdentifier } from "../url.js";
 import { cdata } from "../xml-text.js";
 
@@ -58,9 +59,7 @@ export const footnoteHandlers = (): HtmlExtension => {
         this.tag("<ol>");
         for (const [id, n] of calls) {
           this.lineEndingIfNeeded();
-          this.tag(
-            `<li><ac:structured-macro ac:name="anchor"><ac:parameter ac:name="">${anchor(n)}</ac:parameter></ac:structured-macro>`,
-          );
+          this.tag(`<li>${anchorMacro(anchor(n))}`);
           this.tag(definitions.get(id) ?? "");
           this.tag("</li>");
         }

@@ -22,23 +22,14 @@ export interface InlineState {
   verbatim: boolean;
 }
 
-/** Handlers for line endings, hard breaks and setext heading text. */
+/** Handlers for line endings and hard breaks (setext heading text is counted in `heading.ts`). */
 export const lineEndingHandlers = (state: InlineState, annotations: Annotations): HtmlExtension => {
   const hardBreak = function (this: CompileContext): undefined {
     this.tag("<br />");
     state.afterHardBreak = true;
   };
   return {
-    enter: {
-      setextHeadingText() {
-        state.paragraphDepth++;
-      },
-    },
     exit: {
-      setextHeadingText(this: CompileContext) {
-        state.paragraphDepth--;
-        this.setData("slurpAllLineEndings", true);
-      },
       hardBreakEscape: hardBreak,
       hardBreakTrailing: hardBreak,
       lineEnding(this: CompileContext, token: Token) {

@@ -1,9 +1,13 @@
 // Links and images. micromark keeps its media stack private, so every handler that touches it is
-// replaced here with the same logic over our own stack. Links keep `<a href>`; images become
-// `ac:image` with `ri:url` (absolute) or `ri:attachment` (relative path, filled by a later upload).
+// replaced here with the same logic over our own stack. Links keep `<a href>`, except a link to a
+// heading of the page, which is an `ac:link ac:anchor` (annotate.ts decides which, heading-anchors.ts);
+// images become `ac:image` with `ri:url` (absolute) or `ri:attachment` (relative path, filled by a
+// later upload). Relative links to other files (`other.md#x`) stay `<a href>`: an `ac:link` to
+// another page needs its title (`ri:page ri:content-title`), which the Markdown does not give.
 // Script-capable URLs (javascript:, vbscript:, data:) are never emitted: the label is kept as text.
 
 import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
+import type { Annotations } from "../annotate.js";
 import {
   attachmentFileName,
   isAbsoluteUrl,
@@ -11,6 +15,7 @@ import {
   normalizeIdentifier,
   normalizeUri,
 } from "../url.js";
+import { cdata, escapeXml } from "../xml-text.js";
 
 interface Media {
   image?: boolean;
@@ -39,8 +44,52 @@ const stripTags = (html: string): string => {
   return out;
 };
 
+/** Elements STORAGE-FORMAT.md §3.1 allows inside `ac:link-body`. */
+const linkBodyElements = new Set(["b", "strong", "em", "i", "code", "tt", "sub", "sup", "br", "span"]);
+
+const unescapeXml = (text: string): string =>
+  text.includes("&")
+    ? text.replace(/&(amp|lt|gt|quot);/g, (_, name: string) =>
+        name === "amp" ? "&" : name === "lt" ? "<" : name === "gt" ? ">" : '"',
+      )
+    : text;
+
+/**
+ * The body of an `ac:link` from a rendered link label: `ac:plain-text-link-body` (CDATA) for plain
+ * text, else `ac:link-body` with the elements it allows; other elements are dropped with their text
+ * kept (an image gives its alt text, a footnote call inside its number: a link cannot hold a link).
+ */
+const linkBody = (label: string): string => {
+  if (!label.includes("<"))
+    return `<ac:plain-text-link-body>${cdata(unescapeXml(label))}</ac:plain-text-link-body>`;
+  let out = "";
+  let i = 0;
+  while (i < label.length) {
+    const open = label.indexOf("<", i);
+    if (open === -1) {
+      out += label.slice(i);
+      break;
+    }
+    out += label.slice(i, open);
+    if (label.startsWith("<![CDATA[", open)) {
+      const end = label.indexOf("]]>", open);
+      const stop = end === -1 ? label.length : end;
+      out += escapeXml(label.slice(open + 9, stop));
+      i = stop + 3;
+      continue;
+    }
+    const close = label.indexOf(">", open);
+    const tag = label.slice(open, close === -1 ? label.length : close + 1);
+    i = close === -1 ? label.length : close + 1;
+    const name = /^<\/?([A-Za-z][\w:-]*)/.exec(tag)?.[1] ?? "";
+    if (linkBodyElements.has(name)) out += tag;
+    else if (name === "ac:image") out += /\sac:alt="([^"]*)"/.exec(tag)?.[1] ?? "";
+  }
+  return `<ac:link-body>${out}</ac:link-body>`;
+};
+
 /** Handlers for links, images and autolinks. */
-export const mediaHandlers = (): HtmlExtension => {
+export const mediaHandlers = (annotations: Annotations): HtmlExtension => {
   const stack: Array<Media> = [];
   const top = (): Media => stack[stack.length - 1] ?? {};
   return {
@@ -92,7 +141,7 @@ export const mediaHandlers = (): HtmlExtension => {
     },
   };
 
-  function exitMedia(this: CompileContext): undefined {
+  function exitMedia(this: CompileContext, token: Token): undefined {
     const media = stack.pop() ?? {};
     const label = media.label ?? "";
     const id = media.referenceId ?? media.labelId ?? "";
@@ -117,6 +166,11 @@ export const mediaHandlers = (): HtmlExtension => {
     }
     if (target === undefined || isDangerousUrl(destination)) {
       this.raw(label);
+      return;
+    }
+    const anchor = annotations.anchorLinks.get(token);
+    if (anchor !== undefined) {
+      this.tag(`<ac:link ac:anchor="${escapeXml(anchor)}">${linkBody(label)}</ac:link>`);
       return;
     }
     this.tag(`<a href="${this.encode(normalizeUri(destination))}"${title}>`);
