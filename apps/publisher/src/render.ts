@@ -46,7 +46,8 @@ export interface RenderedPage {
 // stopped showing: a replay (`POST /api/replays`) rewrites the pages published before.
 // 3: labelled field lines (`Date: …` / `Topic: …`) stay separate lines, titles keep inline raw HTML
 // the heading shows, Cloud code blocks use Cloud's own language ids, and participants are read from
-// the parse (names as the page shows them): a replay rewrites the pages published before.
+// the parse (names as the page shows them), and links to the protocol's own headings work (anchor
+// macros): a replay rewrites the pages published before.
 const RENDER_REVISION = 3;
 
 /** A protocol's meeting date and topic, with the one parse of its text that rendering converts. */
