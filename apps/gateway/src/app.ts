@@ -40,7 +40,7 @@ import { jobRoutes } from "./routes/jobs.js";
 import { protocolRoutes } from "./routes/protocols.js";
 import { publicationRoutes } from "./routes/publications.js";
 import { replayRoutes } from "./routes/replays.js";
-import { markOptionalBodies } from "./routes/responses.js";
+import { documentRateLimited, documentUnauthorized, markOptionalBodies } from "./routes/responses.js";
 import { statsRoutes } from "./routes/stats.js";
 import { makeStreamRepair, streamNames, withStreamRepair } from "./streams.js";
 
@@ -194,8 +194,10 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   const guarded =
     (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
     async (scope) => {
-      if (enabled) scope.addHook("preParsing", apiKeys.requireApiKey);
-      else scope.addHook("onRoute", withoutApiKey);
+      if (enabled) {
+        scope.addHook("preParsing", apiKeys.requireApiKey);
+        scope.addHook("onRoute", documentUnauthorized);
+      } else scope.addHook("onRoute", withoutApiKey);
       await scope.register(plugin, opts);
     };
 
@@ -205,6 +207,9 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   await app.register(async (api) => {
     // Rate limiting runs first (route onRequest hooks), then the key check, then body parsing.
     api.addHook("preParsing", apiKeys.requireApiKey);
+    // The 401 and 429 every route here can answer are documented where they are sent from.
+    api.addHook("onRoute", documentUnauthorized);
+    api.addHook("onRoute", documentRateLimited);
     await api.register(rateLimit, {
       max: config.gateway.rate_limit_per_minute,
       timeWindow: 60_000,

@@ -588,7 +588,10 @@ describe("OpenAPI document", () => {
     );
     for (const status of ["409", "422", "502"]) {
       expect(Object.keys(responses[status].content), status).toEqual(["application/problem+json"]);
-      const schema = responses[status].content["application/problem+json"].schema;
+      // A 409 is also the plain problem of a protocol still waiting in the stream for a publisher.
+      const documented = responses[status].content["application/problem+json"].schema;
+      const schema = status === "409" ? documented.anyOf[0] : documented;
+      if (status === "409") expect(documented.anyOf[1].required).toEqual(["type", "title", "status"]);
       expect(schema.required, status).toEqual(
         expect.arrayContaining([
           "type",
@@ -612,9 +615,112 @@ describe("OpenAPI document", () => {
     h = await startHarness({ overrides: { gateway: { auth_health: true, auth_metrics: true } } });
     const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
     expect(doc.paths["/healthz"].get.security).toEqual([]);
+    expect(doc.paths["/healthz"].get.responses["401"]).toBeUndefined();
     for (const path of ["/health/confluence", "/status/confluence", "/metrics/confluence"]) {
       expect(doc.paths[path].get.security, path).toBeUndefined();
+      expect(doc.paths[path].get.responses["401"].headers, path).toHaveProperty("WWW-Authenticate");
+      // The rate limit covers /api/* only.
+      expect(doc.paths[path].get.responses["429"], path).toBeUndefined();
     }
+  });
+
+  it("describes every response of every route, none as Fastify's placeholder", async () => {
+    h = await startHarness();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const responses = operations(doc).flatMap(({ name, operation }) =>
+      Object.entries(operation.responses).map(([status, r]) => ({ where: `${name} ${status}`, r })),
+    );
+    expect(responses.length).toBeGreaterThan(100);
+    for (const { where, r } of responses) {
+      expect(r.description, where).toEqual(expect.any(String));
+      expect(r.description, where).not.toBe("Default Response");
+      expect(r.description.length, where).toBeGreaterThan(20);
+    }
+    // Only keys OpenAPI 3.0 knows reach the document (the route schemas' markers are consumed).
+    const text = JSON.stringify(doc);
+    for (const marker of ["x-response-description", '"examples"', "x-body-optional"]) {
+      expect(text, marker).not.toContain(marker);
+    }
+  });
+
+  it("documents POST /api/protocols: what it does, its statuses with problems, headers and examples", async () => {
+    h = await startHarness();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const post = doc.paths["/api/protocols"].post;
+    for (const words of [
+      "JetStream",
+      "acknowledged",
+      "eventId",
+      "streamSequence",
+      "duplicate",
+      "nats.duplicate_window_seconds",
+      "revert",
+    ]) {
+      expect(post.description, words).toContain(words);
+    }
+    expect(Object.keys(post.responses).sort()).toEqual(
+      ["202", "400", "401", "413", "415", "429", "503", "4XX", "5XX"].sort(),
+    );
+    const accepted = post.responses["202"].content["application/json"];
+    expect(accepted.example).toMatchObject({ jobId: "job-42", duplicate: false });
+    expect(accepted.schema.properties.duplicate.description).toContain("duplicate window");
+    expect(post.requestBody.content["application/json"].example).toMatchObject({ jobId: "job-42" });
+    for (const status of ["400", "401", "413", "415", "429", "503"]) {
+      const response = post.responses[status];
+      expect(Object.keys(response.content), status).toEqual(["application/problem+json"]);
+      const media = response.content["application/problem+json"];
+      expect(media.schema.required, status).toEqual(["type", "title", "status"]);
+      expect(media.example.status, status).toBe(Number(status));
+    }
+    expect(post.responses["413"].description).toContain("max_payload");
+    expect(post.responses["401"].headers).toEqual({
+      "WWW-Authenticate": { schema: { type: "string" }, description: expect.any(String) },
+    });
+    expect(post.responses["429"].headers).toEqual({
+      "Retry-After": { schema: { type: "integer" }, description: expect.any(String) },
+    });
+    // The gateway sends no Retry-After with a 503, so none is declared.
+    expect(post.responses["503"].headers).toBeUndefined();
+  });
+
+  it("declares the headers the routes send, and sends the ones it declares", async () => {
+    h = await startHarness();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    for (const [path, method] of [
+      ["/api/publications/{id}/retry", "post"],
+      ["/api/jobs/{jobId}/publish-confluence", "post"],
+      ["/api/replays", "post"],
+    ] as const) {
+      expect(Object.keys(doc.paths[path][method].responses["202"].headers), path).toEqual(["Location"]);
+    }
+    for (const { name, operation } of operations(doc)) {
+      const { responses } = operation;
+      if (name.includes(" /api/")) {
+        expect(Object.keys(responses["401"]?.headers ?? {}), name).toEqual(["WWW-Authenticate"]);
+        expect(Object.keys(responses["429"]?.headers ?? {}), name).toEqual(["Retry-After"]);
+      }
+      for (const status of ["200", "202", "400", "404", "409", "413", "415", "503"]) {
+        if (status === "202" && responses[status]?.headers) continue;
+        if (name === "GET /api/export" && status === "200") continue;
+        expect(responses[status]?.headers, `${name} ${status}`).toBeUndefined();
+      }
+    }
+    for (const { name, operation } of operations(doc)) {
+      if (["post", "delete"].includes(name.split(" ")[0]!.toLowerCase())) {
+        expect(Object.keys(operation.responses), name).toEqual(expect.arrayContaining(["413", "415"]));
+      }
+    }
+    const refused = await h.app.inject({ method: "GET", url: "/api/publications" });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers["www-authenticate"]).toBe('Bearer realm="minutes"');
+    const started = await h.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: h.auth,
+      payload: { since: "2026-01-01T00:00:00Z" },
+    });
+    expect(started.statusCode).toBe(202);
+    expect(started.headers.location).toBe(`/api/replays/${started.json().id}`);
   });
 });
 
@@ -631,3 +737,14 @@ describe("GET /status/confluence routing", () => {
     expect(open.json()).toMatchObject({ routing: null, detailsWithheld: true });
   });
 });
+
+/** Every operation of an OpenAPI document, named `METHOD /path`. */
+const operations = (doc: {
+  paths: Record<string, Record<string, { responses: Record<string, Record<string, any>> }>>;
+}) =>
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, operation]) => ({
+      name: `${method.toUpperCase()} ${path}`,
+      operation,
+    })),
+  );

@@ -99,12 +99,24 @@ export const ReplayIdParams = Schema.Struct({
 });
 export type ReplayIdParams = typeof ReplayIdParams.Type;
 
-/** `POST /api/protocols` → 202: the event is stored in JetStream. */
+/**
+ * `POST /api/protocols` → 202: the event is stored in JetStream. The field descriptions are what
+ * the OpenAPI document tells the meeting processor's client.
+ */
 export const ProtocolAccepted = Schema.Struct({
-  eventId: Schema.String,
+  eventId: Schema.String.annotations({
+    description:
+      "`<jobId>:<sha256 of the Markdown and every metadata field>`, the JetStream message id (occurredAt is not part of it)",
+  }),
   jobId: Schema.String,
-  streamSequence: Schema.Number,
-  duplicate: Schema.Boolean,
+  streamSequence: Schema.Number.annotations({
+    description:
+      "The event's sequence in the protocol stream; for a duplicate, the sequence where the job's protocol is stored",
+  }),
+  duplicate: Schema.Boolean.annotations({
+    description:
+      "true when the same event was already stored inside the duplicate window (nats.duplicate_window_seconds): it is stored once",
+  }),
 }).annotations({ identifier: "ProtocolAccepted" });
 export type ProtocolAccepted = typeof ProtocolAccepted.Type;
 
@@ -206,12 +218,14 @@ export const JobPublications = Schema.Struct({
   /** The job's latest protocol event when no publisher has taken it yet; null otherwise. */
   queued: Schema.NullOr(QueuedProtocol),
 }).annotations({ identifier: "JobPublications" });
+export type JobPublications = typeof JobPublications.Type;
 
 /** `GET /api/jobs/:jobId/versions` → 200: every page version Minutes wrote for the job, oldest first. */
 export const JobVersions = Schema.Struct({
   jobId: Schema.String,
   items: Schema.Array(PublicationVersion),
 }).annotations({ identifier: "JobVersions" });
+export type JobVersions = typeof JobVersions.Type;
 
 /** Query of `DELETE /api/publications/:id`. */
 export const DeletePublicationQuery = Schema.Struct({ deletePage: Schema.optional(BooleanFromQuery) });

@@ -23,6 +23,21 @@ export const routeSchema = <A, I>(schema: Schema.Schema<A, I, never>): JsonSchem
   return json;
 };
 
+/**
+ * `json` with keys only the OpenAPI document reads (a response's `x-response-description` and
+ * `headers`, `examples`), still carrying the Effect Schema `routeSchema` attached: a spread
+ * would drop it, and the route would then be neither validated nor serialized with it.
+ */
+export const documented = (
+  json: JsonSchemaObject,
+  docs: Readonly<Record<string, unknown>>,
+): JsonSchemaObject => {
+  const out: Record<string, unknown> = { ...json, ...docs };
+  const effect = effectSchemaOf(json);
+  if (effect !== undefined) Object.defineProperty(out, EFFECT_SCHEMA, { value: effect, enumerable: false });
+  return out;
+};
+
 /** The Effect Schema attached by `routeSchema`, if any. */
 export const effectSchemaOf = (json: unknown): AnySchema | undefined =>
   typeof json === "object" && json !== null

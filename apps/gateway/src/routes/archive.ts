@@ -16,7 +16,16 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
-import { bodyOptional, noQuery, problemResponses } from "./responses.js";
+import {
+  answer,
+  bodyOptional,
+  bodyProblems,
+  invalidInput,
+  noQuery,
+  problemAnswer,
+  problemResponses,
+  unavailableAnswer,
+} from "./responses.js";
 
 /** How long the gateway waits for a run; a longer one goes on in the publisher and is logged there. */
 export const ARCHIVE_RUN_TIMEOUT_MS = 120_000;
@@ -34,7 +43,29 @@ export const archiveRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
           "Runs the archive job (archive_old_pages) once, in one publisher: pages of meetings older than `olderThanDays` (default `archive_after_days`) move under the archive page and their records become `archived`. Idempotent. No body (or `{}`) means the configured age.",
         body: routeSchema(ArchiveRunRequest),
         ...noQuery,
-        response: { 200: routeSchema(ArchiveRunResult), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(ArchiveRunResult),
+            "The run is done: the cutoff date, how many pages were archived, the ones that failed and why, and which publisher ran it.",
+          ),
+          400: invalidInput(
+            "the body does not match its schema (`olderThanDays` not a positive integer, an unknown field), or a query parameter",
+          ),
+          ...bodyProblems(),
+          503: unavailableAnswer(
+            "no publisher is running to archive pages, the publishers could not be reached over NATS, or the run could not start",
+            "no publisher is running to archive pages; start one and try again",
+          ),
+          504: problemAnswer(
+            504,
+            "Gateway timeout: the run did not finish within 120 s; it goes on in the publisher, whose log reports the result.",
+            {
+              detail:
+                "the archive run did not finish within 120 s; it goes on in the publisher, whose log reports the result",
+            },
+          ),
+          ...problemResponses,
+        },
         ...bodyOptional,
       },
       // No body at all means the configured age, like `{}`.

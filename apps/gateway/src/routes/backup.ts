@@ -14,7 +14,15 @@ import { charsetProblem, decodeUtf8 } from "../json-body.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import { noQuery, problemResponses } from "./responses.js";
+import {
+  answer,
+  DATABASE_DOWN,
+  invalidInput,
+  noQuery,
+  problemAnswer,
+  problemResponses,
+  unavailableAnswer,
+} from "./responses.js";
 
 const NDJSON = "application/x-ndjson";
 
@@ -38,6 +46,25 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         tags: ["backup"],
         summary: "Export every protocol, publication and version as JSON Lines",
         ...noQuery,
+        response: {
+          200: {
+            description:
+              "The export as a JSON Lines download, streamed: one protocol, publication or page version per line, for `POST /api/import`.",
+            headers: {
+              "Content-Disposition": {
+                type: "string",
+                description: 'Always `attachment; filename="minutes-export-<time>.jsonl"`.',
+              },
+            },
+            content: { [NDJSON]: { schema: { type: "string" } } },
+          },
+          400: invalidInput("a query parameter"),
+          503: unavailableAnswer(
+            "the publication database is unavailable (checked before the first byte is sent)",
+            DATABASE_DOWN,
+          ),
+          ...problemResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -74,7 +101,30 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         tags: ["backup"],
         summary: "Import a JSON Lines export (idempotent)",
         querystring: routeSchema(ImportQuery),
-        response: { 200: routeSchema(ImportSummary), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(ImportSummary),
+            "Imported, in one transaction: how many lines were new, updated or skipped (not newer), and with `onInvalidLine=skip` the invalid ones (the first 100 listed in `errors`).",
+          ),
+          400: invalidInput(
+            "a line that is not a valid export line (unless `onInvalidLine=skip`; the detail names the line, the field, what was expected and what was found: nothing was written), a body that is not UTF-8, or an unknown query parameter",
+          ),
+          413: problemAnswer(
+            413,
+            "Payload too large: the body is over 64 × `gateway.body_limit_bytes` (64 MiB by default). Nothing was written.",
+            { detail: "the request body is larger than the 67108864 bytes this route accepts" },
+          ),
+          415: problemAnswer(
+            415,
+            "Unsupported media type: the body must be `application/x-ndjson` in UTF-8 (no charset, or `charset=utf-8`).",
+            { detail: 'send the export as application/x-ndjson (got "application/json")' },
+          ),
+          503: unavailableAnswer(
+            "the publication database is unavailable; nothing was written",
+            DATABASE_DOWN,
+          ),
+          ...problemResponses,
+        },
       },
     },
     async (request): Promise<ImportSummary> => {

@@ -16,7 +16,7 @@ import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
 import { streamsFound } from "../streams.js";
-import { problemResponses } from "./responses.js";
+import { answer, problemAnswer, problemResponses } from "./responses.js";
 
 /** What the publisher consumer holds: undelivered, delivered and unacknowledged, and open pull requests. */
 export interface ConsumerBacklog {
@@ -65,7 +65,7 @@ export const livenessRoutes: FastifyPluginAsync = async (app) => {
         summary: "Liveness",
         // Never authenticated, whatever gateway.auth_health says.
         security: [],
-        response: { 200: routeSchema(Liveness) },
+        response: { 200: answer(routeSchema(Liveness), "The gateway process runs and answers requests.") },
       },
     },
     async () => ({ status: "ok" as const }),
@@ -82,7 +82,18 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       schema: {
         tags: ["operations"],
         summary: "Confluence is reachable with the configured credentials",
-        response: { 200: routeSchema(ConfluenceHealth), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(ConfluenceHealth),
+            "Confluence answered with the configured credentials: the deployment, the site and the user they belong to.",
+          ),
+          503: problemAnswer(
+            503,
+            "Service unavailable: Confluence is not configured (no client or token; the detail says why), or did not answer with the credentials within 5 s (the detail names the error).",
+            { detail: "Confluence check failed (Timeout): Confluence did not answer within 5 s" },
+          ),
+          ...problemResponses,
+        },
       },
     },
     async () => {
@@ -148,8 +159,14 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         tags: ["operations"],
         summary: "Pipeline status: NATS, consumer backlog, database, last publication, token source",
         response: {
-          200: routeSchema(ConfluenceStatus),
-          503: routeSchema(ConfluenceStatus),
+          200: answer(
+            routeSchema(ConfluenceStatus),
+            "`ok`: NATS, the streams, the publishers' consumer and the database are all there.",
+          ),
+          503: answer(
+            routeSchema(ConfluenceStatus),
+            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, messages waiting while no publisher pulls).",
+          ),
           ...problemResponses,
         },
       },
@@ -248,7 +265,19 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
 export const metricsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get(
     "/metrics/confluence",
-    { schema: { tags: ["operations"], summary: "Prometheus metrics" } },
+    {
+      schema: {
+        tags: ["operations"],
+        summary: "Prometheus metrics",
+        response: {
+          200: {
+            description: "The metrics in Prometheus' text format (`text/plain; version=0.0.4`).",
+            content: { "text/plain": { schema: { type: "string" } } },
+          },
+          ...problemResponses,
+        },
+      },
+    },
     async (_request, reply) => {
       const text = await ctx.metrics.text();
       return reply.type(ctx.metrics.contentType).send(text);

@@ -12,6 +12,7 @@ import {
   JobIdParams,
   JobPublications,
   JobVersions,
+  Problem,
   PublishCompleted,
   PublishFailedProblem,
   PublishNowQuery,
@@ -19,7 +20,7 @@ import {
   type QueuedProtocol,
 } from "@minutes/contracts/api";
 import { isNotFound } from "@minutes/nats-streams";
-import { Option } from "effect";
+import { Option, Schema } from "effect";
 import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
 import type { RouteOptions } from "../context.js";
@@ -27,7 +28,21 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, notFound, PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { runEffect } from "../run-effect.js";
 import { watchForFinal } from "../wait-for-final.js";
-import { absentBodyAsEmpty, noBody, noQuery, problemResponses } from "./responses.js";
+import { commandAcceptedExample, jobPublicationsExample } from "./openapi-examples.js";
+import {
+  absentBodyAsEmpty,
+  answer,
+  bodyProblems,
+  DATABASE_DOWN,
+  EVENT_STREAM_DOWN,
+  invalidInput,
+  locationHeader,
+  noBody,
+  noQuery,
+  problemAnswer,
+  problemResponses,
+  unavailableAnswer,
+} from "./responses.js";
 
 export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Params: JobIdParams; Querystring: PublishNowQuery }>(
@@ -41,12 +56,45 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
         querystring: routeSchema(PublishNowQuery),
         ...noBody,
         response: {
-          200: routeSchema(PublishCompleted),
-          202: routeSchema(CommandAccepted),
-          ...problemResponses,
-          409: publishFailedResponse,
+          200: answer(
+            routeSchema(PublishCompleted),
+            "Published: the page holds the protocol (`outcome` `published`, or `unchanged` when it already did), or a person's edit was kept (`skipped`, with `on_manual_edit: skip`). `success` is always `true`.",
+          ),
+          202: answer(
+            routeSchema(CommandAccepted),
+            "Accepted: the command is stored in JetStream but the publication did not end within `gateway.publish_wait_ms`; poll `Location` (the same as `location`) until `status` is final.",
+            {
+              example: commandAcceptedExample,
+              headers: locationHeader(
+                "Where to poll: `/api/publications/{id}` of the job's record, or `/api/jobs/{jobId}/publications` while it has none.",
+              ),
+            },
+          ),
+          400: invalidInput(
+            "a query parameter other than `force`, a `force` that is not `true`/`false`, a body other than `{}`, or a job id that is not one",
+          ),
+          404: problemAnswer(
+            404,
+            "Not found: no protocol is stored for the job, and none waits in the event stream.",
+            {
+              detail: 'no protocol is stored for job "job-42"',
+            },
+          ),
+          409: {
+            ...publishFailedResponse,
+            description: `${publishFailedResponse.description}; also a plain problem (without the failure fields) while the job's only protocol still waits in the event stream for a publisher (is one running?)`,
+            content: {
+              [PROBLEM_CONTENT_TYPE]: { schema: routeSchema(Schema.Union(PublishFailedProblem, Problem)) },
+            },
+          },
           422: publishFailedResponse,
           502: publishFailedResponse,
+          ...bodyProblems(),
+          503: unavailableAnswer(
+            "the publication database or the event stream (NATS JetStream) is unavailable, and the command was not stored",
+            EVENT_STREAM_DOWN,
+          ),
+          ...problemResponses,
         },
       },
       preValidation: absentBodyAsEmpty,
@@ -137,7 +185,16 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
         summary: "The job's publication records",
         params: routeSchema(JobIdParams),
         ...noQuery,
-        response: { 200: routeSchema(JobPublications), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(JobPublications),
+            "The job's publication records (`items`, empty for a job Minutes has no record of), and `queued`: its latest protocol event while no publisher has taken it yet (accepted with a 202, not yet in `items`), else `null`.",
+            { example: jobPublicationsExample },
+          ),
+          400: invalidInput("a query parameter, or a job id that is not one"),
+          503: unavailableAnswer("the publication database is unavailable", DATABASE_DOWN),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {
@@ -163,7 +220,15 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
         summary: "Every page version Minutes wrote for the job (version, content hash, time, trigger)",
         params: routeSchema(JobIdParams),
         ...noQuery,
-        response: { 200: routeSchema(JobVersions), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(JobVersions),
+            "Every page version Minutes wrote for the job, oldest first (empty for a job without any).",
+          ),
+          400: invalidInput("a query parameter, or a job id that is not one"),
+          503: unavailableAnswer("the publication database is unavailable", DATABASE_DOWN),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {
@@ -225,7 +290,7 @@ export const publishFailureStatus = (
 
 const publishFailedResponse = {
   description:
-    "The publication failed (409: the page's or Minutes' state stands in the way; 502: Confluence refused or failed) or was rejected (422)",
+    "The publication failed (409: the page's or Minutes' state stands in the way; 502: Confluence refused or failed) or was rejected (422: only a corrected protocol helps)",
   content: { [PROBLEM_CONTENT_TYPE]: { schema: routeSchema(PublishFailedProblem) } },
 };
 

@@ -9,8 +9,17 @@ import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } fro
 import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishStored } from "../commands.js";
 import type { RouteOptions } from "../context.js";
-import { routeSchema } from "../plugins/schema-compiler.js";
-import { noQuery, problemResponses } from "./responses.js";
+import { documented, routeSchema } from "../plugins/schema-compiler.js";
+import { protocolAcceptedExample, protocolInvalidExample, protocolReadyExample } from "./openapi-examples.js";
+import {
+  answer,
+  bodyProblems,
+  EVENT_STREAM_DOWN,
+  noQuery,
+  problemAnswer,
+  problemResponses,
+  unavailableAnswer,
+} from "./responses.js";
 
 /**
  * The wire form of an event the route has just decoded, without encoding it again.
@@ -83,6 +92,16 @@ const latestEventOf = async (
   }
 };
 
+/** The operation's description in the OpenAPI document (Markdown). */
+const PROTOCOLS_DESCRIPTION = `Stores a \`ProtocolReady\` event in JetStream for the publishers, which publish it to Confluence. The 202 is sent only after JetStream acknowledged storing it: a 202 is never lost, and a 503 or 413 means nothing was stored (retry a 503; a 413 cannot succeed).
+
+The 202's fields:
+- \`eventId\`: \`<jobId>:<sha256 of the Markdown and every metadata field>\`, the JetStream message id. \`occurredAt\` is not part of it: the same protocol sent again later has the same id.
+- \`streamSequence\`: the event's sequence in the protocol stream (for a duplicate, where the job's protocol is stored).
+- \`duplicate\`: \`true\` when the same event was already stored inside the duplicate window (\`nats.duplicate_window_seconds\`, default 120 s): it is stored once, so resending after a timeout is safe.
+
+A protocol sent again after a different one for the same job (A, then B, then A again: a revert) is no duplicate: it is stored again and published, so the page shows A again. Events of a job are published in the order JetStream stored them (arrival order, not \`occurredAt\`).`;
+
 export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: ProtocolReady }>(
     "/api/protocols",
@@ -90,9 +109,29 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
       schema: {
         tags: ["events"],
         summary: "Accept a ProtocolReady event",
-        body: routeSchema(ProtocolReady),
+        description: PROTOCOLS_DESCRIPTION,
+        body: documented(routeSchema(ProtocolReady), { examples: [protocolReadyExample] }),
         ...noQuery,
-        response: { 202: routeSchema(ProtocolAcceptedSchema), ...problemResponses },
+        response: {
+          202: answer(
+            routeSchema(ProtocolAcceptedSchema),
+            "Accepted: the event is stored in JetStream (or was already, `duplicate: true`); a publisher publishes it to Confluence. Poll `GET /api/jobs/{jobId}/publications` for the page.",
+            { example: protocolAcceptedExample },
+          ),
+          400: problemAnswer(
+            400,
+            "Invalid request: the body does not match `ProtocolReady` (`errors` lists each issue: `path`, `message`; the detail repeats the first), is not JSON or not UTF-8, or the URL has a query parameter. Nothing was stored.",
+            { example: protocolInvalidExample },
+          ),
+          ...bodyProblems(
+            "Payload too large: the body is over `gateway.body_limit_bytes` (default 1 MiB), or the event as a NATS message (its JSON plus the `Nats-Msg-Id` header) is over the NATS server's `max_payload`. The detail names the limit. Nothing was stored; retrying the same protocol will not help.",
+          ),
+          503: unavailableAnswer(
+            "the event stream (NATS JetStream) did not store the event (not connected, no stream after one attempt to re-create it, or no acknowledgement within 5 s)",
+            EVENT_STREAM_DOWN,
+          ),
+          ...problemResponses,
+        },
       },
     },
     async (request, reply): Promise<ProtocolAccepted> => {

@@ -29,7 +29,25 @@ import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { conflict, HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import { absentBodyAsEmpty, noBody, noQuery, problemResponses } from "./responses.js";
+import { commandAcceptedExample, publicationExample, publicationListExample } from "./openapi-examples.js";
+import {
+  absentBodyAsEmpty,
+  answer,
+  bodyProblems,
+  DATABASE_DOWN,
+  EVENT_STREAM_DOWN,
+  invalidInput,
+  locationHeader,
+  noBody,
+  noQuery,
+  problemAnswer,
+  problemResponses,
+  unavailableAnswer,
+} from "./responses.js";
+
+const NO_RECORD = problemAnswer(404, "Not found: no publication record has this id.", {
+  detail: "publication 7 not found",
+});
 
 export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get<{ Querystring: PublicationListQuery }>(
@@ -39,7 +57,18 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         tags: ["publications"],
         summary: "List publications, newest first (cursor paging)",
         querystring: routeSchema(PublicationListQuery),
-        response: { 200: routeSchema(PublicationList), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(PublicationList),
+            "One page of publication records, newest `updatedAt` first; `nextCursor` (pass it as `cursor`) is `null` on the last page.",
+            { example: publicationListExample },
+          ),
+          400: invalidInput(
+            "an unknown query parameter, a value that does not match its schema, `limit` outside 1–500, `until` not after `since`, or a `cursor` this API did not issue",
+          ),
+          503: unavailableAnswer("the publication database is unavailable", DATABASE_DOWN),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {
@@ -67,7 +96,22 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           "Deletes the records last changed before `before` in the given final statuses (default: published, failed, rejected, archived), with their page versions and, unless `keepProtocols`, their jobs' stored protocols. Never deletes a pending or publishing record, nor one whose job has a newer protocol waiting. Runs in batches, each one transaction: a job is deleted whole or not at all. `dryRun: true` counts and deletes nothing.",
         body: routeSchema(PublicationCleanupRequest),
         ...noQuery,
-        response: { 200: routeSchema(PublicationCleanupResult), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(PublicationCleanupResult),
+            "Done (or counted, with `dryRun`): how many records, page versions and stored protocols were deleted, how many were kept for a newer protocol, and the first 1000 deleted job ids.",
+          ),
+          400: invalidInput(
+            "the body does not match its schema (a missing or bad `before`, an unknown field, `pending` or `publishing` in `statuses`), or a query parameter",
+          ),
+          ...bodyProblems(),
+          503: problemAnswer(
+            503,
+            "Service unavailable: the publication database is unavailable. Batches finished before it deleted their records; the call is idempotent, so run it again.",
+            { detail: DATABASE_DOWN },
+          ),
+          ...problemResponses,
+        },
       },
     },
     async (request): Promise<PublicationCleanupResult> => {
@@ -102,7 +146,13 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         summary: "A publication record",
         params: routeSchema(PublicationIdParams),
         ...noQuery,
-        response: { 200: routeSchema(Publication), ...problemResponses },
+        response: {
+          200: answer(routeSchema(Publication), "The publication record.", { example: publicationExample }),
+          400: invalidInput("an id that is not a decimal number from 1 to 2147483647, or a query parameter"),
+          404: NO_RECORD,
+          503: unavailableAnswer("the publication database is unavailable", DATABASE_DOWN),
+          ...problemResponses,
+        },
       },
     },
     async (request) => runEffect(ctx.store.get(request.params.id)),
@@ -117,7 +167,33 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         params: routeSchema(PublicationIdParams),
         ...noQuery,
         ...noBody,
-        response: { 202: routeSchema(CommandAccepted), ...problemResponses },
+        response: {
+          202: answer(
+            routeSchema(CommandAccepted),
+            "Accepted: the retry command is stored in JetStream; a publisher runs it. Poll `Location` (the same as `location`) until `status` is final.",
+            {
+              example: commandAcceptedExample,
+              headers: locationHeader("The publication record to poll: `/api/publications/{id}`."),
+            },
+          ),
+          400: invalidInput(
+            "an id that is not a decimal number from 1 to 2147483647, a query parameter, or a body other than `{}`",
+          ),
+          404: NO_RECORD,
+          409: problemAnswer(
+            409,
+            "Conflict: the publication is not `failed`; only failed publications can be retried.",
+            {
+              detail: "publication 7 is published; only failed publications can be retried",
+            },
+          ),
+          ...bodyProblems(),
+          503: unavailableAnswer(
+            "the publication database or the event stream (NATS JetStream) is unavailable, and the command was not stored",
+            EVENT_STREAM_DOWN,
+          ),
+          ...problemResponses,
+        },
       },
       preValidation: absentBodyAsEmpty,
     },
@@ -159,7 +235,27 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         params: routeSchema(PublicationIdParams),
         querystring: routeSchema(DeletePublicationQuery),
         ...noBody,
-        response: { 200: routeSchema(PublicationDeleted), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(PublicationDeleted),
+            "Deleted: the record, and with `deletePage=true` its page moved to the Confluence trash first (`pageDeleted`); `indexRefreshed` says whether a publisher rewrote the index page without it (`null`: no index page).",
+          ),
+          400: invalidInput(
+            "an id that is not a decimal number from 1 to 2147483647, an unknown query parameter or a `deletePage` that is not `true`/`false`, or a body other than `{}`",
+          ),
+          404: NO_RECORD,
+          409: problemAnswer(
+            409,
+            "Conflict: with `deletePage=true`, the gateway has no Confluence client (not enabled, no token), or Confluence refused the deletion (permission, authentication). The record was kept.",
+            { detail: "no Confluence client is configured for the gateway" },
+          ),
+          ...bodyProblems(),
+          503: unavailableAnswer(
+            "the publication database is unavailable, or (with `deletePage=true`) Confluence failed to delete the page, so the record was kept",
+            DATABASE_DOWN,
+          ),
+          ...problemResponses,
+        },
       },
       preValidation: absentBodyAsEmpty,
     },

@@ -16,7 +16,24 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { notFound, unavailable } from "../problem.js";
 import { DRY_RUN_SAMPLE, type ReplaySelection } from "../ReplayManager.js";
 import { runEffect } from "../run-effect.js";
-import { absentBodyAsEmpty, noBody, noQuery, problemResponses } from "./responses.js";
+import {
+  absentBodyAsEmpty,
+  answer,
+  bodyProblems,
+  invalidInput,
+  locationHeader,
+  noBody,
+  noQuery,
+  problemAnswer,
+  problemResponses,
+  unavailableAnswer,
+} from "./responses.js";
+
+const NO_REPLAY = problemAnswer(
+  404,
+  "Not found: this gateway knows no replay with this id (progress lives in the gateway's memory: a restart forgets it).",
+  { detail: "no replay 3f0c2a1e-7d4b-4c55-9a7e-1b2c3d4e5f60 is known to this gateway" },
+);
 
 export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: ReplayRequest }>(
@@ -28,8 +45,23 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         body: routeSchema(ReplayRequest),
         ...noQuery,
         response: {
-          200: routeSchema(ReplayDryRun),
-          202: routeSchema(ReplayProgress),
+          200: answer(
+            routeSchema(ReplayDryRun),
+            "Dry run (`dryRun: true`): how many jobs the replay would republish, and the first of their ids; nothing was issued.",
+          ),
+          202: answer(
+            routeSchema(ReplayProgress),
+            "Started: the replay's progress so far; it issues its commands in the background. Poll `Location` for its progress.",
+            { headers: locationHeader("The replay's progress: `/api/replays/{id}`.") },
+          ),
+          400: invalidInput(
+            "the body does not match its schema (a missing or bad `since`, `until` not after `since`, an unknown field), or a query parameter",
+          ),
+          ...bodyProblems(),
+          503: unavailableAnswer(
+            "the protocol stream could not be read, or (with `spaceKey`) the publication database is unavailable; no replay was started",
+            "the protocol stream could not be read; no replay was started",
+          ),
           ...problemResponses,
         },
       },
@@ -77,7 +109,14 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         tags: ["replays"],
         summary: "Replays this gateway knows: running ones and the latest finished, newest first",
         ...noQuery,
-        response: { 200: routeSchema(ReplayList), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(ReplayList),
+            "Every running replay and the latest 100 finished ones this gateway started since it started, newest first.",
+          ),
+          400: invalidInput("a query parameter"),
+          ...problemResponses,
+        },
       },
     },
     async () => ({ items: ctx.replays.list() }),
@@ -91,7 +130,15 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         summary: "Progress of a replay",
         params: routeSchema(ReplayIdParams),
         ...noQuery,
-        response: { 200: routeSchema(ReplayProgress), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(ReplayProgress),
+            "The replay's progress (`status` `completed` at the end).",
+          ),
+          400: invalidInput("a query parameter, or an id that is not one"),
+          404: NO_REPLAY,
+          ...problemResponses,
+        },
       },
     },
     async (request) => {
@@ -110,7 +157,16 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         params: routeSchema(ReplayIdParams),
         ...noQuery,
         ...noBody,
-        response: { 200: routeSchema(ReplayProgress), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(ReplayProgress),
+            "Cancelled: the replay issues no more commands (those already issued still run); its progress as of now.",
+          ),
+          400: invalidInput("a query parameter, a body other than `{}`, or an id that is not one"),
+          404: NO_REPLAY,
+          ...bodyProblems(),
+          ...problemResponses,
+        },
       },
       preValidation: absentBodyAsEmpty,
     },

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { runEffect } from "../run-effect.js";
-import { problemResponses } from "./responses.js";
+import { answer, DATABASE_DOWN, invalidInput, problemResponses, unavailableAnswer } from "./responses.js";
 
 export const statsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.get<{ Querystring: StatsQuery }>(
@@ -15,7 +15,17 @@ export const statsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
         tags: ["statistics"],
         summary: "Publication statistics over a window of updatedAt (since inclusive, until exclusive)",
         querystring: routeSchema(StatsQuery),
-        response: { 200: routeSchema(PublicationStats), ...problemResponses },
+        response: {
+          200: answer(
+            routeSchema(PublicationStats),
+            "Counts by status and space, success rate, retries, latency percentiles and counts per UTC day, over the records last changed in the window.",
+          ),
+          400: invalidInput(
+            "an unknown query parameter, a timestamp that is not one, or `until` not after `since`",
+          ),
+          503: unavailableAnswer("the publication database is unavailable", DATABASE_DOWN),
+          ...problemResponses,
+        },
       },
     },
     async (request) =>

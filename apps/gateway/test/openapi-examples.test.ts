@@ -1,0 +1,43 @@
+import { ProtocolReady, Publication } from "@minutes/contracts";
+import {
+  CommandAccepted,
+  JobPublications,
+  Problem,
+  ProtocolAccepted,
+  PublicationList,
+} from "@minutes/contracts/api";
+import { Either, Schema } from "effect";
+import { describe, expect, it } from "vitest";
+import {
+  commandAcceptedExample,
+  jobPublicationsExample,
+  protocolAcceptedExample,
+  protocolInvalidExample,
+  protocolReadyExample,
+  publicationExample,
+  publicationListExample,
+} from "../src/routes/openapi-examples.js";
+import { eventIdOf } from "../src/routes/protocols.js";
+
+const examples: ReadonlyArray<readonly [string, Schema.Schema.AnyNoContext, unknown]> = [
+  ["protocolReadyExample", ProtocolReady, protocolReadyExample],
+  ["protocolAcceptedExample", ProtocolAccepted, protocolAcceptedExample],
+  ["protocolInvalidExample", Problem, protocolInvalidExample],
+  ["publicationExample", Publication, publicationExample],
+  ["publicationListExample", PublicationList, publicationListExample],
+  ["jobPublicationsExample", JobPublications, jobPublicationsExample],
+  ["commandAcceptedExample", CommandAccepted, commandAcceptedExample],
+];
+
+describe("OpenAPI examples", () => {
+  it.each(examples)("%s is accepted by the schema its route uses", (_name, schema, example) => {
+    const decoded = Schema.decodeUnknownEither(schema, { onExcessProperty: "error" })(example);
+    expect(Either.isRight(decoded)).toBe(true);
+  });
+
+  it("the 202 example carries the real event id of the request example", () => {
+    const event = Schema.decodeUnknownSync(ProtocolReady)(protocolReadyExample);
+    expect(protocolAcceptedExample.eventId).toBe(eventIdOf(event));
+    expect(protocolAcceptedExample.jobId).toBe(protocolReadyExample.jobId);
+  });
+});
