@@ -4,6 +4,14 @@ import { githubSlug } from "../src/heading-anchors.js";
 import { markdownToStorage } from "../src/index.js";
 import { activeContent, xmlError } from "./helpers/xml.js";
 
+/**
+ * Runs of a property: `n` scaled by MINUTES_PROPERTY_RUNS (default 1; e.g. 10 for a deep run). Each
+ * property runs synchronously in its worker, so the default keeps each well inside the test
+ * timeout on a loaded 2-core machine (10,000 random documents took 30 s there).
+ */
+const runs = (n: number): number =>
+  Math.max(1, Math.round(n * Number(process.env.MINUTES_PROPERTY_RUNS ?? 1)));
+
 const fragments = [
   "# ",
   "## ",
@@ -110,7 +118,7 @@ describe("markdownToStorage on random documents", () => {
         expect(xmlError(output)).toBeUndefined();
         expect(activeContent(output)).toEqual([]);
       }),
-      { numRuns: 10_000 },
+      { numRuns: runs(2_500) },
     );
     // Bounded by the number of documents, not by time: a loaded CI machine needs longer.
   }, 300_000);
@@ -120,7 +128,7 @@ describe("markdownToStorage on random documents", () => {
       fc.property(documents, (md) => {
         expect(markdownToStorage(md, { chunkSize: 1 })).toBe(markdownToStorage(md));
       }),
-      { numRuns: 2_000 },
+      { numRuns: runs(1_000) },
     );
   }, 300_000);
 });
@@ -164,7 +172,7 @@ describe("in-page links to headings", () => {
           expect(macros).toContain(name);
         expect(markdownToStorage(md, { chunkSize: 1 })).toBe(output);
       }),
-      { numRuns: 1_000 },
+      { numRuns: runs(300) },
     );
   }, 300_000);
 });
@@ -208,7 +216,7 @@ describe("code blocks in containers", () => {
           );
         },
       ),
-      { numRuns: 2_000 },
+      { numRuns: runs(1_000) },
     );
   }, 300_000);
 });
