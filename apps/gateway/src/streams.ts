@@ -12,7 +12,8 @@ import {
   isNotFound,
   type RepairListener,
 } from "@minutes/nats-streams";
-import type { JetStreamManager } from "@nats-io/jetstream";
+import type { JetStreamManager, StoredMsg } from "@nats-io/jetstream";
+import type { FastifyBaseLogger } from "fastify";
 import { JetStreamPublishError, type JetStreamPublisher } from "./jetstream-publisher.js";
 
 /** The names of the two streams for a configuration. */
@@ -84,3 +85,21 @@ export const streamsFound = async (
 
 const foundNoStream = (error: unknown): boolean =>
   error instanceof JetStreamPublishError && (error.code === 503 || /stream not found/i.test(error.message));
+
+/**
+ * The latest message on `subject` (one job's `ProtocolReady` events) in the protocol stream; null
+ * when there is none, or when JetStream cannot say (logged, so a caller's fallback is not silent).
+ */
+export const latestOnSubject = async (
+  jsm: JetStreamManager,
+  stream: string,
+  subject: string,
+  log: FastifyBaseLogger,
+): Promise<StoredMsg | null> => {
+  try {
+    return await jsm.streams.getMessage(stream, { last_by_subj: subject });
+  } catch (error) {
+    if (!isNotFound(error)) log.warn({ err: error, subject }, "could not read the job's latest event");
+    return null;
+  }
+};

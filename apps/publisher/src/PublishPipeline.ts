@@ -1290,25 +1290,26 @@ const rawField = (data: string, key: "jobId" | "trigger"): string | undefined =>
   return undefined;
 };
 
+/** The fields of a job property's value; undefined when it is not an object (not Minutes' property). */
+const propertyFields = (
+  property: ContentProperty | undefined,
+): Readonly<Record<string, unknown>> | undefined => {
+  const v = property?.value;
+  // Array.isArray does not narrow a readonly array out of the union.
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+    ? (v as Readonly<Record<string, unknown>>)
+    : undefined;
+};
+
 const jobOfProperty = (property: ContentProperty): string | undefined => {
-  const v = property.value;
-  if (
-    typeof v === "object" &&
-    v !== null &&
-    !Array.isArray(v) &&
-    typeof (v as { jobId?: unknown }).jobId === "string"
-  ) {
-    return (v as { jobId: string }).jobId;
-  }
-  return undefined;
+  const jobId = propertyFields(property)?.jobId;
+  return typeof jobId === "string" ? jobId : undefined;
 };
 
 const propertyState = (
   property: ContentProperty | undefined,
 ): { readonly contentHash: string; readonly pageVersion: number } | undefined => {
-  const v = property?.value;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
-  const { contentHash, pageVersion } = v as { contentHash?: unknown; pageVersion?: unknown };
+  const { contentHash, pageVersion } = propertyFields(property) ?? {};
   return typeof contentHash === "string" && typeof pageVersion === "number"
     ? { contentHash, pageVersion }
     : undefined;
@@ -1322,9 +1323,7 @@ export const staleLabels = (
   property: ContentProperty | undefined,
   labels: ReadonlyArray<string>,
 ): ReadonlyArray<string> => {
-  const v = property?.value;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return [];
-  const set = (v as { labels?: unknown }).labels;
+  const set = propertyFields(property)?.labels;
   if (!Array.isArray(set)) return [];
   const wanted = new Set(labels.map((l) => l.toLowerCase()));
   return set.filter((l): l is string => typeof l === "string" && !wanted.has(l.toLowerCase()));
@@ -1335,9 +1334,7 @@ export const staleLabels = (
  * not say (a property written before Minutes recorded placements, or a page at the space root).
  */
 const placedParentOf = (property: ContentProperty | undefined): string | undefined => {
-  const v = property?.value;
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
-  const { parentId } = v as { parentId?: unknown };
+  const parentId = propertyFields(property)?.parentId;
   return typeof parentId === "string" ? parentId : undefined;
 };
 

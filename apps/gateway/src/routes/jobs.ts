@@ -19,7 +19,6 @@ import {
   type PublishResult,
   type QueuedProtocol,
 } from "@minutes/contracts/api";
-import { isNotFound } from "@minutes/nats-streams";
 import { Option, Schema } from "effect";
 import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
@@ -27,6 +26,7 @@ import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, notFound, PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { runEffect } from "../run-effect.js";
+import { latestOnSubject } from "../streams.js";
 import { watchForFinal } from "../wait-for-final.js";
 import { commandAcceptedExample, jobPublicationsExample } from "./openapi-examples.js";
 import {
@@ -241,7 +241,6 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
 /**
  * The job's latest `ProtocolReady` event in the stream when its sequence is above `taken` (what the
  * publishers have stored or recorded of the job): accepted with a 202, not yet taken by a publisher.
- * Null when there is none, or when the stream cannot be read (logged).
  */
 const queuedProtocolOf = async (
   ctx: RouteOptions["ctx"],
@@ -249,16 +248,11 @@ const queuedProtocolOf = async (
   jobId: string,
   taken: number,
 ): Promise<QueuedProtocol | null> => {
-  try {
-    const latest = await ctx.jsm.streams.getMessage(ctx.streams.protocol, {
-      last_by_subj: protocolReadySubject(jobId, ctx.config.nats.subject_prefix),
-    });
-    if (latest === null || latest.seq <= taken) return null;
-    return { streamSequence: latest.seq, storedAt: latest.time.toISOString() };
-  } catch (error) {
-    if (!isNotFound(error)) log.warn({ err: error, jobId }, "could not read the job's latest event");
-    return null;
-  }
+  const subject = protocolReadySubject(jobId, ctx.config.nats.subject_prefix);
+  const latest = await latestOnSubject(ctx.jsm, ctx.streams.protocol, subject, log);
+  return latest === null || latest.seq <= taken
+    ? null
+    : { streamSequence: latest.seq, storedAt: latest.time.toISOString() };
 };
 
 /**

@@ -6,10 +6,11 @@
 import { hash } from "node:crypto";
 import { ProtocolReady, type ProtocolReadyInput, protocolReadySubject } from "@minutes/contracts";
 import { type ProtocolAccepted, ProtocolAccepted as ProtocolAcceptedSchema } from "@minutes/contracts/api";
-import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import { publishStored } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { documented, routeSchema } from "../plugins/schema-compiler.js";
+import { latestOnSubject } from "../streams.js";
 import { protocolAcceptedExample, protocolInvalidExample, protocolReadyExample } from "./openapi-examples.js";
 import {
   answer,
@@ -70,28 +71,6 @@ export const streamEventOf = (event: ProtocolReady): StreamEvent => {
 /** The event id (and JetStream msgID) of a decoded event; see `streamEventOf`. */
 export const eventIdOf = (event: ProtocolReady): string => streamEventOf(event).eventId;
 
-/**
- * The job's latest event in the stream, and whether it holds the protocol `eventId` names (its
- * first copy, or a revert's copy); undefined when the stream cannot say (the duplicate answer
- * JetStream gave stands).
- */
-const latestEventOf = async (
-  ctx: RouteOptions["ctx"],
-  log: FastifyBaseLogger,
-  subject: string,
-  eventId: string,
-): Promise<{ readonly seq: number; readonly sameProtocol: boolean } | undefined> => {
-  try {
-    const latest = await ctx.jsm.streams.getMessage(ctx.streams.protocol, { last_by_subj: subject });
-    if (latest === null) return undefined;
-    const id = latest.header?.get("Nats-Msg-Id") ?? "";
-    return { seq: latest.seq, sameProtocol: id === eventId || id.startsWith(`${eventId}:after:`) };
-  } catch (error) {
-    log.warn({ err: error, subject }, "could not read the job's latest event; answered as a duplicate");
-    return undefined;
-  }
-};
-
 /** The operation's description in the OpenAPI document (Markdown). */
 const PROTOCOLS_DESCRIPTION = `Stores a \`ProtocolReady\` event in JetStream for the publishers, which publish it to Confluence. The 202 is sent only after JetStream acknowledged storing it: a 202 is never lost, and a 503 or 413 means nothing was stored (retry a 503; a 413 cannot succeed).
 
@@ -145,15 +124,18 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
         // (A, B, A again), not a resend: it is stored again, under an id naming the protocol it
         // follows (a resend of the revert is a duplicate of that copy). A resend of the job's
         // latest protocol stays a duplicate.
-        const latest = await latestEventOf(ctx, request.log, subject, eventId);
-        if (latest?.sameProtocol === false) {
+        // No answer from the stream: the duplicate answer JetStream gave stands.
+        const latest = await latestOnSubject(ctx.jsm, ctx.streams.protocol, subject, request.log);
+        const latestId = latest?.header?.get("Nats-Msg-Id") ?? "";
+        const sameProtocol = latestId === eventId || latestId.startsWith(`${eventId}:after:`);
+        if (latest !== null && !sameProtocol) {
           const msgID = `${eventId}:after:${latest.seq}`;
           ack = await publishStored(ctx.publisher, request.log, subject, payload, msgID);
           request.log.info(
             { jobId: event.jobId, seq: ack.seq, after: latest.seq },
             "earlier protocol sent again",
           );
-        } else if (latest !== undefined) {
+        } else if (latest !== null) {
           ack = { ...ack, seq: latest.seq };
         }
       }
