@@ -193,6 +193,11 @@ const overridesFor = (dir: string, sandbox: Sandbox, id: string): ConfigOverride
   database: { type: "sqlite", sqlite_path: join(dir, "bench.sqlite") },
   gateway: { host: "127.0.0.1", port: 0, api_keys: [API_KEY], rate_limit_per_minute: 1_000_000 },
   logging: { level: "warn" },
+  // BENCH_RENDER_THREADS: the publisher's `render_threads` (default: its own default for this machine).
+  publisher: {
+    render_threads:
+      process.env.BENCH_RENDER_THREADS !== undefined ? Number(process.env.BENCH_RENDER_THREADS) : null,
+  },
 });
 
 /** Headers of every event the benchmark sends. */

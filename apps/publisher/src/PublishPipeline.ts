@@ -49,7 +49,8 @@ import {
 } from "./errors.js";
 import type { IndexPages } from "./index-page.js";
 import { logDebugLazily } from "./logger.js";
-import { meetingOf, renderProtocol } from "./render.js";
+import type { PreparedProtocol } from "./render.js";
+import { inlineRenderer, type Renderer, renderSettingsOf } from "./render-pool.js";
 import { routeProtocol } from "./routing.js";
 
 /** Key of the content property that names the job owning a page. */
@@ -102,6 +103,8 @@ export interface PipelineSettings {
   readonly containers?: Map<string, string>;
   /** Page template (`confluence.page_template` contents) around the converted protocol. */
   readonly template?: string;
+  /** Renders protocols (render threads); by default on the event loop, with `template`. */
+  readonly renderer?: Renderer;
   /** Index pages to refresh after each publication (`create_index_page`). */
   readonly indexPages?: IndexPages;
   /** Test hook run after each step; a defect here simulates a crash at that step. */
@@ -420,20 +423,11 @@ export const makePublishPipeline = (
     return yield* new TitleTakenError({ spaceKey, title: titles[0] as string, pageId: taken });
   });
 
-  /**
-   * The route and the page of a protocol, from one parse of its text. The parse is large and
-   * short-lived; it must not be held across the awaits that follow (16 messages in flight would
-   * keep 16 of them alive into the old generation), so only the rendered page leaves this call.
-   */
-  const prepare = (protocol: StoredProtocol) => {
-    const meeting = meetingOf(protocol);
-    const route = routeProtocol(
-      { filename: protocol.filename, topic: meeting.topic, metadata: protocol.metadata },
-      config.confluence,
-    );
-    const rendered = renderProtocol(protocol, config.confluence, route.labels, settings.template, meeting);
-    return { route, rendered, dateFrom: meeting.dateFrom };
-  };
+  // The parse of a protocol is large and short-lived; only the rendered page leaves the renderer,
+  // so that no parse is held across the awaits that follow (16 messages in flight would keep 16
+  // of them alive into the old generation).
+  const renderer =
+    settings.renderer ?? inlineRenderer(renderSettingsOf(config.confluence), settings.template);
 
   /**
    * A retry Confluence makes wait for long (a 429 or 503 with a Retry-After of minutes): said in
@@ -459,7 +453,7 @@ export const makePublishPipeline = (
     replayId: string | undefined,
   ) {
     const jobId = received.jobId;
-    const prepared = prepare(received);
+    const prepared = yield* renderer.prepare(received);
     // The lease belongs to this attempt, not to the instance: two messages of one job in the same
     // process must not publish at once either. A job without a record gets one, claimed.
     const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
@@ -485,7 +479,7 @@ export const makePublishPipeline = (
         protocol,
         route,
         rendered,
-      }: Omit<ReturnType<typeof prepare>, "dateFrom"> & { readonly protocol: StoredProtocol },
+      }: Omit<PreparedProtocol, "dateFrom"> & { readonly protocol: StoredProtocol },
     ) =>
       Effect.gen(function* () {
         const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
@@ -768,7 +762,8 @@ export const makePublishPipeline = (
       const latest = yield* store.getProtocol(jobId);
       const protocol =
         Option.isSome(latest) && !sameProtocol(latest.value, received) ? latest.value : received;
-      const { route, rendered, dateFrom } = protocol === received ? prepared : prepare(protocol);
+      const { route, rendered, dateFrom } =
+        protocol === received ? prepared : yield* renderer.prepare(protocol);
       if (dateFrom === "sent") {
         // Not an error, but a title the sender may not expect: say where its date came from.
         yield* Effect.logInfo(

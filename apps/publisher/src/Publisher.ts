@@ -43,6 +43,7 @@ import {
   makePublishPipeline,
   type PipelineStep,
 } from "./PublishPipeline.js";
+import { defaultRenderThreads, makeRenderPool, renderSettingsOf } from "./render-pool.js";
 
 /** Options of {@link startPublisher}. */
 export interface PublisherOptions {
@@ -155,6 +156,22 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
           : Effect.fail(new ConfluenceDisabledError()),
       config.confluence.deployment ?? "cloud",
     );
+    // Protocols are converted on worker threads, started (and checked) before the first message.
+    const renderThreads = config.publisher.render_threads ?? defaultRenderThreads();
+    const renderer = await run(
+      makeRenderPool({
+        threads: renderThreads,
+        settings: renderSettingsOf(config.confluence),
+        template,
+        onThreadExit: ({ exitCode, rendering }) =>
+          log.warn(
+            { exitCode, rendering },
+            rendering
+              ? "a render thread stopped while converting a protocol (its message is redelivered); a new thread takes its place"
+              : "a render thread stopped; a new thread takes its place",
+          ),
+      }),
+    );
     const pipeline = makePublishPipeline(
       {
         config,
@@ -166,6 +183,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         busyDelayMs: Math.min(ackWaitMs, 2_000),
         ...(options.afterStep !== undefined ? { afterStep: options.afterStep } : {}),
         ...(template !== undefined ? { template } : {}),
+        renderer,
         ...(indexPages !== undefined ? { indexPages } : {}),
         containers,
       },

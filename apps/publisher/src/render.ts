@@ -5,17 +5,27 @@
  * would be byte-identical and no new version is written.
  */
 import { createHash } from "node:crypto";
-import { detectDeployment } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
+// The light entry (no Effect): this module is what a render thread loads (render-thread.ts).
 import {
   extractMeetingInfo,
   extractParticipants,
-  generatePageTitle,
+  formatPageTitle,
   markdownToStorage,
   type ParsedMarkdown,
   parseProtocol,
-} from "@minutes/markdown-storage";
-import { Either } from "effect";
+} from "@minutes/markdown-storage/convert";
+import { type RoutableProtocol, type Route, type RoutingSettings, routeProtocol } from "./routing.js";
+
+/**
+ * The settings rendering and routing read: plain data without the token or any other secret, so
+ * that they can be handed to a render thread. `deployment` is decided (see `renderSettingsOf`).
+ */
+export type RenderSettings = RoutingSettings &
+  Pick<
+    MinutesConfig["confluence"],
+    "page_title_format" | "advanced_settings" | "include_metadata" | "allow_safe_html"
+  > & { readonly deployment: "cloud" | "datacenter" };
 
 /** The protocol fields rendering needs. */
 export interface RenderableProtocol {
@@ -90,19 +100,17 @@ export const meetingOf = (protocol: RenderableProtocol): ProtocolMeeting => {
  */
 export const renderProtocol = (
   protocol: RenderableProtocol,
-  confluence: MinutesConfig["confluence"],
+  confluence: RenderSettings,
   labels: ReadonlyArray<string>,
   template?: string,
   meeting: ProtocolMeeting = meetingOf(protocol),
 ): RenderedPage => {
   const { meetingDate, topic, parsed } = meeting;
-  const title = Either.getOrElse(
-    generatePageTitle({ date: meetingDate, topic }, confluence.page_title_format),
-    () => `${meetingDate} ${topic ?? protocol.jobId}`.trim(),
-  );
+  const formatted = formatPageTitle({ date: meetingDate, topic }, confluence.page_title_format);
+  const title = "title" in formatted ? formatted.title : `${meetingDate} ${topic ?? protocol.jobId}`.trim();
   const macros = confluence.advanced_settings.content_macros;
-  // As the client decides it: code macro languages differ between Cloud and Data Center.
-  const deployment = confluence.deployment ?? detectDeployment(confluence.base_url);
+  // Code macro languages differ between Cloud and Data Center.
+  const deployment = confluence.deployment;
   const settings = {
     revision: RENDER_REVISION,
     // Only Data Center's output changed when the converter learned the deployment (its code
@@ -161,6 +169,34 @@ export const renderProtocol = (
           participants: escapeXml(participants.join(", ")),
         });
   return { title, body, meetingDate, topic, contentHash };
+};
+
+/** A protocol's route and page, and where its meeting date came from. */
+export interface PreparedProtocol {
+  readonly route: Route;
+  readonly rendered: RenderedPage;
+  readonly dateFrom: ProtocolMeeting["dateFrom"];
+}
+
+/** The protocol fields routing and rendering read. */
+export type PreparableProtocol = RenderableProtocol & { readonly metadata: RoutableProtocol["metadata"] };
+
+/**
+ * The route and the page of a protocol, from one parse of its text (what a publication does before
+ * it looks at Confluence). Plain data in and out: a render thread runs it too.
+ */
+export const prepareProtocol = (
+  protocol: PreparableProtocol,
+  settings: RenderSettings,
+  template?: string,
+): PreparedProtocol => {
+  const meeting = meetingOf(protocol);
+  const route = routeProtocol(
+    { filename: protocol.filename, topic: meeting.topic, metadata: protocol.metadata },
+    settings,
+  );
+  const rendered = renderProtocol(protocol, settings, route.labels, template, meeting);
+  return { route, rendered, dateFrom: meeting.dateFrom };
 };
 
 /** The placeholders a page template may use. */

@@ -27,8 +27,14 @@ export interface RoutableProtocol {
   };
 }
 
+/** The settings routing reads. */
+export type RoutingSettings = Pick<
+  MinutesConfig["confluence"],
+  "routing_rules" | "space_key" | "parent_page_id" | "advanced_settings"
+>;
+
 /** Decides space, parent and labels for a protocol. */
-export const routeProtocol = (protocol: RoutableProtocol, confluence: MinutesConfig["confluence"]): Route => {
+export const routeProtocol = (protocol: RoutableProtocol, confluence: RoutingSettings): Route => {
   const index = confluence.routing_rules.findIndex((rule) => ruleMatches(rule, protocol));
   const rule = index >= 0 ? confluence.routing_rules[index] : undefined;
   const { labels, invalid } = normaliseLabels([

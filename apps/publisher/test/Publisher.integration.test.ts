@@ -358,6 +358,41 @@ describe("an unresponsive Confluence", () => {
   });
 });
 
+describe("render threads", () => {
+  it("publish the pages rendering on the event loop would, converted on worker threads", async () => {
+    const jobs = ["job-t1", "job-t2", "job-t3"];
+    const bodies = async (threads: number) => {
+      const h = await open({ config: { publisher: { render_threads: threads } } });
+      await Promise.all(
+        jobs.map((jobId, i) =>
+          h.submit({ jobId, markdown: protocol(`Board ${i}`, `| a | b |\n| - | - |\n| ${i} | x |`) }),
+        ),
+      );
+      const pages = [];
+      for (const jobId of jobs) {
+        await recordIn(h, jobId, "published");
+        const page = pagesOfJob(h, jobId)[0]!;
+        const version = page.versions[page.versions.length - 1]!;
+        // Without what differs from run to run: the macro ids Confluence assigns, and the metadata
+        // (its hash covers the event time).
+        const body = version.body
+          .replace(/ ac:macro-id="[^"]*"/g, "")
+          .replace(/<ac:structured-macro ac:name="expand".*Publication metadata.*$/s, "");
+        pages.push({ title: version.title, body });
+      }
+      return pages;
+    };
+    const threaded = await bodies(2);
+    expect(threaded.map((p) => p.title)).toEqual([
+      "20250902 - Board 0",
+      "20250902 - Board 1",
+      "20250902 - Board 2",
+    ]);
+    expect(threaded[1]?.body).toContain("<table");
+    expect(threaded).toEqual(await bodies(0));
+  });
+});
+
 describe("latency", () => {
   it("is measured from when Minutes received the event, not from the sender's occurredAt", async () => {
     const h = await open();

@@ -1,8 +1,16 @@
-import { loadConfig } from "@minutes/contracts";
+import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { protocolMetadataOf } from "@minutes/publication-store";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
-import { fillTemplate, meetingOf, renderProtocol } from "../src/render.js";
+import { fillTemplate, meetingOf, renderProtocol as renderWith } from "../src/render.js";
+import { renderSettingsOf } from "../src/render-pool.js";
+
+/** Renders with a configuration's settings, as the publisher does (the deployment detected from its URL). */
+const renderProtocol = (
+  protocol: Parameters<typeof renderWith>[0],
+  confluence: MinutesConfig["confluence"],
+  ...rest: Parameters<typeof renderWith> extends [unknown, unknown, ...infer R] ? R : never
+) => renderWith(protocol, renderSettingsOf(confluence), ...rest);
 
 const confluence = (() => {
   const r = loadConfig({ env: {} });

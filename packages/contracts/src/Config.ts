@@ -299,6 +299,13 @@ export const VaultConfig = Schema.Struct({
 export const PublisherConfig = Schema.Struct({
   webhook_secret: Schema.NullOr(Schema.Redacted(Schema.String)),
   shutdown_grace_seconds: positive("a number of seconds greater than 0"),
+  /**
+   * Worker threads that convert protocols, so the event loop keeps serving Confluence, NATS and
+   * the database meanwhile; 0 converts on the event loop. `null`: one per core beyond the second, at most 4.
+   */
+  render_threads: Schema.NullOr(
+    nonNegativeInt("a whole number of threads ≥ 0 (0: convert on the event loop)"),
+  ),
 });
 
 /** `logging`. */
@@ -433,6 +440,6 @@ export const defaultConfig: MinutesConfigInput = {
     public_url: null,
   },
   vault: { file: null, password: null },
-  publisher: { webhook_secret: null, shutdown_grace_seconds: 20 },
+  publisher: { webhook_secret: null, shutdown_grace_seconds: 20, render_threads: null },
   logging: { level: "info" },
 };

@@ -8,5 +8,6 @@ export {
 } from "./markdown-to-storage.js";
 export { extractMeetingInfo, type MeetingInfo } from "./meeting-info.js";
 export { generatePageTitle, PageTitleError } from "./page-title.js";
+export { formatPageTitle, type PageTitleFailure } from "./page-title-format.js";
 export { type ParsedMarkdown, type ParseOptions, parseProtocol } from "./parse-protocol.js";
 export { extractParticipants } from "./participants.js";

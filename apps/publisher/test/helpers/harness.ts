@@ -108,7 +108,8 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
             ? { type: "sqlite", sqlite_path: join(dir, "minutes.sqlite") }
             : { type: "postgresql", url: PG_URL.replace(/\/[^/]*$/, `/${pgDb}`) },
         vault: { file: join(dir, "tokens.vault") },
-        publisher: { shutdown_grace_seconds: 5 },
+        // Rendering on the event loop unless a test asks for threads (their number would follow the machine).
+        publisher: { shutdown_grace_seconds: 5, render_threads: 0 },
       },
       options.config ?? {},
     ) as DeepPartial<MinutesConfigInput>,
