@@ -93,9 +93,21 @@ export const notFound = (detail: string): HttpProblem => new HttpProblem({ statu
 /** 409 for a request that conflicts with the resource's state. */
 export const conflict = (detail: string, slug = "conflict"): HttpProblem =>
   new HttpProblem({ status: 409, detail, slug });
-/** 503 for a dependency that is down; the request was not accepted. */
+/**
+ * Seconds a client is asked to wait after a 503 (`Retry-After`): about how long NATS's client takes
+ * to reconnect, or a busy SQLite file to be free again, so a client that honours it neither
+ * hammers a dependency that is down nor waits long after it is back.
+ */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/** 503 for a dependency that is down; the request was not accepted, and `Retry-After` says when to try again. */
 export const unavailable = (detail: string, slug = "service-unavailable"): HttpProblem =>
-  new HttpProblem({ status: 503, detail, slug });
+  new HttpProblem({
+    status: 503,
+    detail,
+    slug,
+    headers: { "retry-after": String(UNAVAILABLE_RETRY_AFTER_S) },
+  });
 /** 400 with schema issues. */
 export const invalid = (detail: string, errors: ReadonlyArray<ProblemIssue>): HttpProblem =>
   new HttpProblem({ status: 400, detail, slug: "invalid-request", errors });

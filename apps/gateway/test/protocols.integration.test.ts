@@ -269,6 +269,8 @@ describe("POST /api/protocols", () => {
     });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ status: 503, type: "urn:minutes:problem:event-stream-unavailable" });
+    // When to try again, as a client that honours it expects.
+    expect(res.headers["retry-after"]).toBe("5");
   });
 
   it("answers 503 when no stream stores the subject, even after looking for missing streams", async () => {

@@ -54,6 +54,7 @@ describe("database unavailable", () => {
       { what: "the lock to be held" },
     );
     expect(del.json()).toMatchObject({ status: 503, type: "urn:minutes:problem:database-unavailable" });
+    expect(del.headers["retry-after"]).toBe("5");
     expect(del.body).not.toMatch(/SQLITE|stack/i);
     const imported = await harness.app.inject({
       method: "POST",

@@ -10,7 +10,12 @@
 import { NoBody, NoQuery, Problem } from "@minutes/contracts/api";
 import type { FastifyRequest, RouteOptions } from "fastify";
 import { documented, routeSchema } from "../plugins/schema-compiler.js";
-import { genericProblem, PROBLEM_CONTENT_TYPE, type ProblemBody } from "../problem.js";
+import {
+  genericProblem,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemBody,
+  UNAVAILABLE_RETRY_AFTER_S,
+} from "../problem.js";
 
 /** A response header as a route schema declares it (@fastify/swagger turns it into a Header Object). */
 export interface HeaderDoc {
@@ -114,7 +119,19 @@ export const bodyProblems = (
 
 /** 503 of a route: which dependency was down; nothing was stored, so retrying later is safe. */
 export const unavailableAnswer = (what: string, detail: string) =>
-  problemAnswer(503, `Service unavailable: ${what}. Nothing was changed; retry later.`, { detail });
+  problemAnswer(
+    503,
+    `Service unavailable: ${what}. Nothing was changed; retry after \`Retry-After\` seconds.`,
+    {
+      detail,
+      headers: {
+        "Retry-After": {
+          type: "integer",
+          description: `Seconds to wait before trying again (${UNAVAILABLE_RETRY_AFTER_S}).`,
+        },
+      },
+    },
+  );
 
 /** The detail of a 503 for the publication database. */
 export const DATABASE_DOWN = "the publication database is unavailable; try again later";
