@@ -20,7 +20,8 @@ const settings = renderSettingsOf({
   },
 });
 
-const SAMPLES = new URL("../../../../shared/protocols/", import.meta.url);
+/** The sample protocols the repository carries (the demo's). */
+const SAMPLES = new URL("../../demo/protocols/", import.meta.url);
 const samples: ReadonlyArray<PreparableProtocol> = readdirSync(SAMPLES)
   .filter((name) => name.endsWith(".md") && name !== "README.md")
   .map((name, i) => ({
