@@ -42,6 +42,7 @@ import {
   noQuery,
   problemAnswer,
   problemResponses,
+  UNAVAILABLE_HEADERS,
   unavailableAnswer,
 } from "./responses.js";
 
@@ -107,8 +108,8 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           ...bodyProblems(),
           503: problemAnswer(
             503,
-            "Service unavailable: the publication database is unavailable. Batches finished before it deleted their records; the call is idempotent, so run it again.",
-            { detail: DATABASE_DOWN },
+            "Service unavailable: the publication database is unavailable. Batches finished before it deleted their records; the call is idempotent, so run it again after `Retry-After` seconds.",
+            { detail: DATABASE_DOWN, headers: UNAVAILABLE_HEADERS },
           ),
           ...problemResponses,
         },

@@ -117,6 +117,14 @@ export const bodyProblems = (
   ),
 });
 
+/** The `Retry-After` every 503 of the API sends (see `unavailable`). */
+export const UNAVAILABLE_HEADERS = {
+  "Retry-After": {
+    type: "integer",
+    description: `Seconds to wait before trying again (${UNAVAILABLE_RETRY_AFTER_S}).`,
+  },
+} as const;
+
 /** 503 of a route: which dependency was down; nothing was stored, so retrying later is safe. */
 export const unavailableAnswer = (what: string, detail: string) =>
   problemAnswer(
@@ -124,12 +132,7 @@ export const unavailableAnswer = (what: string, detail: string) =>
     `Service unavailable: ${what}. Nothing was changed; retry after \`Retry-After\` seconds.`,
     {
       detail,
-      headers: {
-        "Retry-After": {
-          type: "integer",
-          description: `Seconds to wait before trying again (${UNAVAILABLE_RETRY_AFTER_S}).`,
-        },
-      },
+      headers: UNAVAILABLE_HEADERS,
     },
   );
 
