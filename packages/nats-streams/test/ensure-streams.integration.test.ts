@@ -1,7 +1,7 @@
 // Against the machine's NATS (NATS_URL): each test uses streams of its own name and deletes them.
 import { randomUUID } from "node:crypto";
 import { outcomeStreamSettings, type StreamConfigKeys } from "@minutes/contracts";
-import { type JetStreamManager, jetstreamManager } from "@nats-io/jetstream";
+import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createMissingStreams, ensureStreams, isNotFound } from "../src/index.js";
@@ -41,6 +41,39 @@ describe("ensureStreams", () => {
     const changed = { ...nats, duplicate_window_seconds: 30 };
     await ensureStreams(jsm, changed);
     expect((await jsm.streams.info(nats.stream)).config.duplicate_window).toBe(nanos(30_000));
+  });
+
+  it("refuses to move a stream holding events to another subject prefix, saying what to do", async () => {
+    await ensureStreams(jsm, nats);
+    await jetstream(nc).publish(`${nats.subject_prefix}.protocol.job-1`, "{}");
+    const moved = { ...nats, subject_prefix: `${nats.subject_prefix}b` };
+    const refused = ensureStreams(jsm, moved);
+    await expect(refused).rejects.toThrow(
+      `stream "${nats.stream}" holds 1 messages under "${nats.subject_prefix}.protocol.>", but the configuration (nats.subject_prefix) now gives it "${moved.subject_prefix}.protocol.>"`,
+    );
+    await expect(refused).rejects.toThrow(/give the new prefix a stream of its own \(nats\.stream\)/);
+    // The events stay where the publishers read them.
+    expect((await jsm.streams.info(nats.stream)).config.subjects).toEqual([
+      `${nats.subject_prefix}.protocol.>`,
+    ]);
+  });
+
+  it("moves an empty stream to a new subject prefix", async () => {
+    await ensureStreams(jsm, nats);
+    const moved = { ...nats, subject_prefix: `${nats.subject_prefix}b` };
+    await ensureStreams(jsm, moved);
+    expect((await jsm.streams.info(nats.stream)).config.subjects).toEqual([
+      `${moved.subject_prefix}.protocol.>`,
+    ]);
+  });
+
+  it("names the stream that already stores the subjects when nats.stream was renamed", async () => {
+    await ensureStreams(jsm, nats);
+    const renamed = { ...nats, stream: `${nats.stream}_NEW` };
+    await expect(ensureStreams(jsm, renamed)).rejects.toThrow(
+      `cannot create stream "${renamed.stream}": stream "${nats.stream}" already stores "${nats.subject_prefix}.protocol.>". Set nats.stream back to "${nats.stream}"`,
+    );
+    await jsm.streams.delete(renamed.stream).catch(() => undefined);
   });
 
   it("is safe while others do the same at the same moment", async () => {
