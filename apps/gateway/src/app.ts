@@ -32,6 +32,7 @@ import { makeApiKeys } from "./plugins/auth.js";
 import { frameworkErrorProblem, problemsPlugin } from "./plugins/problems.js";
 import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
 import { HttpProblem } from "./problem.js";
+import { withPublishHealth } from "./publish-health.js";
 import { ReplayManager } from "./ReplayManager.js";
 import { archiveRoutes } from "./routes/archive.js";
 import { backupRoutes } from "./routes/backup.js";
@@ -121,13 +122,17 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     }
   })().catch(() => undefined);
   const natsConnected = () => natsUp && !deps.nats.isClosed();
-  const publisher = withStreamRepair(makeJetStreamPublisher(deps.nats), repair);
+  const publisher = withPublishHealth(withStreamRepair(makeJetStreamPublisher(deps.nats), repair));
   const partial = { config, nc: deps.nats, js, jsm, publisher, streams, natsConnected };
-  const metrics = new GatewayMetrics(deps.store, async () => {
-    if (!natsConnected()) return null;
-    const b = await consumerBacklog(jsm, streams.protocol, config.nats.consumer);
-    return b === null ? null : b.pending + b.ackPending;
-  });
+  const metrics = new GatewayMetrics(
+    deps.store,
+    async () => {
+      if (!natsConnected()) return null;
+      const b = await consumerBacklog(jsm, streams.protocol, config.nats.consumer);
+      return b === null ? null : b.pending + b.ackPending;
+    },
+    publisher.health,
+  );
   feed.subscribe(metrics.observe);
   const replays = new ReplayManager({
     js,

@@ -9,9 +9,9 @@ import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { FastifyRequest } from "fastify";
 import type { ConfluenceAccess } from "./confluence.js";
-import type { JetStreamPublisher } from "./jetstream-publisher.js";
 import type { GatewayMetrics } from "./metrics.js";
 import type { OutcomeFeed } from "./OutcomeFeed.js";
+import type { TrackedPublisher } from "./publish-health.js";
 import type { ReplayManager } from "./ReplayManager.js";
 
 /** Shared by every route plugin. */
@@ -21,7 +21,8 @@ export interface GatewayContext {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
   /** Publishes with acknowledgement (every publish the gateway makes goes through it). */
-  readonly publisher: JetStreamPublisher;
+  /** The intake's publisher; `health()` counts what JetStream stored and refused. */
+  readonly publisher: TrackedPublisher;
   readonly store: PublicationStoreShape;
   readonly feed: OutcomeFeed;
   readonly metrics: GatewayMetrics;

@@ -13,6 +13,7 @@ import { PUBLICATION_EVENT_KINDS, PUBLICATION_STATUSES, type PublicationOutcome 
 import type { PublicationStoreShape } from "@minutes/publication-store";
 import { Effect } from "effect";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { PublishHealth } from "./publish-health.js";
 
 /** Reads the publisher consumer's backlog (pending + ack pending), or `null` when unknown. */
 export type BacklogReader = () => Promise<number | null>;
@@ -27,8 +28,27 @@ export class GatewayMetrics {
   private readonly confluenceTime: Histogram<string>;
   private readonly confluenceRequests: Counter<string>;
 
-  constructor(store: PublicationStoreShape, backlog: BacklogReader) {
+  constructor(store: PublicationStoreShape, backlog: BacklogReader, intake: () => PublishHealth) {
     const registers = [this.registry];
+    // Counted by the publisher wrapper; read at scrape time (a counter set to its running total).
+    new Counter({
+      name: "minutes_events_stored_total",
+      help: "Events and commands JetStream stored for this gateway (a 202 or 201 to the sender)",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(intake().stored);
+      },
+    });
+    new Counter({
+      name: "minutes_events_refused_total",
+      help: "Events and commands JetStream did not store for this gateway (answered 503): NATS down, a stream that cannot store",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(intake().refused);
+      },
+    });
     new Gauge({
       name: "minutes_publications",
       help: "Publication records by status (from the store)",

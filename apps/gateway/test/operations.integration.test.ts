@@ -1,6 +1,6 @@
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
 import { PUBLICATION_EVENT_KINDS, protocolStreamWildcard } from "@minutes/contracts";
-import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
@@ -257,6 +257,47 @@ describe("POST /api/publications/cleanup", () => {
 });
 
 describe("GET /status/confluence", () => {
+  it("says and counts it while the event stream refuses events, until it stores one again", async () => {
+    h = await startHarness();
+    const harness = h;
+    const jsm = await jetstreamManager(harness.nc);
+    const post = (jobId: string) =>
+      harness.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: harness.auth,
+        payload: protocolBody(jobId),
+      });
+    const status = async () =>
+      (await harness.app.inject({ method: "GET", url: "/status/confluence" })).json();
+    const metric = async (name: string) =>
+      new RegExp(`^${name} (\\d+)$`, "m").exec(
+        (await harness.app.inject({ method: "GET", url: "/metrics/confluence" })).body,
+      )?.[1];
+    // A stream that stores one message more and then refuses, as a full disk or a broken stream would,
+    // while NATS is connected and the stream exists.
+    await jsm.streams.update(harness.config.nats.stream, { max_msgs: 1, discard: DiscardPolicy.New });
+    expect((await post("full-1")).statusCode).toBe(202);
+    expect((await post("full-2")).statusCode).toBe(503);
+    const refusing = await status();
+    expect(refusing.status).toBe("degraded");
+    expect(refusing.nats).toMatchObject({ connected: true, streamFound: true });
+    expect(refusing.reasons).toContainEqual(
+      expect.stringMatching(
+        /^the event stream refused the last message the gateway sent, at \S+ \(maximum messages exceeded\), and has stored none since: events are answered 503$/,
+      ),
+    );
+    expect([
+      await metric("minutes_events_stored_total"),
+      await metric("minutes_events_refused_total"),
+    ]).toEqual(["1", "1"]);
+
+    await jsm.streams.update(harness.config.nats.stream, { max_msgs: -1 });
+    expect((await post("full-3")).statusCode).toBe(202);
+    expect((await status()).reasons).not.toContainEqual(expect.stringMatching(/refused/));
+    expect(await metric("minutes_events_stored_total")).toBe("2");
+  });
+
   it("shows NATS, the consumer backlog, the database, the last publication and the token source", async () => {
     h = await startHarness(await withSandbox());
     const before = await h.app.inject({ method: "GET", url: "/status/confluence" });

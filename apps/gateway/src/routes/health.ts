@@ -15,6 +15,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
+import { refusalReason } from "../publish-health.js";
 import { streamsFound } from "../streams.js";
 import { answer, problemAnswer, problemResponses } from "./responses.js";
 
@@ -165,7 +166,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           ),
           503: answer(
             routeSchema(ConfluenceStatus),
-            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, messages waiting while no publisher pulls).",
+            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher pulls).",
           ),
           ...problemResponses,
         },
@@ -198,6 +199,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
               Effect.map((r) => (r._tag === "Right" ? Option.fromNullable(r.right.items[0]) : Option.none())),
             ),
           );
+      const refused = refusalReason(ctx.publisher.health());
       // `undefined`: JetStream did not say; `null`: the consumer does not exist.
       const reasons = [
         ...(!connected ? ["NATS is not connected"] : []),
@@ -219,6 +221,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
             ]
           : []),
         ...(db._tag === "Left" ? ["the publication database is unavailable"] : []),
+        ...(refused !== undefined ? [refused] : []),
       ];
       const ok = reasons.length === 0;
       const server = ctx.nc.getServer();
