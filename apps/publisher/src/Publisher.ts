@@ -67,8 +67,11 @@ export interface RunningPublisher {
   readonly inFlight: () => number;
   /** Where the Confluence token came from. */
   readonly tokenSource: () => "vault" | "config" | "none";
-  /** Graceful stop: stop pulling, finish or leave in-flight messages, close store and NATS. */
-  readonly stop: () => Promise<void>;
+  /**
+   * Graceful stop: stop pulling, finish or leave in-flight messages (`publisher.shutdown_grace_seconds`;
+   * the ones left are logged), close store and NATS. `reason` goes in the log (e.g. the signal).
+   */
+  readonly stop: (reason?: string) => Promise<void>;
 }
 
 /**
@@ -298,8 +301,9 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       instanceId,
       inFlight: loop.inFlight,
       tokenSource: provider.tokenSource,
-      stop: () => {
+      stop: (reason) => {
         stopped ??= (async () => {
+          log.info(reason !== undefined ? { reason } : {}, "stopping");
           await loop.stop(config.publisher.shutdown_grace_seconds * 1000);
           await Effect.runPromise(Scope.close(scope, Exit.void));
           log.info("publisher stopped");

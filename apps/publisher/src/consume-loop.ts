@@ -54,6 +54,11 @@ const RETRY_CAP_MS = 30_000;
 /** Starts consuming. */
 export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<ConsumeLoop> => {
   const inFlight = new Set<Promise<void>>();
+  /** The subject and stream sequence of each message in `inFlight` (for the log of a stop that gives up on them). */
+  const inFlightMessages = new Map<
+    Promise<void>,
+    { readonly subject: string; readonly streamSequence: number }
+  >();
   // Acks waiting for the server's confirmation: they no longer hold a concurrency slot (the
   // record is committed, Confluence is done), but stopping still waits for them.
   const acking = new Set<Promise<void>>();
@@ -165,8 +170,12 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
           m.nak();
           continue;
         }
-        const p: Promise<void> = process(m, heartbeat).finally(() => inFlight.delete(p));
+        const p: Promise<void> = process(m, heartbeat).finally(() => {
+          inFlight.delete(p);
+          inFlightMessages.delete(p);
+        });
         inFlight.add(p);
+        inFlightMessages.set(p, { subject: m.subject, streamSequence: m.seq });
       }
       return undefined;
     } catch (error) {
@@ -226,6 +235,21 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
         }),
       ]);
       if (timer) clearTimeout(timer);
+      // Given up on: their records stay `publishing` until their lease runs out and JetStream
+      // delivers them again (here or to another publisher). The log says which.
+      if (inFlightMessages.size > 0) {
+        const left = [...inFlightMessages.values()];
+        options.onNotice(
+          "warn",
+          `stopped with ${left.length} ${left.length === 1 ? "message" : "messages"} still in progress after the shutdown grace period; JetStream delivers them again after the ack wait`,
+          {
+            inProgress: left
+              .slice(0, 20)
+              .map((m) => `${m.subject} #${m.streamSequence}`)
+              .join(", "),
+          },
+        );
+      }
     },
   };
 };

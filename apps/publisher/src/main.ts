@@ -24,8 +24,8 @@ try {
     proxy: settings.proxy,
   });
   const shutdown = (signal: string) => {
-    process.stderr.write(`minutes-publisher: ${signal}, stopping\n`);
-    publisher.stop().then(
+    // Said in the publisher's own (JSON) log, not as a plain line among its lines.
+    publisher.stop(signal).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -358,6 +358,25 @@ describe("an unresponsive Confluence", () => {
   });
 });
 
+describe("stopping", () => {
+  it("logs the messages it leaves in progress after the grace period, in the JSON log", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const h = await open({ logger, config: { publisher: { shutdown_grace_seconds: 0.2 } } });
+    h.sandbox.faults.add({ kind: "hang" });
+    const streamSequence = await h.submit({ jobId: "job-left", markdown: protocol("Left behind") });
+    await recordIn(h, "job-left", "publishing");
+    await h.stopPublishers();
+    const left = lines.find((l) => typeof l.msg === "string" && l.msg.startsWith("stopped with 1 message"));
+    expect(left).toMatchObject({
+      level: 40,
+      msg: "stopped with 1 message still in progress after the shutdown grace period; JetStream delivers them again after the ack wait",
+      inProgress: `${protocolReadySubject("job-left", h.config.nats.subject_prefix)} #${streamSequence}`,
+    });
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["stopping", "publisher stopped"]));
+  });
+});
+
 describe("render threads", () => {
   it("publish the pages rendering on the event loop would, converted on worker threads", async () => {
     const jobs = ["job-t1", "job-t2", "job-t3"];
