@@ -29,6 +29,8 @@ export interface ConfluenceAccess {
   readonly client: () => Promise<ConfluenceClientService>;
   /** Releases the client's connection pool. */
   readonly close: () => Promise<void>;
+  /** Brings `tokenSource` and `configured` up to date (access that follows the vault file). */
+  readonly refresh?: () => Promise<void>;
 }
 
 /**
@@ -133,5 +135,6 @@ export const followVault = async (
       return current.client();
     },
     close: () => current.close(),
+    refresh: follow,
   };
 };

@@ -118,6 +118,15 @@ describe("startServer", () => {
         `No token saved for ${sandbox.user.email} at ${sandbox.baseUrl}`,
       );
       expect(body).not.toContain("vault-pw-456");
+      const tokenSource = async () =>
+        (
+          (await (
+            await fetch(`${server?.address}/status/confluence`, {
+              headers: { authorization: "Bearer server-key-123" },
+            })
+          ).json()) as { tokenSource: string }
+        ).tokenSource;
+      expect(await tokenSource()).toBe("none");
 
       // An operator adds the token with the vault CLI: no restart needed.
       await saveEncryptedToken({
@@ -127,6 +136,8 @@ describe("startServer", () => {
         token: Redacted.make(sandbox.user.token),
         password: Redacted.make("vault-pw-456"),
       });
+      // The status says so before any Confluence call.
+      expect(await tokenSource()).toBe("vault");
       const fixed = await fetch(`${server.address}/health/confluence`);
       expect(fixed.status).toBe(200);
       expect(await fixed.json()).toMatchObject({ status: "ok", user: { accountId: sandbox.user.accountId } });

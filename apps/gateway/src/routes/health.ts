@@ -200,6 +200,8 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
             ),
           );
       const refused = refusalReason(ctx.publisher.health());
+      // The vault file may have changed since the last Confluence call: the token source is read anew.
+      await ctx.confluence.refresh?.().catch(() => undefined);
       // `undefined`: JetStream did not say; `null`: the consumer does not exist.
       const reasons = [
         ...(!connected ? ["NATS is not connected"] : []),
