@@ -267,7 +267,7 @@ export class ReplayManager {
   ): Promise<{ events: Map<string, string | undefined>; availableSince: string | undefined }> {
     const jobs = new Map<string, string | undefined>();
     const info = await this.deps.jsm.streams.info(this.deps.protocolStream);
-    const availableSince = removedSince(info.state, sinceMs);
+    const availableSince = removedSince(info.state, sinceMs, info.created);
     const result = { events: jobs, availableSince };
     if (info.state.messages === 0 || Date.parse(info.state.last_ts) < sinceMs || sinceMs >= untilMs)
       return result;
@@ -317,14 +317,20 @@ export class ReplayManager {
 
 /**
  * The instant from which the stream holds its messages, when its retention (`max_age`,
- * `max_msgs`, `max_bytes`) or a purge removed messages stored at or after `sinceMs`; otherwise
- * undefined. A stream that never lost a message starts at sequence 1.
+ * `max_msgs`, `max_bytes`) or a purge removed messages stored at or after `sinceMs`, or when the
+ * stream was created after `sinceMs` (`created`: a NATS that lost its data, a deleted stream made
+ * again); otherwise undefined. A stream that never lost a message starts at sequence 1.
  */
 export const removedSince = (
   state: Pick<StreamState, "first_seq" | "first_ts" | "last_ts" | "messages">,
   sinceMs: number,
+  created?: string,
 ): string | undefined => {
-  if (state.first_seq <= 1) return undefined;
+  if (state.first_seq <= 1) {
+    // Nothing removed; but what was stored before the stream existed is not in it.
+    const createdMs = created === undefined ? Number.NaN : Date.parse(created);
+    return Number.isFinite(createdMs) && createdMs > sinceMs ? new Date(createdMs).toISOString() : undefined;
+  }
   // An emptied stream holds nothing: everything up to its last message is gone.
   const from = Date.parse(state.messages > 0 ? state.first_ts : state.last_ts);
   return Number.isFinite(from) && from > sinceMs ? new Date(from).toISOString() : undefined;

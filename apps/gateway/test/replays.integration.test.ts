@@ -226,7 +226,8 @@ describe("replays", () => {
     h = await startHarness();
     const harness = h;
     await startPublisher(harness);
-    const since = new Date(Date.now() - 60_000).toISOString();
+    // After the stream was created (a window reaching before that is the next test's).
+    const since = new Date().toISOString();
     await submitMany(harness, ["old-0", "old-1", "old-2"]);
     const replay = async (body: object) => {
       const res = await harness.app.inject({
@@ -257,6 +258,29 @@ describe("replays", () => {
     const from = await replay({ dryRun: true, since: availableSince });
     expect(from).toMatchObject({ total: 1 });
     expect(from).not.toHaveProperty("availableSince");
+  });
+
+  it("says when the stream was created after the window began (a NATS that lost its data)", async () => {
+    h = await startHarness();
+    const harness = h;
+    await startPublisher(harness);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    await submitMany(harness, ["lost-0"]);
+    // NATS lost its data: the stream is made again by the next event, holding only that one.
+    await harness.ctx.jsm.streams.delete(harness.ctx.streams.protocol);
+    await submitMany(harness, ["after-0"]);
+    const { created } = await harness.ctx.jsm.streams.info(harness.ctx.streams.protocol);
+    const res = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since, dryRun: true },
+    });
+    expect(res.json()).toMatchObject({
+      total: 1,
+      jobIds: ["after-0"],
+      availableSince: new Date(Date.parse(created)).toISOString(),
+    });
   });
 
   it("cancel stops issuing; issued commands are durable and run when a publisher (re)starts", async () => {
