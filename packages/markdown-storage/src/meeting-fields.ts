@@ -216,6 +216,9 @@ interface FrontMatter {
   readonly hasFrontMatter: boolean;
 }
 
+/** The largest front matter (UTF-16 code units) read as YAML. */
+const MAX_FRONT_MATTER = 16 * 1024;
+
 const splitFrontMatter = (markdown: string): FrontMatter => {
   const text = markdown.startsWith("\uFEFF") ? markdown.slice(1) : markdown;
   const open = /^---[ \t]*\r?\n/.exec(text);
@@ -225,6 +228,11 @@ const splitFrontMatter = (markdown: string): FrontMatter => {
   const end = close.exec(rest);
   if (end === null) return { data: null, body: text, hasFrontMatter: false };
   const body = rest.slice(end.index + end[0].length);
+  // Meeting metadata is a few lines. A block larger than this is not read as YAML: the parser's
+  // time and memory grow faster than the text on deeply nested input (200 KB of `[` took seconds
+  // and, with the rest of the work, the process's memory), and it cannot hold a date or topic
+  // worth that. Like front matter that is not valid YAML, it gives no date or topic.
+  if (end.index > MAX_FRONT_MATTER) return { data: null, body, hasFrontMatter: true };
   try {
     const doc = parseDocument(rest.slice(0, end.index));
     if (doc.errors.length > 0) return { data: null, body, hasFrontMatter: true };

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Either } from "effect";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { generatePageTitle, markdownToStorage } from "../src/index.js";
+import { generatePageTitle, markdownToStorage, parseProtocol } from "../src/index.js";
 import { extractMeetingInfo, MEETING_INFO_SCAN_LIMIT, parseDate } from "../src/meeting-info.js";
 
 const fixtures = new URL("./fixtures/meeting-info/", import.meta.url);
@@ -177,6 +177,17 @@ describe("extractMeetingInfo: the date", () => {
   it("treats invalid YAML as no front matter and does not read its lines as fields", () => {
     const markdown = "---\ndate: [2025-09-01\ntopic: : :\n---\nDate: 2025-09-02\n";
     expect(extractMeetingInfo(markdown)).toEqual({ date: "2025-09-02", topic: null });
+  });
+
+  it("reads no YAML from front matter over 16 KB, and survives a deeply nested block", () => {
+    const padding = "# a comment line that meeting metadata would not need\n".repeat(400);
+    const large = `---\ndate: 2025-09-01\ntopic: Budget\n${padding}---\n# Sync 2025-09-03\n`;
+    expect(large.length).toBeGreaterThan(16 * 1024);
+    expect(extractMeetingInfo(large)).toEqual({ date: "2025-09-03", topic: "Sync" });
+    // 200 KB of `[`: the YAML parser's work grew faster than the text, and together with the
+    // rest of a publication it took the whole process down (V8: out of memory).
+    const nested = `---\ntopic: ${"[".repeat(200_000)}\n---\n# Board 2025-09-02\n`;
+    expect(extractMeetingInfo(parseProtocol(nested), "x.md")).toEqual({ date: "2025-09-02", topic: "Board" });
   });
 
   it("falls back to the Markdown when the front matter has no usable date", () => {
