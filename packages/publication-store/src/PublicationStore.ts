@@ -18,7 +18,7 @@ import {
   type PublicationVersion,
 } from "@minutes/contracts";
 import {
-  Chunk,
+  type Chunk,
   Clock,
   Context,
   Effect,
@@ -386,7 +386,11 @@ export interface PublicationStoreShape {
   ) => Effect.Effect<PublicationPage, InvalidCursorError | StoreUnavailableError>;
   /** Counts, success rate, retries, latency percentiles and per-day numbers over a window. */
   readonly stats: (window?: StatsWindow) => Effect.Effect<PublicationStats, StoreUnavailableError>;
-  /** Every protocol, publication and version as JSON lines (no newline), read in batches. */
+  /**
+   * Every publication (each batch followed by its versions) and protocol as JSON lines (no
+   * newline) after a header. Read in batches, not from one snapshot; ordered so that a file
+   * exported while publishers write still imports.
+   */
   readonly exportJsonl: () => Stream.Stream<string, StoreUnavailableError>;
   /** Restores an export in one transaction; idempotent (newer `updatedAt` wins). */
   readonly importJsonl: <E>(
@@ -991,57 +995,106 @@ const makeShape = (db: Database): PublicationStoreShape => {
     } satisfies PublicationStats;
   });
 
+  /**
+   * Not one snapshot (SQLite has one connection, which a transaction held across the whole
+   * download would take from everyone else), so the order is what keeps the file importable:
+   *
+   * - Publications in id batches, each batch followed by the versions of its own publications,
+   *   matched by id and job. A version's publication line always comes first (the import needs
+   *   it); the version of a record created after its batch was read (or, on PostgreSQL, committed
+   *   late with an id in a batch already read) is left out with its record.
+   * - Protocols after every publication: a record is made after its job's protocol was saved, so
+   *   an exported record has its protocol in the file, unless a cleanup deleted both meanwhile.
+   *
+   * A record deleted during the export may still have its line, without the versions read after
+   * it; one created during it may be in the file or not, whole either way.
+   */
   const exportJsonl = (): Stream.Stream<string, StoreUnavailableError> => {
-    const header = JSON.stringify({ kind: "header", format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION });
-    const protocols = keyset<string>(
-      (after) =>
-        after === null
-          ? "select * from minutes_protocols order by job_id limit ?"
-          : "select * from minutes_protocols where job_id > ? order by job_id limit ?",
-      (r) => String(r.job_id),
-      (r) => JSON.stringify({ kind: "protocol", ...toProtocol(r) }),
-    );
+    const header = JSON.stringify({
+      kind: "header",
+      format: EXPORT_FORMAT,
+      version: EXPORT_FORMAT_VERSION,
+    });
     const publications = keyset<number>(
       (after) =>
         after === null
-          ? "select * from confluence_publications order by id limit ?"
-          : "select * from confluence_publications where id > ? order by id limit ?",
+          ? rows(em, "select * from confluence_publications order by id limit ?", [EXPORT_BATCH])
+          : rows(em, "select * from confluence_publications where id > ? order by id limit ?", [
+              after,
+              EXPORT_BATCH,
+            ]),
       (r) => Number(r.id),
-      (r) => JSON.stringify({ kind: "publication", ...toPublication(r) }),
+    ).pipe(
+      Stream.flatMap((batch) =>
+        Stream.concat(
+          Stream.fromIterable(batch).pipe(
+            Stream.map((r) => JSON.stringify({ kind: "publication", ...toPublication(r) })),
+          ),
+          versionsOf(batch).pipe(Stream.map((r) => JSON.stringify({ kind: "version", ...toVersion(r) }))),
+        ),
+      ),
     );
-    const versions = keyset<number>(
+    const protocols = keyset<string>(
       (after) =>
         after === null
-          ? "select * from confluence_publication_versions order by id limit ?"
-          : "select * from confluence_publication_versions where id > ? order by id limit ?",
-      (r) => Number(r.id),
-      (r) => JSON.stringify({ kind: "version", ...toVersion(r) }),
+          ? rows(em, "select * from minutes_protocols order by job_id limit ?", [EXPORT_BATCH])
+          : rows(em, "select * from minutes_protocols where job_id > ? order by job_id limit ?", [
+              after,
+              EXPORT_BATCH,
+            ]),
+      (r) => String(r.job_id),
+    ).pipe(
+      Stream.mapConcat((batch) => batch),
+      Stream.map((r) => JSON.stringify({ kind: "protocol", ...toProtocol(r) })),
     );
-    return Stream.make(header).pipe(
-      Stream.concat(protocols),
-      Stream.concat(publications),
-      Stream.concat(versions),
+    return Stream.make(header).pipe(Stream.concat(publications), Stream.concat(protocols));
+  };
+
+  /**
+   * The version rows of a batch of exported publication rows, by publication and id, in pages of
+   * `EXPORT_BATCH`. Joined on the job (its index) and kept only when the batch holds their
+   * publication: a record in the batch's id range but not in the batch has no line in the file.
+   */
+  const versionsOf = (batch: ReadonlyArray<Row>): Stream.Stream<Row, StoreUnavailableError> => {
+    const first = batch[0];
+    const last = batch[batch.length - 1];
+    if (first === undefined || last === undefined) return Stream.empty;
+    const exported = new Map(batch.map((r) => [Number(r.id), String(r.job_id)]));
+    const select = `select v.* from confluence_publication_versions v
+      join confluence_publications p on p.job_id = v.job_id and p.id = v.publication_id
+      where p.id >= ? and p.id <= ?`;
+    const order = "order by v.publication_id, v.id limit ?";
+    return keyset<readonly [number, number]>(
+      (after) =>
+        after === null
+          ? rows(em, `${select} ${order}`, [Number(first.id), Number(last.id), EXPORT_BATCH])
+          : rows(em, `${select} and (v.publication_id > ? or (v.publication_id = ? and v.id > ?)) ${order}`, [
+              after[0],
+              Number(last.id),
+              after[0],
+              after[0],
+              after[1],
+              EXPORT_BATCH,
+            ]),
+      (r) => [Number(r.publication_id), Number(r.id)] as const,
+    ).pipe(
+      Stream.mapConcat((page) =>
+        page.filter((r) => exported.get(Number(r.publication_id)) === String(r.job_id)),
+      ),
     );
   };
 
+  /** Pages of rows read by `read(after)` after the key of the last row of the page before. */
   const keyset = <K>(
-    sql: (after: K | null) => string,
+    read: (after: K | null) => Promise<ReadonlyArray<Row>>,
     key: (r: Row) => K,
-    line: (r: Row) => string,
-  ): Stream.Stream<string, StoreUnavailableError> =>
-    Stream.paginateChunkEffect(Option.none<K>(), (after) =>
-      attempt("exportJsonl", () =>
-        rows(
-          em,
-          sql(Option.getOrNull(after)),
-          Option.isSome(after) ? [after.value, EXPORT_BATCH] : [EXPORT_BATCH],
-        ),
-      ).pipe(
-        Effect.map((batch) => {
-          const last = batch[batch.length - 1];
-          const next =
-            batch.length === EXPORT_BATCH && last ? Option.some(Option.some(key(last))) : Option.none();
-          return [Chunk.fromIterable(batch.map(line)), next] as const;
+  ): Stream.Stream<ReadonlyArray<Row>, StoreUnavailableError> =>
+    Stream.paginateEffect<K | null, ReadonlyArray<Row>, StoreUnavailableError, never>(null, (after) =>
+      attempt("exportJsonl", () => read(after)).pipe(
+        Effect.map((page) => {
+          const last = page[page.length - 1];
+          const next = page.length === EXPORT_BATCH && last ? Option.some(key(last)) : Option.none();
+          return [page, next] as const;
         }),
       ),
     );
