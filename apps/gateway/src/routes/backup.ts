@@ -2,8 +2,9 @@
  * Backups as JSON Lines: `GET /api/export` streams the store's export; `POST /api/import` takes
  * `application/x-ndjson` (up to 64 × `gateway.body_limit_bytes`) and restores it idempotently in
  * one transaction (`?onInvalidLine=skip` counts bad lines and lists the first 100 instead of
- * aborting). The body is read whole before the transaction starts, so a slow upload never holds
- * the database; its lines are then handed to the store one at a time, not split into an array.
+ * aborting), or refuses a file that is not a whole export (no header, no end line, other counts).
+ * The body is read whole before the transaction starts, so a slow upload never holds the database;
+ * its lines are then handed to the store one at a time, not split into an array.
  */
 import { Readable } from "node:stream";
 import { ImportSummary } from "@minutes/contracts/api";
@@ -49,7 +50,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         response: {
           200: {
             description:
-              "The export as a JSON Lines download, streamed: one protocol, publication or page version per line, for `POST /api/import`.",
+              "The export as a JSON Lines download, streamed, for `POST /api/import`: a header line, one publication, page version or protocol per line (each batch of publications followed by their versions, protocols last), and an end line counting them. A download cut short has no end line, and its import is refused.",
             headers: {
               "Content-Disposition": {
                 type: "string",
@@ -107,7 +108,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
             "Imported, in one transaction: how many lines were new, updated or skipped (not newer), and with `onInvalidLine=skip` the invalid ones (the first 100 listed in `errors`).",
           ),
           400: invalidInput(
-            "a line that is not a valid export line (unless `onInvalidLine=skip`; the detail names the line, the field, what was expected and what was found: nothing was written), a body that is not UTF-8, or an unknown query parameter",
+            "a line that is not a valid export line (unless `onInvalidLine=skip`; the detail names the line, the field, what was expected and what was found: nothing was written); a file that is not a whole export, also with `onInvalidLine=skip`: empty, not starting with its header line, or (format version 2) without its end line (`the file ends after line N without its end line: the export was cut short`) or with lines its end line does not count; a body that is not UTF-8, or an unknown query parameter",
           ),
           413: problemAnswer(
             413,
