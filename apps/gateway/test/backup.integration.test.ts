@@ -137,6 +137,23 @@ describe("export and import", () => {
     expect(restored.json()).toMatchObject({ imported: 2, skipped: 1, invalid: 0 });
   });
 
+  it("answers 413 for a backup over the import limit, naming the setting that raises it", async () => {
+    const h = await start({ overrides: { gateway: { body_limit_bytes: 1_024 } } });
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: "x".repeat(64 * 1_024 + 1),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({
+      status: 413,
+      title: "Payload too large",
+      detail:
+        "the request body is larger than the 65536 bytes this route accepts: an import takes up to 64 × gateway.body_limit_bytes (1024 bytes); to restore a larger backup, raise gateway.body_limit_bytes (MINUTES_GATEWAY__BODY_LIMIT_BYTES) and restart the gateway",
+    });
+  });
+
   it("refuses other content types with 415 and bad lines with 400 (or reports them with onInvalidLine=skip)", async () => {
     const h = await start();
     const json = await h.app.inject({

@@ -7,6 +7,7 @@
  * its lines are then handed to the store one at a time, not split into an array.
  */
 import { Readable } from "node:stream";
+import { envVarForKey } from "@minutes/contracts";
 import { ImportSummary } from "@minutes/contracts/api";
 import { Effect, Schema, Stream } from "effect";
 import type { FastifyPluginAsync } from "fastify";
@@ -26,11 +27,14 @@ import {
 } from "./responses.js";
 
 const NDJSON = "application/x-ndjson";
+/** An import body may be this many times `gateway.body_limit_bytes`: a backup holds every protocol. */
+const IMPORT_LIMIT_FACTOR = 64;
 
 const ImportQuery = Schema.Struct({ onInvalidLine: Schema.optional(Schema.Literal("abort", "skip")) });
 type ImportQuery = typeof ImportQuery.Type;
 
 export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  const bodyLimit = ctx.config.gateway.body_limit_bytes;
   // Strict like the JSON parser: a line with bytes that are not UTF-8 is not imported as U+FFFD.
   app.addContentTypeParser(NDJSON, { parseAs: "buffer" }, (request, body: Buffer, done) => {
     const refused = charsetProblem(request.headers["content-type"], NDJSON);
@@ -88,7 +92,12 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
   app.post<{ Body: string; Querystring: ImportQuery }>(
     "/api/import",
     {
-      bodyLimit: ctx.config.gateway.body_limit_bytes * 64,
+      bodyLimit: bodyLimit * IMPORT_LIMIT_FACTOR,
+      // The body is parsed whole (one transaction, after the upload), so raising the limit is the
+      // only way to restore a larger backup: the 413 says which setting does it.
+      config: {
+        bodyLimitHint: `an import takes up to ${IMPORT_LIMIT_FACTOR} × gateway.body_limit_bytes (${bodyLimit} bytes); to restore a larger backup, raise gateway.body_limit_bytes (${envVarForKey("gateway.body_limit_bytes")}) and restart the gateway`,
+      },
       onRequest: async (request) => {
         const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
         if (type !== NDJSON) {
@@ -112,8 +121,11 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           ),
           413: problemAnswer(
             413,
-            "Payload too large: the body is over 64 × `gateway.body_limit_bytes` (64 MiB by default). Nothing was written.",
-            { detail: "the request body is larger than the 67108864 bytes this route accepts" },
+            "Payload too large: the body is over 64 × `gateway.body_limit_bytes` (64 MiB by default). Nothing was written. The detail names the limit and the setting that raises it.",
+            {
+              detail:
+                "the request body is larger than the 67108864 bytes this route accepts: an import takes up to 64 × gateway.body_limit_bytes (1048576 bytes); to restore a larger backup, raise gateway.body_limit_bytes (MINUTES_GATEWAY__BODY_LIMIT_BYTES) and restart the gateway",
+            },
           ),
           415: problemAnswer(
             415,
