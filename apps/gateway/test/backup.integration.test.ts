@@ -50,9 +50,15 @@ describe("export and import", () => {
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ kind: "header" });
+    expect(lines[0]).toMatchObject({ kind: "header", version: 2 });
     expect(lines.filter((l) => l.kind === "protocol")).toHaveLength(3);
     expect(lines.filter((l) => l.kind === "publication")).toHaveLength(3);
+    expect(lines.at(-1)).toEqual({
+      kind: "end",
+      protocols: 3,
+      publications: 3,
+      versions: lines.filter((l) => l.kind === "version").length,
+    });
 
     const target = await start();
     const imported = await target.app.inject({
@@ -65,7 +71,7 @@ describe("export and import", () => {
     expect(imported.json()).toEqual({
       imported: 6,
       updated: 0,
-      skipped: 1,
+      skipped: 2,
       invalid: 0,
       errors: [],
       errorsOmitted: 0,
@@ -79,6 +85,73 @@ describe("export and import", () => {
     expect(again.json()).toMatchObject({ imported: 0, updated: 0 });
     const record = await Effect.runPromise(target.store.findByJob("b-1"));
     expect(record._tag === "Some" && record.value.status).toBe("published");
+  });
+
+  it("refuses an export cut short, an empty body and a file without its header with a 400, writing nothing", async () => {
+    const source = await start();
+    for (const jobId of ["c-1", "c-2"]) {
+      await Effect.runPromise(
+        source.store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null }),
+      );
+    }
+    const body = (await source.app.inject({ method: "GET", url: "/api/export", headers: source.auth })).body;
+    const lines = body.split("\n").filter((l) => l !== "");
+    expect(lines).toHaveLength(4);
+    const target = await start();
+    const post = (payload: string, query = "") =>
+      target.app.inject({
+        method: "POST",
+        url: `/api/import${query}`,
+        headers: { ...target.auth, "content-type": "application/x-ndjson" },
+        payload,
+      });
+    const refusals: ReadonlyArray<readonly [string, string]> = [
+      [
+        `${lines.slice(0, 3).join("\n")}\n`,
+        "import line 4: the file ends after line 3 without its end line: the export was cut short",
+      ],
+      ["", "import line 1: the file is empty: a Minutes export has at least its header line"],
+      [
+        lines.slice(1).join("\n"),
+        'import line 1: expected the header line first, got a publication line: a Minutes export starts with {"kind":"header","format":"minutes-publication-store",…}',
+      ],
+      [
+        [lines[0], lines[2], lines[3]].join("\n"),
+        "import line 3: the end line counts 0 protocols, 2 publications and 0 versions, but the file has 0 protocols, 1 publication and 0 versions: lines are missing, it is not the export as written",
+      ],
+    ];
+    for (const [payload, detail] of refusals) {
+      for (const query of ["", "?onInvalidLine=skip"]) {
+        const res = await post(payload, query);
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toMatchObject({ status: 400, detail });
+      }
+    }
+    for (const jobId of ["c-1", "c-2"])
+      expect(await Effect.runPromise(target.store.findByJob(jobId))).toMatchObject({ _tag: "None" });
+
+    // An export of the previous format (version 1) has no end line, and still imports.
+    const v1 = [lines[0]?.replace('"version":2', '"version":1'), lines[1], lines[2]].join("\n");
+    const restored = await post(v1);
+    expect(restored.statusCode).toBe(200);
+    expect(restored.json()).toMatchObject({ imported: 2, skipped: 1, invalid: 0 });
+  });
+
+  it("answers 413 for a backup over the import limit, naming the setting that raises it", async () => {
+    const h = await start({ overrides: { gateway: { body_limit_bytes: 1_024 } } });
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: "x".repeat(64 * 1_024 + 1),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json()).toMatchObject({
+      status: 413,
+      title: "Payload too large",
+      detail:
+        "the request body is larger than the 65536 bytes this route accepts: an import takes up to 64 × gateway.body_limit_bytes (1024 bytes); to restore a larger backup, raise gateway.body_limit_bytes (MINUTES_GATEWAY__BODY_LIMIT_BYTES) and restart the gateway",
+    });
   });
 
   it("refuses other content types with 415 and bad lines with 400 (or reports them with onInvalidLine=skip)", async () => {
@@ -100,7 +173,7 @@ describe("export and import", () => {
     });
     expect(abort.statusCode).toBe(400);
     expect(abort.json().detail).toBe(
-      'import line 2: kind: expected one of "header", "protocol", "publication", "version", got "nope"',
+      'import line 2: kind: expected one of "header", "protocol", "publication", "version", "end", got "nope"',
     );
     const skip = await h.app.inject({
       method: "POST",
@@ -117,7 +190,7 @@ describe("export and import", () => {
       errors: [
         {
           line: 2,
-          reason: 'kind: expected one of "header", "protocol", "publication", "version", got "nope"',
+          reason: 'kind: expected one of "header", "protocol", "publication", "version", "end", got "nope"',
         },
       ],
       errorsOmitted: 0,
@@ -130,16 +203,16 @@ describe("export and import", () => {
       method: "POST",
       url: "/api/import",
       headers: { ...h.auth, "content-type": "application/x-ndjson" },
-      payload: `${JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 2 })}\n`,
+      payload: `${JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 3 })}\n`,
     });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({
       type: "urn:minutes:problem:invalid-request",
       title: "Invalid request",
       status: 400,
-      detail: "import line 1: version: expected 1, got 2",
+      detail: "import line 1: version: expected one of 1, 2, got 3",
       instance: "/api/import",
-      errors: [{ path: "body", message: "import line 1: version: expected 1, got 2" }],
+      errors: [{ path: "body", message: "import line 1: version: expected one of 1, 2, got 3" }],
     });
   });
 

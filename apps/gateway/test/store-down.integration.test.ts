@@ -39,7 +39,8 @@ describe("database unavailable", () => {
       receivedAt: "2026-01-01T00:00:00.000Z",
       updatedAt: "2026-01-01T00:00:00.000Z",
     });
-    const holder = Effect.runFork(other.importJsonl(Stream.concat(Stream.make(line), Stream.never)));
+    const header = JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 2 });
+    const holder = Effect.runFork(other.importJsonl(Stream.concat(Stream.make(header, line), Stream.never)));
     cleanups.push(() => Effect.runPromise(Fiber.interrupt(holder)).then(() => undefined));
 
     const del = await eventually(
@@ -60,7 +61,7 @@ describe("database unavailable", () => {
       method: "POST",
       url: "/api/import",
       headers: { ...harness.auth, "content-type": "application/x-ndjson" },
-      payload: `${line.replace("holder", "other")}\n`,
+      payload: `${header}\n${line.replace("holder", "other")}\n`,
     });
     expect(imported.statusCode).toBe(503);
     // Events do not need the database: JetStream still stores them.

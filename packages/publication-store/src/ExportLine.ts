@@ -1,7 +1,9 @@
 /**
  * The JSON Lines backup format: one self-describing object per line with a `kind` field, so a
  * single file restores publications, their protocols and the page version history. Lines are
- * validated with these schemas on import; unknown kinds are errors, not silently dropped.
+ * validated with these schemas on import; unknown kinds are errors, not silently dropped. A file
+ * opens with its header and (from version 2) closes with an end line counting what it holds, so
+ * an import can tell a whole export from one cut short at a line boundary.
  */
 import { Publication, PublicationVersion } from "@minutes/contracts";
 import { Schema } from "effect";
@@ -9,16 +11,37 @@ import { Instant, StoredProtocol } from "./StoredProtocol.js";
 
 /** Name written in the header line; an import refuses files of another format. */
 export const EXPORT_FORMAT = "minutes-publication-store" as const;
-/** Version of the line format; bump it (and keep reading the old one) on breaking changes. */
-export const EXPORT_FORMAT_VERSION = 1 as const;
+/**
+ * Version of the line format; bump it (and keep reading the old one) on breaking changes. 2 added
+ * the end line; an import still reads version 1 files, which end without one.
+ */
+export const EXPORT_FORMAT_VERSION = 2 as const;
 
 const NullableInstant = Schema.NullOr(Instant);
 
-/** First line of every export. */
+/** First line of every export: the format and its version (1, or the current one). */
 export const HeaderLine = Schema.Struct({
   kind: Schema.Literal("header"),
   format: Schema.Literal(EXPORT_FORMAT),
-  version: Schema.Literal(EXPORT_FORMAT_VERSION),
+  version: Schema.Literal(1, EXPORT_FORMAT_VERSION),
+});
+
+/** A count of lines: a whole number, at least 0. */
+const LineCount = Schema.Number.pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 0, {
+    message: (issue) => `expected a whole number ≥ 0, got ${String(issue.actual)}`,
+  }),
+);
+
+/**
+ * Last line of an export (format version 2 on): how many lines of each kind come before it. An
+ * import of a version 2 file without it, or whose counts differ from the lines read, writes nothing.
+ */
+export const EndLine = Schema.Struct({
+  kind: Schema.Literal("end"),
+  protocols: LineCount,
+  publications: LineCount,
+  versions: LineCount,
 });
 
 /** A protocol line. */
@@ -45,7 +68,7 @@ export const VersionLine = Schema.Struct({
 });
 
 /** Any line of an export. */
-export const ExportLine = Schema.Union(HeaderLine, ProtocolLine, PublicationLine, VersionLine);
+export const ExportLine = Schema.Union(HeaderLine, ProtocolLine, PublicationLine, VersionLine, EndLine);
 /** See the schema. */
 export type ExportLine = typeof ExportLine.Type;
 

@@ -18,7 +18,7 @@ import {
   type PublicationVersion,
 } from "@minutes/contracts";
 import {
-  Chunk,
+  type Chunk,
   Clock,
   Context,
   Effect,
@@ -386,9 +386,17 @@ export interface PublicationStoreShape {
   ) => Effect.Effect<PublicationPage, InvalidCursorError | StoreUnavailableError>;
   /** Counts, success rate, retries, latency percentiles and per-day numbers over a window. */
   readonly stats: (window?: StatsWindow) => Effect.Effect<PublicationStats, StoreUnavailableError>;
-  /** Every protocol, publication and version as JSON lines (no newline), read in batches. */
+  /**
+   * Every publication (each batch followed by its versions) and protocol as JSON lines (no
+   * newline), between a header and an end line that counts them. Read in batches, not from one
+   * snapshot; ordered so that a file exported while publishers write still imports.
+   */
   readonly exportJsonl: () => Stream.Stream<string, StoreUnavailableError>;
-  /** Restores an export in one transaction; idempotent (newer `updatedAt` wins). */
+  /**
+   * Restores an export in one transaction; idempotent (newer `updatedAt` wins). Refuses, writing
+   * nothing, a file that is not a whole export: no header first, or (version 2) no end line or
+   * other lines than it counts.
+   */
   readonly importJsonl: <E>(
     lines: Stream.Stream<string, E>,
     options?: ImportOptions,
@@ -991,57 +999,126 @@ const makeShape = (db: Database): PublicationStoreShape => {
     } satisfies PublicationStats;
   });
 
-  const exportJsonl = (): Stream.Stream<string, StoreUnavailableError> => {
-    const header = JSON.stringify({ kind: "header", format: EXPORT_FORMAT, version: EXPORT_FORMAT_VERSION });
-    const protocols = keyset<string>(
+  /**
+   * Not one snapshot (SQLite has one connection, which a transaction held across the whole
+   * download would take from everyone else), so the order is what keeps the file importable:
+   *
+   * - Publications in id batches, each batch followed by the versions of its own publications,
+   *   matched by id and job. A version's publication line always comes first (the import needs
+   *   it); the version of a record created after its batch was read (or, on PostgreSQL, committed
+   *   late with an id in a batch already read) is left out with its record.
+   * - Protocols after every publication: a record is made after its job's protocol was saved, so
+   *   an exported record has its protocol in the file, unless a cleanup deleted both meanwhile.
+   *
+   * A record deleted during the export may still have its line, without the versions read after
+   * it; one created during it may be in the file or not, whole either way. The end line counts the
+   * lines, so a file cut short is refused at import.
+   */
+  const exportJsonl = (): Stream.Stream<string, StoreUnavailableError> =>
+    Stream.suspend(() => {
+      // This run's counts, for its end line (a stream may be run more than once).
+      const written = { protocols: 0, publications: 0, versions: 0 };
+      const header = JSON.stringify({
+        kind: "header",
+        format: EXPORT_FORMAT,
+        version: EXPORT_FORMAT_VERSION,
+      });
+      const publications = keyset<number>(
+        (after) =>
+          after === null
+            ? rows(em, "select * from confluence_publications order by id limit ?", [EXPORT_BATCH])
+            : rows(em, "select * from confluence_publications where id > ? order by id limit ?", [
+                after,
+                EXPORT_BATCH,
+              ]),
+        (r) => Number(r.id),
+      ).pipe(
+        Stream.flatMap((batch) =>
+          Stream.concat(
+            Stream.fromIterable(batch).pipe(
+              Stream.map((r) => {
+                written.publications += 1;
+                return JSON.stringify({ kind: "publication", ...toPublication(r) });
+              }),
+            ),
+            versionsOf(batch).pipe(
+              Stream.map((r) => {
+                written.versions += 1;
+                return JSON.stringify({ kind: "version", ...toVersion(r) });
+              }),
+            ),
+          ),
+        ),
+      );
+      const protocols = keyset<string>(
+        (after) =>
+          after === null
+            ? rows(em, "select * from minutes_protocols order by job_id limit ?", [EXPORT_BATCH])
+            : rows(em, "select * from minutes_protocols where job_id > ? order by job_id limit ?", [
+                after,
+                EXPORT_BATCH,
+              ]),
+        (r) => String(r.job_id),
+      ).pipe(
+        Stream.mapConcat((batch) => batch),
+        Stream.map((r) => {
+          written.protocols += 1;
+          return JSON.stringify({ kind: "protocol", ...toProtocol(r) });
+        }),
+      );
+      const end = Stream.sync(() => JSON.stringify({ kind: "end", ...written }));
+      return Stream.make(header).pipe(
+        Stream.concat(publications),
+        Stream.concat(protocols),
+        Stream.concat(end),
+      );
+    });
+
+  /**
+   * The version rows of a batch of exported publication rows, by publication and id, in pages of
+   * `EXPORT_BATCH`. Joined on the job (its index) and kept only when the batch holds their
+   * publication: a record in the batch's id range but not in the batch has no line in the file.
+   */
+  const versionsOf = (batch: ReadonlyArray<Row>): Stream.Stream<Row, StoreUnavailableError> => {
+    const first = batch[0];
+    const last = batch[batch.length - 1];
+    if (first === undefined || last === undefined) return Stream.empty;
+    const exported = new Map(batch.map((r) => [Number(r.id), String(r.job_id)]));
+    const select = `select v.* from confluence_publication_versions v
+      join confluence_publications p on p.job_id = v.job_id and p.id = v.publication_id
+      where p.id >= ? and p.id <= ?`;
+    const order = "order by v.publication_id, v.id limit ?";
+    return keyset<readonly [number, number]>(
       (after) =>
         after === null
-          ? "select * from minutes_protocols order by job_id limit ?"
-          : "select * from minutes_protocols where job_id > ? order by job_id limit ?",
-      (r) => String(r.job_id),
-      (r) => JSON.stringify({ kind: "protocol", ...toProtocol(r) }),
-    );
-    const publications = keyset<number>(
-      (after) =>
-        after === null
-          ? "select * from confluence_publications order by id limit ?"
-          : "select * from confluence_publications where id > ? order by id limit ?",
-      (r) => Number(r.id),
-      (r) => JSON.stringify({ kind: "publication", ...toPublication(r) }),
-    );
-    const versions = keyset<number>(
-      (after) =>
-        after === null
-          ? "select * from confluence_publication_versions order by id limit ?"
-          : "select * from confluence_publication_versions where id > ? order by id limit ?",
-      (r) => Number(r.id),
-      (r) => JSON.stringify({ kind: "version", ...toVersion(r) }),
-    );
-    return Stream.make(header).pipe(
-      Stream.concat(protocols),
-      Stream.concat(publications),
-      Stream.concat(versions),
+          ? rows(em, `${select} ${order}`, [Number(first.id), Number(last.id), EXPORT_BATCH])
+          : rows(em, `${select} and (v.publication_id > ? or (v.publication_id = ? and v.id > ?)) ${order}`, [
+              after[0],
+              Number(last.id),
+              after[0],
+              after[0],
+              after[1],
+              EXPORT_BATCH,
+            ]),
+      (r) => [Number(r.publication_id), Number(r.id)] as const,
+    ).pipe(
+      Stream.mapConcat((page) =>
+        page.filter((r) => exported.get(Number(r.publication_id)) === String(r.job_id)),
+      ),
     );
   };
 
+  /** Pages of rows read by `read(after)` after the key of the last row of the page before. */
   const keyset = <K>(
-    sql: (after: K | null) => string,
+    read: (after: K | null) => Promise<ReadonlyArray<Row>>,
     key: (r: Row) => K,
-    line: (r: Row) => string,
-  ): Stream.Stream<string, StoreUnavailableError> =>
-    Stream.paginateChunkEffect(Option.none<K>(), (after) =>
-      attempt("exportJsonl", () =>
-        rows(
-          em,
-          sql(Option.getOrNull(after)),
-          Option.isSome(after) ? [after.value, EXPORT_BATCH] : [EXPORT_BATCH],
-        ),
-      ).pipe(
-        Effect.map((batch) => {
-          const last = batch[batch.length - 1];
-          const next =
-            batch.length === EXPORT_BATCH && last ? Option.some(Option.some(key(last))) : Option.none();
-          return [Chunk.fromIterable(batch.map(line)), next] as const;
+  ): Stream.Stream<ReadonlyArray<Row>, StoreUnavailableError> =>
+    Stream.paginateEffect<K | null, ReadonlyArray<Row>, StoreUnavailableError, never>(null, (after) =>
+      attempt("exportJsonl", () => read(after)).pipe(
+        Effect.map((page) => {
+          const last = page[page.length - 1];
+          const next = page.length === EXPORT_BATCH && last ? Option.some(key(last)) : Option.none();
+          return [page, next] as const;
         }),
       ),
     );
@@ -1071,6 +1148,15 @@ const makeShape = (db: Database): PublicationStoreShape => {
         });
       const pacer = makePacer();
       let lineNo = 0;
+      // What the file says about itself: the header's version (the first non-blank line must be
+      // the header), the end line's number once read, and the lines of each kind read (and those
+      // skipped as unreadable, of no known kind), to check against the end line's counts.
+      let version: number | undefined;
+      let headerLine = 0;
+      let endLine: number | undefined;
+      let lastLine = 0;
+      const read = { protocols: 0, publications: 0, versions: 0 };
+      let unreadable = 0;
       const importChunk = (chunk: Chunk.Chunk<string>) =>
         Effect.gen(function* () {
           for (const line of chunk) {
@@ -1078,14 +1164,60 @@ const makeShape = (db: Database): PublicationStoreShape => {
             if (pacer.due()) yield* pacer.pause;
             const trimmed = line.trim();
             if (trimmed === "") continue;
+            lastLine = lineNo;
+            if (endLine !== undefined) {
+              return yield* new ImportLineError({
+                line: lineNo,
+                reason: `a line after the end line (line ${endLine}): an export ends with its end line, and one file holds one export`,
+              });
+            }
             const decoded = decodeLine(trimmed);
+            if (version === undefined) {
+              // Never skipped: without its header nothing says the file is an export, nor which
+              // version (whether it must end with an end line).
+              if (Either.isLeft(decoded))
+                return yield* new ImportLineError({ line: lineNo, reason: decoded.left() });
+              if (decoded.right.kind !== "header") {
+                return yield* new ImportLineError({
+                  line: lineNo,
+                  reason: `expected the header line first, got a ${decoded.right.kind} line: a Minutes export starts with {"kind":"header","format":"${EXPORT_FORMAT}",…}`,
+                });
+              }
+              version = decoded.right.version;
+              headerLine = lineNo;
+              counts.skipped += 1;
+              continue;
+            }
             if (Either.isLeft(decoded)) {
               if (!skipInvalid) return yield* new ImportLineError({ line: lineNo, reason: decoded.left() });
               rejectLine(lineNo, decoded.left);
+              unreadable += 1;
               if (counts.invalid > IMPORT_MAX_INVALID) return yield* tooManyInvalid(lineNo);
               continue;
             }
-            const outcome = yield* importLine(em, decoded.right);
+            const parsed = decoded.right;
+            let outcome: LineOutcome;
+            switch (parsed.kind) {
+              case "header":
+                outcome = {
+                  invalid: `a second header line (the first is line ${headerLine}): one file holds one export`,
+                };
+                break;
+              case "end": {
+                // Refused whatever `onInvalidLine` says: lines missing or added are not bad lines
+                // to skip. Only the unreadable lines skipped before may account for lines it counts.
+                const mismatch = endLineMismatch(parsed, read, unreadable);
+                if (mismatch !== undefined)
+                  return yield* new ImportLineError({ line: lineNo, reason: mismatch });
+                endLine = lineNo;
+                outcome = "skipped";
+                break;
+              }
+              default:
+                // Counted whether the line imports or not: the end line counts what was written.
+                read[`${parsed.kind}s`] += 1;
+                outcome = yield* importLine(em, parsed);
+            }
             if (typeof outcome === "object") {
               if (!skipInvalid) return yield* new ImportLineError({ line: lineNo, reason: outcome.invalid });
               rejectLine(lineNo, () => outcome.invalid);
@@ -1095,7 +1227,29 @@ const makeShape = (db: Database): PublicationStoreShape => {
             counts[outcome] += 1;
           }
         });
+      // After the last line: a file without its header, or (from version 2) without its end line,
+      // is not a whole export, also when every line it has is valid.
+      const checkWhole = Effect.suspend(() => {
+        if (version === undefined) {
+          return Effect.fail(
+            new ImportLineError({
+              line: 1,
+              reason: "the file is empty: a Minutes export has at least its header line",
+            }),
+          );
+        }
+        if (version >= 2 && endLine === undefined) {
+          return Effect.fail(
+            new ImportLineError({
+              line: lastLine + 1,
+              reason: `the file ends after line ${lastLine} without its end line: the export was cut short`,
+            }),
+          );
+        }
+        return Effect.void;
+      });
       const body = Stream.runForEachChunk(lines, importChunk).pipe(
+        Effect.zipRight(checkWhole),
         Effect.zipRight(pg ? resyncSequences(em) : Effect.void),
         Effect.zipRight(attempt("importJsonl", () => em.commit())),
         Effect.zipRight(
@@ -1120,7 +1274,9 @@ const makeShape = (db: Database): PublicationStoreShape => {
   ): Effect.Effect<LineOutcome, StoreUnavailableError> =>
     Effect.gen(function* () {
       switch (line.kind) {
+        // The caller reads these; a file's own lines import nothing.
         case "header":
+        case "end":
           return "skipped" as const;
         case "protocol": {
           const existing = yield* attempt("importJsonl", () =>
@@ -1500,6 +1656,40 @@ const EXPORT_BATCH = 200;
 
 /** What one import line did: a count to bump, or why the line cannot be used. */
 type LineOutcome = "imported" | "updated" | "skipped" | { readonly invalid: string };
+
+/** Lines of each kind, as an end line counts them. */
+interface LineCounts {
+  readonly protocols: number;
+  readonly publications: number;
+  readonly versions: number;
+}
+
+/**
+ * Why an end line does not match the lines read before it, if it does not. Lines of a kind it
+ * counts may be missing only as many as were skipped as unreadable (`onInvalidLine: "skip"`: a
+ * damaged line is still there, its kind unknown); any other difference means lines were left out
+ * or added, anywhere in the file.
+ */
+const endLineMismatch = (end: LineCounts, read: LineCounts, unreadable: number): string | undefined => {
+  const missing = [
+    end.protocols - read.protocols,
+    end.publications - read.publications,
+    end.versions - read.versions,
+  ];
+  const added = missing.some((m) => m < 0);
+  const short = missing.reduce((sum, m) => sum + Math.max(0, m), 0);
+  if (!added && short <= unreadable) return undefined;
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
+  const describe = (c: LineCounts) =>
+    `${n(c.protocols, "protocol")}, ${n(c.publications, "publication")} and ${n(c.versions, "version")}`;
+  const skipped = unreadable > 0 ? ` (and ${n(unreadable, "unreadable line")}, skipped)` : "";
+  const what = !added
+    ? "lines are missing"
+    : short > 0
+      ? "lines are missing and others were added"
+      : "lines were added";
+  return `the end line counts ${describe(end)}, but the file has ${describe(read)}${skipped}: ${what}, it is not the export as written`;
+};
 
 const decodeQuietly = Schema.decodeUnknownOption(ExportLineJson);
 // Collects every issue, so a reason can name more than the first thing a line gets wrong.

@@ -4,6 +4,7 @@
  */
 export type { Dialect, StoreConfig } from "./database.js";
 export {
+  EndLine,
   EXPORT_FORMAT,
   EXPORT_FORMAT_VERSION,
   ExportLine,

@@ -33,7 +33,7 @@ export interface OriginalRowIssue {
 
 /** The lines to import and what was left out. */
 export interface OriginalImport {
-  /** The header line, then one publication line per job (its latest row). */
+  /** The header line, one publication line per job (its latest row), then the end line. */
   readonly lines: ReadonlyArray<string>;
   /** Jobs with a line. */
   readonly jobs: number;
@@ -127,6 +127,8 @@ export const originalImportLines = (
       }),
     );
   }
+  // The end line an export closes with: an import refuses a file of this version without it.
+  lines.push(JSON.stringify({ kind: "end", protocols: 0, publications: lines.length - 1, versions: 0 }));
   return { lines, jobs: latest.size, superseded, issues };
 };
 

@@ -4,6 +4,7 @@ import { describe } from "vitest";
 import {
   IMPORT_MAX_ERRORS,
   IMPORT_MAX_INVALID,
+  type ImportOptions,
   PublicationStore,
   type PublicationStoreShape,
 } from "../src/PublicationStore.js";
@@ -69,19 +70,30 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         const source = yield* openFresh(name);
         yield* populate(source);
         const lines = yield* exported(source);
-        // header + 2 protocols + 207 publications + 2 versions
-        assert.strictEqual(lines.length, 1 + 2 + 207 + 2);
+        // header + 207 publications (each batch followed by its versions: 2) + 2 protocols + end
+        assert.strictEqual(lines.length, 1 + 207 + 2 + 2 + 1);
         assert.deepStrictEqual(
           [...new Set(lines.map((l) => (JSON.parse(l) as { kind: string }).kind))],
-          ["header", "protocol", "publication", "version"],
+          ["header", "publication", "version", "protocol", "end"],
         );
+        assert.deepStrictEqual(JSON.parse(lines[0]!), {
+          kind: "header",
+          format: "minutes-publication-store",
+          version: 2,
+        });
+        assert.deepStrictEqual(JSON.parse(lines.at(-1)!), {
+          kind: "end",
+          protocols: 2,
+          publications: 207,
+          versions: 2,
+        });
 
         const target = yield* openFresh(name);
         const first = yield* target.importJsonl(source.exportJsonl());
         assert.deepStrictEqual(first, {
           imported: 211,
           updated: 0,
-          skipped: 1,
+          skipped: 2,
           invalid: 0,
           errors: [],
           errorsOmitted: 0,
@@ -92,7 +104,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         assert.deepStrictEqual(second, {
           imported: 0,
           updated: 0,
-          skipped: 212,
+          skipped: 213,
           invalid: 0,
           errors: [],
           errorsOmitted: 0,
@@ -106,6 +118,148 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
           parentPageId: null,
         });
         assert.strictEqual(next.id, 208);
+      }),
+    { timeout: 120_000 },
+  );
+
+  it.scoped(
+    "restores an export taken while records are created, given versions and deleted between its batches",
+    () =>
+      Effect.gen(function* () {
+        const source = yield* openFresh(name);
+        yield* populate(source);
+        const a = Option.getOrThrow(yield* source.findByJob("job-a"));
+        // The export is read in batches: pull it piece by piece, and between the pieces do what a
+        // publisher does meanwhile (a new job's protocol, record and page version; another version
+        // of an exported page) and what a cleanup does (delete a record with its versions).
+        const pull = yield* Stream.toPull(source.exportJsonl());
+        const lines: Array<string> = [];
+        for (let step = 1; ; step++) {
+          const piece = yield* pull.pipe(
+            Effect.map(Option.some),
+            Effect.catchAll(
+              Option.match({ onNone: () => Effect.succeedNone, onSome: (e) => Effect.fail(e) }),
+            ),
+          );
+          if (Option.isNone(piece)) break;
+          lines.push(...piece.value);
+          const jobId = `during-${step}`;
+          yield* source.saveProtocol(protocol({ jobId, streamSequence: step }));
+          const made = yield* source.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+          yield* source.recordVersion({
+            publicationId: made.id,
+            pageId: `page-${jobId}`,
+            pageVersion: 1,
+            contentHash: "sha256:d",
+            pageTitle: jobId,
+            trigger: "event",
+          });
+          yield* source.recordVersion({
+            publicationId: a.id,
+            pageId: "1001",
+            pageVersion: 10 + step,
+            contentHash: "sha256:a",
+            pageTitle: "20300401 - A",
+            trigger: "event",
+          });
+          const doomed = yield* source.findByJob(`bulk-${step * 20}`);
+          if (Option.isSome(doomed)) yield* source.deletePublication(doomed.value.id);
+        }
+        const parsed = lines.map((l) => JSON.parse(l) as { kind: string; jobId?: string });
+        const jobsOf = (kind: string) => new Set(parsed.filter((l) => l.kind === kind).map((l) => l.jobId));
+        // Records created during the export are in it, with their versions: the test raced something.
+        const publications = jobsOf("publication");
+        assert.isTrue([...publications].some((j) => j?.startsWith("during-")));
+        assert.isTrue(parsed.some((l) => l.kind === "version" && l.jobId?.startsWith("during-")));
+        // A record saved after its protocol comes with that protocol.
+        const protocols = jobsOf("protocol");
+        for (const jobId of publications)
+          if (jobId?.startsWith("during-")) assert.isTrue(protocols.has(jobId));
+
+        const target = yield* openFresh(name);
+        const result = yield* target.importJsonl(Stream.fromIterable(lines));
+        assert.strictEqual(result.invalid, 0);
+        for (const jobId of publications) assert.isTrue(Option.isSome(yield* target.findByJob(jobId ?? "")));
+      }),
+    { timeout: 120_000 },
+  );
+
+  it.scoped(
+    "refuses a file cut short, without its header or whose end line counts other lines, writing nothing",
+    () =>
+      Effect.gen(function* () {
+        const source = yield* openFresh(name);
+        yield* populate(source);
+        const lines = [...(yield* exported(source))];
+        const target = yield* openFresh(name);
+        const empty = [...(yield* exported(target))];
+        const refusal = (file: ReadonlyArray<string>, options?: ImportOptions) =>
+          Effect.flip(target.importJsonl(Stream.fromIterable(file), options)).pipe(
+            Effect.map((e) => (e._tag === "ImportLineError" ? e.message : e._tag)),
+          );
+
+        // Cut at a line boundary, anywhere: also with the newline after the last line (a blank
+        // line) and when bad lines are skipped.
+        for (const kept of [1, 2, 150, 207, lines.length - 1]) {
+          const message = `import line ${kept + 1}: the file ends after line ${kept} without its end line: the export was cut short`;
+          assert.strictEqual(yield* refusal(lines.slice(0, kept)), message);
+          assert.strictEqual(yield* refusal([...lines.slice(0, kept), ""]), message);
+          assert.strictEqual(yield* refusal(lines.slice(0, kept), { onInvalidLine: "skip" }), message);
+        }
+        for (const nothing of [[], [""], ["", "  ", ""]]) {
+          assert.strictEqual(
+            yield* refusal(nothing),
+            "import line 1: the file is empty: a Minutes export has at least its header line",
+          );
+        }
+        assert.strictEqual(
+          yield* refusal(["", ...lines.slice(1)], { onInvalidLine: "skip" }),
+          'import line 2: expected the header line first, got a publication line: a Minutes export starts with {"kind":"header","format":"minutes-publication-store",…}',
+        );
+        // Lines left out or added are refused also when bad lines are skipped; only unreadable lines
+        // skipped may stand for lines the end line counts.
+        const withoutOne = [...lines.slice(0, 3), ...lines.slice(4)];
+        const missing = `import line ${withoutOne.length}: the end line counts 2 protocols, 207 publications and 2 versions, but the file has 2 protocols, 206 publications and 2 versions`;
+        assert.strictEqual(
+          yield* refusal(withoutOne),
+          `${missing}: lines are missing, it is not the export as written`,
+        );
+        assert.strictEqual(
+          yield* refusal(withoutOne, { onInvalidLine: "skip" }),
+          `${missing}: lines are missing, it is not the export as written`,
+        );
+        const withOneMore = [...lines.slice(0, 3), lines.at(-2)!, ...lines.slice(3)];
+        assert.strictEqual(
+          yield* refusal(withOneMore, { onInvalidLine: "skip" }),
+          `import line ${withOneMore.length}: the end line counts 2 protocols, 207 publications and 2 versions, but the file has 3 protocols, 207 publications and 2 versions: lines were added, it is not the export as written`,
+        );
+        const twoGarbled = [...lines.slice(0, 3), "{garbled", ...lines.slice(5)];
+        assert.strictEqual(
+          yield* refusal(twoGarbled, { onInvalidLine: "skip" }),
+          `import line ${twoGarbled.length}: the end line counts 2 protocols, 207 publications and 2 versions, but the file has 2 protocols, 205 publications and 2 versions (and 1 unreadable line, skipped): lines are missing, it is not the export as written`,
+        );
+        assert.strictEqual(
+          yield* refusal([...lines, "", lines[1]!]),
+          `import line ${lines.length + 2}: a line after the end line (line ${lines.length}): an export ends with its end line, and one file holds one export`,
+        );
+        assert.strictEqual(
+          yield* refusal([...lines.slice(0, 2), lines[0]!, ...lines.slice(2)]),
+          "import line 3: a second header line (the first is line 1): one file holds one export",
+        );
+        assert.deepStrictEqual(yield* exported(target), empty);
+
+        // A version 1 file (exported before the end line existed) ends without one.
+        const v1 = [HEADER, ...lines.slice(1, -1)];
+        const result = yield* target.importJsonl(Stream.fromIterable(v1));
+        assert.deepStrictEqual(result, {
+          imported: 211,
+          updated: 0,
+          skipped: 1,
+          invalid: 0,
+          errors: [],
+          errorsOmitted: 0,
+        });
+        assert.deepStrictEqual(yield* exported(target), lines);
       }),
     { timeout: 120_000 },
   );
@@ -125,7 +279,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         assert.deepStrictEqual(result, {
           imported: 0,
           updated: 1,
-          skipped: 1,
+          skipped: 2,
           invalid: 0,
           errors: [],
           errorsOmitted: 0,
@@ -140,7 +294,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         assert.deepStrictEqual(older, {
           imported: 0,
           updated: 0,
-          skipped: 2,
+          skipped: 3,
           invalid: 0,
           errors: [],
           errorsOmitted: 0,
@@ -169,7 +323,11 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
             /^id: is missing; jobId: expected a string, got 42; status: is missing; and \d+ more$/,
           );
         }
-        assert.deepStrictEqual(yield* exported(target), [lines[0]!]);
+        const emptyExport = [
+          lines[0]!,
+          JSON.stringify({ kind: "end", protocols: 0, publications: 0, versions: 0 }),
+        ];
+        assert.deepStrictEqual(yield* exported(target), emptyExport);
 
         const notJson = yield* Effect.flip(target.importJsonl(Stream.make(lines[0]!, "{not json")));
         assert.strictEqual(notJson._tag, "ImportLineError");
@@ -186,30 +344,41 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
           trigger: "event",
           createdAt: "2030-01-01T00:00:00.000Z",
         });
-        const orphanError = yield* Effect.flip(target.importJsonl(Stream.make(orphan)));
+        const orphanError = yield* Effect.flip(target.importJsonl(Stream.make(lines[0]!, orphan)));
         assert.strictEqual(orphanError._tag, "ImportLineError");
         assert.strictEqual(
           orphanError.message,
-          'import line 1: no publication for job "nobody" (its publication line must come first)',
+          'import line 2: no publication for job "nobody" (its publication line must come first)',
         );
-        assert.deepStrictEqual(yield* exported(target), [lines[0]!]);
+        assert.deepStrictEqual(yield* exported(target), emptyExport);
 
-        const skipping = yield* target.importJsonl(Stream.fromIterable([...broken, orphan]), {
+        // The orphan in place of a version line, as a damaged file has it: the end line's counts
+        // still match (the unreadable line added at line 7 is not of a kind it counts).
+        const replaced = broken.findLastIndex((l) => l.startsWith('{"kind":"version"'));
+        const damaged = broken.with(replaced, orphan);
+        const skipping = yield* target.importJsonl(Stream.fromIterable(damaged), {
           onInvalidLine: "skip",
         });
-        // the header and the two invalid lines were skipped; the blank line is not counted
+        // the header, the end line and the two invalid lines were skipped; the blank line is not
+        // counted
         assert.deepStrictEqual(
           { ...skipping, errors: skipping.errors.map((e) => e.line) },
           {
-            imported: 211,
+            imported: 210,
             updated: 0,
-            skipped: 3,
+            skipped: 4,
             invalid: 2,
-            errors: [7, broken.length + 1],
+            errors: [7, replaced + 1],
             errorsOmitted: 0,
           },
         );
-        assert.deepStrictEqual(yield* exported(target), lines);
+        // everything but the replaced version
+        assert.deepStrictEqual(
+          yield* exported(target),
+          lines
+            .filter((l) => l !== broken[replaced])
+            .with(-1, JSON.stringify({ kind: "end", protocols: 2, publications: 207, versions: 1 })),
+        );
       }),
     { timeout: 120_000 },
   );
@@ -282,12 +451,12 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         );
 
       assert.strictEqual(
-        yield* reasonOf(JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 2 })),
-        "import line 1: version: expected 1, got 2",
+        yield* reasonOf(JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 3 })),
+        "import line 1: version: expected one of 1, 2, got 3",
       );
       assert.strictEqual(
         yield* reasonOf('{"kind":"nope"}'),
-        'import line 1: kind: expected one of "header", "protocol", "publication", "version", got "nope"',
+        'import line 1: kind: expected one of "header", "protocol", "publication", "version", "end", got "nope"',
       );
       assert.strictEqual(
         yield* reasonOf(JSON.stringify({ ...JSON.parse(protocolLine("job-m")), markdown: 5 })),
@@ -297,7 +466,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
       const long = yield* reasonOf(JSON.stringify({ kind: "k".repeat(1_000_000) }));
       assert.match(
         long,
-        /^import line 1: kind: expected one of "header", "protocol", "publication", "version", got "k+"…$/,
+        /^import line 1: kind: expected one of "header", "protocol", "publication", "version", "end", got "k+"…$/,
       );
       assert.isAtMost(long.length, 200);
       const many = yield* reasonOf(JSON.stringify({ kind: "publication", jobId: 1, status: 2, spaceKey: 3 }));
@@ -343,6 +512,7 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
   );
 });
 
+// A version 1 header: such files end without an end line, so these tests' files need none.
 const HEADER = JSON.stringify({ kind: "header", format: "minutes-publication-store", version: 1 });
 
 const protocolLine = (jobId: string): string =>

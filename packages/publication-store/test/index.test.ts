@@ -9,6 +9,7 @@ describe("public API", () => {
         "CLEANUP_MAX_JOB_IDS",
         "EXPORT_FORMAT",
         "EXPORT_FORMAT_VERSION",
+        "EndLine",
         "ExportLine",
         "ExportLineJson",
         "HeaderLine",

@@ -190,8 +190,9 @@ describe("import-original", () => {
       .trimEnd()
       .split("\n")
       .map((l) => JSON.parse(l));
-    expect(lines[0]).toEqual({ kind: "header", format: "minutes-publication-store", version: 1 });
-    expect(lines.slice(1)).toEqual([
+    expect(lines[0]).toEqual({ kind: "header", format: "minutes-publication-store", version: 2 });
+    expect(lines.at(-1)).toEqual({ kind: "end", protocols: 0, publications: 2, versions: 0 });
+    expect(lines.slice(1, -1)).toEqual([
       expect.objectContaining({
         kind: "publication",
         id: 2,
@@ -276,7 +277,7 @@ describe.each(BACKENDS)("importing the original's records ($name)", ({ name }) =
       const again = yield* store.importJsonl(Stream.fromIterable(lines));
       expect(again).toMatchObject({ imported: 0 });
       const exported = yield* Stream.runCollect(store.exportJsonl()).pipe(Effect.map(Chunk.size));
-      expect(exported).toBe(3);
+      expect(exported).toBe(4);
     }),
   );
 });

@@ -2,10 +2,12 @@
  * Backups as JSON Lines: `GET /api/export` streams the store's export; `POST /api/import` takes
  * `application/x-ndjson` (up to 64 × `gateway.body_limit_bytes`) and restores it idempotently in
  * one transaction (`?onInvalidLine=skip` counts bad lines and lists the first 100 instead of
- * aborting). The body is read whole before the transaction starts, so a slow upload never holds
- * the database; its lines are then handed to the store one at a time, not split into an array.
+ * aborting), or refuses a file that is not a whole export (no header, no end line, other counts).
+ * The body is read whole before the transaction starts, so a slow upload never holds the database;
+ * its lines are then handed to the store one at a time, not split into an array.
  */
 import { Readable } from "node:stream";
+import { envVarForKey } from "@minutes/contracts";
 import { ImportSummary } from "@minutes/contracts/api";
 import { Effect, Schema, Stream } from "effect";
 import type { FastifyPluginAsync } from "fastify";
@@ -25,11 +27,14 @@ import {
 } from "./responses.js";
 
 const NDJSON = "application/x-ndjson";
+/** An import body may be this many times `gateway.body_limit_bytes`: a backup holds every protocol. */
+const IMPORT_LIMIT_FACTOR = 64;
 
 const ImportQuery = Schema.Struct({ onInvalidLine: Schema.optional(Schema.Literal("abort", "skip")) });
 type ImportQuery = typeof ImportQuery.Type;
 
 export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
+  const bodyLimit = ctx.config.gateway.body_limit_bytes;
   // Strict like the JSON parser: a line with bytes that are not UTF-8 is not imported as U+FFFD.
   app.addContentTypeParser(NDJSON, { parseAs: "buffer" }, (request, body: Buffer, done) => {
     const refused = charsetProblem(request.headers["content-type"], NDJSON);
@@ -49,7 +54,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         response: {
           200: {
             description:
-              "The export as a JSON Lines download, streamed: one protocol, publication or page version per line, for `POST /api/import`.",
+              "The export as a JSON Lines download, streamed, for `POST /api/import`: a header line, one publication, page version or protocol per line (each batch of publications followed by their versions, protocols last), and an end line counting them. A download cut short has no end line, and its import is refused.",
             headers: {
               "Content-Disposition": {
                 type: "string",
@@ -87,7 +92,12 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
   app.post<{ Body: string; Querystring: ImportQuery }>(
     "/api/import",
     {
-      bodyLimit: ctx.config.gateway.body_limit_bytes * 64,
+      bodyLimit: bodyLimit * IMPORT_LIMIT_FACTOR,
+      // The body is parsed whole (one transaction, after the upload), so raising the limit is the
+      // only way to restore a larger backup: the 413 says which setting does it.
+      config: {
+        bodyLimitHint: `an import takes up to ${IMPORT_LIMIT_FACTOR} × gateway.body_limit_bytes (${bodyLimit} bytes); to restore a larger backup, raise gateway.body_limit_bytes (${envVarForKey("gateway.body_limit_bytes")}) and restart the gateway`,
+      },
       onRequest: async (request) => {
         const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
         if (type !== NDJSON) {
@@ -107,12 +117,15 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
             "Imported, in one transaction: how many lines were new, updated or skipped (not newer), and with `onInvalidLine=skip` the invalid ones (the first 100 listed in `errors`).",
           ),
           400: invalidInput(
-            "a line that is not a valid export line (unless `onInvalidLine=skip`; the detail names the line, the field, what was expected and what was found: nothing was written), a body that is not UTF-8, or an unknown query parameter",
+            "a line that is not a valid export line (unless `onInvalidLine=skip`; the detail names the line, the field, what was expected and what was found: nothing was written); a file that is not a whole export, also with `onInvalidLine=skip`: empty, not starting with its header line, or (format version 2) without its end line (`the file ends after line N without its end line: the export was cut short`) or with lines its end line does not count; a body that is not UTF-8, or an unknown query parameter",
           ),
           413: problemAnswer(
             413,
-            "Payload too large: the body is over 64 × `gateway.body_limit_bytes` (64 MiB by default). Nothing was written.",
-            { detail: "the request body is larger than the 67108864 bytes this route accepts" },
+            "Payload too large: the body is over 64 × `gateway.body_limit_bytes` (64 MiB by default). Nothing was written. The detail names the limit and the setting that raises it.",
+            {
+              detail:
+                "the request body is larger than the 67108864 bytes this route accepts: an import takes up to 64 × gateway.body_limit_bytes (1048576 bytes); to restore a larger backup, raise gateway.body_limit_bytes (MINUTES_GATEWAY__BODY_LIMIT_BYTES) and restart the gateway",
+            },
           ),
           415: problemAnswer(
             415,
