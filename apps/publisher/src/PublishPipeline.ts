@@ -40,6 +40,7 @@ import {
 import { Context, Data, Effect, Either, FiberRef, Option, Schema } from "effect";
 import { ensureContainer } from "./containers.js";
 import {
+  DeliveriesExhaustedError,
   EventRejectedError,
   isRetryableFailure,
   ManualEditError,
@@ -116,10 +117,21 @@ export interface OutcomeSinkShape {
   readonly emit: (outcome: PublicationOutcome) => Effect.Effect<void>;
 }
 
+/** What the pipeline does with messages. */
+export interface PublishPipelineShape {
+  readonly handle: (message: IncomingMessage) => Effect.Effect<Disposition>;
+  /**
+   * A message JetStream will not deliver again (`max_deliver` reached without an answer): its
+   * job's record is marked failed, saying so, and a failed outcome goes out, so that the event is
+   * not dropped without a word. Never fails (what cannot be recorded is logged).
+   */
+  readonly giveUp: (message: IncomingMessage) => Effect.Effect<void>;
+}
+
 /** The pipeline as a service. */
 export class PublishPipeline extends Context.Tag("@minutes/publisher/PublishPipeline")<
   PublishPipeline,
-  { readonly handle: (message: IncomingMessage) => Effect.Effect<Disposition> }
+  PublishPipelineShape
 >() {}
 
 /** Builds the pipeline over a store, a Confluence client and an outcome sink. */
@@ -128,7 +140,7 @@ export const makePublishPipeline = (
   store: PublicationStoreShape,
   confluence: ConfluenceClientService,
   sink: OutcomeSinkShape,
-): { readonly handle: (message: IncomingMessage) => Effect.Effect<Disposition> } => {
+): PublishPipelineShape => {
   const { config } = settings;
   const maxDeliver = config.nats.max_deliver;
   const backoffMs = config.nats.backoff_seconds.map((s) => Math.round(s * 1000));
@@ -346,6 +358,8 @@ export const makePublishPipeline = (
       }
       // The page was deleted or trashed in Confluence, or is not this job's: the job gets a new one.
     }
+    /** The pages holding each title that is someone else's, in the order tried. */
+    const holders: Array<{ readonly title: string; readonly pageId: string }> = [];
     for (const title of titles) {
       const found = yield* confluence.findPageByTitle(spaceKey, title);
       if (Option.isNone(found))
@@ -363,6 +377,7 @@ export const makePublishPipeline = (
         // An archived page keeps its title (Cloud): the job's own is read-only until a person
         // restores it, as above; anyone else's holds the title like any other page.
         if (owner === jobId) return yield* new PageArchivedError({ pageId: found.value.id });
+        holders.push({ title, pageId: found.value.id });
         continue;
       }
       if (owner === jobId)
@@ -387,13 +402,14 @@ export const makePublishPipeline = (
         };
       }
       // Someone else's page: try the job-specific title next.
+      holders.push({ title, pageId: found.value.id });
     }
-    const last = titles[titles.length - 1] as string;
-    const taken = yield* confluence.findPageByTitle(spaceKey, last);
+    const [first, second] = holders;
     return yield* new TitleTakenError({
       spaceKey,
-      title: titles[0] as string,
-      pageId: Option.match(taken, { onNone: () => "?", onSome: (p) => p.id }),
+      title: first?.title ?? (titles[0] as string),
+      pageId: first?.pageId ?? "?",
+      ...(second !== undefined ? { alsoTaken: second } : {}),
     });
   });
 
@@ -1194,7 +1210,105 @@ export const makePublishPipeline = (
       Effect.annotateLogs({ streamSequence: message.streamSequence, attempt: message.deliveryCount }),
     );
 
-  return { handle };
+  /** The job (and how to route a record made for it) a message is about, if it is readable. */
+  const jobOf = (
+    message: IncomingMessage,
+  ): Effect.Effect<
+    Option.Option<{
+      readonly jobId: string;
+      readonly trigger: PublicationTrigger;
+      readonly routable: Parameters<typeof routeProtocol>[0];
+    }>
+  > => {
+    if (message.subject.startsWith(`${protocolReadyPrefix(config.nats.subject_prefix)}.`))
+      return Schema.decodeUnknown(ProtocolReadyJson)(message.data).pipe(
+        Effect.map((event) =>
+          Option.some({
+            jobId: event.jobId,
+            trigger: "event" as const,
+            routable: {
+              filename: event.filename,
+              topic: event.topic ?? null,
+              metadata: protocolMetadataOf(event),
+            },
+          }),
+        ),
+        Effect.orElseSucceed(() => Option.none()),
+      );
+    if (message.subject.startsWith(`${publishRequestedPrefix(config.nats.subject_prefix)}.`))
+      return Schema.decodeUnknown(PublishRequestedJson)(message.data).pipe(
+        Effect.map((command) =>
+          Option.some({
+            jobId: command.jobId,
+            trigger: command.trigger,
+            routable: { filename: "", topic: null, metadata: {} },
+          }),
+        ),
+        Effect.orElseSucceed(() => Option.none()),
+      );
+    return Effect.succeed(Option.none());
+  };
+
+  const giveUp = (message: IncomingMessage): Effect.Effect<void> =>
+    Effect.gen(function* () {
+      const job = yield* jobOf(message);
+      if (Option.isNone(job)) {
+        yield* Effect.logError("JetStream gave up on a message that names no job; nothing to record").pipe(
+          Effect.annotateLogs({ subject: message.subject, streamSequence: message.streamSequence }),
+        );
+        return;
+      }
+      const { jobId, trigger, routable } = job.value;
+      const error = new DeliveriesExhaustedError({
+        deliveries: message.deliveryCount,
+        streamSequence: message.streamSequence,
+      });
+      // A job the crashes left without a record (it dies before its claim) gets one, to fail.
+      const route = routeProtocol(routable, config.confluence);
+      const record = yield* store.ensurePublication({
+        jobId,
+        spaceKey: route.spaceKey,
+        parentPageId: route.parentPageId,
+        trigger,
+      });
+      const failed = yield* store.transition(record.id, "failed", {
+        errorTag: error._tag,
+        errorMessage: error.message,
+        streamSequence: message.streamSequence,
+      });
+      yield* Effect.logError("publication failed").pipe(
+        Effect.annotateLogs({
+          jobId,
+          publicationId: failed.id,
+          attempt: message.deliveryCount,
+          error: error._tag,
+          reason: error.message,
+        }),
+      );
+      yield* emit(
+        outcome("failed", jobId, trigger, {
+          publicationId: failed.id,
+          spaceKey: failed.spaceKey,
+          errorTag: error._tag,
+          errorMessage: error.message,
+          pageId: failed.pageId,
+          pageUrl: failed.pageUrl,
+        }),
+      );
+    }).pipe(
+      Effect.catchAll((e) =>
+        Effect.logError("could not record a message JetStream gave up on").pipe(
+          Effect.annotateLogs({
+            subject: message.subject,
+            streamSequence: message.streamSequence,
+            error: e._tag,
+            reason: e.message,
+          }),
+        ),
+      ),
+    );
+
+  return { handle, giveUp };
 };
 
 // internal

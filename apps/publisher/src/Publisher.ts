@@ -197,6 +197,41 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const handle = (message: IncomingMessage): Promise<Disposition> =>
       Runtime.runPromise(runtime)(pipeline.handle(message));
 
+    // JetStream gives up on a message whose last delivery ended without an answer (a publisher
+    // that died handling it, or ran past the ack wait) and says so in an advisory: one publisher
+    // of the queue group records the job as failed, so the event is not dropped without a word.
+    nc.subscribe(maxDeliveriesAdvisorySubject(config.nats.stream, config.nats.consumer), {
+      queue: `${config.nats.consumer}-advisories`,
+      callback: (error, msg) => {
+        if (error !== null) return;
+        void (async () => {
+          const advisory = parseMaxDeliveries(msg.string());
+          if (advisory === undefined) return;
+          const stored = await jsm.streams
+            .getMessage(config.nats.stream, { seq: advisory.streamSequence })
+            .catch(() => null);
+          if (stored === null) {
+            log.error(
+              { streamSequence: advisory.streamSequence, deliveries: advisory.deliveries },
+              "JetStream gave up on a message that is no longer in the stream; nothing to record",
+            );
+            return;
+          }
+          await Runtime.runPromise(runtime)(
+            pipeline.giveUp({
+              subject: stored.subject,
+              data: stored.string(),
+              streamSequence: stored.seq,
+              deliveryCount: advisory.deliveries,
+              storedAt: stored.time.getTime(),
+            }),
+          );
+        })().catch((e: unknown) =>
+          log.error({ err: String(e) }, "handling a max-deliveries advisory failed"),
+        );
+      },
+    });
+
     // Archive runs, scheduled and requested, one at a time per process.
     const archiveLock = Effect.unsafeMakeSemaphore(1);
     const archive = (options: ArchiveRunOptions) =>
@@ -280,7 +315,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       concurrency: config.nats.concurrency,
       ackWaitMs,
       handle,
-      onError: (message, error) => log.error({ err: String(error) }, message),
+      onError: (message, error, fields) => log.error({ ...fields, err: String(error) }, message),
       onNotice: (level, message, fields) =>
         log[level]({ ...fields, stream: config.nats.stream, consumer: config.nats.consumer }, message),
     });
@@ -318,6 +353,24 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
 };
 
 // internal
+
+/** JetStream's advisory for a message of `consumer` that reached its `max_deliver`. */
+const maxDeliveriesAdvisorySubject = (stream: string, consumer: string): string =>
+  `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
+
+/** The stream sequence and delivery count of a max-deliveries advisory, if it is one. */
+const parseMaxDeliveries = (
+  text: string,
+): { readonly streamSequence: number; readonly deliveries: number } | undefined => {
+  try {
+    const advisory = JSON.parse(text) as { stream_seq?: unknown; deliveries?: unknown };
+    return typeof advisory.stream_seq === "number" && typeof advisory.deliveries === "number"
+      ? { streamSequence: advisory.stream_seq, deliveries: advisory.deliveries }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /** The page template's text, read once at start; an unreadable file stops the start with its path. */
 const readTemplate = (path: string | null): string | undefined => {

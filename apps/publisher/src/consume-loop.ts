@@ -28,7 +28,7 @@ export interface ConsumeLoopOptions {
   /** The ack wait the server applies; `working()` is sent three times per period. */
   readonly ackWaitMs: number;
   readonly handle: (message: IncomingMessage) => Promise<Disposition>;
-  readonly onError: (message: string, error: unknown) => void;
+  readonly onError: (message: string, error: unknown, fields?: Record<string, unknown>) => void;
   /** What else the log should say: the consumer went missing, pulling resumed. */
   readonly onNotice: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
 }
@@ -149,7 +149,17 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       }
     } catch (e) {
       // A defect (or a simulated crash): leave the message un-acked for redelivery.
-      options.onError("message handling crashed; it will be redelivered", e);
+      // Its last delivery too: JetStream then gives up on it, and the publishers record its job
+      // as failed when they hear of it (the max-deliveries advisory).
+      options.onError(
+        "message handling crashed; JetStream delivers it again after the ack wait, or gives up on its last delivery",
+        e,
+        {
+          subject: m.subject,
+          streamSequence: m.seq,
+          delivery: m.info.deliveryCount,
+        },
+      );
     } finally {
       clearInterval(heartbeat);
     }

@@ -31,9 +31,13 @@ export class TitleTakenError extends Schema.TaggedError<TitleTakenError>()("Titl
   spaceKey: Schema.String,
   title: Schema.String,
   pageId: Schema.String,
+  /** The job-specific title and the page holding it, when that one was tried too. */
+  alsoTaken: Schema.optional(Schema.Struct({ title: Schema.String, pageId: Schema.String })),
 }) {
   override get message(): string {
-    return `The title "${this.title}" is taken in space ${this.spaceKey} by page ${this.pageId}, which another job or a person owns.`;
+    return this.alsoTaken === undefined
+      ? `The title "${this.title}" is taken in space ${this.spaceKey} by page ${this.pageId}, which another job or a person owns.`
+      : `The title "${this.title}" is taken in space ${this.spaceKey} by page ${this.pageId}, and "${this.alsoTaken.title}" by page ${this.alsoTaken.pageId}, which other jobs or people own.`;
   }
 }
 
@@ -62,6 +66,19 @@ export class ProtocolMissingError extends Schema.TaggedError<ProtocolMissingErro
 }) {
   override get message(): string {
     return `No protocol is stored for job ${this.jobId}.`;
+  }
+}
+
+/**
+ * JetStream gave up on a message: its last delivery ended without an answer (the publisher died
+ * handling it, or it ran past the ack wait), and `max_deliver` allows no other.
+ */
+export class DeliveriesExhaustedError extends Schema.TaggedError<DeliveriesExhaustedError>()(
+  "DeliveriesExhaustedError",
+  { deliveries: Schema.Number, streamSequence: Schema.Number },
+) {
+  override get message(): string {
+    return `Gave up after ${this.deliveries} deliveries of stream message ${this.streamSequence}: none of them finished (the publisher stopped while handling it, or it ran longer than the ack wait; see the publishers' logs). Retry the publication, or send the protocol again.`;
   }
 }
 

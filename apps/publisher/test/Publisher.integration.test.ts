@@ -557,6 +557,29 @@ describe("page identity", () => {
     expect(pagesOfJob(h, "job-one")[0]!.versions.at(-1)!.title).toBe("20250902 - Weekly");
   });
 
+  it("fails naming both pages when a person holds the title and its job-specific variant", async () => {
+    const h = await open();
+    const spaceId = String(h.sandbox.state.spaces().find((s) => s.key === "MEETINGS")!.id);
+    const create = async (title: string) => {
+      const res = await restAsPerson(h, "POST", "/api/v2/pages", {
+        spaceId,
+        status: "current",
+        title,
+        body: { representation: "storage", value: "<p>a person's page</p>" },
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const plain = await create("20250902 - Taken");
+    const suffixed = await create("20250902 - Taken (job-taken)");
+    await h.submit({ jobId: "job-taken", markdown: protocol("Taken") });
+    const record = await recordIn(h, "job-taken", "failed");
+    expect(record).toMatchObject({
+      errorTag: "TitleTakenError",
+      errorMessage: `The title "20250902 - Taken" is taken in space MEETINGS by page ${plain}, and "20250902 - Taken (job-taken)" by page ${suffixed}, which other jobs or people own.`,
+    });
+  });
+
   it("leaves alone a page its record names that is not the job's, and gives the job a page of its own", async () => {
     const h = await open();
     await h.submit({ jobId: "job-site", markdown: protocol("Site") });
@@ -677,6 +700,30 @@ describe("page identity", () => {
       expect(records).toHaveLength(1);
     },
   );
+});
+
+describe("a message JetStream gives up on", () => {
+  it("fails the job's record, saying why, when every delivery crashed, and sends a failed outcome", async () => {
+    const h = await open();
+    // Alone on the consumer: every delivery reaches the publisher that crashes.
+    await h.stopPublishers();
+    const crashing = await h.startPublisher({
+      afterStep: (s: PipelineStep) => (s === "claimed" ? Effect.die("simulated crash") : Effect.void),
+    });
+    const sequence = await h.submit({ jobId: "job-poison", markdown: protocol("Poison") });
+    const outcomes = outcomesUntil(h, "job-poison", (o) => o.outcome === "failed");
+    const record = await recordIn(h, "job-poison", "failed", 60_000);
+    const maxDeliver = h.config.nats.max_deliver;
+    const expected = `Gave up after ${maxDeliver} deliveries of stream message ${sequence}: none of them finished (the publisher stopped while handling it, or it ran longer than the ack wait; see the publishers' logs). Retry the publication, or send the protocol again.`;
+    expect(record).toMatchObject({ errorTag: "DeliveriesExhaustedError", errorMessage: expected });
+    expect((await outcomes).at(-1)).toMatchObject({
+      outcome: "failed",
+      publicationId: record.id,
+      errorTag: "DeliveriesExhaustedError",
+      errorMessage: expected,
+    });
+    await crashing.stop();
+  }, 60_000);
 });
 
 describe("pages a person trashed or archived", () => {
