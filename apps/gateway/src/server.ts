@@ -66,8 +66,10 @@ export const startServer = async (
     });
     const { app } = await buildApp({ config, nats: nc, store, confluence, logger });
     const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
+    // The database too: a relative sqlite_path depends on the working directory, and a gateway
+    // on another file than the publishers shows their jobs as queued forever.
     logger.info(
-      { address, stream: config.nats.stream, tokenSource: confluence.tokenSource },
+      { address, stream: config.nats.stream, tokenSource: confluence.tokenSource, database: store.location },
       "gateway listening",
     );
     const access = confluence;

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "@minutes/contracts";
+import { runSourceMain } from "@minutes/vitest-config/main-process";
 import { Either } from "effect";
+import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { deleteStreams, eventually, NATS_URL, protocolBody, unique } from "./helpers/harness.js";
 
@@ -59,9 +61,49 @@ describe("main", () => {
       body: JSON.stringify(protocolBody("main-1")),
     });
     expect(res.status).toBe(202);
+    // Which file it opened: the publishers must open the same one.
+    expect(out).toContain(
+      `"database":{"type":"sqlite","path":${JSON.stringify(env.MINUTES_DATABASE__SQLITE_PATH)}}`,
+    );
     child.kill("SIGTERM");
     expect(await exited).toBe(0);
     expect(out).toContain('"msg":"gateway stopped"');
     expect(out).not.toContain("main-secret-key-1");
   }, 90_000);
+
+  it("refuses to start on a PostgreSQL database that does not exist: one line, exit 1, no password, nothing created", async () => {
+    const PG_URL = process.env.PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+    const admin = async (sql: string, params: ReadonlyArray<string> = []) => {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      try {
+        return (await client.query(sql, [...params])).rowCount;
+      } finally {
+        await client.end();
+      }
+    };
+    const id = unique();
+    const missing = `minutes_missing_${id}`;
+    // A gateway that starts anyway (creating the database, the streams) leaves nothing behind.
+    cleanups.push(async () => void (await admin(`drop database if exists ${missing} with (force)`)));
+    const url = new URL(PG_URL);
+    url.password = "pg-secret-pw-9";
+    url.pathname = `/${missing}`;
+    const env = {
+      NATS_URL,
+      MINUTES_NATS__STREAM: `T_${id}`,
+      MINUTES_NATS__SUBJECT_PREFIX: `t_${id}`,
+      MINUTES_GATEWAY__PORT: "0",
+      MINUTES_DATABASE__TYPE: "postgresql",
+      DATABASE_URL: url.toString(),
+    };
+    cleanups.push(() => deleteStreams(Either.getOrThrow(loadConfig({ env }))));
+    const result = await runSourceMain(root, [], env);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe(
+      `minutes-gateway: could not start: database "${missing}" does not exist on ${url.hostname}:${url.port || 5432}; create it (CREATE DATABASE "${missing}") or fix database.url\n`,
+    );
+    expect(result.stdout + result.stderr).not.toContain("pg-secret-pw-9");
+    expect(await admin("select 1 from pg_database where datname = $1", [missing])).toBe(0);
+  }, 60_000);
 });

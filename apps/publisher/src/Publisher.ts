@@ -319,7 +319,12 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       onNotice: (level, message, fields) =>
         log[level]({ ...fields, stream: config.nats.stream, consumer: config.nats.consumer }, message),
     });
-    log.info({ stream: config.nats.stream, consumer: config.nats.consumer }, "publisher started");
+    // Which database (absolute SQLite path; PostgreSQL host, port and name): the gateway must
+    // read the same one, and a relative sqlite_path depends on the working directory.
+    log.info(
+      { stream: config.nats.stream, consumer: config.nats.consumer, database: store.location },
+      "publisher started",
+    );
     if (enabled) {
       // Not fatal: the token may be added to the vault later (its file is watched). But every
       // publication fails until then, and the log should say so once, now, not per message.

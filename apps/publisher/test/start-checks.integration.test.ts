@@ -6,9 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { saveEncryptedToken } from "@minutes/token-vault";
 import { Redacted } from "effect";
+import pg from "pg";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { harnessPerTest, recordIn } from "./helpers/harness.js";
+import { harnessPerTest, PG_URL, recordIn } from "./helpers/harness.js";
 
 const open = harnessPerTest();
 const CHEAP_KDF = { N: 1024, r: 8, p: 1 };
@@ -107,5 +108,52 @@ describe("the Confluence token at start", () => {
     const log = capture();
     await open({ logger: log.logger });
     expect(log.warnings()).toEqual([]);
+  });
+});
+
+describe("the database at start", () => {
+  it("logs which database it opened: the absolute SQLite path", async () => {
+    const lines: Array<{ msg: string; database?: unknown }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const h = await open({ logger });
+    // Several start here (the harness's own and this one): each says which file it opened.
+    await h.startPublisher({ logger });
+    const started = lines.filter((l) => l.msg === "publisher started");
+    expect(started.length).toBeGreaterThanOrEqual(1);
+    for (const line of started)
+      expect(line.database).toEqual({ type: "sqlite", path: h.config.database.sqlite_path });
+  });
+
+  it("refuses to start on a PostgreSQL database that does not exist, and does not create it", async () => {
+    const h = await open();
+    const admin = async (sql: string, params: ReadonlyArray<string> = []) => {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      try {
+        return (await client.query(sql, [...params])).rowCount;
+      } finally {
+        await client.end();
+      }
+    };
+    const missing = `minutes_missing_${h.config.nats.consumer.toLowerCase().replace(/[^a-z0-9_]/g, "_")}`;
+    const url = new URL(PG_URL);
+    url.password = "pg-secret-pw-9";
+    url.pathname = `/${missing}`;
+    try {
+      const started = h.startPublisher({
+        config: {
+          ...h.config,
+          database: { ...h.config.database, type: "postgresql", url: Redacted.make(url.toString()) },
+        },
+      });
+      // main.ts prints the message after "minutes-publisher: cannot start: ", as it is.
+      await expect(started).rejects.toHaveProperty(
+        "message",
+        `database "${missing}" does not exist on ${url.hostname}:${url.port || 5432}; create it (CREATE DATABASE "${missing}") or fix database.url`,
+      );
+      expect(await admin("select 1 from pg_database where datname = $1", [missing])).toBe(0);
+    } finally {
+      await admin(`drop database if exists ${missing} with (force)`);
+    }
   });
 });

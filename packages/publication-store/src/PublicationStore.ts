@@ -34,6 +34,7 @@ import {
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import {
   attempt,
+  checkSqliteWritable,
   type Database,
   instantIso,
   instantMs,
@@ -42,6 +43,7 @@ import {
   openDatabase,
   type Row,
   type StoreConfig,
+  type StoreLocation,
   statements,
   str,
 } from "./database.js";
@@ -53,6 +55,7 @@ import {
   LeaseLostError,
   PublicationNotFoundError,
   StoreUnavailableError,
+  type StoreUnusableError,
 } from "./PublicationStoreError.js";
 import { type ProtocolMetadata, protocolMetadataOf, type StoredProtocol } from "./StoredProtocol.js";
 
@@ -307,6 +310,11 @@ export const QUERY_MAX_LIMIT = 500;
 
 /** The store's operations. All timestamps are ISO strings; all failures are typed. */
 export interface PublicationStoreShape {
+  /**
+   * The database this store opened (absolute SQLite path; PostgreSQL host, port and database):
+   * processes log it at start, so two that should share a file can be seen not to.
+   */
+  readonly location: StoreLocation;
   /** Stores the job's latest protocol; an older stream sequence never overwrites a newer one. */
   readonly saveProtocol: (
     input: SaveProtocolInput,
@@ -422,7 +430,12 @@ export interface PublicationStoreShape {
    * `publishing` record, nor one whose job has a newer protocol waiting, nor anything in Confluence.
    */
   readonly cleanup: (q: CleanupQuery) => Effect.Effect<CleanupResult, StoreUnavailableError>;
-  /** Pings the database. */
+  /**
+   * Pings the database. On SQLite it also checks that the process can still write the file (its
+   * permissions, the `-wal`/`-shm` files and the directory, and a write transaction begun and
+   * rolled back without waiting for another process's lock): a database that became read-only
+   * fails with a reason naming the path.
+   */
   readonly health: () => Effect.Effect<void, StoreUnavailableError>;
 }
 
@@ -445,11 +458,13 @@ export class PublicationStore extends Context.Tag("@minutes/publication-store/Pu
   /**
    * Opens the store in the current scope: opens the database, applies pending migrations (unless
    * `migrate: false`) and closes the pool when the scope closes. `layer` wraps it; use it directly
-   * to hold two stores at once (e.g. export from one, import into another).
+   * to hold two stores at once (e.g. export from one, import into another). Fails with
+   * `StoreUnusableError` when the database cannot be used as configured (see its doc), with
+   * `StoreUnavailableError` when it cannot be reached.
    */
   static readonly make = (
     config: StoreConfig,
-  ): Effect.Effect<PublicationStoreShape, StoreUnavailableError, Scope.Scope> =>
+  ): Effect.Effect<PublicationStoreShape, StoreUnavailableError | StoreUnusableError, Scope.Scope> =>
     Effect.gen(function* () {
       const db = yield* Effect.acquireRelease(openDatabase(config), (d) =>
         Effect.promise(() => d.orm.close(true)).pipe(Effect.ignore),
@@ -459,7 +474,9 @@ export class PublicationStore extends Context.Tag("@minutes/publication-store/Pu
     });
 
   /** The live layer. */
-  static readonly layer = (config: StoreConfig): Layer.Layer<PublicationStore, StoreUnavailableError> =>
+  static readonly layer = (
+    config: StoreConfig,
+  ): Layer.Layer<PublicationStore, StoreUnavailableError | StoreUnusableError> =>
     Layer.scoped(PublicationStore, PublicationStore.make(config));
 }
 
@@ -1423,7 +1440,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
     );
 
   const health = Effect.fnUntraced(function* () {
-    yield* attempt("health", () => rows(em, "select 1 as ok"));
+    yield* attempt("health", () =>
+      db.dialect === "sqlite" && db.location.type === "sqlite" && db.location.path !== ":memory:"
+        ? checkSqliteWritable(db)
+        : rows(em, "select 1 as ok").then(() => undefined),
+    );
   });
 
   const listIndexed = Effect.fnUntraced(function* (
@@ -1649,6 +1670,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     listArchivable,
     cleanup,
     health,
+    location: db.location,
   };
 };
 

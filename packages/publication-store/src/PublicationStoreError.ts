@@ -1,8 +1,8 @@
 /**
  * The store's expected failures, one tagged class per thing a caller handles differently:
  * 404 (not found), 409 (invalid transition), 503 (store unavailable), 400 (bad cursor or
- * import line), and a lost lease (only the publisher asks for that check). Schema-based so the
- * gateway can send them as they are.
+ * import line), a lost lease (only the publisher asks for that check), and a database the store
+ * cannot start on. Schema-based so the gateway can send them as they are.
  */
 
 import { PublicationStatus } from "@minutes/contracts";
@@ -60,6 +60,21 @@ export class StoreUnavailableError extends Schema.TaggedError<StoreUnavailableEr
   }
 }
 
+/**
+ * The store cannot start on this database, and trying again will not help until someone acts:
+ * a PostgreSQL database that does not exist, a SQLite file or directory the process may not
+ * write, a database migrated by a newer Minutes, a missing setting. Only `PublicationStore.make`
+ * and `layer` fail with it. `message` is the reason alone, one line that names the database (a
+ * SQLite path; PostgreSQL host, port and database, never the URL) and what to do.
+ */
+export class StoreUnusableError extends Schema.TaggedError<StoreUnusableError>()("StoreUnusableError", {
+  reason: Schema.String,
+}) {
+  override get message(): string {
+    return this.reason;
+  }
+}
+
 /** A JSON Lines import line could not be used; `line` is 1-based and counts blank lines. */
 export class ImportLineError extends Schema.TaggedError<ImportLineError>()("ImportLineError", {
   line: Schema.Number,
@@ -85,6 +100,7 @@ export type PublicationStoreError =
   | InvalidTransitionError
   | LeaseLostError
   | StoreUnavailableError
+  | StoreUnusableError
   | ImportLineError
   | InvalidCursorError;
 

@@ -5,9 +5,13 @@
  * the synchronous libsql driver on one connection: a statement costs microseconds on the event
  * loop instead of a thread-pool round trip, but waiting for another process's write lock blocks it.
  * On SQLite the statements bind their parameters and stay prepared per connection; PostgreSQL
- * keeps MikroORM's `execute`, which inlines them.
+ * keeps MikroORM's `execute`, which inlines them. Opening refuses a database it cannot use (a
+ * PostgreSQL database that does not exist, a SQLite file it may not write, a schema from a newer
+ * version) instead of starting and failing on every write later.
  */
 
+import { accessSync, constants } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import {
   ConnectionException,
   DeadlockException,
@@ -20,7 +24,7 @@ import type { AbstractSqlDriver, Knex, SqlEntityManager } from "@mikro-orm/libsq
 import { Migrator } from "@mikro-orm/migrations";
 import { Effect, Redacted } from "effect";
 import { MIGRATIONS } from "./migrations-list.js";
-import { StoreUnavailableError } from "./PublicationStoreError.js";
+import { StoreUnavailableError, StoreUnusableError } from "./PublicationStoreError.js";
 
 /** Which database the store talks to. */
 export type Dialect = "sqlite" | "postgresql";
@@ -29,7 +33,11 @@ export type Dialect = "sqlite" | "postgresql";
 export interface StoreConfig {
   /** `sqlite` (default deployment, one host) or `postgresql` (several publisher instances). */
   readonly type: Dialect;
-  /** SQLite database file; its directory is created. Required for `sqlite`. */
+  /**
+   * SQLite database file; its directory is created. Required for `sqlite`. A relative path is
+   * resolved against the process's working directory when the store opens (`location` says
+   * which file that was).
+   */
   readonly sqlitePath?: string | undefined;
   /** PostgreSQL connection URL. Required for `postgresql`. */
   readonly url?: Redacted.Redacted<string> | string | null | undefined;
@@ -44,14 +52,33 @@ export interface StoreConfig {
   readonly migrate?: boolean | undefined;
 }
 
+/**
+ * Which database a store opened, for the line a process logs at start: the absolute SQLite path
+ * (`:memory:` stays so), or PostgreSQL's host, port and database name. Never a password.
+ */
+export type StoreLocation =
+  | { readonly type: "sqlite"; readonly path: string }
+  | { readonly type: "postgresql"; readonly host: string; readonly port: number; readonly database: string };
+
 /** An open ORM plus what the SQL layer needs to know about it. */
 export interface Database {
   readonly orm: MikroORM<AbstractSqlDriver>;
   readonly dialect: Dialect;
+  readonly location: StoreLocation;
+  /** SQLite's busy timeout on every connection (ms); 0 on PostgreSQL. */
+  readonly busyTimeoutMs: number;
 }
 
-/** Opens the ORM; closing is the caller's job (the layer does it in a finalizer). */
-export const openDatabase = (config: StoreConfig): Effect.Effect<Database, StoreUnavailableError> =>
+/**
+ * Opens the ORM; closing is the caller's job (the layer does it in a finalizer). Fails with
+ * `StoreUnusableError` when the database cannot be used as configured: a PostgreSQL database that
+ * does not exist (it is never created: a mistyped name would otherwise give one publisher a
+ * database of its own, outside the others' leases), a SQLite file, `-wal`/`-shm` file or directory
+ * the process may not write. Other failures (server down, SQLite busy) are `StoreUnavailableError`.
+ */
+export const openDatabase = (
+  config: StoreConfig,
+): Effect.Effect<Database, StoreUnavailableError | StoreUnusableError> =>
   Effect.tryPromise({
     try: async (): Promise<Database> => {
       const common = {
@@ -59,6 +86,10 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
         entities: [],
         debug: config.debug ?? false,
         allowGlobalContext: false,
+        // MikroORM's default creates a missing PostgreSQL database when it connects. The migrator
+        // would too (its `up()` always calls `ensureDatabase`), but on PostgreSQL it only runs
+        // after `migrateLocked` has queried the database, and `openDatabase` has checked it exists.
+        ensureDatabase: false,
         extensions: [Migrator],
         migrations: {
           migrationsList: [...MIGRATIONS],
@@ -71,22 +102,38 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
       if (config.type === "postgresql") {
         const url =
           typeof config.url === "string" ? config.url : config.url ? Redacted.value(config.url) : null;
-        if (!url) throw new ConfigurationProblem("database.url is required when database.type is postgresql");
+        if (!url) throw new Unusable("database.url is required when database.type is postgresql");
+        const location = postgresLocation(url);
         const { PostgreSqlDriver } = await import("@mikro-orm/postgresql");
         const orm = (await MikroORM.init({
           ...common,
           driver: PostgreSqlDriver,
           clientUrl: url,
         })) as unknown as MikroORM<AbstractSqlDriver>;
-        return { orm, dialect: "postgresql" };
+        // MikroORM connects without asking anything of the database: this is the first query.
+        await orm.em
+          .getConnection()
+          .execute("select 1")
+          .catch(async (error: unknown) => {
+            await orm.close(true).catch(() => undefined);
+            throw (error as { code?: unknown }).code === "3D000"
+              ? new Unusable(
+                  `database "${location.database}" does not exist on ${location.host}:${location.port}; create it (CREATE DATABASE "${location.database.replaceAll('"', '""')}") or fix database.url`,
+                )
+              : error;
+          });
+        return { orm, dialect: "postgresql", location, busyTimeoutMs: 0 };
       }
-      if (!config.sqlitePath) throw new ConfigurationProblem("database.sqlite_path is required for sqlite");
+      if (!config.sqlitePath) throw new Unusable("database.sqlite_path is required for sqlite");
       const busy = Math.max(0, Math.trunc(config.busyTimeoutMs ?? 5_000));
+      // Resolved once, here: the path in the start log line and in error messages is the file used.
+      const path = config.sqlitePath === ":memory:" ? ":memory:" : resolve(config.sqlitePath);
+      const location = { type: "sqlite", path } as const;
       const { LibSqlDriver } = await import("@mikro-orm/libsql");
-      const orm = (await MikroORM.init({
+      const init = MikroORM.init({
         ...common,
         driver: LibSqlDriver,
-        dbName: config.sqlitePath,
+        dbName: path,
         // knex puts a failed statement's SQL in front of the error message, by default with the
         // parameters inlined by its own escaping, which throws on the bigints bound here (and would
         // copy a protocol's Markdown into the message).
@@ -112,18 +159,37 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
             }
           },
         },
-      })) as unknown as MikroORM<AbstractSqlDriver>;
-      return { orm, dialect: "sqlite" };
+      }).catch((error: unknown) => {
+        // libsql cannot open the file (a directory it may not write: "Unable to open connection
+        // to local database …: 14"), or opens it read-only and then fails on the WAL pragma.
+        throw path !== ":memory:" && isSqliteAccessError(error)
+          ? new SqliteNotWritable(path, describe(error))
+          : error;
+      });
+      const orm = (await init) as unknown as MikroORM<AbstractSqlDriver>;
+      const db: Database = { orm, dialect: "sqlite", location, busyTimeoutMs: busy };
+      // A read-only file opens and reads fine; without this check the store would start, and
+      // every write (each event) fail later.
+      await checkSqliteWritable(db).catch(async (error: unknown) => {
+        await orm.close(true).catch(() => undefined);
+        throw error;
+      });
+      return db;
     },
     catch: (cause) =>
-      new StoreUnavailableError({
-        operation: "open",
-        reason: cause instanceof Error ? cause.message : String(cause),
-      }),
+      cause instanceof Unusable || cause instanceof SqliteNotWritable
+        ? new StoreUnusableError({ reason: cause.message })
+        : new StoreUnavailableError({
+            operation: "open",
+            reason: cause instanceof Error ? cause.message : String(cause),
+          }),
   });
 
 /**
  * Applies pending migrations; returns the names applied (empty when the schema is current).
+ * Fails with `StoreUnusableError` when the database has executed a migration this version does
+ * not know: a newer Minutes migrated it, and its schema (a renamed column) would make this
+ * version's statements fail later, as defects, one operation at a time.
  *
  * Several processes may start on a fresh database at the same moment (publishers and a gateway
  * brought up together), and MikroORM's migrator is not safe against that: both create its
@@ -133,17 +199,29 @@ export const openDatabase = (config: StoreConfig): Effect.Effect<Database, Store
  * again, and then finds the work done. Each migration is one transaction, so a failed run leaves
  * nothing half applied.
  */
-export const migrate = (db: Database): Effect.Effect<ReadonlyArray<string>, StoreUnavailableError> =>
-  attempt("migrate", async () => {
-    for (let run = 1; ; run++) {
-      try {
-        return db.dialect === "postgresql" ? await migrateLocked(db) : await migrateOnce(db);
-      } catch (error) {
-        if (run >= MIGRATE_RUNS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** run + Math.random() * 50));
+export const migrate = (
+  db: Database,
+): Effect.Effect<ReadonlyArray<string>, StoreUnavailableError | StoreUnusableError> =>
+  Effect.tryPromise({
+    try: async (): Promise<ReadonlyArray<string>> => {
+      for (let run = 1; ; run++) {
+        try {
+          return db.dialect === "postgresql" ? await migrateLocked(db) : await migrateOnce(db);
+        } catch (error) {
+          if (run >= MIGRATE_RUNS || error instanceof Unusable) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** run + Math.random() * 50));
+        }
       }
-    }
-  });
+    },
+    catch: (cause) => cause,
+  }).pipe(
+    Effect.catchAll(
+      (cause): Effect.Effect<never, StoreUnavailableError | StoreUnusableError> =>
+        cause instanceof Unusable
+          ? Effect.fail(new StoreUnusableError({ reason: cause.message }))
+          : unavailableOrDie("migrate", cause),
+    ),
+  );
 
 /** How often a migration run that lost a race with another process is tried. */
 const MIGRATE_RUNS = 6;
@@ -151,8 +229,16 @@ const MIGRATE_RUNS = 6;
 /** Key of the advisory lock migrations hold on PostgreSQL (any fixed number shared by all instances). */
 const MIGRATION_LOCK_KEY = 0x6d696e75; // "minu"
 
-const migrateOnce = async (db: Database): Promise<ReadonlyArray<string>> =>
-  (await db.orm.getMigrator().up()).map((m) => m.name);
+const migrateOnce = async (db: Database): Promise<ReadonlyArray<string>> => {
+  const migrator = db.orm.getMigrator();
+  const known = new Set(MIGRATIONS.map((m) => m.name));
+  const unknown = (await migrator.getExecutedMigrations()).map((m) => m.name).filter((n) => !known.has(n));
+  if (unknown.length > 0)
+    throw new Unusable(
+      `the database was migrated by a newer Minutes (migration ${unknown.join(", ")}); run that version or restore a backup`,
+    );
+  return (await migrator.up()).map((m) => m.name);
+};
 
 /** Runs the migrations while holding the advisory lock in a transaction of its own. */
 const migrateLocked = async (db: Database): Promise<ReadonlyArray<string>> => {
@@ -181,12 +267,13 @@ export const attempt = <A>(
   run: () => Promise<A>,
 ): Effect.Effect<A, StoreUnavailableError> =>
   Effect.tryPromise({ try: run, catch: (cause) => cause }).pipe(
-    Effect.catchAll((cause) =>
-      isUnavailable(cause)
-        ? Effect.fail(new StoreUnavailableError({ operation, reason: describe(cause) }))
-        : Effect.die(cause),
-    ),
+    Effect.catchAll((cause) => unavailableOrDie(operation, cause)),
   );
+
+const unavailableOrDie = (operation: string, cause: unknown): Effect.Effect<never, StoreUnavailableError> =>
+  isUnavailable(cause)
+    ? Effect.fail(new StoreUnavailableError({ operation, reason: describe(cause) }))
+    : Effect.die(cause);
 
 /** Whether an error thrown by a query is a unique-constraint violation. */
 export const isUniqueViolation = (db: Database, cause: unknown): boolean => {
@@ -325,7 +412,22 @@ const executeSqlite: Execute = async (em, sql, params, method) => {
     res = await knex.raw(sql, bound as Array<Knex.Value>);
   } catch (error) {
     logQuery(em, sql, params, started, { level: "error" });
-    throw em.getDriver().convertException(error instanceof Error ? error : new Error(String(error)));
+    const failure = error instanceof Error ? error : new Error(String(error));
+    // knex puts the statement in front of the driver's message. A defect keeps it; the reason of
+    // a `StoreUnavailableError` (logged per retried message) gets the driver's message alone, and
+    // for a file that cannot be written, which file and what needs write access.
+    const prefix = `${sql} - `;
+    const driverMessage = failure.message.startsWith(prefix)
+      ? failure.message.slice(prefix.length)
+      : failure.message;
+    const path = em.config.get("dbName");
+    Object.assign(failure, {
+      sqlMessage:
+        path && path !== ":memory:" && isSqliteAccessError(failure)
+          ? new SqliteNotWritable(path, driverMessage).message
+          : driverMessage,
+    });
+    throw em.getDriver().convertException(failure);
   }
   if (method === "all") {
     logQuery(em, sql, params, started, Array.isArray(res) ? { results: res.length } : {});
@@ -381,7 +483,130 @@ const logQuery = (
   });
 };
 
-class ConfigurationProblem extends Error {}
+/** The database cannot be used as configured: `openDatabase` and `migrate` turn it into `StoreUnusableError`. */
+class Unusable extends Error {}
+
+/**
+ * A SQLite database this process cannot write. At open it becomes `StoreUnusableError`; later
+ * (`health`, a statement) its code makes it "unavailable", with the same message.
+ */
+class SqliteNotWritable extends Error {
+  readonly code = "SQLITE_READONLY";
+  constructor(path: string, detail: string) {
+    const dir = dirname(path);
+    const base = basename(path);
+    const problems = sqliteAccessProblems(path);
+    super(
+      `SQLite database ${path} cannot be written: ${problems.length > 0 ? problems.join("; ") : detail}. ` +
+        `The process needs write access to the file and to its directory ${dir} (SQLite creates ${base}-wal and ${base}-shm there); fix the permissions or database.sqlite_path`,
+    );
+  }
+}
+
+/**
+ * What keeps a new connection from writing `path`, as far as the file system says (root passes
+ * every permission check; a read-only mount fails it too): the file, `-wal` or `-shm` read-only,
+ * or a directory it may not write while `-wal` or `-shm` still has to be created there.
+ */
+const sqliteAccessProblems = (path: string): Array<string> => {
+  const dir = dirname(path);
+  const problems: Array<string> = [];
+  let sidecarsMissing = false;
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    const access = writeAccess(file);
+    if (access === "missing") sidecarsMissing ||= file !== path;
+    else if (access === "denied")
+      problems.push(file === path ? "the file is read-only" : `${basename(file)} is read-only`);
+  }
+  if (sidecarsMissing && writeAccess(dir) === "denied") problems.push(`the directory ${dir} is not writable`);
+  return problems;
+};
+
+const writeAccess = (file: string): "ok" | "missing" | "denied" => {
+  try {
+    accessSync(file, constants.W_OK);
+    return "ok";
+  } catch (error) {
+    return (error as { code?: unknown }).code === "ENOENT" ? "missing" : "denied";
+  }
+};
+
+/** libsql's errors for a file it cannot open or write (with a code, or libsql's own code-less one). */
+const isSqliteAccessError = (error: unknown): boolean => {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && SQLITE_ACCESS_CODES.has(primaryCode(code))) return true;
+  return /Unable to open connection to local database|readonly database|unable to open database file/i.test(
+    error.message,
+  );
+};
+
+const SQLITE_ACCESS_CODES = new Set(["SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "EACCES", "EROFS"]);
+
+/**
+ * Fails with `SqliteNotWritable` unless this process can write the SQLite database: the file
+ * system allows it, and the pool's connection can write in a transaction that is rolled back
+ * (`user_version` set to the value it has: nothing reaches the file). libsql begins a write
+ * transaction (`BEGIN IMMEDIATE`) on a file it opened read-only; only a write fails. The check
+ * waits for no lock: another process holding the write lock (`SQLITE_BUSY`) proves the file
+ * writable as far as this check can tell. `:memory:` passes.
+ */
+export const checkSqliteWritable = async (db: Database): Promise<void> => {
+  if (db.location.type !== "sqlite" || db.location.path === ":memory:") return;
+  const path = db.location.path;
+  // A connection opened before a chmod keeps writing until the pool replaces it: the file
+  // system says first what the next connection will find.
+  if (sqliteAccessProblems(path).length > 0) throw new SqliteNotWritable(path, "");
+  const client = db.orm.em.getConnection().getKnex().client as PoolClient;
+  const conn = (await client.acquireConnection()) as SqliteRawConnection;
+  try {
+    // Synchronous from here to the restored timeout: no other caller runs on the connection between.
+    conn.exec("pragma busy_timeout = 0");
+    try {
+      const version = Number((conn.prepare("pragma user_version") as AllRows).all()[0]?.user_version ?? 0);
+      conn.exec("begin immediate");
+      try {
+        conn.exec(`pragma user_version = ${Math.trunc(version)}`);
+      } finally {
+        conn.exec("rollback");
+      }
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === "string" && primaryCode(code) === "SQLITE_BUSY") return;
+      throw isSqliteAccessError(error) ? new SqliteNotWritable(path, describe(error)) : error;
+    } finally {
+      conn.exec(`pragma busy_timeout = ${db.busyTimeoutMs}`);
+    }
+  } finally {
+    await client.releaseConnection(conn);
+  }
+};
+
+/** A libsql statement, as far as `checkSqliteWritable` reads one. */
+interface AllRows {
+  all(): Array<Record<string, unknown>>;
+}
+
+/** The part of knex's client that hands out the pool's connections. */
+interface PoolClient {
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<unknown>;
+}
+
+/**
+ * Host, port and database of a PostgreSQL URL, for log lines and messages (the URL itself may
+ * hold a password). libpq's `?host=` (a socket directory) counts as the host.
+ */
+const postgresLocation = (url: string): StoreLocation & { readonly type: "postgresql" } => {
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  const host = parsed?.hostname || parsed?.searchParams.get("host") || "localhost";
+  return {
+    type: "postgresql",
+    host,
+    port: parsed?.port ? Number(parsed.port) : 5432,
+    database: parsed ? decodeURIComponent(parsed.pathname.replace(/^\//, "")) : "",
+  };
+};
 
 const UNAVAILABLE_CODES = new Set([
   "ECONNREFUSED",
@@ -432,4 +657,9 @@ const isUnavailable = (cause: unknown): boolean => {
   );
 };
 
-const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+// `sqlMessage`: the driver's message without the statement in front (see `executeSqlite`).
+const describe = (cause: unknown): string => {
+  if (!(cause instanceof Error)) return String(cause);
+  const sqlMessage = (cause as { sqlMessage?: unknown }).sqlMessage;
+  return typeof sqlMessage === "string" ? sqlMessage : cause.message;
+};

@@ -2,7 +2,7 @@
  * @minutes/publication-store — publication records, stored protocols and page version history
  * on SQLite (default) or PostgreSQL, behind the `PublicationStore` Effect service.
  */
-export type { Dialect, StoreConfig } from "./database.js";
+export type { Dialect, StoreConfig, StoreLocation } from "./database.js";
 export {
   EndLine,
   EXPORT_FORMAT,
@@ -58,6 +58,7 @@ export {
   PublicationNotFoundError,
   type PublicationStoreError,
   StoreUnavailableError,
+  StoreUnusableError,
 } from "./PublicationStoreError.js";
 export { ProtocolMetadata, protocolMetadataOf, StoredProtocol } from "./StoredProtocol.js";
 export { storeConfigFromDatabaseConfig } from "./store-config.js";

@@ -1,6 +1,9 @@
 import { readFile } from "node:fs/promises";
+import { relative } from "node:path";
 import { assert, it } from "@effect/vitest";
+import { MikroORM } from "@mikro-orm/core";
 import type { SqlEntityManager } from "@mikro-orm/libsql";
+import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { Chunk, Deferred, Effect, Fiber, Option, Stream } from "effect";
 import Libsql from "libsql";
 import { describe } from "vitest";
@@ -16,7 +19,7 @@ import {
 } from "../src/database.js";
 import { MIGRATIONS } from "../src/migrations-list.js";
 import { PublicationStore } from "../src/PublicationStore.js";
-import { BACKENDS, freshConfig } from "./helpers/backends.js";
+import { BACKENDS, execOnPostgres, freshConfig, PG_URL } from "./helpers/backends.js";
 
 const open = (config: Parameters<typeof openDatabase>[0]) =>
   Effect.acquireRelease(openDatabase(config), (db) => Effect.promise(() => db.orm.close(true)));
@@ -118,6 +121,37 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
     }),
   );
 
+  it.scoped("refuses to start on a database migrated by a newer Minutes, naming the migration", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig(name);
+      yield* Effect.scoped(PublicationStore.make(config));
+      // What a newer version leaves behind: a migration this one does not know (and a schema to match).
+      const future = "Migration20270101000000_future";
+      if (name === "postgresql")
+        yield* execOnPostgres(
+          config,
+          `insert into mikro_orm_migrations (name, executed_at) values ('${future}', now())`,
+        );
+      else
+        yield* Effect.acquireUseRelease(
+          Effect.sync(() => new Libsql(config.sqlitePath!)),
+          (conn) =>
+            Effect.sync(() =>
+              conn
+                .prepare("insert into mikro_orm_migrations (name, executed_at) values (?, ?)")
+                .run(future, Date.now()),
+            ),
+          (conn) => Effect.sync(() => conn.close()),
+        );
+      const error = yield* Effect.flip(PublicationStore.make(config));
+      assert.strictEqual(error._tag, "StoreUnusableError");
+      assert.strictEqual(
+        error.message,
+        `the database was migrated by a newer Minutes (migration ${future}); run that version or restore a backup`,
+      );
+    }),
+  );
+
   it.scoped("applies pending migrations when the store starts", () =>
     Effect.gen(function* () {
       const config = yield* freshConfig(name);
@@ -179,6 +213,24 @@ describe("database on sqlite", () => {
       );
       assert.strictEqual(error._tag, "StoreUnavailableError");
       assert.isAtLeast(Date.now() - started, 40);
+      // The reason is logged for every message retried meanwhile: the driver's words, not the statement.
+      assert.strictEqual(
+        error.message,
+        "publication store unavailable during ensurePublication: database is locked",
+      );
+    }),
+  );
+
+  it.scoped("resolves a relative path against the working directory and says which file it opened", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig("sqlite");
+      const store = yield* PublicationStore.make({
+        ...config,
+        sqlitePath: relative(process.cwd(), config.sqlitePath!),
+      });
+      assert.deepStrictEqual(store.location, { type: "sqlite", path: config.sqlitePath! });
+      const memory = yield* PublicationStore.make({ type: "sqlite", sqlitePath: ":memory:" });
+      assert.deepStrictEqual(memory.location, { type: "sqlite", path: ":memory:" });
     }),
   );
 });
@@ -469,7 +521,75 @@ describe("database on an unreachable PostgreSQL", () => {
   it.scoped("fails to start without a URL", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(PublicationStore.make({ type: "postgresql", url: null }));
-      assert.strictEqual(error._tag, "StoreUnavailableError");
+      assert.strictEqual(error._tag, "StoreUnusableError");
+      assert.strictEqual(error.message, "database.url is required when database.type is postgresql");
+    }),
+  );
+});
+
+describe("database on PostgreSQL", () => {
+  /** PG_URL with another database and a password (trust auth ignores it; it must not be shown). */
+  const urlFor = (database: string) => {
+    const url = new URL(PG_URL);
+    url.password = "not-for-logs-7";
+    url.pathname = `/${database}`;
+    return url;
+  };
+
+  /** Whether the server has a database of this name (asked on PG_URL's database). */
+  const databaseExists = (database: string) =>
+    Effect.promise(async () => {
+      const admin = await MikroORM.init({
+        driver: PostgreSqlDriver,
+        clientUrl: PG_URL,
+        entities: [],
+        discovery: { warnWhenNoEntities: false },
+        allowGlobalContext: true,
+      });
+      try {
+        const rows = await admin.em
+          .getConnection()
+          .execute("select 1 from pg_database where datname = ?", [database]);
+        return rows.length > 0;
+      } finally {
+        await admin.close(true);
+      }
+    });
+
+  it.scoped("refuses to start on a database that does not exist, and does not create it", () =>
+    Effect.gen(function* () {
+      const missing = `minutes_missing_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+      // Should the store create it after all, the test drops it.
+      yield* Effect.addFinalizer(() =>
+        execOnPostgres(
+          { type: "postgresql", url: PG_URL },
+          `drop database if exists ${missing} with (force)`,
+        ),
+      );
+      const url = urlFor(missing);
+      const error = yield* Effect.flip(PublicationStore.make({ type: "postgresql", url: url.toString() }));
+      assert.strictEqual(error._tag, "StoreUnusableError");
+      assert.strictEqual(
+        error.message,
+        `database "${missing}" does not exist on ${url.hostname}:${url.port || 5432}; create it (CREATE DATABASE "${missing}") or fix database.url`,
+      );
+      assert.notInclude(JSON.stringify(error), "not-for-logs-7");
+      assert.isFalse(yield* databaseExists(missing));
+    }),
+  );
+
+  it.scoped("says which database it opened: host, port and name, never the password", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig("postgresql");
+      const url = new URL(String(config.url));
+      url.password = "not-for-logs-7";
+      const store = yield* PublicationStore.make({ type: "postgresql", url: url.toString() });
+      assert.deepStrictEqual(store.location, {
+        type: "postgresql",
+        host: url.hostname,
+        port: Number(url.port || 5432),
+        database: url.pathname.slice(1),
+      });
     }),
   );
 });

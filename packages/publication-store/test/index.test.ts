@@ -28,6 +28,7 @@ describe("public API", () => {
         "QUERY_DEFAULT_LIMIT",
         "QUERY_MAX_LIMIT",
         "StoreUnavailableError",
+        "StoreUnusableError",
         "StoredProtocol",
         "VersionLine",
         "isRetryable",
@@ -53,6 +54,8 @@ describe("public API", () => {
       true,
     );
     expect(api.isRetryable(new api.PublicationNotFoundError({ id: 1 }))).toBe(false);
+    // Retrying the start does not create the database or fix its permissions.
+    expect(api.isRetryable(new api.StoreUnusableError({ reason: "database.url is required" }))).toBe(false);
     expect(new api.InvalidTransitionError({ id: 3, from: "rejected", to: "published" }).message).toBe(
       "publication 3 cannot move from rejected to published",
     );

@@ -1,0 +1,83 @@
+// A SQLite file or directory the process may not write: the store refuses to start, naming the
+// path and what needs write access, instead of starting and failing every write; and `health`
+// notices a file that became read-only while the store runs.
+import { chmod } from "node:fs/promises";
+import { join } from "node:path";
+import { assert, it } from "@effect/vitest";
+import { Effect } from "effect";
+import Libsql from "libsql";
+import { describe } from "vitest";
+import { PublicationStore } from "../src/PublicationStore.js";
+import { dropRoot, openTempDir } from "./helpers/unprivileged.js";
+
+// Root writes any file: under root this file's process becomes `nobody` before its tests run.
+dropRoot();
+
+/** What the process needs, as every message about a file it cannot write ends. */
+const needs = (dir: string, base: string) =>
+  `The process needs write access to the file and to its directory ${dir} (SQLite creates ${base}-wal and ${base}-shm there); fix the permissions or database.sqlite_path`;
+
+/** Sets `path`'s mode for the rest of the scope, then gives the owner write access again (so it can be removed). */
+const chmodScoped = (path: string, mode: number) =>
+  Effect.acquireRelease(
+    Effect.promise(() => chmod(path, mode)),
+    () => Effect.promise(() => chmod(path, 0o755)),
+  );
+
+describe("SQLite permissions", () => {
+  it.scoped("refuses to start on a read-only file, naming the path and what needs write access", () =>
+    Effect.gen(function* () {
+      const dir = yield* openTempDir;
+      const path = join(dir, "store.sqlite");
+      yield* Effect.scoped(PublicationStore.make({ type: "sqlite", sqlitePath: path }));
+      yield* chmodScoped(path, 0o444);
+      const error = yield* Effect.flip(PublicationStore.make({ type: "sqlite", sqlitePath: path }));
+      assert.strictEqual(error._tag, "StoreUnusableError");
+      assert.strictEqual(
+        error.message,
+        `SQLite database ${path} cannot be written: the file is read-only. ${needs(dir, "store.sqlite")}`,
+      );
+    }),
+  );
+
+  it.scoped("refuses to start in a directory it may not write, where the -wal and -shm files go", () =>
+    Effect.gen(function* () {
+      const dir = yield* openTempDir;
+      // A WAL database closed cleanly (its last connection removed the -wal and -shm files): the
+      // next start has to create them. A store's pool keeps them until its statements are collected.
+      yield* Effect.sync(() => {
+        const conn = new Libsql(join(dir, "store.sqlite"));
+        conn.exec("pragma journal_mode = wal; create table kept (x)");
+        conn.close();
+      });
+      yield* chmodScoped(dir, 0o555);
+      for (const base of ["store.sqlite", "new.sqlite"]) {
+        const file = join(dir, base);
+        const error = yield* Effect.flip(PublicationStore.make({ type: "sqlite", sqlitePath: file }));
+        assert.strictEqual(error._tag, "StoreUnusableError", file);
+        assert.strictEqual(
+          error.message,
+          `SQLite database ${file} cannot be written: the directory ${dir} is not writable. ${needs(dir, base)}`,
+        );
+      }
+    }),
+  );
+
+  it.scoped("reports a database that became read-only from health, naming the path", () =>
+    Effect.gen(function* () {
+      const dir = yield* openTempDir;
+      const path = join(dir, "store.sqlite");
+      const store = yield* PublicationStore.make({ type: "sqlite", sqlitePath: path });
+      yield* store.health();
+      yield* chmodScoped(path, 0o444);
+      const error = yield* Effect.flip(store.health());
+      assert.strictEqual(error._tag, "StoreUnavailableError");
+      assert.strictEqual(
+        error.reason,
+        `SQLite database ${path} cannot be written: the file is read-only. ${needs(dir, "store.sqlite")}`,
+      );
+      yield* Effect.promise(() => chmod(path, 0o644));
+      yield* store.health();
+    }),
+  );
+});
