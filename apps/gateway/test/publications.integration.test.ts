@@ -393,6 +393,63 @@ describe("publication records", () => {
     expect(missing.statusCode).toBe(404);
   });
 
+  it("retries a record left publishing by a publisher killed in each attempt, once its lease ran out, and the publisher publishes it", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const store = h.store;
+    const retry = (id: number) =>
+      h!.app.inject({ method: "POST", url: `/api/publications/${id}/retry`, headers: h!.auth });
+
+    // A publisher is publishing this one now: its lease runs for another minute.
+    const busy = await submit(h, `job-${unique()}`);
+    await run(store.claim({ jobId: busy.jobId, owner: "publisher-2/5e1f", leaseMs: 60_000 }));
+    const { expiresAt } = await run(store.getLease(busy.id));
+    const refused = await retry(busy.id);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({
+      type: "urn:minutes:problem:not-retryable",
+      detail: `publication ${busy.id} is publishing: publisher-2/5e1f holds its lease until ${expiresAt} (renewed while its attempt runs); retry it if it is still publishing after that`,
+    });
+    expect(await commandsInStream(h)).toBe(0);
+
+    // Three deliveries, each attempt's process killed before it recorded anything: the record stays
+    // publishing with attempts 3 and no error, and its lease ran out half a minute ago.
+    const stuck = await submit(h, `job-${unique()}`);
+    for (const minutesAgo of [3, 2, 1]) {
+      const claimed = await run(
+        store.claim({
+          jobId: stuck.jobId,
+          owner: `publisher-1/attempt-${minutesAgo}`,
+          leaseMs: 30_000,
+          now: new Date(Date.now() - minutesAgo * 60_000),
+        }),
+      );
+      expect(claimed._tag).toBe("Some");
+    }
+    const before = await run(store.get(stuck.id));
+    expect(before).toMatchObject({ status: "publishing", attempts: 3, errorMessage: null });
+    const accepted = await retry(stuck.id);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.headers.location).toBe(`/api/publications/${stuck.id}`);
+    expect(accepted.json()).toMatchObject({
+      publicationId: stuck.id,
+      jobId: stuck.jobId,
+      status: "accepted",
+    });
+    expect(h.logs()).toContain("retrying a publication left publishing by a publisher that stopped");
+    // The publisher's claim takes the expired lease over and publishes the page.
+    const published = await eventually(
+      async () => {
+        const r = await run(store.get(stuck.id));
+        return r.status === "published" ? r : undefined;
+      },
+      { what: "the stuck record published" },
+    );
+    expect(published).toMatchObject({ trigger: "retry", attempts: 4, pageId: String(100_000 + stuck.id) });
+    expect(publisher.commands).toEqual([expect.objectContaining({ jobId: stuck.jobId, trigger: "retry" })]);
+    expect((await run(store.get(busy.id))).status).toBe("publishing");
+  });
+
   it("deletes a record; deletePage=true without a Confluence client is a 409 that keeps the record", async () => {
     h = await startHarness();
     publisher = await startFakePublisher(h.nc, h.store, h.config);
