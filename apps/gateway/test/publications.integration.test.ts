@@ -1,4 +1,5 @@
 import { publishRequestedPrefix } from "@minutes/contracts";
+import { originalImportLines } from "@minutes/publication-store";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
@@ -448,6 +449,82 @@ describe("publication records", () => {
     expect(published).toMatchObject({ trigger: "retry", attempts: 4, pageId: String(100_000 + stuck.id) });
     expect(publisher.commands).toEqual([expect.objectContaining({ jobId: stuck.jobId, trigger: "retry" })]);
     expect((await run(store.get(busy.id))).status).toBe("publishing");
+  });
+
+  it("answers 404 to a retry of an imported failed record whose job has no stored protocol, and sends nothing", async () => {
+    h = await startHarness();
+    const jobId = `job-${unique()}`;
+    const { lines } = originalImportLines([
+      {
+        id: 1,
+        job_id: jobId,
+        confluence_page_id: "4711",
+        confluence_page_url: "https://confluence.example/pages/4711",
+        confluence_space_key: "TEAM",
+        parent_page_id: null,
+        page_title: "20261120 - Weekly",
+        publication_status: "failed",
+        created_at: "2026-11-20 10:00:00",
+        updated_at: "2026-11-20 10:05:00",
+        error_message: "Confluence answered 500",
+        retry_count: 2,
+        last_retry_at: "2026-11-20 10:05:00",
+      },
+    ]);
+    const imported = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: `${lines.join("\n")}\n`,
+    });
+    expect(imported.statusCode).toBe(200);
+    const record = await eventually(async () => {
+      const found = await run(h!.store.findByJob(jobId));
+      return found._tag === "Some" ? found.value : undefined;
+    });
+    expect(record.status).toBe("failed");
+    const retry = () =>
+      h!.app.inject({ method: "POST", url: `/api/publications/${record.id}/retry`, headers: h!.auth });
+
+    const missing = await retry();
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({
+      status: 404,
+      instance: `/api/publications/${record.id}/retry`,
+      detail: `no protocol is stored for job "${jobId}", so there is nothing to publish: send the protocol again (POST /api/protocols)`,
+    });
+    expect(await commandsInStream(h)).toBe(0);
+    // The same answer as publish-now for the job.
+    const now = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect([now.statusCode, now.json().detail]).toEqual([404, missing.json().detail]);
+
+    // Sent again while no publisher runs: it waits in the stream, and retry says so, as publish-now.
+    const sent = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody(jobId),
+    });
+    expect(sent.statusCode).toBe(202);
+    const waiting = await retry();
+    expect(waiting.statusCode).toBe(409);
+    expect(waiting.json().detail).toContain("waits for a publisher to take it");
+    expect(await commandsInStream(h)).toBe(0);
+
+    // Once a publisher stored it, the retry publishes it.
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    await eventually(async () =>
+      (await run(h!.store.getProtocol(jobId)))._tag === "Some" ? true : undefined,
+    );
+    expect((await retry()).statusCode).toBe(202);
+    await eventually(
+      async () => ((await run(h!.store.get(record.id))).status === "published" ? true : undefined),
+      { what: "the retried record published" },
+    );
   });
 
   it("deletes a record; deletePage=true without a Confluence client is a 409 that keeps the record", async () => {

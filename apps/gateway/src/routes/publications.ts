@@ -30,6 +30,7 @@ import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { conflict, HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
+import { noProtocolDetail, requireStoredProtocol } from "../stored-protocol.js";
 import { commandAcceptedExample, publicationExample, publicationListExample } from "./openapi-examples.js";
 import {
   absentBodyAsEmpty,
@@ -167,7 +168,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         tags: ["publications"],
         summary: "Retry a failed publication, or one whose publisher stopped while publishing it",
         description:
-          "Retries a `failed` publication, or a `publishing` one that nobody is publishing any more: its lease ran out because the publisher holding it stopped (for example, killed during each delivery of its message, which left the record `publishing`).",
+          "Retries a `failed` publication, or a `publishing` one that nobody is publishing any more: its lease ran out because the publisher holding it stopped (for example, killed during each delivery of its message, which left the record `publishing`). The job's stored protocol is published; without one there is nothing to publish (404, as publish-now).",
         params: routeSchema(PublicationIdParams),
         ...noQuery,
         ...noBody,
@@ -183,10 +184,14 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           400: invalidInput(
             "an id that is not a decimal number from 1 to 2147483647, a query parameter, or a body other than `{}`",
           ),
-          404: NO_RECORD,
+          404: problemAnswer(
+            404,
+            "Not found: no publication record has this id, or no protocol is stored for its job and none waits in the event stream (an imported record, or a protocol cleaned up): send the protocol again (`POST /api/protocols`). No command was sent.",
+            { detail: noProtocolDetail("job-42") },
+          ),
           409: problemAnswer(
             409,
-            "Conflict, no command was sent: the publication is neither `failed` nor `publishing` (only those can be retried); or a publisher is publishing it now (it holds the record's lease: `detail` says who and until when; retry if it is still `publishing` after that).",
+            "Conflict, no command was sent: the publication is neither `failed` nor `publishing` (only those can be retried); or a publisher is publishing it now (it holds the record's lease: `detail` says who and until when; retry if it is still `publishing` after that); or its job's only protocol still waits in the event stream for a publisher.",
             {
               detail:
                 "publication 7 is publishing: publisher-1/3f2a9c1d holds its lease until 2026-11-26T10:01:00.000Z (renewed while its attempt runs); retry it if it is still publishing after that",
@@ -221,6 +226,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           "not-retryable",
         );
       }
+      await requireStoredProtocol(ctx, request.log, record.jobId);
       if (record.status === "publishing")
         request.log.info(
           { publicationId: record.id, jobId: record.jobId, leaseOwner: owner, leaseExpiredAt: expiresAt },
