@@ -1,4 +1,5 @@
 import { publishRequestedPrefix } from "@minutes/contracts";
+import { originalImportLines } from "@minutes/publication-store";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
@@ -391,6 +392,139 @@ describe("publication records", () => {
       headers: h.auth,
     });
     expect(missing.statusCode).toBe(404);
+  });
+
+  it("retries a record left publishing by a publisher killed in each attempt, once its lease ran out, and the publisher publishes it", async () => {
+    h = await startHarness();
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const store = h.store;
+    const retry = (id: number) =>
+      h!.app.inject({ method: "POST", url: `/api/publications/${id}/retry`, headers: h!.auth });
+
+    // A publisher is publishing this one now: its lease runs for another minute.
+    const busy = await submit(h, `job-${unique()}`);
+    await run(store.claim({ jobId: busy.jobId, owner: "publisher-2/5e1f", leaseMs: 60_000 }));
+    const { expiresAt } = await run(store.getLease(busy.id));
+    const refused = await retry(busy.id);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({
+      type: "urn:minutes:problem:not-retryable",
+      detail: `publication ${busy.id} is publishing: publisher-2/5e1f holds its lease until ${expiresAt} (renewed while its attempt runs); retry it if it is still publishing after that`,
+    });
+    expect(await commandsInStream(h)).toBe(0);
+
+    // Three deliveries, each attempt's process killed before it recorded anything: the record stays
+    // publishing with attempts 3 and no error, and its lease ran out half a minute ago.
+    const stuck = await submit(h, `job-${unique()}`);
+    for (const minutesAgo of [3, 2, 1]) {
+      const claimed = await run(
+        store.claim({
+          jobId: stuck.jobId,
+          owner: `publisher-1/attempt-${minutesAgo}`,
+          leaseMs: 30_000,
+          now: new Date(Date.now() - minutesAgo * 60_000),
+        }),
+      );
+      expect(claimed._tag).toBe("Some");
+    }
+    const before = await run(store.get(stuck.id));
+    expect(before).toMatchObject({ status: "publishing", attempts: 3, errorMessage: null });
+    const accepted = await retry(stuck.id);
+    expect(accepted.statusCode).toBe(202);
+    expect(accepted.headers.location).toBe(`/api/publications/${stuck.id}`);
+    expect(accepted.json()).toMatchObject({
+      publicationId: stuck.id,
+      jobId: stuck.jobId,
+      status: "accepted",
+    });
+    expect(h.logs()).toContain("retrying a publication left publishing by a publisher that stopped");
+    // The publisher's claim takes the expired lease over and publishes the page.
+    const published = await eventually(
+      async () => {
+        const r = await run(store.get(stuck.id));
+        return r.status === "published" ? r : undefined;
+      },
+      { what: "the stuck record published" },
+    );
+    expect(published).toMatchObject({ trigger: "retry", attempts: 4, pageId: String(100_000 + stuck.id) });
+    expect(publisher.commands).toEqual([expect.objectContaining({ jobId: stuck.jobId, trigger: "retry" })]);
+    expect((await run(store.get(busy.id))).status).toBe("publishing");
+  });
+
+  it("answers 404 to a retry of an imported failed record whose job has no stored protocol, and sends nothing", async () => {
+    h = await startHarness();
+    const jobId = `job-${unique()}`;
+    const { lines } = originalImportLines([
+      {
+        id: 1,
+        job_id: jobId,
+        confluence_page_id: "4711",
+        confluence_page_url: "https://confluence.example/pages/4711",
+        confluence_space_key: "TEAM",
+        parent_page_id: null,
+        page_title: "20261120 - Weekly",
+        publication_status: "failed",
+        created_at: "2026-11-20 10:00:00",
+        updated_at: "2026-11-20 10:05:00",
+        error_message: "Confluence answered 500",
+        retry_count: 2,
+        last_retry_at: "2026-11-20 10:05:00",
+      },
+    ]);
+    const imported = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: `${lines.join("\n")}\n`,
+    });
+    expect(imported.statusCode).toBe(200);
+    const record = await eventually(async () => {
+      const found = await run(h!.store.findByJob(jobId));
+      return found._tag === "Some" ? found.value : undefined;
+    });
+    expect(record.status).toBe("failed");
+    const retry = () =>
+      h!.app.inject({ method: "POST", url: `/api/publications/${record.id}/retry`, headers: h!.auth });
+
+    const missing = await retry();
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({
+      status: 404,
+      instance: `/api/publications/${record.id}/retry`,
+      detail: `no protocol is stored for job "${jobId}", so there is nothing to publish: send the protocol again (POST /api/protocols)`,
+    });
+    expect(await commandsInStream(h)).toBe(0);
+    // The same answer as publish-now for the job.
+    const now = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${jobId}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect([now.statusCode, now.json().detail]).toEqual([404, missing.json().detail]);
+
+    // Sent again while no publisher runs: it waits in the stream, and retry says so, as publish-now.
+    const sent = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody(jobId),
+    });
+    expect(sent.statusCode).toBe(202);
+    const waiting = await retry();
+    expect(waiting.statusCode).toBe(409);
+    expect(waiting.json().detail).toContain("waits for a publisher to take it");
+    expect(await commandsInStream(h)).toBe(0);
+
+    // Once a publisher stored it, the retry publishes it.
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    await eventually(async () =>
+      (await run(h!.store.getProtocol(jobId)))._tag === "Some" ? true : undefined,
+    );
+    expect((await retry()).statusCode).toBe(202);
+    await eventually(
+      async () => ((await run(h!.store.get(record.id))).status === "published" ? true : undefined),
+      { what: "the retried record published" },
+    );
   });
 
   it("deletes a record; deletePage=true without a Confluence client is a 409 that keeps the record", async () => {

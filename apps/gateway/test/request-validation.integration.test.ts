@@ -172,13 +172,23 @@ describe("routes that take no query parameters or no body", () => {
     h = await startHarness();
     const stored = await call(h, "POST", "/api/protocols", protocolBody("job-body"));
     expect(stored.status).toBe(202);
+    // What a publisher that took the event and failed to publish it leaves: the stored protocol
+    // (a retry publishes that one) and a failed record.
+    const store = h.store;
     const record = await Effect.runPromise(
-      Effect.flatMap(
-        h.store.ensurePublication({ jobId: "job-body", spaceKey: "TEAM", parentPageId: null }),
-        (r) =>
-          h?.store.transition(r.id, "failed", { errorMessage: "Confluence answered 500" }) ??
-          Effect.die("closed"),
-      ),
+      Effect.gen(function* () {
+        yield* store.saveProtocol({
+          jobId: "job-body",
+          markdown: "# Meeting",
+          filename: "job-body.md",
+          metadata: {},
+          contentHash: "sha256:body",
+          streamSequence: 1,
+          occurredAt: "2026-11-26T10:00:00Z",
+        });
+        const r = yield* store.ensurePublication({ jobId: "job-body", spaceKey: "TEAM", parentPageId: null });
+        return yield* store.transition(r.id, "failed", { errorMessage: "Confluence answered 500" });
+      }),
     );
     for (const [method, url, field] of [
       ["POST", "/api/jobs/job-body/publish-confluence", "force"],

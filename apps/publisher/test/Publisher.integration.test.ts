@@ -1029,6 +1029,35 @@ describe("attempts that overlap", () => {
     expect(markers(h, first.pageId!)).toEqual(["v1", "v3"]);
   });
 
+  it("publishes a job a publisher killed in each attempt left publishing, on a retry command after its lease ran out", async () => {
+    const h = await open();
+    const jobId = "job-left-publishing";
+    await storeNewer(h, jobId, protocol("Left publishing", "- v1"), 1);
+    // Each of its deliveries was claimed by a process killed before it recorded anything; the
+    // message is gone (max_deliver), the record stays publishing, the last lease ran out.
+    for (const minutesAgo of [3, 2, 1]) {
+      const claimed = await Effect.runPromise(
+        h.store.claim({
+          jobId,
+          owner: `killed/${minutesAgo}`,
+          leaseMs: 30_000,
+          now: new Date(Date.now() - minutesAgo * 60_000),
+          create: { spaceKey: "MEETINGS", parentPageId: null },
+        }),
+      );
+      expect(Option.isSome(claimed)).toBe(true);
+    }
+    // What the gateway sends for POST /api/publications/:id/retry.
+    await h.publishRaw(
+      publishRequestedSubject(jobId, h.config.nats.subject_prefix),
+      JSON.stringify({ jobId, trigger: "retry", force: false, requestedAt: new Date().toISOString() }),
+    );
+    const record = await settled(h, jobId);
+    expect(record).toMatchObject({ status: "published", trigger: "retry", attempts: 4, pageVersion: 1 });
+    expect(pagesOfJob(h, jobId)).toHaveLength(1);
+    expect(markers(h, record!.pageId!)).toEqual(["v1"]);
+  });
+
   it("does not write over a person's edit made while its own write was on the way, and says why", async () => {
     const h = await open();
     const jobId = "job-edit-race";

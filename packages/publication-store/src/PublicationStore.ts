@@ -123,6 +123,25 @@ export interface RenewLeaseInput {
 }
 
 /**
+ * A record with its lease: who last claimed it, until when, and whether that claim still stands.
+ * The lease is not part of `Publication` (it is the publishers' bookkeeping, not what a record says
+ * about its page); callers that must tell a running attempt from one that died read it here.
+ */
+export interface PublicationLease {
+  readonly publication: Publication;
+  /** The `owner` the record was claimed with (publisher instance and attempt); `null` when none is recorded. */
+  readonly owner: string | null;
+  /** When the lease runs out (ISO); `null` when the record has none (not publishing, or imported). */
+  readonly expiresAt: string | null;
+  /**
+   * Whether a publisher holds the record now: `publishing` with a lease that has not run out, so
+   * `claim` refuses it to any other owner. A `publishing` record that is not held was left by an
+   * attempt that stopped (its process was killed): the next claim takes it over.
+   */
+  readonly held: boolean;
+}
+
+/**
  * Fields a transition may change. `undefined` (or absent) keeps the stored value, `null` clears
  * a nullable column.
  */
@@ -380,6 +399,14 @@ export interface PublicationStoreShape {
   ) => Effect.Effect<ReadonlyArray<PublicationVersion>, StoreUnavailableError>;
   /** A record by id. */
   readonly get: (id: number) => Effect.Effect<Publication, PublicationNotFoundError | StoreUnavailableError>;
+  /**
+   * A record by id with its lease (one read), judged as `claim` would judge it at `now` (default:
+   * the clock): `held` while a `publishing` record's lease has not run out.
+   */
+  readonly getLease: (
+    id: number,
+    now?: Date,
+  ) => Effect.Effect<PublicationLease, PublicationNotFoundError | StoreUnavailableError>;
   /** The job's record, if any. */
   readonly findByJob: (jobId: string) => Effect.Effect<Option.Option<Publication>, StoreUnavailableError>;
   /** The job's records (at most one: `job_id` is unique). */
@@ -862,6 +889,25 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const get = Effect.fnUntraced(function* (id: number) {
     return yield* requireById(em, id);
+  });
+
+  const getLease = Effect.fnUntraced(function* (id: number, at?: Date) {
+    const found = yield* attempt("getLease", () =>
+      rows(em, "select * from confluence_publications where id = ?", [id]),
+    );
+    const row = found[0];
+    if (row === undefined) return yield* new PublicationNotFoundError({ id });
+    const t = at?.getTime() ?? (yield* now);
+    const publication = toPublication(row);
+    const lease = leaseOf(row);
+    // The rule of `claim`'s statement: a lease that has run out (or was never set) is anyone's.
+    const held = publication.status === "publishing" && lease.claimedUntil !== null && lease.claimedUntil > t;
+    return {
+      publication,
+      owner: lease.claimedBy,
+      expiresAt: lease.claimedUntil === null ? null : new Date(lease.claimedUntil).toISOString(),
+      held,
+    } satisfies PublicationLease;
   });
 
   const findByJob = Effect.fnUntraced(function* (jobId: string) {
@@ -1659,6 +1705,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     recordVersion,
     listVersions,
     get,
+    getLease,
     findByJob,
     listByJob,
     deletePublication,

@@ -36,6 +36,7 @@ export {
   type ImportResult,
   type IndexListing,
   type IndexLocation,
+  type PublicationLease,
   type PublicationPage,
   type PublicationQuery,
   PublicationStore,

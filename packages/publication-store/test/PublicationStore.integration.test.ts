@@ -192,6 +192,44 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
 
+    it.effect("tells a lease that is held from one whose holder stopped, as claim does", () =>
+      Effect.gen(function* () {
+        const store = yield* PublicationStore;
+        yield* at("2030-01-03T00:00:00Z");
+        const jobId = `lease-read-${uid()}`;
+        const rec = yield* store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null });
+        const pending = yield* store.getLease(rec.id);
+        assert.deepStrictEqual(pending, { publication: rec, owner: null, expiresAt: null, held: false });
+        yield* store.claim({ jobId, owner: "pub-a/1", leaseMs: 1_000 });
+        const held = yield* store.getLease(rec.id);
+        assert.strictEqual(held.publication.status, "publishing");
+        assert.deepStrictEqual(
+          { owner: held.owner, expiresAt: held.expiresAt, held: held.held },
+          { owner: "pub-a/1", expiresAt: "2030-01-03T00:00:01.000Z", held: true },
+        );
+        // At the instant it runs out another owner may claim it: it is no longer held.
+        const ranOut = yield* store.getLease(rec.id, new Date("2030-01-03T00:00:01Z"));
+        assert.isFalse(ranOut.held);
+        assert.strictEqual(ranOut.owner, "pub-a/1");
+        yield* TestClock.adjust("2 seconds");
+        const stopped = yield* store.getLease(rec.id);
+        assert.isFalse(stopped.held);
+        assert.strictEqual(stopped.publication.status, "publishing");
+        assert.isTrue(Option.isSome(yield* store.claim({ jobId, owner: "pub-b/1", leaseMs: 1_000 })));
+        const taken = yield* store.getLease(rec.id);
+        assert.deepStrictEqual([taken.owner, taken.held], ["pub-b/1", true]);
+        const failed = yield* store.transition(rec.id, "failed", { errorMessage: "timeout" });
+        assert.deepStrictEqual(yield* store.getLease(rec.id), {
+          publication: failed,
+          owner: null,
+          expiresAt: null,
+          held: false,
+        });
+        const missing = yield* Effect.flip(store.getLease(2_000_000_000));
+        assert.strictEqual(missing._tag, "PublicationNotFoundError");
+      }),
+    );
+
     it.effect("creates and claims in one call with create, and still lets only one owner win", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;

@@ -6,7 +6,7 @@
  * `GET /api/jobs/:jobId/publications` and the job's version history, `GET /api/jobs/:jobId/versions`.
  */
 import { randomUUID } from "node:crypto";
-import { type Publication, protocolReadySubject } from "@minutes/contracts";
+import type { Publication } from "@minutes/contracts";
 import {
   CommandAccepted,
   JobIdParams,
@@ -17,16 +17,15 @@ import {
   PublishFailedProblem,
   PublishNowQuery,
   type PublishResult,
-  type QueuedProtocol,
 } from "@minutes/contracts/api";
 import { Option, Schema } from "effect";
-import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { HttpProblem, notFound, PROBLEM_CONTENT_TYPE } from "../problem.js";
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from "../problem.js";
 import { runEffect } from "../run-effect.js";
-import { latestOnSubject } from "../streams.js";
+import { noProtocolDetail, queuedProtocolOf, requireStoredProtocol } from "../stored-protocol.js";
 import { watchForFinal } from "../wait-for-final.js";
 import { commandAcceptedExample, jobPublicationsExample } from "./openapi-examples.js";
 import {
@@ -75,9 +74,9 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
           ),
           404: problemAnswer(
             404,
-            "Not found: no protocol is stored for the job, and none waits in the event stream.",
+            "Not found: no protocol is stored for the job, and none waits in the event stream: send the protocol again (`POST /api/protocols`).",
             {
-              detail: 'no protocol is stored for job "job-42"',
+              detail: noProtocolDetail("job-42"),
             },
           ),
           409: {
@@ -101,16 +100,7 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
     },
     async (request, reply) => {
       const { jobId } = request.params;
-      const protocol = await runEffect(ctx.store.getProtocol(jobId));
-      if (Option.isNone(protocol)) {
-        const queued = await queuedProtocolOf(ctx, request.log, jobId, 0);
-        if (queued !== null)
-          throw new HttpProblem({
-            status: 409,
-            detail: `the job's protocol is in the event stream (sequence ${queued.streamSequence}, stored ${queued.storedAt}) and waits for a publisher to take it; it is published then (is a publisher running?)`,
-          });
-        throw notFound(`no protocol is stored for job ${JSON.stringify(jobId)}`);
-      }
+      await requireStoredProtocol(ctx, request.log, jobId);
       const since = new Date();
       const commandId = randomUUID();
       const watch = watchForFinal(
@@ -236,23 +226,6 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
       return { jobId: request.params.jobId, items };
     },
   );
-};
-
-/**
- * The job's latest `ProtocolReady` event in the stream when its sequence is above `taken` (what the
- * publishers have stored or recorded of the job): accepted with a 202, not yet taken by a publisher.
- */
-const queuedProtocolOf = async (
-  ctx: RouteOptions["ctx"],
-  log: FastifyBaseLogger,
-  jobId: string,
-  taken: number,
-): Promise<QueuedProtocol | null> => {
-  const subject = protocolReadySubject(jobId, ctx.config.nats.subject_prefix);
-  const latest = await latestOnSubject(ctx.jsm, ctx.streams.protocol, subject, log);
-  return latest === null || latest.seq <= taken
-    ? null
-    : { streamSequence: latest.seq, storedAt: latest.time.toISOString() };
 };
 
 /**

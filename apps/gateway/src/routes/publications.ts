@@ -1,8 +1,9 @@
 /**
- * Publication records: list (filtered, cursor-paged), read, retry a failed one (a durable
- * `PublishRequested{trigger:"retry"}`), delete (optionally moving the page to the trash first, and
- * with `create_index_page` asking a publisher to rewrite the index page that listed it), and clean
- * up old records in bulk (the store's batches; Confluence is never touched).
+ * Publication records: list (filtered, cursor-paged), read, retry a failed one or one a stopped
+ * publisher left `publishing` (a durable `PublishRequested{trigger:"retry"}`), delete (optionally
+ * moving the page to the trash first, and with `create_index_page` asking a publisher to rewrite the
+ * index page that listed it), and clean up old records in bulk (the store's batches; Confluence is
+ * never touched).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -29,6 +30,7 @@ import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { conflict, HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
+import { noProtocolDetail, requireStoredProtocol } from "../stored-protocol.js";
 import { commandAcceptedExample, publicationExample, publicationListExample } from "./openapi-examples.js";
 import {
   absentBodyAsEmpty,
@@ -164,7 +166,9 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
     {
       schema: {
         tags: ["publications"],
-        summary: "Retry a failed publication",
+        summary: "Retry a failed publication, or one whose publisher stopped while publishing it",
+        description:
+          "Retries a `failed` publication, or a `publishing` one that nobody is publishing any more: its lease ran out because the publisher holding it stopped (for example, killed during each delivery of its message, which left the record `publishing`). The job's stored protocol is published; without one there is nothing to publish (404, as publish-now).",
         params: routeSchema(PublicationIdParams),
         ...noQuery,
         ...noBody,
@@ -180,12 +184,17 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           400: invalidInput(
             "an id that is not a decimal number from 1 to 2147483647, a query parameter, or a body other than `{}`",
           ),
-          404: NO_RECORD,
+          404: problemAnswer(
+            404,
+            "Not found: no publication record has this id, or no protocol is stored for its job and none waits in the event stream (an imported record, or a protocol cleaned up): send the protocol again (`POST /api/protocols`). No command was sent.",
+            { detail: noProtocolDetail("job-42") },
+          ),
           409: problemAnswer(
             409,
-            "Conflict: the publication is not `failed`; only failed publications can be retried.",
+            "Conflict, no command was sent: the publication is neither `failed` nor `publishing` (only those can be retried); or a publisher is publishing it now (it holds the record's lease: `detail` says who and until when; retry if it is still `publishing` after that); or its job's only protocol still waits in the event stream for a publisher.",
             {
-              detail: "publication 7 is published; only failed publications can be retried",
+              detail:
+                "publication 7 is publishing: publisher-1/3f2a9c1d holds its lease until 2026-11-26T10:01:00.000Z (renewed while its attempt runs); retry it if it is still publishing after that",
             },
           ),
           ...bodyProblems(),
@@ -199,13 +208,30 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       preValidation: absentBodyAsEmpty,
     },
     async (request, reply) => {
-      const record = await runEffect(ctx.store.get(request.params.id));
-      if (record.status !== "failed") {
+      const {
+        publication: record,
+        owner,
+        expiresAt,
+        held,
+      } = await runEffect(ctx.store.getLease(request.params.id));
+      if (held) {
         throw conflict(
-          `publication ${record.id} is ${record.status}; only failed publications can be retried`,
+          `publication ${record.id} is publishing: ${owner ?? "a publisher"} holds its lease until ${expiresAt} (renewed while its attempt runs); retry it if it is still publishing after that`,
           "not-retryable",
         );
       }
+      if (record.status !== "failed" && record.status !== "publishing") {
+        throw conflict(
+          `publication ${record.id} is ${record.status}; only failed publications can be retried, and publishing ones whose publisher stopped (lease ran out)`,
+          "not-retryable",
+        );
+      }
+      await requireStoredProtocol(ctx, request.log, record.jobId);
+      if (record.status === "publishing")
+        request.log.info(
+          { publicationId: record.id, jobId: record.jobId, leaseOwner: owner, leaseExpiredAt: expiresAt },
+          "retrying a publication left publishing by a publisher that stopped (its lease ran out)",
+        );
       const commandId = randomUUID();
       const ack = await publishCommand(
         ctx.publisher,

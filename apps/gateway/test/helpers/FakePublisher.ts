@@ -1,11 +1,13 @@
 /**
  * TEST DOUBLE for the publisher *process* (apps/publisher), over real NATS and the real store:
  * a durable consumer on the protocol stream that stores `ProtocolReady` events and answers each
- * `PublishRequested` with a store transition and a `PublicationOutcome` event. It talks to no
- * Confluence: "publishing" just records a fake page. It exists because the real publisher is
- * being written in parallel; the gateway is tested against the same subjects and records.
+ * `PublishRequested` with a store transition and a `PublicationOutcome` event. It claims the job
+ * as the publisher does (the store's `claim`): a job whose lease another owner holds comes back
+ * later, an expired lease is taken over. It talks to no Confluence: "publishing" just records a
+ * fake page. It exists because the real publisher is being written in parallel; the gateway is
+ * tested against the same subjects and records.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type MinutesConfig,
   ProtocolReadyJson,
@@ -44,7 +46,7 @@ export interface FakePublisherOptions {
 }
 
 export interface FakePublisher {
-  /** Commands seen, in order. */
+  /** Commands seen, in order (one given back while another owner held the job is seen again). */
   readonly commands: Array<{
     jobId: string;
     trigger: string;
@@ -197,7 +199,16 @@ export const startFakePublisher = async (
         m.ack();
         continue;
       }
-      await run(store.claim({ jobId: command.jobId, owner: "fake-publisher", leaseMs: 60_000 }));
+      // As the publisher: the lease is the attempt's, and a job another owner holds (an unexpired
+      // lease) comes back later; an expired lease is taken over.
+      const owner = `fake-publisher/${randomUUID().slice(0, 8)}`;
+      const claimed = await run(
+        store.claim({ jobId: command.jobId, owner, leaseMs: 60_000, trigger: command.trigger }),
+      );
+      if (Option.isNone(claimed)) {
+        m.nak(100);
+        continue;
+      }
       if (kind === "published") {
         const pageId = String(100_000 + record.id);
         const updated = await run(
@@ -207,6 +218,7 @@ export const startFakePublisher = async (
             pageVersion: (record.pageVersion ?? 0) + 1,
             pageTitle: `Protocol ${command.jobId}`,
             contentHash: protocol.value.contentHash,
+            owner,
           }),
         );
         await emit({
@@ -224,7 +236,7 @@ export const startFakePublisher = async (
           errorTag: "ConfluenceServerError",
           errorMessage: "Confluence answered 500",
         };
-        const updated = await run(store.transition(record.id, "failed", error));
+        const updated = await run(store.transition(record.id, "failed", { ...error, owner }));
         await emit({
           ...base,
           outcome: kind,
