@@ -1,9 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { assert, it } from "@effect/vitest";
-import { MikroORM } from "@mikro-orm/core";
 import type { SqlEntityManager } from "@mikro-orm/libsql";
-import { PostgreSqlDriver } from "@mikro-orm/postgresql";
 import { Chunk, Deferred, Effect, Fiber, Option, Stream } from "effect";
 import Libsql from "libsql";
 import { describe } from "vitest";
@@ -19,7 +17,7 @@ import {
 } from "../src/database.js";
 import { MIGRATIONS } from "../src/migrations-list.js";
 import { PublicationStore } from "../src/PublicationStore.js";
-import { BACKENDS, execOnPostgres, freshConfig, PG_URL } from "./helpers/backends.js";
+import { adminQuery, BACKENDS, execOnPostgres, freshConfig, PG_URL } from "./helpers/backends.js";
 
 const open = (config: Parameters<typeof openDatabase>[0]) =>
   Effect.acquireRelease(openDatabase(config), (db) => Effect.promise(() => db.orm.close(true)));
@@ -538,23 +536,10 @@ describe("database on PostgreSQL", () => {
 
   /** Whether the server has a database of this name (asked on PG_URL's database). */
   const databaseExists = (database: string) =>
-    Effect.promise(async () => {
-      const admin = await MikroORM.init({
-        driver: PostgreSqlDriver,
-        clientUrl: PG_URL,
-        entities: [],
-        discovery: { warnWhenNoEntities: false },
-        allowGlobalContext: true,
-      });
-      try {
-        const rows = await admin.em
-          .getConnection()
-          .execute("select 1 from pg_database where datname = ?", [database]);
-        return rows.length > 0;
-      } finally {
-        await admin.close(true);
-      }
-    });
+    Effect.map(
+      adminQuery("select 1 from pg_database where datname = ?", [database]),
+      (rows) => rows.length > 0,
+    );
 
   it.scoped("refuses to start on a database that does not exist, and does not create it", () =>
     Effect.gen(function* () {

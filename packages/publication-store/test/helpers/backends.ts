@@ -28,7 +28,8 @@ const freshSqlite = Effect.acquireRelease(
   (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true })),
 ).pipe(Effect.map((dir): StoreConfig => ({ type: "sqlite", sqlitePath: join(dir, "store.sqlite") })));
 
-const withAdmin = (sql: string) =>
+/** Runs SQL on PG_URL's database as the tests' administrator; resolves the rows it returns. */
+export const adminQuery = (sql: string, params: ReadonlyArray<string> = []) =>
   Effect.promise(async () => {
     const admin = await MikroORM.init({
       driver: PostgreSqlDriver,
@@ -38,11 +39,13 @@ const withAdmin = (sql: string) =>
       allowGlobalContext: true,
     });
     try {
-      await admin.em.getConnection().execute(sql);
+      return (await admin.em.getConnection().execute(sql, [...params])) as ReadonlyArray<unknown>;
     } finally {
       await admin.close(true);
     }
   });
+
+const withAdmin = (sql: string) => Effect.asVoid(adminQuery(sql));
 
 /** Runs SQL on a PostgreSQL store's own database (its URL), as the tests' administrator. */
 export const execOnPostgres = (config: StoreConfig, sql: string) =>
