@@ -29,6 +29,9 @@ import {
 import { errorFromResponse, errorFromTransport, scrub } from "./error-from-response.js";
 import { ConfluenceCallStatsRef, ConfluenceRetryNumberRef } from "./retry-schedule.js";
 
+/** How long working credentials, confirmed after a bare Cloud v2 404, are not asked about again. */
+const CREDENTIALS_CONFIRMED_MS = 10_000;
+
 /** Which REST API a request addresses; decides the root (`/rest/api` or `/api/v2`) and error parsing. */
 export type Api = "v1" | "v2";
 
@@ -171,23 +174,71 @@ export const makeHttp = (
               : Effect.void;
           return Effect.as(warn, { status: res.status, text: res.text });
         }
-        return Effect.fail(
-          errorFromResponse({
-            method: req.method,
-            path,
-            status: res.status,
-            headers: res.headers,
-            body: res.text,
-            api: req.api,
-            deployment: config.deployment,
-            viaGateway: config.viaGateway,
-            nowMs: Date.now(),
-            maxRetryAfterMs: config.maxRetryAfterMs,
-            locale: config.locale,
-            secrets,
-          }),
-        );
+        const error = errorFromResponse({
+          method: req.method,
+          path,
+          status: res.status,
+          headers: res.headers,
+          body: res.text,
+          api: req.api,
+          deployment: config.deployment,
+          viaGateway: config.viaGateway,
+          nowMs: Date.now(),
+          maxRetryAfterMs: config.maxRetryAfterMs,
+          locale: config.locale,
+          secrets,
+        });
+        return error._tag === "ConfluenceNotFoundError" &&
+          error.hint === "cloud-v2-not-found-may-be-credentials"
+          ? Effect.flatMap(credentialsRefused(), (refused) =>
+              Effect.fail(
+                refused
+                  ? new ConfluenceAuthenticationError({
+                      method: req.method,
+                      path,
+                      status: res.status,
+                      confluenceMessage: `${refused}, so this 404 means the credentials, not a missing resource`,
+                      hint: "cloud-credentials",
+                      locale: config.locale,
+                    })
+                  : error,
+              ),
+            )
+          : Effect.fail(error);
       });
+    };
+
+    /**
+     * Cloud's v2 answers wrong or revoked credentials with the same bare 404 as a missing resource
+     * (REST-API.md): asked on such a 404, `GET /rest/api/user/current` tells them apart. Resolves
+     * what it saw when the credentials are refused (a 401, or the anonymous user), else `undefined`
+     * (a missing resource, or no clear answer). A confirmation is kept for a while: with working
+     * credentials, a burst of real 404s costs one question.
+     */
+    let credentialsConfirmedAt = Number.NEGATIVE_INFINITY;
+    const credentialsRefused = (): Effect.Effect<string | undefined> => {
+      if (performance.now() - credentialsConfirmedAt < CREDENTIALS_CONFIRMED_MS)
+        return Effect.succeed(undefined);
+      return send({ method: "GET", api: "v1", path: "/user/current" }).pipe(
+        Effect.map((res): string | undefined => {
+          let user: { type?: unknown } | undefined;
+          try {
+            user = JSON.parse(res.text) as { type?: unknown };
+          } catch {
+            user = undefined;
+          }
+          if (user?.type === "anonymous") return "GET /rest/api/user/current answers as the anonymous user";
+          credentialsConfirmedAt = performance.now();
+          return undefined;
+        }),
+        Effect.catchAll((e) =>
+          Effect.succeed(
+            e._tag === "ConfluenceAuthenticationError"
+              ? `GET /rest/api/user/current answers ${e.status ?? 401}`
+              : undefined,
+          ),
+        ),
+      );
     };
 
     const json = <A, I>(req: HttpRequest, schema: Schema.Schema<A, I>): Effect.Effect<A, ConfluenceError> =>

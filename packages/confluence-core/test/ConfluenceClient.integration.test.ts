@@ -1079,21 +1079,39 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           }),
         );
 
-        it.scoped(
-          "wrong credentials on an ordinary v2 read show as Cloud's bare 404 with a credentials hint",
-          () =>
-            Effect.gen(function* () {
-              const sb = yield* TestSandbox;
-              const auth = {
-                type: "basic",
-                email: sb.user.email,
-                token: Redacted.make("nope-nope"),
-              } as const;
-              const client = yield* clientFor({ auth, maxRetries: 0 });
-              const error = yield* Effect.flip(client.getPageInfo("65538"));
-              assert.strictEqual(error._tag, "ConfluenceNotFoundError");
-              assert.strictEqual(error.hint, "cloud-v2-not-found-may-be-credentials");
-            }),
+        it.scoped("tells wrong or revoked credentials from a missing page behind Cloud's bare v2 404", () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const wrong = {
+              type: "basic",
+              email: sb.user.email,
+              token: Redacted.make("nope-nope"),
+            } as const;
+            const client = yield* clientFor({ auth: wrong, maxRetries: 0 });
+            // The same bare 404 as a missing page; asked, user/current refuses the credentials.
+            const error = yield* Effect.flip(client.getPageInfo("65538"));
+            assert.strictEqual(error._tag, "ConfluenceAuthenticationError");
+            assert.strictEqual(error.hint, "cloud-credentials");
+            assert.include(error.message, "so this 404 means the credentials, not a missing resource");
+            // A token revoked while in use: the page it read a moment ago is not "deleted".
+            const user = sb.addUser({ email: "revoked@example.com", displayName: "Revoked" });
+            const revoked = yield* clientFor({
+              auth: { type: "basic", email: user.email, token: Redacted.make(user.token) },
+              maxRetries: 0,
+            });
+            const page = yield* revoked.createPage({
+              spaceKey: "MEETINGS",
+              title: uniqueTitle("Revoked"),
+              body: BODY,
+            });
+            sb.revokeToken(user.token);
+            const gone = yield* Effect.flip(revoked.getPageInfo(page.id));
+            assert.strictEqual(gone._tag, "ConfluenceAuthenticationError");
+            // Working credentials and a page that does not exist: still not found.
+            const good = yield* clientFor({ maxRetries: 0 });
+            const missing = yield* Effect.flip(good.getPageInfo("999999999"));
+            assert.strictEqual(missing._tag, "ConfluenceNotFoundError");
+          }),
         );
 
         it.scoped("a gateway URL as baseUrl takes human links from the responses' site base", () =>
