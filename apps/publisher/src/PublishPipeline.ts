@@ -1103,6 +1103,12 @@ export const makePublishPipeline = (
             reason: `markdown: ${separators} table cell separators ("|"), more than the ${MAX_TABLE_SEPARATORS} a page can be converted from (the converter needs several KB per cell, and such a page would exceed Confluence's 5 MB limit)`,
           });
         }
+        const run = longestDelimiterRun(event.markdown);
+        if (run.length > MAX_DELIMITER_RUN) {
+          return yield* new EventRejectedError({
+            reason: `markdown: a run of ${run.length} "${run.char}" characters on line ${run.line}, more than the ${MAX_DELIMITER_RUN} the converter handles in reasonable time (emphasis runs take it time that grows with the square of their length: 40 KB of them took a minute); escape them (\\${run.char}) or shorten the run`,
+          });
+        }
         const saved = yield* store.saveProtocol({
           jobId: event.jobId,
           markdown: event.markdown,
@@ -1351,6 +1357,33 @@ const tableSeparators = (markdown: string): number => {
   let n = 0;
   for (let i = markdown.indexOf("|"); i !== -1; i = markdown.indexOf("|", i + 1)) n++;
   return n;
+};
+
+/**
+ * Longest run of `*` or `_` a protocol may hold. The parser's emphasis matching takes time that
+ * grows with the square of a run's length (two runs of 8,000 `*`: 4 s; 40 KB of them: a minute,
+ * on the event loop, past the ack wait), and such a run is no text a page shows. Underscore lines
+ * for signatures and code-comment banners are far shorter.
+ */
+const MAX_DELIMITER_RUN = 256;
+
+/** The longest run of one emphasis character (`*` or `_`), and the line it starts on (1-based). */
+const longestDelimiterRun = (
+  markdown: string,
+): { readonly length: number; readonly char: string; readonly line: number } => {
+  let best = { length: 0, char: "*", line: 1 };
+  let line = 1;
+  for (let i = 0; i < markdown.length; i++) {
+    const c = markdown.charCodeAt(i);
+    if (c === 10) line++;
+    else if (c === 42 || c === 95) {
+      let j = i + 1;
+      while (j < markdown.length && markdown.charCodeAt(j) === c) j++;
+      if (j - i > best.length) best = { length: j - i, char: c === 42 ? "*" : "_", line };
+      i = j - 1;
+    }
+  }
+  return best;
 };
 
 const hashOf = (markdown: string): string => createHash("sha256").update(markdown).digest("hex");

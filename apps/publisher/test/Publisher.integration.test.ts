@@ -1159,6 +1159,21 @@ describe("failures", () => {
     await recordIn(h, "job-after-huge", "published");
   });
 
+  it("rejects a protocol with an emphasis run the converter would take minutes over, naming its line", async () => {
+    const h = await open();
+    // 40 KB: converting it blocked the event loop for about a minute.
+    const stars = `${"*".repeat(20_000)}x${"*".repeat(20_000)}`;
+    await h.submit({
+      jobId: "job-stars",
+      markdown: `# Stars\n\nFine *emphasis*, ____ blanks.\n\n${stars}\n`,
+    });
+    const rejected = await recordIn(h, "job-stars", "rejected");
+    expect(rejected.errorMessage).toContain('a run of 20000 "*" characters on line 5, more than the 256');
+    // Ordinary emphasis and signature lines publish as before.
+    await h.submit({ jobId: "job-blanks", markdown: protocol("Blanks", `Signed: ${"_".repeat(80)}`) });
+    await recordIn(h, "job-blanks", "published");
+  });
+
   it("records an event that does not decode as rejected, with the reason, and keeps consuming", async () => {
     const h = await open();
     await h.publishRaw(
