@@ -275,6 +275,8 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertB
   const outcomes = await js.consumers.get(`${config.nats.stream}_OUTCOMES`, {
     filter_subjects: publicationEventWildcard(config.nats.subject_prefix),
   });
+  // The replay part replays from here: the streams exist already, so the window is whole.
+  const replaySince = new Date().toISOString();
   const ownCpuBefore = process.cpuUsage();
   const natsPid = Number(spawnSync("pgrep", ["-o", "nats-server"], { encoding: "utf8" }).stdout.trim());
   const natsCpuBefore = cpuMs(natsPid);
@@ -361,7 +363,7 @@ const pipelineAndReplay = async (stack: Stack, publisher: ChildProcess, convertB
     const res = await fetch(`${base}/api/replays`, {
       method: "POST",
       headers: { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ since: new Date(Date.now() - 3_600_000).toISOString(), force: true }),
+      body: JSON.stringify({ since: replaySince, force: true }),
     });
     const started = (await res.json()) as { id: string };
     for (;;) {
