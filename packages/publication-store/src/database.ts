@@ -163,7 +163,7 @@ export const openDatabase = (
         // libsql cannot open the file (a directory it may not write: "Unable to open connection
         // to local database …: 14"), or opens it read-only and then fails on the WAL pragma.
         throw path !== ":memory:" && isSqliteAccessError(error)
-          ? new SqliteNotWritable(path, describe(error))
+          ? new SqliteNotWritable(path, reasonOf(error))
           : error;
       });
       const orm = (await init) as unknown as MikroORM<AbstractSqlDriver>;
@@ -272,7 +272,7 @@ export const attempt = <A>(
 
 const unavailableOrDie = (operation: string, cause: unknown): Effect.Effect<never, StoreUnavailableError> =>
   isUnavailable(cause)
-    ? Effect.fail(new StoreUnavailableError({ operation, reason: describe(cause) }))
+    ? Effect.fail(new StoreUnavailableError({ operation, reason: reasonOf(cause) }))
     : Effect.die(cause);
 
 /** Whether an error thrown by a query is a unique-constraint violation. */
@@ -573,7 +573,7 @@ export const checkSqliteWritable = async (db: Database): Promise<void> => {
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (typeof code === "string" && primaryCode(code) === "SQLITE_BUSY") return;
-      throw isSqliteAccessError(error) ? new SqliteNotWritable(path, describe(error)) : error;
+      throw isSqliteAccessError(error) ? new SqliteNotWritable(path, reasonOf(error)) : error;
     } finally {
       conn.exec(`pragma busy_timeout = ${db.busyTimeoutMs}`);
     }
@@ -657,9 +657,19 @@ const isUnavailable = (cause: unknown): boolean => {
   );
 };
 
-// `sqlMessage`: the driver's message without the statement in front (see `executeSqlite`).
-const describe = (cause: unknown): string => {
+/**
+ * Why a statement failed, without the statement: `sqlMessage` is the driver's message without it
+ * (see `executeSqlite`); PostgreSQL's errors come through knex as `<statement with its values> -
+ * <reason>`, and the values are meeting text (protocols, titles) that does not belong in a log
+ * line or an API answer, so only the reason and its SQLSTATE are kept.
+ */
+export const reasonOf = (cause: unknown): string => {
   if (!(cause instanceof Error)) return String(cause);
   const sqlMessage = (cause as { sqlMessage?: unknown }).sqlMessage;
-  return typeof sqlMessage === "string" ? sqlMessage : cause.message;
+  if (typeof sqlMessage === "string") return sqlMessage;
+  const code = (cause as { code?: unknown }).code;
+  const at = cause.message.lastIndexOf(" - ");
+  if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && at !== -1)
+    return `${cause.message.slice(at + 3)} (SQLSTATE ${code})`;
+  return cause.message;
 };

@@ -12,6 +12,7 @@ import {
   isUniqueViolation,
   migrate,
   openDatabase,
+  reasonOf,
   STATEMENT_CACHE_SIZE,
   statements,
 } from "../src/database.js";
@@ -540,6 +541,21 @@ describe("database on PostgreSQL", () => {
       adminQuery("select 1 from pg_database where datname = ?", [database]),
       (rows) => rows.length > 0,
     );
+
+  it.scoped("keeps a failed statement's values (meeting text) out of the reason it gives", () =>
+    Effect.gen(function* () {
+      const db = yield* open(yield* freshConfig("postgresql"));
+      const em = db.orm.em.fork() as SqlEntityManager;
+      // PostgreSQL's errors come as "<the statement with its values> - <reason>".
+      const error = yield* Effect.flip(
+        Effect.tryPromise(() =>
+          em.getConnection().execute("insert into no_such_table (a) values (?)", ["Budget: the secret plan"]),
+        ),
+      );
+      assert.include(String(error.cause), "secret plan");
+      assert.strictEqual(reasonOf(error.cause), 'relation "no_such_table" does not exist (SQLSTATE 42P01)');
+    }),
+  );
 
   it.scoped("refuses to start on a database that does not exist, and does not create it", () =>
     Effect.gen(function* () {
