@@ -35,7 +35,13 @@ import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { ConfluenceDisabledError } from "./errors.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
-import { effectiveAckWaitMs, ensureConsumer, makeJetStreamRepair } from "./nats.js";
+import {
+  effectiveAckWaitMs,
+  ensureConsumer,
+  makeJetStreamRepair,
+  maxDeliveriesAdvisorySubject,
+  parseMaxDeliveries,
+} from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
 import {
   type Disposition,
@@ -358,24 +364,6 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
 };
 
 // internal
-
-/** JetStream's advisory for a message of `consumer` that reached its `max_deliver`. */
-const maxDeliveriesAdvisorySubject = (stream: string, consumer: string): string =>
-  `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
-
-/** The stream sequence and delivery count of a max-deliveries advisory, if it is one. */
-const parseMaxDeliveries = (
-  text: string,
-): { readonly streamSequence: number; readonly deliveries: number } | undefined => {
-  try {
-    const advisory = JSON.parse(text) as { stream_seq?: unknown; deliveries?: unknown };
-    return typeof advisory.stream_seq === "number" && typeof advisory.deliveries === "number"
-      ? { streamSequence: advisory.stream_seq, deliveries: advisory.deliveries }
-      : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 /** The page template's text, read once at start; an unreadable file stops the start with its path. */
 const readTemplate = (path: string | null): string | undefined => {

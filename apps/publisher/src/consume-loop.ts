@@ -53,12 +53,8 @@ const RETRY_CAP_MS = 30_000;
 
 /** Starts consuming. */
 export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<ConsumeLoop> => {
-  const inFlight = new Set<Promise<void>>();
-  /** The subject and stream sequence of each message in `inFlight` (for the log of a stop that gives up on them). */
-  const inFlightMessages = new Map<
-    Promise<void>,
-    { readonly subject: string; readonly streamSequence: number }
-  >();
+  /** The messages being handled: their handling, with subject and stream sequence (for the log of a stop that gives up on them). */
+  const inFlight = new Map<Promise<void>, { readonly subject: string; readonly streamSequence: number }>();
   // Acks waiting for the server's confirmation: they no longer hold a concurrency slot (the
   // record is committed, Confluence is done), but stopping still waits for them.
   const acking = new Set<Promise<void>>();
@@ -174,7 +170,7 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
           continue;
         }
         const heartbeat = keepAlive(m);
-        while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+        while (inFlight.size >= options.concurrency) await Promise.race(inFlight.keys());
         if (stopping) {
           clearInterval(heartbeat);
           m.nak();
@@ -182,10 +178,8 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
         }
         const p: Promise<void> = process(m, heartbeat).finally(() => {
           inFlight.delete(p);
-          inFlightMessages.delete(p);
         });
-        inFlight.add(p);
-        inFlightMessages.set(p, { subject: m.subject, streamSequence: m.seq });
+        inFlight.set(p, { subject: m.subject, streamSequence: m.seq });
       }
       return undefined;
     } catch (error) {
@@ -239,7 +233,7 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       await messages.close().catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...inFlight]).then(() => Promise.allSettled([...acking])),
+        Promise.allSettled([...inFlight.keys()]).then(() => Promise.allSettled([...acking])),
         new Promise((resolve) => {
           timer = setTimeout(resolve, graceMs);
         }),
@@ -247,8 +241,8 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       if (timer) clearTimeout(timer);
       // Given up on: their records stay `publishing` until their lease runs out and JetStream
       // delivers them again (here or to another publisher). The log says which.
-      if (inFlightMessages.size > 0) {
-        const left = [...inFlightMessages.values()];
+      if (inFlight.size > 0) {
+        const left = [...inFlight.values()];
         options.onNotice(
           "warn",
           `stopped with ${left.length} ${left.length === 1 ? "message" : "messages"} still in progress after the shutdown grace period; JetStream delivers them again after the ack wait`,

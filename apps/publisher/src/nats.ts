@@ -95,3 +95,21 @@ const ensureConsumerOf = async (
     return false;
   }
 };
+
+/** JetStream's advisory for a message of `consumer` that reached its `max_deliver`. */
+export const maxDeliveriesAdvisorySubject = (stream: string, consumer: string): string =>
+  `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.${consumer}`;
+
+/** The stream sequence and delivery count of a max-deliveries advisory, if it is one. */
+export const parseMaxDeliveries = (
+  text: string,
+): { readonly streamSequence: number; readonly deliveries: number } | undefined => {
+  try {
+    const advisory = JSON.parse(text) as { stream_seq?: unknown; deliveries?: unknown };
+    return typeof advisory.stream_seq === "number" && typeof advisory.deliveries === "number"
+      ? { streamSequence: advisory.stream_seq, deliveries: advisory.deliveries }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+};
