@@ -755,17 +755,18 @@ export const makePublishPipeline = (
           // Only while this attempt holds the lease: else another attempt took the job over, and
           // its outcome stands.
           owner,
+          // A version Minutes wrote (or the page's move) goes into the history with the record.
+          version:
+            kind === "published" || moveVersion
+              ? {
+                  pageId: page.id,
+                  pageVersion: page.version.number,
+                  contentHash: rendered.contentHash,
+                  pageTitle: page.title,
+                  trigger,
+                }
+              : undefined,
         });
-        if (kind === "published" || moveVersion) {
-          yield* store.recordVersion({
-            publicationId: publication.id,
-            pageId: page.id,
-            pageVersion: page.version.number,
-            contentHash: rendered.contentHash,
-            pageTitle: page.title,
-            trigger,
-          });
-        }
         yield* step("recorded", jobId);
         return { recorded, page, kind, rendered };
       });

@@ -197,20 +197,21 @@ const recorded = <E extends { readonly _tag: string; readonly message: string }>
     const written = yield* archive;
     // Only from `published`: a job being published right now keeps its page, and the next run
     // finds it (already archived or not) again.
+    // The record and the archive's page version change together.
     yield* settings.store.transition(record.id, "archived", {
       archivedAt: new Date().toISOString(),
       ...(written !== undefined ? { pageVersion: written.version.number } : {}),
+      version:
+        written !== undefined && record.contentHash !== null
+          ? {
+              pageId: written.id,
+              pageVersion: written.version.number,
+              contentHash: record.contentHash,
+              pageTitle: written.title,
+              trigger: "archive",
+            }
+          : undefined,
     });
-    if (written !== undefined && record.contentHash !== null) {
-      yield* settings.store.recordVersion({
-        publicationId: record.id,
-        pageId: written.id,
-        pageVersion: written.version.number,
-        contentHash: record.contentHash,
-        pageTitle: written.title,
-        trigger: "archive",
-      });
-    }
     return undefined;
   }).pipe(
     Effect.catchAll((error) => {

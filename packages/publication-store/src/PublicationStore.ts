@@ -176,6 +176,13 @@ export interface TransitionPatch {
    * attempt whose lease expired and was taken over must not overwrite the new owner's outcome.
    */
   readonly owner?: string | undefined;
+  /**
+   * The page version this transition records (as `recordVersion` does), in the same transaction:
+   * the record and its history change together or not at all. Two separate writes left a record
+   * `published` without its version when the process died between them, and the redelivered
+   * message, finding the page unchanged, never recorded it.
+   */
+  readonly version?: Omit<RecordVersionInput, "publicationId"> | undefined;
 }
 
 /** Where an index page lists its protocols: one space and one parent (or the space root). */
@@ -730,13 +737,32 @@ const makeShape = (db: Database): PublicationStoreShape => {
     return affected > 0;
   });
 
-  const transition = Effect.fnUntraced(function* (
+  const transition = (id: number, to: PublicationStatus, patch: TransitionPatch = {}) => {
+    const version = patch.version;
+    if (version === undefined) return transitionOn(em, id, to, patch);
+    return inTransaction("transition", (tx) =>
+      Effect.gen(function* () {
+        const recorded = yield* transitionOn(tx, id, to, patch, { lockFirst: true });
+        yield* insertVersion(tx, { ...version, publicationId: id });
+        return recorded;
+      }),
+    );
+  };
+
+  /**
+   * `transition` on `em` (the store's, or a transaction's). `lockFirst`: in a SQLite transaction,
+   * take the write lock before the checked path reads (the direct path's first statement writes).
+   */
+  const transitionOn = Effect.fnUntraced(function* (
+    em: SqlEntityManager,
     id: number,
     to: PublicationStatus,
-    patch: TransitionPatch = {},
+    patch: TransitionPatch,
+    options: { readonly lockFirst?: boolean } = {},
   ) {
     const direct = yield* directTransition(em, id, to, patch);
     if (Option.isSome(direct)) return direct.value;
+    if (options.lockFirst === true) yield* takeSqliteWriteLock("transition", em);
     // Optimistic: the UPDATE only applies if the status is still the one we checked.
     const owner = patch.owner;
     for (let round = 0; round < 5; round++) {
@@ -848,7 +874,9 @@ const makeShape = (db: Database): PublicationStoreShape => {
       ]),
     );
 
-  const recordVersion = Effect.fnUntraced(function* (input: RecordVersionInput) {
+  const recordVersion = (input: RecordVersionInput) => insertVersion(em, input);
+
+  const insertVersion = Effect.fnUntraced(function* (em: SqlEntityManager, input: RecordVersionInput) {
     const t = new Date(yield* now);
     // The job id comes from the record in the same statement; RETURNING gives the inserted row.
     // (SQLite needs the WHERE to tell the SELECT from the upsert clause.)

@@ -1,7 +1,9 @@
 import { assert, it, layer } from "@effect/vitest";
 import { canTransition } from "@minutes/contracts";
-import { Effect, Either, Layer, Option, TestClock } from "effect";
+import { Effect, Either, Exit, Layer, Option, TestClock } from "effect";
+import Libsql from "libsql";
 import { describe } from "vitest";
+import type { StoreConfig } from "../src/database.js";
 import { PublicationStore } from "../src/PublicationStore.js";
 import { BACKENDS, execOnPostgres, freshConfig } from "./helpers/backends.js";
 import { at, protocol, times, uid } from "./helpers/fixtures.js";
@@ -716,6 +718,90 @@ describe("a claim racing a release on PostgreSQL", () => {
         assert.strictEqual(record.status, "publishing");
         assert.strictEqual(record.attempts, 2);
         assert.isTrue(yield* store.renewLease({ id: record.id, owner: "pub-b", leaseMs: 60_000 }));
+      }),
+    120_000,
+  );
+});
+
+describe.each(BACKENDS)("a publication and its page version on $name", ({ name }) => {
+  /** Runs DDL on the store's own database, beside the store's connection. */
+  const execOnStore = (config: StoreConfig, sql: string) =>
+    config.type === "postgresql"
+      ? execOnPostgres(config, sql)
+      : Effect.sync(() => {
+          const db = new Libsql(String(config.sqlitePath));
+          try {
+            db.exec(sql);
+          } finally {
+            db.close();
+          }
+        });
+
+  /** Makes every insert into the version history fail, as a full disk or a lost connection would. */
+  const refuseVersions = (config: StoreConfig) =>
+    execOnStore(
+      config,
+      config.type === "postgresql"
+        ? `create function refuse_versions() returns trigger language plpgsql as $$
+           begin raise exception 'versions refused'; end $$;
+           create trigger refuse_versions before insert on confluence_publication_versions
+             for each row execute function refuse_versions();`
+        : `create trigger refuse_versions before insert on confluence_publication_versions
+           begin select raise(fail, 'versions refused'); end`,
+    );
+
+  it.scoped(
+    "are recorded together or not at all",
+    () =>
+      Effect.gen(function* () {
+        const config = yield* freshConfig(name);
+        const store = yield* PublicationStore.make(config);
+        const jobId = `together-${uid()}`;
+        yield* store.saveProtocol(protocol({ jobId }));
+        const claimed = yield* store.claim({
+          jobId,
+          owner: "pub-a",
+          leaseMs: 60_000,
+          create: { spaceKey: "MEET", parentPageId: null },
+        });
+        const record = Option.getOrThrow(claimed);
+        const patch = {
+          pageId: "4711",
+          pageTitle: "Weekly",
+          pageVersion: 3,
+          contentHash: "sha256:abc",
+          owner: "pub-a",
+          version: {
+            pageId: "4711",
+            pageVersion: 3,
+            contentHash: "sha256:abc",
+            pageTitle: "Weekly",
+            trigger: "event",
+          },
+        } as const;
+
+        yield* refuseVersions(config);
+        const refused = yield* Effect.exit(store.transition(record.id, "published", patch));
+        assert.isTrue(Exit.isFailure(refused));
+        // The record did not move without its version: it is still being published, and its
+        // next attempt records both.
+        const unchanged = yield* store.get(record.id);
+        assert.strictEqual(unchanged.status, "publishing");
+        assert.isNull(unchanged.pageId);
+        assert.deepStrictEqual(yield* store.listVersions(jobId), []);
+
+        yield* execOnStore(
+          config,
+          `drop trigger refuse_versions${config.type === "postgresql" ? " on confluence_publication_versions" : ""}`,
+        );
+        const published = yield* store.transition(record.id, "published", patch);
+        assert.strictEqual(published.status, "published");
+        assert.strictEqual(published.pageVersion, 3);
+        const versions = yield* store.listVersions(jobId);
+        assert.deepStrictEqual(
+          versions.map((v) => [v.publicationId, v.pageId, v.pageVersion, v.contentHash, v.trigger]),
+          [[record.id, "4711", 3, "sha256:abc", "event"]],
+        );
       }),
     120_000,
   );
