@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
 import {
   type DeepPartial,
+  gaveUpStreamName,
   loadConfig,
   type MinutesConfig,
   type MinutesConfigInput,
@@ -137,6 +138,7 @@ const startStack = async (
       const jsm = await jetstreamManager(nc);
       await jsm.streams.delete(config.nats.stream).catch(() => undefined);
       await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
+      await jsm.streams.delete(gaveUpStreamName(config.nats.stream)).catch(() => undefined);
       await nc.drain();
       await sandbox.close();
       rmSync(dir, { recursive: true, force: true });

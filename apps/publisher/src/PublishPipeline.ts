@@ -123,9 +123,12 @@ export interface PublishPipelineShape {
   /**
    * A message JetStream will not deliver again (`max_deliver` reached without an answer): its
    * job's record is marked failed, saying so, and a failed outcome goes out, so that the event is
-   * not dropped without a word. Never fails (what cannot be recorded is logged).
+   * not dropped without a word. Not when the job moved on: a newer protocol is stored (its own
+   * message publishes it), the record was published from this message or a later one (the last
+   * delivery died after recording), or an attempt holds the job now (its outcome stands).
+   * `Retry` while the store is unavailable; `Ack` once recorded or left as it is.
    */
-  readonly giveUp: (message: IncomingMessage) => Effect.Effect<void>;
+  readonly giveUp: (message: IncomingMessage) => Effect.Effect<Disposition>;
 }
 
 /** The pipeline as a service. */
@@ -1256,16 +1259,30 @@ export const makePublishPipeline = (
     return Effect.succeed(Option.none());
   };
 
-  const giveUp = (message: IncomingMessage): Effect.Effect<void> =>
+  const giveUp = (message: IncomingMessage): Effect.Effect<Disposition> =>
     Effect.gen(function* () {
       const job = yield* jobOf(message);
       if (Option.isNone(job)) {
         yield* Effect.logError("JetStream gave up on a message that names no job; nothing to record").pipe(
           Effect.annotateLogs({ subject: message.subject, streamSequence: message.streamSequence }),
         );
-        return;
+        return { _tag: "Ack" } as Disposition;
       }
       const { jobId, trigger, routable } = job.value;
+      const since = yield* jobSince(jobId, message.streamSequence);
+      if (since._tag === "Held") return { _tag: "Retry", delayMs: since.delayMs } as Disposition;
+      if (since._tag === "MovedOn") {
+        yield* Effect.logInfo(
+          `JetStream gave up on a message of a job that moved on since: ${since.why}`,
+        ).pipe(
+          Effect.annotateLogs({
+            jobId,
+            streamSequence: message.streamSequence,
+            deliveries: message.deliveryCount,
+          }),
+        );
+        return { _tag: "Ack" } as Disposition;
+      }
       const error = new DeliveriesExhaustedError({
         deliveries: message.deliveryCount,
         streamSequence: message.streamSequence,
@@ -1302,18 +1319,64 @@ export const makePublishPipeline = (
           pageUrl: failed.pageUrl,
         }),
       );
+      return { _tag: "Ack" } as Disposition;
     }).pipe(
       Effect.catchAll((e) =>
-        Effect.logError("could not record a message JetStream gave up on").pipe(
-          Effect.annotateLogs({
-            subject: message.subject,
-            streamSequence: message.streamSequence,
-            error: e._tag,
-            reason: e.message,
-          }),
-        ),
+        e._tag === "StoreUnavailableError"
+          ? Effect.logWarning("could not record a message JetStream gave up on; trying again").pipe(
+              Effect.annotateLogs({ streamSequence: message.streamSequence, reason: e.message }),
+              Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
+            )
+          : Effect.logError("could not record a message JetStream gave up on").pipe(
+              Effect.annotateLogs({
+                subject: message.subject,
+                streamSequence: message.streamSequence,
+                error: e._tag,
+                reason: e.message,
+              }),
+              Effect.as({ _tag: "Ack" } as Disposition),
+            ),
       ),
     );
+
+  /**
+   * What became of a job since its message at `streamSequence`, which JetStream gave up on:
+   * `MovedOn` (why its failure is not recorded), `Held` (an attempt holds the job: ask again when
+   * its lease runs out, which it does unless the attempt renews it) or `Open` (record the failure).
+   */
+  const jobSince = (jobId: string, streamSequence: number) =>
+    Effect.gen(function* () {
+      const protocol = yield* store.getProtocol(jobId);
+      if (
+        Option.isSome(protocol) &&
+        protocol.value.streamSequence !== null &&
+        protocol.value.streamSequence > streamSequence
+      ) {
+        return movedOn(
+          `a newer protocol (stream message ${protocol.value.streamSequence}) is stored, and its own message publishes it`,
+        );
+      }
+      const record = yield* store.findByJob(jobId);
+      if (Option.isNone(record)) return OPEN;
+      const r = record.value;
+      const from = r.streamSequence ?? 0;
+      if ((r.status === "published" || r.status === "archived") && from >= streamSequence) {
+        return movedOn(`its record was published from stream message ${from}`);
+      }
+      if (r.status === "failed" && from > streamSequence) {
+        return movedOn(`its record holds the outcome of the later stream message ${from}`);
+      }
+      if (r.status === "publishing") {
+        const lease = yield* store.getLease(r.id);
+        if (lease.held && lease.expiresAt !== null) {
+          return {
+            _tag: "Held",
+            delayMs: Math.max(STORE_RETRY_MS, Date.parse(lease.expiresAt) - Date.now() + STORE_RETRY_MS),
+          } as const;
+        }
+      }
+      return OPEN;
+    });
 
   return { handle, giveUp };
 };
@@ -1329,6 +1392,10 @@ class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: 
  * JetStream would drop the event with nothing recorded.
  */
 const STORE_RETRY_MS = 250;
+
+/** What `jobSince` finds when the failure should be recorded. */
+const OPEN = { _tag: "Open" } as const;
+const movedOn = (why: string) => ({ _tag: "MovedOn", why }) as const;
 
 /**
  * How often one attempt starts again from reading the page after a version conflict (someone wrote

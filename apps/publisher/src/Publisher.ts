@@ -13,6 +13,7 @@ import {
   ArchiveRunResultJson,
   archiveRunSubject,
   formatParseIssues,
+  gaveUpStreamName,
   IndexRefreshRequestJson,
   IndexRefreshResultJson,
   ignoredSettingWarnings,
@@ -38,8 +39,10 @@ import { makePino, pinoLoggerLayer } from "./logger.js";
 import {
   effectiveAckWaitMs,
   ensureConsumer,
+  ensureGaveUp,
+  GAVE_UP_ACK_WAIT_MS,
+  gaveUpConsumerName,
   makeJetStreamRepair,
-  maxDeliveriesAdvisorySubject,
   parseMaxDeliveries,
 } from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
@@ -204,38 +207,73 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       Runtime.runPromise(runtime)(pipeline.handle(message));
 
     // JetStream gives up on a message whose last delivery ended without an answer (a publisher
-    // that died handling it, or ran past the ack wait) and says so in an advisory: one publisher
-    // of the queue group records the job as failed, so the event is not dropped without a word.
-    nc.subscribe(maxDeliveriesAdvisorySubject(config.nats.stream, config.nats.consumer), {
-      queue: `${config.nats.consumer}-advisories`,
-      callback: (error, msg) => {
-        if (error !== null) return;
-        void (async () => {
-          const advisory = parseMaxDeliveries(msg.string());
-          if (advisory === undefined) return;
-          const stored = await jsm.streams
-            .getMessage(config.nats.stream, { seq: advisory.streamSequence })
-            .catch(() => null);
-          if (stored === null) {
-            log.error(
-              { streamSequence: advisory.streamSequence, deliveries: advisory.deliveries },
-              "JetStream gave up on a message that is no longer in the stream; nothing to record",
-            );
-            return;
-          }
-          await Runtime.runPromise(runtime)(
-            pipeline.giveUp({
-              subject: stored.subject,
-              data: stored.string(),
-              streamSequence: stored.seq,
-              deliveryCount: advisory.deliveries,
-              storedAt: stored.time.getTime(),
-            }),
-          );
-        })().catch((e: unknown) =>
-          log.error({ err: String(e) }, "handling a max-deliveries advisory failed"),
+    // that died handling it, or ran past the ack wait) and says so in an advisory, which the
+    // gave-up stream keeps until one publisher recorded the job as failed: the event is not
+    // dropped without a word, also when no publisher could record it at that moment.
+    const gaveUpStream = gaveUpStreamName(config.nats.stream);
+    const gaveUpConsumer = gaveUpConsumerName(config.nats);
+    const openGaveUp = async () => {
+      for (const what of await ensureGaveUp(jsm, config.nats))
+        log.info({ created: what }, "created the gave-up stream's part");
+      return js.consumers.get(gaveUpStream, gaveUpConsumer);
+    };
+    const gaveUp = (advisory: IncomingMessage): Promise<Disposition> =>
+      recordGaveUp(advisory).catch((e: unknown) => {
+        log.warn(
+          { err: String(e), streamSequence: advisory.streamSequence },
+          "could not read the message JetStream gave up on; trying again",
         );
-      },
+        return { _tag: "Retry", delayMs: 1_000 } as Disposition;
+      });
+    const recordGaveUp = async (advisory: IncomingMessage): Promise<Disposition> => {
+      const parsed = parseMaxDeliveries(advisory.data);
+      if (parsed === undefined) {
+        log.error({ subject: advisory.subject }, "not a max-deliveries advisory; left out");
+        return { _tag: "Ack" };
+      }
+      // `null`: no such message (it aged out, or was deleted).
+      const stored = await jsm.streams.getMessage(config.nats.stream, { seq: parsed.streamSequence });
+      if (stored === null) {
+        log.error(
+          { streamSequence: parsed.streamSequence, deliveries: parsed.deliveries },
+          "JetStream gave up on a message that is no longer in the stream; nothing to record",
+        );
+        return { _tag: "Ack" };
+      }
+      // A later message of the same job (its subject) is delivered in its turn, or was: the job's
+      // page follows that one, and this one's failure would only say something untrue for a moment.
+      const last = await jsm.streams.getMessage(config.nats.stream, { last_by_subj: stored.subject });
+      if (last !== null && last.seq > stored.seq) {
+        log.info(
+          {
+            subject: stored.subject,
+            streamSequence: stored.seq,
+            deliveries: parsed.deliveries,
+            laterSequence: last.seq,
+          },
+          "JetStream gave up on a message whose job has a later message; that one decides",
+        );
+        return { _tag: "Ack" };
+      }
+      return Runtime.runPromise(runtime)(
+        pipeline.giveUp({
+          subject: stored.subject,
+          data: stored.string(),
+          streamSequence: stored.seq,
+          deliveryCount: parsed.deliveries,
+          storedAt: stored.time.getTime(),
+        }),
+      );
+    };
+    const gaveUpLoop: ConsumeLoop = await startConsumeLoop({
+      consumer: await openGaveUp(),
+      reopen: openGaveUp,
+      concurrency: 1,
+      ackWaitMs: GAVE_UP_ACK_WAIT_MS,
+      handle: gaveUp,
+      onError: (message, error, fields) => log.error({ ...fields, err: String(error) }, message),
+      onNotice: (level, message, fields) =>
+        log[level]({ ...fields, stream: gaveUpStream, consumer: gaveUpConsumer }, message),
     });
 
     // Archive runs, scheduled and requested, one at a time per process.
@@ -350,7 +388,10 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       stop: (reason) => {
         stopped ??= (async () => {
           log.info(reason !== undefined ? { reason } : {}, "stopping");
-          await loop.stop(config.publisher.shutdown_grace_seconds * 1000);
+          await Promise.all([
+            loop.stop(config.publisher.shutdown_grace_seconds * 1000),
+            gaveUpLoop.stop(config.publisher.shutdown_grace_seconds * 1000),
+          ]);
           await Effect.runPromise(Scope.close(scope, Exit.void));
           log.info("publisher stopped");
         })();

@@ -12,7 +12,7 @@
  * publisher or gateway doing the same at the same moment.
  */
 
-import { type MinutesConfig, protocolStreamWildcard } from "@minutes/contracts";
+import { gaveUpStreamName, type MinutesConfig, protocolStreamWildcard } from "@minutes/contracts";
 import {
   coalescedRepair,
   createMissingStreams,
@@ -20,7 +20,13 @@ import {
   isNotFound,
   type RepairListener,
 } from "@minutes/nats-streams";
-import { AckPolicy, DeliverPolicy, type JetStreamManager } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 
 /**
@@ -112,4 +118,67 @@ export const parseMaxDeliveries = (
   } catch {
     return undefined;
   }
+};
+
+/** The durable consumer of the gave-up stream (`<consumer>_gave_up`). */
+export const gaveUpConsumerName = (nats: MinutesConfig["nats"]): string => `${nats.consumer}_gave_up`;
+
+/**
+ * How long a publisher may take to record one max-deliveries advisory (read the message, write
+ * the record) before JetStream gives the advisory to another publisher.
+ */
+export const GAVE_UP_ACK_WAIT_MS = 30_000;
+
+/**
+ * Creates the gave-up stream (JetStream stores the max-deliveries advisories of the publishers'
+ * consumer in it; a work queue, so a recorded advisory goes) and its durable consumer, where
+ * missing. Resolves what it created ("stream X", "consumer Y"). What exists is left as it is.
+ */
+export const ensureGaveUp = async (
+  jsm: JetStreamManager,
+  nats: MinutesConfig["nats"],
+): Promise<ReadonlyArray<string>> => {
+  const created: Array<string> = [];
+  const stream = gaveUpStreamName(nats.stream);
+  const addUnlessThere = async (look: () => Promise<unknown>, add: () => Promise<unknown>, what: string) => {
+    try {
+      await look();
+      return;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    try {
+      await add();
+      created.push(what);
+    } catch (error) {
+      if (!isAlreadyThere(error)) throw error;
+    }
+  };
+  await addUnlessThere(
+    () => jsm.streams.info(stream),
+    () =>
+      jsm.streams.add({
+        name: stream,
+        subjects: [maxDeliveriesAdvisorySubject(nats.stream, nats.consumer)],
+        retention: RetentionPolicy.Workqueue,
+        storage: StorageType.File,
+        max_age: nanos(Math.round(nats.max_age_days * 86_400_000)),
+      }),
+    `stream ${stream}`,
+  );
+  const consumer = gaveUpConsumerName(nats);
+  await addUnlessThere(
+    () => jsm.consumers.info(stream, consumer),
+    () =>
+      jsm.consumers.add(stream, {
+        durable_name: consumer,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: nanos(GAVE_UP_ACK_WAIT_MS),
+        // Recording waits for the database as long as it takes: an advisory is never given up on.
+        max_deliver: -1,
+      }),
+    `consumer ${consumer}`,
+  );
+  return created;
 };

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  gaveUpStreamName,
   type PublicationOutcome,
   PublicationOutcomeJson,
   protocolReadySubject,
@@ -25,6 +26,7 @@ import {
   signWebhook,
   TIMESTAMP_HEADER,
 } from "../src/index.js";
+import { gaveUpConsumerName, maxDeliveriesAdvisorySubject } from "../src/nats.js";
 import {
   eventually,
   type Harness,
@@ -724,6 +726,91 @@ describe("a message JetStream gives up on", () => {
     });
     await crashing.stop();
   }, 60_000);
+});
+
+describe("a max-deliveries advisory", () => {
+  /** Stores JetStream's advisory for stream message `seq` in the gave-up stream, as the server would. */
+  const adviseGaveUp = async (h: Harness, seq: number) => {
+    const { stream, consumer } = h.config.nats;
+    await h.js.publish(
+      maxDeliveriesAdvisorySubject(stream, consumer),
+      JSON.stringify({
+        type: "io.nats.jetstream.advisory.v1.max_deliver",
+        stream,
+        consumer,
+        stream_seq: seq,
+        deliveries: 4,
+      }),
+    );
+  };
+  /** Waits until a publisher has handled every stored advisory (a work queue: handled ones go). */
+  const advisoriesHandled = (h: Harness) =>
+    eventually(async () => {
+      const stream = gaveUpStreamName(h.config.nats.stream);
+      const info = await h.jsm.consumers.info(stream, gaveUpConsumerName(h.config.nats));
+      const { messages } = (await h.jsm.streams.info(stream)).state;
+      return messages === 0 && info.num_ack_pending === 0 ? true : undefined;
+    });
+  /** Every outcome of the job sent so far, in order. */
+  const outcomesOf = async (h: Harness, jobId: string) => {
+    const stream = `${h.config.nats.stream}_OUTCOMES`;
+    const last = (await h.jsm.streams.info(stream)).state.last_seq;
+    const all: Array<PublicationOutcome> = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const m = await h.jsm.streams.getMessage(stream, { seq });
+      if (m !== null) all.push(Schema.decodeSync(PublicationOutcomeJson)(m.string()));
+    }
+    return all.filter((o) => o.jobId === jobId);
+  };
+  /** Takes the next message off the publishers' consumer, as a publisher that then died would have. */
+  const takeNext = async (h: Harness) => {
+    const consumer = await h.js.consumers.get(h.config.nats.stream, h.config.nats.consumer);
+    const m = await consumer.next({ expires: 5_000 });
+    if (m === null) throw new Error("no message to take");
+    await m.ackAck();
+    return m.seq;
+  };
+
+  it("is recorded when it came while no publisher ran", async () => {
+    const h = await open();
+    await h.stopPublishers();
+    const sequence = await h.submit({ jobId: "job-unheard", markdown: protocol("Unheard") });
+    expect(await takeNext(h)).toBe(sequence);
+    await adviseGaveUp(h, sequence);
+    await h.startPublisher();
+    const record = await recordIn(h, "job-unheard", "failed");
+    expect(record.errorTag).toBe("DeliveriesExhaustedError");
+    expect(record.errorMessage).toContain(`Gave up after 4 deliveries of stream message ${sequence}`);
+    await advisoriesHandled(h);
+  });
+
+  it("leaves a job published from that message as it is (its last delivery died after recording)", async () => {
+    const h = await open();
+    const sequence = await h.submit({ jobId: "job-recorded", markdown: protocol("Recorded") });
+    const published = await recordIn(h, "job-recorded", "published");
+    await adviseGaveUp(h, sequence);
+    await advisoriesHandled(h);
+    const after = await Effect.runPromise(h.store.get(published.id));
+    expect(after.status).toBe("published");
+    expect(after.errorTag).toBeNull();
+    expect((await outcomesOf(h, "job-recorded")).map((o) => o.outcome)).toEqual(["published"]);
+  });
+
+  it("leaves a job with a later message to that message", async () => {
+    const h = await open();
+    await h.stopPublishers();
+    const first = await h.submit({ jobId: "job-later", markdown: protocol("Later", "- first") });
+    await h.submit({ jobId: "job-later", markdown: protocol("Later", "- second") });
+    expect(await takeNext(h)).toBe(first);
+    await adviseGaveUp(h, first);
+    await h.startPublisher();
+    await recordIn(h, "job-later", "published");
+    await advisoriesHandled(h);
+    expect((await outcomesOf(h, "job-later")).map((o) => o.outcome)).toEqual(["published"]);
+    expect(h.sandbox.state.page(pagesOfJob(h, "job-later")[0]!.id)!.versions.at(-1)!.body).toContain(
+      "second",
+    );
+  });
 });
 
 describe("pages a person trashed or archived", () => {

@@ -87,6 +87,7 @@ export {
 export {
   archiveRunSubject,
   DEFAULT_SUBJECT_PREFIX,
+  gaveUpStreamName,
   indexRefreshSubject,
   outcomeStreamSettings,
   PUBLICATION_STREAM_SUFFIX,

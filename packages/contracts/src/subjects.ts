@@ -85,6 +85,13 @@ export const protocolStreamSettings = (nats: StreamConfigKeys): StreamSettings =
   maxAgeMs: Math.round(nats.max_age_days * 86_400_000),
 });
 
+/**
+ * The stream (`<stream>_GAVE_UP`) that keeps JetStream's max-deliveries advisories for the
+ * publishers' consumer until a publisher recorded the job as failed: an advisory is not lost when
+ * no publisher can record it at that moment (the database down, the publisher stopping).
+ */
+export const gaveUpStreamName = (stream: string): string => `${stream}_GAVE_UP`;
+
 /** The outcome stream (`<stream>_OUTCOMES`): what happened to each publication attempt. */
 export const outcomeStreamSettings = (nats: StreamConfigKeys): StreamSettings => ({
   name: `${nats.stream}${PUBLICATION_STREAM_SUFFIX}`,

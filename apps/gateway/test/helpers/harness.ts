@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import {
   type DeepPartial,
+  gaveUpStreamName,
   loadConfig,
   type MinutesConfig,
   type MinutesConfigInput,
@@ -145,7 +146,11 @@ export const deleteStreams = async (config: MinutesConfig): Promise<void> => {
   const nc = await connect({ servers: config.nats.url });
   try {
     const jsm = await jetstreamManager(nc);
-    for (const name of [protocolStreamSettings(config.nats).name, outcomeStreamSettings(config.nats).name]) {
+    for (const name of [
+      protocolStreamSettings(config.nats).name,
+      outcomeStreamSettings(config.nats).name,
+      gaveUpStreamName(config.nats.stream),
+    ]) {
       await jsm.streams.delete(name).catch(() => false);
     }
   } finally {

@@ -13,6 +13,7 @@ import {
 import { type Sandbox, type SandboxMode, startSandbox } from "@minutes/confluence-sandbox";
 import {
   type DeepPartial,
+  gaveUpStreamName,
   loadConfig,
   type MinutesConfig,
   type MinutesConfigInput,
@@ -182,6 +183,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
         () => Effect.runPromise(Scope.close(scope, Exit.void)),
         () => jsm.streams.delete(config.nats.stream),
         () => jsm.streams.delete(`${config.nats.stream}_OUTCOMES`),
+        () => jsm.streams.delete(gaveUpStreamName(config.nats.stream)),
         () => nc.drain(),
         () => sandbox.close(),
         ...(database === "postgresql" ? [() => pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`)] : []),
