@@ -604,7 +604,12 @@ export const makePublishPipeline = (
               contentHash: rendered.contentHash.slice(0, 12),
             }));
             page = existing;
-            kind = "unchanged";
+            // The page holds this protocol at a version the record does not know: the attempt
+            // that wrote it died, or its database write failed, before it was recorded. That
+            // publication is this one's outcome: `published`, and its version goes into the history.
+            const unrecorded =
+              publication.pageId !== existing.id || publication.pageVersion !== existing.version.number;
+            kind = unrecorded ? "published" : "unchanged";
             if (moveTo !== undefined) {
               // On Data Center the move is a new version by Minutes: it is recorded below, so the
               // page stays in sync with its record and its next publication sees no edit.
@@ -858,7 +863,16 @@ export const makePublishPipeline = (
     );
     if ("disposition" in result) return result.disposition;
 
-    const { recorded, page, kind, route, protocol } = result;
+    const { recorded, page, route, protocol } = result;
+    // This very message was published and recorded by an earlier delivery, which died before its
+    // outcome went out (or before the ack): the outcome is `published` again, at least once,
+    // rather than `unchanged` and never `published`.
+    const kind =
+      result.kind === "unchanged" &&
+      claimedRecord.streamSequence === message.streamSequence &&
+      claimedRecord.publishedAt !== null
+        ? "published"
+        : result.kind;
     if ((kind === "published" || kind === "unchanged") && settings.indexPages !== undefined) {
       // Before the ack, and for unchanged pages too: when a crash stopped the refresh after the
       // page was written, the redelivered message finds the page unchanged and refreshes then.

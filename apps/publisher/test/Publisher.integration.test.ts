@@ -692,14 +692,27 @@ describe("page identity", () => {
             ? Effect.sync(() => (crashed = true)).pipe(Effect.zipRight(Effect.die("simulated crash")))
             : Effect.void,
       });
-      await h.submit({ jobId: `job-crash-${step}`, markdown: protocol(`Crash ${step}`) });
-      await recordIn(h, `job-crash-${step}`, "published");
+      const jobId = `job-crash-${step}`;
+      const outcomes = outcomesUntil(h, jobId, (o) => o.outcome !== "failed");
+      await h.submit({ jobId, markdown: protocol(`Crash ${step}`) });
+      await recordIn(h, jobId, "published");
       expect(crashed).toBe(true);
+      // The publication the crash cut short is reported as what it was (after a crash after
+      // recording, by the message's next delivery), and is in the history.
+      const reported = (await outcomes).at(-1);
       await crashing.stop();
-      expect(pagesOfJob(h, `job-crash-${step}`)).toHaveLength(1);
-      expect(pagesOfJob(h, `job-crash-${step}`)[0]!.versions).toHaveLength(1);
-      const records = await Effect.runPromise(h.store.listByJob(`job-crash-${step}`));
+      expect(pagesOfJob(h, jobId)).toHaveLength(1);
+      const page = pagesOfJob(h, jobId)[0]!;
+      expect(page.versions).toHaveLength(1);
+      const records = await Effect.runPromise(h.store.listByJob(jobId));
       expect(records).toHaveLength(1);
+      expect(reported).toMatchObject({
+        outcome: "published",
+        pageId: page.id,
+        pageVersion: 1,
+      });
+      const versions = await Effect.runPromise(h.store.listVersions(jobId));
+      expect(versions.map((v) => [v.pageId, v.pageVersion])).toEqual([[page.id, 1]]);
     },
   );
 });

@@ -59,6 +59,7 @@ describe("@minutes/contracts", () => {
         "defaultConfig",
         "envVarForKey",
         "formatParseIssues",
+        "gaveUpStreamName",
         "ignoredSettingWarnings",
         "indexRefreshSubject",
         "isCalendarDate",
