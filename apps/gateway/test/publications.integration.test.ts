@@ -446,7 +446,14 @@ describe("publication records", () => {
       },
       { what: "the stuck record published" },
     );
-    expect(published).toMatchObject({ trigger: "retry", attempts: 4, pageId: String(100_000 + stuck.id) });
+    // Counted as a retry, like one of a failed record.
+    expect(published).toMatchObject({
+      trigger: "retry",
+      attempts: 4,
+      retryCount: 1,
+      pageId: String(100_000 + stuck.id),
+    });
+    expect(published.lastRetryAt).not.toBeNull();
     expect(publisher.commands).toEqual([expect.objectContaining({ jobId: stuck.jobId, trigger: "retry" })]);
     expect((await run(store.get(busy.id))).status).toBe("publishing");
   });

@@ -241,6 +241,9 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         { trigger: "retry" },
         `retry:${commandId}`,
       );
+      // Counted as a retry, as the publisher's claim counts one of a failed record (it cannot
+      // tell the retry of a stuck record from a redelivery of the stuck record's own attempt).
+      if (record.status === "publishing") await runEffect(ctx.store.markRetry(record.id));
       const location = `/api/publications/${record.id}`;
       return reply.code(202).header("location", location).send({
         jobId: record.jobId,
