@@ -13,7 +13,6 @@ import {
   ArchiveRunResultJson,
   archiveRunSubject,
   formatParseIssues,
-  gaveUpStreamName,
   IndexRefreshRequestJson,
   IndexRefreshResultJson,
   ignoredSettingWarnings,
@@ -34,17 +33,10 @@ import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { ConfluenceDisabledError } from "./errors.js";
+import { startGaveUpLoop } from "./gave-up.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
-import {
-  effectiveAckWaitMs,
-  ensureConsumer,
-  ensureGaveUp,
-  GAVE_UP_ACK_WAIT_MS,
-  gaveUpConsumerName,
-  makeJetStreamRepair,
-  parseMaxDeliveries,
-} from "./nats.js";
+import { effectiveAckWaitMs, ensureConsumer, makeJetStreamRepair } from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
 import {
   type Disposition,
@@ -206,74 +198,13 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const handle = (message: IncomingMessage): Promise<Disposition> =>
       Runtime.runPromise(runtime)(pipeline.handle(message));
 
-    // JetStream gives up on a message whose last delivery ended without an answer (a publisher
-    // that died handling it, or ran past the ack wait) and says so in an advisory, which the
-    // gave-up stream keeps until one publisher recorded the job as failed: the event is not
-    // dropped without a word, also when no publisher could record it at that moment.
-    const gaveUpStream = gaveUpStreamName(config.nats.stream);
-    const gaveUpConsumer = gaveUpConsumerName(config.nats);
-    const openGaveUp = async () => {
-      for (const what of await ensureGaveUp(jsm, config.nats))
-        log.info({ created: what }, "created the gave-up stream's part");
-      return js.consumers.get(gaveUpStream, gaveUpConsumer);
-    };
-    const gaveUp = (advisory: IncomingMessage): Promise<Disposition> =>
-      recordGaveUp(advisory).catch((e: unknown) => {
-        log.warn(
-          { err: String(e), streamSequence: advisory.streamSequence },
-          "could not read the message JetStream gave up on; trying again",
-        );
-        return { _tag: "Retry", delayMs: 1_000 } as Disposition;
-      });
-    const recordGaveUp = async (advisory: IncomingMessage): Promise<Disposition> => {
-      const parsed = parseMaxDeliveries(advisory.data);
-      if (parsed === undefined) {
-        log.error({ subject: advisory.subject }, "not a max-deliveries advisory; left out");
-        return { _tag: "Ack" };
-      }
-      // `null`: no such message (it aged out, or was deleted).
-      const stored = await jsm.streams.getMessage(config.nats.stream, { seq: parsed.streamSequence });
-      if (stored === null) {
-        log.error(
-          { streamSequence: parsed.streamSequence, deliveries: parsed.deliveries },
-          "JetStream gave up on a message that is no longer in the stream; nothing to record",
-        );
-        return { _tag: "Ack" };
-      }
-      // A later message of the same job (its subject) is delivered in its turn, or was: the job's
-      // page follows that one, and this one's failure would only say something untrue for a moment.
-      const last = await jsm.streams.getMessage(config.nats.stream, { last_by_subj: stored.subject });
-      if (last !== null && last.seq > stored.seq) {
-        log.info(
-          {
-            subject: stored.subject,
-            streamSequence: stored.seq,
-            deliveries: parsed.deliveries,
-            laterSequence: last.seq,
-          },
-          "JetStream gave up on a message whose job has a later message; that one decides",
-        );
-        return { _tag: "Ack" };
-      }
-      return Runtime.runPromise(runtime)(
-        pipeline.giveUp({
-          subject: stored.subject,
-          data: stored.string(),
-          streamSequence: stored.seq,
-          deliveryCount: parsed.deliveries,
-          storedAt: stored.time.getTime(),
-        }),
-      );
-    };
-    const gaveUpLoop: ConsumeLoop = await startConsumeLoop({
-      consumer: await openGaveUp(),
-      reopen: openGaveUp,
-      concurrency: 1,
-      ackWaitMs: GAVE_UP_ACK_WAIT_MS,
-      handle: gaveUp,
-      onError: (message, error, fields) => log.error({ ...fields, err: String(error) }, message),
-      onNotice: (level, message, fields) =>
-        log[level]({ ...fields, stream: gaveUpStream, consumer: gaveUpConsumer }, message),
+    // Messages JetStream gave up on: their jobs are recorded failed (see gave-up.ts).
+    const gaveUpLoop = await startGaveUpLoop({
+      js,
+      jsm,
+      nats: config.nats,
+      log,
+      giveUp: (message) => Runtime.runPromise(runtime)(pipeline.giveUp(message)),
     });
 
     // Archive runs, scheduled and requested, one at a time per process.
