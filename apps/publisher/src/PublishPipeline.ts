@@ -1242,6 +1242,8 @@ export const makePublishPipeline = (
       readonly jobId: string;
       readonly trigger: PublicationTrigger;
       readonly routable: Parameters<typeof routeProtocol>[0];
+      /** The replay a command belongs to: its outcome counts there. */
+      readonly replayId?: string | undefined;
     }>
   > => {
     if (message.subject.startsWith(`${protocolReadyPrefix(config.nats.subject_prefix)}.`))
@@ -1266,6 +1268,7 @@ export const makePublishPipeline = (
             jobId: command.jobId,
             trigger: command.trigger,
             routable: { filename: "", topic: null, metadata: {} },
+            replayId: command.replayId,
           }),
         ),
         Effect.orElseSucceed(() => Option.none()),
@@ -1282,7 +1285,7 @@ export const makePublishPipeline = (
         );
         return { _tag: "Ack" } as Disposition;
       }
-      const { jobId, trigger, routable } = job.value;
+      const { jobId, trigger, routable, replayId } = job.value;
       const since = yield* jobSince(jobId, message.streamSequence);
       if (since._tag === "Held") return { _tag: "Retry", delayMs: since.delayMs } as Disposition;
       if (since._tag === "MovedOn") {
@@ -1331,6 +1334,7 @@ export const makePublishPipeline = (
           errorMessage: error.message,
           pageId: failed.pageId,
           pageUrl: failed.pageUrl,
+          ...(replayId !== undefined ? { replayId } : {}),
         }),
       );
       return { _tag: "Ack" } as Disposition;

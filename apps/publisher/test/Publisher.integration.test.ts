@@ -797,6 +797,31 @@ describe("a max-deliveries advisory", () => {
     await advisoriesHandled(h);
   });
 
+  it("of a replay's command gives the failed outcome the replay's id, so the replay counts it", async () => {
+    const h = await open();
+    await h.stopPublishers();
+    const jobId = "job-replayed";
+    const sequence = await h.publishRaw(
+      publishRequestedSubject(jobId, h.config.nats.subject_prefix),
+      JSON.stringify({
+        jobId,
+        trigger: "replay",
+        replayId: "replay-7",
+        requestedAt: new Date().toISOString(),
+      }),
+    );
+    expect(await takeNext(h)).toBe(sequence);
+    const outcomes = outcomesUntil(h, jobId, (o) => o.outcome === "failed");
+    await adviseGaveUp(h, sequence);
+    await h.startPublisher();
+    expect((await outcomes).at(-1)).toMatchObject({
+      outcome: "failed",
+      trigger: "replay",
+      replayId: "replay-7",
+      errorTag: "DeliveriesExhaustedError",
+    });
+  });
+
   it("leaves a job published from that message as it is (its last delivery died after recording)", async () => {
     const h = await open();
     const sequence = await h.submit({ jobId: "job-recorded", markdown: protocol("Recorded") });
