@@ -66,6 +66,19 @@ describe("GET /health/confluence", () => {
     });
   });
 
+  it("asks Confluence once for many checks at once and for the next ten seconds", async () => {
+    h = await startHarness(await withSandbox());
+    // Counts the identity requests the checks send (a latency of 0 changes nothing else).
+    const counter = sandbox!.faults.add({ kind: "latency", latencyMs: 0, path: "user/current" });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => h!.app.inject({ method: "GET", url: "/health/confluence" })),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
+    const again = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(again.json()).toMatchObject({ status: "ok", user: { accountId: sandbox?.user.accountId } });
+    expect(sandbox!.faults.list().find((f) => f.id === counter)?.fired).toBe(1);
+  });
+
   it("answers 503 with the reason for a bad token, without the token", async () => {
     h = await startHarness(await withSandbox("wrong-token-123"));
     const res = await h.app.inject({ method: "GET", url: "/health/confluence" });

@@ -6,11 +6,15 @@
  * `GET /metrics/confluence` (Prometheus text).
  */
 
-import { reportConfluenceWaits } from "@minutes/confluence-core";
+import {
+  type ConfluenceClientService,
+  type ConnectionInfo,
+  reportConfluenceWaits,
+} from "@minutes/confluence-core";
 import { ConfluenceHealth, ConfluenceStatus, Liveness } from "@minutes/contracts/api";
 import { isNotFound } from "@minutes/nats-streams";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { Effect, Option } from "effect";
+import { Effect, type Either, Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
@@ -76,7 +80,51 @@ export const livenessRoutes: FastifyPluginAsync = async (app) => {
 /** How long `/health/confluence` waits for Confluence. */
 export const HEALTH_CHECK_TIMEOUT_MS = 5_000;
 
+/** How long one Confluence check answers `/health/confluence` (from when it started). */
+export const HEALTH_CHECK_REUSE_MS = 10_000;
+
+/** Asks Confluence who the credentials belong to, within HEALTH_CHECK_TIMEOUT_MS. */
+const check = (
+  client: ConfluenceClientService,
+): Promise<Either.Either<ConnectionInfo, { readonly _tag: string; readonly message: string }>> => {
+  // What failed before the last retry wait: a probe cut short while the client waits to try
+  // again says why (connection refused, 503…), not only that time ran out.
+  let lastFailure: { readonly _tag: string; readonly message: string } | undefined;
+  return Effect.runPromise(
+    Effect.either(
+      // A probe must answer before the monitor gives up: not after the client's full timeout
+      // and retries when Confluence hangs.
+      reportConfluenceWaits(client.testConnection(), (wait) =>
+        Effect.sync(() => {
+          lastFailure = wait.error;
+        }),
+      ).pipe(
+        Effect.timeoutFail({
+          duration: HEALTH_CHECK_TIMEOUT_MS,
+          onTimeout: () =>
+            lastFailure !== undefined
+              ? {
+                  _tag: lastFailure._tag,
+                  message: `${lastFailure.message} (still failing after ${HEALTH_CHECK_TIMEOUT_MS / 1000} s of retries)`,
+                }
+              : {
+                  _tag: "Timeout",
+                  message: `Confluence did not answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s`,
+                },
+        }),
+      ),
+    ),
+  );
+};
+
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx, hasApiKey }) => {
+  let lastCheck:
+    | {
+        readonly client: ConfluenceClientService;
+        readonly at: number;
+        readonly result: ReturnType<typeof check>;
+      }
+    | undefined;
   app.get(
     "/health/confluence",
     {
@@ -86,7 +134,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         response: {
           200: answer(
             routeSchema(ConfluenceHealth),
-            "Confluence answered with the configured credentials: the deployment, the site and the user they belong to.",
+            "Confluence answered with the configured credentials: the deployment, the site and the user they belong to. One check answers every request for 10 s (those that arrive while it runs, too).",
           ),
           503: problemAnswer(
             503,
@@ -104,34 +152,18 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           "confluence-not-configured",
         );
       });
-      // What failed before the last retry wait: a probe cut short while the client waits to try
-      // again says why (connection refused, 503…), not only that time ran out.
-      let lastFailure: { readonly _tag: string; readonly message: string } | undefined;
-      const result = await Effect.runPromise(
-        Effect.either(
-          // A probe must answer before the monitor gives up: not after the client's full timeout
-          // and retries when Confluence hangs.
-          reportConfluenceWaits(client.testConnection(), (wait) =>
-            Effect.sync(() => {
-              lastFailure = wait.error;
-            }),
-          ).pipe(
-            Effect.timeoutFail({
-              duration: HEALTH_CHECK_TIMEOUT_MS,
-              onTimeout: () =>
-                lastFailure !== undefined
-                  ? {
-                      _tag: lastFailure._tag,
-                      message: `${lastFailure.message} (still failing after ${HEALTH_CHECK_TIMEOUT_MS / 1000} s of retries)`,
-                    }
-                  : {
-                      _tag: "Timeout",
-                      message: `Confluence did not answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s`,
-                    },
-            }),
-          ),
-        ),
-      );
+      // One check serves every request for HEALTH_CHECK_REUSE_MS (and those that arrive while
+      // it runs): a monitor, or anyone who can reach the gateway, must not be able to spend the
+      // bot account's Confluence rate limit, which the publishers need.
+      const now = Date.now();
+      if (
+        lastCheck === undefined ||
+        lastCheck.client !== client ||
+        now - lastCheck.at >= HEALTH_CHECK_REUSE_MS
+      ) {
+        lastCheck = { client, at: now, result: check(client) };
+      }
+      const result = await lastCheck.result;
       if (result._tag === "Left") {
         throw new HttpProblem({
           status: 503,
