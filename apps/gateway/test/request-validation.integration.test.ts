@@ -116,6 +116,25 @@ describe("unknown fields", () => {
     expect((await call(h, "GET", `/api/publications/${record.id}`)).status).toBe(200);
   });
 
+  it("refuses the NUL character in a query or body field with a 400 naming it, not a database error", async () => {
+    h = await startHarness();
+    const list = await call(h, "GET", "/api/publications?space=TE%00AM");
+    expect(list.status).toBe(400);
+    expect(list.body.errors).toEqual([
+      { path: "query.space", message: "must not contain the NUL character (U+0000)" },
+    ]);
+    const replay = await call(h, "POST", "/api/replays", {
+      since: "2026-01-01T00:00:00Z",
+      dryRun: true,
+      spaceKey: "TEAM\u0000",
+    });
+    expect(replay.status).toBe(400);
+    expect(replay.body.errors).toEqual([
+      { path: "spaceKey", message: "must not contain the NUL character (U+0000)" },
+    ]);
+    expect(h.logs()).not.toContain("select");
+  });
+
   it("refuses unknown query parameters too, so a misspelt filter or flag is not silently dropped", async () => {
     h = await startHarness();
     const list = await call(h, "GET", "/api/publications?stauts=failed&limit=5");

@@ -28,6 +28,31 @@ const withoutNul = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
   );
 
 /**
+ * Where a value (a parsed JSON body, a query, an import line) holds a string with U+0000: its path
+ * (`spaceKey`, `labels[2]`, `metadata.topic`; `""` for the value itself), or `undefined` when none
+ * does. Neither database can store or compare such a string, so it is refused up front, not
+ * answered with a database error.
+ */
+export const nulPath = (value: unknown, path = ""): string | undefined => {
+  if (typeof value === "string") return value.includes("\u0000") ? path : undefined;
+  if (typeof value !== "object" || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nulPath(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, inner] of Object.entries(value)) {
+    const keyPath = path === "" ? key : `${path}.${key}`;
+    if (key.includes("\u0000")) return keyPath;
+    const found = nulPath(inner, keyPath);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+};
+
+/**
  * Text that is Unicode: no lone surrogate, which only a `\uD800`–`\uDFFF` escape in JSON can
  * give. Encoding it to UTF-8 (for NATS, a database, Confluence) silently turns it into U+FFFD, so
  * it is refused with the field named instead.

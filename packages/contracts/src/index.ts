@@ -55,6 +55,7 @@ export {
   isCalendarDate,
   JobId,
   MeetingDate,
+  nulPath,
   PROTOCOL_READY_SCHEMA_VERSION,
   ProtocolReady,
   type ProtocolReadyInput,

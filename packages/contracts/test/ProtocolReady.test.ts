@@ -3,6 +3,7 @@ import { Either, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import {
   formatParseIssues,
+  nulPath,
   ProtocolReady,
   ProtocolReadyJson,
   protocolReadySubject,
@@ -168,5 +169,17 @@ describe("PublishRequested subjects", () => {
     );
     expect(protocolReadySubject("job_1").startsWith(`${protocolStreamWildcard().slice(0, -1)}`)).toBe(true);
     expect(publishRequestedSubject("job_1")).not.toBe(protocolReadySubject("job_1"));
+  });
+});
+
+describe("nulPath", () => {
+  it("names where a value holds the NUL character, in strings, keys and nested values", () => {
+    expect(nulPath("plain")).toBeUndefined();
+    expect(nulPath({ a: 1, b: [true, null, "x"], c: { d: "ok" } })).toBeUndefined();
+    expect(nulPath("a\u0000b")).toBe("");
+    expect(nulPath({ spaceKey: "MEET\u0000" })).toBe("spaceKey");
+    expect(nulPath({ labels: ["a", "b\u0000"] })).toBe("labels[1]");
+    expect(nulPath({ metadata: { topic: "\u0000" } })).toBe("metadata.topic");
+    expect(nulPath({ metadata: { "to\u0000pic": "x" } })).toBe("metadata.to\u0000pic");
   });
 });

@@ -67,6 +67,7 @@ describe("@minutes/contracts", () => {
         "isFinalStatus",
         "isWebhookRecipient",
         "loadConfig",
+        "nulPath",
         "outcomeStreamSettings",
         "parseConfigArgs",
         "protocolReadyPrefix",

@@ -10,6 +10,7 @@ import {
   FINAL_STATUSES,
   type FinalStatus,
   formatParseIssues,
+  nulPath,
   PUBLICATION_STATUSES,
   type Publication,
   type PublicationStats,
@@ -1801,7 +1802,13 @@ const decodeWithIssues = Schema.decodeUnknownEither(ExportLineJson, { errors: "a
 const decodeLine = (line: string): Either.Either<ExportLine, () => string> => {
   if (line.startsWith("{") && line.endsWith("}")) {
     const decoded = decodeQuietly(line);
-    if (Option.isSome(decoded)) return Either.right(decoded.value);
+    if (Option.isSome(decoded)) {
+      // Text with U+0000 cannot be stored (nor compared) by either database: the line is
+      // invalid like any other, not a database failure of the whole import.
+      const nul = line.includes("\\u0000") ? nulPath(decoded.value) : undefined;
+      if (nul === undefined) return Either.right(decoded.value);
+      return Either.left(() => `${nul}: must not contain the NUL character (U+0000)`);
+    }
   }
   return Either.left(() =>
     Either.match(decodeWithIssues(line), {

@@ -329,6 +329,18 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
         ];
         assert.deepStrictEqual(yield* exported(target), emptyExport);
 
+        // Text with U+0000 cannot be stored: the line is invalid, named as such, and nothing is written.
+        const publicationLine = lines.findIndex((l) => l.includes('"kind":"publication"'));
+        const withNul = [...lines];
+        withNul[publicationLine] = withNul[publicationLine]!.replace('"jobId":"', '"jobId":"\\u0000');
+        const nul = yield* Effect.flip(target.importJsonl(Stream.fromIterable(withNul)));
+        assert.strictEqual(nul._tag, "ImportLineError");
+        if (nul._tag === "ImportLineError") {
+          assert.strictEqual(nul.line, publicationLine + 1);
+          assert.strictEqual(nul.reason, "jobId: must not contain the NUL character (U+0000)");
+        }
+        assert.deepStrictEqual(yield* exported(target), emptyExport);
+
         const notJson = yield* Effect.flip(target.importJsonl(Stream.make(lines[0]!, "{not json")));
         assert.strictEqual(notJson._tag, "ImportLineError");
         if (notJson._tag === "ImportLineError") assert.strictEqual(notJson.line, 2);

@@ -5,7 +5,7 @@
  * Keys a schema does not know are refused in bodies and query strings alike (`additionalProperties:
  * false` is what the document says). Validators return `{ value }` or `{ error }` and never throw.
  */
-import { type JsonSchemaObject, toJsonSchema } from "@minutes/contracts";
+import { type JsonSchemaObject, nulPath, toJsonSchema } from "@minutes/contracts";
 import { Either, Schema, SchemaAST } from "effect";
 import type { FastifyInstance, FastifySchemaCompiler } from "fastify";
 import fp from "fastify-plugin";
@@ -43,6 +43,8 @@ export const effectSchemaOf = (json: unknown): AnySchema | undefined =>
   typeof json === "object" && json !== null
     ? ((json as { [EFFECT_SCHEMA]?: AnySchema })[EFFECT_SCHEMA] ?? undefined)
     : undefined;
+
+const NUL_MESSAGE = "must not contain the NUL character (U+0000)";
 
 /** What a 400's detail says about each request part Fastify validates. */
 const MISMATCH: Readonly<Record<string, string>> = {
@@ -94,7 +96,17 @@ const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart })
   const unknownKey = httpPart === "body" ? "field" : "parameter";
   return (data: unknown) => {
     const result = keys !== undefined && !hasOtherKeys(data, keys) ? decode(data) : decodeStrictly(data);
-    if (Either.isRight(result)) return { value: result.right };
+    if (Either.isRight(result)) {
+      // Neither database can store or compare text with U+0000: a 400 naming the field, not a
+      // database error (a 500, or a 503 that says to try again).
+      const nul = nulPath(data);
+      if (nul === undefined) return { value: result.right };
+      return {
+        error: new SchemaValidationError(httpPart ?? "input", [
+          { path: prefix && nul ? `${prefix}.${nul}` : nul || prefix, message: NUL_MESSAGE },
+        ]),
+      };
+    }
     let issues: ReadonlyArray<ProblemIssue>;
     try {
       issues = requestIssues(result.left, { unknownKey });
