@@ -136,7 +136,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
 
     const containers = new Map<string, string>();
     const ackWaitMs = effectiveAckWaitMs(config.nats);
-    const sink = makeOutcomeSink(js, config, { repair });
+    const sink = await run(makeOutcomeSink(js, config, { repair }));
     let botIdentity: ReadonlyArray<string> = [];
     const indexPages = config.confluence.advanced_settings.create_index_page
       ? makeIndexPages(config, store, () => botIdentity)
