@@ -27,7 +27,7 @@ import {
 } from "@minutes/publication-store";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Duration, Effect, Either, Exit, Runtime, Schedule, Schema, Scope } from "effect";
+import { Duration, Effect, Either, Exit, FiberSet, Runtime, Schedule, Schema, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
@@ -126,11 +126,17 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       ...(options.proxy !== undefined ? { proxy: options.proxy } : {}),
       ...(options.clientOverrides !== undefined ? { clientOverrides: options.clientOverrides } : {}),
     });
-    await run(Scope.addFinalizer(scope, provider.close()));
+    // Suspended: the client to close is the one in use at the stop, not the none there is now.
+    await run(
+      Scope.addFinalizer(
+        scope,
+        Effect.suspend(() => provider.close()),
+      ),
+    );
 
     const containers = new Map<string, string>();
     const ackWaitMs = effectiveAckWaitMs(config.nats);
-    const sink = makeOutcomeSink(js, config, { repair });
+    const sink = await run(makeOutcomeSink(js, config, { repair }));
     let botIdentity: ReadonlyArray<string> = [];
     const indexPages = config.confluence.advanced_settings.create_index_page
       ? makeIndexPages(config, store, () => botIdentity)
@@ -195,8 +201,10 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       confluence,
       sink,
     );
-    const handle = (message: IncomingMessage): Promise<Disposition> =>
-      Runtime.runPromise(runtime)(pipeline.handle(message));
+    // The signal interrupts the handling's fiber (a stop that gives up on it after the grace
+    // period); the promise settles once the interruption has finished.
+    const handle = (message: IncomingMessage, signal: AbortSignal): Promise<Disposition> =>
+      Runtime.runPromise(runtime)(pipeline.handle(message), { signal });
 
     // Messages JetStream gave up on: their jobs are recorded failed (see gave-up.ts).
     const gaveUpLoop = await startGaveUpLoop({
@@ -204,7 +212,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       jsm,
       nats: config.nats,
       log,
-      giveUp: (message) => Runtime.runPromise(runtime)(pipeline.giveUp(message)),
+      giveUp: (message, signal) => Runtime.runPromise(runtime)(pipeline.giveUp(message), { signal }),
     });
 
     // Archive runs, scheduled and requested, one at a time per process.
@@ -234,12 +242,16 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         ),
       );
     }
+    // The archive-run and index-refresh requests are handled in fibers the stop interrupts (and
+    // waits for) before it closes the Confluence client, the store and NATS.
+    const handlers = await run(FiberSet.make<unknown, never>());
+    const runHandler = await run(FiberSet.runtime(handlers)<never>().pipe(Effect.withTracerEnabled(false)));
     // `POST /api/archive/run`: the gateway asks, one publisher of the queue group answers.
     nc.subscribe(archiveRunSubject(config.nats.subject_prefix), {
       queue: `${config.nats.consumer}-archive`,
       callback: (error, msg) => {
         if (error !== null) return;
-        void Runtime.runPromise(runtime)(
+        runHandler(
           Schema.decodeUnknown(ArchiveRunRequestJson)(msg.string() || "{}").pipe(
             Effect.flatMap(
               (request): Effect.Effect<ArchiveRunResult, { readonly message: string }> =>
@@ -261,7 +273,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         queue: `${config.nats.consumer}-index`,
         callback: (error, msg) => {
           if (error !== null) return;
-          void Runtime.runPromise(runtime)(
+          runHandler(
             Schema.decodeUnknown(IndexRefreshRequestJson)(msg.string()).pipe(
               Effect.mapError((e) => ({
                 message: formatParseIssues(e)

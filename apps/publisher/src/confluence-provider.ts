@@ -151,7 +151,14 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
       Effect.suspend(() =>
         current !== undefined && current.stamp === fileStamp() ? Effect.succeed(current.active) : refresh,
       ),
-    close: () => (current ? Scope.close(current.scope, Exit.void) : Effect.void),
+    // Lazy: the client to close is the one in use when the close runs (a finalizer registered at
+    // start, before any client exists, closes the one built since).
+    close: () =>
+      Effect.suspend(() => {
+        const closing = current;
+        current = undefined;
+        return closing ? Scope.close(closing.scope, Exit.void) : Effect.void;
+      }),
   };
 };
 

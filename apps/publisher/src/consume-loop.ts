@@ -4,7 +4,9 @@
  * pipeline's verdict (ack only after the record is committed, nak with a delay, term, or keep the
  * message and try it again here, which spends no delivery).
  * Stopping stops pulling first, then waits for in-flight messages up to a grace period; what
- * is still running then is left un-acked, so JetStream redelivers it to another instance.
+ * is still running then is interrupted (through the signal `handle` gets) and left un-acked, so
+ * JetStream redelivers it to another instance. `stop` returns once the interrupted handlings have
+ * ended: the caller may then close what they use (the store, the Confluence client, NATS).
  *
  * A consumer or stream that disappears (NATS restarted without its data, an operator deleting
  * it) ends the pull with an error instead of the client's default of waiting silently for
@@ -27,7 +29,12 @@ export interface ConsumeLoopOptions {
   readonly concurrency: number;
   /** The ack wait the server applies; `working()` is sent three times per period. */
   readonly ackWaitMs: number;
-  readonly handle: (message: IncomingMessage) => Promise<Disposition>;
+  /**
+   * Handles one message. `signal` is aborted when a stop gives up on it after the grace period:
+   * the handling should end (settle) soon after; its message is then left un-acked whatever it
+   * settles with.
+   */
+  readonly handle: (message: IncomingMessage, signal: AbortSignal) => Promise<Disposition>;
   readonly onError: (message: string, error: unknown, fields?: Record<string, unknown>) => void;
   /** What else the log should say: the consumer went missing, pulling resumed. */
   readonly onNotice: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
@@ -42,7 +49,12 @@ export const REOPEN_MAX_PAUSE_MS = 15_000;
 export interface ConsumeLoop {
   /** Messages being processed now. */
   readonly inFlight: () => number;
-  /** Stops pulling and waits (up to `graceMs`) for in-flight messages. */
+  /** Callbacks waiting for a free slot (at most one: the pull's); for tests. */
+  readonly slotWaiters: () => number;
+  /**
+   * Stops pulling and waits (up to `graceMs`) for in-flight messages, then interrupts the ones
+   * still running and waits for them to end.
+   */
   readonly stop: (graceMs: number) => Promise<void>;
   /** Resolves when the loop ended (after `stop`, or when the NATS connection closed). */
   readonly done: Promise<void>;
@@ -53,8 +65,20 @@ const RETRY_CAP_MS = 30_000;
 
 /** Starts consuming. */
 export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<ConsumeLoop> => {
-  /** The messages being handled: their handling, with subject and stream sequence (for the log of a stop that gives up on them). */
-  const inFlight = new Map<Promise<void>, { readonly subject: string; readonly streamSequence: number }>();
+  /**
+   * The messages being handled: their handling, with subject and stream sequence (for the log of a
+   * stop that gives up on them) and what interrupts it.
+   */
+  const inFlight = new Map<
+    Promise<void>,
+    { readonly subject: string; readonly streamSequence: number; readonly interrupt: AbortController }
+  >();
+  // Who waits for a slot to free up (the pull, holding its next message): woken one at a time as a
+  // handling ends, and all at once by a stop. A `Promise.race` over the handlings instead added a
+  // reaction to each of them per wait, which a long-running one kept: with one message held for
+  // minutes, every message passing by left one behind (65 MB after 200k short messages).
+  const slotWaiters: Array<() => void> = [];
+  const slotFreed = () => new Promise<void>((resolve) => slotWaiters.push(resolve));
   // Acks waiting for the server's confirmation: they no longer hold a concurrency slot (the
   // record is committed, Confluence is done), but stopping still waits for them.
   const acking = new Set<Promise<void>>();
@@ -95,7 +119,7 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
     );
   };
 
-  const process = async (m: JsMsg, heartbeat: NodeJS.Timeout): Promise<void> => {
+  const process = async (m: JsMsg, heartbeat: NodeJS.Timeout, signal: AbortSignal): Promise<void> => {
     const deliveredBy = generation;
     try {
       const message: IncomingMessage = {
@@ -105,13 +129,15 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
         deliveryCount: m.info.deliveryCount,
         storedAt: Math.floor(m.info.timestampNanos / 1e6),
       };
-      let disposition = await options.handle(message);
+      let disposition = await options.handle(message, signal);
       for (let tries = 0; disposition._tag === "Retry" && !stopping; tries++) {
         await pause(Math.min(RETRY_CAP_MS, disposition.delayMs * 2 ** Math.min(tries, 16)));
         if (stopping) break;
-        disposition = await options.handle(message);
+        disposition = await options.handle(message, signal);
       }
       clearInterval(heartbeat);
+      // Interrupted by a stop: whatever it came back with, the message is left for redelivery.
+      if (signal.aborted) return;
       if (deliveredBy !== generation) {
         options.onNotice("warn", "not answering a message of a consumer that was since re-created", {
           subject: m.subject,
@@ -144,6 +170,8 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
           break;
       }
     } catch (e) {
+      // Interrupted by a stop: left un-acked, as the stop's warning says.
+      if (signal.aborted) return;
       // A defect (or a simulated crash): leave the message un-acked for redelivery.
       // Its last delivery too: JetStream then gives up on it, and the publishers record its job
       // as failed when they hear of it (the max-deliveries advisory).
@@ -170,16 +198,18 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
           continue;
         }
         const heartbeat = keepAlive(m);
-        while (inFlight.size >= options.concurrency) await Promise.race(inFlight.keys());
+        while (inFlight.size >= options.concurrency && !stopping) await slotFreed();
         if (stopping) {
           clearInterval(heartbeat);
           m.nak();
           continue;
         }
-        const p: Promise<void> = process(m, heartbeat).finally(() => {
+        const interrupt = new AbortController();
+        const p: Promise<void> = process(m, heartbeat, interrupt.signal).finally(() => {
           inFlight.delete(p);
+          slotWaiters.shift()?.();
         });
-        inFlight.set(p, { subject: m.subject, streamSequence: m.seq });
+        inFlight.set(p, { subject: m.subject, streamSequence: m.seq, interrupt });
       }
       return undefined;
     } catch (error) {
@@ -226,10 +256,13 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
 
   return {
     inFlight: () => inFlight.size,
+    slotWaiters: () => slotWaiters.length,
     done,
     stop: async (graceMs) => {
       stopping = true;
       for (const wake of [...wakers]) wake();
+      // The message waiting for a slot is given back now, not when a slot frees up.
+      for (const wake of slotWaiters.splice(0)) wake();
       await messages.close().catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -239,8 +272,9 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
         }),
       ]);
       if (timer) clearTimeout(timer);
-      // Given up on: their records stay `publishing` until their lease runs out and JetStream
-      // delivers them again (here or to another publisher). The log says which.
+      // Given up on: interrupted, and left un-acked. Their records stay `publishing` until their
+      // lease runs out and JetStream delivers them again (here or to another publisher). The log
+      // says which. Their interruption is waited for: what they use is closed next.
       if (inFlight.size > 0) {
         const left = [...inFlight.values()];
         options.onNotice(
@@ -253,6 +287,8 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
               .join(", "),
           },
         );
+        for (const m of left) m.interrupt.abort();
+        await Promise.allSettled([...inFlight.keys()]);
       }
     },
   };

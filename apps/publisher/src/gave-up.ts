@@ -19,8 +19,11 @@ export interface GaveUpLoopOptions {
   readonly jsm: JetStreamManager;
   readonly nats: MinutesConfig["nats"];
   readonly log: Pino;
-  /** Records the job of the message JetStream gave up on (the pipeline's `giveUp`). */
-  readonly giveUp: (message: IncomingMessage) => Promise<Disposition>;
+  /**
+   * Records the job of the message JetStream gave up on (the pipeline's `giveUp`); `signal` is
+   * aborted when a stop interrupts it.
+   */
+  readonly giveUp: (message: IncomingMessage, signal: AbortSignal) => Promise<Disposition>;
 }
 
 /** How long to wait before reading the gave-up message again when NATS did not answer. */
@@ -38,7 +41,7 @@ export const startGaveUpLoop = async (options: GaveUpLoopOptions): Promise<Consu
     return js.consumers.get(stream, consumer);
   };
 
-  const record = async (advisory: IncomingMessage): Promise<Disposition> => {
+  const record = async (advisory: IncomingMessage, signal: AbortSignal): Promise<Disposition> => {
     const parsed = parseMaxDeliveries(advisory.data);
     if (parsed === undefined) {
       log.error({ subject: advisory.subject }, "not a max-deliveries advisory; left out");
@@ -68,13 +71,16 @@ export const startGaveUpLoop = async (options: GaveUpLoopOptions): Promise<Consu
       );
       return { _tag: "Ack" };
     }
-    return options.giveUp({
-      subject: stored.subject,
-      data: stored.string(),
-      streamSequence: stored.seq,
-      deliveryCount: parsed.deliveries,
-      storedAt: stored.time.getTime(),
-    });
+    return options.giveUp(
+      {
+        subject: stored.subject,
+        data: stored.string(),
+        streamSequence: stored.seq,
+        deliveryCount: parsed.deliveries,
+        storedAt: stored.time.getTime(),
+      },
+      signal,
+    );
   };
 
   return startConsumeLoop({
@@ -82,8 +88,8 @@ export const startGaveUpLoop = async (options: GaveUpLoopOptions): Promise<Consu
     reopen: open,
     concurrency: 1,
     ackWaitMs: GAVE_UP_ACK_WAIT_MS,
-    handle: (advisory) =>
-      record(advisory).catch((e: unknown) => {
+    handle: (advisory, signal) =>
+      record(advisory, signal).catch((e: unknown) => {
         log.warn(
           { err: String(e), streamSequence: advisory.streamSequence },
           "could not read the message JetStream gave up on; trying again",

@@ -4,6 +4,10 @@
  * webhook recipients, signed with HMAC-SHA256 and retried. Sending never delays the ack of the
  * message that produced the outcome, and a failed send is logged, not fatal. An event finding no
  * stream (NATS lost its data) has the streams re-created and is sent once more.
+ * Webhook sends queue for a fixed number of senders ({@link WEBHOOK_CONCURRENCY}) living in the
+ * sink's scope: a receiver that hangs costs that many requests, not one per outcome, and a
+ * backlog past {@link WEBHOOK_BACKLOG} drops the newest sends (logged with their number); closing
+ * the scope interrupts the sends and closes their connections.
  */
 import { createHmac } from "node:crypto";
 import {
@@ -14,7 +18,8 @@ import {
   publicationEventSubject,
 } from "@minutes/contracts";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { Data, Duration, Effect, Redacted, Schedule, Schema } from "effect";
+import { Data, Duration, Effect, Queue, Redacted, Schedule, Schema, type Scope } from "effect";
+import { Agent, fetch } from "undici";
 import type { OutcomeSinkShape } from "./PublishPipeline.js";
 
 /** Header carrying `sha256=<hex>` of `HMAC(secret, "<timestamp>.<body>")`. */
@@ -22,11 +27,19 @@ export const SIGNATURE_HEADER = "x-minutes-signature";
 /** Header carrying the Unix time (seconds) the signature covers. */
 export const TIMESTAMP_HEADER = "x-minutes-timestamp";
 
+/** How many webhook requests are open at most at once, across recipients. */
+export const WEBHOOK_CONCURRENCY = 8;
+/** How many webhook sends (one per recipient and outcome) wait at most; newer ones are dropped. */
+export const WEBHOOK_BACKLOG = 1_000;
+
 /** Signs a webhook body the way receivers verify it. */
 export const signWebhook = (secret: string, timestamp: number, body: string): string =>
   `sha256=${createHmac("sha256", secret).update(`${timestamp}.${body}`).digest("hex")}`;
 
-/** The outcome sink over JetStream and webhooks. */
+/**
+ * The outcome sink over JetStream and webhooks, with its webhook senders and their connections
+ * in the scope: closing it interrupts the sends (the ones still waiting are logged, not sent).
+ */
 export const makeOutcomeSink = (
   js: JetStreamClient,
   config: MinutesConfig,
@@ -36,96 +49,150 @@ export const makeOutcomeSink = (
     /** Re-creates the streams; resolves whether they exist now (see `makeJetStreamRepair`). */
     readonly repair?: () => Promise<boolean>;
   } = {},
-): OutcomeSinkShape => {
-  const settings = config.confluence.notification_settings;
-  const webhooks = settings.notification_recipients.filter(isWebhookRecipient);
-  const secret = config.publisher.webhook_secret;
+): Effect.Effect<OutcomeSinkShape, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const settings = config.confluence.notification_settings;
+    const webhooks = settings.notification_recipients.filter(isWebhookRecipient);
+    const secret = config.publisher.webhook_secret;
 
-  const publishEvent = (outcome: PublicationOutcome) => {
-    const subject = publicationEventSubject(outcome.outcome, config.nats.subject_prefix);
-    const payload = Schema.encodeSync(PublicationOutcomeJson)(outcome);
-    // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
-    const msgID = `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`;
-    const publish = () => js.publish(subject, payload, { msgID });
-    return Effect.tryPromise({
-      try: () =>
-        publish().catch(async (error: unknown) => {
-          // No responders: no stream stores the subject any more. Nothing was stored, so sending
-          // again once the streams are back cannot duplicate it.
-          if (!isNoStream(error) || options.repair === undefined) throw error;
-          if (!(await options.repair())) throw error;
-          return publish();
-        }),
-      catch: (cause) => (cause instanceof Error ? cause.message : String(cause)),
-    }).pipe(
-      Effect.tapError((e) =>
-        Effect.logWarning("could not publish the outcome event").pipe(
-          Effect.annotateLogs({ reason: String(e) }),
+    const publishEvent = (outcome: PublicationOutcome) => {
+      const subject = publicationEventSubject(outcome.outcome, config.nats.subject_prefix);
+      const payload = Schema.encodeSync(PublicationOutcomeJson)(outcome);
+      // Redelivery of the same attempt repeats the same id, so the stream keeps one copy.
+      const msgID = `${outcome.jobId}:${outcome.publicationId ?? "-"}:${outcome.outcome}:${outcome.pageVersion ?? "-"}:${outcome.occurredAt}`;
+      const publish = () => js.publish(subject, payload, { msgID });
+      return Effect.tryPromise({
+        try: () =>
+          publish().catch(async (error: unknown) => {
+            // No responders: no stream stores the subject any more. Nothing was stored, so sending
+            // again once the streams are back cannot duplicate it.
+            if (!isNoStream(error) || options.repair === undefined) throw error;
+            if (!(await options.repair())) throw error;
+            return publish();
+          }),
+        catch: (cause) => (cause instanceof Error ? cause.message : String(cause)),
+      }).pipe(
+        Effect.tapError((e) =>
+          Effect.logWarning("could not publish the outcome event").pipe(
+            Effect.annotateLogs({ reason: String(e) }),
+          ),
         ),
-      ),
-      Effect.ignore,
+        Effect.ignore,
+      );
+    };
+
+    const send = (url: string, outcome: PublicationOutcome) => {
+      const body = JSON.stringify({ type: `publication.${outcome.outcome}`, data: outcome });
+      return Effect.tryPromise({
+        try: async (signal) => {
+          const timestamp = Math.floor(Date.now() / 1000);
+          const headers: Record<string, string> = {
+            "content-type": "application/json",
+            "user-agent": "minutes-publisher",
+            [TIMESTAMP_HEADER]: String(timestamp),
+          };
+          if (secret !== null)
+            headers[SIGNATURE_HEADER] = signWebhook(Redacted.value(secret), timestamp, body);
+          const response = await fetch(url, {
+            method: "POST",
+            headers,
+            body,
+            // Aborted by the timeout, or by the interruption of a stop.
+            signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
+            dispatcher,
+          });
+          await response.body?.cancel();
+          return response.status;
+        },
+        catch: (cause) => new WebhookError({ reason: transportReason(cause) }),
+      }).pipe(
+        Effect.filterOrFail(
+          (status) => status < 300,
+          (status) => new WebhookError({ reason: `answered HTTP ${status}` }),
+        ),
+        Effect.retry(
+          Schedule.exponential(Duration.millis(options.webhookBaseDelayMs ?? 1000)).pipe(
+            Schedule.jittered,
+            Schedule.intersect(Schedule.recurs((options.webhookAttempts ?? 4) - 1)),
+          ),
+        ),
+        Effect.tapError((e) =>
+          Effect.logWarning("webhook notification failed").pipe(
+            Effect.annotateLogs({ recipient: recipientForLog(url), reason: e.reason }),
+          ),
+        ),
+        Effect.ignore,
+      );
+    };
+
+    const wanted = (outcome: PublicationOutcome): boolean =>
+      (outcome.outcome === "published" && settings.notify_on_publish) ||
+      ((outcome.outcome === "failed" || outcome.outcome === "rejected") && settings.notify_on_error);
+
+    // The webhook connections, closed (destroyed: requests still open are aborted) after the
+    // senders were interrupted.
+    const dispatcher = yield* Effect.acquireRelease(
+      Effect.sync(() => new Agent({ connections: WEBHOOK_CONCURRENCY })),
+      (agent) => Effect.promise(() => agent.destroy()),
     );
-  };
-
-  const send = (url: string, outcome: PublicationOutcome) => {
-    const body = JSON.stringify({ type: `publication.${outcome.outcome}`, data: outcome });
-    return Effect.tryPromise({
-      try: async () => {
-        const timestamp = Math.floor(Date.now() / 1000);
-        const headers: Record<string, string> = {
-          "content-type": "application/json",
-          "user-agent": "minutes-publisher",
-          [TIMESTAMP_HEADER]: String(timestamp),
-        };
-        if (secret !== null) headers[SIGNATURE_HEADER] = signWebhook(Redacted.value(secret), timestamp, body);
-        const response = await fetch(url, {
-          method: "POST",
-          headers,
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        await response.body?.cancel();
-        return response.status;
-      },
-      catch: (cause) => new WebhookError({ reason: transportReason(cause) }),
-    }).pipe(
-      Effect.filterOrFail(
-        (status) => status < 300,
-        (status) => new WebhookError({ reason: `answered HTTP ${status}` }),
-      ),
-      Effect.retry(
-        Schedule.exponential(Duration.millis(options.webhookBaseDelayMs ?? 1000)).pipe(
-          Schedule.jittered,
-          Schedule.intersect(Schedule.recurs((options.webhookAttempts ?? 4) - 1)),
-        ),
-      ),
-      Effect.tapError((e) =>
-        Effect.logWarning("webhook notification failed").pipe(
-          Effect.annotateLogs({ recipient: recipientForLog(url), reason: e.reason }),
-        ),
-      ),
-      Effect.ignore,
-    );
-  };
-
-  const wanted = (outcome: PublicationOutcome): boolean =>
-    (outcome.outcome === "published" && settings.notify_on_publish) ||
-    ((outcome.outcome === "failed" || outcome.outcome === "rejected") && settings.notify_on_error);
-
-  return {
-    emit: (outcome) =>
+    const backlog = yield* Effect.acquireRelease(Queue.dropping<WebhookSend>(WEBHOOK_BACKLOG), (queue) =>
       Effect.gen(function* () {
-        yield* publishEvent(outcome);
-        if (webhooks.length > 0 && wanted(outcome)) {
-          yield* Effect.forkDaemon(
-            Effect.forEach(webhooks, (url) => send(url, outcome), { concurrency: "unbounded" }),
-          );
-        }
+        const unsent = yield* Queue.size(queue);
+        yield* reportDropped;
+        if (unsent > 0)
+          yield* Effect.logWarning(
+            `${unsent} webhook ${unsent === 1 ? "notification was" : "notifications were"} not sent: the publisher stopped`,
+          ).pipe(Effect.annotateLogs({ unsent }));
+        yield* Queue.shutdown(queue);
       }),
-  };
-};
+    );
+    /** Sends refused by the full backlog since the last warning that said how many. */
+    let dropped = 0;
+    const reportDropped = Effect.suspend(() => {
+      const count = dropped;
+      dropped = 0;
+      return count === 0
+        ? Effect.void
+        : Effect.logWarning(
+            `dropped ${count} webhook ${count === 1 ? "notification" : "notifications"}: ${WEBHOOK_BACKLOG} were already waiting to be sent`,
+          ).pipe(Effect.annotateLogs({ dropped: count }));
+    });
+    // The senders. A drop is reported when a sender takes the next send: once per send taken while
+    // the backlog overflows, not once per dropped outcome.
+    for (let i = 0; i < WEBHOOK_CONCURRENCY; i++)
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.flatMap(Queue.take(backlog), (next) =>
+            Effect.zipRight(
+              reportDropped,
+              send(next.url, next.outcome).pipe(Effect.annotateLogs(next.annotations)),
+            ),
+          ),
+        ),
+      );
+
+    return {
+      emit: (outcome) =>
+        Effect.gen(function* () {
+          yield* publishEvent(outcome);
+          if (webhooks.length > 0 && wanted(outcome)) {
+            // The message's log annotations (job, stream sequence) go with the send.
+            const annotations = Object.fromEntries(yield* Effect.logAnnotations);
+            // Not waiting: a full backlog (or one shut down by a stop) refuses the send at once.
+            for (const url of webhooks) if (!backlog.unsafeOffer({ url, outcome, annotations })) dropped++;
+          }
+        }),
+    };
+  });
 
 // internal
+
+/** One webhook request to make (retried as one), with the log annotations of its outcome. */
+interface WebhookSend {
+  readonly url: string;
+  readonly outcome: PublicationOutcome;
+  readonly annotations: Record<string, unknown>;
+}
 
 /**
  * What `js.publish` rejects with when nothing answered the publish: the client names it

@@ -379,6 +379,57 @@ describe("stopping", () => {
   });
 });
 
+/** How many connections the sandbox has open now (the publishers' are the only ones). */
+const sandboxConnections = (h: Harness) =>
+  new Promise<number>((resolve, reject) =>
+    h.sandbox.app.server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+  );
+
+describe("what a stop ends", () => {
+  it("closes the Confluence client: no connection to Confluence stays open", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-sockets", markdown: protocol("Sockets") });
+    await recordIn(h, "job-sockets", "published");
+    expect(await sandboxConnections(h)).toBeGreaterThan(0);
+    await h.stopPublishers();
+    // Well within the client's keep-alive (30 s), which a client left open would wait for.
+    await eventually(
+      async () => ((await sandboxConnections(h)) === 0 ? true : undefined),
+      5_000,
+      "the publisher's connections to the sandbox to close",
+    );
+  });
+
+  it("interrupts a message still running after the grace period: the stopped publisher writes no page", async () => {
+    const h = await open({ config: { publisher: { shutdown_grace_seconds: 0.5 } } });
+    const retryAfterSeconds = 4;
+    const limited = h.sandbox.faults.add({
+      kind: "rateLimit",
+      method: "POST",
+      path: "/pages$",
+      times: 1,
+      retryAfter: retryAfterSeconds,
+    });
+    await h.submit({ jobId: "job-interrupted", markdown: protocol("Interrupted") });
+    // Fired (a rule is gone once its `times` are spent): the message now waits out the
+    // Retry-After, longer than the grace period.
+    await eventually(() => (h.sandbox.faults.list().some((f) => f.id === limited) ? undefined : true));
+    const pages = h.sandbox.state.pages("MEETINGS").length;
+    await h.stopPublishers();
+    // The negative check needs a window: longer than the Retry-After, after which a handling still
+    // running would create its pages (year, month, protocol).
+    const window = Date.now() + (retryAfterSeconds + 2) * 1000;
+    while (Date.now() < window) {
+      expect(h.sandbox.state.pages("MEETINGS")).toHaveLength(pages);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(pagesOfJob(h, "job-interrupted")).toHaveLength(0);
+    // Left as the stop found it, for the next delivery.
+    const record = await Effect.runPromise(h.store.findByJob("job-interrupted"));
+    expect(Option.getOrThrow(record).status).toBe("publishing");
+  });
+});
+
 describe("render threads", () => {
   it("publish the pages rendering on the event loop would, converted on worker threads", async () => {
     const jobs = ["job-t1", "job-t2", "job-t3"];

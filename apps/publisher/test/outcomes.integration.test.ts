@@ -6,10 +6,12 @@ import type { AddressInfo } from "node:net";
 import { loadConfig, type PublicationOutcome } from "@minutes/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { Effect, Either, HashMap, Logger } from "effect";
+import { Effect, Either, Exit, HashMap, Logger, Scope } from "effect";
 import { describe, expect, it } from "vitest";
-import { makeOutcomeSink } from "../src/outcomes.js";
-import { NATS_URL } from "./helpers/harness.js";
+import { makeOutcomeSink, WEBHOOK_CONCURRENCY } from "../src/outcomes.js";
+import { eventually, harnessPerTest, NATS_URL, recordIn } from "./helpers/harness.js";
+
+const open = harnessPerTest();
 
 describe("webhook notifications", () => {
   it("log why a delivery failed and the recipient without its path", async () => {
@@ -22,6 +24,7 @@ describe("webhook notifications", () => {
     const closedPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const nc = await connect({ servers: NATS_URL });
+    const scope = Effect.runSync(Scope.make());
     try {
       const config = Either.getOrThrow(
         loadConfig({
@@ -41,7 +44,6 @@ describe("webhook notifications", () => {
           },
         }),
       );
-      const sink = makeOutcomeSink(jetstream(nc), config, { webhookAttempts: 1 });
       const logs: Array<{ message: string; annotations: Record<string, unknown> }> = [];
       const capture = Logger.make(({ message, annotations }) => {
         logs.push({
@@ -66,9 +68,14 @@ describe("webhook notifications", () => {
         rateLimited: 0,
         occurredAt: new Date().toISOString(),
       };
-      await Effect.runPromise(
-        sink.emit(outcome).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture))),
+      // The senders log with the logger of the scope they run in.
+      const sink = await Effect.runPromise(
+        makeOutcomeSink(jetstream(nc), config, { webhookAttempts: 1 }).pipe(
+          Scope.extend(scope),
+          Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+        ),
       );
+      await Effect.runPromise(sink.emit(outcome));
       const deadline = Date.now() + 15_000;
       const failures = () => logs.filter((l) => l.message === "webhook notification failed");
       while (failures().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -81,8 +88,60 @@ describe("webhook notifications", () => {
       });
       expect(JSON.stringify(logs)).not.toMatch(/secret|UnknownException/);
     } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void));
       await nc.close();
       server.close();
+    }
+  });
+});
+
+describe("webhook sends", () => {
+  it("keep at most WEBHOOK_CONCURRENCY requests open to a receiver that never answers, and end with the stop", async () => {
+    let openRequests = 0;
+    let mostOpen = 0;
+    let received = 0;
+    const receiver = createServer((_req, res) => {
+      received++;
+      mostOpen = Math.max(mostOpen, ++openRequests);
+      // Never answered: open until the sender gives up on it.
+      res.on("close", () => openRequests--);
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const { port } = receiver.address() as AddressInfo;
+    try {
+      const h = await open({
+        config: {
+          confluence: {
+            notification_settings: {
+              notify_on_publish: true,
+              notification_recipients: [`http://127.0.0.1:${port}/hook`],
+            },
+          },
+        },
+      });
+      const jobs = Array.from({ length: 3 * WEBHOOK_CONCURRENCY }, (_, i) => `job-hook-${i}`);
+      for (const jobId of jobs)
+        await h.submit({ jobId, markdown: `# Hooked ${jobId}\n\nDate: 2025-09-02\n` });
+      for (const jobId of jobs) await recordIn(h, jobId, "published");
+      await eventually(
+        () => (openRequests >= WEBHOOK_CONCURRENCY ? true : undefined),
+        10_000,
+        "the senders' requests",
+      );
+      expect(mostOpen).toBe(WEBHOOK_CONCURRENCY);
+      await h.stopPublishers();
+      await eventually(() => (openRequests === 0 ? true : undefined), 5_000, "the requests to be closed");
+      // The negative check needs a window: longer than the first retry delay (1 s, jittered), by
+      // which a send that outlived the stop would have come back.
+      const after = received;
+      const window = Date.now() + 3_000;
+      while (Date.now() < window) {
+        expect(received).toBe(after);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      receiver.closeAllConnections();
+      receiver.close();
     }
   });
 });
