@@ -3,7 +3,10 @@
  * collects the distinct jobs, and issues one durable `PublishRequested{trigger:"replay"}` per job,
  * keeping at most `nats.concurrency × 2` without a final outcome (`deferred` ones do not count). Progress lives in this process only
  * (a gateway restart forgets it); the commands themselves are in JetStream, so a publisher restart
- * loses nothing — it resumes them from its durable consumer.
+ * loses nothing — it resumes them from its durable consumer. Memory is bounded: a replay holds its
+ * selected job ids only while it runs; once it ends it keeps its counters and the ids of its
+ * commands still without an outcome (at most the window), so that up to `KEEP_FINISHED` ended
+ * replays cost next to nothing. A replay with no progress for `STALL_AFTER_MS` ends `stalled`.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -31,18 +34,36 @@ import type { OutcomeFeed } from "./OutcomeFeed.js";
 export const DRY_RUN_SAMPLE = 1_000;
 /** Finished replays kept for `GET /api/replays/:id`. */
 const KEEP_FINISHED = 100;
+/**
+ * A running replay with no progress (no command issued, no final outcome counted) for this long
+ * ends `stalled`: a command whose outcome never comes (a publisher that lost it, NATS down the
+ * whole time) would otherwise keep it running, and its loop waiting, forever — and a running
+ * replay is never pruned. Outcomes that arrive later are still counted.
+ */
+export const STALL_AFTER_MS = 60 * 60_000;
+/** How often the manager looks for stalled replays (reads of the progress look too). */
+const STALL_CHECK_MS = 60_000;
 
 interface ReplayState {
   readonly id: string;
-  status: "running" | "completed" | "cancelled";
-  readonly jobs: ReadonlyArray<string>;
-  readonly issuedJobs: Set<string>;
-  readonly finishedJobs: Set<string>;
+  status: ReplayProgress["status"];
+  /** The selected jobs, in stream order; emptied when the replay ends. */
+  jobs: ReadonlyArray<string>;
+  readonly total: number;
+  issued: number;
+  done: number;
+  /**
+   * Issued jobs without a final outcome yet: at most the window (`nats.concurrency × 2`) and the
+   * one being sent. An outcome counts only when its job leaves this set, so a duplicate counts once.
+   */
+  readonly outstanding: Set<string>;
   published: number;
   skippedUnchanged: number;
   failed: number;
   readonly startedAt: number;
   finishedAt: number | null;
+  /** When a command was last issued or an outcome counted (the start at first). */
+  lastProgressAt: number;
   readonly since: string;
   readonly until: string;
   readonly spaceKey: string | null;
@@ -70,6 +91,8 @@ export interface ReplayDeps {
   readonly config: MinutesConfig;
   readonly protocolStream: string;
   readonly log: FastifyBaseLogger;
+  /** The clock for durations, `finishedAt` and stalls (epoch ms; `Date.now` by default). */
+  readonly now?: (() => number) | undefined;
 }
 
 /** Starts, tracks and cancels replays. */
@@ -78,9 +101,14 @@ export class ReplayManager {
   private readonly unsubscribe: () => void;
   private readonly loops = new Set<Promise<void>>();
   private closed = false;
+  private readonly now: () => number;
+  private readonly stallTimer: NodeJS.Timeout;
 
   constructor(private readonly deps: ReplayDeps) {
+    this.now = deps.now ?? Date.now;
     this.unsubscribe = deps.feed.subscribe(this.onOutcome);
+    this.stallTimer = setInterval(() => this.endStalled(), STALL_CHECK_MS);
+    this.stallTimer.unref();
   }
 
   /** The jobs a request selects, in stream order, and whether the stream still holds its whole window. */
@@ -105,13 +133,16 @@ export class ReplayManager {
       id: randomUUID(),
       status: "running",
       jobs,
-      issuedJobs: new Set(),
-      finishedJobs: new Set(),
+      total: jobs.length,
+      issued: 0,
+      done: 0,
+      outstanding: new Set(),
       published: 0,
       skippedUnchanged: 0,
       failed: 0,
       startedAt: now.getTime(),
       finishedAt: null,
+      lastProgressAt: now.getTime(),
       since: new Date(request.since).toISOString(),
       until: new Date(request.until ?? now).toISOString(),
       spaceKey: request.spaceKey ?? null,
@@ -120,12 +151,12 @@ export class ReplayManager {
       wake: () => {},
     };
     this.replays.set(state.id, state);
-    this.prune();
+    this.endStalled();
     if (jobs.length === 0) this.finish(state, "completed");
     else {
       const loop = this.issue(state).catch((error: unknown) => {
         this.deps.log.error({ err: error, replayId: state.id }, "replay loop failed");
-        this.finish(state, "cancelled");
+        if (state.status === "running") this.finish(state, "cancelled");
       });
       this.loops.add(loop);
       void loop.finally(() => this.loops.delete(loop));
@@ -135,11 +166,13 @@ export class ReplayManager {
 
   /** Every replay this gateway knows (running, and the latest finished ones), newest first. */
   list(): ReadonlyArray<ReplayProgress> {
+    this.endStalled();
     return [...this.replays.values()].reverse().map((state) => this.progress(state));
   }
 
   /** A replay's progress, if known. */
   get(id: string): ReplayProgress | undefined {
+    this.endStalled();
     const state = this.replays.get(id);
     return state ? this.progress(state) : undefined;
   }
@@ -152,9 +185,19 @@ export class ReplayManager {
     return this.progress(state);
   }
 
+  /**
+   * How many job ids the manager holds for a replay (its memory, for tests and diagnostics): the
+   * selection while it runs, then only its commands still without an outcome.
+   */
+  heldJobIds(id: string): number | undefined {
+    const state = this.replays.get(id);
+    return state === undefined ? undefined : state.jobs.length + state.outstanding.size;
+  }
+
   /** Cancels every running replay and waits for their loops (gateway shutdown). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.stallTimer);
     this.unsubscribe();
     for (const state of this.replays.values())
       if (state.status === "running") this.finish(state, "cancelled");
@@ -167,13 +210,14 @@ export class ReplayManager {
     // A deferred command is tried again by a later delivery: it is neither done nor failed yet.
     if (o.replayId === undefined || !isFinalOutcome(o.outcome)) return;
     const state = this.replays.get(o.replayId);
-    if (state === undefined) return;
-    if (!state.issuedJobs.has(o.jobId) || state.finishedJobs.has(o.jobId)) return;
-    state.finishedJobs.add(o.jobId);
+    if (state === undefined || !state.outstanding.delete(o.jobId)) return;
+    state.done++;
+    state.lastProgressAt = this.now();
     if (o.outcome === "published") state.published++;
     else if (o.outcome === "unchanged" || o.outcome === "skipped") state.skippedUnchanged++;
     else state.failed++;
-    if (state.status === "running" && state.finishedJobs.size === state.jobs.length)
+    // A stalled replay whose last outcomes came late after all is complete.
+    if ((state.status === "running" || state.status === "stalled") && state.done === state.total)
       this.finish(state, "completed");
     state.wake();
   };
@@ -181,13 +225,15 @@ export class ReplayManager {
   private async issue(state: ReplayState): Promise<void> {
     const limit = this.deps.config.nats.concurrency * 2;
     for (const jobId of state.jobs) {
-      while (state.status === "running" && state.issuedJobs.size - state.finishedJobs.size >= limit) {
+      while (state.status === "running" && state.outstanding.size >= limit) {
         await new Promise<void>((resolve) => {
           state.wake = resolve;
         });
       }
       if (state.status !== "running") return;
-      state.issuedJobs.add(jobId);
+      state.outstanding.add(jobId);
+      state.issued++;
+      state.lastProgressAt = this.now();
       await this.publishWithRetry(state, jobId);
     }
   }
@@ -218,23 +264,38 @@ export class ReplayManager {
     }
   }
 
-  private finish(state: ReplayState, status: "completed" | "cancelled"): void {
+  private finish(state: ReplayState, status: Exclude<ReplayProgress["status"], "running">): void {
     state.status = status;
-    state.finishedAt = Date.now();
+    state.finishedAt = this.now();
+    // The loop holds its own reference while it returns; nothing else reads the selection again.
+    state.jobs = [];
     state.wake();
+    this.prune();
+  }
+
+  /** Ends every running replay without progress for `STALL_AFTER_MS`. */
+  private endStalled(): void {
+    const now = this.now();
+    for (const state of this.replays.values()) {
+      if (state.status !== "running" || now - state.lastProgressAt < STALL_AFTER_MS) continue;
+      this.deps.log.warn(
+        { replayId: state.id, issued: state.issued, done: state.done, total: state.total },
+        `replay stalled: no command issued and no outcome for ${STALL_AFTER_MS / 60_000} minutes; it issues no more commands`,
+      );
+      this.finish(state, "stalled");
+    }
   }
 
   private progress(s: ReplayState): ReplayProgress {
-    const done = s.finishedJobs.size;
-    const total = s.jobs.length;
-    const elapsed = ((s.finishedAt ?? Date.now()) - s.startedAt) / 1000;
+    const { done, total } = s;
+    const elapsed = ((s.finishedAt ?? this.now()) - s.startedAt) / 1000;
     const rate = done > 0 && elapsed > 0 ? done / elapsed : null;
     const eta = s.status !== "running" ? (done === total ? 0 : null) : rate ? (total - done) / rate : null;
     return {
       id: s.id,
       status: s.status,
       total,
-      issued: s.issuedJobs.size,
+      issued: s.issued,
       done,
       published: s.published,
       skippedUnchanged: s.skippedUnchanged,
@@ -251,8 +312,11 @@ export class ReplayManager {
     };
   }
 
+  /** Forgets the replays that ended first, beyond the latest `KEEP_FINISHED`. */
   private prune(): void {
-    const finished = [...this.replays.values()].filter((s) => s.status !== "running");
+    const finished = [...this.replays.values()]
+      .filter((s) => s.status !== "running")
+      .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0));
     for (const s of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED)))
       this.replays.delete(s.id);
   }
@@ -277,26 +341,37 @@ export class ReplayManager {
       opt_start_time: new Date(sinceMs).toISOString(),
     });
     const decodeJobId = Schema.decodeUnknownEither(JobId);
-    for (let more = true; more && !this.closed; ) {
-      const batch = await consumer.fetch({ max_messages: 500, expires: 1_000 });
-      let received = 0;
-      for await (const m of batch) {
-        received++;
-        if (Number(m.timestampNanos / 1_000_000n) >= untilMs) {
-          more = false;
-          break;
+    try {
+      for (let more = true; more && !this.closed; ) {
+        const batch = await consumer.fetch({ max_messages: 500, expires: 1_000 });
+        let received = 0;
+        for await (const m of batch) {
+          received++;
+          if (Number(m.timestampNanos / 1_000_000n) >= untilMs) {
+            more = false;
+            break;
+          }
+          const body = parseObject(m.string());
+          const jobId = decodeJobId(body?.jobId);
+          if (Either.isRight(jobId) && !jobs.has(jobId.right)) {
+            jobs.set(jobId.right, typeof body?.spaceKey === "string" ? body.spaceKey : undefined);
+          }
+          if (m.info.pending === 0) {
+            more = false;
+            break;
+          }
         }
-        const body = parseObject(m.string());
-        const jobId = decodeJobId(body?.jobId);
-        if (Either.isRight(jobId) && !jobs.has(jobId.right)) {
-          jobs.set(jobId.right, typeof body?.spaceKey === "string" ? body.spaceKey : undefined);
-        }
-        if (m.info.pending === 0) {
-          more = false;
-          break;
-        }
+        if (received === 0) more = false;
       }
-      if (received === 0) more = false;
+    } finally {
+      // The server would keep the ephemeral consumer for its 5-minute inactive threshold: one per
+      // replay and dry run. Deleted now, the stream's consumer count is back to what it was.
+      await consumer.delete().catch((error: unknown) => {
+        this.deps.log.warn(
+          { err: error, stream: this.deps.protocolStream },
+          "could not delete a replay's ordered consumer: the server removes it after 5 minutes of inactivity",
+        );
+      });
     }
     return result;
   }

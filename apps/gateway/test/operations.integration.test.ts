@@ -1,5 +1,5 @@
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
-import { PUBLICATION_EVENT_KINDS, protocolStreamWildcard } from "@minutes/contracts";
+import { PUBLICATION_EVENT_KINDS, PUBLICATION_STATUSES, protocolStreamWildcard } from "@minutes/contracts";
 import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Effect } from "effect";
@@ -463,6 +463,35 @@ describe("GET /metrics/confluence", () => {
     expect(text).toContain("minutes_confluence_time_seconds_count 1");
     expect(text).toContain('minutes_publication_outcomes_total{outcome="published"} 1');
     expect(text).toMatch(/minutes_consumer_pending \d+/);
+  });
+
+  it("reads the publication gauges from one count per status, not from the statistics queries", async () => {
+    const statements: Array<string> = [];
+    h = await startHarness({ storeLog: (line) => statements.push(line) });
+    const harness = h;
+    const create = (jobId: string) =>
+      Effect.runPromise(harness.store.ensurePublication({ jobId, spaceKey: "MEET", parentPageId: null }));
+    await create("g-pending-1");
+    await create("g-pending-2");
+    const failed = await create("g-failed-1");
+    await Effect.runPromise(harness.store.transition(failed.id, "failed", { errorMessage: "boom" }));
+    for (const jobId of ["g-published-1", "g-published-2", "g-published-3"]) {
+      const r = await create(jobId);
+      await Effect.runPromise(harness.store.transition(r.id, "published", { latencyMs: 10 }));
+    }
+    const counts = await Effect.runPromise(harness.store.countByStatus());
+    expect(counts).toMatchObject({ pending: 2, failed: 1, published: 3 });
+
+    statements.length = 0;
+    const res = await harness.app.inject({ method: "GET", url: "/metrics/confluence" });
+    const queries = statements.filter((line) => line.includes("[query]"));
+    expect(res.statusCode).toBe(200);
+    for (const status of PUBLICATION_STATUSES)
+      expect(res.body).toContain(`minutes_publications{status="${status}"} ${counts[status]}`);
+    // The scrape's only statement: no per-day, per-space or latency-percentile query of `stats`.
+    expect(queries, queries.join("\n")).toHaveLength(1);
+    expect(queries[0]).toMatch(/group by publication_status/);
+    expect(queries[0]).not.toMatch(/latency_ms|order by/);
   });
 
   it("lists every outcome at 0 on a fresh gateway, so rate() alerts have a series after a restart", async () => {

@@ -1,5 +1,6 @@
 import { publishRequestedPrefix } from "@minutes/contracts";
 import { afterEach, describe, expect, it } from "vitest";
+import { ReplayManager, STALL_AFTER_MS } from "../src/ReplayManager.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
 
@@ -115,6 +116,8 @@ describe("replays", () => {
     });
     expect(final.ratePerSecond).toBeGreaterThan(0);
     expect(final.finishedAt).not.toBeNull();
+    // Ended: its counters stay, its 300 job ids are gone.
+    expect(harness.ctx.replays.heldJobIds(first.id)).toBe(0);
     const replayed = publisher.commands.filter((c) => c.replayId === first.id);
     expect(new Set(replayed.map((c) => c.jobId)).size).toBe(300);
     // The publisher never saw more than the window ahead of it.
@@ -222,6 +225,36 @@ describe("replays", () => {
     ).toEqual(["jobIds", "since"]);
   });
 
+  it("deletes the ordered consumer it read the stream with: a dry run and a replay leave none behind", async () => {
+    h = await startHarness();
+    const harness = h;
+    const since = new Date(Date.now() - 1_000).toISOString();
+    await submitMany(harness, ["oc-0", "oc-1", "oc-2"]);
+    const consumers = async () =>
+      (await harness.ctx.jsm.streams.info(harness.ctx.streams.protocol)).state.consumer_count;
+    const before = await consumers();
+    const back = () =>
+      eventually(async () => ((await consumers()) === before ? true : undefined), {
+        what: `the protocol stream's consumers to be back to ${before}`,
+      });
+    const dry = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since, dryRun: true },
+    });
+    expect(dry.json()).toMatchObject({ total: 3 });
+    await back();
+    const started = await harness.app.inject({
+      method: "POST",
+      url: "/api/replays",
+      headers: harness.auth,
+      payload: { since },
+    });
+    expect(started.json()).toMatchObject({ total: 3 });
+    await back();
+  });
+
   it("says when the stream no longer holds the start of the window (retention removed events)", async () => {
     h = await startHarness();
     const harness = h;
@@ -314,6 +347,8 @@ describe("replays", () => {
     expect(cancelled.statusCode).toBe(200);
     expect(cancelled.json()).toMatchObject({ status: "cancelled", issued: 4, total: 20 });
     expect(cancelled.json().finishedAt).not.toBeNull();
+    // Of its 20 jobs it keeps only the 4 issued ones, whose outcomes still count.
+    expect(harness.ctx.replays.heldJobIds(id)).toBe(4);
     await startPublisher(harness);
     const after = await eventually(
       async () => {
@@ -323,6 +358,7 @@ describe("replays", () => {
       { what: "the 4 issued commands to finish" },
     );
     expect(after).toMatchObject({ status: "cancelled", issued: 4, published: 4 });
+    expect(harness.ctx.replays.heldJobIds(id)).toBe(0);
     expect(await commandsInStream(harness)).toBe(4);
     const unknown = await harness.app.inject({
       method: "GET",
@@ -377,4 +413,69 @@ describe("replays", () => {
     expect(final).toMatchObject({ total: 40, done: 40, failed: 0 });
     expect(final.published + final.skippedUnchanged).toBe(40);
   }, 90_000);
+
+  it("ends a replay without progress for an hour as stalled: its loop stops, late outcomes count, it is pruned", async () => {
+    h = await startHarness({ overrides: { nats: { concurrency: 1 } } });
+    const harness = h;
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const jobs = ["st-0", "st-1", "st-2", "st-3", "st-4"];
+    await submitMany(harness, jobs);
+    // The real manager on the harness's NATS, feed and store, with a clock the test moves.
+    let now = Date.parse("2026-11-27T10:00:00Z");
+    const manager = new ReplayManager({
+      js: harness.ctx.js,
+      jsm: harness.ctx.jsm,
+      publisher: harness.ctx.publisher,
+      store: harness.store,
+      feed: harness.ctx.feed,
+      config: harness.config,
+      protocolStream: harness.ctx.streams.protocol,
+      log: harness.app.log,
+      now: () => now,
+    });
+    try {
+      const selection = await manager.selectJobs({ since }, new Date());
+      expect(selection.jobs).toEqual(jobs);
+      const { id } = manager.start({ since }, selection, new Date(now));
+      // No publisher: the window (concurrency × 2) fills and no outcome ever comes.
+      await eventually(() => (manager.get(id)?.issued === 2 ? true : undefined), { what: "2 issued" });
+      now += STALL_AFTER_MS - 1;
+      expect(manager.get(id)).toMatchObject({ status: "running", issued: 2, done: 0 });
+      now += 1;
+      const stalled = manager.get(id);
+      expect(stalled).toMatchObject({
+        status: "stalled",
+        total: 5,
+        issued: 2,
+        done: 0,
+        etaSeconds: null,
+        finishedAt: new Date(now).toISOString(),
+      });
+      // Only the two commands still without an outcome are held.
+      expect(manager.heldJobIds(id)).toBe(2);
+
+      // Their outcomes arrive late: counted, but the loop, which had stopped, issues nothing more
+      // (it would add a command the moment an outcome freed the window).
+      await startPublisher(harness);
+      const late = await eventually(
+        () => {
+          const p = manager.get(id);
+          return p?.done === 2 ? p : undefined;
+        },
+        { what: "the 2 late outcomes" },
+      );
+      expect(late).toMatchObject({ status: "stalled", issued: 2, done: 2, published: 2 });
+      expect(manager.heldJobIds(id)).toBe(0);
+      expect(await commandsInStream(harness)).toBe(2);
+
+      // An ended replay is pruned like any other: 100 replays ending after it push it out.
+      now += 1_000;
+      for (let i = 0; i < 100; i++) manager.start({ since }, { jobs: [] }, new Date(now));
+      expect(manager.get(id)).toBeUndefined();
+      expect(manager.list()).toHaveLength(100);
+    } finally {
+      // Resolves only once every issue loop has returned.
+      await manager.close();
+    }
+  });
 });

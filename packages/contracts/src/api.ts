@@ -302,10 +302,18 @@ export const ReplayRequest = Schema.Struct({
   .annotations({ identifier: "ReplayRequest" });
 export type ReplayRequest = typeof ReplayRequest.Type;
 
-/** Progress of a replay. `done` counts every job with an outcome (published, skipped or failed). */
+/**
+ * Progress of a replay. `done` counts every job with an outcome (published, skipped or failed).
+ * `status`: `running`; `completed` (every job has its outcome); `cancelled` (by `DELETE`, or the
+ * gateway stopping); `stalled` (no command issued and no outcome for an hour: it issues no more
+ * commands; outcomes of those it issued still count, and when the last arrives it is `completed`).
+ */
 export const ReplayProgress = Schema.Struct({
   id: Schema.String,
-  status: Schema.Literal("running", "completed", "cancelled"),
+  status: Schema.Literal("running", "completed", "cancelled", "stalled").annotations({
+    description:
+      "running; completed (every job has its outcome); cancelled (DELETE, or the gateway stopping); stalled (no command issued and no outcome for an hour: it issues no more commands; outcomes of those it issued still count, and with the last one it is completed)",
+  }),
   total: Schema.Number,
   issued: Schema.Number,
   done: Schema.Number,

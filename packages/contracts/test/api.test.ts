@@ -18,6 +18,31 @@ describe("@minutes/contracts/api", () => {
     expect(Schema.encodeSync(api.ReplayRequest)(decoded)).toEqual(wire);
   });
 
+  it("carries a stalled replay's progress, and its status in the JSON Schema the OpenAPI document shows", () => {
+    const wire = {
+      id: "3f0c2a1e-7d4b-4c55-9a7e-1b2c3d4e5f60",
+      status: "stalled",
+      total: 5,
+      issued: 2,
+      done: 0,
+      published: 0,
+      skippedUnchanged: 0,
+      failed: 0,
+      ratePerSecond: null,
+      etaSeconds: null,
+      startedAt: "2026-11-27T10:00:00.000Z",
+      finishedAt: "2026-11-27T11:00:00.000Z",
+      since: "2026-11-01T00:00:00.000Z",
+      until: "2026-11-27T10:00:00.000Z",
+      spaceKey: null,
+      force: false,
+    } as const;
+    expect(Schema.encodeSync(api.ReplayProgress)(Schema.decodeUnknownSync(api.ReplayProgress)(wire))).toEqual(
+      wire,
+    );
+    expect(JSON.stringify(toJsonSchema(api.ReplayProgress))).toContain('"stalled"');
+  });
+
   it("reads publish-now's answers with the original route's fields: success and page_url, or success false and error", () => {
     const result = {
       jobId: "job-42",

@@ -43,6 +43,8 @@ export interface StoreConfig {
   readonly url?: Redacted.Redacted<string> | string | null | undefined;
   /** Log every SQL statement through MikroORM's logger. */
   readonly debug?: boolean | undefined;
+  /** Where `debug` writes its lines (default: MikroORM's, `console.log`). */
+  readonly logger?: ((message: string) => void) | undefined;
   /**
    * SQLite: how long a writer waits for another process's write lock (default 5000 ms). The wait
    * blocks the event loop (the driver is synchronous), so keep it short.
@@ -85,6 +87,7 @@ export const openDatabase = (
         discovery: { warnWhenNoEntities: false },
         entities: [],
         debug: config.debug ?? false,
+        ...(config.logger !== undefined ? { logger: config.logger } : {}),
         allowGlobalContext: false,
         // MikroORM's default creates a missing PostgreSQL database when it connects. The migrator
         // would too (its `up()` always calls `ensureDatabase`), but on PostgreSQL it only runs

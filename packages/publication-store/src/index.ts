@@ -39,6 +39,7 @@ export {
   type PublicationLease,
   type PublicationPage,
   type PublicationQuery,
+  type PublicationStatusCounts,
   PublicationStore,
   type PublicationStoreShape,
   QUERY_DEFAULT_LIMIT,

@@ -806,3 +806,58 @@ describe.each(BACKENDS)("a publication and its page version on $name", ({ name }
     120_000,
   );
 });
+
+describe.each(BACKENDS)("counting records by status on $name", ({ name }) => {
+  it.scoped(
+    "counts every status in one statement over the status index, the counts stats has",
+    () =>
+      Effect.gen(function* () {
+        const logged: Array<string> = [];
+        const config = yield* freshConfig(name);
+        const store = yield* PublicationStore.make({ ...config, debug: true, logger: (m) => logged.push(m) });
+        const create = (jobId: string) =>
+          store.ensurePublication({ jobId, spaceKey: "S", parentPageId: null });
+        assert.deepStrictEqual(yield* store.countByStatus(), {
+          pending: 0,
+          publishing: 0,
+          published: 0,
+          failed: 0,
+          rejected: 0,
+          archived: 0,
+        });
+        yield* create("pending-1");
+        yield* create("pending-2");
+        for (const jobId of ["published-1", "published-2", "published-3"]) {
+          const r = yield* create(jobId);
+          yield* store.transition(r.id, "published", { latencyMs: 100 });
+        }
+        const failed = yield* create("failed-1");
+        yield* store.transition(failed.id, "failed", { errorMessage: "boom" });
+        yield* store.claim({
+          jobId: "publishing-1",
+          owner: "pub",
+          leaseMs: 60_000,
+          create: { spaceKey: "S", parentPageId: null },
+        });
+
+        logged.length = 0;
+        const counts = yield* store.countByStatus();
+        const statements = logged.filter((m) => m.includes("[query]"));
+        assert.deepStrictEqual(counts, {
+          pending: 2,
+          publishing: 1,
+          published: 3,
+          failed: 1,
+          rejected: 0,
+          archived: 0,
+        });
+        // One aggregate: none of the per-day, space or latency percentile queries of `stats`.
+        assert.strictEqual(statements.length, 1, statements.join("\n"));
+        assert.match(statements[0] ?? "", /group by publication_status/);
+        assert.notMatch(statements[0] ?? "", /latency_ms|order by/);
+        const stats = yield* store.stats();
+        for (const [status, n] of Object.entries(counts)) assert.strictEqual(stats.byStatus[status] ?? 0, n);
+      }),
+    60_000,
+  );
+});

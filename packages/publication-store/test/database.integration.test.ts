@@ -91,6 +91,23 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
           "archived_at",
         ].sort(),
       );
+      const indexes = yield* attempt("indexes", () =>
+        rows(
+          em,
+          name === "sqlite"
+            ? "select name, group_concat(col, ',') as cols from (select il.name as name, ii.name as col from pragma_index_list('confluence_publications') il, pragma_index_info(il.name) ii order by il.name, ii.seqno) group by name"
+            : `select i.relname as name, string_agg(a.attname, ',' order by k.n) as cols
+               from pg_index x join pg_class i on i.oid = x.indexrelid join pg_class t on t.oid = x.indrelid
+               cross join lateral unnest(x.indkey) with ordinality as k(attnum, n)
+               join pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum
+               where t.relname = 'confluence_publications' group by i.relname`,
+        ),
+      );
+      // The stats percentiles read the published and archived latencies from this index, in order.
+      assert.deepInclude(
+        indexes.map((i) => ({ name: String(i.name), cols: String(i.cols) })),
+        { name: "confluence_publications_status_latency_index", cols: "publication_status,latency_ms" },
+      );
       assert.deepStrictEqual(yield* migrate(db), []);
       assert.deepStrictEqual(
         yield* appliedMigrations(db),

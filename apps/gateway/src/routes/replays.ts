@@ -112,7 +112,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         response: {
           200: answer(
             routeSchema(ReplayList),
-            "Every running replay and the latest 100 finished ones this gateway started since it started, newest first.",
+            "Every running replay and the latest 100 ended ones (completed, cancelled or stalled) this gateway started since it started, newest first.",
           ),
           400: invalidInput("a query parameter"),
           ...problemResponses,
@@ -133,7 +133,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         response: {
           200: answer(
             routeSchema(ReplayProgress),
-            "The replay's progress (`status` `completed` at the end).",
+            "The replay's progress (`status` `completed` at the end; `stalled` after an hour without progress).",
           ),
           400: invalidInput("a query parameter, or an id that is not one"),
           404: NO_REPLAY,

@@ -50,6 +50,8 @@ export interface HarnessOptions {
   readonly sqlitePath?: string;
   /** SQLite busy timeout of the gateway's store (default 5000 ms). */
   readonly busyTimeoutMs?: number;
+  /** Receives every SQL statement the gateway's store runs (MikroORM's `debug` lines). */
+  readonly storeLog?: (line: string) => void;
 }
 
 /** A random suffix for unique names. */
@@ -111,6 +113,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
         type: "sqlite",
         sqlitePath: config.database.sqlite_path,
         ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+        ...(options.storeLog !== undefined ? { debug: true, logger: options.storeLog } : {}),
       }),
       scope,
     ),
