@@ -41,7 +41,12 @@ import { jobRoutes } from "./routes/jobs.js";
 import { protocolRoutes } from "./routes/protocols.js";
 import { publicationRoutes } from "./routes/publications.js";
 import { replayRoutes } from "./routes/replays.js";
-import { documentRateLimited, documentUnauthorized, markOptionalBodies } from "./routes/responses.js";
+import {
+  documentRateLimited,
+  documentUnauthorized,
+  guardAdminRoutes,
+  markOptionalBodies,
+} from "./routes/responses.js";
 import { statsRoutes } from "./routes/stats.js";
 import { makeStreamRepair, streamNames, withStreamRepair } from "./streams.js";
 
@@ -194,7 +199,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
-  const apiKeys = makeApiKeys(config.gateway.api_keys);
+  const apiKeys = makeApiKeys(config.gateway.api_keys, config.gateway.admin_api_keys);
   const opts = { ctx, hasApiKey: apiKeys.hasValidKey };
   const guarded =
     (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
@@ -215,6 +220,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     // The 401 and 429 every route here can answer are documented where they are sent from.
     api.addHook("onRoute", documentUnauthorized);
     api.addHook("onRoute", documentRateLimited);
+    api.addHook("onRoute", guardAdminRoutes(apiKeys.requireAdminKey));
     await api.register(rateLimit, {
       max: config.gateway.rate_limit_per_minute,
       timeWindow: 60_000,

@@ -41,6 +41,10 @@ export const startServer = async (
     redact: { paths: REDACT_PATHS, censor: "[redacted]" },
   });
   for (const warning of ignoredSettingWarnings(config)) logger.warn(warning);
+  if (config.gateway.api_keys.length > 0 && config.gateway.admin_api_keys.length === 0)
+    logger.warn(
+      "gateway.admin_api_keys is empty: every API key may import, export, delete, clean up, replay and run the archive; give the operators keys of their own to keep the meeting processor's key to sending and reading",
+    );
   const nc: NatsConnection = await connect({
     servers: config.nats.url.split(",").map((s) => s.trim()),
     name: "minutes-gateway",

@@ -245,6 +245,73 @@ describe("POST /api/protocols", () => {
     expect(res.json().detail).toContain("gateway.api_keys");
   });
 
+  it("keeps imports, exports, deletions, cleanups, replays and archive runs to operators' keys once any are set", async () => {
+    h = await startHarness({ overrides: { gateway: { admin_api_keys: ["operator-key-123"] } } });
+    const intake = h.auth;
+    const operator = { authorization: "Bearer operator-key-123" };
+    const ndjson = { "content-type": "application/x-ndjson" };
+    const operatorsOnly = [
+      { method: "GET", url: "/api/export" },
+      { method: "POST", url: "/api/import", headers: ndjson, payload: "{}" },
+      {
+        method: "POST",
+        url: "/api/publications/cleanup",
+        payload: { before: "2000-01-01T00:00:00Z", dryRun: true },
+      },
+      { method: "DELETE", url: "/api/publications/1" },
+      { method: "POST", url: "/api/replays", payload: { since: "2026-01-01T00:00:00Z", dryRun: true } },
+      { method: "DELETE", url: "/api/replays/none" },
+      { method: "POST", url: "/api/archive/run", payload: {} },
+    ] as const;
+    for (const route of operatorsOnly) {
+      const refused = await h.app.inject({
+        ...route,
+        headers: { ...("headers" in route ? route.headers : {}), ...intake },
+      });
+      expect(`${route.method} ${route.url} ${refused.statusCode}`).toBe(`${route.method} ${route.url} 403`);
+      expect(refused.json()).toMatchObject({ type: "urn:minutes:problem:admin-key-required" });
+      const allowed = await h.app.inject({
+        ...route,
+        headers: { ...("headers" in route ? route.headers : {}), ...operator },
+      });
+      expect([401, 403]).not.toContain(allowed.statusCode);
+    }
+    // The intake key still sends and reads; the operator's key may too.
+    for (const auth of [intake, operator]) {
+      const sent = await h.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: auth,
+        payload: protocolBody("a"),
+      });
+      expect(sent.statusCode).toBe(202);
+      expect(
+        (await h.app.inject({ method: "GET", url: "/api/publications", headers: auth })).statusCode,
+      ).toBe(200);
+    }
+    // The document says which routes answer 403.
+    const document = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    expect(Object.keys(document.paths["/api/import"].post.responses)).toContain("403");
+    expect(Object.keys(document.paths["/api/protocols"].post.responses)).not.toContain("403");
+  });
+
+  it("lets every key do everything while no operators' keys are set", async () => {
+    h = await startHarness();
+    const exported = await h.app.inject({ method: "GET", url: "/api/export", headers: h.auth });
+    expect(exported.statusCode).toBe(200);
+  });
+
+  it("answers an import without a key 401 before looking at its content type", async () => {
+    h = await startHarness();
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { "content-type": "text/plain" },
+      payload: "x",
+    });
+    expect(res.statusCode).toBe(401);
+  });
+
   it("honours and returns x-request-id", async () => {
     h = await startHarness();
     const res = await h.app.inject({

@@ -69,7 +69,9 @@ describe("API key check", () => {
         detail = (error as unknown as HttpProblem).detail;
       },
     );
-    expect(detail).toBe("no API keys are configured (gateway.api_keys); every request is refused");
+    expect(detail).toBe(
+      "no API keys are configured (gateway.api_keys, gateway.admin_api_keys); every request is refused",
+    );
   });
 });
 

@@ -280,6 +280,12 @@ export const GatewayConfig = Schema.Struct({
   ),
   port: Port,
   api_keys: Schema.Array(Schema.Redacted(Schema.String)),
+  /**
+   * Operators' keys: the only ones that may import, export, clean up, delete, replay and run the
+   * archive once any are set (`api_keys` then serve intake, publishing and reading). Empty: every
+   * key may do everything.
+   */
+  admin_api_keys: Schema.Array(Schema.Redacted(Schema.String)),
   auth_health: Schema.Boolean,
   auth_metrics: Schema.Boolean,
   body_limit_bytes: positiveInt("a number of bytes greater than 0"),
@@ -432,6 +438,7 @@ export const defaultConfig: MinutesConfigInput = {
     host: "127.0.0.1",
     port: 8080,
     api_keys: [],
+    admin_api_keys: [],
     auth_health: false,
     auth_metrics: false,
     body_limit_bytes: 1_048_576,

@@ -40,7 +40,7 @@ const matchingKey = (presented: Buffer, digests: ReadonlyArray<Buffer>): number 
 
 /** What a request's `Authorization` header proved. */
 type KeyVerdict =
-  | { readonly valid: true; readonly callerKey: string }
+  | { readonly valid: true; readonly callerKey: string; readonly admin: boolean }
   | { readonly valid: false; readonly detail: string };
 
 /** The rate-limit key and the key check of one set of API keys, sharing one verdict per request. */
@@ -54,11 +54,24 @@ export interface ApiKeys {
   readonly requireApiKey: preParsingHookHandler;
   /** Whether the request carries a valid API key (for routes open to all that show more to clients). */
   readonly hasValidKey: (request: FastifyRequest) => boolean;
+  /**
+   * A hook for operators' routes (after `requireApiKey`): once admin keys are configured, a 403
+   * for any other key. Without admin keys every valid key passes.
+   */
+  readonly requireAdminKey: preParsingHookHandler;
 }
 
-/** Judges requests against `keys`; see `ApiKeys`. */
-export const makeApiKeys = (keys: ReadonlyArray<Redacted.Redacted<string>>): ApiKeys => {
-  const usable = usableKeys(keys);
+/**
+ * Judges requests against `keys` and the operators' `adminKeys` (also valid everywhere); see
+ * `ApiKeys`.
+ */
+export const makeApiKeys = (
+  keys: ReadonlyArray<Redacted.Redacted<string>>,
+  adminKeys: ReadonlyArray<Redacted.Redacted<string>> = [],
+): ApiKeys => {
+  // Admin keys first: a key in both lists is an admin key.
+  const admins = usableKeys(adminKeys);
+  const usable = [...admins, ...usableKeys(keys)];
   const digests = usable.map(digest);
   // Computed once here rather than from the presented key on every request.
   const callerKeys = digests.map((d) => `key:${d.toString("hex").slice(0, 32)}`);
@@ -66,7 +79,8 @@ export const makeApiKeys = (keys: ReadonlyArray<Redacted.Redacted<string>>): Api
     if (usable.length === 0)
       return {
         valid: false,
-        detail: "no API keys are configured (gateway.api_keys); every request is refused",
+        detail:
+          "no API keys are configured (gateway.api_keys, gateway.admin_api_keys); every request is refused",
       };
     const token = bearerToken(request);
     if (token === undefined)
@@ -74,7 +88,7 @@ export const makeApiKeys = (keys: ReadonlyArray<Redacted.Redacted<string>>): Api
     const match = matchingKey(digest(token), digests);
     return match === -1
       ? { valid: false, detail: "the API key is not valid" }
-      : { valid: true, callerKey: callerKeys[match]! };
+      : { valid: true, callerKey: callerKeys[match]!, admin: match < admins.length };
   };
   const verdicts = new WeakMap<FastifyRequest, KeyVerdict>();
   const verdictOf = (request: FastifyRequest): KeyVerdict => {
@@ -95,6 +109,20 @@ export const makeApiKeys = (keys: ReadonlyArray<Redacted.Redacted<string>>): Api
       const verdict = verdictOf(request);
       if (verdict.valid) done(null, payload);
       else done(unauthorized(verdict.detail));
+    },
+    requireAdminKey: (request, _reply, payload, done) => {
+      const verdict = verdictOf(request);
+      if (!verdict.valid) done(unauthorized(verdict.detail));
+      else if (admins.length === 0 || verdict.admin) done(null, payload);
+      else
+        done(
+          new HttpProblem({
+            status: 403,
+            slug: "admin-key-required",
+            detail:
+              "this operation is for operators: send one of the operators' keys (gateway.admin_api_keys); the key sent may send and read protocols and publications",
+          }),
+        );
     },
   };
 };

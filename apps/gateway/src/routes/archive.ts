@@ -17,6 +17,7 @@ import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem, unavailable } from "../problem.js";
 import {
+  adminOnly,
   answer,
   bodyOptional,
   bodyProblems,
@@ -36,6 +37,7 @@ export const archiveRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
   app.post<{ Body: ArchiveRunRequest }>(
     "/api/archive/run",
     {
+      ...adminOnly,
       schema: {
         tags: ["publications"],
         summary: "Move the pages of meetings older than N days to the archive now",

@@ -17,6 +17,7 @@ import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
 import {
+  adminOnly,
   answer,
   DATABASE_DOWN,
   invalidInput,
@@ -47,6 +48,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
   app.get(
     "/api/export",
     {
+      ...adminOnly,
       schema: {
         tags: ["backup"],
         summary: "Export every protocol, publication and version as JSON Lines",
@@ -96,9 +98,11 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       // The body is parsed whole (one transaction, after the upload), so raising the limit is the
       // only way to restore a larger backup: the 413 says which setting does it.
       config: {
+        admin: true,
         bodyLimitHint: `an import takes up to ${IMPORT_LIMIT_FACTOR} × gateway.body_limit_bytes (${bodyLimit} bytes); to restore a larger backup, raise gateway.body_limit_bytes (${envVarForKey("gateway.body_limit_bytes")}) and restart the gateway`,
       },
-      onRequest: async (request) => {
+      // After the key checks (an unauthenticated request learns nothing), before the body is read.
+      preParsing: async (request, _reply, payload) => {
         const type = (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
         if (type !== NDJSON) {
           throw new HttpProblem({
@@ -106,6 +110,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
             detail: `send the export as ${NDJSON} (got ${type ? JSON.stringify(type) : "no content type"})`,
           });
         }
+        return payload;
       },
       schema: {
         tags: ["backup"],

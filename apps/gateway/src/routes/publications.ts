@@ -34,6 +34,7 @@ import { noProtocolDetail, requireStoredProtocol } from "../stored-protocol.js";
 import { commandAcceptedExample, publicationExample, publicationListExample } from "./openapi-examples.js";
 import {
   absentBodyAsEmpty,
+  adminOnly,
   answer,
   bodyProblems,
   DATABASE_DOWN,
@@ -92,6 +93,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
   app.post<{ Body: PublicationCleanupRequest }>(
     "/api/publications/cleanup",
     {
+      ...adminOnly,
       schema: {
         tags: ["publications"],
         summary: "Delete old publication records in bulk (never their Confluence pages)",
@@ -259,6 +261,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
   app.delete<{ Params: PublicationIdParams; Querystring: DeletePublicationQuery }>(
     "/api/publications/:id",
     {
+      ...adminOnly,
       schema: {
         tags: ["publications"],
         summary: "Delete a publication record (deletePage=true also trashes its Confluence page)",

@@ -18,6 +18,7 @@ import { DRY_RUN_SAMPLE, type ReplaySelection } from "../ReplayManager.js";
 import { runEffect } from "../run-effect.js";
 import {
   absentBodyAsEmpty,
+  adminOnly,
   answer,
   bodyProblems,
   invalidInput,
@@ -39,6 +40,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
   app.post<{ Body: ReplayRequest }>(
     "/api/replays",
     {
+      ...adminOnly,
       schema: {
         tags: ["replays"],
         summary: "Republish every job with protocol events since a time",
@@ -151,6 +153,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
   app.delete<{ Params: ReplayIdParams }>(
     "/api/replays/:id",
     {
+      ...adminOnly,
       schema: {
         tags: ["replays"],
         summary: "Cancel a replay (stops issuing commands)",

@@ -8,7 +8,7 @@
  */
 
 import { NoBody, NoQuery, Problem } from "@minutes/contracts/api";
-import type { FastifyRequest, RouteOptions } from "fastify";
+import type { FastifyRequest, preParsingHookHandler, RouteOptions } from "fastify";
 import { documented, routeSchema } from "../plugins/schema-compiler.js";
 import {
   genericProblem,
@@ -147,6 +147,30 @@ export const documentUnauthorized = (route: RouteOptions): void => {
   route.schema = { ...route.schema, response: { ...responsesOf(route), 401: UNAUTHORIZED } };
 };
 
+/** Route options of an operators' route: with admin keys configured, only they may call it. */
+export const adminOnly = { config: { admin: true } } as const;
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** An operators' route (`adminOnly`): `requireAdminKey` guards it. */
+    readonly admin?: boolean;
+  }
+}
+
+/** `onRoute` of the API scope: an operators' route gets the admin key check, and its 403 documented. */
+export const guardAdminRoutes =
+  (requireAdminKey: preParsingHookHandler) =>
+  (route: RouteOptions): void => {
+    if (route.config?.admin !== true) return;
+    const existing = route.preParsing;
+    // First among the route's own hooks: only an operator learns anything more about the request.
+    route.preParsing = [
+      requireAdminKey,
+      ...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]),
+    ];
+    route.schema = { ...route.schema, response: { ...responsesOf(route), 403: ADMIN_ONLY } };
+  };
+
 /** `onRoute` of the rate-limited scope: documents its 429 (sent by `@fastify/rate-limit`). */
 export const documentRateLimited = (route: RouteOptions): void => {
   route.schema = { ...route.schema, response: { ...responsesOf(route), 429: RATE_LIMITED } };
@@ -194,6 +218,15 @@ export const markOptionalBodies = <D extends { readonly paths?: unknown }>(docum
 
 const responsesOf = (route: RouteOptions): Record<string, unknown> =>
   (route.schema?.response as Record<string, unknown> | undefined) ?? {};
+
+const ADMIN_ONLY = problemAnswer(
+  403,
+  "Forbidden: an operators' route, and the key is not one of `gateway.admin_api_keys` (once any are configured, only those keys may import, export, clean up, delete, replay and run the archive).",
+  {
+    detail:
+      "this operation is for operators: send one of the operators' keys (gateway.admin_api_keys); the key sent may send and read protocols and publications",
+  },
+);
 
 const UNAUTHORIZED = problemAnswer(
   401,
