@@ -191,7 +191,7 @@ const overridesFor = (dir: string, sandbox: Sandbox, id: string): ConfigOverride
     max_age_days: 1,
   },
   database: { type: "sqlite", sqlite_path: join(dir, "bench.sqlite") },
-  gateway: { host: "127.0.0.1", port: 0, api_keys: [API_KEY], rate_limit_per_minute: 1_000_000 },
+  gateway: { host: "127.0.0.1", port: 0, admin_api_keys: [API_KEY], rate_limit_per_minute: 1_000_000 },
   logging: { level: "warn" },
   // BENCH_RENDER_THREADS: the publisher's `render_threads` (default: its own default for this machine).
   publisher: {

@@ -93,7 +93,7 @@ const main = async (): Promise<number> => {
       backoff_seconds: [2, 2, 4, 4, 8],
     },
     database: { type: "sqlite", sqlite_path: join(dir, "chaos.sqlite") },
-    gateway: { host: "127.0.0.1", port: 0, api_keys: [apiKey], rate_limit_per_minute: 1_000_000 },
+    gateway: { host: "127.0.0.1", port: 0, admin_api_keys: [apiKey], rate_limit_per_minute: 1_000_000 },
     logging: { level: "error" },
   };
   const config = decodeConfig(overrides);

@@ -308,7 +308,8 @@ const demoConfig = (p: {
       ack_wait_seconds: 30,
     },
     database: { type: "sqlite", sqlite_path: join(p.dir, "minutes.sqlite") },
-    gateway: { host: "127.0.0.1", port: p.gatewayPort, api_keys: [p.apiKey], publish_wait_ms: 10_000 },
+    // The one key the demo prints may do everything (replays, exports too): an operator's key.
+    gateway: { host: "127.0.0.1", port: p.gatewayPort, admin_api_keys: [p.apiKey], publish_wait_ms: 10_000 },
     vault: { file: p.vaultFile, password: p.vaultPassword },
     logging: { level: "warn" },
   };

@@ -230,7 +230,7 @@ const ADMIN_ONLY = problemAnswer(
 
 const UNAUTHORIZED = problemAnswer(
   401,
-  "Unauthorized: no `Authorization: Bearer <key>`, a key that is not one of `gateway.api_keys`, or no keys configured (every request is refused).",
+  "Unauthorized: no `Authorization: Bearer <key>`, a key that is not one of `gateway.api_keys` or `gateway.admin_api_keys`, or no keys configured (every request is refused).",
   {
     detail: "the API key is not valid",
     headers: {
