@@ -52,6 +52,14 @@ export const makeIndexPages = (
   config: MinutesConfig,
   store: PublicationStoreShape,
   botIdentity: () => ReadonlyArray<string>,
+  options: {
+    /**
+     * Runs one (shared) refresh. The publisher runs them in a `FiberSet` its stop closes before
+     * the Confluence client: a refresh outlives the caller that started it (others may wait for
+     * it), so interrupting the caller alone would leave it writing after the stop.
+     */
+    readonly run?: (refresh: Effect.Effect<void>) => Promise<void>;
+  } = {},
 ): IndexPages => {
   const title = config.confluence.advanced_settings.index_page_title;
   const labels = {
@@ -239,9 +247,11 @@ export const makeIndexPages = (
     refresh: (location, confluence) =>
       Effect.gen(function* () {
         const runtime = yield* Effect.runtime<never>();
-        yield* Effect.promise(() =>
-          runs.request(keyOf(location), () => Runtime.runPromise(runtime)(refreshOnce(location, confluence))),
-        );
+        const run = options.run ?? Runtime.runPromise(runtime);
+        // Rejected only when a stop interrupted the run: nothing to report to the caller then.
+        yield* Effect.tryPromise(() =>
+          runs.request(keyOf(location), () => run(refreshOnce(location, confluence))),
+        ).pipe(Effect.ignore);
       }),
   };
 };
