@@ -18,7 +18,7 @@ import type {
   PublicationStoreShape,
   StoreUnavailableError,
 } from "@minutes/publication-store";
-import { Data, Duration, Effect, Option, Runtime } from "effect";
+import { Cause, Data, Duration, Effect, Option, Runtime } from "effect";
 import { isAdoptable } from "./PublishPipeline.js";
 
 /** Key of the content property that marks a page as the index of a space and parent. */
@@ -248,10 +248,23 @@ export const makeIndexPages = (
       Effect.gen(function* () {
         const runtime = yield* Effect.runtime<never>();
         const run = options.run ?? Runtime.runPromise(runtime);
-        // Rejected only when a stop interrupted the run: nothing to report to the caller then.
-        yield* Effect.tryPromise(() =>
-          runs.request(keyOf(location), () => run(refreshOnce(location, confluence))),
-        ).pipe(Effect.ignore);
+        // A refresh logs its own failures; a rejection is a stop's interruption (nothing to
+        // report then) or a defect, which is logged rather than failing the caller's publication.
+        yield* Effect.tryPromise({
+          try: () => runs.request(keyOf(location), () => run(refreshOnce(location, confluence))),
+          catch: (rejection) => rejection,
+        }).pipe(
+          Effect.catchAll((rejection) =>
+            Runtime.isFiberFailure(rejection) &&
+            Cause.isInterruptedOnly(rejection[Runtime.FiberFailureCauseId])
+              ? Effect.void
+              : Effect.logError("index page refresh failed").pipe(
+                  Effect.annotateLogs({
+                    reason: rejection instanceof Error ? rejection.message : String(rejection),
+                  }),
+                ),
+          ),
+        );
       }),
   };
 };
