@@ -138,8 +138,15 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = await run(makeOutcomeSink(js, config, { repair }));
     let botIdentity: ReadonlyArray<string> = [];
+    // Index refreshes run in fibers the stop interrupts (and waits for) before it closes the
+    // Confluence client: a refresh is shared by the publications and commands that asked for it,
+    // so it does not end with any one of them.
+    const indexRuns = await run(FiberSet.make<void, never>());
+    const runIndex = await run(
+      FiberSet.runtimePromise(indexRuns)<never>().pipe(Effect.withTracerEnabled(false)),
+    );
     const indexPages = config.confluence.advanced_settings.create_index_page
-      ? makeIndexPages(config, store, () => botIdentity)
+      ? makeIndexPages(config, store, () => botIdentity, { run: (refresh) => runIndex(refresh) })
       : undefined;
     // No tracer is configured: spans (one per `Effect.fn` call, several per message) would only
     // cost CPU and garbage on the hot path.

@@ -18,7 +18,7 @@ import type {
   PublicationStoreShape,
   StoreUnavailableError,
 } from "@minutes/publication-store";
-import { Data, Duration, Effect, Option, Runtime } from "effect";
+import { Cause, Data, Duration, Effect, Option, Runtime } from "effect";
 import { isAdoptable } from "./PublishPipeline.js";
 
 /** Key of the content property that marks a page as the index of a space and parent. */
@@ -52,6 +52,14 @@ export const makeIndexPages = (
   config: MinutesConfig,
   store: PublicationStoreShape,
   botIdentity: () => ReadonlyArray<string>,
+  options: {
+    /**
+     * Runs one (shared) refresh. The publisher runs them in a `FiberSet` its stop closes before
+     * the Confluence client: a refresh outlives the caller that started it (others may wait for
+     * it), so interrupting the caller alone would leave it writing after the stop.
+     */
+    readonly run?: (refresh: Effect.Effect<void>) => Promise<void>;
+  } = {},
 ): IndexPages => {
   const title = config.confluence.advanced_settings.index_page_title;
   const labels = {
@@ -239,8 +247,23 @@ export const makeIndexPages = (
     refresh: (location, confluence) =>
       Effect.gen(function* () {
         const runtime = yield* Effect.runtime<never>();
-        yield* Effect.promise(() =>
-          runs.request(keyOf(location), () => Runtime.runPromise(runtime)(refreshOnce(location, confluence))),
+        const run = options.run ?? Runtime.runPromise(runtime);
+        // A refresh logs its own failures; a rejection is a stop's interruption (nothing to
+        // report then) or a defect, which is logged rather than failing the caller's publication.
+        yield* Effect.tryPromise({
+          try: () => runs.request(keyOf(location), () => run(refreshOnce(location, confluence))),
+          catch: (rejection) => rejection,
+        }).pipe(
+          Effect.catchAll((rejection) =>
+            Runtime.isFiberFailure(rejection) &&
+            Cause.isInterruptedOnly(rejection[Runtime.FiberFailureCauseId])
+              ? Effect.void
+              : Effect.logError("index page refresh failed").pipe(
+                  Effect.annotateLogs({
+                    reason: rejection instanceof Error ? rejection.message : String(rejection),
+                  }),
+                ),
+          ),
         );
       }),
   };

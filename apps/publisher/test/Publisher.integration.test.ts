@@ -7,7 +7,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  archiveRunSubject,
   gaveUpStreamName,
+  indexRefreshSubject,
   type PublicationOutcome,
   PublicationOutcomeJson,
   protocolReadySubject,
@@ -15,6 +17,7 @@ import {
   publishRequestedSubject,
 } from "@minutes/contracts";
 import { originalImportLines } from "@minutes/publication-store";
+import { createInbox } from "@nats-io/transport-node";
 import { Effect, Option, Schema, Stream } from "effect";
 import { pino } from "pino";
 import { assert, describe, expect, it } from "vitest";
@@ -426,6 +429,58 @@ describe("what a stop ends", () => {
     // Left as the stop found it, for the next delivery.
     const record = await Effect.runPromise(h.store.findByJob("job-interrupted"));
     expect(Option.getOrThrow(record).status).toBe("publishing");
+  });
+});
+
+describe("what a stop ends: commands", () => {
+  it("interrupts an archive run and an index refresh still running: they neither answer nor go on after it", async () => {
+    const h = await open({
+      config: {
+        publisher: { shutdown_grace_seconds: 0.2 },
+        confluence: { timeout: 60, advanced_settings: { create_index_page: true } },
+      },
+    });
+    // Alone on the queue groups, with its Confluence client built by a publication.
+    await h.stopPublishers();
+    const publisher = await h.startPublisher();
+    await h.submit({ jobId: "job-old", markdown: "# Old\n\nDate: 2020-03-04\n\n- item" });
+    await recordIn(h, "job-old", "published");
+    await eventually(() => (publisher.inFlight() === 0 ? true : undefined), 10_000, "the publication to end");
+    // The next two Confluence requests hang (until the client's 60 s timeout): one per command.
+    const hang = h.sandbox.faults.add({ kind: "hang", times: 2 });
+    const inbox = createInbox();
+    const replies = h.nc.subscribe(inbox);
+    let answered = 0;
+    void (async () => {
+      for await (const _ of replies) answered++;
+    })();
+    const prefix = h.config.nats.subject_prefix;
+    h.nc.publish(archiveRunSubject(prefix), JSON.stringify({ olderThanDays: 30 }), { reply: inbox });
+    h.nc.publish(indexRefreshSubject(prefix), JSON.stringify({ spaceKey: "MEETINGS", parentPageId: null }), {
+      reply: inbox,
+    });
+    // Both wait on Confluence (a rule is gone once its `times` are spent).
+    await eventually(
+      () => (h.sandbox.faults.list().some((f) => f.id === hang) ? undefined : true),
+      10_000,
+      "both commands to be waiting on Confluence",
+    );
+    const before = JSON.stringify(h.sandbox.state.pages("MEETINGS"));
+    const stopping = Date.now();
+    await publisher.stop();
+    // Interrupted, their requests were aborted: the stop did not wait for the client's 60 s
+    // timeout (closing the client waits for requests still open).
+    expect(Date.now() - stopping).toBeLessThan(30_000);
+    // A handler left running would answer once its request failed (the client's close waits for
+    // it) and record the archive's failure; the stop interrupted both and waited for them. Any
+    // answer sent before the stop ended has arrived after this round trip.
+    await h.nc.flush();
+    expect(answered).toBe(0);
+    expect(await sandboxConnections(h)).toBe(0);
+    expect(JSON.stringify(h.sandbox.state.pages("MEETINGS"))).toBe(before);
+    const record = await Effect.runPromise(h.store.findByJob("job-old"));
+    expect(Option.getOrThrow(record).status).toBe("published");
+    replies.unsubscribe();
   });
 });
 

@@ -2,8 +2,8 @@
 // the directory), owner-only permissions, and a lock file that serialises writers across
 // processes. Readers take no lock: a rename is atomic, so they always see a whole file.
 
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { Effect, Either, Option, ParseResult, Schema } from "effect";
@@ -96,9 +96,12 @@ export const ensureDirectory = (path: string) =>
   }).pipe(Effect.asVoid);
 
 /**
- * Runs `effect` while holding `<path>.lock`, created with O_EXCL (the directory is created first). A lock whose owner process is
- * gone (same host) or that is older than `staleMs` is taken over; waiting longer than `timeoutMs`
- * fails with {@link VaultIoError}.
+ * Runs `effect` while holding `<path>.lock`, created atomically with its content (a temp file
+ * hard-linked into place; the directory is created first). A lock whose owner process is gone
+ * (same host) or that is older than `staleMs` is stale: of the writers that find it so, exactly
+ * one removes it (see `removeStale`), and then they race for a new lock as usual. Waiting longer
+ * than `timeoutMs` fails with {@link VaultIoError}. Assumes a local POSIX filesystem where `link`
+ * and `unlink` are atomic (Linux ext4, xfs, btrfs, tmpfs), and writers whose clocks agree.
  */
 export const withLock = <A, E, R>(
   path: string,
@@ -110,6 +113,22 @@ export const withLock = <A, E, R>(
     () => effect,
     (owned) => releaseLock(`${path}.lock`, owned),
   );
+
+/** The claim file a writer creates to remove the lock now at `lockPath` once it is stale (for tests). */
+export const claimPathFor = async (lockPath: string): Promise<string | undefined> => {
+  const seen = await snapshot(lockPath);
+  return seen === undefined ? undefined : `${lockPath}.claim-${identity(seen)}`;
+};
+
+/**
+ * Test seam: lets a test hold a writer at the points of the lock protocol where interleavings
+ * matter (after it judged a lock stale, before it acts; each failed attempt). Unset in production;
+ * not exported by the package.
+ */
+export const lockProbes: {
+  staleJudged?: (lockPath: string) => Promise<void>;
+  busy?: (lockPath: string) => void;
+} = {};
 
 // internal
 
@@ -227,6 +246,13 @@ type LockAttempt =
   | { readonly _tag: "Acquired"; readonly content: string }
   | { readonly _tag: "Busy"; readonly holder: string };
 
+/** What a writer saw at a lock path: the text and the inode it read it from. Lock files never change after creation. */
+interface LockSnapshot {
+  readonly text: string;
+  readonly ino: bigint;
+  readonly mtimeNs: bigint;
+}
+
 const acquireLock = (lockPath: string, options: LockOptions): Effect.Effect<string, VaultIoError> =>
   Effect.gen(function* () {
     const deadline = Date.now() + options.timeoutMs;
@@ -236,6 +262,7 @@ const acquireLock = (lockPath: string, options: LockOptions): Effect.Effect<stri
         catch: (cause) => ioError(lockPath, "lock", cause),
       });
       if (attempt._tag === "Acquired") return attempt.content;
+      lockProbes.busy?.(lockPath);
       if (Date.now() >= deadline) {
         return yield* new VaultIoError({
           path: lockPath,
@@ -248,39 +275,49 @@ const acquireLock = (lockPath: string, options: LockOptions): Effect.Effect<stri
   });
 
 const tryLockOnce = async (lockPath: string, staleMs: number): Promise<LockAttempt> => {
-  const owner: LockOwner = {
-    pid: process.pid,
-    host: hostname(),
-    acquiredAt: Date.now(),
-    nonce: randomBytes(8).toString("hex"),
-  };
-  const content = JSON.stringify(owner);
-  try {
-    const handle = await open(lockPath, "wx", 0o600);
-    try {
-      await handle.writeFile(content, "utf8");
-    } finally {
-      await handle.close();
+  const content = ownerText();
+  if (await createExclusively(lockPath, content)) return { _tag: "Acquired", content };
+  const seen = await snapshot(lockPath);
+  if (seen === undefined) return { _tag: "Busy", holder: "released" }; // released meanwhile: try again soon
+  const holder = parseOwner(seen.text);
+  if (!isStale(seen, holder, staleMs)) {
+    return { _tag: "Busy", holder: holder === undefined ? "unknown" : `pid ${holder.pid} on ${holder.host}` };
+  }
+  await lockProbes.staleJudged?.(lockPath);
+  await removeStale(lockPath, lockPath, seen, staleMs, 0);
+  return { _tag: "Busy", holder: "a stale lock, now removed" };
+};
+
+/**
+ * Removes `path` if it is still the file `seen` that the caller judged stale, so that of all the
+ * writers that judged it stale, exactly one removes it and none removes a newer lock. They race to
+ * create a claim file named after `seen` (O_EXCL semantics via `link`): the winner alone may
+ * remove `seen`, and only `seen`'s (dead or expired) owner could remove it too. So "read, still
+ * `seen`, unlink" cannot hit a newer lock. A claim left by a writer that died while holding it is
+ * stale by the same rules and removed the same way (a claim of the claim), a few levels deep at most.
+ */
+const removeStale = async (
+  lockPath: string,
+  path: string,
+  seen: LockSnapshot,
+  staleMs: number,
+  depth: number,
+): Promise<void> => {
+  const claimPath = `${lockPath}.claim-${identity(seen)}`;
+  if (!(await createExclusively(claimPath, ownerText()))) {
+    // Another writer is removing `seen` right now, or died doing so.
+    const claim = await snapshot(claimPath);
+    if (claim !== undefined && depth < 3 && isStale(claim, parseOwner(claim.text), staleMs)) {
+      await removeStale(lockPath, claimPath, claim, staleMs, depth + 1);
     }
-    return { _tag: "Acquired", content };
-  } catch (error) {
-    if (errorCode(error) !== "EEXIST") throw error;
+    return;
   }
-  const existing = await readFile(lockPath, "utf8").catch((error: unknown) => {
-    if (errorCode(error) === "ENOENT") return undefined; // released meanwhile: try again at once
-    throw error;
-  });
-  if (existing === undefined) return { _tag: "Busy", holder: "released" };
-  const holder = parseOwner(existing);
-  const age = holder === undefined ? await lockAge(lockPath) : Date.now() - holder.acquiredAt;
-  const ownerGone = holder !== undefined && holder.host === hostname() && !processIsAlive(holder.pid);
-  if (ownerGone || age > staleMs) {
-    // Re-read right before removing so a lock taken over by someone else in between survives.
-    const again = await readFile(lockPath, "utf8").catch(() => undefined);
-    if (again === existing) await unlink(lockPath).catch(() => undefined);
-    return { _tag: "Busy", holder: "a stale lock, now removed" };
+  try {
+    const current = await snapshot(path);
+    if (current !== undefined && sameFile(current, seen)) await unlinkIfPresent(path);
+  } finally {
+    await unlinkIfPresent(claimPath);
   }
-  return { _tag: "Busy", holder: holder === undefined ? "unknown" : `pid ${holder.pid} on ${holder.host}` };
 };
 
 const releaseLock = (lockPath: string, content: string): Effect.Effect<void> =>
@@ -288,6 +325,71 @@ const releaseLock = (lockPath: string, content: string): Effect.Effect<void> =>
     // Only remove our own lock: if it was taken over as stale, the file now belongs to someone else.
     const current = await readFile(lockPath, "utf8").catch(() => undefined);
     if (current === content) await unlink(lockPath).catch(() => undefined);
+  });
+
+const ownerText = (): string =>
+  JSON.stringify({
+    pid: process.pid,
+    host: hostname(),
+    acquiredAt: Date.now(),
+    nonce: randomBytes(8).toString("hex"),
+  } satisfies LockOwner);
+
+/**
+ * Creates `path` with `content`, or returns false when it exists. The content is written to a
+ * private temp file first and then hard-linked into place, so nobody ever reads a half-written lock.
+ */
+const createExclusively = async (path: string, content: string): Promise<boolean> => {
+  const temp = `${path}.${randomBytes(6).toString("hex")}.tmp`;
+  const handle = await open(temp, "wx", 0o600);
+  try {
+    try {
+      await handle.writeFile(content, "utf8");
+    } finally {
+      await handle.close();
+    }
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return false;
+    throw error;
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+};
+
+/** The text and inode of `path`, read through one handle so both come from the same file; `undefined` when absent. */
+const snapshot = async (path: string): Promise<LockSnapshot | undefined> => {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(path, "r");
+    const info = await handle.stat({ bigint: true });
+    return { text: await handle.readFile("utf8"), ino: info.ino, mtimeNs: info.mtimeNs };
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return undefined;
+    throw error;
+  } finally {
+    await handle?.close();
+  }
+};
+
+const isStale = (seen: LockSnapshot, holder: LockOwner | undefined, staleMs: number): boolean => {
+  const age =
+    holder === undefined ? Date.now() - Number(seen.mtimeNs / 1_000_000n) : Date.now() - holder.acquiredAt;
+  const ownerGone = holder !== undefined && holder.host === hostname() && !processIsAlive(holder.pid);
+  return ownerGone || age > staleMs;
+};
+
+const sameFile = (a: LockSnapshot, b: LockSnapshot): boolean =>
+  a.text === b.text && a.ino === b.ino && a.mtimeNs === b.mtimeNs;
+
+/** A file-name-safe name for one lock file as seen: its owner's nonce is in the text, the inode and mtime tell empty files apart. */
+const identity = (seen: LockSnapshot): string =>
+  createHash("sha256").update(`${seen.ino}:${seen.mtimeNs}:${seen.text}`).digest("hex").slice(0, 24);
+
+const unlinkIfPresent = (path: string): Promise<void> =>
+  unlink(path).catch((error: unknown) => {
+    if (errorCode(error) !== "ENOENT") throw error;
   });
 
 const parseOwner = (text: string): LockOwner | undefined => {
@@ -309,11 +411,6 @@ const parseOwner = (text: string): LockOwner | undefined => {
   } catch {
     return undefined;
   }
-};
-
-const lockAge = async (lockPath: string): Promise<number> => {
-  const info = await stat(lockPath).catch(() => undefined);
-  return info === undefined ? 0 : Date.now() - info.mtimeMs;
 };
 
 const processIsAlive = (pid: number): boolean => {

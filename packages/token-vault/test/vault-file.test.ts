@@ -2,8 +2,9 @@ import { spawnSync } from "node:child_process";
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { Redacted } from "effect";
+import { Effect, Redacted } from "effect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { claimPathFor, lockProbes, withLock } from "../src/vault-file.js";
 import { failureOf, makeTempVault, type TempVault, withVault } from "./helpers/temp-vault.js";
 
 const password = Redacted.make("pw");
@@ -15,6 +16,8 @@ beforeEach(async () => {
   temp = await makeTempVault();
 });
 afterEach(async () => {
+  delete lockProbes.staleJudged;
+  delete lockProbes.busy;
   await temp.cleanup();
 });
 
@@ -88,6 +91,66 @@ describe("the vault file", () => {
       JSON.stringify({ pid: process.pid, host: hostname(), acquiredAt: Date.now() - 120_000, nonce: "x" }),
     );
     await save("alice", { lock: { timeoutMs: 2_000, staleMs: 60_000 } });
+    expect(await readdir(dirname(temp.file))).toEqual(["tokens.vault"]);
+  });
+
+  it("lets exactly one of several writers that found the same stale lock take it over", async () => {
+    await mkdir(dirname(temp.file), { recursive: true, mode: 0o700 });
+    const exited = spawnSync(process.execPath, ["-e", ""]).pid;
+    await writeFile(
+      `${temp.file}.lock`,
+      JSON.stringify({ pid: exited, host: hostname(), acquiredAt: Date.now(), nonce: "x" }),
+    );
+    // Every writer judges the lock stale before any acts on it. The first then takes it over and
+    // enters; the others act on their (now outdated) judgement only while it is inside, and it
+    // stays inside until each of them has failed to get in twice (or one got in: the bug).
+    const writers = 4;
+    const state = { judged: 0, inside: 0, entered: 0, overlaps: 0, busyWhileInside: 0 };
+    const waiters: Array<() => void> = [];
+    const changed = () => {
+      for (const wake of waiters.splice(0)) wake();
+    };
+    const until = async (condition: () => boolean) => {
+      while (!condition()) await new Promise<void>((resolve) => waiters.push(resolve));
+    };
+    lockProbes.staleJudged = async () => {
+      state.judged += 1;
+      changed();
+      if (state.judged === 1) await until(() => state.judged === writers);
+      else await until(() => state.entered > 0);
+    };
+    lockProbes.busy = () => {
+      if (state.entered > 0) state.busyWhileInside += 1;
+      changed();
+    };
+    const critical = Effect.promise(async () => {
+      state.inside += 1;
+      state.entered += 1;
+      if (state.inside > 1) state.overlaps += 1;
+      changed();
+      await until(() => state.overlaps > 0 || state.busyWhileInside >= 2 * (writers - 1));
+      state.inside -= 1;
+      changed();
+    });
+    await Promise.all(
+      Array.from({ length: writers }, () =>
+        Effect.runPromise(withLock(temp.file, { timeoutMs: 20_000, staleMs: 120_000 }, critical)),
+      ),
+    );
+    expect(state).toMatchObject({ judged: writers, entered: writers, overlaps: 0 });
+    expect(await readdir(dirname(temp.file))).toEqual([]); // no lock, claim or temp file left behind
+  });
+
+  it("takes over a stale lock whose previous taker died while removing it", async () => {
+    await mkdir(dirname(temp.file), { recursive: true, mode: 0o700 });
+    const exited = spawnSync(process.execPath, ["-e", ""]).pid;
+    const dead = (nonce: string) =>
+      JSON.stringify({ pid: exited, host: hostname(), acquiredAt: Date.now(), nonce });
+    await writeFile(`${temp.file}.lock`, dead("holder"));
+    const claim = await claimPathFor(`${temp.file}.lock`);
+    if (claim === undefined) throw new Error("no lock to claim");
+    await writeFile(claim, dead("taker"));
+    await save("alice", { lock: { timeoutMs: 5_000 } });
     expect(await readdir(dirname(temp.file))).toEqual(["tokens.vault"]);
   });
 
