@@ -354,6 +354,46 @@ describe("export and import", () => {
     expect(next.json()).toMatchObject({ imported: 1 });
   });
 
+  it("rolls back an upload that stops halfway and lets the next import run", async () => {
+    const h = await start();
+    const [header, first] = exportOf([protocolLine("cut-1", "# One\n")]).split("\n");
+    const upload = new PassThrough();
+    const running = Promise.resolve(
+      h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: upload,
+      }),
+    ).then(
+      (res) => res.statusCode,
+      () => "connection closed",
+    );
+    upload.write(`${header}\n${first}\n`);
+    // The import is running once a second one is refused; then the client goes away.
+    await eventually(async () => {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: "probe\n",
+      });
+      return res.statusCode === 409 ? true : undefined;
+    });
+    upload.destroy(new Error("the client went away"));
+    // The client sees its connection closed; the gateway rolls the import back.
+    expect(await running).toBe("connection closed");
+    expect(await Effect.runPromise(h.store.getProtocol("cut-1"))).toMatchObject({ _tag: "None" });
+    const next = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: exportOf([protocolLine("cut-1", "# One\n")]),
+    });
+    expect(next.statusCode).toBe(200);
+    expect(next.json()).toMatchObject({ imported: 1 });
+  });
+
   it("documents the 409 of a running import with its Retry-After in the OpenAPI document", async () => {
     const h = await start();
     const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
