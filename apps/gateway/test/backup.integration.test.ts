@@ -354,6 +354,40 @@ describe("export and import", () => {
     expect(next.json()).toMatchObject({ imported: 1 });
   });
 
+  it("keeps the database writable while an import's upload is still arriving", async () => {
+    const h = await start();
+    const [header, first, end] = exportOf([protocolLine("late-1", "# One\n")]).split("\n");
+    const upload = new PassThrough();
+    const running = Promise.resolve(
+      h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: upload,
+      }),
+    );
+    upload.write(`${header}\n${first}\n`);
+    await eventually(async () => {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: "probe\n",
+      });
+      return res.statusCode === 409 ? true : undefined;
+    });
+    // A publisher's write while the client is still sending: it does not wait for the upload
+    // (were the transaction open, this would wait until the body ended, which it does only after).
+    const written = await Effect.runPromise(
+      h.store.ensurePublication({ jobId: "meanwhile", spaceKey: "MEETINGS", parentPageId: null }),
+    );
+    expect(written.jobId).toBe("meanwhile");
+    upload.end(`${end}\n`);
+    const done = await running;
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toMatchObject({ imported: 1 });
+  });
+
   it("rolls back an upload that stops halfway and lets the next import run", async () => {
     const h = await start();
     const [header, first] = exportOf([protocolLine("cut-1", "# One\n")]).split("\n");
@@ -384,11 +418,15 @@ describe("export and import", () => {
     // The client sees its connection closed; the gateway rolls the import back.
     expect(await running).toBe("connection closed");
     expect(await Effect.runPromise(h.store.getProtocol("cut-1"))).toMatchObject({ _tag: "None" });
-    const next = await h.app.inject({
-      method: "POST",
-      url: "/api/import",
-      headers: { ...h.auth, "content-type": "application/x-ndjson" },
-      payload: exportOf([protocolLine("cut-1", "# One\n")]),
+    // The gateway frees the slot once it has cleaned up after the closed upload.
+    const next = await eventually(async () => {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: exportOf([protocolLine("cut-1", "# One\n")]),
+      });
+      return res.statusCode === 409 ? undefined : res;
     });
     expect(next.statusCode).toBe(200);
     expect(next.json()).toMatchObject({ imported: 1 });

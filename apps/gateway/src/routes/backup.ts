@@ -3,10 +3,16 @@
  * `application/x-ndjson` (up to 64 × `gateway.body_limit_bytes`) and restores it idempotently in
  * one transaction (`?onInvalidLine=skip` counts bad lines and lists the first 100 instead of
  * aborting), or refuses a file that is not a whole export (no header, no end line, other counts).
- * The body is imported line by line as it arrives, so memory does not grow with it; the price is
- * that the transaction (on SQLite, the write lock) lasts as long as the upload. One import at a
- * time per gateway: a second one is answered 409.
+ * The body is first spooled to a private temporary file, then imported from it line by line: memory
+ * does not grow with the body, and the transaction (on SQLite, the write lock) lasts as long as
+ * the import itself, not as long as a slow upload. One import at a time per gateway: a second one
+ * is answered 409.
  */
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { envVarForKey } from "@minutes/contracts";
 import { ImportSummary } from "@minutes/contracts/api";
@@ -59,7 +65,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
     done(null, payload);
   });
   // Per gateway: two imports would each hold a transaction (on SQLite they would wait for each
-  // other's write lock while their uploads keep coming).
+  // other's write lock), and each spools its body to disk first.
   let importing = false;
 
   app.get(
@@ -136,7 +142,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         response: {
           200: answer(
             routeSchema(ImportSummary),
-            "Imported, in one transaction: how many lines were new, updated or skipped (not newer), and with `onInvalidLine=skip` the invalid ones (the first 100 listed in `errors`). The body is imported as it arrives (it is not held in memory), so the transaction lasts as long as the upload: on SQLite, other writers (publishers) wait for it.",
+            "Imported, in one transaction: how many lines were new, updated or skipped (not newer), and with `onInvalidLine=skip` the invalid ones (the first 100 listed in `errors`). The body is spooled to a private temporary file (not held in memory), then imported from it: the transaction lasts as long as the import, not the upload. On SQLite, other writers (publishers) wait for it while it runs.",
           ),
           400: invalidInput(
             "a line that is not a valid export line (unless `onInvalidLine=skip`; the detail names the line, the field, what was expected and what was found: nothing was written); a file that is not a whole export, also with `onInvalidLine=skip`: empty, not starting with its header line, or (format version 2) without its end line (`the file ends after line N without its end line: the export was cut short`) or with lines its end line does not count; a body that is not UTF-8, or an unknown query parameter",
@@ -186,9 +192,14 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       }
       importing = true;
       let result: ImportResult;
+      let spool: string | undefined;
       try {
+        // The whole upload first, on disk: a slow client must not hold the transaction open.
+        spool = await spoolBody(request.body, importLimit, tooLarge).catch((cause: unknown) => {
+          throw bodyProblem(cause);
+        });
         const lines = Stream.fromAsyncIterable(
-          ndjsonLines(request.body, { limitBytes: importLimit, tooLarge }),
+          ndjsonLines(createReadStream(spool), { limitBytes: importLimit, tooLarge }),
           (cause) => new ImportBodyError({ cause }),
         ).pipe(Stream.flattenIterables);
         result = await runEffect(
@@ -198,6 +209,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         );
       } finally {
         importing = false;
+        if (spool !== undefined) await rm(dirname(spool), { recursive: true, force: true });
       }
       request.log.info(
         {
@@ -221,6 +233,49 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
 };
 
 // internal
+
+/**
+ * Writes `body` to a new file only this process's user may read (it holds protocols), in a new
+ * directory under the system's temporary directory, and returns its path; fails with `tooLarge()`
+ * once more than `limitBytes` arrived, and with the body's own error (a client that went away).
+ * On failure nothing is left behind.
+ */
+const spoolBody = async (
+  body: AsyncIterable<Uint8Array>,
+  limitBytes: number,
+  tooLarge: () => Error,
+): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), "minutes-import-"));
+  const path = join(dir, "import.jsonl");
+  const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
+  // A write error (a full disk) ends the copy at the next chunk, or at the end.
+  let writeError: unknown;
+  file.on("error", (error) => {
+    writeError ??= error;
+  });
+  try {
+    let received = 0;
+    // Read by hand: leaving a `for await` early would destroy the request, and with it the
+    // connection the 413 is to be answered on.
+    const chunks = body[Symbol.asyncIterator]();
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+      const chunk = next.value;
+      received += chunk.length;
+      if (received > limitBytes) throw tooLarge();
+      if (writeError !== undefined) throw writeError;
+      if (!file.write(chunk)) await once(file, "drain");
+    }
+    await new Promise<void>((resolve, reject) =>
+      file.end(() => (writeError === undefined ? resolve() : reject(writeError))),
+    );
+    if (writeError !== undefined) throw writeError;
+    return path;
+  } catch (error) {
+    file.destroy();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+};
 
 /** The body could not be read (not UTF-8, over the limit, cut off): the import wrote nothing. */
 class ImportBodyError extends Data.TaggedError("ImportBodyError")<{ readonly cause: unknown }> {}
