@@ -38,13 +38,21 @@ export const decodeUtf8 = (body: Uint8Array): string | HttpProblem => {
   try {
     return UTF8.decode(body);
   } catch {
-    const offset = firstInvalidUtf8Offset(body);
-    const bytes = Array.from(body.subarray(offset, offset + 4), (b) => b.toString(16).padStart(2, "0"));
-    return new HttpProblem({
-      status: 400,
-      detail: `the body is not valid UTF-8: the bytes at offset ${offset} (${bytes.join(" ")}) are not a UTF-8 character; send the text as UTF-8`,
-    });
+    return notUtf8Problem(body, 0);
   }
+};
+
+/**
+ * The 400 for `bytes`, a piece of a body starting at byte `start`, that are not all UTF-8: it names
+ * the body offset of the first bad byte sequence and shows its bytes.
+ */
+export const notUtf8Problem = (bytes: Uint8Array, start: number): HttpProblem => {
+  const at = firstInvalidUtf8Offset(bytes);
+  const shown = Array.from(bytes.subarray(at, at + 4), (b) => b.toString(16).padStart(2, "0"));
+  return new HttpProblem({
+    status: 400,
+    detail: `the body is not valid UTF-8: the bytes at offset ${start + at} (${shown.join(" ")}) are not a UTF-8 character; send the text as UTF-8`,
+  });
 };
 
 /**

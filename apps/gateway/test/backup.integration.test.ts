@@ -1,3 +1,6 @@
+import { PassThrough, Readable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
@@ -270,4 +273,251 @@ describe("export and import", () => {
     );
     expect(schema.properties.errors.items.required).toEqual(["line", "reason"]);
   });
+
+  it("imports a body that arrives in small chunks, splitting lines and multi-byte characters", async () => {
+    const h = await start();
+    const markdown = "# Café – 会議 😀\n\n- Zoë’s item\n";
+    const body = exportOf([protocolLine("utf8-1", markdown), protocolLine("utf8-2", "# ü\n")], "\r\n");
+    const bytes = Buffer.from(body);
+    // Chunks of 1 to 5 bytes: cuts fall inside lines, inside "\r\n" and inside characters.
+    const chunks: Array<Buffer> = [];
+    for (let at = 0, n = 0; at < bytes.length; n++) {
+      const size = 1 + (n % 5);
+      chunks.push(bytes.subarray(at, at + size));
+      at += size;
+    }
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: Readable.from(chunks, { objectMode: false }),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ imported: 2, updated: 0, skipped: 2, invalid: 0 });
+    const stored = await Effect.runPromise(h.store.getProtocol("utf8-1"));
+    expect(stored._tag === "Some" && stored.value.markdown).toBe(markdown);
+  });
+
+  it("answers 413 for a chunked body (no content-length) once it passes the limit, writing nothing", async () => {
+    const h = await start({ overrides: { gateway: { body_limit_bytes: 1_024 } } });
+    const lines = Array.from({ length: 200 }, (_, i) => protocolLine(`big-${i}`, "x".repeat(400)));
+    const body = Buffer.from(exportOf(lines));
+    expect(body.length).toBeGreaterThan(64 * 1_024);
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: Readable.from(chunksOf(body, 4_096), { objectMode: false }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().detail).toBe(
+      "the request body is larger than the 65536 bytes this route accepts: an import takes up to 64 × gateway.body_limit_bytes (1024 bytes); to restore a larger backup, raise gateway.body_limit_bytes (MINUTES_GATEWAY__BODY_LIMIT_BYTES) and restart the gateway",
+    );
+    expect(await Effect.runPromise(h.store.getProtocol("big-0"))).toMatchObject({ _tag: "None" });
+  });
+
+  it("answers a second import 409 with Retry-After while the first runs, then imports again", async () => {
+    const h = await start();
+    const lines = [protocolLine("slow-1", "# One\n"), protocolLine("slow-2", "# Two\n")];
+    const [header, first, second, end] = exportOf(lines).split("\n");
+    const upload = new PassThrough();
+    const post = (payload: string | PassThrough) =>
+      h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload,
+      });
+    // Sent now (`inject` sends when awaited); the body stays open until the test ends it.
+    const running = Promise.resolve(post(upload));
+    upload.write(`${header}\n${first}\n`);
+    // Until the first import has started, a probe is imported, and refused as not an export
+    // (writing nothing); then it is refused as a second import.
+    const refused = await eventually(async () => {
+      const res = await post("probe\n");
+      return res.statusCode === 409 ? res : undefined;
+    });
+    expect(refused.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(refused.headers["retry-after"]).toBe("30");
+    expect(refused.json()).toMatchObject({
+      status: 409,
+      title: "Conflict",
+      detail: "an import is already running; try again when it has finished",
+    });
+    upload.end(`${second}\n${end}\n`);
+    const done = await running;
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toMatchObject({ imported: 2 });
+    // Finished: the next import runs.
+    const next = await post(exportOf([protocolLine("other", "# Other\n")]));
+    expect(next.statusCode).toBe(200);
+    expect(next.json()).toMatchObject({ imported: 1 });
+  });
+
+  it("keeps the database writable while an import's upload is still arriving", async () => {
+    const h = await start();
+    const [header, first, end] = exportOf([protocolLine("late-1", "# One\n")]).split("\n");
+    const upload = new PassThrough();
+    const running = Promise.resolve(
+      h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: upload,
+      }),
+    );
+    upload.write(`${header}\n${first}\n`);
+    await eventually(async () => {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: "probe\n",
+      });
+      return res.statusCode === 409 ? true : undefined;
+    });
+    // A publisher's write while the client is still sending: it does not wait for the upload
+    // (were the transaction open, this would wait until the body ended, which it does only after).
+    const written = await Effect.runPromise(
+      h.store.ensurePublication({ jobId: "meanwhile", spaceKey: "MEETINGS", parentPageId: null }),
+    );
+    expect(written.jobId).toBe("meanwhile");
+    upload.end(`${end}\n`);
+    const done = await running;
+    expect(done.statusCode).toBe(200);
+    expect(done.json()).toMatchObject({ imported: 1 });
+  });
+
+  it("rolls back an upload that stops halfway and lets the next import run", async () => {
+    const h = await start();
+    const [header, first] = exportOf([protocolLine("cut-1", "# One\n")]).split("\n");
+    const upload = new PassThrough();
+    const running = Promise.resolve(
+      h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: upload,
+      }),
+    ).then(
+      (res) => res.statusCode,
+      () => "connection closed",
+    );
+    upload.write(`${header}\n${first}\n`);
+    // The import is running once a second one is refused; then the client goes away.
+    await eventually(async () => {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: "probe\n",
+      });
+      return res.statusCode === 409 ? true : undefined;
+    });
+    upload.destroy(new Error("the client went away"));
+    // The client sees its connection closed; the gateway rolls the import back.
+    expect(await running).toBe("connection closed");
+    expect(await Effect.runPromise(h.store.getProtocol("cut-1"))).toMatchObject({ _tag: "None" });
+    // The gateway frees the slot once it has cleaned up after the closed upload.
+    const next = await eventually(async () => {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: exportOf([protocolLine("cut-1", "# One\n")]),
+      });
+      return res.statusCode === 409 ? undefined : res;
+    });
+    expect(next.statusCode).toBe(200);
+    expect(next.json()).toMatchObject({ imported: 1 });
+  });
+
+  it("documents the 409 of a running import with its Retry-After in the OpenAPI document", async () => {
+    const h = await start();
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const conflict = doc.paths["/api/import"].post.responses["409"];
+    expect(conflict.description).toContain("another import is running");
+    expect(conflict.content["application/problem+json"].example.detail).toBe(
+      "an import is already running; try again when it has finished",
+    );
+    expect(Object.keys(conflict.headers)).toEqual(["Retry-After"]);
+  });
+
+  it("imports a large export without holding it in memory", async () => {
+    const h = await start();
+    const protocols = 1_500;
+    const markdown = `# Minutes\n\n${"- a decision was taken and written down\n".repeat(800)}`;
+    const lineBytes = Buffer.byteLength(protocolLine("large-00000", markdown)) + 1;
+    const bodyBytes = protocols * lineBytes;
+    expect(bodyBytes).toBeGreaterThan(40_000_000);
+    // The body comes from a generator, so neither side of the test holds it; the gateway runs in
+    // this process, so its heap and buffers are measured here, at every chunk it asks for.
+    const gc = collector();
+    gc();
+    const base = usedBytes();
+    let peak = base;
+    async function* body() {
+      yield Buffer.from(`${JSON.stringify(HEADER)}\n`);
+      for (let i = 0; i < protocols; i++) {
+        // What is held, not garbage not collected yet: measured after a full collection.
+        if (i % 100 === 0) {
+          gc();
+          peak = Math.max(peak, usedBytes());
+        }
+        const id = `large-${String(i).padStart(5, "0")}`;
+        yield Buffer.from(`${protocolLine(id, markdown)}\n`);
+      }
+      yield Buffer.from(`${JSON.stringify(endLine(protocols))}\n`);
+    }
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: Readable.from(body(), { objectMode: false }),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ imported: protocols, invalid: 0 });
+    // A gateway that reads the body whole holds it at least once (its bytes, then its text).
+    const growth = peak - base;
+    expect(growth, `grew by ${growth} bytes for a ${bodyBytes}-byte body`).toBeLessThan(bodyBytes / 4);
+  });
 });
+
+// internal
+
+const HEADER = { kind: "header", format: "minutes-publication-store", version: 2 } as const;
+
+const endLine = (protocols: number) => ({ kind: "end", protocols, publications: 0, versions: 0 });
+
+const protocolLine = (jobId: string, markdown: string): string =>
+  JSON.stringify({
+    kind: "protocol",
+    jobId,
+    markdown,
+    filename: `${jobId}.md`,
+    metadata: {},
+    contentHash: `sha256:${jobId}`,
+    streamSequence: null,
+    occurredAt: "2030-01-01T00:00:00.000Z",
+    receivedAt: "2030-01-01T00:00:00.000Z",
+    updatedAt: "2030-01-01T00:00:00.000Z",
+  });
+
+/** A whole export (format version 2) of these protocol lines. */
+const exportOf = (protocolLines: ReadonlyArray<string>, newline = "\n"): string =>
+  [JSON.stringify(HEADER), ...protocolLines, JSON.stringify(endLine(protocolLines.length)), ""].join(newline);
+
+const chunksOf = (bytes: Buffer, size: number): Array<Buffer> =>
+  Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+
+/** The heap in use plus the buffers outside it (a body read whole is held in Buffers first). */
+const usedBytes = (): number => {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+};
+
+/** A full garbage collection, for a baseline without garbage of earlier tests. */
+const collector = (): (() => void) => {
+  setFlagsFromString("--expose-gc");
+  return runInNewContext("gc") as () => void;
+};

@@ -3,16 +3,25 @@
  * `application/x-ndjson` (up to 64 × `gateway.body_limit_bytes`) and restores it idempotently in
  * one transaction (`?onInvalidLine=skip` counts bad lines and lists the first 100 instead of
  * aborting), or refuses a file that is not a whole export (no header, no end line, other counts).
- * The body is read whole before the transaction starts, so a slow upload never holds the database;
- * its lines are then handed to the store one at a time, not split into an array.
+ * The body is first spooled to a private temporary file, then imported from it line by line: memory
+ * does not grow with the body, and the transaction (on SQLite, the write lock) lasts as long as
+ * the import itself, not as long as a slow upload. One import at a time per gateway: a second one
+ * is answered 409.
  */
+import { once } from "node:events";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { envVarForKey } from "@minutes/contracts";
 import { ImportSummary } from "@minutes/contracts/api";
-import { Effect, Schema, Stream } from "effect";
-import type { FastifyPluginAsync } from "fastify";
+import type { ImportResult } from "@minutes/publication-store";
+import { Data, Effect, Schema, Stream } from "effect";
+import { errorCodes, type FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
-import { charsetProblem, decodeUtf8 } from "../json-body.js";
+import { charsetProblem } from "../json-body.js";
+import { ndjsonLines } from "../ndjson-lines.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { HttpProblem } from "../problem.js";
 import { runEffect } from "../run-effect.js";
@@ -31,19 +40,33 @@ const NDJSON = "application/x-ndjson";
 /** An import body may be this many times `gateway.body_limit_bytes`: a backup holds every protocol. */
 const IMPORT_LIMIT_FACTOR = 64;
 
+/** Seconds a client refused because an import is running is asked to wait (`Retry-After`). */
+export const IMPORT_RETRY_AFTER_S = 30;
+/** The `detail` of that 409. */
+export const IMPORT_RUNNING = "an import is already running; try again when it has finished";
+
 const ImportQuery = Schema.Struct({ onInvalidLine: Schema.optional(Schema.Literal("abort", "skip")) });
 type ImportQuery = typeof ImportQuery.Type;
 
 export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   const bodyLimit = ctx.config.gateway.body_limit_bytes;
-  // Strict like the JSON parser: a line with bytes that are not UTF-8 is not imported as U+FFFD.
-  app.addContentTypeParser(NDJSON, { parseAs: "buffer" }, (request, body: Buffer, done) => {
+  const importLimit = bodyLimit * IMPORT_LIMIT_FACTOR;
+  // Fastify's own 413, so that the error handler words it (with the route's `bodyLimitHint`) as
+  // for any other route.
+  const tooLarge = () => new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+  // The body is left unread (the handler streams it), so Fastify does not count it: a declared
+  // length over the limit is refused here, before the import starts, and `ndjsonLines` counts the
+  // bytes of a body sent without one (chunked).
+  app.addContentTypeParser(NDJSON, (request, payload, done) => {
     const refused = charsetProblem(request.headers["content-type"], NDJSON);
     if (refused !== undefined) return done(refused, undefined);
-    const text = decodeUtf8(body);
-    if (text instanceof HttpProblem) return done(text, undefined);
-    done(null, text);
+    const declared = Number(request.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > importLimit) return done(tooLarge(), undefined);
+    done(null, payload);
   });
+  // Per gateway: two imports would each hold a transaction (on SQLite they would wait for each
+  // other's write lock), and each spools its body to disk first.
+  let importing = false;
 
   app.get(
     "/api/export",
@@ -91,12 +114,12 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
     },
   );
 
-  app.post<{ Body: string; Querystring: ImportQuery }>(
+  app.post<{ Body: AsyncIterable<Uint8Array>; Querystring: ImportQuery }>(
     "/api/import",
     {
-      bodyLimit: bodyLimit * IMPORT_LIMIT_FACTOR,
-      // The body is parsed whole (one transaction, after the upload), so raising the limit is the
-      // only way to restore a larger backup: the 413 says which setting does it.
+      bodyLimit: importLimit,
+      // The import is one transaction, so raising the limit is the only way to restore a larger
+      // backup: the 413 says which setting does it.
       config: {
         admin: true,
         bodyLimitHint: `an import takes up to ${IMPORT_LIMIT_FACTOR} × gateway.body_limit_bytes (${bodyLimit} bytes); to restore a larger backup, raise gateway.body_limit_bytes (${envVarForKey("gateway.body_limit_bytes")}) and restart the gateway`,
@@ -119,7 +142,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         response: {
           200: answer(
             routeSchema(ImportSummary),
-            "Imported, in one transaction: how many lines were new, updated or skipped (not newer), and with `onInvalidLine=skip` the invalid ones (the first 100 listed in `errors`).",
+            "Imported, in one transaction: how many lines were new, updated or skipped (not newer), and with `onInvalidLine=skip` the invalid ones (the first 100 listed in `errors`). The body is spooled to a private temporary file (not held in memory), then imported from it: the transaction lasts as long as the import, not the upload. On SQLite, other writers (publishers) wait for it while it runs.",
           ),
           400: invalidInput(
             "a line that is not a valid export line (unless `onInvalidLine=skip`; the detail names the line, the field, what was expected and what was found: nothing was written); a file that is not a whole export, also with `onInvalidLine=skip`: empty, not starting with its header line, or (format version 2) without its end line (`the file ends after line N without its end line: the export was cut short`) or with lines its end line does not count; a body that is not UTF-8, or an unknown query parameter",
@@ -130,6 +153,19 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
             {
               detail:
                 "the request body is larger than the 67108864 bytes this route accepts: an import takes up to 64 × gateway.body_limit_bytes (1048576 bytes); to restore a larger backup, raise gateway.body_limit_bytes (MINUTES_GATEWAY__BODY_LIMIT_BYTES) and restart the gateway",
+            },
+          ),
+          409: problemAnswer(
+            409,
+            "Conflict: another import is running on this gateway (one at a time; each is one transaction). Nothing was read or written; send the file again after `Retry-After` seconds, or once the running import has answered.",
+            {
+              detail: IMPORT_RUNNING,
+              headers: {
+                "Retry-After": {
+                  type: "integer",
+                  description: `Seconds to wait before trying again (${IMPORT_RETRY_AFTER_S}); an import of a large backup may take longer.`,
+                },
+              },
             },
           ),
           415: problemAnswer(
@@ -146,12 +182,35 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       },
     },
     async (request): Promise<ImportSummary> => {
-      const text = typeof request.body === "string" ? request.body : "";
-      const result = await runEffect(
-        ctx.store.importJsonl(Stream.fromIterable(linesOf(text)), {
-          onInvalidLine: request.query.onInvalidLine ?? "abort",
-        }),
-      );
+      if (importing) {
+        throw new HttpProblem({
+          status: 409,
+          slug: "import-running",
+          detail: IMPORT_RUNNING,
+          headers: { "retry-after": String(IMPORT_RETRY_AFTER_S) },
+        });
+      }
+      importing = true;
+      let result: ImportResult;
+      let spool: string | undefined;
+      try {
+        // The whole upload first, on disk: a slow client must not hold the transaction open.
+        spool = await spoolBody(request.body, importLimit, tooLarge).catch((cause: unknown) => {
+          throw bodyProblem(cause);
+        });
+        const lines = Stream.fromAsyncIterable(
+          ndjsonLines(createReadStream(spool), { limitBytes: importLimit, tooLarge }),
+          (cause) => new ImportBodyError({ cause }),
+        ).pipe(Stream.flattenIterables);
+        result = await runEffect(
+          ctx.store
+            .importJsonl(lines, { onInvalidLine: request.query.onInvalidLine ?? "abort" })
+            .pipe(Effect.catchTag("ImportBodyError", (e) => Effect.die(bodyProblem(e.cause)))),
+        );
+      } finally {
+        importing = false;
+        if (spool !== undefined) await rm(dirname(spool), { recursive: true, force: true });
+      }
       request.log.info(
         {
           imported: result.imported,
@@ -175,16 +234,62 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
 
 // internal
 
-/** The lines of `text` split at "\n", as `text.split("\n")` would give them, one at a time. */
-function* linesOf(text: string): Generator<string, void, undefined> {
-  let start = 0;
-  for (;;) {
-    const end = text.indexOf("\n", start);
-    if (end === -1) {
-      yield text.slice(start);
-      return;
+/**
+ * Writes `body` to a new file only this process's user may read (it holds protocols), in a new
+ * directory under the system's temporary directory, and returns its path; fails with `tooLarge()`
+ * once more than `limitBytes` arrived, and with the body's own error (a client that went away).
+ * On failure nothing is left behind.
+ */
+const spoolBody = async (
+  body: AsyncIterable<Uint8Array>,
+  limitBytes: number,
+  tooLarge: () => Error,
+): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), "minutes-import-"));
+  const path = join(dir, "import.jsonl");
+  const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
+  // A write error (a full disk) ends the copy at the next chunk, or at the end.
+  let writeError: unknown;
+  file.on("error", (error) => {
+    writeError ??= error;
+  });
+  try {
+    let received = 0;
+    // Read by hand: leaving a `for await` early would destroy the request, and with it the
+    // connection the 413 is to be answered on.
+    const chunks = body[Symbol.asyncIterator]();
+    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+      const chunk = next.value;
+      received += chunk.length;
+      if (received > limitBytes) throw tooLarge();
+      if (writeError !== undefined) throw writeError;
+      if (!file.write(chunk)) await once(file, "drain");
     }
-    yield text.slice(start, end);
-    start = end + 1;
+    await new Promise<void>((resolve, reject) =>
+      file.end(() => (writeError === undefined ? resolve() : reject(writeError))),
+    );
+    if (writeError !== undefined) throw writeError;
+    return path;
+  } catch (error) {
+    file.destroy();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
   }
-}
+};
+
+/** The body could not be read (not UTF-8, over the limit, cut off): the import wrote nothing. */
+class ImportBodyError extends Data.TaggedError("ImportBodyError")<{ readonly cause: unknown }> {}
+
+/**
+ * What the error handler answers for a body that could not be read: the problem `ndjsonLines`
+ * raised, or a 400 for a connection closed in the middle of the upload (the client is gone; the
+ * log says why the import stopped).
+ */
+const bodyProblem = (cause: unknown): unknown =>
+  cause instanceof HttpProblem || (cause instanceof Error && "statusCode" in cause)
+    ? cause
+    : new HttpProblem({
+        status: 400,
+        detail:
+          "the upload stopped before the body was complete (the connection was closed); nothing was imported",
+      });
