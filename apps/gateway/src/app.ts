@@ -29,7 +29,7 @@ import { serializeRequest } from "./log-url.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
 import { makeApiKeys } from "./plugins/auth.js";
-import { frameworkErrorProblem, problemsPlugin } from "./plugins/problems.js";
+import { frameworkErrorProblem, notFoundProblem, problemsPlugin } from "./plugins/problems.js";
 import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
 import { HttpProblem } from "./problem.js";
 import { withPublishHealth } from "./publish-health.js";
@@ -188,7 +188,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       openapi: "3.0.3",
       info: {
         title: "Minutes gateway",
-        description: "Event intake, publication commands, records, statistics, replays, backups and health.",
+        description:
+          "Event intake, publication commands, records, statistics, replays, backups and health. Every `/api/*` request needs an API key, also one for a path that does not exist: without a valid key it answers 401, with one 404.",
         version: "0.1.0",
       },
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
@@ -232,6 +233,18 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
           headers: { "retry-after": String(Math.ceil(context.ttl / 1000)) },
         }),
     });
+    // A path under /api that does not exist answers like one that does: rate limited, and 401
+    // without a valid key, so a caller without one cannot map which paths exist (nor use the
+    // 401/404 difference to test keys outside the rate limit); with a valid key, a 404. The
+    // not-found handler of this scope runs the scope's hooks (the key check above, and the rate
+    // limit, which routes get from their onRoute hook and this handler from the hook added here).
+    await api.register(
+      async (unknown) => {
+        unknown.addHook("onRequest", unknown.rateLimit());
+        unknown.setNotFoundHandler(notFoundProblem);
+      },
+      { prefix: "/api" },
+    );
     for (const plugin of [
       protocolRoutes,
       jobRoutes,

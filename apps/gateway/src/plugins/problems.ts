@@ -68,6 +68,15 @@ export const frameworkErrorProblem = (
   });
 };
 
+/** The not-found handler: a 404 problem naming the method and path (never the query string). */
+export const notFoundProblem = (request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+  sendProblem(reply, {
+    ...genericProblem(404),
+    status: 404,
+    detail: `no route for ${request.method} ${request.url.split("?")[0]}`,
+    instance: request.url.split("?")[0] ?? request.url,
+  });
+
 /** Installs the error and not-found handlers. */
 export const problemsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -126,14 +135,7 @@ export const problemsPlugin = fp(
       });
     });
 
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, {
-        ...genericProblem(404),
-        status: 404,
-        detail: `no route for ${request.method} ${request.url.split("?")[0]}`,
-        instance: request.url.split("?")[0] ?? request.url,
-      }),
-    );
+    app.setNotFoundHandler(notFoundProblem);
   },
   { name: "@minutes/gateway/problems", fastify: "5.x", dependencies: ["@minutes/gateway/schema-compiler"] },
 );
