@@ -21,6 +21,7 @@ import Fastify, {
   type FastifyPluginAsync,
   type RouteOptions,
 } from "fastify";
+import { answerClientError } from "./client-error.js";
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
@@ -92,6 +93,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     // Job ids may be 200 characters (contracts' JobId), more once percent-encoded.
     routerOptions: { maxParamLength: 1_024 },
     frameworkErrors: frameworkErrorProblem,
+    // Requests Node's parser refuses (malformed, headers too large, too slow) answer problems too.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, app.log),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
