@@ -5,7 +5,13 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { genericProblem, HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemBody } from "../problem.js";
+import {
+  genericProblem,
+  HttpProblem,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemBody,
+  UNAVAILABLE_RETRY_AFTER_S,
+} from "../problem.js";
 import { SchemaValidationError } from "./schema-compiler.js";
 
 /** Sends a problem answer (bypassing the route's serializer). */
@@ -109,6 +115,8 @@ export const problemsPlugin = fp(
       const status = typeof raw === "number" && raw >= 400 && raw < 600 ? raw : 500;
       if (status >= 500) {
         request.log.error({ err: error }, "request failed");
+        // A 503 nobody here wrote (a library's) is taken as temporary, like those of `unavailable`.
+        if (status === 503) reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
         return sendProblem(reply, {
           ...genericProblem(status),
           status,
