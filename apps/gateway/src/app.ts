@@ -68,15 +68,35 @@ export interface Gateway {
   readonly ctx: GatewayContext;
 }
 
-/** Redaction paths for every logger that sees requests. */
-export const REDACT_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  "headers.authorization",
+/** Request headers that carry credentials (lowercase, as Node names them). */
+const SECRET_HEADERS = [
   "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "x-api-token",
+  "x-auth-token",
+  "x-access-token",
+  "x-csrf-token",
+];
+
+/**
+ * Redaction paths for every logger that sees requests: a second line behind the `req` serializer
+ * (which logs no headers), for any log call that passes request headers or a parser error's raw
+ * bytes (`rawPacket`) by hand.
+ */
+export const REDACT_PATHS = [
+  ...["req.headers", "headers"].flatMap((at) =>
+    SECRET_HEADERS.map((name) => `${at}[${JSON.stringify(name)}]`),
+  ),
+  "authorization",
+  "cookie",
   "token",
   "api_token",
   "password",
+  "err.rawPacket",
+  "rawPacket",
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
