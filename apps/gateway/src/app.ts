@@ -21,6 +21,7 @@ import Fastify, {
   type FastifyPluginAsync,
   type RouteOptions,
 } from "fastify";
+import { answerClientError } from "./client-error.js";
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
 import type { GatewayContext } from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
@@ -29,7 +30,7 @@ import { serializeRequest } from "./log-url.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
 import { makeApiKeys } from "./plugins/auth.js";
-import { frameworkErrorProblem, problemsPlugin } from "./plugins/problems.js";
+import { frameworkErrorProblem, notFoundProblem, problemsPlugin } from "./plugins/problems.js";
 import { schemaCompilerPlugin } from "./plugins/schema-compiler.js";
 import { HttpProblem } from "./problem.js";
 import { withPublishHealth } from "./publish-health.js";
@@ -67,15 +68,35 @@ export interface Gateway {
   readonly ctx: GatewayContext;
 }
 
-/** Redaction paths for every logger that sees requests. */
-export const REDACT_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  "headers.authorization",
+/** Request headers that carry credentials (lowercase, as Node names them). */
+const SECRET_HEADERS = [
   "authorization",
+  "proxy-authorization",
+  "cookie",
+  "set-cookie",
+  "x-api-key",
+  "x-api-token",
+  "x-auth-token",
+  "x-access-token",
+  "x-csrf-token",
+];
+
+/**
+ * Redaction paths for every logger that sees requests: a second line behind the `req` serializer
+ * (which logs no headers), for any log call that passes request headers or a parser error's raw
+ * bytes (`rawPacket`) by hand.
+ */
+export const REDACT_PATHS = [
+  ...["req.headers", "headers"].flatMap((at) =>
+    SECRET_HEADERS.map((name) => `${at}[${JSON.stringify(name)}]`),
+  ),
+  "authorization",
+  "cookie",
   "token",
   "api_token",
   "password",
+  "err.rawPacket",
+  "rawPacket",
 ];
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -92,6 +113,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     // Job ids may be 200 characters (contracts' JobId), more once percent-encoded.
     routerOptions: { maxParamLength: 1_024 },
     frameworkErrors: frameworkErrorProblem,
+    // Requests Node's parser refuses (malformed, headers too large, too slow) answer problems too.
+    clientErrorHandler: (error, socket) => answerClientError(error, socket, app.log),
     genReqId: (req: IncomingMessage) => {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
@@ -188,7 +211,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       openapi: "3.0.3",
       info: {
         title: "Minutes gateway",
-        description: "Event intake, publication commands, records, statistics, replays, backups and health.",
+        description:
+          "Event intake, publication commands, records, statistics, replays, backups and health. Every `/api/*` request needs an API key, also one for a path that does not exist: without a valid key it answers 401, with one 404.",
         version: "0.1.0",
       },
       components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
@@ -232,6 +256,18 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
           headers: { "retry-after": String(Math.ceil(context.ttl / 1000)) },
         }),
     });
+    // A path under /api that does not exist answers like one that does: rate limited, and 401
+    // without a valid key, so a caller without one cannot map which paths exist (nor use the
+    // 401/404 difference to test keys outside the rate limit); with a valid key, a 404. The
+    // not-found handler of this scope runs the scope's hooks (the key check above, and the rate
+    // limit, which routes get from their onRoute hook and this handler from the hook added here).
+    await api.register(
+      async (unknown) => {
+        unknown.addHook("onRequest", unknown.rateLimit());
+        unknown.setNotFoundHandler(notFoundProblem);
+      },
+      { prefix: "/api" },
+    );
     for (const plugin of [
       protocolRoutes,
       jobRoutes,

@@ -30,12 +30,14 @@ const TITLES: Readonly<Record<number, readonly [slug: string, title: string]>> =
   404: ["not-found", "Not found"],
   405: ["method-not-allowed", "Method not allowed"],
   406: ["not-acceptable", "Not acceptable"],
+  408: ["request-timeout", "Request timeout"],
   409: ["conflict", "Conflict"],
   413: ["payload-too-large", "Payload too large"],
   414: ["uri-too-long", "URI too long"],
   415: ["unsupported-media-type", "Unsupported media type"],
   422: ["unprocessable-content", "Unprocessable content"],
   429: ["rate-limited", "Too many requests"],
+  431: ["request-header-fields-too-large", "Request header fields too large"],
   500: ["internal-error", "Internal server error"],
   502: ["bad-gateway", "Bad gateway"],
   503: ["service-unavailable", "Service unavailable"],
@@ -100,7 +102,11 @@ export const conflict = (detail: string, slug = "conflict"): HttpProblem =>
  */
 export const UNAVAILABLE_RETRY_AFTER_S = 5;
 
-/** 503 for a dependency that is down; the request was not accepted, and `Retry-After` says when to try again. */
+/**
+ * 503 for something temporary (a dependency down or not answering); the request was not accepted,
+ * and `Retry-After` says when to try again. Every temporary 503 of the gateway is built here (or
+ * sends {@link UNAVAILABLE_RETRY_AFTER_S} itself, like the degraded `/status/confluence`).
+ */
 export const unavailable = (detail: string, slug = "service-unavailable"): HttpProblem =>
   new HttpProblem({
     status: 503,
@@ -108,6 +114,12 @@ export const unavailable = (detail: string, slug = "service-unavailable"): HttpP
     slug,
     headers: { "retry-after": String(UNAVAILABLE_RETRY_AFTER_S) },
   });
+/**
+ * 503 for a part that is not configured: only an operator changing the configuration helps, so
+ * there is no `Retry-After`, and `detail` must say which settings to change.
+ */
+export const misconfigured = (detail: string, slug: string): HttpProblem =>
+  new HttpProblem({ status: 503, detail, slug });
 /** 400 with schema issues. */
 export const invalid = (detail: string, errors: ReadonlyArray<ProblemIssue>): HttpProblem =>
   new HttpProblem({ status: 400, detail, slug: "invalid-request", errors });

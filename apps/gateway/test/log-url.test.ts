@@ -22,6 +22,22 @@ describe("redactUrl", () => {
     );
   });
 
+  it("replaces the values of parameters whose names contain a credential word anywhere", () => {
+    for (const name of [
+      "X-Api-Token",
+      "x_api_key",
+      "clientSecret",
+      "db_password",
+      "PASSWD",
+      "oauth_signature",
+      "sig",
+      "AuthCode",
+      "credentials",
+      "id_token_hint",
+    ])
+      expect(redactUrl(`/x?${name}=SECRET&limit=5`), name).toBe(`/x?${name}=[redacted]&limit=5`);
+  });
+
   it("keeps other parameters and URLs without a query as they are", () => {
     expect(redactUrl("/api/publications")).toBe("/api/publications");
     expect(redactUrl("/api/publications?jobId=job-1&status=failed")).toBe(

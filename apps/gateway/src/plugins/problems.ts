@@ -5,7 +5,13 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fp from "fastify-plugin";
-import { genericProblem, HttpProblem, PROBLEM_CONTENT_TYPE, type ProblemBody } from "../problem.js";
+import {
+  genericProblem,
+  HttpProblem,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemBody,
+  UNAVAILABLE_RETRY_AFTER_S,
+} from "../problem.js";
 import { SchemaValidationError } from "./schema-compiler.js";
 
 /** Sends a problem answer (bypassing the route's serializer). */
@@ -68,6 +74,15 @@ export const frameworkErrorProblem = (
   });
 };
 
+/** The not-found handler: a 404 problem naming the method and path (never the query string). */
+export const notFoundProblem = (request: FastifyRequest, reply: FastifyReply): FastifyReply =>
+  sendProblem(reply, {
+    ...genericProblem(404),
+    status: 404,
+    detail: `no route for ${request.method} ${request.url.split("?")[0]}`,
+    instance: request.url.split("?")[0] ?? request.url,
+  });
+
 /** Installs the error and not-found handlers. */
 export const problemsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -100,6 +115,8 @@ export const problemsPlugin = fp(
       const status = typeof raw === "number" && raw >= 400 && raw < 600 ? raw : 500;
       if (status >= 500) {
         request.log.error({ err: error }, "request failed");
+        // A 503 nobody here wrote (a library's) is taken as temporary, like those of `unavailable`.
+        if (status === 503) reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
         return sendProblem(reply, {
           ...genericProblem(status),
           status,
@@ -126,14 +143,7 @@ export const problemsPlugin = fp(
       });
     });
 
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(reply, {
-        ...genericProblem(404),
-        status: 404,
-        detail: `no route for ${request.method} ${request.url.split("?")[0]}`,
-        instance: request.url.split("?")[0] ?? request.url,
-      }),
-    );
+    app.setNotFoundHandler(notFoundProblem);
   },
   { name: "@minutes/gateway/problems", fastify: "5.x", dependencies: ["@minutes/gateway/schema-compiler"] },
 );

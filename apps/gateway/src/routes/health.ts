@@ -18,10 +18,14 @@ import { Effect, type Either, Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { HttpProblem, unavailable } from "../problem.js";
+import { misconfigured, UNAVAILABLE_RETRY_AFTER_S, unavailable } from "../problem.js";
 import { refusalReason } from "../publish-health.js";
 import { streamsFound } from "../streams.js";
-import { answer, problemAnswer, problemResponses } from "./responses.js";
+import { answer, problemAnswer, problemResponses, UNAVAILABLE_HEADERS } from "./responses.js";
+
+/** What a 503 for Confluence not being configured asks the operator to change. */
+const CONFIGURE_CONFLUENCE =
+  "set confluence.enabled, confluence.base_url, confluence.username and a token (confluence.api_token, or the token vault: vault.file and vault.password) and restart the gateway; a token added to the vault is used without a restart. Retrying will not help until then";
 
 /** What the publisher consumer holds: undelivered, delivered and unacknowledged, and open pull requests. */
 export interface ConsumerBacklog {
@@ -138,8 +142,16 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           ),
           503: problemAnswer(
             503,
-            "Service unavailable: Confluence is not configured (no client or token; the detail says why), or did not answer with the credentials within 5 s (the detail names the error).",
-            { detail: "Confluence check failed (Timeout): Confluence did not answer within 5 s" },
+            "Service unavailable: Confluence did not answer with the credentials within 5 s (the detail names the error; with `Retry-After`), or Confluence is not configured (no client or token; the detail says why and which settings to change; no `Retry-After`: retrying will not help until an operator changes them).",
+            {
+              detail: "Confluence check failed (Timeout): Confluence did not answer within 5 s",
+              headers: {
+                "Retry-After": {
+                  type: "integer",
+                  description: `Seconds to wait before checking again (${UNAVAILABLE_RETRY_AFTER_S}); only when Confluence did not answer, not when it is not configured.`,
+                },
+              },
+            },
           ),
           ...problemResponses,
         },
@@ -147,8 +159,8 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
     },
     async () => {
       const client = await ctx.confluence.client().catch((e: unknown) => {
-        throw unavailable(
-          e instanceof Error ? e.message : "Confluence is not configured",
+        throw misconfigured(
+          `${e instanceof Error ? e.message : "Confluence is not configured"}: ${CONFIGURE_CONFLUENCE}`,
           "confluence-not-configured",
         );
       });
@@ -165,11 +177,10 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       }
       const result = await lastCheck.result;
       if (result._tag === "Left") {
-        throw new HttpProblem({
-          status: 503,
-          slug: "confluence-unreachable",
-          detail: `Confluence check failed (${result.left._tag}): ${result.left.message}`,
-        });
+        throw unavailable(
+          `Confluence check failed (${result.left._tag}): ${result.left.message}`,
+          "confluence-unreachable",
+        );
       }
       const info = result.right;
       return {
@@ -199,6 +210,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           503: answer(
             routeSchema(ConfluenceStatus),
             "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher pulls).",
+            { headers: UNAVAILABLE_HEADERS },
           ),
           ...problemResponses,
         },
@@ -294,6 +306,8 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
             },
         detailsWithheld: withheld,
       };
+      // Every reason is a state that changes without a new configuration: check again soon.
+      if (!ok) reply.header("retry-after", String(UNAVAILABLE_RETRY_AFTER_S));
       return reply.code(ok ? 200 : 503).send(body);
     },
   );

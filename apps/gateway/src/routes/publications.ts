@@ -28,7 +28,7 @@ import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
 import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { conflict, HttpProblem } from "../problem.js";
+import { conflict, HttpProblem, unavailable } from "../problem.js";
 import { runEffect } from "../run-effect.js";
 import { noProtocolDetail, requireStoredProtocol } from "../stored-protocol.js";
 import { commandAcceptedExample, publicationExample, publicationListExample } from "./openapi-examples.js";
@@ -302,14 +302,12 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           const e = result.left;
           if (e._tag !== "ConfluenceNotFoundError") {
             request.log.warn({ tag: e._tag, pageId: record.pageId }, "deleting the Confluence page failed");
-            throw new HttpProblem({
-              status:
-                e._tag === "ConfluencePermissionError" || e._tag === "ConfluenceAuthenticationError"
-                  ? 409
-                  : 503,
-              slug: "confluence-delete-failed",
-              detail: `the Confluence page ${record.pageId} was not deleted, so the record was kept: ${e.message}`,
-            });
+            const detail = `the Confluence page ${record.pageId} was not deleted, so the record was kept: ${e.message}`;
+            // Refused (permission, credentials): retrying will not help. Else Confluence failed
+            // or did not answer: a temporary 503 with Retry-After.
+            throw e._tag === "ConfluencePermissionError" || e._tag === "ConfluenceAuthenticationError"
+              ? new HttpProblem({ status: 409, slug: "confluence-delete-failed", detail })
+              : unavailable(detail, "confluence-delete-failed");
           }
         }
         pageDeleted = true;

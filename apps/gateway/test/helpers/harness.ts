@@ -144,6 +144,12 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   };
 };
 
+/**
+ * Listens on a free port of 127.0.0.1, for tests that need real HTTP (raw sockets, Node's own
+ * parser); returns the base URL. The harness's `close` closes the server too.
+ */
+export const listen = (h: Harness): Promise<string> => h.app.listen({ host: "127.0.0.1", port: 0 });
+
 /** Deletes the harness's streams with a fresh connection (the harness's may be closed). */
 export const deleteStreams = async (config: MinutesConfig): Promise<void> => {
   const nc = await connect({ servers: config.nats.url });
