@@ -13,7 +13,12 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
-import { gaveUpStreamName, protocolReadySubject, publicationEventWildcard } from "@minutes/contracts";
+import {
+  gaveUpStreamName,
+  protocolReadySubject,
+  publicationEventWildcard,
+  publisherRegistryStreamName,
+} from "@minutes/contracts";
 import { type RunningServer, startServer } from "@minutes/gateway";
 import { markdownToStorage } from "@minutes/markdown-storage";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -515,6 +520,7 @@ const main = async () => {
     await jsm.streams.delete(config.nats.stream).catch(() => undefined);
     await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
     await jsm.streams.delete(gaveUpStreamName(config.nats.stream)).catch(() => undefined);
+    await jsm.streams.delete(publisherRegistryStreamName(config.nats.stream)).catch(() => undefined);
     await nc.drain();
     await sandbox.close();
     rmSync(dir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import {
   loadConfig,
   type MinutesConfig,
   type MinutesConfigInput,
+  publisherRegistryStreamName,
 } from "@minutes/contracts";
 import { type RunningServer, startServer } from "@minutes/gateway";
 import { type RunningPublisher, startPublisher } from "@minutes/publisher";
@@ -139,6 +140,7 @@ const startStack = async (
       await jsm.streams.delete(config.nats.stream).catch(() => undefined);
       await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
       await jsm.streams.delete(gaveUpStreamName(config.nats.stream)).catch(() => undefined);
+      await jsm.streams.delete(publisherRegistryStreamName(config.nats.stream)).catch(() => undefined);
       await nc.drain();
       await sandbox.close();
       rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,11 @@ import Fastify, {
 } from "fastify";
 import { answerClientError } from "./client-error.js";
 import { type ConfluenceAccess, noConfluence } from "./confluence.js";
-import type { GatewayContext } from "./context.js";
+import {
+  DEFAULT_PUBLISHER_LIVENESS,
+  type GatewayContext,
+  type PublisherLivenessSettings,
+} from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
 import { parseJsonBody } from "./json-body.js";
 import { serializeRequest } from "./log-url.js";
@@ -60,6 +64,8 @@ export interface GatewayDeps {
   readonly confluence?: ConfluenceAccess | undefined;
   /** A pino logger (redacting secrets); logging is off when absent. */
   readonly logger?: FastifyBaseLogger | undefined;
+  /** When the status calls publisher restarts a crash loop; `DEFAULT_PUBLISHER_LIVENESS` when absent. */
+  readonly publisherLiveness?: PublisherLivenessSettings | undefined;
 }
 
 /** The built app and the handles tests and the server use. */
@@ -151,7 +157,16 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   })().catch(() => undefined);
   const natsConnected = () => natsUp && !deps.nats.isClosed();
   const publisher = withPublishHealth(withStreamRepair(makeJetStreamPublisher(deps.nats), repair));
-  const partial = { config, nc: deps.nats, js, jsm, publisher, streams, natsConnected };
+  const partial = {
+    config,
+    nc: deps.nats,
+    js,
+    jsm,
+    publisher,
+    streams,
+    natsConnected,
+    publisherLiveness: deps.publisherLiveness ?? DEFAULT_PUBLISHER_LIVENESS,
+  };
   const metrics = new GatewayMetrics(
     deps.store,
     async () => {

@@ -31,7 +31,23 @@ export interface GatewayContext {
   readonly streams: { readonly protocol: string; readonly outcome: string };
   /** Whether the NATS connection is up (not closed, not between disconnect and reconnect). */
   readonly natsConnected: () => boolean;
+  /** When `/status/confluence` calls the publishers' restarts a crash loop. */
+  readonly publisherLiveness: PublisherLivenessSettings;
 }
+
+/** When `/status/confluence` calls the publishers' restarts a crash loop. */
+export interface PublisherLivenessSettings {
+  /** How far back starts that ended without a clean stop are counted (default 10 minutes). */
+  readonly crashLoopWindowMs: number;
+  /** How many of them within the window are a crash loop (default 3). */
+  readonly crashLoopStarts: number;
+}
+
+/** 3 starts without a clean stop in 10 minutes. */
+export const DEFAULT_PUBLISHER_LIVENESS: PublisherLivenessSettings = {
+  crashLoopWindowMs: 10 * 60_000,
+  crashLoopStarts: 3,
+};
 
 /** Options of every route plugin. */
 export interface RouteOptions {

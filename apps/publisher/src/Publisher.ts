@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { type ConfluenceClientConfig, checkCaFile, checkProxyConfig } from "@minutes/confluence-core";
 import {
   ArchiveRunRequestJson,
@@ -19,7 +20,7 @@ import {
   indexRefreshSubject,
   type MinutesConfig,
 } from "@minutes/contracts";
-import { ensureStreams } from "@minutes/nats-streams";
+import { ensureStreams, type PublisherRegistration, registerPublisher } from "@minutes/nats-streams";
 import {
   PublicationStore,
   type PublicationStoreShape,
@@ -59,7 +60,15 @@ export interface PublisherOptions {
   /** Test hook after each pipeline step; a defect simulates a crash there. */
   readonly afterStep?: (step: PipelineStep, jobId: string) => Effect.Effect<void>;
   readonly logger?: Pino;
+  /**
+   * How often the publisher refreshes its presence in the publisher registry (default
+   * `PUBLISHER_HEARTBEAT_MS`); the gateway's status counts it as gone after three missed ones.
+   */
+  readonly heartbeatIntervalMs?: number;
 }
+
+/** How often a publisher refreshes its presence in the publisher registry, by default. */
+export const PUBLISHER_HEARTBEAT_MS = 5_000;
 
 /** A started publisher. */
 export interface RunningPublisher {
@@ -91,6 +100,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
   const scope = Effect.runSync(Scope.make());
   const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) =>
     Effect.runPromise(effect.pipe(Scope.extend(scope), Effect.provide(pinoLoggerLayer(log))));
+  const startedAt = new Date().toISOString();
 
   try {
     const nc: NatsConnection = await connect({
@@ -107,9 +117,37 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       ),
     );
     const jsm: JetStreamManager = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    // Registered as soon as NATS answers, so that a start failing later (database, render threads)
+    // counts as a start without a clean stop. Only `stop` removes the presence: a failed start
+    // or a dead process leaves it, its heartbeat halted, for the gateway to count.
+    let registryFailing = false;
+    const registration: PublisherRegistration = await registerPublisher(
+      js,
+      jsm,
+      config.nats,
+      {
+        version: 1,
+        instanceId,
+        host: hostname(),
+        pid: process.pid,
+        publisherVersion: PUBLISHER_VERSION,
+        startedAt,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? PUBLISHER_HEARTBEAT_MS,
+      },
+      (error) => {
+        // Said once per failing streak, not at every heartbeat.
+        if (!registryFailing)
+          log.warn(
+            { err: String(error) },
+            "could not write this publisher's presence to the publisher registry",
+          );
+        registryFailing = true;
+      },
+    );
+    await run(Scope.addFinalizer(scope, Effect.sync(registration.halt)));
     await ensureStreams(jsm, config.nats);
     await ensureConsumer(jsm, config.nats);
-    const js = jetstream(nc);
     // A NATS restarted without its data has neither streams nor consumer: found missing, they are
     // re-created here (at most once a second, whoever finds them missing).
     const repair = makeJetStreamRepair(jsm, config.nats, {
@@ -342,6 +380,8 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
             loop.stop(config.publisher.shutdown_grace_seconds * 1000),
             gaveUpLoop.stop(config.publisher.shutdown_grace_seconds * 1000),
           ]);
+          // The clean stop: the gateway no longer lists it, nor counts it as a crash.
+          await registration.deregister();
           await Effect.runPromise(Scope.close(scope, Exit.void));
           log.info("publisher stopped");
         })();
@@ -355,6 +395,18 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
 };
 
 // internal
+
+/** The publisher's release, shown by the gateway's status. */
+const PUBLISHER_VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === "string" ? pkg.version : "unknown";
+  } catch {
+    return "unknown";
+  }
+})();
 
 /** The page template's text, read once at start; an unreadable file stops the start with its path. */
 const readTemplate = (path: string | null): string | undefined => {

@@ -2,14 +2,15 @@
 // would otherwise crash every delivery), a missing Confluence token is one warning (it can be
 // added to the vault later without a restart).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { readPublisherRegistry } from "@minutes/nats-streams";
 import { saveEncryptedToken } from "@minutes/token-vault";
 import { Redacted } from "effect";
 import pg from "pg";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { harnessPerTest, PG_URL, recordIn } from "./helpers/harness.js";
+import { eventually, type Harness, harnessPerTest, PG_URL, recordIn } from "./helpers/harness.js";
 
 const open = harnessPerTest();
 const CHEAP_KDF = { N: 1024, r: 8, p: 1 };
@@ -155,5 +156,51 @@ describe("the database at start", () => {
     } finally {
       await admin(`drop database if exists ${missing} with (force)`);
     }
+  });
+});
+
+describe("the publisher registry", () => {
+  const registered = async (h: Harness) =>
+    (await readPublisherRegistry(h.js, h.jsm, h.config.nats))?.map((p) => ({
+      ...p.presence,
+      lastHeartbeatAt: p.lastHeartbeatAt.getTime(),
+    })) ?? [];
+
+  it("registers each publisher at its start, refreshes its heartbeat, and a clean stop removes it", async () => {
+    const h = await open();
+    const publisher = await h.startPublisher({ instanceId: "pub-registered", heartbeatIntervalMs: 50 });
+    const first = (await registered(h)).find((p) => p.instanceId === "pub-registered");
+    expect(first).toMatchObject({
+      host: hostname(),
+      pid: process.pid,
+      publisherVersion: "0.1.0",
+      heartbeatIntervalMs: 50,
+    });
+    await eventually(async () =>
+      (await registered(h)).some(
+        (p) => p.instanceId === "pub-registered" && p.lastHeartbeatAt > (first?.lastHeartbeatAt ?? 0),
+      )
+        ? true
+        : undefined,
+    );
+    await publisher.stop();
+    expect((await registered(h)).map((p) => p.instanceId)).not.toContain("pub-registered");
+  });
+
+  it("leaves the presence of a start that failed after connecting, as a crash would", async () => {
+    const h = await open();
+    const missing = `minutes_missing_${h.config.nats.consumer.toLowerCase().replace(/[^a-z0-9_]/g, "_")}`;
+    const url = new URL(PG_URL);
+    url.pathname = `/${missing}`;
+    await expect(
+      h.startPublisher({
+        instanceId: "pub-failed-start",
+        config: {
+          ...h.config,
+          database: { ...h.config.database, type: "postgresql", url: Redacted.make(url.toString()) },
+        },
+      }),
+    ).rejects.toThrow(/does not exist/);
+    expect((await registered(h)).map((p) => p.instanceId)).toContain("pub-failed-start");
   });
 });

@@ -405,6 +405,36 @@ export type ConfluenceHealth = typeof ConfluenceHealth.Type;
  * publisher pulls from the consumer, or the database is down;
  * `reasons` says which, one sentence each (empty when `ok`).
  */
+/** A running publisher instance as `GET /status/confluence` sees it in the publisher registry. */
+export const PublisherInstanceStatus = Schema.Struct({
+  instanceId: Schema.String,
+  /** Its host and process id; null when `detailsWithheld`. */
+  host: Schema.NullOr(Schema.String),
+  pid: Schema.NullOr(Schema.Number),
+  version: Schema.String,
+  startedAt: Schema.String,
+  /** When NATS stored its last heartbeat. */
+  lastHeartbeatAt: Schema.String,
+}).annotations({ identifier: "PublisherInstanceStatus" });
+export type PublisherInstanceStatus = typeof PublisherInstanceStatus.Type;
+
+/** The publishers the registry shows: who runs now, and who recently stopped without a clean stop. */
+export const PublishersStatus = Schema.Struct({
+  /** Publishers with a heartbeat less than three of their heartbeat intervals old. */
+  alive: Schema.Number,
+  /** The alive ones, the newest start first. */
+  instances: Schema.Array(PublisherInstanceStatus),
+  /**
+   * Publishers started within the last `windowSeconds` whose heartbeat stopped without a clean stop
+   * (killed, crashed, out of memory, a failed start).
+   */
+  uncleanStops: Schema.Number,
+  windowSeconds: Schema.Number,
+  /** The newest start within the window, alive or not; null when there is none. */
+  lastStartedAt: Schema.NullOr(Schema.String),
+}).annotations({ identifier: "PublishersStatus" });
+export type PublishersStatus = typeof PublishersStatus.Type;
+
 export const ConfluenceStatus = Schema.Struct({
   status: Schema.Literal("ok", "degraded"),
   reasons: Schema.Array(Schema.String),
@@ -426,6 +456,11 @@ export const ConfluenceStatus = Schema.Struct({
     waiting: Schema.NullOr(Schema.Number),
     backlog: Schema.NullOr(Schema.Number),
   }),
+  /**
+   * The publisher registry; null when no publisher of this version has started yet (it creates the
+   * registry) or JetStream did not answer.
+   */
+  publishers: Schema.NullOr(PublishersStatus),
   database: Schema.Struct({ status: Schema.Literal("ok", "down"), detail: Schema.NullOr(Schema.String) }),
   /** The newest record; null when there is none or when `detailsWithheld`. */
   lastPublication: Schema.NullOr(Publication),

@@ -76,6 +76,12 @@ export {
   PublicationStatus,
 } from "./PublicationStatus.js";
 export {
+  PUBLISHER_MISSED_HEARTBEATS,
+  PUBLISHER_REGISTRY_MAX_AGE_MS,
+  PublisherPresence,
+  PublisherPresenceJson,
+} from "./PublisherPresence.js";
+export {
   isFinalOutcome,
   PUBLICATION_EVENT_KINDS,
   PublicationEventKind,
@@ -101,6 +107,9 @@ export {
   publicationEventPrefix,
   publicationEventSubject,
   publicationEventWildcard,
+  publisherPresenceSubject,
+  publisherPresenceWildcard,
+  publisherRegistryStreamName,
   publishRequestedPrefix,
   publishRequestedSubject,
   type StreamConfigKeys,

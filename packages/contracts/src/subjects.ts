@@ -92,6 +92,22 @@ export const protocolStreamSettings = (nats: StreamConfigKeys): StreamSettings =
  */
 export const gaveUpStreamName = (stream: string): string => `${stream}_GAVE_UP`;
 
+/**
+ * The publisher registry (`<stream>_PUBLISHERS`): one presence message per running publisher
+ * instance, on `publisherPresenceSubject` (see `PublisherPresence`).
+ */
+export const publisherRegistryStreamName = (stream: string): string => `${stream}_PUBLISHERS`;
+
+/** Subject of one publisher instance's presence in the registry stream. */
+export const publisherPresenceSubject = (
+  instanceId: string,
+  prefix: string = DEFAULT_SUBJECT_PREFIX,
+): string => `${prefix}.publishers.v1.${subjectToken(instanceId)}`;
+
+/** Wildcard matching every publisher's presence. */
+export const publisherPresenceWildcard = (prefix: string = DEFAULT_SUBJECT_PREFIX): string =>
+  `${prefix}.publishers.v1.>`;
+
 /** The outcome stream (`<stream>_OUTCOMES`): what happened to each publication attempt. */
 export const outcomeStreamSettings = (nats: StreamConfigKeys): StreamSettings => ({
   name: `${nats.stream}${PUBLICATION_STREAM_SUFFIX}`,

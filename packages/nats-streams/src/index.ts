@@ -1,2 +1,11 @@
 export { coalescedRepair, type RepairListener } from "./coalesced-repair.js";
 export { createMissingStreams, ensureStreams, isAlreadyThere, isNotFound } from "./ensure-streams.js";
+export {
+  ensurePublisherRegistry,
+  PUBLISHER_REGISTRY_READ_LIMIT,
+  type PublisherRegistration,
+  type RegisteredPublisher,
+  type RegistryConfigKeys,
+  readPublisherRegistry,
+  registerPublisher,
+} from "./publisher-registry.js";

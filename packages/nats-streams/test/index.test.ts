@@ -4,11 +4,15 @@ import * as api from "../src/index.js";
 describe("public exports", () => {
   it("pins the package's runtime export list", () => {
     expect(Object.keys(api).sort()).toEqual([
+      "PUBLISHER_REGISTRY_READ_LIMIT",
       "coalescedRepair",
       "createMissingStreams",
+      "ensurePublisherRegistry",
       "ensureStreams",
       "isAlreadyThere",
       "isNotFound",
+      "readPublisherRegistry",
+      "registerPublisher",
     ]);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * Operations: `GET /healthz` (liveness, no dependencies), `GET /health/confluence` (credentials
  * work), `GET /status/confluence` (NATS, streams, consumer backlog, database, last publication,
- * token source — never the token; `degraded` with the reasons when a part is missing or down, or
- * when messages wait and no publisher pulls them) and
- * `GET /metrics/confluence` (Prometheus text).
+ * token source — never the token; the publishers registered as running; `degraded` with the
+ * reasons when a part is missing or down, when messages wait and no publisher runs or pulls them,
+ * or when publishers keep starting and dying: a crash loop) and `GET /metrics/confluence`
+ * (Prometheus text). The publisher registry is read at most once a second, whoever polls.
  */
 
 import {
@@ -11,12 +12,13 @@ import {
   type ConnectionInfo,
   reportConfluenceWaits,
 } from "@minutes/confluence-core";
-import { ConfluenceHealth, ConfluenceStatus, Liveness } from "@minutes/contracts/api";
-import { isNotFound } from "@minutes/nats-streams";
+import { PUBLISHER_MISSED_HEARTBEATS, publisherRegistryStreamName } from "@minutes/contracts";
+import { ConfluenceHealth, ConfluenceStatus, Liveness, type PublishersStatus } from "@minutes/contracts/api";
+import { isNotFound, type RegisteredPublisher, readPublisherRegistry } from "@minutes/nats-streams";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Effect, type Either, Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
-import type { RouteOptions } from "../context.js";
+import type { PublisherLivenessSettings, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { misconfigured, UNAVAILABLE_RETRY_AFTER_S, unavailable } from "../problem.js";
 import { refusalReason } from "../publish-health.js";
@@ -64,6 +66,50 @@ export const NO_PUBLISHER_RECHECK_MS = 1_000;
  */
 export const looksUnattended = (b: ConsumerBacklog): boolean =>
   b.pending > 0 && b.waiting === 0 && b.ackPending === 0;
+
+/** What the publisher registry says at one moment (see {@link assessPublishers}). */
+export interface PublisherAssessment {
+  /** Heartbeat within `PUBLISHER_MISSED_HEARTBEATS` of its intervals; the newest start first. */
+  readonly alive: ReadonlyArray<RegisteredPublisher>;
+  /** Started within the window, heartbeat stopped, presence not removed: no clean stop. */
+  readonly unclean: ReadonlyArray<RegisteredPublisher>;
+  /** The newest start within the window, alive or not. */
+  readonly lastStartedAt: Date | null;
+  /** The one whose heartbeat is the newest, alive or not. */
+  readonly lastSeen: RegisteredPublisher | null;
+}
+
+/**
+ * Sorts the registry into publishers alive now and starts within the crash-loop window that
+ * ended without a clean stop (a clean stop removes its presence). A publisher that died counts
+ * as alive until it missed `PUBLISHER_MISSED_HEARTBEATS` heartbeats.
+ */
+export const assessPublishers = (
+  registered: ReadonlyArray<RegisteredPublisher>,
+  now: number,
+  settings: PublisherLivenessSettings,
+): PublisherAssessment => {
+  const newestStartFirst = (a: RegisteredPublisher, b: RegisteredPublisher) =>
+    Date.parse(b.presence.startedAt) - Date.parse(a.presence.startedAt);
+  const inWindow = registered.filter(
+    (p) => now - Date.parse(p.presence.startedAt) <= settings.crashLoopWindowMs,
+  );
+  const isAlive = (p: RegisteredPublisher) =>
+    now - p.lastHeartbeatAt.getTime() <= PUBLISHER_MISSED_HEARTBEATS * p.presence.heartbeatIntervalMs;
+  const alive = registered.filter(isAlive).sort(newestStartFirst);
+  const unclean = inWindow.filter((p) => !isAlive(p)).sort(newestStartFirst);
+  const newest = [...inWindow, ...alive].sort(newestStartFirst)[0];
+  return {
+    alive,
+    unclean,
+    lastStartedAt: newest === undefined ? null : new Date(newest.presence.startedAt),
+    lastSeen:
+      [...registered].sort((a, b) => b.lastHeartbeatAt.getTime() - a.lastHeartbeatAt.getTime())[0] ?? null,
+  };
+};
+
+/** How long one read of the publisher registry answers `/status/confluence`. */
+export const PUBLISHER_REGISTRY_REUSE_MS = 1_000;
 
 export const livenessRoutes: FastifyPluginAsync = async (app) => {
   app.get(
@@ -122,6 +168,22 @@ const check = (
 };
 
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx, hasApiKey }) => {
+  // One read of the registry (a short-lived consumer on the registry stream) serves every status
+  // request for PUBLISHER_REGISTRY_REUSE_MS: polling the open status cannot make NATS work harder.
+  let lastRegistryRead:
+    | { readonly at: number; readonly result: Promise<ReadonlyArray<RegisteredPublisher> | null | undefined> }
+    | undefined;
+  const readRegistry = () => {
+    const now = Date.now();
+    if (lastRegistryRead === undefined || now - lastRegistryRead.at >= PUBLISHER_REGISTRY_REUSE_MS) {
+      lastRegistryRead = {
+        at: now,
+        // `undefined`: JetStream did not answer; `null`: no publisher of this version has run.
+        result: readPublisherRegistry(ctx.js, ctx.jsm, ctx.config.nats).catch(() => undefined),
+      };
+    }
+    return lastRegistryRead.result;
+  };
   let lastCheck:
     | {
         readonly client: ConfluenceClientService;
@@ -205,11 +267,11 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         response: {
           200: answer(
             routeSchema(ConfluenceStatus),
-            "`ok`: NATS, the streams, the publishers' consumer and the database are all there.",
+            "`ok`: NATS, the streams, the publishers' consumer and the database are all there. `publishers` lists the publishers running now (start, last heartbeat; host and pid only with an API key) and counts those started in the last `windowSeconds` that stopped without a clean stop; it is `null` until a publisher of this version has started (it creates the registry).",
           ),
           503: answer(
             routeSchema(ConfluenceStatus),
-            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher pulls).",
+            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs (none has a heartbeat in the registry) or pulls, publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started). A publisher that died counts as running until it missed 3 heartbeats.",
             { headers: UNAVAILABLE_HEADERS },
           ),
           ...problemResponses,
@@ -223,13 +285,21 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       const connected = ctx.natsConnected();
       const readBacklog = () =>
         consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => undefined);
-      let [backlog, streams] = connected
-        ? await Promise.all([readBacklog(), streamsFound(ctx.jsm, ctx.streams)])
-        : [undefined, null];
+      let [backlog, streams, registry] = connected
+        ? await Promise.all([readBacklog(), streamsFound(ctx.jsm, ctx.streams), readRegistry()])
+        : [undefined, null, undefined];
+      const now = Date.now();
+      const settings = ctx.publisherLiveness;
+      const assessed = registry ? assessPublishers(registry, now, settings) : undefined;
+      // Messages wait (or are held by a publisher that may be gone) and no publisher has a fresh
+      // heartbeat. Only with a registry: publishers older than it do not register.
+      const waiting = backlog ? backlog.pending + backlog.ackPending : 0;
+      const noneAlive = assessed !== undefined && assessed.alive.length === 0 && waiting > 0;
+      const crashLoop = assessed !== undefined && assessed.unclean.length >= settings.crashLoopStarts;
       // Checked twice, a moment apart: a running publisher between two pull requests looks the
       // same for an instant. Only a suspicious first read costs the wait.
       let unattended = false;
-      if (backlog && looksUnattended(backlog)) {
+      if (backlog && !noneAlive && looksUnattended(backlog)) {
         await new Promise((resolve) => setTimeout(resolve, NO_PUBLISHER_RECHECK_MS));
         const again = await readBacklog();
         if (again !== undefined) backlog = again;
@@ -266,6 +336,20 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
               `no publisher is pulling from the consumer ${ctx.config.nats.consumer} while ${backlog.pending} ${backlog.pending === 1 ? "message waits" : "messages wait"} (no open pull request and none in progress, on two reads ${NO_PUBLISHER_RECHECK_MS / 1000} s apart)`,
             ]
           : []),
+        ...(noneAlive
+          ? [
+              `no publisher is running while ${waiting} ${waiting === 1 ? "message waits" : "messages wait"}: ${
+                assessed.lastSeen !== null
+                  ? `the last one (${assessed.lastSeen.presence.instanceId}, started at ${assessed.lastSeen.presence.startedAt}) sent its last heartbeat at ${assessed.lastSeen.lastHeartbeatAt.toISOString()}`
+                  : `none is registered in the publisher registry ${publisherRegistryStreamName(ctx.config.nats.stream)}`
+              }`,
+            ]
+          : []),
+        ...(crashLoop
+          ? [
+              `publishers keep dying (a crash loop?): ${assessed.unclean.length} publisher starts in the last ${spell(settings.crashLoopWindowMs)} ended without a clean stop (killed, crashed or failed to start), the last start at ${assessed.lastStartedAt?.toISOString() ?? "an unknown time"}`,
+            ]
+          : []),
         ...(db._tag === "Left" ? ["the publication database is unavailable"] : []),
         ...(refused !== undefined ? [refused] : []),
       ];
@@ -290,6 +374,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           waiting: backlog?.waiting ?? null,
           backlog: backlog ? backlog.pending + backlog.ackPending : null,
         },
+        publishers: assessed === undefined ? null : publishersStatus(assessed, settings, withheld),
         database: {
           status: db._tag === "Right" ? "ok" : "down",
           detail: db._tag === "Right" ? null : "the publication database is unavailable",
@@ -335,3 +420,31 @@ export const metricsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
     },
   );
 };
+
+// internal
+
+/** A duration in words: whole minutes as minutes, else seconds. */
+const spell = (ms: number): string =>
+  ms % 60_000 === 0
+    ? `${ms / 60_000} ${ms === 60_000 ? "minute" : "minutes"}`
+    : `${ms / 1000} ${ms === 1000 ? "second" : "seconds"}`;
+
+/** The `publishers` part of the status; host and pid only for a client with an API key. */
+const publishersStatus = (
+  assessed: PublisherAssessment,
+  settings: PublisherLivenessSettings,
+  withheld: boolean,
+): PublishersStatus => ({
+  alive: assessed.alive.length,
+  instances: assessed.alive.map(({ presence, lastHeartbeatAt }) => ({
+    instanceId: presence.instanceId,
+    host: withheld ? null : presence.host,
+    pid: withheld ? null : presence.pid,
+    version: presence.publisherVersion,
+    startedAt: presence.startedAt,
+    lastHeartbeatAt: lastHeartbeatAt.toISOString(),
+  })),
+  uncleanStops: assessed.unclean.length,
+  windowSeconds: settings.crashLoopWindowMs / 1000,
+  lastStartedAt: assessed.lastStartedAt?.toISOString() ?? null,
+});

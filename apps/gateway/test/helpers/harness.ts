@@ -15,6 +15,7 @@ import {
   type MinutesConfigInput,
   outcomeStreamSettings,
   protocolStreamSettings,
+  publisherRegistryStreamName,
 } from "@minutes/contracts";
 import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -24,7 +25,7 @@ import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { buildApp, REDACT_PATHS } from "../../src/app.js";
 import type { ConfluenceAccess } from "../../src/confluence.js";
-import type { GatewayContext } from "../../src/context.js";
+import type { GatewayContext, PublisherLivenessSettings } from "../../src/context.js";
 
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 
@@ -52,6 +53,8 @@ export interface HarnessOptions {
   readonly busyTimeoutMs?: number;
   /** Receives every SQL statement the gateway's store runs (MikroORM's `debug` lines). */
   readonly storeLog?: (line: string) => void;
+  /** The status's crash-loop window and count (the gateway's defaults when absent). */
+  readonly publisherLiveness?: PublisherLivenessSettings;
 }
 
 /** A random suffix for unique names. */
@@ -119,7 +122,14 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     ),
   );
   const confluence = options.confluence?.(config);
-  const { app, ctx } = await buildApp({ config, nats: nc, store, confluence, logger });
+  const { app, ctx } = await buildApp({
+    config,
+    nats: nc,
+    store,
+    confluence,
+    logger,
+    publisherLiveness: options.publisherLiveness,
+  });
   let closed = false;
   return {
     app,
@@ -159,6 +169,7 @@ export const deleteStreams = async (config: MinutesConfig): Promise<void> => {
       protocolStreamSettings(config.nats).name,
       outcomeStreamSettings(config.nats).name,
       gaveUpStreamName(config.nats.stream),
+      publisherRegistryStreamName(config.nats.stream),
     ]) {
       await jsm.streams.delete(name).catch(() => false);
     }

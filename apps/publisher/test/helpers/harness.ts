@@ -19,6 +19,7 @@ import {
   type MinutesConfigInput,
   type ProtocolReadyInput,
   protocolReadySubject,
+  publisherRegistryStreamName,
 } from "@minutes/contracts";
 import { PublicationStore, type PublicationStoreShape } from "@minutes/publication-store";
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
@@ -184,6 +185,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
         () => jsm.streams.delete(config.nats.stream),
         () => jsm.streams.delete(`${config.nats.stream}_OUTCOMES`),
         () => jsm.streams.delete(gaveUpStreamName(config.nats.stream)),
+        () => jsm.streams.delete(publisherRegistryStreamName(config.nats.stream)),
         () => nc.drain(),
         () => sandbox.close(),
         ...(database === "postgresql" ? [() => pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`)] : []),

@@ -1,0 +1,182 @@
+/**
+ * The publisher registry: a JetStream stream (`<stream>_PUBLISHERS`) holding one presence message
+ * per publisher instance, like a KV bucket with history 1 (a plain stream: the three operations
+ * needed do not justify the KV client). A publisher writes it at start and at every heartbeat and
+ * purges it at a clean stop; one that dies keeps a stale message until the stream's age limit, so
+ * the gateway sees both who runs now and who recently stopped without a clean stop. Only
+ * publishers create the stream: a missing registry means no publisher of this version ran yet.
+ */
+
+import {
+  PUBLISHER_REGISTRY_MAX_AGE_MS,
+  type PublisherPresence,
+  PublisherPresenceJson,
+  publisherPresenceSubject,
+  publisherPresenceWildcard,
+  publisherRegistryStreamName,
+} from "@minutes/contracts";
+import {
+  DeliverPolicy,
+  DiscardPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import { Either, Schema } from "effect";
+import { isAlreadyThere, isNotFound } from "./ensure-streams.js";
+
+/** The `nats` keys the registry depends on. */
+export interface RegistryConfigKeys {
+  readonly stream: string;
+  readonly subject_prefix: string;
+}
+
+/** A registered publisher: its presence and the server's time of its last heartbeat. */
+export interface RegisteredPublisher {
+  readonly presence: PublisherPresence;
+  readonly lastHeartbeatAt: Date;
+}
+
+/** A publisher's registration, from {@link registerPublisher}. */
+export interface PublisherRegistration {
+  /**
+   * Stops the heartbeat and leaves the presence as it is, as a dead process would (a failed start
+   * uses it: a start that did not end in a clean stop).
+   */
+  readonly halt: () => void;
+  /** The clean stop: stops the heartbeat and removes the presence. Never rejects. */
+  readonly deregister: () => Promise<void>;
+}
+
+/** How many registry messages {@link readPublisherRegistry} reads at most: the newest ones. */
+export const PUBLISHER_REGISTRY_READ_LIMIT = 500;
+
+/**
+ * Creates the registry stream where missing (memory storage: presences are only worth their
+ * heartbeats; the age limit is `PUBLISHER_REGISTRY_MAX_AGE_MS`). Tolerates another publisher
+ * creating it at the same moment; an existing stream is left as it is.
+ */
+export const ensurePublisherRegistry = async (
+  jsm: JetStreamManager,
+  nats: RegistryConfigKeys,
+): Promise<void> => {
+  const name = publisherRegistryStreamName(nats.stream);
+  try {
+    await jsm.streams.info(name);
+    return;
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  try {
+    await jsm.streams.add({
+      name,
+      subjects: [publisherPresenceWildcard(nats.subject_prefix)],
+      retention: RetentionPolicy.Limits,
+      storage: StorageType.Memory,
+      max_msgs_per_subject: 1,
+      discard: DiscardPolicy.Old,
+      max_age: nanos(PUBLISHER_REGISTRY_MAX_AGE_MS),
+    });
+  } catch (error) {
+    if (!isAlreadyThere(error)) throw error;
+  }
+};
+
+/**
+ * Registers a publisher: creates the registry where missing, writes `presence` now (resolves once
+ * it is stored) and again every `presence.heartbeatIntervalMs`. A failed write (NATS away, the
+ * registry deleted: it is created again) goes to `failed` and is tried at the next heartbeat;
+ * registering never rejects, so the registry can never keep a publisher from working.
+ */
+export const registerPublisher = async (
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  nats: RegistryConfigKeys,
+  presence: PublisherPresence,
+  failed: (error: unknown) => void,
+): Promise<PublisherRegistration> => {
+  const subject = publisherPresenceSubject(presence.instanceId, nats.subject_prefix);
+  const body = Schema.encodeSync(PublisherPresenceJson)(presence);
+  let stopped = false;
+  const write = async (): Promise<void> => {
+    try {
+      await js.publish(subject, body);
+    } catch {
+      // No stream answers (a NATS restarted without its data, or a first start): create it and
+      // write once more.
+      try {
+        await ensurePublisherRegistry(jsm, nats);
+        if (!stopped) await js.publish(subject, body);
+      } catch (error) {
+        failed(error);
+      }
+    }
+  };
+  await write();
+  let beating: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    beating = write();
+  }, presence.heartbeatIntervalMs);
+  // The heartbeat never keeps a process alive on its own.
+  timer.unref();
+  const halt = () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+  return {
+    halt,
+    deregister: async () => {
+      halt();
+      // A heartbeat written after the purge would bring the presence back.
+      await beating;
+      await jsm.streams.purge(publisherRegistryStreamName(nats.stream), { filter: subject }).then(
+        () => undefined,
+        (error: unknown) => failed(error),
+      );
+    },
+  };
+};
+
+/**
+ * The registered publishers, or `null` when the registry does not exist (no publisher of this
+ * version has started). Reads the newest `PUBLISHER_REGISTRY_READ_LIMIT` messages at most (a
+ * running publisher's heartbeat keeps its message among the newest); a presence that does not
+ * decode is skipped. Rejects with the JetStream error when NATS does not answer.
+ */
+export const readPublisherRegistry = async (
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  nats: RegistryConfigKeys,
+  limit: number = PUBLISHER_REGISTRY_READ_LIMIT,
+): Promise<ReadonlyArray<RegisteredPublisher> | null> => {
+  const name = publisherRegistryStreamName(nats.stream);
+  let state: { readonly messages: number; readonly first_seq: number; readonly last_seq: number };
+  try {
+    state = (await jsm.streams.info(name)).state;
+  } catch (error) {
+    if (isNotFound(error)) return null;
+    throw error;
+  }
+  if (state.messages === 0) return [];
+  const consumer = await js.consumers.get(name, {
+    filter_subjects: publisherPresenceWildcard(nats.subject_prefix),
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: Math.max(state.first_seq, state.last_seq - limit + 1),
+  });
+  const found: Array<RegisteredPublisher> = [];
+  try {
+    // Ends at the last message; `expires` only bounds a read whose messages went meanwhile.
+    const messages = await consumer.fetch({ max_messages: Math.min(state.messages, limit), expires: 2_000 });
+    for await (const message of messages) {
+      const decoded = Schema.decodeUnknownEither(PublisherPresenceJson)(message.string());
+      if (Either.isRight(decoded)) found.push({ presence: decoded.right, lastHeartbeatAt: message.time });
+      if (message.info.pending === 0) break;
+    }
+  } finally {
+    // Gone now rather than after its inactivity threshold: the status may be polled.
+    await consumer.delete().catch(() => false);
+  }
+  return found;
+};
