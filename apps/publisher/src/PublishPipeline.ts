@@ -38,7 +38,7 @@ import {
   type StoredProtocol,
 } from "@minutes/publication-store";
 import { Context, Data, Effect, Either, FiberRef, Option, Schema } from "effect";
-import { ensureContainer } from "./containers.js";
+import { ContainerCache, ensureContainer } from "./containers.js";
 import {
   DeliveriesExhaustedError,
   EventRejectedError,
@@ -101,7 +101,7 @@ export interface PipelineSettings {
   /** Delay before a message whose job another instance is publishing comes back. */
   readonly busyDelayMs: number;
   /** Year/month pages already found or created, by space, parent and title (shared across messages). */
-  readonly containers?: Map<string, string>;
+  readonly containers?: ContainerCache;
   /** Page template (`confluence.page_template` contents) around the converted protocol. */
   readonly template?: string;
   /** Renders protocols (render threads); by default on the event loop, with `template`. */
@@ -226,7 +226,7 @@ export const makePublishPipeline = (
     return { _tag: "Term" } as Disposition;
   });
 
-  const containers = settings.containers ?? new Map<string, string>();
+  const containers = settings.containers ?? new ContainerCache();
 
   /** The year or month page with this title in the tree of `routeParent`, created on demand (exactly once). */
   const ensureYearOrMonth = (

@@ -33,6 +33,7 @@ import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
+import { CONTAINER_CACHE_SIZE, ContainerCache } from "./containers.js";
 import { ConfluenceDisabledError } from "./errors.js";
 import { startGaveUpLoop } from "./gave-up.js";
 import { makeIndexPages } from "./index-page.js";
@@ -65,6 +66,8 @@ export interface PublisherOptions {
    * `PUBLISHER_HEARTBEAT_MS`); the gateway's status counts it as gone after three missed ones.
    */
   readonly heartbeatIntervalMs?: number;
+  /** Container pages (year, month, archive) remembered at most (default `CONTAINER_CACHE_SIZE`; tests). */
+  readonly containerCacheSize?: number;
 }
 
 /** How often a publisher refreshes its presence in the publisher registry, by default. */
@@ -172,7 +175,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       ),
     );
 
-    const containers = new Map<string, string>();
+    const containers = new ContainerCache(options.containerCacheSize ?? CONTAINER_CACHE_SIZE);
     const ackWaitMs = effectiveAckWaitMs(config.nats);
     const sink = await run(makeOutcomeSink(js, config, { repair }));
     let botIdentity: ReadonlyArray<string> = [];

@@ -8,6 +8,10 @@
  * elsewhere in the space is not a month page. A page with the title that sits under another parent
  * is left alone, and the container takes the title naming its tree, `2025 (<route parent id or
  * space key>)` (the index page's rule): deterministic, so every publisher picks the same one.
+ *
+ * The pages found are remembered in a bounded cache (least recently used first out): a publisher
+ * running for months over many spaces and routes must not keep every month it ever saw. A
+ * container pushed out is found again by title in Confluence, one lookup, never created twice.
  */
 import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minutes/confluence-core";
 import { Effect, Option } from "effect";
@@ -17,8 +21,54 @@ import { TitleTakenError } from "./errors.js";
 export const CHILDREN_BODY =
   '<ac:structured-macro ac:name="children"><ac:parameter ac:name="all">true</ac:parameter></ac:structured-macro>';
 
-/** Container pages found or created, by space, parent and title; shared by every message of a publisher. */
-export type ContainerCache = Map<string, string>;
+/** How many container pages a publisher remembers by default. */
+export const CONTAINER_CACHE_SIZE = 1_000;
+
+/**
+ * Container pages found or created (their ids), by space, parent and title; shared by every
+ * message of a publisher. Holds at most `maxEntries`: past that, the least recently used entry
+ * goes (a Map keeps insertion order, so a hit is moved to the end).
+ */
+export class ContainerCache {
+  readonly #entries = new Map<string, string>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntries: number = CONTAINER_CACHE_SIZE) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 1)
+      throw new RangeError(`a container cache holds at least one entry, not ${maxEntries}`);
+    this.#maxEntries = maxEntries;
+  }
+
+  /** How many containers are remembered now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The id remembered for `key`, which becomes the most recently used. */
+  get(key: string): string | undefined {
+    const id = this.#entries.get(key);
+    if (id !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, id);
+    }
+    return id;
+  }
+
+  /** Remembers `id` for `key`, forgetting the least recently used entry past the bound. */
+  set(key: string, id: string): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, id);
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next();
+      if (oldest.done !== true) this.#entries.delete(oldest.value);
+    }
+  }
+
+  /** Forgets everything (a container may have been deleted or moved in Confluence). */
+  clear(): void {
+    this.#entries.clear();
+  }
+}
 
 /** The titles a container may take, in order: its own, then the one naming its tree. */
 export const containerTitles = (

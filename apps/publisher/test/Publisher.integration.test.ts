@@ -21,7 +21,7 @@ import { createInbox } from "@nats-io/transport-node";
 import { Effect, Option, Schema, Stream } from "effect";
 import { pino } from "pino";
 import { assert, describe, expect, it } from "vitest";
-import { ensureContainer } from "../src/containers.js";
+import { ContainerCache, ensureContainer } from "../src/containers.js";
 import {
   JOB_PROPERTY_KEY,
   type PipelineStep,
@@ -1694,7 +1694,7 @@ describe("page hierarchy", () => {
 
       // Another publisher (empty caches) finds the same containers, by either title: nothing twice.
       await withClient(h, async (client) => {
-        const fresh = new Map<string, string>();
+        const fresh = new ContainerCache();
         const ensure = (parent: string | null, title: string, tree: string | null) =>
           Effect.runPromise(ensureContainer(client, fresh, "MEETINGS", parent, title, tree));
         const yearA = await ensure(teamA, "2025", teamA);
