@@ -66,6 +66,12 @@ export interface PublisherOptions {
    * `PUBLISHER_HEARTBEAT_MS`); the gateway's status counts it as gone after three missed ones.
    */
   readonly heartbeatIntervalMs?: number;
+  /** Webhook requests open at once (default `WEBHOOK_CONCURRENCY`; tests). */
+  readonly webhookConcurrency?: number;
+  /** Webhook sends waiting at most; newer ones are dropped (default `WEBHOOK_BACKLOG`; tests). */
+  readonly webhookBacklog?: number;
+  /** Least time between two log lines about dropped webhook sends (default `WEBHOOK_DROP_REPORT_MS`; tests). */
+  readonly webhookDropReportMs?: number;
   /** Container pages (year, month, archive) remembered at most (default `CONTAINER_CACHE_SIZE`; tests). */
   readonly containerCacheSize?: number;
 }
@@ -177,7 +183,18 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
 
     const containers = new ContainerCache(options.containerCacheSize ?? CONTAINER_CACHE_SIZE);
     const ackWaitMs = effectiveAckWaitMs(config.nats);
-    const sink = await run(makeOutcomeSink(js, config, { repair }));
+    const sink = await run(
+      makeOutcomeSink(js, config, {
+        repair,
+        ...(options.webhookConcurrency !== undefined
+          ? { webhookConcurrency: options.webhookConcurrency }
+          : {}),
+        ...(options.webhookBacklog !== undefined ? { webhookBacklog: options.webhookBacklog } : {}),
+        ...(options.webhookDropReportMs !== undefined
+          ? { webhookDropReportMs: options.webhookDropReportMs }
+          : {}),
+      }),
+    );
     let botIdentity: ReadonlyArray<string> = [];
     // Index refreshes run in fibers the stop interrupts (and waits for) before it closes the
     // Confluence client: a refresh is shared by the publications and commands that asked for it,

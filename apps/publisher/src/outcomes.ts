@@ -6,8 +6,10 @@
  * stream (NATS lost its data) has the streams re-created and is sent once more.
  * Webhook sends queue for a fixed number of senders ({@link WEBHOOK_CONCURRENCY}) living in the
  * sink's scope: a receiver that hangs costs that many requests, not one per outcome, and a
- * backlog past {@link WEBHOOK_BACKLOG} drops the newest sends (logged with their number); closing
- * the scope interrupts the sends and closes their connections.
+ * backlog past {@link WEBHOOK_BACKLOG} drops the newest sends. The first drop is logged at once
+ * (senders stuck on a hanging receiver may take no send for most of a minute); the drops after
+ * it are counted, in a line at most every {@link WEBHOOK_DROP_REPORT_MS}, so a backlog hovering
+ * at full cannot flood the log. Closing the scope interrupts the sends and closes their connections.
  */
 import { createHmac } from "node:crypto";
 import {
@@ -18,7 +20,7 @@ import {
   publicationEventSubject,
 } from "@minutes/contracts";
 import type { JetStreamClient } from "@nats-io/jetstream";
-import { Data, Duration, Effect, Queue, Redacted, Schedule, Schema, type Scope } from "effect";
+import { Clock, Data, Duration, Effect, Queue, Redacted, Schedule, Schema, type Scope } from "effect";
 import { Agent, fetch } from "undici";
 import type { OutcomeSinkShape } from "./PublishPipeline.js";
 
@@ -31,6 +33,12 @@ export const TIMESTAMP_HEADER = "x-minutes-timestamp";
 export const WEBHOOK_CONCURRENCY = 8;
 /** How many webhook sends (one per recipient and outcome) wait at most; newer ones are dropped. */
 export const WEBHOOK_BACKLOG = 1_000;
+/**
+ * The least time between two log lines about dropped webhook sends: the first drop is logged at
+ * once (unless a line about drops was logged less than this ago), later ones are counted and the
+ * count logged when this much time has passed since the previous line, and at the stop.
+ */
+export const WEBHOOK_DROP_REPORT_MS = 10_000;
 
 /** Signs a webhook body the way receivers verify it. */
 export const signWebhook = (secret: string, timestamp: number, body: string): string =>
@@ -46,6 +54,12 @@ export const makeOutcomeSink = (
   options: {
     readonly webhookAttempts?: number;
     readonly webhookBaseDelayMs?: number;
+    /** Webhook requests open at once (default {@link WEBHOOK_CONCURRENCY}). */
+    readonly webhookConcurrency?: number;
+    /** Webhook sends waiting at most (default {@link WEBHOOK_BACKLOG}). */
+    readonly webhookBacklog?: number;
+    /** Least time between two lines about dropped sends (default {@link WEBHOOK_DROP_REPORT_MS}). */
+    readonly webhookDropReportMs?: number;
     /** Re-creates the streams; resolves whether they exist now (see `makeJetStreamRepair`). */
     readonly repair?: () => Promise<boolean>;
   } = {},
@@ -54,6 +68,9 @@ export const makeOutcomeSink = (
     const settings = config.confluence.notification_settings;
     const webhooks = settings.notification_recipients.filter(isWebhookRecipient);
     const secret = config.publisher.webhook_secret;
+    const concurrency = options.webhookConcurrency ?? WEBHOOK_CONCURRENCY;
+    const capacity = options.webhookBacklog ?? WEBHOOK_BACKLOG;
+    const reportEveryMs = options.webhookDropReportMs ?? WEBHOOK_DROP_REPORT_MS;
 
     const publishEvent = (outcome: PublicationOutcome) => {
       const subject = publicationEventSubject(outcome.outcome, config.nats.subject_prefix);
@@ -132,13 +149,54 @@ export const makeOutcomeSink = (
     // The webhook connections, closed (destroyed: requests still open are aborted) after the
     // senders were interrupted.
     const dispatcher = yield* Effect.acquireRelease(
-      Effect.sync(() => new Agent({ connections: WEBHOOK_CONCURRENCY })),
+      Effect.sync(() => new Agent({ connections: concurrency })),
       (agent) => Effect.promise(() => agent.destroy()),
     );
-    const backlog = yield* Effect.acquireRelease(Queue.dropping<WebhookSend>(WEBHOOK_BACKLOG), (queue) =>
+
+    // Drops. A streak starts with a refused send and ends when a sender takes the next one (the
+    // backlog has room again). Its first drop is logged at once, naming the recipient; the rest are
+    // counted for the reporter below. Every line about drops is at least `reportEveryMs` after the
+    // previous one, a streak's first included: a backlog that fills again as soon as a sender takes
+    // a send would otherwise log a line per send. The stop logs what is still uncounted.
+    /** The backlog refused a send and no sender has taken one since. */
+    let overflowing = false;
+    /** Refused sends no line has counted yet, and their recipients as logged. */
+    let uncounted = 0;
+    const uncountedTo = new Set<string>();
+    let lastDropLineAt = Number.NEGATIVE_INFINITY;
+    /** Wakes the reporter: drops wait to be counted. */
+    const countDue = yield* Queue.sliding<void>(1);
+    const dropped = (url: string) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const recipient = recipientForLog(url);
+        const first = !overflowing && now - lastDropLineAt >= reportEveryMs;
+        overflowing = true;
+        if (first) {
+          lastDropLineAt = now;
+          return Effect.logWarning(
+            `dropped a webhook notification to ${recipient}: the backlog of ${capacity} is full; further drops are counted`,
+          ).pipe(Effect.annotateLogs({ recipient, backlog: capacity, dropped: 1 }));
+        }
+        uncounted++;
+        uncountedTo.add(recipient);
+        return Queue.offer(countDue, undefined);
+      });
+    const logUncounted = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const count = uncounted;
+      if (count === 0) return Effect.void;
+      const recipients = [...uncountedTo];
+      uncounted = 0;
+      uncountedTo.clear();
+      lastDropLineAt = now;
+      return Effect.logWarning(
+        `dropped ${count} more webhook ${count === 1 ? "notification" : "notifications"} (to ${recipients.join(", ")}): the backlog of ${capacity} was full`,
+      ).pipe(Effect.annotateLogs({ recipients, backlog: capacity, dropped: count }));
+    });
+
+    const backlog = yield* Effect.acquireRelease(Queue.dropping<WebhookSend>(capacity), (queue) =>
       Effect.gen(function* () {
         const unsent = yield* Queue.size(queue);
-        yield* reportDropped;
+        yield* logUncounted;
         if (unsent > 0)
           yield* Effect.logWarning(
             `${unsent} webhook ${unsent === 1 ? "notification was" : "notifications were"} not sent: the publisher stopped`,
@@ -146,28 +204,25 @@ export const makeOutcomeSink = (
         yield* Queue.shutdown(queue);
       }),
     );
-    /** Sends refused by the full backlog since the last warning that said how many. */
-    let dropped = 0;
-    const reportDropped = Effect.suspend(() => {
-      const count = dropped;
-      dropped = 0;
-      return count === 0
-        ? Effect.void
-        : Effect.logWarning(
-            `dropped ${count} webhook ${count === 1 ? "notification" : "notifications"}: ${WEBHOOK_BACKLOG} were already waiting to be sent`,
-          ).pipe(Effect.annotateLogs({ dropped: count }));
-    });
-    // The senders. A drop is reported when a sender takes the next send: once per send taken while
-    // the backlog overflows, not once per dropped outcome.
-    for (let i = 0; i < WEBHOOK_CONCURRENCY; i++)
+    // Forked after the backlog: a stop interrupts the reporter and the senders before the backlog's
+    // release logs the count they leave.
+    yield* Effect.forkScoped(
+      Effect.forever(
+        Effect.gen(function* () {
+          yield* Queue.take(countDue);
+          const wait = lastDropLineAt + reportEveryMs - (yield* Clock.currentTimeMillis);
+          if (wait > 0) yield* Effect.sleep(Duration.millis(wait));
+          yield* logUncounted;
+        }),
+      ),
+    );
+    for (let i = 0; i < concurrency; i++)
       yield* Effect.forkScoped(
         Effect.forever(
-          Effect.flatMap(Queue.take(backlog), (next) =>
-            Effect.zipRight(
-              reportDropped,
-              send(next.url, next.outcome).pipe(Effect.annotateLogs(next.annotations)),
-            ),
-          ),
+          Effect.flatMap(Queue.take(backlog), (next) => {
+            overflowing = false;
+            return send(next.url, next.outcome).pipe(Effect.annotateLogs(next.annotations));
+          }),
         ),
       );
 
@@ -179,7 +234,8 @@ export const makeOutcomeSink = (
             // The message's log annotations (job, stream sequence) go with the send.
             const annotations = Object.fromEntries(yield* Effect.logAnnotations);
             // Not waiting: a full backlog (or one shut down by a stop) refuses the send at once.
-            for (const url of webhooks) if (!backlog.unsafeOffer({ url, outcome, annotations })) dropped++;
+            for (const url of webhooks)
+              if (!backlog.unsafeOffer({ url, outcome, annotations })) yield* dropped(url);
           }
         }),
     };

@@ -1,12 +1,13 @@
 // Webhook delivery failures as the operator sees them in the log: a reason (status or network
 // error code), and the recipient as scheme://host:port only, since webhook URLs carry their
 // secret in the path. Real NATS, real HTTP receivers; nothing is mocked.
-import { createServer } from "node:http";
+import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { loadConfig, type PublicationOutcome } from "@minutes/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { Effect, Either, Exit, HashMap, Logger, Scope } from "effect";
+import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { makeOutcomeSink, WEBHOOK_CONCURRENCY } from "../src/outcomes.js";
 import { eventually, harnessPerTest, NATS_URL, recordIn } from "./helpers/harness.js";
@@ -131,6 +132,101 @@ describe("webhook sends", () => {
       // The stop interrupted the senders (closing their scope waits for them) and destroyed their
       // connections: the requests they left open close, and none of them sends again.
       await eventually(() => (openRequests === 0 ? true : undefined), 5_000, "the requests to be closed");
+    } finally {
+      receiver.closeAllConnections();
+      receiver.close();
+    }
+  });
+
+  it("warn of the first dropped notification while the receiver hangs, count the rest, and send what waited once it answers", async () => {
+    // One sender and a backlog of two: of seven notifications the sender holds one, two wait and
+    // four are dropped, whatever the order the outcomes come in.
+    const concurrency = 1;
+    const backlogSize = 2;
+    const jobs = Array.from({ length: 7 }, (_, i) => `job-overflow-${i}`);
+    const expectedDrops = jobs.length - concurrency - backlogSize;
+    const held: Array<ServerResponse> = [];
+    const delivered = new Set<string>();
+    let answering = false;
+    const receiver = createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      req.on("end", () => {
+        const jobId = (JSON.parse(body) as { data: { jobId: string } }).data.jobId;
+        if (answering) {
+          delivered.add(jobId);
+          res.writeHead(204).end();
+        } else {
+          res.on("finish", () => delivered.add(jobId));
+          held.push(res);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const { port } = receiver.address() as AddressInfo;
+    const lines: Array<{ msg: string; [field: string]: unknown }> = [];
+    const raw: Array<string> = [];
+    const logger = pino(
+      { level: "warn" },
+      {
+        write: (line: string) => {
+          raw.push(line);
+          lines.push(JSON.parse(line));
+        },
+      },
+    );
+    const dropLines = () => lines.filter((l) => /^dropped .*webhook notification/.test(l.msg));
+    const droppedSoFar = () => dropLines().reduce((sum, l) => sum + Number(l.dropped), 0);
+    try {
+      const h = await open({
+        logger,
+        publisher: { webhookConcurrency: concurrency, webhookBacklog: backlogSize, webhookDropReportMs: 200 },
+        config: {
+          confluence: {
+            notification_settings: {
+              notify_on_publish: true,
+              notification_recipients: [`http://127.0.0.1:${port}/hook/path-secret?token=query-secret`],
+            },
+          },
+        },
+      });
+      for (const jobId of jobs)
+        await h.submit({ jobId, markdown: `# Overflow ${jobId}\n\nDate: 2025-09-02\n` });
+
+      // The first drop is logged at once, while the sender's request still hangs.
+      const first = await eventually(
+        () => lines.find((l) => l.msg.startsWith("dropped a webhook notification")),
+        10_000,
+        "the warning of the first drop",
+      );
+      expect(first).toMatchObject({
+        recipient: `http://127.0.0.1:${port}`,
+        backlog: backlogSize,
+        dropped: 1,
+      });
+      expect(first.msg).toContain(`http://127.0.0.1:${port}`);
+      expect(first.msg).toContain(`backlog of ${backlogSize}`);
+      // The later drops of the streak are counted, in a line of their own, still while it hangs.
+      await eventually(() => (droppedSoFar() === expectedDrops ? true : undefined), 10_000, "the drop count");
+      expect(held).toHaveLength(1);
+      expect(delivered.size).toBe(0);
+      expect(dropLines().filter((l) => l.msg.startsWith("dropped a webhook notification"))).toHaveLength(1);
+
+      // The receiver answers: the held notification and the two that waited are sent.
+      answering = true;
+      for (const res of held) res.writeHead(204).end();
+      await eventually(
+        () => (delivered.size === concurrency + backlogSize ? true : undefined),
+        10_000,
+        "the waiting notifications to be sent",
+      );
+      await h.stopPublishers();
+      expect(droppedSoFar()).toBe(expectedDrops);
+      expect(lines.filter((l) => l.msg.includes("not sent: the publisher stopped"))).toHaveLength(0);
+      expect(raw.join("\n")).not.toMatch(/secret/);
     } finally {
       receiver.closeAllConnections();
       receiver.close();

@@ -40,6 +40,8 @@ export interface HarnessOptions {
   readonly spaces?: ReadonlyArray<string>;
   /** The publishers' logger (default: silent, or TEST_LOG_LEVEL). */
   readonly logger?: Logger;
+  /** Options of every publisher the harness starts, its own first included. */
+  readonly publisher?: Partial<PublisherOptions>;
 }
 
 export interface Harness {
@@ -126,6 +128,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       defaultVaultFile: join(dir, "tokens.vault"),
       logger: options.logger ?? quiet,
       clientOverrides: { gatewayUrl: sandbox.origin },
+      ...options.publisher,
       ...extra,
     });
     publishers.push(p);
