@@ -1,15 +1,16 @@
 // Webhook delivery failures as the operator sees them in the log: a reason (status or network
 // error code), and the recipient as scheme://host:port only, since webhook URLs carry their
 // secret in the path. Real NATS, real HTTP receivers; nothing is mocked.
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { assert, it as effect } from "@effect/vitest";
 import { loadConfig, type PublicationOutcome } from "@minutes/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { Effect, Either, Exit, HashMap, Logger, Scope } from "effect";
+import { Deferred, Duration, Effect, Either, Exit, HashMap, Logger, Scope, TestClock } from "effect";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
-import { makeOutcomeSink, WEBHOOK_CONCURRENCY } from "../src/outcomes.js";
+import { makeOutcomeSink, WEBHOOK_CONCURRENCY, WEBHOOK_DROP_REPORT_MS } from "../src/outcomes.js";
 import { eventually, harnessPerTest, NATS_URL, recordIn } from "./helpers/harness.js";
 
 const open = harnessPerTest();
@@ -233,3 +234,108 @@ describe("webhook sends", () => {
     }
   });
 });
+
+describe("dropped webhook sends", () => {
+  effect.scoped(
+    "are counted in one line per WEBHOOK_DROP_REPORT_MS while the backlog stays full",
+    () =>
+      Effect.gen(function* () {
+        const firstRequest = yield* Deferred.make<void>();
+        const receiver = yield* Effect.acquireRelease(
+          Effect.async<Server>((resume) => {
+            // Holds every request: the one sender stays busy with the first notification.
+            const server = createServer(() => Deferred.unsafeDone(firstRequest, Exit.void));
+            server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)));
+          }),
+          (server) =>
+            Effect.sync(() => {
+              server.closeAllConnections();
+              server.close();
+            }),
+        );
+        const { port } = receiver.address() as AddressInfo;
+        const nc = yield* Effect.acquireRelease(
+          Effect.promise(() => connect({ servers: NATS_URL })),
+          (c) => Effect.promise(() => c.close()),
+        );
+        const config = Either.getOrThrow(
+          loadConfig({
+            env: {},
+            overrides: {
+              nats: { url: NATS_URL, subject_prefix: `t_drops_${Date.now()}` },
+              confluence: {
+                notification_settings: {
+                  notify_on_error: true,
+                  notification_recipients: [`http://127.0.0.1:${port}/hook`],
+                },
+              },
+            },
+          }),
+        );
+        const drops: Array<{ message: string; dropped: unknown }> = [];
+        const capture = Logger.make(({ message, annotations }) => {
+          const text = String(Array.isArray(message) ? message[0] : message);
+          if (text.startsWith("dropped "))
+            drops.push({ message: text, dropped: HashMap.unsafeGet(annotations, "dropped") });
+        });
+        const sink = yield* makeOutcomeSink(jetstream(nc), config, {
+          webhookConcurrency: 1,
+          webhookBacklog: 1,
+        }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)));
+        const emit = (n: number) =>
+          sink
+            .emit({ ...failedOutcome, jobId: `job-drop-${n}` })
+            .pipe(Effect.provide(Logger.replace(Logger.defaultLogger, capture)));
+        /** Lets the reporter run after the clock moved (it logs within a few scheduler turns). */
+        const settle = Effect.repeatN(Effect.yieldNow(), 100);
+
+        yield* emit(1);
+        yield* Deferred.await(firstRequest);
+        yield* emit(2); // waits in the backlog
+        for (let n = 3; n <= 5; n++) yield* emit(n); // dropped
+        yield* settle;
+        assert.deepStrictEqual(
+          drops.map((d) => d.dropped),
+          [1],
+        );
+        yield* TestClock.adjust(Duration.millis(WEBHOOK_DROP_REPORT_MS - 1));
+        yield* settle;
+        assert.strictEqual(drops.length, 1);
+        yield* TestClock.adjust(Duration.millis(1));
+        yield* settle;
+        assert.deepStrictEqual(
+          drops.map((d) => d.dropped),
+          [1, 2],
+        );
+        // Still full: the next drop is counted, not a new warning, and logged a period later.
+        yield* emit(6);
+        yield* settle;
+        assert.strictEqual(drops.length, 2);
+        yield* TestClock.adjust(Duration.millis(WEBHOOK_DROP_REPORT_MS));
+        yield* settle;
+        assert.deepStrictEqual(
+          drops.map((d) => d.dropped),
+          [1, 2, 1],
+        );
+      }),
+    20_000,
+  );
+});
+
+const failedOutcome: PublicationOutcome = {
+  outcome: "failed",
+  jobId: "job-drop",
+  publicationId: null,
+  trigger: "event",
+  pageId: null,
+  pageUrl: null,
+  pageTitle: null,
+  pageVersion: null,
+  spaceKey: "NOPE",
+  errorTag: "ConfluenceNotFoundError",
+  errorMessage: "no such space",
+  latencyMs: null,
+  retries: 0,
+  rateLimited: 0,
+  occurredAt: new Date().toISOString(),
+};
