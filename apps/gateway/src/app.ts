@@ -40,7 +40,7 @@ import { HttpProblem } from "./problem.js";
 import { withPublishHealth } from "./publish-health.js";
 import { ReplayManager } from "./ReplayManager.js";
 import { archiveRoutes } from "./routes/archive.js";
-import { backupRoutes } from "./routes/backup.js";
+import { backupRoutes, IMPORT_IDLE_TIMEOUT_MS } from "./routes/backup.js";
 import { consumerBacklog, healthRoutes, livenessRoutes, metricsRoutes } from "./routes/health.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { protocolRoutes } from "./routes/protocols.js";
@@ -66,6 +66,8 @@ export interface GatewayDeps {
   readonly logger?: FastifyBaseLogger | undefined;
   /** When the status calls publisher restarts a crash loop; `DEFAULT_PUBLISHER_LIVENESS` when absent. */
   readonly publisherLiveness?: PublisherLivenessSettings | undefined;
+  /** How long an import's upload may send nothing before it is refused; `IMPORT_IDLE_TIMEOUT_MS` when absent. */
+  readonly importIdleTimeoutMs?: number | undefined;
 }
 
 /** The built app and the handles tests and the server use. */
@@ -166,6 +168,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     streams,
     natsConnected,
     publisherLiveness: deps.publisherLiveness ?? DEFAULT_PUBLISHER_LIVENESS,
+    importIdleTimeoutMs: deps.importIdleTimeoutMs ?? IMPORT_IDLE_TIMEOUT_MS,
   };
   const metrics = new GatewayMetrics(
     deps.store,

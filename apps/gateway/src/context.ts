@@ -33,6 +33,8 @@ export interface GatewayContext {
   readonly natsConnected: () => boolean;
   /** When `/status/confluence` calls the publishers' restarts a crash loop. */
   readonly publisherLiveness: PublisherLivenessSettings;
+  /** How long an import's upload may send nothing before it is refused (408). */
+  readonly importIdleTimeoutMs: number;
 }
 
 /** When `/status/confluence` calls the publishers' restarts a crash loop. */

@@ -388,6 +388,39 @@ describe("export and import", () => {
     expect(done.json()).toMatchObject({ imported: 1 });
   });
 
+  it("answers 408 to an upload that stalls, importing nothing, and lets the next import run", async () => {
+    const h = await start({ importIdleTimeoutMs: 300 });
+    const [header, first] = exportOf([protocolLine("stalled-1", "# One\n")]).split("\n");
+    const upload = new PassThrough();
+    const running = Promise.resolve(
+      h.app.inject({
+        method: "POST",
+        url: "/api/import",
+        headers: { ...h.auth, "content-type": "application/x-ndjson" },
+        payload: upload,
+      }),
+    );
+    // Part of the file, then nothing: the client stalled (its connection stays open).
+    upload.write(`${header}\n${first}\n`);
+    const res = await running;
+    expect(res.statusCode).toBe(408);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(res.headers.connection).toBe("close");
+    expect(res.json().detail).toBe(
+      "the upload sent nothing for 0.3 s; nothing was imported: send the file again",
+    );
+    expect(await Effect.runPromise(h.store.getProtocol("stalled-1"))).toMatchObject({ _tag: "None" });
+    const next = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson" },
+      payload: exportOf([protocolLine("stalled-1", "# One\n")]),
+    });
+    expect(next.statusCode).toBe(200);
+    expect(next.json()).toMatchObject({ imported: 1 });
+    upload.destroy();
+  });
+
   it("rolls back an upload that stops halfway and lets the next import run", async () => {
     const h = await start();
     const [header, first] = exportOf([protocolLine("cut-1", "# One\n")]).split("\n");

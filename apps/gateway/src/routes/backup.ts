@@ -42,6 +42,12 @@ const IMPORT_LIMIT_FACTOR = 64;
 
 /** Seconds a client refused because an import is running is asked to wait (`Retry-After`). */
 export const IMPORT_RETRY_AFTER_S = 30;
+/**
+ * How long an import's upload may send nothing before it is answered 408 and its slot freed: a
+ * client that stalls would otherwise keep every other import out until its connection closes.
+ */
+export const IMPORT_IDLE_TIMEOUT_MS = 60_000;
+
 /** The `detail` of that 409. */
 export const IMPORT_RUNNING = "an import is already running; try again when it has finished";
 
@@ -168,6 +174,11 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
               },
             },
           ),
+          408: problemAnswer(
+            408,
+            "Request timeout: the upload sent nothing for 60 s. Nothing was imported, the connection is closed and the next import may run; send the file again.",
+            { detail: "the upload sent nothing for 60 s; nothing was imported: send the file again" },
+          ),
           415: problemAnswer(
             415,
             "Unsupported media type: the body must be `application/x-ndjson` in UTF-8 (no charset, or `charset=utf-8`).",
@@ -195,7 +206,11 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       let spool: string | undefined;
       try {
         // The whole upload first, on disk: a slow client must not hold the transaction open.
-        spool = await spoolBody(request.body, importLimit, tooLarge).catch((cause: unknown) => {
+        spool = await spoolBody(request.body, {
+          limitBytes: importLimit,
+          tooLarge,
+          idleMs: ctx.importIdleTimeoutMs,
+        }).catch((cause: unknown) => {
           throw bodyProblem(cause);
         });
         const lines = Stream.fromAsyncIterable(
@@ -237,13 +252,12 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
 /**
  * Writes `body` to a new file only this process's user may read (it holds protocols), in a new
  * directory under the system's temporary directory, and returns its path; fails with `tooLarge()`
- * once more than `limitBytes` arrived, and with the body's own error (a client that went away).
- * On failure nothing is left behind.
+ * once more than `limitBytes` arrived, with a 408 when nothing arrived for `idleMs`, and with the
+ * body's own error (a client that went away). On failure nothing is left behind.
  */
 const spoolBody = async (
   body: AsyncIterable<Uint8Array>,
-  limitBytes: number,
-  tooLarge: () => Error,
+  { limitBytes, tooLarge, idleMs }: { limitBytes: number; tooLarge: () => Error; idleMs: number },
 ): Promise<string> => {
   const dir = await mkdtemp(join(tmpdir(), "minutes-import-"));
   const path = join(dir, "import.jsonl");
@@ -258,7 +272,8 @@ const spoolBody = async (
     // Read by hand: leaving a `for await` early would destroy the request, and with it the
     // connection the 413 is to be answered on.
     const chunks = body[Symbol.asyncIterator]();
-    for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+    const nextChunk = () => withIdleLimit(chunks.next(), idleMs);
+    for (let next = await nextChunk(); next.done !== true; next = await nextChunk()) {
       const chunk = next.value;
       received += chunk.length;
       if (received > limitBytes) throw tooLarge();
@@ -275,6 +290,25 @@ const spoolBody = async (
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
+};
+
+/** `next`, or a 408 problem when it has not settled after `idleMs`. */
+const withIdleLimit = <A>(next: Promise<A>, idleMs: number): Promise<A> => {
+  let timer: NodeJS.Timeout | undefined;
+  const idle = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new HttpProblem({
+            status: 408,
+            detail: `the upload sent nothing for ${idleMs / 1000} s; nothing was imported: send the file again`,
+            headers: { connection: "close" },
+          }),
+        ),
+      idleMs,
+    );
+  });
+  return Promise.race([next, idle]).finally(() => clearTimeout(timer));
 };
 
 /** The body could not be read (not UTF-8, over the limit, cut off): the import wrote nothing. */

@@ -55,6 +55,8 @@ export interface HarnessOptions {
   readonly storeLog?: (line: string) => void;
   /** The status's crash-loop window and count (the gateway's defaults when absent). */
   readonly publisherLiveness?: PublisherLivenessSettings;
+  /** How long an import's upload may send nothing (the gateway's default when absent). */
+  readonly importIdleTimeoutMs?: number;
 }
 
 /** A random suffix for unique names. */
@@ -129,6 +131,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     confluence,
     logger,
     publisherLiveness: options.publisherLiveness,
+    importIdleTimeoutMs: options.importIdleTimeoutMs,
   });
   let closed = false;
   return {
