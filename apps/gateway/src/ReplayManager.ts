@@ -22,6 +22,7 @@ import {
   DeliverPolicy,
   type JetStreamClient,
   type JetStreamManager,
+  type JsMsg,
   type StreamState,
 } from "@nats-io/jetstream";
 import { Effect, Either, Option, Schema } from "effect";
@@ -111,9 +112,12 @@ export class ReplayManager {
     this.stallTimer.unref();
   }
 
-  /** The jobs a request selects, in stream order, and whether the stream still holds its whole window. */
-  async selectJobs(request: ReplayRequest, now: Date): Promise<ReplaySelection> {
-    const untilMs = request.until !== undefined ? Date.parse(request.until) : now.getTime();
+  /**
+   * The jobs a request selects, in stream order, and whether the stream still holds its whole
+   * window. Without `until` the window ends with the last event the stream holds when it is read.
+   */
+  async selectJobs(request: ReplayRequest): Promise<ReplaySelection> {
+    const untilMs = request.until !== undefined ? Date.parse(request.until) : undefined;
     const { events, availableSince } = await this.readJobs(Date.parse(request.since), untilMs);
     const wanted = request.jobIds ? new Set<string>(request.jobIds) : undefined;
     const out: Array<string> = [];
@@ -322,19 +326,32 @@ export class ReplayManager {
   }
 
   /**
-   * Distinct job ids (with the event's spaceKey) of the ready events in [since, until), and from
-   * when on the stream still holds them if its retention removed some of the window.
+   * Distinct job ids (with the event's spaceKey) of the ready events in [since, until), or from
+   * since on without `until`, and from when on the stream still holds them if its retention
+   * removed some of the window.
+   *
+   * Without `until` the end is the stream's last sequence when it is read, not the gateway's
+   * clock: JetStream stamps messages in nanoseconds by the server's clock, so "now" in
+   * milliseconds by the gateway's would leave out an event stored earlier in the same
+   * millisecond, or all of the last ones when the server's clock runs ahead.
    */
   private async readJobs(
     sinceMs: number,
-    untilMs: number,
+    untilMs: number | undefined,
   ): Promise<{ events: Map<string, string | undefined>; availableSince: string | undefined }> {
     const jobs = new Map<string, string | undefined>();
     const info = await this.deps.jsm.streams.info(this.deps.protocolStream);
     const availableSince = removedSince(info.state, sinceMs, info.created);
     const result = { events: jobs, availableSince };
-    if (info.state.messages === 0 || Date.parse(info.state.last_ts) < sinceMs || sinceMs >= untilMs)
+    const lastSeq = info.state.last_seq;
+    if (
+      info.state.messages === 0 ||
+      Date.parse(info.state.last_ts) < sinceMs ||
+      (untilMs !== undefined && sinceMs >= untilMs)
+    )
       return result;
+    const pastEnd = (m: JsMsg): boolean =>
+      untilMs === undefined ? m.seq > lastSeq : Number(m.timestampNanos / 1_000_000n) >= untilMs;
     const consumer = await this.deps.js.consumers.get(this.deps.protocolStream, {
       filter_subjects: protocolReadyWildcard(this.deps.config.nats.subject_prefix),
       deliver_policy: DeliverPolicy.StartTime,
@@ -347,7 +364,7 @@ export class ReplayManager {
         let received = 0;
         for await (const m of batch) {
           received++;
-          if (Number(m.timestampNanos / 1_000_000n) >= untilMs) {
+          if (pastEnd(m)) {
             more = false;
             break;
           }

@@ -225,6 +225,26 @@ describe("replays", () => {
     ).toEqual(["jobIds", "since"]);
   });
 
+  it("selects an event stored just before the request, even in the same millisecond", async () => {
+    h = await startHarness();
+    const harness = h;
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const jobs: Array<string> = [];
+    // Submitted and replayed at once, again and again: JetStream stamps each event in
+    // nanoseconds, and the replay's request often comes within the same millisecond.
+    for (let i = 0; i < 50; i++) {
+      jobs.push(`just-${i}`);
+      await submitMany(harness, jobs.slice(-1));
+      const res = await harness.app.inject({
+        method: "POST",
+        url: "/api/replays",
+        headers: harness.auth,
+        payload: { since, dryRun: true },
+      });
+      expect(res.json()).toMatchObject({ total: jobs.length, jobIds: jobs });
+    }
+  });
+
   it("deletes the ordered consumer it read the stream with: a dry run and a replay leave none behind", async () => {
     h = await startHarness();
     const harness = h;
@@ -434,7 +454,7 @@ describe("replays", () => {
       now: () => now,
     });
     try {
-      const selection = await manager.selectJobs({ since }, new Date());
+      const selection = await manager.selectJobs({ since });
       expect(selection.jobs).toEqual(jobs);
       const { id } = manager.start({ since }, selection, new Date(now));
       // No publisher: the window (concurrency × 2) fills and no outcome ever comes.

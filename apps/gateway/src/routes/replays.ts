@@ -75,7 +75,7 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       if (body.spaceKey !== undefined) await runEffect(ctx.store.health());
       let selection: ReplaySelection;
       try {
-        selection = await ctx.replays.selectJobs(body, now);
+        selection = await ctx.replays.selectJobs(body);
       } catch (error) {
         request.log.warn({ err: error }, "reading the protocol stream for a replay failed");
         throw unavailable(
