@@ -130,6 +130,25 @@ export class ReplayManager {
     return { jobs: out, availableSince };
   }
 
+  /**
+   * A running replay that also republishes some of `jobs`, with how many: a second replay over the
+   * same jobs would write each of their pages twice (with `force`, two new versions).
+   */
+  overlapping(
+    jobs: ReadonlyArray<string>,
+  ): { readonly progress: ReplayProgress; readonly shared: number } | undefined {
+    this.endStalled();
+    if (jobs.length === 0) return undefined;
+    const wanted = new Set(jobs);
+    for (const state of this.replays.values()) {
+      if (state.status !== "running") continue;
+      let shared = 0;
+      for (const job of state.jobs) if (wanted.has(job)) shared++;
+      if (shared > 0) return { progress: this.progress(state), shared };
+    }
+    return undefined;
+  }
+
   /** Starts a replay over the selected jobs and returns its first progress. */
   start(request: ReplayRequest, selection: ReplaySelection, now: Date): ReplayProgress {
     const { jobs } = selection;

@@ -336,6 +336,38 @@ describe("replays", () => {
     });
   });
 
+  it("refuses a replay over jobs a running one still republishes (409 with its Location), and starts it once that one ended", async () => {
+    // No publisher: the first replay's commands get no outcome, so it keeps running.
+    h = await startHarness({ overrides: { nats: { concurrency: 1 } } });
+    const harness = h;
+    const since = new Date(Date.now() - 1_000).toISOString();
+    await submitMany(harness, ["ov-0", "ov-1", "ov-2", "other-0"]);
+    const post = (payload: Record<string, unknown>) =>
+      harness.app.inject({ method: "POST", url: "/api/replays", headers: harness.auth, payload });
+    const first = await post({ since, jobIds: ["ov-0", "ov-1", "ov-2"] });
+    expect(first.statusCode).toBe(202);
+    const { id } = first.json();
+    const refused = await post({ since, jobIds: ["ov-2", "other-0"] });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(refused.headers.location).toBe(`/api/replays/${id}`);
+    expect(refused.json().detail).toMatch(
+      new RegExp(
+        `^replay ${id} is still running over 1 of these 2 jobs \\(0 of 3 done\\): wait for it to end`,
+      ),
+    );
+    // A dry run is answered; a replay of other jobs starts.
+    expect((await post({ since, jobIds: ["ov-2"], dryRun: true })).statusCode).toBe(200);
+    expect((await post({ since, jobIds: ["other-0"] })).statusCode).toBe(202);
+    const cancelled = await harness.app.inject({
+      method: "DELETE",
+      url: `/api/replays/${id}`,
+      headers: harness.auth,
+    });
+    expect(cancelled.statusCode).toBe(200);
+    expect((await post({ since, jobIds: ["ov-2"] })).statusCode).toBe(202);
+  });
+
   it("cancel stops issuing; issued commands are durable and run when a publisher (re)starts", async () => {
     h = await startHarness({ overrides: { nats: { concurrency: 2 } } });
     const harness = h;

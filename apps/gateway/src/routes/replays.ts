@@ -13,7 +13,7 @@ import {
 import type { FastifyPluginAsync } from "fastify";
 import type { RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { notFound, unavailable } from "../problem.js";
+import { HttpProblem, notFound, unavailable } from "../problem.js";
 import { DRY_RUN_SAMPLE, type ReplaySelection } from "../ReplayManager.js";
 import { runEffect } from "../run-effect.js";
 import {
@@ -59,6 +59,15 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           400: invalidInput(
             "the body does not match its schema (a missing or bad `since`, `until` not after `since`, an unknown field), or a query parameter",
           ),
+          409: problemAnswer(
+            409,
+            "Conflict: a replay this gateway runs already republishes some of the selected jobs (each page would be written twice). Nothing was started; `Location` is the running replay's progress. A dry run is always answered.",
+            {
+              detail:
+                "replay 3f0c2a1e-7d4b-4c55-9a7e-1b2c3d4e5f60 is still running over 12 of these 40 jobs (5 of 120 done): wait for it to end (GET /api/replays/3f0c2a1e-7d4b-4c55-9a7e-1b2c3d4e5f60) or cancel it (DELETE /api/replays/3f0c2a1e-7d4b-4c55-9a7e-1b2c3d4e5f60), then start this one",
+              headers: locationHeader("The running replay's progress: `/api/replays/{id}`."),
+            },
+          ),
           ...bodyProblems(),
           503: unavailableAnswer(
             "the protocol stream could not be read, or (with `spaceKey`) the publication database is unavailable; no replay was started",
@@ -96,6 +105,16 @@ export const replayRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           total: jobs.length,
           jobIds: jobs.slice(0, DRY_RUN_SAMPLE),
           ...(availableSince !== undefined ? { availableSince } : {}),
+        });
+      }
+      const running = ctx.replays.overlapping(jobs);
+      if (running !== undefined) {
+        const { progress, shared } = running;
+        throw new HttpProblem({
+          status: 409,
+          slug: "replay-overlaps",
+          detail: `replay ${progress.id} is still running over ${shared} of these ${jobs.length} ${jobs.length === 1 ? "job" : "jobs"} (${progress.done} of ${progress.total} done): wait for it to end (GET /api/replays/${progress.id}) or cancel it (DELETE /api/replays/${progress.id}), then start this one`,
+          headers: { location: `/api/replays/${progress.id}` },
         });
       }
       const progress = ctx.replays.start(body, selection, now);
