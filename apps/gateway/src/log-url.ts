@@ -1,12 +1,56 @@
 // What the request log shows of a URL: the path and the query, with the values of parameters whose
 // names look like credentials replaced. Such a request is refused (keys go in Authorization), but
 // the "incoming request" line is written before that, and the log must not keep the key. A name
-// looks like a credential when it contains one of the words below anywhere, whatever its case
-// (`api_key`, `X-Api-Token`, `oauth_signature`): redacting a harmless value costs less than
-// keeping a secret. The request's headers are never logged (see `serializeRequest`).
+// looks like a credential when one of its words (split at `_`, `-`, `.` and camelCase, any case)
+// is a credential word (`X-Api-Token`, `oauth_signature`, `AuthCode`), or `key` alone or after a
+// word that makes it one (`key`, `api_key`, `x-api-key`, `secretKey`); `spaceKey`, the API's own
+// filter, and words that merely contain one (`author`, `design`) are kept. The request's headers
+// are never logged (see `serializeRequest`).
 import type { FastifyRequest } from "fastify";
 
-const SENSITIVE = /token|key|secret|password|passwd|pwd|auth|signature|sig|credential/i;
+const CREDENTIAL_WORDS = new Set([
+  "token",
+  "secret",
+  "password",
+  "passwd",
+  "pwd",
+  "auth",
+  "authorization",
+  "signature",
+  "sig",
+  "credential",
+  "credentials",
+  "apikey",
+  "accesskey",
+  "bearer",
+  "jwt",
+]);
+/** Words before `key` that make it a credential (`api_key`, `access-key`, `privateKey`). */
+const KEY_KINDS = new Set([
+  "api",
+  "access",
+  "private",
+  "secret",
+  "client",
+  "signing",
+  "session",
+  "auth",
+  "master",
+]);
+
+/** Whether a query parameter's name looks like a credential's. */
+const looksSecret = (name: string): boolean => {
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== "");
+  return words.some(
+    (word, i) =>
+      CREDENTIAL_WORDS.has(word) ||
+      (word === "key" && (words.length === 1 || KEY_KINDS.has(words[i - 1] ?? ""))),
+  );
+};
 
 /** `url` with the value of every sensitive-looking query parameter replaced by `[redacted]`. */
 export const redactUrl = (url: string): string => {
@@ -18,7 +62,7 @@ export const redactUrl = (url: string): string => {
     .map((pair) => {
       const eq = pair.indexOf("=");
       const name = eq === -1 ? pair : pair.slice(0, eq);
-      return SENSITIVE.test(decodeName(name)) ? `${name}=[redacted]` : pair;
+      return looksSecret(decodeName(name)) ? `${name}=[redacted]` : pair;
     })
     .join("&");
   return `${url.slice(0, q)}?${query}`;

@@ -38,6 +38,14 @@ describe("redactUrl", () => {
       expect(redactUrl(`/x?${name}=SECRET&limit=5`), name).toBe(`/x?${name}=[redacted]&limit=5`);
   });
 
+  it("keeps parameters whose names only contain a credential word, such as the API's own spaceKey", () => {
+    expect(redactUrl("/api/publications?spaceKey=MEET&author=bob&design=x&monkey=1&status=published")).toBe(
+      "/api/publications?spaceKey=MEET&author=bob&design=x&monkey=1&status=published",
+    );
+    for (const name of ["key", "KEY", "api_key", "X-Api-Key", "secretKey", "accessKey", "private.key"])
+      expect(redactUrl(`/x?${name}=SECRET`), name).toBe(`/x?${name}=[redacted]`);
+  });
+
   it("keeps other parameters and URLs without a query as they are", () => {
     expect(redactUrl("/api/publications")).toBe("/api/publications");
     expect(redactUrl("/api/publications?jobId=job-1&status=failed")).toBe(

@@ -1,3 +1,4 @@
+import { readdirSync, readlinkSync } from "node:fs";
 import { PublicationStore } from "@minutes/publication-store";
 import { Effect, Exit, Fiber, Scope, Stream } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
@@ -64,6 +65,8 @@ describe("database unavailable", () => {
       payload: `${header}\n${line.replace("holder", "other")}\n`,
     });
     expect(imported.statusCode).toBe(503);
+    // Its spooled upload is gone, file and descriptor: the import never began reading it.
+    expect(openSpoolFiles()).toEqual([]);
     // Events do not need the database: JetStream still stores them.
     const accepted = await harness.app.inject({
       method: "POST",
@@ -82,3 +85,15 @@ describe("database unavailable", () => {
     expect(after.statusCode).toBe(200);
   });
 });
+
+/** Files of import spools this process holds open (deleted or not), from /proc. */
+const openSpoolFiles = (): Array<string> =>
+  readdirSync("/proc/self/fd")
+    .map((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return "";
+      }
+    })
+    .filter((target) => target.includes("minutes-import-"));

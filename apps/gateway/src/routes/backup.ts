@@ -9,8 +9,8 @@
  * is answered 409.
  */
 import { once } from "node:events";
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Readable } from "node:stream";
@@ -70,6 +70,12 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
     if (Number.isFinite(declared) && declared > importLimit) return done(tooLarge(), undefined);
     done(null, payload);
   });
+  const abandoned = await removeAbandonedSpools();
+  if (abandoned > 0)
+    app.log.info(
+      { removed: abandoned },
+      "removed the import spool files of gateways that stopped during an import",
+    );
   // Per gateway: two imports would each hold a transaction (on SQLite they would wait for each
   // other's write lock), and each spools its body to disk first.
   let importing = false;
@@ -193,6 +199,9 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       },
     },
     async (request): Promise<ImportSummary> => {
+      // A 503 before the upload rather than after it (the body may be 64 MiB). Checked before the
+      // slot is: nothing awaits between the check of the slot and taking it.
+      await runEffect(ctx.store.health());
       if (importing) {
         throw new HttpProblem({
           status: 409,
@@ -204,6 +213,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
       importing = true;
       let result: ImportResult;
       let spool: string | undefined;
+      let reader: ReadStream | undefined;
       try {
         // The whole upload first, on disk: a slow client must not hold the transaction open.
         spool = await spoolBody(request.body, {
@@ -213,10 +223,17 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         }).catch((cause: unknown) => {
           throw bodyProblem(cause);
         });
-        const lines = Stream.fromAsyncIterable(
-          ndjsonLines(createReadStream(spool), { limitBytes: importLimit, tooLarge }),
-          (cause) => new ImportBodyError({ cause }),
-        ).pipe(Stream.flattenIterables);
+        const file = spool;
+        // Opened once the import reads it: a transaction that never starts (the database went
+        // away, the SQLite write lock busy) leaves no descriptor behind; the `finally` closes it
+        // whatever happened after.
+        const lines = Stream.suspend(() => {
+          reader = createReadStream(file);
+          return Stream.fromAsyncIterable(
+            ndjsonLines(reader, { limitBytes: importLimit, tooLarge }),
+            (cause) => new ImportBodyError({ cause }),
+          );
+        }).pipe(Stream.flattenIterables);
         result = await runEffect(
           ctx.store
             .importJsonl(lines, { onInvalidLine: request.query.onInvalidLine ?? "abort" })
@@ -224,6 +241,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         );
       } finally {
         importing = false;
+        reader?.destroy();
         if (spool !== undefined) await rm(dirname(spool), { recursive: true, force: true });
       }
       request.log.info(
@@ -259,7 +277,7 @@ const spoolBody = async (
   body: AsyncIterable<Uint8Array>,
   { limitBytes, tooLarge, idleMs }: { limitBytes: number; tooLarge: () => Error; idleMs: number },
 ): Promise<string> => {
-  const dir = await mkdtemp(join(tmpdir(), "minutes-import-"));
+  const dir = await mkdtemp(join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-`));
   const path = join(dir, "import.jsonl");
   const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
   // A write error (a full disk) ends the copy at the next chunk, or at the end.
@@ -289,6 +307,36 @@ const spoolBody = async (
     file.destroy();
     await rm(dir, { recursive: true, force: true });
     throw error;
+  }
+};
+
+/** Spool directories are `<tmpdir>/minutes-import-<pid>-<random>`. */
+const SPOOL_PREFIX = "minutes-import-";
+
+/**
+ * Removes the spool directories of gateways on this host that are no longer running (killed during
+ * an import: their `finally` never ran). A directory whose process still runs (another gateway
+ * importing now) is left alone. Returns how many were removed.
+ */
+export const removeAbandonedSpools = async (dir: string = tmpdir()): Promise<number> => {
+  const entries = await readdir(dir).catch(() => [] as Array<string>);
+  let removed = 0;
+  for (const name of entries) {
+    const pid = Number(/^minutes-import-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0 || isRunning(pid)) continue;
+    await rm(join(dir, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
+};
+
+/** Whether a process with this id runs on this host (one of another user counts as running). */
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "ESRCH";
   }
 };
 
