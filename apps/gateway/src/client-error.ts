@@ -6,7 +6,7 @@
  * (its bytes may hold a key); a client that cannot send valid HTTP gets no `instance` either.
  */
 import { randomUUID } from "node:crypto";
-import { maxHeaderSize, type ServerResponse, STATUS_CODES } from "node:http";
+import { maxHeaderSize, ServerResponse, STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import type { FastifyBaseLogger } from "fastify";
 import { genericProblem, PROBLEM_CONTENT_TYPE, type ProblemBody } from "./problem.js";
@@ -46,18 +46,59 @@ export const answerClientError = (
     }
     socket.end(`${head.join("\r\n")}\r\n\r\n${body}`, () => socket.destroy());
   };
-  // A keep-alive client may send a bad request right behind a good one still being answered:
-  // that answer goes first, whole, then this one (writing now would cut it off or mix with it).
-  const inFlight = (socket as Socket & { readonly _httpMessage?: ServerResponse | null })._httpMessage;
-  if (inFlight && !inFlight.writableFinished) {
-    inFlight.once("finish", answer);
-    inFlight.once("close", () => {
-      if (!inFlight.writableFinished) socket.destroy();
-    });
-  } else answer();
+  // A keep-alive client may send a bad request right behind good ones (pipelined) still being
+  // answered: their answers go first, whole and in order, then this one (writing earlier would cut
+  // one off, or be read as the answer of a request still waiting for its own).
+  afterAnswers(socket, answer);
 };
 
 // internal
+
+/** What `socketMessage` returns when the socket lacks Node's `_httpMessage` (not just `null`). */
+const unknown = Symbol("unknown");
+
+/**
+ * The response holding the socket (Node's internal `_httpMessage`, unchanged through Node 24):
+ * Node writes pipelined responses one at a time, queueing the others until it holds none. `null`
+ * when none; `unknown` when the socket never had the property (its first request is the bad one,
+ * or this Node renamed it).
+ */
+const socketMessage = (socket: Socket): ServerResponse | null | typeof unknown => {
+  if (!("_httpMessage" in socket)) return unknown;
+  const message = (socket as Socket & { readonly _httpMessage?: unknown })._httpMessage;
+  if (message instanceof ServerResponse) return message;
+  return message === null || message === undefined ? null : unknown;
+};
+
+/**
+ * Calls `then` once no response holds the socket. A response's bytes may all be written
+ * (`writableFinished`) while Node has not yet handed the socket to the next one: that happens in
+ * Node's own `finish` listener, added before ours, so the socket is looked at again after each
+ * `finish`. A response closed before it finished (the client went away, or it was destroyed)
+ * destroys the socket: nothing after it can be answered in order. Without `_httpMessage`, only a
+ * connection nothing was written to is answered (as Node does); any other is closed unanswered.
+ */
+const afterAnswers = (socket: Socket, then: () => void, previous?: ServerResponse): void => {
+  const current = socketMessage(socket);
+  if (current === unknown) {
+    if (socket.bytesWritten === 0 && socket.writableLength === 0) then();
+    else socket.destroy();
+    return;
+  }
+  // `previous` still holding the socket after its `finish` would mean Node changed: answer now.
+  if (current === null || current === previous || socket.destroyed) {
+    then();
+    return;
+  }
+  if (current.destroyed) {
+    socket.destroy();
+    return;
+  }
+  current.once("finish", () => afterAnswers(socket, then, current));
+  current.once("close", () => {
+    if (socketMessage(socket) === current) socket.destroy();
+  });
+};
 
 const describe = (code: string | undefined): readonly [status: number, detail: string] => {
   switch (code) {

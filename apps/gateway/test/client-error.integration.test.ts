@@ -34,6 +34,24 @@ const parse = (raw: string) => {
   return { status: Number(statusLine.split(" ")[1]), statusLine, headers, body: raw.slice(end + 4) };
 };
 
+/** Splits the raw answers of a connection, one after the other, each by its `content-length`. */
+const parseAll = (raw: string) => {
+  const bytes = Buffer.from(raw, "utf8");
+  const answers: Array<ReturnType<typeof parse>> = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const headEnd = bytes.indexOf("\r\n\r\n", at);
+    if (headEnd < 0) throw new Error(`an incomplete answer: ${bytes.subarray(at).toString("utf8")}`);
+    const head = parse(`${bytes.subarray(at, headEnd).toString("utf8")}\r\n\r\n`);
+    const length = Number(head.headers.get("content-length"));
+    if (!Number.isInteger(length)) throw new Error(`an answer without content-length: ${head.statusLine}`);
+    const end = headEnd + 4 + length;
+    answers.push(parse(bytes.subarray(at, end).toString("utf8")));
+    at = end;
+  }
+  return answers;
+};
+
 describe("requests Node's HTTP parser refuses", () => {
   it("answers headers over the size limit with a 431 problem and closes the connection, echoing nothing", async () => {
     h = await startHarness();
@@ -88,5 +106,26 @@ describe("requests Node's HTTP parser refuses", () => {
     expect(first).toBe(0);
     expect(second).toBeGreaterThan(first);
     expect(parse(raw.slice(second)).headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("answers every valid request pipelined before a malformed one, in order, and the problem last", async () => {
+    h = await startHarness();
+    const base = await listen(h);
+    const valid = (path: string, headers = "") => `GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}\r\n`;
+    const raw = await rawExchange(
+      base,
+      valid("/healthz") +
+        valid("/api/publications", `Authorization: Bearer ${h.apiKey}\r\n`) +
+        valid("/healthz") +
+        "NOT HTTP AT ALL\r\n\r\n",
+    );
+    const answers = parseAll(raw);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 400]);
+    expect(JSON.parse(answers[0]?.body ?? "")).toEqual({ status: "ok" });
+    expect(answers[1]?.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(JSON.parse(answers[2]?.body ?? "")).toEqual({ status: "ok" });
+    expect(answers[3]?.headers.get("content-type")).toBe("application/problem+json");
+    expect(answers[3]?.headers.get("connection")).toBe("close");
+    expect(JSON.parse(answers[3]?.body ?? "").status).toBe(400);
   });
 });
