@@ -88,7 +88,10 @@ export const ensurePublisherRegistry = async (
  * Registers a publisher: creates the registry where missing, writes `presence` now (resolves once
  * it is stored) and again every `presence.heartbeatIntervalMs`. A failed write (NATS away, the
  * registry deleted: it is created again) goes to `failed` and is tried at the next heartbeat;
- * registering never rejects, so the registry can never keep a publisher from working.
+ * registering never rejects, so the registry can never keep a publisher from working (a `failed`
+ * that throws is ignored). A write can take longer than the interval (the publish timeout, then
+ * creating the registry and writing again): a heartbeat due while one is in flight is skipped, and
+ * `deregister` waits for it, so no write lands after the clean stop's purge.
  */
 export const registerPublisher = async (
   js: JetStreamClient,
@@ -99,6 +102,15 @@ export const registerPublisher = async (
 ): Promise<PublisherRegistration> => {
   const subject = publisherPresenceSubject(presence.instanceId, nats.subject_prefix);
   const body = Schema.encodeSync(PublisherPresenceJson)(presence);
+  // The caller's listener must not turn into a rejection: not from the timer (an unhandled
+  // rejection), not from `deregister` (documented never to reject).
+  const report = (error: unknown) => {
+    try {
+      failed(error);
+    } catch {
+      // Nothing left to tell: the listener itself failed.
+    }
+  };
   let stopped = false;
   const write = async (): Promise<void> => {
     try {
@@ -110,14 +122,18 @@ export const registerPublisher = async (
         await ensurePublisherRegistry(jsm, nats);
         if (!stopped) await js.publish(subject, body);
       } catch (error) {
-        failed(error);
+        report(error);
       }
     }
   };
   await write();
-  let beating: Promise<void> = Promise.resolve();
+  // The write in flight, if any: at most one at a time, whose end the clean stop awaits.
+  let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
-    beating = write();
+    if (inFlight !== undefined) return;
+    inFlight = write().finally(() => {
+      inFlight = undefined;
+    });
   }, presence.heartbeatIntervalMs);
   // The heartbeat never keeps a process alive on its own.
   timer.unref();
@@ -130,10 +146,10 @@ export const registerPublisher = async (
     deregister: async () => {
       halt();
       // A heartbeat written after the purge would bring the presence back.
-      await beating;
+      await inFlight;
       await jsm.streams.purge(publisherRegistryStreamName(nats.stream), { filter: subject }).then(
         () => undefined,
-        (error: unknown) => failed(error),
+        (error: unknown) => report(error),
       );
     },
   };
