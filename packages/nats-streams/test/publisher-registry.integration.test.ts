@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   type PublisherRegistration,
-  type RegisteredPublisher,
+  type PublisherRegistryRead,
   readPublisherRegistry,
   registerPublisher,
 } from "../src/index.js";
@@ -51,8 +51,8 @@ const register = async (instanceId: string, heartbeatIntervalMs?: number) => {
   return r;
 };
 
-const ids = (found: ReadonlyArray<RegisteredPublisher> | null) =>
-  found?.map((p) => p.presence.instanceId).sort() ?? null;
+const ids = (found: PublisherRegistryRead | null) =>
+  found?.publishers.map((p) => p.presence.instanceId).sort() ?? null;
 
 /** Polls until `check` returns a value, for at most 10 s. */
 const eventually = async <A>(check: () => Promise<A | undefined>): Promise<A> => {
@@ -76,17 +76,17 @@ describe("the publisher registry", () => {
     await register("pub-b");
     const found = await readPublisherRegistry(js, jsm, nats);
     expect(ids(found)).toEqual(["pub-a", "pub-b"]);
-    const a = found?.find((p) => p.presence.instanceId === "pub-a");
+    const a = found?.publishers.find((p) => p.presence.instanceId === "pub-a");
     expect(a?.presence).toMatchObject({ host: "host-a", pid: 4242, publisherVersion: "0.1.0" });
     expect(a?.lastHeartbeatAt.getTime()).toBeGreaterThanOrEqual(before - 1_000);
   });
 
   it("refreshes the heartbeat while running and keeps one message per publisher", async () => {
     await register("pub-beat", 50);
-    const first = (await readPublisherRegistry(js, jsm, nats))?.[0]?.lastHeartbeatAt.getTime() ?? 0;
+    const first = (await readPublisherRegistry(js, jsm, nats))?.publishers[0]?.lastHeartbeatAt.getTime() ?? 0;
     const later = await eventually(async () => {
       const found = await readPublisherRegistry(js, jsm, nats);
-      const t = found?.[0]?.lastHeartbeatAt.getTime() ?? 0;
+      const t = found?.publishers[0]?.lastHeartbeatAt.getTime() ?? 0;
       return t > first ? found : undefined;
     });
     expect(ids(later)).toEqual(["pub-beat"]);
@@ -106,7 +106,7 @@ describe("the publisher registry", () => {
     await jsm.streams.delete(publisherRegistryStreamName(nats.stream));
     const found = await eventually(async () => {
       const read = await readPublisherRegistry(js, jsm, nats);
-      return read !== null && read.length > 0 ? read : undefined;
+      return read !== null && read.publishers.length > 0 ? read : undefined;
     });
     expect(ids(found)).toEqual(["pub-again"]);
   });
@@ -114,6 +114,19 @@ describe("the publisher registry", () => {
   it("reads the newest messages when there are more than the limit", async () => {
     for (const id of ["pub-1", "pub-2", "pub-3"]) await register(id);
     expect(ids(await readPublisherRegistry(js, jsm, nats, 2))).toEqual(["pub-2", "pub-3"]);
+  });
+
+  it("says the server's time of the read, the time to compare heartbeats with", async () => {
+    await register("pub-time");
+    const before = Date.now();
+    const read = await readPublisherRegistry(js, jsm, nats);
+    const after = Date.now();
+    const heartbeat = read?.publishers[0]?.lastHeartbeatAt.getTime() ?? Number.NaN;
+    const serverTime = read?.serverTime?.getTime() ?? Number.NaN;
+    // The server runs on this machine: its clock is this clock.
+    expect(serverTime).toBeGreaterThanOrEqual(before - 50);
+    expect(serverTime).toBeLessThanOrEqual(after + 50);
+    expect(serverTime).toBeGreaterThanOrEqual(heartbeat);
   });
 
   it("skips a heartbeat while the previous write is in flight, and a clean stop waits for that write", async () => {
