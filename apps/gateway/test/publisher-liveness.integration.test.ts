@@ -5,7 +5,7 @@ import { type PublisherPresence, protocolStreamWildcard } from "@minutes/contrac
 import { type PublisherRegistration, registerPublisher } from "@minutes/nats-streams";
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
 
@@ -13,6 +13,7 @@ let h: Harness | undefined;
 let fake: FakePublisher | undefined;
 const registrations: Array<PublisherRegistration> = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const r of registrations.splice(0)) r.halt();
   await fake?.stop();
   fake = undefined;
@@ -219,6 +220,127 @@ describe("GET /status/confluence and the publisher registry", () => {
         ),
       ),
     ]);
+  });
+
+  it("does not say no publisher runs after a rollback: empty registry, an unregistered publisher working on a message", async () => {
+    h = await startHarness();
+    const harness = h;
+    await addConsumer(harness);
+    // A publisher of this version ran and stopped cleanly: the registry stays, empty.
+    const { registration } = await start(harness, "pub-rolled-back");
+    await registration.deregister();
+    expect((await post(harness, "rollback-1")).statusCode).toBe(202);
+    // An older publisher, which does not register, takes the message and works on it.
+    const consumer = await jetstream(harness.nc).consumers.get(
+      harness.config.nats.stream,
+      harness.config.nats.consumer,
+    );
+    const pull = await consumer.fetch({ max_messages: 1, expires: 30_000 });
+    const taken = await pull[Symbol.asyncIterator]().next();
+    expect(taken.done).toBe(false);
+    const s = await eventually(async () => {
+      const read = await status(harness);
+      return read.body.consumer.ackPending === 1 ? read : undefined;
+    });
+    pull.stop();
+    expect(s.body.consumer).toMatchObject({ pending: 0, ackPending: 1, waiting: 0 });
+    expect(s.body.publishers).toMatchObject({ alive: 0, instances: [], uncleanStops: 0 });
+    expect(s.code).toBe(200);
+    expect(s.body).toMatchObject({ status: "ok", reasons: [] });
+  });
+
+  it("does not say no publisher runs while an unregistered publisher has a pull request open, whatever dead presences the registry keeps", async () => {
+    h = await startHarness();
+    const harness = h;
+    await addConsumer(harness);
+    await startAndDie(harness, "pub-killed-at-rollback");
+    for (const jobId of ["rollback-2", "rollback-3"])
+      expect((await post(harness, jobId)).statusCode).toBe(202);
+    // An older publisher with a free slot: two messages in progress, a pull request for a third open.
+    const consumer = await jetstream(harness.nc).consumers.get(
+      harness.config.nats.stream,
+      harness.config.nats.consumer,
+    );
+    const pull = await consumer.fetch({ max_messages: 3, expires: 30_000 });
+    const iterator = pull[Symbol.asyncIterator]();
+    await iterator.next();
+    await iterator.next();
+    const s = await eventually(async () => {
+      const read = await status(harness);
+      return read.body.publishers?.alive === 0 && read.body.consumer.waiting === 1 ? read : undefined;
+    });
+    pull.stop();
+    expect(s.body.consumer).toMatchObject({ pending: 0, ackPending: 2, waiting: 1 });
+    expect(s.body.publishers).toMatchObject({ alive: 0, uncleanStops: 1 });
+    expect(s.code).toBe(200);
+    expect(s.body).toMatchObject({ status: "ok", reasons: [] });
+  });
+
+  it("believes the registry only for presences within the crash-loop window: older ones are a rollback's leftovers", async () => {
+    h = await startHarness({ publisherLiveness: { crashLoopWindowMs: 3_000, crashLoopStarts: 3 } });
+    const harness = h;
+    await addConsumer(harness);
+    await startAndDie(harness, "pub-long-gone");
+    expect((await post(harness, "rollback-4")).statusCode).toBe(202);
+    // An older publisher busy with the message: no pull request open while it works.
+    const consumer = await jetstream(harness.nc).consumers.get(
+      harness.config.nats.stream,
+      harness.config.nats.consumer,
+    );
+    const pull = await consumer.fetch({ max_messages: 1, expires: 30_000 });
+    await pull[Symbol.asyncIterator]().next();
+    // Degraded while the dead presence is recent (the registry is read once a second, so at
+    // least once within the window); ok once it is older than the window.
+    const seen: Array<string> = [];
+    const s = await eventually(async () => {
+      const read = await status(harness);
+      if (read.body.publishers?.alive !== 0 || read.body.consumer.ackPending !== 1) return undefined;
+      seen.push(...read.body.reasons);
+      return read.code === 200 ? read : undefined;
+    });
+    pull.stop();
+    expect(seen).toContainEqual(
+      expect.stringMatching(/^no publisher is running while 1 message waits: the last one \(pub-long-gone,/),
+    );
+    expect(s.body.consumer).toMatchObject({ pending: 0, ackPending: 1, waiting: 0 });
+    expect(s.body).toMatchObject({ status: "ok", reasons: [] });
+  });
+
+  it("judges heartbeats by the NATS server's clock: a gateway clock 15 s ahead still sees a running publisher", async () => {
+    h = await startHarness();
+    const harness = h;
+    await addConsumer(harness);
+    await start(harness, "pub-skewed", 50);
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, "now").mockImplementation(() => real() + 15_000);
+    const s = await eventually(async () => {
+      const read = await status(harness);
+      return read.body.publishers !== null ? read : undefined;
+    });
+    expect(s.body.publishers).toMatchObject({
+      alive: 1,
+      uncleanStops: 0,
+      instances: [{ instanceId: "pub-skewed" }],
+    });
+    expect(s.code).toBe(200);
+  });
+
+  it("judges heartbeats by the NATS server's clock: a gateway clock 15 s behind sees a dead publisher within its missed heartbeats", async () => {
+    h = await startHarness();
+    const harness = h;
+    await addConsumer(harness);
+    const real = Date.now.bind(Date);
+    vi.spyOn(Date, "now").mockImplementation(() => real() - 15_000);
+    await startAndDie(harness, "pub-dead-skewed");
+    // Dead after 3 missed heartbeats of 50 ms, far less than the skew.
+    const s = await eventually(
+      async () => {
+        const read = await status(harness);
+        return read.body.publishers?.uncleanStops === 1 ? read : undefined;
+      },
+      { timeoutMs: 5_000, what: "the dead publisher counted" },
+    );
+    expect(s.body.publishers).toMatchObject({ alive: 0, instances: [] });
   });
 
   it("leaves publishers out (null) while no publisher of this version ever started", async () => {

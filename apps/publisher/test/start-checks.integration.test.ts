@@ -161,7 +161,7 @@ describe("the database at start", () => {
 
 describe("the publisher registry", () => {
   const registered = async (h: Harness) =>
-    (await readPublisherRegistry(h.js, h.jsm, h.config.nats))?.map((p) => ({
+    (await readPublisherRegistry(h.js, h.jsm, h.config.nats))?.publishers.map((p) => ({
       ...p.presence,
       lastHeartbeatAt: p.lastHeartbeatAt.getTime(),
     })) ?? [];

@@ -4,6 +4,7 @@ export {
   ensurePublisherRegistry,
   PUBLISHER_REGISTRY_READ_LIMIT,
   type PublisherRegistration,
+  type PublisherRegistryRead,
   type RegisteredPublisher,
   type RegistryConfigKeys,
   readPublisherRegistry,

@@ -5,6 +5,8 @@
  * purges it at a clean stop; one that dies keeps a stale message until the stream's age limit, so
  * the gateway sees both who runs now and who recently stopped without a clean stop. Only
  * publishers create the stream: a missing registry means no publisher of this version ran yet.
+ * Heartbeat times are the server's, so a read also says the server's time: a reader compares them
+ * with that, not with its own clock, which may be off.
  */
 
 import {
@@ -22,6 +24,7 @@ import {
   type JetStreamManager,
   RetentionPolicy,
   StorageType,
+  type StreamInfo,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Either, Schema } from "effect";
@@ -37,6 +40,18 @@ export interface RegistryConfigKeys {
 export interface RegisteredPublisher {
   readonly presence: PublisherPresence;
   readonly lastHeartbeatAt: Date;
+}
+
+/** One read of the registry, from {@link readPublisherRegistry}. */
+export interface PublisherRegistryRead {
+  readonly publishers: ReadonlyArray<RegisteredPublisher>;
+  /**
+   * The NATS server's time when the read ended (estimated from a server timestamp taken during the
+   * read plus the time elapsed since), to compare `lastHeartbeatAt` with instead of the local clock:
+   * a reader whose clock is ahead of the server's would otherwise see live publishers as dead.
+   * `null` when the server gave no time: an empty registry on a server older than 2.10.
+   */
+  readonly serverTime: Date | null;
 }
 
 /** A publisher's registration, from {@link registerPublisher}. */
@@ -88,7 +103,10 @@ export const ensurePublisherRegistry = async (
  * Registers a publisher: creates the registry where missing, writes `presence` now (resolves once
  * it is stored) and again every `presence.heartbeatIntervalMs`. A failed write (NATS away, the
  * registry deleted: it is created again) goes to `failed` and is tried at the next heartbeat;
- * registering never rejects, so the registry can never keep a publisher from working.
+ * registering never rejects, so the registry can never keep a publisher from working (a `failed`
+ * that throws is ignored). A write can take longer than the interval (the publish timeout, then
+ * creating the registry and writing again): a heartbeat due while one is in flight is skipped, and
+ * `deregister` waits for it, so no write lands after the clean stop's purge.
  */
 export const registerPublisher = async (
   js: JetStreamClient,
@@ -99,6 +117,15 @@ export const registerPublisher = async (
 ): Promise<PublisherRegistration> => {
   const subject = publisherPresenceSubject(presence.instanceId, nats.subject_prefix);
   const body = Schema.encodeSync(PublisherPresenceJson)(presence);
+  // The caller's listener must not turn into a rejection: not from the timer (an unhandled
+  // rejection), not from `deregister` (documented never to reject).
+  const report = (error: unknown) => {
+    try {
+      failed(error);
+    } catch {
+      // Nothing left to tell: the listener itself failed.
+    }
+  };
   let stopped = false;
   const write = async (): Promise<void> => {
     try {
@@ -110,14 +137,18 @@ export const registerPublisher = async (
         await ensurePublisherRegistry(jsm, nats);
         if (!stopped) await js.publish(subject, body);
       } catch (error) {
-        failed(error);
+        report(error);
       }
     }
   };
   await write();
-  let beating: Promise<void> = Promise.resolve();
+  // The write in flight, if any: at most one at a time, whose end the clean stop awaits.
+  let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
-    beating = write();
+    if (inFlight !== undefined) return;
+    inFlight = write().finally(() => {
+      inFlight = undefined;
+    });
   }, presence.heartbeatIntervalMs);
   // The heartbeat never keeps a process alive on its own.
   timer.unref();
@@ -130,41 +161,51 @@ export const registerPublisher = async (
     deregister: async () => {
       halt();
       // A heartbeat written after the purge would bring the presence back.
-      await beating;
+      await inFlight;
       await jsm.streams.purge(publisherRegistryStreamName(nats.stream), { filter: subject }).then(
         () => undefined,
-        (error: unknown) => failed(error),
+        (error: unknown) => report(error),
       );
     },
   };
 };
 
 /**
- * The registered publishers, or `null` when the registry does not exist (no publisher of this
- * version has started). Reads the newest `PUBLISHER_REGISTRY_READ_LIMIT` messages at most (a
- * running publisher's heartbeat keeps its message among the newest); a presence that does not
- * decode is skipped. Rejects with the JetStream error when NATS does not answer.
+ * The registered publishers and the server's time, or `null` when the registry does not exist (no
+ * publisher of this version has started). Reads the newest `PUBLISHER_REGISTRY_READ_LIMIT`
+ * messages at most (a running publisher's heartbeat keeps its message among the newest); a
+ * presence that does not decode is skipped. The server's time comes from the stream info's `ts`
+ * (servers 2.10 and later) or else from the creation time of the consumer the read uses. Rejects
+ * with the JetStream error when NATS does not answer.
  */
 export const readPublisherRegistry = async (
   js: JetStreamClient,
   jsm: JetStreamManager,
   nats: RegistryConfigKeys,
   limit: number = PUBLISHER_REGISTRY_READ_LIMIT,
-): Promise<ReadonlyArray<RegisteredPublisher> | null> => {
+): Promise<PublisherRegistryRead | null> => {
   const name = publisherRegistryStreamName(nats.stream);
-  let state: { readonly messages: number; readonly first_seq: number; readonly last_seq: number };
+  let info: StreamInfo;
   try {
-    state = (await jsm.streams.info(name)).state;
+    info = await jsm.streams.info(name);
   } catch (error) {
     if (isNotFound(error)) return null;
     throw error;
   }
-  if (state.messages === 0) return [];
+  // A server timestamp and the local monotonic time it was received at: only the elapsed time is
+  // taken from the local clock, never its reading.
+  let reference = serverReference(info.ts);
+  const serverTime = () =>
+    reference === undefined ? null : new Date(reference.server + performance.now() - reference.at);
+  const state = info.state;
+  if (state.messages === 0) return { publishers: [], serverTime: serverTime() };
   const consumer = await js.consumers.get(name, {
     filter_subjects: publisherPresenceWildcard(nats.subject_prefix),
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: Math.max(state.first_seq, state.last_seq - limit + 1),
   });
+  // The server created the consumer a moment ago (the last step of `get`).
+  reference ??= serverReference((await consumer.info(true)).created);
   const found: Array<RegisteredPublisher> = [];
   try {
     // Ends at the last message; `expires` only bounds a read whose messages went meanwhile.
@@ -178,5 +219,15 @@ export const readPublisherRegistry = async (
     // Gone now rather than after its inactivity threshold: the status may be polled.
     await consumer.delete().catch(() => false);
   }
-  return found;
+  return { publishers: found, serverTime: serverTime() };
+};
+
+// internal
+
+/** A server timestamp (ISO, nanoseconds allowed) with the local monotonic time it was received at. */
+const serverReference = (
+  timestamp: string | undefined,
+): { readonly server: number; readonly at: number } | undefined => {
+  const server = timestamp === undefined ? Number.NaN : Date.parse(timestamp);
+  return Number.isFinite(server) ? { server, at: performance.now() } : undefined;
 };

@@ -4,7 +4,10 @@
  * token source — never the token; the publishers registered as running; `degraded` with the
  * reasons when a part is missing or down, when messages wait and no publisher runs or pulls them,
  * or when publishers keep starting and dying: a crash loop) and `GET /metrics/confluence`
- * (Prometheus text). The publisher registry is read at most once a second, whoever polls.
+ * (Prometheus text). The publisher registry is read at most once a second, whoever polls, and
+ * judged by the NATS server's clock (the heartbeat times are the server's). It speaks for the
+ * deployment only while nothing contradicts it: after a rollback to publishers that do not register,
+ * the consumer alone says whether one runs.
  */
 
 import {
@@ -12,9 +15,14 @@ import {
   type ConnectionInfo,
   reportConfluenceWaits,
 } from "@minutes/confluence-core";
-import { PUBLISHER_MISSED_HEARTBEATS, publisherRegistryStreamName } from "@minutes/contracts";
+import { PUBLISHER_MISSED_HEARTBEATS } from "@minutes/contracts";
 import { ConfluenceHealth, ConfluenceStatus, Liveness, type PublishersStatus } from "@minutes/contracts/api";
-import { isNotFound, type RegisteredPublisher, readPublisherRegistry } from "@minutes/nats-streams";
+import {
+  isNotFound,
+  type PublisherRegistryRead,
+  type RegisteredPublisher,
+  readPublisherRegistry,
+} from "@minutes/nats-streams";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Effect, type Either, Option } from "effect";
 import type { FastifyPluginAsync } from "fastify";
@@ -111,6 +119,25 @@ export const assessPublishers = (
 /** How long one read of the publisher registry answers `/status/confluence`. */
 export const PUBLISHER_REGISTRY_REUSE_MS = 1_000;
 
+/**
+ * Whether the registry's "no publisher alive" can be believed without asking the consumer twice.
+ * Publishers older than the registry do not register, so after a rollback to them the registry
+ * stays, empty or with the presences the rolled-back ones left. Believed only when nothing speaks
+ * against it: no open pull request on the consumer (a running publisher holds one whenever it has
+ * a free slot; a dead one's expire) and a publisher of this version sent a heartbeat within the
+ * crash-loop window (presences older than that, or none, are what a rollback leaves; one of those
+ * publishers busy with a message has no open pull request).
+ */
+export const registryTrusted = (
+  assessed: PublisherAssessment,
+  backlog: ConsumerBacklog,
+  now: number,
+  settings: PublisherLivenessSettings,
+): boolean =>
+  backlog.waiting === 0 &&
+  assessed.lastSeen !== null &&
+  now - assessed.lastSeen.lastHeartbeatAt.getTime() <= settings.crashLoopWindowMs;
+
 export const livenessRoutes: FastifyPluginAsync = async (app) => {
   app.get(
     "/healthz",
@@ -170,16 +197,29 @@ const check = (
 export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx, hasApiKey }) => {
   // One read of the registry (a short-lived consumer on the registry stream) serves every status
   // request for PUBLISHER_REGISTRY_REUSE_MS: polling the open status cannot make NATS work harder.
+  // With it, how far the server's clock is ahead of the gateway's: heartbeats are compared with
+  // the server's time, as a gateway clock ahead of the server's would make live publishers look dead.
   let lastRegistryRead:
-    | { readonly at: number; readonly result: Promise<ReadonlyArray<RegisteredPublisher> | null | undefined> }
+    | {
+        readonly at: number;
+        readonly result: Promise<
+          { readonly registry: PublisherRegistryRead | null; readonly serverAheadMs: number } | undefined
+        >;
+      }
     | undefined;
   const readRegistry = () => {
     const now = Date.now();
     if (lastRegistryRead === undefined || now - lastRegistryRead.at >= PUBLISHER_REGISTRY_REUSE_MS) {
       lastRegistryRead = {
         at: now,
-        // `undefined`: JetStream did not answer; `null`: no publisher of this version has run.
-        result: readPublisherRegistry(ctx.js, ctx.jsm, ctx.config.nats).catch(() => undefined),
+        // `undefined`: JetStream did not answer; `registry: null`: no publisher of this version has run.
+        result: readPublisherRegistry(ctx.js, ctx.jsm, ctx.config.nats).then(
+          (registry) => ({
+            registry,
+            serverAheadMs: registry?.serverTime ? registry.serverTime.getTime() - Date.now() : 0,
+          }),
+          () => undefined,
+        ),
       };
     }
     return lastRegistryRead.result;
@@ -271,7 +311,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           ),
           503: answer(
             routeSchema(ConfluenceStatus),
-            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs (none has a heartbeat in the registry) or pulls, publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started). A publisher that died counts as running until it missed 3 heartbeats.",
+            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs or pulls (by the registry: none has a fresh heartbeat by the NATS server's clock, no pull request is open and one sent a heartbeat in the last 10 minutes; else by the consumer: no open pull request and none in progress, on two reads 1 s apart), publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started). A publisher that died counts as running until it missed 3 heartbeats.",
             { headers: UNAVAILABLE_HEADERS },
           ),
           ...problemResponses,
@@ -285,16 +325,24 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       const connected = ctx.natsConnected();
       const readBacklog = () =>
         consumerBacklog(ctx.jsm, ctx.streams.protocol, ctx.config.nats.consumer).catch(() => undefined);
-      let [backlog, streams, registry] = connected
+      let [backlog, streams, read] = connected
         ? await Promise.all([readBacklog(), streamsFound(ctx.jsm, ctx.streams), readRegistry()])
         : [undefined, null, undefined];
-      const now = Date.now();
+      // The server's time: the heartbeats' times are the server's.
+      const now = Date.now() + (read?.serverAheadMs ?? 0);
       const settings = ctx.publisherLiveness;
-      const assessed = registry ? assessPublishers(registry, now, settings) : undefined;
+      const assessed = read?.registry ? assessPublishers(read.registry.publishers, now, settings) : undefined;
       // Messages wait (or are held by a publisher that may be gone) and no publisher has a fresh
-      // heartbeat. Only with a registry: publishers older than it do not register.
+      // heartbeat. Only with a registry that can be believed: publishers older than it do not
+      // register; else the consumer decides, below.
       const waiting = backlog ? backlog.pending + backlog.ackPending : 0;
-      const noneAlive = assessed !== undefined && assessed.alive.length === 0 && waiting > 0;
+      const noneAlive =
+        assessed !== undefined &&
+        backlog !== undefined &&
+        backlog !== null &&
+        registryTrusted(assessed, backlog, now, settings) &&
+        assessed.alive.length === 0 &&
+        waiting > 0;
       const crashLoop = assessed !== undefined && assessed.unclean.length >= settings.crashLoopStarts;
       // Checked twice, a moment apart: a running publisher between two pull requests looks the
       // same for an instant. Only a suspicious first read costs the wait.
@@ -336,13 +384,10 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
               `no publisher is pulling from the consumer ${ctx.config.nats.consumer} while ${backlog.pending} ${backlog.pending === 1 ? "message waits" : "messages wait"} (no open pull request and none in progress, on two reads ${NO_PUBLISHER_RECHECK_MS / 1000} s apart)`,
             ]
           : []),
-        ...(noneAlive
+        // A believed registry always names the last one seen (see registryTrusted).
+        ...(noneAlive && assessed.lastSeen !== null
           ? [
-              `no publisher is running while ${waiting} ${waiting === 1 ? "message waits" : "messages wait"}: ${
-                assessed.lastSeen !== null
-                  ? `the last one (${assessed.lastSeen.presence.instanceId}, started at ${assessed.lastSeen.presence.startedAt}) sent its last heartbeat at ${assessed.lastSeen.lastHeartbeatAt.toISOString()}`
-                  : `none is registered in the publisher registry ${publisherRegistryStreamName(ctx.config.nats.stream)}`
-              }`,
+              `no publisher is running while ${waiting} ${waiting === 1 ? "message waits" : "messages wait"}: the last one (${assessed.lastSeen.presence.instanceId}, started at ${assessed.lastSeen.presence.startedAt}) sent its last heartbeat at ${assessed.lastSeen.lastHeartbeatAt.toISOString()}`,
             ]
           : []),
         ...(crashLoop
