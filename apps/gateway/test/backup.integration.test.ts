@@ -64,12 +64,7 @@ describe("export and import", () => {
     });
 
     const target = await start();
-    const imported = await target.app.inject({
-      method: "POST",
-      url: "/api/import",
-      headers: { ...target.auth, "content-type": "application/x-ndjson" },
-      payload: exported.body,
-    });
+    const imported = await postImport(target, exported.body);
     expect(imported.statusCode).toBe(200);
     expect(imported.json()).toEqual({
       imported: 6,
@@ -79,12 +74,7 @@ describe("export and import", () => {
       errors: [],
       errorsOmitted: 0,
     });
-    const again = await target.app.inject({
-      method: "POST",
-      url: "/api/import",
-      headers: { ...target.auth, "content-type": "application/x-ndjson" },
-      payload: exported.body,
-    });
+    const again = await postImport(target, exported.body);
     expect(again.json()).toMatchObject({ imported: 0, updated: 0 });
     const record = await Effect.runPromise(target.store.findByJob("b-1"));
     expect(record._tag === "Some" && record.value.status).toBe("published");
@@ -168,12 +158,7 @@ describe("export and import", () => {
     expect(json.statusCode).toBe(415);
     expect(json.json()).toMatchObject({ status: 415 });
     const bad = '{"kind":"header","format":"minutes-publication-store","version":1}\n{"kind":"nope"}\n';
-    const abort = await h.app.inject({
-      method: "POST",
-      url: "/api/import",
-      headers: { ...h.auth, "content-type": "application/x-ndjson" },
-      payload: bad,
-    });
+    const abort = await postImport(h, bad);
     expect(abort.statusCode).toBe(400);
     expect(abort.json().detail).toBe(
       'import line 2: kind: expected one of "header", "protocol", "publication", "version", "end", got "nope"',
@@ -321,13 +306,7 @@ describe("export and import", () => {
     const lines = [protocolLine("slow-1", "# One\n"), protocolLine("slow-2", "# Two\n")];
     const [header, first, second, end] = exportOf(lines).split("\n");
     const upload = new PassThrough();
-    const post = (payload: string | PassThrough) =>
-      h.app.inject({
-        method: "POST",
-        url: "/api/import",
-        headers: { ...h.auth, "content-type": "application/x-ndjson" },
-        payload,
-      });
+    const post = (payload: string | PassThrough) => postImport(h, payload);
     // Sent now (`inject` sends when awaited); the body stays open until the test ends it.
     const running = Promise.resolve(post(upload));
     upload.write(`${header}\n${first}\n`);
@@ -358,24 +337,9 @@ describe("export and import", () => {
     const h = await start();
     const [header, first, end] = exportOf([protocolLine("late-1", "# One\n")]).split("\n");
     const upload = new PassThrough();
-    const running = Promise.resolve(
-      h.app.inject({
-        method: "POST",
-        url: "/api/import",
-        headers: { ...h.auth, "content-type": "application/x-ndjson" },
-        payload: upload,
-      }),
-    );
+    const running = Promise.resolve(postImport(h, upload));
     upload.write(`${header}\n${first}\n`);
-    await eventually(async () => {
-      const res = await h.app.inject({
-        method: "POST",
-        url: "/api/import",
-        headers: { ...h.auth, "content-type": "application/x-ndjson" },
-        payload: "probe\n",
-      });
-      return res.statusCode === 409 ? true : undefined;
-    });
+    await importRunning(h);
     // A publisher's write while the client is still sending: it does not wait for the upload
     // (were the transaction open, this would wait until the body ended, which it does only after).
     const written = await Effect.runPromise(
@@ -392,14 +356,7 @@ describe("export and import", () => {
     const h = await start({ importIdleTimeoutMs: 300 });
     const [header, first] = exportOf([protocolLine("stalled-1", "# One\n")]).split("\n");
     const upload = new PassThrough();
-    const running = Promise.resolve(
-      h.app.inject({
-        method: "POST",
-        url: "/api/import",
-        headers: { ...h.auth, "content-type": "application/x-ndjson" },
-        payload: upload,
-      }),
-    );
+    const running = Promise.resolve(postImport(h, upload));
     // Part of the file, then nothing: the client stalled (its connection stays open).
     upload.write(`${header}\n${first}\n`);
     const res = await running;
@@ -410,12 +367,7 @@ describe("export and import", () => {
       "the upload sent nothing for 0.3 s; nothing was imported: send the file again",
     );
     expect(await Effect.runPromise(h.store.getProtocol("stalled-1"))).toMatchObject({ _tag: "None" });
-    const next = await h.app.inject({
-      method: "POST",
-      url: "/api/import",
-      headers: { ...h.auth, "content-type": "application/x-ndjson" },
-      payload: exportOf([protocolLine("stalled-1", "# One\n")]),
-    });
+    const next = await postImport(h, exportOf([protocolLine("stalled-1", "# One\n")]));
     expect(next.statusCode).toBe(200);
     expect(next.json()).toMatchObject({ imported: 1 });
     upload.destroy();
@@ -425,40 +377,20 @@ describe("export and import", () => {
     const h = await start();
     const [header, first] = exportOf([protocolLine("cut-1", "# One\n")]).split("\n");
     const upload = new PassThrough();
-    const running = Promise.resolve(
-      h.app.inject({
-        method: "POST",
-        url: "/api/import",
-        headers: { ...h.auth, "content-type": "application/x-ndjson" },
-        payload: upload,
-      }),
-    ).then(
+    const running = Promise.resolve(postImport(h, upload)).then(
       (res) => res.statusCode,
       () => "connection closed",
     );
     upload.write(`${header}\n${first}\n`);
     // The import is running once a second one is refused; then the client goes away.
-    await eventually(async () => {
-      const res = await h.app.inject({
-        method: "POST",
-        url: "/api/import",
-        headers: { ...h.auth, "content-type": "application/x-ndjson" },
-        payload: "probe\n",
-      });
-      return res.statusCode === 409 ? true : undefined;
-    });
+    await importRunning(h);
     upload.destroy(new Error("the client went away"));
     // The client sees its connection closed; the gateway rolls the import back.
     expect(await running).toBe("connection closed");
     expect(await Effect.runPromise(h.store.getProtocol("cut-1"))).toMatchObject({ _tag: "None" });
     // The gateway frees the slot once it has cleaned up after the closed upload.
     const next = await eventually(async () => {
-      const res = await h.app.inject({
-        method: "POST",
-        url: "/api/import",
-        headers: { ...h.auth, "content-type": "application/x-ndjson" },
-        payload: exportOf([protocolLine("cut-1", "# One\n")]),
-      });
+      const res = await postImport(h, exportOf([protocolLine("cut-1", "# One\n")]));
       return res.statusCode === 409 ? undefined : res;
     });
     expect(next.statusCode).toBe(200);
@@ -554,3 +486,19 @@ const collector = (): (() => void) => {
   setFlagsFromString("--expose-gc");
   return runInNewContext("gc") as () => void;
 };
+
+/** `POST /api/import` of `payload`: a string, or a stream the test writes and ends. */
+const postImport = (h: Harness, payload: string | PassThrough) =>
+  h.app.inject({
+    method: "POST",
+    url: "/api/import",
+    headers: { ...h.auth, "content-type": "application/x-ndjson" },
+    payload,
+  });
+
+/**
+ * Waits until an import runs: a probe is then refused 409 (before, the probe is imported itself and
+ * refused as not an export, writing nothing).
+ */
+const importRunning = (h: Harness) =>
+  eventually(async () => ((await postImport(h, "probe\n")).statusCode === 409 ? true : undefined));

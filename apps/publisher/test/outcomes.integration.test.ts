@@ -53,23 +53,7 @@ describe("webhook notifications", () => {
           annotations: Object.fromEntries(HashMap.toEntries(annotations)),
         });
       });
-      const outcome: PublicationOutcome = {
-        outcome: "failed",
-        jobId: "job-hook-log",
-        publicationId: null,
-        trigger: "event",
-        pageId: null,
-        pageUrl: null,
-        pageTitle: null,
-        pageVersion: null,
-        spaceKey: "NOPE",
-        errorTag: "ConfluenceNotFoundError",
-        errorMessage: "no such space",
-        latencyMs: null,
-        retries: 0,
-        rateLimited: 0,
-        occurredAt: new Date().toISOString(),
-      };
+      const outcome: PublicationOutcome = { ...failedOutcome, jobId: "job-hook-log" };
       // The senders log with the logger of the scope they run in.
       const sink = await Effect.runPromise(
         makeOutcomeSink(jetstream(nc), config, { webhookAttempts: 1 }).pipe(
