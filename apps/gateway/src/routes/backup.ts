@@ -60,8 +60,8 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
   // Fastify's own 413, so that the error handler words it (with the route's `bodyLimitHint`) as
   // for any other route.
   const tooLarge = () => new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
-  // The body is left unread (the handler streams it), so Fastify does not count it: a declared
-  // length over the limit is refused here, before the import starts, and `ndjsonLines` counts the
+  // The body is left unread (the handler spools it), so Fastify does not count it: a declared
+  // length over the limit is refused here, before the import starts, and `spoolBody` counts the
   // bytes of a body sent without one (chunked).
   app.addContentTypeParser(NDJSON, (request, payload, done) => {
     const refused = charsetProblem(request.headers["content-type"], NDJSON);
