@@ -39,7 +39,27 @@ export interface Annotations extends AnchorAnnotations {
   readonly silentLineEndings: WeakSet<Token>;
   /** Soft line breaks before a labelled line of a labelled paragraph, kept as line breaks (see `FieldLines`). */
   readonly fieldBreaks: WeakSet<Token>;
+  /**
+   * Email autolinks written with GFM's `mailto:` or `xmpp:` scheme, which micromark leaves out of the
+   * link (it links `foo@bar.baz` of `xmpp:foo@bar.baz` as `mailto:foo@bar.baz`): the scheme and, for
+   * `xmpp:`, the resource (`/home`) that belong to the link.
+   */
+  readonly schemeAutolinks: WeakMap<Token, SchemeAutolink>;
+  /** Text runs whose end (the scheme) or start (the resource) moved into such a link: characters left out. */
+  readonly trimmedData: WeakMap<Token, { start: number; end: number }>;
 }
+
+/** See `Annotations.schemeAutolinks`. */
+export interface SchemeAutolink {
+  /** As written (`Mailto`); the link's URL has it in lower case. */
+  readonly scheme: string;
+  readonly resource: string;
+}
+
+/** A `mailto:` or `xmpp:` right before an email autolink, not the end of a longer word. */
+const autolinkScheme = /(?:^|[^A-Za-z0-9+.-])(mailto|xmpp):$/i;
+/** An xmpp resource: one `/` segment of letters, digits, `@` and `.` (a final `.` is punctuation). */
+const xmppResource = /^\/[A-Za-z0-9@.]*[A-Za-z0-9@]/;
 
 /**
  * A paragraph being read for labelled lines: `Date: 2025-10-14` then `**Chair:** Priya` on the next
@@ -113,6 +133,51 @@ const skippable = new Set<string>([
 ]);
 
 /**
+ * Notes the GFM scheme of the autolink literal entered at `index` when it is an email address:
+ * `mailto:` or `xmpp:` ending the text right before it joins the link, and so does an `xmpp:`
+ * address's resource starting the text right after it (GFM 0.29, examples 633–635).
+ */
+const schemeAutolink = (events: ReadonlyArray<Event>, index: number, annotations: Annotations): void => {
+  const [, link, context] = events[index] as Event;
+  const email = events[index + 1]?.[1];
+  if (email === undefined || email.type !== "literalAutolinkEmail") return;
+  const before = events[index - 1];
+  if (before === undefined || before[0] !== "exit" || before[1].type !== "data") return;
+  if (before[1].end.offset !== link.start.offset) return;
+  const text = context.sliceSerialize(before[1]);
+  const scheme = autolinkScheme.exec(text)?.[1];
+  if (scheme === undefined) return;
+  // The scheme must not be the resource an earlier xmpp link already took from this text.
+  const taken = annotations.trimmedData.get(before[1])?.start ?? 0;
+  if (text.length - scheme.length - 1 < taken) return;
+  trim(annotations, before[1]).end = scheme.length + 1;
+  let resource = "";
+  const exit = exitOf(events, index);
+  const after = events[exit + 1];
+  if (
+    scheme.toLowerCase() === "xmpp" &&
+    after !== undefined &&
+    after[0] === "enter" &&
+    after[1].type === "data"
+  ) {
+    if (after[1].start.offset === link.end.offset) {
+      resource = xmppResource.exec(context.sliceSerialize(after[1]))?.[0] ?? "";
+      if (resource !== "") trim(annotations, after[1]).start = resource.length;
+    }
+  }
+  annotations.schemeAutolinks.set(email, { scheme, resource });
+};
+
+const trim = (annotations: Annotations, data: Token): { start: number; end: number } => {
+  let trimmed = annotations.trimmedData.get(data);
+  if (trimmed === undefined) {
+    trimmed = { start: 0, end: 0 };
+    annotations.trimmedData.set(data, trimmed);
+  }
+  return trimmed;
+};
+
+/**
  * Walks the events once and returns the annotations plus the events to compile (alert markers
  * removed). `allowSafeHtml` turns on the safe-tag analysis.
  */
@@ -131,6 +196,8 @@ export const annotate = (
     fieldBreaks: new WeakSet(),
     headingAnchors: new WeakMap(),
     anchorLinks: new WeakMap(),
+    schemeAutolinks: new WeakMap(),
+    trimmedData: new WeakMap(),
   };
   const anchors = new HeadingAnchors();
   let fields: FieldLines | undefined;
@@ -232,6 +299,9 @@ export const annotate = (
           if (markup === "") silenceLineEndingAt(events, end + 1, annotations);
           break;
         }
+        case "literalAutolink":
+          schemeAutolink(events, index, annotations);
+          break;
         case "htmlText": {
           const html = context.sliceSerialize(token);
           if (html.startsWith("<!--")) {

@@ -10,6 +10,8 @@ declare module "micromark-util-types" {
     gfmFootnoteCallString: "gfmFootnoteCallString";
     gfmFootnoteDefinition: "gfmFootnoteDefinition";
     gfmFootnoteDefinitionLabelString: "gfmFootnoteDefinitionLabelString";
+    literalAutolink: "literalAutolink";
+    literalAutolinkEmail: "literalAutolinkEmail";
     strikethrough: "strikethrough";
     table: "table";
     tableData: "tableData";

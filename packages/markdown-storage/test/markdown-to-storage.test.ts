@@ -167,3 +167,32 @@ describe("markdownToStorage safety", () => {
     expect(markdownToStorage("")).toBe("");
   });
 });
+
+describe("markdownToStorage email autolinks with a scheme (GFM mailto: and xmpp:)", () => {
+  it("links an xmpp: address as xmpp, not as an e-mail address, with one resource segment", () => {
+    expect(markdownToStorage("xmpp:team@chat.example.org/desk/2")).toBe(
+      '<p><a href="xmpp:team@chat.example.org/desk">xmpp:team@chat.example.org/desk</a>/2</p>',
+    );
+  });
+
+  it("keeps the scheme as written in the text and in lower case in the link", () => {
+    expect(markdownToStorage("Mailto:chair@example.com.")).toBe(
+      '<p><a href="mailto:chair@example.com">Mailto:chair@example.com</a>.</p>',
+    );
+  });
+
+  it("leaves a scheme that ends a longer word out of the link", () => {
+    expect(markdownToStorage("xmailto:a@example.com")).toBe(
+      '<p>xmailto:<a href="mailto:a@example.com">a@example.com</a></p>',
+    );
+  });
+
+  it("gives each link its own part of the text between two addresses", () => {
+    expect(markdownToStorage("xmpp:a@example.com/home mailto:b@example.com")).toBe(
+      '<p><a href="xmpp:a@example.com/home">xmpp:a@example.com/home</a> <a href="mailto:b@example.com">mailto:b@example.com</a></p>',
+    );
+    expect(markdownToStorage("xmpp:a@example.com/mailto:b@example.com")).toBe(
+      '<p><a href="xmpp:a@example.com/mailto">xmpp:a@example.com/mailto</a>:<a href="mailto:b@example.com">b@example.com</a></p>',
+    );
+  });
+});

@@ -128,6 +128,23 @@ export const mediaHandlers = (annotations: Annotations): HtmlExtension => {
       },
       image: exitMedia,
       link: exitMedia,
+      data(this: CompileContext, token: Token) {
+        const text = this.sliceSerialize(token);
+        const trimmed = annotations.trimmedData.get(token);
+        this.raw(
+          this.encode(trimmed === undefined ? text : text.slice(trimmed.start, text.length - trimmed.end)),
+        );
+      },
+      // GFM's email autolink; with the scheme written before it (annotate.ts) the link keeps it.
+      literalAutolinkEmail(this: CompileContext, token: Token) {
+        const address = this.sliceSerialize(token);
+        const written = annotations.schemeAutolinks.get(token);
+        const text = written === undefined ? address : `${written.scheme}:${address}${written.resource}`;
+        const url = `${written?.scheme.toLowerCase() ?? "mailto"}:${address}${written?.resource ?? ""}`;
+        this.tag(`<a href="${this.encode(normalizeUri(url))}">`);
+        this.raw(this.encode(text));
+        this.tag("</a>");
+      },
       autolinkProtocol(this: CompileContext, token: Token) {
         const uri = this.sliceSerialize(token);
         if (isDangerousUrl(uri)) {
