@@ -146,6 +146,56 @@ describe("GET /status/confluence and the publisher registry", () => {
     expect(calm.body).toMatchObject({ status: "ok", reasons: [] });
   });
 
+  it("judges starts by the NATS server's clock: publishers whose clocks are 20 minutes off still make a crash loop", async () => {
+    h = await startHarness();
+    const harness = h;
+    await addConsumer(harness);
+    const realNow = Date.now.bind(Date);
+    // Each process reads its own clock for its start and its uptime; the gateway reads the server's.
+    const startWithClock = async (instanceId: string, offsetMs: number) => {
+      const spy = vi.spyOn(Date, "now").mockImplementation(() => realNow() + offsetMs);
+      try {
+        const presence: PublisherPresence = {
+          version: 1,
+          instanceId,
+          host: "pub-host-1",
+          pid: 31337,
+          publisherVersion: "0.1.0",
+          startedAt: new Date(Date.now()).toISOString(),
+          heartbeatIntervalMs: 50,
+        };
+        const registration = await registerPublisher(
+          jetstream(harness.nc),
+          await jetstreamManager(harness.nc),
+          harness.config.nats,
+          presence,
+          (error) => {
+            throw error;
+          },
+        );
+        registration.halt();
+        return presence;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    await startWithClock("pub-behind-1", -20 * 60_000);
+    await startWithClock("pub-behind-2", -20 * 60_000);
+    const last = await startWithClock("pub-ahead-3", 20 * 60_000);
+    const looping = await eventually(async () => {
+      const read = await status(harness);
+      return read.body.publishers?.uncleanStops === 3 ? read : undefined;
+    });
+    expect(looping.code).toBe(503);
+    // The start is said as the publisher reported it.
+    expect(looping.body.publishers.lastStartedAt).toBe(last.startedAt);
+    expect(looping.body.reasons).toContainEqual(
+      expect.stringMatching(
+        /^publishers keep dying \(a crash loop\?\): 3 publisher starts in the last 10 minutes /,
+      ),
+    );
+  });
+
   it("does not count clean stops: they remove the publisher from the registry", async () => {
     h = await startHarness();
     const harness = h;

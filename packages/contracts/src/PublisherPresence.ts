@@ -17,7 +17,14 @@ export const PublisherPresence = Schema.Struct({
   pid: Schema.Int,
   /** The publisher's release. */
   publisherVersion: Schema.String,
+  /** By the publisher's clock, as it reports it. */
   startedAt: IsoTimestamp,
+  /**
+   * How long the publisher had been running when it wrote this presence, by its own monotonic
+   * clock. With the server's timestamp of the message it gives the start by the server's clock,
+   * whatever the publisher's clock says; absent from publishers that predate it.
+   */
+  uptimeMs: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
   /** How often it writes its presence again; it counts as gone after three missed heartbeats. */
   heartbeatIntervalMs: Schema.Int.pipe(Schema.positive()),
 }).annotations({ identifier: "PublisherPresence" });

@@ -116,7 +116,14 @@ export const registerPublisher = async (
   failed: (error: unknown) => void,
 ): Promise<PublisherRegistration> => {
   const subject = publisherPresenceSubject(presence.instanceId, nats.subject_prefix);
-  const body = Schema.encodeSync(PublisherPresenceJson)(presence);
+  // Its uptime, by the monotonic clock from the start it reports (both readings of its own clock,
+  // so a clock that is off does not matter; one that jumps between the two would).
+  const started = performance.now() - Math.max(0, Date.now() - Date.parse(presence.startedAt));
+  const body = () =>
+    Schema.encodeSync(PublisherPresenceJson)({
+      ...presence,
+      uptimeMs: Math.max(0, Math.round(performance.now() - started)),
+    });
   // The caller's listener must not turn into a rejection: not from the timer (an unhandled
   // rejection), not from `deregister` (documented never to reject).
   const report = (error: unknown) => {
@@ -129,13 +136,13 @@ export const registerPublisher = async (
   let stopped = false;
   const write = async (): Promise<void> => {
     try {
-      await js.publish(subject, body);
+      await js.publish(subject, body());
     } catch {
       // No stream answers (a NATS restarted without its data, or a first start): create it and
       // write once more.
       try {
         await ensurePublisherRegistry(jsm, nats);
-        if (!stopped) await js.publish(subject, body);
+        if (!stopped) await js.publish(subject, body());
       } catch (error) {
         report(error);
       }

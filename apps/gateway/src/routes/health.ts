@@ -97,11 +97,8 @@ export const assessPublishers = (
   now: number,
   settings: PublisherLivenessSettings,
 ): PublisherAssessment => {
-  const newestStartFirst = (a: RegisteredPublisher, b: RegisteredPublisher) =>
-    Date.parse(b.presence.startedAt) - Date.parse(a.presence.startedAt);
-  const inWindow = registered.filter(
-    (p) => now - Date.parse(p.presence.startedAt) <= settings.crashLoopWindowMs,
-  );
+  const newestStartFirst = (a: RegisteredPublisher, b: RegisteredPublisher) => startOf(b) - startOf(a);
+  const inWindow = registered.filter((p) => now - startOf(p) <= settings.crashLoopWindowMs);
   const isAlive = (p: RegisteredPublisher) =>
     now - p.lastHeartbeatAt.getTime() <= PUBLISHER_MISSED_HEARTBEATS * p.presence.heartbeatIntervalMs;
   const alive = registered.filter(isAlive).sort(newestStartFirst);
@@ -115,6 +112,16 @@ export const assessPublishers = (
       [...registered].sort((a, b) => b.lastHeartbeatAt.getTime() - a.lastHeartbeatAt.getTime())[0] ?? null,
   };
 };
+
+/**
+ * When a publisher started by the NATS server's clock: its last heartbeat's server time less the
+ * uptime it reported with it, so a publisher whose clock is off is still judged right. Publishers
+ * that predate `uptimeMs` give their own clock's `startedAt`.
+ */
+const startOf = (p: RegisteredPublisher): number =>
+  p.presence.uptimeMs === undefined
+    ? Date.parse(p.presence.startedAt)
+    : p.lastHeartbeatAt.getTime() - p.presence.uptimeMs;
 
 /** How long one read of the publisher registry answers `/status/confluence`. */
 export const PUBLISHER_REGISTRY_REUSE_MS = 1_000;
