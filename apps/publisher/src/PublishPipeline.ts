@@ -787,12 +787,30 @@ export const makePublishPipeline = (
       const latest = yield* store.getProtocol(jobId);
       const protocol =
         Option.isSome(latest) && !sameProtocol(latest.value, received) ? latest.value : received;
+      const fresh = protocol === received ? prepared : yield* renderer.prepare(protocol);
+      // A protocol without a date of its own keeps the date its page already has: sent again on
+      // another day (a resend, a correction), it must not rename the page and move it to another
+      // year and month. Only a job's first page takes the day its event was sent.
+      const keptDate =
+        fresh.dateFrom === "sent" &&
+        claimedRecord.pageId !== null &&
+        claimedRecord.meetingDate !== null &&
+        claimedRecord.meetingDate !== fresh.rendered.meetingDate
+          ? claimedRecord.meetingDate
+          : undefined;
       const { route, rendered, dateFrom } =
-        protocol === received ? prepared : yield* renderer.prepare(protocol);
+        keptDate === undefined
+          ? fresh
+          : yield* renderer.prepare({
+              ...protocol,
+              metadata: { ...protocol.metadata, occurredOn: keptDate },
+            });
       if (dateFrom === "sent") {
         // Not an error, but a title the sender may not expect: say where its date came from.
         yield* Effect.logInfo(
-          "no meeting date in the event or the protocol; the title uses the day the event was sent",
+          claimedRecord.pageId !== null && claimedRecord.meetingDate === rendered.meetingDate
+            ? "no meeting date in the event or the protocol; the title keeps the date the job's page has"
+            : "no meeting date in the event or the protocol; the title uses the day the event was sent",
         ).pipe(
           Effect.annotateLogs({ jobId, meetingDate: rendered.meetingDate, filename: protocol.filename }),
         );

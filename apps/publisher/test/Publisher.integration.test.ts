@@ -519,6 +519,50 @@ describe("render threads", () => {
   });
 });
 
+describe("a protocol without a meeting date", () => {
+  it("keeps the date its page has when it is sent again on later days: same title, same place, no new version for the same text", async () => {
+    const h = await open();
+    const undated = (body: string) => `# Standup\n\n## Notes\n${body}\n`;
+    const event = { jobId: "job-undated", filename: "standup.md" };
+    await h.submit({ ...event, markdown: undated("- one"), occurredAt: "2025-11-20T10:00:00Z" });
+    const first = await recordIn(h, "job-undated", "published");
+    const page = h.sandbox.state.page(first.pageId!)!;
+    const title = page.versions.at(-1)!.title;
+    expect(title).toContain("20251120");
+    const parent = page.parentId;
+
+    // The same text, sent the next day: nothing to write.
+    const resent = await h.submit({
+      ...event,
+      markdown: undated("- one"),
+      occurredAt: "2025-11-21T10:00:00Z",
+    });
+    const second = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-undated"));
+      return r._tag === "Some" && r.value.streamSequence === resent && r.value.status === "published"
+        ? r.value
+        : undefined;
+    });
+    expect(second.pageTitle).toBe(title);
+    expect(second.meetingDate).toBe(first.meetingDate);
+    expect(h.sandbox.state.page(first.pageId!)!.versions).toHaveLength(1);
+
+    // Changed text two days later: the next version, under the same title and parent.
+    await h.submit({ ...event, markdown: undated("- one\n- two"), occurredAt: "2025-11-22T10:00:00Z" });
+    await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-undated"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageVersion === 2
+        ? r.value
+        : undefined;
+    });
+    const updated = h.sandbox.state.page(first.pageId!)!;
+    expect(updated.versions.at(-1)!.title).toBe(title);
+    expect(updated.versions.at(-1)!.body).toContain("two");
+    expect(updated.parentId).toBe(parent);
+    expect(pagesOfJob(h, "job-undated")).toHaveLength(1);
+  });
+});
+
 describe("latency", () => {
   it("is measured from when Minutes received the event, not from the sender's occurredAt", async () => {
     const h = await open();
