@@ -1,44 +1,36 @@
 /**
  * `pnpm demo [--once] [files.md …]`: the whole pipeline on one machine. Prints each page's title
  * and view URL, then the gateway URL, API key, OpenAPI URL and sandbox URL, and serves until
- * Ctrl-C; `--once` exits 0 when every protocol was published, non-zero with the reasons otherwise.
+ * Ctrl-C; `--once` exits 0 when every protocol was published, 1 with the reasons otherwise; a bad
+ * command line exits 2 before anything starts.
  */
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command } from "commander";
 import { DemoError, runDemo } from "./demo.js";
+import { parseDemoArgs } from "./demo-args.js";
 
-const program = new Command("minutes-demo")
-  .description(
-    "Run Minutes locally: sandbox Confluence, publisher and gateway, and publish the sample protocols",
-  )
-  .argument("[files...]", "extra Markdown protocols to publish")
-  .option("--once", "exit after publishing (0 when every protocol was published)")
-  .option("--port <port>", "gateway port", "8080")
-  .option("--sandbox-port <port>", "sandbox port", "8090")
-  .option(
-    "--confluence-url <url>",
-    "publish to this Confluence instead of the sandbox (token from .demo/tokens.vault)",
-  )
-  .option("--username <name>", "Confluence user (e-mail on Cloud) for --confluence-url")
-  .parse();
-
-const options = program.opts<{
-  once?: boolean;
-  port: string;
-  sandboxPort: string;
-  confluenceUrl?: string;
-  username?: string;
-}>();
+// Every flag is checked before anything starts; a usage error exits 2.
+const parsed = parseDemoArgs(process.argv.slice(2));
+if (parsed._tag === "Exit") {
+  process.stdout.write(parsed.stdout);
+  process.stderr.write(parsed.stderr);
+  process.exit(parsed.code);
+}
+const options = parsed.args;
 const root = fileURLToPath(new URL("../../../", import.meta.url));
+// `pnpm demo` runs in apps/demo; a relative file means where the command was typed (INIT_CWD).
+const cwd = process.env.INIT_CWD ?? process.cwd();
 
 try {
   const demo = await runDemo({
     root,
     natsUrl: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
-    files: program.args,
-    once: options.once === true,
-    gatewayPort: Number(options.port),
-    sandboxPort: Number(options.sandboxPort),
+    files: options.files.map((f) => resolve(cwd, f)),
+    once: options.once,
+    gatewayPort: options.gatewayPort,
+    sandboxPort: options.sandboxPort,
+    ...(options.stream !== undefined ? { stream: options.stream } : {}),
+    ...(options.subjectPrefix !== undefined ? { subjectPrefix: options.subjectPrefix } : {}),
     ...(options.confluenceUrl !== undefined ? { confluenceUrl: options.confluenceUrl } : {}),
     ...(options.username !== undefined ? { username: options.username } : {}),
     ...(process.env.VAULT_PASSWORD !== undefined ? { vaultPassword: process.env.VAULT_PASSWORD } : {}),
