@@ -25,6 +25,8 @@ describe("docker-compose.yml", () => {
     if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
     expect(loaded.right.database.type).toBe("postgresql");
     expect(loaded.right.nats.url).toBe("nats://nats:4222");
+    // CONFLUENCE_TOKEN_EXPIRES_AT unset: no expiry known.
+    expect(loaded.right.confluence.token_expires_at).toBeNull();
   });
 
   it("runs two publishers that share the durable consumer and the database", () => {

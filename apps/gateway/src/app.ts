@@ -170,6 +170,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     publisherLiveness: deps.publisherLiveness ?? DEFAULT_PUBLISHER_LIVENESS,
     importIdleTimeoutMs: deps.importIdleTimeoutMs ?? IMPORT_IDLE_TIMEOUT_MS,
   };
+  const confluence = deps.confluence ?? noConfluence;
   const metrics = new GatewayMetrics(
     deps.store,
     async () => {
@@ -178,6 +179,11 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       return b === null ? null : b.pending + b.ackPending;
     },
     publisher.health,
+    async () => {
+      // As the status does: a token added or rotated in the vault counts from the next scrape on.
+      await confluence.refresh?.().catch(() => undefined);
+      return { source: confluence.tokenSource, expiresAt: confluence.tokenExpiresAt };
+    },
   );
   feed.subscribe(metrics.observe);
   const replays = new ReplayManager({
@@ -196,7 +202,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     feed,
     metrics,
     replays,
-    confluence: deps.confluence ?? noConfluence,
+    confluence,
   };
 
   app.addHook("onClose", async () => {

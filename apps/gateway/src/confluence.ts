@@ -2,8 +2,8 @@
  * The gateway's only Confluence use: `GET /health/confluence` and `DELETE …?deletePage=true`.
  * The client is made lazily (first use) with the token from configuration or the vault. When the
  * vault file changes (a token added or rotated), the token is resolved again and the next use gets
- * a new client, as in the publisher. The token never leaves this module except inside the
- * client's `Redacted`.
+ * a new client, as in the publisher; so does the token's recorded expiry, which the status and the
+ * metrics report. The token never leaves this module except inside the client's `Redacted`.
  */
 
 import { statSync } from "node:fs";
@@ -20,9 +20,19 @@ import { conflict } from "./problem.js";
 /** Where the Confluence token came from (reported by `/status/confluence`, never the token). */
 export type TokenSource = "vault" | "config" | "none";
 
+/** The resolved token as the access is made with it: the value, where it came from, when it expires. */
+export interface AccessToken {
+  readonly value: Redacted.Redacted<string>;
+  readonly source: "vault" | "config";
+  /** As recorded (the vault entry's, or `confluence.token_expires_at`); null or absent when unknown. */
+  readonly expiresAt?: Date | null | undefined;
+}
+
 /** Lazy access to a Confluence client. */
 export interface ConfluenceAccess {
   readonly tokenSource: TokenSource;
+  /** When the token in use expires, as recorded; null when unknown or there is none. */
+  readonly tokenExpiresAt: Date | null;
   /** Whether a client can be made at all (enabled, with a token). */
   readonly configured: boolean;
   /** The client; rejects with a 409 problem saying why there is none. */
@@ -40,7 +50,7 @@ export interface ConfluenceAccess {
  */
 export const makeConfluenceAccess = (
   config: MinutesConfig["confluence"],
-  token: { readonly value: Redacted.Redacted<string>; readonly source: "vault" | "config" } | undefined,
+  token: AccessToken | undefined,
   extras: Partial<ConfluenceClientConfig> = {},
   noToken = "no Confluence API token is configured (confluence.api_token or the token vault)",
 ): ConfluenceAccess => {
@@ -53,6 +63,7 @@ export const makeConfluenceAccess = (
   let made: Promise<ConfluenceClientService> | undefined;
   return {
     tokenSource: token?.source ?? "none",
+    tokenExpiresAt: token?.expiresAt ?? null,
     configured: reason === undefined,
     client: () => {
       if (reason !== undefined || token === undefined)
@@ -85,6 +96,7 @@ export const makeConfluenceAccess = (
 /** Access that never has a client. */
 export const noConfluence: ConfluenceAccess = {
   tokenSource: "none",
+  tokenExpiresAt: null,
   configured: false,
   client: () =>
     Promise.reject(
@@ -126,6 +138,9 @@ export const followVault = async (
   return {
     get tokenSource() {
       return current.tokenSource;
+    },
+    get tokenExpiresAt() {
+      return current.tokenExpiresAt;
     },
     get configured() {
       return current.configured;

@@ -7,7 +7,8 @@
  * attempt (what the event carries), not per request: with the request counter, the mean per
  * request is a division, and a per-request histogram would need every duration in the event.
  * Every outcome label exists from the start at 0, so a `rate(...{outcome="failed"}[5m])` alert
- * has a series to evaluate after a restart.
+ * has a series to evaluate after a restart. The token's expiry is read at scrape time too,
+ * following the vault file as the status does.
  */
 import { PUBLICATION_EVENT_KINDS, PUBLICATION_STATUSES, type PublicationOutcome } from "@minutes/contracts";
 import type { PublicationStoreShape } from "@minutes/publication-store";
@@ -17,6 +18,12 @@ import type { PublishHealth } from "./publish-health.js";
 
 /** Reads the publisher consumer's backlog (pending + ack pending), or `null` when unknown. */
 export type BacklogReader = () => Promise<number | null>;
+
+/** Reads the Confluence token in use: where it comes from and its recorded expiry (null: unknown). */
+export type TokenExpiryReader = () => Promise<{
+  readonly source: "vault" | "config" | "none";
+  readonly expiresAt: Date | null;
+}>;
 
 /** The gateway's metrics. */
 export class GatewayMetrics {
@@ -28,7 +35,12 @@ export class GatewayMetrics {
   private readonly confluenceTime: Histogram<string>;
   private readonly confluenceRequests: Counter<string>;
 
-  constructor(store: PublicationStoreShape, backlog: BacklogReader, intake: () => PublishHealth) {
+  constructor(
+    store: PublicationStoreShape,
+    backlog: BacklogReader,
+    intake: () => PublishHealth,
+    token: TokenExpiryReader = async () => ({ source: "none", expiresAt: null }),
+  ) {
     const registers = [this.registry];
     // Counted by the publisher wrapper; read at scrape time (a counter set to its running total).
     new Counter({
@@ -69,6 +81,19 @@ export class GatewayMetrics {
         const n = await backlog().catch(() => null);
         if (n === null) this.reset();
         else this.set(n);
+      },
+    });
+    // Labelled with the token's source, so that an unknown expiry is no sample at all (an unlabelled
+    // gauge's reset is a 0, which `expiry - time() < 14*86400` would read as long expired).
+    new Gauge({
+      name: "minutes_confluence_token_expiry_timestamp_seconds",
+      help: "When the Confluence token in use expires (Unix seconds), as recorded with it in the vault or confluence.token_expires_at; absent when unknown. Alert on minutes_confluence_token_expiry_timestamp_seconds - time() < 14*86400",
+      labelNames: ["source"] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const { source, expiresAt } = await token().catch(() => ({ source: "none", expiresAt: null }));
+        if (expiresAt !== null && source !== "none") this.set({ source }, expiresAt.getTime() / 1000);
       },
     });
     this.latency = new Histogram({

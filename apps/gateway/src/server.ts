@@ -9,11 +9,11 @@ import { ignoredSettingWarnings, type MinutesConfig } from "@minutes/contracts";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
 import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Effect, Exit, type Redacted, Scope } from "effect";
+import { Effect, Exit, Scope } from "effect";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { buildApp, REDACT_PATHS } from "./app.js";
-import { type ConfluenceAccess, followVault, makeConfluenceAccess } from "./confluence.js";
+import { type AccessToken, type ConfluenceAccess, followVault, makeConfluenceAccess } from "./confluence.js";
 
 /** A running gateway. */
 export interface RunningServer {
@@ -73,7 +73,13 @@ export const startServer = async (
     // The database too: a relative sqlite_path depends on the working directory, and a gateway
     // on another file than the publishers shows their jobs as queued forever.
     logger.info(
-      { address, stream: config.nats.stream, tokenSource: confluence.tokenSource, database: store.location },
+      {
+        address,
+        stream: config.nats.stream,
+        tokenSource: confluence.tokenSource,
+        tokenExpiresAt: confluence.tokenExpiresAt?.toISOString() ?? null,
+        database: store.location,
+      },
       "gateway listening",
     );
     const access = confluence;
@@ -121,17 +127,23 @@ export const stopOnSignals = (server: RunningServer): void => {
 const resolveToken = async (
   config: MinutesConfig,
   logger: pino.Logger,
-): Promise<{ value: Redacted.Redacted<string>; source: "vault" | "config" } | { reason: string }> => {
+): Promise<AccessToken | { reason: string }> => {
   const resolved = await Effect.runPromise(
     resolveConfluenceToken({
       url: config.confluence.base_url,
       username: config.confluence.username,
       apiToken: config.confluence.api_token,
+      apiTokenExpiresAt: config.confluence.token_expires_at,
       vaultFile: config.vault.file ?? defaultVaultFile(),
       vaultPassword: config.vault.password,
     }).pipe(Effect.either),
   );
-  if (resolved._tag === "Right") return { value: resolved.right.token, source: resolved.right.source };
+  if (resolved._tag === "Right")
+    return {
+      value: resolved.right.token,
+      source: resolved.right.source,
+      expiresAt: resolved.right.expiresAt,
+    };
   logger.warn({ reason: resolved.left.reason }, "no Confluence token");
   return { reason: resolved.left.message };
 };

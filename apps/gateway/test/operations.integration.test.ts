@@ -27,7 +27,10 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-const withSandbox = async (token?: string): Promise<HarnessOptions> => {
+const withSandbox = async (
+  token?: string,
+  expiry: { readonly token_expires_at?: string | null; readonly token_expiry_warning_days?: number } = {},
+): Promise<HarnessOptions> => {
   sandbox = await startSandbox({ mode: "cloud" });
   return {
     overrides: {
@@ -38,10 +41,16 @@ const withSandbox = async (token?: string): Promise<HarnessOptions> => {
         username: sandbox.user.email,
         api_token: token ?? sandbox.user.token,
         max_retries: 0,
+        ...expiry,
       },
     },
+    // As the server makes it: the configured token, with its configured expiry.
     confluence: (config) =>
-      makeConfluenceAccess(config.confluence, { value: config.confluence.api_token, source: "config" }),
+      makeConfluenceAccess(config.confluence, {
+        value: config.confluence.api_token,
+        source: "config",
+        expiresAt: config.confluence.token_expires_at,
+      }),
   };
 };
 
@@ -418,6 +427,89 @@ describe("GET /status/confluence", () => {
     const res = await h.app.inject({ method: "GET", url: "/status/confluence" });
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ status: "degraded", nats: { connected: false }, tokenSource: "none" });
+  });
+});
+
+describe("GET /status/confluence and the token's expiry", () => {
+  const DAY = 86_400_000;
+  /** The UTC day `days` from today, as `confluence.token_expires_at` takes it (the end of that day). */
+  const dayFromToday = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
+  const EXPIRY_METRIC = "minutes_confluence_token_expiry_timestamp_seconds";
+  const ROTATE_CONFIG =
+    "put the new one in confluence.api_token (MINUTES_CONFLUENCE__API_TOKEN) and its expiry in confluence.token_expires_at (MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT), then restart the gateway and the publishers";
+
+  /** A gateway whose configured token expires as given, with a publisher pulling (nothing else to report). */
+  const gatewayWithToken = async (expiry: {
+    readonly token_expires_at?: string | null;
+    readonly token_expiry_warning_days?: number;
+  }) => {
+    h = await startHarness(await withSandbox(undefined, expiry));
+    publisher = await startFakePublisher(h.nc, h.store, h.config);
+    const harness = h;
+    // Once the publisher pulls, the consumer's reasons are gone and only the token's can remain.
+    return eventually(async () => {
+      const res = await harness.app.inject({ method: "GET", url: "/status/confluence" });
+      const body = res.json();
+      return body.consumer.found && body.consumer.waiting > 0 ? { code: res.statusCode, body } : undefined;
+    });
+  };
+  const expiryMetric = async () =>
+    (await h!.app.inject({ method: "GET", url: "/metrics/confluence" })).body
+      .split("\n")
+      .filter((line) => line.startsWith(EXPIRY_METRIC));
+
+  it("is degraded with the day, the days left and how to replace the token when it expires within the warning window", async () => {
+    const day = dayFromToday(8);
+    const status = await gatewayWithToken({ token_expires_at: day });
+    expect(status.code).toBe(503);
+    expect(status.body).toMatchObject({
+      status: "degraded",
+      reasons: [
+        `the Confluence token expires on ${day}, in 8 days: replace it before then; ${ROTATE_CONFIG}`,
+      ],
+      tokenSource: "config",
+      tokenExpiresAt: `${day}T23:59:59.000Z`,
+    });
+    expect(JSON.stringify(status.body)).not.toContain(sandbox?.user.token);
+    expect(await expiryMetric()).toEqual([
+      `${EXPIRY_METRIC}{source="config"} ${Date.parse(`${day}T23:59:59Z`) / 1000}`,
+    ]);
+  });
+
+  it("is degraded when the token has expired", async () => {
+    const yesterday = dayFromToday(-1);
+    const status = await gatewayWithToken({ token_expires_at: yesterday });
+    expect(status.code).toBe(503);
+    expect(status.body.reasons).toEqual([
+      `the Confluence token expired on ${yesterday}: publishing fails until it is replaced; ${ROTATE_CONFIG}`,
+    ]);
+    expect(status.body.tokenExpiresAt).toBe(`${yesterday}T23:59:59.000Z`);
+  });
+
+  it("stays ok, reporting the expiry, while the token expires after the warning window (configurable)", async () => {
+    const day = dayFromToday(8);
+    const status = await gatewayWithToken({ token_expires_at: day, token_expiry_warning_days: 7 });
+    expect(status.code).toBe(200);
+    expect(status.body).toMatchObject({ status: "ok", reasons: [], tokenExpiresAt: `${day}T23:59:59.000Z` });
+    expect(await expiryMetric()).toEqual([
+      `${EXPIRY_METRIC}{source="config"} ${Date.parse(`${day}T23:59:59Z`) / 1000}`,
+    ]);
+  });
+
+  it("stays ok with no expiry and no metric sample when the expiry is unknown", async () => {
+    const status = await gatewayWithToken({ token_expires_at: null });
+    expect(status.code).toBe(200);
+    expect(status.body).toMatchObject({
+      status: "ok",
+      reasons: [],
+      tokenSource: "config",
+      tokenExpiresAt: null,
+    });
+    // No sample at all: a 0 would read as a token that expired in 1970.
+    expect(await expiryMetric()).toEqual([]);
+    expect((await h!.app.inject({ method: "GET", url: "/metrics/confluence" })).body).toContain(
+      `# TYPE ${EXPIRY_METRIC} gauge`,
+    );
   });
 });
 

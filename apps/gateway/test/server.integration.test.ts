@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { startSandbox } from "@minutes/confluence-sandbox";
 import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { PublicationStore } from "@minutes/publication-store";
-import { saveEncryptedToken } from "@minutes/token-vault";
+import { saveEncryptedToken, setTokenExpiry } from "@minutes/token-vault";
 import { Effect, Either, Exit, Redacted, Scope } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
@@ -141,6 +141,88 @@ describe("startServer", () => {
       const fixed = await fetch(`${server.address}/health/confluence`);
       expect(fixed.status).toBe(200);
       expect(await fixed.json()).toMatchObject({ status: "ok", user: { accountId: sandbox.user.accountId } });
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it("follows the token's expiry as the vault changes while it runs: configured, then the vault entry's, set and cleared", async () => {
+    dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
+    const sandbox = await startSandbox({ mode: "cloud", port: 0 });
+    try {
+      const id = unique();
+      const vaultFile = join(dir, "tokens.vault");
+      const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+      config = Either.getOrThrow(
+        loadConfig({
+          env: { MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: day(100) },
+          overrides: {
+            nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
+            database: { sqlite_path: join(dir, "store.sqlite") },
+            gateway: { port: 0, api_keys: ["server-key-123"] },
+            confluence: {
+              enabled: true,
+              deployment: "cloud",
+              api_token: "configured-token-789",
+              base_url: sandbox.baseUrl,
+              username: sandbox.user.email,
+            },
+            vault: { file: vaultFile, password: "vault-pw-456" },
+            logging: { level: "silent" },
+          },
+        }),
+      );
+      server = await startServer(config);
+      const address = server.address;
+      const status = async () =>
+        (await (
+          await fetch(`${address}/status/confluence`, { headers: { authorization: "Bearer server-key-123" } })
+        ).json()) as { tokenSource: string; tokenExpiresAt: string | null; reasons: Array<string> };
+      const tokenReasons = (s: { reasons: Array<string> }) => s.reasons.filter((r) => r.includes("token"));
+      const gauge = async () =>
+        (await (await fetch(`${address}/metrics/confluence`)).text())
+          .split("\n")
+          .filter((line) => line.startsWith("minutes_confluence_token_expiry_timestamp_seconds"));
+      const vaultCommand = `\`./minutes vault add --url ${sandbox.baseUrl} --username ${sandbox.user.email} --expires YYYY-MM-DD\` (used without a restart)`;
+
+      // No vault entry yet: the configured token, with its configured expiry, far enough away.
+      const configured = await status();
+      expect(configured).toMatchObject({
+        tokenSource: "config",
+        tokenExpiresAt: `${day(100)}T23:59:59.000Z`,
+      });
+      expect(tokenReasons(configured)).toEqual([]);
+
+      // An operator stores the token in the vault with an expiry 5 days away: no restart.
+      const password = Redacted.make("vault-pw-456");
+      const key = { file: vaultFile, url: sandbox.baseUrl, username: sandbox.user.email, password };
+      await saveEncryptedToken({
+        ...key,
+        token: Redacted.make(sandbox.user.token),
+        expiresAt: new Date(`${day(5)}T23:59:59Z`),
+      });
+      const fromVault = await status();
+      expect(fromVault).toMatchObject({ tokenSource: "vault", tokenExpiresAt: `${day(5)}T23:59:59.000Z` });
+      expect(tokenReasons(fromVault)).toEqual([
+        `the Confluence token expires on ${day(5)}, in 5 days: replace it before then; store the new one with ${vaultCommand}`,
+      ]);
+      expect(await gauge()).toEqual([
+        `minutes_confluence_token_expiry_timestamp_seconds{source="vault"} ${Date.parse(`${day(5)}T23:59:59Z`) / 1000}`,
+      ]);
+
+      // The entry's expiry is changed, then cleared, with the token left as it is.
+      await setTokenExpiry({ ...key, expiresAt: new Date(`${day(-2)}T23:59:59Z`) });
+      expect(tokenReasons(await status())).toEqual([
+        `the Confluence token expired on ${day(-2)}: publishing fails until it is replaced; store the new one with ${vaultCommand}`,
+      ]);
+      await setTokenExpiry({ ...key, expiresAt: null });
+      const cleared = await status();
+      expect(cleared).toMatchObject({ tokenSource: "vault", tokenExpiresAt: null });
+      expect(tokenReasons(cleared)).toEqual([]);
+      expect(await gauge()).toEqual([]);
+      const health = await fetch(`${address}/health/confluence`);
+      expect(health.status).toBe(200);
+      expect(JSON.stringify(await status())).not.toMatch(/configured-token-789|vault-pw-456/);
     } finally {
       await sandbox.close();
     }

@@ -110,6 +110,12 @@ export interface PipelineSettings {
   readonly indexPages?: IndexPages;
   /** Test hook run after each step; a defect here simulates a crash at that step. */
   readonly afterStep?: (step: PipelineStep, jobId: string) => Effect.Effect<void>;
+  /**
+   * What the recorded message of a failure adds to the error's own, when the publisher knows more
+   * about its cause than the error says: an authentication error while the token in use is known
+   * to have expired names the expiry and how to replace the token.
+   */
+  readonly failureNote?: (error: { readonly _tag: string }) => string | undefined;
 }
 
 /** Receives every outcome (outcome events, notifications, logs). */
@@ -1042,10 +1048,10 @@ export const makePublishPipeline = (
     const retryable = isRetryableFailure(error);
     const exhausted = message.deliveryCount >= maxDeliver;
     const final = !retryable || exhausted;
+    const note = settings.failureNote?.(error);
+    const described = note === undefined ? error.message : `${error.message}; ${note}`;
     const errorMessage =
-      retryable && exhausted
-        ? `${error.message} (gave up after ${message.deliveryCount} deliveries)`
-        : error.message;
+      retryable && exhausted ? `${described} (gave up after ${message.deliveryCount} deliveries)` : described;
     // Only while this attempt holds the lease: an attempt that lost it must not move a record
     // another attempt published back to pending (and no message would come back to publish it).
     // A record that changed otherwise (deleted through the gateway) keeps its state; the message

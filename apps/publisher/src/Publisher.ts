@@ -26,9 +26,10 @@ import {
   type PublicationStoreShape,
   storeConfigFromDatabaseConfig,
 } from "@minutes/publication-store";
+import { type TokenOrigin, tokenExpiredNote, tokenExpiryNotice } from "@minutes/token-vault";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Duration, Effect, Either, Exit, FiberSet, Runtime, Schedule, Schema, Scope } from "effect";
+import { Duration, Effect, Either, Exit, FiberSet, Redacted, Runtime, Schedule, Schema, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
@@ -74,7 +75,15 @@ export interface PublisherOptions {
   readonly webhookDropReportMs?: number;
   /** Container pages (year, month, archive) remembered at most (default `CONTAINER_CACHE_SIZE`; tests). */
   readonly containerCacheSize?: number;
+  /**
+   * How often a running publisher looks at its token's expiry again, warning when it has expired or
+   * expires within `confluence.token_expiry_warning_days` (default `TOKEN_EXPIRY_CHECK_MS`, a day; tests).
+   */
+  readonly tokenExpiryCheckMs?: number;
 }
+
+/** How often a running publisher warns about a token that expired or expires soon: once a day. */
+export const TOKEN_EXPIRY_CHECK_MS = 86_400_000;
 
 /** How often a publisher refreshes its presence in the publisher registry, by default. */
 export const PUBLISHER_HEARTBEAT_MS = 5_000;
@@ -217,6 +226,18 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       log.warn(
         "publishing to Confluence is disabled (confluence.enabled is false): protocols are stored as pending; enable it, then publish or replay them",
       );
+    /** The token in use as the warnings and failure messages describe it; `undefined` before one was resolved. */
+    const tokenInUse = (): (TokenOrigin & { readonly expiresAt: Date | null }) | undefined => {
+      const token = provider.tokenExpiry();
+      if (token === undefined) return undefined;
+      const vaultPassword = config.vault.password;
+      return {
+        ...token,
+        url: config.confluence.base_url,
+        username: config.confluence.username,
+        vaultConfigured: vaultPassword !== null && Redacted.value(vaultPassword) !== "",
+      };
+    };
     // One pipeline for the process. Its Confluence client is resolved at the first Confluence call
     // of each message, not before the message is read: a Confluence that hangs, or a token that is
     // missing, must not keep the protocol from being stored and its record from saying why.
@@ -261,6 +282,11 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         renderer,
         ...(indexPages !== undefined ? { indexPages } : {}),
         containers,
+        // Confluence cannot say that a token expired; the record of its expiry can.
+        failureNote: (error) => {
+          const token = error._tag === "ConfluenceAuthenticationError" ? tokenInUse() : undefined;
+          return token === undefined ? undefined : tokenExpiredNote(token, Date.now());
+        },
       },
       store,
       confluence,
@@ -386,6 +412,30 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
           { reason: token.left.reason },
           `${token.left.message.replace(/\.?$/, ".")} Publications will fail until this is fixed (the vault file is re-read when it changes: no restart needed).`,
         );
+      // A token that expired or expires soon: said now, and again once a day while that lasts (the
+      // token is resolved anew each time: a rotated one is judged by its own expiry).
+      const warnExpiry = () => {
+        const token = tokenInUse();
+        const notice =
+          token === undefined
+            ? undefined
+            : tokenExpiryNotice(token, Date.now(), config.confluence.token_expiry_warning_days);
+        if (token !== undefined && notice !== undefined)
+          log.warn(
+            { tokenSource: token.source, tokenExpiresAt: token.expiresAt?.toISOString() ?? null },
+            `${notice.charAt(0).toUpperCase()}${notice.slice(1)}.`,
+          );
+      };
+      warnExpiry();
+      await run(
+        Effect.forkScoped(
+          Effect.sleep(options.tokenExpiryCheckMs ?? TOKEN_EXPIRY_CHECK_MS).pipe(
+            Effect.zipRight(Effect.either(provider.checkToken())),
+            Effect.zipRight(Effect.sync(warnExpiry)),
+            Effect.forever,
+          ),
+        ),
+      );
     }
 
     let stopped: Promise<void> | undefined;

@@ -3,7 +3,8 @@
  * fixes a rejected token (`pnpm vault add`) and retries the publication must not have to
  * restart the publisher. The vault is re-read only when its file changed, so scrypt runs once
  * per token change, not per message. The first client checks the connection to learn who
- * Minutes is in Confluence (versions by anyone else are manual edits).
+ * Minutes is in Confluence (versions by anyone else are manual edits). The token's recorded expiry
+ * comes with it, for the warnings and for saying why Confluence refuses an expired token.
  */
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
@@ -35,6 +36,13 @@ export interface ConfluenceProvider {
   /** Resolves the token only (no request to Confluence), e.g. to warn at start that there is none. */
   readonly checkToken: () => Effect.Effect<void, TokenUnavailableError>;
   readonly tokenSource: () => ResolvedToken["source"] | "none";
+  /**
+   * The token resolved last (by `get` or `checkToken`): where it came from and when it expires, as
+   * recorded; `undefined` before any was resolved. Never the token itself.
+   */
+  readonly tokenExpiry: () =>
+    | { readonly source: ResolvedToken["source"]; readonly expiresAt: ResolvedToken["expiresAt"] }
+    | undefined;
   readonly close: () => Effect.Effect<void>;
 }
 
@@ -79,6 +87,7 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
         url: config.confluence.base_url,
         username: config.confluence.username,
         apiToken: config.confluence.api_token,
+        apiTokenExpiresAt: config.confluence.token_expires_at,
         vaultFile,
         vaultPassword: config.vault.password,
       });
@@ -134,6 +143,10 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
   );
   return {
     tokenSource: () => source,
+    tokenExpiry: () =>
+      lastToken === undefined
+        ? undefined
+        : { source: lastToken.resolved.source, expiresAt: lastToken.resolved.expiresAt },
     checkToken: () =>
       lock.withPermits(1)(
         Effect.suspend(() => token(fileStamp())).pipe(

@@ -17,8 +17,9 @@ import {
   publishRequestedSubject,
 } from "@minutes/contracts";
 import { originalImportLines } from "@minutes/publication-store";
+import { saveEncryptedToken, setTokenExpiry } from "@minutes/token-vault";
 import { createInbox } from "@nats-io/transport-node";
-import { Effect, Option, Schema, Stream } from "effect";
+import { Effect, Option, Redacted, Schema, Stream } from "effect";
 import { pino } from "pino";
 import { assert, describe, expect, it } from "vitest";
 import { ContainerCache, ensureContainer } from "../src/containers.js";
@@ -1468,8 +1469,44 @@ describe("failures", () => {
     const failed = await recordIn(h, "job-auth", "failed");
     expect(failed.errorTag).toBe("ConfluenceAuthenticationError");
     expect(failed.errorMessage).not.toContain("wrong-token-123");
+    // No expiry is known: nothing is said about one.
+    expect(failed.errorMessage).not.toContain("expired");
     expect(failed.attempts).toBe(1);
     expect(pagesOfJob(h, "job-auth")).toHaveLength(0);
+  });
+
+  it("says that the token expired, and how to replace it, when Confluence refuses a token whose recorded expiry has passed", async () => {
+    const h = await open({
+      config: { confluence: { api_token: "" }, vault: { password: "vault-pw-expiry" } },
+    });
+    const key = {
+      file: h.config.vault.file as string,
+      kdf: { N: 1024, r: 8, p: 1 },
+      url: h.config.confluence.base_url,
+      username: h.config.confluence.username,
+      password: Redacted.make("vault-pw-expiry"),
+    };
+    await saveEncryptedToken({
+      ...key,
+      token: Redacted.make(h.sandbox.user.token),
+      expiresAt: new Date(Date.now() + 30 * 86_400_000),
+    });
+    await h.submit({ jobId: "job-before-expiry", markdown: protocol("Before") });
+    await recordIn(h, "job-before-expiry", "published");
+
+    // The day passes: Confluence refuses the token from now on, and its recorded expiry is behind us.
+    const expired = new Date(Date.now() - 86_400_000);
+    h.sandbox.revokeToken(h.sandbox.user.token);
+    await setTokenExpiry({ ...key, expiresAt: expired });
+    await h.submit({ jobId: "job-after-expiry", markdown: protocol("After") });
+    const failed = await recordIn(h, "job-after-expiry", "failed");
+    expect(failed.errorTag).toBe("ConfluenceAuthenticationError");
+    expect(failed.errorMessage).toMatch(/^Confluence authentication failed \[/);
+    expect(failed.errorMessage).toContain(
+      `; the Confluence token expired on ${expired.toISOString().slice(0, 10)}; store the new one with \`./minutes vault add --url ${h.config.confluence.base_url} --username ${h.config.confluence.username} --expires YYYY-MM-DD\` (used without a restart) and retry the publication`,
+    );
+    expect(failed.errorMessage).not.toContain(h.sandbox.user.token);
+    expect(failed.errorMessage).not.toContain("vault-pw-expiry");
   });
 
   it("fails at once when the space does not exist", async () => {

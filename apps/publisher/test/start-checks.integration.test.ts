@@ -23,7 +23,14 @@ afterEach(() => {
 
 /** A logger that keeps warnings and errors as parsed JSON lines. */
 const capture = () => {
-  const lines: Array<{ level: number; msg: string; reason?: string }> = [];
+  const lines: Array<{
+    level: number;
+    msg: string;
+    time?: number;
+    reason?: string;
+    tokenSource?: string;
+    tokenExpiresAt?: string | null;
+  }> = [];
   const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   return { logger, lines, warnings: () => lines.filter((l) => l.level === 40).map((l) => l.msg) };
 };
@@ -109,6 +116,62 @@ describe("the Confluence token at start", () => {
     const log = capture();
     await open({ logger: log.logger });
     expect(log.warnings()).toEqual([]);
+  });
+});
+
+describe("the Confluence token's expiry", () => {
+  const DAY = 86_400_000;
+  const dayFromToday = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
+  const ROTATE =
+    "put the new one in confluence.api_token (MINUTES_CONFLUENCE__API_TOKEN) and its expiry in confluence.token_expires_at (MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT), then restart the gateway and the publishers.";
+
+  it("warns at start when the token expires within the warning window, and again at each check while it does", async () => {
+    const log = capture();
+    const day = dayFromToday(5);
+    const checkMs = 300;
+    const h = await open({
+      logger: log.logger,
+      config: { confluence: { token_expires_at: day } },
+      publisher: { tokenExpiryCheckMs: checkMs },
+    });
+    const expected = `The Confluence token expires on ${day}, in 5 days: replace it before then; ${ROTATE}`;
+    const warned = () => log.lines.filter((l) => l.level === 40 && l.msg === expected);
+    // Said before the start returned (later checks may have said it again by now).
+    expect(warned().length).toBeGreaterThanOrEqual(1);
+    expect(warned()[0]).toMatchObject({ tokenSource: "config", tokenExpiresAt: `${day}T23:59:59.000Z` });
+    // The next check repeats it, no sooner than its interval.
+    const [first, second] = await eventually(
+      async () => (warned().length >= 2 ? warned() : undefined),
+      10_000,
+    );
+    expect((second?.time ?? 0) - (first?.time ?? 0)).toBeGreaterThanOrEqual(checkMs);
+    expect(JSON.stringify(log.lines)).not.toContain(h.sandbox.user.token);
+  });
+
+  it("warns at start when the token has expired", async () => {
+    const log = capture();
+    const yesterday = dayFromToday(-1);
+    await open({ logger: log.logger, config: { confluence: { token_expires_at: yesterday } } });
+    expect(log.warnings()).toEqual([
+      `The Confluence token expired on ${yesterday}: publishing fails until it is replaced; ${ROTATE}`,
+    ]);
+  });
+
+  it("warns only within token_expiry_warning_days: nothing while the expiry is further away", async () => {
+    const log = capture();
+    const day = dayFromToday(5);
+    const h = await open({
+      logger: log.logger,
+      config: { confluence: { token_expires_at: day, token_expiry_warning_days: 3 } },
+    });
+    expect(log.warnings()).toEqual([]);
+    // The same token with a wider window: 5 days left is within it.
+    await h.startPublisher({
+      config: { ...h.config, confluence: { ...h.config.confluence, token_expiry_warning_days: 7 } },
+    });
+    expect(log.warnings()).toEqual([
+      `The Confluence token expires on ${day}, in 5 days: replace it before then; ${ROTATE}`,
+    ]);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { Redacted, Schema } from "effect";
 import { PlainExpectedId, preview } from "./config-text.js";
+import { isCalendarDate, isIsoTimestamp } from "./ProtocolReady.js";
 
 const isLoopbackHost = (host: string): boolean =>
   host === "localhost" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
@@ -135,6 +136,35 @@ const LogLevel = Schema.transform(
 /** A nullable path or URL: `null` means none, an empty string means nothing and is refused. */
 const optionalText = (what: string) => Schema.NullOr(nonEmpty(`${what} (or null for none)`));
 
+/**
+ * When a Confluence token expires, from how an operator writes it: a date `YYYY-MM-DD` is the end
+ * of that day, UTC (`23:59:59Z`: the token still works that day, and the day shown is the day
+ * written); an ISO 8601 date-time needs a time zone (`2026-12-05T17:00:00Z`, `…+01:00`), since
+ * an expiry read in the wrong zone would be hours off. `undefined` for anything else.
+ *
+ * @example
+ * tokenExpiryFromText("2026-12-05")?.toISOString() // "2026-12-05T23:59:59.000Z"
+ */
+export const tokenExpiryFromText = (text: string): Date | undefined => {
+  const s = text.trim();
+  if (isCalendarDate(s)) return new Date(`${s}T23:59:59Z`);
+  return isIsoTimestamp(s) ? new Date(s) : undefined;
+};
+
+/** `confluence.token_expires_at`: an ISO date or date-time, decoded to the instant (see {@link tokenExpiryFromText}). */
+const TokenExpiresAt = Schema.transform(
+  stringRule(
+    "an ISO date YYYY-MM-DD (the token expires at the end of that day, UTC) or an ISO date-time with a time zone, such as 2026-12-05T17:00:00Z",
+    (s) => tokenExpiryFromText(s) !== undefined,
+  ),
+  Schema.DateFromSelf,
+  {
+    strict: true,
+    decode: (s) => tokenExpiryFromText(s) ?? new Date(Number.NaN),
+    encode: (date) => date.toISOString(),
+  },
+);
+
 /** `on_manual_edit`: what to do when a person edited our page since our last version. */
 export const OnManualEdit = Schema.Literal("overwrite", "skip", "fail");
 export type OnManualEdit = typeof OnManualEdit.Type;
@@ -199,6 +229,16 @@ export const ConfluenceConfig = Schema.Struct({
   base_url: HttpsUrl,
   username: Schema.String,
   api_token: Schema.Redacted(Schema.String),
+  /**
+   * When `api_token` expires (Confluence cannot tell): null when unknown. A token from the vault
+   * has its own expiry, recorded with it (`minutes vault add --expires`).
+   */
+  token_expires_at: Schema.NullOr(TokenExpiresAt),
+  /**
+   * How many days before its expiry the token in use makes `/status/confluence` `degraded` and the
+   * publishers warn (0: only once it has expired).
+   */
+  token_expiry_warning_days: nonNegativeInt("a whole number of days ≥ 0"),
   encrypted_token: Schema.String,
   encryption_key: Schema.Redacted(Schema.String),
   space_key: stringRule("a Confluence space key: 1 to 255 letters, digits, _ or ~", (s) =>
@@ -385,6 +425,8 @@ export const defaultConfig: MinutesConfigInput = {
     base_url: "https://your-domain.atlassian.net/wiki",
     username: "your-email@domain.com",
     api_token: "",
+    token_expires_at: null,
+    token_expiry_warning_days: 14,
     encrypted_token: "",
     encryption_key: "",
     space_key: "MEETINGS",

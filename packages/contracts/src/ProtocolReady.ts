@@ -180,7 +180,7 @@ export const isCalendarDate = (s: string): boolean => {
  * over to March 2 and accepts hour 24, so the date must be a calendar date and the time a
  * clock time.
  */
-const isIsoTimestamp = (s: string): boolean => {
+export const isIsoTimestamp = (s: string): boolean => {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/.exec(
     s,
   );

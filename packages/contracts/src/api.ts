@@ -399,12 +399,6 @@ export const ConfluenceHealth = Schema.Struct({
 }).annotations({ identifier: "ConfluenceHealth" });
 export type ConfluenceHealth = typeof ConfluenceHealth.Type;
 
-/**
- * `GET /status/confluence`: the pipeline at a glance. Never contains a token. `degraded` when
- * NATS is disconnected, a stream or the publishers' consumer is missing, messages wait while no
- * publisher pulls from the consumer, or the database is down;
- * `reasons` says which, one sentence each (empty when `ok`).
- */
 /** A running publisher instance as `GET /status/confluence` sees it in the publisher registry. */
 export const PublisherInstanceStatus = Schema.Struct({
   instanceId: Schema.String,
@@ -435,6 +429,13 @@ export const PublishersStatus = Schema.Struct({
 }).annotations({ identifier: "PublishersStatus" });
 export type PublishersStatus = typeof PublishersStatus.Type;
 
+/**
+ * `GET /status/confluence`: the pipeline at a glance. Never contains a token. `degraded` when
+ * NATS is disconnected, a stream or the publishers' consumer is missing, messages wait while no
+ * publisher pulls from the consumer, publishers keep dying, the database is down, or the
+ * Confluence token in use has expired or expires within `confluence.token_expiry_warning_days`;
+ * `reasons` says which, one sentence each (empty when `ok`).
+ */
 export const ConfluenceStatus = Schema.Struct({
   status: Schema.Literal("ok", "degraded"),
   reasons: Schema.Array(Schema.String),
@@ -465,6 +466,11 @@ export const ConfluenceStatus = Schema.Struct({
   /** The newest record; null when there is none or when `detailsWithheld`. */
   lastPublication: Schema.NullOr(Publication),
   tokenSource: Schema.Literal("vault", "config", "none"),
+  /**
+   * When the token in use expires, as recorded with it (the vault entry's, or
+   * `confluence.token_expires_at` for a configured token); null when unknown or there is no token.
+   */
+  tokenExpiresAt: Schema.NullOr(IsoTimestamp),
   confluenceEnabled: Schema.Boolean,
   /**
    * Where protocols go: the default space and parent, then the routing rules in order (first match

@@ -25,6 +25,7 @@ export {
   OnManualEdit,
   PublisherConfig,
   RoutingRule,
+  tokenExpiryFromText,
   VaultConfig,
 } from "./Config.js";
 export {

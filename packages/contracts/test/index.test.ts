@@ -90,6 +90,7 @@ describe("@minutes/contracts", () => {
         "publisherRegistryStreamName",
         "subjectToken",
         "toJsonSchema",
+        "tokenExpiryFromText",
       ]
     `);
   });

@@ -363,6 +363,59 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("reads when a configured token expires from the file and the environment: a date is the end of that day, UTC", () => {
+    expect(ok(loadConfig()).confluence).toMatchObject({
+      token_expires_at: null,
+      token_expiry_warning_days: 14,
+    });
+    const file = writeConfig({
+      confluence: { token_expires_at: "2026-12-05", token_expiry_warning_days: 30 },
+    });
+    const fromFile = ok(loadConfig({ argv: ["--config", file] })).confluence;
+    expect(fromFile.token_expires_at).toEqual(new Date("2026-12-05T23:59:59Z"));
+    expect(fromFile.token_expiry_warning_days).toBe(30);
+    const fromEnv = ok(
+      loadConfig({
+        argv: ["--config", file],
+        env: {
+          MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: "2026-12-05T17:30:00+01:00",
+          MINUTES_CONFLUENCE__TOKEN_EXPIRY_WARNING_DAYS: "0",
+        },
+      }),
+    ).confluence;
+    expect(fromEnv.token_expires_at).toEqual(new Date("2026-12-05T16:30:00Z"));
+    expect(fromEnv.token_expiry_warning_days).toBe(0);
+    // An unset variable in a template: no expiry known.
+    expect(
+      ok(loadConfig({ env: { MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: "" } })).confluence.token_expires_at,
+    ).toBeNull();
+  });
+
+  it("refuses a token expiry that is not an ISO date or date-time with a zone, and a warning that is not whole days, naming the key", () => {
+    const expected =
+      "expected an ISO date YYYY-MM-DD (the token expires at the end of that day, UTC) or an ISO date-time with a time zone, such as 2026-12-05T17:00:00Z";
+    const variable = (name: string) => `(from environment variable ${name})`;
+    for (const bad of ["next week", "2026-02-30", "2026-12-05T17:00:00", "05.12.2026"]) {
+      expect(err(loadConfig({ env: { MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: bad } }))).toBe(
+        `confluence.token_expires_at: ${expected}, got ${JSON.stringify(bad)} ${variable("MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT")}`,
+      );
+    }
+    const file = writeConfig({ confluence: { token_expires_at: 20261205 } });
+    expect(err(loadConfig({ argv: ["--config", file] }))).toBe(
+      `confluence.token_expires_at: expected ${expected.replace(/^expected /, "")} or null, got 20261205 (from ${file})`,
+    );
+    expect(err(loadConfig({ env: { MINUTES_CONFLUENCE__TOKEN_EXPIRY_WARNING_DAYS: "-1" } }))).toBe(
+      `confluence.token_expiry_warning_days: expected a whole number of days ≥ 0, got -1 ${variable("MINUTES_CONFLUENCE__TOKEN_EXPIRY_WARNING_DAYS")}`,
+    );
+    expect(err(loadConfig({ env: { MINUTES_CONFLUENCE__TOKEN_EXPIRY_WARNING_DAYS: "two weeks" } }))).toBe(
+      `confluence.token_expiry_warning_days: expected a number, got "two weeks" ${variable("MINUTES_CONFLUENCE__TOKEN_EXPIRY_WARNING_DAYS")}`,
+    );
+    const fraction = writeConfig({ confluence: { token_expiry_warning_days: 1.5 } });
+    expect(err(loadConfig({ argv: ["--config", fraction] }))).toBe(
+      `confluence.token_expiry_warning_days: expected a whole number of days ≥ 0, got 1.5 (from ${fraction})`,
+    );
+  });
+
   it("accepts ports from 0 to 65535 only", () => {
     expect(ok(loadConfig({ env: { MINUTES_GATEWAY__PORT: "65535" } })).gateway.port).toBe(65535);
     expect(ok(loadConfig({ env: { MINUTES_GATEWAY__PORT: "0" } })).gateway.port).toBe(0);

@@ -1,6 +1,7 @@
 // The TokenVault service: saves, loads, lists and deletes Confluence tokens keyed by (base URL,
-// username) in one encrypted file guarded by one password. Writers serialise on a lock file and
-// re-read under it, so concurrent processes lose nothing; readers never block.
+// username) in one encrypted file guarded by one password, with when each expires as plain
+// metadata. Writers serialise on a lock file and re-read under it, so concurrent processes lose
+// nothing; readers never block.
 import { Clock, Context, Effect, Either, Layer, Option, Redacted } from "effect";
 import { type Binding, DEFAULT_KDF, isOutdated, type KdfParams, open, seal } from "./envelope.js";
 import { normalizeUrl } from "./normalize-url.js";
@@ -51,11 +52,21 @@ export interface TokenKey {
 export interface SaveTokenInput extends TokenKey {
   readonly token: Redacted.Redacted<string>;
   readonly password: Redacted.Redacted<string>;
+  /**
+   * When this token expires, if known (Confluence cannot tell; Atlassian shows it when the token is
+   * made). Omitted or null: unknown, which also clears the expiry of the token it replaces.
+   */
+  readonly expiresAt?: Date | null | undefined;
 }
 
 /** Input of `loadEncryptedToken` and `deleteToken`. */
 export interface TokenAccessInput extends TokenKey {
   readonly password: Redacted.Redacted<string>;
+}
+
+/** Input of `setTokenExpiry`: the entry, the vault password, and the expiry (null clears it). */
+export interface TokenExpiryInput extends TokenAccessInput {
+  readonly expiresAt: Date | null;
 }
 
 /** What `listSavedTokens` reports for each entry. It never includes the token. */
@@ -64,6 +75,14 @@ export interface SavedTokenInfo {
   readonly username: string;
   readonly createdAt: Date;
   readonly updatedAt: Date;
+  /** When the token expires, as recorded with it; null when unknown. */
+  readonly expiresAt: Date | null;
+}
+
+/** A decrypted token with its entry's details (`loadEncryptedTokenWithInfo`). */
+export interface LoadedToken {
+  readonly token: Redacted.Redacted<string>;
+  readonly info: SavedTokenInfo;
 }
 
 /** The operations of {@link TokenVault}. */
@@ -71,18 +90,26 @@ export interface TokenVaultShape {
   /** The vault file this instance reads and writes. */
   readonly file: string;
   /**
-   * Saves or replaces the token for (url, username). The first save into a new file sets the
-   * vault password; later saves must use it. Entries sealed with an older envelope version or
-   * weaker KDF parameters are re-sealed in the same write.
+   * Saves or replaces the token for (url, username), with its `expiresAt` when given (a
+   * replacement without one has no known expiry: the old one was the old token's). The first save
+   * into a new file sets the vault password; later saves must use it. Entries sealed with an older
+   * envelope version or weaker KDF parameters are re-sealed in the same write.
    */
   readonly saveEncryptedToken: (input: SaveTokenInput) => Effect.Effect<void, VaultError>;
   /** Decrypts the token for (url, username). */
   readonly loadEncryptedToken: (
     input: TokenAccessInput,
   ) => Effect.Effect<Redacted.Redacted<string>, VaultError>;
+  /** Decrypts the token for (url, username) and returns it with its entry's details, from one read of the file. */
+  readonly loadEncryptedTokenWithInfo: (input: TokenAccessInput) => Effect.Effect<LoadedToken, VaultError>;
+  /**
+   * Records (or, with null, clears) when the token for (url, username) expires, without touching
+   * the token or `updatedAt`. Requires the password, like `deleteToken`.
+   */
+  readonly setTokenExpiry: (input: TokenExpiryInput) => Effect.Effect<void, VaultError>;
   /** Removes the token for (url, username). Requires the password, so only its owner can delete. */
   readonly deleteToken: (input: TokenAccessInput) => Effect.Effect<void, VaultError>;
-  /** Lists saved entries (URL, username, timestamps) without a password; never returns tokens. */
+  /** Lists saved entries (URL, username, timestamps, expiry) without a password; never returns tokens. */
   readonly listSavedTokens: () => Effect.Effect<ReadonlyArray<SavedTokenInfo>, VaultError>;
   /**
    * Re-encrypts every entry under `newPassword`. Returns how many entries were re-encrypted
@@ -191,6 +218,7 @@ const makeTokenVault = (options: TokenVaultOptions): TokenVaultShape => {
     const key = yield* validateKey(input);
     yield* nonEmptySecret("password", input.password);
     yield* nonEmptySecret("token", input.token);
+    const expiresAt = yield* validExpiry(input.expiresAt ?? null);
     yield* locked(
       Effect.gen(function* () {
         const existing = yield* read;
@@ -207,6 +235,7 @@ const makeTokenVault = (options: TokenVaultOptions): TokenVaultShape => {
           username: key.username,
           createdAt: previous?.createdAt ?? now,
           updatedAt: now,
+          ...(expiresAt === null ? {} : { expiresAt }),
           secret,
         };
         const entries =
@@ -218,14 +247,40 @@ const makeTokenVault = (options: TokenVaultOptions): TokenVaultShape => {
     );
   });
 
-  const loadEncryptedToken = Effect.fn("TokenVault.loadEncryptedToken")(function* (input: TokenAccessInput) {
+  const loadEncryptedTokenWithInfo = Effect.fn("TokenVault.loadEncryptedTokenWithInfo")(function* (
+    input: TokenAccessInput,
+  ) {
     const key = yield* validateKey(input);
     const existing = yield* read;
     if (Option.isNone(existing)) return yield* notFound(key);
     yield* verifyPassword(existing.value, input.password);
     const entry = existing.value.entries.find((e) => sameKey(e, key));
     if (entry === undefined) return yield* notFound(key);
-    return yield* openEntry(entry, input.password);
+    const token = yield* openEntry(entry, input.password);
+    return { token, info: infoOf(entry) } satisfies LoadedToken;
+  });
+
+  const loadEncryptedToken = Effect.fn("TokenVault.loadEncryptedToken")(function* (input: TokenAccessInput) {
+    return (yield* loadEncryptedTokenWithInfo(input)).token;
+  });
+
+  const setTokenExpiry = Effect.fn("TokenVault.setTokenExpiry")(function* (input: TokenExpiryInput) {
+    const key = yield* validateKey(input);
+    const expiresAt = yield* validExpiry(input.expiresAt);
+    yield* locked(
+      Effect.gen(function* () {
+        const existing = yield* read;
+        if (Option.isNone(existing)) return yield* notFound(key);
+        yield* verifyPassword(existing.value, input.password);
+        if (!existing.value.entries.some((e) => sameKey(e, key))) return yield* notFound(key);
+        const entries = existing.value.entries.map((e): StoredEntry => {
+          if (!sameKey(e, key)) return e;
+          const { expiresAt: _old, secret, ...rest } = e;
+          return { ...rest, ...(expiresAt === null ? {} : { expiresAt }), secret };
+        });
+        yield* writeVault(path, yield* upgrade({ ...existing.value, entries }, input.password));
+      }),
+    );
   });
 
   const deleteToken = Effect.fn("TokenVault.deleteToken")(function* (input: TokenAccessInput) {
@@ -248,14 +303,7 @@ const makeTokenVault = (options: TokenVaultOptions): TokenVaultShape => {
   const listSavedTokens = Effect.fn("TokenVault.listSavedTokens")(function* () {
     const existing = yield* read;
     if (Option.isNone(existing)) return [];
-    return existing.value.entries.map(
-      (e): SavedTokenInfo => ({
-        url: e.url,
-        username: e.username,
-        createdAt: new Date(e.createdAt),
-        updatedAt: new Date(e.updatedAt),
-      }),
-    );
+    return existing.value.entries.map(infoOf);
   });
 
   const changePassword = Effect.fn("TokenVault.changePassword")(function* (
@@ -299,6 +347,8 @@ const makeTokenVault = (options: TokenVaultOptions): TokenVaultShape => {
     file: path,
     saveEncryptedToken,
     loadEncryptedToken,
+    loadEncryptedTokenWithInfo,
+    setTokenExpiry,
     deleteToken,
     listSavedTokens,
     changePassword,
@@ -318,6 +368,24 @@ const nonEmptySecret = (field: string, secret: Redacted.Redacted<string>) =>
   Redacted.value(secret) === ""
     ? Effect.fail(new VaultInvalidInputError({ field, reason: `the ${field} is empty` }))
     : Effect.void;
+
+/** An expiry as stored (ISO), or null; an invalid Date is refused before the file is touched. */
+const validExpiry = (expiresAt: Date | null): Effect.Effect<string | null, VaultInvalidInputError> =>
+  expiresAt === null
+    ? Effect.succeed(null)
+    : Number.isNaN(expiresAt.getTime())
+      ? Effect.fail(
+          new VaultInvalidInputError({ field: "expiresAt", reason: "the expiry is not a valid date" }),
+        )
+      : Effect.succeed(expiresAt.toISOString());
+
+const infoOf = (e: StoredEntry): SavedTokenInfo => ({
+  url: e.url,
+  username: e.username,
+  createdAt: new Date(e.createdAt),
+  updatedAt: new Date(e.updatedAt),
+  expiresAt: e.expiresAt === undefined ? null : new Date(e.expiresAt),
+});
 
 const sameKey = (entry: TokenKey, key: TokenKey): boolean =>
   entry.url === key.url && entry.username === key.username;

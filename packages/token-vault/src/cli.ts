@@ -1,6 +1,6 @@
-// The `minutes-vault` commands (add, get, list, delete, change-password) over TokenVault. All
-// I/O and the environment are injected through `runCli`, which returns an exit code instead of
-// exiting, so tests drive it in-process. Only `get` ever writes a token, and only to stdout.
+// The `minutes-vault` commands (add, get, list, expires, delete, change-password) over TokenVault.
+// All I/O and the environment are injected through `runCli`, which returns an exit code instead
+// of exiting, so tests drive it in-process. Only `get` ever writes a token, and only to stdout.
 import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
@@ -18,6 +18,13 @@ import {
   type SecretReader,
 } from "./read-secret.js";
 import { type SavedTokenInfo, TokenVault, type TokenVaultShape } from "./TokenVault.js";
+import {
+  DEFAULT_TOKEN_EXPIRY_WARNING_DAYS,
+  dayOf,
+  inDays,
+  parseExpiryOption,
+  tokenExpiryState,
+} from "./token-expiry.js";
 import type { VaultError } from "./VaultError.js";
 
 /** Everything the CLI touches outside itself. `bin.ts` passes the real process streams and env. */
@@ -36,6 +43,8 @@ export interface CliIo {
   readonly workingDirectory?: string;
   /** scrypt parameters for new secrets; tests only (there is no flag or variable for it). */
   readonly kdf?: KdfParams;
+  /** The clock expiries are judged by (ms since the epoch); default `Date.now`. Tests only. */
+  readonly now?: () => number;
 }
 
 /** Exit codes of the CLI. */
@@ -89,6 +98,11 @@ Environment:
 Without a terminal, secrets are read from standard input one per line, in order: the password
 (unless VAULT_PASSWORD is set), then the token (add) or the new password (change-password).
 
+Expiry (add --expires, expires --at): a date YYYY-MM-DD (the end of that day, UTC), an ISO
+date-time with a time zone (2026-12-05T17:00:00Z), or a number of days from now (90d). Confluence
+cannot tell when a token expires: what is recorded here is what /status/confluence, the metrics
+and the publishers' warnings go by. list marks tokens that expired or expire within ${DEFAULT_TOKEN_EXPIRY_WARNING_DAYS} days.
+
 Exit codes: 0 success, 1 wrong password / not found / corrupt vault / I/O error, 2 usage error.`;
 
 const buildProgram = (io: CliIo, secrets: SecretReader, done: (code: number) => void): Command => {
@@ -117,6 +131,7 @@ const buildProgram = (io: CliIo, secrets: SecretReader, done: (code: number) => 
     return io.workingDirectory === undefined ? file : resolve(io.workingDirectory, file);
   };
   const vault = (file: string) => connect(io, file);
+  const now = (): number => io.now?.() ?? Date.now();
   const password = async (label = "Vault password"): Promise<Redacted.Redacted<string>> => {
     const fromEnv = io.env.VAULT_PASSWORD;
     if (fromEnv !== undefined && fromEnv !== "") return Redacted.make(fromEnv);
@@ -140,18 +155,34 @@ const buildProgram = (io: CliIo, secrets: SecretReader, done: (code: number) => 
     .description("save (or replace) the token for a URL and username; the token is read without echo")
     .requiredOption("--url <url>", "the Confluence base URL, e.g. https://example.atlassian.net/wiki")
     .requiredOption("--username <name>", "the Confluence username (e-mail on Cloud)")
-    .action(async (opts: KeyOptions, command: Command) => {
+    .option(
+      "--expires <when>",
+      "when the token expires: YYYY-MM-DD (end of that day, UTC), an ISO date-time with zone, or 90d; without it, no expiry is recorded (a replaced token's is cleared)",
+    )
+    .action(async (opts: KeyOptions & { expires?: string }, command: Command) => {
       const url = requireUrl(opts.url);
+      // Checked before any secret is asked for: a typo costs no typing of the token.
+      const expiresAt = opts.expires === undefined ? null : requireExpiry("--expires", opts.expires, now());
       const file = vaultFile(command);
       const exists = await fileExists(file);
       const pass = exists ? await password() : await newPassword(io.env.VAULT_PASSWORD, "New vault password");
       const token = Redacted.make((await secrets.read("Confluence token")).trim());
+      // The replaced token's expiry is not this one's: it is cleared, and said so.
+      const previous = expiresAt === null ? await recordedExpiry(io, file, url, opts.username) : null;
       done(
         await execute(
           io,
           vault(file),
-          (v) => v.saveEncryptedToken({ url, username: opts.username, token, password: pass }),
-          () => io.stdout.write(`Saved the token for ${opts.username} at ${url} in ${file}.\n`),
+          (v) => v.saveEncryptedToken({ url, username: opts.username, token, password: pass, expiresAt }),
+          () => {
+            io.stdout.write(
+              `Saved the token for ${opts.username} at ${url} in ${file}.${expiresAt === null ? "" : ` It expires at ${expiresAt.toISOString()} (${inDays(daysFromNow(expiresAt, now()))}).`}\n`,
+            );
+            if (previous !== null)
+              io.stderr.write(
+                `${PROGRAM}: note: the expiry recorded for the token it replaced (${dayOf(previous)}) was cleared; record this one's with \`${PROGRAM} expires --url ${url} --username ${opts.username} --at <when>\`.\n`,
+              );
+          },
         ),
       );
     });
@@ -177,7 +208,9 @@ const buildProgram = (io: CliIo, secrets: SecretReader, done: (code: number) => 
 
   program
     .command("list")
-    .description("list saved URLs and usernames with their created and updated times (no password needed)")
+    .description(
+      "list saved URLs and usernames with their created and updated times and expiry (no password needed)",
+    )
     .option("--json", "print a JSON array instead of a table")
     .action(async (opts: { json?: boolean }, command: Command) => {
       const file = vaultFile(command);
@@ -188,7 +221,40 @@ const buildProgram = (io: CliIo, secrets: SecretReader, done: (code: number) => 
           (v) => v.listSavedTokens(),
           (entries) =>
             io.stdout.write(
-              opts.json === true ? `${JSON.stringify(entries, null, 2)}\n` : formatTable(entries, file),
+              opts.json === true
+                ? `${JSON.stringify(entries, null, 2)}\n`
+                : formatTable(entries, file, now()),
+            ),
+        ),
+      );
+    });
+
+  program
+    .command("expires")
+    .description(
+      "record (--at) or clear (--clear) when the token for a URL and username expires, keeping the token (requires the vault password)",
+    )
+    .requiredOption("--url <url>", "the Confluence base URL")
+    .requiredOption("--username <name>", "the Confluence username")
+    .option("--at <when>", "YYYY-MM-DD (end of that day, UTC), an ISO date-time with zone, or 90d")
+    .option("--clear", "forget the recorded expiry")
+    .action(async (opts: KeyOptions & { at?: string; clear?: boolean }, command: Command) => {
+      const url = requireUrl(opts.url);
+      if ((opts.at === undefined) === (opts.clear !== true))
+        throw new UsageError("expires needs either --at <when> or --clear (one of them)");
+      const expiresAt = opts.at === undefined ? null : requireExpiry("--at", opts.at, now());
+      const file = vaultFile(command);
+      const pass = await password();
+      done(
+        await execute(
+          io,
+          vault(file),
+          (v) => v.setTokenExpiry({ url, username: opts.username, password: pass, expiresAt }),
+          () =>
+            io.stdout.write(
+              expiresAt === null
+                ? `Cleared the expiry of the token for ${opts.username} at ${url} in ${file}.\n`
+                : `Recorded that the token for ${opts.username} at ${url} in ${file} expires at ${expiresAt.toISOString()} (${inDays(daysFromNow(expiresAt, now()))}).\n`,
             ),
         ),
       );
@@ -271,6 +337,40 @@ const execute = async <A>(
   return failure.value._tag === "VaultInvalidInputError" ? ExitCode.Usage : ExitCode.Failure;
 };
 
+/** A `--expires`/`--at` value, or a usage error naming the option and the accepted forms. */
+const requireExpiry = (option: string, text: string, now: number): Date => {
+  const parsed = parseExpiryOption(option, text, now);
+  if (Either.isLeft(parsed)) throw new UsageError(parsed.left);
+  return parsed.right;
+};
+
+const daysFromNow = (expiresAt: Date, now: number): number => {
+  const state = tokenExpiryState(expiresAt, now, 0);
+  return state._tag === "Valid" || state._tag === "ExpiresSoon" ? state.days : 0;
+};
+
+/** The expiry recorded for an entry (no password needed), or null; a vault that cannot be read counts as none. */
+const recordedExpiry = async (
+  io: CliIo,
+  file: string,
+  url: string,
+  username: string,
+): Promise<Date | null> => {
+  const exit = await Effect.runPromiseExit(
+    Effect.flatMap(TokenVault, (v) => v.listSavedTokens()).pipe(
+      Effect.provide(
+        TokenVault.layer({
+          file,
+          onWarning: () => undefined,
+          ...(io.kdf === undefined ? {} : { kdf: io.kdf }),
+        }),
+      ),
+    ),
+  );
+  if (Exit.isFailure(exit)) return null;
+  return exit.value.find((e) => e.url === url && e.username === username)?.expiresAt ?? null;
+};
+
 const requireUrl = (url: string): string => {
   const normalized = normalizeUrl(url);
   if (Either.isLeft(normalized)) throw new UsageError(normalized.left.message);
@@ -283,13 +383,19 @@ const fileExists = (file: string): Promise<boolean> =>
     () => false,
   );
 
-const formatTable = (entries: ReadonlyArray<SavedTokenInfo>, file: string): string => {
+const formatTable = (entries: ReadonlyArray<SavedTokenInfo>, file: string, now: number): string => {
   if (entries.length === 0) return `No tokens saved in ${file}.\n`;
   const rows = [
-    ["URL", "USERNAME", "CREATED", "UPDATED"],
-    ...entries.map((e) => [e.url, e.username, e.createdAt.toISOString(), e.updatedAt.toISOString()]),
+    ["URL", "USERNAME", "CREATED", "UPDATED", "EXPIRES"],
+    ...entries.map((e) => [
+      e.url,
+      e.username,
+      e.createdAt.toISOString(),
+      e.updatedAt.toISOString(),
+      expiryCell(e.expiresAt, now),
+    ]),
   ];
-  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
+  const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => (row[i] ?? "").length)));
   return `${rows
     .map((row) =>
       row
@@ -298,6 +404,21 @@ const formatTable = (entries: ReadonlyArray<SavedTokenInfo>, file: string): stri
         .trimEnd(),
     )
     .join("\n")}\n`;
+};
+
+/** `-` when unknown; the instant, marked `(expired)` or `(in 9 days)` within the default warning window. */
+const expiryCell = (expiresAt: Date | null, now: number): string => {
+  const state = tokenExpiryState(expiresAt, now, DEFAULT_TOKEN_EXPIRY_WARNING_DAYS);
+  switch (state._tag) {
+    case "Unknown":
+      return "-";
+    case "Expired":
+      return `${state.expiresAt.toISOString()} (expired)`;
+    case "ExpiresSoon":
+      return `${state.expiresAt.toISOString()} (${inDays(state.days)})`;
+    case "Valid":
+      return state.expiresAt.toISOString();
+  }
 };
 
 /**

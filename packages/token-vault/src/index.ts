@@ -1,5 +1,6 @@
-// @minutes/token-vault: encrypted storage of Confluence tokens keyed by (base URL, username), as
-// an Effect service, Promise functions for non-Effect callers, and the `minutes-vault` CLI.
+// @minutes/token-vault: encrypted storage of Confluence tokens keyed by (base URL, username) with
+// the expiry recorded for each, as an Effect service, Promise functions for non-Effect callers,
+// the `minutes-vault` CLI, and how the services resolve and judge the token they use.
 
 export { type CliIo, ExitCode, runCli } from "./cli.js";
 export { defaultVaultFile, type VaultEnv, vaultFileFromEnv } from "./config.js";
@@ -10,7 +11,9 @@ export {
   deleteToken,
   listSavedTokens,
   loadEncryptedToken,
+  loadEncryptedTokenWithInfo,
   saveEncryptedToken,
+  setTokenExpiry,
   type VaultFileOptions,
 } from "./promise-api.js";
 export type { CliInput, CliOutput } from "./read-secret.js";
@@ -21,14 +24,25 @@ export {
   TokenUnavailableError,
 } from "./resolve-token.js";
 export {
+  type LoadedToken,
   type SavedTokenInfo,
   type SaveTokenInput,
   type TokenAccessInput,
+  type TokenExpiryInput,
   type TokenKey,
   TokenVault,
   type TokenVaultOptions,
   type TokenVaultShape,
 } from "./TokenVault.js";
+export {
+  DEFAULT_TOKEN_EXPIRY_WARNING_DAYS,
+  type TokenExpiryState,
+  type TokenOrigin,
+  tokenExpiredNote,
+  tokenExpiryNotice,
+  tokenExpiryState,
+  tokenRotationAdvice,
+} from "./token-expiry.js";
 export {
   VaultCorruptError,
   VaultEntryNotFoundError,

@@ -5,9 +5,11 @@ import { Cause, Effect, Exit, type Redacted } from "effect";
 import { defaultVaultFile } from "./config.js";
 import type { KdfParams } from "./envelope.js";
 import {
+  type LoadedToken,
   type SavedTokenInfo,
   type SaveTokenInput,
   type TokenAccessInput,
+  type TokenExpiryInput,
   TokenVault,
   type TokenVaultOptions,
   type TokenVaultShape,
@@ -29,6 +31,18 @@ export const saveEncryptedToken = (input: SaveTokenInput & VaultFileOptions): Pr
 export const loadEncryptedToken = (
   input: TokenAccessInput & VaultFileOptions,
 ): Promise<Redacted.Redacted<string>> => run(input, (vault) => vault.loadEncryptedToken(input));
+
+/** Promise form of `TokenVault.loadEncryptedTokenWithInfo`. Rejects with a {@link VaultError}. */
+export const loadEncryptedTokenWithInfo = (
+  input: TokenAccessInput & VaultFileOptions,
+): Promise<LoadedToken> => run(input, (vault) => vault.loadEncryptedTokenWithInfo(input));
+
+/**
+ * Promise form of `TokenVault.setTokenExpiry` (requires the password; `expiresAt: null` clears it).
+ * Rejects with a {@link VaultError}.
+ */
+export const setTokenExpiry = (input: TokenExpiryInput & VaultFileOptions): Promise<void> =>
+  run(input, (vault) => vault.setTokenExpiry(input));
 
 /** Promise form of `TokenVault.deleteToken` (requires the password). Rejects with a {@link VaultError}. */
 export const deleteToken = (input: TokenAccessInput & VaultFileOptions): Promise<void> =>

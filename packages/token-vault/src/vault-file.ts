@@ -16,12 +16,19 @@ export const FILE_FORMAT = "minutes-token-vault";
 /** The file format version this release writes (and the only one it reads so far). */
 export const CURRENT_FILE_VERSION = 1;
 
-/** One saved token: its key in clear (so listing needs no password) and the sealed token. */
+/**
+ * One saved token: its key in clear (so listing needs no password) and the sealed token.
+ * `expiresAt` (ISO, absent when unknown) is plain metadata like the timestamps: Confluence cannot
+ * tell a token's expiry, so the operator records it. Absent rather than null, and added without a
+ * new file version: a version-1 reader ignores entry fields it does not know, so files with
+ * expiries still open in releases that predate them (which drop the field when they rewrite the file).
+ */
 export interface StoredEntry {
   readonly url: string;
   readonly username: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly expiresAt?: string;
   readonly secret: Envelope;
 }
 
@@ -151,6 +158,7 @@ const Entry = Schema.Struct({
   username: Schema.String,
   createdAt: Schema.String,
   updatedAt: Schema.String,
+  expiresAt: Schema.optionalWith(Schema.String, { exact: true }),
   secret: EnvelopeSchema,
 });
 const VaultSchema = Schema.Struct({
@@ -191,7 +199,9 @@ const decodeVault = (path: string, text: string): Effect.Effect<VaultContents, V
 };
 
 const timestampProblem = (entry: StoredEntry): string | undefined =>
-  Number.isNaN(Date.parse(entry.createdAt)) || Number.isNaN(Date.parse(entry.updatedAt))
+  [entry.createdAt, entry.updatedAt, entry.expiresAt ?? entry.createdAt].some((t) =>
+    Number.isNaN(Date.parse(t)),
+  )
     ? "malformed timestamp"
     : undefined;
 

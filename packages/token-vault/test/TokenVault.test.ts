@@ -14,11 +14,13 @@ const token = "ATATT3xFfGF0-plaintext-token-value";
 
 interface FileJson {
   check: { v: number; kdf: { N: number }; ct: string };
+  version: number;
   entries: Array<{
     url: string;
     username: string;
     createdAt: string;
     updatedAt: string;
+    expiresAt?: string;
     secret: { v: number; kdf: { N: number }; ct: string; salt: string; iv: string };
   }>;
 }
@@ -333,7 +335,103 @@ describe("TokenVault timestamps", () => {
         username: key.username,
         createdAt: new Date("2026-01-01T10:00:00.000Z"),
         updatedAt: new Date("2026-02-03T04:05:06.000Z"),
+        expiresAt: null,
       },
     ]);
+  });
+});
+
+describe("TokenVault expiries", () => {
+  const expiry = new Date("2026-12-05T23:59:59.000Z");
+  const saveWith = (t: string, expiresAt?: Date | null) =>
+    withVault({ file: temp.file }, (v) =>
+      v.saveEncryptedToken({ url, username, token: Redacted.make(t), password, expiresAt }),
+    );
+  const listed = () => withVault({ file: temp.file }, (v) => v.listSavedTokens());
+
+  it("stores a token's expiry as plain metadata next to its timestamps, lists it and loads it with the token", async () => {
+    await saveWith(token, expiry);
+    expect((await listed())[0]?.expiresAt).toEqual(expiry);
+    const loaded = await withVault({ file: temp.file }, (v) =>
+      v.loadEncryptedTokenWithInfo({ url, username, password }),
+    );
+    expect(Redacted.value(loaded.token)).toBe(token);
+    expect(loaded.info).toMatchObject({ url, username, expiresAt: expiry });
+    // Still file version 1, with the expiry as one more entry field (in clear, not encrypted): the
+    // previous release's reader ignores entry fields it does not know, so it still opens this file.
+    const json = await readJson(temp.file);
+    expect(json.version).toBe(1);
+    expect(Object.keys(json.entries[0] ?? {})).toEqual([
+      "url",
+      "username",
+      "createdAt",
+      "updatedAt",
+      "expiresAt",
+      "secret",
+    ]);
+    expect(json.entries[0]?.expiresAt).toBe("2026-12-05T23:59:59.000Z");
+  });
+
+  it("clears the expiry when the token is replaced by one saved without an expiry", async () => {
+    await saveWith(token, expiry);
+    await saveWith("replacement-token");
+    expect((await listed())[0]?.expiresAt).toBeNull();
+    expect((await readJson(temp.file)).entries[0]).not.toHaveProperty("expiresAt");
+    const later = new Date("2027-03-01T00:00:00.000Z");
+    await saveWith("third-token", later);
+    expect((await listed())[0]?.expiresAt).toEqual(later);
+  });
+
+  it("sets and clears the expiry of a saved token with the vault password, keeping the token and when it was saved", async () => {
+    await saveWith(token);
+    const before = (await listed())[0];
+    await withVault({ file: temp.file }, (v) =>
+      v.setTokenExpiry({ url, username, password, expiresAt: expiry }),
+    );
+    const set = (await listed())[0];
+    expect(set).toEqual({ ...before, expiresAt: expiry });
+    expect(await load()).toBe(token);
+    await withVault({ file: temp.file }, (v) =>
+      v.setTokenExpiry({ url, username, password, expiresAt: null }),
+    );
+    expect((await listed())[0]).toEqual({ ...before, expiresAt: null });
+  });
+
+  it("refuses to set an expiry with a wrong password, for an unknown entry or as an invalid date, changing nothing", async () => {
+    await saveWith(token, expiry);
+    const text = await readFile(temp.file, "utf8");
+    const wrong = await failureOf({ file: temp.file }, (v) =>
+      v.setTokenExpiry({ url, username, password: Redacted.make("wrong"), expiresAt: null }),
+    );
+    expect(wrong._tag).toBe("VaultWrongPasswordError");
+    const unknown = await failureOf({ file: temp.file }, (v) =>
+      v.setTokenExpiry({ url, username: "nobody", password, expiresAt: null }),
+    );
+    expect(unknown.message).toBe(`No token saved for nobody at ${url} in ${temp.file}.`);
+    const invalid = await failureOf({ file: temp.file }, (v) =>
+      v.setTokenExpiry({ url, username, password, expiresAt: new Date(Number.NaN) }),
+    );
+    expect(invalid.message).toBe("Invalid expiresAt: the expiry is not a valid date.");
+    expect(await readFile(temp.file, "utf8")).toBe(text);
+  });
+
+  it("opens a vault written before expiries were recorded, with no expiry known", async () => {
+    await mkdir(dirname(temp.file), { recursive: true, mode: 0o700 });
+    await copyFile(join(FIXTURES, "vault-v1.json"), temp.file);
+    await chmod(temp.file, 0o600);
+    expect(await listed()).toEqual([
+      expect.objectContaining({ url: "https://legacy.example.com/wiki", expiresAt: null }),
+    ]);
+  });
+
+  it("reports a malformed expiry in the file as corrupt", async () => {
+    await saveWith(token, expiry);
+    const json = await readJson(temp.file);
+    json.entries[0]!.expiresAt = "soon";
+    await writeFile(temp.file, JSON.stringify(json), { mode: 0o600 });
+    const error = await failureOf({ file: temp.file }, (v) => v.listSavedTokens());
+    expect(error.message).toBe(
+      `The token vault ${temp.file} is corrupt or was tampered with: entry for ${username} at ${url}: malformed timestamp.`,
+    );
   });
 });

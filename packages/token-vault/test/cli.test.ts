@@ -1,9 +1,10 @@
 import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Redacted } from "effect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli } from "../src/index.js";
+import { runCli, saveEncryptedToken } from "../src/index.js";
 import { fakeTty, pipedIo, withOutputs } from "./helpers/fake-io.js";
-import { makeTempVault, type TempVault } from "./helpers/temp-vault.js";
+import { FAST_KDF, makeTempVault, type TempVault } from "./helpers/temp-vault.js";
 
 const TOKEN = "ATATT-cli-plaintext-token-✓";
 const PASSWORD = "cli password";
@@ -19,6 +20,8 @@ beforeEach(async () => {
 afterEach(async () => {
   await temp.cleanup();
 });
+
+const vaultOptions = () => ({ file: temp.file, kdf: FAST_KDF });
 
 const add = async (token = TOKEN) => {
   const io = pipedIo({ ...env, VAULT_PASSWORD: PASSWORD }, `${token}\n`);
@@ -79,9 +82,11 @@ describe("runCli", () => {
     const io = pipedIo(env);
     expect(await runCli(["list"], io)).toBe(0);
     const [header, row, extra] = io.out().split("\n");
-    expect(header).toMatch(/^URL\s+USERNAME\s+CREATED\s+UPDATED$/);
+    expect(header).toMatch(/^URL\s+USERNAME\s+CREATED\s+UPDATED\s+EXPIRES$/);
     expect(row).toMatch(
-      new RegExp(`^${URL}\\s+alice@example.com\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z$`),
+      new RegExp(
+        `^${URL}\\s+alice@example.com\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+-$`,
+      ),
     );
     expect(extra).toBe("");
     const json = pipedIo(env);
@@ -150,7 +155,7 @@ describe("runCli", () => {
   });
 
   it("prints help and exits 0 for --help on every command", async () => {
-    for (const command of [[], ["add"], ["get"], ["list"], ["delete"], ["change-password"]]) {
+    for (const command of [[], ["add"], ["get"], ["list"], ["expires"], ["delete"], ["change-password"]]) {
       const io = pipedIo(env);
       expect(await runCli([...command, "--help"], io)).toBe(0);
       expect(io.out()).toContain(`Usage: minutes-vault ${command.length === 0 ? "" : command[0]}`.trimEnd());
@@ -214,6 +219,9 @@ describe("runCli", () => {
     await run(["list", "--json"], pipedIo(env));
     await run(["get", ...key], pipedIo({ ...env, VAULT_PASSWORD: "wrong" }));
     await run(["get", "--url", URL, "--username", "x"], pipedIo({ ...env, VAULT_PASSWORD: PASSWORD }));
+    await run(["add", ...key, "--expires", "90d"], pipedIo(env, `${PASSWORD}\n${TOKEN}\n`));
+    await run(["expires", ...key, "--clear"], pipedIo({ ...env, VAULT_PASSWORD: "wrong" }));
+    await run(["expires", ...key, "--at", TOKEN], pipedIo({ ...env, VAULT_PASSWORD: PASSWORD }));
     await run(["change-password"], pipedIo(env, `${PASSWORD}\nsecond\n`));
     await run(["delete", ...key], pipedIo({ ...env, VAULT_PASSWORD: "second" }));
     for (const output of outputs) {
@@ -221,6 +229,170 @@ describe("runCli", () => {
       expect(output).not.toContain(PASSWORD);
     }
     expect(await readFile(temp.file, "utf8")).not.toContain(TOKEN);
+  });
+});
+
+describe("runCli and token expiry", () => {
+  const DAY = 86_400_000;
+  // The CLI's clock: relative expiries and the marks in the list follow it, not the machine's.
+  const NOW = Date.parse("2026-11-27T10:00:00Z");
+  const withKey = (...args: Array<string>) => [...args, ...key];
+  const run = async (argv: Array<string>, input = "", extraEnv: Record<string, string> = {}) => {
+    const io = { ...pipedIo({ ...env, VAULT_PASSWORD: PASSWORD, ...extraEnv }, input), now: () => NOW };
+    const code = await runCli(argv, io);
+    return { code, out: io.out(), err: io.err() };
+  };
+  const listJson = async () => {
+    const listed = await run(["list", "--json"]);
+    expect(listed.code).toBe(0);
+    return JSON.parse(listed.out) as Array<{ url: string; username: string; expiresAt: string | null }>;
+  };
+
+  it("records the expiry given to add as a date, a date-time or a number of days", async () => {
+    const dated = await run(withKey("add", "--expires", "2026-12-05"), `${TOKEN}\n`);
+    expect(dated).toEqual({
+      code: 0,
+      out: `Saved the token for alice@example.com at ${URL} in ${temp.file}. It expires at 2026-12-05T23:59:59.000Z (in 8 days).\n`,
+      err: "",
+    });
+    expect((await listJson())[0]?.expiresAt).toBe("2026-12-05T23:59:59.000Z");
+    expect((await run(withKey("add", "--expires", "2026-12-05T17:30:00+01:00"), `${TOKEN}\n`)).code).toBe(0);
+    expect((await listJson())[0]?.expiresAt).toBe("2026-12-05T16:30:00.000Z");
+    const relative = await run(withKey("add", "--expires", "90d"), `${TOKEN}\n`);
+    expect(relative.out).toMatch(/ It expires at 2027-02-25T10:00:00\.000Z \(in 90 days\)\.\n$/);
+    expect((await listJson())[0]?.expiresAt).toBe(new Date(NOW + 90 * DAY).toISOString());
+  });
+
+  it("refuses a bad or past expiry as a usage error before asking for any secret", async () => {
+    for (const [value, problem] of [
+      ["next week", "expected a date YYYY-MM-DD that exists"],
+      ["2026-02-30", "expected a date YYYY-MM-DD that exists"],
+      ["2026-11-26", "2026-11-26 is in the past (2026-11-26T23:59:59.000Z)"],
+    ] as const) {
+      // No password in the environment and none on stdin: a prompt would fail differently.
+      const io = { ...pipedIo(env), now: () => NOW };
+      expect(await runCli(withKey("add", "--expires", value), io), value).toBe(2);
+      expect(io.err()).toContain(`minutes-vault: --expires: `);
+      expect(io.err()).toContain(problem);
+      expect(io.out()).toBe("");
+    }
+    const io = pipedIo(env);
+    await runCli(withKey("add", "--expires", "soon"), io);
+    expect(io.err()).toBe(
+      "minutes-vault: --expires: expected a date YYYY-MM-DD that exists (the token expires at the end of that day, UTC), an ISO date-time with a time zone such as 2026-12-05T17:00:00Z, or a number of days from now such as 90d (the value given is not shown: it may be a secret)\n",
+    );
+    await expect(readFile(temp.file)).rejects.toThrow();
+  });
+
+  it("lists the expiry, marking tokens that expired or expire within 14 days, and - when none is recorded", async () => {
+    const soon = new Date(NOW + 9 * DAY);
+    const far = new Date(NOW + 200 * DAY);
+    await saveEncryptedToken({
+      ...vaultOptions(),
+      url: URL,
+      username: "soon",
+      token: Redacted.make("t1"),
+      password: Redacted.make(PASSWORD),
+      expiresAt: soon,
+    });
+    await saveEncryptedToken({
+      ...vaultOptions(),
+      url: URL,
+      username: "far",
+      token: Redacted.make("t2"),
+      password: Redacted.make(PASSWORD),
+      expiresAt: far,
+    });
+    await saveEncryptedToken({
+      ...vaultOptions(),
+      url: URL,
+      username: "gone",
+      token: Redacted.make("t3"),
+      password: Redacted.make(PASSWORD),
+      expiresAt: new Date("2020-01-01T00:00:00Z"),
+    });
+    await saveEncryptedToken({
+      ...vaultOptions(),
+      url: URL,
+      username: "unknown",
+      token: Redacted.make("t4"),
+      password: Redacted.make(PASSWORD),
+    });
+    const table = await run(["list"]);
+    const lines = table.out.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^URL\s+USERNAME\s+CREATED\s+UPDATED\s+EXPIRES$/);
+    const expires = (username: string) =>
+      lines.find((l) => l.includes(` ${username} `))?.replace(/^(\S+\s+){4}/, "");
+    expect(expires("soon")).toBe(`${soon.toISOString()} (in 9 days)`);
+    expect(expires("far")).toBe(far.toISOString());
+    expect(expires("gone")).toBe("2020-01-01T00:00:00.000Z (expired)");
+    expect(expires("unknown")).toBe("-");
+    expect((await listJson()).map((e) => [e.username, e.expiresAt])).toEqual([
+      ["soon", soon.toISOString()],
+      ["far", far.toISOString()],
+      ["gone", "2020-01-01T00:00:00.000Z"],
+      ["unknown", null],
+    ]);
+  });
+
+  it("clears the expiry when add replaces the token without one, and says so", async () => {
+    expect((await run(withKey("add", "--expires", "2026-12-05"), `${TOKEN}\n`)).code).toBe(0);
+    const replaced = await run(withKey("add"), "new-token\n");
+    expect(replaced.code).toBe(0);
+    expect(replaced.out).toBe(`Saved the token for alice@example.com at ${URL} in ${temp.file}.\n`);
+    expect(replaced.err).toBe(
+      `minutes-vault: note: the expiry recorded for the token it replaced (2026-12-05) was cleared; record this one's with \`minutes-vault expires --url ${URL} --username alice@example.com --at <when>\`.\n`,
+    );
+    expect((await listJson())[0]?.expiresAt).toBeNull();
+  });
+
+  it("sets and clears the expiry of a saved token with the password, and refuses a wrong one", async () => {
+    await add();
+    const set = await run(withKey("expires", "--at", "2026-12-05"));
+    expect(set).toEqual({
+      code: 0,
+      out: `Recorded that the token for alice@example.com at ${URL} in ${temp.file} expires at 2026-12-05T23:59:59.000Z (in 8 days).\n`,
+      err: "",
+    });
+    expect((await listJson())[0]?.expiresAt).toBe("2026-12-05T23:59:59.000Z");
+    const wrong = await run(withKey("expires", "--clear"), "", { VAULT_PASSWORD: "wrong" });
+    expect(wrong).toEqual({
+      code: 1,
+      out: "",
+      err: `minutes-vault: Wrong password for the token vault ${temp.file}.\n`,
+    });
+    expect((await listJson())[0]?.expiresAt).toBe("2026-12-05T23:59:59.000Z");
+    const cleared = await run(withKey("expires", "--clear"));
+    expect(cleared.out).toBe(
+      `Cleared the expiry of the token for alice@example.com at ${URL} in ${temp.file}.\n`,
+    );
+    expect((await listJson())[0]?.expiresAt).toBeNull();
+    // The token itself is untouched.
+    expect((await run(withKey("get"))).out).toBe(`${TOKEN}\n`);
+    const missing = await run(["expires", "--url", URL, "--username", "bob", "--clear"]);
+    expect(missing).toMatchObject({
+      code: 1,
+      err: `minutes-vault: No token saved for bob at ${URL} in ${temp.file}.\n`,
+    });
+  });
+
+  it("refuses expires without exactly one of --at and --clear, and a bad or past --at, as usage errors", async () => {
+    await add();
+    for (const argv of [withKey("expires"), withKey("expires", "--at", "2026-12-05", "--clear")]) {
+      const result = await run(argv);
+      expect(result, argv.join(" ")).toMatchObject({
+        code: 2,
+        err: "minutes-vault: expires needs either --at <when> or --clear (one of them)\n",
+      });
+    }
+    const bad = await run(withKey("expires", "--at", "tomorrow"));
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(
+      /^minutes-vault: --at: expected a date YYYY-MM-DD .* such as 90d \(the value given is not shown: it may be a secret\)\n$/,
+    );
+    const past = await run(withKey("expires", "--at", "2026-11-27T09:59:59Z"));
+    expect(past.code).toBe(2);
+    expect(past.err).toContain("--at: 2026-11-27T09:59:59Z is in the past");
   });
 });
 

@@ -5,7 +5,9 @@ import {
   deleteToken,
   listSavedTokens,
   loadEncryptedToken,
+  loadEncryptedTokenWithInfo,
   saveEncryptedToken,
+  setTokenExpiry,
   VaultEntryNotFoundError,
   VaultWrongPasswordError,
 } from "../src/index.js";
@@ -31,6 +33,22 @@ describe("the Promise API", () => {
     expect(await changePassword(password, next, options)).toBe(1);
     await deleteToken({ ...options, ...key, password: next });
     expect(await listSavedTokens(options)).toEqual([]);
+  });
+
+  it("records, reads and clears a token's expiry like the service", async () => {
+    const options = { file: temp.file, kdf: FAST_KDF };
+    const key = { url: "https://example.com", username: "alice" };
+    const password = Redacted.make("pw");
+    const expiresAt = new Date("2026-12-05T23:59:59.000Z");
+    await saveEncryptedToken({ ...options, ...key, token: Redacted.make("tok"), password, expiresAt });
+    expect((await listSavedTokens(options))[0]?.expiresAt).toEqual(expiresAt);
+    const loaded = await loadEncryptedTokenWithInfo({ ...options, ...key, password });
+    expect([Redacted.value(loaded.token), loaded.info.expiresAt]).toEqual(["tok", expiresAt]);
+    await setTokenExpiry({ ...options, ...key, password, expiresAt: null });
+    expect((await listSavedTokens(options))[0]?.expiresAt).toBeNull();
+    await expect(
+      setTokenExpiry({ ...options, ...key, password: Redacted.make("bad"), expiresAt }),
+    ).rejects.toBeInstanceOf(VaultWrongPasswordError);
   });
 
   it("rejects with the tagged error instances, so instanceof works", async () => {

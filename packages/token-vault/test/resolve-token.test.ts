@@ -42,6 +42,66 @@ describe("resolveConfluenceToken", () => {
     expect(Redacted.value(resolved.token)).toBe("from-the-vault");
   });
 
+  it("returns the vault entry's expiry with a token from the vault, and none when the entry has none", async () => {
+    const file = vaultFile();
+    const save = (expiresAt?: Date) =>
+      saveEncryptedToken({
+        file,
+        kdf: FAST_KDF,
+        url,
+        username,
+        token: Redacted.make("from-the-vault"),
+        password: Redacted.make("pw"),
+        expiresAt,
+      });
+    const resolve = () =>
+      Effect.runPromise(
+        resolveConfluenceToken({
+          url,
+          username,
+          apiToken: Redacted.make("from-config"),
+          apiTokenExpiresAt: new Date("2026-01-31T23:59:59Z"),
+          vaultFile: file,
+          vaultPassword: Redacted.make("pw"),
+        }),
+      );
+    await save(new Date("2026-12-05T23:59:59Z"));
+    expect(await resolve()).toMatchObject({ source: "vault", expiresAt: new Date("2026-12-05T23:59:59Z") });
+    // The configured expiry is api_token's, not this token's.
+    await save();
+    expect(await resolve()).toMatchObject({ source: "vault", expiresAt: null });
+  });
+
+  it("returns the configured expiry with api_token, also when the vault has no entry for the site and user", async () => {
+    const configured = new Date("2026-12-05T17:00:00Z");
+    const settings = {
+      url,
+      username,
+      apiToken: Redacted.make("from-config"),
+      apiTokenExpiresAt: configured,
+      vaultFile: vaultFile(),
+    };
+    const direct = await Effect.runPromise(resolveConfluenceToken({ ...settings, vaultPassword: null }));
+    expect(direct).toMatchObject({ source: "config", expiresAt: configured });
+    await saveEncryptedToken({
+      file: settings.vaultFile,
+      kdf: FAST_KDF,
+      url: "https://other.atlassian.net/wiki",
+      username,
+      token: Redacted.make("other-site"),
+      password: Redacted.make("pw"),
+      expiresAt: new Date("2030-01-01T00:00:00Z"),
+    });
+    const fallback = await Effect.runPromise(
+      resolveConfluenceToken({ ...settings, vaultPassword: Redacted.make("pw") }),
+    );
+    expect(fallback).toMatchObject({ source: "config", expiresAt: configured });
+    const unknown = await Effect.runPromise(
+      resolveConfluenceToken({ ...settings, apiTokenExpiresAt: null, vaultPassword: null }),
+    );
+    expect(unknown.expiresAt).toBeNull();
+  });
+
   it("uses api_token when no vault password is configured", async () => {
     const resolved = await Effect.runPromise(
       resolveConfluenceToken({

@@ -1,9 +1,10 @@
 /**
  * Operations: `GET /healthz` (liveness, no dependencies), `GET /health/confluence` (credentials
  * work), `GET /status/confluence` (NATS, streams, consumer backlog, database, last publication,
- * token source — never the token; the publishers registered as running; `degraded` with the
- * reasons when a part is missing or down, when messages wait and no publisher runs or pulls them,
- * or when publishers keep starting and dying: a crash loop) and `GET /metrics/confluence`
+ * token source and recorded expiry — never the token; the publishers registered as running;
+ * `degraded` with the reasons when a part is missing or down, when messages wait and no publisher
+ * runs or pulls them, when publishers keep starting and dying: a crash loop, or when the token has
+ * expired or expires within `token_expiry_warning_days`) and `GET /metrics/confluence`
  * (Prometheus text). The publisher registry is read at most once a second, whoever polls, and
  * judged by the NATS server's clock (the heartbeat times are the server's). It speaks for the
  * deployment only while nothing contradicts it: after a rollback to publishers that do not register,
@@ -23,14 +24,16 @@ import {
   type RegisteredPublisher,
   readPublisherRegistry,
 } from "@minutes/nats-streams";
+import { tokenExpiryNotice } from "@minutes/token-vault";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { Effect, type Either, Option } from "effect";
+import { Effect, type Either, Option, Redacted } from "effect";
 import type { FastifyPluginAsync } from "fastify";
 import type { PublisherLivenessSettings, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { misconfigured, UNAVAILABLE_RETRY_AFTER_S, unavailable } from "../problem.js";
 import { refusalReason } from "../publish-health.js";
 import { streamsFound } from "../streams.js";
+import { confluenceStatusTokenExpiringExample } from "./openapi-examples.js";
 import { answer, problemAnswer, problemResponses, UNAVAILABLE_HEADERS } from "./responses.js";
 
 /** What a 503 for Confluence not being configured asks the operator to change. */
@@ -310,16 +313,17 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
     {
       schema: {
         tags: ["operations"],
-        summary: "Pipeline status: NATS, consumer backlog, database, last publication, token source",
+        summary:
+          "Pipeline status: NATS, consumer backlog, database, last publication, token source and expiry",
         response: {
           200: answer(
             routeSchema(ConfluenceStatus),
-            "`ok`: NATS, the streams, the publishers' consumer and the database are all there. `publishers` lists the publishers running now (start, last heartbeat; host and pid only with an API key) and counts those started in the last `windowSeconds` that stopped without a clean stop; it is `null` until a publisher of this version has started (it creates the registry).",
+            "`ok`: NATS, the streams, the publishers' consumer and the database are all there, and the Confluence token is not known to expire within `confluence.token_expiry_warning_days`. `publishers` lists the publishers running now (start, last heartbeat; host and pid only with an API key) and counts those started in the last `windowSeconds` that stopped without a clean stop; it is `null` until a publisher of this version has started (it creates the registry). `tokenSource` says where the token in use comes from (`vault`, `config`, `none`) and `tokenExpiresAt` when it expires, as recorded with it (`minutes vault add --expires`, or `confluence.token_expires_at` for a configured token; Confluence cannot tell): `null` when unknown. Both are read anew on each request: a token added to the vault counts without a restart.",
           ),
           503: answer(
             routeSchema(ConfluenceStatus),
-            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs or pulls (by the registry: none has a fresh heartbeat by the NATS server's clock, no pull request is open and one sent a heartbeat in the last 10 minutes; else by the consumer: no open pull request and none in progress, on two reads 1 s apart), publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started). A publisher that died counts as running until it missed 3 heartbeats.",
-            { headers: UNAVAILABLE_HEADERS },
+            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs or pulls (by the registry: none has a fresh heartbeat by the NATS server's clock, no pull request is open and one sent a heartbeat in the last 10 minutes; else by the consumer: no open pull request and none in progress, on two reads 1 s apart), publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started, the Confluence token expired or expiring in less than `confluence.token_expiry_warning_days` (14) days, with the day and how to replace it: the `minutes vault add` command for the site and user, or the settings to change and the restart). A publisher that died counts as running until it missed 3 heartbeats.",
+            { headers: UNAVAILABLE_HEADERS, example: confluenceStatusTokenExpiringExample },
           ),
           ...problemResponses,
         },
@@ -369,8 +373,25 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
             ),
           );
       const refused = refusalReason(ctx.publisher.health());
-      // The vault file may have changed since the last Confluence call: the token source is read anew.
+      // The vault file may have changed since the last Confluence call: the token source (and the
+      // token's expiry) is read anew.
       await ctx.confluence.refresh?.().catch(() => undefined);
+      const tokenSource = ctx.confluence.tokenSource;
+      const tokenExpiresAt = ctx.confluence.tokenExpiresAt;
+      const expiry =
+        tokenSource === "none"
+          ? undefined
+          : tokenExpiryNotice(
+              {
+                source: tokenSource,
+                url: ctx.config.confluence.base_url,
+                username: ctx.config.confluence.username,
+                vaultConfigured: readsVault(ctx.config.vault.password),
+                expiresAt: tokenExpiresAt,
+              },
+              Date.now(),
+              ctx.config.confluence.token_expiry_warning_days,
+            );
       // `undefined`: JetStream did not say; `null`: the consumer does not exist.
       const reasons = [
         ...(!connected ? ["NATS is not connected"] : []),
@@ -404,6 +425,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           : []),
         ...(db._tag === "Left" ? ["the publication database is unavailable"] : []),
         ...(refused !== undefined ? [refused] : []),
+        ...(expiry !== undefined ? [expiry] : []),
       ];
       const ok = reasons.length === 0;
       const server = ctx.nc.getServer();
@@ -432,7 +454,8 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           detail: db._tag === "Right" ? null : "the publication database is unavailable",
         },
         lastPublication: Option.getOrNull(last),
-        tokenSource: ctx.confluence.tokenSource,
+        tokenSource,
+        tokenExpiresAt: tokenExpiresAt?.toISOString() ?? null,
         confluenceEnabled: ctx.config.confluence.enabled,
         routing: withheld
           ? null
@@ -474,6 +497,10 @@ export const metricsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
 };
 
 // internal
+
+/** Whether the services read the vault: a token stored there then replaces the configured one without a restart. */
+const readsVault = (password: Redacted.Redacted<string> | null): boolean =>
+  password !== null && Redacted.value(password) !== "";
 
 /** A duration in words: whole minutes as minutes, else seconds. */
 const spell = (ms: number): string =>

@@ -7,6 +7,7 @@
 import type { ProtocolReadyInput, Publication } from "@minutes/contracts";
 import type {
   CommandAccepted,
+  ConfluenceStatus,
   JobPublications,
   ProtocolAccepted,
   PublicationList,
@@ -96,4 +97,29 @@ export const commandAcceptedExample: CommandAccepted = {
   commandId: "0b7e3c52-5d0f-4d7a-9a43-2f5e8c1d6b90",
   streamSequence: 18,
   location: "/api/publications/7",
+};
+
+/** `GET /status/confluence` → 503: the token from the vault expires within the warning window. */
+export const confluenceStatusTokenExpiringExample: ConfluenceStatus = {
+  status: "degraded",
+  reasons: [
+    "the Confluence token expires on 2026-12-05, in 8 days: replace it before then; store the new one with `./minutes vault add --url https://acme.atlassian.net/wiki --username minutes-bot@acme.example --expires YYYY-MM-DD` (used without a restart)",
+  ],
+  nats: {
+    connected: true,
+    server: "nats://127.0.0.1:4222",
+    stream: "MINUTES_PROTOCOLS",
+    outcomeStream: "MINUTES_PROTOCOLS_OUTCOMES",
+    streamFound: true,
+    outcomeStreamFound: true,
+  },
+  consumer: { name: "minutes-publisher", found: true, pending: 0, ackPending: 0, waiting: 4, backlog: 0 },
+  publishers: null,
+  database: { status: "ok", detail: null },
+  lastPublication: null,
+  tokenSource: "vault",
+  tokenExpiresAt: "2026-12-05T23:59:59.000Z",
+  confluenceEnabled: true,
+  routing: null,
+  detailsWithheld: true,
 };
