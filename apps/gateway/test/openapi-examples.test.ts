@@ -39,8 +39,8 @@ describe("OpenAPI examples", () => {
     expect(Either.isRight(decoded)).toBe(true);
   });
 
-  it("the status example's reason is the one the gateway gives for its token and time", () => {
-    expect(confluenceStatusTokenExpiringExample.reasons).toEqual([
+  it("the status example's warning is the one the gateway gives for its token and time", () => {
+    expect(confluenceStatusTokenExpiringExample.warnings).toEqual([
       tokenExpiryNotice(
         {
           source: "vault",

@@ -458,13 +458,15 @@ describe("GET /status/confluence and the token's expiry", () => {
       .split("\n")
       .filter((line) => line.startsWith(EXPIRY_METRIC));
 
-  it("is degraded with the day, the days left and how to replace the token when it expires within the warning window", async () => {
+  it("stays ok with a warning naming the day, the days left and how to replace the token when it expires within the warning window", async () => {
     const day = dayFromToday(8);
     const status = await gatewayWithToken({ token_expires_at: day });
-    expect(status.code).toBe(503);
+    // Nothing fails yet: a monitor alerting on 503 must not fire for two weeks.
+    expect(status.code).toBe(200);
     expect(status.body).toMatchObject({
-      status: "degraded",
-      reasons: [
+      status: "ok",
+      reasons: [],
+      warnings: [
         `the Confluence token expires on ${day}, in 8 days: replace it before then; ${ROTATE_CONFIG}`,
       ],
       tokenSource: "config",
@@ -483,6 +485,7 @@ describe("GET /status/confluence and the token's expiry", () => {
     expect(status.body.reasons).toEqual([
       `the Confluence token expired on ${yesterday}: publishing fails until it is replaced; ${ROTATE_CONFIG}`,
     ]);
+    expect(status.body.warnings).toEqual([]);
     expect(status.body.tokenExpiresAt).toBe(`${yesterday}T23:59:59.000Z`);
   });
 
@@ -490,7 +493,12 @@ describe("GET /status/confluence and the token's expiry", () => {
     const day = dayFromToday(8);
     const status = await gatewayWithToken({ token_expires_at: day, token_expiry_warning_days: 7 });
     expect(status.code).toBe(200);
-    expect(status.body).toMatchObject({ status: "ok", reasons: [], tokenExpiresAt: `${day}T23:59:59.000Z` });
+    expect(status.body).toMatchObject({
+      status: "ok",
+      reasons: [],
+      warnings: [],
+      tokenExpiresAt: `${day}T23:59:59.000Z`,
+    });
     expect(await expiryMetric()).toEqual([
       `${EXPIRY_METRIC}{source="config"} ${Date.parse(`${day}T23:59:59Z`) / 1000}`,
     ]);

@@ -177,8 +177,9 @@ describe("startServer", () => {
       const status = async () =>
         (await (
           await fetch(`${address}/status/confluence`, { headers: { authorization: "Bearer server-key-123" } })
-        ).json()) as { tokenSource: string; tokenExpiresAt: string | null; reasons: Array<string> };
-      const tokenReasons = (s: { reasons: Array<string> }) => s.reasons.filter((r) => r.includes("token"));
+        ).json()) as { tokenSource: string; tokenExpiresAt: string | null; reasons: Array<string>; warnings: Array<string> };
+      const tokenReasons = (s: { reasons: Array<string>; warnings: Array<string> }) =>
+        [...s.reasons, ...s.warnings].filter((r) => r.includes("token"));
       const gauge = async () =>
         (await (await fetch(`${address}/metrics/confluence`)).text())
           .split("\n")
@@ -206,15 +207,21 @@ describe("startServer", () => {
       expect(tokenReasons(fromVault)).toEqual([
         `the Confluence token expires on ${day(5)}, in 5 days: replace it before then; store the new one with ${vaultCommand}`,
       ]);
+      // Nothing fails yet: a warning, not a reason.
+      expect(fromVault.warnings).toEqual(tokenReasons(fromVault));
+      expect(fromVault.reasons.filter((r) => r.includes("token"))).toEqual([]);
       expect(await gauge()).toEqual([
         `minutes_confluence_token_expiry_timestamp_seconds{source="vault"} ${Date.parse(`${day(5)}T23:59:59Z`) / 1000}`,
       ]);
 
       // The entry's expiry is changed, then cleared, with the token left as it is.
       await setTokenExpiry({ ...key, expiresAt: new Date(`${day(-2)}T23:59:59Z`) });
-      expect(tokenReasons(await status())).toEqual([
+      const expired = await status();
+      expect(tokenReasons(expired)).toEqual([
         `the Confluence token expired on ${day(-2)}: publishing fails until it is replaced; store the new one with ${vaultCommand}`,
       ]);
+      expect(expired.reasons).toEqual(expect.arrayContaining(tokenReasons(expired)));
+      expect(expired.warnings).toEqual([]);
       await setTokenExpiry({ ...key, expiresAt: null });
       const cleared = await status();
       expect(cleared).toMatchObject({ tokenSource: "vault", tokenExpiresAt: null });

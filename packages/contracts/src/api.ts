@@ -433,12 +433,14 @@ export type PublishersStatus = typeof PublishersStatus.Type;
  * `GET /status/confluence`: the pipeline at a glance. Never contains a token. `degraded` when
  * NATS is disconnected, a stream or the publishers' consumer is missing, messages wait while no
  * publisher pulls from the consumer, publishers keep dying, the database is down, or the
- * Confluence token in use has expired or expires within `confluence.token_expiry_warning_days`;
- * `reasons` says which, one sentence each (empty when `ok`).
+ * Confluence token in use has expired; `reasons` says which, one sentence each (empty when `ok`).
+ * `warnings` says what needs doing soon without anything failing yet (a token that expires within
+ * `confluence.token_expiry_warning_days`): the status stays `ok`.
  */
 export const ConfluenceStatus = Schema.Struct({
   status: Schema.Literal("ok", "degraded"),
   reasons: Schema.Array(Schema.String),
+  warnings: Schema.Array(Schema.String),
   nats: Schema.Struct({
     connected: Schema.Boolean,
     server: Schema.NullOr(Schema.String),

@@ -24,7 +24,7 @@ import {
   type RegisteredPublisher,
   readPublisherRegistry,
 } from "@minutes/nats-streams";
-import { tokenExpiryNotice } from "@minutes/token-vault";
+import { tokenExpiryNotice, tokenExpiryState } from "@minutes/token-vault";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Effect, type Either, Option, Redacted } from "effect";
 import type { FastifyPluginAsync } from "fastify";
@@ -318,12 +318,13 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         response: {
           200: answer(
             routeSchema(ConfluenceStatus),
-            "`ok`: NATS, the streams, the publishers' consumer and the database are all there, and the Confluence token is not known to expire within `confluence.token_expiry_warning_days`. `publishers` lists the publishers running now (start, last heartbeat; host and pid only with an API key) and counts those started in the last `windowSeconds` that stopped without a clean stop; it is `null` until a publisher of this version has started (it creates the registry). `tokenSource` says where the token in use comes from (`vault`, `config`, `none`) and `tokenExpiresAt` when it expires, as recorded with it (`minutes vault add --expires`, or `confluence.token_expires_at` for a configured token; Confluence cannot tell): `null` when unknown. Both are read anew on each request: a token added to the vault counts without a restart.",
+            "`ok`: NATS, the streams, the publishers' consumer and the database are all there, and the Confluence token is not known to have expired. `warnings` says what needs doing soon while nothing fails yet: a token that expires within `confluence.token_expiry_warning_days` (14) days, with the day and how to replace it (the `minutes vault add` command for the site and user, or the settings to change and the restart). `publishers` lists the publishers running now (start, last heartbeat; host and pid only with an API key) and counts those started in the last `windowSeconds` that stopped without a clean stop; it is `null` until a publisher of this version has started (it creates the registry). `tokenSource` says where the token in use comes from (`vault`, `config`, `none`) and `tokenExpiresAt` when it expires, as recorded with it (`minutes vault add --expires`, or `confluence.token_expires_at` for a configured token; Confluence cannot tell): `null` when unknown. Both are read anew on each request: a token added to the vault counts without a restart.",
+            { example: confluenceStatusTokenExpiringExample },
           ),
           503: answer(
             routeSchema(ConfluenceStatus),
-            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs or pulls (by the registry: none has a fresh heartbeat by the NATS server's clock, no pull request is open and one sent a heartbeat in the last 10 minutes; else by the consumer: no open pull request and none in progress, on two reads 1 s apart), publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started, the Confluence token expired or expiring in less than `confluence.token_expiry_warning_days` (14) days, with the day and how to replace it: the `minutes vault add` command for the site and user, or the settings to change and the restart). A publisher that died counts as running until it missed 3 heartbeats.",
-            { headers: UNAVAILABLE_HEADERS, example: confluenceStatusTokenExpiringExample },
+            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs or pulls (by the registry: none has a fresh heartbeat by the NATS server's clock, no pull request is open and one sent a heartbeat in the last 10 minutes; else by the consumer: no open pull request and none in progress, on two reads 1 s apart), publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started, the Confluence token expired, with the day and how to replace it: the `minutes vault add` command for the site and user, or the settings to change and the restart). A publisher that died counts as running until it missed 3 heartbeats.",
+            { headers: UNAVAILABLE_HEADERS },
           ),
           ...problemResponses,
         },
@@ -378,6 +379,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       await ctx.confluence.refresh?.().catch(() => undefined);
       const tokenSource = ctx.confluence.tokenSource;
       const tokenExpiresAt = ctx.confluence.tokenExpiresAt;
+      const warningDays = ctx.config.confluence.token_expiry_warning_days;
       const expiry =
         tokenSource === "none"
           ? undefined
@@ -390,8 +392,12 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
                 expiresAt: tokenExpiresAt,
               },
               Date.now(),
-              ctx.config.confluence.token_expiry_warning_days,
+              warningDays,
             );
+      // Expired, publishing fails: a reason. Expiring soon, nothing fails yet: a warning, and the
+      // status stays ok (a monitor alerting on 503 must not page anyone for two weeks).
+      const expired =
+        expiry !== undefined && tokenExpiryState(tokenExpiresAt, Date.now(), warningDays)._tag === "Expired";
       // `undefined`: JetStream did not say; `null`: the consumer does not exist.
       const reasons = [
         ...(!connected ? ["NATS is not connected"] : []),
@@ -425,13 +431,15 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           : []),
         ...(db._tag === "Left" ? ["the publication database is unavailable"] : []),
         ...(refused !== undefined ? [refused] : []),
-        ...(expiry !== undefined ? [expiry] : []),
+        ...(expired && expiry !== undefined ? [expiry] : []),
       ];
+      const warnings = !expired && expiry !== undefined ? [expiry] : [];
       const ok = reasons.length === 0;
       const server = ctx.nc.getServer();
       const body: ConfluenceStatus = {
         status: ok ? "ok" : "degraded",
         reasons,
+        warnings,
         nats: {
           connected,
           server: server === "" ? null : server,

@@ -99,10 +99,11 @@ export const commandAcceptedExample: CommandAccepted = {
   location: "/api/publications/7",
 };
 
-/** `GET /status/confluence` → 503: the token from the vault expires within the warning window. */
+/** `GET /status/confluence` → 200: the token from the vault expires within the warning window. */
 export const confluenceStatusTokenExpiringExample: ConfluenceStatus = {
-  status: "degraded",
-  reasons: [
+  status: "ok",
+  reasons: [],
+  warnings: [
     "the Confluence token expires on 2026-12-05, in 8 days: replace it before then; store the new one with `./minutes vault add --url https://acme.atlassian.net/wiki --username minutes-bot@acme.example --expires YYYY-MM-DD` (used without a restart)",
   ],
   nats: {
