@@ -1,5 +1,10 @@
 import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
-import { PUBLICATION_EVENT_KINDS, PUBLICATION_STATUSES, protocolStreamWildcard } from "@minutes/contracts";
+import {
+  JOB_PROPERTY_KEY,
+  PUBLICATION_EVENT_KINDS,
+  PUBLICATION_STATUSES,
+  protocolStreamWildcard,
+} from "@minutes/contracts";
 import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { Effect } from "effect";
@@ -147,29 +152,109 @@ describe("GET /health/confluence", () => {
 });
 
 describe("DELETE /api/publications/:id?deletePage=true", () => {
-  it("moves the page to the Confluence trash and deletes the record", async () => {
+  const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e);
+  /** A page in the sandbox, marked as `owner`'s (none: no job property, like a person's page). */
+  const pageOf = async (title: string, owner?: string) => {
+    const client = await h!.ctx.confluence.client();
+    return run(
+      client.createPage({
+        spaceKey: "MEETINGS",
+        title,
+        body: "<p>x</p>",
+        ...(owner !== undefined ? { property: { key: JOB_PROPERTY_KEY, value: { jobId: owner } } } : {}),
+      }),
+    );
+  };
+  /** A published record of `jobId` naming `pageId`. */
+  const recordOf = async (jobId: string, pageId: string) => {
+    const record = await run(h!.store.ensurePublication({ jobId, spaceKey: "MEETINGS", parentPageId: null }));
+    return run(
+      h!.store.transition(record.id, "published", {
+        pageId,
+        pageUrl: "https://x/y",
+        pageVersion: 1,
+        contentHash: "sha256:x",
+      }),
+    );
+  };
+  const deleteWithPage = (id: number) =>
+    h!.app.inject({ method: "DELETE", url: `/api/publications/${id}?deletePage=true`, headers: h!.auth });
+  const recordKept = async (id: number) => (await run(Effect.either(h!.store.get(id))))._tag === "Right";
+
+  it("moves the job's page (its job property names the job) to the Confluence trash and deletes the record", async () => {
     h = await startHarness(await withSandbox());
-    const client = await h.ctx.confluence.client();
-    const page = await Effect.runPromise(
-      client.createPage({ spaceKey: "MEETINGS", title: "To delete", body: "<p>x</p>" }),
-    );
-    const run = <A, E>(e: Effect.Effect<A, E>) => Effect.runPromise(e);
-    const record = await run(
-      h.store.ensurePublication({ jobId: "del-1", spaceKey: "MEETINGS", parentPageId: null }),
-    );
-    await run(h.store.transition(record.id, "published", { pageId: page.id, pageUrl: "https://x/y" }));
-    const res = await h.app.inject({
-      method: "DELETE",
-      url: `/api/publications/${record.id}?deletePage=true`,
-      headers: h.auth,
-    });
+    const page = await pageOf("To delete", "del-1");
+    const record = await recordOf("del-1", page.id);
+    const res = await deleteWithPage(record.id);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       pageDeleted: true,
+      pageNotFound: false,
       indexRefreshed: null,
       deleted: { id: record.id, pageId: page.id },
     });
     expect(sandbox?.state.page(page.id)?.status).toBe("trashed");
+    expect(await recordKept(record.id)).toBe(false);
+  });
+
+  it("refuses with a 409 naming the owner when the page's job property names another job, and keeps page and record", async () => {
+    h = await startHarness(await withSandbox());
+    const page = await pageOf("Someone else's meeting", "dbg1");
+    // An imported record (another installation's page ids) that names dbg1's page.
+    const record = await recordOf("demo-extra", page.id);
+    const res = await deleteWithPage(record.id);
+    expect(res.statusCode).toBe(409);
+    expect(res.headers["content-type"]).toMatch(/^application\/problem\+json/);
+    expect(res.json()).toMatchObject({
+      type: "urn:minutes:problem:page-of-another-job",
+      pageId: page.id,
+      pageJobId: "dbg1",
+      detail: expect.stringMatching(
+        new RegExp(
+          `^page ${page.id} belongs to job dbg1 .*not to job demo-extra: nothing was deleted and the record was kept`,
+        ),
+      ),
+    });
+    expect(sandbox?.state.page(page.id)?.status).toBe("current");
+    expect(sandbox?.state.page(page.id)?.versions).toHaveLength(1);
+    expect(await recordKept(record.id)).toBe(true);
+  });
+
+  it("refuses with a 409 when the page has no job property, and keeps page and record", async () => {
+    h = await startHarness(await withSandbox());
+    const page = await pageOf("2025");
+    const record = await recordOf("del-year", page.id);
+    const res = await deleteWithPage(record.id);
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toMatchObject({
+      type: "urn:minutes:problem:page-not-the-jobs",
+      pageId: page.id,
+      pageJobId: null,
+      detail: expect.stringContaining("has no minutes.job property naming job del-year"),
+    });
+    expect(sandbox?.state.page(page.id)?.status).toBe("current");
+    expect(await recordKept(record.id)).toBe(true);
+  });
+
+  it("says the page was not found, not that it was deleted, when Confluence has no such page", async () => {
+    h = await startHarness(await withSandbox());
+    const page = await pageOf("Already gone", "del-gone");
+    const record = await recordOf("del-gone", page.id);
+    const client = await h.ctx.confluence.client();
+    await run(client.deletePage(page.id));
+    const trashed = await deleteWithPage(record.id);
+    expect(trashed.statusCode).toBe(200);
+    expect(trashed.json()).toMatchObject({
+      pageDeleted: false,
+      pageNotFound: true,
+      deleted: { id: record.id },
+    });
+    expect(await recordKept(record.id)).toBe(false);
+    // A page id Confluence never had.
+    const never = await recordOf("del-never", "99999999");
+    const res = await deleteWithPage(never.id);
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ pageDeleted: false, pageNotFound: true, deleted: { id: never.id } });
   });
 });
 

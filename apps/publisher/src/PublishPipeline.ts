@@ -20,6 +20,8 @@ import {
 } from "@minutes/confluence-core";
 import {
   formatParseIssues,
+  JOB_PROPERTY_KEY,
+  jobOfJobProperty,
   type MinutesConfig,
   ProtocolReadyJson,
   type Publication,
@@ -54,8 +56,8 @@ import type { PreparedProtocol } from "./render.js";
 import { inlineRenderer, type Renderer, renderSettingsOf } from "./render-pool.js";
 import { routeProtocol } from "./routing.js";
 
-/** Key of the content property that names the job owning a page. */
-export const JOB_PROPERTY_KEY = "minutes.job";
+/** Key of the content property that names the job owning a page (defined in `@minutes/contracts`). */
+export { JOB_PROPERTY_KEY };
 
 /** What the consumer does with the message after the pipeline. */
 export type Disposition =
@@ -151,6 +153,7 @@ export const makePublishPipeline = (
   sink: OutcomeSinkShape,
 ): PublishPipelineShape => {
   const { config } = settings;
+  const site = confluenceSite(config.confluence.base_url);
   const maxDeliver = config.nats.max_deliver;
   const backoffMs = config.nats.backoff_seconds.map((s) => Math.round(s * 1000));
   const step = (name: PipelineStep, jobId: string) =>
@@ -267,6 +270,7 @@ export const makePublishPipeline = (
     titles: ReadonlyArray<string>,
     willWrite: boolean,
     assumeNew: boolean,
+    verifiedHere: boolean,
   ) {
     // A job's first attempt has no page of its own anywhere (its record was created by this claim,
     // before any write to Confluence): the create itself tells whether the title is free, one
@@ -308,14 +312,18 @@ export const makePublishPipeline = (
       }
       const current = Option.isSome(page) && page.value.status === "current" ? page.value : undefined;
       const bot = settings.botIdentity();
-      // The page is still at the version this job last recorded, written by Minutes, and the
-      // property was written before that record: the record says what the property says, no need
-      // to read it (a property read alongside the page only spares the coming write its own read).
+      // The page is still at the version this job last recorded, written by Minutes, the property
+      // was written before that record, and this installation saw on this Confluence that the page
+      // is the job's: the record says what the property says, no need to read it (a property read
+      // alongside the page only spares the coming write its own read). Not for a record that came
+      // from an import or from another `base_url`: page ids restart in every site, and on Cloud
+      // Minutes' account has the same id on every site, so version and author match by chance.
       const synced =
         current !== undefined &&
         isInSync(record, current) &&
         current.version.authorId !== undefined &&
-        bot.includes(current.version.authorId);
+        bot.includes(current.version.authorId) &&
+        verifiedHere;
       const property =
         current === undefined || synced
           ? Option.flatten(prefetched)
@@ -326,15 +334,22 @@ export const makePublishPipeline = (
       // A page id proves nothing on its own: the database may have been used with another
       // Confluence (its pages are numbered alike) or restored from another installation's export.
       // A page that is not provably this job's is left alone, and the job gets a page of its own.
+      // A property naming another job settles it, whatever the record says.
       const ours =
-        current !== undefined &&
-        (synced ||
-          owner === jobId ||
-          (owner === undefined && (isAdoptable(current, bot) || isImportedMapping(record))));
+        current !== undefined && isRecordedPageOurs(jobId, record, current, owner, synced, titles, bot);
       if (current !== undefined && !ours) {
         yield* Effect.logWarning(
           "the page this job's record names is not this job's page; it is left alone and the job gets a page of its own",
-        ).pipe(Effect.annotateLogs({ jobId, pageId: current.id, pageProperty: owner ?? "none" }));
+        ).pipe(
+          Effect.annotateLogs({
+            jobId,
+            pageId: current.id,
+            pageTitle: current.title,
+            pageProperty: owner ?? "none",
+            // Where the record's page was last verified: none for an imported record.
+            recordVerified: verifiedHere,
+          }),
+        );
       }
       if (current !== undefined && ours) {
         // Confluence cannot move a page to another space: a job routed to another space gets a
@@ -509,7 +524,19 @@ export const makePublishPipeline = (
       Effect.gen(function* () {
         const titles = [rendered.title, suffixedTitle(rendered.title, jobId)];
         const willWrite = force || publication.contentHash !== rendered.contentHash;
-        const own = yield* findOwnPage(jobId, publication, route.spaceKey, titles, willWrite, assumeNew);
+        // The page the claimed record names was verified on this Confluence (re-reads of the record
+        // within this attempt name the same page: no one else writes it while the lease holds).
+        const verifiedHere =
+          claimedRecord.pageVerifiedOn === site && publication.pageId === claimedRecord.pageId;
+        const own = yield* findOwnPage(
+          jobId,
+          publication,
+          route.spaceKey,
+          titles,
+          willWrite,
+          assumeNew,
+          verifiedHere,
+        );
         yield* logDebugLazily("page lookup", () => ({
           jobId,
           lookup: own.lookup,
@@ -666,6 +693,7 @@ export const makePublishPipeline = (
                 pageId: existing.id,
                 pageUrl: existing.webUrl,
                 pageTitle: existing.title,
+                verifiedOn: site,
                 keepPublished: true,
                 errorMessage: `The newer protocol was not published: page ${existing.id} was edited in Confluence by ${edit.editedBy} (version ${edit.currentVersion}) and on_manual_edit is "skip". Publish with force=true to overwrite the edit.`,
                 errorTag: edit._tag,
@@ -752,6 +780,8 @@ export const makePublishPipeline = (
           pageUrl: page.webUrl,
           pageTitle: page.title,
           pageVersion: page.version.number,
+          // The page passed findOwnPage's rules (or is new): it is this job's on this Confluence.
+          verifiedOn: site,
           contentHash: rendered.contentHash,
           errorMessage: null,
           errorTag: null,
@@ -839,7 +869,7 @@ export const makePublishPipeline = (
         );
       }
       const firstAttempt = claimedRecord.pageId === null && claimedRecord.attempts === 1;
-      let record = claimedRecord;
+      let record: Publication = claimedRecord;
       // A job's first attempt assumes its page is new; a title conflict says otherwise.
       let assumeNew = firstAttempt;
       let goneAgain = false;
@@ -1553,10 +1583,7 @@ const propertyFields = (
     : undefined;
 };
 
-const jobOfProperty = (property: ContentProperty): string | undefined => {
-  const jobId = propertyFields(property)?.jobId;
-  return typeof jobId === "string" ? jobId : undefined;
-};
+const jobOfProperty = (property: ContentProperty): string | undefined => jobOfJobProperty(property.value);
 
 const propertyState = (
   property: ContentProperty | undefined,
@@ -1617,6 +1644,44 @@ export const isBot = (authorId: string | undefined, bot: ReadonlyArray<string>):
  */
 const isImportedMapping = (record: Publication): boolean =>
   record.pageId !== null && record.pageVersion === null && record.contentHash === null;
+
+/**
+ * Whether the page a job's record names (current, in Confluence) is the job's own:
+ * - its `minutes.job` property names the job: yes; names another job: never, whatever else says so;
+ * - without the property: when the record is `synced` (at the version it recorded, by Minutes,
+ *   verified on this Confluence before), or by the adoption rules — Minutes' untouched version 1
+ *   (`isAdoptable`) or the original integration's imported mapping (`isImportedMapping`) — and only
+ *   for a page with the title the record or the job gives it. A year, month, archive or index page
+ *   (Minutes' own version 1, no job property) under another title is never a job's page.
+ */
+export const isRecordedPageOurs = (
+  jobId: string,
+  record: Publication,
+  page: PageInfo,
+  owner: string | undefined,
+  synced: boolean,
+  titles: ReadonlyArray<string>,
+  bot: ReadonlyArray<string>,
+): boolean => {
+  if (owner !== undefined) return owner === jobId;
+  if (synced) return true;
+  const titled = page.title === record.pageTitle || titles.includes(page.title);
+  return titled && (isAdoptable(page, bot) || isImportedMapping(record));
+};
+
+/**
+ * The Confluence site a `base_url` names, as records store where their page was verified: the
+ * origin and path, without a trailing slash (`https://acme.atlassian.net/wiki`). Another address
+ * for the same site only costs each record one property read, once.
+ */
+export const confluenceSite = (baseUrl: string): string => {
+  try {
+    const url = new URL(baseUrl);
+    return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return baseUrl.replace(/\/+$/, "");
+  }
+};
 
 /** A page Minutes' own account created and nobody changed since: a crashed attempt of ours. */
 export const isAdoptable = (page: PageInfo, bot: ReadonlyArray<string>): boolean =>

@@ -7,14 +7,24 @@
  * (`POST /api/archive/run` through NATS request/reply); runs in one process never overlap.
  * On Data Center a move is a new page version by Minutes: it is recorded, and a page a person
  * edited since Minutes' last version is left where it is, as moving it would hide that edit.
+ * A record's page id proves nothing on its own (a record imported from another site names its
+ * pages): each page is moved only once its job property shows it is the record's job's, one read
+ * per page archived, which happens once in a page's life.
  */
 import type { ConfluenceClientService, PageInfo } from "@minutes/confluence-core";
-import type { ArchiveFailure, ArchiveRunResult, MinutesConfig, Publication } from "@minutes/contracts";
+import {
+  type ArchiveFailure,
+  type ArchiveRunResult,
+  JOB_PROPERTY_KEY,
+  jobOfJobProperty,
+  type MinutesConfig,
+  type Publication,
+} from "@minutes/contracts";
 import type { IndexLocation, PublicationStoreShape } from "@minutes/publication-store";
-import { Duration, Effect } from "effect";
+import { Duration, Effect, Option } from "effect";
 import { type ContainerCache, ensureContainer } from "./containers.js";
 import type { IndexPages } from "./index-page.js";
-import { isBot } from "./PublishPipeline.js";
+import { isBot, isRecordedPageOurs } from "./PublishPipeline.js";
 
 const DAY_MS = 86_400_000;
 /** Records read per round; a run goes on until no record is left that it has not tried. */
@@ -109,6 +119,9 @@ const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientServi
     record,
     Effect.gen(function* () {
       const pageId = record.pageId as string;
+      const page = yield* confluence.getPageInfo(pageId);
+      // Before the archive page: a run that archives nothing creates nothing.
+      yield* requireOwnPage(settings, confluence, record, page);
       const archivePage = yield* ensureContainer(
         confluence,
         settings.containers,
@@ -116,7 +129,6 @@ const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientServi
         record.parentPageId,
         settings.config.confluence.advanced_settings.archive_page_title,
       );
-      const page = yield* confluence.getPageInfo(pageId);
       if (page.parentId === archivePage) return undefined;
       if (
         confluence.deployment === "datacenter" &&
@@ -161,6 +173,7 @@ const archiveInCloud = (
     Effect.gen(function* () {
       const pageId = record.pageId as string;
       const page = yield* confluence.getPageInfo(pageId);
+      yield* requireOwnPage(settings, confluence, record, page);
       if (page.status === "archived") return undefined; // an earlier run's task archived it
       const taskId = yield* confluence.archivePages([pageId]);
       const deadline = Date.now() + TASK_DEADLINE_MS;
@@ -183,6 +196,30 @@ const archiveInCloud = (
       }
     }),
   );
+
+/**
+ * Fails unless the page the record names is the record's job's (`isRecordedPageOurs`: its job
+ * property names the job, or without one the adoption rules for a page with the record's title).
+ * A page of another job, or a year or index page, is not archived; the run reports it.
+ */
+const requireOwnPage = (
+  settings: ArchiveSettings,
+  confluence: ConfluenceClientService,
+  record: Publication,
+  page: PageInfo,
+) =>
+  Effect.gen(function* () {
+    const property = yield* confluence.getProperty(page.id, JOB_PROPERTY_KEY);
+    const owner = Option.isSome(property) ? jobOfJobProperty(property.value.value) : undefined;
+    if (isRecordedPageOurs(record.jobId, record, page, owner, false, [], settings.botIdentity)) return;
+    return yield* Effect.fail({
+      _tag: "NotTheJobsPageError" as const,
+      message:
+        owner !== undefined
+          ? `page ${page.id} belongs to job ${owner} (its ${JOB_PROPERTY_KEY} property), not to this record's job; it was not archived. The record may come from another installation (page ids restart in every Confluence site): publish the job to give it a page of its own`
+          : `page ${page.id} ("${page.title}") has no ${JOB_PROPERTY_KEY} property naming this record's job and is not a page Minutes may take for it; it was not archived. Publish the job to give it a page of its own`,
+    });
+  });
 
 /**
  * Runs `archive` (which puts the page in the archive and returns the page when that wrote a new

@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minutes/confluence-core";
-import type { MinutesConfig } from "@minutes/contracts";
+import { JOB_PROPERTY_KEY, type MinutesConfig } from "@minutes/contracts";
 import type {
   IndexListing,
   IndexLocation,
@@ -162,10 +162,15 @@ export const makeIndexPages = (
       : confluence.getProperty(page.id, INDEX_PROPERTY_KEY).pipe(
           Effect.map((property) => {
             if (Option.isSome(property))
-              return isIndexOf(property.value.value, location) ? page.id : undefined;
-            // Created by a publisher that crashed before marking it.
-            return isAdoptable(page, botIdentity()) ? page.id : undefined;
+              return Effect.succeed(isIndexOf(property.value.value, location) ? page.id : undefined);
+            // Created by a publisher that crashed before marking it; never a job's page (Minutes'
+            // own version 1 too, when a meeting's title is the index's), which its property names.
+            if (!isAdoptable(page, botIdentity())) return Effect.succeed(undefined);
+            return confluence
+              .getProperty(page.id, JOB_PROPERTY_KEY)
+              .pipe(Effect.map((job) => (Option.isNone(job) ? page.id : undefined)));
           }),
+          Effect.flatten,
         );
 
   /** Creates the index; another publisher creating it at the same moment wins, and its page is used. */

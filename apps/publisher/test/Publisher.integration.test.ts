@@ -19,7 +19,7 @@ import {
 import { originalImportLines } from "@minutes/publication-store";
 import { saveEncryptedToken, setTokenExpiry } from "@minutes/token-vault";
 import { createInbox } from "@nats-io/transport-node";
-import { Effect, Option, Redacted, Schema, Stream } from "effect";
+import { Chunk, Effect, Option, Redacted, Schema, Stream } from "effect";
 import { pino } from "pino";
 import { assert, describe, expect, it } from "vitest";
 import { ContainerCache, ensureContainer } from "../src/containers.js";
@@ -31,6 +31,7 @@ import {
   TIMESTAMP_HEADER,
 } from "../src/index.js";
 import { gaveUpConsumerName, maxDeliveriesAdvisorySubject } from "../src/nats.js";
+import { confluenceSite } from "../src/PublishPipeline.js";
 import {
   eventually,
   type Harness,
@@ -38,6 +39,7 @@ import {
   PG_URL,
   pagesOfJob,
   recordIn,
+  startHarness,
   withClient,
 } from "./helpers/harness.js";
 
@@ -1983,6 +1985,178 @@ const outcomesUntil = async (
   }
   throw new Error(`no final outcome for ${jobId} within 30 s; saw ${seen.map((o) => o.outcome).join(", ")}`);
 };
+
+describe("records from another installation (page ids restart in every Confluence site)", () => {
+  /** Confluence Cloud gives Minutes' service account the same id on every site. */
+  const sameAccount = [
+    {
+      accountId: "557058:minutes-bot",
+      email: "minutes-bot@example.com",
+      displayName: "Minutes Bot",
+      token: "",
+    },
+    { accountId: "557058:alice", email: "alice@example.com", displayName: "Alice Example", token: "" },
+  ];
+  /** Collects the warnings of a harness's publishers. */
+  const warnings = () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    return { lines, logger };
+  };
+  const notOurs = (lines: ReadonlyArray<Record<string, unknown>>, jobId: string) =>
+    lines.filter(
+      (l) => l.jobId === jobId && String(l.msg).startsWith("the page this job's record names is not"),
+    );
+  /** Publishes one job on another installation (its own Confluence and database) and exports its records. */
+  const exportOfAnotherInstallation = async (jobId: string, topic: string, hierarchy: boolean) => {
+    const other = await startHarness({
+      sandboxUsers: sameAccount,
+      config: { confluence: { advanced_settings: { use_page_hierarchy: hierarchy } } },
+    });
+    try {
+      await other.submit({ jobId, markdown: protocol(topic) });
+      const record = await recordIn(other, jobId, "published");
+      const lines = Chunk.toArray(await Effect.runPromise(Stream.runCollect(other.store.exportJsonl())));
+      return { record, lines };
+    } finally {
+      await other.close();
+    }
+  };
+  const snapshot = (h: Harness, pageId: string) => {
+    const page = h.sandbox.state.page(pageId)!;
+    return JSON.parse(
+      JSON.stringify({
+        status: page.status,
+        parentId: page.parentId,
+        versions: page.versions,
+        properties: page.properties,
+      }),
+    ) as unknown;
+  };
+
+  it("leaves alone another job's page that an imported record names, and gives the imported job a page of its own", async () => {
+    const theirs = await exportOfAnotherInstallation("demo-betriebsrat", "Betriebsrat", true);
+    const log = warnings();
+    const h = await open({ sandboxUsers: sameAccount, logger: log.logger });
+    await h.submit({ jobId: "r-1", markdown: protocol("Weekly") });
+    const mine = await recordIn(h, "r-1", "published");
+    // The coincidence this is about: the same page id (and version 1, by the same account) on both sites.
+    expect(mine.pageId).toBe(theirs.record.pageId);
+    const before = snapshot(h, mine.pageId!);
+    const containers = h.sandbox.state
+      .pages("MEETINGS")
+      .filter((p) => p.id !== mine.pageId && p.status === "current")
+      .map((p) => [p.id, snapshot(h, p.id)] as const);
+
+    expect(await Effect.runPromise(h.store.importJsonl(Stream.fromIterable(theirs.lines)))).toMatchObject({
+      invalid: 0,
+    });
+    await h.submit({
+      jobId: "demo-betriebsrat",
+      markdown: protocol("Betriebsrat", "- a corrected decision"),
+    });
+    const imported = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("demo-betriebsrat"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageId !== mine.pageId
+        ? r.value
+        : undefined;
+    });
+
+    // r-1's page: same content, versions and property; the year and month pages too.
+    expect(snapshot(h, mine.pageId!)).toEqual(before);
+    for (const [id, was] of containers) expect(snapshot(h, id)).toEqual(was);
+    expect((await Effect.runPromise(h.store.findByJob("r-1"))).pipe(Option.getOrThrow).pageId).toBe(
+      mine.pageId,
+    );
+    // The imported job has a page of its own, marked as its own.
+    expect(pagesOfJob(h, "demo-betriebsrat").map((p) => p.id)).toEqual([imported.pageId]);
+    expect(h.sandbox.state.page(imported.pageId!)!.versions.at(-1)!.body).toContain("a corrected decision");
+    expect(notOurs(log.lines, "demo-betriebsrat")).toMatchObject([
+      { pageId: mine.pageId, pageProperty: "r-1", recordVerified: false },
+    ]);
+  });
+
+  it("never takes a year page an imported record names for the job's page", async () => {
+    // Without a page hierarchy there, the other installation's first page has the id of this
+    // site's first page: the year page, Minutes' own untouched version 1 without a job property.
+    const theirs = await exportOfAnotherInstallation("other-1", "Elsewhere", false);
+    const log = warnings();
+    const h = await open({ sandboxUsers: sameAccount, logger: log.logger });
+    await h.submit({ jobId: "here-1", markdown: protocol("Here") });
+    await recordIn(h, "here-1", "published");
+    const year = h.sandbox.state.page(theirs.record.pageId!)!;
+    expect(year.versions.at(-1)!.title).toBe("2025");
+    const before = snapshot(h, year.id);
+
+    await Effect.runPromise(h.store.importJsonl(Stream.fromIterable(theirs.lines)));
+    await h.submit({ jobId: "other-1", markdown: protocol("Elsewhere", "- changed here") });
+    const imported = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("other-1"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageId !== year.id
+        ? r.value
+        : undefined;
+    });
+    expect(snapshot(h, year.id)).toEqual(before);
+    expect(pagesOfJob(h, "other-1").map((p) => p.id)).toEqual([imported.pageId]);
+    expect(notOurs(log.lines, "other-1")).toMatchObject([{ pageId: year.id, pageProperty: "none" }]);
+  });
+
+  it("never writes a page whose job property names another job, even at the version and by the author its record names", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-x", markdown: protocol("Xray") });
+    await h.submit({ jobId: "job-y", markdown: protocol("Yankee") });
+    const x = await recordIn(h, "job-x", "published");
+    const y = await recordIn(h, "job-y", "published");
+    const yBefore = snapshot(h, y.pageId!);
+    // x's record names y's page at the version Minutes wrote, as verified on this very site.
+    await Effect.runPromise(
+      h.store.transition(x.id, "pending", {
+        pageId: y.pageId,
+        pageVersion: y.pageVersion,
+        verifiedOn: confluenceSite(h.config.confluence.base_url),
+      }),
+    );
+    await h.submit({ jobId: "job-x", markdown: protocol("Xray", "- changed") });
+    const updated = await eventually(async () => {
+      const r = await Effect.runPromise(h.store.findByJob("job-x"));
+      return r._tag === "Some" && r.value.status === "published" && r.value.pageId === x.pageId
+        ? r.value
+        : undefined;
+    });
+    expect(snapshot(h, y.pageId!)).toEqual(yBefore);
+    // x's update went to its own page, found by its title and property.
+    expect(h.sandbox.state.page(updated.pageId!)!.versions.at(-1)!.body).toContain("changed");
+    expect(pagesOfJob(h, "job-x").map((p) => p.id)).toEqual([x.pageId]);
+  });
+
+  it("reads an imported record's page property once, then trusts the record it verified without an extra request", async () => {
+    const h = await open();
+    await h.submit({ jobId: "job-fast", markdown: protocol("Fast") });
+    await recordIn(h, "job-fast", "published");
+    const requests = async (n: number) =>
+      (await outcomesUntil(h, "job-fast", (o) => o.outcome !== "deferred" && --n === 0)).at(-1)!;
+    // The same protocol again: the page at the recorded version, by Minutes, written by this
+    // installation: one request (the page), no property read.
+    await h.submit({ jobId: "job-fast", markdown: protocol("Fast") });
+    expect(await requests(2)).toMatchObject({ outcome: "unchanged", confluenceRequests: 1 });
+    // Restored from a backup: the record must prove its page once (its property)…
+    const lines = Chunk.toArray(await Effect.runPromise(Stream.runCollect(h.store.exportJsonl())));
+    const withNewerStamp = lines.map((line) => {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      return parsed.kind === "publication"
+        ? JSON.stringify({ ...parsed, updatedAt: new Date(Date.now() + 1000).toISOString() })
+        : line;
+    });
+    expect(await Effect.runPromise(h.store.importJsonl(Stream.fromIterable(withNewerStamp)))).toMatchObject({
+      updated: 1,
+    });
+    await h.submit({ jobId: "job-fast", markdown: protocol("Fast") });
+    expect(await requests(3)).toMatchObject({ outcome: "unchanged", confluenceRequests: 2 });
+    // …and is trusted by its version again from then on.
+    await h.submit({ jobId: "job-fast", markdown: protocol("Fast") });
+    expect(await requests(4)).toMatchObject({ outcome: "unchanged", confluenceRequests: 1 });
+  });
+});
 
 describe("notifications", () => {
   it("sends a signed webhook for each publication and failure, retrying a receiver that is down", async () => {

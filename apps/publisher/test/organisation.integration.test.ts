@@ -369,6 +369,48 @@ describe("archiving", () => {
     expect((await recordIn(h, "dc-imported", "archived")).pageVersion).toBe(2);
   });
 
+  it("does not archive a page a record names when the page's job property names another job", async () => {
+    const h = await open();
+    // This site's job, a recent meeting: its page stays where it is.
+    await h.submit({ jobId: "arc-owner", markdown: protocol("Recent here", today()) });
+    const owner = await recordIn(h, "arc-owner", "published");
+    const page = h.sandbox.state.page(owner.pageId!)!;
+    const before = { parentId: page.parentId, versions: page.versions.length };
+    // A record imported from another site names the same page id for an old meeting of its own.
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const record = yield* h.store.ensurePublication({
+          jobId: "arc-foreign",
+          spaceKey: "MEETINGS",
+          parentPageId: null,
+        });
+        yield* h.store.claim({ jobId: "arc-foreign", owner: "import", leaseMs: 60_000 });
+        yield* h.store.transition(record.id, "published", {
+          pageId: owner.pageId,
+          pageVersion: 1,
+          contentHash: "sha256:elsewhere",
+          pageTitle: "20200102 - Elsewhere",
+          meetingDate: "2020-01-02",
+        });
+      }),
+    );
+    const result = await archiveNow(h, { olderThanDays: 30 });
+    expect(result).toMatchObject({
+      archived: 0,
+      failed: [
+        {
+          jobId: "arc-foreign",
+          pageId: owner.pageId,
+          reason: expect.stringContaining(`belongs to job arc-owner`),
+        },
+      ],
+    });
+    expect(titled(h, "Archive")).toHaveLength(0);
+    const after = h.sandbox.state.page(owner.pageId!)!;
+    expect({ parentId: after.parentId, versions: after.versions.length }).toEqual(before);
+    await recordIn(h, "arc-foreign", "published");
+  });
+
   it("uses Confluence Cloud's own archive with archive_method cloud_archive, and says how to update an archived page", async () => {
     const h = await open({
       config: { confluence: { advanced_settings: { archive_method: "cloud_archive" } } },

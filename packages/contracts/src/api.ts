@@ -234,7 +234,13 @@ export type DeletePublicationQuery = typeof DeletePublicationQuery.Type;
 /** `DELETE /api/publications/:id` → 200. */
 export const PublicationDeleted = Schema.Struct({
   deleted: Publication,
+  /** With `deletePage=true`: this request moved the record's page to the Confluence trash. */
   pageDeleted: Schema.Boolean,
+  /**
+   * With `deletePage=true`: Confluence has no such page (deleted or in the trash already), so
+   * nothing was deleted there (`pageDeleted: false`) and the record was deleted. `false` otherwise.
+   */
+  pageNotFound: Schema.Boolean,
   /**
    * With `create_index_page`: whether a publisher rewrote the index page of the record's space and
    * parent, which no longer lists it (`false`: no publisher answered; the next publication there

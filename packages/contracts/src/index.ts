@@ -34,6 +34,7 @@ export {
   IndexRefreshResult,
   IndexRefreshResultJson,
 } from "./IndexRefresh.js";
+export { JOB_PROPERTY_KEY, jobOfJobProperty } from "./JobProperty.js";
 export { type JsonSchemaObject, toJsonSchema } from "./json-schema.js";
 export {
   CONFIG_USAGE,

@@ -184,6 +184,22 @@ export interface TransitionPatch {
    * message, finding the page unchanged, never recorded it.
    */
   readonly version?: Omit<RecordVersionInput, "publicationId"> | undefined;
+  /**
+   * The Confluence site (its address) on which the publisher saw that `pageId` is the job's page.
+   * A transition that sets `pageId` without it forgets where the page was verified: the record's
+   * page must prove itself again (its job property) before a publisher trusts it by its version.
+   */
+  readonly verifiedOn?: string | null | undefined;
+}
+
+/**
+ * A claimed record, with the site its page was last verified on (`null`: never on any, e.g. the
+ * record came from an import). Like the lease, this is the publishers' bookkeeping about this
+ * installation's Confluence, not part of `Publication`: it is never exported, so an export can
+ * never vouch for a page on another site.
+ */
+export interface ClaimedPublication extends Publication {
+  readonly pageVerifiedOn: string | null;
 }
 
 /** Where an index page lists its protocols: one space and one parent (or the space root). */
@@ -368,7 +384,7 @@ export interface PublicationStoreShape {
   readonly claim: (
     input: ClaimInput,
   ) => Effect.Effect<
-    Option.Option<Publication>,
+    Option.Option<ClaimedPublication>,
     PublicationNotFoundError | InvalidTransitionError | StoreUnavailableError
   >;
   /**
@@ -666,14 +682,14 @@ const makeShape = (db: Database): PublicationStoreShape => {
         const lease = leaseOf(row);
         const held =
           lease.claimedBy !== input.owner && lease.claimedUntil !== null && lease.claimedUntil > t.getTime();
-        if (held) return Option.none<Publication>();
+        if (held) return Option.none<ClaimedPublication>();
         continue;
       }
       if (!claimable.includes(current.status)) {
         return yield* new InvalidTransitionError({ id: current.id, from: current.status, to: "publishing" });
       }
     }
-    return Option.none<Publication>();
+    return Option.none<ClaimedPublication>();
   });
 
   /** One try of `claim`: the conditional statement alone. */
@@ -733,7 +749,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
             [input.owner, until, isRetry, isRetry, t, trigger, t, input.jobId, ...claimable, t, input.owner],
           ),
     );
-    return won[0] ? Option.some(toPublication(won[0])) : Option.none<Publication>();
+    return won[0] ? Option.some(toClaimed(won[0])) : Option.none<ClaimedPublication>();
   });
 
   const renewLease = Effect.fnUntraced(function* (input: RenewLeaseInput) {
@@ -1465,6 +1481,9 @@ const makeShape = (db: Database): PublicationStoreShape => {
             ["archived_at", line.archivedAt === null ? null : new Date(line.archivedAt)],
             ["claimed_by", null],
             ["claimed_until", null],
+            // Page ids restart in every Confluence site: whatever the exporting installation saw,
+            // the page must prove itself on this one before a publisher trusts the record.
+            ["page_verified_on", null],
           ];
           const row = existing[0];
           if (!row) {
@@ -1956,6 +1975,11 @@ const patchColumns = (patch: TransitionPatch): Array<[string, unknown]> => {
   set('"trigger"', patch.trigger);
   set("meeting_date", patch.meetingDate);
   set("archived_at", typeof patch.archivedAt === "string" ? new Date(patch.archivedAt) : patch.archivedAt);
+  // A page id set without saying where it was verified is not verified anywhere.
+  set(
+    "page_verified_on",
+    patch.verifiedOn !== undefined ? patch.verifiedOn : patch.pageId !== undefined ? null : undefined,
+  );
   return columns;
 };
 
@@ -1997,6 +2021,11 @@ const toPublication = (r: Row): Publication => ({
   latencyMs: num(r.latency_ms),
   meetingDate: str(r.meeting_date),
   archivedAt: instantIso(r.archived_at),
+});
+
+const toClaimed = (r: Row): ClaimedPublication => ({
+  ...toPublication(r),
+  pageVerifiedOn: str(r.page_verified_on),
 });
 
 const toProtocol = (r: Row): StoredProtocol => ({

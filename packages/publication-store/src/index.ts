@@ -26,6 +26,7 @@ export {
   type ArchivableQuery,
   CLEANUP_BATCH,
   CLEANUP_MAX_JOB_IDS,
+  type ClaimedPublication,
   type ClaimInput,
   type CleanupQuery,
   type CleanupResult,

@@ -434,6 +434,47 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
     { timeout: 120_000 },
   );
 
+  it.scoped(
+    "imports a record's page as verified nowhere, whatever the exporting installation verified",
+    () =>
+      Effect.gen(function* () {
+        const source = yield* openFresh(name);
+        const site = "https://a.atlassian.net/wiki";
+        const record = yield* source.ensurePublication({
+          jobId: "job-v",
+          spaceKey: "MEET",
+          parentPageId: null,
+        });
+        yield* source.claim({ jobId: "job-v", owner: "pub", leaseMs: 60_000 });
+        yield* source.transition(record.id, "published", {
+          pageId: "65541",
+          pageVersion: 1,
+          contentHash: "sha256:v",
+          verifiedOn: site,
+        });
+        const claimed = (store: PublicationStoreShape) =>
+          store.claim({ jobId: "job-v", owner: "check", leaseMs: 60_000 }).pipe(
+            Effect.map(Option.getOrThrow),
+            Effect.tap((r) => store.transition(r.id, "published", {})),
+          );
+        assert.strictEqual((yield* claimed(source)).pageVerifiedOn, site);
+        // Never in the export: it would vouch for a page on a site the importer cannot know.
+        const lines = yield* exported(source);
+        assert.isFalse(lines.some((l) => l.includes(site)));
+
+        const target = yield* openFresh(name);
+        yield* target.importJsonl(Stream.fromIterable(lines));
+        const imported = yield* claimed(target);
+        assert.strictEqual(imported.pageId, "65541");
+        assert.strictEqual(imported.pageVerifiedOn, null);
+        // A page id set without saying where it was verified is not verified anywhere either.
+        yield* source.claim({ jobId: "job-v", owner: "pub", leaseMs: 60_000 });
+        yield* source.transition(record.id, "published", { pageId: "65542" });
+        assert.strictEqual((yield* claimed(source)).pageVerifiedOn, null);
+      }),
+    { timeout: 60_000 },
+  );
+
   it.scoped("gives up on a file that is mostly not an export, writing nothing", () =>
     Effect.gen(function* () {
       const store = yield* openFresh(name);

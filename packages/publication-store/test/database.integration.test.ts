@@ -89,6 +89,7 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
           "claimed_until",
           "meeting_date",
           "archived_at",
+          "page_verified_on",
         ].sort(),
       );
       const indexes = yield* attempt("indexes", () =>

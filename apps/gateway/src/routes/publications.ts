@@ -3,14 +3,18 @@
  * publisher left `publishing` (a durable `PublishRequested{trigger:"retry"}`), delete (optionally
  * moving the page to the trash first, and with `create_index_page` asking a publisher to rewrite the
  * index page that listed it), and clean up old records in bulk (the store's batches; Confluence is
- * never touched).
+ * never touched). A page is trashed only once its `minutes.job` property shows it is the record's
+ * job's: page ids restart in every Confluence site, so an imported record may name anyone's page.
  */
 import { randomUUID } from "node:crypto";
+import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minutes/confluence-core";
 import {
   FINAL_STATUSES,
   IndexRefreshRequestJson,
   IndexRefreshResultJson,
   indexRefreshSubject,
+  JOB_PROPERTY_KEY,
+  jobOfJobProperty,
   Publication,
 } from "@minutes/contracts";
 import {
@@ -23,7 +27,7 @@ import {
   PublicationList,
   PublicationListQuery,
 } from "@minutes/contracts/api";
-import { Effect, Either, Schema } from "effect";
+import { Effect, Either, Option, Schema } from "effect";
 import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
 import type { GatewayContext, RouteOptions } from "../context.js";
@@ -271,7 +275,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         response: {
           200: answer(
             routeSchema(PublicationDeleted),
-            "Deleted: the record, and with `deletePage=true` its page moved to the Confluence trash first (`pageDeleted`); `indexRefreshed` says whether a publisher rewrote the index page without it (`null`: no index page).",
+            "Deleted: the record, and with `deletePage=true` its page moved to the Confluence trash first (`pageDeleted`), once its `minutes.job` content property showed it is the record's job's. A page Confluence does not have (deleted or trashed already) is `pageNotFound: true` with `pageDeleted: false`: nothing was deleted there, the record was. `indexRefreshed` says whether a publisher rewrote the index page without it (`null`: no index page).",
           ),
           400: invalidInput(
             "an id that is not a decimal number from 1 to 2147483647, an unknown query parameter or a `deletePage` that is not `true`/`false`, or a body other than `{}`",
@@ -279,8 +283,11 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           404: NO_RECORD,
           409: problemAnswer(
             409,
-            "Conflict: with `deletePage=true`, the gateway has no Confluence client (not enabled, no token), or Confluence refused the deletion (permission, authentication). The record was kept.",
-            { detail: "no Confluence client is configured for the gateway" },
+            "Conflict: with `deletePage=true`, the page the record names is not shown to be the record's job's (`urn:minutes:problem:page-of-another-job`: its `minutes.job` property names another job, given as `pageJobId`; `urn:minutes:problem:page-not-the-jobs`: it has no such property, and it is not the original integration's page the record was imported with; page ids restart in every Confluence site, so a record imported from another installation may name anyone's page), the gateway has no Confluence client (not enabled, no token), or Confluence refused the deletion (permission, authentication). Nothing was deleted: the page and the record were kept.",
+            {
+              detail:
+                "page 65560 belongs to job dbg1 (its minutes.job property), not to job demo-extra: nothing was deleted and the record was kept",
+            },
           ),
           ...bodyProblems(),
           503: unavailableAnswer(
@@ -295,29 +302,63 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
     async (request) => {
       const record = await runEffect(ctx.store.get(request.params.id));
       let pageDeleted = false;
+      let pageNotFound = false;
       if (request.query.deletePage === true && record.pageId !== null) {
+        const pageId = record.pageId;
         const client = await ctx.confluence.client();
-        const result = await Effect.runPromise(Effect.either(client.deletePage(record.pageId)));
-        if (result._tag === "Left") {
-          const e = result.left;
-          if (e._tag !== "ConfluenceNotFoundError") {
-            request.log.warn({ tag: e._tag, pageId: record.pageId }, "deleting the Confluence page failed");
-            const detail = `the Confluence page ${record.pageId} was not deleted, so the record was kept: ${e.message}`;
-            // Refused (permission, credentials): retrying will not help. Else Confluence failed
-            // or did not answer: a temporary 503 with Retry-After.
-            throw e._tag === "ConfluencePermissionError" || e._tag === "ConfluenceAuthenticationError"
-              ? new HttpProblem({ status: 409, slug: "confluence-delete-failed", detail })
-              : unavailable(detail, "confluence-delete-failed");
+        /** Confluence failed: the record is kept, and the answer says why. */
+        const failed = (e: ConfluenceError): never => {
+          request.log.warn({ tag: e._tag, pageId }, "deleting the Confluence page failed");
+          const detail = `the Confluence page ${pageId} was not deleted, so the record was kept: ${e.message}`;
+          // Refused (permission, credentials): retrying will not help. Else Confluence failed
+          // or did not answer: a temporary 503 with Retry-After.
+          throw e._tag === "ConfluencePermissionError" || e._tag === "ConfluenceAuthenticationError"
+            ? new HttpProblem({ status: 409, slug: "confluence-delete-failed", detail })
+            : unavailable(detail, "confluence-delete-failed");
+        };
+        const found = await Effect.runPromise(Effect.either(ownerOfPage(client, pageId)));
+        if (Either.isLeft(found)) {
+          if (found.left._tag !== "ConfluenceNotFoundError") failed(found.left);
+          pageNotFound = true;
+        } else if (found.right.page.status === "trashed") {
+          pageNotFound = true;
+        } else {
+          const { page, owner } = found.right;
+          if (owner !== record.jobId && !(owner === undefined && isOriginalMappingPage(record, page))) {
+            request.log.warn(
+              { pageId, jobId: record.jobId, pageJobId: owner ?? null, publicationId: record.id },
+              "not deleting a page that is not the record's job's",
+            );
+            throw owner !== undefined
+              ? new HttpProblem({
+                  status: 409,
+                  slug: "page-of-another-job",
+                  detail: `page ${pageId} belongs to job ${owner} (its ${JOB_PROPERTY_KEY} property), not to job ${record.jobId}: nothing was deleted and the record was kept. The record may come from another installation (page ids restart in every Confluence site); delete it without deletePage`,
+                  extensions: { pageId, pageJobId: owner },
+                })
+              : new HttpProblem({
+                  status: 409,
+                  slug: "page-not-the-jobs",
+                  detail: `page ${pageId} ("${page.title}") has no ${JOB_PROPERTY_KEY} property naming job ${record.jobId}, so nothing shows it is this job's page (a person's page, a year or index page, or another site's page with the same id): nothing was deleted and the record was kept. Delete the page in Confluence if it should go, and the record without deletePage`,
+                  extensions: { pageId, pageJobId: null },
+                });
+          }
+          const result = await Effect.runPromise(Effect.either(client.deletePage(pageId)));
+          if (Either.isLeft(result)) {
+            if (result.left._tag !== "ConfluenceNotFoundError") failed(result.left);
+            // Gone between the check and the delete: someone else deleted it.
+            pageNotFound = true;
+          } else {
+            pageDeleted = true;
           }
         }
-        pageDeleted = true;
       }
       const deleted = await runEffect(ctx.store.deletePublication(record.id));
       const indexRefreshed =
         ctx.config.confluence.advanced_settings.create_index_page && record.pageId !== null
           ? await refreshIndex(ctx, deleted, request.log)
           : null;
-      return { deleted, pageDeleted, indexRefreshed };
+      return { deleted, pageDeleted, pageNotFound, indexRefreshed };
     },
   );
 };
@@ -353,3 +394,31 @@ const refreshIndex = async (
   }
   return false;
 };
+
+// internal
+
+/** The page and the job its `minutes.job` property names (`undefined`: none), read at once. */
+const ownerOfPage = (client: ConfluenceClientService, pageId: string) =>
+  Effect.all(
+    {
+      page: client.getPageInfo(pageId),
+      property: client.getProperty(pageId, JOB_PROPERTY_KEY),
+    },
+    { concurrency: "unbounded" },
+  ).pipe(
+    Effect.map(({ page, property }) => ({
+      page,
+      owner: Option.isSome(property) ? jobOfJobProperty(property.value.value) : undefined,
+    })),
+  );
+
+/**
+ * A page without a job property that is still the record's: the original integration's page, which
+ * `./minutes import-original` mapped to the job (a page id with no version or hash of Minutes' own,
+ * the publisher's adoption rule for such a record), still under the title the mapping recorded.
+ */
+const isOriginalMappingPage = (record: Publication, page: PageInfo): boolean =>
+  record.pageVersion === null &&
+  record.contentHash === null &&
+  record.pageTitle !== null &&
+  page.title === record.pageTitle;

@@ -10,7 +10,7 @@ import {
   clientConfigFromSettings,
   makeConfluenceClient,
 } from "@minutes/confluence-core";
-import { type Sandbox, type SandboxMode, startSandbox } from "@minutes/confluence-sandbox";
+import { type Sandbox, type SandboxMode, type SandboxUser, startSandbox } from "@minutes/confluence-sandbox";
 import {
   type DeepPartial,
   gaveUpStreamName,
@@ -38,6 +38,8 @@ export interface HarnessOptions {
   readonly config?: DeepPartial<MinutesConfigInput>;
   /** Spaces of the sandbox (default: MEETINGS only). */
   readonly spaces?: ReadonlyArray<string>;
+  /** Users of the sandbox, the first one Minutes' (default: the sandbox's, with random account ids). */
+  readonly sandboxUsers?: ReadonlyArray<SandboxUser>;
   /** The publishers' logger (default: silent, or TEST_LOG_LEVEL). */
   readonly logger?: Logger;
   /** Options of every publisher the harness starts, its own first included. */
@@ -76,6 +78,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     mode: options.mode ?? "cloud",
     port: 0,
     ...(options.spaces !== undefined ? { spaces: options.spaces.map((key) => ({ key })) } : {}),
+    ...(options.sandboxUsers !== undefined ? { users: options.sandboxUsers } : {}),
   });
   const database = options.database ?? "sqlite";
   const pgDb = `minutes_pub_${id}`;
