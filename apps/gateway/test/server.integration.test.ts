@@ -177,7 +177,12 @@ describe("startServer", () => {
       const status = async () =>
         (await (
           await fetch(`${address}/status/confluence`, { headers: { authorization: "Bearer server-key-123" } })
-        ).json()) as { tokenSource: string; tokenExpiresAt: string | null; reasons: Array<string>; warnings: Array<string> };
+        ).json()) as {
+          tokenSource: string;
+          tokenExpiresAt: string | null;
+          reasons: Array<string>;
+          warnings: Array<string>;
+        };
       const tokenReasons = (s: { reasons: Array<string>; warnings: Array<string> }) =>
         [...s.reasons, ...s.warnings].filter((r) => r.includes("token"));
       const gauge = async () =>
