@@ -100,7 +100,9 @@ export const assessPublishers = (
   now: number,
   settings: PublisherLivenessSettings,
 ): PublisherAssessment => {
-  const newestStartFirst = (a: RegisteredPublisher, b: RegisteredPublisher) => startOf(b) - startOf(a);
+  // Shown as each publisher reported its start; the window is judged by the server's clock.
+  const newestStartFirst = (a: RegisteredPublisher, b: RegisteredPublisher) =>
+    Date.parse(b.presence.startedAt) - Date.parse(a.presence.startedAt);
   const inWindow = registered.filter((p) => now - startOf(p) <= settings.crashLoopWindowMs);
   const isAlive = (p: RegisteredPublisher) =>
     now - p.lastHeartbeatAt.getTime() <= PUBLISHER_MISSED_HEARTBEATS * p.presence.heartbeatIntervalMs;
