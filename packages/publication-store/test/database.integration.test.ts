@@ -525,13 +525,23 @@ describe("prepared statements on sqlite", () => {
 });
 
 describe("database on an unreachable PostgreSQL", () => {
-  it.scoped("fails to start with StoreUnavailableError", () =>
-    Effect.gen(function* () {
-      const error = yield* Effect.flip(
-        PublicationStore.make({ type: "postgresql", url: "postgresql://postgres@127.0.0.1:1/nothing" }),
-      );
-      assert.strictEqual(error._tag, "StoreUnavailableError");
-    }),
+  it.scoped(
+    "fails to start with StoreUnavailableError naming PostgreSQL, where and why, never the password",
+    () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          PublicationStore.make({
+            type: "postgresql",
+            url: "postgresql://postgres:pw-s3cret@127.0.0.1:1/nothing",
+          }),
+        );
+        assert.strictEqual(error._tag, "StoreUnavailableError");
+        assert.strictEqual(
+          error.message,
+          "publication store unavailable during open: cannot connect to PostgreSQL at 127.0.0.1:1: connection refused",
+        );
+        assert.notInclude(JSON.stringify(error), "pw-s3cret");
+      }),
   );
 
   it.scoped("fails to start without a URL", () =>
