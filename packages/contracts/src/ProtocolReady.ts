@@ -102,6 +102,14 @@ export const IsoTimestamp = Schema.String.pipe(
   }),
 );
 
+/**
+ * A space key as Confluence knows it: a global space's key in upper case (Confluence matches
+ * them case-insensitively and stores them upper case, REST-API.md §3), a personal space's
+ * (`~user`, `~accountId`) as given. Records, routing, filters and statistics all go through it,
+ * so `meetings` and `MEETINGS` are one space everywhere.
+ */
+export const canonicalSpaceKey = (key: string): string => (key.startsWith("~") ? key : key.toUpperCase());
+
 /** The current version of the `ProtocolReady` wire format. */
 export const PROTOCOL_READY_SCHEMA_VERSION = 1 as const;
 

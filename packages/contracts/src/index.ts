@@ -51,6 +51,7 @@ export {
   parseConfigArgs,
 } from "./load-config.js";
 export {
+  canonicalSpaceKey,
   IsoTimestamp,
   isCalendarDate,
   JobId,

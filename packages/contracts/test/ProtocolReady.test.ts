@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import {
+  canonicalSpaceKey,
   formatParseIssues,
   nulPath,
   ProtocolReady,
@@ -202,5 +203,15 @@ describe("nulPath", () => {
     expect(nulPath({ labels: ["a", "b\u0000"] })).toBe("labels[1]");
     expect(nulPath({ metadata: { topic: "\u0000" } })).toBe("metadata.topic");
     expect(nulPath({ metadata: { "to\u0000pic": "x" } })).toBe("metadata.to\u0000pic");
+  });
+});
+
+describe("canonicalSpaceKey", () => {
+  it("upper-cases a global space's key and keeps a personal space's as given", () => {
+    expect(canonicalSpaceKey("meetings")).toBe("MEETINGS");
+    expect(canonicalSpaceKey("Team_2")).toBe("TEAM_2");
+    expect(canonicalSpaceKey("MEETINGS")).toBe("MEETINGS");
+    expect(canonicalSpaceKey("~alice")).toBe("~alice");
+    expect(canonicalSpaceKey("~5b10ac8d82e05b22cc7d4ef5")).toBe("~5b10ac8d82e05b22cc7d4ef5");
   });
 });

@@ -59,6 +59,7 @@ describe("@minutes/contracts", () => {
         "VaultConfig",
         "archiveRunSubject",
         "canTransition",
+        "canonicalSpaceKey",
         "configHelp",
         "defaultConfig",
         "envVarForKey",

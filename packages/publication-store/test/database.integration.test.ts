@@ -180,6 +180,47 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
       );
     }),
   );
+
+  it.scoped("upper-cases the space keys of existing records in global spaces, not personal ones", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig(name);
+      const db = yield* open(config);
+      const before = "Migration20261127180000_status_latency_index";
+      yield* Effect.promise(() => db.orm.getMigrator().up({ to: before }));
+      const em = db.orm.em.fork() as SqlEntityManager;
+      const { rows } = statements(db);
+      const t = new Date("2026-11-26T10:00:00Z");
+      for (const [jobId, key] of [
+        ["lower", "meetings"],
+        ["mixed", "Team_2"],
+        ["personal", "~alice"],
+        ["upper", "MEETINGS"],
+      ])
+        yield* attempt("insert", () =>
+          rows(
+            em,
+            `insert into confluence_publications
+               (job_id, confluence_space_key, parent_page_id, publication_status, "trigger", created_at, updated_at,
+                retry_count, attempts)
+             values (?, ?, null, 'pending', 'event', ?, ?, 0, 0)`,
+            [jobId, key, t, t],
+          ),
+        );
+      assert.deepStrictEqual(yield* migrate(db), ["Migration20261128090000_canonical_space_keys"]);
+      const keys = yield* attempt("keys", () =>
+        rows(em, "select job_id, confluence_space_key as k from confluence_publications order by job_id"),
+      );
+      assert.deepStrictEqual(
+        keys.map((r) => [String(r.job_id), String(r.k)]),
+        [
+          ["lower", "MEETINGS"],
+          ["mixed", "TEAM_2"],
+          ["personal", "~alice"],
+          ["upper", "MEETINGS"],
+        ],
+      );
+    }),
+  );
 });
 
 describe("database on sqlite", () => {
