@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from "node:zlib";
 import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { Schema } from "effect";
@@ -208,6 +209,44 @@ describe("POST /api/protocols", () => {
     });
     expect(res.statusCode).toBe(415);
     expect(res.json()).toMatchObject({ status: 415, title: "Unsupported media type" });
+  });
+
+  it("answers 415 naming the Content-Encoding of a compressed body, after the key check, and stores nothing", async () => {
+    h = await startHarness();
+    const json = JSON.stringify(protocolBody(unique()));
+    const send = (headers: Record<string, string>, payload: Buffer | string) =>
+      h?.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: { "content-type": "application/json", ...headers },
+        payload,
+      });
+    for (const [encoding, body] of [
+      ["gzip", gzipSync(json)],
+      ["deflate", deflateSync(json)],
+      ["GZIP, identity", gzipSync(json)],
+    ] as const) {
+      const res = await send({ ...h.auth, "content-encoding": encoding }, body);
+      expect(res?.statusCode, encoding).toBe(415);
+      expect(res?.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(res?.headers["accept-encoding"]).toBe("identity");
+      expect(res?.json()).toMatchObject({
+        status: 415,
+        title: "Unsupported media type",
+        detail: `Content-Encoding "${encoding.toLowerCase().replace(", identity", "")}" is not accepted: send the body uncompressed (no Content-Encoding header)`,
+      });
+    }
+    expect((await send({ "content-encoding": "gzip" }, gzipSync(json)))?.statusCode).toBe(401);
+    expect((await h.ctx.jsm.streams.info(h.ctx.streams.protocol)).state.messages).toBe(0);
+    expect((await send({ ...h.auth, "content-encoding": "identity" }, json))?.statusCode).toBe(202);
+    const imported = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson", "content-encoding": "br" },
+      payload: "x",
+    });
+    expect(imported.statusCode).toBe(415);
+    expect(imported.json().detail).toMatch(/^Content-Encoding "br" is not accepted/);
   });
 
   it("answers 401 with WWW-Authenticate without a valid API key, and never logs the key", async () => {
