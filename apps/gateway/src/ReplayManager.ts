@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import {
+  canonicalSpaceKey,
   isFinalOutcome,
   JobId,
   type MinutesConfig,
@@ -123,7 +124,11 @@ export class ReplayManager {
     const out: Array<string> = [];
     for (const [jobId, eventSpace] of events) {
       if (wanted && !wanted.has(jobId)) continue;
-      if (request.spaceKey !== undefined && (await this.spaceOf(jobId, eventSpace)) !== request.spaceKey)
+      // Compared canonically: `meetings` is space MEETINGS, whichever spelling the event used.
+      if (
+        request.spaceKey !== undefined &&
+        canonicalSpaceKey(await this.spaceOf(jobId, eventSpace)) !== canonicalSpaceKey(request.spaceKey)
+      )
         continue;
       out.push(jobId);
     }

@@ -29,7 +29,7 @@ import {
   type PublisherLivenessSettings,
 } from "./context.js";
 import { makeJetStreamPublisher } from "./jetstream-publisher.js";
-import { parseJsonBody } from "./json-body.js";
+import { parseJsonBody, refuseContentEncoding } from "./json-body.js";
 import { serializeRequest } from "./log-url.js";
 import { GatewayMetrics } from "./metrics.js";
 import { startOutcomeFeed } from "./OutcomeFeed.js";
@@ -265,6 +265,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
   await app.register(async (api) => {
     // Rate limiting runs first (route onRequest hooks), then the key check, then body parsing.
     api.addHook("preParsing", apiKeys.requireApiKey);
+    // Then a compressed body is refused (415 naming its Content-Encoding), before it is read.
+    api.addHook("preParsing", refuseContentEncoding);
     // The 401 and 429 every route here can answer are documented where they are sent from.
     api.addHook("onRoute", documentUnauthorized);
     api.addHook("onRoute", documentRateLimited);

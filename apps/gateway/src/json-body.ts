@@ -5,7 +5,7 @@
  * (secure-json-parse), but says which key it refused, and where a syntax error is. Accepted
  * bodies cost one strict decode and one parse; only refused ones pay for the explanations.
  */
-import type { FastifyRequest } from "fastify";
+import type { FastifyRequest, preParsingHookHandler } from "fastify";
 import { parse as secureJsonParse } from "secure-json-parse";
 import { HttpProblem } from "./problem.js";
 
@@ -28,6 +28,37 @@ export const charsetProblem = (
     status: 415,
     detail: `send the body as UTF-8 (${mediaType} with no charset, or charset=utf-8); charset ${JSON.stringify(charset)} is not accepted`,
   });
+};
+
+/**
+ * A 415 problem when the `content-encoding` header names a coding other than `identity` (gzip,
+ * deflate, br…), with `Accept-Encoding: identity` as RFC 9110 §15.5.16 asks; undefined otherwise.
+ * Bodies are not decompressed: the body limit would then bound the compressed size only, and a
+ * few KB of gzip can expand to gigabytes. Without this the compressed bytes reached the UTF-8
+ * check and were refused as "not valid UTF-8", which says nothing of the cause.
+ */
+export const contentEncodingProblem = (contentEncoding: string | undefined): HttpProblem | undefined => {
+  if (contentEncoding === undefined) return undefined;
+  const codings = contentEncoding
+    .split(",")
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== "" && c !== "identity");
+  if (codings.length === 0) return undefined;
+  return new HttpProblem({
+    status: 415,
+    detail: `Content-Encoding ${JSON.stringify(codings.join(", "))} is not accepted: send the body uncompressed (no Content-Encoding header)`,
+    headers: { "accept-encoding": "identity" },
+  });
+};
+
+/**
+ * `preParsing` hook refusing a body sent with a `Content-Encoding` (see {@link contentEncodingProblem})
+ * before anything reads it.
+ */
+export const refuseContentEncoding: preParsingHookHandler = (request, _reply, payload, done) => {
+  const refused = contentEncodingProblem(request.headers["content-encoding"]);
+  if (refused === undefined) done(null, payload);
+  else done(refused);
 };
 
 /**

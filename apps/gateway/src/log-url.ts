@@ -2,10 +2,11 @@
 // names look like credentials replaced. Such a request is refused (keys go in Authorization), but
 // the "incoming request" line is written before that, and the log must not keep the key. A name
 // looks like a credential when one of its words (split at `_`, `-`, `.` and camelCase, any case)
-// is a credential word (`X-Api-Token`, `oauth_signature`, `AuthCode`), or `key` alone or after a
-// word that makes it one (`key`, `api_key`, `x-api-key`, `secretKey`); `spaceKey`, the API's own
-// filter, and words that merely contain one (`author`, `design`) are kept. The request's headers
-// are never logged (see `serializeRequest`).
+// is a credential word (`X-Api-Token`, `oauth_signature`, `AuthCode`, `sessionId`), or `key` alone
+// or after a word that makes it one (`key`, `api_key`, `x-api-key`, `secretKey`), or when its
+// letters run together hold an unmistakable one whatever the separators (`passWord`, `ACCESSTOKEN`,
+// `privatekey`); `spaceKey`, the API's own filter, and words that merely contain a short one
+// (`author`, `design`, `monkey`) are kept. The request's headers are never logged (see `serializeRequest`).
 import type { FastifyRequest } from "fastify";
 
 const CREDENTIAL_WORDS = new Set([
@@ -24,7 +25,32 @@ const CREDENTIAL_WORDS = new Set([
   "accesskey",
   "bearer",
   "jwt",
+  "pass",
+  "passphrase",
+  "session",
+  "sid",
+  "cookie",
 ]);
+/**
+ * Credentials spelt out in full: found in a name's letters with every separator and case removed,
+ * so `passWord` (camelCase would split it in two), `ACCESSTOKEN` or `private.Key` cannot slip by.
+ * Each is long or specific enough that no ordinary parameter name holds it.
+ */
+const CREDENTIAL_RUNS = [
+  "password",
+  "passwd",
+  "passphrase",
+  "token",
+  "secret",
+  "credential",
+  "authorization",
+  "apikey",
+  "accesskey",
+  "privatekey",
+  "secretkey",
+  "sessionid",
+  "sessionkey",
+];
 /** Words before `key` that make it a credential (`api_key`, `access-key`, `privateKey`). */
 const KEY_KINDS = new Set([
   "api",
@@ -45,10 +71,13 @@ const looksSecret = (name: string): boolean => {
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .filter((w) => w !== "");
-  return words.some(
-    (word, i) =>
-      CREDENTIAL_WORDS.has(word) ||
-      (word === "key" && (words.length === 1 || KEY_KINDS.has(words[i - 1] ?? ""))),
+  const letters = words.join("");
+  return (
+    words.some(
+      (word, i) =>
+        CREDENTIAL_WORDS.has(word) ||
+        (word === "key" && (words.length === 1 || KEY_KINDS.has(words[i - 1] ?? ""))),
+    ) || CREDENTIAL_RUNS.some((run) => letters.includes(run))
   );
 };
 

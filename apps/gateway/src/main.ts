@@ -7,7 +7,7 @@ try {
   stopOnSignals(await startServer(config, { proxy }));
 } catch (error) {
   process.stderr.write(
-    `minutes-gateway: could not start: ${error instanceof Error ? error.message : String(error)}\n`,
+    `minutes-gateway: cannot start: ${error instanceof Error ? error.message : String(error)}\n`,
   );
   process.exit(1);
 }

@@ -6,10 +6,11 @@
 
 import { type ConfluenceProxyConfig, checkCaFile, checkProxyConfig } from "@minutes/confluence-core";
 import { ignoredSettingWarnings, type MinutesConfig } from "@minutes/contracts";
+import { connectNats } from "@minutes/nats-streams";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
 import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { Effect, Exit, Scope } from "effect";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { Effect, Exit, type Redacted, Scope } from "effect";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { buildApp, REDACT_PATHS } from "./app.js";
@@ -45,8 +46,8 @@ export const startServer = async (
     logger.warn(
       "gateway.admin_api_keys is empty: every API key may import, export, delete, clean up, replay and run the archive; give the operators keys of their own to keep the meeting processor's key to sending and reading",
     );
-  const nc: NatsConnection = await connect({
-    servers: config.nats.url.split(",").map((s) => s.trim()),
+  // Fails naming NATS and its servers (without credentials), as the publisher does.
+  const nc: NatsConnection = await connectNats(config.nats.url, {
     name: "minutes-gateway",
     maxReconnectAttempts: -1,
     // Without this the client captures two stack traces per request (each JetStream publish is

@@ -133,13 +133,22 @@ describe("configuration", () => {
       runMain([], { MINUTES_CONFLUENCE__CA_FILE: notPem }),
     ]);
     expect(missing.stderr).toBe(
-      "minutes-gateway: could not start: confluence.ca_file: cannot read /nonexistent/ca.pem (ENOENT)\n",
+      "minutes-gateway: cannot start: confluence.ca_file: cannot read /nonexistent/ca.pem (ENOENT)\n",
     );
     expect(missing.status).toBe(1);
     expect(garbage.stderr).toBe(
-      `minutes-gateway: could not start: confluence.ca_file: ${notPem} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)\n`,
+      `minutes-gateway: cannot start: confluence.ca_file: ${notPem} holds no PEM certificate (no -----BEGIN CERTIFICATE----- line)\n`,
     );
     expect(garbage.status).toBe(1);
+  });
+
+  it("main stops at start, exit 1, naming NATS and its address without credentials, when NATS cannot be reached", async () => {
+    // Port 1: nothing listens there.
+    const result = await runMain([], { NATS_URL: "nats://minutes:nats-s3cret@127.0.0.1:1" });
+    expect(result.stderr).toBe(
+      "minutes-gateway: cannot start: cannot connect to NATS at nats://127.0.0.1:1: connection refused\n",
+    );
+    expect(result.status).toBe(1);
   });
 
   it("reads the proxy from the environment, credentials included, and refuses a bad one in one line without its value", () => {

@@ -38,10 +38,46 @@ describe("redactUrl", () => {
       expect(redactUrl(`/x?${name}=SECRET&limit=5`), name).toBe(`/x?${name}=[redacted]&limit=5`);
   });
 
+  it("replaces credential names in any case and separator style, camelCase split or run together", () => {
+    for (const name of [
+      "passWord",
+      "PassWord",
+      "pass_word",
+      "pass",
+      "passwd",
+      "pwd",
+      "apiKey",
+      "APIKEY",
+      "api_key",
+      "api-key",
+      "accessToken",
+      "ACCESSTOKEN",
+      "access.token",
+      "clientSecret",
+      "CLIENT_SECRET",
+      "clientsecret",
+      "Authorization",
+      "authorization",
+      "session",
+      "sessionId",
+      "SESSIONID",
+      "session_id",
+      "private_key",
+      "privateKey",
+      "privatekey",
+      "PRIVATE-KEY",
+      "passphrase",
+    ])
+      expect(redactUrl(`/x?${name}=s3cr3t3&limit=5`), name).toBe(`/x?${name}=[redacted]&limit=5`);
+  });
+
   it("keeps parameters whose names only contain a credential word, such as the API's own spaceKey", () => {
     expect(redactUrl("/api/publications?spaceKey=MEET&author=bob&design=x&monkey=1&status=published")).toBe(
       "/api/publications?spaceKey=MEET&author=bob&design=x&monkey=1&status=published",
     );
+    const readable =
+      "space=MEET&topic=Budget&jobId=j-1&cursor=abc&limit=5&since=x&until=y&deletePage=true&passage=3";
+    expect(redactUrl(`/api/publications?${readable}`)).toBe(`/api/publications?${readable}`);
     for (const name of ["key", "KEY", "api_key", "X-Api-Key", "secretKey", "accessKey", "private.key"])
       expect(redactUrl(`/x?${name}=SECRET`), name).toBe(`/x?${name}=[redacted]`);
   });

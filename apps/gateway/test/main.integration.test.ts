@@ -101,9 +101,29 @@ describe("main", () => {
     const result = await runSourceMain(root, [], env);
     expect(result.status).toBe(1);
     expect(result.stderr).toBe(
-      `minutes-gateway: could not start: database "${missing}" does not exist on ${url.hostname}:${url.port || 5432}; create it (CREATE DATABASE "${missing}") or fix database.url\n`,
+      `minutes-gateway: cannot start: database "${missing}" does not exist on ${url.hostname}:${url.port || 5432}; create it (CREATE DATABASE "${missing}") or fix database.url\n`,
     );
     expect(result.stdout + result.stderr).not.toContain("pg-secret-pw-9");
     expect(await admin("select 1 from pg_database where datname = $1", [missing])).toBe(0);
+  }, 60_000);
+
+  it("stops at start naming PostgreSQL and its address, never the password, when it cannot be reached", async () => {
+    const id = unique();
+    const env = {
+      NATS_URL,
+      MINUTES_NATS__STREAM: `T_${id}`,
+      MINUTES_NATS__SUBJECT_PREFIX: `t_${id}`,
+      MINUTES_GATEWAY__PORT: "0",
+      MINUTES_DATABASE__TYPE: "postgresql",
+      // Port 1: nothing listens there.
+      DATABASE_URL: "postgresql://minutes:pg-secret-pw-9@127.0.0.1:1/minutes",
+    };
+    cleanups.push(() => deleteStreams(Either.getOrThrow(loadConfig({ env }))));
+    const result = await runSourceMain(root, [], env);
+    expect(result.stderr).toBe(
+      "minutes-gateway: cannot start: publication store unavailable during open: cannot connect to PostgreSQL at 127.0.0.1:1: connection refused\n",
+    );
+    expect(result.status).toBe(1);
+    expect(result.stdout + result.stderr).not.toContain("pg-secret-pw-9");
   }, 60_000);
 });

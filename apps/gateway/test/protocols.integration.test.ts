@@ -1,3 +1,4 @@
+import { deflateSync, gzipSync } from "node:zlib";
 import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
 import { jetstream } from "@nats-io/jetstream";
 import { Schema } from "effect";
@@ -122,6 +123,26 @@ describe("POST /api/protocols", () => {
     expect(info.state.messages).toBe(0);
   });
 
+  it("answers 400 naming topic for an empty or blank one, and publishes that the fields must not be blank", async () => {
+    h = await startHarness();
+    for (const topic of ["", "   "]) {
+      const res = await h.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: h.auth,
+        payload: { ...protocolBody(unique()), topic },
+      });
+      expect(res.statusCode, JSON.stringify(topic)).toBe(400);
+      expect(res.json().errors).toEqual([{ path: "topic", message: "must not be empty" }]);
+    }
+    expect((await h.ctx.jsm.streams.info(h.ctx.streams.protocol)).state.messages).toBe(0);
+    const document = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const properties =
+      document.paths["/api/protocols"].post.requestBody.content["application/json"].schema.properties;
+    expect(properties.markdown).toMatchObject({ minLength: 1, pattern: "\\S" });
+    expect(properties.topic).toMatchObject({ minLength: 1, pattern: "\\S", maxLength: 255 });
+  });
+
   it("answers 400 for a body that is not JSON", async () => {
     h = await startHarness();
     const res = await h.app.inject({
@@ -188,6 +209,44 @@ describe("POST /api/protocols", () => {
     });
     expect(res.statusCode).toBe(415);
     expect(res.json()).toMatchObject({ status: 415, title: "Unsupported media type" });
+  });
+
+  it("answers 415 naming the Content-Encoding of a compressed body, after the key check, and stores nothing", async () => {
+    h = await startHarness();
+    const json = JSON.stringify(protocolBody(unique()));
+    const send = (headers: Record<string, string>, payload: Buffer | string) =>
+      h?.app.inject({
+        method: "POST",
+        url: "/api/protocols",
+        headers: { "content-type": "application/json", ...headers },
+        payload,
+      });
+    for (const [encoding, body] of [
+      ["gzip", gzipSync(json)],
+      ["deflate", deflateSync(json)],
+      ["GZIP, identity", gzipSync(json)],
+    ] as const) {
+      const res = await send({ ...h.auth, "content-encoding": encoding }, body);
+      expect(res?.statusCode, encoding).toBe(415);
+      expect(res?.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      expect(res?.headers["accept-encoding"]).toBe("identity");
+      expect(res?.json()).toMatchObject({
+        status: 415,
+        title: "Unsupported media type",
+        detail: `Content-Encoding "${encoding.toLowerCase().replace(", identity", "")}" is not accepted: send the body uncompressed (no Content-Encoding header)`,
+      });
+    }
+    expect((await send({ "content-encoding": "gzip" }, gzipSync(json)))?.statusCode).toBe(401);
+    expect((await h.ctx.jsm.streams.info(h.ctx.streams.protocol)).state.messages).toBe(0);
+    expect((await send({ ...h.auth, "content-encoding": "identity" }, json))?.statusCode).toBe(202);
+    const imported = await h.app.inject({
+      method: "POST",
+      url: "/api/import",
+      headers: { ...h.auth, "content-type": "application/x-ndjson", "content-encoding": "br" },
+      payload: "x",
+    });
+    expect(imported.statusCode).toBe(415);
+    expect(imported.json().detail).toMatch(/^Content-Encoding "br" is not accepted/);
   });
 
   it("answers 401 with WWW-Authenticate without a valid API key, and never logs the key", async () => {

@@ -185,6 +185,8 @@ describe("replays", () => {
     };
     expect(await dry({})).toMatchObject({ total: 6, jobIds: jobs });
     expect(await dry({ spaceKey: "EVEN" })).toMatchObject({ total: 3, jobIds: ["f-0", "f-2", "f-4"] });
+    // A global space's key matches in any case, as in Confluence.
+    expect(await dry({ spaceKey: "even" })).toMatchObject({ total: 3, jobIds: ["f-0", "f-2", "f-4"] });
     expect(await dry({ jobIds: ["f-1", "f-5", "other"] })).toMatchObject({
       total: 2,
       jobIds: ["f-1", "f-5"],

@@ -20,7 +20,12 @@ import {
   indexRefreshSubject,
   type MinutesConfig,
 } from "@minutes/contracts";
-import { ensureStreams, type PublisherRegistration, registerPublisher } from "@minutes/nats-streams";
+import {
+  connectNats,
+  ensureStreams,
+  type PublisherRegistration,
+  registerPublisher,
+} from "@minutes/nats-streams";
 import {
   PublicationStore,
   type PublicationStoreShape,
@@ -28,7 +33,7 @@ import {
 } from "@minutes/publication-store";
 import { type TokenOrigin, tokenExpiredNote, tokenExpiryNotice } from "@minutes/token-vault";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { Duration, Effect, Either, Exit, FiberSet, Redacted, Runtime, Schedule, Schema, Scope } from "effect";
 import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
@@ -121,8 +126,8 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
   const startedAt = new Date().toISOString();
 
   try {
-    const nc: NatsConnection = await connect({
-      servers: config.nats.url.split(",").map((s) => s.trim()),
+    // Fails naming NATS and its servers (without credentials), as the gateway does.
+    const nc: NatsConnection = await connectNats(config.nats.url, {
       name: instanceId,
       maxReconnectAttempts: -1,
       // Each publish and request would otherwise build an Error for an async stack trace.

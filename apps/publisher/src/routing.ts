@@ -3,7 +3,7 @@
  * first, then the first routing rule that matches, then the configured defaults. Labels are
  * normalised to what Confluence accepts; the ones that cannot be are reported, not sent.
  */
-import type { MinutesConfig, RoutingRule } from "@minutes/contracts";
+import { canonicalSpaceKey, type MinutesConfig, type RoutingRule } from "@minutes/contracts";
 
 /** What routing decided for one protocol. */
 export interface Route {
@@ -43,7 +43,8 @@ export const routeProtocol = (protocol: RoutableProtocol, confluence: RoutingSet
     ...(protocol.metadata.labels ?? []),
   ]);
   return {
-    spaceKey: protocol.metadata.spaceKey ?? rule?.space_key ?? confluence.space_key,
+    // As Confluence knows it: "meetings" is space MEETINGS, and its records must say so.
+    spaceKey: canonicalSpaceKey(protocol.metadata.spaceKey ?? rule?.space_key ?? confluence.space_key),
     parentPageId:
       protocol.metadata.parentPageId ??
       (rule && rule.parent_page_id !== undefined ? rule.parent_page_id : confluence.parent_page_id),

@@ -72,6 +72,15 @@ describe("minutes-publisher", () => {
     expect(result.status).toBe(1);
   });
 
+  it("exits 1 at start naming NATS and its address, without credentials, when NATS cannot be reached", async () => {
+    // Port 1: nothing listens there. The same words as the gateway's.
+    const result = await runMain([], { NATS_URL: "nats://minutes:nats-s3cret@127.0.0.1:1" });
+    expect(result.stderr).toBe(
+      "minutes-publisher: cannot start: cannot connect to NATS at nats://127.0.0.1:1: connection refused\n",
+    );
+    expect(result.status).toBe(1);
+  });
+
   it("exits 1 naming the proxy variable, never its value, when a proxy URL cannot be used", async () => {
     const result = await runMain([], { HTTPS_PROXY: "proxyuser:pw-secret@127.0.0.1:4297" });
     expect(result.stderr).toBe(

@@ -72,6 +72,22 @@ describe("routeProtocol", () => {
     expect(route).toMatchObject({ spaceKey: "OWN", parentPageId: "7" });
   });
 
+  it("names a global space as Confluence does (upper case) wherever its key came from, a personal one as given", () => {
+    const lower = config({
+      confluence: {
+        space_key: "meetings",
+        routing_rules: [{ name: "board", match: { topic_pattern: "^architecture" }, space_key: "arch" }],
+      },
+    }).confluence;
+    const spaceOf = (topic: string, spaceKey?: string) =>
+      routeProtocol({ filename: "x.md", topic, metadata: spaceKey === undefined ? {} : { spaceKey } }, lower)
+        .spaceKey;
+    expect(spaceOf("x", "meetings")).toBe("MEETINGS");
+    expect(spaceOf("architecture")).toBe("ARCH");
+    expect(spaceOf("x")).toBe("MEETINGS");
+    expect(spaceOf("x", "~alice")).toBe("~alice");
+  });
+
   it("falls back to the configured space and parent", () => {
     expect(
       routeProtocol(

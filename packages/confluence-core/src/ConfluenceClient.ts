@@ -16,7 +16,7 @@ import {
   ConfluenceVersionConflictError,
   isRetryable,
 } from "./ConfluenceError.js";
-import { mayHaveLanded } from "./error-from-response.js";
+import { anonymousHint, mayHaveLanded } from "./error-from-response.js";
 import { type Api, type Http, type HttpRequest, makeHttp, type Query } from "./http.js";
 import { confluenceRetrySchedule } from "./retry-schedule.js";
 import { sameStorage } from "./storage-equal.js";
@@ -1040,7 +1040,7 @@ const build = (http: Http): ConfluenceClientService => {
         path: pathOf("v1", "/user/current"),
         status: 200,
         confluenceMessage: "the server answered as the anonymous user",
-        hint: cloud ? "cloud-credentials" : "datacenter-anonymous",
+        hint: cloud ? "cloud-credentials" : anonymousHint(cfg.deploymentDetected),
         locale: cfg.locale,
       });
     }

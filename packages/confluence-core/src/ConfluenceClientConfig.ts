@@ -95,6 +95,12 @@ export const detectDeployment = (baseUrl: string): ConfluenceDeployment => {
 /** The configuration after validation and defaults, with the REST roots worked out. */
 export interface ResolvedConfig {
   readonly deployment: ConfluenceDeployment;
+  /**
+   * The deployment was detected from `baseUrl`, not configured. Only Cloud hosts are recognised,
+   * so a detected `datacenter` is a guess (a Cloud site on a custom domain looks the same): the
+   * credential errors then say so and name the setting.
+   */
+  readonly deploymentDetected: boolean;
   /** Base of human links (`.../wiki` on Cloud), or undefined when only a gateway URL was given. */
   readonly siteUrl: string | undefined;
   /** Root that `/rest/api` and `/api/v2` hang off: the site base, or `{gateway}/ex/confluence/{cloudId}/wiki`. */
@@ -214,7 +220,14 @@ export const resolveConfig = (config: ConfluenceClientConfig): ResolvedConfig | 
   )
     return fail("pageSize", "must be an integer from 1 to 250");
   const proxy = resolveProxy(config.proxy);
-  const common = { auth: config.auth, ...numbers, proxy, locale, pageSize: config.pageSize };
+  const common = {
+    auth: config.auth,
+    ...numbers,
+    proxy,
+    locale,
+    pageSize: config.pageSize,
+    deploymentDetected: config.deployment === undefined,
+  };
 
   if (deployment === "datacenter") {
     if (config.cloudId !== undefined || config.scopedToken === true)

@@ -12,7 +12,11 @@ export type ConfluenceLocale = typeof ConfluenceLocale.Type;
 /**
  * Why an error probably happened, as a closed set of codes rendered per locale in `message`.
  * Set by the client where Confluence's answer is known to be misleading (e.g. Cloud's 404 for bad
- * credentials on v2, or a scoped token sent to the site domain).
+ * credentials on v2, or a scoped token sent to the site domain). The `datacenter-*` credential hints
+ * have a variant for a deployment detected from the address rather than configured
+ * (`datacenter-anonymous-or-cloud`, `datacenter-detected`): a Cloud site on a custom domain is
+ * detected as Data Center, gets the token as Bearer and answers like a Data Center refusing it, so
+ * the message names `confluence.deployment` instead of only blaming the token.
  */
 export const ConfluenceHint = Schema.Literal(
   "cloud-credentials",
@@ -20,6 +24,8 @@ export const ConfluenceHint = Schema.Literal(
   "scoped-token-needs-gateway",
   "scope-mismatch",
   "datacenter-anonymous",
+  "datacenter-anonymous-or-cloud",
+  "datacenter-detected",
   "datacenter-captcha",
   "datacenter-session-lost",
   "endpoint-removed",
@@ -279,6 +285,14 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "datacenter-anonymous": {
     en: "Data Center treated the request as anonymous: the personal access token is wrong, expired or revoked",
     ru: "Data Center обработал запрос как анонимный: персональный токен доступа неверен, истёк или отозван",
+  },
+  "datacenter-anonymous-or-cloud": {
+    en: 'Data Center treated the request as anonymous: the personal access token is wrong, expired or revoked; or this is Confluence Cloud on a custom domain, since Data Center was only guessed from the address: set confluence.deployment to "cloud"',
+    ru: 'Data Center обработал запрос как анонимный: персональный токен доступа неверен, истёк или отозван; либо это Confluence Cloud на собственном домене, так как Data Center лишь угадан по адресу: укажите confluence.deployment = "cloud"',
+  },
+  "datacenter-detected": {
+    en: 'the deployment was detected as Data Center from the address, not configured: if this is Confluence Cloud on a custom domain, set confluence.deployment to "cloud"',
+    ru: 'тип развёртывания определён по адресу как Data Center, а не задан: если это Confluence Cloud на собственном домене, укажите confluence.deployment = "cloud"',
   },
   "datacenter-captcha": {
     en: "the account is in CAPTCHA mode after failed logins: log in once in a browser",

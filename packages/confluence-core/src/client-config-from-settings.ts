@@ -25,7 +25,9 @@ export const clientConfigFromSettings = (
   const deployment = settings.deployment ?? detectDeployment(settings.base_url);
   return {
     baseUrl: settings.base_url,
-    deployment,
+    // Only a configured deployment is passed on: the client then knows a detected one is a guess
+    // and says so in its credential errors (a Cloud site on a custom domain is detected as DC).
+    ...(settings.deployment !== null ? { deployment } : {}),
     auth:
       deployment === "cloud" ? { type: "basic", email: settings.username, token } : { type: "bearer", token },
     ...(settings.cloud_id !== null ? { cloudId: settings.cloud_id, scopedToken: true } : {}),

@@ -32,6 +32,8 @@ export interface HttpFailure {
   /** Which REST API answered: v1 (`/rest/api`) or v2 (`/api/v2`). */
   readonly api: "v1" | "v2";
   readonly deployment: ConfluenceDeployment;
+  /** Whether `deployment` was detected from the base URL rather than configured (default: configured). */
+  readonly deploymentDetected?: boolean;
   /** Whether the request went through the api.atlassian.com gateway. */
   readonly viaGateway: boolean;
   readonly nowMs: number;
@@ -71,13 +73,19 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
     if (f.deployment === "cloud" && !f.viaGateway && !looksLikeJson(f.body))
       return new ConfluenceAuthenticationError(withHint("scoped-token-needs-gateway"));
     return new ConfluenceAuthenticationError(
-      withHint(f.deployment === "cloud" ? "cloud-credentials" : undefined),
+      withHint(
+        f.deployment === "cloud"
+          ? "cloud-credentials"
+          : f.deploymentDetected
+            ? "datacenter-detected"
+            : undefined,
+      ),
     );
   }
   if (f.status === 403) {
     if (/not permitted to use confluence|caller cannot access confluence/i.test(text))
       return new ConfluenceAuthenticationError(
-        withHint(f.deployment === "cloud" ? "cloud-credentials" : "datacenter-anonymous"),
+        withHint(f.deployment === "cloud" ? "cloud-credentials" : anonymousHint(f.deploymentDetected)),
       );
     const seraph = `${header(f.headers, "x-seraph-loginreason") ?? ""} ${header(f.headers, "x-authentication-denied-reason") ?? ""}`;
     if (/CAPTCHA/i.test(seraph)) return new ConfluenceAuthenticationError(withHint("datacenter-captcha"));
@@ -130,6 +138,14 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
       ) ?? "",
   });
 };
+
+/**
+ * The hint for Data Center's anonymous answer to a refused token. When the deployment was only
+ * detected, the same answer comes from a Cloud site on a custom domain that got the token as
+ * Bearer, so the hint also names `confluence.deployment`.
+ */
+export const anonymousHint = (deploymentDetected: boolean | undefined): ConfluenceHint =>
+  deploymentDetected === true ? "datacenter-anonymous-or-cloud" : "datacenter-anonymous";
 
 /** What a transport failure looked like: the thrown value and whether the client's own timeout fired. */
 export interface TransportFailure {

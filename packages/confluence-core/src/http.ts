@@ -182,6 +182,7 @@ export const makeHttp = (
           body: res.text,
           api: req.api,
           deployment: config.deployment,
+          deploymentDetected: config.deploymentDetected,
           viaGateway: config.viaGateway,
           nowMs: Date.now(),
           maxRetryAfterMs: config.maxRetryAfterMs,

@@ -3,9 +3,11 @@
 import { createServer } from "node:net";
 import { assert, layer } from "@effect/vitest";
 import type { Sandbox, SandboxMode } from "@minutes/confluence-sandbox";
-import { Cause, Effect, Fiber, HashMap, Logger, Option, Redacted } from "effect";
+import { defaultConfig, MinutesConfig } from "@minutes/contracts";
+import { Cause, Effect, Fiber, HashMap, Logger, Option, Redacted, Schema } from "effect";
 import { makeConfluenceClient } from "../src/ConfluenceClient.js";
 import type { ConfluenceError } from "../src/ConfluenceError.js";
+import { clientConfigFromSettings } from "../src/client-config-from-settings.js";
 import { clientFor, configFor, credentialForms, TestSandbox, uniqueTitle } from "./helpers/sandbox.js";
 
 const BODY = "<p>Hello <strong>minutes</strong></p>";
@@ -1184,6 +1186,67 @@ layer(TestSandbox.layer("datacenter", { contextPath: "/confluence" }), { exclude
           assert.strictEqual(opened.status, 302, page.webUrl);
           assert.strictEqual(opened.headers.get("location"), `/sandbox/pages/${page.id}`);
         }
+      }),
+    );
+  },
+);
+
+layer(TestSandbox.layer("cloud"), { excludeTestServices: true })(
+  "ConfluenceClient against a Cloud site whose address does not say Cloud",
+  (it) => {
+    // The sandbox is Cloud on 127.0.0.1: like a Cloud site on a custom domain, its address is
+    // detected as Data Center, so the token goes out as Bearer and Cloud refuses it.
+    const settings = (sb: Sandbox, deployment: "cloud" | "datacenter" | null) =>
+      Effect.map(Schema.decodeUnknown(MinutesConfig)(defaultConfig), (c) => ({
+        ...c.confluence,
+        base_url: sb.baseUrl,
+        username: sb.user.email,
+        max_retries: 0,
+        deployment,
+      })).pipe(Effect.orDie);
+
+    it.scoped(
+      "a detected deployment's credential error says it was guessed and names confluence.deployment",
+      () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const config = clientConfigFromSettings(yield* settings(sb, null), Redacted.make(sb.user.token));
+          const client = yield* makeConfluenceClient(config).pipe(Effect.orDie);
+          const calls: ReadonlyArray<Effect.Effect<unknown, ConfluenceError>> = [
+            client.testConnection(),
+            client.getSpace("MEETINGS"),
+          ];
+          for (const call of calls) {
+            const error = yield* Effect.flip(call);
+            assert.strictEqual(error._tag, "ConfluenceAuthenticationError");
+            assert.strictEqual(error.hint, "datacenter-anonymous-or-cloud");
+            assert.include(error.message, 'set confluence.deployment to "cloud"');
+            assertNoSecret(error, credentialForms(sb));
+          }
+        }),
+    );
+
+    it.scoped("a configured Data Center keeps blaming the token alone", () =>
+      Effect.gen(function* () {
+        const sb = yield* TestSandbox;
+        const config = clientConfigFromSettings(
+          yield* settings(sb, "datacenter"),
+          Redacted.make(sb.user.token),
+        );
+        const client = yield* makeConfluenceClient(config).pipe(Effect.orDie);
+        const error = yield* Effect.flip(client.testConnection());
+        assert.strictEqual(error.hint, "datacenter-anonymous");
+        assert.notInclude(error.message, "confluence.deployment");
+      }),
+    );
+
+    it.scoped("the same settings with deployment cloud connect", () =>
+      Effect.gen(function* () {
+        const sb = yield* TestSandbox;
+        const config = clientConfigFromSettings(yield* settings(sb, "cloud"), Redacted.make(sb.user.token));
+        const client = yield* makeConfluenceClient(config).pipe(Effect.orDie);
+        const info = yield* client.testConnection();
+        assert.strictEqual(info.deployment, "cloud");
       }),
     );
   },

@@ -63,6 +63,25 @@ describe("errorFromResponse", () => {
     assert.strictEqual(e.confluenceMessage, "HTTP Status 401 – Unauthorized");
   });
 
+  it("names confluence.deployment when a Data Center refusal meets a deployment that was only detected", () => {
+    const dc = { deployment: "datacenter", path: "/wiki/rest/api/user/current", method: "GET" } as const;
+    const anonymous = failure({ ...dc, status: 403, body: v1(403, "caller cannot access Confluence") });
+    assert.strictEqual(errorFromResponse(anonymous).hint, "datacenter-anonymous");
+    const guessed = errorFromResponse({ ...anonymous, deploymentDetected: true });
+    assert.strictEqual(guessed.hint, "datacenter-anonymous-or-cloud");
+    assert.include(guessed.message, "wrong, expired or revoked");
+    assert.include(
+      guessed.message,
+      "Confluence Cloud on a custom domain, since Data Center was only guessed",
+    );
+    assert.include(guessed.message, 'set confluence.deployment to "cloud"');
+    const unauthorized = failure({ ...dc, status: 401, body: v1(401, "Unauthorized") });
+    assert.strictEqual(errorFromResponse(unauthorized).hint, undefined);
+    const unauthorizedGuessed = errorFromResponse({ ...unauthorized, deploymentDetected: true });
+    assert.strictEqual(unauthorizedGuessed.hint, "datacenter-detected");
+    assert.include(unauthorizedGuessed.message, 'set confluence.deployment to "cloud"');
+  });
+
   it("maps Cloud v1's 403 for bad credentials to authentication, other 403s to permission", () => {
     const creds = errorFromResponse(
       failure({ status: 403, body: v1(403, "Current user not permitted to use Confluence") }),

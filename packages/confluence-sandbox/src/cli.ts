@@ -50,11 +50,16 @@ export function parseCli(argv: ReadonlyArray<string>): CliOptions {
   };
 }
 
-/** The lines the command prints after start: base URL, user name (Cloud) and token. */
+/**
+ * The lines the command prints after start: base URL, user name (Cloud), token and deployment.
+ * The deployment is printed because a client cannot tell it from `127.0.0.1`: Minutes detects
+ * Cloud only from `*.atlassian.net` addresses, so `confluence.deployment` must be set.
+ */
 export function banner(mode: SandboxMode, baseUrl: string, user: { email: string; token: string }): string[] {
   return [
     `Base URL: ${baseUrl}`,
     ...(mode === "cloud" ? [`Username: ${user.email}`] : []),
     `Token: ${user.token}`,
+    `Deployment: ${mode}`,
   ];
 }

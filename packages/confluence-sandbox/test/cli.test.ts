@@ -15,16 +15,18 @@ describe("sandbox command line", () => {
     expect(() => parseCli(["--mode", "server"])).toThrow();
   });
 
-  it("prints the base URL, the user name on Cloud only, and the token", () => {
+  it("prints the base URL, the user name on Cloud only, the token and the deployment", () => {
     const user = { email: "bot@example.com", token: "t0k" };
     expect(banner("cloud", "http://127.0.0.1:8090/wiki", user)).toEqual([
       "Base URL: http://127.0.0.1:8090/wiki",
       "Username: bot@example.com",
       "Token: t0k",
+      "Deployment: cloud",
     ]);
     expect(banner("datacenter", "http://127.0.0.1:8090", user)).toEqual([
       "Base URL: http://127.0.0.1:8090",
       "Token: t0k",
+      "Deployment: datacenter",
     ]);
   });
 });

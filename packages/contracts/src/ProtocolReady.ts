@@ -60,6 +60,19 @@ export const nulPath = (value: unknown, path = ""): string | undefined => {
 const wellFormed = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
   self.pipe(Schema.filter((s) => isWellFormed(s), { message: () => LONE_SURROGATE }));
 
+/**
+ * Text with more than white space in it. The JSON Schema (and so the OpenAPI document) says it
+ * too: `minLength: 1` and a pattern asking for one non-white-space character (ECMAScript's `\S`
+ * is the complement of what `trim` removes).
+ */
+const notBlank = <A extends string, I, R>(self: Schema.Schema<A, I, R>) =>
+  self.pipe(
+    Schema.filter((s) => s.trim().length > 0, {
+      message: () => "must not be empty",
+      jsonSchema: { minLength: 1, pattern: "\\S" },
+    }),
+  );
+
 /** Plain text of the event: Unicode without U+0000. */
 const text = <A extends string, I, R>(self: Schema.Schema<A, I, R>) => wellFormed(withoutNul(self));
 
@@ -89,6 +102,14 @@ export const IsoTimestamp = Schema.String.pipe(
   }),
 );
 
+/**
+ * A space key as Confluence knows it: a global space's key in upper case (Confluence matches
+ * them case-insensitively and stores them upper case, REST-API.md §3), a personal space's
+ * (`~user`, `~accountId`) as given. Records, routing, filters and statistics all go through it,
+ * so `meetings` and `MEETINGS` are one space everywhere.
+ */
+export const canonicalSpaceKey = (key: string): string => (key.startsWith("~") ? key : key.toUpperCase());
+
 /** The current version of the `ProtocolReady` wire format. */
 export const PROTOCOL_READY_SCHEMA_VERSION = 1 as const;
 
@@ -103,7 +124,7 @@ export const ProtocolReady = Schema.Struct({
   }),
   jobId: JobId,
   markdown: Schema.String.pipe(
-    Schema.filter((s) => s.trim().length > 0, { message: () => "must not be empty" }),
+    notBlank,
     text,
     Schema.annotations({ description: "The protocol as Markdown (CommonMark + GFM)" }),
   ),
@@ -114,7 +135,9 @@ export const ProtocolReady = Schema.Struct({
   ),
   occurredAt: IsoTimestamp,
   meetingDate: Schema.optional(MeetingDate),
-  topic: Schema.optional(Schema.String.pipe(Schema.maxLength(255), text)),
+  // Empty or white space only is refused (the page title would lose its topic, and the protocol's
+  // own heading would not be used either): leave the field out to take the topic from the text.
+  topic: Schema.optional(Schema.String.pipe(notBlank, Schema.maxLength(255), text)),
   spaceKey: Schema.optional(
     Schema.String.pipe(
       Schema.pattern(/^[A-Za-z0-9~_]{1,255}$/, {

@@ -53,6 +53,7 @@ export {
   parseConfigArgs,
 } from "./load-config.js";
 export {
+  canonicalSpaceKey,
   IsoTimestamp,
   isCalendarDate,
   JobId,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import {
+  canonicalSpaceKey,
   formatParseIssues,
   nulPath,
   ProtocolReady,
@@ -10,6 +11,7 @@ import {
   protocolStreamWildcard,
   publishRequestedSubject,
   subjectToken,
+  toJsonSchema,
 } from "../src/index.js";
 
 const fixture = readFileSync(new URL("./fixtures/protocol-ready.v1.json", import.meta.url), "utf8");
@@ -54,6 +56,26 @@ describe("ProtocolReady", () => {
       { path: "meetingDate", message: 'expected a date YYYY-MM-DD, got "2025-02-30"' },
       { path: "spaceKey", message: 'expected a Confluence space key, got "MY SPACE"' },
     ]);
+  });
+
+  it("refuses an empty or white-space-only topic, naming the field (leave it out to use the protocol's)", () => {
+    const event = { jobId: "j", markdown: "# Sync", filename: "x.md", occurredAt: "2025-09-02T10:15:00Z" };
+    for (const topic of ["", "  ", "\t\n\u00a0"])
+      expect(issuesOf({ ...event, topic })).toEqual([{ path: "topic", message: "must not be empty" }]);
+    expect(Either.isRight(decode({ ...event, topic: " Budget " }))).toBe(true);
+    expect(Either.isRight(decode(event))).toBe(true);
+  });
+
+  it("says in its JSON Schema that markdown and topic must hold more than white space", () => {
+    const properties = toJsonSchema(ProtocolReady).properties as Record<string, Record<string, unknown>>;
+    for (const field of ["markdown", "topic"]) {
+      expect(properties[field], field).toMatchObject({ type: "string", minLength: 1, pattern: "\\S" });
+      const pattern = new RegExp(properties[field]?.pattern as string, "u");
+      // The pattern refuses exactly what the decoder refuses.
+      for (const blank of ["", " ", "\t\n", "\u00a0\ufeff"]) expect(pattern.test(blank)).toBe(false);
+      expect(pattern.test("  x ")).toBe(true);
+    }
+    expect(properties.topic?.maxLength).toBe(255);
   });
 
   it.each([
@@ -181,5 +203,15 @@ describe("nulPath", () => {
     expect(nulPath({ labels: ["a", "b\u0000"] })).toBe("labels[1]");
     expect(nulPath({ metadata: { topic: "\u0000" } })).toBe("metadata.topic");
     expect(nulPath({ metadata: { "to\u0000pic": "x" } })).toBe("metadata.to\u0000pic");
+  });
+});
+
+describe("canonicalSpaceKey", () => {
+  it("upper-cases a global space's key and keeps a personal space's as given", () => {
+    expect(canonicalSpaceKey("meetings")).toBe("MEETINGS");
+    expect(canonicalSpaceKey("Team_2")).toBe("TEAM_2");
+    expect(canonicalSpaceKey("MEETINGS")).toBe("MEETINGS");
+    expect(canonicalSpaceKey("~alice")).toBe("~alice");
+    expect(canonicalSpaceKey("~5b10ac8d82e05b22cc7d4ef5")).toBe("~5b10ac8d82e05b22cc7d4ef5");
   });
 });

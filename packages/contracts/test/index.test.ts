@@ -60,6 +60,7 @@ describe("@minutes/contracts", () => {
         "VaultConfig",
         "archiveRunSubject",
         "canTransition",
+        "canonicalSpaceKey",
         "configHelp",
         "defaultConfig",
         "envVarForKey",

@@ -1,4 +1,5 @@
 export { coalescedRepair, type RepairListener } from "./coalesced-repair.js";
+export { connectNats, natsServers, natsUrlForDisplay } from "./connect-nats.js";
 export { createMissingStreams, ensureStreams, isAlreadyThere, isNotFound } from "./ensure-streams.js";
 export {
   ensurePublisherRegistry,

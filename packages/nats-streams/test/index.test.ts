@@ -6,11 +6,14 @@ describe("public exports", () => {
     expect(Object.keys(api).sort()).toEqual([
       "PUBLISHER_REGISTRY_READ_LIMIT",
       "coalescedRepair",
+      "connectNats",
       "createMissingStreams",
       "ensurePublisherRegistry",
       "ensureStreams",
       "isAlreadyThere",
       "isNotFound",
+      "natsServers",
+      "natsUrlForDisplay",
       "readPublisherRegistry",
       "registerPublisher",
     ]);

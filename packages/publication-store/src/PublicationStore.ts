@@ -6,6 +6,7 @@
  */
 import type { SqlEntityManager } from "@mikro-orm/libsql";
 import {
+  canonicalSpaceKey,
   canTransition,
   FINAL_STATUSES,
   type FinalStatus,
@@ -650,7 +651,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
             retry_count, attempts)
          values (?, ?, ?, 'pending', ?, ?, ?, 0, 0)
          on conflict (job_id) do nothing returning *`,
-        [input.jobId, input.spaceKey, input.parentPageId, input.trigger ?? "event", t, t],
+        [input.jobId, canonicalSpaceKey(input.spaceKey), input.parentPageId, input.trigger ?? "event", t, t],
       ),
     );
     if (inserted[0]) return toPublication(inserted[0]);
@@ -719,7 +720,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
                    and (p.claimed_until is null or p.claimed_until <= ? or p.claimed_by = ?)) returning *`,
             [
               input.jobId,
-              create.spaceKey,
+              canonicalSpaceKey(create.spaceKey),
               create.parentPageId,
               trigger ?? "event",
               t,
@@ -994,8 +995,9 @@ const makeShape = (db: Database): PublicationStoreShape => {
       params.push(...statuses);
     }
     if (q.spaceKey !== undefined) {
+      // Stored canonical (a global space's key upper case), so `meetings` finds space MEETINGS.
       where.push("confluence_space_key = ?");
-      params.push(q.spaceKey);
+      params.push(canonicalSpaceKey(q.spaceKey));
     }
     if (q.since !== undefined) {
       where.push("updated_at >= ?");
@@ -1461,7 +1463,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
             ["publication_status", line.status],
             ["confluence_page_id", line.pageId],
             ["confluence_page_url", line.pageUrl],
-            ["confluence_space_key", line.spaceKey],
+            ["confluence_space_key", canonicalSpaceKey(line.spaceKey)],
             ["parent_page_id", line.parentPageId],
             ["page_title", line.pageTitle],
             ["content_hash", line.contentHash],
@@ -1578,7 +1580,9 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const parent = location.parentPageId === null ? "parent_page_id is null" : "parent_page_id = ?";
     const limit = options.limit === undefined ? null : Math.max(1, Math.trunc(options.limit));
     const params: Array<unknown> =
-      location.parentPageId === null ? [location.spaceKey] : [location.spaceKey, location.parentPageId];
+      location.parentPageId === null
+        ? [canonicalSpaceKey(location.spaceKey)]
+        : [canonicalSpaceKey(location.spaceKey), location.parentPageId];
     // The total comes with the rows (a window count over every match, before the limit).
     const found = yield* attempt("listIndexed", () =>
       rows(
@@ -1970,7 +1974,7 @@ const patchColumns = (patch: TransitionPatch): Array<[string, unknown]> => {
   set("page_version", patch.pageVersion);
   set("content_hash", patch.contentHash);
   set("stream_sequence", patch.streamSequence);
-  set("confluence_space_key", patch.spaceKey);
+  set("confluence_space_key", patch.spaceKey === undefined ? undefined : canonicalSpaceKey(patch.spaceKey));
   set("parent_page_id", patch.parentPageId);
   set('"trigger"', patch.trigger);
   set("meeting_date", patch.meetingDate);

@@ -119,11 +119,17 @@ export const openDatabase = (
           .execute("select 1")
           .catch(async (error: unknown) => {
             await orm.close(true).catch(() => undefined);
-            throw (error as { code?: unknown }).code === "3D000"
-              ? new Unusable(
-                  `database "${location.database}" does not exist on ${location.host}:${location.port}; create it (CREATE DATABASE "${location.database.replaceAll('"', '""')}") or fix database.url`,
-                )
-              : error;
+            const code = (error as { code?: unknown }).code;
+            if (code === "3D000")
+              throw new Unusable(
+                `database "${location.database}" does not exist on ${location.host}:${location.port}; create it (CREATE DATABASE "${location.database.replaceAll('"', '""')}") or fix database.url`,
+              );
+            // The driver's "connect ECONNREFUSED 127.0.0.1:5432" does not say what it connected
+            // to (and is empty when every address of a host refused): say PostgreSQL, where and why.
+            const why = typeof code === "string" ? CONNECT_FAILURES[code] : undefined;
+            throw why === undefined
+              ? error
+              : new Error(`cannot connect to PostgreSQL at ${location.host}:${location.port}: ${why}`);
           });
         return { orm, dialect: "postgresql", location, busyTimeoutMs: 0 };
       }
@@ -609,6 +615,17 @@ const postgresLocation = (url: string): StoreLocation & { readonly type: "postgr
     port: parsed?.port ? Number(parsed.port) : 5432,
     database: parsed ? decodeURIComponent(parsed.pathname.replace(/^\//, "")) : "",
   };
+};
+
+/** Why a connection to the server failed, by the socket's error code, in words. */
+const CONNECT_FAILURES: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "timed out",
+  ENOTFOUND: "host name not found",
+  EAI_AGAIN: "host name not resolved (DNS temporarily unavailable)",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
 };
 
 const UNAVAILABLE_CODES = new Set([

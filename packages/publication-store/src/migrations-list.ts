@@ -6,6 +6,7 @@ import type { MigrationObject } from "@mikro-orm/core";
 import { Migration20261126000000_initial } from "./migrations/Migration20261126000000_initial.js";
 import { Migration20261126120000_meeting_date_archive } from "./migrations/Migration20261126120000_meeting_date_archive.js";
 import { Migration20261127180000_status_latency_index } from "./migrations/Migration20261127180000_status_latency_index.js";
+import { Migration20261128090000_canonical_space_keys } from "./migrations/Migration20261128090000_canonical_space_keys.js";
 import { Migration20261201000000_page_verified_on } from "./migrations/Migration20261201000000_page_verified_on.js";
 
 /** Every migration, oldest first; `PublicationStore.layer` applies the pending ones at start. */
@@ -18,6 +19,10 @@ export const MIGRATIONS: ReadonlyArray<MigrationObject> = [
   {
     name: "Migration20261127180000_status_latency_index",
     class: Migration20261127180000_status_latency_index,
+  },
+  {
+    name: "Migration20261128090000_canonical_space_keys",
+    class: Migration20261128090000_canonical_space_keys,
   },
   { name: "Migration20261201000000_page_verified_on", class: Migration20261201000000_page_verified_on },
 ];

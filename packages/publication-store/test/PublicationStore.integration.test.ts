@@ -33,6 +33,48 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
 
+    it.effect(
+      "records a global space's key as Confluence knows it, so lists and statistics see one space",
+      () =>
+        Effect.gen(function* () {
+          const store = yield* PublicationStore;
+          const space = `sp${uid().replace(/[^A-Za-z0-9]/g, "")}`.slice(0, 30);
+          const upper = space.toUpperCase();
+          const created = yield* store.ensurePublication({
+            jobId: `case-${uid()}`,
+            spaceKey: space,
+            parentPageId: null,
+          });
+          assert.strictEqual(created.spaceKey, upper);
+          const moved = yield* store.ensurePublication({
+            jobId: `case-${uid()}`,
+            spaceKey: upper,
+            parentPageId: null,
+          });
+          yield* store.transition(moved.id, "published", { spaceKey: space });
+          const personal = yield* store.ensurePublication({
+            jobId: `case-${uid()}`,
+            spaceKey: "~alice",
+            parentPageId: null,
+          });
+          assert.strictEqual(personal.spaceKey, "~alice");
+          for (const filter of [space, upper]) {
+            const page = yield* store.query({ spaceKey: filter });
+            assert.deepStrictEqual(
+              page.items.map((p) => [p.id, p.spaceKey]).sort(),
+              [
+                [created.id, upper],
+                [moved.id, upper],
+              ].sort(),
+              filter,
+            );
+          }
+          const stats = yield* store.stats({});
+          assert.strictEqual(stats.bySpace[upper], 2);
+          assert.isUndefined(stats.bySpace[space]);
+        }),
+    );
+
     it.effect("keeps one record per job when twenty publishers create it at once", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;

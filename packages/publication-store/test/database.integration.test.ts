@@ -181,6 +181,50 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
       );
     }),
   );
+
+  it.scoped("upper-cases the space keys of existing records in global spaces, not personal ones", () =>
+    Effect.gen(function* () {
+      const config = yield* freshConfig(name);
+      const db = yield* open(config);
+      const before = "Migration20261127180000_status_latency_index";
+      yield* Effect.promise(() => db.orm.getMigrator().up({ to: before }));
+      const em = db.orm.em.fork() as SqlEntityManager;
+      const { rows } = statements(db);
+      const t = new Date("2026-11-26T10:00:00Z");
+      for (const [jobId, key] of [
+        ["lower", "meetings"],
+        ["mixed", "Team_2"],
+        ["personal", "~alice"],
+        ["upper", "MEETINGS"],
+      ])
+        yield* attempt("insert", () =>
+          rows(
+            em,
+            `insert into confluence_publications
+               (job_id, confluence_space_key, parent_page_id, publication_status, "trigger", created_at, updated_at,
+                retry_count, attempts)
+             values (?, ?, null, 'pending', 'event', ?, ?, 0, 0)`,
+            [jobId, key, t, t],
+          ),
+        );
+      assert.deepStrictEqual(yield* migrate(db), [
+        "Migration20261128090000_canonical_space_keys",
+        "Migration20261201000000_page_verified_on",
+      ]);
+      const keys = yield* attempt("keys", () =>
+        rows(em, "select job_id, confluence_space_key as k from confluence_publications order by job_id"),
+      );
+      assert.deepStrictEqual(
+        keys.map((r) => [String(r.job_id), String(r.k)]),
+        [
+          ["lower", "MEETINGS"],
+          ["mixed", "TEAM_2"],
+          ["personal", "~alice"],
+          ["upper", "MEETINGS"],
+        ],
+      );
+    }),
+  );
 });
 
 describe("database on sqlite", () => {
@@ -526,13 +570,23 @@ describe("prepared statements on sqlite", () => {
 });
 
 describe("database on an unreachable PostgreSQL", () => {
-  it.scoped("fails to start with StoreUnavailableError", () =>
-    Effect.gen(function* () {
-      const error = yield* Effect.flip(
-        PublicationStore.make({ type: "postgresql", url: "postgresql://postgres@127.0.0.1:1/nothing" }),
-      );
-      assert.strictEqual(error._tag, "StoreUnavailableError");
-    }),
+  it.scoped(
+    "fails to start with StoreUnavailableError naming PostgreSQL, where and why, never the password",
+    () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(
+          PublicationStore.make({
+            type: "postgresql",
+            url: "postgresql://postgres:pw-s3cret@127.0.0.1:1/nothing",
+          }),
+        );
+        assert.strictEqual(error._tag, "StoreUnavailableError");
+        assert.strictEqual(
+          error.message,
+          "publication store unavailable during open: cannot connect to PostgreSQL at 127.0.0.1:1: connection refused",
+        );
+        assert.notInclude(JSON.stringify(error), "pw-s3cret");
+      }),
   );
 
   it.scoped("fails to start without a URL", () =>

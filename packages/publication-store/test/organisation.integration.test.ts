@@ -33,7 +33,7 @@ describe.each(BACKENDS)("page organisation records on $name", ({ name }) => {
     it.effect("lists an index location's published and archived pages, newest meeting first", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;
-        const space = `IDX${uid().replace(/-/g, "").slice(0, 8)}`;
+        const space = `IDX${uid().replace(/-/g, "").slice(0, 8)}`.toUpperCase();
         const january = yield* published(store, space, "100", "January", "2025-01-10");
         const march = yield* published(store, space, "100", "March", "2025-03-01");
         const december = yield* published(store, space, "100", "December", "2024-12-01");
@@ -79,7 +79,7 @@ describe.each(BACKENDS)("page organisation records on $name", ({ name }) => {
     it.effect("offers published meetings older than a date for archiving, oldest first", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;
-        const space = `ARC${uid().replace(/-/g, "").slice(0, 8)}`;
+        const space = `ARC${uid().replace(/-/g, "").slice(0, 8)}`.toUpperCase();
         const old = yield* published(store, space, null, "Old", "2001-05-01");
         const older = yield* published(store, space, null, "Older", "2001-01-01");
         yield* published(store, space, null, "Recent", "2001-07-01");

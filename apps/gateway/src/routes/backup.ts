@@ -187,7 +187,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           ),
           415: problemAnswer(
             415,
-            "Unsupported media type: the body must be `application/x-ndjson` in UTF-8 (no charset, or `charset=utf-8`).",
+            "Unsupported media type: the body must be `application/x-ndjson` in UTF-8 (no charset, or `charset=utf-8`), uncompressed (no `Content-Encoding`).",
             { detail: 'send the export as application/x-ndjson (got "application/json")' },
           ),
           503: unavailableAnswer(

@@ -112,7 +112,7 @@ export const bodyProblems = (
   }),
   415: problemAnswer(
     415,
-    "Unsupported media type: a body must be `application/json` in UTF-8 (no charset, or `charset=utf-8`). The detail names the type or charset that was sent.",
+    "Unsupported media type: a body must be `application/json` in UTF-8 (no charset, or `charset=utf-8`), uncompressed (a `Content-Encoding` such as gzip is refused, with `Accept-Encoding: identity`). The detail names the type, charset or encoding that was sent.",
     { detail: 'send the body as application/json (got "text/plain")' },
   ),
 });
