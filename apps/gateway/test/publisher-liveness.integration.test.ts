@@ -21,28 +21,41 @@ afterEach(async () => {
   h = undefined;
 });
 
-/** Registers a publisher instance as `startPublisher` does (heartbeat every `heartbeatMs`). */
-const start = async (harness: Harness, instanceId: string, heartbeatMs = 50) => {
-  const presence: PublisherPresence = {
-    version: 1,
-    instanceId,
-    host: "pub-host-1",
-    pid: 31337,
-    publisherVersion: "0.1.0",
-    startedAt: new Date().toISOString(),
-    heartbeatIntervalMs: heartbeatMs,
-  };
-  const registration = await registerPublisher(
-    jetstream(harness.nc),
-    await jetstreamManager(harness.nc),
-    harness.config.nats,
-    presence,
-    (error) => {
-      throw error;
-    },
-  );
-  registrations.push(registration);
-  return { registration, presence };
+/**
+ * Registers a publisher instance as `startPublisher` does (heartbeat every `heartbeatMs`), on a
+ * process whose clock is `clockOffsetMs` off (its start and uptime are read from it).
+ */
+const start = async (harness: Harness, instanceId: string, heartbeatMs = 50, clockOffsetMs = 0) => {
+  const realNow = Date.now.bind(Date);
+  // Only when off: a test's own mock of the clock (the gateway's) must stay as it is.
+  const clock =
+    clockOffsetMs === 0
+      ? undefined
+      : vi.spyOn(Date, "now").mockImplementation(() => realNow() + clockOffsetMs);
+  try {
+    const presence: PublisherPresence = {
+      version: 1,
+      instanceId,
+      host: "pub-host-1",
+      pid: 31337,
+      publisherVersion: "0.1.0",
+      startedAt: new Date(Date.now()).toISOString(),
+      heartbeatIntervalMs: heartbeatMs,
+    };
+    const registration = await registerPublisher(
+      jetstream(harness.nc),
+      await jetstreamManager(harness.nc),
+      harness.config.nats,
+      presence,
+      (error) => {
+        throw error;
+      },
+    );
+    registrations.push(registration);
+    return { registration, presence };
+  } finally {
+    clock?.mockRestore();
+  }
 };
 
 /** A start that dies without the clean stop (SIGKILL, out of memory, a crash). */
@@ -150,34 +163,11 @@ describe("GET /status/confluence and the publisher registry", () => {
     h = await startHarness();
     const harness = h;
     await addConsumer(harness);
-    const realNow = Date.now.bind(Date);
     // Each process reads its own clock for its start and its uptime; the gateway reads the server's.
     const startWithClock = async (instanceId: string, offsetMs: number) => {
-      const spy = vi.spyOn(Date, "now").mockImplementation(() => realNow() + offsetMs);
-      try {
-        const presence: PublisherPresence = {
-          version: 1,
-          instanceId,
-          host: "pub-host-1",
-          pid: 31337,
-          publisherVersion: "0.1.0",
-          startedAt: new Date(Date.now()).toISOString(),
-          heartbeatIntervalMs: 50,
-        };
-        const registration = await registerPublisher(
-          jetstream(harness.nc),
-          await jetstreamManager(harness.nc),
-          harness.config.nats,
-          presence,
-          (error) => {
-            throw error;
-          },
-        );
-        registration.halt();
-        return presence;
-      } finally {
-        spy.mockRestore();
-      }
+      const started = await start(harness, instanceId, 50, offsetMs);
+      started.registration.halt();
+      return started.presence;
     };
     await startWithClock("pub-behind-1", -20 * 60_000);
     await startWithClock("pub-behind-2", -20 * 60_000);
