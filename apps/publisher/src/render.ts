@@ -80,7 +80,9 @@ export interface ProtocolMeeting {
  */
 export const meetingOf = (protocol: RenderableProtocol): ProtocolMeeting => {
   const parsed = parseProtocol(protocol.markdown);
-  const needsText = protocol.metadata.meetingDate === undefined || protocol.metadata.topic === undefined;
+  // A blank topic is no topic: the protocol's own is used, not a title with none.
+  const givenTopic = protocol.metadata.topic?.trim() === "" ? undefined : protocol.metadata.topic;
+  const needsText = protocol.metadata.meetingDate === undefined || givenTopic === undefined;
   const found = needsText ? extractMeetingInfo(parsed, protocol.filename) : { date: null, topic: null };
   return {
     meetingDate:
@@ -89,7 +91,7 @@ export const meetingOf = (protocol: RenderableProtocol): ProtocolMeeting => {
       protocol.metadata.occurredOn ??
       protocol.occurredAt.slice(0, 10),
     dateFrom: protocol.metadata.meetingDate !== undefined ? "event" : found.date !== null ? "text" : "sent",
-    topic: protocol.metadata.topic ?? found.topic,
+    topic: givenTopic ?? found.topic,
     parsed,
   };
 };

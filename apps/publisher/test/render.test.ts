@@ -85,6 +85,13 @@ describe("meeting info", () => {
     expect(meetingOf(fileDated)).toMatchObject({ meetingDate: "2025-09-01", dateFrom: "text" });
   });
 
+  it("takes the topic from the text when the event's is empty or blank, not a title without one", () => {
+    for (const topic of ["", "   "]) {
+      const blank = { ...protocol, metadata: { topic, meetingDate: "2025-09-03" } };
+      expect(meetingOf(blank).topic, JSON.stringify(topic)).toBe("Budget <2026>");
+    }
+  });
+
   it("dates an undated protocol by the day its event was sent, in the sender's time zone", () => {
     // 23:30 in New York on 20 November is already 21 November in UTC, which is how it is stored.
     const metadata = protocolMetadataOf({ occurredAt: "2026-11-20T23:30:00-05:00" });

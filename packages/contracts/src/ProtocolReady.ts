@@ -135,9 +135,9 @@ export const ProtocolReady = Schema.Struct({
   ),
   occurredAt: IsoTimestamp,
   meetingDate: Schema.optional(MeetingDate),
-  // Empty or white space only is refused (the page title would lose its topic, and the protocol's
-  // own heading would not be used either): leave the field out to take the topic from the text.
-  topic: Schema.optional(Schema.String.pipe(notBlank, Schema.maxLength(255), text)),
+  // Empty or white space only means no topic: the publisher takes it from the text, as when the
+  // field is left out (refusing it would break events stored before, which a replay reads again).
+  topic: Schema.optional(Schema.String.pipe(Schema.maxLength(255), text)),
   spaceKey: Schema.optional(
     Schema.String.pipe(
       Schema.pattern(/^[A-Za-z0-9~_]{1,255}$/, {
