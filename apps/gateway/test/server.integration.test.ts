@@ -23,6 +23,35 @@ afterEach(async () => {
   dir = undefined;
 });
 
+/** A gateway on the sandbox (Cloud) that reads the vault `vaultFile` with password `vault-pw-456`. */
+const vaultServerConfig = (o: {
+  readonly id: string;
+  readonly dir: string;
+  readonly sandbox: { readonly baseUrl: string; readonly user: { readonly email: string } };
+  readonly vaultFile: string;
+  readonly apiToken: string;
+  readonly env?: Record<string, string>;
+}) =>
+  Either.getOrThrow(
+    loadConfig({
+      env: o.env ?? {},
+      overrides: {
+        nats: { url: NATS_URL, stream: `T_${o.id}`, subject_prefix: `t_${o.id}` },
+        database: { sqlite_path: join(o.dir, "store.sqlite") },
+        gateway: { port: 0, api_keys: ["server-key-123"] },
+        confluence: {
+          enabled: true,
+          deployment: "cloud",
+          api_token: o.apiToken,
+          base_url: o.sandbox.baseUrl,
+          username: o.sandbox.user.email,
+        },
+        vault: { file: o.vaultFile, password: "vault-pw-456" },
+        logging: { level: "silent" },
+      },
+    }),
+  );
+
 describe("startServer", () => {
   it("listens over HTTP and shuts down gracefully, finishing in-flight requests", async () => {
     dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
@@ -91,25 +120,7 @@ describe("startServer", () => {
     try {
       const id = unique();
       const vaultFile = join(dir, "tokens.vault");
-      config = Either.getOrThrow(
-        loadConfig({
-          env: {},
-          overrides: {
-            nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
-            database: { sqlite_path: join(dir, "store.sqlite") },
-            gateway: { port: 0, api_keys: ["server-key-123"] },
-            confluence: {
-              enabled: true,
-              deployment: "cloud",
-              api_token: "",
-              base_url: sandbox.baseUrl,
-              username: sandbox.user.email,
-            },
-            vault: { file: vaultFile, password: "vault-pw-456" },
-            logging: { level: "silent" },
-          },
-        }),
-      );
+      config = vaultServerConfig({ id, dir, sandbox, vaultFile, apiToken: "" });
       server = await startServer(config);
       const res = await fetch(`${server.address}/health/confluence`);
       const body = await res.text();
@@ -153,25 +164,14 @@ describe("startServer", () => {
       const id = unique();
       const vaultFile = join(dir, "tokens.vault");
       const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
-      config = Either.getOrThrow(
-        loadConfig({
-          env: { MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: day(100) },
-          overrides: {
-            nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
-            database: { sqlite_path: join(dir, "store.sqlite") },
-            gateway: { port: 0, api_keys: ["server-key-123"] },
-            confluence: {
-              enabled: true,
-              deployment: "cloud",
-              api_token: "configured-token-789",
-              base_url: sandbox.baseUrl,
-              username: sandbox.user.email,
-            },
-            vault: { file: vaultFile, password: "vault-pw-456" },
-            logging: { level: "silent" },
-          },
-        }),
-      );
+      config = vaultServerConfig({
+        id,
+        dir,
+        sandbox,
+        vaultFile,
+        apiToken: "configured-token-789",
+        env: { MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: day(100) },
+      });
       server = await startServer(config);
       const address = server.address;
       const status = async () =>
