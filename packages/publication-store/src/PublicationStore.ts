@@ -37,6 +37,7 @@ import { decodeCursor, encodeCursor } from "./cursor.js";
 import {
   attempt,
   checkSqliteWritable,
+  commitStatements,
   type Database,
   instantIso,
   instantMs,
@@ -1391,7 +1392,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
       const body = Stream.runForEachChunk(lines, importChunk).pipe(
         Effect.zipRight(checkWhole),
         Effect.zipRight(pg ? resyncSequences(em) : Effect.void),
-        Effect.zipRight(attempt("importJsonl", () => em.commit())),
+        Effect.zipRight(attempt("importJsonl", () => commitStatements(em))),
         Effect.zipRight(
           Effect.sync(
             (): ImportResult => ({ ...counts, errors, errorsOmitted: counts.invalid - errors.length }),
@@ -1639,7 +1640,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
       const tx = db.orm.em.fork() as SqlEntityManager;
       return Effect.acquireUseRelease(
         attempt(operation, () => tx.begin()),
-        () => Effect.tap(body(tx), () => attempt(operation, () => tx.commit())),
+        () => Effect.tap(body(tx), () => attempt(operation, () => commitStatements(tx))),
         (_, exit) =>
           Exit.isSuccess(exit) ? Effect.void : Effect.promise(() => tx.rollback()).pipe(Effect.ignore),
       );

@@ -264,6 +264,20 @@ const migrateLocked = async (db: Database): Promise<ReadonlyArray<string>> => {
   }
 };
 
+/**
+ * Commits the transaction begun on `em` without flushing its unit of work. The store writes with
+ * statements only, never through entities, so a flush has nothing to do; and MikroORM runs every
+ * flush inside an `AsyncLocalStorage`, whose first run switches on Node's promise hooks for the
+ * whole process (Node 20 and 22). From then on every promise the publisher makes (Effect, HTTP,
+ * NATS) pays for them: about a tenth of its protocols per second in the benchmark.
+ */
+export const commitStatements = async (em: SqlEntityManager): Promise<void> => {
+  const transaction = em.getTransactionContext<Knex.Transaction>();
+  if (transaction === undefined) throw new Error("commit without a transaction begun on this EntityManager");
+  await em.getConnection("write").commit(transaction);
+  em.resetTransactionContext();
+};
+
 /** Names of the migrations already applied to this database. */
 export const appliedMigrations = (
   db: Database,
