@@ -10,9 +10,15 @@ import type { Event, ParseContext } from "micromark-util-types";
 import { findDefinitionCandidates, splitAtBlockBoundaries } from "./split-blocks.js";
 import { normalizeIdentifier } from "./url.js";
 
-const syntax = [gfm()];
-
 type FootnoteParseContext = ParseContext & { gfmFootnotes?: Array<string> };
+
+/**
+ * One parser for every parse: `parse` combines micromark's constructs with GFM's on each call, a
+ * few per cent of a small protocol's conversion. A parse is synchronous (postprocessing runs every
+ * nested tokenizer before it returns), so one context serves them all once its per-parse state
+ * (definitions, lazy lines, footnote labels) is reset.
+ */
+const parser: FootnoteParseContext = parse({ extensions: [gfm()] });
 
 interface Labels {
   readonly definitions: Array<string>;
@@ -20,12 +26,18 @@ interface Labels {
 }
 
 const parsePiece = (text: string, labels: Labels | undefined): Array<Event> => {
-  const parser: FootnoteParseContext = parse({ extensions: syntax });
-  if (labels !== undefined) {
-    parser.defined = labels.definitions;
-    parser.gfmFootnotes = labels.footnotes;
+  parser.defined = labels?.definitions ?? [];
+  if (labels !== undefined) parser.gfmFootnotes = labels.footnotes;
+  else delete parser.gfmFootnotes;
+  parser.lazy = {};
+  try {
+    return postprocess(parser.document().write(preprocess()(text, undefined, true)));
+  } finally {
+    // The labels belong to the caller; the parser keeps none of them for the next parse.
+    parser.defined = [];
+    delete parser.gfmFootnotes;
+    parser.lazy = {};
   }
-  return postprocess(parser.document().write(preprocess()(text, undefined, true)));
 };
 
 const htmlBlockCloser: ReadonlyArray<readonly [RegExp, RegExp]> = [

@@ -31,6 +31,19 @@ describe("chunked parsing", () => {
     expect(cut).toBeGreaterThan(100);
   });
 
+  it("carries no link definition, footnote or lazy line from one document into the next", () => {
+    // The parser is reused between documents: what one defines must not resolve in another.
+    const alone = (md: string): string => whole(md);
+    const second = "[x] and [^1]\n\n> a\nb\n===\n";
+    const fresh = alone(second);
+    alone("[x]: https://example.com/defined\n\n[^1]: A footnote\n\n> q\nlazy\n===\n");
+    expect(alone(second)).toBe(fresh);
+    expect(fresh).not.toContain("example.com");
+    // In pieces too: labels shared across one document's pieces stay with that document.
+    tiny("[y]: https://example.com/pieces\n\n# H\n\n[y]\n");
+    expect(tiny("# H\n\n[y]\n")).not.toContain("example.com");
+  });
+
   it("keeps an unclosed HTML or fenced code block inside a list item or quote whole", () => {
     // A cut after such a block would end it at the end of its piece, where its trailing blank lines
     // belong to it; before a following block they do not (found by the property test).
