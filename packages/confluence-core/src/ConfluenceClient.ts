@@ -376,7 +376,10 @@ const build = (http: Http): ConfluenceClientService => {
             (best, p) => (best === undefined || rank(p) < rank(best) ? p : best),
             undefined,
           );
-        return pick ? Option.some(pageFromV2(pick, links, space.key)) : Option.none();
+        // A list's rows carry no site base; the list's own `_links.base` is the one (REST-API.md §6.2).
+        return pick
+          ? Option.some(pageFromV2(pick, links, space.key, list._links?.base ?? undefined))
+          : Option.none();
       }
       const list = yield* get("v1", "/content", V1List(V1Content), {
         type: "page",

@@ -1132,6 +1132,9 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
               body: BODY,
             });
             assert.isTrue(page.webUrl.startsWith(sb.baseUrl), page.webUrl);
+            // Found by title (a list, whose rows have no base of their own): the same human link.
+            const found = yield* client.findPageByTitle("MEETINGS", page.title);
+            assert.strictEqual(Option.getOrThrow(found).webUrl, page.webUrl);
           }),
         );
 
