@@ -731,9 +731,15 @@ export const makePublishPipeline = (
               yield* Effect.forEach(
                 stale,
                 (name) =>
-                  confluence
-                    .removeLabel(page.id, name)
-                    .pipe(Effect.catchTag("ConfluenceNotFoundError", () => Effect.void)),
+                  confluence.removeLabel(page.id, name).pipe(
+                    // The label already gone is the goal reached; a removed endpoint (410) is not:
+                    // the property would claim the label off while it stays on the page.
+                    Effect.catchIf(
+                      (e): e is ConfluenceNotFoundError =>
+                        e._tag === "ConfluenceNotFoundError" && e.hint !== "endpoint-removed",
+                      () => Effect.void,
+                    ),
+                  ),
                 { discard: true },
               );
               yield* logDebugLazily("labels taken off", () => ({

@@ -225,7 +225,9 @@ const requireOwnPage = (
  * Runs `archive` (which puts the page in the archive and returns the page when that wrote a new
  * version) and records the job `archived`, with that version; the reason when either could not be done.
  */
-const recorded = <E extends { readonly _tag: string; readonly message: string }>(
+const recorded = <
+  E extends { readonly _tag: string; readonly message: string; readonly hint?: string | undefined },
+>(
   settings: ArchiveSettings,
   record: Publication,
   archive: Effect.Effect<PageInfo | undefined, E>,
@@ -255,7 +257,7 @@ const recorded = <E extends { readonly _tag: string; readonly message: string }>
       // An archive page deleted in Confluence must be looked up again.
       settings.containers.clear();
       const reason =
-        error._tag === "ConfluenceNotFoundError"
+        error._tag === "ConfluenceNotFoundError" && error.hint !== "endpoint-removed"
           ? `page ${record.pageId} or its archive page was not found in Confluence`
           : error._tag === "InvalidTransitionError"
             ? "the job is being published; it is archived on the next run"

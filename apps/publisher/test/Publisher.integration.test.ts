@@ -229,6 +229,22 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     ).toEqual(["alpha", "auto-generated", "gamma", "keep-me", "meeting-protocol"]);
   });
 
+  it("fails visibly when Confluence has removed the label endpoint, instead of counting the label off", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-410", markdown: protocol("Removed endpoint"), labels: ["Alpha", "Beta"] });
+    const id = (await recordIn(h, "job-410", "published")).pageId!;
+    // REST-API.md §1.1: a removed v1 endpoint answers 410 Gone.
+    h.sandbox.faults.add({ kind: "status", status: 410, method: "DELETE", path: "/label" });
+    const seq = await h.submit({
+      jobId: "job-410",
+      markdown: protocol("Removed endpoint", "- decision two"),
+      labels: ["Alpha"],
+    });
+    const failed = await recordAfter(h, "job-410", seq, "failed");
+    expect(failed.errorMessage).toMatch(/removed/i);
+    expect(h.sandbox.state.labels(id).map((l) => l.name)).toContain("beta");
+  });
+
   it("reads a changed protocol's page and its job property at the same time", async () => {
     const h = await open({ mode });
     await h.submit({ jobId: "job-rt", markdown: protocol("Round trips") });

@@ -252,6 +252,20 @@ describe("archiving", () => {
     expect(pagesOfJob(h, "arc-old-1")).toHaveLength(1);
   });
 
+  it("says Confluence removed the move endpoint (410), not that the page was not found", async () => {
+    const h = await open({});
+    await h.submit({ jobId: "arc-gone", markdown: protocol("Gone endpoint", "2020-03-04") });
+    const published = await recordIn(h, "arc-gone", "published");
+    // REST-API.md §1.1: a removed v1 endpoint answers 410 Gone.
+    h.sandbox.faults.add({ kind: "status", status: 410, method: "PUT", path: "/move/" });
+    const run = await archiveNow(h, { olderThanDays: 30 });
+    expect(run.archived).toBe(0);
+    expect(run.failed).toHaveLength(1);
+    expect(run.failed[0]?.reason).not.toContain("was not found");
+    expect(run.failed[0]?.reason).toMatch(/removed/i);
+    expect((await recordIn(h, "arc-gone", "published")).pageId).toBe(published.pageId);
+  });
+
   // REST-API.md §4.3: Data Center moves a page by a versioned update (no move resource).
   it("archives on Data Center with a version of Minutes' own, recorded, so the page stays Minutes' to update", async () => {
     const h = await open({ mode: "datacenter" });
