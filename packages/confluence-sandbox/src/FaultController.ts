@@ -3,6 +3,8 @@
 // Rules are plain JSON so tests in other processes can set them through the admin endpoint;
 // randomness comes from a seeded generator so rate-based faults are reproducible.
 
+import type { SandboxMode } from "./SandboxOptions.js";
+
 /** What a fault does to a matching request. */
 /**
  * `lostResponse` processes the request normally (the write lands) and then destroys the socket
@@ -72,7 +74,11 @@ export class FaultController {
   private nextId = 1;
   private rng: () => number;
 
-  constructor(seed?: number) {
+  /** `mode`: whose rate-limit headers a 429 carries (Cloud's by default). */
+  constructor(
+    seed?: number,
+    private readonly mode: SandboxMode = "cloud",
+  ) {
     this.rng = mulberry32(seed ?? Date.now());
   }
 
@@ -125,7 +131,12 @@ export class FaultController {
           latencyMs += r.rule.latencyMs ?? 0;
           break;
         case "rateLimit":
-          outcome = { kind: "status", latencyMs: 0, status: 429, headers: rateLimitHeaders(r.rule) };
+          outcome = {
+            kind: "status",
+            latencyMs: 0,
+            status: 429,
+            headers: rateLimitHeaders(r.rule, this.mode),
+          };
           break;
         case "status": {
           const headers: Record<string, string> = { ...r.rule.headers };
@@ -179,9 +190,18 @@ function toRegex(path: string): RegExp {
   return new RegExp(path.replace(/[.]/g, "\\."));
 }
 
-// Cloud's documented rate-limit headers (REST-API.md §8.1).
-function rateLimitHeaders(rule: FaultRule): Record<string, string> {
+// The documented rate-limit headers: Cloud's (REST-API.md §8.1), or Data Center's token bucket (§8.2).
+function rateLimitHeaders(rule: FaultRule, mode: SandboxMode): Record<string, string> {
   const retryAfter = rule.retryAfter ?? 1;
+  if (mode === "datacenter")
+    return {
+      "Retry-After": String(retryAfter),
+      "X-RateLimit-Limit": "20",
+      "X-RateLimit-Remaining": "0",
+      "X-RateLimit-Interval-Seconds": "1",
+      "X-RateLimit-FillRate": "10",
+      ...rule.headers,
+    };
   const seconds = typeof retryAfter === "number" ? retryAfter : Number(retryAfter);
   const resetMs =
     Number.isFinite(seconds) && seconds < 1e9 ? Date.now() + seconds * 1000 : Date.now() + 60_000;

@@ -64,7 +64,7 @@ export function buildSandboxApp(options: SandboxOptions): SandboxApp {
     })),
   };
   const store = new SandboxStore();
-  const faults = new FaultController(options.faultSeed);
+  const faults = new FaultController(options.faultSeed, resolved.mode);
   for (const rule of options.faults ?? []) faults.add(rule);
   const ctx: SandboxContext = {
     options: resolved,

@@ -60,6 +60,20 @@ describe("faults over HTTP", () => {
     expect((await call("GET", "/api/v2/spaces")).status).toBe(200);
   });
 
+  // REST-API.md §8.2: Data Center's token bucket names its interval and fill rate, not a reset time
+  it("answers a Data Center 429 with Data Center's rate-limit headers", async () => {
+    const { call, sb } = await sandbox({ mode: "datacenter" });
+    sb.faults.add({ kind: "rateLimit", times: 1, retryAfter: 3 });
+    const limited = await call("GET", "/rest/api/space/MEETINGS");
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("3");
+    expect(limited.headers.get("x-ratelimit-remaining")).toBe("0");
+    expect(limited.headers.get("x-ratelimit-interval-seconds")).not.toBeNull();
+    expect(limited.headers.get("x-ratelimit-fillrate")).not.toBeNull();
+    expect(limited.headers.get("x-ratelimit-reset")).toBeNull();
+    expect(limited.headers.get("ratelimit-reason")).toBeNull();
+  });
+
   // REST-API.md §8.1: transient 5xx (503 may carry Retry-After)
   it("answers 500, 502 and 503 in the API's envelope", async () => {
     const { call, sb } = await sandbox({ mode: "datacenter" });
