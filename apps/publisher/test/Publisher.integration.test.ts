@@ -35,6 +35,7 @@ import { confluenceSite } from "../src/PublishPipeline.js";
 import {
   eventually,
   type Harness,
+  type HarnessOptions,
   harnessPerTest,
   PG_URL,
   pagesOfJob,
@@ -1668,6 +1669,89 @@ describe("failures", () => {
     expect(failed.errorTag).toBe("ConfluenceServerError");
     expect(failed.errorMessage).toContain("gave up after 4 deliveries");
     expect(pagesOfJob(h, "job-down")).toHaveLength(0);
+  });
+});
+
+describe("Data Center with Basic auth (confluence.auth_method basic)", () => {
+  /** The bot, with a password other than its personal access token (which must not be what signs in). */
+  const bot = {
+    accountId: "",
+    email: "minutes-bot@example.com",
+    displayName: "Minutes Bot",
+    token: "pat-of-minutes-bot",
+    password: "pw-of-minutes-bot",
+  };
+  const basic = (confluence: Record<string, unknown> = {}, more: Partial<HarnessOptions> = {}) =>
+    open({
+      mode: "datacenter",
+      sandboxUsers: [bot],
+      ...more,
+      config: {
+        ...more.config,
+        confluence: { auth_method: "basic", username: "minutes-bot", api_token: bot.password, ...confluence },
+      },
+    });
+
+  it("publishes and updates pages signed in with the user name and the password from the configuration", async () => {
+    const h = await basic();
+    expect(h.sandbox.user.username).toBe("minutes-bot");
+    await h.submit({ jobId: "job-basic", markdown: protocol("Basic") });
+    const first = await recordIn(h, "job-basic", "published");
+    expect(first.pageVersion).toBe(1);
+    // The second version is checked against the first one's author: Minutes knows itself by the
+    // identity it signed in as, so its own page is no manual edit.
+    await h.submit({ jobId: "job-basic", markdown: protocol("Basic", "- decision two") });
+    await eventually(() => {
+      const pages = pagesOfJob(h, "job-basic");
+      return pages.length === 1 && pages[0]!.versions.length === 2 ? true : undefined;
+    });
+    const page = pagesOfJob(h, "job-basic")[0]!;
+    expect(page.versions.map((v) => v.authorId)).toEqual([
+      h.sandbox.user.accountId,
+      h.sandbox.user.accountId,
+    ]);
+    expect(page.versions.at(-1)!.body).toContain("decision two");
+  });
+
+  it("takes the password from the vault entry for the site and the user name, like a token", async () => {
+    const h = await basic({ api_token: "" }, { config: { vault: { password: "vault-pw-basic" } } });
+    await saveEncryptedToken({
+      file: h.config.vault.file as string,
+      kdf: { N: 1024, r: 8, p: 1 },
+      url: h.config.confluence.base_url,
+      username: "minutes-bot",
+      token: Redacted.make(bot.password),
+      password: Redacted.make("vault-pw-basic"),
+    });
+    await h.submit({ jobId: "job-basic-vault", markdown: protocol("Basic from the vault") });
+    await recordIn(h, "job-basic-vault", "published");
+    expect(pagesOfJob(h, "job-basic-vault")).toHaveLength(1);
+  });
+
+  it("fails at once on a wrong password, saying Data Center refused the user name and password, never showing it", async () => {
+    const lines: Array<string> = [];
+    const logger = pino({ level: "debug" }, { write: (line: string) => void lines.push(line) });
+    const wrong = "wrong-password-123";
+    const h = await basic({ api_token: wrong }, { logger });
+    await h.submit({ jobId: "job-basic-wrong", markdown: protocol("Wrong password") });
+    const failed = await recordIn(h, "job-basic-wrong", "failed");
+    expect(failed.errorTag).toBe("ConfluenceAuthenticationError");
+    expect(failed.errorMessage).toMatch(
+      /^Confluence authentication failed \[GET \/rest\/api\/user\/current → 401\]/,
+    );
+    expect(failed.errorMessage).toContain(
+      "Data Center refused the user name and password (Basic auth, confluence.auth_method basic): check confluence.username",
+    );
+    expect(failed.errorMessage).not.toContain("personal access token");
+    // One login attempt: a retried wrong password would bring Data Center's CAPTCHA lock closer.
+    expect(failed.attempts).toBe(1);
+    expect(pagesOfJob(h, "job-basic-wrong")).toHaveLength(0);
+    const secrets = [wrong, Buffer.from(`minutes-bot:${wrong}`).toString("base64")];
+    for (const secret of secrets) {
+      expect(failed.errorMessage).not.toContain(secret);
+      expect(lines.join("\n")).not.toContain(secret);
+    }
+    expect(lines.some((line) => line.includes("job-basic-wrong"))).toBe(true);
   });
 });
 

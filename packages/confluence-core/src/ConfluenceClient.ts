@@ -1043,7 +1043,7 @@ const build = (http: Http): ConfluenceClientService => {
         path: pathOf("v1", "/user/current"),
         status: 200,
         confluenceMessage: "the server answered as the anonymous user",
-        hint: cloud ? "cloud-credentials" : anonymousHint(cfg.deploymentDetected),
+        hint: cloud ? "cloud-credentials" : anonymousHint(cfg.deploymentDetected, cfg.auth.type),
         locale: cfg.locale,
       });
     }

@@ -16,7 +16,9 @@ export type ConfluenceLocale = typeof ConfluenceLocale.Type;
  * have a variant for a deployment detected from the address rather than configured
  * (`datacenter-anonymous-or-cloud`, `datacenter-detected`): a Cloud site on a custom domain is
  * detected as Data Center, gets the token as Bearer and answers like a Data Center refusing it, so
- * the message names `confluence.deployment` instead of only blaming the token.
+ * the message names `confluence.deployment` instead of only blaming the token. With Basic auth on
+ * Data Center (user name and password) a refusal is `datacenter-basic-credentials`, which names the
+ * password rather than a personal access token.
  */
 export const ConfluenceHint = Schema.Literal(
   "cloud-credentials",
@@ -26,6 +28,7 @@ export const ConfluenceHint = Schema.Literal(
   "datacenter-anonymous",
   "datacenter-anonymous-or-cloud",
   "datacenter-detected",
+  "datacenter-basic-credentials",
   "datacenter-captcha",
   "datacenter-session-lost",
   "endpoint-removed",
@@ -293,6 +296,10 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "datacenter-detected": {
     en: 'the deployment was detected as Data Center from the address, not configured: if this is Confluence Cloud on a custom domain, set confluence.deployment to "cloud"',
     ru: 'тип развёртывания определён по адресу как Data Center, а не задан: если это Confluence Cloud на собственном домене, укажите confluence.deployment = "cloud"',
+  },
+  "datacenter-basic-credentials": {
+    en: "Data Center refused the user name and password (Basic auth, confluence.auth_method basic): check confluence.username and the password stored for it (the vault entry for the site and user, or confluence.api_token); every attempt with a wrong password counts towards Data Center's CAPTCHA lock of the account",
+    ru: "Data Center отклонил имя пользователя и пароль (Basic-аутентификация, confluence.auth_method basic): проверьте confluence.username и сохранённый для него пароль (запись в хранилище для сайта и пользователя или confluence.api_token); каждая попытка с неверным паролем приближает блокировку учётной записи через CAPTCHA",
   },
   "datacenter-captcha": {
     en: "the account is in CAPTCHA mode after failed logins: log in once in a browser",

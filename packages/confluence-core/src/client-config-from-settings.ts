@@ -1,8 +1,9 @@
 /**
  * The client settings for Minutes' `confluence` configuration section and a resolved token, so
  * the publisher and the gateway build identical clients: Cloud gets Basic (e-mail + API token),
- * Data Center a Bearer personal access token, and a `cloud_id` routes a scoped token through the
- * api.atlassian.com gateway. `checkCaFile`, `checkProxyConfig` and `proxyConfigFromEnv` let both
+ * Data Center a Bearer personal access token, or Basic with the user name and password when
+ * `auth_method` is `basic`, and a `cloud_id` routes a scoped token through the api.atlassian.com
+ * gateway. `checkCaFile`, `checkProxyConfig` and `proxyConfigFromEnv` let both
  * check at start what the client would otherwise refuse only when it is first made (at the first
  * message, and again at each).
  */
@@ -16,7 +17,12 @@ import {
   proxyUrlProblem,
 } from "./ConfluenceClientConfig.js";
 
-/** Builds a {@link ConfluenceClientConfig} from the `confluence` section; `extras` win. */
+/**
+ * Builds a {@link ConfluenceClientConfig} from the `confluence` section; `extras` win. `token` is
+ * the secret resolved for `base_url` and `username` (vault or `api_token`): an API token on Cloud,
+ * a personal access token on Data Center, or the user's password with `auth_method: "basic"`
+ * (Basic on Data Center; on Cloud, Basic is what `token` already sends, with an API token).
+ */
 export const clientConfigFromSettings = (
   settings: MinutesConfig["confluence"],
   token: Redacted.Redacted<string>,
@@ -29,7 +35,9 @@ export const clientConfigFromSettings = (
     // and says so in its credential errors (a Cloud site on a custom domain is detected as DC).
     ...(settings.deployment !== null ? { deployment } : {}),
     auth:
-      deployment === "cloud" ? { type: "basic", email: settings.username, token } : { type: "bearer", token },
+      deployment === "cloud" || settings.auth_method === "basic"
+        ? { type: "basic", email: settings.username, token }
+        : { type: "bearer", token },
     ...(settings.cloud_id !== null ? { cloudId: settings.cloud_id, scopedToken: true } : {}),
     timeoutMs: Math.round(settings.timeout * 1000),
     maxRetries: settings.max_retries,

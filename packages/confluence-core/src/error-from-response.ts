@@ -36,6 +36,11 @@ export interface HttpFailure {
   readonly deploymentDetected?: boolean;
   /** Whether the request went through the api.atlassian.com gateway. */
   readonly viaGateway: boolean;
+  /**
+   * How the request signed in (default `bearer`): Basic on Data Center is a user name and password,
+   * whose refusal the hint describes as such rather than as a personal access token's.
+   */
+  readonly authType?: "basic" | "bearer";
   readonly nowMs: number;
   readonly maxRetryAfterMs: number;
   readonly locale: ConfluenceLocale;
@@ -72,20 +77,26 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
       return new ConfluenceAuthenticationError(withHint("scope-mismatch"));
     if (f.deployment === "cloud" && !f.viaGateway && !looksLikeJson(f.body))
       return new ConfluenceAuthenticationError(withHint("scoped-token-needs-gateway"));
+    // Data Center refuses a wrong user name or password with a 401 (a wrong PAT is anonymous
+    // instead), so a 401 with Basic there is the password, whether or not the deployment was guessed.
     return new ConfluenceAuthenticationError(
       withHint(
         f.deployment === "cloud"
           ? "cloud-credentials"
-          : f.deploymentDetected
-            ? "datacenter-detected"
-            : undefined,
+          : f.authType === "basic"
+            ? "datacenter-basic-credentials"
+            : f.deploymentDetected
+              ? "datacenter-detected"
+              : undefined,
       ),
     );
   }
   if (f.status === 403) {
     if (/not permitted to use confluence|caller cannot access confluence/i.test(text))
       return new ConfluenceAuthenticationError(
-        withHint(f.deployment === "cloud" ? "cloud-credentials" : anonymousHint(f.deploymentDetected)),
+        withHint(
+          f.deployment === "cloud" ? "cloud-credentials" : anonymousHint(f.deploymentDetected, f.authType),
+        ),
       );
     const seraph = `${header(f.headers, "x-seraph-loginreason") ?? ""} ${header(f.headers, "x-authentication-denied-reason") ?? ""}`;
     if (/CAPTCHA/i.test(seraph)) return new ConfluenceAuthenticationError(withHint("datacenter-captcha"));
@@ -142,10 +153,21 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
 /**
  * The hint for Data Center's anonymous answer to a refused token. When the deployment was only
  * detected, the same answer comes from a Cloud site on a custom domain that got the token as
- * Bearer, so the hint also names `confluence.deployment`.
+ * Bearer, so the hint also names `confluence.deployment`. With Basic (user name and password) the
+ * hint speaks of the password, not of a personal access token; a guessed deployment then only
+ * names `confluence.deployment`.
  */
-export const anonymousHint = (deploymentDetected: boolean | undefined): ConfluenceHint =>
-  deploymentDetected === true ? "datacenter-anonymous-or-cloud" : "datacenter-anonymous";
+export const anonymousHint = (
+  deploymentDetected: boolean | undefined,
+  authType: "basic" | "bearer" = "bearer",
+): ConfluenceHint =>
+  authType === "basic"
+    ? deploymentDetected === true
+      ? "datacenter-detected"
+      : "datacenter-basic-credentials"
+    : deploymentDetected === true
+      ? "datacenter-anonymous-or-cloud"
+      : "datacenter-anonymous";
 
 /** What a transport failure looked like: the thrown value and whether the client's own timeout fired. */
 export interface TransportFailure {

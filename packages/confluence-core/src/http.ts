@@ -184,6 +184,7 @@ export const makeHttp = (
           deployment: config.deployment,
           deploymentDetected: config.deploymentDetected,
           viaGateway: config.viaGateway,
+          authType: config.auth.type,
           nowMs: Date.now(),
           maxRetryAfterMs: config.maxRetryAfterMs,
           locale: config.locale,

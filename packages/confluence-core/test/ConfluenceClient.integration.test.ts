@@ -1254,3 +1254,72 @@ layer(TestSandbox.layer("cloud"), { excludeTestServices: true })(
     );
   },
 );
+
+layer(TestSandbox.layer("datacenter"), { excludeTestServices: true })(
+  "ConfluenceClient from settings with Basic auth against Data Center (confluence.auth_method basic)",
+  (it) => {
+    // A user whose password differs from their personal access token, so sending the token (as
+    // Bearer or as Basic) cannot pass for signing in with the password.
+    const settings = (sb: Sandbox, username: string) =>
+      Effect.map(Schema.decodeUnknown(MinutesConfig)(defaultConfig), (c) => ({
+        ...c.confluence,
+        base_url: sb.baseUrl,
+        deployment: "datacenter" as const,
+        auth_method: "basic" as const,
+        username,
+        max_retries: 0,
+      })).pipe(Effect.orDie);
+
+    it.scoped("signs in with the user name and password and publishes", () =>
+      Effect.gen(function* () {
+        const sb = yield* TestSandbox;
+        const user = sb.addUser({
+          displayName: "Password Bot",
+          email: "password-bot@example.com",
+          token: "pat-of-password-bot",
+          password: "pw-of-password-bot",
+        });
+        const config = clientConfigFromSettings(
+          yield* settings(sb, "password-bot"),
+          Redacted.make("pw-of-password-bot"),
+        );
+        assert.strictEqual(config.auth.type, "basic");
+        const client = yield* makeConfluenceClient(config).pipe(Effect.orDie);
+        const info = yield* client.testConnection();
+        assert.strictEqual(info.username, "password-bot");
+        const title = uniqueTitle("Basic");
+        const page = yield* client.createPage({ spaceKey: "MEETINGS", title, body: BODY });
+        assert.strictEqual(livePages(sb, title).length, 1);
+        assert.strictEqual(sb.state.page(page.id)?.versions.at(-1)?.authorId, user.accountId);
+      }),
+    );
+
+    it.scoped(
+      "a wrong password fails as authentication naming the password, never showing it, until CAPTCHA locks the account",
+      () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          // A user of its own: the failed logins lock this account, not the one the other test uses.
+          const user = sb.addUser({ displayName: "Basic Bot", email: "basic-bot@example.com" });
+          const wrong = "not-the-password-42";
+          const config = clientConfigFromSettings(yield* settings(sb, "basic-bot"), Redacted.make(wrong));
+          const client = yield* makeConfluenceClient(config).pipe(Effect.orDie);
+          const error = yield* Effect.flip(client.testConnection());
+          assert.strictEqual(error._tag, "ConfluenceAuthenticationError");
+          assert.strictEqual(error.status, 401);
+          assert.strictEqual(error.hint, "datacenter-basic-credentials");
+          assert.include(error.message, "refused the user name and password");
+          assert.notInclude(error.message, "personal access token");
+          const secrets = [wrong, Buffer.from(`basic-bot:${wrong}`).toString("base64"), user.token];
+          assertNoSecret(error, secrets);
+          // Seraph counts the failures (the sandbox locks after three): then CAPTCHA, still no password.
+          yield* Effect.flip(client.testConnection());
+          yield* Effect.flip(client.testConnection());
+          const locked = yield* Effect.flip(client.testConnection());
+          assert.strictEqual(locked._tag, "ConfluenceAuthenticationError");
+          assert.strictEqual(locked.hint, "datacenter-captcha");
+          assertNoSecret(locked, secrets);
+        }),
+    );
+  },
+);

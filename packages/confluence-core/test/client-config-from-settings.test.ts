@@ -3,10 +3,47 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, assert, describe, it } from "@effect/vitest";
-import { checkCaFile, checkProxyConfig } from "../src/index.js";
+import { defaultConfig, MinutesConfig } from "@minutes/contracts";
+import { Redacted, Schema } from "effect";
+import { checkCaFile, checkProxyConfig, clientConfigFromSettings } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "minutes-ca-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("clientConfigFromSettings", () => {
+  const settings = (over: Partial<MinutesConfig["confluence"]>): MinutesConfig["confluence"] => ({
+    ...Schema.decodeUnknownSync(MinutesConfig)(defaultConfig).confluence,
+    username: "minutes-bot",
+    ...over,
+  });
+  const secret = Redacted.make("secret-of-the-bot");
+  const authOf = (over: Partial<MinutesConfig["confluence"]>) => {
+    const { auth } = clientConfigFromSettings(settings(over), secret);
+    return auth.type === "basic" ? { type: auth.type, email: auth.email } : { type: auth.type };
+  };
+
+  it("sends the user name and password as Basic to Data Center with auth_method basic; a token and Cloud as before", () => {
+    for (const deployment of [null, "datacenter"] as const)
+      assert.deepStrictEqual(
+        authOf({ base_url: "https://wiki.acme.example", auth_method: "basic", deployment }),
+        { type: "basic", email: "minutes-bot" },
+      );
+    // The default, `token`: a Data Center PAT as Bearer, a Cloud API token as Basic with the e-mail.
+    assert.deepStrictEqual(authOf({ base_url: "https://wiki.acme.example" }), { type: "bearer" });
+    assert.deepStrictEqual(authOf({ base_url: "https://acme.atlassian.net/wiki" }), {
+      type: "basic",
+      email: "minutes-bot",
+    });
+    // Cloud takes no passwords: `basic` there is what `token` is, also for a scoped token.
+    const cloud = { base_url: "https://acme.atlassian.net/wiki", username: "bot@acme.example" } as const;
+    const scoped = { ...cloud, cloud_id: "11111111-2222-3333-4444-555555555555" };
+    for (const site of [cloud, scoped])
+      assert.deepStrictEqual(
+        clientConfigFromSettings(settings({ ...site, auth_method: "basic" }), secret),
+        clientConfigFromSettings(settings({ ...site, auth_method: "token" }), secret),
+      );
+  });
+});
 
 describe("checkCaFile", () => {
   it("passes when no CA file is configured", () => {

@@ -82,6 +82,44 @@ describe("errorFromResponse", () => {
     assert.include(unauthorizedGuessed.message, 'set confluence.deployment to "cloud"');
   });
 
+  it("names the user name and password, not a personal access token, when Data Center refuses Basic credentials", () => {
+    const basic = {
+      deployment: "datacenter",
+      path: "/rest/api/user/current",
+      method: "GET",
+      authType: "basic",
+    } as const;
+    const wrong = failure({
+      ...basic,
+      status: 401,
+      headers: { "x-seraph-loginreason": "AUTHENTICATED_FAILED" },
+      body: v1(401, "Basic Authentication Failure - Reason : AUTHENTICATED_FAILED"),
+    });
+    for (const deploymentDetected of [false, true]) {
+      const e = errorFromResponse({ ...wrong, deploymentDetected });
+      assert.strictEqual(e._tag, "ConfluenceAuthenticationError");
+      assert.strictEqual(e.hint, "datacenter-basic-credentials");
+      assert.include(e.message, "refused the user name and password (Basic auth");
+      assert.include(e.message, "confluence.username");
+      assert.notInclude(e.message, "personal access token");
+    }
+    // An anonymous answer to Basic names the password too; a guessed deployment, that guess only.
+    const anonymous = failure({ ...basic, status: 403, body: v1(403, "caller cannot access Confluence") });
+    assert.strictEqual(errorFromResponse(anonymous).hint, "datacenter-basic-credentials");
+    assert.strictEqual(
+      errorFromResponse({ ...anonymous, deploymentDetected: true }).hint,
+      "datacenter-detected",
+    );
+    // Russian, like every hint.
+    assert.include(
+      errorFromResponse({ ...wrong, locale: "ru" }).message,
+      "Data Center отклонил имя пользователя и пароль",
+    );
+    // Bearer on Data Center and Basic on Cloud are answered as before.
+    assert.strictEqual(errorFromResponse({ ...wrong, authType: "bearer" }).hint, undefined);
+    assert.strictEqual(errorFromResponse({ ...wrong, deployment: "cloud" }).hint, "cloud-credentials");
+  });
+
   it("maps Cloud v1's 403 for bad credentials to authentication, other 403s to permission", () => {
     const creds = errorFromResponse(
       failure({ status: 403, body: v1(403, "Current user not permitted to use Confluence") }),

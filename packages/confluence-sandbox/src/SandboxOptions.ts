@@ -10,7 +10,8 @@ export type SandboxMode = "cloud" | "datacenter";
  * A person or bot that can call the sandbox's REST API.
  *
  * Cloud: HTTP Basic `email:token` (classic token on the site, scoped token only on the gateway).
- * Data Center: `Authorization: Bearer <token>` (a personal access token), or Basic `username:token`.
+ * Data Center: `Authorization: Bearer <token>` (a personal access token), or Basic
+ * `username:password` (the password is the token unless `password` is given).
  */
 export interface SandboxUser {
   /** Cloud account id, e.g. `557058:3f2a...`; on Data Center it doubles as the user key. */
@@ -21,6 +22,12 @@ export interface SandboxUser {
   readonly token: string;
   /** Data Center user name (defaults to the part of `email` before `@`). */
   readonly username?: string;
+  /**
+   * Data Center only: the password Basic auth checks, when it should differ from `token` (as a
+   * real user's password differs from their personal access token, so a test can tell which of
+   * the two a client sent). Default: `token`. Cloud's Basic auth takes the API token only.
+   */
+  readonly password?: string;
   /**
    * Cloud only: a scoped API token. It works only through the gateway base
    * (`/ex/confluence/{cloudId}`); on the site it gets a 401 HTML page (REST-API.md §2.1).

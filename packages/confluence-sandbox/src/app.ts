@@ -306,6 +306,7 @@ function completeUser(u: Partial<SandboxUser>): SandboxUser {
     token:
       u.token === undefined || u.token === "" ? `ATATT3x${randomBytes(24).toString("base64url")}` : u.token,
     username: u.username ?? email.split("@")[0] ?? email,
+    ...(u.password === undefined ? {} : { password: u.password }),
     ...(u.scoped === undefined ? {} : { scoped: u.scoped }),
     ...(u.scopes === undefined ? {} : { scopes: u.scopes }),
   };
@@ -403,7 +404,9 @@ async function authenticate(
         return reply.send(v1ErrorBody(403, "CAPTCHA_CHALLENGE"));
       }
       const user = users.find(
-        (u) => (u.username === name || u.email.toLowerCase() === name?.toLowerCase()) && u.token === secret,
+        (u) =>
+          (u.username === name || u.email.toLowerCase() === name?.toLowerCase()) &&
+          (u.password ?? u.token) === secret,
       );
       if (user !== undefined) ctx.failedLogins.delete(login);
       else ctx.failedLogins.set(login, (ctx.failedLogins.get(login) ?? 0) + 1);

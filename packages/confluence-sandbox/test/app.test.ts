@@ -96,6 +96,27 @@ describe("authentication on Data Center", () => {
     });
     expect(badBasic.status).toBe(401);
   });
+
+  it("checks Basic against a user's own password when it has one, and the PAT only as Bearer", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter" });
+    const user = sb.addUser({
+      email: "dc-user@example.com",
+      token: "pat-of-dc-user",
+      password: "pw-of-dc-user",
+    });
+    const basic = (secret: string) => `Basic ${Buffer.from(`dc-user:${secret}`).toString("base64")}`;
+    const me = await call("GET", "/rest/api/user/current", { auth: basic("pw-of-dc-user") });
+    expect(me.body).toMatchObject({ type: "known", username: "dc-user" });
+    expect((await call("GET", "/rest/api/user/current", { auth: basic("pat-of-dc-user") })).status).toBe(401);
+    expect((await call("GET", "/rest/api/user/current", { auth: `Bearer ${user.token}` })).body.type).toBe(
+      "known",
+    );
+    expect((await call("GET", "/rest/api/user/current", { auth: "Bearer pw-of-dc-user" })).body.type).toBe(
+      "anonymous",
+    );
+    // Never shown back.
+    expect(me.text).not.toContain("pw-of-dc-user");
+  });
 });
 
 describe("OpenAPI validation", () => {

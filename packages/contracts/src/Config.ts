@@ -223,12 +223,25 @@ const NotificationSettings = Schema.Struct({
   notification_recipients: Schema.Array(Schema.String),
 });
 
+/**
+ * `confluence.auth_method`: how Minutes signs in. `token` (the default): Cloud gets Basic with the
+ * account e-mail and an API token, Data Center a personal access token as Bearer. `basic`: Data
+ * Center gets Basic with `username` and that user's password (Data Center before 7.9, or with
+ * personal access tokens switched off); the password comes from where the token would (the vault
+ * entry for `base_url` and `username`, else `api_token`). Cloud takes no passwords over REST, so
+ * there `basic` is what `token` already is: the e-mail and an API token as Basic.
+ */
+export const ConfluenceAuthMethod = Schema.Literal("token", "basic");
+export type ConfluenceAuthMethod = typeof ConfluenceAuthMethod.Type;
+
 /** The `confluence` section: the original integration's keys, plus deployment details. */
 export const ConfluenceConfig = Schema.Struct({
   enabled: Schema.Boolean,
   base_url: HttpsUrl,
   username: Schema.String,
   api_token: Schema.Redacted(Schema.String),
+  /** `token` or `basic` (see {@link ConfluenceAuthMethod}); `basic` needs `username`. */
+  auth_method: ConfluenceAuthMethod,
   /**
    * When `api_token` expires (Confluence cannot tell): null when unknown. A token from the vault
    * has its own expiry, recorded with it (`minutes vault add --expires`).
@@ -277,7 +290,19 @@ export const ConfluenceConfig = Schema.Struct({
   page_template: optionalText("the path of a template file"),
   /** Allow a small safe set of raw HTML tags (sub, sup, u, kbd, mark) in protocols; `<br>` always works. */
   allow_safe_html: Schema.Boolean,
-});
+}).pipe(
+  // Basic auth without a user name would fail only at the first request, as a client error that
+  // names the client's field rather than this key.
+  Schema.filter((c) =>
+    c.auth_method === "basic" && c.username.trim() === ""
+      ? {
+          path: ["username"],
+          message:
+            "is required when confluence.auth_method is basic: the user name that signs in with the password (MINUTES_CONFLUENCE__USERNAME)",
+        }
+      : undefined,
+  ),
+);
 
 /** `nats`: the event stream and the publisher's durable consumer. */
 export const NatsConfig = Schema.Struct({
@@ -425,6 +450,7 @@ export const defaultConfig: MinutesConfigInput = {
     base_url: "https://your-domain.atlassian.net/wiki",
     username: "your-email@domain.com",
     api_token: "",
+    auth_method: "token",
     token_expires_at: null,
     token_expiry_warning_days: 14,
     encrypted_token: "",

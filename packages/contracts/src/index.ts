@@ -11,6 +11,7 @@ export {
   ArchiveRunResultJson,
 } from "./Archive.js";
 export {
+  ConfluenceAuthMethod,
   ConfluenceConfig,
   DatabaseConfig,
   defaultConfig,

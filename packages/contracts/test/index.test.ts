@@ -13,6 +13,7 @@ describe("@minutes/contracts", () => {
         "CONFIG_USAGE",
         "ConfigError",
         "ConfigUsageError",
+        "ConfluenceAuthMethod",
         "ConfluenceConfig",
         "DEFAULT_SUBJECT_PREFIX",
         "DatabaseConfig",

@@ -416,6 +416,35 @@ describe("loadConfig", () => {
     );
   });
 
+  it("signs in with a token by default and reads confluence.auth_method from the file and the environment", () => {
+    expect(ok(loadConfig()).confluence.auth_method).toBe("token");
+    const file = writeConfig({ confluence: { auth_method: "basic", username: "minutes-bot" } });
+    expect(ok(loadConfig({ argv: ["--config", file] })).confluence.auth_method).toBe("basic");
+    expect(ok(loadConfig({ env: { MINUTES_CONFLUENCE__AUTH_METHOD: "basic" } })).confluence.auth_method).toBe(
+      "basic",
+    );
+    expect(err(loadConfig({ env: { MINUTES_CONFLUENCE__AUTH_METHOD: "password" } }))).toBe(
+      'confluence.auth_method: expected one of "token", "basic", got "password" (from environment variable MINUTES_CONFLUENCE__AUTH_METHOD)',
+    );
+  });
+
+  it("requires confluence.username for basic auth, naming the key and not the password", () => {
+    const env = {
+      MINUTES_CONFLUENCE__AUTH_METHOD: "basic",
+      MINUTES_CONFLUENCE__USERNAME: " ",
+      MINUTES_CONFLUENCE__API_TOKEN: "SECRET-PASSWORD",
+    };
+    const message = err(loadConfig({ env }));
+    expect(message).toBe(
+      "confluence.username: is required when confluence.auth_method is basic: the user name that signs in with the password (MINUTES_CONFLUENCE__USERNAME) (from environment variable MINUTES_CONFLUENCE__USERNAME)",
+    );
+    expect(message).not.toContain("SECRET-PASSWORD");
+    // A token signs in without a user name on Data Center (a personal access token): no change there.
+    expect(
+      ok(loadConfig({ env: { ...env, MINUTES_CONFLUENCE__AUTH_METHOD: "token" } })).confluence.username,
+    ).toBe(" ");
+  });
+
   it("accepts ports from 0 to 65535 only", () => {
     expect(ok(loadConfig({ env: { MINUTES_GATEWAY__PORT: "65535" } })).gateway.port).toBe(65535);
     expect(ok(loadConfig({ env: { MINUTES_GATEWAY__PORT: "0" } })).gateway.port).toBe(0);

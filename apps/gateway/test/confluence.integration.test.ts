@@ -1,0 +1,109 @@
+// The gateway's Confluence client against a Data Center sandbox with `confluence.auth_method:
+// "basic"`: the health check signs in with the user name and the password, taken from the vault
+// entry for the site and user like a token; a wrong password is refused with a detail that names
+// the password (not a personal access token) and never shows it. Real NATS, SQLite and sandbox.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
+import { loadConfig, type MinutesConfig } from "@minutes/contracts";
+import { saveEncryptedToken } from "@minutes/token-vault";
+import { Either, Redacted } from "effect";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../src/server.js";
+import { deleteStreams, NATS_URL, unique } from "./helpers/harness.js";
+
+let server: RunningServer | undefined;
+let config: MinutesConfig | undefined;
+let sandbox: Sandbox | undefined;
+let dir: string | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+  if (config) await deleteStreams(config);
+  config = undefined;
+  await sandbox?.close();
+  sandbox = undefined;
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+/** The bot, with a password other than its personal access token (which must not be what signs in). */
+const bot = {
+  accountId: "",
+  email: "minutes-bot@example.com",
+  displayName: "Minutes Bot",
+  token: "pat-of-minutes-bot",
+  password: "pw-of-minutes-bot",
+};
+
+/** A gateway on a Data Center sandbox that signs in with Basic as `username`, reading the vault. */
+const basicAuthGateway = async (o: { readonly username: string; readonly apiToken: string }) => {
+  dir = await mkdtemp(join(tmpdir(), "minutes-gateway-basic-"));
+  sandbox = await startSandbox({ mode: "datacenter", port: 0, users: [bot] });
+  const id = unique();
+  config = Either.getOrThrow(
+    loadConfig({
+      env: { MINUTES_CONFLUENCE__AUTH_METHOD: "basic" },
+      overrides: {
+        nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
+        database: { sqlite_path: join(dir, "store.sqlite") },
+        gateway: { port: 0, api_keys: ["server-key-123"] },
+        confluence: {
+          enabled: true,
+          deployment: "datacenter",
+          base_url: sandbox.baseUrl,
+          username: o.username,
+          api_token: o.apiToken,
+          max_retries: 0,
+        },
+        vault: { file: join(dir, "tokens.vault"), password: "vault-pw-basic" },
+        logging: { level: "silent" },
+      },
+    }),
+  );
+  return { sandbox, config };
+};
+
+describe("the gateway's Confluence access with Basic auth on Data Center", () => {
+  it("checks Confluence with the user name and the password from the vault", async () => {
+    const { sandbox, config } = await basicAuthGateway({ username: "minutes-bot", apiToken: "" });
+    expect(sandbox.user.username).toBe("minutes-bot");
+    await saveEncryptedToken({
+      file: config.vault.file as string,
+      kdf: { N: 1024, r: 8, p: 1 },
+      url: sandbox.baseUrl,
+      username: "minutes-bot",
+      token: Redacted.make(bot.password),
+      password: Redacted.make("vault-pw-basic"),
+    });
+    server = await startServer(config);
+    const res = await fetch(`${server.address}/health/confluence`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({
+      status: "ok",
+      deployment: "datacenter",
+      user: { username: "minutes-bot", displayName: sandbox.user.displayName },
+    });
+  });
+
+  it("says that Data Center refused the user name and password, without the password", async () => {
+    await basicAuthGateway({ username: "minutes-bot", apiToken: "wrong-password-871" });
+    server = await startServer(config as MinutesConfig);
+    const res = await fetch(`${server.address}/health/confluence`);
+    const body = await res.text();
+    expect(res.status).toBe(503);
+    const detail = (JSON.parse(body) as { detail: string }).detail;
+    expect(detail).toMatch(
+      /^Confluence check failed \(ConfluenceAuthenticationError\): Confluence authentication failed \[GET \/rest\/api\/user\/current → 401\]/,
+    );
+    expect(detail).toContain("Data Center refused the user name and password (Basic auth");
+    expect(detail).not.toContain("personal access token");
+    for (const secret of [
+      "wrong-password-871",
+      Buffer.from("minutes-bot:wrong-password-871").toString("base64"),
+      bot.token,
+    ])
+      expect(body).not.toContain(secret);
+  });
+});
