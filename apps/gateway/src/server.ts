@@ -31,7 +31,11 @@ export interface RunningServer {
  */
 export const startServer = async (
   config: MinutesConfig,
-  options: { readonly proxy?: ConfluenceProxyConfig } = {},
+  options: {
+    readonly proxy?: ConfluenceProxyConfig;
+    /** The clock the token's expiry is judged by (`Date.now` when absent; tests fix it). */
+    readonly now?: () => number;
+  } = {},
 ): Promise<RunningServer> => {
   checkCaFile(config.confluence.ca_file);
   checkProxyConfig(options.proxy);
@@ -69,7 +73,7 @@ export const startServer = async (
         ? makeConfluenceAccess(config.confluence, undefined, extras, token.reason)
         : makeConfluenceAccess(config.confluence, token, extras);
     });
-    const { app } = await buildApp({ config, nats: nc, store, confluence, logger });
+    const { app } = await buildApp({ config, nats: nc, store, confluence, logger, now: options.now });
     const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
     // The database too: a relative sqlite_path depends on the working directory, and a gateway
     // on another file than the publishers shows their jobs as queued forever.

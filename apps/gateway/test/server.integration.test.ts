@@ -163,7 +163,10 @@ describe("startServer", () => {
     try {
       const id = unique();
       const vaultFile = join(dir, "tokens.vault");
-      const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+      // The gateway's clock for the expiry, fixed: the days left must not depend on whether the
+      // test and the gateway read the clock on the same side of midnight UTC.
+      const now = Date.parse("2026-11-27T10:00:00Z");
+      const day = (days: number) => new Date(now + days * 86_400_000).toISOString().slice(0, 10);
       config = vaultServerConfig({
         id,
         dir,
@@ -172,7 +175,7 @@ describe("startServer", () => {
         apiToken: "configured-token-789",
         env: { MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: day(100) },
       });
-      server = await startServer(config);
+      server = await startServer(config, { now: () => now });
       const address = server.address;
       const status = async () =>
         (await (
