@@ -68,6 +68,11 @@ export interface GatewayDeps {
   readonly publisherLiveness?: PublisherLivenessSettings | undefined;
   /** How long an import's upload may send nothing before it is refused; `IMPORT_IDLE_TIMEOUT_MS` when absent. */
   readonly importIdleTimeoutMs?: number | undefined;
+  /**
+   * The clock (epoch ms) the Confluence token's expiry is judged by; `Date.now` when absent. Tests
+   * fix it, so that the days left do not depend on when (before or after midnight UTC) they run.
+   */
+  readonly now?: (() => number) | undefined;
 }
 
 /** The built app and the handles tests and the server use. */
@@ -169,6 +174,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     natsConnected,
     publisherLiveness: deps.publisherLiveness ?? DEFAULT_PUBLISHER_LIVENESS,
     importIdleTimeoutMs: deps.importIdleTimeoutMs ?? IMPORT_IDLE_TIMEOUT_MS,
+    now: deps.now ?? Date.now,
   };
   const confluence = deps.confluence ?? noConfluence;
   const metrics = new GatewayMetrics(

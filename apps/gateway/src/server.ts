@@ -1,9 +1,13 @@
 /**
- * Wiring for production: connects NATS, opens the store, resolves the Confluence token (config,
- * else vault), builds the app and listens. SIGTERM/SIGINT stop accepting, let in-flight requests
- * finish, then drain NATS and close the store. The only module here that runs effects' scopes.
+ * Wiring for production: takes its address, connects NATS, opens the store, resolves the
+ * Confluence token (config, else vault), builds the app (which creates or updates the streams)
+ * and listens. The address is held from the start, so a gateway that cannot listen changes nothing
+ * on NATS; the app listens only once the streams exist, so an event it accepts is stored.
+ * SIGTERM/SIGINT stop accepting, let in-flight requests finish, then drain NATS and close the
+ * store. The only module here that runs effects' scopes.
  */
 
+import { createServer } from "node:net";
 import { type ConfluenceProxyConfig, checkCaFile, checkProxyConfig } from "@minutes/confluence-core";
 import { ignoredSettingWarnings, type MinutesConfig } from "@minutes/contracts";
 import { connectNats } from "@minutes/nats-streams";
@@ -27,11 +31,16 @@ export interface RunningServer {
 /**
  * Starts the gateway for a configuration and the proxy settings (`config.ts` reads them). Fails,
  * before connecting anywhere, when a file the configuration names cannot be used
- * (`confluence.ca_file`), naming the key and the path, or a proxy URL cannot be used.
+ * (`confluence.ca_file`), naming the key and the path, when a proxy URL cannot be used, or when it
+ * cannot listen on `gateway.host`:`gateway.port` (in use, say), naming the address.
  */
 export const startServer = async (
   config: MinutesConfig,
-  options: { readonly proxy?: ConfluenceProxyConfig } = {},
+  options: {
+    readonly proxy?: ConfluenceProxyConfig;
+    /** The clock the token's expiry is judged by (`Date.now` when absent; tests fix it). */
+    readonly now?: () => number;
+  } = {},
 ): Promise<RunningServer> => {
   checkCaFile(config.confluence.ca_file);
   checkProxyConfig(options.proxy);
@@ -46,15 +55,24 @@ export const startServer = async (
     logger.warn(
       "gateway.admin_api_keys is empty: every API key may import, export, delete, clean up, replay and run the archive; give the operators keys of their own to keep the meeting processor's key to sending and reading",
     );
-  // Fails naming NATS and its servers (without credentials), as the publisher does.
-  const nc: NatsConnection = await connectNats(config.nats.url, {
-    name: "minutes-gateway",
-    maxReconnectAttempts: -1,
-    // Without this the client captures two stack traces per request (each JetStream publish is
-    // one) only to append them to a timeout's stack: ~20 µs of a ~170 µs intake request. A
-    // failed publish is logged with its subject and answered 503 either way.
-    noAsyncTraces: true,
-  });
+  // Before anything changes on NATS: a second gateway started on a busy port by mistake must not
+  // create or update the streams (with its own settings) that a running one serves.
+  const reserved = await reserveAddress(config.gateway.host, config.gateway.port);
+  let nc: NatsConnection;
+  try {
+    // Fails naming NATS and its servers (without credentials), as the publisher does.
+    nc = await connectNats(config.nats.url, {
+      name: "minutes-gateway",
+      maxReconnectAttempts: -1,
+      // Without this the client captures two stack traces per request (each JetStream publish is
+      // one) only to append them to a timeout's stack: ~20 µs of a ~170 µs intake request. A
+      // failed publish is logged with its subject and answered 503 either way.
+      noAsyncTraces: true,
+    });
+  } catch (error) {
+    await reserved.release();
+    throw error;
+  }
   const storeScope = Effect.runSync(Scope.make());
   let confluence: ConfluenceAccess | undefined;
   try {
@@ -69,8 +87,12 @@ export const startServer = async (
         ? makeConfluenceAccess(config.confluence, undefined, extras, token.reason)
         : makeConfluenceAccess(config.confluence, token, extras);
     });
-    const { app } = await buildApp({ config, nats: nc, store, confluence, logger });
-    const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
+    const { app } = await buildApp({ config, nats: nc, store, confluence, logger, now: options.now });
+    // The streams exist now (buildApp made them). Ready first, so that the address is taken
+    // again as soon as it is let go: only a program binding it in that instant can come between.
+    await app.ready();
+    await reserved.release();
+    const address = await app.listen({ host: config.gateway.host, port: reserved.port });
     // The database too: a relative sqlite_path depends on the working directory, and a gateway
     // on another file than the publishers shows their jobs as queued forever.
     logger.info(
@@ -97,6 +119,7 @@ export const startServer = async (
     };
     return { app, address, stop };
   } catch (error) {
+    await reserved.release();
     await confluence?.close();
     await nc.close().catch(() => undefined);
     await Effect.runPromise(Scope.close(storeScope, Exit.void));
@@ -124,6 +147,39 @@ export const stopOnSignals = (server: RunningServer): void => {
 };
 
 // internal
+
+/**
+ * Holds `host`:`port` (port 0: a free one, then `port` says which) until released, refusing the
+ * connections that arrive meanwhile (closed at once). Fails naming the address and the settings,
+ * with Node's error as `cause` and its `code` (`EADDRINUSE`, ...).
+ */
+const reserveAddress = async (
+  host: string,
+  port: number,
+): Promise<{ readonly port: number; readonly release: () => Promise<void> }> => {
+  const holder = createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    holder.once("error", (error: NodeJS.ErrnoException) => {
+      const where = `${host.includes(":") ? `[${host}]` : host}:${port} (gateway.host, gateway.port)`;
+      const message =
+        error.code === "EADDRINUSE"
+          ? `cannot listen on ${where}: the address is already in use (another gateway, or another program, listens there)`
+          : `cannot listen on ${where}: ${error.message}`;
+      // With Node's code: a caller may try another port on EADDRINUSE (the demo does).
+      reject(Object.assign(new Error(message, { cause: error }), { code: error.code }));
+    });
+    holder.listen({ host, port }, resolve);
+  });
+  const address = holder.address();
+  let released: Promise<void> | undefined;
+  return {
+    port: address !== null && typeof address === "object" ? address.port : port,
+    release: () => {
+      released ??= new Promise((resolve) => holder.close(() => resolve()));
+      return released;
+    },
+  };
+};
 
 const resolveToken = async (
   config: MinutesConfig,

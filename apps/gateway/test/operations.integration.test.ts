@@ -517,8 +517,11 @@ describe("GET /status/confluence", () => {
 
 describe("GET /status/confluence and the token's expiry", () => {
   const DAY = 86_400_000;
-  /** The UTC day `days` from today, as `confluence.token_expires_at` takes it (the end of that day). */
-  const dayFromToday = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
+  // The gateway's clock for the expiry, fixed: the days left must not depend on whether the test
+  // and the gateway read the clock on the same side of midnight UTC.
+  const NOW = Date.parse("2026-11-27T10:00:00Z");
+  /** The UTC day `days` from the gateway's today, as `confluence.token_expires_at` takes it (the end of that day). */
+  const dayFromToday = (days: number) => new Date(NOW + days * DAY).toISOString().slice(0, 10);
   const EXPIRY_METRIC = "minutes_confluence_token_expiry_timestamp_seconds";
   const ROTATE_CONFIG =
     "put the new one in confluence.api_token (MINUTES_CONFLUENCE__API_TOKEN) and its expiry in confluence.token_expires_at (MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT), then restart the gateway and the publishers";
@@ -528,7 +531,7 @@ describe("GET /status/confluence and the token's expiry", () => {
     readonly token_expires_at?: string | null;
     readonly token_expiry_warning_days?: number;
   }) => {
-    h = await startHarness(await withSandbox(undefined, expiry));
+    h = await startHarness({ ...(await withSandbox(undefined, expiry)), now: () => NOW });
     publisher = await startFakePublisher(h.nc, h.store, h.config);
     const harness = h;
     // Once the publisher pulls, the consumer's reasons are gone and only the token's can remain.

@@ -1,10 +1,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSandbox } from "@minutes/confluence-sandbox";
 import { loadConfig, type MinutesConfig } from "@minutes/contracts";
 import { PublicationStore } from "@minutes/publication-store";
 import { saveEncryptedToken, setTokenExpiry } from "@minutes/token-vault";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { Effect, Either, Exit, Redacted, Scope } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
@@ -163,7 +166,10 @@ describe("startServer", () => {
     try {
       const id = unique();
       const vaultFile = join(dir, "tokens.vault");
-      const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+      // The gateway's clock for the expiry, fixed: the days left must not depend on whether the
+      // test and the gateway read the clock on the same side of midnight UTC.
+      const now = Date.parse("2026-11-27T10:00:00Z");
+      const day = (days: number) => new Date(now + days * 86_400_000).toISOString().slice(0, 10);
       config = vaultServerConfig({
         id,
         dir,
@@ -172,7 +178,7 @@ describe("startServer", () => {
         apiToken: "configured-token-789",
         env: { MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT: day(100) },
       });
-      server = await startServer(config);
+      server = await startServer(config, { now: () => now });
       const address = server.address;
       const status = async () =>
         (await (
@@ -307,6 +313,48 @@ describe("startServer", () => {
     expect(error?.message).toBe(
       "proxy.httpsProxy: must be an http:// or https:// URL (expected http://[user:password@]host:port)",
     );
+  });
+
+  it("fails naming the address when its port is in use, and creates nothing on NATS", async () => {
+    dir = await mkdtemp(join(tmpdir(), "minutes-gateway-"));
+    const busy = createServer(() => undefined);
+    await new Promise<void>((resolve) => busy.listen({ host: "127.0.0.1", port: 0 }, resolve));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const id = unique();
+      config = Either.getOrThrow(
+        loadConfig({
+          env: {},
+          overrides: {
+            nats: { url: NATS_URL, stream: `T_${id}`, subject_prefix: `t_${id}` },
+            database: { sqlite_path: join(dir, "store.sqlite") },
+            gateway: { host: "127.0.0.1", port },
+            confluence: { api_token: "" },
+            logging: { level: "silent" },
+          },
+        }),
+      );
+      const error = await startServer(config).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(error?.message).toBe(
+        `cannot listen on 127.0.0.1:${port} (gateway.host, gateway.port): the address is already in use (another gateway, or another program, listens there)`,
+      );
+      // The demo starts its gateway on another port on this code.
+      expect((error as NodeJS.ErrnoException | undefined)?.code).toBe("EADDRINUSE");
+      // Nothing of this gateway's on NATS: no stream of its name (the events', outcomes', ...).
+      const nc = await connect({ servers: NATS_URL });
+      try {
+        const names: Array<string> = [];
+        for await (const name of (await jetstreamManager(nc)).streams.names()) names.push(name);
+        expect(names.filter((name) => name.startsWith(`T_${id}`))).toEqual([]);
+      } finally {
+        await nc.close();
+      }
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
   });
 
   it("fails to start with a clear error when NATS is unreachable", async () => {

@@ -85,6 +85,12 @@ export interface PublisherOptions {
    * expires within `confluence.token_expiry_warning_days` (default `TOKEN_EXPIRY_CHECK_MS`, a day; tests).
    */
   readonly tokenExpiryCheckMs?: number;
+  /**
+   * The clock (epoch ms) the token's expiry is judged by: the warnings at start and at each check,
+   * and the note on a refused token (default `Date.now`; tests fix it, so that the days left do
+   * not depend on when, before or after midnight UTC, they run).
+   */
+  readonly now?: () => number;
 }
 
 /** How often a running publisher warns about a token that expired or expires soon: once a day. */
@@ -119,6 +125,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
   checkCaFile(config.confluence.ca_file);
   checkProxyConfig(options.proxy);
   const instanceId = options.instanceId ?? `publisher-${randomUUID().slice(0, 8)}`;
+  const now = options.now ?? Date.now;
   const log = (options.logger ?? makePino(config.logging.level)).child({ instance: instanceId });
   const scope = Effect.runSync(Scope.make());
   const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope>) =>
@@ -290,7 +297,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         // Confluence cannot say that a token expired; the record of its expiry can.
         failureNote: (error) => {
           const token = error._tag === "ConfluenceAuthenticationError" ? tokenInUse() : undefined;
-          return token === undefined ? undefined : tokenExpiredNote(token, Date.now());
+          return token === undefined ? undefined : tokenExpiredNote(token, now());
         },
       },
       store,
@@ -424,7 +431,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         const notice =
           token === undefined
             ? undefined
-            : tokenExpiryNotice(token, Date.now(), config.confluence.token_expiry_warning_days);
+            : tokenExpiryNotice(token, now(), config.confluence.token_expiry_warning_days);
         if (token !== undefined && notice !== undefined)
           log.warn(
             { tokenSource: token.source, tokenExpiresAt: token.expiresAt?.toISOString() ?? null },

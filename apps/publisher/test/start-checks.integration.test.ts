@@ -121,7 +121,11 @@ describe("the Confluence token at start", () => {
 
 describe("the Confluence token's expiry", () => {
   const DAY = 86_400_000;
-  const dayFromToday = (days: number) => new Date(Date.now() + days * DAY).toISOString().slice(0, 10);
+  // The publishers' clock for the expiry, fixed: the days left must not depend on whether the
+  // test and the publisher read the clock on the same side of midnight UTC.
+  const NOW = Date.parse("2026-11-27T10:00:00Z");
+  const now = () => NOW;
+  const dayFromToday = (days: number) => new Date(NOW + days * DAY).toISOString().slice(0, 10);
   const ROTATE =
     "put the new one in confluence.api_token (MINUTES_CONFLUENCE__API_TOKEN) and its expiry in confluence.token_expires_at (MINUTES_CONFLUENCE__TOKEN_EXPIRES_AT), then restart the gateway and the publishers.";
 
@@ -132,7 +136,7 @@ describe("the Confluence token's expiry", () => {
     const h = await open({
       logger: log.logger,
       config: { confluence: { token_expires_at: day } },
-      publisher: { tokenExpiryCheckMs: checkMs },
+      publisher: { tokenExpiryCheckMs: checkMs, now },
     });
     const expected = `The Confluence token expires on ${day}, in 5 days: replace it before then; ${ROTATE}`;
     const warned = () => log.lines.filter((l) => l.level === 40 && l.msg === expected);
@@ -151,7 +155,11 @@ describe("the Confluence token's expiry", () => {
   it("warns at start when the token has expired", async () => {
     const log = capture();
     const yesterday = dayFromToday(-1);
-    await open({ logger: log.logger, config: { confluence: { token_expires_at: yesterday } } });
+    await open({
+      logger: log.logger,
+      config: { confluence: { token_expires_at: yesterday } },
+      publisher: { now },
+    });
     expect(log.warnings()).toEqual([
       `The Confluence token expired on ${yesterday}: publishing fails until it is replaced; ${ROTATE}`,
     ]);
@@ -163,6 +171,7 @@ describe("the Confluence token's expiry", () => {
     const h = await open({
       logger: log.logger,
       config: { confluence: { token_expires_at: day, token_expiry_warning_days: 3 } },
+      publisher: { now },
     });
     expect(log.warnings()).toEqual([]);
     // The same token with a wider window: 5 days left is within it.

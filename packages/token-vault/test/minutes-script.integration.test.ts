@@ -1,8 +1,18 @@
 // `./minutes vault …` from the repository root script, as a shell script would use it: relative
 // paths mean the caller's directory, stdout carries only the command's output, and the exit
-// code is the CLI's. Runs the real script (it builds the CLI first if it is missing).
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+// code is the CLI's. Runs the real script (it builds the CLI first if it is missing). And the
+// script's first run on a fresh checkout: one line while it installs, pnpm's output only on failure.
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,10 +25,16 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c();
 });
 
-const minutes = (args: ReadonlyArray<string>, cwd: string, env: Record<string, string>, stdin = "") =>
+const minutes = (
+  args: ReadonlyArray<string>,
+  cwd: string,
+  env: Record<string, string>,
+  stdin = "",
+  at = script,
+) =>
   new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = execFile(
-      script,
+      at,
       [...args],
       // INIT_CWD as pnpm leaves it for a child: it must not win over where the command was typed.
       { cwd, env: { ...process.env, INIT_CWD: repo, ...env }, encoding: "utf8", timeout: 120_000 },
@@ -64,4 +80,107 @@ describe("./minutes vault", () => {
     expect(usage.stdout).toBe("");
     expect(usage.stderr).not.toContain("ELIFECYCLE");
   }, 180_000);
+});
+
+describe("./minutes on a fresh checkout", () => {
+  /**
+   * A copy of the script in a directory with a lockfile and no node_modules, and a `pnpm` first
+   * on the PATH that answers the pinned version and installs as pnpm does on a fresh checkout:
+   * progress on stdout, warnings on stderr (`FAKE_INSTALL_FAILS`: then an error, exit 1).
+   */
+  const freshCheckout = () => {
+    const dir = mkdtempSync(join(tmpdir(), "minutes-fresh-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    copyFileSync(script, join(dir, "minutes"));
+    writeFileSync(join(dir, "pnpm-lock.yaml"), "lockfileVersion: '9.0'\n");
+    const pinned = /^PNPM_VERSION=(.+)$/m.exec(readFileSync(script, "utf8"))?.[1];
+    const fakeBin = join(dir, "fake-bin");
+    mkdirSync(fakeBin);
+    writeFileSync(
+      join(fakeBin, "pnpm"),
+      [
+        "#!/usr/bin/env bash",
+        `[ "$1" = --version ] && { echo ${pinned}; exit 0; }`,
+        `echo "pnpm $*" >> "${join(dir, "pnpm-calls")}"`,
+        'echo "Progress: resolved 387, reused 386, downloaded 0, added 387, done"',
+        `echo " WARN  Failed to create bin at ${dir}/apps/demo/node_modules/.bin/minutes-vault." >&2`,
+        '[ -n "$FAKE_INSTALL_FAILS" ] && { echo " ERR_PNPM_FAKE  the install broke" >&2; exit 1; }',
+        "mkdir -p node_modules && touch node_modules/.modules.yaml",
+      ].join("\n"),
+    );
+    chmodSync(join(fakeBin, "pnpm"), 0o755);
+    return {
+      dir,
+      run: (env: Record<string, string> = {}) =>
+        minutes(["help"], dir, { PATH: `${fakeBin}:${process.env.PATH}`, ...env }, "", join(dir, "minutes")),
+      calls: () => readFileSync(join(dir, "pnpm-calls"), "utf8"),
+    };
+  };
+
+  it("installs from the lockfile saying one line, not pnpm's output", async () => {
+    const fresh = freshCheckout();
+    const run = await fresh.run();
+    expect(run.stderr).toBe("minutes: installing dependencies from the lockfile\n");
+    expect(run.stdout).toContain("./minutes demo [args]");
+    expect(run.status).toBe(0);
+    expect(fresh.calls()).toBe("pnpm install --frozen-lockfile\n");
+    // Installed: the next run does not install again.
+    expect(await fresh.run()).toMatchObject({ status: 0, stderr: "" });
+  });
+
+  it("shows the install's output when it fails, says so and runs nothing", async () => {
+    const fresh = freshCheckout();
+    const run = await fresh.run({ FAKE_INSTALL_FAILS: "1" });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toBe(
+      [
+        "minutes: installing dependencies from the lockfile",
+        "Progress: resolved 387, reused 386, downloaded 0, added 387, done",
+        ` WARN  Failed to create bin at ${fresh.dir}/apps/demo/node_modules/.bin/minutes-vault.`,
+        " ERR_PNPM_FAKE  the install broke",
+        "minutes: the install failed (above); nothing was started",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("gives pnpm executables to link that exist before the build, and the vault's runs the CLI", async () => {
+    // A bin into dist/ is missing on a fresh checkout: pnpm warns once per dependent and links nothing.
+    const manifests = execFileSync("git", ["ls-files", "apps/*/package.json", "packages/*/package.json"], {
+      cwd: repo,
+      encoding: "utf8",
+    })
+      .split("\n")
+      .filter((line) => line !== "");
+    const bins = manifests.flatMap((manifest) => {
+      const bin = (JSON.parse(readFileSync(join(repo, manifest), "utf8")) as { bin?: Record<string, string> })
+        .bin;
+      return Object.values(bin ?? {}).map((target) => join(manifest, "..", target));
+    });
+    expect(bins).toEqual(
+      expect.arrayContaining([
+        "packages/token-vault/bin/minutes-vault.js",
+        "packages/confluence-sandbox/bin/confluence-sandbox.js",
+      ]),
+    );
+    // In the checkout, not ignored by git (as dist/ is): a fresh clone has them.
+    const ignored = (path: string) =>
+      spawnSync("git", ["check-ignore", "-q", path], { cwd: repo }).status === 0;
+    for (const bin of bins)
+      expect({ bin, exists: existsSync(join(repo, bin)), ignored: ignored(bin) }).toEqual({
+        bin,
+        exists: true,
+        ignored: false,
+      });
+    const help = await minutes(
+      ["--help"],
+      repo,
+      {},
+      "",
+      join(repo, "packages/token-vault/bin/minutes-vault.js"),
+    );
+    expect(help).toMatchObject({ status: 0, stderr: "" });
+    expect(help.stdout).toMatch(/^Usage: minutes-vault /);
+  });
 });

@@ -382,6 +382,8 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       const tokenSource = ctx.confluence.tokenSource;
       const tokenExpiresAt = ctx.confluence.tokenExpiresAt;
       const warningDays = ctx.config.confluence.token_expiry_warning_days;
+      // One reading of the clock for the notice and the state: they must agree on the day.
+      const expiryNow = ctx.now();
       const expiry =
         tokenSource === "none"
           ? undefined
@@ -393,13 +395,13 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
                 vaultConfigured: readsVault(ctx.config.vault.password),
                 expiresAt: tokenExpiresAt,
               },
-              Date.now(),
+              expiryNow,
               warningDays,
             );
       // Expired, publishing fails: a reason. Expiring soon, nothing fails yet: a warning, and the
       // status stays ok (a monitor alerting on 503 must not page anyone for two weeks).
       const expired =
-        expiry !== undefined && tokenExpiryState(tokenExpiresAt, Date.now(), warningDays)._tag === "Expired";
+        expiry !== undefined && tokenExpiryState(tokenExpiresAt, expiryNow, warningDays)._tag === "Expired";
       // `undefined`: JetStream did not say; `null`: the consumer does not exist.
       const reasons = [
         ...(!connected ? ["NATS is not connected"] : []),

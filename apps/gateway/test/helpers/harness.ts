@@ -57,6 +57,8 @@ export interface HarnessOptions {
   readonly publisherLiveness?: PublisherLivenessSettings;
   /** How long an import's upload may send nothing (the gateway's default when absent). */
   readonly importIdleTimeoutMs?: number;
+  /** The clock the token's expiry is judged by (`Date.now` when absent). */
+  readonly now?: () => number;
 }
 
 /** A random suffix for unique names. */
@@ -132,6 +134,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     logger,
     publisherLiveness: options.publisherLiveness,
     importIdleTimeoutMs: options.importIdleTimeoutMs,
+    now: options.now,
   });
   let closed = false;
   return {

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+// The installed `minutes-vault` command: runs the compiled CLI. It is committed (dist/ is not) so
+// that pnpm can link it on a fresh checkout, before the build writes dist/bin.js; a bin pointing
+// into dist/ is left unlinked there, with a warning per dependent package.
+import "../dist/bin.js";
