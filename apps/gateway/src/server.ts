@@ -14,7 +14,7 @@ import { connectNats } from "@minutes/nats-streams";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
 import { defaultVaultFile, resolveConfluenceToken } from "@minutes/token-vault";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Effect, Exit, type Redacted, Scope } from "effect";
+import { Effect, Exit, Scope } from "effect";
 import type { FastifyInstance } from "fastify";
 import { pino } from "pino";
 import { buildApp, REDACT_PATHS } from "./app.js";
