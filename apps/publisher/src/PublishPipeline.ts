@@ -38,6 +38,7 @@ import {
   type PublicationStoreShape,
   protocolMetadataOf,
   type StoredProtocol,
+  type StoreUnavailableError,
 } from "@minutes/publication-store";
 import { Context, Data, Effect, Either, FiberRef, Option, Schema } from "effect";
 import { ContainerCache, ensureContainer } from "./containers.js";
@@ -199,35 +200,48 @@ export const makePublishPipeline = (
       ),
     );
 
+  /** The database did not answer: the message stays here and is handled again once it does. */
+  const storeUnavailable = (e: StoreUnavailableError) =>
+    Effect.logError("database unavailable; trying the message again").pipe(
+      Effect.annotateLogs({ reason: e.message }),
+      Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
+    );
+
   // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
   // every call (~20 µs), and these run several times for every protocol published.
-  /** Records a decode failure so it is visible, and terminates the message. */
+  /**
+   * Records a decode failure so it is visible, and terminates the message. Fails with
+   * `StoreUnavailableError` while the database does not answer (the message is kept, `Retry`):
+   * terminated then, the event would be gone with no record of its rejection.
+   */
   const reject = Effect.fnUntraced(function* (message: IncomingMessage, error: EventRejectedError) {
     const jobId = rawField(message.data, "jobId") ?? `invalid-event-${message.streamSequence}`;
     yield* Effect.logError("rejected an invalid event").pipe(
       Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
     );
-    const record = yield* store
-      .ensurePublication({
-        jobId,
-        spaceKey: config.confluence.space_key,
-        parentPageId: null,
-        trigger: "event",
+    const record = yield* store.ensurePublication({
+      jobId,
+      spaceKey: config.confluence.space_key,
+      parentPageId: null,
+      trigger: "event",
+    });
+    // A job whose page is published keeps its record (an invalid transition), and a record
+    // deleted meanwhile stays deleted; the rejection is still reported.
+    yield* store
+      .transition(record.id, "rejected", {
+        errorMessage: error.message,
+        errorTag: error._tag,
+        streamSequence: message.streamSequence,
       })
-      .pipe(Effect.option);
-    if (Option.isSome(record)) {
-      // A job whose page is published keeps its record; the rejection is still reported.
-      yield* store
-        .transition(record.value.id, "rejected", {
-          errorMessage: error.message,
-          errorTag: error._tag,
-          streamSequence: message.streamSequence,
-        })
-        .pipe(Effect.ignore);
-    }
+      .pipe(
+        Effect.catchTags({
+          InvalidTransitionError: () => Effect.void,
+          PublicationNotFoundError: () => Effect.void,
+        }),
+      );
     yield* emit(
       outcome("rejected", jobId, "event", {
-        publicationId: Option.isSome(record) ? record.value.id : null,
+        publicationId: record.id,
         errorTag: error._tag,
         errorMessage: error.message,
       }),
@@ -1090,8 +1104,10 @@ export const makePublishPipeline = (
       retryable && exhausted ? `${described} (gave up after ${message.deliveryCount} deliveries)` : described;
     // Only while this attempt holds the lease: an attempt that lost it must not move a record
     // another attempt published back to pending (and no message would come back to publish it).
-    // A record that changed otherwise (deleted through the gateway) keeps its state; the message
-    // outcome stands.
+    // A record that changed otherwise (deleted through the gateway, or moved on) keeps its state;
+    // the message outcome stands. A database that did not answer recorded nothing: the message
+    // stays here until it does, and no outcome goes out meanwhile. Terminated now, it would leave
+    // the record publishing for good, with no message (and no max-deliveries advisory) to fix it.
     const recorded = yield* store
       .transition(publication.id, final ? "failed" : "pending", {
         errorMessage,
@@ -1100,11 +1116,28 @@ export const makePublishPipeline = (
         owner,
       })
       .pipe(
-        Effect.as(true),
-        Effect.catchTag("LeaseLostError", () => Effect.succeed(false)),
-        Effect.catchAll(() => Effect.succeed(true)),
+        Effect.as("recorded" as const),
+        Effect.catchTags({
+          LeaseLostError: () => Effect.succeed("lease-lost" as const),
+          StoreUnavailableError: (e) => Effect.succeed(e),
+          PublicationNotFoundError: () => Effect.succeed("recorded" as const),
+          InvalidTransitionError: () => Effect.succeed("recorded" as const),
+        }),
       );
-    if (!recorded) return yield* leaseLost(publication, owner);
+    if (recorded === "lease-lost") return yield* leaseLost(publication, owner);
+    if (recorded !== "recorded") {
+      yield* Effect.logError(
+        "database unavailable; could not record the failed attempt, trying the message again",
+      ).pipe(
+        Effect.annotateLogs({
+          jobId: publication.jobId,
+          publicationId: publication.id,
+          error: error._tag,
+          reason: recorded.message,
+        }),
+      );
+      return { _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition;
+    }
     // A publication that failed for good is an error (what operators alert on); one to be tried
     // again is a warning.
     yield* (
@@ -1259,12 +1292,9 @@ export const makePublishPipeline = (
       return yield* new EventRejectedError({ reason: `unexpected subject ${message.subject}` });
     }).pipe(
       Effect.catchTags({
-        EventRejectedError: (e) => reject(message, e),
-        StoreUnavailableError: (e) =>
-          Effect.logError("database unavailable; trying the message again").pipe(
-            Effect.annotateLogs({ reason: e.message }),
-            Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
-          ),
+        EventRejectedError: (e) =>
+          reject(message, e).pipe(Effect.catchTag("StoreUnavailableError", storeUnavailable)),
+        StoreUnavailableError: (e) => storeUnavailable(e),
       }),
       Effect.catchAll((e) => {
         const errorTag = (e as { _tag?: string })._tag ?? "unknown";

@@ -365,6 +365,118 @@ describe("database outages", () => {
     expect(record.attempts).toBe(1);
     expect(pagesOfJob(h, "job-outage")).toHaveLength(1);
   });
+
+  /**
+   * Makes the database fail every write that moves a record to `status`, as a connection lost at
+   * that moment does (SQLSTATE 08006), until `restore`; `refusals` counts the writes refused.
+   */
+  const refuseStatus = async (h: Harness, status: string) => {
+    const { default: pg } = await import("pg");
+    const client = new pg.Client({ connectionString: PG_URL.replace(/\/[^/]*$/, `/${h.pgDatabase}`) });
+    // The harness drops the database with (force) when a test fails: nothing to report then.
+    client.on("error", () => undefined);
+    await client.connect();
+    await client.query(`
+      create sequence refusals;
+      create function refuse_status() returns trigger language plpgsql as $$
+      begin
+        if new.publication_status = '${status}' then
+          perform nextval('refusals');
+          raise exception 'connection lost (simulated)' using errcode = '08006';
+        end if;
+        return new;
+      end $$;
+      create trigger refuse_status before update on confluence_publications
+        for each row execute function refuse_status();`);
+    return {
+      // A sequence, not a table: its count survives the rollback of the refused write.
+      refusals: async () => {
+        const r = await client.query(
+          "select case when is_called then last_value else 0 end as n from refusals",
+        );
+        return Number((r.rows[0] as { n: string | number }).n);
+      },
+      restore: async () => {
+        await client.query("drop trigger refuse_status on confluence_publications");
+        await client.end();
+      },
+    };
+  };
+
+  /** The outcome events of a job stored so far, in order. */
+  const storedOutcomes = async (h: Harness, jobId: string) => {
+    const stream = `${h.config.nats.stream}_OUTCOMES`;
+    const last = (await h.jsm.streams.info(stream)).state.last_seq;
+    const all: Array<PublicationOutcome> = [];
+    for (let seq = 1; seq <= last; seq++) {
+      const m = await h.jsm.streams.getMessage(stream, { seq });
+      if (m !== null) all.push(Schema.decodeSync(PublicationOutcomeJson)(m.string()));
+    }
+    return all.filter((o) => o.jobId === jobId);
+  };
+
+  it("keeps the message of a failed publication the database could not record, and records the failure with its reason once it can", async () => {
+    const h = await open({ database: "postgresql" });
+    const jobId = "job-unrecorded";
+    // A final failure: Confluence refuses the write.
+    h.sandbox.faults.add({ kind: "status", status: 403, method: "POST" });
+    const db = await refuseStatus(h, "failed");
+    await h.submit({ jobId, markdown: protocol("Unrecorded") });
+    await eventually(
+      async () => ((await db.refusals()) >= 1 ? true : undefined),
+      30_000,
+      "the refused write of the failure",
+    );
+    // The message is kept, not terminated: nothing else would come back to record the failure.
+    const held = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    expect(held.num_ack_pending).toBe(1);
+    expect(held.num_redelivered).toBe(0);
+    // Nothing is reported failed that the record does not say.
+    expect((await storedOutcomes(h, jobId)).map((o) => o.outcome)).not.toContain("failed");
+    expect((await Effect.runPromise(h.store.findByJob(jobId))).pipe(Option.map((r) => r.status))).toEqual(
+      Option.some("publishing"),
+    );
+
+    // Tried again once the refused attempt's lease ran out (Confluence refuses again): recorded.
+    await db.restore();
+    const failed = await recordIn(h, jobId, "failed", 45_000);
+    expect(failed.errorTag).toMatch(/Permission|Authentication/);
+    expect(failed.errorMessage).toBeTruthy();
+    expect(failed.attempts).toBe(2);
+    await eventually(async () => {
+      const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+      return info.num_ack_pending === 0 && info.num_pending === 0 ? true : undefined;
+    });
+    const outcomes = await storedOutcomes(h, jobId);
+    expect(outcomes.filter((o) => o.outcome === "failed")).toHaveLength(1);
+    expect(pagesOfJob(h, jobId)).toHaveLength(0);
+  }, 90_000);
+
+  it("keeps an invalid event's message until the database records it rejected", async () => {
+    const h = await open({ database: "postgresql" });
+    const jobId = "job-bad-unrecorded";
+    const db = await refuseStatus(h, "rejected");
+    await h.publishRaw(
+      protocolReadySubject(jobId, h.config.nats.subject_prefix),
+      JSON.stringify({ jobId, markdown: "" }),
+    );
+    await eventually(
+      async () => ((await db.refusals()) >= 2 ? true : undefined),
+      30_000,
+      "two refused writes of the rejection",
+    );
+    const held = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    expect(held.num_ack_pending).toBe(1);
+    expect(held.num_redelivered).toBe(0);
+    expect((await storedOutcomes(h, jobId)).map((o) => o.outcome)).not.toContain("rejected");
+
+    await db.restore();
+    const rejected = await recordIn(h, jobId, "rejected", 30_000);
+    expect(rejected.errorTag).toBe("EventRejectedError");
+    expect(rejected.errorMessage).toContain("markdown: must not be empty");
+    const outcomes = await storedOutcomes(h, jobId);
+    expect(outcomes.filter((o) => o.outcome === "rejected")).toHaveLength(1);
+  }, 60_000);
 });
 
 describe("an unresponsive Confluence", () => {

@@ -45,7 +45,12 @@ export const EndLine = Schema.Struct({
 });
 
 /** A protocol line. */
-export const ProtocolLine = Schema.Struct({ kind: Schema.Literal("protocol"), ...StoredProtocol.fields });
+export const ProtocolLine = Schema.Struct({
+  kind: Schema.Literal("protocol"),
+  ...StoredProtocol.fields,
+  // Absent from exports made before Minutes kept it.
+  streamStoredAt: Schema.optionalWith(NullableInstant, { default: () => null }),
+});
 
 /** A publication line: the contract's `Publication` with checked timestamps. */
 export const PublicationLine = Schema.Struct({

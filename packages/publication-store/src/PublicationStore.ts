@@ -73,9 +73,13 @@ export interface SaveProtocolInput {
   readonly streamSequence: number | null;
   readonly occurredAt: string;
   /**
-   * When JetStream stored the event (ISO). A protocol saved before then was saved before this
-   * event existed, so this one is newer whatever the sequences say: they start again at 1 when
-   * NATS loses its data and the stream is created anew. Absent: sequences alone decide.
+   * When JetStream stored the event (ISO, the NATS server's clock), kept with the protocol. An
+   * event stored after the stored protocol's own event is newer whatever the sequences say: they
+   * start again at 1 when NATS loses its data and the stream is created anew. Otherwise (stored no
+   * later, or at the same instant) sequences decide, so a redelivered older event never replaces
+   * a newer protocol, however far this host's clock is from the server's. A stored protocol
+   * without the instant (saved before Minutes kept it) is replaced only when this event was stored
+   * more than 5 minutes (the clock skew allowed for) after it was saved. Absent: sequences decide.
    */
   readonly storedAt?: string | undefined;
 }
@@ -354,6 +358,15 @@ export const IMPORT_MAX_INVALID = 10_000;
  */
 const CLAIM_ROUNDS = 3;
 
+/**
+ * How far the publisher host's clock may be behind the NATS server's without an older event
+ * replacing a protocol saved without `stream_stored_at` (saved before Minutes kept it): such an
+ * event replaces it, whatever its sequence, only when JetStream stored it more than this after
+ * the protocol was saved on the host's clock. A stream created anew within this time of that save
+ * is missed (its lower sequences look older), once per job: the next save keeps the instant.
+ */
+const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
+
 /** Page size of `query` when the caller gives none. */
 export const QUERY_DEFAULT_LIMIT = 50;
 /** Largest page `query` returns; bigger limits are clamped to it. */
@@ -594,23 +607,36 @@ const makeShape = (db: Database): PublicationStoreShape => {
   const saveProtocol = Effect.fnUntraced(function* (input: SaveProtocolInput) {
     const t = new Date(yield* now);
     const occurredAt = new Date(input.occurredAt);
-    // A stored protocol saved before this event entered the stream is older, whatever its
-    // sequence (from an earlier stream, when NATS lost its data). Within one stream that cannot
-    // happen to an older event: it was stored before the newer one, which was saved after.
-    const storedAfter = input.storedAt === undefined ? undefined : new Date(input.storedAt);
+    const storedAt = input.storedAt === undefined ? null : new Date(input.storedAt);
+    // Sequences order the events of one stream; a stream created anew (NATS lost its data) numbers
+    // its events from 1 again. An event JetStream stored after the stored protocol's event is the
+    // newer one whatever its sequence: both instants are the NATS server's, never this host's
+    // (a host clock behind the server's made an older event look stored after a newer save). A
+    // protocol saved without that instant (before Minutes kept it) is compared by when it was
+    // saved, on this host's clock, so only when it was saved well before: by more than any
+    // plausible skew between the two clocks.
     // RETURNING hands back the row this call stored (SQLite ≥ 3.35 and PostgreSQL): no second read
     // unless the stored protocol was newer and kept.
     const written = yield* attempt("saveProtocol", () =>
       rows(
         em,
         `insert into minutes_protocols
-           (job_id, markdown, filename, metadata, content_hash, stream_sequence, occurred_at, received_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           (job_id, markdown, filename, metadata, content_hash, stream_sequence, stream_stored_at, occurred_at,
+            received_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          on conflict (job_id) do update set
            markdown = excluded.markdown, filename = excluded.filename, metadata = excluded.metadata,
            content_hash = excluded.content_hash, stream_sequence = excluded.stream_sequence,
-           occurred_at = excluded.occurred_at, updated_at = excluded.updated_at
-         where case${storedAfter === undefined ? "" : " when minutes_protocols.updated_at < ? then true"}
+           stream_stored_at = excluded.stream_stored_at, occurred_at = excluded.occurred_at,
+           updated_at = excluded.updated_at
+         where case${
+           storedAt === null
+             ? ""
+             : `
+           when minutes_protocols.stream_stored_at is not null
+             and excluded.stream_stored_at > minutes_protocols.stream_stored_at then true
+           when minutes_protocols.stream_stored_at is null and minutes_protocols.updated_at < ? then true`
+         }
            when minutes_protocols.stream_sequence is not null and excluded.stream_sequence is not null
              then excluded.stream_sequence >= minutes_protocols.stream_sequence
            else excluded.occurred_at >= minutes_protocols.occurred_at
@@ -622,10 +648,11 @@ const makeShape = (db: Database): PublicationStoreShape => {
           JSON.stringify(protocolMetadataOf(input.metadata)),
           input.contentHash,
           input.streamSequence,
+          storedAt,
           occurredAt,
           t,
           t,
-          ...(storedAfter === undefined ? [] : [storedAfter]),
+          ...(storedAt === null ? [] : [new Date(storedAt.getTime() - CLOCK_SKEW_ALLOWANCE_MS)]),
         ],
       ),
     );
@@ -1429,6 +1456,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
             JSON.stringify(protocolMetadataOf(line.metadata)),
             line.contentHash,
             line.streamSequence,
+            line.streamStoredAt === null ? null : new Date(line.streamStoredAt),
             new Date(line.occurredAt),
             new Date(line.receivedAt),
             new Date(line.updatedAt),
@@ -1439,7 +1467,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
               run(
                 em,
                 `insert into minutes_protocols (markdown, filename, metadata, content_hash, stream_sequence,
-                   occurred_at, received_at, updated_at, job_id) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                   stream_stored_at, occurred_at, received_at, updated_at, job_id)
+                 values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
                 [...values, line.jobId],
               ),
             );
@@ -1450,7 +1479,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
             run(
               em,
               `update minutes_protocols set markdown = ?, filename = ?, metadata = ?, content_hash = ?,
-                 stream_sequence = ?, occurred_at = ?, received_at = ?, updated_at = ? where job_id = ?`,
+                 stream_sequence = ?, stream_stored_at = ?, occurred_at = ?, received_at = ?, updated_at = ?
+               where job_id = ?`,
               [...values, line.jobId],
             ),
           );
@@ -2040,6 +2070,7 @@ const toProtocol = (r: Row): StoredProtocol => ({
   metadata: JSON.parse(String(r.metadata)) as ProtocolMetadata,
   contentHash: String(r.content_hash),
   streamSequence: num(r.stream_sequence),
+  streamStoredAt: instantIso(r.stream_stored_at),
   occurredAt: instantIso(r.occurred_at) ?? "",
   receivedAt: instantIso(r.received_at) ?? "",
   updatedAt: instantIso(r.updated_at) ?? "",

@@ -36,6 +36,11 @@ export const StoredProtocol = Schema.Struct({
   metadata: ProtocolMetadata,
   contentHash: Schema.String,
   streamSequence: Schema.NullOr(Schema.Number),
+  /**
+   * When JetStream stored the event (the NATS server's clock); `null` when unknown (saved without
+   * it, or before Minutes kept it). What `saveProtocol` compares a later event's `storedAt` with.
+   */
+  streamStoredAt: Schema.NullOr(Instant),
   occurredAt: Instant,
   receivedAt: Instant,
   updatedAt: Instant,

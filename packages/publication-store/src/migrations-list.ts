@@ -8,6 +8,7 @@ import { Migration20261126120000_meeting_date_archive } from "./migrations/Migra
 import { Migration20261127180000_status_latency_index } from "./migrations/Migration20261127180000_status_latency_index.js";
 import { Migration20261128090000_canonical_space_keys } from "./migrations/Migration20261128090000_canonical_space_keys.js";
 import { Migration20261201000000_page_verified_on } from "./migrations/Migration20261201000000_page_verified_on.js";
+import { Migration20261202000000_protocol_stream_stored_at } from "./migrations/Migration20261202000000_protocol_stream_stored_at.js";
 
 /** Every migration, oldest first; `PublicationStore.layer` applies the pending ones at start. */
 export const MIGRATIONS: ReadonlyArray<MigrationObject> = [
@@ -25,4 +26,8 @@ export const MIGRATIONS: ReadonlyArray<MigrationObject> = [
     class: Migration20261128090000_canonical_space_keys,
   },
   { name: "Migration20261201000000_page_verified_on", class: Migration20261201000000_page_verified_on },
+  {
+    name: "Migration20261202000000_protocol_stream_stored_at",
+    class: Migration20261202000000_protocol_stream_stored_at,
+  },
 ];

@@ -532,6 +532,55 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
       }),
     );
 
+    it.effect(
+      "keeps the newer protocol when an older event comes after it, with this host's clock behind the NATS server's",
+      () =>
+        Effect.gen(function* () {
+          const store = yield* PublicationStore;
+          const jobId = `skew-${uid()}`;
+          // This host's clock is 300 ms behind the server's: event 11, stored by JetStream at
+          // 10:00:00.250, is saved here at 10:00:00.000 (10:00:00.300 on the server's clock).
+          yield* at("2030-01-01T10:00:00.000Z");
+          const newer = yield* store.saveProtocol(
+            protocol({ jobId, markdown: "# N", streamSequence: 11, storedAt: "2030-01-01T10:00:00.250Z" }),
+          );
+          assert.strictEqual(newer.outcome, "saved");
+          assert.strictEqual(newer.protocol.streamStoredAt, "2030-01-01T10:00:00.250Z");
+          // Event 10, stored 100 ms before event 11, comes after it: redelivered after a nak, or
+          // handled by a second publisher.
+          yield* at("2030-01-01T10:00:00.050Z");
+          const older = yield* store.saveProtocol(
+            protocol({ jobId, markdown: "# O", streamSequence: 10, storedAt: "2030-01-01T10:00:00.150Z" }),
+          );
+          assert.strictEqual(older.outcome, "stale");
+          assert.strictEqual(older.protocol.markdown, "# N");
+          // Stored in the same millisecond: the sequence decides.
+          const sameInstant = yield* store.saveProtocol(
+            protocol({ jobId, markdown: "# O'", streamSequence: 10, storedAt: "2030-01-01T10:00:00.250Z" }),
+          );
+          assert.strictEqual(sameInstant.outcome, "stale");
+          assert.strictEqual(Option.getOrThrow(yield* store.getProtocol(jobId)).markdown, "# N");
+          // A stream created anew a second later (NATS lost its data): a lower sequence, stored later.
+          yield* at("2030-01-01T10:00:01.000Z");
+          const renewed = yield* store.saveProtocol(
+            protocol({
+              jobId,
+              markdown: "# new stream",
+              streamSequence: 1,
+              storedAt: "2030-01-01T10:00:01.300Z",
+            }),
+          );
+          assert.strictEqual(renewed.outcome, "saved");
+          assert.strictEqual(renewed.protocol.streamStoredAt, "2030-01-01T10:00:01.300Z");
+          // A save without the instant (not from the stream) forgets it: the sequence decides.
+          const unstamped = yield* store.saveProtocol(
+            protocol({ jobId, markdown: "# manual", streamSequence: 2 }),
+          );
+          assert.strictEqual(unstamped.outcome, "saved");
+          assert.isNull(unstamped.protocol.streamStoredAt);
+        }),
+    );
+
     it.effect("falls back to occurredAt when a protocol has no stream sequence", () =>
       Effect.gen(function* () {
         const store = yield* PublicationStore;

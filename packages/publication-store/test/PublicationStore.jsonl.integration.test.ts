@@ -25,6 +25,7 @@ const populate = (store: PublicationStoreShape) =>
         jobId: "job-a",
         markdown: "# A\n\nline \\ with 'quotes' and ? marks — ü 🎉",
         streamSequence: 3,
+        storedAt: "2030-04-01T07:59:59.500Z",
       }),
     );
     yield* store.saveProtocol(protocol({ jobId: "job-b", streamSequence: null, metadata: {} }));
@@ -99,6 +100,10 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
           errorsOmitted: 0,
         });
         assert.deepStrictEqual(yield* exported(target), lines);
+        // When JetStream stored a protocol's event goes with it: what the next event is compared with.
+        const restored = Option.getOrThrow(yield* target.getProtocol("job-a"));
+        assert.strictEqual(restored.streamStoredAt, "2030-04-01T07:59:59.500Z");
+        assert.isNull(Option.getOrThrow(yield* target.getProtocol("job-b")).streamStoredAt);
 
         const second = yield* target.importJsonl(Stream.fromIterable(lines));
         assert.deepStrictEqual(second, {
@@ -428,7 +433,8 @@ describe.each(BACKENDS)("JSON Lines backup on $name", ({ name }) => {
           assert.match(e.reason, /^Unexpected token 'x', "x+"\.\.\. is not valid JSON$/);
           assert.isAtMost(e.reason.length, 160);
         }
-        assert.isTrue(Option.isSome(yield* store.getProtocol("kept-1")));
+        // Lines without `streamStoredAt` (exported before it existed) import with none.
+        assert.isNull(Option.getOrThrow(yield* store.getProtocol("kept-1")).streamStoredAt);
         assert.isTrue(Option.isSome(yield* store.getProtocol("kept-2")));
       }),
     { timeout: 120_000 },

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { relative } from "node:path";
 import { assert, it } from "@effect/vitest";
 import type { SqlEntityManager } from "@mikro-orm/libsql";
-import { Chunk, Deferred, Effect, Fiber, Option, Stream } from "effect";
+import { Chunk, Deferred, Effect, Fiber, Option, Stream, TestClock } from "effect";
 import Libsql from "libsql";
 import { describe } from "vitest";
 import {
@@ -210,6 +210,7 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
       assert.deepStrictEqual(yield* migrate(db), [
         "Migration20261128090000_canonical_space_keys",
         "Migration20261201000000_page_verified_on",
+        "Migration20261202000000_protocol_stream_stored_at",
       ]);
       const keys = yield* attempt("keys", () =>
         rows(em, "select job_id, confluence_space_key as k from confluence_publications order by job_id"),
@@ -226,6 +227,69 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
     }),
   );
 });
+
+describe.each(BACKENDS)(
+  "protocols saved before Minutes kept when JetStream stored their event, on $name",
+  ({ name }) => {
+    it.scoped(
+      "keep none, and are replaced by an event stored well after their save, but not by an older event stored just after it",
+      () =>
+        Effect.gen(function* () {
+          const config = yield* freshConfig(name);
+          const db = yield* open(config);
+          yield* Effect.promise(() =>
+            db.orm.getMigrator().up({ to: "Migration20261201000000_page_verified_on" }),
+          );
+          const em = db.orm.em.fork() as SqlEntityManager;
+          const { rows } = statements(db);
+          // Event 11, saved at 10:00:00.000 by a publisher whose clock is 300 ms behind the NATS server's.
+          const saved = new Date("2030-01-01T10:00:00.000Z");
+          yield* attempt("insert", () =>
+            rows(
+              em,
+              `insert into minutes_protocols
+               (job_id, markdown, filename, metadata, content_hash, stream_sequence, occurred_at, received_at, updated_at)
+             values ('legacy', '# N', 'n.md', '{}', 'h11', 11, ?, ?, ?)`,
+              [saved, saved, saved],
+            ),
+          );
+          assert.deepStrictEqual(yield* migrate(db), ["Migration20261202000000_protocol_stream_stored_at"]);
+          const store = yield* PublicationStore.make(config);
+          assert.isNull(Option.getOrThrow(yield* store.getProtocol("legacy")).streamStoredAt);
+
+          // Event 10, stored 100 ms before event 11 (server clock), comes after it.
+          yield* TestClock.setTime(Date.parse("2030-01-01T10:00:00.050Z"));
+          const older = yield* store.saveProtocol({
+            jobId: "legacy",
+            markdown: "# O",
+            filename: "o.md",
+            metadata: {},
+            contentHash: "h10",
+            streamSequence: 10,
+            occurredAt: "2030-01-01T09:59:59Z",
+            storedAt: "2030-01-01T10:00:00.150Z",
+          });
+          assert.strictEqual(older.outcome, "stale");
+          assert.strictEqual(older.protocol.markdown, "# N");
+
+          // A stream created anew (NATS lost its data) half an hour later numbers its events from 1.
+          yield* TestClock.setTime(Date.parse("2030-01-01T10:30:00.000Z"));
+          const renewed = yield* store.saveProtocol({
+            jobId: "legacy",
+            markdown: "# new stream",
+            filename: "n.md",
+            metadata: {},
+            contentHash: "h1",
+            streamSequence: 1,
+            occurredAt: "2030-01-01T10:29:59Z",
+            storedAt: "2030-01-01T10:30:00.300Z",
+          });
+          assert.strictEqual(renewed.outcome, "saved");
+          assert.strictEqual(renewed.protocol.streamStoredAt, "2030-01-01T10:30:00.300Z");
+        }),
+    );
+  },
+);
 
 describe("database on sqlite", () => {
   it.scoped("keeps the SQLite file in WAL mode with a busy timeout", () =>
@@ -265,7 +329,7 @@ describe("database on sqlite", () => {
       yield* attempt("hold", () =>
         statements(holder).rows(
           em,
-          "insert into minutes_protocols values ('h', '#', 'h.md', '{}', 'x', null, 0, 0, 0)",
+          "insert into minutes_protocols (job_id, markdown, filename, metadata, content_hash, stream_sequence, occurred_at, received_at, updated_at) values ('h', '#', 'h.md', '{}', 'x', null, 0, 0, 0)",
         ),
       );
       const started = Date.now();
