@@ -1228,7 +1228,8 @@ export const makePublishPipeline = (
           contentHash: hashOf(event.markdown),
           streamSequence: message.streamSequence,
           occurredAt: event.occurredAt,
-          // Orders it before any protocol saved earlier, also across a stream created anew.
+          // NATS's own time of the message: a later one than the stored protocol's wins even with a
+          // lower sequence (a stream created anew); otherwise the sequence decides.
           ...(message.storedAt !== undefined ? { storedAt: new Date(message.storedAt).toISOString() } : {}),
         });
         const waits = !config.confluence.auto_publish || !config.confluence.enabled;
