@@ -49,6 +49,7 @@ import {
   ManualEditError,
   PageArchivedError,
   ProtocolMissingError,
+  type RenderTimeoutError,
   TitleTakenError,
 } from "./errors.js";
 import type { IndexPages } from "./index-page.js";
@@ -507,7 +508,9 @@ export const makePublishPipeline = (
     replayId: string | undefined,
   ) {
     const jobId = received.jobId;
-    const prepared = yield* renderer.prepare(received);
+    const first = yield* Effect.either(renderer.prepare(received));
+    if (Either.isLeft(first)) return yield* renderFailed(received, first.left, trigger, message, replayId);
+    const prepared = first.right;
     // The lease belongs to this attempt, not to the instance: two messages of one job in the same
     // process must not publish at once either. A job without a record gets one, claimed.
     const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
@@ -1075,6 +1078,40 @@ export const makePublishPipeline = (
       Effect.annotateLogs({ jobId: publication.jobId, publicationId: publication.id, owner }),
       Effect.as({ _tag: "Retry", delayMs: settings.busyDelayMs } as Disposition),
     );
+
+  /**
+   * A protocol whose conversion overran the deadline, before its job was claimed (the claim needs
+   * the rendered route): the job is claimed now, routed without the text, so that the failure is
+   * recorded like any other final one, on a record made for it if there is none.
+   */
+  const renderFailed = Effect.fnUntraced(function* (
+    protocol: StoredProtocol,
+    error: RenderTimeoutError,
+    trigger: PublicationTrigger,
+    message: IncomingMessage,
+    replayId: string | undefined,
+  ) {
+    const route = routeProtocol(
+      { filename: protocol.filename, topic: protocol.metadata.topic ?? null, metadata: protocol.metadata },
+      config.confluence,
+    );
+    const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
+    const claimed = yield* store.claim({
+      jobId: protocol.jobId,
+      owner,
+      leaseMs: settings.leaseMs,
+      trigger,
+      create: { spaceKey: route.spaceKey, parentPageId: route.parentPageId },
+    });
+    if (Option.isNone(claimed)) {
+      // Another attempt publishes the job: its outcome comes first, this message after it.
+      yield* logDebugLazily("job is being published by another instance; retrying later", () => ({
+        jobId: protocol.jobId,
+      }));
+      return { _tag: "Retry", delayMs: settings.busyDelayMs } as Disposition;
+    }
+    return yield* failAttempt(claimed.value, error, trigger, message, replayId, owner);
+  });
 
   /** Records a failed attempt: retryable ones go back to `pending` and come back later. */
   const failAttempt = Effect.fnUntraced(function* (

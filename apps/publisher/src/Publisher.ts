@@ -271,12 +271,15 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         threads: renderThreads,
         settings: renderSettingsOf(config.confluence),
         template,
-        onThreadExit: ({ exitCode, rendering }) =>
+        timeoutMs: config.publisher.render_timeout_seconds * 1000,
+        onThreadExit: ({ exitCode, rendering, timedOut }) =>
           log.warn(
-            { exitCode, rendering },
-            rendering
-              ? "a render thread stopped while converting a protocol (its message is redelivered); a new thread takes its place"
-              : "a render thread stopped; a new thread takes its place",
+            { exitCode, rendering, timedOut },
+            timedOut
+              ? "a render thread was stopped: its protocol took longer than publisher.render_timeout_seconds to convert (the publication fails); a new thread takes its place"
+              : rendering
+                ? "a render thread stopped while converting a protocol (its message is redelivered); a new thread takes its place"
+                : "a render thread stopped; a new thread takes its place",
           ),
       }),
     );

@@ -1,7 +1,7 @@
 /**
  * The publisher's own failures, besides Confluence's and the store's: an event that does not
  * decode, a page a person edited, a title taken by someone else's page, a job with no stored
- * protocol. `classify` is the one place deciding what is retried and what fails at once.
+ * protocol, a protocol too slow to convert. `classify` is the one place deciding what is retried and what fails at once.
  */
 import { Schema } from "effect";
 
@@ -82,6 +82,23 @@ export class DeliveriesExhaustedError extends Schema.TaggedError<DeliveriesExhau
   }
 }
 
+/**
+ * Converting a protocol took longer than `publisher.render_timeout_seconds`, and was stopped (its
+ * render thread terminated). Final: the same Markdown takes as long on every delivery and on every
+ * publisher. Such a protocol is valid but holds constructs the converter is slow on (its time
+ * grows with the square of their length), so the fix is in the protocol.
+ */
+export class RenderTimeoutError extends Schema.TaggedError<RenderTimeoutError>()("RenderTimeoutError", {
+  /** The deadline that ran out. */
+  seconds: Schema.Number,
+  /** The size of the protocol's Markdown (UTF-8). */
+  bytes: Schema.Number,
+}) {
+  override get message(): string {
+    return `Converting the protocol (${formatSize(this.bytes)} of Markdown) took longer than ${this.seconds} s and was stopped. It holds Markdown that is slow to convert: long stretches of emphasis characters with little text between them (such as "*_*_*_…"), or of one-character lines each followed by a "=" or "-" line. Fix the protocol (escape those characters with a backslash, or remove them) and send it again; publisher.render_timeout_seconds sets the limit.`;
+  }
+}
+
 const RETRYABLE = new Set([
   "StoreUnavailableError",
   "ConfluenceRateLimitedError",
@@ -103,3 +120,8 @@ const RETRYABLE = new Set([
  * conflicts, invalid events) fails the publication at once.
  */
 export const isRetryableFailure = (e: { readonly _tag: string }): boolean => RETRYABLE.has(e._tag);
+
+// internal
+
+const formatSize = (bytes: number): string =>
+  bytes < 1024 ? `${bytes} bytes` : `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;

@@ -9,6 +9,12 @@
  * first idle thread, in arrival order. A thread that dies (out of memory on a huge protocol) fails
  * only the protocol it was rendering, as a defect like an exception from inline rendering: the
  * message is redelivered. A new thread takes its place.
+ *
+ * Some valid Markdown takes the converter time that grows with the square of its length (minutes
+ * for tens of KB). Synchronous code cannot be interrupted, so a deadline (`timeoutMs`) terminates
+ * the thread that overran it, fails that protocol with `RenderTimeoutError` and starts a new
+ * thread. With 0 threads only protocols short enough to be fast whatever they hold render on the
+ * event loop; longer ones go to a thread started on demand (`INLINE_RENDER_LIMIT`).
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -17,6 +23,7 @@ import { Worker } from "node:worker_threads";
 import { detectDeployment } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
 import { Effect, type Scope } from "effect";
+import { RenderTimeoutError } from "./errors.js";
 import {
   type PreparableProtocol,
   type PreparedProtocol,
@@ -26,8 +33,11 @@ import {
 
 /** Renders protocols (on the event loop or on render threads). */
 export interface Renderer {
-  /** The protocol's route and page. Fails only with a defect, as rendering on the event loop would. */
-  readonly prepare: (protocol: PreparableProtocol) => Effect.Effect<PreparedProtocol>;
+  /**
+   * The protocol's route and page. Fails with `RenderTimeoutError` when rendering overran the
+   * deadline and was stopped; anything else is a defect, as on the event loop.
+   */
+  readonly prepare: (protocol: PreparableProtocol) => Effect.Effect<PreparedProtocol, RenderTimeoutError>;
 }
 
 /** What a render thread starts with. */
@@ -63,7 +73,26 @@ export const renderSettingsOf = (confluence: MinutesConfig["confluence"]): Rende
 export const defaultRenderThreads = (cores: number = availableParallelism()): number =>
   Math.max(0, Math.min(4, cores - 2));
 
-/** Renders on the caller's thread. */
+/**
+ * Longest protocol (in UTF-16 code units, what `String.length` counts) that renders on the event
+ * loop with 0 render threads; a longer one renders on a thread started on demand, under the
+ * deadline. The converter's worst inputs below this take a few tenths of a second: measured on the
+ * 2-core benchmark VM, 4 KB of alternating `*_` took 0.25–0.35 s of CPU and 4 KB of `a\n=\n` 0.2–0.4 s
+ * (8 KB: 0.8 s and 0.9–1.2 s, 16 KB: 3–4 s; it grows with the square). Ordinary protocols (the
+ * benchmark's are 1–2 KB and take a few ms) stay on the event loop without a thread hop or a second
+ * V8 heap; longer ones pay about a millisecond for the hop, plus about 0.1 s to start the thread
+ * when none is running.
+ */
+export const INLINE_RENDER_LIMIT = 4096;
+
+/**
+ * How long the on-demand thread of 0 render threads outlives its last protocol: long enough that
+ * a run of long protocols starts it once, short enough that its memory (a second V8 heap, which a
+ * long protocol has grown) goes back soon after.
+ */
+export const ON_DEMAND_IDLE_MS = 30_000;
+
+/** Renders on the caller's thread (no deadline: it cannot be interrupted). */
 export const inlineRenderer = (settings: RenderSettings, template?: string): Renderer => ({
   prepare: (protocol) => Effect.sync(() => prepareProtocol(protocol, settings, template)),
 });
@@ -73,20 +102,44 @@ export interface RenderPoolOptions {
   readonly threads: number;
   readonly settings: RenderSettings;
   readonly template?: string | undefined;
-  /** Told when a thread dies and is replaced (for the log). */
-  readonly onThreadExit?: (detail: { readonly exitCode: number; readonly rendering: boolean }) => void;
+  /**
+   * How long a thread may take over one protocol (from when it gets it, not from when it was
+   * queued): then the thread is terminated and replaced, and the protocol fails with
+   * `RenderTimeoutError`. Undefined: no deadline.
+   */
+  readonly timeoutMs?: number | undefined;
+  /** Told when a thread dies or overran the deadline and is replaced (for the log). */
+  readonly onThreadExit?: (detail: ThreadExit) => void;
   /** Tests: the thread's script instead of render-thread.js (same messages). */
   readonly script?: URL;
+  /** Tests: {@link INLINE_RENDER_LIMIT} instead. */
+  readonly inlineLimit?: number;
+  /** Tests: {@link ON_DEMAND_IDLE_MS} instead. */
+  readonly idleMs?: number;
+}
+
+/** Why a render thread went away. */
+export interface ThreadExit {
+  readonly exitCode: number;
+  /** It died while rendering a protocol (which failed as a defect). */
+  readonly rendering: boolean;
+  /** It was terminated because a protocol overran the deadline (which failed with `RenderTimeoutError`). */
+  readonly timedOut: boolean;
 }
 
 /**
- * A pool of `threads` render threads, stopped when the scope closes; with 0 threads, the inline
- * renderer. Fails when a thread cannot start (its error says why), so a broken installation stops
- * the publisher at start, not at its first protocol.
+ * A pool of `threads` render threads, stopped when the scope closes. Fails when a thread cannot
+ * start (its error says why), so a broken installation stops the publisher at start, not at its
+ * first protocol. With 0 threads, protocols up to {@link INLINE_RENDER_LIMIT} render on the event
+ * loop, and longer ones on one thread started when needed and stopped when idle (a thread that
+ * cannot start then fails that protocol as a defect: it is redelivered).
  */
 export const makeRenderPool = (options: RenderPoolOptions): Effect.Effect<Renderer, Error, Scope.Scope> =>
   options.threads <= 0
-    ? Effect.succeed(inlineRenderer(options.settings, options.template))
+    ? Effect.acquireRelease(
+        Effect.sync(() => onDemandRenderer(options)),
+        (renderer) => Effect.promise(() => renderer.close()),
+      ).pipe(Effect.map((renderer) => ({ prepare: renderer.prepare })))
     : Effect.acquireRelease(
         Effect.tryPromise({
           try: () => startPool(options),
@@ -97,16 +150,103 @@ export const makeRenderPool = (options: RenderPoolOptions): Effect.Effect<Render
 
 // internal
 
+type TaskResult =
+  | { readonly prepared: PreparedProtocol }
+  | { readonly error: Error }
+  | { readonly timedOut: true };
+
 interface Task {
   readonly id: number;
   readonly protocol: PreparableProtocol;
-  readonly done: (result: { readonly prepared: PreparedProtocol } | { readonly error: Error }) => void;
+  readonly done: (result: TaskResult) => void;
 }
 
 interface Thread {
   readonly worker: Worker;
   task: Task | undefined;
+  /** The running task's deadline. */
+  deadline: ReturnType<typeof setTimeout> | undefined;
+  /** Terminated for overrunning the deadline: it takes no more work, its late answer is dropped. */
+  timedOut: boolean;
 }
+
+/** A started pool. */
+interface Pool {
+  readonly prepare: Renderer["prepare"];
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * The renderer of 0 render threads: short protocols on the caller's thread, longer ones on a pool
+ * of one thread, started by the first of them and closed `idleMs` after the last one finished.
+ */
+const onDemandRenderer = (options: RenderPoolOptions): Pool => {
+  const inline = inlineRenderer(options.settings, options.template);
+  const limit = options.inlineLimit ?? INLINE_RENDER_LIMIT;
+  const idleMs = options.idleMs ?? ON_DEMAND_IDLE_MS;
+  let pool: Promise<Pool> | undefined;
+  let busy = 0;
+  let idle: ReturnType<typeof setTimeout> | undefined;
+  let closed = false;
+
+  const stopPool = async () => {
+    const started = pool;
+    pool = undefined;
+    await started?.then(
+      (p) => p.close(),
+      () => undefined,
+    );
+  };
+
+  const onThread = (protocol: PreparableProtocol) =>
+    Effect.acquireUseRelease(
+      Effect.sync(() => {
+        busy++;
+        clearTimeout(idle);
+        if (pool === undefined) {
+          const starting = startPool({ ...options, threads: 1 });
+          // A thread that could not start is tried again by the next protocol.
+          starting.catch(() => {
+            if (pool === starting) pool = undefined;
+          });
+          pool = starting;
+        }
+        return pool;
+      }),
+      (starting) =>
+        Effect.tryPromise({
+          try: () => starting,
+          catch: (error) => (error instanceof Error ? error : new Error(String(error))),
+        }).pipe(
+          Effect.orDie,
+          Effect.flatMap((p) => p.prepare(protocol)),
+        ),
+      () =>
+        Effect.sync(() => {
+          busy--;
+          if (busy > 0 || closed) return;
+          idle = setTimeout(() => {
+            if (busy === 0) stopPool().catch(() => undefined);
+          }, idleMs);
+          // The idle thread alone does not keep the process alive (it is terminated below anyway).
+          idle.unref();
+        }),
+    );
+
+  return {
+    prepare: (protocol) =>
+      closed
+        ? Effect.die(new Error("the render threads have stopped"))
+        : protocol.markdown.length <= limit
+          ? inline.prepare(protocol)
+          : onThread(protocol),
+    close: async () => {
+      closed = true;
+      clearTimeout(idle);
+      await stopPool();
+    },
+  };
+};
 
 /** How a thread starts: the script (a file, or code to evaluate) and its Node flags. */
 interface ThreadScript {
@@ -136,7 +276,7 @@ const threadScript = (): ThreadScript => {
   };
 };
 
-const startPool = async (options: RenderPoolOptions) => {
+const startPool = async (options: RenderPoolOptions): Promise<Pool> => {
   const start: ThreadScript =
     options.script !== undefined ? { script: options.script, eval: false, execArgv: [] } : threadScript();
   const data: RenderThreadData = { settings: options.settings, template: options.template };
@@ -151,8 +291,25 @@ const startPool = async (options: RenderPoolOptions) => {
       if (thread.task !== undefined) continue;
       const task = queue.shift() as Task;
       thread.task = task;
+      if (options.timeoutMs !== undefined)
+        thread.deadline = setTimeout(() => overran(thread), options.timeoutMs);
       thread.worker.postMessage({ id: task.id, protocol: task.protocol });
     }
+  };
+
+  /**
+   * The thread's protocol overran the deadline: it fails, and the thread, which cannot be told to
+   * stop mid-conversion, is terminated ("exit" then starts its replacement). The queue goes on
+   * on the other threads meanwhile.
+   */
+  const overran = (thread: Thread) => {
+    const task = thread.task;
+    if (task === undefined) return;
+    thread.task = undefined;
+    thread.timedOut = true;
+    threads.delete(thread);
+    task.done({ timedOut: true });
+    thread.worker.terminate().catch(() => undefined);
   };
 
   /** Starts a thread; resolves once it has loaded the converter and said it is ready. */
@@ -165,7 +322,7 @@ const startPool = async (options: RenderPoolOptions) => {
         // No stdin; its output, if any, goes where the publisher's goes.
         stdin: false,
       });
-      const thread: Thread = { worker, task: undefined };
+      const thread: Thread = { worker, task: undefined, deadline: undefined, timedOut: false };
       let ready = false;
       worker.on("message", (reply: RenderThreadReply) => {
         if ("ready" in reply) {
@@ -175,6 +332,9 @@ const startPool = async (options: RenderPoolOptions) => {
           dispatch();
           return;
         }
+        clearTimeout(thread.deadline);
+        // An answer that came after the deadline: its protocol has failed already.
+        if (thread.timedOut) return;
         const task = thread.task;
         thread.task = undefined;
         if (task !== undefined && task.id === reply.id) {
@@ -192,6 +352,7 @@ const startPool = async (options: RenderPoolOptions) => {
         failure = error;
       });
       worker.on("exit", (exitCode) => {
+        clearTimeout(thread.deadline);
         threads.delete(thread);
         if (!ready) {
           reject(
@@ -209,7 +370,7 @@ const startPool = async (options: RenderPoolOptions) => {
           ),
         });
         if (closing) return;
-        options.onThreadExit?.({ exitCode, rendering: task !== undefined });
+        options.onThreadExit?.({ exitCode, rendering: task !== undefined, timedOut: thread.timedOut });
         spawn().then(dispatch, (error: unknown) => {
           // Started once, it failing to start again means the machine is out of something: the
           // queued protocols fail (and are redelivered) rather than wait for a thread forever.
@@ -226,8 +387,8 @@ const startPool = async (options: RenderPoolOptions) => {
     throw error;
   }
 
-  const prepare = (protocol: PreparableProtocol): Effect.Effect<PreparedProtocol> =>
-    Effect.async<PreparedProtocol>((resume) => {
+  const prepare = (protocol: PreparableProtocol): Effect.Effect<PreparedProtocol, RenderTimeoutError> =>
+    Effect.async<PreparedProtocol, RenderTimeoutError>((resume) => {
       if (closing) {
         resume(Effect.die(new Error("the render threads have stopped")));
         return;
@@ -242,11 +403,23 @@ const startPool = async (options: RenderPoolOptions) => {
           metadata: protocol.metadata,
         },
         done: (result) =>
-          resume("prepared" in result ? Effect.succeed(result.prepared) : Effect.die(result.error)),
+          resume(
+            "prepared" in result
+              ? Effect.succeed(result.prepared)
+              : "timedOut" in result
+                ? Effect.fail(
+                    new RenderTimeoutError({
+                      seconds: (options.timeoutMs ?? 0) / 1000,
+                      bytes: Buffer.byteLength(protocol.markdown),
+                    }),
+                  )
+                : Effect.die(result.error),
+          ),
       };
       queue.push(task);
       dispatch();
-      // Interrupted while waiting: it leaves the queue (a thread already rendering it finishes).
+      // Interrupted while waiting: it leaves the queue (a thread already rendering it finishes, or
+      // overruns the deadline and is replaced).
       return Effect.sync(() => {
         const at = queue.indexOf(task);
         if (at !== -1) queue.splice(at, 1);

@@ -651,6 +651,61 @@ describe("render threads", () => {
   });
 });
 
+describe("a protocol too slow to convert", () => {
+  // Valid Markdown that takes the converter time growing with the square of its length: 80 KB of
+  // it would take minutes. Every run of "*" or "_" is one character long, so the delimiter-run
+  // check lets it through.
+  const slow = "*_".repeat(40_000);
+
+  /** The job's failed record and its outcomes, once the timeout is recorded. */
+  const timedOut = async (h: Harness, jobId: string) => {
+    const record = await recordIn(h, jobId, "failed", 30_000);
+    expect(record.errorTag).toBe("RenderTimeoutError");
+    expect(record.errorMessage).toContain("Converting the protocol (78 KB of Markdown) took longer than 2 s");
+    expect(record.errorMessage).toContain("slow to convert");
+    expect(record.errorMessage).toContain("send it again");
+    const outcomes = await outcomesUntil(h, jobId, (o) => o.outcome === "failed");
+    expect(outcomes.map((o) => [o.outcome, o.errorTag])).toEqual([["failed", "RenderTimeoutError"]]);
+    expect(outcomes[0]?.publicationId).toBe(record.id);
+    // Terminated, not redelivered up to max_deliver.
+    await eventually(
+      async () =>
+        (await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer)).num_ack_pending === 0
+          ? true
+          : undefined,
+      10_000,
+      "every message to be answered",
+    );
+    expect((await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer)).num_redelivered).toBe(
+      0,
+    );
+    expect(pagesOfJob(h, jobId)).toHaveLength(0);
+    return record;
+  };
+
+  it("with render_threads 0, is stopped at the deadline on a thread and fails, while the event loop publishes other jobs", async () => {
+    const h = await open({ config: { publisher: { render_threads: 0, render_timeout_seconds: 2 } } });
+    await h.submit({ jobId: "job-slow", markdown: slow });
+    await h.submit({ jobId: "job-quick", markdown: protocol("Quick") });
+    const quick = await recordIn(h, "job-quick", "published");
+    const failed = await timedOut(h, "job-slow");
+    // Published while the slow protocol was still converting: the event loop was free.
+    expect(Date.parse(quick.publishedAt!)).toBeLessThan(Date.parse(failed.updatedAt));
+  });
+
+  it("with render_threads 1, stops the thread at the deadline, fails only that protocol, and renders the next ones on a new thread", async () => {
+    const h = await open({ config: { publisher: { render_threads: 1, render_timeout_seconds: 2 } } });
+    await h.submit({ jobId: "job-slow", markdown: slow });
+    // Waits behind the slow one on the only thread, then goes on with its replacement.
+    await h.submit({ jobId: "job-queued", markdown: protocol("Queued") });
+    await timedOut(h, "job-slow");
+    await recordIn(h, "job-queued", "published");
+    await h.submit({ jobId: "job-later", markdown: protocol("Later") });
+    await recordIn(h, "job-later", "published");
+    expect(pagesOfJob(h, "job-later")).toHaveLength(1);
+  });
+});
+
 describe("a protocol without a meeting date", () => {
   it("keeps the date its page has when it is sent again on later days: same title, same place, no new version for the same text", async () => {
     const h = await open();

@@ -5,7 +5,14 @@ import { loadConfig } from "@minutes/contracts";
 import { Cause, Effect, Either, Exit, Option, Scope } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type PreparableProtocol, prepareProtocol } from "../src/render.js";
-import { defaultRenderThreads, makeRenderPool, type Renderer, renderSettingsOf } from "../src/render-pool.js";
+import {
+  defaultRenderThreads,
+  INLINE_RENDER_LIMIT,
+  makeRenderPool,
+  type Renderer,
+  renderSettingsOf,
+  type ThreadExit,
+} from "../src/render-pool.js";
 
 const config = (() => {
   const r = loadConfig({ env: {} });
@@ -53,10 +60,12 @@ const protocol = (markdown: string): PreparableProtocol => ({
   metadata: {},
 });
 
-/** The defect a render failed with (its message), or the title it rendered. */
+/** The defect or error a render failed with (its message), or the title it rendered. */
 const outcome = async (renderer: Renderer, markdown: string): Promise<string> => {
   const exit = await Effect.runPromiseExit(renderer.prepare(protocol(markdown)));
   if (Exit.isSuccess(exit)) return exit.value.rendered.title;
+  const failure = Option.getOrUndefined(Cause.failureOption(exit.cause));
+  if (failure !== undefined) return `${failure._tag}: ${failure.seconds} s, ${failure.bytes} bytes`;
   const defect = Option.getOrUndefined(Cause.dieOption(exit.cause));
   return `defect: ${defect instanceof Error ? defect.message : String(defect)}`;
 };
@@ -84,7 +93,33 @@ describe("render threads", () => {
       "defect: the table cannot be converted",
       "c",
     ]);
-    expect(exits).toEqual([{ exitCode: 7, rendering: true }]);
+    expect(exits).toEqual([{ exitCode: 7, rendering: true, timedOut: false }]);
+  });
+
+  it("stop a thread whose protocol overruns the deadline, fail only that protocol, and go on with a new thread", async () => {
+    const exits: Array<ThreadExit> = [];
+    const renderer = await pool({
+      threads: 1,
+      script: FAULTY,
+      timeoutMs: 300,
+      onThreadExit: (e) => exits.push(e),
+    });
+    // "b" waits behind the stuck protocol on the only thread, and is rendered by its replacement.
+    const results = await Promise.all(["a", "hang", "b"].map((m) => outcome(renderer, m)));
+    expect(results).toEqual(["a", "RenderTimeoutError: 0.3 s, 4 bytes", "b"]);
+    expect(exits).toEqual([{ exitCode: 1, rendering: false, timedOut: true }]);
+    expect(await outcome(renderer, "c")).toBe("c");
+  });
+
+  it("count the deadline from when a thread takes the protocol, not from when it was queued", async () => {
+    const renderer = await pool({ threads: 1, script: FAULTY, timeoutMs: 400 });
+    // Each one waits for the one before it to overrun (0.4 s), longer than its own deadline.
+    const results = await Promise.all(["hang 1", "hang 2", "d"].map((m) => outcome(renderer, m)));
+    expect(results).toEqual([
+      "RenderTimeoutError: 0.4 s, 6 bytes",
+      "RenderTimeoutError: 0.4 s, 6 bytes",
+      "d",
+    ]);
   });
 
   it("stop the publisher's start when a thread cannot start, saying why", async () => {
@@ -108,6 +143,29 @@ describe("render threads", () => {
     const renderer = await pool({ threads: 0 });
     const first = samples[0] as PreparableProtocol;
     expect(await Effect.runPromise(renderer.prepare(first))).toEqual(prepareProtocol(first, settings));
+  });
+
+  it("with 0 threads, render longer protocols on a thread under the deadline, shorter ones on the event loop", async () => {
+    const renderer = await pool({ threads: 0, script: FAULTY, timeoutMs: 300, inlineLimit: 12 });
+    // The faulty thread titles a page by its text; the event loop renders the real title.
+    const short = "# Standup\n";
+    expect(await outcome(renderer, short)).toBe(prepareProtocol(protocol(short), settings).rendered.title);
+    expect(await outcome(renderer, "hang for a while")).toBe("RenderTimeoutError: 0.3 s, 16 bytes");
+    // The stuck thread was replaced: the next long protocol is rendered.
+    expect(await outcome(renderer, "a longer protocol")).toBe("a longer protocol");
+  });
+
+  it("with 0 threads, keep protocols the size of ordinary ones on the event loop, and start no thread for them", async () => {
+    // The sample protocols (and the benchmark's) are 1–2 KB: they must not pay a thread hop.
+    expect(Math.max(...samples.map((p) => p.markdown.length))).toBeLessThan(INLINE_RENDER_LIMIT);
+    const failing = new URL("./fixtures/unstartable-render-thread.mjs", import.meta.url);
+    const renderer = await pool({ threads: 0, script: failing, timeoutMs: 300 });
+    for (const p of samples)
+      expect(await Effect.runPromise(renderer.prepare(p))).toEqual(prepareProtocol(p, settings));
+    // A long one needs the thread, which cannot start here: a defect (the message comes back).
+    expect(await outcome(renderer, "x".repeat(INLINE_RENDER_LIMIT + 1))).toMatch(
+      /^defect: a render thread could not start/,
+    );
   });
 
   it("default to one per core beyond the second, at most 4", () => {

@@ -377,6 +377,13 @@ export const PublisherConfig = Schema.Struct({
   render_threads: Schema.NullOr(
     nonNegativeInt("a whole number of threads ≥ 0 (0: convert on the event loop)"),
   ),
+  /**
+   * Longest a protocol's conversion may take: then it is stopped (its render thread terminated)
+   * and the publication fails for good (`RenderTimeoutError`), since some valid Markdown takes the
+   * converter time that grows with the square of its length. With `render_threads` 0, protocols
+   * over 4 KB convert on a thread started for them, so that this holds for them too.
+   */
+  render_timeout_seconds: positive("a number of seconds greater than 0"),
 });
 
 /** `logging`. */
@@ -515,6 +522,14 @@ export const defaultConfig: MinutesConfigInput = {
     public_url: null,
   },
   vault: { file: null, password: null },
-  publisher: { webhook_secret: null, shutdown_grace_seconds: 20, render_threads: null },
+  publisher: {
+    webhook_secret: null,
+    shutdown_grace_seconds: 20,
+    render_threads: null,
+    // The largest protocol the gateway takes (1 MB of ordinary Markdown, the demo's protocols
+    // repeated) converts in about 4 s on the 2-core benchmark VM: 30 s leaves room for a busy
+    // machine, and a pathological protocol holds a thread (or a message) for half a minute at most.
+    render_timeout_seconds: 30,
+  },
   logging: { level: "info" },
 };
