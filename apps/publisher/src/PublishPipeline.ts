@@ -202,7 +202,7 @@ export const makePublishPipeline = (
     );
 
   /** The database did not answer: the message stays here and is handled again once it does. */
-  const storeUnavailable = (e: StoreUnavailableError) =>
+  const storeUnavailable = (e: Pick<StoreUnavailableError, "message">) =>
     Effect.logError("database unavailable; trying the message again").pipe(
       Effect.annotateLogs({ reason: e.message }),
       Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
@@ -1123,13 +1123,9 @@ export const makePublishPipeline = (
     owner: string,
   ) {
     if (error._tag === "LeaseLostError") return yield* leaseLost(publication, owner);
-    if (error._tag === "StoreUnavailableError") {
-      // Nothing can be recorded now; the message stays here until the database is back.
-      yield* Effect.logError("database unavailable; trying the message again").pipe(
-        Effect.annotateLogs({ jobId: publication.jobId, reason: error.message }),
-      );
-      return { _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition;
-    }
+    // Nothing can be recorded now; the message stays here until the database is back.
+    if (error._tag === "StoreUnavailableError")
+      return yield* storeUnavailable(error).pipe(Effect.annotateLogs({ jobId: publication.jobId }));
     // A year/month page may have been deleted or moved in Confluence: look them up again next time.
     containers.clear();
     const retryable = isRetryableFailure(error);
@@ -1162,19 +1158,10 @@ export const makePublishPipeline = (
         }),
       );
     if (recorded === "lease-lost") return yield* leaseLost(publication, owner);
-    if (recorded !== "recorded") {
-      yield* Effect.logError(
-        "database unavailable; could not record the failed attempt, trying the message again",
-      ).pipe(
-        Effect.annotateLogs({
-          jobId: publication.jobId,
-          publicationId: publication.id,
-          error: error._tag,
-          reason: recorded.message,
-        }),
+    if (recorded !== "recorded")
+      return yield* storeUnavailable(recorded).pipe(
+        Effect.annotateLogs({ jobId: publication.jobId, publicationId: publication.id, error: error._tag }),
       );
-      return { _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition;
-    }
     // A publication that failed for good is an error (what operators alert on); one to be tried
     // again is a warning.
     yield* (

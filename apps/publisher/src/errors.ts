@@ -1,7 +1,8 @@
 /**
  * The publisher's own failures, besides Confluence's and the store's: an event that does not
  * decode, a page a person edited, a title taken by someone else's page, a job with no stored
- * protocol, a protocol too slow to convert. `classify` is the one place deciding what is retried and what fails at once.
+ * protocol, a protocol too slow to convert. `classify` is the one place deciding what is retried
+ * and what fails at once.
  */
 import { Schema } from "effect";
 

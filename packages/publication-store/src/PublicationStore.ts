@@ -608,13 +608,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const t = new Date(yield* now);
     const occurredAt = new Date(input.occurredAt);
     const storedAt = input.storedAt === undefined ? null : new Date(input.storedAt);
-    // Sequences order the events of one stream; a stream created anew (NATS lost its data) numbers
-    // its events from 1 again. An event JetStream stored after the stored protocol's event is the
-    // newer one whatever its sequence: both instants are the NATS server's, never this host's
-    // (a host clock behind the server's made an older event look stored after a newer save). A
-    // protocol saved without that instant (before Minutes kept it) is compared by when it was
-    // saved, on this host's clock, so only when it was saved well before: by more than any
-    // plausible skew between the two clocks.
+    // Which event is newer: see `SaveProtocolInput.storedAt` (NATS time against NATS time, then
+    // sequences) and `CLOCK_SKEW_ALLOWANCE_MS` (rows saved before the instant was kept).
     // RETURNING hands back the row this call stored (SQLite ≥ 3.35 and PostgreSQL): no second read
     // unless the stored protocol was newer and kept.
     const written = yield* attempt("saveProtocol", () =>
