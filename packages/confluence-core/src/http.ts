@@ -126,33 +126,40 @@ export const makeHttp = (
         body = JSON.stringify(req.body);
         headers["content-type"] = "application/json; charset=utf-8";
       }
+      // The whole exchange has `timeoutMs`: a timer aborts it (a fiber racing a sleep per request
+      // costs more than the request's own work against a fast Confluence). Interrupting the effect
+      // aborts it too.
       const exchange = Effect.tryPromise({
         try: async (signal) => {
-          const res = await request(url, {
-            dispatcher,
-            method: req.method,
-            headers,
-            body,
-            signal,
-            headersTimeout: config.timeoutMs,
-            bodyTimeout: config.timeoutMs,
-          });
-          const text = await res.body.text();
-          return { status: res.statusCode, headers: res.headers, text };
+          let timedOut = false;
+          const deadline = new AbortController();
+          const interrupted = () => deadline.abort(signal.reason);
+          signal.addEventListener("abort", interrupted, { once: true });
+          const timer = setTimeout(() => {
+            timedOut = true;
+            deadline.abort();
+          }, config.timeoutMs);
+          try {
+            const res = await request(url, {
+              dispatcher,
+              method: req.method,
+              headers,
+              body,
+              signal: deadline.signal,
+              headersTimeout: config.timeoutMs,
+              bodyTimeout: config.timeoutMs,
+            });
+            const text = await res.body.text();
+            return { status: res.statusCode, headers: res.headers, text };
+          } catch (error) {
+            throw timedOut ? Object.assign(new Error("no answer in time"), { name: "TimeoutError" }) : error;
+          } finally {
+            clearTimeout(timer);
+            signal.removeEventListener("abort", interrupted);
+          }
         },
         catch: (cause) => errorFromTransport({ method: req.method, path, cause, locale: config.locale }),
-      }).pipe(
-        Effect.timeoutFail({
-          duration: config.timeoutMs,
-          onTimeout: () =>
-            errorFromTransport({
-              method: req.method,
-              path,
-              cause: { name: "TimeoutError" },
-              locale: config.locale,
-            }),
-        }),
-      );
+      });
       // Which retry this is was left by the retry schedule; cleared so the next call starts at 0.
       const attempt = Effect.flatMap(FiberRef.getAndSet(ConfluenceRetryNumberRef, 0), (retry) => {
         const started = performance.now();

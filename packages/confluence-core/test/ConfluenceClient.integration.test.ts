@@ -1,5 +1,6 @@
 // The client against the sandbox over real HTTP, in both deployments: every operation, every
 // error class, and the retry/idempotency guarantees (create by lookup, update by re-read).
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer } from "node:net";
 import { assert, layer } from "@effect/vitest";
 import type { Sandbox, SandboxMode } from "@minutes/confluence-sandbox";
@@ -654,6 +655,48 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           if (error._tag === "ConfluenceNetworkError") assert.strictEqual(error.reason, "timeout");
           sb.faults.clear();
         }),
+      );
+
+      it.scoped(
+        "an answer that keeps trickling past timeoutMs ends in a timeout, and the next request is not one",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            // Headers at once, then a byte every 20 ms for ever: no gap reaches undici's idle body
+            // timeout, so only a deadline on the whole exchange ends it.
+            const trickle = yield* Effect.acquireRelease(
+              Effect.async<HttpServer>((resume) => {
+                const srv = createHttpServer((_req, res) => {
+                  res.writeHead(200, { "content-type": "application/json" });
+                  res.write("[");
+                  const tick = setInterval(() => res.write(" "), 20);
+                  res.on("close", () => clearInterval(tick));
+                });
+                srv.listen(0, "127.0.0.1", () => resume(Effect.succeed(srv)));
+              }),
+              (srv) =>
+                Effect.async<void>((resume) => {
+                  srv.closeAllConnections();
+                  srv.close(() => resume(Effect.void));
+                }),
+            );
+            const address = trickle.address();
+            const port = typeof address === "object" && address !== null ? address.port : 0;
+            const baseUrl = sb.baseUrl.replace(/:\d+/, `:${port}`);
+            const slow = yield* makeConfluenceClient(
+              configFor(sb, { baseUrl, maxRetries: 0, timeoutMs: 300 }),
+            ).pipe(Effect.orDie);
+            const error = yield* Effect.flip(slow.getPageInfo("65538"));
+            assert.strictEqual(error._tag, "ConfluenceNetworkError");
+            if (error._tag === "ConfluenceNetworkError") assert.strictEqual(error.reason, "timeout");
+            // A client whose request timed out once still tells other failures apart.
+            sb.faults.add({ kind: "reset", times: 1 });
+            const client = yield* clientFor({ maxRetries: 0, timeoutMs: 300 });
+            const reset = yield* Effect.flip(client.getPageInfo("65538"));
+            assert.strictEqual(reset._tag, "ConfluenceNetworkError");
+            if (reset._tag === "ConfluenceNetworkError") assert.strictEqual(reset.reason, "reset");
+            sb.faults.clear();
+          }),
       );
 
       it.scoped("a closed port ends in a network error with reason connect, in Russian when asked", () =>
