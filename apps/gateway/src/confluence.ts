@@ -11,6 +11,7 @@ import {
   type ConfluenceClientConfig,
   type ConfluenceClientService,
   clientConfigFromSettings,
+  confluenceCredentialOf,
   makeConfluenceClient,
 } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
@@ -52,7 +53,9 @@ export const makeConfluenceAccess = (
   config: MinutesConfig["confluence"],
   token: AccessToken | undefined,
   extras: Partial<ConfluenceClientConfig> = {},
-  noToken = "no Confluence API token is configured (confluence.api_token or the token vault)",
+  noToken = confluenceCredentialOf(config) === "password"
+    ? `no Confluence password is configured for the user ${config.username} (confluence.auth_method basic: confluence.api_token or the token vault)`
+    : "no Confluence API token is configured (confluence.api_token or the token vault)",
 ): ConfluenceAccess => {
   const reason = !config.enabled
     ? "Confluence is disabled (confluence.enabled is false)"

@@ -8,7 +8,12 @@
  */
 
 import { createServer } from "node:net";
-import { type ConfluenceProxyConfig, checkCaFile, checkProxyConfig } from "@minutes/confluence-core";
+import {
+  type ConfluenceProxyConfig,
+  checkCaFile,
+  checkProxyConfig,
+  confluenceCredentialOf,
+} from "@minutes/confluence-core";
 import { ignoredSettingWarnings, type MinutesConfig } from "@minutes/contracts";
 import { connectNats } from "@minutes/nats-streams";
 import { PublicationStore, storeConfigFromDatabaseConfig } from "@minutes/publication-store";
@@ -193,6 +198,8 @@ const resolveToken = async (
       apiTokenExpiresAt: config.confluence.token_expires_at,
       vaultFile: config.vault.file ?? defaultVaultFile(),
       vaultPassword: config.vault.password,
+      // With Data Center Basic auth a missing secret is the user's password, and said so.
+      credential: confluenceCredentialOf(config.confluence),
     }).pipe(Effect.either),
   );
   if (resolved._tag === "Right")
@@ -201,6 +208,9 @@ const resolveToken = async (
       source: resolved.right.source,
       expiresAt: resolved.right.expiresAt,
     };
-  logger.warn({ reason: resolved.left.reason }, "no Confluence token");
+  logger.warn(
+    { reason: resolved.left.reason },
+    resolved.left.passwordOf === undefined ? "no Confluence token" : "no Confluence password",
+  );
   return { reason: resolved.left.message };
 };

@@ -1,8 +1,10 @@
 /**
  * Whether a job has a protocol a publish command can publish. A publisher publishes only the
- * protocol the store holds: a command for a job without one ends in a log line and an outcome
- * event, and the record stays as it was. So publish-now and retry check first and say why not —
- * 404 when Minutes has none (it must be sent again), 409 while one waits in the event stream.
+ * protocol the store holds: a command for a job without one fails (`ProtocolMissingError`, the
+ * job's record marked failed when it has one) with the same advice as the 404 here. So publish-now
+ * and retry check first and say why not — 404 when Minutes has none (it must be sent again), 409
+ * while one waits in the event stream; the publisher's failure is left for a protocol removed
+ * (a cleanup) between this check and the publisher taking the command.
  */
 import { protocolReadySubject } from "@minutes/contracts";
 import type { QueuedProtocol } from "@minutes/contracts/api";

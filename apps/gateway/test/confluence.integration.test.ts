@@ -87,6 +87,68 @@ describe("the gateway's Confluence access with Basic auth on Data Center", () =>
     });
   });
 
+  it("says that there is no password for the user name (not a token) until one is saved in the vault", async () => {
+    const { sandbox, config } = await basicAuthGateway({ username: "minutes-bot", apiToken: "" });
+    const file = config.vault.file as string;
+    // The vault holds the PAT of another site's user only: nothing for this site and user.
+    await saveEncryptedToken({
+      file,
+      kdf: { N: 1024, r: 8, p: 1 },
+      url: "https://other.example.com/wiki",
+      username: "minutes-bot",
+      token: Redacted.make(bot.token),
+      password: Redacted.make("vault-pw-basic"),
+    });
+    server = await startServer(config);
+    const res = await fetch(`${server.address}/health/confluence`);
+    const body = await res.text();
+    expect(res.status).toBe(503);
+    const detail = (JSON.parse(body) as { detail: string }).detail;
+    expect(detail).toBe(
+      `No Confluence password for the user minutes-bot (confluence.auth_method basic): vault ${file}: No password saved for minutes-bot at ${sandbox.baseUrl} in ${file}. Add it (\`./minutes vault add --url ${sandbox.baseUrl} --username minutes-bot\`, giving the password as the token) or set confluence.api_token to the password.: set confluence.enabled, confluence.base_url, confluence.username and the password of that user (confluence.api_token, or the token vault: vault.file and vault.password, its entry for the site and user) and restart the gateway; a password added to the vault is used without a restart. Retrying will not help until then`,
+    );
+    expect(detail).not.toMatch(/token:|a token \(/);
+    for (const secret of ["vault-pw-basic", bot.password, bot.token]) expect(body).not.toContain(secret);
+    const status = async () =>
+      (
+        (await (
+          await fetch(`${server?.address}/status/confluence`, {
+            headers: { authorization: "Bearer server-key-123" },
+          })
+        ).json()) as { tokenSource: string }
+      ).tokenSource;
+    expect(await status()).toBe("none");
+
+    // The password saved for the site and user: used without a restart.
+    await saveEncryptedToken({
+      file,
+      kdf: { N: 1024, r: 8, p: 1 },
+      url: sandbox.baseUrl,
+      username: "minutes-bot",
+      token: Redacted.make(bot.password),
+      password: Redacted.make("vault-pw-basic"),
+    });
+    expect(await status()).toBe("vault");
+    const fixed = await fetch(`${server.address}/health/confluence`);
+    expect(fixed.status).toBe(200);
+    expect(await fixed.json()).toMatchObject({ status: "ok", user: { username: "minutes-bot" } });
+  });
+
+  it("keeps the token wording on Data Center without auth_method basic", async () => {
+    await basicAuthGateway({ username: "minutes-bot", apiToken: "" });
+    const tokenConfig = {
+      ...(config as MinutesConfig),
+      confluence: { ...(config as MinutesConfig).confluence, auth_method: "token" as const },
+    };
+    server = await startServer(tokenConfig);
+    const res = await fetch(`${server.address}/health/confluence`);
+    expect(res.status).toBe(503);
+    const detail = ((await res.json()) as { detail: string }).detail;
+    expect(detail).toMatch(/^No Confluence token: vault .*: No token saved for minutes-bot at /);
+    expect(detail).toContain("and a token (confluence.api_token, or the token vault");
+    expect(detail).not.toContain("password of");
+  });
+
   it("says that Data Center refused the user name and password, without the password", async () => {
     await basicAuthGateway({ username: "minutes-bot", apiToken: "wrong-password-871" });
     server = await startServer(config as MinutesConfig);

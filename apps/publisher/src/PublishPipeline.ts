@@ -1113,6 +1113,49 @@ export const makePublishPipeline = (
     return yield* failAttempt(claimed.value, error, trigger, message, replayId, owner);
   });
 
+  /**
+   * A publish or retry command for a job with no stored protocol (a cleanup removed it after the
+   * gateway accepted the command, or none was received): nothing to publish. The job's record is
+   * claimed and marked failed like any attempt that failed for good, saying the protocol is no
+   * longer stored and how to send it again, so `GET /api/publications/…` shows why; an attempt
+   * holding the job keeps it, and the command comes back once it is done (a new protocol may be
+   * stored by then). A job without a record gets none: the failed outcome and an error log say so.
+   */
+  const protocolGone = Effect.fnUntraced(function* (
+    jobId: string,
+    trigger: PublicationTrigger,
+    message: IncomingMessage,
+    replayId: string | undefined,
+  ) {
+    const error = new ProtocolMissingError({ jobId });
+    const owner = `${settings.owner}/${randomUUID().slice(0, 8)}`;
+    const claimed = yield* store.claim({ jobId, owner, leaseMs: settings.leaseMs, trigger }).pipe(
+      Effect.map((c) => (Option.isSome(c) ? c.value : ("busy" as const))),
+      Effect.catchTags({
+        PublicationNotFoundError: () => Effect.succeed("no record" as const),
+        // Not a status a claim leaves (every other one may move to publishing): as without a record.
+        InvalidTransitionError: () => Effect.succeed("no record" as const),
+      }),
+    );
+    if (claimed === "busy") {
+      yield* logDebugLazily("job is being published by another instance; retrying later", () => ({ jobId }));
+      return { _tag: "Retry", delayMs: settings.busyDelayMs } as Disposition;
+    }
+    if (claimed !== "no record") return yield* failAttempt(claimed, error, trigger, message, replayId, owner);
+    const errorMessage = `${error.message} The job has no publication record either, so none was marked failed.`;
+    yield* Effect.logError(
+      "publication failed: no protocol is stored for the job, and it has no record",
+    ).pipe(Effect.annotateLogs({ jobId, trigger, error: error._tag, reason: errorMessage }));
+    yield* emit(
+      outcome("failed", jobId, trigger, {
+        errorTag: error._tag,
+        errorMessage,
+        ...(replayId !== undefined ? { replayId } : {}),
+      }),
+    );
+    return { _tag: "Term" } as Disposition;
+  });
+
   /** Records a failed attempt: retryable ones go back to `pending` and come back later. */
   const failAttempt = Effect.fnUntraced(function* (
     publication: Publication,
@@ -1300,18 +1343,8 @@ export const makePublishPipeline = (
           message.data,
         ).pipe(Effect.mapError((e) => new EventRejectedError({ reason: describeIssues(e) })));
         const protocol = yield* store.getProtocol(command.jobId);
-        if (Option.isNone(protocol)) {
-          const error = new ProtocolMissingError({ jobId: command.jobId });
-          yield* Effect.logWarning(error.message);
-          yield* emit(
-            outcome("failed", command.jobId, command.trigger, {
-              errorTag: error._tag,
-              errorMessage: error.message,
-              ...(command.replayId !== undefined ? { replayId: command.replayId } : {}),
-            }),
-          );
-          return { _tag: "Term" } as Disposition;
-        }
+        if (Option.isNone(protocol))
+          return yield* protocolGone(command.jobId, command.trigger, message, command.replayId);
         return yield* publishJob(protocol.value, command.trigger, command.force, message, command.replayId);
       }
       return yield* new EventRejectedError({ reason: `unexpected subject ${message.subject}` });

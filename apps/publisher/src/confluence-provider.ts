@@ -14,6 +14,7 @@ import {
   type ConfluenceConfigError,
   type ConfluenceError,
   clientConfigFromSettings,
+  confluenceCredentialOf,
   makeConfluenceClient,
 } from "@minutes/confluence-core";
 import type { MinutesConfig } from "@minutes/contracts";
@@ -90,6 +91,8 @@ export const makeConfluenceProvider = (options: ConfluenceProviderOptions): Conf
         apiTokenExpiresAt: config.confluence.token_expires_at,
         vaultFile,
         vaultPassword: config.vault.password,
+        // With Data Center Basic auth a missing secret is the user's password, and said so.
+        credential: confluenceCredentialOf(config.confluence),
       });
       lastStamp = stamp;
       lastToken = { resolved, key: fingerprint(resolved) };

@@ -61,12 +61,16 @@ export class ConfluenceDisabledError extends Schema.TaggedError<ConfluenceDisabl
   }
 }
 
-/** A command names a job whose protocol Minutes never stored. */
+/**
+ * A publish or retry command names a job with no stored protocol: none was received, or a cleanup
+ * removed it after the gateway accepted the command (the gateway checks at that time, so this is
+ * the race between the two). Only sending the protocol again helps.
+ */
 export class ProtocolMissingError extends Schema.TaggedError<ProtocolMissingError>()("ProtocolMissingError", {
   jobId: Schema.String,
 }) {
   override get message(): string {
-    return `No protocol is stored for job ${this.jobId}.`;
+    return `No protocol is stored for job ${JSON.stringify(this.jobId)} any more (a cleanup removed it after the publish or retry was requested, or none was received), so there is nothing to publish: send the protocol again (POST /api/protocols).`;
   }
 }
 

@@ -114,8 +114,16 @@ export interface RenderPoolOptions {
   readonly script?: URL;
   /** Tests: {@link INLINE_RENDER_LIMIT} instead. */
   readonly inlineLimit?: number;
-  /** Tests: {@link ON_DEMAND_IDLE_MS} instead. */
+  /**
+   * With 0 threads: how long the on-demand thread outlives its last protocol before it is stopped
+   * (ms); default {@link ON_DEMAND_IDLE_MS}.
+   */
   readonly idleMs?: number;
+  /**
+   * With 0 threads: told when the on-demand thread has started (ready for its first protocol) and
+   * when it has been stopped, idle for `idleMs` or because the pool closed (for tests, or a log line).
+   */
+  readonly onDemandThread?: (change: "started" | "stopped") => void;
 }
 
 /** Why a render thread went away. */
@@ -193,7 +201,10 @@ const onDemandRenderer = (options: RenderPoolOptions): Pool => {
     const started = pool;
     pool = undefined;
     await started?.then(
-      (p) => p.close(),
+      async (p) => {
+        await p.close();
+        options.onDemandThread?.("stopped");
+      },
       () => undefined,
     );
   };
@@ -206,9 +217,12 @@ const onDemandRenderer = (options: RenderPoolOptions): Pool => {
         if (pool === undefined) {
           const starting = startPool({ ...options, threads: 1 });
           // A thread that could not start is tried again by the next protocol.
-          starting.catch(() => {
-            if (pool === starting) pool = undefined;
-          });
+          starting.then(
+            () => options.onDemandThread?.("started"),
+            () => {
+              if (pool === starting) pool = undefined;
+            },
+          );
           pool = starting;
         }
         return pool;

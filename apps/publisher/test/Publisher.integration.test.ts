@@ -1922,6 +1922,98 @@ describe("Data Center with Basic auth (confluence.auth_method basic)", () => {
   });
 });
 
+describe("a publish or retry command for a job whose protocol is no longer stored", () => {
+  /** What a failure for a job without a stored protocol says (as the gateway's 404 does). */
+  const gone = (jobId: string) =>
+    `No protocol is stored for job "${jobId}" any more (a cleanup removed it after the publish or retry was requested, or none was received), so there is nothing to publish: send the protocol again (POST /api/protocols).`;
+  const retryCommand = (h: Harness, jobId: string) =>
+    h.publishRaw(
+      publishRequestedSubject(jobId, h.config.nats.subject_prefix),
+      JSON.stringify({ jobId, trigger: "retry", requestedAt: new Date().toISOString() }),
+    );
+
+  it("marks the job's record failed, saying why and how to send the protocol again", async () => {
+    const h = await open();
+    const jobId = "job-gone-with-record";
+    // A failed record without a stored protocol (one from the original integration, which kept none).
+    const { lines } = originalImportLines([
+      {
+        id: 7,
+        job_id: jobId,
+        confluence_page_id: null,
+        confluence_page_url: null,
+        confluence_space_key: "MEETINGS",
+        parent_page_id: null,
+        page_title: "20250902 - Gone",
+        publication_status: "failed",
+        created_at: "2025-09-02 10:00:00",
+        updated_at: "2025-09-02 10:05:00",
+        error_message: "Confluence answered 500",
+        retry_count: 2,
+        last_retry_at: "2025-09-02 10:05:00",
+      },
+    ]);
+    await Effect.runPromise(h.store.importJsonl(Stream.fromIterable(lines)));
+    const before = await recordIn(h, jobId, "failed");
+    const outcomes = outcomesUntil(h, jobId, (o) => o.outcome === "failed");
+    const sequence = await retryCommand(h, jobId);
+    const failed = await eventually(
+      async () => {
+        const r = await Effect.runPromise(h.store.get(before.id));
+        return r.errorTag === "ProtocolMissingError" ? r : undefined;
+      },
+      20_000,
+      "the record to say the protocol is gone",
+    );
+    expect(failed).toMatchObject({
+      status: "failed",
+      errorTag: "ProtocolMissingError",
+      errorMessage: gone(jobId),
+      streamSequence: sequence,
+      // A retry like any other: counted.
+      retryCount: before.retryCount + 1,
+    });
+    expect((await outcomes).at(-1)).toMatchObject({
+      outcome: "failed",
+      trigger: "retry",
+      publicationId: before.id,
+      errorTag: "ProtocolMissingError",
+      errorMessage: gone(jobId),
+    });
+    expect(pagesOfJob(h, jobId)).toHaveLength(0);
+  });
+
+  it("says in the failed outcome and the log that there is no record either, when a cleanup removed both", async () => {
+    const lines: Array<{ level: number; msg: string; jobId?: string; reason?: string }> = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const h = await open({ logger });
+    const jobId = "job-gone-cleaned-up";
+    await h.submit({ jobId, markdown: protocol("Cleaned up"), spaceKey: "NOPE" });
+    await recordIn(h, jobId, "failed");
+    // The gateway accepted a retry (the protocol was there); the cleanup runs before a publisher takes it.
+    const cleaned = await Effect.runPromise(
+      h.store.cleanup({ before: new Date(Date.now() + 60_000), statuses: ["failed"] }),
+    );
+    expect([cleaned.deleted, cleaned.protocolsDeleted, cleaned.jobIds]).toEqual([1, 1, [jobId]]);
+    const outcomes = outcomesUntil(h, jobId, (o) => o.errorTag === "ProtocolMissingError");
+    await retryCommand(h, jobId);
+    const reason = `${gone(jobId)} The job has no publication record either, so none was marked failed.`;
+    expect((await outcomes).at(-1)).toMatchObject({
+      outcome: "failed",
+      trigger: "retry",
+      publicationId: null,
+      errorTag: "ProtocolMissingError",
+      errorMessage: reason,
+    });
+    const logged = await eventually(() =>
+      lines.find((l) => l.jobId === jobId && l.reason === reason && l.level === 50),
+    );
+    expect(logged.msg).toBe("publication failed: no protocol is stored for the job, and it has no record");
+    // Nothing is made for it: the job is as the cleanup left it.
+    expect((await Effect.runPromise(h.store.findByJob(jobId)))._tag).toBe("None");
+  });
+});
+
 describe("deployment", () => {
   it("stores the protocol and waits for a publish command when auto_publish is off", async () => {
     const h = await open({ config: { confluence: { auto_publish: false } } });

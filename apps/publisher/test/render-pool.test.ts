@@ -13,6 +13,7 @@ import {
   renderSettingsOf,
   type ThreadExit,
 } from "../src/render-pool.js";
+import { eventually } from "./helpers/harness.js";
 
 const config = (() => {
   const r = loadConfig({ env: {} });
@@ -166,6 +167,35 @@ describe("render threads", () => {
     expect(await outcome(renderer, "x".repeat(INLINE_RENDER_LIMIT + 1))).toMatch(
       /^defect: a render thread could not start/,
     );
+  });
+
+  it("with 0 threads, stop the on-demand thread once idle for idleMs, and start a new one for the next long protocol", async () => {
+    const changes: Array<string> = [];
+    const renderer = await pool({
+      threads: 0,
+      script: FAULTY,
+      inlineLimit: 4,
+      idleMs: 400,
+      onDemandThread: (change) => changes.push(change),
+    });
+    // No thread until a protocol needs one.
+    expect(changes).toEqual([]);
+    const first = await outcome(renderer, "which thread");
+    expect(first).toMatch(/^thread \d+$/);
+    // Within the idle time the same thread renders the next one.
+    expect(await outcome(renderer, "which thread")).toBe(first);
+    expect(changes).toEqual(["started"]);
+    // Idle for longer: stopped.
+    await eventually(() => (changes.length > 1 ? true : undefined), 10_000, "the idle thread to stop");
+    expect(changes).toEqual(["started", "stopped"]);
+    // A short protocol stays on the event loop and starts nothing.
+    expect(await outcome(renderer, "# A")).toBe(prepareProtocol(protocol("# A"), settings).rendered.title);
+    expect(changes).toEqual(["started", "stopped"]);
+    // The next long one starts a thread again: a new one.
+    const second = await outcome(renderer, "which thread");
+    expect(second).toMatch(/^thread \d+$/);
+    expect(second).not.toBe(first);
+    expect(changes).toEqual(["started", "stopped", "started"]);
   });
 
   it("default to one per core beyond the second, at most 4", () => {

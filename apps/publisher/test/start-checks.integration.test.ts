@@ -105,6 +105,33 @@ describe("the Confluence token at start", () => {
     expect(JSON.stringify(log.lines)).not.toMatch(/right-pw|wrong-pw|some-token/);
   });
 
+  it("speaks of the password for the user name with Data Center Basic auth, at start and in the failed publication", async () => {
+    const log = capture();
+    const h = await open({
+      mode: "datacenter",
+      logger: log.logger,
+      config: {
+        confluence: { auth_method: "basic", username: "minutes-bot", api_token: "" },
+        vault: { password: "vault-pw-basic" },
+      },
+    });
+    const file = h.config.vault.file as string;
+    const url = h.config.confluence.base_url;
+    const missing = `No Confluence password for the user minutes-bot (confluence.auth_method basic): vault ${file}: No password saved for minutes-bot at ${url} in ${file}. Add it (\`./minutes vault add --url ${url} --username minutes-bot\`, giving the password as the token) or set confluence.api_token to the password.`;
+    expect(log.warnings().filter((m) => m.startsWith("No Confluence"))).toEqual([
+      `${missing} Publications will fail until this is fixed (the vault file is re-read when it changes: no restart needed).`,
+    ]);
+    await h.submit({ jobId: "job-no-password", markdown: protocol });
+    const failed = await recordIn(h, "job-no-password", "failed");
+    expect(failed.errorTag).toBe("TokenUnavailableError");
+    expect(failed.errorMessage).toBe(missing);
+    for (const text of [JSON.stringify(log.lines), failed.errorMessage ?? ""]) {
+      expect(text).not.toContain("vault-pw-basic");
+      expect(text).not.toContain(h.sandbox.user.token);
+      expect(text).not.toContain("No Confluence token");
+    }
+  });
+
   it("says nothing about the token when Confluence is disabled", async () => {
     const log = capture();
     await open({ logger: log.logger, config: { confluence: { enabled: false, api_token: "" } } });

@@ -18,6 +18,17 @@ import {
 } from "./ConfluenceClientConfig.js";
 
 /**
+ * What the secret resolved for `base_url` and `username` (vault or `api_token`) is: the user's
+ * `password` when Data Center is signed in to with Basic (`auth_method: "basic"` on a deployment
+ * that is not Cloud, configured or detected), else a `token` (a Cloud API token, a Data Center
+ * personal access token). Messages about a missing secret name it so, never showing it.
+ */
+export const confluenceCredentialOf = (settings: MinutesConfig["confluence"]): "token" | "password" =>
+  settings.auth_method === "basic" && (settings.deployment ?? detectDeployment(settings.base_url)) !== "cloud"
+    ? "password"
+    : "token";
+
+/**
  * Builds a {@link ConfluenceClientConfig} from the `confluence` section; `extras` win. `token` is
  * the secret resolved for `base_url` and `username` (vault or `api_token`): an API token on Cloud,
  * a personal access token on Data Center, or the user's password with `auth_method: "basic"`
@@ -35,7 +46,7 @@ export const clientConfigFromSettings = (
     // and says so in its credential errors (a Cloud site on a custom domain is detected as DC).
     ...(settings.deployment !== null ? { deployment } : {}),
     auth:
-      deployment === "cloud" || settings.auth_method === "basic"
+      deployment === "cloud" || confluenceCredentialOf(settings) === "password"
         ? { type: "basic", email: settings.username, token }
         : { type: "bearer", token },
     ...(settings.cloud_id !== null ? { cloudId: settings.cloud_id, scopedToken: true } : {}),

@@ -31,6 +31,7 @@ export {
   checkCaFile,
   checkProxyConfig,
   clientConfigFromSettings,
+  confluenceCredentialOf,
   proxyConfigFromEnv,
 } from "./client-config-from-settings.js";
 export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";

@@ -5,7 +5,12 @@ import { fileURLToPath } from "node:url";
 import { afterAll, assert, describe, it } from "@effect/vitest";
 import { defaultConfig, MinutesConfig } from "@minutes/contracts";
 import { Redacted, Schema } from "effect";
-import { checkCaFile, checkProxyConfig, clientConfigFromSettings } from "../src/index.js";
+import {
+  checkCaFile,
+  checkProxyConfig,
+  clientConfigFromSettings,
+  confluenceCredentialOf,
+} from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "minutes-ca-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,6 +47,22 @@ describe("clientConfigFromSettings", () => {
         clientConfigFromSettings(settings({ ...site, auth_method: "basic" }), secret),
         clientConfigFromSettings(settings({ ...site, auth_method: "token" }), secret),
       );
+  });
+
+  it("calls the secret a password only where Basic signs in to Data Center with it", () => {
+    const dc = "https://wiki.acme.example";
+    const cloud = "https://acme.atlassian.net/wiki";
+    const kinds = [
+      { base_url: dc, auth_method: "basic", deployment: null },
+      { base_url: dc, auth_method: "basic", deployment: "datacenter" },
+      { base_url: dc, auth_method: "token", deployment: null },
+      { base_url: cloud, auth_method: "basic", deployment: null },
+      { base_url: dc, auth_method: "basic", deployment: "cloud" },
+    ] as const;
+    assert.deepStrictEqual(
+      kinds.map((k) => confluenceCredentialOf(settings(k))),
+      ["password", "password", "token", "token", "token"],
+    );
   });
 });
 

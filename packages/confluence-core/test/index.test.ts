@@ -25,6 +25,7 @@ describe("public exports", () => {
       "checkCaFile",
       "checkProxyConfig",
       "clientConfigFromSettings",
+      "confluenceCredentialOf",
       "confluenceRetrySchedule",
       "countConfluenceRetries",
       "detectDeployment",

@@ -144,7 +144,7 @@ export class SandboxStore implements SandboxState {
     for (const l of this.listeners) l();
   }
 
-  /** Users whose token still works. */
+  /** Users whose token still works (Data Center passwords work whatever became of the token). */
   activeUsers(): SandboxUser[] {
     return this.userList.filter((u) => !this.revokedTokens.has(u.token));
   }

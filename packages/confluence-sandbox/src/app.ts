@@ -26,7 +26,10 @@ export interface SandboxApp {
   readonly options: ResolvedOptions;
   /** Adds a user (missing fields generated) and returns it. */
   addUser(user: Partial<SandboxUser>): SandboxUser;
-  /** Makes a token stop working (as if revoked in the Atlassian account). */
+  /**
+   * Makes a token stop working (as if revoked in the Atlassian account): Cloud's API token, Data
+   * Center's personal access token. A Data Center user's password (Basic auth) keeps working.
+   */
   revokeToken(token: string): void;
   /** Back to the initial spaces and users (tokens kept); faults cleared. */
   reset(): void;
@@ -403,7 +406,9 @@ async function authenticate(
           );
         return reply.send(v1ErrorBody(403, "CAPTCHA_CHALLENGE"));
       }
-      const user = users.find(
+      // A password is not a personal access token: revoking the user's PAT leaves it working, as
+      // in Data Center (the password is checked against every user, revoked token or not).
+      const user = ctx.store.userList.find(
         (u) =>
           (u.username === name || u.email.toLowerCase() === name?.toLowerCase()) &&
           (u.password ?? u.token) === secret,

@@ -30,7 +30,11 @@ export interface Sandbox {
   readonly app: FastifyInstance;
   /** Adds a user; missing fields (account id, token...) are generated. */
   addUser(user: Partial<SandboxUser>): SandboxUser;
-  /** Makes a token stop working. */
+  /**
+   * Makes a token stop working: Cloud's API token, Data Center's personal access token (as Bearer).
+   * A Data Center user's password (Basic auth) keeps working, as a revoked PAT leaves it in
+   * Confluence, also when the password is the token's value (no `password` given).
+   */
   revokeToken(token: string): void;
   /** Back to the initial spaces and users; faults cleared. */
   reset(): void;

@@ -117,6 +117,50 @@ describe("authentication on Data Center", () => {
     // Never shown back.
     expect(me.text).not.toContain("pw-of-dc-user");
   });
+
+  // REST-API.md §2.2: a PAT (Bearer) and the password (Basic) are separate credentials.
+  it("keeps a user's password working after its personal access token was revoked", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter" });
+    const user = sb.addUser({
+      email: "dc-pat@example.com",
+      token: "pat-of-dc-pat",
+      password: "pw-of-dc-pat",
+    });
+    // Without a password of its own, the user's password is the token's value: a separate credential too.
+    const plain = sb.addUser({ email: "dc-plain@example.com", token: "pat-of-dc-plain" });
+    const basic = (name: string, secret: string) =>
+      `Basic ${Buffer.from(`${name}:${secret}`).toString("base64")}`;
+    const whoAmI = async (auth: string) => {
+      const res = await call("GET", "/rest/api/user/current", { auth });
+      return `${res.status} ${res.body?.type ?? ""}`.trim();
+    };
+    sb.revokeToken(user.token);
+    sb.revokeToken(plain.token);
+    // The PAT no longer works: anonymous, as any PAT Data Center does not know.
+    expect(await whoAmI(`Bearer ${user.token}`)).toBe("200 anonymous");
+    expect(await whoAmI(`Bearer ${plain.token}`)).toBe("200 anonymous");
+    // The password does.
+    expect(await whoAmI(basic("dc-pat", "pw-of-dc-pat"))).toBe("200 known");
+    expect(await whoAmI(basic("dc-plain", "pat-of-dc-plain"))).toBe("200 known");
+    const write = await call("POST", "/rest/api/content", {
+      auth: basic("dc-pat", "pw-of-dc-pat"),
+      body: { type: "page", title: "After the PAT was revoked", space: { key: "MEETINGS" } },
+    });
+    expect(write.status).toBe(200);
+    // Revoked through the admin endpoint (as a test in another process would): the same.
+    const other = sb.addUser({
+      email: "dc-admin@example.com",
+      token: "pat-of-dc-admin",
+      password: "pw-admin",
+    });
+    expect(
+      (await fetch(`${sb.origin}/sandbox/admin/tokens/${other.token}`, { method: "DELETE" })).status,
+    ).toBe(204);
+    expect(await whoAmI(`Bearer ${other.token}`)).toBe("200 anonymous");
+    expect(await whoAmI(basic("dc-admin", "pw-admin"))).toBe("200 known");
+    // A wrong password is still refused.
+    expect(await whoAmI(basic("dc-pat", "pat-of-dc-pat"))).toBe("401");
+  });
 });
 
 describe("OpenAPI validation", () => {

@@ -161,4 +161,58 @@ describe("resolveConfluenceToken", () => {
     expect(result.left.message).toContain("Add it (vault add) or set confluence.api_token.");
     expect(result.left.message).not.toContain("secret-pw");
   });
+
+  it("speaks of the password for the user name when the secret is a password (Data Center Basic auth), never showing a secret", async () => {
+    const file = vaultFile();
+    const dc = "https://wiki.acme.example";
+    // The vault holds a password for another user only: none for this one.
+    await saveEncryptedToken({
+      file,
+      kdf: FAST_KDF,
+      url: dc,
+      username: "someone-else",
+      token: Redacted.make("pw-of-someone-else"),
+      password: Redacted.make("vault-pw"),
+    });
+    const failure = async (over: { vaultPassword: string | null; credential?: "token" | "password" }) => {
+      const result = await Effect.runPromise(
+        resolveConfluenceToken({
+          url: dc,
+          username: "minutes-bot",
+          apiToken: Redacted.make(""),
+          vaultFile: file,
+          vaultPassword: over.vaultPassword === null ? null : Redacted.make(over.vaultPassword),
+          ...(over.credential !== undefined ? { credential: over.credential } : {}),
+        }).pipe(Effect.either),
+      );
+      if (Either.isRight(result)) throw new Error("expected a failure");
+      return result.left;
+    };
+    const missing = await failure({ vaultPassword: "vault-pw", credential: "password" });
+    expect(missing._tag).toBe("TokenUnavailableError");
+    expect(missing.passwordOf).toBe("minutes-bot");
+    expect(missing.message).toBe(
+      `No Confluence password for the user minutes-bot (confluence.auth_method basic): vault ${file}: No password saved for minutes-bot at ${dc} in ${file}. Add it (\`./minutes vault add --url ${dc} --username minutes-bot\`, giving the password as the token) or set confluence.api_token to the password.`,
+    );
+    const unread = await failure({ vaultPassword: null, credential: "password" });
+    expect(unread.message).toBe(
+      `No Confluence password for the user minutes-bot (confluence.auth_method basic): set vault.password (VAULT_PASSWORD) to read it from the token vault (its entry for ${dc} and minutes-bot), or set confluence.api_token to the password`,
+    );
+    const locked = await failure({ vaultPassword: "not-the-vault-pw", credential: "password" });
+    expect(locked.message).toBe(
+      `No Confluence password for the user minutes-bot (confluence.auth_method basic): vault ${file}: Wrong password for the token vault ${file}.`,
+    );
+    for (const e of [missing, unread, locked]) {
+      expect(e.message).not.toMatch(/token:|No Confluence token/);
+      expect(e.message).not.toMatch(/vault-pw|pw-of-someone-else/);
+    }
+    // A token keeps its wording, by default and when said so.
+    for (const credential of [undefined, "token"] as const) {
+      const token = await failure({ vaultPassword: "vault-pw", ...(credential ? { credential } : {}) });
+      expect(token.passwordOf).toBeUndefined();
+      expect(token.message).toBe(
+        `No Confluence token: vault ${file}: No token saved for minutes-bot at ${dc} in ${file}. Add it (vault add) or set confluence.api_token.`,
+      );
+    }
+  });
 });

@@ -14,9 +14,10 @@
 import {
   type ConfluenceClientService,
   type ConnectionInfo,
+  confluenceCredentialOf,
   reportConfluenceWaits,
 } from "@minutes/confluence-core";
-import { PUBLISHER_MISSED_HEARTBEATS } from "@minutes/contracts";
+import { type MinutesConfig, PUBLISHER_MISSED_HEARTBEATS } from "@minutes/contracts";
 import { ConfluenceHealth, ConfluenceStatus, Liveness, type PublishersStatus } from "@minutes/contracts/api";
 import {
   isNotFound,
@@ -36,9 +37,14 @@ import { streamsFound } from "../streams.js";
 import { confluenceStatusTokenExpiringExample } from "./openapi-examples.js";
 import { answer, problemAnswer, problemResponses, UNAVAILABLE_HEADERS } from "./responses.js";
 
-/** What a 503 for Confluence not being configured asks the operator to change. */
-const CONFIGURE_CONFLUENCE =
-  "set confluence.enabled, confluence.base_url, confluence.username and a token (confluence.api_token, or the token vault: vault.file and vault.password) and restart the gateway; a token added to the vault is used without a restart. Retrying will not help until then";
+/**
+ * What a 503 for Confluence not being configured asks the operator to change: the settings, and the
+ * token, or with Data Center Basic auth the user's password, kept where a token would be.
+ */
+const configureConfluence = (confluence: MinutesConfig["confluence"]): string =>
+  confluenceCredentialOf(confluence) === "password"
+    ? "set confluence.enabled, confluence.base_url, confluence.username and the password of that user (confluence.api_token, or the token vault: vault.file and vault.password, its entry for the site and user) and restart the gateway; a password added to the vault is used without a restart. Retrying will not help until then"
+    : "set confluence.enabled, confluence.base_url, confluence.username and a token (confluence.api_token, or the token vault: vault.file and vault.password) and restart the gateway; a token added to the vault is used without a restart. Retrying will not help until then";
 
 /** What the publisher consumer holds: undelivered, delivered and unacknowledged, and open pull requests. */
 export interface ConsumerBacklog {
@@ -274,7 +280,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
     async () => {
       const client = await ctx.confluence.client().catch((e: unknown) => {
         throw misconfigured(
-          `${e instanceof Error ? e.message : "Confluence is not configured"}: ${CONFIGURE_CONFLUENCE}`,
+          `${e instanceof Error ? e.message : "Confluence is not configured"}: ${configureConfluence(ctx.config.confluence)}`,
           "confluence-not-configured",
         );
       });

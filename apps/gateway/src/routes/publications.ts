@@ -283,7 +283,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           404: NO_RECORD,
           409: problemAnswer(
             409,
-            "Conflict: with `deletePage=true`, the page the record names is not shown to be the record's job's (`urn:minutes:problem:page-of-another-job`: its `minutes.job` property names another job, given as `pageJobId`; `urn:minutes:problem:page-not-the-jobs`: it has no such property, and it is not the original integration's page the record was imported with; page ids restart in every Confluence site, so a record imported from another installation may name anyone's page), the gateway has no Confluence client (not enabled, no token), or Confluence refused the deletion (permission, authentication). Nothing was deleted: the page and the record were kept.",
+            "Conflict: with `deletePage=true`, the page the record names is not shown to be the record's job's (`urn:minutes:problem:page-of-another-job`: its `minutes.job` property names another job, given as `pageJobId`; `urn:minutes:problem:page-not-the-jobs`: it has no such property, and it is not the original integration's page the record was imported with; page ids restart in every Confluence site, so a record imported from another installation may name anyone's page), the gateway has no Confluence client (not enabled, no token, or with Data Center Basic auth no password), or Confluence refused the deletion (permission, authentication). Nothing was deleted: the page and the record were kept.",
             {
               detail:
                 "page 65560 belongs to job dbg1 (its minutes.job property), not to job demo-extra: nothing was deleted and the record was kept",
