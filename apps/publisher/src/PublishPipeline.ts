@@ -56,7 +56,7 @@ import type { IndexPages } from "./index-page.js";
 import { logDebugLazily } from "./logger.js";
 import type { PreparedProtocol } from "./render.js";
 import { inlineRenderer, type Renderer, renderSettingsOf } from "./render-pool.js";
-import { routeProtocol } from "./routing.js";
+import { normaliseLabels, routeProtocol } from "./routing.js";
 
 /** Key of the content property that names the job owning a page (defined in `@minutes/contracts`). */
 export { JOB_PROPERTY_KEY };
@@ -743,7 +743,22 @@ export const makePublishPipeline = (
             // Labels Minutes set before that the route no longer gives come off (a person's own
             // labels are not in the property and stay). Before the property names the new set, so
             // an attempt cut short in between takes them off on the next one.
-            const stale = staleLabels(ownProperty, route.labels);
+            const { stale, ignored } = staleLabels(ownProperty, route.labels);
+            if (ignored.length > 0)
+              yield* Effect.logInfo(
+                "the job property names labels Confluence would refuse; they are not taken off",
+              ).pipe(
+                Effect.annotateLogs({
+                  jobId,
+                  pageId: page.id,
+                  // At most ten: the property is anyone's to fill.
+                  labels: ignored
+                    .slice(0, 10)
+                    .map((l) => JSON.stringify(l))
+                    .join(", "),
+                  ignored: ignored.length,
+                }),
+              );
             if (stale.length > 0) {
               yield* Effect.forEach(
                 stale,
@@ -1691,15 +1706,19 @@ const propertyState = (
 /**
  * The labels the job property says Minutes set that `labels` no longer has (Confluence compares
  * labels in lower case); none when the property does not say (written before Minutes recorded them).
+ * Anyone who may edit the page may edit its property: a name that is not a label Confluence
+ * accepts (`..`, `a/b`…) was not set by Minutes and is returned in `ignored`, never to be removed.
  */
 export const staleLabels = (
   property: ContentProperty | undefined,
   labels: ReadonlyArray<string>,
-): ReadonlyArray<string> => {
+): { readonly stale: ReadonlyArray<string>; readonly ignored: ReadonlyArray<string> } => {
   const set = propertyFields(property)?.labels;
-  if (!Array.isArray(set)) return [];
+  if (!Array.isArray(set)) return { stale: [], ignored: [] };
+  const names = set.filter((l): l is string => typeof l === "string");
+  const { labels: valid, invalid } = normaliseLabels(names);
   const wanted = new Set(labels.map((l) => l.toLowerCase()));
-  return set.filter((l): l is string => typeof l === "string" && !wanted.has(l.toLowerCase()));
+  return { stale: valid.filter((l) => !wanted.has(l)), ignored: invalid };
 };
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Where outcomes go: every outcome becomes an event on the outcome stream (replay progress,
  * metrics, anyone who listens); `notification_settings` pick which ones are also sent to
- * webhook recipients, signed with HMAC-SHA256 and retried. Sending never delays the ack of the
+ * webhook recipients, signed with HMAC-SHA256 and retried (a redirect is a failed delivery, never
+ * followed: the recipient rule holds for the configured URL only). Sending never delays the ack of the
  * message that produced the outcome, and a failed send is logged, not fatal. An event finding no
  * stream (NATS lost its data) has the streams re-created and is sent once more.
  * Webhook sends queue for a fixed number of senders ({@link WEBHOOK_CONCURRENCY}) living in the
@@ -117,15 +118,21 @@ export const makeOutcomeSink = (
             // Aborted by the timeout, or by the interruption of a stop.
             signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]),
             dispatcher,
+            // Never followed: the recipient rule (https, or http on loopback) was checked for this
+            // URL only, and the signed body would go wherever the receiver points.
+            redirect: "manual",
           });
           await response.body?.cancel();
-          return response.status;
+          return { status: response.status, location: response.headers.get("location") };
         },
         catch: (cause) => new WebhookError({ reason: transportReason(cause) }),
       }).pipe(
         Effect.filterOrFail(
-          (status) => status < 300,
-          (status) => new WebhookError({ reason: `answered HTTP ${status}` }),
+          ({ status }) => status < 300,
+          ({ status, location }) =>
+            new WebhookError({
+              reason: status < 400 ? redirectReason(status, location, url) : `answered HTTP ${status}`,
+            }),
         ),
         Effect.retry(
           Schedule.exponential(Duration.millis(options.webhookBaseDelayMs ?? 1000)).pipe(
@@ -272,6 +279,21 @@ const recipientForLog = (url: string): string => {
   } catch {
     return "(invalid url)";
   }
+};
+
+/**
+ * Why a redirect counts as a failed delivery, naming where it pointed as scheme://host:port only
+ * (a relative `Location` resolved against the recipient): its path may carry a secret too.
+ */
+const redirectReason = (status: number, location: string | null, url: string): string => {
+  if (location === null) return `answered HTTP ${status}, a redirect without a location (not followed)`;
+  let target: string;
+  try {
+    target = recipientForLog(new URL(location, url).href);
+  } catch {
+    target = "(invalid url)";
+  }
+  return `answered HTTP ${status}, a redirect to ${target} (not followed)`;
 };
 
 /**

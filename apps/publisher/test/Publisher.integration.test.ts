@@ -230,6 +230,49 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
     ).toEqual(["alpha", "auto-generated", "gamma", "keep-me", "meeting-protocol"]);
   });
 
+  it("never takes the page itself off for a label named .. in its job property, which anyone may edit", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-dots", markdown: protocol("Dotted"), labels: ["Alpha", "Beta"] });
+    const id = (await recordIn(h, "job-dots", "published")).pageId!;
+    // A person who may edit the page rewrites its job property through the REST API.
+    const property = h.sandbox.state.page(id)!.properties.find((p) => p.key === JOB_PROPERTY_KEY)!;
+    const value = { ...(property.value as Record<string, unknown>), labels: ["..", "beta", "."] };
+    const edited =
+      mode === "cloud"
+        ? await restAsPerson(h, "PUT", `/api/v2/pages/${id}/properties/${property.id}`, {
+            key: JOB_PROPERTY_KEY,
+            value,
+            version: { number: property.version.number + 1 },
+          })
+        : await restAsPerson(h, "PUT", `/rest/api/content/${id}/property/${JOB_PROPERTY_KEY}`, {
+            key: JOB_PROPERTY_KEY,
+            value,
+            version: { number: property.version.number + 1 },
+          });
+    expect(edited.status).toBe(200);
+    const seq = await h.submit({
+      jobId: "job-dots",
+      markdown: protocol("Dotted", "- decision two"),
+      labels: ["Alpha"],
+    });
+    const record = await recordAfter(h, "job-dots", seq);
+    const page = h.sandbox.state.page(id)!;
+    expect(page.status).toBe("current");
+    expect(page.versions.at(-1)!.body).toContain("decision two");
+    expect(record.pageId).toBe(id);
+    expect(record.pageVersion).toBe(page.versions.at(-1)!.number);
+    expect(pagesOfJob(h, "job-dots").map((p) => p.id)).toEqual([id]);
+    // The names that are labels still come off; the property says again what Minutes set.
+    expect(
+      h.sandbox.state
+        .labels(id)
+        .map((l) => l.name)
+        .sort(),
+    ).toEqual(["alpha", "auto-generated", "meeting-protocol"]);
+    const rewritten = h.sandbox.state.page(id)!.properties.find((p) => p.key === JOB_PROPERTY_KEY)!;
+    expect((rewritten.value as { labels?: unknown }).labels).not.toContain("..");
+  });
+
   it("fails visibly when Confluence has removed the label endpoint, instead of counting the label off", async () => {
     const h = await open({ mode });
     await h.submit({ jobId: "job-410", markdown: protocol("Removed endpoint"), labels: ["Alpha", "Beta"] });

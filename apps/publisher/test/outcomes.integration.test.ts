@@ -81,6 +81,77 @@ describe("webhook notifications", () => {
   });
 });
 
+describe("webhook redirects", () => {
+  it("are not followed: the signed body stays with the recipient, and the delivery failed", async () => {
+    // Where a receiver could point: it must receive nothing.
+    const elsewhere: Array<string> = [];
+    const target = createServer((req, res) => {
+      elsewhere.push(req.url ?? "");
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
+    const targetPort = (target.address() as AddressInfo).port;
+    let redirected = 0;
+    const receiver = createServer((_req, res) => {
+      redirected++;
+      res.writeHead(307, { location: `http://127.0.0.1:${targetPort}/elsewhere/path-secret` }).end();
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const port = (receiver.address() as AddressInfo).port;
+    const nc = await connect({ servers: NATS_URL });
+    const scope = Effect.runSync(Scope.make());
+    try {
+      const config = Either.getOrThrow(
+        loadConfig({
+          env: {},
+          overrides: {
+            nats: { url: NATS_URL, subject_prefix: `t_redirect_${Date.now()}` },
+            publisher: { webhook_secret: "redirect-signing-key" },
+            confluence: {
+              notification_settings: {
+                notify_on_error: true,
+                notification_recipients: [`http://127.0.0.1:${port}/hooks/hook-path-secret`],
+              },
+            },
+          },
+        }),
+      );
+      const logs: Array<{ message: string; annotations: Record<string, unknown> }> = [];
+      const capture = Logger.make(({ message, annotations }) => {
+        logs.push({
+          message: String(Array.isArray(message) ? message[0] : message),
+          annotations: Object.fromEntries(HashMap.toEntries(annotations)),
+        });
+      });
+      const sink = await Effect.runPromise(
+        makeOutcomeSink(jetstream(nc), config, { webhookAttempts: 2, webhookBaseDelayMs: 10 }).pipe(
+          Scope.extend(scope),
+          Effect.provide(Logger.replace(Logger.defaultLogger, capture)),
+        ),
+      );
+      await Effect.runPromise(sink.emit({ ...failedOutcome, jobId: "job-hook-redirect" }));
+      const failure = await eventually(
+        () => logs.find((l) => l.message === "webhook notification failed"),
+        15_000,
+        "the failed delivery to be logged",
+      );
+      expect(failure.annotations).toMatchObject({
+        recipient: `http://127.0.0.1:${port}`,
+        reason: `answered HTTP 307, a redirect to http://127.0.0.1:${targetPort} (not followed)`,
+      });
+      // Retried like any failed delivery, each time without following.
+      expect(redirected).toBe(2);
+      expect(elsewhere).toEqual([]);
+      expect(JSON.stringify(logs)).not.toMatch(/secret|signing-key/);
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void));
+      await nc.close();
+      receiver.close();
+      target.close();
+    }
+  });
+});
+
 describe("webhook sends", () => {
   it("keep at most WEBHOOK_CONCURRENCY requests open to a receiver that never answers, and end with the stop", async () => {
     let openRequests = 0;

@@ -138,12 +138,27 @@ describe("staleLabels", () => {
 
   it("names the labels Minutes set that the route no longer gives, comparing in lower case", () => {
     const set = property({ jobId: "j", labels: ["meeting-protocol", "alpha", "Beta"] });
-    expect(staleLabels(set, ["Meeting-Protocol", "beta", "gamma"])).toEqual(["alpha"]);
+    expect(staleLabels(set, ["Meeting-Protocol", "beta", "gamma"])).toEqual({
+      stale: ["alpha"],
+      ignored: [],
+    });
   });
 
   it("names none when the property does not list labels (written before Minutes recorded them)", () => {
-    expect(staleLabels(property({ jobId: "j", contentHash: "h", pageVersion: 2 }), [])).toEqual([]);
-    expect(staleLabels(undefined, [])).toEqual([]);
-    expect(staleLabels(property({ jobId: "j", labels: "alpha" }), [])).toEqual([]);
+    const none = { stale: [], ignored: [] };
+    expect(staleLabels(property({ jobId: "j", contentHash: "h", pageVersion: 2 }), [])).toEqual(none);
+    expect(staleLabels(undefined, [])).toEqual(none);
+    expect(staleLabels(property({ jobId: "j", labels: "alpha" }), [])).toEqual(none);
+  });
+
+  it("ignores names in the property that are not labels Confluence accepts (anyone may edit it)", () => {
+    const edited = property({
+      jobId: "j",
+      labels: ["alpha", "..", ".", "a/b", "", "x".repeat(256), 7, "ok"],
+    });
+    expect(staleLabels(edited, ["ok"])).toEqual({
+      stale: ["alpha", "a/b"],
+      ignored: ["..", ".", "", "x".repeat(256)],
+    });
   });
 });

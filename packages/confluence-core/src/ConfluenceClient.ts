@@ -116,7 +116,10 @@ export interface ConfluenceClientService {
   ) => Effect.Effect<ReadonlyArray<string>, ConfluenceError>;
   /** The page's label names. */
   readonly getLabels: (pageId: string) => Effect.Effect<ReadonlyArray<string>, ConfluenceError>;
-  /** Removes one label (v1). */
+  /**
+   * Removes one label (v1 `DELETE /content/{id}/label?name=…`, so any name, `..` or one with `/`
+   * included, stays a label name). A label the page does not carry fails as not found.
+   */
   readonly removeLabel: (pageId: string, name: string) => Effect.Effect<void, ConfluenceError>;
   /** Reads a content property; `None` when the page has no such key (a missing page is an error). */
   readonly getProperty: (
@@ -922,12 +925,16 @@ const build = (http: Http): ConfluenceClientService => {
   });
 
   const removeLabel = Effect.fnUntraced(function* (pageId: string, name: string) {
-    const id = encodeURIComponent(pageId);
-    // A name containing "/" cannot be a path segment; the query form exists for it.
-    const req: HttpRequest = name.includes("/")
-      ? { method: "DELETE", api: "v1", path: `/content/${id}/label`, query: { name } }
-      : { method: "DELETE", api: "v1", path: `/content/${id}/label/${encodeURIComponent(name)}` };
-    yield* retried(http.send(req));
+    // Always the query form (Cloud and Data Center both have it): as a path segment a name "/"
+    // cannot be, and "." or ".." would be resolved away, turning the request into one on the page.
+    yield* retried(
+      http.send({
+        method: "DELETE",
+        api: "v1",
+        path: `/content/${encodeURIComponent(pageId)}/label`,
+        query: { name },
+      }),
+    );
   });
 
   // -- content properties

@@ -89,8 +89,16 @@ export const makeHttp = (
     ];
     const roots: Record<Api, string> = { v1: `${config.apiBase}/rest/api`, v2: `${config.apiBase}/api/v2` };
 
+    const rootPaths: Record<Api, string> = {
+      v1: new URL(roots.v1).pathname,
+      v2: new URL(roots.v2).pathname,
+    };
     const urlOf = (api: Api, path: string, query?: Query): string => {
       const url = new URL(roots[api] + path);
+      // URL parsing resolves dot segments ("..", ".", "%2e%2e"): a value that became one whole
+      // segment (encodeURIComponent keeps dots) would send the request elsewhere, a label's
+      // DELETE to its page. Every caller encodes what it puts into a path, so any change is a bug.
+      if (url.pathname !== rootPaths[api] + path) throw new UnsafeRequestPathError(path, url.pathname, api);
       for (const [k, v] of Object.entries(query ?? {})) {
         if (v === undefined) continue;
         if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, String(item));
@@ -113,7 +121,10 @@ export const makeHttp = (
         : `${roots[api]}${pathAndQuery.startsWith("/") ? "" : "/"}${pathAndQuery}`;
     };
 
-    const send = (req: HttpRequest): Effect.Effect<HttpResponse, ConfluenceError> => {
+    // Suspended: a path urlOf refuses fails the effect as a defect, whoever built the effect.
+    const send = (req: HttpRequest): Effect.Effect<HttpResponse, ConfluenceError> =>
+      Effect.suspend(() => sendNow(req));
+    const sendNow = (req: HttpRequest): Effect.Effect<HttpResponse, ConfluenceError> => {
       const url = req.url ?? urlOf(req.api, req.path, req.query);
       const path = new URL(url).pathname;
       const headers: Record<string, string> = {
@@ -295,6 +306,19 @@ export const makeHttp = (
   });
 
 // internal
+
+/**
+ * A request path that URL parsing would change (a dot segment): a bug in the caller, never sent.
+ * Names the path as built and as it would have gone out; paths hold ids and names, no secrets.
+ */
+class UnsafeRequestPathError extends Error {
+  override readonly name = "UnsafeRequestPathError";
+  constructor(path: string, resolved: string, api: Api) {
+    super(
+      `refusing to send a request to ${api} path ${JSON.stringify(path)}: it resolves to ${JSON.stringify(resolved)} (a dot segment in the path)`,
+    );
+  }
+}
 
 /**
  * Adds one request's time to the caller's stats and, only when debug logging is on, logs it:

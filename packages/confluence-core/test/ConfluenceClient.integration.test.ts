@@ -5,10 +5,12 @@ import { createServer } from "node:net";
 import { assert, layer } from "@effect/vitest";
 import type { Sandbox, SandboxMode } from "@minutes/confluence-sandbox";
 import { defaultConfig, MinutesConfig } from "@minutes/contracts";
-import { Cause, Effect, Fiber, HashMap, Logger, Option, Redacted, Schema } from "effect";
+import { Cause, Effect, Exit, Fiber, HashMap, Logger, Option, Redacted, Schema } from "effect";
 import { makeConfluenceClient } from "../src/ConfluenceClient.js";
-import type { ConfluenceError } from "../src/ConfluenceError.js";
+import { resolveConfig } from "../src/ConfluenceClientConfig.js";
+import { ConfluenceConfigError, type ConfluenceError } from "../src/ConfluenceError.js";
 import { clientConfigFromSettings } from "../src/client-config-from-settings.js";
+import { makeHttp } from "../src/http.js";
 import { clientFor, configFor, credentialForms, TestSandbox, uniqueTitle } from "./helpers/sandbox.js";
 
 const BODY = "<p>Hello <strong>minutes</strong></p>";
@@ -812,6 +814,50 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
           assert.sameMembers([...labels], ["meeting-protocol", "auto-generated"]);
           yield* client.removeLabel(page.id, "auto-generated");
           assert.sameMembers([...(yield* client.getLabels(page.id))], ["meeting-protocol"]);
+        }),
+      );
+
+      it.scoped("removeLabel takes a name of dots as a label name, never as a path to the page", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Dots"),
+            body: BODY,
+          });
+          yield* client.addLabels(page.id, ["meeting-protocol"]);
+          // As a path segment, ".." made this DELETE /rest/api/content/{id}/: Data Center trashed the
+          // page, Cloud answered 410 (its v1 content DELETE is gone).
+          for (const name of ["..", "."]) {
+            const error = yield* Effect.flip(client.removeLabel(page.id, name));
+            assert.strictEqual(error._tag, "ConfluenceNotFoundError");
+            assert.notStrictEqual(error.hint, "endpoint-removed");
+          }
+          assert.strictEqual(sb.state.page(page.id)?.status, "current");
+          assert.sameMembers([...(yield* client.getLabels(page.id))], ["meeting-protocol"]);
+        }),
+      );
+
+      it.scoped("a request whose path holds a dot segment dies before it is sent", () =>
+        Effect.gen(function* () {
+          const sb = yield* TestSandbox;
+          const client = yield* clientFor();
+          const page = yield* client.createPage({
+            spaceKey: "MEETINGS",
+            title: uniqueTitle("Dot path"),
+            body: BODY,
+          });
+          const config = resolveConfig(configFor(sb));
+          if (config instanceof ConfluenceConfigError) return assert.fail(config.message);
+          const http = yield* makeHttp(config, []);
+          const exit = yield* Effect.exit(
+            http.send({ method: "DELETE", api: "v1", path: `/content/${page.id}/label/..` }),
+          );
+          if (Exit.isSuccess(exit)) return assert.fail("the request was sent");
+          assert.isTrue(Cause.isDie(exit.cause), Cause.pretty(exit.cause));
+          assert.match(Cause.pretty(exit.cause), /refusing to send a request to v1 path/);
+          assert.strictEqual(sb.state.page(page.id)?.status, "current");
         }),
       );
 

@@ -80,6 +80,34 @@ describe("makeHttp URL building", () => {
     }),
   );
 
+  it.scoped("refuses a path that URL parsing would change, keeping encoded values as they are", () =>
+    Effect.gen(function* () {
+      const http = yield* makeHttp(
+        resolved({
+          baseUrl: "https://wiki.acme.local/confluence",
+          auth: { type: "bearer", token: Redacted.make("pat") },
+        }),
+        [],
+      );
+      // A dot segment would take the label's DELETE to the page itself (or to the API root).
+      for (const path of [
+        "/content/65542/label/..",
+        "/content/65542/label/.",
+        "/content/%2e%2E",
+        "/content/./1",
+      ])
+        assert.throws(() => http.urlOf("v1", path), /refusing to send a request to v1 path .*dot segment/);
+      assert.strictEqual(
+        http.urlOf("v1", `/content/1/label/${encodeURIComponent("a..b")}`, { name: ".." }),
+        "https://wiki.acme.local/confluence/rest/api/content/1/label/a..b?name=..",
+      );
+      assert.strictEqual(
+        http.urlOf("v1", `/content/${encodeURIComponent("../2")}`),
+        "https://wiki.acme.local/confluence/rest/api/content/..%2F2",
+      );
+    }),
+  );
+
   it.scoped("builds a client with a proxy and extra CA without reading the environment", () =>
     Effect.gen(function* () {
       const pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";

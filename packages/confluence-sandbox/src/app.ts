@@ -13,7 +13,7 @@ import { OpenApiValidator } from "./OpenApiValidator.js";
 import { registerAdminRoutes } from "./routes/admin.js";
 import { registerV1Routes } from "./routes/v1.js";
 import { registerV2Routes } from "./routes/v2.js";
-import { isViewRoute, registerViewRoutes } from "./routes/view.js";
+import { HTML_CONTENT_SECURITY_POLICY, isViewRoute, registerViewRoutes } from "./routes/view.js";
 import type { CallInfo, ResolvedOptions, SandboxContext } from "./SandboxContext.js";
 import type { SandboxOptions, SandboxUser } from "./SandboxOptions.js";
 import { SandboxStore } from "./SandboxStore.js";
@@ -100,6 +100,13 @@ export function buildSandboxApp(options: SandboxOptions): SandboxApp {
   // Fault `lostResponse`: the handler ran (state changed); the answer never reaches the client.
   app.addHook("onSend", async (req, _reply, payload) => {
     if (lostResponses.has(req)) req.raw.socket.destroy();
+    return payload;
+  });
+
+  // Every HTML answer (the page view, the index, Tomcat's pages) gets the policy: defence in depth.
+  app.addHook("onSend", async (_req, reply, payload) => {
+    if (String(reply.getHeader("content-type") ?? "").startsWith("text/html"))
+      reply.header("content-security-policy", HTML_CONTENT_SECURITY_POLICY);
     return payload;
   });
 

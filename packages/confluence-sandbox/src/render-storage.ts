@@ -236,10 +236,16 @@ function child(node: ElementNode, name: string): ElementNode | undefined {
   return node.children.find((c): c is ElementNode => c.type === "element" && c.name === name);
 }
 
+/**
+ * The URL if a browser would take it as http(s), mailto, an anchor or a path on this site, else
+ * null. Browsers drop ASCII tab and newlines anywhere in a URL and controls and spaces around it
+ * (`java\tscript:` runs), so the test is on the URL without any of them, and that is what is
+ * rendered. Anything else (a bare relative path, another scheme) is not rendered as a link.
+ */
 function safeUrl(url: string): string | null {
-  const u = url.trim();
-  if (/^(https?:|mailto:|#|\/)/i.test(u) || !/^[a-z][a-z0-9+.-]*:/i.test(u)) return u;
-  return null;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters browsers drop.
+  const u = url.replace(/[\x00-\x20\x7f]/g, "");
+  return /^(https?:|mailto:|#|\/)/i.test(u) ? u : null;
 }
 
 function render(node: TreeNode, st: RenderState): string {

@@ -77,6 +77,15 @@ ${labels === "" ? "" : `<p class="labels">${labels}</p>`}
   });
 }
 
+/**
+ * The Content-Security-Policy of every HTML answer of the sandbox: no script, frame, form or
+ * plugin at all, the pages' own inline CSS, and images from this site, `data:` and http(s) (a
+ * page may show an image from anywhere, as Confluence does). A link the renderer should not have
+ * let through still cannot run script.
+ */
+export const HTML_CONTENT_SECURITY_POLICY =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: http: https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 // internal
 
 /**

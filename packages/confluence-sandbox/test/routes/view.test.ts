@@ -68,6 +68,68 @@ describe("page view for people", () => {
     expect(index).toContain("MEETINGS");
   });
 
+  it("renders only http, https, mailto, anchor and site links, whatever a browser would strip from them", async () => {
+    const { sb, call } = await sandbox({ mode: "datacenter" });
+    // Character references: XML would normalise a literal tab or newline in an attribute to a space.
+    const refused = [
+      "java&#9;script:alert(1)",
+      "java&#10;script:alert(2)",
+      "java&#13;script:alert(3)",
+      "&#10;&#9; javascript:alert(4)",
+      " JaVaScRiPt:alert(5)",
+      "vbscript:alert(6)",
+      "data:text/html,x",
+      "notes.html",
+    ];
+    const allowed = [
+      "https://example.com/a",
+      "http://example.com/b",
+      "mailto:a@example.com",
+      "#top",
+      "/sandbox",
+    ];
+    const value = [
+      ...[...refused, ...allowed].map((href, i) => `<p><a href="${href}">link ${i}</a></p>`),
+      '<p><img src="java&#9;script:alert(7)" /></p>',
+      '<ac:image><ri:url ri:value="java&#10;script:alert(8)" /></ac:image>',
+    ].join("");
+    const page = await createV1Page(call, "Links", { value });
+    expect(page.status).toBe(200);
+    const html = await (await fetch(`${sb.origin}/sandbox/pages/${page.body.id}`)).text();
+    const article = html.slice(html.indexOf("<article>"));
+    const urls = [...article.matchAll(/\s(?:href|src)="([^"]*)"/g)].map((m) => m[1] ?? "");
+    // What a browser makes of each: controls and spaces gone, then the scheme.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the characters a browser skips.
+    const asRead = (url: string) => url.replace(/[\x00-\x20\x7f]/g, "");
+    for (const url of urls) expect(asRead(url)).toMatch(/^(https?:|mailto:|#|\/)/i);
+    expect(urls).toHaveLength(allowed.length);
+    for (const [i] of refused.entries()) expect(html).toContain(`<p>link ${i}</p>`);
+    for (const [i, href] of allowed.entries())
+      expect(html).toContain(`<a href="${href}">link ${refused.length + i}</a>`);
+  });
+
+  it("sends a Content-Security-Policy without script with every HTML page", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
+    const page = await createV2Page(call, "Policy", { value: RICH });
+    for (const url of [
+      `${sb.origin}/sandbox/pages/${page.body.id}`,
+      `${sb.origin}/sandbox`,
+      `${sb.origin}/sandbox/pages/999999`,
+      `${sb.origin}/nowhere`,
+    ]) {
+      const res = await fetch(url);
+      expect([url, res.headers.get("content-type")]).toEqual([url, expect.stringContaining("text/html")]);
+      const policy = res.headers.get("content-security-policy") ?? "";
+      expect([url, policy]).toEqual([url, expect.stringContaining("default-src 'none'")]);
+      expect(policy).not.toMatch(/script-src|unsafe-eval/);
+      // What the pages use: their inline CSS and images from anywhere (the RICH page has one).
+      expect(policy).toContain("style-src 'unsafe-inline'");
+      expect(policy).toMatch(/img-src [^;]*https:/);
+    }
+    const api = await call("GET", "/api/v2/spaces");
+    expect(api.headers.get("content-security-policy")).toBeNull();
+  });
+
   it("links ac:link page references to the sandbox page of that title", async () => {
     const { sb, call } = await sandbox({ mode: "cloud" });
     const target = await createV2Page(call, "Target page");
