@@ -1,8 +1,9 @@
 /**
- * A running publisher: NATS connection, streams and durable consumer, the publication store,
- * the Confluence client provider, the pipeline and the consume loop — acquired in that order
- * and released in reverse. Streams and consumer are re-created whenever the consume loop or an
- * outcome event finds them missing. `startPublisher` is what `main.ts`, the demo and the tests call.
+ * A running publisher: NATS connection and streams, the publication store, the durable consumer
+ * (one it creates starts where the store says work stopped), the Confluence client provider, the
+ * pipeline and the consume loop — acquired in that order and released in reverse. Streams and
+ * consumer are re-created whenever the consume loop or an outcome event finds them missing.
+ * `startPublisher` is what `main.ts`, the demo and the tests call.
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -44,7 +45,13 @@ import { ConfluenceDisabledError } from "./errors.js";
 import { startGaveUpLoop } from "./gave-up.js";
 import { makeIndexPages } from "./index-page.js";
 import { makePino, pinoLoggerLayer } from "./logger.js";
-import { effectiveAckWaitMs, ensureConsumer, makeJetStreamRepair } from "./nats.js";
+import {
+  type ConsumerStart,
+  type ConsumerStartOptions,
+  effectiveAckWaitMs,
+  ensureConsumer,
+  makeJetStreamRepair,
+} from "./nats.js";
 import { makeOutcomeSink } from "./outcomes.js";
 import {
   type Disposition,
@@ -177,16 +184,28 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     );
     await run(Scope.addFinalizer(scope, Effect.sync(registration.halt)));
     await ensureStreams(jsm, config.nats);
-    await ensureConsumer(jsm, config.nats);
-    // A NATS restarted without its data has neither streams nor consumer: found missing, they are
-    // re-created here (at most once a second, whoever finds them missing).
-    const repair = makeJetStreamRepair(jsm, config.nats, {
-      created: (what) => log.warn({ created: what }, "re-created a missing stream or consumer"),
-      failed: (error) => log.warn({ err: String(error) }, "could not re-create the streams and the consumer"),
-    });
-
+    // Before the consumer: one created on a stream that holds messages starts where the store says
+    // work stopped (an operator deleted it, or nats.consumer was renamed), not at the beginning.
     const store: PublicationStoreShape = await run(
       PublicationStore.make(storeConfigFromDatabaseConfig(config.database)),
+    );
+    const consumerStart: ConsumerStartOptions = {
+      progress: (query) => Effect.runPromise(store.streamProgress(query)),
+      pendingWaitsForPublish: !config.confluence.auto_publish || !config.confluence.enabled,
+      created: (start) => logConsumerStart(log, config.nats, start),
+    };
+    await ensureConsumer(jsm, config.nats, consumerStart);
+    // A NATS restarted without its data has neither streams nor consumer: found missing, they are
+    // re-created here (at most once a second, whoever finds them missing).
+    const repair = makeJetStreamRepair(
+      jsm,
+      config.nats,
+      {
+        created: (what) => log.warn({ created: what }, "re-created a missing stream or consumer"),
+        failed: (error) =>
+          log.warn({ err: String(error) }, "could not re-create the streams and the consumer"),
+      },
+      { start: consumerStart },
     );
     const provider = makeConfluenceProvider({
       config,
@@ -492,6 +511,32 @@ const PUBLISHER_VERSION: string = (() => {
     return "unknown";
   }
 })();
+
+/**
+ * Says where a consumer this publisher created starts, when the stream held messages: a warning
+ * when it skips some (the consumer was deleted or renamed while the stream was kept), with how
+ * many and why; an info line when it delivers them all again.
+ */
+const logConsumerStart = (log: Pino, nats: MinutesConfig["nats"], start: ConsumerStart): void => {
+  const fields = { stream: nats.stream, consumer: nats.consumer, reason: start.reason };
+  if (start._tag === "From")
+    log.warn(
+      {
+        ...fields,
+        startSequence: start.sequence,
+        skipped: start.skipped,
+        firstSequence: start.firstSequence,
+      },
+      start.skipped === 1
+        ? `created the consumer at stream message ${start.sequence}: the message before it (${start.firstSequence}) is not delivered again, as ${start.reason}`
+        : `created the consumer at stream message ${start.sequence}: the ${start.skipped} messages before it (${start.firstSequence}–${start.sequence - 1}) are not delivered again, as ${start.reason}`,
+    );
+  else if (start.messages > 0)
+    log.info(
+      { ...fields, messages: start.messages },
+      `created the consumer at the start of the stream: all ${start.messages} ${start.messages === 1 ? "message" : "messages"} it holds are delivered, as ${start.reason}`,
+    );
+};
 
 /** The page template's text, read once at start; an unreadable file stops the start with its path. */
 const readTemplate = (path: string | null): string | undefined => {

@@ -7,7 +7,7 @@
 export { ensureStreams } from "@minutes/nats-streams";
 export { type ArchiveRunOptions, type ArchiveSettings, runArchive } from "./archive.js";
 export { INDEX_PROPERTY_KEY, type IndexPages, makeIndexPages } from "./index-page.js";
-export { effectiveAckWaitMs, ensureConsumer } from "./nats.js";
+export { type ConsumerStart, type ConsumerStartOptions, effectiveAckWaitMs, ensureConsumer } from "./nats.js";
 export { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from "./outcomes.js";
 export { type PublisherOptions, type RunningPublisher, startPublisher } from "./Publisher.js";
 export {

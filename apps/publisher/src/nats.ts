@@ -10,9 +10,22 @@
  * delivered again while it ran. Without it, `ack_wait` is what a message may go unanswered, and the
  * time after which a crashed publisher's messages come back. Every step tolerates another
  * publisher or gateway doing the same at the same moment.
+ *
+ * A consumer created on a stream that already holds messages (an operator deleted it, or
+ * `nats.consumer` was renamed, while the stream was kept) starts where the publication store says
+ * work stopped, not at the beginning: delivered again, a deleted record's old event would make
+ * the record and its page anew, and old forced publish commands would each write a page version.
+ * Any doubt (nothing from this stream in the store, a sequence it cannot place or check) delivers
+ * everything, as before: an event skipped is lost, one delivered again is mostly `unchanged`.
  */
 
-import { gaveUpStreamName, type MinutesConfig, protocolStreamWildcard } from "@minutes/contracts";
+import {
+  gaveUpStreamName,
+  type MinutesConfig,
+  protocolReadySubject,
+  protocolStreamWildcard,
+  publishRequestedSubject,
+} from "@minutes/contracts";
 import {
   coalescedRepair,
   createMissingStreams,
@@ -20,6 +33,7 @@ import {
   isNotFound,
   type RepairListener,
 } from "@minutes/nats-streams";
+import type { HandledMark, StreamProgress, StreamProgressQuery } from "@minutes/publication-store";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -35,30 +49,147 @@ import { nanos } from "@nats-io/transport-node";
  */
 export const effectiveAckWaitMs = (nats: MinutesConfig["nats"]): number => nats.ack_wait_seconds * 1000;
 
-/** Creates or updates the durable pull consumer of the publishers. */
-export const ensureConsumer = async (jsm: JetStreamManager, nats: MinutesConfig["nats"]): Promise<void> => {
-  await ensureConsumerOf(jsm, nats, true);
+/**
+ * What the publication store says about the protocol stream: `PublicationStore.streamProgress`,
+ * as a promise.
+ */
+export type ReadStreamProgress = (query: StreamProgressQuery) => Promise<StreamProgress>;
+
+/** How a consumer created on a stream that holds messages decides where it starts. */
+export interface ConsumerStartOptions {
+  /** Where the publication store says work stopped. */
+  readonly progress: ReadStreamProgress;
+  /**
+   * Whether a `pending` record waits for a publish command (`auto_publish` off, or Confluence
+   * disabled) rather than for its message to come again (`StreamProgressQuery.pendingWaitsForPublish`).
+   */
+  readonly pendingWaitsForPublish: boolean;
+  /** Told where a consumer this call created starts (for the log); not called when it found one. */
+  readonly created?: ((start: ConsumerStart) => void) | undefined;
+}
+
+/**
+ * Where a created consumer starts: at the beginning of the stream (`All`: every message it holds
+ * is delivered), or at `sequence`, the `skipped` messages from `firstSequence` on not delivered.
+ * `reason` says why, in words for the log.
+ */
+export type ConsumerStart =
+  | { readonly _tag: "All"; readonly messages: number; readonly reason: string }
+  | {
+      readonly _tag: "From";
+      readonly sequence: number;
+      readonly firstSequence: number;
+      readonly skipped: number;
+      readonly reason: string;
+    };
+
+/** The protocol stream as `consumerStartOf` needs it (from `StreamInfo.state`). */
+export interface StreamExtent {
+  readonly firstSequence: number;
+  readonly lastSequence: number;
+  readonly messages: number;
+}
+
+/**
+ * Another durable consumer of the publishers' subjects on the stream with messages outstanding
+ * (the one before `nats.consumer` was renamed, say): every message after `ackFloor` may be one
+ * its publishers held when they stopped, without a trace in the store.
+ */
+export interface OutstandingConsumer {
+  readonly name: string;
+  readonly ackFloor: number;
+}
+
+/**
+ * Where a consumer created on a stream holding messages starts: the lowest of the store's
+ * unfinished sequence, the one after its highest handled one (once `handledCheck` found that
+ * message in the stream as the store describes it, or says why not: `undefined` when it did) and
+ * the one after another consumer's ack floor. Everything (`All`) when the store holds nothing
+ * from this stream, cannot place an unfinished record, or names a handled message the stream does
+ * not hold as described; and when the start would skip nothing.
+ */
+export const consumerStartOf = (
+  stream: StreamExtent,
+  progress: StreamProgress,
+  handledCheck: string | undefined,
+  others: ReadonlyArray<OutstandingConsumer> = [],
+): ConsumerStart => {
+  const all = (reason: string): ConsumerStart => ({ _tag: "All", messages: stream.messages, reason });
+  if (stream.messages === 0) return all("the stream holds no messages");
+  if (progress.unplaced !== null)
+    return all(
+      `the record of job ${progress.unplaced.jobId} is ${progress.unplaced.status} without a stream sequence (its own or its protocol's), so its message could be any of them`,
+    );
+  const handled = progress.handled;
+  if (handled === null)
+    return all(
+      "the publication store holds nothing from this stream (a first deployment, a stream created anew, or protocols saved before Minutes kept when JetStream stored their events)",
+    );
+  if (handled.sequence > stream.lastSequence)
+    return all(
+      `the highest message the publication store has handled, ${handled.sequence} (job ${handled.jobId}), is beyond the stream's last (${stream.lastSequence}): it numbers another stream's messages`,
+    );
+  if (handledCheck !== undefined) return all(handledCheck);
+  let sequence = handled.sequence + 1;
+  let reason = `the highest message the publication store has handled is ${handled.sequence} (job ${handled.jobId}), and no job it knows is unfinished below it`;
+  const unfinished = progress.unfinished;
+  if (unfinished !== null && unfinished.sequence < sequence) {
+    sequence = unfinished.sequence;
+    reason = `the lowest message a job not yet finished may need is ${unfinished.sequence}: ${unfinishedWords(unfinished)} (the highest message the publication store has handled is ${handled.sequence}, job ${handled.jobId})`;
+  }
+  for (const other of others) {
+    if (other.ackFloor + 1 < sequence) {
+      sequence = other.ackFloor + 1;
+      reason = `consumer ${other.name} of the same subjects (the one before nats.consumer was renamed?) still has messages outstanding after ${other.ackFloor}, which its publishers may have held without a trace in the publication store`;
+    }
+  }
+  if (sequence <= stream.firstSequence)
+    return all(
+      `the start it would take, ${sequence}, is not past the stream's first message (${stream.firstSequence}): ${reason}`,
+    );
+  return {
+    _tag: "From",
+    sequence,
+    firstSequence: stream.firstSequence,
+    skipped: sequence - stream.firstSequence,
+    reason,
+  };
+};
+
+/**
+ * Creates or updates the durable pull consumer of the publishers. With `start`, a consumer it
+ * creates on a stream holding messages starts where the publication store says work stopped
+ * (`consumerStartOf`); without, it delivers everything the stream holds.
+ */
+export const ensureConsumer = async (
+  jsm: JetStreamManager,
+  nats: MinutesConfig["nats"],
+  start?: ConsumerStartOptions,
+): Promise<void> => {
+  await ensureConsumerOf(jsm, nats, true, start);
 };
 
 /**
  * Re-creates both streams and the durable consumer when something found them missing (what
- * exists is left as it is: updating is for the start). Callers at the same moment share one
- * attempt, and an attempt starts at most once per `minIntervalMs` (a caller inside that interval
- * gets the last attempt's result); resolves whether they now exist, and never rejects.
+ * exists is left as it is: updating is for the start). A consumer deleted while the stream was
+ * kept starts as `ensureConsumer` says (with `start`); after NATS lost its data the stream is new,
+ * and everything it holds is delivered. Callers at the same moment share one attempt, and an
+ * attempt starts at most once per `minIntervalMs` (a caller inside that interval gets the last
+ * attempt's result); resolves whether they now exist, and never rejects.
  */
 export const makeJetStreamRepair = (
   jsm: JetStreamManager,
   nats: MinutesConfig["nats"],
   hear: RepairListener,
-  minIntervalMs = 1_000,
+  options: { readonly start?: ConsumerStartOptions; readonly minIntervalMs?: number } = {},
 ): (() => Promise<boolean>) =>
   coalescedRepair(
     async () => {
       await createMissingStreams(jsm, nats, (stream) => hear.created(`stream ${stream}`));
-      if (await ensureConsumerOf(jsm, nats, false)) hear.created(`consumer ${nats.consumer}`);
+      if (await ensureConsumerOf(jsm, nats, false, options.start)) hear.created(`consumer ${nats.consumer}`);
     },
     hear.failed,
-    minIntervalMs,
+    options.minIntervalMs ?? 1_000,
   );
 
 // internal
@@ -68,6 +199,7 @@ const ensureConsumerOf = async (
   jsm: JetStreamManager,
   nats: MinutesConfig["nats"],
   updateExisting: boolean,
+  start: ConsumerStartOptions | undefined,
 ): Promise<boolean> => {
   const config = {
     durable_name: nats.consumer,
@@ -78,29 +210,141 @@ const ensureConsumerOf = async (
     max_deliver: nats.max_deliver,
     max_ack_pending: Math.max(nats.concurrency * 4, 64),
   };
+  // Where it starts is the creator's to decide, once: a server refuses to change it, and an
+  // update must not try.
   const { durable_name: _name, deliver_policy: _deliver, filter_subject: _filter, ...editable } = config;
   // An update merges into the consumer's stored config: `backoff: undefined` takes out the backoff
   // a consumer created by an earlier version has (and with it the shrunken ack wait).
   const update = () =>
     jsm.consumers.update(nats.stream, nats.consumer, { ...editable, backoff: undefined } as typeof editable);
-  try {
-    await jsm.consumers.info(nats.stream, nats.consumer);
+  const exists = async (): Promise<boolean> => {
+    try {
+      await jsm.consumers.info(nats.stream, nats.consumer);
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  };
+  if (await exists()) {
     if (updateExisting) await update();
     return false;
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
   }
+  const planned = start === undefined ? undefined : await planConsumerStart(jsm, nats, start);
   try {
-    // Another publisher may create it between our look and our add: the same config is
-    // accepted as is; a different one (newer servers refuse the add) becomes ours by an update.
-    await jsm.consumers.add(nats.stream, config);
-    return true;
+    await jsm.consumers.add(
+      nats.stream,
+      planned?._tag === "From"
+        ? { ...config, deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: planned.sequence }
+        : config,
+    );
   } catch (error) {
-    if (!isAlreadyThere(error)) throw error;
+    // Another publisher created it between our look and our add. The same config is accepted as
+    // is; one that starts elsewhere (its own look at the store, a moment earlier) is refused,
+    // "start sequence can not be updated" on 2.9 (no code of its own), "already exists" on newer
+    // servers: the first one stands, and only what may change is updated.
+    if (!isAlreadyThere(error) && !(await exists())) throw error;
     if (updateExisting) await update();
     return false;
   }
+  if (planned !== undefined) start?.created?.(planned);
+  return true;
 };
+
+/** Where a consumer about to be created on the protocol stream should start. */
+const planConsumerStart = async (
+  jsm: JetStreamManager,
+  nats: MinutesConfig["nats"],
+  options: ConsumerStartOptions,
+): Promise<ConsumerStart> => {
+  const info = await jsm.streams.info(nats.stream);
+  const stream: StreamExtent = {
+    firstSequence: info.state.first_seq,
+    lastSequence: info.state.last_seq,
+    messages: info.state.messages,
+  };
+  const empty: StreamProgress = { handled: null, unfinished: null, unplaced: null };
+  if (stream.messages === 0) return consumerStartOf(stream, empty, undefined);
+  const progress = await options.progress({
+    // `created` carries nanoseconds; the stored instants of messages are whole milliseconds.
+    streamCreatedAt: new Date(Math.floor(Date.parse(info.created))),
+    firstSequence: stream.firstSequence,
+    pendingWaitsForPublish: options.pendingWaitsForPublish,
+  });
+  const handledCheck =
+    progress.handled === null ||
+    progress.handled.sequence < stream.firstSequence ||
+    progress.handled.sequence > stream.lastSequence
+      ? undefined
+      : await checkHandled(jsm, nats, progress.handled);
+  return consumerStartOf(stream, progress, handledCheck, await outstandingConsumers(jsm, nats));
+};
+
+/**
+ * Whether the stream holds the store's highest handled message as the store describes it: a
+ * message of that job at that sequence (and, for the job's protocol's own event, stored at the
+ * instant the store kept). `undefined` when it does; else why not, for the log.
+ */
+const checkHandled = async (
+  jsm: JetStreamManager,
+  nats: MinutesConfig["nats"],
+  handled: HandledMark,
+): Promise<string | undefined> => {
+  const message = await jsm.streams.getMessage(nats.stream, { seq: handled.sequence });
+  const said = `the highest message the publication store has handled, ${handled.sequence} (job ${handled.jobId})`;
+  if (message === null) return `${said}, is not in the stream to check`;
+  const event = protocolReadySubject(handled.jobId, nats.subject_prefix);
+  const command = publishRequestedSubject(handled.jobId, nats.subject_prefix);
+  if (handled.storedAt === null) {
+    if (message.subject === event || message.subject === command) return undefined;
+  } else if (
+    message.subject === event &&
+    Math.abs(message.time.getTime() - Date.parse(handled.storedAt)) <= STORED_AT_TOLERANCE_MS
+  ) {
+    return undefined;
+  }
+  return `${said}, is another message in this stream (${message.subject}, stored ${message.time.toISOString()}): the store's sequences are not this stream's`;
+};
+
+/** Stored instants are whole milliseconds: the stream's own may round the other way. */
+const STORED_AT_TOLERANCE_MS = 1;
+
+/**
+ * The other durable pull consumers of the publishers' subjects on the stream that have messages
+ * delivered and not yet acknowledged, with the sequence everything up to which they acknowledged.
+ */
+const outstandingConsumers = async (
+  jsm: JetStreamManager,
+  nats: MinutesConfig["nats"],
+): Promise<ReadonlyArray<OutstandingConsumer>> => {
+  const subjects = protocolStreamWildcard(nats.subject_prefix);
+  const found: Array<OutstandingConsumer> = [];
+  for await (const consumer of jsm.consumers.list(nats.stream)) {
+    const c = consumer.config;
+    const ours = (c.filter_subject ?? subjects) === subjects || c.filter_subject === "";
+    if (
+      consumer.name === nats.consumer ||
+      c.durable_name === undefined ||
+      c.deliver_subject !== undefined ||
+      c.ack_policy !== AckPolicy.Explicit ||
+      !ours ||
+      consumer.num_ack_pending === 0
+    )
+      continue;
+    // A consumer created at a sequence reports an ack floor of 0 until it acknowledges one.
+    const startedAt = c.deliver_policy === DeliverPolicy.StartSequence ? (c.opt_start_seq ?? 1) - 1 : 0;
+    found.push({ name: consumer.name, ackFloor: Math.max(consumer.ack_floor.stream_seq, startedAt) });
+  }
+  return found;
+};
+
+/** Why an unfinished job's message is still needed, in words for the log. */
+const unfinishedWords = (u: NonNullable<StreamProgress["unfinished"]>): string =>
+  u.reason === "publishing"
+    ? `job ${u.jobId} is being published (or its publisher stopped) by a message from ${u.sequence} on`
+    : u.reason === "pending"
+      ? `job ${u.jobId} is pending, its message from ${u.sequence} on to come again`
+      : `job ${u.jobId}'s protocol from message ${u.sequence} is stored, its publication not recorded`;
 
 /** JetStream's advisory for a message of `consumer` that reached its `max_deliver`. */
 export const maxDeliveriesAdvisorySubject = (stream: string, consumer: string): string =>

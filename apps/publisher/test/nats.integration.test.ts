@@ -1,9 +1,14 @@
 // The publishers' durable consumer on the machine's NATS: its ack wait is `ack_wait_seconds`, with
 // no consumer `backoff` (which the server would make the ack wait), also for a consumer an earlier
-// version created with one.
+// version created with one; where one created at the same moment by another publisher starts stays
+// that publisher's choice.
+import { protocolStreamWildcard } from "@minutes/contracts";
+import { AckPolicy, DeliverPolicy } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
+import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { effectiveAckWaitMs, ensureConsumer } from "../src/index.js";
+import type { ConsumerStart } from "../src/nats.js";
 import { harnessPerTest } from "./helpers/harness.js";
 
 const open = harnessPerTest();
@@ -26,5 +31,37 @@ describe("the publishers' consumer", () => {
     expect(updated.config.backoff).toBeUndefined();
     expect(updated.config.ack_wait).toBe(nanos(30_000));
     expect(updated.config.max_deliver).toBe(h.config.nats.max_deliver);
+  });
+
+  it("keeps where a consumer another publisher created a moment earlier starts, and updates only the rest", async () => {
+    const h = await open();
+    const { stream, consumer, subject_prefix } = h.config.nats;
+    await h.stopPublishers();
+    await h.jsm.consumers.delete(stream, consumer);
+    await h.submit({ jobId: "one" });
+    await h.submit({ jobId: "two" });
+    const told: Array<ConsumerStart> = [];
+    await ensureConsumer(h.jsm, h.config.nats, {
+      pendingWaitsForPublish: false,
+      // Between this publisher's look and its add, another one creates the consumer at message 2
+      // (its own look at the store, a moment earlier; this one finds nothing and would start at 1).
+      progress: async (query) => {
+        await h.jsm.consumers.add(stream, {
+          durable_name: consumer,
+          ack_policy: AckPolicy.Explicit,
+          filter_subject: protocolStreamWildcard(subject_prefix),
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: 2,
+          ack_wait: nanos(7_000),
+        });
+        return Effect.runPromise(h.store.streamProgress(query));
+      },
+      created: (start) => void told.push(start),
+    });
+    const info = await h.jsm.consumers.info(stream, consumer);
+    expect(info.config.deliver_policy).toBe(DeliverPolicy.StartSequence);
+    expect(info.config.opt_start_seq).toBe(2);
+    expect(info.config.ack_wait).toBe(nanos(2_000));
+    expect(told).toEqual([]);
   });
 });

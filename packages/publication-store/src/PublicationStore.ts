@@ -11,6 +11,7 @@ import {
   FINAL_STATUSES,
   type FinalStatus,
   formatParseIssues,
+  isFinalStatus,
   nulPath,
   PUBLICATION_STATUSES,
   type Publication,
@@ -367,6 +368,97 @@ const CLAIM_ROUNDS = 3;
  */
 const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60_000;
 
+/**
+ * What `streamProgress` is asked: the protocol stream a consumer is about to be created on, as
+ * JetStream describes it (`StreamInfo.created`, `state.first_seq`).
+ */
+export interface StreamProgressQuery {
+  /**
+   * When the stream was created (the NATS server's clock). A protocol whose event JetStream stored
+   * before it came from a stream deleted since (NATS lost its data, or the stream was deleted by
+   * hand): its sequence numbers another stream's messages, as a stream created anew counts from 1.
+   */
+  readonly streamCreatedAt: Date;
+  /**
+   * The lowest sequence the stream still holds (`state.first_seq`). A record waiting for a
+   * message older than that waits for nothing the stream can deliver (the message aged out), and
+   * is left out, except a `publishing` one (its message may be any later one).
+   */
+  readonly firstSequence: number;
+  /**
+   * Whether a `pending` record without an error is one waiting for a publish command
+   * (`auto_publish` off, or Confluence disabled): its event was handled when the record was made
+   * pending. Otherwise (the default) every `pending` record counts as unfinished.
+   */
+  readonly pendingWaitsForPublish?: boolean | undefined;
+}
+
+/** A message of the protocol stream the store knows of: its sequence and the job it is about. */
+export interface StreamMark {
+  readonly sequence: number;
+  readonly jobId: string;
+}
+
+/** The highest message the store has handled (see `StreamProgress.handled`). */
+export interface HandledMark extends StreamMark {
+  /**
+   * When JetStream stored the message (ISO, the NATS server's clock) when it is the job's stored
+   * protocol's own event; `null` when the mark is the sequence of the job's record (a command, or
+   * a record deleted since). A caller can look the message up in the stream and check that it is
+   * the job's, stored then.
+   */
+  readonly storedAt: string | null;
+}
+
+/**
+ * Why a job's message may still have to be handled: its record is `publishing` (an attempt runs,
+ * or its publisher stopped), `pending` (a failed attempt gave its message back), or its protocol
+ * was saved after the record's last outcome, or with no record at all (`unrecorded`: the publisher
+ * that saved it stopped before the record said so).
+ */
+export type UnfinishedReason = "publishing" | "pending" | "unrecorded";
+
+/** The lowest message an unfinished job may still need (see `StreamProgress.unfinished`). */
+export interface UnfinishedMark extends StreamMark {
+  readonly reason: UnfinishedReason;
+  readonly status: PublicationStatus | null;
+}
+
+/**
+ * Where the store says work on the protocol stream stopped: what a consumer created anew on a
+ * kept stream should start from (`min(unfinished, handled + 1)`), so that it does not deliver
+ * again events and commands that were handled (a deleted record would come back from its old
+ * event; a forced publish would write another page version). Only sequences the store can place
+ * in this stream count as handled; any doubt makes `handled` lower or `unfinished` present, never
+ * the other way.
+ */
+export interface StreamProgress {
+  /**
+   * The highest sequence of this stream whose message the store has handled: over the protocols
+   * whose event JetStream stored after the stream was created, the protocol's own sequence, and
+   * its record's (or its deleted record's) when that is higher. `null`: the store holds nothing it
+   * can place in this stream (a first deployment, a stream created anew, or only protocols saved
+   * before Minutes kept when JetStream stored their event): deliver everything.
+   */
+  readonly handled: HandledMark | null;
+  /**
+   * The lowest sequence a job whose work is not done may still need: a `publishing` record's own
+   * sequence or its protocol's, whichever is lower; a `pending` one's (see
+   * `StreamProgressQuery.pendingWaitsForPublish`); a protocol saved after its record's last
+   * outcome (a lower or no sequence on the record, or a record last changed no later than the
+   * protocol was saved), or without a record that was not deleted. Records untouched since before
+   * the stream was created (with a 5-minute allowance for the clocks) whose protocol is not from
+   * this stream are left out: what they waited for went with the old stream. `null`: none.
+   */
+  readonly unfinished: UnfinishedMark | null;
+  /**
+   * An unfinished record with no sequence to place it (neither its own nor its protocol's, e.g.
+   * an imported record being published): its message could be anywhere, so everything must be
+   * delivered. `null`: none.
+   */
+  readonly unplaced: { readonly jobId: string; readonly status: PublicationStatus } | null;
+}
+
 /** Page size of `query` when the caller gives none. */
 export const QUERY_DEFAULT_LIMIT = 50;
 /** Largest page `query` returns; bigger limits are clamped to it. */
@@ -456,7 +548,12 @@ export interface PublicationStoreShape {
   readonly findByJob: (jobId: string) => Effect.Effect<Option.Option<Publication>, StoreUnavailableError>;
   /** The job's records (at most one: `job_id` is unique). */
   readonly listByJob: (jobId: string) => Effect.Effect<ReadonlyArray<Publication>, StoreUnavailableError>;
-  /** Deletes a record (and its versions); returns what was deleted. The protocol stays. */
+  /**
+   * Deletes a record (and its versions); returns what was deleted. The protocol stays, marked as
+   * that of a deleted record when the record had handled it (a final status, and a stream sequence
+   * no lower than the protocol's): `streamProgress` then counts the job as done, not as a protocol
+   * whose record is still to be made. The next protocol saved for the job takes the mark off.
+   */
   readonly deletePublication: (
     id: number,
   ) => Effect.Effect<Publication, PublicationNotFoundError | StoreUnavailableError>;
@@ -508,6 +605,13 @@ export interface PublicationStoreShape {
    * `publishing` record, nor one whose job has a newer protocol waiting, nor anything in Confluence.
    */
   readonly cleanup: (q: CleanupQuery) => Effect.Effect<CleanupResult, StoreUnavailableError>;
+  /**
+   * Where work on the protocol stream stopped, as far as the store can tell (see
+   * `StreamProgress`): for a consumer created anew on a stream that holds messages. Three reads
+   * over the protocols and the records, each ordered and limited to one row; meant for the rare
+   * creation of a consumer, not for every message.
+   */
+  readonly streamProgress: (q: StreamProgressQuery) => Effect.Effect<StreamProgress, StoreUnavailableError>;
   /**
    * Pings the database. On SQLite it also checks that the process can still write the file (its
    * permissions, the `-wal`/`-shm` files and the directory, and a write transaction begun and
@@ -623,7 +727,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
            markdown = excluded.markdown, filename = excluded.filename, metadata = excluded.metadata,
            content_hash = excluded.content_hash, stream_sequence = excluded.stream_sequence,
            stream_stored_at = excluded.stream_stored_at, occurred_at = excluded.occurred_at,
-           updated_at = excluded.updated_at
+           updated_at = excluded.updated_at, record_deleted_at = null, record_deleted_sequence = null
          where case${
            storedAt === null
              ? ""
@@ -1002,6 +1106,21 @@ const makeShape = (db: Database): PublicationStoreShape => {
 
   const deletePublication = Effect.fnUntraced(function* (id: number) {
     const current = yield* requireById(em, id);
+    // The job's protocol stays; it says that its record was deleted once the record had handled
+    // it (a final outcome from its event or a later message), so that a consumer created anew
+    // does not count its old event as still to come (`streamProgress`). First: a failure between
+    // the two statements leaves the record, which makes the mark count for nothing.
+    if (isFinalStatus(current.status) && current.streamSequence !== null) {
+      const t = new Date(yield* now);
+      yield* attempt("deletePublication", () =>
+        run(
+          em,
+          `update minutes_protocols set record_deleted_at = ?, record_deleted_sequence = ?
+           where job_id = ? and updated_at < ? and (stream_sequence is null or stream_sequence <= ?)`,
+          [t, current.streamSequence, current.jobId, new Date(current.updatedAt), current.streamSequence],
+        ),
+      );
+    }
     const affected = yield* attempt("deletePublication", () =>
       run(em, "delete from confluence_publications where id = ?", [id]),
     );
@@ -1474,7 +1593,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
             run(
               em,
               `update minutes_protocols set markdown = ?, filename = ?, metadata = ?, content_hash = ?,
-                 stream_sequence = ?, stream_stored_at = ?, occurred_at = ?, received_at = ?, updated_at = ?
+                 stream_sequence = ?, stream_stored_at = ?, occurred_at = ?, received_at = ?, updated_at = ?,
+                 record_deleted_at = null, record_deleted_sequence = null
                where job_id = ?`,
               [...values, line.jobId],
             ),
@@ -1769,6 +1889,27 @@ const makeShape = (db: Database): PublicationStoreShape => {
                       ids,
                     ),
                   );
+            // A protocol that stays (`keepProtocols`) says that its record was deleted, when the
+            // record had handled it (see `deletePublication`). (Without it the protocols left are
+            // ones saved since the record's last change: waiting, not done with.)
+            const t = new Date(yield* now);
+            if (q.keepProtocols === true)
+              yield* attempt("cleanup", () =>
+                run(
+                  tx,
+                  `update minutes_protocols set record_deleted_at = ?,
+                   record_deleted_sequence = (select p.stream_sequence from confluence_publications p
+                                              where p.job_id = minutes_protocols.job_id)
+                 where job_id in (select p.job_id from confluence_publications p where p.id in (${list})
+                                    and p.stream_sequence is not null)
+                   and updated_at < (select p.updated_at from confluence_publications p
+                                     where p.job_id = minutes_protocols.job_id)
+                   and (stream_sequence is null
+                        or stream_sequence <= (select p.stream_sequence from confluence_publications p
+                                               where p.job_id = minutes_protocols.job_id))`,
+                  [t, ...ids],
+                ),
+              );
             const records = yield* attempt("cleanup", () =>
               run(tx, `delete from confluence_publications where id in (${list})`, ids),
             );
@@ -1801,6 +1942,130 @@ const makeShape = (db: Database): PublicationStoreShape => {
       } satisfies CleanupResult;
     }).pipe(Effect.withSpan("PublicationStore.cleanup"));
 
+  /**
+   * Three reads, each one row: the highest handled sequence this stream's protocols vouch for,
+   * the lowest an unfinished record may need, and the lowest protocol saved after its record's
+   * last outcome (or without a record that was not deleted). A sequence that may be from a stream
+   * deleted since only ever lowers the start: it is never taken as handled.
+   */
+  const streamProgress = Effect.fnUntraced(function* (q: StreamProgressQuery) {
+    const created = q.streamCreatedAt;
+    // Record times are this host's clock, the stream's creation the NATS server's.
+    const createdByHostClock = new Date(created.getTime() - CLOCK_SKEW_ALLOWANCE_MS);
+    // Written into the statement (it is repeated there): an integer, whatever the caller passed.
+    const first = Number.isSafeInteger(q.firstSequence) ? Math.max(0, q.firstSequence) : 0;
+    const finals = FINAL_STATUSES.map(() => "?").join(", ");
+    /** `a` or `b`, whichever is lower, ignoring nulls. */
+    const lower = (a: string, b: string) =>
+      `(case when ${a} is null then ${b} when ${b} is null then ${a} when ${a} < ${b} then ${a} else ${b} end)`;
+    /** `x` when the stream still holds it, else null. */
+    const held = (x: string) => `(case when ${x} >= ${first} then ${x} end)`;
+
+    const handledRows = yield* attempt("streamProgress", () =>
+      rows(
+        em,
+        `select job_id, s, own, stored from (
+           select m.job_id, m.stream_stored_at as stored,
+             case when r.id is not null and r.stream_sequence > m.stream_sequence then r.stream_sequence
+                  when r.id is null and m.record_deleted_at is not null
+                    and m.record_deleted_sequence > m.stream_sequence then m.record_deleted_sequence
+                  else m.stream_sequence end as s,
+             case when (r.id is not null and r.stream_sequence > m.stream_sequence)
+                    or (r.id is null and m.record_deleted_at is not null
+                        and m.record_deleted_sequence > m.stream_sequence) then 0 else 1 end as own
+           from minutes_protocols m left join confluence_publications r on r.job_id = m.job_id
+           where m.stream_sequence is not null and m.stream_stored_at is not null and m.stream_stored_at >= ?
+         ) h order by s desc limit 1`,
+        [created],
+      ),
+    );
+    const handledRow = handledRows[0];
+    const handled: HandledMark | null =
+      handledRow === undefined
+        ? null
+        : {
+            sequence: Number(handledRow.s),
+            jobId: String(handledRow.job_id),
+            storedAt: Number(handledRow.own) === 1 ? instantIso(handledRow.stored) : null,
+          };
+
+    // Unfinished records. A protocol from an older stream gives no sequence of this one.
+    const waiting = q.pendingWaitsForPublish === true ? " and r.error_tag is not null" : "";
+    const recordRows = yield* attempt("streamProgress", () =>
+      rows(
+        em,
+        `select job_id, status, unplaced, s from (
+           select job_id, status,
+             case when rs is null and ps is null then 1 else 0 end as unplaced,
+             case when status = 'publishing' then ${lower("rs", "ps")}
+                  else ${lower(held("rs"), held("ps"))} end as s
+           from (
+             select r.job_id, r.publication_status as status, r.stream_sequence as rs,
+               case when m.stream_stored_at is not null and m.stream_stored_at < ? then null
+                    else m.stream_sequence end as ps
+             from confluence_publications r left join minutes_protocols m on m.job_id = r.job_id
+             where (r.publication_status = 'publishing' or (r.publication_status = 'pending'${waiting}))
+               and (r.updated_at >= ? or m.stream_stored_at >= ?)
+           ) u
+         ) c where unplaced = 1 or s is not null
+         order by unplaced desc, s asc limit 1`,
+        [created, createdByHostClock, created],
+      ),
+    );
+    const recordRow = recordRows[0];
+    if (recordRow !== undefined && Number(recordRow.unplaced) === 1)
+      return {
+        handled,
+        unfinished: null,
+        unplaced: { jobId: String(recordRow.job_id), status: String(recordRow.status) as PublicationStatus },
+      } satisfies StreamProgress;
+
+    // Protocols whose publication is not recorded: saved after the record's last outcome, or
+    // without a record (a publisher stopped between saving it and making the record) unless the
+    // protocol is marked as that of a record deleted after it handled it.
+    const protocolRows = yield* attempt("streamProgress", () =>
+      rows(
+        em,
+        `select m.job_id, m.stream_sequence as s, r.publication_status as status
+         from minutes_protocols m left join confluence_publications r on r.job_id = m.job_id
+         where m.stream_sequence is not null and m.stream_sequence >= ?
+           and (m.stream_stored_at is null or m.stream_stored_at >= ?)
+           and ((r.id is null and m.record_deleted_at is null)
+             or (r.publication_status in (${finals})
+                 and (r.stream_sequence is null or r.stream_sequence < m.stream_sequence
+                      or r.updated_at <= m.updated_at)))
+         order by m.stream_sequence limit 1`,
+        [first, created, ...FINAL_STATUSES],
+      ),
+    );
+    const protocolRow = protocolRows[0];
+    const candidates: Array<UnfinishedMark> = [];
+    if (recordRow !== undefined) {
+      const status = String(recordRow.status) as PublicationStatus;
+      candidates.push({
+        sequence: Number(recordRow.s),
+        jobId: String(recordRow.job_id),
+        reason: status === "publishing" ? "publishing" : "pending",
+        status,
+      });
+    }
+    if (protocolRow !== undefined)
+      candidates.push({
+        sequence: Number(protocolRow.s),
+        jobId: String(protocolRow.job_id),
+        reason: "unrecorded",
+        status:
+          protocolRow.status === null || protocolRow.status === undefined
+            ? null
+            : (String(protocolRow.status) as PublicationStatus),
+      });
+    const unfinished = candidates.reduce<UnfinishedMark | null>(
+      (lowest, c) => (lowest === null || c.sequence < lowest.sequence ? c : lowest),
+      null,
+    );
+    return { handled, unfinished, unplaced: null } satisfies StreamProgress;
+  });
+
   return {
     saveProtocol,
     getProtocol,
@@ -1825,6 +2090,7 @@ const makeShape = (db: Database): PublicationStoreShape => {
     listIndexed,
     listArchivable,
     cleanup,
+    streamProgress,
     health,
     location: db.location,
   };

@@ -31,6 +31,7 @@ export {
   type CleanupQuery,
   type CleanupResult,
   type EnsurePublicationInput,
+  type HandledMark,
   IMPORT_MAX_ERRORS,
   IMPORT_MAX_INVALID,
   type ImportOptions,
@@ -50,7 +51,12 @@ export {
   type SaveProtocolInput,
   type SaveProtocolResult,
   type StatsWindow,
+  type StreamMark,
+  type StreamProgress,
+  type StreamProgressQuery,
   type TransitionPatch,
+  type UnfinishedMark,
+  type UnfinishedReason,
 } from "./PublicationStore.js";
 export {
   ImportLineError,

@@ -9,6 +9,7 @@ import { Migration20261127180000_status_latency_index } from "./migrations/Migra
 import { Migration20261128090000_canonical_space_keys } from "./migrations/Migration20261128090000_canonical_space_keys.js";
 import { Migration20261201000000_page_verified_on } from "./migrations/Migration20261201000000_page_verified_on.js";
 import { Migration20261202000000_protocol_stream_stored_at } from "./migrations/Migration20261202000000_protocol_stream_stored_at.js";
+import { Migration20261203000000_protocol_record_deleted } from "./migrations/Migration20261203000000_protocol_record_deleted.js";
 
 /** Every migration, oldest first; `PublicationStore.layer` applies the pending ones at start. */
 export const MIGRATIONS: ReadonlyArray<MigrationObject> = [
@@ -29,5 +30,9 @@ export const MIGRATIONS: ReadonlyArray<MigrationObject> = [
   {
     name: "Migration20261202000000_protocol_stream_stored_at",
     class: Migration20261202000000_protocol_stream_stored_at,
+  },
+  {
+    name: "Migration20261203000000_protocol_record_deleted",
+    class: Migration20261203000000_protocol_record_deleted,
   },
 ];

@@ -211,6 +211,7 @@ describe.each(BACKENDS)("database on $name", ({ name }) => {
         "Migration20261128090000_canonical_space_keys",
         "Migration20261201000000_page_verified_on",
         "Migration20261202000000_protocol_stream_stored_at",
+        "Migration20261203000000_protocol_record_deleted",
       ]);
       const keys = yield* attempt("keys", () =>
         rows(em, "select job_id, confluence_space_key as k from confluence_publications order by job_id"),
@@ -253,7 +254,10 @@ describe.each(BACKENDS)(
               [saved, saved, saved],
             ),
           );
-          assert.deepStrictEqual(yield* migrate(db), ["Migration20261202000000_protocol_stream_stored_at"]);
+          assert.deepStrictEqual(yield* migrate(db), [
+            "Migration20261202000000_protocol_stream_stored_at",
+            "Migration20261203000000_protocol_record_deleted",
+          ]);
           const store = yield* PublicationStore.make(config);
           assert.isNull(Option.getOrThrow(yield* store.getProtocol("legacy")).streamStoredAt);
 
