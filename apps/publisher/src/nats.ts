@@ -217,15 +217,7 @@ const ensureConsumerOf = async (
   // a consumer created by an earlier version has (and with it the shrunken ack wait).
   const update = () =>
     jsm.consumers.update(nats.stream, nats.consumer, { ...editable, backoff: undefined } as typeof editable);
-  const exists = async (): Promise<boolean> => {
-    try {
-      await jsm.consumers.info(nats.stream, nats.consumer);
-      return true;
-    } catch (e) {
-      if (isNotFound(e)) return false;
-      throw e;
-    }
-  };
+  const exists = () => consumerExists(jsm, nats.stream, nats.consumer);
   if (await exists()) {
     if (updateExisting) await update();
     return false;
@@ -365,7 +357,8 @@ export const parseMaxDeliveries = (
 };
 
 /** The durable consumer of the gave-up stream (`<consumer>_gave_up`). */
-export const gaveUpConsumerName = (nats: MinutesConfig["nats"]): string => `${nats.consumer}_gave_up`;
+export const gaveUpConsumerName = (nats: MinutesConfig["nats"]): string =>
+  `${nats.consumer}${GAVE_UP_SUFFIX}`;
 
 /**
  * How long a publisher may take to record one max-deliveries advisory (read the message, write
@@ -376,7 +369,11 @@ export const GAVE_UP_ACK_WAIT_MS = 30_000;
 /**
  * Creates the gave-up stream (JetStream stores the max-deliveries advisories of the publishers'
  * consumer in it; a work queue, so a recorded advisory goes) and its durable consumer, where
- * missing. Resolves what it created ("stream X", "consumer Y"). What exists is left as it is.
+ * missing. Resolves what it created or changed ("stream X", "consumer Y", …). What exists is left
+ * as it is, but for a renamed `nats.consumer`: the stream then also takes the advisories of the
+ * new name, and the gave-up consumer of a former name goes once its consumer on the protocol
+ * stream is gone (a work queue takes one unfiltered consumer). While that one still exists, this
+ * fails and says which consumer to remove.
  */
 export const ensureGaveUp = async (
   jsm: JetStreamManager,
@@ -384,6 +381,7 @@ export const ensureGaveUp = async (
 ): Promise<ReadonlyArray<string>> => {
   const created: Array<string> = [];
   const stream = gaveUpStreamName(nats.stream);
+  const subject = maxDeliveriesAdvisorySubject(nats.stream, nats.consumer);
   const addUnlessThere = async (look: () => Promise<unknown>, add: () => Promise<unknown>, what: string) => {
     try {
       await look();
@@ -403,26 +401,63 @@ export const ensureGaveUp = async (
     () =>
       jsm.streams.add({
         name: stream,
-        subjects: [maxDeliveriesAdvisorySubject(nats.stream, nats.consumer)],
+        subjects: [subject],
         retention: RetentionPolicy.Workqueue,
         storage: StorageType.File,
         max_age: nanos(Math.round(nats.max_age_days * 86_400_000)),
       }),
     `stream ${stream}`,
   );
+  const info = await jsm.streams.info(stream);
+  const subjects = info.config.subjects ?? [];
+  if (!subjects.includes(subject)) {
+    // Advisories stored for the former name stay, and are recorded like the new name's.
+    await jsm.streams.update(stream, { ...info.config, subjects: [...subjects, subject] });
+    created.push(`subject ${subject} of stream ${stream}`);
+  }
   const consumer = gaveUpConsumerName(nats);
+  const addConsumer = () =>
+    jsm.consumers.add(stream, {
+      durable_name: consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(GAVE_UP_ACK_WAIT_MS),
+      // Recording waits for the database as long as it takes: an advisory is never given up on.
+      max_deliver: -1,
+    });
   await addUnlessThere(
     () => jsm.consumers.info(stream, consumer),
-    () =>
-      jsm.consumers.add(stream, {
-        durable_name: consumer,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: nanos(GAVE_UP_ACK_WAIT_MS),
-        // Recording waits for the database as long as it takes: an advisory is never given up on.
-        max_deliver: -1,
-      }),
+    async () => {
+      for await (const other of await jsm.consumers.list(stream)) {
+        if (other.name === consumer) continue;
+        const former = other.name.endsWith(GAVE_UP_SUFFIX)
+          ? other.name.slice(0, -GAVE_UP_SUFFIX.length)
+          : null;
+        if (former !== null && !(await consumerExists(jsm, nats.stream, former))) {
+          await jsm.consumers.delete(stream, other.name);
+          created.push(`removed consumer ${other.name} (its consumer ${former} is gone)`);
+        } else {
+          throw new Error(
+            `the gave-up stream ${stream} already has the consumer ${other.name}${former === null ? "" : `, for the consumer ${former} of stream ${nats.stream}, which still exists`}: a work queue takes only one. If nats.consumer was renamed from ${former ?? "it"}, delete the former consumer (nats consumer rm ${nats.stream} ${former ?? other.name}) and start again`,
+          );
+        }
+      }
+      await addConsumer();
+    },
     `consumer ${consumer}`,
   );
   return created;
+};
+
+/** What `gaveUpConsumerName` appends to the name of the publishers' consumer. */
+const GAVE_UP_SUFFIX = "_gave_up";
+
+const consumerExists = async (jsm: JetStreamManager, stream: string, name: string): Promise<boolean> => {
+  try {
+    await jsm.consumers.info(stream, name);
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  }
 };

@@ -10,6 +10,7 @@ import { Effect, Option } from "effect";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import type { PipelineStep } from "../src/index.js";
+import { gaveUpConsumerName, maxDeliveriesAdvisorySubject } from "../src/nats.js";
 import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
 
 const open = harnessPerTest();
@@ -158,9 +159,9 @@ describe("a consumer created anew on a kept stream", () => {
       await recordIn(h, "later", "published");
       await h.stopPublishers();
 
-      // nats.consumer renamed: the old consumer stays, with "held" outstanding. (The gave-up
-      // stream, a work queue holding the old consumer's advisories, takes no second consumer: it
-      // goes, and the renamed publisher makes it anew for its own.)
+      // nats.consumer renamed: the old consumer stays, with "held" outstanding. (A renamed
+      // publisher does not start while the gave-up stream's consumer of the old name, whose
+      // consumer still exists, is there: the stream goes, and the renamed publisher makes it anew.)
       await h.jsm.streams.delete(gaveUpStreamName(stream));
       const renamed = `${consumer}_renamed`;
       await h.startPublisher({ config: { ...h.config, nats: { ...h.config.nats, consumer: renamed } } });
@@ -222,5 +223,58 @@ describe("a consumer created on a stream the store knows nothing of", () => {
     expect(said).toHaveLength(1);
     expect(said[0]).toMatchObject({ level: 30, messages: 4 });
     expect(said[0]?.msg).toContain("the publication store holds nothing from this stream");
+  });
+});
+
+describe("a renamed nats.consumer", () => {
+  /** Stores JetStream's max-deliveries advisory of `consumer` for stream message `seq`, as the server would. */
+  const adviseGaveUp = (h: Harness, consumer: string, seq: number) =>
+    h.js.publish(
+      maxDeliveriesAdvisorySubject(h.config.nats.stream, consumer),
+      JSON.stringify({
+        type: "io.nats.jetstream.advisory.v1.max_deliver",
+        stream: h.config.nats.stream,
+        consumer,
+        stream_seq: seq,
+        deliveries: 4,
+      }),
+    );
+
+  it("takes over the gave-up stream once the former consumer is gone, and records its own give-ups", async () => {
+    const h = await open();
+    const { stream, consumer } = h.config.nats;
+    await h.stopPublishers();
+    await h.jsm.consumers.delete(stream, consumer);
+    const renamed = `${consumer}_renamed`;
+    const nats = { ...h.config.nats, consumer: renamed };
+    await h.startPublisher({ config: { ...h.config, nats } });
+
+    const gaveUp = gaveUpStreamName(stream);
+    const info = await h.jsm.streams.info(gaveUp);
+    expect(info.config.subjects).toContain(maxDeliveriesAdvisorySubject(stream, renamed));
+    const names: Array<string> = [];
+    for await (const c of await h.jsm.consumers.list(gaveUp)) names.push(c.name);
+    expect(names).toEqual([gaveUpConsumerName(nats)]);
+
+    // A message JetStream gave up on under the new name is recorded as failed.
+    await h.stopPublishers();
+    const sequence = await h.submit({ jobId: "job-renamed", markdown: protocol("Renamed") });
+    const taken = await (await h.js.consumers.get(stream, renamed)).next({ expires: 5_000 });
+    expect(taken?.seq).toBe(sequence);
+    await taken?.ackAck();
+    await adviseGaveUp(h, renamed, sequence);
+    await h.startPublisher({ config: { ...h.config, nats } });
+    const record = await recordIn(h, "job-renamed", "failed");
+    expect(record.errorTag).toBe("DeliveriesExhaustedError");
+  });
+
+  it("does not start while the former consumer still exists, and says which one to remove", async () => {
+    const h = await open();
+    const { stream, consumer } = h.config.nats;
+    await h.stopPublishers();
+    const renamed = `${consumer}_renamed`;
+    await expect(
+      h.startPublisher({ config: { ...h.config, nats: { ...h.config.nats, consumer: renamed } } }),
+    ).rejects.toThrow(`nats consumer rm ${stream} ${consumer}`);
   });
 });
