@@ -1,11 +1,18 @@
 // docker-compose.yml cannot run here (no Docker engine), so this keeps it honest another way:
-// every variable it gives the gateway and the publishers must decode as Minutes configuration.
-import { readFileSync } from "node:fs";
+// every variable it gives the gateway and the publishers must decode as Minutes configuration,
+// and NATS is neither published nor open. Likewise the image: .dockerignore must keep secrets
+// and data out of what `docker build` sends, and the final stage take only what runs.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { loadConfig } from "@minutes/contracts";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PUBLISHER_NODE_FLAGS } from "../src/local-stack.js";
+import { dockerignoreMatcher } from "./helpers/dockerignore.js";
+
+const root = new URL("../../../", import.meta.url);
 
 const compose = parse(readFileSync(new URL("../../../docker-compose.yml", import.meta.url), "utf8"), {
   merge: true,
@@ -80,3 +87,136 @@ describe("docker-compose.yml", () => {
     );
   });
 });
+
+describe("the image (Dockerfile, .dockerignore)", () => {
+  const ignored = dockerignoreMatcher(readFileSync(new URL(".dockerignore", root), "utf8"));
+
+  it.each([
+    // The .env docker-compose.yml reads, and its variants.
+    ".env",
+    ".env.production",
+    "deploy/.env",
+    // Configuration files (--config, MINUTES_CONFIG): tokens, API keys, database URLs.
+    "config.json",
+    "config.prod.json",
+    "apps/gateway/config.json",
+    // SQLite databases (database.sqlite_path, the demo's, the original integration's app.db).
+    "minutes.sqlite",
+    "minutes.sqlite-wal",
+    "minutes.sqlite-shm",
+    "data/minutes.sqlite",
+    "app.db",
+    // Token vaults with their lock and temp files, and the demo's state.
+    "tokens.vault",
+    "tokens.vault.lock",
+    "secrets/tokens.vault",
+    ".demo/tokens.vault",
+    ".demo/vault-password",
+    // Exports (GET /api/export, import-original): every protocol.
+    "minutes.jsonl",
+    "original.jsonl",
+    // The Node binaries of pnpm test:node-matrix.
+    ".tools/node-v22.23.0-linux-x64/bin/node",
+  ])("leaves %s out of the build context", (path) => {
+    expect(ignored(path)).toBe(true);
+  });
+
+  it("keeps every file the build needs in the context", () => {
+    const needed = [
+      "package.json",
+      "pnpm-lock.yaml",
+      "pnpm-workspace.yaml",
+      ".npmrc",
+      "turbo.json",
+      "tooling/tsconfig/package.json",
+      "apps/gateway/src/main.ts",
+      "apps/publisher/package.json",
+      "packages/contracts/src/Config.ts",
+    ];
+    // Every file the repository tracks, where git answers (a checkout).
+    const git = spawnSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" });
+    const tracked = git.status === 0 ? git.stdout.split("\0").filter((f) => f !== "") : [];
+    expect(tracked.length === 0 || tracked.includes("package.json")).toBe(true);
+    expect([...needed, ...tracked].filter(ignored)).toEqual([]);
+  });
+
+  it("builds in one stage and runs from another that copies only the workspace's packages and production modules", () => {
+    const dockerfile = readFileSync(new URL("Dockerfile", root), "utf8");
+    const stages = dockerfile
+      .split("\n")
+      .filter((line) => !line.trimStart().startsWith("#"))
+      .join("\n")
+      .split(/^FROM /m)
+      .slice(1);
+    expect(stages).toHaveLength(2);
+    // Without a terminal pnpm aborts where it would ask (removing a modules directory), and
+    // `pnpm prune --prod` in this workspace unlinks the packages' own dependencies.
+    expect(stages[0]).toMatch(/^ENV CI=true$/m);
+    expect(stages[0]).not.toContain("pnpm prune");
+    const copies = (stages[1] ?? "")
+      .split("\n")
+      .filter((line) => line.startsWith("COPY"))
+      .flatMap((line) => line.split(/\s+/).slice(2, -1));
+    expect(copies.sort()).toEqual([
+      "/app/apps",
+      "/app/node_modules",
+      "/app/package.json",
+      "/app/packages",
+      "/app/pnpm-workspace.yaml",
+    ]);
+  });
+
+  // The image installs production dependencies only: a package that imports one of its
+  // devDependencies at run time (libsql in publication-store did) cannot start there.
+  it.each([
+    "apps/gateway",
+    "apps/publisher",
+    ...readdirSync(new URL("packages/", root)).map((name) => `packages/${name}`),
+  ])("%s imports at run time only what its dependencies declare", (dir) => {
+    const pkg = JSON.parse(readFileSync(new URL(`${dir}/package.json`, root), "utf8")) as {
+      name: string;
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    const declared = new Set([
+      pkg.name,
+      ...Object.keys(pkg.dependencies ?? {}),
+      ...Object.keys(pkg.peerDependencies ?? {}),
+    ]);
+    const builtins = new Set(builtinModules);
+    const undeclared = sourceFiles(new URL(`${dir}/src/`, root)).flatMap((file) =>
+      runtimeImports(readFileSync(file, "utf8"))
+        .map(packageOf)
+        .filter((name) => !name.startsWith("node:") && !builtins.has(name) && !declared.has(name))
+        .map((name) => `${name} (${file.pathname.slice(root.pathname.length)})`),
+    );
+    expect(undeclared).toEqual([]);
+  });
+});
+
+/** The `.ts` files under a directory. */
+const sourceFiles = (dir: URL): Array<URL> =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(new URL(`${entry.name}/`, dir))
+      : entry.name.endsWith(".ts")
+        ? [new URL(entry.name, dir)]
+        : [],
+  );
+
+/** The bare specifiers a module loads when it runs: static imports and re-exports (not `import type`), dynamic imports. */
+const runtimeImports = (source: string): Array<string> =>
+  [
+    ...source.matchAll(/^\s*(?:import|export)\s+(?!type\s)[\w*{}\s,$]*?from\s*"([^"]+)"/gm),
+    ...source.matchAll(/^\s*import\s*"([^"]+)"/gm),
+    ...source.matchAll(/\bawait import\("([^"]+)"\)/g),
+  ]
+    .map((m) => m[1] ?? "")
+    .filter((specifier) => specifier !== "" && !specifier.startsWith("."));
+
+/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+const packageOf = (specifier: string): string =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
