@@ -11,9 +11,16 @@ export interface NatsServer {
   readonly close: () => Promise<void>;
 }
 
+/** How {@link startNatsServer} runs its server. */
+export interface NatsServerOptions {
+  /** Clients must sign in with this user name and password (`--user`, `--pass`). */
+  readonly auth?: { readonly user: string; readonly pass: string };
+}
+
 /**
  * Starts a nats-server with JetStream on a free port of 127.0.0.1, its store in a temp dir;
- * resolves once it accepts connections. For tests that stop NATS or wipe its data (never do that
- * to the machine's shared server). Needs the `nats-server` binary; `close()` it in `afterAll`.
+ * resolves once it accepts connections (signed in, with `options.auth`). For tests that stop
+ * NATS or wipe its data (never do that to the machine's shared server), or need it to ask for a
+ * user name and password. Needs the `nats-server` binary; `close()` it in `afterAll`.
  */
-export declare const startNatsServer: () => Promise<NatsServer>;
+export declare const startNatsServer: (options?: NatsServerOptions) => Promise<NatsServer>;

@@ -10,8 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
 
-/** @returns {Promise<import("./nats-server.js").NatsServer>} */
-export const startNatsServer = async () => {
+/**
+ * @param {import("./nats-server.js").NatsServerOptions} [options]
+ * @returns {Promise<import("./nats-server.js").NatsServer>}
+ */
+export const startNatsServer = async (options = {}) => {
   const binary = natsServerBinary();
   const port = await freePort();
   const url = `nats://127.0.0.1:${port}`;
@@ -21,7 +24,8 @@ export const startNatsServer = async () => {
   let child;
 
   const start = async () => {
-    const started = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store], {
+    const auth = options.auth === undefined ? [] : ["--user", options.auth.user, "--pass", options.auth.pass];
+    const started = spawn(binary, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", store, ...auth], {
       stdio: "ignore",
     });
     child = started;
@@ -29,7 +33,7 @@ export const startNatsServer = async () => {
     for (;;) {
       if (started.exitCode !== null) throw new Error(`nats-server exited at start (${started.exitCode})`);
       try {
-        const nc = await connect({ servers: url, reconnect: false, timeout: 1_000 });
+        const nc = await connect({ servers: url, reconnect: false, timeout: 1_000, ...options.auth });
         await nc.close();
         return;
       } catch (error) {

@@ -4,7 +4,7 @@
  * through the gateway as the meeting processor sends them. State lives in `.demo/` so a second run
  * updates, not duplicates; its streams have their own subject prefix, beside a default Minutes.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, type SpawnOptions, spawn, spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -17,6 +17,7 @@ import {
   publicationEventWildcard,
   publisherPresenceWildcard,
   publisherRegistryStreamName,
+  withoutNatsCredentials,
 } from "@minutes/contracts";
 import { type RunningServer, startServer } from "@minutes/gateway";
 import { type RunningPublisher, startPublisher } from "@minutes/publisher";
@@ -528,24 +529,21 @@ export const ensureNats = async (
   print: (line: string) => void,
 ): Promise<{ readonly url: string; readonly stop?: () => Promise<void> }> => {
   if (await natsAnswers(url)) return { url };
+  // NATS_URL as given may carry a user name and password.
+  const shown = withoutNatsCredentials(url);
   const binary = findNatsServer();
   if (binary === undefined) {
     throw new DemoError(
-      `no NATS server answers at ${url}: install one with JetStream (apt-get install nats-server, or docker run -p 4222:4222 nats -js) and run again, or set NATS_URL`,
+      `no NATS server answers at ${shown}: install one with JetStream (apt-get install nats-server, or docker run -p 127.0.0.1:4222:4222 nats -js) and run again, or set NATS_URL`,
     );
   }
   // A free port: a fixed one may be held by another server (without JetStream, say), which the
   // demo would then talk to while its own server failed to start.
   const port = await freePort();
   const local = `nats://127.0.0.1:${port}`;
-  print(`No NATS at ${url}: starting ${binary} with JetStream on ${local}`);
-  const child: ChildProcess = spawn(
-    binary,
-    ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", join(dir, "nats")],
-    {
-      stdio: "ignore",
-    },
-  );
+  print(`No NATS at ${shown}: starting ${binary} with JetStream on ${local}`);
+  const start = natsServerSpawn(binary, port, dir);
+  const child: ChildProcess = spawn(start.command, start.args, start.options);
   let exited: string | undefined;
   child.once("exit", (code, signal) => {
     exited = signal ?? String(code);
@@ -567,6 +565,21 @@ export const ensureNats = async (
   child.kill("SIGKILL");
   throw new DemoError(`started ${binary} but it did not answer at ${local}`);
 };
+
+/**
+ * How the demo starts its own nats-server: JetStream on a loopback port, its store in `dir`, and
+ * an empty environment. The demo's own holds VAULT_PASSWORD (required with --confluence-url), of
+ * no use to a child; nats-server is run by its absolute path and needs no variable.
+ */
+export const natsServerSpawn = (
+  binary: string,
+  port: number,
+  dir: string,
+): { readonly command: string; readonly args: ReadonlyArray<string>; readonly options: SpawnOptions } => ({
+  command: binary,
+  args: ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", join(dir, "nats")],
+  options: { stdio: "ignore", env: {} },
+});
 
 const natsAnswers = async (url: string): Promise<boolean> => {
   try {

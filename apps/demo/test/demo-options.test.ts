@@ -1,7 +1,7 @@
 // What `pnpm demo` refuses before it starts anything: a protocol file given on the command line
 // that cannot be read, and with --confluence-url a vault without a token for that URL and user
 // (the publisher would not find one, and every protocol would fail).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { saveEncryptedToken } from "@minutes/token-vault";
@@ -9,7 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { Redacted } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
-import { DemoError, ensureNats, runDemo } from "../src/demo.js";
+import { DemoError, ensureNats, natsServerSpawn, runDemo } from "../src/demo.js";
 
 const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
 const dirs: Array<string> = [];
@@ -102,6 +102,41 @@ describe("NATS for the demo", () => {
       }
     } finally {
       await nats.stop?.();
+    }
+  });
+
+  it("starts its nats-server without the demo's environment, and names NATS_URL without its password", async () => {
+    const root = mkdtempSync(join(tmpdir(), "minutes-demo-nats-"));
+    dirs.push(root);
+    const lines: Array<string> = [];
+    // With --confluence-url the vault password is in the demo's environment.
+    const saved = process.env.VAULT_PASSWORD;
+    process.env.VAULT_PASSWORD = "SENTINEL-vault-password";
+    let nats: Awaited<ReturnType<typeof ensureNats>> | undefined;
+    try {
+      nats = await ensureNats("nats://minutes:SENTINEL-nats-pw@127.0.0.1:1", root, (l) => void lines.push(l));
+    } finally {
+      if (saved === undefined) delete process.env.VAULT_PASSWORD;
+      else process.env.VAULT_PASSWORD = saved;
+    }
+    try {
+      expect(lines).toEqual([expect.stringMatching(/^No NATS at nats:\/\/127\.0\.0\.1:1: starting /)]);
+      // The server the demo started: the one whose store is in this test's directory.
+      const store = join(root, "nats");
+      const pid = readdirSync("/proc").find((entry) => {
+        if (!/^\d+$/.test(entry)) return false;
+        try {
+          return readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").includes(store);
+        } catch {
+          return false;
+        }
+      });
+      expect(pid).toBeDefined();
+      const environment = readFileSync(`/proc/${pid}/environ`, "utf8");
+      expect(environment).not.toContain("SENTINEL");
+      expect(natsServerSpawn("/usr/sbin/nats-server", 4222, root).options.env).toEqual({});
+    } finally {
+      await nats?.stop?.();
     }
   });
 });

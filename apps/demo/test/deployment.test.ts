@@ -1,18 +1,42 @@
 // docker-compose.yml cannot run here (no Docker engine), so this keeps it honest another way:
-// every variable it gives the gateway and the publishers must decode as Minutes configuration.
-import { readFileSync } from "node:fs";
+// every variable it gives the gateway and the publishers must decode as Minutes configuration,
+// and NATS is neither published nor open. Likewise the image: .dockerignore must keep secrets
+// and data out of what `docker build` sends, and the final stage take only what runs.
+import { spawnSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
 import { loadConfig } from "@minutes/contracts";
 import { Either } from "effect";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PUBLISHER_NODE_FLAGS } from "../src/local-stack.js";
+import { dockerignoreMatcher } from "./helpers/dockerignore.js";
+
+const root = new URL("../../../", import.meta.url);
 
 const compose = parse(readFileSync(new URL("../../../docker-compose.yml", import.meta.url), "utf8"), {
   merge: true,
-}) as { services: Record<string, { environment?: Record<string, string>; command?: Array<string> }> };
+}) as {
+  services: Record<
+    string,
+    { environment?: Record<string, string>; command?: Array<string>; ports?: Array<string> }
+  >;
+};
 
-/** `${NAME:-default}` as docker compose substitutes it when NAME is unset. */
-const substitute = (value: string): string => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, "$1");
+/** What `docker compose up` is given besides the defaults: the one required variable. */
+const NATS_PASSWORD = "composeTestPassword0123";
+
+/**
+ * `${NAME}`, `${NAME:-default}` and `${NAME:?error}` as docker compose substitutes them from
+ * `env`: a required variable that is unset or empty throws, as compose refuses to start.
+ */
+const substitute = (value: string, env: Readonly<Record<string, string>> = { NATS_PASSWORD }): string =>
+  value.replace(/\$\{([A-Z_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => {
+    const set = env[name];
+    if (set !== undefined && set !== "") return set;
+    if (op === "?") throw new Error(`required variable ${name} is missing: ${arg}`);
+    return op === "-" ? (arg ?? "") : "";
+  });
 
 describe("docker-compose.yml", () => {
   it.each(["gateway", "publisher"])("gives the %s a configuration that decodes", (name) => {
@@ -24,7 +48,8 @@ describe("docker-compose.yml", () => {
     const loaded = loadConfig({ env });
     if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
     expect(loaded.right.database.type).toBe("postgresql");
-    expect(loaded.right.nats.url).toBe("nats://nats:4222");
+    // Signs in to NATS with the password the NATS service requires (see below).
+    expect(loaded.right.nats.url).toBe(`nats://minutes:${NATS_PASSWORD}@nats:4222`);
     // CONFLUENCE_TOKEN_EXPIRES_AT unset: no expiry known.
     expect(loaded.right.confluence.token_expires_at).toBeNull();
   });
@@ -39,4 +64,159 @@ describe("docker-compose.yml", () => {
     expect(publisher.command).toEqual(["node", ...PUBLISHER_NODE_FLAGS, "apps/publisher/dist/main.js"]);
     expect(compose.services.gateway?.command).toEqual(["node", "apps/gateway/dist/main.js"]);
   });
+
+  it("publishes no NATS port beyond loopback, and NATS asks every client for the services' password", () => {
+    const nats = compose.services.nats;
+    // Whoever reaches NATS can read every protocol and inject events and commands past the API keys.
+    for (const port of nats?.ports ?? []) expect(String(port)).toMatch(/^127\.0\.0\.1:/);
+    const raw = nats?.command ?? [];
+    const command = raw.map((arg) => substitute(arg));
+    const flag = (name: string) => command[command.indexOf(name) + 1];
+    expect(command).toContain("--user");
+    expect(command).toContain("--pass");
+    const url = new URL(substitute(String(compose.services.gateway?.environment?.NATS_URL)));
+    expect({ user: url.username, pass: url.password }).toEqual({
+      user: flag("--user"),
+      pass: flag("--pass"),
+    });
+    // Nothing in the URL to percent-encode: NATS gets the password as written, the URL as encoded.
+    expect(decodeURIComponent(url.password)).toBe(url.password);
+    // No password, no start: compose refuses rather than run NATS without one.
+    expect(() => substitute(String(raw[raw.indexOf("--pass") + 1]), {})).toThrow(
+      /required variable NATS_PASSWORD is missing/,
+    );
+  });
 });
+
+describe("the image (Dockerfile, .dockerignore)", () => {
+  const ignored = dockerignoreMatcher(readFileSync(new URL(".dockerignore", root), "utf8"));
+
+  it.each([
+    // The .env docker-compose.yml reads, and its variants.
+    ".env",
+    ".env.production",
+    "deploy/.env",
+    // Configuration files (--config, MINUTES_CONFIG): tokens, API keys, database URLs.
+    "config.json",
+    "config.prod.json",
+    "apps/gateway/config.json",
+    // SQLite databases (database.sqlite_path, the demo's, the original integration's app.db).
+    "minutes.sqlite",
+    "minutes.sqlite-wal",
+    "minutes.sqlite-shm",
+    "data/minutes.sqlite",
+    "app.db",
+    // Token vaults with their lock and temp files, and the demo's state.
+    "tokens.vault",
+    "tokens.vault.lock",
+    "secrets/tokens.vault",
+    ".demo/tokens.vault",
+    ".demo/vault-password",
+    // Exports (GET /api/export, import-original): every protocol.
+    "minutes.jsonl",
+    "original.jsonl",
+    // The Node binaries of pnpm test:node-matrix.
+    ".tools/node-v22.23.0-linux-x64/bin/node",
+  ])("leaves %s out of the build context", (path) => {
+    expect(ignored(path)).toBe(true);
+  });
+
+  it("keeps every file the build needs in the context", () => {
+    const needed = [
+      "package.json",
+      "pnpm-lock.yaml",
+      "pnpm-workspace.yaml",
+      ".npmrc",
+      "turbo.json",
+      "tooling/tsconfig/package.json",
+      "apps/gateway/src/main.ts",
+      "apps/publisher/package.json",
+      "packages/contracts/src/Config.ts",
+    ];
+    // Every file the repository tracks, where git answers (a checkout).
+    const git = spawnSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" });
+    const tracked = git.status === 0 ? git.stdout.split("\0").filter((f) => f !== "") : [];
+    expect(tracked.length === 0 || tracked.includes("package.json")).toBe(true);
+    expect([...needed, ...tracked].filter(ignored)).toEqual([]);
+  });
+
+  it("builds in one stage and runs from another that copies only the workspace's packages and production modules", () => {
+    const dockerfile = readFileSync(new URL("Dockerfile", root), "utf8");
+    const stages = dockerfile
+      .split("\n")
+      .filter((line) => !line.trimStart().startsWith("#"))
+      .join("\n")
+      .split(/^FROM /m)
+      .slice(1);
+    expect(stages).toHaveLength(2);
+    // Without a terminal pnpm aborts where it would ask (removing a modules directory), and
+    // `pnpm prune --prod` in this workspace unlinks the packages' own dependencies.
+    expect(stages[0]).toMatch(/^ENV CI=true$/m);
+    expect(stages[0]).not.toContain("pnpm prune");
+    const copies = (stages[1] ?? "")
+      .split("\n")
+      .filter((line) => line.startsWith("COPY"))
+      .flatMap((line) => line.split(/\s+/).slice(2, -1));
+    expect(copies.sort()).toEqual([
+      "/app/apps",
+      "/app/node_modules",
+      "/app/package.json",
+      "/app/packages",
+      "/app/pnpm-workspace.yaml",
+    ]);
+  });
+
+  // The image installs production dependencies only: a package that imports one of its
+  // devDependencies at run time (libsql in publication-store did) cannot start there.
+  it.each([
+    "apps/gateway",
+    "apps/publisher",
+    ...readdirSync(new URL("packages/", root)).map((name) => `packages/${name}`),
+  ])("%s imports at run time only what its dependencies declare", (dir) => {
+    const pkg = JSON.parse(readFileSync(new URL(`${dir}/package.json`, root), "utf8")) as {
+      name: string;
+      dependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+    };
+    const declared = new Set([
+      pkg.name,
+      ...Object.keys(pkg.dependencies ?? {}),
+      ...Object.keys(pkg.peerDependencies ?? {}),
+    ]);
+    const builtins = new Set(builtinModules);
+    const undeclared = sourceFiles(new URL(`${dir}/src/`, root)).flatMap((file) =>
+      runtimeImports(readFileSync(file, "utf8"))
+        .map(packageOf)
+        .filter((name) => !name.startsWith("node:") && !builtins.has(name) && !declared.has(name))
+        .map((name) => `${name} (${file.pathname.slice(root.pathname.length)})`),
+    );
+    expect(undeclared).toEqual([]);
+  });
+});
+
+/** The `.ts` files under a directory. */
+const sourceFiles = (dir: URL): Array<URL> =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? sourceFiles(new URL(`${entry.name}/`, dir))
+      : entry.name.endsWith(".ts")
+        ? [new URL(entry.name, dir)]
+        : [],
+  );
+
+/** The bare specifiers a module loads when it runs: static imports and re-exports (not `import type`), dynamic imports. */
+const runtimeImports = (source: string): Array<string> =>
+  [
+    ...source.matchAll(/^\s*(?:import|export)\s+(?!type\s)[\w*{}\s,$]*?from\s*"([^"]+)"/gm),
+    ...source.matchAll(/^\s*import\s*"([^"]+)"/gm),
+    ...source.matchAll(/\bawait import\("([^"]+)"\)/g),
+  ]
+    .map((m) => m[1] ?? "")
+    .filter((specifier) => specifier !== "" && !specifier.startsWith("."));
+
+/** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
+const packageOf = (specifier: string): string =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");

@@ -151,6 +151,15 @@ describe("configuration", () => {
     expect(result.status).toBe(1);
   });
 
+  it("main refuses a NATS_URL that does not decode without printing its password", async () => {
+    const result = await runMain([], { NATS_URL: "tls://u:SENTINEL-PW@127.0.0.1:14222 x" });
+    expect(result.stderr).toBe(
+      'minutes-gateway: configuration error: nats.url: expected a NATS URL like nats://host:4222 (several separated by commas), got "tls://127.0.0.1:14222 x" (from environment variable NATS_URL)\n',
+    );
+    expect(result.stdout + result.stderr).not.toContain("SENTINEL");
+    expect(result.status).toBe(1);
+  });
+
   it("reads the proxy from the environment, credentials included, and refuses a bad one in one line without its value", () => {
     expect(
       readProxySettings({ https_proxy: "http://u:pw@proxy:3128", NO_PROXY: "localhost", HTTP_PROXY: "" }),

@@ -78,7 +78,9 @@ describe("the gateway's Confluence access with Basic auth on Data Center", () =>
       password: Redacted.make("vault-pw-basic"),
     });
     server = await startServer(config);
-    const res = await fetch(`${server.address}/health/confluence`);
+    const res = await fetch(`${server.address}/health/confluence`, {
+      headers: { authorization: "Bearer server-key-123" },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({
       status: "ok",
@@ -100,7 +102,9 @@ describe("the gateway's Confluence access with Basic auth on Data Center", () =>
       password: Redacted.make("vault-pw-basic"),
     });
     server = await startServer(config);
-    const res = await fetch(`${server.address}/health/confluence`);
+    const res = await fetch(`${server.address}/health/confluence`, {
+      headers: { authorization: "Bearer server-key-123" },
+    });
     const body = await res.text();
     expect(res.status).toBe(503);
     const detail = (JSON.parse(body) as { detail: string }).detail;
@@ -129,7 +133,9 @@ describe("the gateway's Confluence access with Basic auth on Data Center", () =>
       password: Redacted.make("vault-pw-basic"),
     });
     expect(await status()).toBe("vault");
-    const fixed = await fetch(`${server.address}/health/confluence`);
+    const fixed = await fetch(`${server.address}/health/confluence`, {
+      headers: { authorization: "Bearer server-key-123" },
+    });
     expect(fixed.status).toBe(200);
     expect(await fixed.json()).toMatchObject({ status: "ok", user: { username: "minutes-bot" } });
   });
@@ -141,7 +147,9 @@ describe("the gateway's Confluence access with Basic auth on Data Center", () =>
       confluence: { ...(config as MinutesConfig).confluence, auth_method: "token" as const },
     };
     server = await startServer(tokenConfig);
-    const res = await fetch(`${server.address}/health/confluence`);
+    const res = await fetch(`${server.address}/health/confluence`, {
+      headers: { authorization: "Bearer server-key-123" },
+    });
     expect(res.status).toBe(503);
     const detail = ((await res.json()) as { detail: string }).detail;
     expect(detail).toMatch(/^No Confluence token: vault .*: No token saved for minutes-bot at /);
@@ -152,7 +160,9 @@ describe("the gateway's Confluence access with Basic auth on Data Center", () =>
   it("says that Data Center refused the user name and password, without the password", async () => {
     await basicAuthGateway({ username: "minutes-bot", apiToken: "wrong-password-871" });
     server = await startServer(config as MinutesConfig);
-    const res = await fetch(`${server.address}/health/confluence`);
+    const res = await fetch(`${server.address}/health/confluence`, {
+      headers: { authorization: "Bearer server-key-123" },
+    });
     const body = await res.text();
     expect(res.status).toBe(503);
     const detail = (JSON.parse(body) as { detail: string }).detail;

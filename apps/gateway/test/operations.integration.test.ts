@@ -71,13 +71,59 @@ describe("GET /healthz", () => {
 describe("GET /health/confluence", () => {
   it("answers 200 with the user when the credentials work", async () => {
     h = await startHarness(await withSandbox());
-    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence", headers: h.auth });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
       status: "ok",
+      detailsWithheld: false,
       deployment: "cloud",
-      user: { accountId: sandbox?.user.accountId },
+      siteUrl: sandbox?.baseUrl,
+      user: { accountId: sandbox?.user.accountId, displayName: sandbox?.user.displayName },
     });
+  });
+
+  it("answers a client without an API key with the status only: no site, no bot account", async () => {
+    h = await startHarness(await withSandbox());
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ status: "ok", detailsWithheld: true });
+    for (const detail of [sandbox!.baseUrl, sandbox!.user.accountId, sandbox!.user.displayName])
+      expect(res.body).not.toContain(detail);
+  });
+
+  it("names only the kind of failure to a client without an API key, not Confluence's words", async () => {
+    h = await startHarness(await withSandbox("wrong-token-123"));
+    const open = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(open.statusCode).toBe(503);
+    expect(open.json()).toMatchObject({
+      type: "urn:minutes:problem:confluence-unreachable",
+      detail:
+        "Confluence check failed (ConfluenceAuthenticationError); the details are shown with an API key",
+    });
+    expect(open.body).not.toContain("user/current");
+    const withKey = await h.app.inject({ method: "GET", url: "/health/confluence", headers: h.auth });
+    expect(withKey.json().detail).toMatch(
+      /^Confluence check failed \(ConfluenceAuthenticationError\): .*user\/current → 403/,
+    );
+  });
+
+  it("says why Confluence is not configured only to a client with an API key: the reason names the site and user", async () => {
+    const reason =
+      "No token saved for bot@acme.example at https://acme.example/wiki in /etc/minutes/tokens.vault";
+    h = await startHarness({
+      overrides: { confluence: { enabled: true } },
+      confluence: (config) => makeConfluenceAccess(config.confluence, undefined, {}, reason),
+    });
+    const open = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    expect(open.statusCode).toBe(503);
+    expect(open.json()).toMatchObject({ type: "urn:minutes:problem:confluence-not-configured" });
+    expect(open.json().detail).toMatch(/^Confluence is not configured: set confluence.enabled/);
+    for (const detail of ["bot@acme.example", "acme.example/wiki", "tokens.vault"])
+      expect(open.body).not.toContain(detail);
+    const withKey = await h.app.inject({ method: "GET", url: "/health/confluence", headers: h.auth });
+    expect(withKey.json().detail).toMatch(
+      new RegExp(`^${reason.replaceAll(".", "\\.")}: set confluence.enabled`),
+    );
   });
 
   it("asks Confluence once for many checks at once and for the next ten seconds", async () => {
@@ -88,7 +134,7 @@ describe("GET /health/confluence", () => {
       Array.from({ length: 20 }, () => h!.app.inject({ method: "GET", url: "/health/confluence" })),
     );
     expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
-    const again = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    const again = await h.app.inject({ method: "GET", url: "/health/confluence", headers: h.auth });
     expect(again.json()).toMatchObject({ status: "ok", user: { accountId: sandbox?.user.accountId } });
     expect(sandbox!.faults.list().find((f) => f.id === counter)?.fired).toBe(1);
   });
@@ -107,7 +153,7 @@ describe("GET /health/confluence", () => {
   it("answers 503 within its own time limit when Confluence hangs", async () => {
     h = await startHarness(await withSandbox());
     sandbox?.faults.add({ kind: "hang", path: "user/current" });
-    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence", headers: h.auth });
     expect(res.statusCode).toBe(503);
     expect(res.json().detail).toBe(
       `Confluence check failed (Timeout): Confluence did not answer within ${HEALTH_CHECK_TIMEOUT_MS / 1000} s`,
@@ -124,7 +170,7 @@ describe("GET /health/confluence", () => {
       },
     });
     sandbox?.faults.add({ kind: "status", status: 502, path: "user/current" });
-    const res = await h.app.inject({ method: "GET", url: "/health/confluence" });
+    const res = await h.app.inject({ method: "GET", url: "/health/confluence", headers: h.auth });
     expect(res.statusCode).toBe(503);
     expect(res.json().detail).toMatch(
       new RegExp(

@@ -125,7 +125,8 @@ describe("startServer", () => {
       const vaultFile = join(dir, "tokens.vault");
       config = vaultServerConfig({ id, dir, sandbox, vaultFile, apiToken: "" });
       server = await startServer(config);
-      const res = await fetch(`${server.address}/health/confluence`);
+      const key = { headers: { authorization: "Bearer server-key-123" } };
+      const res = await fetch(`${server.address}/health/confluence`, key);
       const body = await res.text();
       expect(res.status).toBe(503);
       expect(JSON.parse(body).detail).toContain(
@@ -152,7 +153,7 @@ describe("startServer", () => {
       });
       // The status says so before any Confluence call.
       expect(await tokenSource()).toBe("vault");
-      const fixed = await fetch(`${server.address}/health/confluence`);
+      const fixed = await fetch(`${server.address}/health/confluence`, key);
       expect(fixed.status).toBe(200);
       expect(await fixed.json()).toMatchObject({ status: "ok", user: { accountId: sandbox.user.accountId } });
     } finally {
@@ -220,6 +221,12 @@ describe("startServer", () => {
       ]);
       // Nothing fails yet: a warning, not a reason.
       expect(fromVault.warnings).toEqual(tokenReasons(fromVault));
+      // Without an API key the command names neither the site nor the bot account.
+      const open = await (await fetch(`${address}/status/confluence`)).text();
+      expect((JSON.parse(open) as { warnings: Array<string> }).warnings).toEqual([
+        `the Confluence token expires on ${day(5)}, in 5 days: replace it before then; store the new one with \`./minutes vault add --url <confluence.base_url> --username <confluence.username> --expires YYYY-MM-DD\` (used without a restart)`,
+      ]);
+      for (const detail of [sandbox.baseUrl, sandbox.user.email]) expect(open).not.toContain(detail);
       expect(fromVault.reasons.filter((r) => r.includes("token"))).toEqual([]);
       expect(await gauge()).toEqual([
         `minutes_confluence_token_expiry_timestamp_seconds{source="vault"} ${Date.parse(`${day(5)}T23:59:59Z`) / 1000}`,
@@ -275,7 +282,9 @@ describe("startServer", () => {
       server = await startServer(config, {
         proxy: { httpProxy: proxy.urlWith("proxy-user", "wrong-pw-secret") },
       });
-      const refused = await fetch(`${server.address}/health/confluence`);
+      const refused = await fetch(`${server.address}/health/confluence`, {
+        headers: { authorization: "Bearer server-key-123" },
+      });
       const body = await refused.text();
       expect(refused.status).not.toBe(200);
       expect(proxy.stats.refused).toBeGreaterThan(0);

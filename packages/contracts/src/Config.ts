@@ -5,7 +5,7 @@
  * `defaultConfig`, so a config file only names what it changes.
  */
 import { Redacted, Schema } from "effect";
-import { PlainExpectedId, preview } from "./config-text.js";
+import { ConcealedId, PlainExpectedId, preview, withoutNatsCredentials } from "./config-text.js";
 import { isCalendarDate, isIsoTimestamp } from "./ProtocolReady.js";
 
 const isLoopbackHost = (host: string): boolean =>
@@ -49,8 +49,9 @@ const NatsUrl = Schema.String.pipe(
           (part) => /^(nats|tls|ws|wss):\/\/[^\s/]+$/.test(part.trim()) || /^[^\s/:]+:\d+$/.test(part.trim()),
         ),
     {
+      // The value may carry a user name and password (nats://user:password@host:4222).
       message: (issue) =>
-        `expected a NATS URL like nats://host:4222 (several separated by commas), got ${preview(issue.actual)}`,
+        `expected a NATS URL like nats://host:4222 (several separated by commas), got ${preview(typeof issue.actual === "string" ? withoutNatsCredentials(issue.actual) : issue.actual)}`,
     },
   ),
 );
@@ -220,7 +221,8 @@ const AdvancedSettings = Schema.Struct({
 const NotificationSettings = Schema.Struct({
   notify_on_publish: Schema.Boolean,
   notify_on_error: Schema.Boolean,
-  notification_recipients: Schema.Array(Schema.String),
+  // Never quoted in messages: a webhook URL carries its secret in the path.
+  notification_recipients: Schema.Array(Schema.String).annotations({ [ConcealedId]: true }),
 });
 
 /**

@@ -392,16 +392,23 @@ export const ImportSummary = Schema.Struct({
 }).annotations({ identifier: "ImportSummary" });
 export type ImportSummary = typeof ImportSummary.Type;
 
-/** `GET /health/confluence` → 200. */
+/**
+ * `GET /health/confluence` → 200. The deployment, the site and the user the credentials belong to
+ * only for a client with an API key; without one (possible only with `gateway.auth_health` off)
+ * `detailsWithheld` is true and they are left out.
+ */
 export const ConfluenceHealth = Schema.Struct({
   status: Schema.Literal("ok"),
-  deployment: Schema.String,
-  siteUrl: Schema.String,
-  user: Schema.Struct({
-    displayName: Schema.String,
-    accountId: Schema.optional(Schema.String),
-    username: Schema.optional(Schema.String),
-  }),
+  detailsWithheld: Schema.Boolean,
+  deployment: Schema.optional(Schema.String),
+  siteUrl: Schema.optional(Schema.String),
+  user: Schema.optional(
+    Schema.Struct({
+      displayName: Schema.String,
+      accountId: Schema.optional(Schema.String),
+      username: Schema.optional(Schema.String),
+    }),
+  ),
 }).annotations({ identifier: "ConfluenceHealth" });
 export type ConfluenceHealth = typeof ConfluenceHealth.Type;
 

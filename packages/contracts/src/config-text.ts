@@ -9,15 +9,60 @@ import { SchemaAST as AST, Option } from "effect";
 /** Found values are quoted up to this many characters (a pasted protocol must not fill a log line). */
 const PREVIEW_CHARS = 60;
 
-/** A found value for a message: strings quoted and shortened, lists and objects by kind only. */
+/**
+ * A found value for a message: strings quoted and shortened, without the user name and password
+ * of any URL in them (see {@link withoutUrlCredentials}); lists and objects by kind only.
+ */
 export const preview = (value: unknown): string => {
   if (typeof value === "string") {
-    const quoted = JSON.stringify(value);
-    return quoted.length <= PREVIEW_CHARS + 2 ? quoted : `${JSON.stringify(value.slice(0, PREVIEW_CHARS))}…`;
+    const text = withoutUrlCredentials(value);
+    const quoted = JSON.stringify(text);
+    return quoted.length <= PREVIEW_CHARS + 2 ? quoted : `${JSON.stringify(text.slice(0, PREVIEW_CHARS))}…`;
   }
   if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
   return kindOf(value);
 };
+
+/**
+ * Text with the user info of every `scheme://user:password@host` in it left out
+ * (`tls://u:pw@host:4222` → `tls://host:4222`). Works on text that does not parse as a URL (a
+ * value refused for a typo is what messages quote): everything from a `://` to the last `@` before
+ * the next `://` goes, so a password holding `@`, `,` or a blank goes too. One pass, no
+ * backtracking: a long value costs its length.
+ */
+export const withoutUrlCredentials = (text: string): string => {
+  let out = "";
+  let from = 0;
+  for (let at = text.indexOf("://"); at !== -1; ) {
+    const start = at + 3;
+    const next = text.indexOf("://", start);
+    const userInfoEnd = text.lastIndexOf("@", (next === -1 ? text.length : next) - 1);
+    if (userInfoEnd >= start) {
+      out += text.slice(from, start);
+      from = userInfoEnd + 1;
+    }
+    at = next;
+  }
+  return out + text.slice(from);
+};
+
+/**
+ * A `nats.url` value (or what was given for it) as messages may show it: without the user name
+ * and password or token of any server, with a scheme (see {@link withoutUrlCredentials}) or
+ * without one at the start (`u:pw@host:4222` → `host:4222`).
+ */
+export const withoutNatsCredentials = (text: string): string => {
+  const stripped = withoutUrlCredentials(text);
+  const firstScheme = stripped.indexOf("://");
+  const userInfoEnd = stripped.lastIndexOf("@", (firstScheme === -1 ? stripped.length : firstScheme) - 1);
+  return userInfoEnd === -1 ? stripped : stripped.slice(userInfoEnd + 1);
+};
+
+/**
+ * Annotation of a schema whose values messages must not show although they are no `Redacted`:
+ * notification recipients, since a webhook URL carries its secret in the path.
+ */
+export const ConcealedId: unique symbol = Symbol.for("@minutes/contracts/Concealed");
 
 /** What kind of value this is, without showing it ("a string", "a list", …). */
 export const kindOf = (value: unknown): string => {
@@ -70,10 +115,14 @@ export const describeExpected = (ast: AST.AST): string => {
   }
 };
 
-/** Whether a value of this schema is a secret: it is, or holds, a `Redacted`. */
+/**
+ * Whether a value of this schema is a secret: it is, or holds, a `Redacted` or a schema annotated
+ * {@link ConcealedId}.
+ */
 export const holdsSecret = (ast: AST.AST, seen: Set<AST.AST> = new Set()): boolean => {
   if (seen.has(ast)) return false;
   seen.add(ast);
+  if (ast.annotations[ConcealedId] === true) return true;
   switch (ast._tag) {
     case "Declaration":
       return isRedacted(ast) || ast.typeParameters.some((t) => holdsSecret(t, seen));

@@ -29,6 +29,7 @@ export {
   tokenExpiryFromText,
   VaultConfig,
 } from "./Config.js";
+export { withoutNatsCredentials } from "./config-text.js";
 export {
   IndexRefreshRequest,
   IndexRefreshRequestJson,

@@ -440,10 +440,10 @@ const envNameToPath = (name: string): string | undefined => {
 
 /**
  * Reads an environment value as the type of the key's default. A secret's text is never quoted
- * back. An empty value for a key whose default is null (an unset variable in a template) is null.
+ * back, any other as `preview` shows it (shortened, without a URL's user name and password). An empty value for a key whose default is null (an unset variable in a template) is null.
  */
 const coerceEnvValue = (raw: string, template: unknown, secret: boolean): Either.Either<unknown, string> => {
-  const got = secret ? `${kindOf(raw)} (not shown: the key is secret)` : JSON.stringify(raw);
+  const got = secret ? `${kindOf(raw)} (not shown: the key is secret)` : preview(raw);
   if (typeof template === "boolean") {
     const v = raw.trim().toLowerCase();
     if (["true", "1", "yes", "on"].includes(v)) return Either.right(true);

@@ -95,6 +95,7 @@ describe("@minutes/contracts", () => {
         "subjectToken",
         "toJsonSchema",
         "tokenExpiryFromText",
+        "withoutNatsCredentials",
       ]
     `);
   });

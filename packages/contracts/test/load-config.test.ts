@@ -478,6 +478,54 @@ describe("loadConfig", () => {
       "database.url: is required when database.type is postgresql (DATABASE_URL)",
     );
   });
+
+  it("shows a refused nats.url without the user name and password or token of any server", () => {
+    const message = (url: string) =>
+      `nats.url: expected a NATS URL like nats://host:4222 (several separated by commas), got ${JSON.stringify(url)}`;
+    const cases: ReadonlyArray<readonly [string, string]> = [
+      ["tls://u:SENTINEL-PW@127.0.0.1:14222 x", "tls://127.0.0.1:14222 x"],
+      ["nats://a:4222,nats://minutes:SENTINEL/PW@b:4222", "nats://a:4222,nats://b:4222"],
+      ["nats://minutes:SENTINEL@PW,x@b:4222/", "nats://b:4222/"],
+      ["SENTINEL-TOKEN@127.0.0.1:4222/", "127.0.0.1:4222/"],
+    ];
+    for (const [url, shown] of cases) {
+      expect(err(loadConfig({ env: { NATS_URL: url } }))).toBe(
+        `${message(shown)} (from environment variable NATS_URL)`,
+      );
+      const file = writeConfig({ nats: { url } });
+      expect(err(loadConfig({ argv: ["--config", file] }))).toBe(`${message(shown)} (from ${file})`);
+    }
+    // Credentials in a URL that decodes are kept for the connection.
+    expect(ok(loadConfig({ env: { NATS_URL: "nats://minutes:pw@nats:4222" } })).nats.url).toBe(
+      "nats://minutes:pw@nats:4222",
+    );
+  });
+
+  it("quotes no URL's user name and password in what it shows of any other value", () => {
+    expect(err(loadConfig({ env: { MINUTES_GATEWAY__PORT: "http://u:SENTINEL-PW@proxy:3128" } }))).toBe(
+      'gateway.port: expected a number, got "http://proxy:3128" (from environment variable MINUTES_GATEWAY__PORT)',
+    );
+    const file = writeConfig({ gateway: { port: "https://u:SENTINEL-PW@example.com" } });
+    expect(err(loadConfig({ argv: ["--config", file] }))).toBe(
+      `gateway.port: expected a number, got "https://example.com" (from ${file})`,
+    );
+  });
+
+  it("never quotes notification recipients: a webhook URL carries its secret in the path", () => {
+    const hook = "https://hooks.slack.com/services/T0/B0/SENTINEL-PATH";
+    const file = writeConfig({ confluence: { notification_settings: { notification_recipients: hook } } });
+    expect(err(loadConfig({ argv: ["--config", file] }))).toBe(
+      `confluence.notification_settings.notification_recipients: expected a list of strings, got a string (not shown: the key is secret) (from ${file})`,
+    );
+    const variable = "MINUTES_CONFLUENCE__NOTIFICATION_SETTINGS__NOTIFICATION_RECIPIENTS";
+    expect(err(loadConfig({ env: { [variable]: `["${hook}"` } }))).toBe(
+      `confluence.notification_settings.notification_recipients: expected a JSON array or a comma-separated list of strings, got text starting with [ that is not valid JSON (not shown: the key is secret) (from environment variable ${variable})`,
+    );
+    expect(
+      ok(loadConfig({ env: { [variable]: `${hook},ops@example.com` } })).confluence.notification_settings
+        .notification_recipients,
+    ).toEqual([hook, "ops@example.com"]);
+  });
 });
 
 describe("ignoredSettingWarnings", () => {

@@ -10,7 +10,7 @@
  * version) instead of starting and failing on every write later.
  */
 
-import { accessSync, constants } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, openSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import {
   ConnectionException,
@@ -138,6 +138,7 @@ export const openDatabase = (
       // Resolved once, here: the path in the start log line and in error messages is the file used.
       const path = config.sqlitePath === ":memory:" ? ":memory:" : resolve(config.sqlitePath);
       const location = { type: "sqlite", path } as const;
+      if (path !== ":memory:") createOwnerOnly(path);
       const { LibSqlDriver } = await import("@mikro-orm/libsql");
       const init = MikroORM.init({
         ...common,
@@ -504,6 +505,21 @@ const logQuery = (
     took: Date.now() - started,
     ...outcome,
   });
+};
+
+/**
+ * Creates a SQLite database file that does not exist yet as the owner's alone (0600, like the
+ * token vault): it holds every protocol, and SQLite gives its -wal and -shm files the database
+ * file's mode. An existing file keeps its mode (an operator may have shared it with a group), and
+ * a file that cannot be made here is left to the driver, whose open says why.
+ */
+const createOwnerOnly = (path: string): void => {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    closeSync(openSync(path, "wx", 0o600));
+  } catch {
+    // It exists, or the directory cannot be written: see above.
+  }
 };
 
 /** The database cannot be used as configured: `openDatabase` and `migrate` turn it into `StoreUnusableError`. */

@@ -1,7 +1,7 @@
 // A SQLite file or directory the process may not write: the store refuses to start, naming the
 // path and what needs write access, instead of starting and failing every write; and `health`
 // notices a file that became read-only while the store runs.
-import { chmod } from "node:fs/promises";
+import { chmod, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { assert, it } from "@effect/vitest";
 import { Effect } from "effect";
@@ -79,5 +79,36 @@ describe("SQLite permissions", () => {
       yield* Effect.promise(() => chmod(path, 0o644));
       yield* store.health();
     }),
+  );
+});
+
+describe("SQLite file mode", () => {
+  const modeOf = (path: string) => Effect.promise(async () => (await stat(path)).mode & 0o777);
+
+  it.scoped(
+    "creates a new database for the owner alone (SQLite its -wal and -shm alike), and leaves an existing file's mode",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* openTempDir;
+        // In a directory that does not exist yet, as database.sqlite_path may name one.
+        const path = join(dir, "data", "minutes.sqlite");
+        const store = yield* PublicationStore.make({ type: "sqlite", sqlitePath: path });
+        yield* store.health();
+        // While the store is open: its connection keeps the -wal and -shm files.
+        for (const file of [path, `${path}-wal`, `${path}-shm`])
+          assert.strictEqual((yield* modeOf(file)).toString(8), "600", file);
+
+        // An operator's choice for a database that exists (shared with a group) stays.
+        const shared = join(dir, "shared.sqlite");
+        yield* Effect.sync(() => {
+          const conn = new Libsql(shared);
+          conn.exec("pragma journal_mode = wal; create table kept (x)");
+          conn.close();
+        });
+        yield* Effect.promise(() => chmod(shared, 0o640));
+        const other = yield* PublicationStore.make({ type: "sqlite", sqlitePath: shared });
+        yield* other.health();
+        assert.strictEqual((yield* modeOf(shared)).toString(8), "640");
+      }),
   );
 });

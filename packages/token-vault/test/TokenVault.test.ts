@@ -57,9 +57,43 @@ describe("TokenVault", () => {
     );
     expect(Redacted.value(loaded)).toBe(token);
     const json = await readJson(temp.file);
-    expect(json.entries[0]?.secret.kdf).toEqual({ name: "scrypt", N: 32768, r: 8, p: 1 });
-    expect(json.check.kdf.N).toBe(32768);
-  });
+    // OWASP's minimum for 32 MiB: N = 2^15, r = 8, p = 3.
+    expect(json.entries[0]?.secret.kdf).toEqual({ name: "scrypt", N: 32768, r: 8, p: 3 });
+    expect(json.check.kdf).toEqual({ name: "scrypt", N: 32768, r: 8, p: 3 });
+  }, 60_000);
+
+  it("opens a vault sealed with the earlier default (p = 1) and re-seals it with p = 3 on the next write", async () => {
+    await mkdir(dirname(temp.file), { recursive: true, mode: 0o700 });
+    await copyFile(join(FIXTURES, "vault-p1.json"), temp.file);
+    await chmod(temp.file, 0o600);
+    const earlier = { url: "https://earlier.example.com/wiki", username: "earlier@example.com" };
+    const production = { file: temp.file, kdf: DEFAULT_KDF };
+    const loadEarlier = () =>
+      withVault(production, (v) => v.loadEncryptedToken({ ...earlier, password })).then(Redacted.value);
+    expect(await loadEarlier()).toBe("earlier-release-token-✓");
+    expect((await readJson(temp.file)).entries[0]?.secret.kdf).toEqual({
+      name: "scrypt",
+      N: 32768,
+      r: 8,
+      p: 1,
+    });
+
+    await withVault(production, (v) =>
+      v.saveEncryptedToken({ url, username, token: Redacted.make(token), password }),
+    );
+    const json = await readJson(temp.file);
+    expect(json.check.kdf).toEqual({ name: "scrypt", N: 32768, r: 8, p: 3 });
+    expect(json.entries.map((e) => [e.username, e.secret.kdf])).toEqual([
+      ["earlier@example.com", { name: "scrypt", N: 32768, r: 8, p: 3 }],
+      [username, { name: "scrypt", N: 32768, r: 8, p: 3 }],
+    ]);
+    // Re-sealed, not re-made: its dates and expiry stay.
+    expect(json.entries[0]).toMatchObject({
+      createdAt: "2026-11-28T04:57:12.063Z",
+      expiresAt: "2027-03-04T23:59:59.000Z",
+    });
+    expect(await loadEarlier()).toBe("earlier-release-token-✓");
+  }, 60_000);
 
   it("finds a token under a differently spelled but equivalent URL", async () => {
     await save(token, { url: "HTTPS://Example.Atlassian.NET:443/wiki/", username });

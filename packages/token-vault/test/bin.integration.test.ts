@@ -30,7 +30,7 @@ describe("the minutes-vault executable", () => {
       stderr: "",
     });
     const stored = JSON.parse(await readFile(temp.file, "utf8"));
-    expect(stored.entries[0].secret.kdf).toEqual({ name: "scrypt", N: 32768, r: 8, p: 1 });
+    expect(stored.entries[0].secret.kdf).toEqual({ name: "scrypt", N: 32768, r: 8, p: 3 });
 
     const got = await bin(["get", ...key], { env: { VAULT_PASSWORD: "right password" } });
     expect(got).toEqual({ code: 0, stdout: `${TOKEN}\n`, stderr: "" });

@@ -258,11 +258,11 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         response: {
           200: answer(
             routeSchema(ConfluenceHealth),
-            "Confluence answered with the configured credentials: the deployment, the site and the user they belong to. One check answers every request for 10 s (those that arrive while it runs, too).",
+            "Confluence answered with the configured credentials. With an API key: the deployment, the site and the user they belong to (`detailsWithheld` false). Without one (allowed while `gateway.auth_health` is off): only `status` and `detailsWithheld: true`. One check answers every request for 10 s (those that arrive while it runs, too).",
           ),
           503: problemAnswer(
             503,
-            "Service unavailable: Confluence did not answer with the credentials within 5 s (the detail names the error; with `Retry-After`), or Confluence is not configured (no client or token; the detail says why and which settings to change; no `Retry-After`: retrying will not help until an operator changes them).",
+            "Service unavailable: Confluence did not answer with the credentials within 5 s (the detail names the kind of error, e.g. `ConfluenceAuthenticationError`, and with an API key Confluence's own words; with `Retry-After`), or Confluence is not configured (no client or token; the detail says which settings to change, and with an API key why; no `Retry-After`: retrying will not help until an operator changes them).",
             {
               detail: "Confluence check failed (Timeout): Confluence did not answer within 5 s",
               headers: {
@@ -277,10 +277,13 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         },
       },
     },
-    async () => {
+    async (request) => {
+      // Open to all unless gateway.auth_health: the site, the bot account and Confluence's own
+      // words (which name the site, the user, the vault) only for a client with an API key.
+      const withheld = hasApiKey !== undefined && !hasApiKey(request);
       const client = await ctx.confluence.client().catch((e: unknown) => {
         throw misconfigured(
-          `${e instanceof Error ? e.message : "Confluence is not configured"}: ${configureConfluence(ctx.config.confluence)}`,
+          `${!withheld && e instanceof Error ? e.message : "Confluence is not configured"}: ${configureConfluence(ctx.config.confluence)}`,
           "confluence-not-configured",
         );
       });
@@ -298,13 +301,17 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       const result = await lastCheck.result;
       if (result._tag === "Left") {
         throw unavailable(
-          `Confluence check failed (${result.left._tag}): ${result.left.message}`,
+          withheld
+            ? `Confluence check failed (${result.left._tag}); the details are shown with an API key`
+            : `Confluence check failed (${result.left._tag}): ${result.left.message}`,
           "confluence-unreachable",
         );
       }
+      if (withheld) return { status: "ok" as const, detailsWithheld: true };
       const info = result.right;
       return {
         status: "ok" as const,
+        detailsWithheld: false,
         deployment: info.deployment,
         siteUrl: info.siteUrl,
         user: {
@@ -326,12 +333,12 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         response: {
           200: answer(
             routeSchema(ConfluenceStatus),
-            "`ok`: NATS, the streams, the publishers' consumer and the database are all there, and the Confluence token is not known to have expired. `warnings` says what needs doing soon while nothing fails yet: a token that expires within `confluence.token_expiry_warning_days` (14) days, with the day and how to replace it (the `minutes vault add` command for the site and user, or the settings to change and the restart). `publishers` lists the publishers running now (start, last heartbeat; host and pid only with an API key) and counts those started in the last `windowSeconds` that stopped without a clean stop; it is `null` until a publisher of this version has started (it creates the registry). `tokenSource` says where the token in use comes from (`vault`, `config`, `none`) and `tokenExpiresAt` when it expires, as recorded with it (`minutes vault add --expires`, or `confluence.token_expires_at` for a configured token; Confluence cannot tell): `null` when unknown. Both are read anew on each request: a token added to the vault counts without a restart.",
+            "`ok`: NATS, the streams, the publishers' consumer and the database are all there, and the Confluence token is not known to have expired. `warnings` says what needs doing soon while nothing fails yet: a token that expires within `confluence.token_expiry_warning_days` (14) days, with the day and how to replace it (the `minutes vault add` command for the site and user, or the settings to change and the restart; without an API key the command shows `<confluence.base_url>` and `<confluence.username>` instead of the site and user). `publishers` lists the publishers running now (start, last heartbeat; host and pid only with an API key) and counts those started in the last `windowSeconds` that stopped without a clean stop; it is `null` until a publisher of this version has started (it creates the registry). `tokenSource` says where the token in use comes from (`vault`, `config`, `none`) and `tokenExpiresAt` when it expires, as recorded with it (`minutes vault add --expires`, or `confluence.token_expires_at` for a configured token; Confluence cannot tell): `null` when unknown. Both are read anew on each request: a token added to the vault counts without a restart.",
             { example: confluenceStatusTokenExpiringExample },
           ),
           503: answer(
             routeSchema(ConfluenceStatus),
-            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs or pulls (by the registry: none has a fresh heartbeat by the NATS server's clock, no pull request is open and one sent a heartbeat in the last 10 minutes; else by the consumer: no open pull request and none in progress, on two reads 1 s apart), publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started, the Confluence token expired, with the day and how to replace it: the `minutes vault add` command for the site and user, or the settings to change and the restart). A publisher that died counts as running until it missed 3 heartbeats.",
+            "`degraded`: `reasons` says what is wrong, one sentence each (NATS or the database down, a stream or the consumer missing, the event stream refusing events, messages waiting while no publisher runs or pulls (by the registry: none has a fresh heartbeat by the NATS server's clock, no pull request is open and one sent a heartbeat in the last 10 minutes; else by the consumer: no open pull request and none in progress, on two reads 1 s apart), publishers in a crash loop: 3 or more starts in the last 10 minutes that ended without a clean stop, with how many and when the last one started, the Confluence token expired, with the day and how to replace it: the `minutes vault add` command for the site and user (placeholders for them without an API key), or the settings to change and the restart). A publisher that died counts as running until it missed 3 heartbeats.",
             { headers: UNAVAILABLE_HEADERS },
           ),
           ...problemResponses,
@@ -396,8 +403,9 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
           : tokenExpiryNotice(
               {
                 source: tokenSource,
-                url: ctx.config.confluence.base_url,
-                username: ctx.config.confluence.username,
+                // The vault command names the site and the bot account: placeholders when withheld.
+                url: withheld ? "<confluence.base_url>" : ctx.config.confluence.base_url,
+                username: withheld ? "<confluence.username>" : ctx.config.confluence.username,
                 vaultConfigured: readsVault(ctx.config.vault.password),
                 expiresAt: tokenExpiresAt,
               },

@@ -1,5 +1,5 @@
 // Temporary vault files for tests, plus cheap scrypt parameters: production parameters cost
-// ~0.15 s per derivation here, and most tests derive keys several times.
+// ~0.35 s per derivation here, and most tests derive keys several times.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
