@@ -138,7 +138,13 @@ export const openDatabase = (
       // Resolved once, here: the path in the start log line and in error messages is the file used.
       const path = config.sqlitePath === ":memory:" ? ":memory:" : resolve(config.sqlitePath);
       const location = { type: "sqlite", path } as const;
-      if (path !== ":memory:") createOwnerOnly(path);
+      if (path !== ":memory:") {
+        createOwnerOnly(path);
+        // Before any connection: opening a read-only file makes SQLite create its -wal and -shm
+        // with the file's mode, read-only as well, and they would stay after the operator fixed
+        // the file's permissions (and the message would blame files the operator never had).
+        if (sqliteAccessProblems(path).length > 0) throw new SqliteNotWritable(path, "");
+      }
       const { LibSqlDriver } = await import("@mikro-orm/libsql");
       const init = MikroORM.init({
         ...common,

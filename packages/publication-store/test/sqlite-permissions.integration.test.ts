@@ -1,7 +1,7 @@
 // A SQLite file or directory the process may not write: the store refuses to start, naming the
 // path and what needs write access, instead of starting and failing every write; and `health`
 // notices a file that became read-only while the store runs.
-import { chmod, stat } from "node:fs/promises";
+import { chmod, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { assert, it } from "@effect/vitest";
 import { Effect } from "effect";
@@ -29,13 +29,26 @@ describe("SQLite permissions", () => {
     Effect.gen(function* () {
       const dir = yield* openTempDir;
       const path = join(dir, "store.sqlite");
-      yield* Effect.scoped(PublicationStore.make({ type: "sqlite", sqlitePath: path }));
+      // Closed cleanly, so no -wal or -shm file is left: opening the read-only file would make
+      // SQLite create them with the file's mode, read-only too, and the message would blame files
+      // the operator never had. (A store's own connection closes when it is collected, so a store
+      // made and closed here left them only some of the time.)
+      yield* Effect.sync(() => {
+        const conn = new Libsql(path);
+        conn.exec("pragma journal_mode = wal; create table kept (x)");
+        conn.close();
+      });
       yield* chmodScoped(path, 0o444);
       const error = yield* Effect.flip(PublicationStore.make({ type: "sqlite", sqlitePath: path }));
       assert.strictEqual(error._tag, "StoreUnusableError");
       assert.strictEqual(
         error.message,
         `SQLite database ${path} cannot be written: the file is read-only. ${needs(dir, "store.sqlite")}`,
+      );
+      // Nothing left behind that would still be read-only once the operator fixed the file.
+      assert.deepStrictEqual(
+        (yield* Effect.promise(() => readdir(dir))).filter((f) => f.startsWith("store.sqlite")),
+        ["store.sqlite"],
       );
     }),
   );
