@@ -70,7 +70,15 @@ export type Disposition =
    * delivery: for waits that must not use up `max_deliver` (the database is down, another attempt
    * holds the job's lease). Only a stopping publisher gives the message back.
    */
-  | { readonly _tag: "Retry"; readonly delayMs: number }
+  | {
+      readonly _tag: "Retry";
+      readonly delayMs: number;
+      /**
+       * `"database-answers"`: the wait failed database work; it also ends as soon as the database
+       * answers again after not answering (see database-watch.ts), whatever is left of `delayMs`.
+       */
+      readonly until?: "database-answers";
+    }
   | { readonly _tag: "Term" };
 
 /** Steps after which a test hook may run (and kill the pipeline to simulate a crash). */
@@ -205,7 +213,7 @@ export const makePublishPipeline = (
   const storeUnavailable = (e: Pick<StoreUnavailableError, "message">) =>
     Effect.logError("database unavailable; trying the message again").pipe(
       Effect.annotateLogs({ reason: e.message }),
-      Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
+      Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS, until: "database-answers" } as Disposition),
     );
 
   // Operations are `Effect.fnUntraced`: a named `Effect.fn` captures a call-site stack trace on
@@ -1506,7 +1514,7 @@ export const makePublishPipeline = (
         e._tag === "StoreUnavailableError"
           ? Effect.logWarning("could not record a message JetStream gave up on; trying again").pipe(
               Effect.annotateLogs({ streamSequence: message.streamSequence, reason: e.message }),
-              Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS } as Disposition),
+              Effect.as({ _tag: "Retry", delayMs: STORE_RETRY_MS, until: "database-answers" } as Disposition),
             )
           : Effect.logError("could not record a message JetStream gave up on").pipe(
               Effect.annotateLogs({
@@ -1569,8 +1577,9 @@ class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: 
 
 /**
  * First wait before a message whose database work failed is tried again (the consume loop doubles
- * it on each try, up to a cap). An outage must not use up deliveries: with `max_deliver` spent,
- * JetStream would drop the event with nothing recorded.
+ * it on each try, up to a cap, and ends it early once the database answers again). An outage must
+ * not use up deliveries: with `max_deliver` spent, JetStream would drop the event with nothing
+ * recorded.
  */
 const STORE_RETRY_MS = 250;
 

@@ -41,6 +41,7 @@ import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
 import { CONTAINER_CACHE_SIZE, ContainerCache } from "./containers.js";
+import { makeDatabaseWatch } from "./database-watch.js";
 import { ConfluenceDisabledError } from "./errors.js";
 import { startGaveUpLoop } from "./gave-up.js";
 import { makeIndexPages } from "./index-page.js";
@@ -331,8 +332,16 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
     const handle = (message: IncomingMessage, signal: AbortSignal): Promise<Disposition> =>
       Runtime.runPromise(runtime)(pipeline.handle(message), { signal });
 
+    // Messages kept through a database outage are tried again once it answers (database-watch.ts).
+    const databaseBack = makeDatabaseWatch({
+      answers: () => Effect.runPromise(Effect.isSuccess(store.health())),
+      onBack: (waiting) =>
+        log.info({ waiting }, "the database answers again; trying the messages kept through the outage"),
+    }).back;
+
     // Messages JetStream gave up on: their jobs are recorded failed (see gave-up.ts).
     const gaveUpLoop = await startGaveUpLoop({
+      databaseBack,
       js,
       jsm,
       nats: config.nats,
@@ -427,6 +436,7 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       concurrency: config.nats.concurrency,
       ackWaitMs,
       handle,
+      databaseBack,
       onError: (message, error, fields) => log.error({ ...fields, err: String(error) }, message),
       onNotice: (level, message, fields) =>
         log[level]({ ...fields, stream: config.nats.stream, consumer: config.nats.consumer }, message),

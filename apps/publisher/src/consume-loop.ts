@@ -16,6 +16,7 @@
  * would take its ack for the message that now has the same stream sequence.
  */
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+import type { DatabaseBack } from "./database-watch.js";
 import type { Disposition, IncomingMessage } from "./PublishPipeline.js";
 
 /** Options of {@link startConsumeLoop}. */
@@ -35,6 +36,12 @@ export interface ConsumeLoopOptions {
    * settles with.
    */
   readonly handle: (message: IncomingMessage, signal: AbortSignal) => Promise<Disposition>;
+  /**
+   * Resolves once the database answers again after not answering (or when `signal` is aborted):
+   * ends the wait of a `Retry` kept `until: "database-answers"` early. Without it such a wait runs
+   * its course.
+   */
+  readonly databaseBack?: DatabaseBack;
   readonly onError: (message: string, error: unknown, fields?: Record<string, unknown>) => void;
   /** What else the log should say: the consumer went missing, pulling resumed. */
   readonly onNotice: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
@@ -95,17 +102,23 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
   let generation = 0;
   let lastReopen = Number.NEGATIVE_INFINITY;
 
-  /** Waits for `ms`, or less when the loop stops (kept messages, re-creation attempts). */
+  /**
+   * Waits for `ms`, or less when the loop stops (kept messages, re-creation attempts) or `early`
+   * resolves (it is told through its signal when the wait is over).
+   */
   const wakers = new Set<() => void>();
-  const pause = (ms: number) =>
+  const pause = (ms: number, early?: (signal: AbortSignal) => Promise<void>) =>
     new Promise<void>((resolve) => {
+      const over = new AbortController();
       const wake = () => {
         clearTimeout(timer);
         wakers.delete(wake);
+        over.abort();
         resolve();
       };
       const timer = setTimeout(wake, ms);
       wakers.add(wake);
+      early?.(over.signal).then(wake, () => undefined);
     });
 
   /** Tells JetStream three times per ack wait that `m` is still being worked on, from now on. */
@@ -131,7 +144,10 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       };
       let disposition = await options.handle(message, signal);
       for (let tries = 0; disposition._tag === "Retry" && !stopping; tries++) {
-        await pause(Math.min(RETRY_CAP_MS, disposition.delayMs * 2 ** Math.min(tries, 16)));
+        await pause(
+          Math.min(RETRY_CAP_MS, disposition.delayMs * 2 ** Math.min(tries, 16)),
+          disposition.until === "database-answers" ? options.databaseBack : undefined,
+        );
         if (stopping) break;
         disposition = await options.handle(message, signal);
       }

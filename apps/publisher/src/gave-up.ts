@@ -10,6 +10,7 @@ import { gaveUpStreamName, type MinutesConfig } from "@minutes/contracts";
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import type { Logger as Pino } from "pino";
 import { type ConsumeLoop, startConsumeLoop } from "./consume-loop.js";
+import type { DatabaseBack } from "./database-watch.js";
 import { ensureGaveUp, GAVE_UP_ACK_WAIT_MS, gaveUpConsumerName, parseMaxDeliveries } from "./nats.js";
 import type { Disposition, IncomingMessage } from "./PublishPipeline.js";
 
@@ -24,6 +25,8 @@ export interface GaveUpLoopOptions {
    * aborted when a stop interrupts it.
    */
   readonly giveUp: (message: IncomingMessage, signal: AbortSignal) => Promise<Disposition>;
+  /** Ends the wait of a record kept through a database outage once the database answers again. */
+  readonly databaseBack?: DatabaseBack;
 }
 
 /** How long to wait before reading the gave-up message again when NATS did not answer. */
@@ -88,6 +91,7 @@ export const startGaveUpLoop = async (options: GaveUpLoopOptions): Promise<Consu
     reopen: open,
     concurrency: 1,
     ackWaitMs: GAVE_UP_ACK_WAIT_MS,
+    ...(options.databaseBack !== undefined ? { databaseBack: options.databaseBack } : {}),
     handle: (advisory, signal) =>
       record(advisory, signal).catch((e: unknown) => {
         log.warn(

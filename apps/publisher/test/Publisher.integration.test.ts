@@ -381,7 +381,7 @@ describe.each(["cloud", "datacenter"] as const)("publishing to Confluence %s", (
 describe("database outages", () => {
   it("keeps an event through an outage longer than its deliveries, and publishes it once the database is back", async () => {
     const lines: Array<string> = [];
-    const logger = pino({ level: "error" }, { write: (line: string) => void lines.push(line) });
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
     // Two deliveries, a second apart: spent at once if every failed try were a delivery.
     const h = await open({
       database: "postgresql",
@@ -407,6 +407,9 @@ describe("database outages", () => {
     const record = await recordIn(h, "job-outage", "published", 60_000);
     expect(record.attempts).toBe(1);
     expect(pagesOfJob(h, "job-outage")).toHaveLength(1);
+    // Tried again because the database answered, not when its doubling wait ran out.
+    const back = lines.find((l) => l.includes("the database answers again"));
+    expect(back && JSON.parse(back)).toMatchObject({ waiting: 1 });
   });
 
   /**

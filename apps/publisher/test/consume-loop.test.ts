@@ -67,9 +67,90 @@ describe("the consume loop", () => {
     expect(loop.inFlight()).toBe(0);
     expect(loop.slotWaiters()).toBe(0);
   });
+
+  it("tries a message kept through a database outage again as soon as the database answers, not after its wait", async () => {
+    let acked: () => void = () => undefined;
+    const ack = new Promise<void>((resolve) => {
+      acked = resolve;
+    });
+    const tries: Array<number> = [];
+    let databaseIsBack: () => void = () => undefined;
+    const back = new Promise<void>((resolve) => {
+      databaseIsBack = resolve;
+    });
+    let watched = 0;
+    const loop = await startConsumeLoop({
+      consumer: fakeConsumer([fakeMessage(1, () => acked())]),
+      reopen: () => Promise.reject(new Error("not in this test")),
+      concurrency: 1,
+      ackWaitMs: 60_000,
+      // A wait far longer than the test's deadline: only the database coming back ends it in time.
+      handle: async () => {
+        tries.push(Date.now());
+        return tries.length === 1
+          ? { _tag: "Retry", delayMs: 600_000, until: "database-answers" }
+          : { _tag: "Ack" };
+      },
+      databaseBack: (signal) => {
+        watched++;
+        return Promise.race([
+          back,
+          new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())),
+        ]);
+      },
+      onError: (message, error) => {
+        throw new Error(`${message}: ${String(error)}`);
+      },
+      onNotice: () => undefined,
+    });
+    await until(() => watched === 1);
+    expect(tries).toHaveLength(1);
+    databaseIsBack();
+    await ack;
+    expect(tries).toHaveLength(2);
+    await loop.stop(5_000);
+  });
+
+  it("lets an ordinary kept message wait its time, without asking about the database", async () => {
+    let watched = 0;
+    let tried: () => void = () => undefined;
+    const triedTwice = new Promise<void>((resolve) => {
+      tried = resolve;
+    });
+    let tries = 0;
+    const loop = await startConsumeLoop({
+      consumer: fakeConsumer([fakeMessage(1, () => undefined)]),
+      reopen: () => Promise.reject(new Error("not in this test")),
+      concurrency: 1,
+      ackWaitMs: 60_000,
+      handle: async () => {
+        if (++tries === 2) tried();
+        return tries === 1 ? { _tag: "Retry", delayMs: 20 } : { _tag: "Ack" };
+      },
+      databaseBack: async () => {
+        watched++;
+      },
+      onError: (message, error) => {
+        throw new Error(`${message}: ${String(error)}`);
+      },
+      onNotice: () => undefined,
+    });
+    await triedTwice;
+    expect(watched).toBe(0);
+    await loop.stop(5_000);
+  });
 });
 
 // internal
+
+/** Polls until `check` holds, at most `ms`. */
+const until = async (check: () => boolean, ms = 5_000) => {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("condition not reached in time");
+    await new Promise((r) => setTimeout(r, 2));
+  }
+};
 
 /** A message as the loop uses it; `onAck` is called when it is acknowledged. */
 const fakeMessage = (seq: number, onAck: () => void): JsMsg =>
