@@ -116,7 +116,41 @@ interface ListFrame {
   readonly token: Token;
   items: number;
   readonly tasks: Array<readonly [paragraph: Token, check: Token, checked: boolean]>;
+  /** Open tokens inside the list: 0 for its direct children (item prefixes and the items' blocks). */
+  depth: number;
+  /** Blocks seen so far in the current item. */
+  itemBlocks: number;
+  /** Lists that are an item's later blocks: a task list's item may hold only task lists there. */
+  readonly nested: Array<Token>;
+  /** Whether an item holds a block other than its first paragraph and nested lists. */
+  foreign: boolean;
 }
+
+/** Direct children of a list that are no block of an item. */
+const listChrome = new Set<string>([
+  "listItemPrefix",
+  "linePrefix",
+  "listItemIndent",
+  "lineEnding",
+  "lineEndingBlank",
+  "whitespace",
+  "blockQuotePrefix",
+  "definition",
+]);
+
+/**
+ * Notes a direct child of a list: a new item, or a block of the current item. A Confluence task
+ * holds only inline text (STORAGE-FORMAT.md §5); after it, a task list may hold nested task lists
+ * and nothing else, so any other later block keeps the list from being a task list.
+ */
+const listChild = (list: ListFrame, type: string, token: Token): void => {
+  if (type === "listItemPrefix") list.itemBlocks = 0;
+  if (listChrome.has(type)) return;
+  list.itemBlocks++;
+  if (list.itemBlocks === 1) return;
+  if (type === "listOrdered" || type === "listUnordered") list.nested.push(token);
+  else list.foreign = true;
+};
 
 interface TagFrame {
   readonly open: Array<readonly [name: string, token: Token]>;
@@ -213,6 +247,11 @@ export const annotate = (
     const dropped = drop !== undefined && drop[index] === 1;
     if (!dropped) anchors.event(events, index);
     if (kind === "enter") {
+      const list = lists[lists.length - 1];
+      if (list !== undefined) {
+        if (list.depth === 0) listChild(list, type, token);
+        list.depth++;
+      }
       if (allowSafeHtml && inlineScopes.has(type)) tags.push({ open: [], counts: new Map() });
       if (fields !== undefined && !dropped) {
         if (fields.depth === 0) {
@@ -243,7 +282,7 @@ export const annotate = (
           break;
         case "listOrdered":
         case "listUnordered":
-          lists.push({ token, items: 0, tasks: [] });
+          lists.push({ token, items: 0, tasks: [], depth: 0, itemBlocks: 0, nested: [], foreign: false });
           break;
         case "taskListCheck": {
           const list = lists[lists.length - 1];
@@ -345,12 +384,20 @@ export const annotate = (
         if (token === fields.paragraph) fields = undefined;
         else fields.depth--;
       }
+      const top = lists[lists.length - 1];
+      if (top !== undefined && top.token !== token) top.depth--;
       if (type === "listItemPrefix") {
-        const list = lists[lists.length - 1];
-        if (list !== undefined) list.items++;
-      } else if (type === "listOrdered" || type === "listUnordered") {
-        const list = lists.pop();
-        if (list !== undefined && list.items > 0 && list.tasks.length === list.items) {
+        if (top !== undefined) top.items++;
+      } else if ((type === "listOrdered" || type === "listUnordered") && top?.token === token) {
+        const list = lists.pop() as ListFrame;
+        const parent = lists[lists.length - 1];
+        if (parent !== undefined) parent.depth--;
+        if (
+          list.items > 0 &&
+          list.tasks.length === list.items &&
+          !list.foreign &&
+          list.nested.every((nested) => annotations.taskLists.has(nested))
+        ) {
           annotations.taskLists.add(list.token);
           for (const [p, check, checked] of list.tasks) {
             annotations.taskParagraphs.set(p, checked ? "complete" : "incomplete");

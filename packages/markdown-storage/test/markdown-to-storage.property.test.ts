@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { githubSlug } from "../src/heading-anchors.js";
 import { markdownToStorage } from "../src/index.js";
-import { activeContent, xmlError } from "./helpers/xml.js";
+import { activeContent, taskListProblems, xmlError } from "./helpers/xml.js";
 
 /**
  * Runs of a property: `n` scaled by MINUTES_PROPERTY_RUNS (default 1; e.g. 10 for a deep run). Each
@@ -117,6 +117,7 @@ describe("markdownToStorage on random documents", () => {
         const output = markdownToStorage(md, { allowSafeHtml });
         expect(xmlError(output)).toBeUndefined();
         expect(activeContent(output)).toEqual([]);
+        expect(taskListProblems(output)).toEqual([]);
       }),
       { numRuns: runs(2_500) },
     );
@@ -214,6 +215,7 @@ describe("code blocks in containers", () => {
           expect(output).toContain(
             `<ac:plain-text-body><![CDATA[${lines.join("\n")}]]></ac:plain-text-body>`,
           );
+          expect(taskListProblems(output)).toEqual([]);
         },
       ),
       { numRuns: runs(1_000) },

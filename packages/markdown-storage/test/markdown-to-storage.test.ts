@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { markdownToStorage, parseProtocol, type StorageOptions } from "../src/index.js";
-import { xmlError } from "./helpers/xml.js";
+import { taskListProblems, xmlError } from "./helpers/xml.js";
 
 const fixtures = new URL("./fixtures/", import.meta.url);
 const cases = readdirSync(fixtures)
@@ -20,6 +20,7 @@ describe("fixture conversions (test/fixtures/<case>.md → <case>.xml)", () => {
     const output = markdownToStorage(readFixture(`${name}.md`), options);
     expect(output).toBe(readFixture(`${name}.xml`).replace(/\n$/, ""));
     expect(xmlError(output)).toBeUndefined();
+    expect(taskListProblems(output)).toEqual([]);
   });
 
   it("has at least one fixture per construct of the spec", () => {

@@ -1,6 +1,8 @@
 // Lists and GFM task lists. A list whose every item starts with a checkbox becomes `ac:task-list`
 // with one `ac:task` per item (id, status, body); a trailing due date in the item's first paragraph
-// becomes a `<time>` element. Other lists follow micromark's own list handlers (start numbers,
+// becomes a `<time>` element. The body is that paragraph's inline content, and a nested task list
+// follows its task inside the parent `ac:task-list` (annotate.ts keeps any list whose items hold
+// other blocks a plain list). Other lists follow micromark's own list handlers (start numbers,
 // tight/loose), which are private and so re-implemented here; a stray checkbox stays as `[x]` text.
 
 import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
@@ -23,8 +25,14 @@ export const listHandlers = (
   const kinds: Array<"ol" | "ul" | "task"> = [];
 
   const closeItem = function (this: CompileContext): undefined {
+    // A task is closed where its first paragraph ends: `ac:task-body` holds inline content only,
+    // and a nested task list follows the task inside the parent `ac:task-list`.
+    if (kinds[kinds.length - 1] === "task") {
+      this.setData("slurpAllLineEndings");
+      return;
+    }
     if (this.getData("lastWasTag") && !this.getData("slurpAllLineEndings")) this.lineEndingIfNeeded();
-    this.tag(kinds[kinds.length - 1] === "task" ? "</ac:task-body></ac:task>" : "</li>");
+    this.tag("</li>");
     this.setData("slurpAllLineEndings");
   };
   const enterList = function (this: CompileContext, token: Token, kind: "ol" | "ul"): undefined {
@@ -75,13 +83,18 @@ export const listHandlers = (
         const status = annotations.taskParagraphs.get(token);
         const tightStack = this.getData("tightStack");
         inline.paragraphDepth++;
-        if (status !== undefined) this.tag(`<ac:task-status>${status}</ac:task-status><ac:task-body>`);
+        if (status !== undefined) {
+          // No `<p>` in a task body, even in a loose list: the body is inline content.
+          this.tag(`<ac:task-status>${status}</ac:task-status><ac:task-body>`);
+          this.setData("slurpAllLineEndings");
+          this.buffer();
+          return;
+        }
         if (!tightStack[tightStack.length - 1]) {
           this.lineEndingIfNeeded();
           this.tag("<p>");
         }
         this.setData("slurpAllLineEndings");
-        if (status !== undefined) this.buffer();
       },
       taskListCheck() {},
     },
@@ -94,6 +107,9 @@ export const listHandlers = (
         if (annotations.taskParagraphs.has(token)) {
           const body = this.resume();
           this.raw(renderDueDate(body.replace(/^[ \t]+/, "")));
+          this.tag("</ac:task-body></ac:task>");
+          this.setData("slurpAllLineEndings", true);
+          return;
         }
         const tightStack = this.getData("tightStack");
         if (tightStack[tightStack.length - 1]) this.setData("slurpAllLineEndings", true);

@@ -75,3 +75,58 @@ export const activeContent = (fragment: string): ReadonlyArray<string> => {
     .close();
   return found;
 };
+
+/** Elements that are inline content, the only content an `ac:task-body` may hold. */
+const inlineElements = new Set([
+  "em",
+  "strong",
+  "span",
+  "code",
+  "br",
+  "a",
+  "sup",
+  "sub",
+  "u",
+  "kbd",
+  "mark",
+  "time",
+  "ac:link",
+  "ac:link-body",
+  "ac:plain-text-link-body",
+  "ac:image",
+  "ri:url",
+  "ri:attachment",
+]);
+
+/**
+ * Where a well-formed fragment breaks the shape of Confluence task lists (STORAGE-FORMAT.md §5, and
+ * the editor's model, where a task list holds tasks and task lists and starts with a task): a task
+ * body holding anything but inline content, a task list holding anything but `ac:task` and
+ * `ac:task-list` or starting with a list.
+ */
+export const taskListProblems = (fragment: string): ReadonlyArray<string> => {
+  const found: Array<string> = [];
+  const parser = new SaxesParser({ xmlns: true });
+  const stack: Array<{ name: string; children: number }> = [];
+  parser.on("opentag", (tag) => {
+    const parent = stack[stack.length - 1];
+    if (parent?.name === "ac:task-list") {
+      if (tag.name !== "ac:task" && tag.name !== "ac:task-list") found.push(`<${tag.name}> in a task list`);
+      if (parent.children === 0 && tag.name !== "ac:task")
+        found.push(`task list starting with <${tag.name}>`);
+    }
+    if (stack.some((open) => open.name === "ac:task-body") && !inlineElements.has(tag.name))
+      found.push(`<${tag.name}> in a task body`);
+    if (parent !== undefined) parent.children++;
+    stack.push({ name: tag.name, children: 0 });
+  });
+  parser.on("closetag", () => {
+    stack.pop();
+  });
+  parser
+    .write(
+      `<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">${fragment}</root>`,
+    )
+    .close();
+  return found;
+};
