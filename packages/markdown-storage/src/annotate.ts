@@ -67,7 +67,9 @@ const xmppResource = /^\/[A-Za-z0-9@.]*[A-Za-z0-9@]/;
  * a label (see `startsWithLabel`), the soft break before each later line that starts with a label is
  * meant as a line break; a line without a label continues the line before it (wrapped prose, joined
  * with a space as everywhere else). A paragraph whose first line has no label keeps all its soft
- * breaks as spaces.
+ * breaks as spaces. A later line's label must start with a capital (or a digit, or a letter of a
+ * script without case) unless the first line's label starts in lower case (`date: …` / `topic: …`):
+ * hard-wrapped prose often continues with a lower-case phrase and a colon (`next steps: Tom …`).
  */
 interface FieldLines {
   readonly paragraph: Token;
@@ -76,6 +78,8 @@ interface FieldLines {
   atLineStart: boolean;
   /** Whether the first line starts with a label; `undefined` until its first token is seen. */
   labelled: boolean | undefined;
+  /** Whether the first line's label starts with a lower-case letter, so later ones may too. */
+  lowerCase: boolean;
   /** The line ending before the line being started. */
   lineEnding: Token | undefined;
 }
@@ -261,8 +265,15 @@ export const annotate = (
           } else if (fields.atLineStart && !linePrefixes.has(type)) {
             fields.atLineStart = false;
             const label = startsWithLabel(events, index);
-            if (fields.labelled === undefined) fields.labelled = label;
-            else if (label && fields.lineEnding !== undefined) annotations.fieldBreaks.add(fields.lineEnding);
+            if (fields.labelled === undefined) {
+              fields.labelled = label !== undefined;
+              fields.lowerCase = label === "lower";
+            } else if (
+              label !== undefined &&
+              (label === "other" || fields.lowerCase) &&
+              fields.lineEnding !== undefined
+            )
+              annotations.fieldBreaks.add(fields.lineEnding);
           }
         }
         if (fields.labelled === false) fields = undefined;
@@ -277,6 +288,7 @@ export const annotate = (
               depth: 0,
               atLineStart: true,
               labelled: undefined,
+              lowerCase: false,
               lineEnding: undefined,
             };
           break;
@@ -416,29 +428,37 @@ export const annotate = (
 
 /**
  * A field label: a letter or digit, then up to 39 letters, digits, spaces, hyphens, slashes, dots,
- * ampersands or parentheses (`Date`, `Meeting date`, `Datum/Uhrzeit`, `Q&A`, `Date (UTC)`, `Дата`).
+ * ampersands or parenthesised groups of those (`Date`, `Meeting date`, `Datum/Uhrzeit`, `Q&A`,
+ * `Date (UTC)`, `Дата`); a parenthesis that is not closed inside it (`see above (ref`) is prose.
  */
-const LABEL = "[\\p{L}\\p{N}][\\p{L}\\p{M}\\p{N} \\-/.&()]{0,39}";
+const LABEL_CHARS = "\\p{L}\\p{M}\\p{N} \\-/.&";
+const LABEL = `[\\p{L}\\p{N}](?:[${LABEL_CHARS}]|\\([${LABEL_CHARS}]*\\)){0,39}`;
 /**
- * Plain text starting with a label, its colon and a space or the line end: `Date: 2025-09-02`. The
- * space keeps out URLs (`https://…`, `mailto:x`) and times (`10:30`); `\0` stands for markup.
+ * What ends a label: a colon and a space or the line end (`Date: 2025-09-02`; the space keeps out URLs
+ * such as `https://…`, `mailto:x` and times such as `10:30`), or a dash as meeting info reads it
+ * (`Meeting date — 14/10/2025`, `Topic – Budget`, `Chair - Priya` with a space before the hyphen).
  */
-const plainLabel = new RegExp(`^${LABEL}:(?:[ \\t]|$)`, "u");
+const SEPARATOR = "(?::(?:[ \\t]|$)|[ \\t]*[–—]|[ \\t]+-(?:[ \\t]|$))";
+/** Plain text starting with a label and its separator; `\0` stands for markup. */
+const plainLabel = new RegExp(`^${LABEL}${SEPARATOR}`, "u");
 /** Emphasised or strong text that is a label with its colon (`**Date:**`). */
 const wrappedLabelWithColon = new RegExp(`^${LABEL}:$`, "u");
-/** Emphasised or strong text that is a label whose colon follows it (`**Date**: …`). */
+/** Emphasised or strong text that is a label whose separator follows it (`**Date**: …`). */
 const wrappedLabel = new RegExp(`^${LABEL}$`, "u");
-const colonAfterLabel = /^:(?:[ \t]|$)/u;
+const separatorAfterLabel = new RegExp(`^${SEPARATOR}`, "u");
+/** A label starting with a lower-case letter (`date: …`). */
+const lowerCaseStart = /^\p{Ll}/u;
 /** Enough text to decide: a label is at most 40 characters, its colon and a space. */
 const LABEL_TEXT = 48;
 const LABEL_EVENTS = 256;
 
 /**
  * Whether the line whose first token is entered at `start` starts with a label: plain
- * (`Date: 2025-09-02`), strong or emphasised (`**Date:** …`, `*Date*: …`, `**Date: 2025-09-02**`). Reads only the first few
- * characters' events, so a check per line keeps the pass linear.
+ * (`Date: 2025-09-02`), strong or emphasised (`**Date:** …`, `*Date*: …`, `**Date: 2025-09-02**`);
+ * `"lower"` when the label starts with a lower-case letter, `"other"` for any other label, `undefined`
+ * for none. Reads only the first few characters' events, so a check per line keeps the pass linear.
  */
-const startsWithLabel = (events: ReadonlyArray<Event>, start: number): boolean => {
+const startsWithLabel = (events: ReadonlyArray<Event>, start: number): "lower" | "other" | undefined => {
   /** Text inside the strong or emphasis the line starts with. */
   let inner = "";
   /** Text after it, or from the line start if it starts with plain text. */
@@ -492,12 +512,13 @@ const startsWithLabel = (events: ReadonlyArray<Event>, start: number): boolean =
     }
     if (inner.length + after.length > LABEL_TEXT) break;
   }
-  if (!wrapped) return plainLabel.test(after);
-  return (
-    wrappedLabelWithColon.test(inner) ||
-    plainLabel.test(inner) ||
-    (wrappedLabel.test(inner) && colonAfterLabel.test(after))
-  );
+  const label = wrapped
+    ? wrappedLabelWithColon.test(inner) ||
+      plainLabel.test(inner) ||
+      (wrappedLabel.test(inner) && separatorAfterLabel.test(after))
+    : plainLabel.test(after);
+  if (!label) return undefined;
+  return lowerCaseStart.test(wrapped ? inner : after) ? "lower" : "other";
 };
 
 /** The index of the exit of the token entered at `enter` (the last index if it has none). */
