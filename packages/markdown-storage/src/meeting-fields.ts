@@ -299,8 +299,9 @@ const limitLength = (text: string, limit: number): string => {
 };
 
 const DATE_LABEL =
-  /^(?:meeting date|date of (?:the )?meeting|date|дата(?: (?:совещания|встречи|заседания|проведения))?|datum(?: der (?:sitzung|besprechung))?|sitzungsdatum)$/iu;
-const TOPIC_LABEL = /^(?:topic|subject|тема(?: (?:совещания|встречи))?|thema|betreff)$/iu;
+  /^(?:(?:meeting )?date(?: ?(?:&|\/|and) ?time)?|date of (?:the )?meeting|when|дата(?: (?:совещания|встречи|заседания|проведения))?(?: ?(?:\/|и) ?время)?|datum(?: der (?:sitzung|besprechung))?(?: ?(?:\/|&|und) ?uhrzeit)?|sitzungsdatum)$/iu;
+const TOPIC_LABEL =
+  /^(?:(?:meeting )?(?:topic|subject|title)|тема(?: (?:совещания|встречи))?|название|thema|betreff|titel)$/iu;
 /** An HTML tag as inline raw HTML spells it, which the page shows as text. */
 // One way to match each tag (no optional `/` beside `[^<>]*`), so a run of tags cannot backtrack.
 const TAG = "<\\/?[A-Za-z][A-Za-z0-9-]*(?:[\\s/][^<>]*)?>";
@@ -311,7 +312,7 @@ const CLOSING_TAG = "<\\/[A-Za-z][A-Za-z0-9-]*\\s*>";
  * but they are markup its author meant, not part of the label or the value.
  */
 const LABELLED_LINE = new RegExp(
-  `^(?:${TAG}\\s*)*([\\p{L}][\\p{L} ]{0,40}?)\\s*(?:${CLOSING_TAG}\\s*)*(?::|\\s-|[–—])\\s*(?:${CLOSING_TAG}\\s*)*(.*)$`,
+  `^(?:${TAG}\\s*)*([\\p{L}][\\p{L} &/]{0,40}?)\\s*(?:${CLOSING_TAG}\\s*)*(?::|\\s-|[–—])\\s*(?:${CLOSING_TAG}\\s*)*(.*)$`,
   "u",
 );
 const TAGS = new RegExp(TAG, "gu");
@@ -320,12 +321,38 @@ const EMPTY_TAG_PAIR = /<([A-Za-z][A-Za-z0-9-]*)(?:[\s/][^<>]*)?>\s*<\/\1\s*>/gu
 
 /** Records a field if its label names the date or the topic; `true` once the scan is complete. */
 const addField = (scan: Scan, label: string, value: string): boolean => {
-  if (scan.date === null && DATE_LABEL.test(label)) scan.date = findDate(collapse(value))?.iso ?? null;
+  if (scan.date === null && DATE_LABEL.test(label)) scan.date = labelledDate(collapse(value));
   if (scan.topic === null && TOPIC_LABEL.test(label)) {
     const topic = collapse(value);
     scan.topic = topic === "" ? null : topic;
   }
   return isComplete(scan);
+};
+
+/** `20250902` (ISO 8601 basic, as file names have it) as a whole word. */
+const BASIC_DATE = /(?<![\p{L}\p{N}])(\d{4})(\d{2})(\d{2})(?![\p{L}\p{N}])/u;
+/** `02.09.25`: day, month and a two-digit year of this century, as German protocols write it. */
+const SHORT_YEAR_DATE = /(?<![\p{L}\p{N}.])(\d{1,2})\.(\d{1,2})\.(\d{2})(?![\p{L}\p{N}]|\.\p{N})/u;
+
+/**
+ * The date of a date field's value: any form `parseDate` reads, or, right after a date label only,
+ * `20250902` or `02.09.25` (elsewhere, such numbers are more often ids, versions or amounts).
+ */
+const labelledDate = (value: string): string | null => {
+  const found = findDate(value);
+  if (found !== null) return found.iso;
+  let best: { readonly iso: string; readonly at: number } | null = null;
+  const basic = BASIC_DATE.exec(value);
+  if (basic !== null) {
+    const iso = toIsoDate(Number(basic[1]), Number(basic[2]), Number(basic[3]));
+    if (iso !== null) best = { iso, at: basic.index };
+  }
+  const short = SHORT_YEAR_DATE.exec(value);
+  if (short !== null && (best === null || short.index < best.at)) {
+    const iso = toIsoDate(2000 + Number(short[3]), Number(short[2]), Number(short[1]));
+    if (iso !== null) best = { iso, at: short.index };
+  }
+  return best?.iso ?? null;
 };
 
 /** A paragraph line as `[label, value]`: `Label: value`, or a table row that Markdown did not parse. */
@@ -421,5 +448,6 @@ const parseFilename = (filename: string): { date: string | null; topic: string |
     }
   }
   const cleaned = collapse(topic.replace(/[\s_.\-–—]+/gu, " "));
-  return { date, topic: cleaned === "" ? null : cleaned };
+  // `meeting_20250902.md` names no topic, as `# Meeting Notes` alone does not.
+  return { date, topic: cleaned === "" || GENERIC_ALONE.test(cleaned) ? null : cleaned };
 };

@@ -33,13 +33,15 @@ export interface MeetingInfo {
  * Extracts the meeting date and topic from a protocol, given as text or as the result of
  * `parseProtocol` (the same answer either way). For each value the first rule that matches wins:
  *
- * - date: front matter `date`; the first labelled field (`Date`, `Meeting date`, `Дата`,
- *   `Дата совещания`, `Дата встречи`, `Datum`, …) whose value holds a date; the first date in the
- *   first H1; a date in the file name (`YYYYMMDD`, `YYYY-MM-DD`, `YYYY_MM_DD`).
- * - topic: front matter `topic`, then `title`; the first labelled field (`Topic`, `Subject`, `Тема`,
- *   `Thema`, `Betreff`); the first H1 as plain text without its date and without a generic prefix
- *   (`Protokoll: Betriebsrat` → `Betriebsrat`; a generic heading alone is skipped); the file name
- *   without extension and date, separators as spaces.
+ * - date: front matter `date`; the first labelled field (`Date`, `Meeting date`, `Date & Time`,
+ *   `Дата`, `Дата совещания`, `Datum`, `Datum/Uhrzeit`, …) whose value holds a date (there also
+ *   `20250902` and `02.09.25`); the first date in the first H1; a date in the file name (`YYYYMMDD`,
+ *   `YYYY-MM-DD`, `YYYY_MM_DD`).
+ * - topic: front matter `topic`, then `title`; the first labelled field (`Topic`, `Subject`,
+ *   `Title`, `Meeting title`, `Тема`, `Thema`, `Betreff`, `Titel`); the first H1 as plain text
+ *   without its date and without a generic prefix (`Protokoll: Betriebsrat` → `Betriebsrat`; a
+ *   generic heading alone is skipped); the file name without extension and date, separators as
+ *   spaces, unless that is generic too (`meeting_20250902.md`).
  *
  * Labelled fields are lines of paragraphs, list items and headings (`**Date:** 2025-09-02`,
  * `Meeting date — 14/10/2025`) or two-cell table rows (`| Datum | 20.11.2025 |`); code blocks and HTML

@@ -115,6 +115,16 @@ describe("extractMeetingInfo: the date", () => {
     ["1. Date: 2025-09-02", "2025-09-02"],
     ["- [ ] Date: 2025-09-02", "2025-09-02"],
     ["> Date: 2025-09-02", "2025-09-02"],
+    ["**Date & Time:** 2025-09-02, 10:00", "2025-09-02"],
+    ["**Date/Time:** 2025-09-02 10:00", "2025-09-02"],
+    ["**Date and time:** 2025-09-02 10:00", "2025-09-02"],
+    ["Meeting date & time: 2 September 2025", "2025-09-02"],
+    ["**Datum/Uhrzeit:** 20.11.2025 14:00", "2025-11-20"],
+    ["Datum und Uhrzeit: 20.11.2025, 14:00 Uhr", "2025-11-20"],
+    ["Дата и время: 03.11.2025 10:00", "2025-11-03"],
+    ["When: Tuesday, 2 September 2025", "2025-09-02"],
+    ["Date: 20250902", "2025-09-02"],
+    ["Datum: 02.09.25", "2025-09-02"],
   ])("reads the labelled field %j", (markdown, iso) => {
     expect(extractMeetingInfo(`# Weekly\n\n${markdown}\n`).date).toBe(iso);
   });
@@ -132,6 +142,17 @@ describe("extractMeetingInfo: the date", () => {
   it("reads a field on a later line of a paragraph", () => {
     const markdown = "**Chair:** Priya\n**Date:** 2025-10-14\n**Attendees:** Tom\n";
     expect(extractMeetingInfo(markdown).date).toBe("2025-10-14");
+  });
+
+  it.each([
+    "Date: 20250230",
+    "Date: ticket 202509021",
+    "Date: v20250902",
+    "Datum: 31.02.25",
+    "Datum: 02.09.25.1",
+    "Datum: 1.02.09.25",
+  ])("reads no date from the field %j", (markdown) => {
+    expect(extractMeetingInfo(`# Weekly\n\n${markdown}\n`).date).toBeNull();
   });
 
   it("does not take a field whose label only starts like one", () => {
@@ -196,8 +217,9 @@ describe("extractMeetingInfo: the date", () => {
   });
 
   it("reads front matter only at the very start of the document", () => {
-    const markdown = "Intro\n\n---\ntitle: Late\n---\n";
-    expect(extractMeetingInfo(markdown).topic).toBeNull();
+    // Later, the block is a rule and a setext heading, read as the page shows it (YAML would unquote).
+    const markdown = 'Intro\n\n---\ntitle: "Late"\n---\n';
+    expect(extractMeetingInfo(markdown).topic).toBe('"Late"');
   });
 
   it("does not treat an unclosed front matter block as front matter", () => {
@@ -293,6 +315,10 @@ describe("extractMeetingInfo: the topic", () => {
     ["- Betreff — Hybride Arbeit", "Hybride Arbeit"],
     ["| Topic | *Release* `4.2` |", "Release 4.2"],
     ["TOPIC:   lots    of   space  ", "lots of space"],
+    ["**Title:** Roadmap", "Roadmap"],
+    ["**Meeting Title:** Roadmap Q4", "Roadmap Q4"],
+    ["Meeting topic: Hiring", "Hiring"],
+    ["Titel: Haushalt 2026", "Haushalt 2026"],
   ])("reads the labelled field %j", (markdown, topic) => {
     expect(extractMeetingInfo(`# Heading\n\n${markdown}\n`).topic).toBe(topic);
   });
@@ -402,6 +428,10 @@ describe("extractMeetingInfo: the topic", () => {
     ["dir/sub/retro.2025-09-02.md", "retro"],
     ["sync_20250230.md", "sync 20250230"],
     ["20250902.md", null],
+    ["meeting_20250902.md", null],
+    ["meeting-notes-2025-09-02.md", null],
+    ["Protokoll_2025-11-20.md", null],
+    ["minutes.md", null],
   ])("derives the topic from the file name %s", (filename, topic) => {
     expect(extractMeetingInfo("Nothing here.\n", filename).topic).toBe(topic);
   });
