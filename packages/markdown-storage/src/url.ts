@@ -70,15 +70,14 @@ export const normalizeUri = (value: string): string => {
   return start === 0 ? value : out + value.slice(start);
 };
 
-/** Whether an image source is absolute (has a scheme or starts with `//`) rather than a local path. */
-export const isAbsoluteUrl = (url: string): boolean =>
-  url.startsWith("//") || /^[a-z][a-z0-9+.-]*:/i.test(url);
+/** Whether an image source is a web URL (`http:`, `https:` or protocol-relative `//`) Confluence can load. */
+export const isWebUrl = (url: string): boolean => url.startsWith("//") || /^https?:/i.test(url);
 
 /**
- * The attachment file name for a relative image path: the last path segment, without query or
- * fragment, percent-decoded when possible (`img/My%20Chart.png?x=1` → `My Chart.png`).
+ * The file name of an image path: the last path segment, without query or fragment, percent-decoded
+ * when possible (`img/My%20Chart.png?x=1` → `My Chart.png`); `""` for a path ending in `/`.
  */
-export const attachmentFileName = (path: string): string => {
+export const imageFileName = (path: string): string => {
   let end = path.length;
   for (const mark of ["?", "#"]) {
     const at = path.indexOf(mark);

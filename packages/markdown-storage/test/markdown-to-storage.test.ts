@@ -151,10 +151,24 @@ describe("markdownToStorage safety", () => {
     expect(markdownToStorage("[a](./javascript:x)")).toBe('<p><a href="./javascript:x">a</a></p>');
   });
 
-  it("turns a relative image path into an attachment named after the file", () => {
+  it("shows a relative image as its alt text and path: no attachment is ever uploaded", () => {
     expect(markdownToStorage("![chart](../img/q3%20chart.png#x)")).toBe(
-      '<p><ac:image ac:alt="chart"><ri:attachment ri:filename="q3 chart.png" /></ac:image></p>',
+      "<p>chart (image: <code>../img/q3 chart.png#x</code>)</p>",
     );
+    // Two files of the same name stay apart; a path without a file name still shows.
+    expect(markdownToStorage("![v1](old/chart.png) ![v2](new/chart.png)")).toBe(
+      "<p>v1 (image: <code>old/chart.png</code>) v2 (image: <code>new/chart.png</code>)</p>",
+    );
+    expect(markdownToStorage("![](./a/b/)")).toBe("<p>(image: <code>./a/b/</code>)</p>");
+    // Without alt text, the file name stands for the image.
+    expect(markdownToStorage("![](img/arch.png)")).toBe("<p>arch.png (image: <code>img/arch.png</code>)</p>");
+    expect(markdownToStorage("![a](file:///C:/x.png)")).toBe(
+      "<p>a (image: <code>file:///C:/x.png</code>)</p>",
+    );
+    expect(markdownToStorage("![a](//cdn.example.com/x.png)")).toBe(
+      '<p><ac:image ac:alt="a"><ri:url ri:value="//cdn.example.com/x.png" /></ac:image></p>',
+    );
+    expect(markdownToStorage("![logo](logo.png)")).not.toContain("ri:attachment");
   });
 
   it("accepts CRLF and CR line endings", () => {

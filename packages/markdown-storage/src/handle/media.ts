@@ -1,20 +1,16 @@
 // Links and images. micromark keeps its media stack private, so every handler that touches it is
 // replaced here with the same logic over our own stack. Links keep `<a href>`, except a link to a
 // heading of the page, which is an `ac:link ac:anchor` (annotate.ts decides which, heading-anchors.ts);
-// images become `ac:image` with `ri:url` (absolute) or `ri:attachment` (relative path, filled by a
-// later upload). Relative links to other files (`other.md#x`) stay `<a href>`: an `ac:link` to
+// an image with an http(s) URL becomes `ac:image` with `ri:url`. Any other image (a relative path such
+// as `diagrams/arch.png`) is shown as text, its alt text (or file name) and its path: Minutes gets
+// only the Markdown, so no file could be attached, and an `ri:attachment` to nothing renders as a
+// broken image without its alt text. Relative links to other files (`other.md#x`) stay `<a href>`: an `ac:link` to
 // another page needs its title (`ri:page ri:content-title`), which the Markdown does not give.
 // Script-capable URLs (javascript:, vbscript:, data:) are never emitted: the label is kept as text.
 
 import type { CompileContext, HtmlExtension, Token } from "micromark-util-types";
 import type { Annotations } from "../annotate.js";
-import {
-  attachmentFileName,
-  isAbsoluteUrl,
-  isDangerousUrl,
-  normalizeIdentifier,
-  normalizeUri,
-} from "../url.js";
+import { imageFileName, isDangerousUrl, isWebUrl, normalizeIdentifier, normalizeUri } from "../url.js";
 import { cdata, escapeXml } from "../xml-text.js";
 
 interface Media {
@@ -86,6 +82,15 @@ const linkBody = (label: string): string => {
     else if (name === "ac:image") out += /\sac:alt="([^"]*)"/.exec(tag)?.[1] ?? "";
   }
   return `<ac:link-body>${out}</ac:link-body>`;
+};
+
+/** A path as its author would read it: percent-escapes decoded where they are valid. */
+const decodePath = (path: string): string => {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
 };
 
 /** Handlers for links, images and autolinks. */
@@ -174,10 +179,14 @@ export const mediaHandlers = (annotations: Annotations): HtmlExtension => {
         this.raw(alt);
         return;
       }
+      if (!isWebUrl(destination)) {
+        const name = alt.trim() !== "" ? alt : this.encode(imageFileName(destination));
+        const path = `(image: <code>${this.encode(decodePath(destination))}</code>)`;
+        this.tag(name === "" ? path : `${name} ${path}`);
+        return;
+      }
       const altAttribute = alt === "" ? "" : ` ac:alt="${alt}"`;
-      const resource = isAbsoluteUrl(destination)
-        ? `<ri:url ri:value="${this.encode(normalizeUri(destination))}" />`
-        : `<ri:attachment ri:filename="${this.encode(attachmentFileName(destination))}" />`;
+      const resource = `<ri:url ri:value="${this.encode(normalizeUri(destination))}" />`;
       this.tag(`<ac:image${altAttribute}${title}>${resource}</ac:image>`);
       return;
     }
