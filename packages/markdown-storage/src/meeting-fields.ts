@@ -212,13 +212,24 @@ interface FrontMatter {
   readonly data: Record<string, unknown> | null;
   /** The text after the front matter (all of it, without a BOM, if there is none). */
   readonly body: string;
-  /** Whether the text starts with a closed front-matter block (even one of invalid YAML). */
+  /**
+   * Whether the text starts with front matter: a closed `---` block at the very start, unless its
+   * YAML is valid but no mapping (see `splitFrontMatter`). The page leaves it off and meeting info
+   * scans only what follows, so both read the same Markdown.
+   */
   readonly hasFrontMatter: boolean;
 }
 
 /** The largest front matter (UTF-16 code units) read as YAML. */
 const MAX_FRONT_MATTER = 16 * 1024;
 
+/**
+ * Splits off a closed `---` block at the very start as front matter: YAML that is a mapping gives
+ * its data; YAML that is invalid (a value with `: ` in it, `title: Meeting: Budget`, is a common
+ * slip) or too large to read is still front matter, written as metadata and not meant for the page,
+ * but gives no data. Valid YAML that is no mapping is no front matter: `---` / `Some text` / `---` is
+ * a rule and a setext heading.
+ */
 const splitFrontMatter = (markdown: string): FrontMatter => {
   const text = markdown.startsWith("\uFEFF") ? markdown.slice(1) : markdown;
   const open = /^---[ \t]*\r?\n/.exec(text);
@@ -237,21 +248,21 @@ const splitFrontMatter = (markdown: string): FrontMatter => {
     const doc = parseDocument(rest.slice(0, end.index));
     if (doc.errors.length > 0) return { data: null, body, hasFrontMatter: true };
     const data: unknown = doc.toJS();
-    return { data: isRecord(data) ? data : null, body, hasFrontMatter: true };
+    if (!isRecord(data)) return { data: null, body: text, hasFrontMatter: false };
+    return { data, body, hasFrontMatter: true };
   } catch {
     return { data: null, body, hasFrontMatter: true };
   }
 };
 
 /**
- * The protocol without its front matter: a leading `---` block whose YAML is a mapping (the form
- * meeting info reads dates and topics from) is metadata, not content. Anything else, such as a
- * thematic break followed by a setext heading, stays as it is.
+ * The protocol without its front matter (see `splitFrontMatter`): metadata, not content, also when
+ * its YAML is invalid. A thematic break followed by a setext heading stays as it is.
  */
 export const withoutFrontMatter = (markdown: string): string => {
   if (!/^\uFEFF?---[ \t]*\r?\n/.test(markdown)) return markdown;
-  const { data, body } = splitFrontMatter(markdown);
-  return data === null ? markdown : body;
+  const { body, hasFrontMatter } = splitFrontMatter(markdown);
+  return hasFrontMatter ? body : markdown;
 };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>

@@ -52,7 +52,9 @@ export interface MeetingInfo {
  * block straddling the mark is read as far as the cut. The text is read as the converter reads it:
  * characters XML forbids (C0 controls, U+FFFE/U+FFFF, lone surrogates) are U+FFFD. YAML front matter
  * is read with the YAML 1.2 core schema, so `date: 2025-09-02` stays the written string (no time-zone
- * shift); invalid YAML counts as no front matter. Never throws.
+ * shift); front matter whose YAML is invalid or over 16 KiB gives no date or topic and, as on the
+ * page, is skipped; a leading `---` block of valid YAML that is no mapping is Markdown (a rule and a
+ * setext heading), as on the page. Never throws.
  *
  * The event's own `meetingDate` and `topic` win over this; applying them is the caller's job.
  *

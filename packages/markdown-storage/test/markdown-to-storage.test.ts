@@ -47,6 +47,16 @@ describe("markdownToStorage options", () => {
     expect(markdownToStorage(parseProtocol(front))).toBe("<h1>Head</h1>\n");
   });
 
+  it("leaves front matter off the page also when its YAML is invalid or too large to read", () => {
+    // `title: Meeting: Budget` is invalid YAML (an unquoted `: ` in a value), but the block is
+    // still metadata, and meeting info skips it too.
+    const invalid = "---\ntitle: Meeting: Budget\ndate: 2025-09-02\n---\n\n# Protokoll\n\ntext";
+    expect(markdownToStorage(invalid)).toBe("<h1>Protokoll</h1>\n<p>text</p>");
+    expect(markdownToStorage(parseProtocol(invalid))).toBe("<h1>Protokoll</h1>\n<p>text</p>");
+    const large = `---\ntopic: x\n${"# comment\n".repeat(2_000)}---\n# Head\n`;
+    expect(markdownToStorage(large)).toBe("<h1>Head</h1>\n");
+  });
+
   it("keeps a leading rule and setext heading that are not front matter", () => {
     expect(markdownToStorage("---\nSome text\n---\nafter")).toBe("<hr />\n<h2>Some text</h2>\n<p>after</p>");
   });

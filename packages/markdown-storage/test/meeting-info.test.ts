@@ -200,6 +200,16 @@ describe("extractMeetingInfo: the date", () => {
     expect(extractMeetingInfo(markdown)).toEqual({ date: "2025-09-02", topic: null });
   });
 
+  it("reads a leading block of valid YAML that is no mapping as the Markdown the page shows", () => {
+    // A rule, an H1 (a YAML comment) and a rule: the page shows the heading, so it is the topic.
+    expect(extractMeetingInfo("---\n# Weekly sync\n---\n\nText.\n")).toEqual({
+      date: null,
+      topic: "Weekly sync",
+    });
+    // A rule, a list item holding a field (a YAML list) and a rule.
+    expect(extractMeetingInfo("---\n- Date: 2025-09-02\n---\n").date).toBe("2025-09-02");
+  });
+
   it("reads no YAML from front matter over 16 KB, and survives a deeply nested block", () => {
     const padding = "# a comment line that meeting metadata would not need\n".repeat(400);
     const large = `---\ndate: 2025-09-01\ntopic: Budget\n${padding}---\n# Sync 2025-09-03\n`;
