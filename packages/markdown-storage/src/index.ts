@@ -6,8 +6,8 @@ export {
   type PublicationMetadata,
   type StorageOptions,
 } from "./markdown-to-storage.js";
-export { extractMeetingInfo, type MeetingInfo } from "./meeting-info.js";
+export { extractMeetingInfo, MEETING_INFO_SCAN_LIMIT, type MeetingInfo, parseDate } from "./meeting-info.js";
 export { generatePageTitle, PageTitleError } from "./page-title.js";
-export { formatPageTitle, type PageTitleFailure } from "./page-title-format.js";
+export { formatPageTitle, MAX_PAGE_TITLE_LENGTH, type PageTitleFailure } from "./page-title-format.js";
 export { type ParsedMarkdown, type ParseOptions, parseProtocol } from "./parse-protocol.js";
 export { extractParticipants } from "./participants.js";

@@ -12,11 +12,22 @@ it("exports exactly the public API", () => {
       "formatPageTitle",
       "generatePageTitle",
       "markdownToStorage",
+      "MAX_PAGE_TITLE_LENGTH",
+      "MEETING_INFO_SCAN_LIMIT",
       "normalizeMarkdown",
+      "parseDate",
       "parseProtocol",
       "PageTitleError",
     ].sort(),
   );
+});
+
+it("exports what the README names: parseDate and the two limits", () => {
+  expect(api.parseDate("Donnerstag, 20. November 2025, 14:00 Uhr")).toBe("2025-11-20");
+  expect(api.parseDate("2025-02-30")).toBeNull();
+  expect(api.MEETING_INFO_SCAN_LIMIT).toBe(64 * 1024);
+  expect(api.MAX_PAGE_TITLE_LENGTH).toBe(255);
+  expect(api.MAX_PAGE_TITLE_LENGTH).toBe(convert.MAX_PAGE_TITLE_LENGTH);
 });
 
 it("exports from the light entry what rendering needs, the same functions as the main entry", () => {
