@@ -108,7 +108,10 @@ export interface LoadConfigOptions {
   readonly argv?: ReadonlyArray<string>;
   /** Environment variables (pass `process.env` from the app's config module). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Directory a relative config path is resolved against. */
+  /**
+   * Directory a relative config path is resolved against (default: the working directory). The
+   * services pass {@link invocationDirectory}.
+   */
   readonly cwd?: string;
   /** Values applied over the file and under the environment (e.g. a demo's embedded defaults). */
   readonly overrides?: DeepPartial<MinutesConfigInput>;
@@ -126,6 +129,17 @@ export const ENV_ALIASES: Readonly<Record<string, string>> = {
   VAULT_PASSWORD: "vault.password",
   LOG_LEVEL: "logging.level",
 };
+
+/**
+ * The directory a relative `--config` or `MINUTES_CONFIG` means: where the user typed the
+ * command. `pnpm --filter @minutes/gateway start` runs the service inside its package directory
+ * and says in `INIT_CWD` where it was started (as `pnpm vault` does for the vault CLI); without
+ * it (`node apps/gateway/dist/main.js`, a container) the process's own working directory.
+ */
+export const invocationDirectory = (
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): string => (env.INIT_CWD !== undefined && env.INIT_CWD !== "" ? env.INIT_CWD : cwd);
 
 /** Prefix of the environment variables mapped onto configuration keys. */
 export const ENV_PREFIX = "MINUTES_";
