@@ -250,8 +250,9 @@ export const ConfluenceConfig = Schema.Struct({
    */
   token_expires_at: Schema.NullOr(TokenExpiresAt),
   /**
-   * How many days before its expiry the token in use makes `/status/confluence` `degraded` and the
-   * publishers warn (0: only once it has expired).
+   * How many days before its expiry the token in use gives `/status/confluence` a warning (the
+   * status stays `ok`; only an expired token makes it `degraded`) and the publishers warn (0: only
+   * once it has expired).
    */
   token_expiry_warning_days: nonNegativeInt("a whole number of days ≥ 0"),
   encrypted_token: Schema.String,
