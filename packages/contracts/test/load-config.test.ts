@@ -610,6 +610,15 @@ describe("ignoredSettingWarnings", () => {
     expect(warning).not.toContain("fernet-key-secret");
   });
 
+  it("says gateway.public_url is accepted but not used", () => {
+    const config = ok(loadConfig({ env: { MINUTES_GATEWAY__PUBLIC_URL: "https://minutes.example.com" } }));
+    expect(config.gateway.public_url).toBe("https://minutes.example.com");
+    expect(ignoredSettingWarnings(config)).toEqual([
+      "gateway.public_url is not used (nothing reads it): remove it; the gateway's address is gateway.host and gateway.port, or whatever proxy serves it",
+    ]);
+    expect(ignoredSettingWarnings(ok(loadConfig({ env: {} })))).toEqual([]);
+  });
+
   it("names the notification recipients that are not webhooks (e-mail, channels), without a URL's path", () => {
     const load = (notification_recipients: ReadonlyArray<string>) => {
       const r = loadConfig({
