@@ -22,6 +22,9 @@ COPY --from=build /app/package.json /app/pnpm-workspace.yaml ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/packages ./packages
 COPY --from=build /app/apps ./apps
+# Where docker-compose.yml mounts the token vault's volume: a new volume takes this directory's
+# owner and mode, so the vault CLI, running as node, can write the vault there.
+RUN mkdir -m 0700 /vault && chown node:node /vault
 USER node
 ENV NODE_ENV=production
 CMD ["node", "apps/gateway/dist/main.js"]

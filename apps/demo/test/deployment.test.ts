@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { loadConfig } from "@minutes/contracts";
-import { Either } from "effect";
+import { Either, Redacted } from "effect";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { PUBLISHER_NODE_FLAGS } from "../src/local-stack.js";
@@ -19,9 +19,38 @@ const compose = parse(readFileSync(new URL("../../../docker-compose.yml", import
 }) as {
   services: Record<
     string,
-    { environment?: Record<string, string>; command?: Array<string>; ports?: Array<string> }
+    {
+      environment?: Record<string, string>;
+      command?: Array<string>;
+      ports?: Array<string>;
+      volumes?: Array<string>;
+      entrypoint?: Array<string>;
+      profiles?: Array<string>;
+    }
   >;
+  volumes?: Record<string, unknown>;
 };
+
+/** `.env.example`: `NAME=value` lines, as docker compose reads an .env (no quotes, no comments after a value). */
+const envExample = Object.fromEntries(
+  readFileSync(new URL(".env.example", root), "utf8")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "" && !line.startsWith("#"))
+    .map((line) => {
+      const at = line.indexOf("=");
+      return [line.slice(0, at), line.slice(at + 1)];
+    }),
+) as Record<string, string>;
+
+/** Every variable docker-compose.yml substitutes (`${NAME}`, `${NAME:-…}`, `${NAME:?…}`). */
+const composeVariables = [
+  ...readFileSync(new URL("docker-compose.yml", root), "utf8")
+    .split("\n")
+    .filter((line) => !line.trimStart().startsWith("#"))
+    .join("\n")
+    .matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g),
+].map((m) => m[1] ?? "");
 
 /** What `docker compose up` is given besides the defaults: the one required variable. */
 const NATS_PASSWORD = "composeTestPassword0123";
@@ -52,6 +81,83 @@ describe("docker-compose.yml", () => {
     expect(loaded.right.nats.url).toBe(`nats://minutes:${NATS_PASSWORD}@nats:4222`);
     // CONFLUENCE_TOKEN_EXPIRES_AT unset: no expiry known.
     expect(loaded.right.confluence.token_expires_at).toBeNull();
+  });
+
+  it("reads only variables that .env.example lists, and .env.example lists only those", () => {
+    expect(Object.keys(envExample).sort()).toEqual([...new Set(composeVariables)].sort());
+    // Secrets have no example value: whoever copies the file must choose them.
+    for (const name of [
+      "NATS_PASSWORD",
+      "MINUTES_GATEWAY__API_KEYS",
+      "CONFLUENCE_API_TOKEN",
+      "VAULT_PASSWORD",
+    ])
+      expect(envExample[name], name).toBe("");
+  });
+
+  it.each(["gateway", "publisher"])(
+    "gives the %s a configuration that decodes from .env.example filled in, with its keys and token",
+    (name) => {
+      const filled = {
+        ...envExample,
+        NATS_PASSWORD,
+        MINUTES_GATEWAY__API_KEYS: "client-key-1,client-key-2",
+        MINUTES_GATEWAY__ADMIN_API_KEYS: '["admin-key"]',
+        CONFLUENCE_BASE_URL: "https://acme.atlassian.net/wiki",
+        CONFLUENCE_USERNAME: "bot@acme.example",
+        CONFLUENCE_API_TOKEN: "0123456789",
+        CONFLUENCE_TOKEN_EXPIRES_AT: "2030-01-31",
+        VAULT_PASSWORD: "vault-pw",
+      };
+      const env = Object.fromEntries(
+        Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
+          k,
+          substitute(String(v), filled),
+        ]),
+      );
+      const loaded = loadConfig({ env });
+      if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
+      const config = loaded.right;
+      expect(config.gateway.api_keys.map(Redacted.value)).toEqual(["client-key-1", "client-key-2"]);
+      expect(config.gateway.admin_api_keys.map(Redacted.value)).toEqual(["admin-key"]);
+      expect(config.confluence.base_url).toBe("https://acme.atlassian.net/wiki");
+      expect(config.confluence.username).toBe("bot@acme.example");
+      expect(Redacted.value(config.confluence.api_token)).toBe("0123456789");
+      expect(config.confluence.token_expires_at?.toISOString()).toBe("2030-01-31T23:59:59.000Z");
+      expect(config.vault.file).toBe("/vault/tokens.vault");
+      expect(config.vault.password && Redacted.value(config.vault.password)).toBe("vault-pw");
+      // .env.example as it is (NATS_PASSWORD aside) decodes too: no keys, no token, no vault.
+      const asIs = loadConfig({
+        env: Object.fromEntries(
+          Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
+            k,
+            substitute(String(v), { ...envExample, NATS_PASSWORD }),
+          ]),
+        ),
+      });
+      if (Either.isLeft(asIs)) throw new Error(asIs.left.message);
+      expect(asIs.right.gateway.api_keys).toEqual([]);
+      expect(asIs.right.vault.password).toBeNull();
+    },
+  );
+
+  it("gives the vault CLI service the services' vault file and volume, which they only read", () => {
+    const { gateway, publisher, vault } = compose.services;
+    expect(vault?.entrypoint).toEqual(["node", "packages/token-vault/dist/bin.js"]);
+    // Run on demand (`docker compose run --rm vault …`), never by `up`.
+    expect(vault?.profiles).toEqual(["tools"]);
+    expect(vault?.volumes).toEqual(["vault-data:/vault"]);
+    expect(gateway?.volumes).toEqual(["vault-data:/vault:ro"]);
+    expect(publisher?.volumes).toEqual(["vault-data:/vault:ro"]);
+    expect(compose.volumes).toHaveProperty("vault-data");
+    for (const service of [gateway, publisher, vault]) {
+      expect(service?.environment?.VAULT_FILE).toBe("/vault/tokens.vault");
+      expect(service?.environment?.VAULT_PASSWORD).toBe("${VAULT_PASSWORD:-}");
+    }
+    // A new volume takes the mount point's owner from the image: the vault CLI runs as node.
+    const dockerfile = readFileSync(new URL("Dockerfile", root), "utf8");
+    expect(dockerfile).toMatch(/^RUN mkdir -m 0700 \/vault && chown node:node \/vault$/m);
+    expect(dockerfile.indexOf("chown node:node /vault")).toBeLessThan(dockerfile.indexOf("USER node"));
   });
 
   it("runs two publishers that share the durable consumer and the database", () => {

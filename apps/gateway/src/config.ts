@@ -10,6 +10,7 @@ import {
   type ConfigIssue,
   type ConfigUsageError,
   configHelp,
+  invocationDirectory,
   loadConfig,
   type MinutesConfig,
   parseConfigArgs,
@@ -28,12 +29,16 @@ export const readProxySettings = (
 ): Either.Either<ConfluenceProxyConfig, string> =>
   Either.mapLeft(proxyConfigFromEnv(env), (problem) => `${PROGRAM}: configuration error: ${problem}`);
 
-/** Loads the configuration or returns why it cannot be used (testable without exiting). */
+/**
+ * Loads the configuration or returns why it cannot be used (testable without exiting). A relative
+ * `--config` (or `MINUTES_CONFIG`) means the directory the command was typed in (`INIT_CWD`, set by
+ * `pnpm --filter @minutes/gateway start`, which runs us in apps/gateway), else the working directory.
+ */
 export const tryReadConfig = (
   argv: ReadonlyArray<string> = process.argv.slice(2),
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Either.Either<MinutesConfig, ConfigError | ConfigUsageError> =>
-  loadConfig({ argv, env, cwd: process.cwd() });
+  loadConfig({ argv, env, cwd: invocationDirectory(env) });
 
 /** One line per issue, as printed on stderr. */
 export const formatConfigIssues = (issues: ReadonlyArray<ConfigIssue>): ReadonlyArray<string> =>

@@ -114,6 +114,32 @@ describe("configuration", () => {
     expect(result.stderr).not.toMatch(/123456789|SECRET/);
   });
 
+  it("reads a relative --config or MINUTES_CONFIG from where the command was typed (INIT_CWD), else the working directory", () => {
+    // `pnpm --filter @minutes/gateway start --config config.json` from the repository root runs us
+    // in apps/gateway with INIT_CWD the root: the file is the root's.
+    const typedIn = tempDir();
+    writeFileSync(join(typedIn, "config.json"), JSON.stringify({ gateway: { port: 9123 } }));
+    const port = (argv: ReadonlyArray<string>, env: Record<string, string>) =>
+      Either.map(tryReadConfig(argv, env), (c) => c.gateway.port);
+    expect(port(["--config", "config.json"], { INIT_CWD: typedIn })).toEqual(Either.right(9123));
+    expect(port([], { INIT_CWD: typedIn, MINUTES_CONFIG: "config.json" })).toEqual(Either.right(9123));
+    // Without INIT_CWD (node dist/main.js, a container): the working directory.
+    const missing = tryReadConfig(["--config", "no-such-config.json"], {});
+    expect(Either.isLeft(missing) && missing.left.message).toBe(
+      `cannot read config file ${join(process.cwd(), "no-such-config.json")}: no such file`,
+    );
+  });
+
+  it("main reads a relative --config from INIT_CWD, not from apps/gateway", async () => {
+    const typedIn = tempDir();
+    writeFileSync(join(typedIn, "config.json"), JSON.stringify({ gateway: { port: "eighty" } }));
+    const result = await runMain(["--config", "config.json"], { INIT_CWD: typedIn });
+    expect(result.stderr).toBe(
+      `minutes-gateway: configuration error: gateway.port: expected a number, got "eighty" (from ${join(typedIn, "config.json")})\n`,
+    );
+    expect(result.status).toBe(1);
+  });
+
   it("refuses an empty gateway.host, which would listen on every interface", () => {
     const result = tryReadConfig([], { MINUTES_GATEWAY__HOST: "" });
     expect(Either.isLeft(result) && configFailure(result.left)).toEqual({

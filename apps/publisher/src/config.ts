@@ -8,6 +8,7 @@ import { proxyConfigFromEnv } from "@minutes/confluence-core";
 import {
   CONFIG_USAGE,
   configHelp,
+  invocationDirectory,
   loadConfig,
   type MinutesConfig,
   parseConfigArgs,
@@ -36,7 +37,9 @@ export const readProcessSettings = (argv: ReadonlyArray<string> = process.argv.s
     process.stdout.write(configHelp(PROGRAM));
     process.exit(0);
   }
-  const loaded = loadConfig({ argv, env });
+  // A relative --config or MINUTES_CONFIG means where the command was typed (INIT_CWD under
+  // `pnpm --filter @minutes/publisher start`, which runs us in apps/publisher).
+  const loaded = loadConfig({ argv, env, cwd: invocationDirectory(env) });
   if (Either.isLeft(loaded)) {
     if (loaded.left._tag === "ConfigUsageError") {
       process.stderr.write(`${PROGRAM}: ${loaded.left.problem}; usage: ${PROGRAM} ${CONFIG_USAGE}\n`);

@@ -64,6 +64,24 @@ describe("minutes-publisher", () => {
     expect(result.stderr).not.toMatch(/123456789|SECRET/);
   });
 
+  it("reads a relative --config or MINUTES_CONFIG from where the command was typed (INIT_CWD), not from apps/publisher", async () => {
+    // `pnpm --filter @minutes/publisher start --config config.json` from the repository root runs
+    // us in apps/publisher with INIT_CWD the root: the file is the root's.
+    const typedIn = tempDir();
+    const file = join(typedIn, "config.json");
+    writeFileSync(file, JSON.stringify({ nats: { concurrency: 0 } }));
+    const [flag, variable] = await Promise.all([
+      runMain(["--config", "config.json"], { INIT_CWD: typedIn }),
+      runMain([], { INIT_CWD: typedIn, MINUTES_CONFIG: "config.json" }),
+    ]);
+    for (const result of [flag, variable]) {
+      expect(result.stderr).toBe(
+        `minutes-publisher: nats.concurrency: expected a whole number greater than 0, got 0 (from ${file})\n`,
+      );
+      expect(result.status).toBe(1);
+    }
+  });
+
   it("exits 1 at start, naming the key and the path, when confluence.ca_file cannot be read", async () => {
     const result = await runMain([], { MINUTES_CONFLUENCE__CA_FILE: "/nonexistent/ca.pem" });
     expect(result.stderr).toBe(

@@ -250,8 +250,9 @@ export const ConfluenceConfig = Schema.Struct({
    */
   token_expires_at: Schema.NullOr(TokenExpiresAt),
   /**
-   * How many days before its expiry the token in use makes `/status/confluence` `degraded` and the
-   * publishers warn (0: only once it has expired).
+   * How many days before its expiry the token in use gives `/status/confluence` a warning (the
+   * status stays `ok`; only an expired token makes it `degraded`) and the publishers warn (0: only
+   * once it has expired).
    */
   token_expiry_warning_days: nonNegativeInt("a whole number of days ≥ 0"),
   encrypted_token: Schema.String,
@@ -358,6 +359,11 @@ export const GatewayConfig = Schema.Struct({
   body_limit_bytes: positiveInt("a number of bytes greater than 0"),
   rate_limit_per_minute: positiveInt("a whole number greater than 0"),
   publish_wait_ms: nonNegativeInt("a number of milliseconds ≥ 0"),
+  /**
+   * Accepted and ignored: nothing reads it (links the gateway returns are Confluence's page URLs,
+   * and the OpenAPI document names no server). Kept so configuration files that set it still
+   * load; a value set here is named in a warning at start (see {@link ignoredSettingWarnings}).
+   */
   public_url: optionalText("the gateway's public URL"),
 });
 
@@ -409,8 +415,9 @@ export type MinutesConfigInput = typeof MinutesConfig.Encoded;
 
 /** Every default, in the JSON form of `config.json`. The `confluence` block is the original's. */
 /**
- * Warnings for settings of the original integration that are accepted (its configuration files
- * keep loading) but not used, each saying what to do instead. The services log them at start.
+ * Warnings for settings that are accepted (configuration files that set them keep loading) but
+ * not used, each saying what to do instead: the original integration's encrypted token and
+ * e-mail recipients, and `gateway.public_url`. The services log them at start.
  */
 export const ignoredSettingWarnings = (config: MinutesConfig): ReadonlyArray<string> => {
   const warnings: Array<string> = [];
@@ -424,6 +431,10 @@ export const ignoredSettingWarnings = (config: MinutesConfig): ReadonlyArray<str
   if (ignored.length > 0)
     warnings.push(
       `confluence.notification_settings.notification_recipients: ${ignored.map(describeRecipient).join(", ")} ${ignored.length === 1 ? "is" : "are"} not notified: Minutes posts outcomes only to webhook URLs (https, or http on this host), such as a Slack or Teams incoming webhook; every outcome is also on the NATS outcome stream for other channels`,
+    );
+  if (config.gateway.public_url !== null)
+    warnings.push(
+      "gateway.public_url is not used (nothing reads it): remove it; the gateway's address is gateway.host and gateway.port, or whatever proxy serves it",
     );
   return warnings;
 };

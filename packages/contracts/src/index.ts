@@ -50,6 +50,7 @@ export {
   ENV_PREFIX,
   envVarForKey,
   formatParseIssues,
+  invocationDirectory,
   type LoadConfigOptions,
   loadConfig,
   parseConfigArgs,

@@ -1,8 +1,8 @@
 /**
  * Layered configuration: defaults < config file (`--config` or `MINUTES_CONFIG`) < environment.
  * Environment variables map onto keys with `__` between levels (`MINUTES_CONFLUENCE__BASE_URL`
- * → `confluence.base_url`); a value is read as the type of that key's default, so a token of
- * digits stays a string. Errors name the key, what was expected and what was found, except that
+ * → `confluence.base_url`); a value is read as the type of that key's default (or, when that
+ * default is null, of the key's schema), so a token of digits stays a string. Errors name the key, what was expected and what was found, except that
  * a value under a secret key (any `Redacted` field) is described by its kind, never shown.
  */
 import { readFileSync } from "node:fs";
@@ -108,7 +108,10 @@ export interface LoadConfigOptions {
   readonly argv?: ReadonlyArray<string>;
   /** Environment variables (pass `process.env` from the app's config module). */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Directory a relative config path is resolved against. */
+  /**
+   * Directory a relative config path is resolved against (default: the working directory). The
+   * services pass {@link invocationDirectory}.
+   */
   readonly cwd?: string;
   /** Values applied over the file and under the environment (e.g. a demo's embedded defaults). */
   readonly overrides?: DeepPartial<MinutesConfigInput>;
@@ -126,6 +129,17 @@ export const ENV_ALIASES: Readonly<Record<string, string>> = {
   VAULT_PASSWORD: "vault.password",
   LOG_LEVEL: "logging.level",
 };
+
+/**
+ * The directory a relative `--config` or `MINUTES_CONFIG` means: where the user typed the
+ * command. `pnpm --filter @minutes/gateway start` runs the service inside its package directory
+ * and says in `INIT_CWD` where it was started (as `pnpm vault` does for the vault CLI); without
+ * it (`node apps/gateway/dist/main.js`, a container) the process's own working directory.
+ */
+export const invocationDirectory = (
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): string => (env.INIT_CWD !== undefined && env.INIT_CWD !== "" ? env.INIT_CWD : cwd);
 
 /** Prefix of the environment variables mapped onto configuration keys. */
 export const ENV_PREFIX = "MINUTES_";
@@ -174,7 +188,7 @@ export const loadConfig = (
       issues.push({ path, message: `unknown configuration key (from environment variable ${name})` });
       continue;
     }
-    const value = coerceEnvValue(raw, current, isSecretKey(path));
+    const value = coerceEnvValue(raw, current, isSecretKey(path), encodedKindsAtPath(path));
     if (Either.isLeft(value)) {
       issues.push({ path, message: `${value.left} (from environment variable ${name})` });
       continue;
@@ -354,6 +368,43 @@ const isSecretKey = (path: string): boolean => {
   return ast !== undefined && holdsSecret(ast);
 };
 
+/** What a value may be written as, apart from null: the JSON kinds the encoded side of a schema accepts. */
+type EncodedKind = "string" | "number" | "boolean" | "other";
+
+/** The kinds the key at a dotted path accepts as written (`publisher.render_threads`: number). */
+const encodedKindsAtPath = (path: string): ReadonlySet<EncodedKind> => {
+  const ast = astAtPath(MinutesConfig.ast, path.split("."));
+  return new Set(ast === undefined ? [] : encodedKinds(ast));
+};
+
+const encodedKinds = (ast: AST.AST): Array<EncodedKind> => {
+  switch (ast._tag) {
+    case "StringKeyword":
+    case "TemplateLiteral":
+      return ["string"];
+    case "NumberKeyword":
+      return ["number"];
+    case "BooleanKeyword":
+      return ["boolean"];
+    case "Literal":
+      if (ast.literal === null) return [];
+      return typeof ast.literal === "string" ||
+        typeof ast.literal === "number" ||
+        typeof ast.literal === "boolean"
+        ? [typeof ast.literal as EncodedKind]
+        : ["other"];
+    case "Union":
+      return ast.types.flatMap(encodedKinds);
+    case "Refinement":
+    case "Transformation":
+      return encodedKinds(ast.from);
+    case "Suspend":
+      return encodedKinds(ast.f());
+    default:
+      return ["other"];
+  }
+};
+
 /** Whether two option names are one typo apart (a changed, missing, extra or swapped character). */
 const closeTo = (a: string, b: string): boolean => {
   if (a === b || Math.abs(a.length - b.length) > 1) return false;
@@ -440,9 +491,18 @@ const envNameToPath = (name: string): string | undefined => {
 
 /**
  * Reads an environment value as the type of the key's default. A secret's text is never quoted
- * back, any other as `preview` shows it (shortened, without a URL's user name and password). An empty value for a key whose default is null (an unset variable in a template) is null.
+ * back, any other as `preview` shows it (shortened, without a URL's user name and password).
+ * For a key whose default is null, the type comes from the key's schema (`kinds`): an empty value
+ * or `null` (an unset variable in a template) is null; for a key that takes a number and no text
+ * (`publisher.render_threads`) a numeral is that number, `true`/`false` for one that takes a boolean;
+ * anything else stays text, for the schema to accept or name as wrong.
  */
-const coerceEnvValue = (raw: string, template: unknown, secret: boolean): Either.Either<unknown, string> => {
+const coerceEnvValue = (
+  raw: string,
+  template: unknown,
+  secret: boolean,
+  kinds: ReadonlySet<EncodedKind>,
+): Either.Either<unknown, string> => {
   const got = secret ? `${kindOf(raw)} (not shown: the key is secret)` : preview(raw);
   if (typeof template === "boolean") {
     const v = raw.trim().toLowerCase();
@@ -482,8 +542,16 @@ const coerceEnvValue = (raw: string, template: unknown, secret: boolean): Either
       return Either.left(`expected a JSON object, got ${got}`);
     }
   }
-  if (template === null && (raw.trim() === "" || raw.trim().toLowerCase() === "null"))
-    return Either.right(null);
+  if (template === null) {
+    const t = raw.trim();
+    if (t === "" || t.toLowerCase() === "null") return Either.right(null);
+    if (!kinds.has("string")) {
+      const n = Number(t);
+      if (kinds.has("number") && Number.isFinite(n)) return Either.right(n);
+      if (kinds.has("boolean") && (t.toLowerCase() === "true" || t.toLowerCase() === "false"))
+        return Either.right(t.toLowerCase() === "true");
+    }
+  }
   return Either.right(raw);
 };
 

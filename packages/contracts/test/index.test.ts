@@ -69,6 +69,7 @@ describe("@minutes/contracts", () => {
         "gaveUpStreamName",
         "ignoredSettingWarnings",
         "indexRefreshSubject",
+        "invocationDirectory",
         "isCalendarDate",
         "isFinalOutcome",
         "isFinalStatus",

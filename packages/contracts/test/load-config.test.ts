@@ -299,6 +299,70 @@ describe("loadConfig", () => {
     );
   });
 
+  it("reads a numeral for a key whose default is null and whose schema takes a number (render_threads)", () => {
+    const threads = (value: string) =>
+      loadConfig({ env: { MINUTES_PUBLISHER__RENDER_THREADS: value } }).pipe(
+        Either.map((c) => c.publisher.render_threads),
+      );
+    expect(threads("1")).toEqual(Either.right(1));
+    expect(threads(" 0 ")).toEqual(Either.right(0));
+    expect(threads("")).toEqual(Either.right(null));
+    expect(threads("null")).toEqual(Either.right(null));
+    expect(err(loadConfig({ env: { MINUTES_PUBLISHER__RENDER_THREADS: "two" } }))).toBe(
+      'publisher.render_threads: expected a whole number of threads ≥ 0 (0: convert on the event loop) or null, got "two" (from environment variable MINUTES_PUBLISHER__RENDER_THREADS)',
+    );
+    expect(err(loadConfig({ env: { MINUTES_PUBLISHER__RENDER_THREADS: "1.5" } }))).toBe(
+      "publisher.render_threads: expected a whole number of threads ≥ 0 (0: convert on the event loop), got 1.5 (from environment variable MINUTES_PUBLISHER__RENDER_THREADS)",
+    );
+  });
+
+  it("sets every key whose default is null through its environment variable, and a text of digits stays text", () => {
+    // Every key with a null default, and a value for it as an environment variable would give it:
+    // a key added with a null default must be added here (and be settable) too.
+    const values: Record<string, string> = {
+      "confluence.token_expires_at": "2030-01-31",
+      "confluence.parent_page_id": "123456",
+      "confluence.deployment": "datacenter",
+      "confluence.cloud_id": "0123",
+      "confluence.ca_file": "/etc/ssl/ca.pem",
+      "confluence.page_template": "template.html",
+      "database.url": "postgresql://u:p@db:5432/minutes",
+      "gateway.public_url": "https://minutes.example.com",
+      "vault.file": "tokens.vault",
+      "vault.password": "1234",
+      "publisher.webhook_secret": "5678",
+      "publisher.render_threads": "3",
+    };
+    const nullKeys = (obj: Record<string, unknown>, prefix = ""): Array<string> =>
+      Object.entries(obj).flatMap(([k, v]) =>
+        v === null
+          ? [`${prefix}${k}`]
+          : typeof v === "object" && !Array.isArray(v)
+            ? nullKeys(v as Record<string, unknown>, `${prefix}${k}.`)
+            : [],
+      );
+    expect(nullKeys(defaultConfig as unknown as Record<string, unknown>).sort()).toEqual(
+      Object.keys(values).sort(),
+    );
+    const config = ok(
+      loadConfig({ env: Object.fromEntries(Object.entries(values).map(([k, v]) => [envVarForKey(k), v])) }),
+    );
+    expect(config.confluence.token_expires_at?.toISOString()).toBe("2030-01-31T23:59:59.000Z");
+    expect(config.confluence.parent_page_id).toBe("123456");
+    expect(config.confluence.deployment).toBe("datacenter");
+    expect(config.confluence.cloud_id).toBe("0123");
+    expect(config.confluence.ca_file).toBe("/etc/ssl/ca.pem");
+    expect(config.confluence.page_template).toBe("template.html");
+    expect(config.database.url && Redacted.value(config.database.url)).toBe(
+      "postgresql://u:p@db:5432/minutes",
+    );
+    expect(config.gateway.public_url).toBe("https://minutes.example.com");
+    expect(config.vault.file).toBe("tokens.vault");
+    expect(config.vault.password && Redacted.value(config.vault.password)).toBe("1234");
+    expect(config.publisher.webhook_secret && Redacted.value(config.publisher.webhook_secret)).toBe("5678");
+    expect(config.publisher.render_threads).toBe(3);
+  });
+
   it("names every allowed value of an enumeration", () => {
     const message = err(
       loadConfig({
@@ -544,6 +608,15 @@ describe("ignoredSettingWarnings", () => {
     expect(warning).toContain("./minutes vault add");
     expect(warning).not.toContain("gAAAAABfernet");
     expect(warning).not.toContain("fernet-key-secret");
+  });
+
+  it("says gateway.public_url is accepted but not used", () => {
+    const config = ok(loadConfig({ env: { MINUTES_GATEWAY__PUBLIC_URL: "https://minutes.example.com" } }));
+    expect(config.gateway.public_url).toBe("https://minutes.example.com");
+    expect(ignoredSettingWarnings(config)).toEqual([
+      "gateway.public_url is not used (nothing reads it): remove it; the gateway's address is gateway.host and gateway.port, or whatever proxy serves it",
+    ]);
+    expect(ignoredSettingWarnings(ok(loadConfig({ env: {} })))).toEqual([]);
   });
 
   it("names the notification recipients that are not webhooks (e-mail, channels), without a URL's path", () => {

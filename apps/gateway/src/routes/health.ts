@@ -4,7 +4,8 @@
  * token source and recorded expiry — never the token; the publishers registered as running;
  * `degraded` with the reasons when a part is missing or down, when messages wait and no publisher
  * runs or pulls them, when publishers keep starting and dying: a crash loop, or when the token has
- * expired or expires within `token_expiry_warning_days`) and `GET /metrics/confluence`
+ * expired; a token that expires within `token_expiry_warning_days` is a warning, the status stays
+ * `ok`) and `GET /metrics/confluence`
  * (Prometheus text). The publisher registry is read at most once a second, whoever polls, and
  * judged by the NATS server's clock (the heartbeat times are the server's). It speaks for the
  * deployment only while nothing contradicts it: after a rollback to publishers that do not register,
