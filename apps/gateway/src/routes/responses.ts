@@ -176,6 +176,14 @@ export const documentRateLimited = (route: RouteOptions): void => {
   route.schema = { ...route.schema, response: { ...responsesOf(route), 429: RATE_LIMITED } };
 };
 
+/**
+ * `onRoute` of the health, status and metrics scopes: a request there that sends a key that is not
+ * valid counts against its client address's rate limit (the one `/api` applies to such keys).
+ */
+export const documentKeyGuessLimited = (route: RouteOptions): void => {
+  route.schema = { ...route.schema, response: { ...responsesOf(route), 429: KEY_GUESS_LIMITED } };
+};
+
 /** Route-schema key of a route that takes no body as `{}`. */
 export const OPTIONAL_BODY = "x-body-optional";
 
@@ -235,6 +243,20 @@ const UNAUTHORIZED = problemAnswer(
     detail: "the API key is not valid",
     headers: {
       "WWW-Authenticate": { type: "string", description: 'Always `Bearer realm="minutes"`.' },
+    },
+  },
+);
+
+const KEY_GUESS_LIMITED = problemAnswer(
+  429,
+  "Too many requests: the request sent an API key that is not valid, and this client address is over `gateway.rate_limit_per_minute` for such requests (counted together with `/api` requests with keys that are not valid), so keys cannot be tried here faster than there. Requests with no key or a valid key are not limited here. Retry after `Retry-After` seconds.",
+  {
+    detail: "rate limit of 600 requests per minute exceeded; retry in 42 s",
+    headers: {
+      "Retry-After": {
+        type: "integer",
+        description: "Seconds until the rate limit's window lets this client address in again.",
+      },
     },
   },
 );
