@@ -5,9 +5,10 @@ import {
   PUBLICATION_STATUSES,
   protocolStreamWildcard,
 } from "@minutes/contracts";
+import { PageOwnershipProblem } from "@minutes/contracts/api";
 import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { Effect } from "effect";
+import { Effect, Either, Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeConfluenceAccess } from "../src/confluence.js";
 import { HEALTH_CHECK_TIMEOUT_MS, NO_PUBLISHER_RECHECK_MS } from "../src/routes/health.js";
@@ -264,6 +265,31 @@ describe("DELETE /api/publications/:id?deletePage=true", () => {
     expect(sandbox?.state.page(page.id)?.status).toBe("current");
     expect(sandbox?.state.page(page.id)?.versions).toHaveLength(1);
     expect(await recordKept(record.id)).toBe(true);
+    // The OpenAPI document's 409 takes this very body, and its example is this kind of answer.
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const documented =
+      doc.paths["/api/publications/{id}"].delete.responses["409"].content["application/problem+json"];
+    const accepting = (documented.schema.anyOf ?? [documented.schema]).filter(
+      (variant: {
+        properties: Record<string, unknown>;
+        additionalProperties?: boolean;
+        required?: string[];
+      }) =>
+        Object.keys(res.json()).every((field) => field in variant.properties) &&
+        (variant.required ?? []).every((field) => field in res.json()),
+    );
+    expect(accepting).toHaveLength(1);
+    expect(documented.example).toMatchObject({
+      type: "urn:minutes:problem:page-of-another-job",
+      status: 409,
+      pageId: expect.any(String),
+      pageJobId: expect.any(String),
+    });
+    expect(
+      Either.isRight(
+        Schema.decodeUnknownEither(PageOwnershipProblem, { onExcessProperty: "error" })(res.json()),
+      ),
+    ).toBe(true);
   });
 
   it("refuses with a 409 when the page has no job property, and keeps page and record", async () => {

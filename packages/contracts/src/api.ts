@@ -522,6 +522,19 @@ export const Problem = Schema.Struct({
 }).annotations({ identifier: "Problem" });
 
 /**
+ * `DELETE /api/publications/{id}?deletePage=true` → 409 (`application/problem+json`) when the page
+ * the record names is not shown to be its job's: the problem's fields, the page, and the job its
+ * `minutes.job` content property names (`urn:minutes:problem:page-of-another-job`), or `null`
+ * when it has none (`urn:minutes:problem:page-not-the-jobs`).
+ */
+export const PageOwnershipProblem = Schema.Struct({
+  ...Problem.fields,
+  pageId: Schema.String,
+  pageJobId: Schema.NullOr(Schema.String),
+}).annotations({ identifier: "PageOwnershipProblem" });
+export type PageOwnershipProblem = typeof PageOwnershipProblem.Type;
+
+/**
  * `publish-confluence` → 409, 422 or 502 (`application/problem+json`): the publication ended
  * `failed` or `rejected`. Besides the problem's fields, the original route's failure fields
  * (`success: false`, `error`: the error message) and everything a 200 would have said: the error's
