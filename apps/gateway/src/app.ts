@@ -51,6 +51,7 @@ import { replayRoutes } from "./routes/replays.js";
 import {
   documentKeyGuessLimited,
   documentRateLimited,
+  documentRequestBodies,
   documentUnauthorized,
   guardAdminRoutes,
   markOptionalBodies,
@@ -252,7 +253,9 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       security: [{ apiKey: [] }],
     },
     transformObject: (document) =>
-      "openapiObject" in document ? markOptionalBodies(document.openapiObject) : document.swaggerObject,
+      "openapiObject" in document
+        ? documentRequestBodies(markOptionalBodies(document.openapiObject))
+        : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 

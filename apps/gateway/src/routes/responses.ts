@@ -206,6 +206,29 @@ export const absentBodyAsEmpty = async (request: FastifyRequest): Promise<void> 
 };
 
 /**
+ * Route-schema key of a request body Fastify does not validate (a stream its own parser reads,
+ * such as the import's NDJSON): the OpenAPI `requestBody` to document, which
+ * `documentRequestBodies` puts in place (a `body` schema would be validated against the stream).
+ */
+export const DOCUMENTED_BODY = "x-documented-body";
+
+/**
+ * For @fastify/swagger's `transformObject`: an operation carrying `DOCUMENTED_BODY` (copied there
+ * as an `x-` extension) gets it as its `requestBody` instead of the marker.
+ */
+export const documentRequestBodies = <D extends { readonly paths?: unknown }>(document: D): D => {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {}) as Array<unknown>) {
+      if (typeof operation !== "object" || operation === null || !(DOCUMENTED_BODY in operation)) continue;
+      const marked = operation as { [DOCUMENTED_BODY]?: unknown; requestBody?: unknown };
+      marked.requestBody = marked[DOCUMENTED_BODY];
+      delete marked[DOCUMENTED_BODY];
+    }
+  }
+  return document;
+};
+
+/**
  * For @fastify/swagger's `transformObject`: it documents every request body as required, so an
  * operation carrying `OPTIONAL_BODY` (copied there as an `x-` extension) gets `required: false`
  * instead of the marker.
