@@ -546,6 +546,10 @@ describe("GET /status/confluence", () => {
     const open = (await h.app.inject({ method: "GET", url: "/status/confluence" })).json();
     expect(open).toMatchObject({ status: "ok", lastPublication: null, routing: null, detailsWithheld: true });
     expect(JSON.stringify(open)).not.toContain(last.lastPublication.jobId);
+    // Nor where NATS is: whoever reaches it can inject work.
+    expect(last.nats.server).toMatch(/^[^:]+:\d+$/);
+    expect(open.nats).toMatchObject({ connected: true, server: null });
+    expect(JSON.stringify(open)).not.toContain(last.nats.server);
     expect(last.consumer.waiting).toBeGreaterThan(0);
   });
 

@@ -456,6 +456,7 @@ export const ConfluenceStatus = Schema.Struct({
   warnings: Schema.Array(Schema.String),
   nats: Schema.Struct({
     connected: Schema.Boolean,
+    /** The NATS server's `host:port`; null when not connected or when `detailsWithheld`. */
     server: Schema.NullOr(Schema.String),
     stream: Schema.String,
     outcomeStream: Schema.String,
@@ -500,7 +501,8 @@ export const ConfluenceStatus = Schema.Struct({
   ),
   /**
    * True when the request carried no valid API key (possible only with `gateway.auth_health` off):
-   * the last publication (a meeting's title, page and error) and the routing rules are left out.
+   * the last publication (a meeting's title, page and error), the routing rules, the NATS server's
+   * address and the publishers' hosts and pids are left out.
    */
   detailsWithheld: Schema.Boolean,
 }).annotations({ identifier: "ConfluenceStatus" });
