@@ -19,6 +19,8 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
   type RouteOptions,
 } from "fastify";
 import { answerClientError } from "./client-error.js";
@@ -47,7 +49,9 @@ import { protocolRoutes } from "./routes/protocols.js";
 import { publicationRoutes } from "./routes/publications.js";
 import { replayRoutes } from "./routes/replays.js";
 import {
+  documentKeyGuessLimited,
   documentRateLimited,
+  documentRequestBodies,
   documentUnauthorized,
   guardAdminRoutes,
   markOptionalBodies,
@@ -249,15 +253,29 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
       security: [{ apiKey: [] }],
     },
     transformObject: (document) =>
-      "openapiObject" in document ? markOptionalBodies(document.openapiObject) : document.swaggerObject,
+      "openapiObject" in document
+        ? documentRequestBodies(markOptionalBodies(document.openapiObject))
+        : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   const apiKeys = makeApiKeys(config.gateway.api_keys, config.gateway.admin_api_keys);
   const opts = { ctx, hasApiKey: apiKeys.hasValidKey };
+  // The /api scope's rate limiter (set once that scope is registered, before any request).
+  let apiRateLimit: ((request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) | undefined;
+  // Health, status and metrics answer a valid key differently from another one (more details,
+  // or 200 rather than 401): a request there that sends a key that is not valid counts against
+  // its client address like such a request to /api (the same counter), so keys cannot be tried
+  // here outside the limit. No key or a valid key (a monitor) is never limited here.
+  const limitKeyGuesses = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (request.headers.authorization === undefined || apiKeys.hasValidKey(request)) return;
+    await apiRateLimit?.(request, reply);
+  };
   const guarded =
     (enabled: boolean, plugin: FastifyPluginAsync<{ ctx: GatewayContext }>): FastifyPluginAsync =>
     async (scope) => {
+      scope.addHook("onRequest", limitKeyGuesses);
+      scope.addHook("onRoute", documentKeyGuessLimited);
       if (enabled) {
         scope.addHook("preParsing", apiKeys.requireApiKey);
         scope.addHook("onRoute", documentUnauthorized);
@@ -288,6 +306,8 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
           headers: { "retry-after": String(Math.ceil(context.ttl / 1000)) },
         }),
     });
+    // Without options: this scope's limiter itself (its counters), for the health and metrics scopes.
+    apiRateLimit = api.rateLimit();
     // A path under /api that does not exist answers like one that does: rate limited, and 401
     // without a valid key, so a caller without one cannot map which paths exist (nor use the
     // 401/404 difference to test keys outside the rate limit); with a valid key, a 404. The

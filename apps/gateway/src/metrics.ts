@@ -1,7 +1,8 @@
 /**
  * Prometheus metrics on a private prom-client Registry (never the global one, so tests and
  * several apps in one process do not collide). Gauges are read at scrape time (the store's
- * `countByStatus`, one indexed statement, and the consumer backlog); latency, retries, 429s and Confluence time come from the outcome feed, so
+ * `countByStatus`, one indexed statement, and the consumer backlog; no sample when unknown, with
+ * `minutes_database_up` / `minutes_consumer_up` saying so); latency, retries, 429s and Confluence time come from the outcome feed, so
  * they count what happened while this gateway was running — including `deferred` events, the
  * only ones a delivery given back for a later try sends. Confluence time is one observation per
  * attempt (what the event carries), not per request: with the request counter, the mean per
@@ -16,7 +17,10 @@ import { Effect } from "effect";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { PublishHealth } from "./publish-health.js";
 
-/** Reads the publisher consumer's backlog (pending + ack pending), or `null` when unknown. */
+/**
+ * Reads the publisher consumer's backlog (pending + ack pending), or `null` when the consumer is
+ * missing or cannot be read (NATS down).
+ */
 export type BacklogReader = () => Promise<number | null>;
 
 /** Reads the Confluence token in use: where it comes from and its recorded expiry (null: unknown). */
@@ -34,6 +38,8 @@ export class GatewayMetrics {
   private readonly outcomes: Counter<"outcome">;
   private readonly confluenceTime: Histogram<string>;
   private readonly confluenceRequests: Counter<string>;
+  private readonly readStore: () => Promise<void>;
+  private readonly readConsumer: () => Promise<void>;
 
   constructor(
     store: PublicationStoreShape,
@@ -61,28 +67,46 @@ export class GatewayMetrics {
         this.inc(intake().refused);
       },
     });
-    new Gauge({
+    // The store and the consumer are each read once per scrape (one read sets two gauges), so an
+    // unknown value is no sample at all: a repeated old count, or an unlabelled gauge's reset (a 0),
+    // would read as "nothing waiting" to an alert. The `_up` gauges say why a sample is absent.
+    const databaseUp = new Gauge({
+      name: "minutes_database_up",
+      help: "1 when the publication store answered this scrape's read, 0 when it did not (minutes_publications then has no samples)",
+      registers,
+    });
+    const publications = new Gauge({
       name: "minutes_publications",
-      help: "Publication records by status (from the store)",
+      help: "Publication records by status (from the store); no samples while the store cannot be read",
       labelNames: ["status"] as const,
       registers,
-      async collect() {
-        // One group-by the status index covers: `stats` would read every record on every scrape.
-        const counts = await Effect.runPromise(Effect.either(store.countByStatus()));
-        if (counts._tag === "Left") return;
-        for (const status of PUBLICATION_STATUSES) this.set({ status }, counts.right[status]);
-      },
     });
-    new Gauge({
-      name: "minutes_consumer_pending",
-      help: "Messages the publisher consumer has not yet acknowledged (pending + ack pending)",
+    const consumerUp = new Gauge({
+      name: "minutes_consumer_up",
+      help: "1 when the publisher consumer was found at this scrape, 0 when it is missing or NATS cannot be asked (minutes_consumer_pending then has no sample)",
       registers,
-      async collect() {
-        const n = await backlog().catch(() => null);
-        if (n === null) this.reset();
-        else this.set(n);
-      },
     });
+    const consumerPending = new Gauge({
+      name: "minutes_consumer_pending",
+      help: "Messages the publisher consumer has not yet acknowledged (pending + ack pending); no sample while it cannot be read",
+      registers,
+    });
+    this.readStore = async () => {
+      // One group-by the status index covers: `stats` would read every record on every scrape.
+      const counts = await Effect.runPromise(Effect.either(store.countByStatus()));
+      publications.reset();
+      databaseUp.set(counts._tag === "Right" ? 1 : 0);
+      if (counts._tag === "Right")
+        for (const status of PUBLICATION_STATUSES) publications.set({ status }, counts.right[status]);
+    };
+    this.readConsumer = async () => {
+      const n = await backlog().catch(() => null);
+      consumerUp.set(n === null ? 0 : 1);
+      // `remove()` with no labels drops the unlabelled sample (a `reset()` would export 0).
+      if (n === null) consumerPending.remove();
+      else consumerPending.set(n);
+    };
+    consumerPending.remove();
     // Labelled with the token's source, so that an unknown expiry is no sample at all (an unlabelled
     // gauge's reset is a 0, which `expiry - time() < 14*86400` would read as long expired).
     new Gauge({
@@ -98,7 +122,7 @@ export class GatewayMetrics {
     });
     this.latency = new Histogram({
       name: "minutes_publish_latency_seconds",
-      help: "Time from the protocol event to its published page",
+      help: "Time from the protocol event to its published page (one observation per published outcome)",
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900],
       registers,
     });
@@ -135,7 +159,11 @@ export class GatewayMetrics {
   /** Counts one outcome event. */
   readonly observe = (o: PublicationOutcome): void => {
     this.outcomes.inc({ outcome: o.outcome });
-    if (o.latencyMs !== null && o.latencyMs >= 0) this.latency.observe(o.latencyMs / 1000);
+    // Only an attempt that wrote the page measures "event to published page": an `unchanged` or
+    // `skipped` event carries the record's latency from its last publication, which was observed
+    // then (a replay over N unchanged jobs would add N old samples).
+    if (o.outcome === "published" && o.latencyMs !== null && o.latencyMs >= 0)
+      this.latency.observe(o.latencyMs / 1000);
     if (o.retries > 0) this.retries.inc(o.retries);
     if (o.rateLimited > 0) this.rateLimited.inc(o.rateLimited);
     // Absent from older publishers' events; an attempt that asked Confluence nothing (a rejected
@@ -147,8 +175,11 @@ export class GatewayMetrics {
     }
   };
 
-  /** The text exposition. */
-  readonly text = (): Promise<string> => this.registry.metrics();
+  /** The text exposition, after reading the store and the consumer for it. */
+  readonly text = async (): Promise<string> => {
+    await Promise.all([this.readStore(), this.readConsumer()]);
+    return this.registry.metrics();
+  };
 
   /** Its content type. */
   get contentType(): string {

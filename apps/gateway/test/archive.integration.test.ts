@@ -73,7 +73,13 @@ describe("POST /api/archive/run", () => {
 
   it("refuses an age that is not a whole number of days, naming the field, and asks no publisher", async () => {
     h = await startHarness();
-    const seen = respondWith(h, () => ({}));
+    const seen = respondWith(h, () => ({
+      before: "1926-01-01",
+      archived: 0,
+      failed: [],
+      instance: "publisher-1",
+      durationMs: 1,
+    }));
     const res = await run(h, { olderThanDays: 0 });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([
@@ -82,7 +88,16 @@ describe("POST /api/archive/run", () => {
     const text = await run(h, { olderThanDays: "thirty" });
     expect(text.statusCode).toBe(400);
     expect(text.json().errors[0].path).toBe("olderThanDays");
-    expect(seen).toEqual([]);
+    // an age no meeting has (and whose cut-off no Date holds) is refused up front too
+    for (const olderThanDays of [36_501, 1e9, 2_147_483_647]) {
+      const huge = await run(h, { olderThanDays });
+      expect(huge.statusCode, String(olderThanDays)).toBe(400);
+      expect(huge.json().errors).toEqual([
+        { path: "olderThanDays", message: "expected at most 36500 days (100 years)" },
+      ]);
+    }
+    expect((await run(h, { olderThanDays: 36_500 })).statusCode).toBe(200);
+    expect(seen).toEqual([{ olderThanDays: 36_500 }]);
   });
 
   it("passes on why the publisher could not run the archive", async () => {

@@ -3,6 +3,7 @@ import {
   CommandAccepted,
   ConfluenceStatus,
   JobPublications,
+  PageOwnershipProblem,
   Problem,
   ProtocolAccepted,
   PublicationList,
@@ -14,6 +15,7 @@ import {
   commandAcceptedExample,
   confluenceStatusTokenExpiringExample,
   jobPublicationsExample,
+  pageOfAnotherJobExample,
   protocolAcceptedExample,
   protocolInvalidExample,
   protocolReadyExample,
@@ -31,6 +33,7 @@ const examples: ReadonlyArray<readonly [string, Schema.Schema.AnyNoContext, unkn
   ["jobPublicationsExample", JobPublications, jobPublicationsExample],
   ["commandAcceptedExample", CommandAccepted, commandAcceptedExample],
   ["confluenceStatusTokenExpiringExample", ConfluenceStatus, confluenceStatusTokenExpiringExample],
+  ["pageOfAnotherJobExample", PageOwnershipProblem, pageOfAnotherJobExample],
 ];
 
 describe("OpenAPI examples", () => {

@@ -5,9 +5,10 @@ import {
   PUBLICATION_STATUSES,
   protocolStreamWildcard,
 } from "@minutes/contracts";
+import { PageOwnershipProblem } from "@minutes/contracts/api";
 import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { Effect } from "effect";
+import { Effect, Either, Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeConfluenceAccess } from "../src/confluence.js";
 import { HEALTH_CHECK_TIMEOUT_MS, NO_PUBLISHER_RECHECK_MS } from "../src/routes/health.js";
@@ -264,6 +265,31 @@ describe("DELETE /api/publications/:id?deletePage=true", () => {
     expect(sandbox?.state.page(page.id)?.status).toBe("current");
     expect(sandbox?.state.page(page.id)?.versions).toHaveLength(1);
     expect(await recordKept(record.id)).toBe(true);
+    // The OpenAPI document's 409 takes this very body, and its example is this kind of answer.
+    const doc = (await h.app.inject({ method: "GET", url: "/docs/json" })).json();
+    const documented =
+      doc.paths["/api/publications/{id}"].delete.responses["409"].content["application/problem+json"];
+    const accepting = (documented.schema.anyOf ?? [documented.schema]).filter(
+      (variant: {
+        properties: Record<string, unknown>;
+        additionalProperties?: boolean;
+        required?: string[];
+      }) =>
+        Object.keys(res.json()).every((field) => field in variant.properties) &&
+        (variant.required ?? []).every((field) => field in res.json()),
+    );
+    expect(accepting).toHaveLength(1);
+    expect(documented.example).toMatchObject({
+      type: "urn:minutes:problem:page-of-another-job",
+      status: 409,
+      pageId: expect.any(String),
+      pageJobId: expect.any(String),
+    });
+    expect(
+      Either.isRight(
+        Schema.decodeUnknownEither(PageOwnershipProblem, { onExcessProperty: "error" })(res.json()),
+      ),
+    ).toBe(true);
   });
 
   it("refuses with a 409 when the page has no job property, and keeps page and record", async () => {
@@ -520,6 +546,10 @@ describe("GET /status/confluence", () => {
     const open = (await h.app.inject({ method: "GET", url: "/status/confluence" })).json();
     expect(open).toMatchObject({ status: "ok", lastPublication: null, routing: null, detailsWithheld: true });
     expect(JSON.stringify(open)).not.toContain(last.lastPublication.jobId);
+    // Nor where NATS is: whoever reaches it can inject work.
+    expect(last.nats.server).toMatch(/^[^:]+:\d+$/);
+    expect(open.nats).toMatchObject({ connected: true, server: null });
+    expect(JSON.stringify(open)).not.toContain(last.nats.server);
     expect(last.consumer.waiting).toBeGreaterThan(0);
   });
 
@@ -806,6 +836,43 @@ describe("rate limiting", () => {
     expect(guesses.map((r) => r.statusCode)).toEqual([401, 401, 401, 429]);
     expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
+  it("counts keys that are not valid sent to health, status and metrics against the client address, never monitors", async () => {
+    const key = "the-only-key-abcdef";
+    for (const auth of [false, true]) {
+      h = await startHarness({
+        overrides: {
+          gateway: { rate_limit_per_minute: 3, api_keys: [key], auth_health: auth, auth_metrics: auth },
+        },
+      });
+      const harness = h;
+      const get = (url: string, authorization?: string) =>
+        harness.app.inject({ method: "GET", url, headers: authorization ? { authorization } : {} });
+      // Wrong keys: told apart from the valid one (details withheld, or 401), so limited per address.
+      const guesses = [];
+      for (const [i, url] of ["/health/confluence", "/status/confluence", "/metrics/confluence"].entries())
+        guesses.push(await get(url, `Bearer guess-${i}`));
+      expect(guesses.map((r) => r.statusCode)).not.toContain(429);
+      for (const url of ["/health/confluence", "/status/confluence", "/metrics/confluence", "/api/stats"]) {
+        const limited = await get(url, "Bearer guess-more");
+        expect(limited.statusCode, `${url} (auth ${auth})`).toBe(429);
+        expect(limited.headers["retry-after"]).toMatch(/^\d+$/);
+        expect(limited.headers["content-type"]).toMatch(/^application\/problem\+json/);
+      }
+      // A header that is no bearer key at all counts the same.
+      expect((await get("/status/confluence", "Basic Zm9vOmJhcg==")).statusCode).toBe(429);
+      // A monitor with the key, or one without a key where none is required, is not throttled.
+      for (let i = 0; i < 5; i++) {
+        expect((await get("/metrics/confluence", `Bearer ${key}`)).statusCode).toBe(200);
+        expect((await get("/health/confluence", `Bearer ${key}`)).statusCode).not.toBe(429);
+        const keyless = (await get("/health/confluence")).statusCode;
+        if (auth) expect(keyless).toBe(401);
+        else expect(keyless).not.toBe(429);
+        expect((await get("/metrics/confluence")).statusCode).toBe(auth ? 401 : 200);
+      }
+      await h.close();
+      h = undefined;
+    }
+  });
 });
 
 describe("OpenAPI", () => {
@@ -936,9 +1003,11 @@ describe("OpenAPI document", () => {
     for (const path of ["/health/confluence", "/status/confluence", "/metrics/confluence"]) {
       expect(doc.paths[path].get.security, path).toBeUndefined();
       expect(doc.paths[path].get.responses["401"].headers, path).toHaveProperty("WWW-Authenticate");
-      // The rate limit covers /api/* only.
-      expect(doc.paths[path].get.responses["429"], path).toBeUndefined();
+      // Limited only for a key that is not valid (keys cannot be tried here outside the limit).
+      expect(doc.paths[path].get.responses["429"].description, path).toMatch(/key that is not valid/);
+      expect(doc.paths[path].get.responses["429"].headers, path).toHaveProperty("Retry-After");
     }
+    expect(doc.paths["/healthz"].get.responses["429"]).toBeUndefined();
   });
 
   it("describes every response of every route, none as Fastify's placeholder", async () => {

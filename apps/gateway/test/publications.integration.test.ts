@@ -310,6 +310,27 @@ describe("publication records", () => {
     expect(bad.json().errors[0].path).toBe("params.id");
   });
 
+  it("answers a tampered cursor whose position no row can have with the documented 400, not a 500", async () => {
+    h = await startHarness();
+    // well-formed cursors, but the time is beyond what a Date holds
+    for (const position of [
+      [Number.MAX_SAFE_INTEGER, 1],
+      [8.64e15 + 1, 5],
+    ]) {
+      const cursor = Buffer.from(JSON.stringify(["p1", ...position])).toString("base64url");
+      const res = await h.app.inject({
+        method: "GET",
+        url: `/api/publications?cursor=${cursor}`,
+        headers: h.auth,
+      });
+      expect(res.statusCode, JSON.stringify(position)).toBe(400);
+      expect(res.json()).toMatchObject({
+        status: 400,
+        errors: [{ path: "query.cursor", message: "not a cursor this API issued" }],
+      });
+    }
+  });
+
   it("lists with filters and cursor paging", async () => {
     h = await startHarness();
     publisher = await startFakePublisher(h.nc, h.store, h.config);

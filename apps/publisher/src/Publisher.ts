@@ -35,7 +35,20 @@ import {
 import { type TokenOrigin, tokenExpiredNote, tokenExpiryNotice } from "@minutes/token-vault";
 import { type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { Duration, Effect, Either, Exit, FiberSet, Redacted, Runtime, Schedule, Schema, Scope } from "effect";
+import {
+  Cause,
+  Duration,
+  Effect,
+  Either,
+  Exit,
+  FiberSet,
+  Option,
+  Redacted,
+  Runtime,
+  Schedule,
+  Schema,
+  Scope,
+} from "effect";
 import type { Logger as Pino } from "pino";
 import { type ArchiveRunOptions, runArchive } from "./archive.js";
 import { type ActiveClient, lazyClient, makeConfluenceProvider } from "./confluence-provider.js";
@@ -61,6 +74,29 @@ import {
   type PipelineStep,
 } from "./PublishPipeline.js";
 import { defaultRenderThreads, makeRenderPool, renderSettingsOf } from "./render-pool.js";
+
+/**
+ * The reply to a command request (an archive run, an index refresh): its result, or `{ error }`
+ * for any failure, a defect included, so the requester (the gateway) never waits out its timeout
+ * for a reply that cannot come. A defect is logged with its cause; the reply only names it. A stop
+ * interrupting the handling sends nothing (the fiber is interrupted, so no handler runs).
+ */
+export const commandReply = <E extends { readonly message: string }, R>(
+  what: string,
+  handling: Effect.Effect<string, E, R>,
+): Effect.Effect<string, never, R> =>
+  handling.pipe(
+    Effect.catchAllCause((cause) => {
+      const failure = Cause.failureOption(cause);
+      if (Option.isSome(failure)) return Effect.succeed(JSON.stringify({ error: failure.value.message }));
+      return Effect.logError(`${what} failed unexpectedly`).pipe(
+        Effect.annotateLogs({ cause: Cause.pretty(cause) }),
+        Effect.as(
+          JSON.stringify({ error: `${what} failed unexpectedly in the publisher; its log has the details` }),
+        ),
+      );
+    }),
+  );
 
 /** Options of {@link startPublisher}. */
 export interface PublisherOptions {
@@ -366,11 +402,17 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       await run(
         Effect.forkScoped(
           archive({}).pipe(
-            Effect.catchAll((error) =>
-              Effect.logWarning("archive run failed; trying again at the next interval").pipe(
-                Effect.annotateLogs({ error: error._tag, reason: error.message }),
-              ),
-            ),
+            // A defect too: the schedule must go on (and say so) rather than end without a word.
+            Effect.catchAllCause((cause) => {
+              const failure = Cause.failureOption(cause);
+              return Effect.logWarning("archive run failed; trying again at the next interval").pipe(
+                Effect.annotateLogs(
+                  Option.isSome(failure)
+                    ? { error: failure.value._tag, reason: failure.value.message }
+                    : { error: "defect", reason: Cause.pretty(cause) },
+                ),
+              );
+            }),
             Effect.repeat(Schedule.spaced(every)),
           ),
         ),
@@ -386,17 +428,18 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       callback: (error, msg) => {
         if (error !== null) return;
         runHandler(
-          Schema.decodeUnknown(ArchiveRunRequestJson)(msg.string() || "{}").pipe(
-            Effect.flatMap(
-              (request): Effect.Effect<ArchiveRunResult, { readonly message: string }> =>
-                enabled
-                  ? archive({ olderThanDays: request.olderThanDays })
-                  : Effect.fail(new ConfluenceDisabledError()),
+          commandReply(
+            "the archive run",
+            Schema.decodeUnknown(ArchiveRunRequestJson)(msg.string() || "{}").pipe(
+              Effect.flatMap(
+                (request): Effect.Effect<ArchiveRunResult, { readonly message: string }> =>
+                  enabled
+                    ? archive({ olderThanDays: request.olderThanDays })
+                    : Effect.fail(new ConfluenceDisabledError()),
+              ),
+              Effect.map((result) => Schema.encodeSync(ArchiveRunResultJson)(result)),
             ),
-            Effect.map((result) => Schema.encodeSync(ArchiveRunResultJson)(result)),
-            Effect.catchAll((e) => Effect.succeed(JSON.stringify({ error: e.message }))),
-            Effect.map((reply) => msg.respond(reply)),
-          ),
+          ).pipe(Effect.map((reply) => msg.respond(reply))),
         );
       },
     });
@@ -408,19 +451,20 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         callback: (error, msg) => {
           if (error !== null) return;
           runHandler(
-            Schema.decodeUnknown(IndexRefreshRequestJson)(msg.string()).pipe(
-              Effect.mapError((e) => ({
-                message: formatParseIssues(e)
-                  .map((i) => i.message)
-                  .join("; "),
-              })),
-              Effect.flatMap((location) =>
-                Effect.flatMap(provider.get(), (active) => indexPages.refresh(location, active.client)),
+            commandReply(
+              "the index refresh",
+              Schema.decodeUnknown(IndexRefreshRequestJson)(msg.string()).pipe(
+                Effect.mapError((e) => ({
+                  message: formatParseIssues(e)
+                    .map((i) => i.message)
+                    .join("; "),
+                })),
+                Effect.flatMap((location) =>
+                  Effect.flatMap(provider.get(), (active) => indexPages.refresh(location, active.client)),
+                ),
+                Effect.as(Schema.encodeSync(IndexRefreshResultJson)({ instance: instanceId })),
               ),
-              Effect.as(Schema.encodeSync(IndexRefreshResultJson)({ instance: instanceId })),
-              Effect.catchAll((e) => Effect.succeed(JSON.stringify({ error: e.message }))),
-              Effect.map((reply) => msg.respond(reply)),
-            ),
+            ).pipe(Effect.map((reply) => msg.respond(reply))),
           );
         },
       });

@@ -488,5 +488,14 @@ describe("archiving", () => {
       { timeout: 30_000 },
     );
     expect(reply.json<{ error: string }>().error).toMatch(/olderThanDays/);
+    // An age whose cut-off no Date holds is refused with a reply too, not left unanswered.
+    for (const olderThanDays of [1e9, 2_147_483_647]) {
+      const huge = await h.nc.request(
+        archiveRunSubject(h.config.nats.subject_prefix),
+        JSON.stringify({ olderThanDays }),
+        { timeout: 10_000 },
+      );
+      expect(huge.json<{ error: string }>().error).toMatch(/olderThanDays|at most 36500 days/);
+    }
   });
 });

@@ -5,10 +5,21 @@
  */
 import { Schema } from "effect";
 
+/**
+ * The largest `olderThanDays` a run takes: 100 years. Larger ages name no meeting anyone keeps,
+ * and far larger ones put the cut-off date outside what a `Date` holds.
+ */
+export const MAX_ARCHIVE_AGE_DAYS = 36_500;
+
 /** What to archive; the configured `archive_after_days` when `olderThanDays` is absent. */
 export const ArchiveRunRequest = Schema.Struct({
   olderThanDays: Schema.optional(
-    Schema.Int.pipe(Schema.positive({ message: () => "expected a whole number of days greater than 0" })),
+    Schema.Int.pipe(
+      Schema.positive({ message: () => "expected a whole number of days greater than 0" }),
+      Schema.lessThanOrEqualTo(MAX_ARCHIVE_AGE_DAYS, {
+        message: () => `expected at most ${MAX_ARCHIVE_AGE_DAYS} days (100 years)`,
+      }),
+    ),
   ),
 }).annotations({ identifier: "ArchiveRunRequest" });
 export type ArchiveRunRequest = typeof ArchiveRunRequest.Type;

@@ -71,7 +71,12 @@ export const PublicationOutcome = Schema.Struct({
    * stream; absent from events of publishers before this field.
    */
   protocolSequence: Schema.optional(Schema.NullOr(Schema.Number)),
-  /** Event time → outcome, when the attempt published a page. */
+  /**
+   * Event time → outcome of the publication the record holds: on `published`, this attempt's; on
+   * `unchanged` and `skipped` (no page written) the record's latency from its last publication,
+   * not this attempt's, so a latency measurement takes it from `published` events only (the
+   * gateway's `minutes_publish_latency_seconds` does). Null on `failed`, `rejected` and `deferred`.
+   */
   latencyMs: Schema.optionalWith(Schema.NullOr(Schema.Number), { default: () => null }),
   /**
    * Confluence calls retried during this attempt, and how many of them were 429s. On `deferred`

@@ -456,6 +456,7 @@ export const ConfluenceStatus = Schema.Struct({
   warnings: Schema.Array(Schema.String),
   nats: Schema.Struct({
     connected: Schema.Boolean,
+    /** The NATS server's `host:port`; null when not connected or when `detailsWithheld`. */
     server: Schema.NullOr(Schema.String),
     stream: Schema.String,
     outcomeStream: Schema.String,
@@ -500,7 +501,8 @@ export const ConfluenceStatus = Schema.Struct({
   ),
   /**
    * True when the request carried no valid API key (possible only with `gateway.auth_health` off):
-   * the last publication (a meeting's title, page and error) and the routing rules are left out.
+   * the last publication (a meeting's title, page and error), the routing rules, the NATS server's
+   * address and the publishers' hosts and pids are left out.
    */
   detailsWithheld: Schema.Boolean,
 }).annotations({ identifier: "ConfluenceStatus" });
@@ -520,6 +522,19 @@ export const Problem = Schema.Struct({
   instance: Schema.optional(Schema.String),
   errors: Schema.optional(Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))),
 }).annotations({ identifier: "Problem" });
+
+/**
+ * `DELETE /api/publications/{id}?deletePage=true` → 409 (`application/problem+json`) when the page
+ * the record names is not shown to be its job's: the problem's fields, the page, and the job its
+ * `minutes.job` content property names (`urn:minutes:problem:page-of-another-job`), or `null`
+ * when it has none (`urn:minutes:problem:page-not-the-jobs`).
+ */
+export const PageOwnershipProblem = Schema.Struct({
+  ...Problem.fields,
+  pageId: Schema.String,
+  pageJobId: Schema.NullOr(Schema.String),
+}).annotations({ identifier: "PageOwnershipProblem" });
+export type PageOwnershipProblem = typeof PageOwnershipProblem.Type;
 
 /**
  * `publish-confluence` → 409, 422 or 502 (`application/problem+json`): the publication ended

@@ -13,7 +13,18 @@ export interface CursorPosition {
 export const encodeCursor = (p: CursorPosition): string =>
   Buffer.from(JSON.stringify(["p1", p.updatedAtMs, p.id]), "utf8").toString("base64url");
 
-/** Decodes a cursor; `null` when it was not produced by `encodeCursor`. */
+/** The largest distance from the epoch, in ms, that a `Date` can hold (ECMA-262 time values). */
+const MAX_DATE_MS = 8.64e15;
+
+/** Row ids are SQL `integer` / `serial` keys: 1 up to PostgreSQL's int4 maximum. */
+const MAX_ID = 2_147_483_647;
+
+/**
+ * Decodes a cursor; `null` when it was not produced by `encodeCursor`. A position no row can have
+ * (a time no `Date` holds, an id no key takes) is refused here too: it would otherwise reach the
+ * SQL as an Invalid Date or an out-of-range integer and fail there as a 500, not as the caller's
+ * bad cursor.
+ */
 export const decodeCursor = (cursor: string): CursorPosition | null => {
   if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return null;
   try {
@@ -21,6 +32,8 @@ export const decodeCursor = (cursor: string): CursorPosition | null => {
     if (!Array.isArray(value) || value.length !== 3 || value[0] !== "p1") return null;
     const [, updatedAtMs, id] = value as [unknown, unknown, unknown];
     if (!Number.isSafeInteger(updatedAtMs) || !Number.isSafeInteger(id)) return null;
+    if (Math.abs(updatedAtMs as number) > MAX_DATE_MS) return null;
+    if ((id as number) < 1 || (id as number) > MAX_ID) return null;
     return { updatedAtMs: updatedAtMs as number, id: id as number };
   } catch {
     return null;

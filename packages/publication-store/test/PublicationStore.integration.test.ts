@@ -752,6 +752,19 @@ describe.each(BACKENDS)("PublicationStore on $name", ({ name }) => {
           store.query({ cursor: Buffer.from("[1,2]").toString("base64url") }),
         );
         assert.strictEqual(forged._tag, "InvalidCursorError");
+        // well-formed, but a time no Date holds / an id no row has: refused, not a query failure
+        for (const position of [
+          [Number.MAX_SAFE_INTEGER, 1],
+          [-Number.MAX_SAFE_INTEGER, 1],
+          [8.64e15 + 1, 5],
+          [Date.now(), 2_147_483_648],
+          [Date.now(), 0],
+        ]) {
+          const tampered = yield* Effect.flip(
+            store.query({ cursor: Buffer.from(JSON.stringify(["p1", ...position])).toString("base64url") }),
+          );
+          assert.strictEqual(tampered._tag, "InvalidCursorError", JSON.stringify(position));
+        }
       }),
     );
 

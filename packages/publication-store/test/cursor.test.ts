@@ -15,4 +15,24 @@ describe("cursor", () => {
     }
     expect(decodeCursor(Buffer.from('["p1",1.5,2]').toString("base64url"))).toBeNull();
   });
+
+  it("refuses positions no row can have: a time outside the Date range, an id outside 1…2^31-1", () => {
+    const forge = (at: number, id: number) =>
+      Buffer.from(JSON.stringify(["p1", at, id])).toString("base64url");
+    for (const [at, id] of [
+      [Number.MAX_SAFE_INTEGER, 1],
+      [-Number.MAX_SAFE_INTEGER, 1],
+      [8.64e15 + 1, 5],
+      [-8.64e15 - 1, 5],
+      [0, 0],
+      [0, -1],
+      [0, 2_147_483_648],
+      [0, Number.MAX_SAFE_INTEGER],
+    ] as const) {
+      expect(decodeCursor(forge(at, id)), `${at}, ${id}`).toBeNull();
+    }
+    // the edges themselves are positions a row could have
+    expect(decodeCursor(forge(8.64e15, 2_147_483_647))).toEqual({ updatedAtMs: 8.64e15, id: 2_147_483_647 });
+    expect(decodeCursor(forge(-8.64e15, 1))).toEqual({ updatedAtMs: -8.64e15, id: 1 });
+  });
 });

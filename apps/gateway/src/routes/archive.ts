@@ -51,7 +51,7 @@ export const archiveRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
             "The run is done: the cutoff date, how many pages were archived, the ones that failed and why, and which publisher ran it.",
           ),
           400: invalidInput(
-            "the body does not match its schema (`olderThanDays` not a positive integer, an unknown field), or a query parameter",
+            "the body does not match its schema (`olderThanDays` not a whole number of days from 1 to 36500, an unknown field), or a query parameter",
           ),
           ...bodyProblems(),
           503: unavailableAnswer(

@@ -29,6 +29,7 @@ import {
   adminOnly,
   answer,
   DATABASE_DOWN,
+  DOCUMENTED_BODY,
   invalidInput,
   noQuery,
   problemAnswer,
@@ -151,6 +152,21 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
         tags: ["backup"],
         summary: "Import a JSON Lines export (idempotent)",
         querystring: routeSchema(ImportQuery),
+        // Documented only: the NDJSON parser reads the body as a stream, line by line.
+        ...{
+          [DOCUMENTED_BODY]: {
+            required: true,
+            description:
+              "The export as written by `GET /api/export`: JSON Lines, one JSON object per line (header line first; with format version 2 an end line last), in UTF-8, uncompressed. Up to 64 × `gateway.body_limit_bytes`.",
+            content: {
+              [NDJSON]: {
+                schema: { type: "string", description: "JSON Lines text (newline-delimited JSON objects)" },
+                example:
+                  '{"kind":"header","format":"minutes-publication-store","version":2}\n{"kind":"end","protocols":0,"publications":0,"versions":0}\n',
+              },
+            },
+          },
+        },
         response: {
           200: answer(
             routeSchema(ImportSummary),

@@ -461,7 +461,8 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
         warnings,
         nats: {
           connected,
-          server: server === "" ? null : server,
+          // Whoever reaches NATS can inject work: its address stays with those holding a key.
+          server: withheld || server === "" ? null : server,
           stream: ctx.streams.protocol,
           outcomeStream: ctx.streams.outcome,
           streamFound: streams?.protocol ?? null,

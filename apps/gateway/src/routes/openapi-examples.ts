@@ -9,10 +9,23 @@ import type {
   CommandAccepted,
   ConfluenceStatus,
   JobPublications,
+  PageOwnershipProblem,
   ProtocolAccepted,
   PublicationList,
 } from "@minutes/contracts/api";
 import type { ProblemBody } from "../problem.js";
+
+/** `DELETE /api/publications/{id}?deletePage=true` → 409: the page names another job. */
+export const pageOfAnotherJobExample: PageOwnershipProblem = {
+  type: "urn:minutes:problem:page-of-another-job",
+  title: "Conflict",
+  status: 409,
+  detail:
+    "page 65560 belongs to job dbg1 (its minutes.job property), not to job demo-extra: nothing was deleted and the record was kept. The record may come from another installation (page ids restart in every Confluence site); delete it without deletePage",
+  instance: "/api/publications/50",
+  pageId: "65560",
+  pageJobId: "dbg1",
+};
 
 /** `POST /api/protocols` request body. */
 export const protocolReadyExample: ProtocolReadyInput = {

@@ -20,6 +20,8 @@ import {
 import {
   CommandAccepted,
   DeletePublicationQuery,
+  PageOwnershipProblem,
+  Problem,
   PublicationCleanupRequest,
   PublicationCleanupResult,
   PublicationDeleted,
@@ -32,10 +34,15 @@ import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
 import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { conflict, HttpProblem, unavailable } from "../problem.js";
+import { conflict, HttpProblem, PROBLEM_CONTENT_TYPE, unavailable } from "../problem.js";
 import { runEffect } from "../run-effect.js";
 import { noProtocolDetail, requireStoredProtocol } from "../stored-protocol.js";
-import { commandAcceptedExample, publicationExample, publicationListExample } from "./openapi-examples.js";
+import {
+  commandAcceptedExample,
+  pageOfAnotherJobExample,
+  publicationExample,
+  publicationListExample,
+} from "./openapi-examples.js";
 import {
   absentBodyAsEmpty,
   adminOnly,
@@ -281,14 +288,16 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
             "an id that is not a decimal number from 1 to 2147483647, an unknown query parameter or a `deletePage` that is not `true`/`false`, or a body other than `{}`",
           ),
           404: NO_RECORD,
-          409: problemAnswer(
-            409,
-            "Conflict: with `deletePage=true`, the page the record names is not shown to be the record's job's (`urn:minutes:problem:page-of-another-job`: its `minutes.job` property names another job, given as `pageJobId`; `urn:minutes:problem:page-not-the-jobs`: it has no such property, and it is not the original integration's page the record was imported with; page ids restart in every Confluence site, so a record imported from another installation may name anyone's page), the gateway has no Confluence client (not enabled, no token, or with Data Center Basic auth no password), or Confluence refused the deletion (permission, authentication). Nothing was deleted: the page and the record were kept.",
-            {
-              detail:
-                "page 65560 belongs to job dbg1 (its minutes.job property), not to job demo-extra: nothing was deleted and the record was kept",
+          409: {
+            description:
+              "Conflict: with `deletePage=true`, the page the record names is not shown to be the record's job's (`urn:minutes:problem:page-of-another-job`: its `minutes.job` property names another job, given as `pageJobId`; `urn:minutes:problem:page-not-the-jobs`: it has no such property, `pageJobId` is `null`, and it is not the original integration's page the record was imported with; page ids restart in every Confluence site, so a record imported from another installation may name anyone's page; both as `PageOwnershipProblem`, with the page as `pageId`), the gateway has no Confluence client (not enabled, no token, or with Data Center Basic auth no password), or Confluence refused the deletion (permission, authentication; both a plain problem). Nothing was deleted: the page and the record were kept.",
+            content: {
+              [PROBLEM_CONTENT_TYPE]: {
+                schema: routeSchema(Schema.Union(PageOwnershipProblem, Problem)),
+                example: pageOfAnotherJobExample,
+              },
             },
-          ),
+          },
           ...bodyProblems(),
           503: unavailableAnswer(
             "the publication database is unavailable, or (with `deletePage=true`) Confluence failed to delete the page, so the record was kept",

@@ -176,6 +176,14 @@ export const documentRateLimited = (route: RouteOptions): void => {
   route.schema = { ...route.schema, response: { ...responsesOf(route), 429: RATE_LIMITED } };
 };
 
+/**
+ * `onRoute` of the health, status and metrics scopes: a request there that sends a key that is not
+ * valid counts against its client address's rate limit (the one `/api` applies to such keys).
+ */
+export const documentKeyGuessLimited = (route: RouteOptions): void => {
+  route.schema = { ...route.schema, response: { ...responsesOf(route), 429: KEY_GUESS_LIMITED } };
+};
+
 /** Route-schema key of a route that takes no body as `{}`. */
 export const OPTIONAL_BODY = "x-body-optional";
 
@@ -195,6 +203,29 @@ export const noBody = { body: routeSchema(NoBody), ...bodyOptional } as const;
 /** `preValidation` of a route whose body may be left out: no body is validated as `{}`. */
 export const absentBodyAsEmpty = async (request: FastifyRequest): Promise<void> => {
   request.body ??= {};
+};
+
+/**
+ * Route-schema key of a request body Fastify does not validate (a stream its own parser reads,
+ * such as the import's NDJSON): the OpenAPI `requestBody` to document, which
+ * `documentRequestBodies` puts in place (a `body` schema would be validated against the stream).
+ */
+export const DOCUMENTED_BODY = "x-documented-body";
+
+/**
+ * For @fastify/swagger's `transformObject`: an operation carrying `DOCUMENTED_BODY` (copied there
+ * as an `x-` extension) gets it as its `requestBody` instead of the marker.
+ */
+export const documentRequestBodies = <D extends { readonly paths?: unknown }>(document: D): D => {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item ?? {}) as Array<unknown>) {
+      if (typeof operation !== "object" || operation === null || !(DOCUMENTED_BODY in operation)) continue;
+      const marked = operation as { [DOCUMENTED_BODY]?: unknown; requestBody?: unknown };
+      marked.requestBody = marked[DOCUMENTED_BODY];
+      delete marked[DOCUMENTED_BODY];
+    }
+  }
+  return document;
 };
 
 /**
@@ -235,6 +266,20 @@ const UNAUTHORIZED = problemAnswer(
     detail: "the API key is not valid",
     headers: {
       "WWW-Authenticate": { type: "string", description: 'Always `Bearer realm="minutes"`.' },
+    },
+  },
+);
+
+const KEY_GUESS_LIMITED = problemAnswer(
+  429,
+  "Too many requests: the request sent an API key that is not valid, and this client address is over `gateway.rate_limit_per_minute` for such requests (counted together with `/api` requests with keys that are not valid), so keys cannot be tried here faster than there. Requests with no key or a valid key are not limited here. Retry after `Retry-After` seconds.",
+  {
+    detail: "rate limit of 600 requests per minute exceeded; retry in 42 s",
+    headers: {
+      "Retry-After": {
+        type: "integer",
+        description: "Seconds until the rate limit's window lets this client address in again.",
+      },
     },
   },
 );
