@@ -152,6 +152,7 @@ describe("docker-compose.yml", () => {
     expect(compose.volumes).toHaveProperty("vault-data");
     for (const service of [gateway, publisher, vault]) {
       expect(service?.environment?.VAULT_FILE).toBe("/vault/tokens.vault");
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own interpolation, as the file says it
       expect(service?.environment?.VAULT_PASSWORD).toBe("${VAULT_PASSWORD:-}");
     }
     // A new volume takes the mount point's owner from the image: the vault CLI runs as node.
