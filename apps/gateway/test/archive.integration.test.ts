@@ -105,6 +105,6 @@ describe("POST /api/archive/run", () => {
     respondWith(h, () => ({ error: "Confluence rejected the credentials" }));
     const res = await run(h, {});
     expect(res.statusCode).toBe(503);
-    expect(res.json().detail).toBe("the archive run could not start: Confluence rejected the credentials");
+    expect(res.json().detail).toBe("the archive run failed: Confluence rejected the credentials");
   });
 });

@@ -4,7 +4,9 @@
  * `gateway`, `vault`, `publisher` and `logging` are ours. Every key has a default in
  * `defaultConfig`, so a config file only names what it changes.
  */
+
 import { Redacted, Schema } from "effect";
+import { MAX_ARCHIVE_AGE_DAYS } from "./Archive.js";
 import { ConcealedId, PlainExpectedId, preview, withoutNatsCredentials } from "./config-text.js";
 import { isCalendarDate, isIsoTimestamp } from "./ProtocolReady.js";
 
@@ -195,7 +197,12 @@ const AdvancedSettings = Schema.Struct({
   use_page_hierarchy: Schema.Boolean,
   create_index_page: Schema.Boolean,
   archive_old_pages: Schema.Boolean,
-  archive_after_days: positiveInt("a whole number of days greater than 0"),
+  // Bounded like a run's `olderThanDays`: a far larger age puts the cut-off date outside what a
+  // `Date` holds, and every scheduled run would fail.
+  archive_after_days: numberRule(
+    `a whole number of days from 1 to ${MAX_ARCHIVE_AGE_DAYS}`,
+    (n) => Number.isInteger(n) && n > 0 && n <= MAX_ARCHIVE_AGE_DAYS,
+  ),
   page_labels: Schema.Array(Schema.String),
   content_macros: ContentMacros,
   /** Title of the year page under `parent_page_id` when `use_page_hierarchy` is on (`YYYY` replaced). */

@@ -116,6 +116,16 @@ describe("loadConfig", () => {
     );
   });
 
+  it("refuses an archive age no run can use (past 100 years, the largest a run takes)", () => {
+    expect(
+      err(loadConfig({ env: { MINUTES_CONFLUENCE__ADVANCED_SETTINGS__ARCHIVE_AFTER_DAYS: "1000000000" } })),
+    ).toBe(
+      "confluence.advanced_settings.archive_after_days: expected a whole number of days from 1 to 36500, got 1000000000 (from environment variable MINUTES_CONFLUENCE__ADVANCED_SETTINGS__ARCHIVE_AFTER_DAYS)",
+    );
+    const ok = loadConfig({ env: { MINUTES_CONFLUENCE__ADVANCED_SETTINGS__ARCHIVE_AFTER_DAYS: "36500" } });
+    expect(Either.isRight(ok) && ok.right.confluence.advanced_settings.archive_after_days).toBe(36500);
+  });
+
   it("says which environment variable carried a bad value", () => {
     expect(err(loadConfig({ env: { MINUTES_CONFLUENCE__MAX_RETRIES: "many" } }))).toBe(
       'confluence.max_retries: expected a number, got "many" (from environment variable MINUTES_CONFLUENCE__MAX_RETRIES)',

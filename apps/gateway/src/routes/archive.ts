@@ -55,7 +55,7 @@ export const archiveRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
           ),
           ...bodyProblems(),
           503: unavailableAnswer(
-            "no publisher is running to archive pages, the publishers could not be reached over NATS, or the run could not start",
+            "no publisher is running to archive pages, the publishers could not be reached over NATS, or the run failed",
             "no publisher is running to archive pages; start one and try again",
           ),
           504: problemAnswer(
@@ -110,7 +110,7 @@ export const archiveRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx
       if (Either.isRight(result)) return result.right;
       const reason = (JSON.parse(text) as { error?: unknown }).error;
       throw unavailable(
-        `the archive run could not start: ${typeof reason === "string" ? reason : "unexpected answer from the publisher"}`,
+        `the archive run failed: ${typeof reason === "string" ? reason : "unexpected answer from the publisher"}`,
         "archive-failed",
       );
     },
