@@ -103,6 +103,8 @@ describe("publish-now failures as statuses", () => {
   it("answers 422 for a rejection, 409 when state stands in the way and 502 when Confluence refused or failed", () => {
     expect(publishFailureStatus("rejected", "EventRejectedError")).toBe(422);
     expect(publishFailureStatus("rejected", null)).toBe(422);
+    // Confluence was never asked, and the same protocol times out again: not Confluence failing.
+    expect(publishFailureStatus("failed", "RenderTimeoutError")).toBe(422);
     for (const tag of [
       "ManualEditError",
       "TitleTakenError",

@@ -242,22 +242,35 @@ const STATE_CONFLICTS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * The one place mapping a publication that ended badly to a status: `rejected` (the protocol
- * itself cannot be published) is 422; a state conflict (`STATE_CONFLICTS`) is 409; every other
- * failure is 502, the upstream failing: Confluence refused (authentication, permission, validation,
- * a missing parent) or failed (5xx, network, rate limit) after the publisher's retries.
+ * Failures of the protocol itself, recorded `failed` rather than `rejected`: a protocol whose
+ * conversion overran `publisher.render_timeout_seconds` (`RenderTimeoutError`). Confluence was never
+ * asked, and publishing the same protocol again fails the same way: only a corrected protocol helps,
+ * as with a rejection.
+ */
+const PROTOCOL_FAULTS: ReadonlySet<string> = new Set(["RenderTimeoutError"]);
+
+/**
+ * The one place mapping a publication that ended badly to a status: `rejected`, or a failure of
+ * the protocol itself (`PROTOCOL_FAULTS`), is 422 (only a corrected protocol helps); a state
+ * conflict (`STATE_CONFLICTS`) is 409; every other failure is 502, the upstream failing: Confluence
+ * refused (authentication, permission, validation, a missing parent) or failed (5xx, network, rate
+ * limit) after the publisher's retries.
  */
 export const publishFailureStatus = (
   ended: "failed" | "rejected",
   errorTag: string | null,
 ): 409 | 422 | 502 =>
-  ended === "rejected" ? 422 : errorTag !== null && STATE_CONFLICTS.has(errorTag) ? 409 : 502;
+  ended === "rejected" || (errorTag !== null && PROTOCOL_FAULTS.has(errorTag))
+    ? 422
+    : errorTag !== null && STATE_CONFLICTS.has(errorTag)
+      ? 409
+      : 502;
 
 // internal
 
 const publishFailedResponse = {
   description:
-    "The publication failed (409: the page's or Minutes' state stands in the way; 502: Confluence refused or failed) or was rejected (422: only a corrected protocol helps)",
+    "The publication failed (409: the page's or Minutes' state stands in the way; 502: Confluence refused or failed) or was rejected, or its protocol took longer than publisher.render_timeout_seconds to convert (422: only a corrected protocol helps)",
   content: { [PROBLEM_CONTENT_TYPE]: { schema: routeSchema(PublishFailedProblem) } },
 };
 
