@@ -46,20 +46,26 @@ export const inNextPublishBatch = <A>(publish: () => Promise<A>): Promise<A> =>
     });
   });
 
-/** Publishes and waits for the ack; rejects with a 503 problem when JetStream did not store it. */
+/**
+ * Publishes and waits for the ack; rejects with a 503 problem when JetStream did not store it.
+ * `jobId` names the job in the log lines of a refusal: the subject carries it encoded (base64url for
+ * ids with other characters than letters, digits, `_` and `-`), so an operator searching the log for
+ * the job would not find the subject.
+ */
 export const publishStored = async (
   publisher: JetStreamPublisher,
   log: FastifyBaseLogger,
   subject: string,
   payload: string,
   msgID: string,
+  jobId: string,
 ): Promise<PubAck> => {
   try {
     return await inNextPublishBatch(() => publisher.publish(subject, payload, msgID, PUBLISH_TIMEOUT_MS));
   } catch (error) {
     if (error instanceof MessageTooLargeError) {
       log.info(
-        { subject, size: error.size, maxPayload: error.maxPayload },
+        { jobId, subject, size: error.size, maxPayload: error.maxPayload },
         "message over max_payload refused",
       );
       // Not a 503: the same message would be refused again, and clients retry 503s.
@@ -68,7 +74,7 @@ export const publishStored = async (
         detail: `the event is ${error.size} bytes as a NATS message, over the NATS server's max_payload of ${error.maxPayload} bytes, so it cannot be stored; send a smaller protocol (retrying will not help)`,
       });
     }
-    log.warn({ err: error, subject }, "JetStream did not acknowledge a publish");
+    log.warn({ err: error, jobId, subject }, "JetStream did not acknowledge a publish");
     throw unavailable(
       "the event stream (NATS JetStream) did not store the message, so the request was not accepted; retry later",
       "event-stream-unavailable",
@@ -106,5 +112,6 @@ export const publishCommand = (
     publishRequestedSubject(jobId, subjectPrefix),
     Schema.encodeSync(PublishRequestedJson)(command),
     msgID,
+    jobId,
   );
 };

@@ -398,6 +398,28 @@ describe("POST /api/protocols", () => {
     expect(res.headers["retry-after"]).toBe("5");
   });
 
+  it("names the job in the log line of an event or command JetStream did not store", async () => {
+    h = await startHarness();
+    // Its subject carries the id base64url-encoded: searching the log for the job must still find it.
+    const jobId = "Sprint Review 2026/11";
+    await h.nc.close();
+    const event = await h.app.inject({
+      method: "POST",
+      url: "/api/protocols",
+      headers: h.auth,
+      payload: protocolBody(jobId),
+    });
+    expect(event.statusCode).toBe(503);
+    const refused = h
+      .logs()
+      .split("\n")
+      .filter((l) => l.includes("JetStream did not acknowledge a publish"))
+      .map((l) => JSON.parse(l) as { jobId?: string; subject?: string });
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.jobId).toBe(jobId);
+    expect(refused[0]?.subject).not.toContain(jobId);
+  });
+
   it("answers 503 when no stream stores the subject, even after looking for missing streams", async () => {
     h = await startHarness();
     // The stream's name is taken by a stream on other subjects: nothing is missing to re-create

@@ -117,7 +117,7 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
       const event = request.body;
       const { payload, eventId } = streamEventOf(event);
       const subject = protocolReadySubject(event.jobId, ctx.config.nats.subject_prefix);
-      let ack = await publishStored(ctx.publisher, request.log, subject, payload, eventId);
+      let ack = await publishStored(ctx.publisher, request.log, subject, payload, eventId, event.jobId);
       if (ack.duplicate) {
         // JetStream knows this content for the job from inside the duplicate window. When a
         // different protocol was stored for the job since, this is a revert to the earlier one
@@ -130,7 +130,7 @@ export const protocolRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ct
         const sameProtocol = latestId === eventId || latestId.startsWith(`${eventId}:after:`);
         if (latest !== null && !sameProtocol) {
           const msgID = `${eventId}:after:${latest.seq}`;
-          ack = await publishStored(ctx.publisher, request.log, subject, payload, msgID);
+          ack = await publishStored(ctx.publisher, request.log, subject, payload, msgID, event.jobId);
           request.log.info(
             { jobId: event.jobId, seq: ack.seq, after: latest.seq },
             "earlier protocol sent again",
