@@ -168,7 +168,17 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
             .ackAck()
             .then(
               () => undefined,
-              (e: unknown) => options.onError("ack was not confirmed", e),
+              // Which message: it comes back after the ack wait, and its job is handled again.
+              (e: unknown) =>
+                options.onError(
+                  "ack was not confirmed; JetStream delivers the message again after the ack wait",
+                  e,
+                  {
+                    subject: m.subject,
+                    streamSequence: m.seq,
+                    delivery: m.info.deliveryCount,
+                  },
+                ),
             )
             .finally(() => acking.delete(ack));
           acking.add(ack);

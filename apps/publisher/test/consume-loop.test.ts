@@ -141,6 +141,31 @@ describe("the consume loop", () => {
   });
 });
 
+describe("an ack the server does not confirm", () => {
+  it("is logged naming the message, which JetStream delivers again", async () => {
+    const errors: Array<{ message: string; fields: Record<string, unknown> | undefined }> = [];
+    const message = {
+      ...fakeMessage(7, () => undefined),
+      ackAck: () => Promise.reject(new Error("TIMEOUT")),
+    } as unknown as JsMsg;
+    const loop = await startConsumeLoop({
+      consumer: fakeConsumer([message]),
+      reopen: () => Promise.reject(new Error("not in this test")),
+      concurrency: 1,
+      ackWaitMs: 60_000,
+      handle: async () => ({ _tag: "Ack" }),
+      onError: (text, _error, fields) => {
+        errors.push({ message: text, fields });
+      },
+      onNotice: () => undefined,
+    });
+    await until(() => errors.length > 0);
+    await loop.stop(5_000);
+    expect(errors[0]?.message).toContain("ack was not confirmed");
+    expect(errors[0]?.fields).toMatchObject({ subject: "test.protocol.7", streamSequence: 7, delivery: 1 });
+  });
+});
+
 // internal
 
 /** Polls until `check` holds, at most `ms`. */
