@@ -415,6 +415,28 @@ describe("publication records", () => {
     expect(missing.statusCode).toBe(404);
   });
 
+  it("answers the retry of a rejected publication 409, saying to send a corrected protocol", async () => {
+    h = await startHarness();
+    const jobId = `job-${unique()}`;
+    const record = await run(
+      h.store.ensurePublication({ jobId, spaceKey: "MEETINGS", parentPageId: null, trigger: "event" }),
+    );
+    await run(
+      h.store.transition(record.id, "rejected", {
+        errorTag: "EventRejectedError",
+        errorMessage: "Invalid event: markdown: must not be empty",
+      }),
+    );
+    const res = await h.app.inject({
+      method: "POST",
+      url: `/api/publications/${record.id}/retry`,
+      headers: h.auth,
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().detail).toContain("only failed publications can be retried");
+    expect(res.json().detail).toContain("send a corrected protocol (POST /api/protocols)");
+  });
+
   it("retries a record left publishing by a publisher killed in each attempt, once its lease ran out, and the publisher publishes it", async () => {
     h = await startHarness();
     publisher = await startFakePublisher(h.nc, h.store, h.config);

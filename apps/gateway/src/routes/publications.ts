@@ -234,8 +234,14 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
         );
       }
       if (record.status !== "failed" && record.status !== "publishing") {
+        // A rejection is the protocol's own: a retry would publish the same protocol (or, for an
+        // event that did not decode, none), so say what does help.
+        const instead =
+          record.status === "rejected"
+            ? ": its protocol was rejected (errorMessage says why), and retrying would send the same one; send a corrected protocol (POST /api/protocols)"
+            : "";
         throw conflict(
-          `publication ${record.id} is ${record.status}; only failed publications can be retried, and publishing ones whose publisher stopped (lease ran out)`,
+          `publication ${record.id} is ${record.status}; only failed publications can be retried, and publishing ones whose publisher stopped (lease ran out)${instead}`,
           "not-retryable",
         );
       }
