@@ -328,9 +328,9 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
         settings: renderSettingsOf(config.confluence),
         template,
         timeoutMs: config.publisher.render_timeout_seconds * 1000,
-        onThreadExit: ({ exitCode, rendering, timedOut }) =>
+        onThreadExit: ({ exitCode, rendering, timedOut, jobId }) =>
           log.warn(
-            { exitCode, rendering, timedOut },
+            { exitCode, rendering, timedOut, ...(jobId !== undefined ? { jobId } : {}) },
             timedOut
               ? "a render thread was stopped: its protocol took longer than publisher.render_timeout_seconds to convert (the publication fails); a new thread takes its place"
               : rendering

@@ -133,6 +133,8 @@ export interface ThreadExit {
   readonly rendering: boolean;
   /** It was terminated because a protocol overran the deadline (which failed with `RenderTimeoutError`). */
   readonly timedOut: boolean;
+  /** The job of the protocol it was rendering or overran the deadline with (for the log line). */
+  readonly jobId?: string;
 }
 
 /**
@@ -176,6 +178,8 @@ interface Thread {
   deadline: ReturnType<typeof setTimeout> | undefined;
   /** Terminated for overrunning the deadline: it takes no more work, its late answer is dropped. */
   timedOut: boolean;
+  /** The job whose protocol overran the deadline. */
+  timedOutJobId?: string;
 }
 
 /** A started pool. */
@@ -321,6 +325,7 @@ const startPool = async (options: RenderPoolOptions): Promise<Pool> => {
     if (task === undefined) return;
     thread.task = undefined;
     thread.timedOut = true;
+    thread.timedOutJobId = task.protocol.jobId;
     threads.delete(thread);
     task.done({ timedOut: true });
     thread.worker.terminate().catch(() => undefined);
@@ -384,7 +389,13 @@ const startPool = async (options: RenderPoolOptions): Promise<Pool> => {
           ),
         });
         if (closing) return;
-        options.onThreadExit?.({ exitCode, rendering: task !== undefined, timedOut: thread.timedOut });
+        const jobId = task?.protocol.jobId ?? thread.timedOutJobId;
+        options.onThreadExit?.({
+          exitCode,
+          rendering: task !== undefined,
+          timedOut: thread.timedOut,
+          ...(jobId !== undefined ? { jobId } : {}),
+        });
         spawn().then(dispatch, (error: unknown) => {
           // Started once, it failing to start again means the machine is out of something: the
           // queued protocols fail (and are redelivered) rather than wait for a thread forever.

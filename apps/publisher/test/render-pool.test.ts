@@ -94,7 +94,7 @@ describe("render threads", () => {
       "defect: the table cannot be converted",
       "c",
     ]);
-    expect(exits).toEqual([{ exitCode: 7, rendering: true, timedOut: false }]);
+    expect(exits).toEqual([{ exitCode: 7, rendering: true, timedOut: false, jobId: "job" }]);
   });
 
   it("stop a thread whose protocol overruns the deadline, fail only that protocol, and go on with a new thread", async () => {
@@ -108,7 +108,8 @@ describe("render threads", () => {
     // "b" waits behind the stuck protocol on the only thread, and is rendered by its replacement.
     const results = await Promise.all(["a", "hang", "b"].map((m) => outcome(renderer, m)));
     expect(results).toEqual(["a", "RenderTimeoutError: 0.3 s, 4 bytes", "b"]);
-    expect(exits).toEqual([{ exitCode: 1, rendering: false, timedOut: true }]);
+    // The log line names the job whose protocol overran.
+    expect(exits).toEqual([{ exitCode: 1, rendering: false, timedOut: true, jobId: "job" }]);
     expect(await outcome(renderer, "c")).toBe("c");
   });
 
