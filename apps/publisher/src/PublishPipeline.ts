@@ -10,6 +10,7 @@ import { createHash, randomUUID } from "node:crypto";
 import {
   ConfluenceCallStatsRef,
   type ConfluenceClientService,
+  type ConfluenceError,
   type ConfluenceNotFoundError,
   type ConfluenceRetryWait,
   type ContentProperty,
@@ -268,15 +269,28 @@ export const makePublishPipeline = (
     routeParent: string | null,
   ) => ensureContainer(confluence, containers, spaceKey, parentId, title, routeParent);
 
-  /** The parent of a meeting's page: the route's parent, or its year/month page under it. */
-  const parentFor = (spaceKey: string, routeParent: string | null, meetingDate: string) => {
+  /**
+   * The parent of a meeting's page: the route's parent, or its year/month page under it; with the
+   * hierarchy, also the year page (`yearPage`), where Confluence puts a month's pages when a person
+   * deletes the month page.
+   */
+  const parentFor = (
+    spaceKey: string,
+    routeParent: string | null,
+    meetingDate: string,
+  ): Effect.Effect<
+    { readonly parentId: string | null; readonly yearPage?: string },
+    ConfluenceError | TitleTakenError
+  > => {
     const advanced = config.confluence.advanced_settings;
-    if (!advanced.use_page_hierarchy) return Effect.succeed(routeParent);
+    if (!advanced.use_page_hierarchy) return Effect.succeed({ parentId: routeParent });
     const [year = "", month = ""] = meetingDate.split("-");
     const fill = (format: string) => format.replace(/YYYY/g, year).replace(/MM/g, month);
     return ensureYearOrMonth(spaceKey, routeParent, fill(advanced.hierarchy_year_title), routeParent).pipe(
       Effect.flatMap((yearPage) =>
-        ensureYearOrMonth(spaceKey, yearPage, fill(advanced.hierarchy_month_title), routeParent),
+        ensureYearOrMonth(spaceKey, yearPage, fill(advanced.hierarchy_month_title), routeParent).pipe(
+          Effect.map((parentId) => ({ parentId, yearPage })),
+        ),
       ),
     );
   };
@@ -574,9 +588,10 @@ export const makePublishPipeline = (
         // An archived meeting's page is updated where it is, in the archive, and stays archived.
         const keepArchived = publication.archivedAt !== null && own.page !== undefined;
         const finalStatus = keepArchived ? "archived" : "published";
-        const parentId = keepArchived
-          ? (own.page?.parentId ?? null)
+        const placement = keepArchived
+          ? { parentId: own.page?.parentId ?? null }
           : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
+        const parentId = placement.parentId;
         // The hierarchy (or the route) changed since the page was written: it moves, keeping its
         // history, once it is clear the page is Minutes' to change (never over a person's edit).
         const wantsMove = own.page !== undefined && parentId !== null && own.page.parentId !== parentId;
@@ -588,7 +603,32 @@ export const makePublishPipeline = (
             ? Option.getOrUndefined(yield* confluence.getProperty(own.page.id, JOB_PROPERTY_KEY))
             : own.property;
         const placed = placedParentOf(ownProperty);
-        const movedByPerson = wantsMove && placed !== undefined && own.page?.parentId !== placed;
+        // A person who deletes a month page does not move its pages: Confluence does, up to the
+        // year page. Such a page follows its route (into the month page made anew), rather than
+        // staying at the year page as if a person had put it there. One read, only in that case.
+        const parentGone =
+          wantsMove &&
+          placed !== undefined &&
+          own.page?.parentId !== placed &&
+          "yearPage" in placement &&
+          own.page?.parentId === placement.yearPage &&
+          (yield* confluence.getPageInfo(placed).pipe(
+            Effect.map((parent) => parent.status !== "current"),
+            Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(true)),
+          ));
+        const movedByPerson =
+          wantsMove && placed !== undefined && own.page?.parentId !== placed && !parentGone;
+        if (parentGone)
+          yield* Effect.logInfo(
+            "the page Minutes placed the page under was deleted in Confluence; the page goes back under its route",
+          ).pipe(
+            Effect.annotateLogs({
+              jobId,
+              pageId: own.page?.id ?? "",
+              placedUnder: placed,
+              movedTo: parentId ?? "",
+            }),
+          );
         const moveTo = wantsMove && !movedByPerson ? (parentId ?? undefined) : undefined;
         if (movedByPerson)
           yield* Effect.logInfo(
@@ -632,14 +672,24 @@ export const makePublishPipeline = (
           (own.page.id === publication.pageId && publication.contentHash === rendered.contentHash);
         if (own.page === undefined) {
           // A new page gets its property and labels with it (Cloud: both right after, at once).
-          page = yield* confluence.createPage({
-            spaceKey: route.spaceKey,
-            title,
-            body,
-            ...(parentId !== null ? { parentId } : {}),
-            property: { key: JOB_PROPERTY_KEY, value: propertyValue(1, parentId ?? undefined) },
-            ...(route.labels.length > 0 ? { labels: route.labels } : {}),
-          });
+          page = yield* confluence
+            .createPage({
+              spaceKey: route.spaceKey,
+              title,
+              body,
+              ...(parentId !== null ? { parentId } : {}),
+              property: { key: JOB_PROPERTY_KEY, value: propertyValue(1, parentId ?? undefined) },
+              ...(route.labels.length > 0 ? { labels: route.labels } : {}),
+            })
+            .pipe(
+              // The parent is gone (a person deleted the year or month page this publisher
+              // remembered): once more, with the containers looked up again.
+              Effect.catchTag("ConfluenceNotFoundError", (error) =>
+                Effect.fail(
+                  parentId !== null && error.hint === undefined ? new PageGoneError({ error }) : error,
+                ),
+              ),
+            );
           yield* step("page-written", jobId);
           yield* step("property-written", jobId);
           if (route.labels.length > 0) yield* step("labels-written", jobId);
@@ -929,9 +979,12 @@ export const makePublishPipeline = (
           continue;
         }
         if (error._tag === "PageGoneError") {
-          // The page went away while it was being written: once more, as for a page found gone.
+          // The page, or the parent it was written under, went away while it was being written:
+          // once more, as for a page found gone, with the year and month pages looked up again
+          // (a person may have deleted the one this publisher remembered).
           if (goneAgain) return yield* Effect.fail(error.error);
           goneAgain = true;
+          containers.clear();
           record = yield* store.get(claimedRecord.id);
           assumeNew = false;
           continue;
@@ -1572,7 +1625,10 @@ export const makePublishPipeline = (
 
 // internal
 
-/** The job's page went away between its read and its update (never leaves the pipeline). */
+/**
+ * The job's page went away between its read and its update, or the parent it was created or moved
+ * under did (never leaves the pipeline).
+ */
 class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: ConfluenceNotFoundError }> {}
 
 /**

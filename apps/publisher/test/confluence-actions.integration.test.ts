@@ -1,0 +1,99 @@
+// What people do in Confluence between two publications of the same job.
+import { Effect } from "effect";
+import { describe, expect, it } from "vitest";
+import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
+
+const open = harnessPerTest();
+
+const protocol = (title: string, body = "- decision one") =>
+  `# Meeting Protocol: ${title}\n\nDate: 2025-09-02\n\n## Decisions\n${body}\n`;
+
+const personOf = new WeakMap<Harness, ReturnType<Harness["sandbox"]["addUser"]>>();
+const restAsPerson = async (h: Harness, method: string, path: string, body?: unknown) => {
+  const person =
+    personOf.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
+  personOf.set(h, person);
+  return fetch(`${h.sandbox.baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization:
+        h.sandbox.mode === "cloud"
+          ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
+          : `Bearer ${person.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+};
+const trashAsPerson = async (h: Harness, id: string) => {
+  const res = await restAsPerson(
+    h,
+    "DELETE",
+    h.sandbox.mode === "cloud" ? `/api/v2/pages/${id}` : `/rest/api/content/${id}`,
+  );
+  expect(res.status).toBe(204);
+};
+
+const recordAfter = (h: Harness, jobId: string, seq: number, status = "published") =>
+  eventually(
+    async () => {
+      const r = await Effect.runPromise(h.store.findByJob(jobId));
+      return r._tag === "Some" && r.value.streamSequence === seq && r.value.status === status
+        ? r.value
+        : undefined;
+    },
+    20_000,
+    `job ${jobId} to be ${status} after message ${seq}`,
+  );
+
+describe.each(["cloud", "datacenter"] as const)("a month page a person deleted (%s)", (mode) => {
+  it("is made anew for the month's next page, and the pages Confluence moved up to the year go back under it", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-month", markdown: protocol("Month") });
+    const first = await recordIn(h, "job-month", "published");
+    const id = first.pageId!;
+    const month = h.sandbox.state.page(id)!.parentId!;
+    const year = h.sandbox.state.page(month)!.parentId!;
+    await trashAsPerson(h, month);
+    // Confluence moves the pages of a deleted page up to its parent (REST-API.md §4.6).
+    expect(h.sandbox.state.page(id)!.parentId).toBe(year);
+
+    // Another meeting of that month: the publisher remembered the deleted month page.
+    const seq = await h.submit({ jobId: "job-next", markdown: protocol("Next") });
+    const next = await recordAfter(h, "job-next", seq);
+    const newMonth = h.sandbox.state.page(next.pageId!)!.parentId!;
+    expect(newMonth).not.toBe(month);
+    expect(h.sandbox.state.page(newMonth)!.status).toBe("current");
+    expect(h.sandbox.state.page(newMonth)!.versions.at(-1)!.title).toBe("2025-09");
+    expect(h.sandbox.state.page(newMonth)!.parentId).toBe(year);
+
+    // The first meeting's newer protocol: its page was not moved by a person, it goes back under its month.
+    const seq2 = await h.submit({ jobId: "job-month", markdown: protocol("Month", "- decision two") });
+    const second = await recordAfter(h, "job-month", seq2);
+    expect(second.pageId).toBe(id);
+    expect(h.sandbox.state.page(id)!.parentId).toBe(newMonth);
+    expect(h.sandbox.state.versions(id).at(-1)!.body).toContain("decision two");
+    expect(pagesOfJob(h, "job-month")).toHaveLength(1);
+    expect(pagesOfJob(h, "job-next")).toHaveLength(1);
+  });
+
+  it("takes back a page Confluence moved up to the year when its newer protocol is the first to need the month again", async () => {
+    const h = await open({ mode });
+    await h.submit({ jobId: "job-month", markdown: protocol("Month") });
+    const first = await recordIn(h, "job-month", "published");
+    const id = first.pageId!;
+    const month = h.sandbox.state.page(id)!.parentId!;
+    const year = h.sandbox.state.page(month)!.parentId!;
+    await trashAsPerson(h, month);
+
+    const seq = await h.submit({ jobId: "job-month", markdown: protocol("Month", "- decision two") });
+    const second = await recordAfter(h, "job-month", seq);
+    expect(second.pageId).toBe(id);
+    const newMonth = h.sandbox.state.page(id)!.parentId!;
+    expect(newMonth).not.toBe(month);
+    expect(h.sandbox.state.page(newMonth)).toMatchObject({ status: "current", parentId: year });
+    expect(h.sandbox.state.page(newMonth)!.versions.at(-1)!.title).toBe("2025-09");
+    expect(h.sandbox.state.versions(id).at(-1)!.body).toContain("decision two");
+    expect(pagesOfJob(h, "job-month")).toHaveLength(1);
+  });
+});
