@@ -686,7 +686,9 @@ export const makePublishPipeline = (
               // remembered): once more, with the containers looked up again.
               Effect.catchTag("ConfluenceNotFoundError", (error) =>
                 Effect.fail(
-                  parentId !== null && error.hint === undefined ? new PageGoneError({ error }) : error,
+                  parentId !== null && error.hint !== "endpoint-removed" && error.hint !== "check-base-url"
+                    ? new PageGoneError({ error })
+                    : error,
                 ),
               ),
             );

@@ -35,6 +35,7 @@ export const ConfluenceHint = Schema.Literal(
   "unexpected-response",
   "check-base-url",
   "page-was-trashed",
+  "no-permission",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -320,6 +321,10 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "unexpected-response": {
     en: "the response body is not what the Confluence API promises (a proxy page?)",
     ru: "тело ответа не соответствует API Confluence (страница прокси?)",
+  },
+  "no-permission": {
+    en: "Confluence refused Minutes' account: check that the space exists, that the account may view it and add and edit pages there (space permissions), and that no page restriction leaves it out of this page or its parent; then retry",
+    ru: "Confluence отказал учётной записи Minutes: проверьте, что пространство существует, что учётная запись может его просматривать, создавать и редактировать в нём страницы (права пространства) и что ограничения страницы или её родителя её не исключают; затем повторите",
   },
   "page-was-trashed": {
     en: "the page was in the trash: Confluence answered the update by restoring the page without writing it, so nothing was published",
