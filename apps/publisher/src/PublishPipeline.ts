@@ -11,7 +11,7 @@ import {
   ConfluenceCallStatsRef,
   type ConfluenceClientService,
   type ConfluenceError,
-  type ConfluenceNotFoundError,
+  ConfluenceNotFoundError,
   type ConfluenceRetryWait,
   type ContentProperty,
   countConfluenceRetries,
@@ -687,7 +687,7 @@ export const makePublishPipeline = (
               Effect.catchTag("ConfluenceNotFoundError", (error) =>
                 Effect.fail(
                   parentId !== null && error.hint !== "endpoint-removed" && error.hint !== "check-base-url"
-                    ? new PageGoneError({ error })
+                    ? new PageGoneError({ error, update: false })
                     : error,
                 ),
               ),
@@ -984,7 +984,7 @@ export const makePublishPipeline = (
           // The page, or the parent it was written under, went away while it was being written:
           // once more, as for a page found gone, with the year and month pages looked up again
           // (a person may have deleted the one this publisher remembered).
-          if (goneAgain) return yield* Effect.fail(error.error);
+          if (goneAgain) return yield* Effect.fail(updateRefused(error));
           goneAgain = true;
           containers.clear();
           record = yield* store.get(claimedRecord.id);
@@ -1118,7 +1118,12 @@ export const makePublishPipeline = (
         // checks for a manual edit) instead of the client writing over it with the next version.
         refreshOnConflict: false,
       })
-      .pipe(Effect.catchTag("ConfluenceNotFoundError", (error) => Effect.fail(new PageGoneError({ error }))));
+      .pipe(
+        Effect.catchTag("ConfluenceNotFoundError", (error) =>
+          // A 404 of an update that also moves the page may be its new parent's.
+          Effect.fail(new PageGoneError({ error, update: parentId === undefined })),
+        ),
+      );
 
   /**
    * Runs an attempt while renewing its lease every third of the lease, so the lease outlasts an
@@ -1631,7 +1636,31 @@ export const makePublishPipeline = (
  * The job's page went away between its read and its update, or the parent it was created or moved
  * under did (never leaves the pipeline).
  */
-class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: ConfluenceNotFoundError }> {}
+class PageGoneError extends Data.TaggedError("PageGoneError")<{
+  readonly error: ConfluenceNotFoundError;
+  /** Whether an update of the job's page that did not move it answered 404 (else a create or a move did). */
+  readonly update: boolean;
+}> {}
+
+/**
+ * The 404 of a page's update the second time round, just after the page read back as current:
+ * not a page gone but one Minutes' account may view and not edit (REST-API.md §7.2: Cloud answers
+ * 404 for updates of pages the user may not change; v2's update documents 404 for "no
+ * permission"). Said so, with what to do, instead of "resource not found" for a page that is there.
+ */
+const updateRefused = (gone: PageGoneError): ConfluenceNotFoundError => {
+  const error = gone.error;
+  if (!gone.update || (error.hint !== undefined && error.hint !== "cloud-v2-not-found-may-be-credentials"))
+    return error;
+  return new ConfluenceNotFoundError({
+    method: error.method,
+    path: error.path,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.confluenceMessage !== undefined ? { confluenceMessage: error.confluenceMessage } : {}),
+    ...(error.locale !== undefined ? { locale: error.locale } : {}),
+    hint: "update-refused",
+  });
+};
 
 /**
  * First wait before a message whose database work failed is tried again (the consume loop doubles

@@ -1,4 +1,5 @@
 // What people do in Confluence between two publications of the same job.
+import { publishRequestedSubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
@@ -97,3 +98,37 @@ describe.each(["cloud", "datacenter"] as const)("a month page a person deleted (
     expect(pagesOfJob(h, "job-month")).toHaveLength(1);
   });
 });
+describe.each(["cloud", "datacenter"] as const)(
+  "a page Minutes' account may view but not edit (%s)",
+  (mode) => {
+    it("fails once, saying the page is there and what to lift, and publishes on a retry once it is lifted", async () => {
+      const h = await open({ mode });
+      await h.submit({ jobId: "job-locked", markdown: protocol("Locked") });
+      const first = await recordIn(h, "job-locked", "published");
+      // REST-API.md §7.2: Cloud answers 404 for updates a user may not make (an edit restriction).
+      const restriction = h.sandbox.faults.add({
+        kind: "status",
+        status: 404,
+        method: "PUT",
+        path: mode === "cloud" ? `/pages/${first.pageId}$` : `/content/${first.pageId}$`,
+      });
+      const seq = await h.submit({ jobId: "job-locked", markdown: protocol("Locked", "- decision two") });
+      const failed = await recordAfter(h, "job-locked", seq, "failed");
+      expect(failed.errorTag).toBe("ConfluenceNotFoundError");
+      expect(failed.errorMessage).toContain("the page reads back as current");
+      expect(failed.errorMessage).toContain("lift the page's edit restriction");
+      // Nothing else happened to it: no second page, the page as it was.
+      expect(pagesOfJob(h, "job-locked").map((p) => p.id)).toEqual([first.pageId]);
+      expect(h.sandbox.state.versions(first.pageId!)).toHaveLength(1);
+
+      h.sandbox.faults.clear(restriction);
+      const retry = await h.publishRaw(
+        publishRequestedSubject("job-locked", h.config.nats.subject_prefix),
+        JSON.stringify({ jobId: "job-locked", trigger: "retry", requestedAt: new Date().toISOString() }),
+      );
+      const published = await recordAfter(h, "job-locked", retry);
+      expect(published.pageId).toBe(first.pageId);
+      expect(h.sandbox.state.versions(first.pageId!).at(-1)!.body).toContain("decision two");
+    });
+  },
+);

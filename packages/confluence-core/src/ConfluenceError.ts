@@ -36,6 +36,7 @@ export const ConfluenceHint = Schema.Literal(
   "check-base-url",
   "page-was-trashed",
   "no-permission",
+  "update-refused",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -325,6 +326,10 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "no-permission": {
     en: "Confluence refused Minutes' account: check that the space exists, that the account may view it and add and edit pages there (space permissions), and that no page restriction leaves it out of this page or its parent; then retry",
     ru: "Confluence отказал учётной записи Minutes: проверьте, что пространство существует, что учётная запись может его просматривать, создавать и редактировать в нём страницы (права пространства) и что ограничения страницы или её родителя её не исключают; затем повторите",
+  },
+  "update-refused": {
+    en: "the page reads back as current, yet Confluence answers its update as not found, which it does for a page Minutes' account may view but not edit: lift the page's edit restriction or give the account permission to edit pages in the space, then retry",
+    ru: "страница читается как текущая, но Confluence отвечает на её обновление «не найдено» — так он отвечает, когда учётная запись Minutes может просматривать страницу, но не редактировать: снимите ограничение на редактирование страницы или дайте учётной записи право редактировать страницы в пространстве, затем повторите",
   },
   "page-was-trashed": {
     en: "the page was in the trash: Confluence answered the update by restoring the page without writing it, so nothing was published",
