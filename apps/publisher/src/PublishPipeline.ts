@@ -389,11 +389,34 @@ export const makePublishPipeline = (
         );
       }
       if (current !== undefined && ours) {
-        // Confluence cannot move a page to another space: a job routed to another space gets a
-        // page there, and its old one is dealt with once the new one is recorded (`movedFrom`).
-        movedFrom = (yield* inSpace(current, spaceKey)) ? undefined : current;
+        // Minutes does not move a page to another space (v2's update cannot): a job routed to
+        // another space gets a page there, and its old one is dealt with once the new one is
+        // recorded (`movedFrom`). But a page in neither the route's space nor the one its record
+        // last put it in was moved there by a person (Cloud's move resource can): like a page a
+        // person moved under another parent, it stays where they put it and is updated there.
+        const here = yield* inSpace(current, spaceKey);
+        const movedAway =
+          !here &&
+          (record.spaceKey.toUpperCase() === spaceKey.toUpperCase() ||
+            !(yield* inSpace(current, record.spaceKey)));
+        movedFrom = here || movedAway ? undefined : current;
         if (movedFrom === undefined) {
-          const title = yield* titleFor(current, spaceKey, titles);
+          if (!here)
+            yield* Effect.logInfo(
+              "the page was moved to another space in Confluence since Minutes placed it; it stays there",
+            ).pipe(
+              Effect.annotateLogs({
+                jobId,
+                pageId: current.id,
+                routeSpace: spaceKey,
+                nowInSpace: current.spaceKey ?? current.spaceId,
+              }),
+            );
+          const title = yield* titleFor(
+            current,
+            here ? spaceKey : (current.spaceKey ?? current.spaceId),
+            titles,
+          );
           return synced
             ? {
                 page: current,

@@ -132,3 +132,40 @@ describe.each(["cloud", "datacenter"] as const)(
     });
   },
 );
+
+describe("a page a person moved to another space (Cloud)", () => {
+  it("is updated where they put it: no second page, nothing trashed", async () => {
+    const h = await open({ spaces: ["MEETINGS", "TEAM"] });
+    await h.submit({ jobId: "job-away", markdown: protocol("Away") });
+    const first = await recordIn(h, "job-away", "published");
+    const id = first.pageId!;
+    const team = h.sandbox.state.spaces().find((s) => s.key === "TEAM")!;
+    const created = await restAsPerson(h, "POST", "/api/v2/pages", {
+      spaceId: String(team.id),
+      status: "current",
+      title: "Team decisions",
+      body: { representation: "storage", value: "<p>ours</p>" },
+    });
+    expect(created.status).toBe(200);
+    const target = String(((await created.json()) as { id: string }).id);
+    const moved = await restAsPerson(h, "PUT", `/rest/api/content/${id}/move/append/${target}`);
+    expect(moved.status).toBe(200);
+
+    const seq = await h.submit({ jobId: "job-away", markdown: protocol("Away", "- decision two") });
+    const updated = await recordAfter(h, "job-away", seq);
+    // The person's move stands: the page is where they put it, with the newer protocol ...
+    expect(updated.pageId).toBe(id);
+    const page = h.sandbox.state.page(id)!;
+    expect(page).toMatchObject({ status: "current", spaceId: team.id, parentId: target });
+    expect(page.versions).toHaveLength(2);
+    expect(page.versions.at(-1)!.body).toContain("decision two");
+    // ... and it is the job's only page: none made in the route's space, none trashed.
+    const marked = [...h.sandbox.state.pages("MEETINGS"), ...h.sandbox.state.pages("TEAM")].filter((p) =>
+      p.properties.some(
+        (prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === "job-away",
+      ),
+    );
+    expect(marked.map((p) => [p.id, p.status])).toEqual([[id, "current"]]);
+    expect(pagesOfJob(h, "job-away")).toEqual([]);
+  });
+});
