@@ -1,5 +1,5 @@
 // What people do in Confluence between two publications of the same job.
-import { publishRequestedSubject } from "@minutes/contracts";
+import { archiveRunSubject, publishRequestedSubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
@@ -167,5 +167,72 @@ describe("a page a person moved to another space (Cloud)", () => {
     );
     expect(marked.map((p) => [p.id, p.status])).toEqual([[id, "current"]]);
     expect(pagesOfJob(h, "job-away")).toEqual([]);
+  });
+});
+
+describe.each(["cloud", "datacenter"] as const)(
+  "a page Minutes' account may no longer edit (403, %s)",
+  (mode) => {
+    it("fails at once saying what to check, and publishes on a retry once the permission is back", async () => {
+      const h = await open({ mode });
+      await h.submit({ jobId: "job-denied", markdown: protocol("Denied") });
+      const first = await recordIn(h, "job-denied", "published");
+      const denial = h.sandbox.faults.add({
+        kind: "status",
+        status: 403,
+        method: "PUT",
+        path: mode === "cloud" ? `/pages/${first.pageId}$` : `/content/${first.pageId}$`,
+      });
+      const seq = await h.submit({ jobId: "job-denied", markdown: protocol("Denied", "- decision two") });
+      const failed = await recordAfter(h, "job-denied", seq, "failed");
+      expect(failed.errorTag).toBe("ConfluencePermissionError");
+      expect(failed.errorMessage).toContain("add and edit pages there (space permissions)");
+      expect(failed.errorMessage).toContain("page restriction");
+
+      h.sandbox.faults.clear(denial);
+      const retry = await h.publishRaw(
+        publishRequestedSubject("job-denied", h.config.nats.subject_prefix),
+        JSON.stringify({ jobId: "job-denied", trigger: "retry", requestedAt: new Date().toISOString() }),
+      );
+      const published = await recordAfter(h, "job-denied", retry);
+      expect(published.pageId).toBe(first.pageId);
+      expect(pagesOfJob(h, "job-denied")).toHaveLength(1);
+    });
+  },
+);
+
+describe.each(["cloud", "datacenter"] as const)("an archive page a person deleted (%s)", (mode) => {
+  it("is made anew by the next archive run, which archives every page it finds, the first included", async () => {
+    const h = await open({ mode });
+    const run = async () =>
+      (
+        await h.nc.request(
+          archiveRunSubject(h.config.nats.subject_prefix),
+          JSON.stringify({ olderThanDays: 30 }),
+          {
+            timeout: 30_000,
+          },
+        )
+      ).json<{ archived: number; failed: ReadonlyArray<unknown> }>();
+    await h.submit({ jobId: "job-old", markdown: "# Old\n\nDate: 2020-03-01\n\n- x\n" });
+    await recordIn(h, "job-old", "published");
+    expect(await run()).toMatchObject({ archived: 1, failed: [] });
+    const archive = h.sandbox.state.pages("MEETINGS").find((p) => p.versions.at(-1)!.title === "Archive")!;
+    await trashAsPerson(h, archive.id);
+
+    for (const jobId of ["job-older", "job-oldest"]) {
+      await h.submit({ jobId, markdown: `# ${jobId}\n\nDate: 2020-04-01\n\n- x\n` });
+      await recordIn(h, jobId, "published");
+    }
+    // The publisher remembered the deleted archive page: no page is left out of this run for it.
+    expect(await run()).toMatchObject({ archived: 2, failed: [] });
+    const again = h.sandbox.state
+      .pages("MEETINGS")
+      .filter((p) => p.status === "current" && p.versions.at(-1)!.title === "Archive");
+    expect(again).toHaveLength(1);
+    for (const jobId of ["job-older", "job-oldest"]) {
+      expect(pagesOfJob(h, jobId)[0]!.parentId).toBe(again[0]!.id);
+      await recordIn(h, jobId, "archived");
+    }
   });
 });
