@@ -1666,22 +1666,24 @@ class PageGoneError extends Data.TaggedError("PageGoneError")<{
 }> {}
 
 /**
- * The 404 of a page's update the second time round, just after the page read back as current:
- * not a page gone but one Minutes' account may view and not edit (REST-API.md §7.2: Cloud answers
- * 404 for updates of pages the user may not change; v2's update documents 404 for "no
- * permission"). Said so, with what to do, instead of "resource not found" for a page that is there.
+ * A 404 the second time round, said with what to do instead of "resource not found":
+ * - of a page's update, just after the page read back as current: not a page gone but one
+ *   Minutes' account may view and not edit (REST-API.md §7.2: Cloud answers 404 for updates of
+ *   pages the user may not change; v2's update documents 404 for "no permission");
+ * - of a create or move under a parent, after the year and month pages were looked up again: the
+ *   route's own parent page is gone (or invisible), which only its configuration or a restore fixes.
  */
 const updateRefused = (gone: PageGoneError): ConfluenceNotFoundError => {
   const error = gone.error;
-  if (!gone.update || (error.hint !== undefined && error.hint !== "cloud-v2-not-found-may-be-credentials"))
-    return error;
+  if (error.hint !== undefined && error.hint !== "cloud-v2-not-found-may-be-credentials") return error;
   return new ConfluenceNotFoundError({
     method: error.method,
     path: error.path,
     ...(error.status !== undefined ? { status: error.status } : {}),
     ...(error.confluenceMessage !== undefined ? { confluenceMessage: error.confluenceMessage } : {}),
     ...(error.locale !== undefined ? { locale: error.locale } : {}),
-    hint: "update-refused",
+    // A create's 404 after the year and month pages were looked up again: the route's own parent.
+    hint: gone.update ? "update-refused" : "parent-missing",
   });
 };
 

@@ -236,3 +236,71 @@ describe.each(["cloud", "datacenter"] as const)("an archive page a person delete
     }
   });
 });
+
+describe("a person's save between Minutes' read and its write (409, Data Center)", () => {
+  it("is not written over: the attempt reads the page again and meets the manual edit", async () => {
+    const h = await open({ mode: "datacenter" });
+    await h.submit({ jobId: "job-race", markdown: protocol("Race", "- v1") });
+    const first = await recordIn(h, "job-race", "published");
+    const id = first.pageId!;
+    h.sandbox.faults.add({
+      kind: "latency",
+      latencyMs: 2_000,
+      method: "PUT",
+      path: `/content/${id}$`,
+      times: 1,
+    });
+    const seq = await h.submit({ jobId: "job-race", markdown: protocol("Race", "- v2") });
+    await eventually(() => (h.sandbox.faults.list().length === 0 ? true : undefined));
+    const current = h.sandbox.state.page(id)!.versions.at(-1)!;
+    const saved = await restAsPerson(h, "PUT", `/rest/api/content/${id}`, {
+      id,
+      type: "page",
+      title: current.title,
+      body: { storage: { value: "<p>saved by a person</p>", representation: "storage" } },
+      version: { number: current.number + 1 },
+    });
+    expect(saved.status).toBe(200);
+    const failed = await recordAfter(h, "job-race", seq, "failed");
+    expect(failed.errorTag).toBe("ManualEditError");
+    expect(failed.errorMessage).toContain("An Author");
+    const versions = h.sandbox.state.versions(id);
+    expect(versions).toHaveLength(2);
+    expect(versions.at(-1)!.body).toContain("saved by a person");
+  });
+});
+
+describe.each(["cloud", "datacenter"] as const)("a route's parent page a person deleted (%s)", (mode) => {
+  it("fails the job's first page at once, naming the parent to check or restore", async () => {
+    const h = await open({
+      mode,
+      config: { confluence: { advanced_settings: { use_page_hierarchy: false } } },
+    });
+    const space = h.sandbox.state.spaces().find((s) => s.key === "MEETINGS")!;
+    const created = await restAsPerson(
+      h,
+      "POST",
+      mode === "cloud" ? "/api/v2/pages" : "/rest/api/content",
+      mode === "cloud"
+        ? {
+            spaceId: String(space.id),
+            status: "current",
+            title: "Board",
+            body: { representation: "storage", value: "<p>b</p>" },
+          }
+        : {
+            type: "page",
+            title: "Board",
+            space: { key: "MEETINGS" },
+            body: { storage: { value: "<p>b</p>", representation: "storage" } },
+          },
+    );
+    const board = String(((await created.json()) as { id: string | number }).id);
+    await trashAsPerson(h, board);
+    const seq = await h.submit({ jobId: "job-orphan", markdown: protocol("Orphan"), parentPageId: board });
+    const failed = await recordAfter(h, "job-orphan", seq, "failed");
+    expect(failed.errorTag).toBe("ConfluenceNotFoundError");
+    expect(failed.errorMessage).toContain("check the parent page id of the route");
+    expect(pagesOfJob(h, "job-orphan")).toHaveLength(0);
+  });
+});

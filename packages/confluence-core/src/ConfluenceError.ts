@@ -37,6 +37,7 @@ export const ConfluenceHint = Schema.Literal(
   "page-was-trashed",
   "no-permission",
   "update-refused",
+  "parent-missing",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -330,6 +331,10 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "update-refused": {
     en: "the page reads back as current, yet Confluence answers its update as not found, which it does for a page Minutes' account may view but not edit: lift the page's edit restriction or give the account permission to edit pages in the space, then retry",
     ru: "страница читается как текущая, но Confluence отвечает на её обновление «не найдено» — так он отвечает, когда учётная запись Minutes может просматривать страницу, но не редактировать: снимите ограничение на редактирование страницы или дайте учётной записи право редактировать страницы в пространстве, затем повторите",
+  },
+  "parent-missing": {
+    en: "the page it was to go under is not there, or Minutes' account may not see it: check the parent page id of the route (parent_page_id, the routing rule, or the event's parentPageId) or restore that page, then retry",
+    ru: "страницы, под которой она должна оказаться, нет, или учётная запись Minutes её не видит: проверьте идентификатор родительской страницы маршрута (parent_page_id, правило маршрутизации или parentPageId события) или восстановите эту страницу, затем повторите",
   },
   "page-was-trashed": {
     en: "the page was in the trash: Confluence answered the update by restoring the page without writing it, so nothing was published",
