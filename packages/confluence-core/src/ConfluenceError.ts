@@ -325,8 +325,8 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
     ru: "тело ответа не соответствует API Confluence (страница прокси?)",
   },
   "no-permission": {
-    en: "Confluence refused Minutes' account: check that the space exists, that the account may view it and add and edit pages there (space permissions), and that no page restriction leaves it out of this page or its parent; then retry",
-    ru: "Confluence отказал учётной записи Minutes: проверьте, что пространство существует, что учётная запись может его просматривать, создавать и редактировать в нём страницы (права пространства) и что ограничения страницы или её родителя её не исключают; затем повторите",
+    en: "Confluence refused Minutes' account: check that the space exists and is not archived, that the account may view it and add and edit pages there (space permissions), and that no page restriction leaves it out of this page or its parent; then retry",
+    ru: "Confluence отказал учётной записи Minutes: проверьте, что пространство существует и не в архиве, что учётная запись может его просматривать, создавать и редактировать в нём страницы (права пространства) и что ограничения страницы или её родителя её не исключают; затем повторите",
   },
   "update-refused": {
     en: "the page reads back as current, yet Confluence answers its update as not found, which it does for a page Minutes' account may view but not edit: lift the page's edit restriction or give the account permission to edit pages in the space, then retry",
