@@ -398,7 +398,10 @@ export const makePublishPipeline = (
         const movedAway =
           !here &&
           (record.spaceKey.toUpperCase() === spaceKey.toUpperCase() ||
-            !(yield* inSpace(current, record.spaceKey)));
+            !(yield* inSpace(current, record.spaceKey).pipe(
+              // The record's old space is gone: the page cannot be in it.
+              Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(false)),
+            )));
         movedFrom = here || movedAway ? undefined : current;
         if (movedFrom === undefined) {
           if (!here)
