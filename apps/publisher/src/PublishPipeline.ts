@@ -10,7 +10,8 @@ import { createHash, randomUUID } from "node:crypto";
 import {
   ConfluenceCallStatsRef,
   type ConfluenceClientService,
-  type ConfluenceNotFoundError,
+  type ConfluenceError,
+  ConfluenceNotFoundError,
   type ConfluenceRetryWait,
   type ContentProperty,
   countConfluenceRetries,
@@ -268,15 +269,28 @@ export const makePublishPipeline = (
     routeParent: string | null,
   ) => ensureContainer(confluence, containers, spaceKey, parentId, title, routeParent);
 
-  /** The parent of a meeting's page: the route's parent, or its year/month page under it. */
-  const parentFor = (spaceKey: string, routeParent: string | null, meetingDate: string) => {
+  /**
+   * The parent of a meeting's page: the route's parent, or its year/month page under it; with the
+   * hierarchy, also the year page (`yearPage`), where Confluence puts a month's pages when a person
+   * deletes the month page.
+   */
+  const parentFor = (
+    spaceKey: string,
+    routeParent: string | null,
+    meetingDate: string,
+  ): Effect.Effect<
+    { readonly parentId: string | null; readonly yearPage?: string },
+    ConfluenceError | TitleTakenError
+  > => {
     const advanced = config.confluence.advanced_settings;
-    if (!advanced.use_page_hierarchy) return Effect.succeed(routeParent);
+    if (!advanced.use_page_hierarchy) return Effect.succeed({ parentId: routeParent });
     const [year = "", month = ""] = meetingDate.split("-");
     const fill = (format: string) => format.replace(/YYYY/g, year).replace(/MM/g, month);
     return ensureYearOrMonth(spaceKey, routeParent, fill(advanced.hierarchy_year_title), routeParent).pipe(
       Effect.flatMap((yearPage) =>
-        ensureYearOrMonth(spaceKey, yearPage, fill(advanced.hierarchy_month_title), routeParent),
+        ensureYearOrMonth(spaceKey, yearPage, fill(advanced.hierarchy_month_title), routeParent).pipe(
+          Effect.map((parentId) => ({ parentId, yearPage })),
+        ),
       ),
     );
   };
@@ -375,11 +389,37 @@ export const makePublishPipeline = (
         );
       }
       if (current !== undefined && ours) {
-        // Confluence cannot move a page to another space: a job routed to another space gets a
-        // page there, and its old one is dealt with once the new one is recorded (`movedFrom`).
-        movedFrom = (yield* inSpace(current, spaceKey)) ? undefined : current;
+        // Minutes does not move a page to another space (v2's update cannot): a job routed to
+        // another space gets a page there, and its old one is dealt with once the new one is
+        // recorded (`movedFrom`). But a page in neither the route's space nor the one its record
+        // last put it in was moved there by a person (Cloud's move resource can): like a page a
+        // person moved under another parent, it stays where they put it and is updated there.
+        const here = yield* inSpace(current, spaceKey);
+        const movedAway =
+          !here &&
+          (record.spaceKey.toUpperCase() === spaceKey.toUpperCase() ||
+            !(yield* inSpace(current, record.spaceKey).pipe(
+              // The record's old space is gone: the page cannot be in it.
+              Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(false)),
+            )));
+        movedFrom = here || movedAway ? undefined : current;
         if (movedFrom === undefined) {
-          const title = yield* titleFor(current, spaceKey, titles);
+          if (!here)
+            yield* Effect.logInfo(
+              "the page was moved to another space in Confluence since Minutes placed it; it stays there",
+            ).pipe(
+              Effect.annotateLogs({
+                jobId,
+                pageId: current.id,
+                routeSpace: spaceKey,
+                nowInSpace: current.spaceKey ?? current.spaceId,
+              }),
+            );
+          const title = yield* titleFor(
+            current,
+            here ? spaceKey : (current.spaceKey ?? current.spaceId),
+            titles,
+          );
           return synced
             ? {
                 page: current,
@@ -574,9 +614,10 @@ export const makePublishPipeline = (
         // An archived meeting's page is updated where it is, in the archive, and stays archived.
         const keepArchived = publication.archivedAt !== null && own.page !== undefined;
         const finalStatus = keepArchived ? "archived" : "published";
-        const parentId = keepArchived
-          ? (own.page?.parentId ?? null)
+        const placement = keepArchived
+          ? { parentId: own.page?.parentId ?? null }
           : yield* parentFor(route.spaceKey, route.parentPageId, rendered.meetingDate);
+        const parentId = placement.parentId;
         // The hierarchy (or the route) changed since the page was written: it moves, keeping its
         // history, once it is clear the page is Minutes' to change (never over a person's edit).
         const wantsMove = own.page !== undefined && parentId !== null && own.page.parentId !== parentId;
@@ -588,7 +629,32 @@ export const makePublishPipeline = (
             ? Option.getOrUndefined(yield* confluence.getProperty(own.page.id, JOB_PROPERTY_KEY))
             : own.property;
         const placed = placedParentOf(ownProperty);
-        const movedByPerson = wantsMove && placed !== undefined && own.page?.parentId !== placed;
+        // A person who deletes a month page does not move its pages: Confluence does, up to the
+        // year page. Such a page follows its route (into the month page made anew), rather than
+        // staying at the year page as if a person had put it there. One read, only in that case.
+        const parentGone =
+          wantsMove &&
+          placed !== undefined &&
+          own.page?.parentId !== placed &&
+          "yearPage" in placement &&
+          own.page?.parentId === placement.yearPage &&
+          (yield* confluence.getPageInfo(placed).pipe(
+            Effect.map((parent) => parent.status !== "current"),
+            Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(true)),
+          ));
+        const movedByPerson =
+          wantsMove && placed !== undefined && own.page?.parentId !== placed && !parentGone;
+        if (parentGone)
+          yield* Effect.logInfo(
+            "the page Minutes placed the page under was deleted in Confluence; the page goes back under its route",
+          ).pipe(
+            Effect.annotateLogs({
+              jobId,
+              pageId: own.page?.id ?? "",
+              placedUnder: placed,
+              movedTo: parentId ?? "",
+            }),
+          );
         const moveTo = wantsMove && !movedByPerson ? (parentId ?? undefined) : undefined;
         if (movedByPerson)
           yield* Effect.logInfo(
@@ -632,14 +698,26 @@ export const makePublishPipeline = (
           (own.page.id === publication.pageId && publication.contentHash === rendered.contentHash);
         if (own.page === undefined) {
           // A new page gets its property and labels with it (Cloud: both right after, at once).
-          page = yield* confluence.createPage({
-            spaceKey: route.spaceKey,
-            title,
-            body,
-            ...(parentId !== null ? { parentId } : {}),
-            property: { key: JOB_PROPERTY_KEY, value: propertyValue(1, parentId ?? undefined) },
-            ...(route.labels.length > 0 ? { labels: route.labels } : {}),
-          });
+          page = yield* confluence
+            .createPage({
+              spaceKey: route.spaceKey,
+              title,
+              body,
+              ...(parentId !== null ? { parentId } : {}),
+              property: { key: JOB_PROPERTY_KEY, value: propertyValue(1, parentId ?? undefined) },
+              ...(route.labels.length > 0 ? { labels: route.labels } : {}),
+            })
+            .pipe(
+              // The parent is gone (a person deleted the year or month page this publisher
+              // remembered): once more, with the containers looked up again.
+              Effect.catchTag("ConfluenceNotFoundError", (error) =>
+                Effect.fail(
+                  parentId !== null && error.hint !== "endpoint-removed" && error.hint !== "check-base-url"
+                    ? new PageGoneError({ error, update: false })
+                    : error,
+                ),
+              ),
+            );
           yield* step("page-written", jobId);
           yield* step("property-written", jobId);
           if (route.labels.length > 0) yield* step("labels-written", jobId);
@@ -929,9 +1007,12 @@ export const makePublishPipeline = (
           continue;
         }
         if (error._tag === "PageGoneError") {
-          // The page went away while it was being written: once more, as for a page found gone.
-          if (goneAgain) return yield* Effect.fail(error.error);
+          // The page, or the parent it was written under, went away while it was being written:
+          // once more, as for a page found gone, with the year and month pages looked up again
+          // (a person may have deleted the one this publisher remembered).
+          if (goneAgain) return yield* Effect.fail(updateRefused(error));
           goneAgain = true;
+          containers.clear();
           record = yield* store.get(claimedRecord.id);
           assumeNew = false;
           continue;
@@ -1063,7 +1144,12 @@ export const makePublishPipeline = (
         // checks for a manual edit) instead of the client writing over it with the next version.
         refreshOnConflict: false,
       })
-      .pipe(Effect.catchTag("ConfluenceNotFoundError", (error) => Effect.fail(new PageGoneError({ error }))));
+      .pipe(
+        Effect.catchTag("ConfluenceNotFoundError", (error) =>
+          // A 404 of an update that also moves the page may be its new parent's.
+          Effect.fail(new PageGoneError({ error, update: parentId === undefined })),
+        ),
+      );
 
   /**
    * Runs an attempt while renewing its lease every third of the lease, so the lease outlasts an
@@ -1572,8 +1658,37 @@ export const makePublishPipeline = (
 
 // internal
 
-/** The job's page went away between its read and its update (never leaves the pipeline). */
-class PageGoneError extends Data.TaggedError("PageGoneError")<{ readonly error: ConfluenceNotFoundError }> {}
+/**
+ * The job's page went away between its read and its update, or the parent it was created or moved
+ * under did (never leaves the pipeline).
+ */
+class PageGoneError extends Data.TaggedError("PageGoneError")<{
+  readonly error: ConfluenceNotFoundError;
+  /** Whether an update of the job's page that did not move it answered 404 (else a create or a move did). */
+  readonly update: boolean;
+}> {}
+
+/**
+ * A 404 the second time round, said with what to do instead of "resource not found":
+ * - of a page's update, just after the page read back as current: not a page gone but one
+ *   Minutes' account may view and not edit (REST-API.md §7.2: Cloud answers 404 for updates of
+ *   pages the user may not change; v2's update documents 404 for "no permission");
+ * - of a create or move under a parent, after the year and month pages were looked up again: the
+ *   route's own parent page is gone (or invisible), which only its configuration or a restore fixes.
+ */
+const updateRefused = (gone: PageGoneError): ConfluenceNotFoundError => {
+  const error = gone.error;
+  if (error.hint !== undefined && error.hint !== "cloud-v2-not-found-may-be-credentials") return error;
+  return new ConfluenceNotFoundError({
+    method: error.method,
+    path: error.path,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+    ...(error.confluenceMessage !== undefined ? { confluenceMessage: error.confluenceMessage } : {}),
+    ...(error.locale !== undefined ? { locale: error.locale } : {}),
+    // A create's 404 after the year and month pages were looked up again: the route's own parent.
+    hint: gone.update ? "update-refused" : "parent-missing",
+  });
+};
 
 /**
  * First wait before a message whose database work failed is tried again (the consume loop doubles

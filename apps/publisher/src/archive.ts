@@ -122,13 +122,15 @@ const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientServi
       const page = yield* confluence.getPageInfo(pageId);
       // Before the archive page: a run that archives nothing creates nothing.
       yield* requireOwnPage(settings, confluence, record, page);
-      const archivePage = yield* ensureContainer(
-        confluence,
-        settings.containers,
-        record.spaceKey,
-        record.parentPageId,
-        settings.config.confluence.advanced_settings.archive_page_title,
-      );
+      const findArchivePage = () =>
+        ensureContainer(
+          confluence,
+          settings.containers,
+          record.spaceKey,
+          record.parentPageId,
+          settings.config.confluence.advanced_settings.archive_page_title,
+        );
+      const archivePage = yield* findArchivePage();
       if (page.parentId === archivePage) return undefined;
       if (
         confluence.deployment === "datacenter" &&
@@ -145,13 +147,29 @@ const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientServi
           message: `page ${pageId} was edited in Confluence by ${page.version.authorName ?? page.version.authorId ?? "someone"} (version ${page.version.number}; Minutes recorded version ${record.pageVersion}). On Data Center a move writes a new page version, which would hide that edit from Minutes' manual-edit check, so the page stays where it is: publish the protocol with force=true (overwriting the edit), or move the page by hand`,
         });
       }
-      const moved = yield* confluence.movePage(pageId, {
-        targetId: archivePage,
-        position: "append",
-        message: "Moved to the archive by Minutes",
-        // Not on top of a version written since the check above (the next run looks again).
-        expectedVersion: page.version.number,
-      });
+      const moveUnder = (targetId: string) =>
+        confluence.movePage(pageId, {
+          targetId,
+          position: "append",
+          message: "Moved to the archive by Minutes",
+          // Not on top of a version written since the check above (the next run looks again).
+          expectedVersion: page.version.number,
+        });
+      const moved = yield* moveUnder(archivePage).pipe(
+        // The archive page this publisher remembered is gone (a person deleted it): look it up
+        // again (made anew) and move once more, rather than fail this page until the next run.
+        Effect.catchIf(
+          (e) => e._tag === "ConfluenceNotFoundError" && e.hint !== "endpoint-removed",
+          (gone) =>
+            Effect.suspend(() => {
+              settings.containers.clear();
+              return findArchivePage();
+            }).pipe(
+              // Still the same archive page: the 404 was the page's own.
+              Effect.flatMap((again) => (again === archivePage ? Effect.fail(gone) : moveUnder(again))),
+            ),
+        ),
+      );
       // Data Center: the move is a version of Minutes' own, recorded so the page stays in sync.
       return moved.version.number !== page.version.number ? moved : undefined;
     }),

@@ -35,6 +35,9 @@ export const ConfluenceHint = Schema.Literal(
   "unexpected-response",
   "check-base-url",
   "page-was-trashed",
+  "no-permission",
+  "update-refused",
+  "parent-missing",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -320,6 +323,18 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "unexpected-response": {
     en: "the response body is not what the Confluence API promises (a proxy page?)",
     ru: "тело ответа не соответствует API Confluence (страница прокси?)",
+  },
+  "no-permission": {
+    en: "Confluence refused Minutes' account: check that the space exists and is not archived, that the account may view it and add and edit pages there (space permissions), and that no page restriction leaves it out of this page or its parent; then retry",
+    ru: "Confluence отказал учётной записи Minutes: проверьте, что пространство существует и не в архиве, что учётная запись может его просматривать, создавать и редактировать в нём страницы (права пространства) и что ограничения страницы или её родителя её не исключают; затем повторите",
+  },
+  "update-refused": {
+    en: "the page reads back as current, yet Confluence answers its update as not found, which it does for a page Minutes' account may view but not edit: lift the page's edit restriction or give the account permission to edit pages in the space, then retry",
+    ru: "страница читается как текущая, но Confluence отвечает на её обновление «не найдено» — так он отвечает, когда учётная запись Minutes может просматривать страницу, но не редактировать: снимите ограничение на редактирование страницы или дайте учётной записи право редактировать страницы в пространстве, затем повторите",
+  },
+  "parent-missing": {
+    en: "the page it was to go under is not there, or Minutes' account may not see it: check the parent page id of the route (parent_page_id, the routing rule, or the event's parentPageId) or restore that page, then retry",
+    ru: "страницы, под которой она должна оказаться, нет, или учётная запись Minutes её не видит: проверьте идентификатор родительской страницы маршрута (parent_page_id, правило маршрутизации или parentPageId события) или восстановите эту страницу, затем повторите",
   },
   "page-was-trashed": {
     en: "the page was in the trash: Confluence answered the update by restoring the page without writing it, so nothing was published",

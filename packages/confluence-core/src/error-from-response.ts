@@ -102,7 +102,9 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
     if (/CAPTCHA/i.test(seraph)) return new ConfluenceAuthenticationError(withHint("datacenter-captcha"));
     if (/AUTHENTICATION_DENIED|AUTHENTICATED_FAILED/i.test(seraph))
       return new ConfluenceAuthenticationError(base);
-    return new ConfluencePermissionError(base);
+    // A 403 names no cause a client could act on (REST-API.md §7.2: a missing space on a v1
+    // create, no permission in the space, a page restriction): say what to check.
+    return new ConfluencePermissionError(withHint("no-permission"));
   }
   if (f.status === 404) {
     // Confluence's REST 404s are JSON (v1 envelope, v2 errors); an HTML or plain one comes from

@@ -18,7 +18,10 @@ export type JsonValue =
 export interface PageVersion {
   /** Version number; a page starts at 1 and each update must send current + 1. */
   readonly number: number;
-  /** Cloud account id or Data Center user key/username of the version's author, when reported. */
+  /**
+   * Cloud account id or Data Center user key/username of the version's author, when reported;
+   * `(anonymous)` for a version an anonymous user wrote (v1 `by.type: "anonymous"`).
+   */
   readonly authorId?: string;
   /** The author as people know them (Data Center: display name and user name), when reported. */
   readonly authorName?: string;

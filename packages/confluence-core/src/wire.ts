@@ -29,6 +29,7 @@ export const V1Content = Schema.Struct({
       minorEdit: opt(Schema.Boolean),
       by: opt(
         Schema.Struct({
+          type: opt(Schema.String),
           accountId: opt(Schema.String),
           userKey: opt(Schema.String),
           username: opt(Schema.String),
@@ -160,15 +161,25 @@ export interface LinkBase {
   readonly fallback: string;
 }
 
+/** The `authorId` of a version written by an anonymous user (no account id, user key or name). */
+export const ANONYMOUS_AUTHOR = "(anonymous)";
+
 /** Converts a v1 content to {@link PageInfo}; the parent is the last ancestor (order is root → parent). */
 export const pageFromV1 = (c: V1Content, links: LinkBase, responseBase?: string): PageInfo => {
   const id = String(c.id);
   const parent = c.ancestors && c.ancestors.length > 0 ? c.ancestors[c.ancestors.length - 1] : undefined;
   const by = c.version?.by;
-  const authorId = by?.accountId ?? by?.userKey ?? by?.username ?? undefined;
+  // openapi-v1.json `User.type`: a version by an anonymous user (a space that lets anonymous users
+  // edit) names no one. It is someone's all the same, never Minutes': without an author it would
+  // count as Minutes' own (an unreported author does), and a person's edit would go unseen.
+  const anonymous = by?.type === "anonymous" && !by.accountId && !by.userKey && !by.username;
+  const authorId = anonymous ? ANONYMOUS_AUTHOR : (by?.accountId ?? by?.userKey ?? by?.username ?? undefined);
   // Data Center's user key is an opaque id: people know each other by name.
-  const authorName =
-    by?.displayName && by.username ? `${by.displayName} (${by.username})` : (by?.displayName ?? by?.username);
+  const authorName = anonymous
+    ? "an anonymous user"
+    : by?.displayName && by.username
+      ? `${by.displayName} (${by.username})`
+      : (by?.displayName ?? by?.username);
   return {
     id,
     title: c.title,

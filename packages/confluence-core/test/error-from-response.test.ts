@@ -139,6 +139,12 @@ describe("errorFromResponse", () => {
       }),
     );
     assert.strictEqual(perm._tag, "ConfluencePermissionError");
+    // What to do about it, not only that Confluence said no.
+    assert.strictEqual(perm.hint, "no-permission");
+    assert.match(
+      perm.message,
+      /add and edit pages there \(space permissions\).*page restriction.*then retry/,
+    );
   });
 
   it("maps a Seraph CAPTCHA 403 on Data Center to authentication with a hint", () => {

@@ -60,6 +60,24 @@ describe("wire conversion", () => {
       }),
   );
 
+  it.effect(
+    "names a version an anonymous user wrote as someone's, never as no one's (openapi-v1 User.type)",
+    () =>
+      Effect.gen(function* () {
+        const content = yield* Schema.decodeUnknown(V1Content)({
+          id: "5",
+          type: "page",
+          title: "Weekly",
+          space: { id: 1, key: "DOCS" },
+          version: { number: 4, by: { type: "anonymous", displayName: "Anonymous" } },
+        });
+        const page = pageFromV1(content, site);
+        // An absent author counts as Minutes' own in the publisher's manual-edit check.
+        assert.strictEqual(page.version.authorId, "(anonymous)");
+        assert.strictEqual(page.version.authorName, "an anonymous user");
+      }),
+  );
+
   it.effect("turns a v2 page into our page, ignoring a folder parent and null fields", () =>
     Effect.gen(function* () {
       const raw = yield* Schema.decodeUnknown(V2Page)({

@@ -305,6 +305,27 @@ export class SandboxStore implements SandboxState {
       .sort((a, b) => a.position - b.position || Number(a.id) - Number(b.id));
   }
 
+  /**
+   * Moves a page, with every page below it, to another space under `parentId` (Cloud's move
+   * resource across spaces, openapi-v1.json `movePage`). Ids, versions, labels and properties stay.
+   */
+  moveToSpace(page: PageRecord, spaceId: number, parentId: string | null): void {
+    const tree: PageRecord[] = [];
+    const walk = (p: PageRecord) => {
+      tree.push(p);
+      for (const child of this.pagesUnder(p.id)) walk(child);
+    };
+    walk(page);
+    for (const p of tree) {
+      const rank = this.rank.get(p.id);
+      this.untrack(p);
+      (p as { spaceId: number }).spaceId = spaceId;
+      if (p === page) p.parentId = parentId;
+      this.track(p);
+      if (rank !== undefined) this.rank.set(p.id, rank);
+    }
+  }
+
   purge(page: PageRecord): void {
     this.untrack(page);
     this.purgedIds.push(page.id);

@@ -863,14 +863,30 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
       handler: (call) => {
         const page = contentOr404(call.params.pageId);
         const target = contentOr404(call.params.targetId);
-        if (target.spaceId !== page.spaceId) {
-          throw new ConfluenceApiError(
-            400,
-            "Moving a page to another space is not supported by this sandbox",
-            { exception: Exceptions.badRequest },
-          );
-        }
         const position = String(call.params.position);
+        if (target.spaceId !== page.spaceId) {
+          // openapi-v1.json `movePage`: a page may move to another space, with the pages below it;
+          // 400 when a page of that name already exists in the target space.
+          const parentId = position === "append" ? target.id : target.parentId;
+          const moving: PageRecord[] = [];
+          const walk = (p: PageRecord) => {
+            moving.push(p);
+            for (const child of store.pagesUnder(p.id)) walk(child);
+          };
+          walk(page);
+          for (const p of moving) {
+            if (store.titleHolder(target.spaceId, current(p).title) !== undefined)
+              throw new ConfluenceApiError(
+                400,
+                `A page already exists in the target space with the same name: ${current(p).title}. Rename the page before moving it.`,
+                { exception: Exceptions.badRequest },
+              );
+          }
+          store.moveToSpace(page, target.spaceId, parentId);
+          page.position = store.nextPosition(page.spaceId, parentId, page.id);
+          store.changed();
+          return { pageId: page.id };
+        }
         if (position === "append") {
           moveUnder(ctx, page, target.id);
         } else {

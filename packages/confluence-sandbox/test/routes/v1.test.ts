@@ -291,6 +291,37 @@ describe("v1 on Cloud", () => {
     expect(sb.state.versions(c.body.id)).toHaveLength(1);
   });
 
+  // openapi-v1.json `movePage`: 400 "A page already exists in the target space with the same name",
+  // 403 "no permission ... to create a page in target space": a page may move to another space.
+  it("moves a page with the pages below it to another space, and refuses a title the target space has", async () => {
+    const { sb, call } = await sandbox({
+      mode: "cloud",
+      v1Removed: false,
+      spaces: [{ key: "MEETINGS" }, { key: "TEAM" }],
+    });
+    const a = await createV1Page(call, "A");
+    const b = await createV1Page(call, "B", { parentId: a.body.id });
+    const target = await createV1Page(call, "Target", { space: "TEAM" });
+    const moved = await call("PUT", `/rest/api/content/${a.body.id}/move/append/${target.body.id}`);
+    expect(moved.status).toBe(200);
+    for (const id of [a.body.id, b.body.id]) {
+      const read = await call("GET", `/rest/api/content/${id}?expand=space,ancestors`);
+      expect(read.body.space.key).toBe("TEAM");
+    }
+    const read = await call("GET", `/rest/api/content/${b.body.id}?expand=ancestors`);
+    expect(read.body.ancestors.map((p: { id: string }) => p.id)).toEqual([target.body.id, a.body.id]);
+    // Titles are the target space's now: "A" is free again in MEETINGS, taken in TEAM.
+    expect((await createV1Page(call, "A")).status).toBe(200);
+    expect((await createV1Page(call, "A", { space: "TEAM" })).status).toBe(400);
+    const again = await call(
+      "PUT",
+      `/rest/api/content/${sb.state.pages("MEETINGS").find((p) => p.versions.at(-1)!.title === "A")!.id}/move/append/${target.body.id}`,
+    );
+    expect(again.status).toBe(400);
+    expect(again.body.message).toContain("A page already exists in the target space with the same name");
+    expect(sb.state.versions(a.body.id)).toHaveLength(1);
+  });
+
   // REST-API.md §1.1: removal enforced first on the gateway (June 2026)
   it("removes v1 only on the gateway with v1Removed: 'gateway'", async () => {
     const { sb, call } = await sandbox({
