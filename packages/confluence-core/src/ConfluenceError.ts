@@ -153,10 +153,25 @@ export class ConfluenceVersionConflictError extends Schema.TaggedError<Confluenc
   }
 }
 
-/** Throttled (429). `retryAfterMs` is the server's `Retry-After`, clamped; absent when it sent none. */
+/**
+ * What a server said about waiting (`Retry-After`), both absent when it said nothing:
+ * `retryAfterMs` is the wait the client honours in process (clamped to `maxRetryAfterMs`),
+ * `requestedRetryAfterMs` what the server asked for, not clamped. When the two differ the client
+ * does not retry the call itself (a retry after the clamped wait would come before the server
+ * wants it): the caller should try again no sooner than `requestedRetryAfterMs`.
+ */
+const retryAfterFields = {
+  retryAfterMs: Schema.optional(Schema.Number),
+  requestedRetryAfterMs: Schema.optional(Schema.Number),
+};
+
+/**
+ * Throttled (429). `retryAfterMs` is the server's `Retry-After`, clamped, and
+ * `requestedRetryAfterMs` the same unclamped (see {@link requestedWaitMs}); absent when it sent none.
+ */
 export class ConfluenceRateLimitedError extends Schema.TaggedError<ConfluenceRateLimitedError>()(
   "ConfluenceRateLimitedError",
-  { ...requestFields, retryAfterMs: Schema.optional(Schema.Number) },
+  { ...requestFields, ...retryAfterFields },
 ) {
   override get message(): string {
     return render(this, { en: "Confluence rate limit exceeded", ru: "Превышен лимит запросов к Confluence" });
@@ -165,11 +180,12 @@ export class ConfluenceRateLimitedError extends Schema.TaggedError<ConfluenceRat
 
 /**
  * Confluence or a proxy in front of it failed (5xx, or a transient 409 lock clash), or answered 2xx with
- * a body that is not what the API promises. `retryAfterMs` when a 503 said how long to wait.
+ * a body that is not what the API promises. `retryAfterMs` (clamped) and `requestedRetryAfterMs`
+ * (as asked) when a 503 said how long to wait.
  */
 export class ConfluenceServerError extends Schema.TaggedError<ConfluenceServerError>()(
   "ConfluenceServerError",
-  { ...requestFields, retryAfterMs: Schema.optional(Schema.Number) },
+  { ...requestFields, ...retryAfterFields },
 ) {
   override get message(): string {
     return render(this, { en: "Confluence server error", ru: "Ошибка сервера Confluence" });
@@ -221,6 +237,37 @@ export const isRetryable = (e: ConfluenceError): boolean =>
   e._tag === "ConfluenceRateLimitedError" ||
   e._tag === "ConfluenceServerError" ||
   e._tag === "ConfluenceNetworkError";
+
+/**
+ * How long the server asked the caller to wait before trying again (`Retry-After` of a 429 or
+ * 503), not clamped; `undefined` when it did not say.
+ */
+export const requestedWaitMs = (e: { readonly _tag: string }): number | undefined => {
+  if (e._tag !== "ConfluenceRateLimitedError" && e._tag !== "ConfluenceServerError") return undefined;
+  const w = e as {
+    readonly retryAfterMs?: number | undefined;
+    readonly requestedRetryAfterMs?: number | undefined;
+  };
+  return w.requestedRetryAfterMs ?? w.retryAfterMs;
+};
+
+/**
+ * Whether the server asked for a longer wait than the client waits in process (`Retry-After`
+ * above `maxRetryAfterMs`): the client then does not retry the call, and the caller tries again
+ * once the asked wait is over.
+ */
+export const asksLongerThanClientWaits = (e: { readonly _tag: string }): boolean => {
+  if (e._tag !== "ConfluenceRateLimitedError" && e._tag !== "ConfluenceServerError") return false;
+  const w = e as {
+    readonly retryAfterMs?: number | undefined;
+    readonly requestedRetryAfterMs?: number | undefined;
+  };
+  return (
+    w.requestedRetryAfterMs !== undefined &&
+    w.retryAfterMs !== undefined &&
+    w.requestedRetryAfterMs > w.retryAfterMs
+  );
+};
 
 /** The client's configuration is unusable (e.g. a malformed base URL, or Bearer auth against a Cloud site). */
 export class ConfluenceConfigError extends Schema.TaggedError<ConfluenceConfigError>()(

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest";
+import { asksLongerThanClientWaits, requestedWaitMs } from "../src/ConfluenceError.js";
 import {
   errorFromResponse,
   errorFromTransport,
@@ -335,8 +336,28 @@ describe("errorFromResponse", () => {
       failure({ status: 429, headers: { "retry-after": "9223372036854775807" }, maxRetryAfterMs: 1_000 }),
     );
     if (huge._tag === "ConfluenceRateLimitedError") assert.strictEqual(huge.retryAfterMs, 1_000);
+    else assert.fail(huge._tag);
     const none = errorFromResponse(failure({ status: 429 }));
     if (none._tag === "ConfluenceRateLimitedError") assert.isUndefined(none.retryAfterMs);
+  });
+
+  it("keeps the Retry-After Confluence asked for next to the clamped one", () => {
+    const hour = errorFromResponse(failure({ status: 429, headers: { "retry-after": "3600" } }));
+    if (hour._tag !== "ConfluenceRateLimitedError") return assert.fail(hour._tag);
+    assert.strictEqual(hour.retryAfterMs, 300_000);
+    assert.strictEqual(hour.requestedRetryAfterMs, 3_600_000);
+    assert.strictEqual(requestedWaitMs(hour), 3_600_000);
+    assert.isTrue(asksLongerThanClientWaits(hour));
+    const short = errorFromResponse(failure({ status: 429, headers: { "retry-after": "3" } }));
+    if (short._tag !== "ConfluenceRateLimitedError") return assert.fail(short._tag);
+    assert.strictEqual(short.requestedRetryAfterMs, 3_000);
+    assert.isFalse(asksLongerThanClientWaits(short));
+    const huge = errorFromResponse(
+      failure({ status: 503, headers: { "retry-after": "9223372036854775807" } }),
+    );
+    if (huge._tag !== "ConfluenceServerError") return assert.fail(huge._tag);
+    assert.strictEqual(huge.retryAfterMs, 300_000);
+    assert.strictEqual(huge.requestedRetryAfterMs, 9223372036854775807 * 1000);
   });
 
   it("maps 5xx to server errors, keeping a 503's Retry-After", () => {
