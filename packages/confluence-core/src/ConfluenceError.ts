@@ -38,6 +38,7 @@ export const ConfluenceHint = Schema.Literal(
   "no-permission",
   "update-refused",
   "parent-missing",
+  "too-large",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -107,13 +108,22 @@ export class ConfluenceNotFoundError extends Schema.TaggedError<ConfluenceNotFou
   }
 }
 
-/** Confluence rejected the request itself (400, 413): malformed storage body, bad CQL, bad label, too large. */
+/**
+ * Confluence rejected the request itself (400, 413): malformed storage body, bad CQL, bad label,
+ * or too large (413, `hint: "too-large"`: the page is not invalid but over Confluence's size
+ * limit, and the message says so and what to do).
+ */
 export class ConfluenceValidationError extends Schema.TaggedError<ConfluenceValidationError>()(
   "ConfluenceValidationError",
   requestFields,
 ) {
   override get message(): string {
-    return render(this, { en: "Confluence rejected the request as invalid", ru: "Ошибка валидации" });
+    return render(
+      this,
+      this.hint === "too-large"
+        ? { en: "The page is too large for Confluence", ru: "Страница слишком велика для Confluence" }
+        : { en: "Confluence rejected the request as invalid", ru: "Ошибка валидации" },
+    );
   }
 }
 
@@ -382,6 +392,10 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "parent-missing": {
     en: "the page it was to go under is not there, or Minutes' account may not see it: check the parent page id of the route (parent_page_id, the routing rule, or the event's parentPageId) or restore that page, then retry",
     ru: "страницы, под которой она должна оказаться, нет, или учётная запись Minutes её не видит: проверьте идентификатор родительской страницы маршрута (parent_page_id, правило маршрутизации или parentPageId события) или восстановите эту страницу, затем повторите",
+  },
+  "too-large": {
+    en: "Confluence refused the request body as larger than it accepts (413; Cloud takes at most 5 MB, 5,242,880 bytes, per page; Data Center's limit is set by its administrator): split the protocol into several smaller ones or shorten it (large tables and pasted content weigh most), or ask the Confluence administrator about the size limit; then send it again",
+    ru: "Confluence отклонил тело запроса как превышающее допустимый размер (413; Cloud принимает не более 5 МБ, 5 242 880 байт, на страницу; предел Data Center задаёт администратор): разделите протокол на несколько меньших или сократите его (больше всего весят большие таблицы и вставленный текст) либо узнайте у администратора Confluence предел размера; затем отправьте его снова",
   },
   "page-was-trashed": {
     en: "the page was in the trash: Confluence answered the update by restoring the page without writing it, so nothing was published",

@@ -53,8 +53,8 @@ export interface HttpFailure {
  * 401 → authentication (with a hint for scope mismatch or a scoped token sent to the site);
  * 403 → permission, except Cloud's "not permitted to use Confluence" and Seraph CAPTCHA → authentication;
  * 404/410 → not found (410: endpoint removed; a non-JSON 404 comes from outside Confluence: check the
- * base URL); 400/413/other 4xx → validation, or title conflict when the message says the title
- * exists; 409 → version conflict, or server error for a transient lock; 429 → rate limited with
+ * base URL); 413 → validation with hint `too-large` (the page is over Confluence's size limit);
+ * 400/other 4xx → validation, or title conflict when the message says the title exists; 409 → version conflict, or server error for a transient lock; 429 → rate limited with
  * `Retry-After` clamped (`retryAfterMs`) and as asked (`requestedRetryAfterMs`); 5xx → server error.
  */
 export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
@@ -124,6 +124,8 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
   }
   if (f.status === 429) return new ConfluenceRateLimitedError({ ...base, ...retryAfterOf(f) });
   if (f.status >= 500) return new ConfluenceServerError({ ...base, ...retryAfterOf(f) });
+  // Not invalid but too large: say so and what to do (REST-API.md §7, §9: 5 MB on Cloud).
+  if (f.status === 413) return new ConfluenceValidationError(withHint("too-large"));
   if (f.status >= 400) {
     if (TITLE_EXISTS.test(text)) {
       const m = /with the title (.+) in the space with key (\S+?)\.?$/i.exec(text);

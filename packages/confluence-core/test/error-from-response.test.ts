@@ -290,6 +290,24 @@ describe("errorFromResponse", () => {
     );
   });
 
+  it("says a 413 means the page is too large for Confluence, not invalid, and what to do", () => {
+    const e = errorFromResponse(
+      failure({ status: 413, body: v2(413, "REQUEST_ENTITY_TOO_LARGE", "Request Entity Too Large") }),
+    );
+    assert.strictEqual(e._tag, "ConfluenceValidationError");
+    assert.strictEqual(e.hint, "too-large");
+    assert.match(
+      e.message,
+      /^The page is too large for Confluence \[POST \/wiki\/rest\/api\/content → 413\]/,
+    );
+    assert.notMatch(e.message, /invalid/);
+    assert.match(e.message, /split the protocol/);
+    assert.match(e.message, /size limit/);
+    const ru = errorFromResponse(failure({ status: 413, body: "", locale: "ru" }));
+    assert.match(ru.message, /^Страница слишком велика для Confluence/);
+    assert.match(ru.message, /разделите протокол/);
+  });
+
   it("reads the current version from v1 and v2 409 bodies", () => {
     const a = errorFromResponse(
       failure({ status: 409, body: v1(409, "Version must be incremented on update. Current version is: 7") }),
