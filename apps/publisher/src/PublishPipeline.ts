@@ -23,6 +23,7 @@ import {
 import {
   formatParseIssues,
   JOB_PROPERTY_KEY,
+  jobIdOfSubjectToken,
   jobOfJobProperty,
   type MinutesConfig,
   ProtocolReadyJson,
@@ -227,10 +228,39 @@ export const makePublishPipeline = (
    * terminated then, the event would be gone with no record of its rejection.
    */
   const reject = Effect.fnUntraced(function* (message: IncomingMessage, error: EventRejectedError) {
-    const jobId = rawField(message.data, "jobId") ?? `invalid-event-${message.streamSequence}`;
+    // The job the message names: in its body, else in its subject (a message that is not JSON),
+    // else none, and the rejection gets a record of its own.
+    const jobId =
+      rawField(message.data, "jobId") ??
+      jobOfSubject(message.subject, [
+        protocolReadyPrefix(config.nats.subject_prefix),
+        publishRequestedPrefix(config.nats.subject_prefix),
+      ]) ??
+      `invalid-event-${message.streamSequence}`;
     yield* Effect.logError("rejected an invalid event").pipe(
       Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
     );
+    // A malformed message put on the stream by hand (the gateway sends none) that is older than
+    // what the job's record or stored protocol came from says nothing about the job's current
+    // state: a valid protocol of the job stands, and its record must not turn `rejected`.
+    const [existing, stored] = yield* Effect.all([store.findByJob(jobId), store.getProtocol(jobId)]);
+    if (
+      Option.isSome(existing) &&
+      !isLatestMessageOf(message, existing.value, Option.getOrUndefined(stored))
+    ) {
+      yield* Effect.logWarning(
+        "the invalid event is older than what the job's record holds; its record is left as it is",
+      ).pipe(
+        Effect.annotateLogs({
+          jobId,
+          streamSequence: message.streamSequence,
+          recordSequence: existing.value.streamSequence ?? "none",
+          protocolSequence: Option.isSome(stored) ? (stored.value.streamSequence ?? "none") : "none",
+          recordStatus: existing.value.status,
+        }),
+      );
+      return { _tag: "Term" } as Disposition;
+    }
     const record = yield* store.ensurePublication({
       jobId,
       spaceKey: config.confluence.space_key,
@@ -1838,6 +1868,38 @@ const describeIssues = (error: Parameters<typeof formatParseIssues>[0]): string 
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/u;
 
 /** A short printable string field of an event that may not decode (for the rejection or deferral event). */
+/**
+ * Whether a message is the latest of its job: no older in the stream than the message its record
+ * last came from and than its stored protocol's event (or stored by NATS after that event, for a
+ * stream created anew, whose sequences start again at 1).
+ */
+const isLatestMessageOf = (
+  message: IncomingMessage,
+  record: Publication,
+  protocol: StoredProtocol | undefined,
+): boolean => {
+  const protocolNewer =
+    protocol?.streamSequence != null &&
+    protocol.streamSequence > message.streamSequence &&
+    !(
+      message.storedAt !== undefined &&
+      protocol.streamStoredAt !== null &&
+      message.storedAt > Date.parse(protocol.streamStoredAt)
+    );
+  return !protocolNewer && (record.streamSequence ?? 0) <= message.streamSequence;
+};
+
+/**
+ * The job a protocol event's or publish command's subject names (the token after one of
+ * `prefixes`, as `protocolReadySubject` and `publishRequestedSubject` encode it), if it decodes.
+ */
+const jobOfSubject = (subject: string, prefixes: ReadonlyArray<string>): string | undefined => {
+  const prefix = prefixes.find((p) => subject.startsWith(`${p}.`));
+  if (prefix === undefined) return undefined;
+  const token = subject.slice(prefix.length + 1);
+  return token.includes(".") ? undefined : jobIdOfSubjectToken(token);
+};
+
 const rawField = (data: string, key: "jobId" | "trigger"): string | undefined => {
   try {
     const parsed: unknown = JSON.parse(data);

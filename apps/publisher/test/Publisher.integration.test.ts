@@ -1695,6 +1695,62 @@ describe("failures", () => {
     await recordIn(h, "job-good", "published");
   });
 
+  it("records a message that is not JSON under the job its subject names", async () => {
+    const h = await open();
+    const prefix = h.config.nats.subject_prefix;
+    // Plain and encoded (`~base64url`) subject tokens.
+    const plainSeq = await h.publishRaw(protocolReadySubject("job-plain", prefix), "{ not json");
+    const encodedSeq = await h.publishRaw(protocolReadySubject("team.a/job 7", prefix), "not json at all");
+    const plain = await recordIn(h, "job-plain", "rejected");
+    expect(plain.errorTag).toBe("EventRejectedError");
+    expect(plain.streamSequence).toBe(plainSeq);
+    const encoded = await recordIn(h, "team.a/job 7", "rejected");
+    expect(encoded.streamSequence).toBe(encodedSeq);
+    for (const seq of [plainSeq, encodedSeq])
+      expect(Option.isNone(await Effect.runPromise(h.store.findByJob(`invalid-event-${seq}`)))).toBe(true);
+  });
+
+  it("leaves a job's record alone for a malformed message older than the job's protocol", async () => {
+    const h = await open();
+    const jobId = "job-valid";
+    // A valid protocol of the job, from a later message than the malformed one below, waits
+    // for its publication (its record is pending).
+    await Effect.runPromise(
+      h.store.saveProtocol({
+        jobId,
+        markdown: protocol("Valid"),
+        filename: `${jobId}.md`,
+        metadata: {},
+        contentHash: "valid",
+        streamSequence: 1_000,
+        occurredAt: new Date().toISOString(),
+      }),
+    );
+    const record = await Effect.runPromise(
+      h.store.ensurePublication({ jobId, spaceKey: "MEETINGS", parentPageId: null, trigger: "event" }),
+    );
+    expect(record.status).toBe("pending");
+    // Put on the stream by hand, bypassing the gateway.
+    const seq = await h.publishRaw(
+      protocolReadySubject(jobId, h.config.nats.subject_prefix),
+      JSON.stringify({ jobId, markdown: "" }),
+    );
+    expect(seq).toBeLessThan(1_000);
+    await eventually(async () => {
+      const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+      return info.ack_floor.stream_seq >= seq && info.num_ack_pending === 0 ? info : undefined;
+    });
+    const after = await Effect.runPromise(h.store.get(record.id));
+    expect(after.status).toBe("pending");
+    expect(after.errorTag).toBeNull();
+    // Its stream sequence decides: the same message as the job's latest would be recorded.
+    const newer = await h.publishRaw(
+      protocolReadySubject("job-fresh", h.config.nats.subject_prefix),
+      JSON.stringify({ jobId: "job-fresh", markdown: "" }),
+    );
+    expect((await recordIn(h, "job-fresh", "rejected")).streamSequence).toBe(newer);
+  });
+
   it("fails at once on bad credentials, without the token in the error", async () => {
     const h = await open({ config: { confluence: { api_token: "wrong-token-123" } } });
     await h.submit({ jobId: "job-auth", markdown: protocol("Auth") });
