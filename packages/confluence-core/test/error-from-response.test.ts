@@ -375,7 +375,7 @@ describe("errorFromResponse", () => {
     );
     if (huge._tag !== "ConfluenceServerError") return assert.fail(huge._tag);
     assert.strictEqual(huge.retryAfterMs, 300_000);
-    assert.strictEqual(huge.requestedRetryAfterMs, 9223372036854775807 * 1000);
+    assert.strictEqual(huge.requestedRetryAfterMs, Number("9223372036854775807") * 1000);
   });
 
   it("maps 5xx to server errors, keeping a 503's Retry-After", () => {
