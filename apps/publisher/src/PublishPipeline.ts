@@ -18,10 +18,12 @@ import {
   type JsonValue,
   type PageInfo,
   reportConfluenceWaits,
+  requestedWaitMs,
 } from "@minutes/confluence-core";
 import {
   formatParseIssues,
   JOB_PROPERTY_KEY,
+  jobIdOfSubjectToken,
   jobOfJobProperty,
   type MinutesConfig,
   ProtocolReadyJson,
@@ -167,6 +169,7 @@ export const makePublishPipeline = (
   const site = confluenceSite(config.confluence.base_url);
   const maxDeliver = config.nats.max_deliver;
   const backoffMs = config.nats.backoff_seconds.map((s) => Math.round(s * 1000));
+  const maxAgeMs = Math.round(config.nats.max_age_days * 86_400_000);
   const step = (name: PipelineStep, jobId: string) =>
     settings.afterStep ? settings.afterStep(name, jobId) : Effect.void;
 
@@ -225,10 +228,39 @@ export const makePublishPipeline = (
    * terminated then, the event would be gone with no record of its rejection.
    */
   const reject = Effect.fnUntraced(function* (message: IncomingMessage, error: EventRejectedError) {
-    const jobId = rawField(message.data, "jobId") ?? `invalid-event-${message.streamSequence}`;
+    // The job the message names: in its body, else in its subject (a message that is not JSON),
+    // else none, and the rejection gets a record of its own.
+    const jobId =
+      rawField(message.data, "jobId") ??
+      jobOfSubject(message.subject, [
+        protocolReadyPrefix(config.nats.subject_prefix),
+        publishRequestedPrefix(config.nats.subject_prefix),
+      ]) ??
+      `invalid-event-${message.streamSequence}`;
     yield* Effect.logError("rejected an invalid event").pipe(
       Effect.annotateLogs({ jobId, reason: error.reason, streamSequence: message.streamSequence }),
     );
+    // A malformed message put on the stream by hand (the gateway sends none) that is older than
+    // what the job's record or stored protocol came from says nothing about the job's current
+    // state: a valid protocol of the job stands, and its record must not turn `rejected`.
+    const [existing, stored] = yield* Effect.all([store.findByJob(jobId), store.getProtocol(jobId)]);
+    if (
+      Option.isSome(existing) &&
+      !isLatestMessageOf(message, existing.value, Option.getOrUndefined(stored))
+    ) {
+      yield* Effect.logWarning(
+        "the invalid event is older than what the job's record holds; its record is left as it is",
+      ).pipe(
+        Effect.annotateLogs({
+          jobId,
+          streamSequence: message.streamSequence,
+          recordSequence: existing.value.streamSequence ?? "none",
+          protocolSequence: Option.isSome(stored) ? (stored.value.streamSequence ?? "none") : "none",
+          recordStatus: existing.value.status,
+        }),
+      );
+      return { _tag: "Term" } as Disposition;
+    }
     const record = yield* store.ensurePublication({
       jobId,
       spaceKey: config.confluence.space_key,
@@ -1285,8 +1317,16 @@ export const makePublishPipeline = (
     const final = !retryable || exhausted;
     const note = settings.failureNote?.(error);
     const described = note === undefined ? error.message : `${error.message}; ${note}`;
+    // Confluence said how long to wait (429, 503): the message comes back no sooner than that, so
+    // the next try does not go against its request (the client retries in process only up to
+    // its `maxRetryAfterMs`), bounded by what the stream keeps the message for.
+    const redelivery = final ? undefined : redeliveryDelay(message, requestedWaitMs(error));
     const errorMessage =
-      retryable && exhausted ? `${described} (gave up after ${message.deliveryCount} deliveries)` : described;
+      retryable && exhausted
+        ? `${described} (gave up after ${message.deliveryCount} deliveries)`
+        : redelivery?.asked !== undefined
+          ? `${described.replace(/\.?$/, ".")} ${redelivery.asked}: next try at ${new Date(Date.now() + redelivery.delayMs).toISOString()} (delivery ${message.deliveryCount + 1} of ${maxDeliver}).`
+          : described;
     // Only while this attempt holds the lease: an attempt that lost it must not move a record
     // another attempt published back to pending (and no message would come back to publish it).
     // A record that changed otherwise (deleted through the gateway, or moved on) keeps its state;
@@ -1343,7 +1383,7 @@ export const makePublishPipeline = (
       yield* emit(outcome("failed", publication.jobId, trigger, attempted));
       return { _tag: "Term" } as Disposition;
     }
-    const delayMs = delayFor(message.deliveryCount);
+    const delayMs = redelivery?.delayMs ?? delayFor(message.deliveryCount);
     // The Confluence call that failed is retried too, on the next delivery: it counts as a retry
     // (and a 429 as a 429), else a 429 that used up the in-process retries would go uncounted.
     const stats = yield* FiberRef.get(ConfluenceCallStatsRef);
@@ -1365,6 +1405,34 @@ export const makePublishPipeline = (
 
   const delayFor = (deliveryCount: number): number =>
     backoffMs.length === 0 ? 1000 : (backoffMs[Math.min(deliveryCount - 1, backoffMs.length - 1)] as number);
+
+  /**
+   * When a message whose attempt failed for a passing reason comes back: after the backoff of its
+   * delivery, or after the wait Confluence asked for when that is longer, at most
+   * {@link MAX_REDELIVERY_DELAY_MS} and never after the stream drops the message (`max_age_days`
+   * from when it was stored, less a margin): a message that expired while it waited would leave
+   * its record pending with nothing to publish it. `asked` says what Confluence asked and, when
+   * the delay is shorter, why.
+   */
+  const redeliveryDelay = (
+    message: IncomingMessage,
+    askedMs: number | undefined,
+  ): { readonly delayMs: number; readonly asked?: string } => {
+    const backoff = delayFor(message.deliveryCount);
+    if (askedMs === undefined || askedMs <= backoff) return { delayMs: backoff };
+    const lifeLeft =
+      message.storedAt === undefined
+        ? Number.POSITIVE_INFINITY
+        : message.storedAt + maxAgeMs - EXPIRY_MARGIN_MS - Date.now();
+    const delayMs = Math.max(backoff, Math.min(askedMs, MAX_REDELIVERY_DELAY_MS, lifeLeft));
+    const said = `Confluence asked to wait ${formatSeconds(askedMs)}`;
+    if (delayMs >= askedMs) return { delayMs, asked: said };
+    const bound =
+      lifeLeft < MAX_REDELIVERY_DELAY_MS
+        ? "the stream keeps the message (nats.max_age_days)"
+        : `Minutes waits for a redelivery (${formatSeconds(MAX_REDELIVERY_DELAY_MS)})`;
+    return { delayMs, asked: `${said}, longer than ${bound}` };
+  };
 
   /** Handles one message from the protocol stream. */
   const handle = (message: IncomingMessage): Effect.Effect<Disposition> =>
@@ -1719,6 +1787,20 @@ const sameProtocol = (a: StoredProtocol, b: StoredProtocol): boolean =>
 const LONG_WAIT_MS = 10_000;
 
 /**
+ * The longest a message waits for its redelivery when Confluence asked for a longer wait than the
+ * client waits in process (a `Retry-After` over its five minutes): a day. Cloud's hourly quotas
+ * ask for at most an hour; a longer wait (Cloud has sent 9223372036854775807 s) is bounded here.
+ */
+export const MAX_REDELIVERY_DELAY_MS = 24 * 60 * 60 * 1000;
+
+/** How long before the stream would drop a message its redelivery is due at the latest. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+/** A wait in whole seconds, as Confluence's `Retry-After` gives it. */
+const formatSeconds = (ms: number): string =>
+  `${Math.ceil(ms / 1000).toLocaleString("en-US", { useGrouping: false })} s`;
+
+/**
  * Most `|` a protocol may hold. The parser keeps several KB per table cell until the conversion
  * ends (a 0.9 MB table of one-letter cells peaked at 2.9 GB), so a protocol that is mostly a
  * huge table could take the publisher down, again on every redelivery; its page (~45 bytes of
@@ -1786,6 +1868,38 @@ const describeIssues = (error: Parameters<typeof formatParseIssues>[0]): string 
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/u;
 
 /** A short printable string field of an event that may not decode (for the rejection or deferral event). */
+/**
+ * Whether a message is the latest of its job: no older in the stream than the message its record
+ * last came from and than its stored protocol's event (or stored by NATS after that event, for a
+ * stream created anew, whose sequences start again at 1).
+ */
+const isLatestMessageOf = (
+  message: IncomingMessage,
+  record: Publication,
+  protocol: StoredProtocol | undefined,
+): boolean => {
+  const protocolNewer =
+    protocol?.streamSequence != null &&
+    protocol.streamSequence > message.streamSequence &&
+    !(
+      message.storedAt !== undefined &&
+      protocol.streamStoredAt !== null &&
+      message.storedAt > Date.parse(protocol.streamStoredAt)
+    );
+  return !protocolNewer && (record.streamSequence ?? 0) <= message.streamSequence;
+};
+
+/**
+ * The job a protocol event's or publish command's subject names (the token after one of
+ * `prefixes`, as `protocolReadySubject` and `publishRequestedSubject` encode it), if it decodes.
+ */
+const jobOfSubject = (subject: string, prefixes: ReadonlyArray<string>): string | undefined => {
+  const prefix = prefixes.find((p) => subject.startsWith(`${p}.`));
+  if (prefix === undefined) return undefined;
+  const token = subject.slice(prefix.length + 1);
+  return token.includes(".") ? undefined : jobIdOfSubjectToken(token);
+};
+
 const rawField = (data: string, key: "jobId" | "trigger"): string | undefined => {
   try {
     const parsed: unknown = JSON.parse(data);

@@ -1695,6 +1695,62 @@ describe("failures", () => {
     await recordIn(h, "job-good", "published");
   });
 
+  it("records a message that is not JSON under the job its subject names", async () => {
+    const h = await open();
+    const prefix = h.config.nats.subject_prefix;
+    // Plain and encoded (`~base64url`) subject tokens.
+    const plainSeq = await h.publishRaw(protocolReadySubject("job-plain", prefix), "{ not json");
+    const encodedSeq = await h.publishRaw(protocolReadySubject("team.a/job 7", prefix), "not json at all");
+    const plain = await recordIn(h, "job-plain", "rejected");
+    expect(plain.errorTag).toBe("EventRejectedError");
+    expect(plain.streamSequence).toBe(plainSeq);
+    const encoded = await recordIn(h, "team.a/job 7", "rejected");
+    expect(encoded.streamSequence).toBe(encodedSeq);
+    for (const seq of [plainSeq, encodedSeq])
+      expect(Option.isNone(await Effect.runPromise(h.store.findByJob(`invalid-event-${seq}`)))).toBe(true);
+  });
+
+  it("leaves a job's record alone for a malformed message older than the job's protocol", async () => {
+    const h = await open();
+    const jobId = "job-valid";
+    // A valid protocol of the job, from a later message than the malformed one below, waits
+    // for its publication (its record is pending).
+    await Effect.runPromise(
+      h.store.saveProtocol({
+        jobId,
+        markdown: protocol("Valid"),
+        filename: `${jobId}.md`,
+        metadata: {},
+        contentHash: "valid",
+        streamSequence: 1_000,
+        occurredAt: new Date().toISOString(),
+      }),
+    );
+    const record = await Effect.runPromise(
+      h.store.ensurePublication({ jobId, spaceKey: "MEETINGS", parentPageId: null, trigger: "event" }),
+    );
+    expect(record.status).toBe("pending");
+    // Put on the stream by hand, bypassing the gateway.
+    const seq = await h.publishRaw(
+      protocolReadySubject(jobId, h.config.nats.subject_prefix),
+      JSON.stringify({ jobId, markdown: "" }),
+    );
+    expect(seq).toBeLessThan(1_000);
+    await eventually(async () => {
+      const info = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+      return info.ack_floor.stream_seq >= seq && info.num_ack_pending === 0 ? info : undefined;
+    });
+    const after = await Effect.runPromise(h.store.get(record.id));
+    expect(after.status).toBe("pending");
+    expect(after.errorTag).toBeNull();
+    // Its stream sequence decides: the same message as the job's latest would be recorded.
+    const newer = await h.publishRaw(
+      protocolReadySubject("job-fresh", h.config.nats.subject_prefix),
+      JSON.stringify({ jobId: "job-fresh", markdown: "" }),
+    );
+    expect((await recordIn(h, "job-fresh", "rejected")).streamSequence).toBe(newer);
+  });
+
   it("fails at once on bad credentials, without the token in the error", async () => {
     const h = await open({ config: { confluence: { api_token: "wrong-token-123" } } });
     await h.submit({ jobId: "job-auth", markdown: protocol("Auth") });
@@ -1872,6 +1928,65 @@ describe("failures", () => {
     expect(published).toMatchObject({ retries: 0, rateLimited: 0, pageId: record.pageId });
     expect(published?.deliveryCount).toBeUndefined();
     expect(pagesOfJob(h, "job-deferred")).toHaveLength(1);
+  });
+
+  it("gives a message back to JetStream for as long as a 429 asked, when that is longer than the client waits, and says when it tries next", async () => {
+    const h = await open();
+    // An hour: more than the client's five minutes in process.
+    const rule = h.sandbox.faults.add({
+      kind: "rateLimit",
+      method: "POST",
+      path: "/pages$",
+      // More than the one that fires: a rule stays listed (with its count) while it has some left.
+      times: 5,
+      retryAfter: 3600,
+    });
+    const before = Date.now();
+    await h.submit({ jobId: "job-hour", markdown: protocol("An hour") });
+    const [deferred] = await outcomesUntil(h, "job-hour", (o) => o.outcome === "deferred");
+    expect(deferred).toMatchObject({
+      errorTag: "ConfluenceRateLimitedError",
+      deliveryCount: 1,
+      redeliveryDelayMs: 3_600_000,
+      rateLimited: 1,
+    });
+    const pending = await recordIn(h, "job-hour", "pending");
+    expect(pending.errorTag).toBe("ConfluenceRateLimitedError");
+    // What Confluence asked for, not the client's cap, and when the next try is.
+    expect(pending.errorMessage).not.toContain("300 s");
+    const next = /Confluence asked to wait 3600 s: next try at (\S+) \(delivery 2 of 4\)\.$/.exec(
+      pending.errorMessage ?? "",
+    );
+    expect(next, pending.errorMessage ?? "").not.toBeNull();
+    const at = Date.parse(next?.[1] ?? "");
+    expect(at).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(at).toBeLessThan(Date.now() + 3_600_000 + 1_000);
+    expect(deferred?.errorMessage).toBe(pending.errorMessage);
+    // Not retried early, in process or by a redelivery.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(h.sandbox.faults.list().find((f) => f.id === rule)?.fired).toBe(1);
+    expect((await recordIn(h, "job-hour", "pending")).errorMessage).toBe(pending.errorMessage);
+    expect(pagesOfJob(h, "job-hour")).toHaveLength(0);
+  });
+
+  it("bounds the redelivery a 429 asks for by how long the stream keeps the message", async () => {
+    // Kept about 14 minutes; Cloud has asked for 9223372036854775807 s.
+    const h = await open({ config: { nats: { max_age_days: 0.01 } } });
+    h.sandbox.faults.add({
+      kind: "rateLimit",
+      method: "POST",
+      path: "/pages$",
+      times: 1,
+      retryAfter: "9223372036854775807",
+      headers: { "X-RateLimit-Limit": "0" },
+    });
+    await h.submit({ jobId: "job-forever", markdown: protocol("Forever") });
+    const [deferred] = await outcomesUntil(h, "job-forever", (o) => o.outcome === "deferred");
+    expect(deferred?.redeliveryDelayMs).toBeGreaterThan(600_000);
+    expect(deferred?.redeliveryDelayMs).toBeLessThanOrEqual(864_000 - 60_000);
+    expect(deferred?.errorMessage).toMatch(
+      /Confluence asked to wait \d{19} s, longer than the stream keeps the message \(nats\.max_age_days\): next try at /,
+    );
   });
 
   it("records a failure after max_deliver attempts when Confluence stays down", async () => {

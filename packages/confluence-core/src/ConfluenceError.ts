@@ -38,6 +38,7 @@ export const ConfluenceHint = Schema.Literal(
   "no-permission",
   "update-refused",
   "parent-missing",
+  "too-large",
 );
 /** Why an error probably happened (see {@link ConfluenceHint}). */
 export type ConfluenceHint = typeof ConfluenceHint.Type;
@@ -107,13 +108,22 @@ export class ConfluenceNotFoundError extends Schema.TaggedError<ConfluenceNotFou
   }
 }
 
-/** Confluence rejected the request itself (400, 413): malformed storage body, bad CQL, bad label, too large. */
+/**
+ * Confluence rejected the request itself (400, 413): malformed storage body, bad CQL, bad label,
+ * or too large (413, `hint: "too-large"`: the page is not invalid but over Confluence's size
+ * limit, and the message says so and what to do).
+ */
 export class ConfluenceValidationError extends Schema.TaggedError<ConfluenceValidationError>()(
   "ConfluenceValidationError",
   requestFields,
 ) {
   override get message(): string {
-    return render(this, { en: "Confluence rejected the request as invalid", ru: "Ошибка валидации" });
+    return render(
+      this,
+      this.hint === "too-large"
+        ? { en: "The page is too large for Confluence", ru: "Страница слишком велика для Confluence" }
+        : { en: "Confluence rejected the request as invalid", ru: "Ошибка валидации" },
+    );
   }
 }
 
@@ -153,10 +163,25 @@ export class ConfluenceVersionConflictError extends Schema.TaggedError<Confluenc
   }
 }
 
-/** Throttled (429). `retryAfterMs` is the server's `Retry-After`, clamped; absent when it sent none. */
+/**
+ * What a server said about waiting (`Retry-After`), both absent when it said nothing:
+ * `retryAfterMs` is the wait the client honours in process (clamped to `maxRetryAfterMs`),
+ * `requestedRetryAfterMs` what the server asked for, not clamped. When the two differ the client
+ * does not retry the call itself (a retry after the clamped wait would come before the server
+ * wants it): the caller should try again no sooner than `requestedRetryAfterMs`.
+ */
+const retryAfterFields = {
+  retryAfterMs: Schema.optional(Schema.Number),
+  requestedRetryAfterMs: Schema.optional(Schema.Number),
+};
+
+/**
+ * Throttled (429). `retryAfterMs` is the server's `Retry-After`, clamped, and
+ * `requestedRetryAfterMs` the same unclamped (see {@link requestedWaitMs}); absent when it sent none.
+ */
 export class ConfluenceRateLimitedError extends Schema.TaggedError<ConfluenceRateLimitedError>()(
   "ConfluenceRateLimitedError",
-  { ...requestFields, retryAfterMs: Schema.optional(Schema.Number) },
+  { ...requestFields, ...retryAfterFields },
 ) {
   override get message(): string {
     return render(this, { en: "Confluence rate limit exceeded", ru: "Превышен лимит запросов к Confluence" });
@@ -165,11 +190,12 @@ export class ConfluenceRateLimitedError extends Schema.TaggedError<ConfluenceRat
 
 /**
  * Confluence or a proxy in front of it failed (5xx, or a transient 409 lock clash), or answered 2xx with
- * a body that is not what the API promises. `retryAfterMs` when a 503 said how long to wait.
+ * a body that is not what the API promises. `retryAfterMs` (clamped) and `requestedRetryAfterMs`
+ * (as asked) when a 503 said how long to wait.
  */
 export class ConfluenceServerError extends Schema.TaggedError<ConfluenceServerError>()(
   "ConfluenceServerError",
-  { ...requestFields, retryAfterMs: Schema.optional(Schema.Number) },
+  { ...requestFields, ...retryAfterFields },
 ) {
   override get message(): string {
     return render(this, { en: "Confluence server error", ru: "Ошибка сервера Confluence" });
@@ -221,6 +247,37 @@ export const isRetryable = (e: ConfluenceError): boolean =>
   e._tag === "ConfluenceRateLimitedError" ||
   e._tag === "ConfluenceServerError" ||
   e._tag === "ConfluenceNetworkError";
+
+/**
+ * How long the server asked the caller to wait before trying again (`Retry-After` of a 429 or
+ * 503), not clamped; `undefined` when it did not say.
+ */
+export const requestedWaitMs = (e: { readonly _tag: string }): number | undefined => {
+  if (e._tag !== "ConfluenceRateLimitedError" && e._tag !== "ConfluenceServerError") return undefined;
+  const w = e as {
+    readonly retryAfterMs?: number | undefined;
+    readonly requestedRetryAfterMs?: number | undefined;
+  };
+  return w.requestedRetryAfterMs ?? w.retryAfterMs;
+};
+
+/**
+ * Whether the server asked for a longer wait than the client waits in process (`Retry-After`
+ * above `maxRetryAfterMs`): the client then does not retry the call, and the caller tries again
+ * once the asked wait is over.
+ */
+export const asksLongerThanClientWaits = (e: { readonly _tag: string }): boolean => {
+  if (e._tag !== "ConfluenceRateLimitedError" && e._tag !== "ConfluenceServerError") return false;
+  const w = e as {
+    readonly retryAfterMs?: number | undefined;
+    readonly requestedRetryAfterMs?: number | undefined;
+  };
+  return (
+    w.requestedRetryAfterMs !== undefined &&
+    w.retryAfterMs !== undefined &&
+    w.requestedRetryAfterMs > w.retryAfterMs
+  );
+};
 
 /** The client's configuration is unusable (e.g. a malformed base URL, or Bearer auth against a Cloud site). */
 export class ConfluenceConfigError extends Schema.TaggedError<ConfluenceConfigError>()(
@@ -335,6 +392,10 @@ const hintText: Record<ConfluenceHint, Record<ConfluenceLocale, string>> = {
   "parent-missing": {
     en: "the page it was to go under is not there, or Minutes' account may not see it: check the parent page id of the route (parent_page_id, the routing rule, or the event's parentPageId) or restore that page, then retry",
     ru: "страницы, под которой она должна оказаться, нет, или учётная запись Minutes её не видит: проверьте идентификатор родительской страницы маршрута (parent_page_id, правило маршрутизации или parentPageId события) или восстановите эту страницу, затем повторите",
+  },
+  "too-large": {
+    en: "Confluence refused the request body as larger than it accepts (413; Cloud takes at most 5 MB, 5,242,880 bytes, per page; Data Center's limit is set by its administrator): split the protocol into several smaller ones or shorten it (large tables and pasted content weigh most), or ask the Confluence administrator about the size limit; then send it again",
+    ru: "Confluence отклонил тело запроса как превышающее допустимый размер (413; Cloud принимает не более 5 МБ, 5 242 880 байт, на страницу; предел Data Center задаёт администратор): разделите протокол на несколько меньших или сократите его (больше всего весят большие таблицы и вставленный текст) либо узнайте у администратора Confluence предел размера; затем отправьте его снова",
   },
   "page-was-trashed": {
     en: "the page was in the trash: Confluence answered the update by restoring the page without writing it, so nothing was published",

@@ -53,9 +53,9 @@ export interface HttpFailure {
  * 401 → authentication (with a hint for scope mismatch or a scoped token sent to the site);
  * 403 → permission, except Cloud's "not permitted to use Confluence" and Seraph CAPTCHA → authentication;
  * 404/410 → not found (410: endpoint removed; a non-JSON 404 comes from outside Confluence: check the
- * base URL); 400/413/other 4xx → validation, or title conflict when the message says the title
- * exists; 409 → version conflict, or server error for a transient lock; 429 → rate limited with
- * clamped `Retry-After`; 5xx → server error.
+ * base URL); 413 → validation with hint `too-large` (the page is over Confluence's size limit);
+ * 400/other 4xx → validation, or title conflict when the message says the title exists; 409 → version conflict, or server error for a transient lock; 429 → rate limited with
+ * `Retry-After` clamped (`retryAfterMs`) and as asked (`requestedRetryAfterMs`); 5xx → server error.
  */
 export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
   // Scrub the whole text first, then bound it: a cut made before scrubbing could split a secret
@@ -122,14 +122,10 @@ export const errorFromResponse = (f: HttpFailure): ConfluenceError => {
       current === undefined ? base : { ...base, currentVersion: Number(current) },
     );
   }
-  if (f.status === 429) {
-    const retryAfterMs = parseRetryAfter(header(f.headers, "retry-after"), f.nowMs, f.maxRetryAfterMs);
-    return new ConfluenceRateLimitedError(retryAfterMs === undefined ? base : { ...base, retryAfterMs });
-  }
-  if (f.status >= 500) {
-    const retryAfterMs = parseRetryAfter(header(f.headers, "retry-after"), f.nowMs, f.maxRetryAfterMs);
-    return new ConfluenceServerError(retryAfterMs === undefined ? base : { ...base, retryAfterMs });
-  }
+  if (f.status === 429) return new ConfluenceRateLimitedError({ ...base, ...retryAfterOf(f) });
+  if (f.status >= 500) return new ConfluenceServerError({ ...base, ...retryAfterOf(f) });
+  // Not invalid but too large: say so and what to do (REST-API.md §7, §9: 5 MB on Cloud).
+  if (f.status === 413) return new ConfluenceValidationError(withHint("too-large"));
   if (f.status >= 400) {
     if (TITLE_EXISTS.test(text)) {
       const m = /with the title (.+) in the space with key (\S+?)\.?$/i.exec(text);
@@ -247,6 +243,23 @@ const MAX_MESSAGE = 500;
 const header = (headers: HttpFailure["headers"], name: string): string | undefined => {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : (v as string | undefined);
+};
+
+/**
+ * A `Retry-After` as the wait honoured in process (clamped to `maxRetryAfterMs`) and as asked (not
+ * clamped, so that what is reported and when the caller tries again are what the server said);
+ * nothing when absent or unparsable.
+ */
+const retryAfterOf = (
+  f: HttpFailure,
+): { readonly retryAfterMs: number; readonly requestedRetryAfterMs: number } | Record<string, never> => {
+  const value = header(f.headers, "retry-after");
+  const requestedRetryAfterMs = parseRetryAfter(value, f.nowMs, Number.MAX_VALUE);
+  if (requestedRetryAfterMs === undefined) return {};
+  return {
+    retryAfterMs: Math.min(requestedRetryAfterMs, Math.max(0, f.maxRetryAfterMs)),
+    requestedRetryAfterMs,
+  };
 };
 
 const looksLikeJson = (body: string): boolean => /^\s*[{[]/.test(body);

@@ -11,6 +11,7 @@ export {
   proxyUrlProblem,
 } from "./ConfluenceClientConfig.js";
 export {
+  asksLongerThanClientWaits,
   ConfluenceAuthenticationError,
   ConfluenceConfigError,
   ConfluenceError,
@@ -26,6 +27,7 @@ export {
   ConfluenceValidationError,
   ConfluenceVersionConflictError,
   isRetryable,
+  requestedWaitMs,
 } from "./ConfluenceError.js";
 export {
   checkCaFile,

@@ -1,9 +1,10 @@
 // The one retry policy for Confluence calls, built from the `max_retries` / `retry_delay` settings.
-// Exponential with jitter for network and 5xx failures, the server's own (clamped) Retry-After for
-// 429 and 503, and no retry at all for anything a retry cannot fix (4xx). Version conflicts are
-// not retried here: they need a re-read first, which `ConfluenceClient.updatePage` does.
+// Exponential with jitter for network and 5xx failures, the server's own Retry-After for 429 and
+// 503 (none when it asks for more than the client waits), and no retry at all for anything a
+// retry cannot fix (4xx). Version conflicts are not retried here: they need a re-read first,
+// which `ConfluenceClient.updatePage` does.
 import { Duration, Effect, FiberRef, Schedule } from "effect";
-import { type ConfluenceError, isRetryable } from "./ConfluenceError.js";
+import { asksLongerThanClientWaits, type ConfluenceError, isRetryable } from "./ConfluenceError.js";
 
 /**
  * What the Confluence calls made while a counter was set cost: how many were retried (and how many
@@ -80,7 +81,10 @@ export interface ConfluenceRetryOptions {
 /**
  * The retry schedule for a failed Confluence call: at most `maxRetries` retries, only while the
  * error {@link isRetryable}; waits `retryAfterMs` when the server said how long (429, 503), else
- * `retryDelayMs · 2^n` jittered, capped at `maxDelayMs`.
+ * `retryDelayMs · 2^n` jittered, capped at `maxDelayMs`. Not when the server asked for longer than
+ * the client waits (`requestedRetryAfterMs` above the clamped `retryAfterMs`): retrying after the
+ * clamped wait would go against its request, so the error goes to the caller, which tries again
+ * once `requestedRetryAfterMs` is over.
  *
  * @example
  * effect.pipe(Effect.retry(confluenceRetrySchedule({ maxRetries: 3, retryDelayMs: 1000 })))
@@ -96,7 +100,9 @@ export const confluenceRetrySchedule = (
   return backoff.pipe(
     Schedule.intersect(Schedule.recurs(options.maxRetries)),
     Schedule.intersect(Schedule.identity<ConfluenceError>()),
-    Schedule.whileInput(isRetryable),
+    // A server that asked for a longer wait than the client honours (`Retry-After` above
+    // `maxRetryAfterMs`) is not tried again early: the caller gets the error and its asked wait.
+    Schedule.whileInput((e: ConfluenceError) => isRetryable(e) && !asksLongerThanClientWaits(e)),
     // Reached only when the call is retried: the place to count it.
     Schedule.modifyDelayEffect(([[, retry], error], delay) =>
       Effect.flatMap(FiberRef.get(ConfluenceCallStatsRef), (stats) => {

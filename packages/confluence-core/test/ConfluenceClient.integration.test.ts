@@ -621,6 +621,25 @@ for (const mode of ["cloud", "datacenter"] as const satisfies ReadonlyArray<Sand
         }),
       );
 
+      it.scoped(
+        "a 429 asking for longer than the client waits is not retried early: the error keeps the asked wait",
+        () =>
+          Effect.gen(function* () {
+            const sb = yield* TestSandbox;
+            const rule = sb.faults.add({ kind: "rateLimit", times: 2, retryAfter: 3600 });
+            const client = yield* clientFor({ maxRetries: 3, maxRetryAfterMs: 60_000 });
+            const error = yield* Effect.flip(client.getPageInfo("65538"));
+            assert.strictEqual(error._tag, "ConfluenceRateLimitedError");
+            if (error._tag === "ConfluenceRateLimitedError") {
+              assert.strictEqual(error.requestedRetryAfterMs, 3_600_000);
+              assert.strictEqual(error.retryAfterMs, 60_000);
+            }
+            // One request: no retry after a minute when Confluence asked for an hour.
+            assert.strictEqual(sb.faults.list().find((f) => f.id === rule)?.fired, 1);
+            sb.faults.clear();
+          }),
+      );
+
       it.scoped("a 5xx is retried and a persistent one ends in a server error", () =>
         Effect.gen(function* () {
           const sb = yield* TestSandbox;

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest";
+import { asksLongerThanClientWaits, requestedWaitMs } from "../src/ConfluenceError.js";
 import {
   errorFromResponse,
   errorFromTransport,
@@ -289,6 +290,24 @@ describe("errorFromResponse", () => {
     );
   });
 
+  it("says a 413 means the page is too large for Confluence, not invalid, and what to do", () => {
+    const e = errorFromResponse(
+      failure({ status: 413, body: v2(413, "REQUEST_ENTITY_TOO_LARGE", "Request Entity Too Large") }),
+    );
+    assert.strictEqual(e._tag, "ConfluenceValidationError");
+    assert.strictEqual(e.hint, "too-large");
+    assert.match(
+      e.message,
+      /^The page is too large for Confluence \[POST \/wiki\/rest\/api\/content → 413\]/,
+    );
+    assert.notMatch(e.message, /invalid/);
+    assert.match(e.message, /split the protocol/);
+    assert.match(e.message, /size limit/);
+    const ru = errorFromResponse(failure({ status: 413, body: "", locale: "ru" }));
+    assert.match(ru.message, /^Страница слишком велика для Confluence/);
+    assert.match(ru.message, /разделите протокол/);
+  });
+
   it("reads the current version from v1 and v2 409 bodies", () => {
     const a = errorFromResponse(
       failure({ status: 409, body: v1(409, "Version must be incremented on update. Current version is: 7") }),
@@ -335,8 +354,28 @@ describe("errorFromResponse", () => {
       failure({ status: 429, headers: { "retry-after": "9223372036854775807" }, maxRetryAfterMs: 1_000 }),
     );
     if (huge._tag === "ConfluenceRateLimitedError") assert.strictEqual(huge.retryAfterMs, 1_000);
+    else assert.fail(huge._tag);
     const none = errorFromResponse(failure({ status: 429 }));
     if (none._tag === "ConfluenceRateLimitedError") assert.isUndefined(none.retryAfterMs);
+  });
+
+  it("keeps the Retry-After Confluence asked for next to the clamped one", () => {
+    const hour = errorFromResponse(failure({ status: 429, headers: { "retry-after": "3600" } }));
+    if (hour._tag !== "ConfluenceRateLimitedError") return assert.fail(hour._tag);
+    assert.strictEqual(hour.retryAfterMs, 300_000);
+    assert.strictEqual(hour.requestedRetryAfterMs, 3_600_000);
+    assert.strictEqual(requestedWaitMs(hour), 3_600_000);
+    assert.isTrue(asksLongerThanClientWaits(hour));
+    const short = errorFromResponse(failure({ status: 429, headers: { "retry-after": "3" } }));
+    if (short._tag !== "ConfluenceRateLimitedError") return assert.fail(short._tag);
+    assert.strictEqual(short.requestedRetryAfterMs, 3_000);
+    assert.isFalse(asksLongerThanClientWaits(short));
+    const huge = errorFromResponse(
+      failure({ status: 503, headers: { "retry-after": "9223372036854775807" } }),
+    );
+    if (huge._tag !== "ConfluenceServerError") return assert.fail(huge._tag);
+    assert.strictEqual(huge.retryAfterMs, 300_000);
+    assert.strictEqual(huge.requestedRetryAfterMs, Number("9223372036854775807") * 1000);
   });
 
   it("maps 5xx to server errors, keeping a 503's Retry-After", () => {

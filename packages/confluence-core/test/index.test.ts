@@ -22,6 +22,7 @@ describe("public exports", () => {
       "ConfluenceVersionConflictError",
       "ConfluenceWaitReporterRef",
       "DEFAULT_MAX_RETRY_AFTER_MS",
+      "asksLongerThanClientWaits",
       "checkCaFile",
       "checkProxyConfig",
       "clientConfigFromSettings",
@@ -36,6 +37,7 @@ describe("public exports", () => {
       "proxyUrlForDisplay",
       "proxyUrlProblem",
       "reportConfluenceWaits",
+      "requestedWaitMs",
     ]);
   });
 

@@ -89,6 +89,20 @@ describe("confluenceRetrySchedule", () => {
     }),
   );
 
+  it.effect("does not retry when the server asked for a longer wait than was honoured", () =>
+    Effect.gen(function* () {
+      const error = new ConfluenceRateLimitedError({
+        ...where,
+        status: 429,
+        retryAfterMs: 300_000,
+        requestedRetryAfterMs: 3_600_000,
+      });
+      const { fiber, counter } = yield* failing(error);
+      assert.deepStrictEqual(yield* Fiber.await(fiber), Exit.fail(error));
+      assert.strictEqual(counter.attempts, 1);
+    }),
+  );
+
   it.effect("tells a wait reporter, before each wait, how long, why and which retry of how many", () =>
     Effect.gen(function* () {
       const error = new ConfluenceRateLimitedError({ ...where, status: 429, retryAfterMs: 300_000 });

@@ -102,6 +102,7 @@ export {
   DEFAULT_SUBJECT_PREFIX,
   gaveUpStreamName,
   indexRefreshSubject,
+  jobIdOfSubjectToken,
   outcomeStreamSettings,
   PUBLICATION_STREAM_SUFFIX,
   protocolReadyPrefix,

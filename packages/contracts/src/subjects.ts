@@ -61,6 +61,18 @@ export const indexRefreshSubject = (prefix: string = DEFAULT_SUBJECT_PREFIX): st
 export const subjectToken = (id: string): string =>
   /^[A-Za-z0-9_-]{1,200}$/.test(id) ? id : `~${Buffer.from(id, "utf8").toString("base64url")}`;
 
+/**
+ * The id {@link subjectToken} encoded into a token, or `undefined` for a token it cannot have made
+ * (a message put on the stream by hand, bypassing the gateway).
+ */
+export const jobIdOfSubjectToken = (token: string): string | undefined => {
+  if (/^[A-Za-z0-9_-]{1,200}$/.test(token)) return token;
+  if (!/^~[A-Za-z0-9_-]+$/.test(token)) return undefined;
+  const id = Buffer.from(token.slice(1), "base64url").toString("utf8");
+  // Only what `subjectToken` turns into this very token (not a lenient decode of something else).
+  return id !== "" && subjectToken(id) === token ? id : undefined;
+};
+
 /** The settings of the two streams, as plain data each app hands to `jsm.streams.add`. */
 export interface StreamSettings {
   readonly name: string;

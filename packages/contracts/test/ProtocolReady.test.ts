@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import {
   canonicalSpaceKey,
   formatParseIssues,
+  jobIdOfSubjectToken,
   nulPath,
   ProtocolReady,
   ProtocolReadyJson,
@@ -181,6 +182,16 @@ describe("subjects", () => {
     const token = subjectToken("team.a/job 7*>");
     expect(token).toMatch(/^~[A-Za-z0-9_-]+$/);
     expect(subjectToken("team.a/job 7")).not.toBe(subjectToken("team.a/job 8"));
+  });
+
+  it("decodes a token back to the job id it encodes, and nothing else", () => {
+    for (const id of ["job_123", "team.a/job 7*>", "протокол 1", "~tilde"])
+      expect(jobIdOfSubjectToken(subjectToken(id))).toBe(id);
+    expect(jobIdOfSubjectToken("*")).toBeUndefined();
+    expect(jobIdOfSubjectToken("~")).toBeUndefined();
+    expect(jobIdOfSubjectToken("~!!")).toBeUndefined();
+    // Base64 of an id that `subjectToken` keeps readable: not a token it makes.
+    expect(jobIdOfSubjectToken(`~${Buffer.from("job_1").toString("base64url")}`)).toBeUndefined();
   });
 });
 

@@ -74,6 +74,7 @@ describe("@minutes/contracts", () => {
         "isFinalOutcome",
         "isFinalStatus",
         "isWebhookRecipient",
+        "jobIdOfSubjectToken",
         "jobOfJobProperty",
         "loadConfig",
         "nulPath",
