@@ -33,6 +33,7 @@ import {
 import { gaveUpConsumerName, maxDeliveriesAdvisorySubject } from "../src/nats.js";
 import { confluenceSite } from "../src/PublishPipeline.js";
 import {
+  authorOf,
   eventually,
   type Harness,
   type HarnessOptions,
@@ -40,6 +41,7 @@ import {
   PG_URL,
   pagesOfJob,
   recordIn,
+  restAsPerson,
   startHarness,
   withClient,
 } from "./helpers/harness.js";
@@ -86,16 +88,6 @@ const editAsPerson = async (h: Harness, pageId: string) => {
     body: JSON.stringify(body),
   });
   expect(res.status).toBe(200);
-};
-
-const authors = new WeakMap<Harness, ReturnType<Harness["sandbox"]["addUser"]>>();
-
-/** The person who writes pages in a test's sandbox (one per harness). */
-const authorOf = (h: Harness) => {
-  const person =
-    authors.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
-  authors.set(h, person);
-  return person;
 };
 
 /** Moves a page under `targetId` as a person, with Cloud's move endpoint (no new version). */
@@ -147,24 +139,6 @@ const createAsPerson = async (h: Harness, title: string, parentId?: string): Pro
   );
   expect(res.status).toBe(200);
   return String(((await res.json()) as { id: string | number }).id);
-};
-
-/** Calls the sandbox's REST API as the person of `createAsPerson`; `path` is under the site base. */
-const restAsPerson = async (h: Harness, method: string, path: string, body?: unknown) => {
-  const person =
-    authors.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
-  authors.set(h, person);
-  return fetch(`${h.sandbox.baseUrl}${path}`, {
-    method,
-    headers: {
-      authorization:
-        h.sandbox.mode === "cloud"
-          ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
-          : `Bearer ${person.token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
 };
 
 /** Archives a page with Confluence Cloud's archive, as a person, and waits until it is archived. */

@@ -2,30 +2,20 @@
 import { archiveRunSubject, publishRequestedSubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
-import { eventually, type Harness, harnessPerTest, pagesOfJob, recordIn } from "./helpers/harness.js";
+import {
+  eventually,
+  type Harness,
+  harnessPerTest,
+  pagesOfJob,
+  recordIn,
+  restAsPerson,
+} from "./helpers/harness.js";
 
 const open = harnessPerTest();
 
 const protocol = (title: string, body = "- decision one") =>
   `# Meeting Protocol: ${title}\n\nDate: 2025-09-02\n\n## Decisions\n${body}\n`;
 
-const personOf = new WeakMap<Harness, ReturnType<Harness["sandbox"]["addUser"]>>();
-const restAsPerson = async (h: Harness, method: string, path: string, body?: unknown) => {
-  const person =
-    personOf.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
-  personOf.set(h, person);
-  return fetch(`${h.sandbox.baseUrl}${path}`, {
-    method,
-    headers: {
-      authorization:
-        h.sandbox.mode === "cloud"
-          ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
-          : `Bearer ${person.token}`,
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-};
 const trashAsPerson = async (h: Harness, id: string) => {
   const res = await restAsPerson(
     h,

@@ -1,16 +1,24 @@
 /**
- * How much longer `run(4n)` takes than `run(n)` (the faster of two tries each): about 4 for
- * linear work, 16 for quadratic. A ratio, not a time: a machine slowed by other work slows both
- * sizes alike, so complexity tests do not fail on a busy machine the way a time limit did.
+ * How much longer `run(4n)` takes than `run(n)`: about 4 for linear work (1 for work with a fixed
+ * bound), 16 for quadratic. A ratio, not a time: a machine slowed by other work slows both sizes
+ * alike, so complexity tests do not fail on a busy machine the way a time limit did. Each size is
+ * run until 50 ms have passed (the time of one run, on average), the better of two such rounds,
+ * so a run of a millisecond is not at the mercy of the timer or of one collection.
  */
 export const growthOf = (run: (n: number) => void, n: number): number => {
-  const time = (size: number) => {
+  const perRun = (size: number) => {
     const started = performance.now();
-    run(size);
-    return performance.now() - started;
+    let runs = 0;
+    let elapsed = 0;
+    do {
+      run(size);
+      runs++;
+      elapsed = performance.now() - started;
+    } while (elapsed < 50);
+    return elapsed / runs;
   };
-  time(n); // warm-up: the first run also compiles
-  const small = Math.min(time(n), time(n));
-  const large = Math.min(time(4 * n), time(4 * n));
-  return large / Math.max(small, 0.01);
+  perRun(n); // warm-up: the first runs also compile
+  const small = Math.min(perRun(n), perRun(n));
+  const large = Math.min(perRun(4 * n), perRun(4 * n));
+  return large / small;
 };

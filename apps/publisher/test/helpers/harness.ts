@@ -269,6 +269,32 @@ export const withClient = async <A>(
   }
 };
 
+const authors = new WeakMap<Harness, ReturnType<Harness["sandbox"]["addUser"]>>();
+
+/** The person who writes pages in a test's sandbox (one per harness), not Minutes' account. */
+export const authorOf = (h: Harness) => {
+  const person =
+    authors.get(h) ?? h.sandbox.addUser({ displayName: "An Author", email: "author@example.com" });
+  authors.set(h, person);
+  return person;
+};
+
+/** Calls the sandbox's REST API as {@link authorOf}'s person; `path` is under the site base. */
+export const restAsPerson = async (h: Harness, method: string, path: string, body?: unknown) => {
+  const person = authorOf(h);
+  return fetch(`${h.sandbox.baseUrl}${path}`, {
+    method,
+    headers: {
+      authorization:
+        h.sandbox.mode === "cloud"
+          ? `Basic ${Buffer.from(`${person.email}:${person.token}`).toString("base64")}`
+          : `Bearer ${person.token}`,
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+};
+
 /** Current pages of the sandbox's MEETINGS space that carry this job's property. */
 export const pagesOfJob = (h: Harness, jobId: string) =>
   h.sandbox.state
