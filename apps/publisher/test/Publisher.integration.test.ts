@@ -40,6 +40,7 @@ import {
   harnessPerTest,
   PG_URL,
   pagesOfJob,
+  protocol,
   recordIn,
   restAsPerson,
   startHarness,
@@ -47,9 +48,6 @@ import {
 } from "./helpers/harness.js";
 
 const open = harnessPerTest();
-
-const protocol = (title: string, body = "- decision one") =>
-  `# Meeting Protocol: ${title}\n\nDate: 2025-09-02\n\n## Decisions\n${body}\n`;
 
 /** Edits a page as another (human) user through the public REST API. */
 const editAsPerson = async (h: Harness, pageId: string) => {

@@ -7,14 +7,12 @@ import {
   type Harness,
   harnessPerTest,
   pagesOfJob,
+  protocol,
   recordIn,
   restAsPerson,
 } from "./helpers/harness.js";
 
 const open = harnessPerTest();
-
-const protocol = (title: string, body = "- decision one") =>
-  `# Meeting Protocol: ${title}\n\nDate: 2025-09-02\n\n## Decisions\n${body}\n`;
 
 const trashAsPerson = async (h: Harness, id: string) => {
   const res = await restAsPerson(

@@ -269,6 +269,10 @@ export const withClient = async <A>(
   }
 };
 
+/** A short meeting protocol with `body` under its Decisions heading. */
+export const protocol = (title: string, body = "- decision one") =>
+  `# Meeting Protocol: ${title}\n\nDate: 2025-09-02\n\n## Decisions\n${body}\n`;
+
 const authors = new WeakMap<Harness, ReturnType<Harness["sandbox"]["addUser"]>>();
 
 /** The person who writes pages in a test's sandbox (one per harness), not Minutes' account. */

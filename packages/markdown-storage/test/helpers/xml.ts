@@ -2,6 +2,10 @@
 // wrapped in a root element that declares the `ac` and `ri` prefixes.
 import { SaxesParser } from "saxes";
 
+/** The fragment in a root element that declares the `ac` and `ri` prefixes. */
+const wrapped = (fragment: string) =>
+  `<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">${fragment}</root>`;
+
 /** The first XML error in the wrapped fragment, or `undefined` when it is well-formed. */
 export const xmlError = (fragment: string): string | undefined => {
   const parser = new SaxesParser({ xmlns: true });
@@ -9,11 +13,7 @@ export const xmlError = (fragment: string): string | undefined => {
   parser.on("error", (e) => {
     error ??= e.message;
   });
-  parser
-    .write(
-      `<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">${fragment}</root>`,
-    )
-    .close();
+  parser.write(wrapped(fragment)).close();
   return error;
 };
 
@@ -68,11 +68,7 @@ export const activeContent = (fragment: string): ReadonlyArray<string> => {
         found.push(`${tag.name} ${attribute.name}=${attribute.value}`);
     }
   });
-  parser
-    .write(
-      `<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">${fragment}</root>`,
-    )
-    .close();
+  parser.write(wrapped(fragment)).close();
   return found;
 };
 
@@ -123,10 +119,6 @@ export const taskListProblems = (fragment: string): ReadonlyArray<string> => {
   parser.on("closetag", () => {
     stack.pop();
   });
-  parser
-    .write(
-      `<root xmlns:ac="http://atlassian.com/content" xmlns:ri="http://atlassian.com/resource/identifier">${fragment}</root>`,
-    )
-    .close();
+  parser.write(wrapped(fragment)).close();
   return found;
 };
