@@ -9,6 +9,7 @@ import { type Sandbox, startSandbox } from "@minutes/confluence-sandbox";
 import {
   type DeepPartial,
   gaveUpStreamName,
+  JOB_PROPERTY_KEY,
   loadConfig,
   type MinutesConfig,
   type MinutesConfigInput,
@@ -49,7 +50,29 @@ const startStack = async (
 ): Promise<Stack> => {
   const id = randomUUID().replace(/-/g, "").slice(0, 10);
   const dir = mkdtempSync(join(tmpdir(), "minutes-e2e-"));
+  // What is up so far, undone in reverse by `close`, or at once when a later step of the start
+  // fails; each step runs even when an earlier one fails, so nothing is left behind.
+  const undo: Array<() => Promise<unknown>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  const undoAll = async () => {
+    for (const step of undo.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  try {
+    return await startIn(id, dir, undo, undoAll, options);
+  } catch (e) {
+    await undoAll();
+    throw e;
+  }
+};
+
+const startIn = async (
+  id: string,
+  dir: string,
+  undo: Array<() => Promise<unknown>>,
+  undoAll: () => Promise<void>,
+  options: { token?: string; config?: DeepPartial<MinutesConfigInput> },
+): Promise<Stack> => {
   const sandbox = await startSandbox({ mode: "cloud", port: 0 });
+  undo.push(() => sandbox.close());
   const vaultFile = join(dir, "tokens.vault");
   await saveEncryptedToken({
     file: vaultFile,
@@ -94,6 +117,21 @@ const startStack = async (
   });
   if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
   const config = loaded.right;
+  undo.push(async () => {
+    const nc = await connect({ servers: NATS_URL });
+    try {
+      const jsm = await jetstreamManager(nc);
+      for (const name of [
+        config.nats.stream,
+        `${config.nats.stream}_OUTCOMES`,
+        gaveUpStreamName(config.nats.stream),
+        publisherRegistryStreamName(config.nats.stream),
+      ])
+        await jsm.streams.delete(name).catch(() => false);
+    } finally {
+      await nc.close();
+    }
+  });
   const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
   const launch = (c: MinutesConfig = config) =>
     startPublisher({
@@ -102,8 +140,13 @@ const startStack = async (
       logger: quiet,
       clientOverrides: { gatewayUrl: sandbox.origin },
     });
-  const publisher = await launch();
+  // Whichever publisher runs last (tests replace it) is stopped.
+  let latest: RunningPublisher | undefined;
+  undo.push(async () => latest?.stop());
+  latest = await launch();
+  const publisher = latest;
   const gateway = await startServer(config);
+  undo.push(() => gateway.stop());
   const base = gateway.address.replace("0.0.0.0", "127.0.0.1");
   const s: Stack = {
     sandbox,
@@ -111,7 +154,8 @@ const startStack = async (
     gateway,
     publisher,
     startPublisher: async (c) => {
-      s.publisher = await launch(c);
+      latest = await launch(c);
+      s.publisher = latest;
       return s.publisher;
     },
     api: async (method, path, body) => {
@@ -132,19 +176,7 @@ const startStack = async (
       }
       return { status: res.status, body: parsed };
     },
-    close: async () => {
-      await s.publisher.stop().catch(() => undefined);
-      await gateway.stop().catch(() => undefined);
-      const nc = await connect({ servers: NATS_URL });
-      const jsm = await jetstreamManager(nc);
-      await jsm.streams.delete(config.nats.stream).catch(() => undefined);
-      await jsm.streams.delete(`${config.nats.stream}_OUTCOMES`).catch(() => undefined);
-      await jsm.streams.delete(gaveUpStreamName(config.nats.stream)).catch(() => undefined);
-      await jsm.streams.delete(publisherRegistryStreamName(config.nats.stream)).catch(() => undefined);
-      await nc.drain();
-      await sandbox.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: undoAll,
   };
   stack = s;
   return s;
@@ -160,6 +192,17 @@ const publication = (s: Stack, jobId: string, predicate: (p: any) => boolean, ti
     `publication of ${jobId}`,
     timeoutMs,
   );
+
+/** Current pages of the sandbox's MEETINGS space whose job property names `jobId`. */
+const pagesOfJob = (s: Stack, jobId: string) =>
+  s.sandbox.state
+    .pages("MEETINGS")
+    .filter((p) => p.status === "current")
+    .filter((p) =>
+      p.properties.some(
+        (prop) => prop.key === JOB_PROPERTY_KEY && (prop.value as { jobId?: string }).jobId === jobId,
+      ),
+    );
 
 const protocol = (topic: string, extra = "- first decision") =>
   `# Meeting Protocol: ${topic}\n\nDate: 2025-10-14\n\n## Decisions\n${extra}\n\n## Action items\n- [ ] Write the ADR (due 2025-10-21)\n`;
@@ -198,9 +241,13 @@ describe("Minutes end to end", () => {
     expect(again.status).toBe(202);
     expect(again.body.duplicate).toBe(true);
     const manual = await s.api("POST", "/api/jobs/e2e-1/publish-confluence");
-    expect([200, 202]).toContain(manual.status);
-    await publication(s, "e2e-1", (p) => p.status === "published");
+    // 200: the publisher handled the command (a 202 would leave the check below racing it).
+    expect(manual.status, JSON.stringify(manual.body)).toBe(200);
+    expect(manual.body).toMatchObject({ status: "published", pageId: first.pageId, pageVersion: 2 });
+    // From the outcome event ("unchanged"), or from the record when it came a moment later (null).
+    expect(["unchanged", null]).toContain(manual.body.outcome);
     expect(s.sandbox.state.page(first.pageId)!.versions).toHaveLength(2);
+    expect(pagesOfJob(s, "e2e-1").map((p) => p.id)).toEqual([first.pageId]);
 
     // Version history: every version Minutes wrote, with its hash and what triggered it.
     const versions = await s.api("GET", "/api/jobs/e2e-1/versions");
@@ -230,7 +277,9 @@ describe("Minutes end to end", () => {
     expect(retry.status).toBe(202);
     const published = await publication(s, "e2e-auth", (p) => p.status === "published");
     expect(published.retryCount).toBeGreaterThanOrEqual(1);
-    expect(s.sandbox.state.page(published.pageId)).toBeDefined();
+    expect(published.errorMessage).toBeNull();
+    expect(pagesOfJob(s, "e2e-auth").map((p) => p.id)).toEqual([published.pageId]);
+    expect(s.sandbox.state.page(published.pageId)!.versions.at(-1)!.body).toContain("first decision");
   });
 
   it("gives two jobs with the same title two pages", async () => {

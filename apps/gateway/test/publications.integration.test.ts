@@ -404,9 +404,11 @@ describe("publication records", () => {
     expect(retry.headers.location).toBe(`/api/publications/${record.id}`);
     expect(retry.json()).toMatchObject({ publicationId: record.id, jobId, status: "accepted" });
     const p = publisher;
-    await eventually(() => (p.commands.some((c) => c.trigger === "retry") ? true : undefined), {
-      what: "retry",
-    });
+    // The command names the retried record's job (a command for any other job retries nothing).
+    await eventually(
+      () => (p.commands.some((c) => c.trigger === "retry" && c.jobId === jobId) ? true : undefined),
+      { what: `a retry command for ${jobId}` },
+    );
     const missing = await h.app.inject({
       method: "POST",
       url: "/api/publications/4242/retry",

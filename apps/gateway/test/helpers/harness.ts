@@ -112,51 +112,60 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       },
     }),
   );
-  const nc = await connect({ servers: config.nats.url });
-  const scope = Effect.runSync(Scope.make());
-  const store = await Effect.runPromise(
-    Scope.extend(
-      PublicationStore.make({
-        type: "sqlite",
-        sqlitePath: config.database.sqlite_path,
-        ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
-        ...(options.storeLog !== undefined ? { debug: true, logger: options.storeLog } : {}),
-      }),
-      scope,
-    ),
-  );
-  const confluence = options.confluence?.(config);
-  const { app, ctx } = await buildApp({
-    config,
-    nats: nc,
-    store,
-    confluence,
-    logger,
-    publisherLiveness: options.publisherLiveness,
-    importIdleTimeoutMs: options.importIdleTimeoutMs,
-    now: options.now,
-  });
-  let closed = false;
+  // What is up so far, undone in reverse by `close`, or at once when a later step of the start
+  // fails: nothing (connection, streams, store, temp dir) is left behind either way.
+  const undo: Array<() => Promise<unknown>> = [
+    () => rm(dir, { recursive: true, force: true }),
+    () => deleteStreams(config),
+  ];
+  const undoAll = async () => {
+    for (const step of undo.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  let started: Omit<Harness, "apiKey" | "auth" | "dir" | "logs" | "close">;
+  try {
+    const nc = await connect({ servers: config.nats.url });
+    undo.push(async () => {
+      if (!nc.isClosed()) await nc.close();
+    });
+    const scope = Effect.runSync(Scope.make());
+    undo.push(() => Effect.runPromise(Scope.close(scope, Exit.void)));
+    const store = await Effect.runPromise(
+      Scope.extend(
+        PublicationStore.make({
+          type: "sqlite",
+          sqlitePath: config.database.sqlite_path,
+          ...(options.busyTimeoutMs !== undefined ? { busyTimeoutMs: options.busyTimeoutMs } : {}),
+          ...(options.storeLog !== undefined ? { debug: true, logger: options.storeLog } : {}),
+        }),
+        scope,
+      ),
+    );
+    const confluence = options.confluence?.(config);
+    if (confluence !== undefined) undo.push(() => confluence.close());
+    const { app, ctx } = await buildApp({
+      config,
+      nats: nc,
+      store,
+      confluence,
+      logger,
+      publisherLiveness: options.publisherLiveness,
+      importIdleTimeoutMs: options.importIdleTimeoutMs,
+      now: options.now,
+    });
+    undo.push(() => app.close());
+    started = { app, ctx, config, nc, store };
+  } catch (e) {
+    await undoAll();
+    throw e;
+  }
   return {
-    app,
-    ctx,
-    config,
-    nc,
-    store,
+    ...started,
     apiKey,
     auth: { authorization: `Bearer ${apiKey}` },
     dir,
     logs: () => written,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      await confluence?.close();
-      await deleteStreams(config);
-      if (!nc.isClosed()) await nc.close();
-      await Effect.runPromise(Scope.close(scope, Exit.void));
-      await rm(dir, { recursive: true, force: true });
-    },
+    // Each step runs even when an earlier one fails; a second call finds nothing left to undo.
+    close: undoAll,
   };
 };
 

@@ -74,15 +74,36 @@ const quiet = pino({ level: process.env.TEST_LOG_LEVEL ?? "silent" });
 export const startHarness = async (options: HarnessOptions = {}): Promise<Harness> => {
   const id = randomUUID().replace(/-/g, "").slice(0, 12);
   const dir = mkdtempSync(join(tmpdir(), "minutes-publisher-"));
+  // What is up so far, undone in reverse when a later step of the start fails: a publisher that
+  // cannot start must not leave a sandbox, a database, streams or a temp dir behind.
+  const undo: Array<() => Promise<unknown>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  try {
+    return await startIn(id, dir, undo, options);
+  } catch (e) {
+    for (const step of undo.reverse()) await step().catch(() => undefined);
+    throw e;
+  }
+};
+
+const startIn = async (
+  id: string,
+  dir: string,
+  undo: Array<() => Promise<unknown>>,
+  options: HarnessOptions,
+): Promise<Harness> => {
   const sandbox = await startSandbox({
     mode: options.mode ?? "cloud",
     port: 0,
     ...(options.spaces !== undefined ? { spaces: options.spaces.map((key) => ({ key })) } : {}),
     ...(options.sandboxUsers !== undefined ? { users: options.sandboxUsers } : {}),
   });
+  undo.push(() => sandbox.close());
   const database = options.database ?? "sqlite";
   const pgDb = `minutes_pub_${id}`;
-  if (database === "postgresql") await pgAdmin(`CREATE DATABASE ${pgDb}`);
+  if (database === "postgresql") {
+    await pgAdmin(`CREATE DATABASE ${pgDb}`);
+    undo.push(() => pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`));
+  }
 
   const loaded = loadConfig({
     overrides: merge(
@@ -123,6 +144,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   });
   if (Either.isLeft(loaded)) throw new Error(loaded.left.message);
   const config = loaded.right;
+  undo.push(() => deleteStreams(config));
 
   const publishers: Array<RunningPublisher> = [];
   const startOne = async (extra: Partial<PublisherOptions> = {}) => {
@@ -137,10 +159,14 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
     publishers.push(p);
     return p;
   };
+  undo.push(async () => {
+    for (const p of publishers) await p.stop().catch(() => undefined);
+  });
   // The first publisher creates the streams and the consumer.
   await startOne();
 
   const scope = Effect.runSync(Scope.make());
+  undo.push(() => Effect.runPromise(Scope.close(scope, Exit.void)));
   const store = await Effect.runPromise(
     PublicationStore.make({
       type: config.database.type,
@@ -150,6 +176,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
   );
 
   const nc = await connect({ servers: config.nats.url });
+  undo.push(() => nc.close());
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
 
@@ -188,10 +215,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       const steps: Array<() => Promise<unknown>> = [
         ...publishers.map((p) => () => p.stop()),
         () => Effect.runPromise(Scope.close(scope, Exit.void)),
-        () => jsm.streams.delete(config.nats.stream),
-        () => jsm.streams.delete(`${config.nats.stream}_OUTCOMES`),
-        () => jsm.streams.delete(gaveUpStreamName(config.nats.stream)),
-        () => jsm.streams.delete(publisherRegistryStreamName(config.nats.stream)),
+        () => deleteStreams(config, jsm),
         () => nc.drain(),
         () => sandbox.close(),
         ...(database === "postgresql" ? [() => pgAdmin(`DROP DATABASE IF EXISTS ${pgDb} WITH (FORCE)`)] : []),
@@ -320,6 +344,26 @@ const merge = (base: Record<string, unknown>, over: Record<string, unknown>): Re
     out[k] = isObj(b) && isObj(v) ? merge(b, v) : v;
   }
   return out;
+};
+
+/** Deletes the streams a publisher of `config` creates, each even when another one fails. */
+const deleteStreams = async (config: MinutesConfig, through?: JetStreamManager): Promise<void> => {
+  if (through === undefined) {
+    const nc = await connect({ servers: config.nats.url });
+    try {
+      await deleteStreams(config, await jetstreamManager(nc));
+    } finally {
+      await nc.close();
+    }
+    return;
+  }
+  for (const name of [
+    config.nats.stream,
+    `${config.nats.stream}_OUTCOMES`,
+    gaveUpStreamName(config.nats.stream),
+    publisherRegistryStreamName(config.nats.stream),
+  ])
+    await through.streams.delete(name).catch(() => false);
 };
 
 const pgAdmin = async (sql: string): Promise<void> => {
