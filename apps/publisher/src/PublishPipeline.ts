@@ -508,9 +508,13 @@ export const makePublishPipeline = (
           lookup: "found",
           via: "title (job property)",
         };
-      if (owner === undefined && isAdoptable(found.value, settings.botIdentity())) {
+      if (owner === undefined && record.attempts > 1 && isAdoptable(found.value, settings.botIdentity())) {
         // Created by Minutes and never edited, but the property write was lost (crash window
-        // between create and property on Cloud): this job's own earlier attempt.
+        // between create and property on Cloud): this job's own earlier attempt. Never on the
+        // job's first attempt (its claim made the record; no attempt of this job wrote anything
+        // before): such a page is another job's with the same title, created a moment ago by
+        // this or another publisher, whose property is on its way. Taking it would give two jobs
+        // one page; the title is another job's, and this one takes its own.
         return {
           page: found.value,
           property: undefined,

@@ -73,4 +73,40 @@ describe("several publishers on one PostgreSQL store", () => {
     const stored = await Effect.runPromise(h.store.getProtocol(jobId));
     expect(stored._tag === "Some" && stored.value.markdown.includes("newest")).toBe(true);
   }, 90_000);
+
+  it("gives two jobs with one title a page each when the second comes while the first one's page has no job property yet", async () => {
+    const h = await open({ database: "postgresql" });
+    await h.startPublisher({ instanceId: "second" });
+    // On Cloud a new page gets its job property right after the create: that write is held back.
+    h.sandbox.faults.add({
+      kind: "latency",
+      latencyMs: 3_000,
+      times: 1,
+      method: "POST",
+      path: "/pages/[0-9]+/properties$",
+    });
+    const markdown = (item: string) => protocol("Same title", `- ${item}`);
+    await h.submit({ jobId: "job-title-a", markdown: markdown("from job a") });
+    await eventually(
+      () => (h.sandbox.faults.list().every((f) => f.remaining === 0) ? true : undefined),
+      20_000,
+      "the first job's page to be created",
+    );
+    await h.submit({ jobId: "job-title-b", markdown: markdown("from job b") });
+    const a = await recordIn(h, "job-title-a", "published", 30_000);
+    const b = await recordIn(h, "job-title-b", "published", 30_000);
+
+    expect(a.pageId).not.toBe(b.pageId);
+    const [pageA] = pagesOfJob(h, "job-title-a");
+    const [pageB] = pagesOfJob(h, "job-title-b");
+    expect(pagesOfJob(h, "job-title-a")).toHaveLength(1);
+    expect(pagesOfJob(h, "job-title-b")).toHaveLength(1);
+    expect(pageA!.id).toBe(a.pageId);
+    expect(pageB!.id).toBe(b.pageId);
+    // Each page only ever held its own job's protocol; the first job keeps the plain title.
+    expect(pageA!.versions.every((v) => v.body.includes("from job a"))).toBe(true);
+    expect(pageB!.versions.every((v) => v.body.includes("from job b"))).toBe(true);
+    expect(pageA!.versions.at(-1)!.title).toBe("20250902 - Same title");
+    expect(pageB!.versions.at(-1)!.title).not.toBe(pageA!.versions.at(-1)!.title);
+  }, 60_000);
 });
