@@ -508,9 +508,13 @@ export const makePublishPipeline = (
           lookup: "found",
           via: "title (job property)",
         };
-      if (owner === undefined && isAdoptable(found.value, settings.botIdentity())) {
+      if (owner === undefined && record.attempts > 1 && isAdoptable(found.value, settings.botIdentity())) {
         // Created by Minutes and never edited, but the property write was lost (crash window
-        // between create and property on Cloud): this job's own earlier attempt.
+        // between create and property on Cloud): this job's own earlier attempt. Never on the
+        // job's first attempt (its claim made the record; no attempt of this job wrote anything
+        // before): such a page is another job's with the same title, created a moment ago by
+        // this or another publisher, whose property is on its way. Taking it would give two jobs
+        // one page; the title is another job's, and this one takes its own.
         return {
           page: found.value,
           property: undefined,
@@ -607,6 +611,20 @@ export const makePublishPipeline = (
     }
     const claimedRecord = claimed.value;
     yield* step("claimed", jobId);
+    /**
+     * Before each write to the page: this attempt still holds the job (one conditional UPDATE,
+     * which extends the lease too). Renewing in the background is not enough: an attempt whose
+     * process was paused, or whose database did not answer, for longer than the lease resumes
+     * after another attempt took the job over and published a newer protocol, and writing what it
+     * read before would put the older protocol over the newer page. A lease lost is
+     * `LeaseLostError` (the message is tried again), a database that does not answer
+     * `StoreUnavailableError` (tried again once it answers). After this check, Confluence's own
+     * check covers a takeover: the write names the version it read, a create the title it takes.
+     */
+    const stillHolding = Effect.flatMap(
+      store.renewLease({ id: claimedRecord.id, owner, leaseMs: settings.leaseMs }),
+      (held) => (held ? Effect.void : Effect.fail(new LeaseLostError({ id: claimedRecord.id, owner }))),
+    );
 
     /** One try at the page, from the job's record as it stands (read again after a version conflict). */
     const attempt = (
@@ -730,6 +748,7 @@ export const makePublishPipeline = (
           (own.page.id === publication.pageId && publication.contentHash === rendered.contentHash);
         if (own.page === undefined) {
           // A new page gets its property and labels with it (Cloud: both right after, at once).
+          yield* stillHolding;
           page = yield* confluence
             .createPage({
               spaceKey: route.spaceKey,
@@ -781,6 +800,7 @@ export const makePublishPipeline = (
             if (moveTo !== undefined) {
               // On Data Center the move is a new version by Minutes: it is recorded below, so the
               // page stays in sync with its record and its next publication sees no edit.
+              yield* stillHolding;
               page = yield* confluence.movePage(existing.id, {
                 targetId: moveTo,
                 position: "append",
@@ -846,6 +866,7 @@ export const makePublishPipeline = (
                 reason: force ? "force" : "on_manual_edit: overwrite",
               }),
             );
+            yield* stillHolding;
             page = yield* write(existing, title, body, trigger, moveTo);
           } else {
             yield* logDebugLazily("page out of date; updating", () => ({
@@ -854,6 +875,7 @@ export const makePublishPipeline = (
               pageVersion: existing.version.number,
               reason: updateReason(upToDate, currentHash, rendered.contentHash, existing.title, title),
             }));
+            yield* stillHolding;
             page = yield* write(existing, title, body, trigger, moveTo);
           }
           if (kind === "published") {

@@ -376,3 +376,107 @@ const pgAdmin = async (sql: string): Promise<void> => {
     await client.end();
   }
 };
+
+/** A publisher started as a process of its own (`dist/main.js`, as in production) on a harness's stream and store. */
+export interface PublisherProcess {
+  readonly child: import("node:child_process").ChildProcess;
+  /** Resolves with the exit code once the process has ended. */
+  readonly exited: Promise<number | null>;
+  /** Stops it (SIGTERM, the graceful stop) and waits for it to end. */
+  readonly stop: () => Promise<number | null>;
+}
+
+/**
+ * Starts `apps/publisher/dist/main.js` with the harness's NATS, stream, consumer, store and
+ * sandbox (with `overrides` deep-merged over them), so that a test can pause it (SIGSTOP) or
+ * kill it (SIGKILL) as a host would. Resolves once it pulls from the durable consumer: start it
+ * while no other publisher runs (`h.stopPublishers()`). Killed when the test's harness closes.
+ * Data Center sandboxes only: a Cloud sandbox needs the in-process `gatewayUrl` override.
+ */
+export const spawnPublisherProcess = async (
+  h: Harness,
+  overrides: DeepPartial<MinutesConfigInput> = {},
+): Promise<PublisherProcess> => {
+  const { spawn } = await import("node:child_process");
+  const { writeFileSync } = await import("node:fs");
+  const { fileURLToPath } = await import("node:url");
+  if (h.sandbox.mode !== "datacenter") throw new Error("spawnPublisherProcess needs a Data Center sandbox");
+  const dir = mkdtempSync(join(tmpdir(), "minutes-publisher-process-"));
+  const n = h.config.nats;
+  const input = merge(
+    {
+      confluence: {
+        enabled: true,
+        base_url: h.sandbox.baseUrl,
+        deployment: h.sandbox.mode,
+        username: h.sandbox.user.email,
+        api_token: h.sandbox.user.token,
+        auto_publish: true,
+        timeout: 5,
+        max_retries: 2,
+        retry_delay: 0.05,
+      },
+      nats: {
+        url: NATS_URL,
+        stream: n.stream,
+        subject_prefix: n.subject_prefix,
+        consumer: n.consumer,
+        ack_wait_seconds: n.ack_wait_seconds,
+        backoff_seconds: [...n.backoff_seconds],
+        max_deliver: n.max_deliver,
+        concurrency: n.concurrency,
+        duplicate_window_seconds: n.duplicate_window_seconds,
+        max_age_days: n.max_age_days,
+      },
+      database:
+        h.config.database.type === "postgresql"
+          ? { type: "postgresql", url: PG_URL.replace(/\/[^/]*$/, `/${h.pgDatabase}`) }
+          : { type: "sqlite", sqlite_path: h.config.database.sqlite_path },
+      vault: { file: join(dir, "tokens.vault") },
+      publisher: { shutdown_grace_seconds: 5, render_threads: 0 },
+      logging: { level: process.env.TEST_LOG_LEVEL ?? "warn" },
+    },
+    overrides,
+  );
+  const configFile = join(dir, "config.json");
+  writeFileSync(configFile, JSON.stringify(input), { mode: 0o600 });
+  const main = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
+  const child = spawn(process.execPath, [main, "--config", configFile], {
+    stdio: ["ignore", process.env.TEST_LOG_LEVEL ? "inherit" : "ignore", "inherit"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let ended = false;
+  void exited.then(() => {
+    ended = true;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  spawned.push(child);
+  await eventually(
+    async () => {
+      if (ended) throw new Error("the publisher process ended at start");
+      const info = await h.jsm.consumers.info(n.stream, n.consumer);
+      return info.num_waiting > 0 ? true : undefined;
+    },
+    20_000,
+    "the publisher process to pull from the consumer",
+  );
+  return {
+    child,
+    exited,
+    stop: async () => {
+      if (!ended) child.kill("SIGTERM");
+      return exited;
+    },
+  };
+};
+
+const spawned: Array<import("node:child_process").ChildProcess> = [];
+afterEach(() => {
+  // A process the test left running (or paused) must not outlive it.
+  for (const child of spawned.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+    }
+  }
+});
