@@ -1540,7 +1540,13 @@ export const makePublishPipeline = (
             emit(
               outcome(
                 "deferred",
-                rawField(message.data, "jobId") ?? `unknown-event-${message.streamSequence}`,
+                // The job the message names, as for a rejection: the body's, else the subject's.
+                rawField(message.data, "jobId") ??
+                  jobOfSubject(message.subject, [
+                    protocolReadyPrefix(config.nats.subject_prefix),
+                    publishRequestedPrefix(config.nats.subject_prefix),
+                  ]) ??
+                  `unknown-event-${message.streamSequence}`,
                 message.subject.startsWith(`${protocolReadyPrefix(config.nats.subject_prefix)}.`)
                   ? "event"
                   : (rawField(message.data, "trigger") ?? "unknown"),
