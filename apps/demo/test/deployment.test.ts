@@ -52,14 +52,19 @@ const composeVariables = [
     .matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)/g),
 ].map((m) => m[1] ?? "");
 
-/** What `docker compose up` is given besides the defaults: the one required variable. */
+/** What `docker compose up` is given besides the defaults: the required variables. */
 const NATS_PASSWORD = "composeTestPassword0123";
+const REQUIRED: Readonly<Record<string, string>> = {
+  NATS_PASSWORD,
+  CONFLUENCE_BASE_URL: "https://acme.atlassian.net/wiki",
+  CONFLUENCE_USERNAME: "bot@acme.example",
+};
 
 /**
  * `${NAME}`, `${NAME:-default}` and `${NAME:?error}` as docker compose substitutes them from
  * `env`: a required variable that is unset or empty throws, as compose refuses to start.
  */
-const substitute = (value: string, env: Readonly<Record<string, string>> = { NATS_PASSWORD }): string =>
+const substitute = (value: string, env: Readonly<Record<string, string>> = REQUIRED): string =>
   value.replace(/\$\{([A-Z_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => {
     const set = env[name];
     if (set !== undefined && set !== "") return set;
@@ -126,12 +131,12 @@ describe("docker-compose.yml", () => {
       expect(config.confluence.token_expires_at?.toISOString()).toBe("2030-01-31T23:59:59.000Z");
       expect(config.vault.file).toBe("/vault/tokens.vault");
       expect(config.vault.password && Redacted.value(config.vault.password)).toBe("vault-pw");
-      // .env.example as it is (NATS_PASSWORD aside) decodes too: no keys, no token, no vault.
+      // .env.example as it is (the required variables aside) decodes too: no keys, no token, no vault.
       const asIs = loadConfig({
         env: Object.fromEntries(
           Object.entries(compose.services[name]?.environment ?? {}).map(([k, v]) => [
             k,
-            substitute(String(v), { ...envExample, NATS_PASSWORD }),
+            substitute(String(v), { ...envExample, ...REQUIRED }),
           ]),
         ),
       });
@@ -140,6 +145,39 @@ describe("docker-compose.yml", () => {
       expect(asIs.right.vault.password).toBeNull();
     },
   );
+
+  it("marks the variables without a usable default required, so compose names a missing one instead of starting", () => {
+    const uses = [
+      ...readFileSync(new URL("docker-compose.yml", root), "utf8")
+        .split("\n")
+        .filter((line) => !line.trimStart().startsWith("#"))
+        .join("\n")
+        .matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g),
+    ].map((m) => ({ name: m[1] ?? "", op: m[2], arg: m[3] ?? "" }));
+    // Each is `${NAME:?message}` wherever it is read, and the message tells what to set.
+    const required = [...new Set(uses.filter((u) => u.op === "?").map((u) => u.name))].sort();
+    expect(required).toEqual(Object.keys(REQUIRED).sort());
+    for (const use of uses.filter((u) => u.name in REQUIRED)) {
+      expect(use.op, use.name).toBe("?");
+      expect(use.arg, use.name).toContain(`set ${use.name}`);
+    }
+    // Missing (unset or empty), each one stops the gateway's and the publishers' start.
+    for (const name of Object.keys(REQUIRED)) {
+      const unset = Object.fromEntries(Object.entries(REQUIRED).filter(([key]) => key !== name));
+      for (const service of ["gateway", "publisher"])
+        for (const env of [unset, { ...unset, [name]: "" }])
+          expect(() =>
+            Object.values(compose.services[service]?.environment ?? {}).map((v) =>
+              substitute(String(v), env),
+            ),
+          ).toThrow(new RegExp(`required variable ${name} is missing: set ${name}`));
+    }
+    // .env.example gives no value to copy unread: compose refuses a copy left as it is.
+    for (const name of Object.keys(REQUIRED)) expect(envExample[name], name).toBe("");
+    // No fallback is a placeholder that would start a stack bound to fail every publication.
+    for (const use of uses.filter((u) => u.op === "-"))
+      expect(use.arg, use.name).not.toMatch(/your-|example|atlassian\.net/);
+  });
 
   it("gives the vault CLI service the services' vault file and volume, which they only read", () => {
     const { gateway, publisher, vault } = compose.services;

@@ -42,7 +42,7 @@ import { HttpProblem } from "./problem.js";
 import { withPublishHealth } from "./publish-health.js";
 import { ReplayManager } from "./ReplayManager.js";
 import { archiveRoutes } from "./routes/archive.js";
-import { backupRoutes, IMPORT_IDLE_TIMEOUT_MS } from "./routes/backup.js";
+import { backupRoutes, IMPORT_IDLE_TIMEOUT_MS, IMPORT_UPLOAD_TIMEOUT_MS } from "./routes/backup.js";
 import { consumerBacklog, healthRoutes, livenessRoutes, metricsRoutes } from "./routes/health.js";
 import { jobRoutes } from "./routes/jobs.js";
 import { protocolRoutes } from "./routes/protocols.js";
@@ -72,6 +72,8 @@ export interface GatewayDeps {
   readonly publisherLiveness?: PublisherLivenessSettings | undefined;
   /** How long an import's upload may send nothing before it is refused; `IMPORT_IDLE_TIMEOUT_MS` when absent. */
   readonly importIdleTimeoutMs?: number | undefined;
+  /** How long an import's whole upload may take before it is refused; `IMPORT_UPLOAD_TIMEOUT_MS` when absent. */
+  readonly importUploadTimeoutMs?: number | undefined;
   /**
    * The clock (epoch ms) the Confluence token's expiry is judged by; `Date.now` when absent. Tests
    * fix it, so that the days left do not depend on when (before or after midnight UTC) they run.
@@ -178,6 +180,7 @@ export const buildApp = async (deps: GatewayDeps): Promise<Gateway> => {
     natsConnected,
     publisherLiveness: deps.publisherLiveness ?? DEFAULT_PUBLISHER_LIVENESS,
     importIdleTimeoutMs: deps.importIdleTimeoutMs ?? IMPORT_IDLE_TIMEOUT_MS,
+    importUploadTimeoutMs: deps.importUploadTimeoutMs ?? IMPORT_UPLOAD_TIMEOUT_MS,
     now: deps.now ?? Date.now,
   };
   const confluence = deps.confluence ?? noConfluence;

@@ -156,3 +156,12 @@ export const followVault = async (
     refresh: follow,
   };
 };
+
+/**
+ * What a 503 for Confluence not being configured asks the operator to change: the settings, and the
+ * token, or with Data Center Basic auth the user's password, kept where a token would be.
+ */
+export const configureConfluence = (confluence: MinutesConfig["confluence"]): string =>
+  confluenceCredentialOf(confluence) === "password"
+    ? "set confluence.enabled, confluence.base_url, confluence.username and the password of that user (confluence.api_token, or the token vault: vault.file and vault.password, its entry for the site and user) and restart the gateway; a password added to the vault is used without a restart. Retrying will not help until then"
+    : "set confluence.enabled, confluence.base_url, confluence.username and a token (confluence.api_token, or the token vault: vault.file and vault.password) and restart the gateway; a token added to the vault is used without a restart. Retrying will not help until then";

@@ -35,6 +35,8 @@ export interface GatewayContext {
   readonly publisherLiveness: PublisherLivenessSettings;
   /** How long an import's upload may send nothing before it is refused (408). */
   readonly importIdleTimeoutMs: number;
+  /** How long an import's whole upload may take before it is refused (408). */
+  readonly importUploadTimeoutMs: number;
   /** The clock (epoch ms) the Confluence token's expiry is judged by (`Date.now` but in tests). */
   readonly now: () => number;
 }

@@ -579,7 +579,7 @@ describe("publication records", () => {
     );
   });
 
-  it("deletes a record; deletePage=true without a Confluence client is a 409 that keeps the record", async () => {
+  it("deletes a record; deletePage=true without a Confluence client is a 503 that keeps the record", async () => {
     h = await startHarness();
     publisher = await startFakePublisher(h.nc, h.store, h.config);
     const jobId = `job-${unique()}`;
@@ -590,7 +590,7 @@ describe("publication records", () => {
       url: `/api/publications/${record.id}?deletePage=true`,
       headers: h.auth,
     });
-    expect(refused.statusCode).toBe(409);
+    expect(refused.statusCode).toBe(503);
     expect(refused.json()).toMatchObject({ type: "urn:minutes:problem:confluence-not-configured" });
     const del = await h.app.inject({
       method: "DELETE",

@@ -15,6 +15,7 @@ import {
   type ConfluenceRetryWait,
   type ContentProperty,
   countConfluenceRetries,
+  formatWait,
   type JsonValue,
   type PageInfo,
   reportConfluenceWaits,
@@ -575,7 +576,7 @@ export const makePublishPipeline = (
   const noteLongWait = (id: number, jobId: string, wait: ConfluenceRetryWait, owner: string) => {
     if (wait.waitMs < LONG_WAIT_MS) return Effect.void;
     const at = new Date(Date.now() + wait.waitMs).toISOString();
-    const errorMessage = `${wait.error.message.replace(/\.?$/, ".")} Confluence asked to wait ${Math.round(wait.waitMs / 1000)} s: retry ${wait.retry} of ${wait.maxRetries} at ${at}.`;
+    const errorMessage = `${wait.error.message.replace(/\.?$/, ".")} Confluence asked to wait ${formatWait(wait.waitMs)}: retry ${wait.retry} of ${wait.maxRetries} at ${at}.`;
     return Effect.logWarning("Confluence asked to wait before the next try").pipe(
       Effect.annotateLogs({ jobId, error: wait.error._tag, waitMs: wait.waitMs, retry: wait.retry, at }),
       Effect.zipRight(store.notePublishing(id, { errorTag: wait.error._tag, errorMessage, owner })),
@@ -1447,12 +1448,12 @@ export const makePublishPipeline = (
         ? Number.POSITIVE_INFINITY
         : message.storedAt + maxAgeMs - EXPIRY_MARGIN_MS - Date.now();
     const delayMs = Math.max(backoff, Math.min(askedMs, MAX_REDELIVERY_DELAY_MS, lifeLeft));
-    const said = `Confluence asked to wait ${formatSeconds(askedMs)}`;
+    const said = `Confluence asked to wait ${formatWait(askedMs)}`;
     if (delayMs >= askedMs) return { delayMs, asked: said };
     const bound =
       lifeLeft < MAX_REDELIVERY_DELAY_MS
         ? "the stream keeps the message (nats.max_age_days)"
-        : `Minutes waits for a redelivery (${formatSeconds(MAX_REDELIVERY_DELAY_MS)})`;
+        : `Minutes waits for a redelivery (${formatWait(MAX_REDELIVERY_DELAY_MS)})`;
     return { delayMs, asked: `${said}, longer than ${bound}` };
   };
 
@@ -1562,7 +1563,13 @@ export const makePublishPipeline = (
             emit(
               outcome(
                 "deferred",
-                rawField(message.data, "jobId") ?? `unknown-event-${message.streamSequence}`,
+                // The job the message names, as for a rejection: the body's, else the subject's.
+                rawField(message.data, "jobId") ??
+                  jobOfSubject(message.subject, [
+                    protocolReadyPrefix(config.nats.subject_prefix),
+                    publishRequestedPrefix(config.nats.subject_prefix),
+                  ]) ??
+                  `unknown-event-${message.streamSequence}`,
                 message.subject.startsWith(`${protocolReadyPrefix(config.nats.subject_prefix)}.`)
                   ? "event"
                   : (rawField(message.data, "trigger") ?? "unknown"),
@@ -1817,10 +1824,6 @@ export const MAX_REDELIVERY_DELAY_MS = 24 * 60 * 60 * 1000;
 
 /** How long before the stream would drop a message its redelivery is due at the latest. */
 const EXPIRY_MARGIN_MS = 60_000;
-
-/** A wait in whole seconds, as Confluence's `Retry-After` gives it. */
-const formatSeconds = (ms: number): string =>
-  `${Math.ceil(ms / 1000).toLocaleString("en-US", { useGrouping: false })} s`;
 
 /**
  * Most `|` a protocol may hold. The parser keeps several KB per table cell until the conversion

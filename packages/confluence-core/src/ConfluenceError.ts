@@ -166,7 +166,7 @@ export class ConfluenceVersionConflictError extends Schema.TaggedError<Confluenc
 /**
  * What a server said about waiting (`Retry-After`), both absent when it said nothing:
  * `retryAfterMs` is the wait the client honours in process (clamped to `maxRetryAfterMs`),
- * `requestedRetryAfterMs` what the server asked for, not clamped. When the two differ the client
+ * `requestedRetryAfterMs` what the server asked for (bounded only at ten years). When the two differ the client
  * does not retry the call itself (a retry after the clamped wait would come before the server
  * wants it): the caller should try again no sooner than `requestedRetryAfterMs`.
  */
@@ -250,7 +250,7 @@ export const isRetryable = (e: ConfluenceError): boolean =>
 
 /**
  * How long the server asked the caller to wait before trying again (`Retry-After` of a 429 or
- * 503), not clamped; `undefined` when it did not say.
+ * 503), not clamped to the client's wait (at most ten years); `undefined` when it did not say.
  */
 export const requestedWaitMs = (e: { readonly _tag: string }): number | undefined => {
   if (e._tag !== "ConfluenceRateLimitedError" && e._tag !== "ConfluenceServerError") return undefined;

@@ -17,7 +17,7 @@ import {
   ConfluenceValidationError,
   ConfluenceVersionConflictError,
 } from "./ConfluenceError.js";
-import { parseRetryAfter } from "./retry-after.js";
+import { MAX_REQUESTED_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
 import type { ConfluenceDeployment } from "./types.js";
 
 /** A non-2xx HTTP answer, as the transport saw it. */
@@ -247,14 +247,15 @@ const header = (headers: HttpFailure["headers"], name: string): string | undefin
 
 /**
  * A `Retry-After` as the wait honoured in process (clamped to `maxRetryAfterMs`) and as asked (not
- * clamped, so that what is reported and when the caller tries again are what the server said);
- * nothing when absent or unparsable.
+ * clamped to that, so that what is reported and when the caller tries again are what the server
+ * said; bounded at ten years, a whole number, however absurd the header); nothing when absent or
+ * unparsable.
  */
 const retryAfterOf = (
   f: HttpFailure,
 ): { readonly retryAfterMs: number; readonly requestedRetryAfterMs: number } | Record<string, never> => {
   const value = header(f.headers, "retry-after");
-  const requestedRetryAfterMs = parseRetryAfter(value, f.nowMs, Number.MAX_VALUE);
+  const requestedRetryAfterMs = parseRetryAfter(value, f.nowMs, MAX_REQUESTED_RETRY_AFTER_MS);
   if (requestedRetryAfterMs === undefined) return {};
   return {
     retryAfterMs: Math.min(requestedRetryAfterMs, Math.max(0, f.maxRetryAfterMs)),

@@ -36,7 +36,7 @@ export {
   confluenceCredentialOf,
   proxyConfigFromEnv,
 } from "./client-config-from-settings.js";
-export { DEFAULT_MAX_RETRY_AFTER_MS, parseRetryAfter } from "./retry-after.js";
+export { DEFAULT_MAX_RETRY_AFTER_MS, formatWait, parseRetryAfter } from "./retry-after.js";
 export {
   type ConfluenceCallStats,
   ConfluenceCallStatsRef,

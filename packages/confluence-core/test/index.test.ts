@@ -30,6 +30,7 @@ describe("public exports", () => {
       "confluenceRetrySchedule",
       "countConfluenceRetries",
       "detectDeployment",
+      "formatWait",
       "isRetryable",
       "makeConfluenceClient",
       "parseRetryAfter",

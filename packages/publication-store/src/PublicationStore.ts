@@ -1244,7 +1244,8 @@ const makeShape = (db: Database): PublicationStoreShape => {
     const bySpace: Record<string, number> = {};
     for (const r of bySpaceRows) bySpace[String(r.k)] = Number(r.n);
     const published = (byStatus.published ?? 0) + (byStatus.archived ?? 0);
-    const failed = byStatus.failed ?? 0;
+    // A rejected protocol was not published either: it counts against the rate like a failed one.
+    const failed = (byStatus.failed ?? 0) + (byStatus.rejected ?? 0);
     return {
       since: window.since?.toISOString() ?? null,
       until: window.until?.toISOString() ?? null,

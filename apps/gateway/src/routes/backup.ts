@@ -6,7 +6,7 @@
  * The body is first spooled to a private temporary file, then imported from it line by line: memory
  * does not grow with the body, and the transaction (on SQLite, the write lock) lasts as long as
  * the import itself, not as long as a slow upload. One import at a time per gateway: a second one
- * is answered 409.
+ * is answered 409, so an upload that stalls or trickles is cut off (408) after a bounded time.
  */
 import { once } from "node:events";
 import { createReadStream, createWriteStream, type ReadStream } from "node:fs";
@@ -48,6 +48,12 @@ export const IMPORT_RETRY_AFTER_S = 30;
  * client that stalls would otherwise keep every other import out until its connection closes.
  */
 export const IMPORT_IDLE_TIMEOUT_MS = 60_000;
+/**
+ * How long an import's whole upload may take before it is answered 408 and its slot freed: the
+ * idle limit alone lets a client that sends a byte a little more often keep every other import out
+ * for as long as it likes. 15 minutes take the largest body (64 × the default 1 MiB) at ~75 KB/s.
+ */
+export const IMPORT_UPLOAD_TIMEOUT_MS = 15 * 60_000;
 
 /** The `detail` of that 409. */
 export const IMPORT_RUNNING = "an import is already running; try again when it has finished";
@@ -198,7 +204,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           ),
           408: problemAnswer(
             408,
-            "Request timeout: the upload sent nothing for 60 s. Nothing was imported, the connection is closed and the next import may run; send the file again.",
+            "Request timeout: the upload sent nothing for 60 s, or was not complete after 900 s. Nothing was imported (the import starts once the whole body is in), the connection is closed and the next import may run; send the file again.",
             { detail: "the upload sent nothing for 60 s; nothing was imported: send the file again" },
           ),
           415: problemAnswer(
@@ -236,6 +242,7 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
           limitBytes: importLimit,
           tooLarge,
           idleMs: ctx.importIdleTimeoutMs,
+          uploadMs: ctx.importUploadTimeoutMs,
         }).catch((cause: unknown) => {
           throw bodyProblem(cause);
         });
@@ -286,13 +293,20 @@ export const backupRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx 
 /**
  * Writes `body` to a new file only this process's user may read (it holds protocols), in a new
  * directory under the system's temporary directory, and returns its path; fails with `tooLarge()`
- * once more than `limitBytes` arrived, with a 408 when nothing arrived for `idleMs`, and with the
- * body's own error (a client that went away). On failure nothing is left behind.
+ * once more than `limitBytes` arrived, with a 408 when nothing arrived for `idleMs` or the body was
+ * not complete after `uploadMs`, and with the body's own error (a client that went away). On
+ * failure nothing is left behind.
  */
 const spoolBody = async (
   body: AsyncIterable<Uint8Array>,
-  { limitBytes, tooLarge, idleMs }: { limitBytes: number; tooLarge: () => Error; idleMs: number },
+  {
+    limitBytes,
+    tooLarge,
+    idleMs,
+    uploadMs,
+  }: { limitBytes: number; tooLarge: () => Error; idleMs: number; uploadMs: number },
 ): Promise<string> => {
+  const deadline = Date.now() + uploadMs;
   const dir = await mkdtemp(join(tmpdir(), `${SPOOL_PREFIX}${process.pid}-`));
   const path = join(dir, "import.jsonl");
   const file = createWriteStream(path, { flags: "wx", mode: 0o600 });
@@ -306,8 +320,15 @@ const spoolBody = async (
     // Read by hand: leaving a `for await` early would destroy the request, and with it the
     // connection the 413 is to be answered on.
     const chunks = body[Symbol.asyncIterator]();
-    const nextChunk = () => withIdleLimit(chunks.next(), idleMs);
+    // Each chunk waits for the idle limit or what is left of the upload's, whichever ends first.
+    const nextChunk = () => {
+      const left = deadline - Date.now();
+      return left < idleMs
+        ? withTimeLimit(chunks.next(), left, () => uploadTooSlow(uploadMs))
+        : withTimeLimit(chunks.next(), idleMs, () => uploadIdle(idleMs));
+    };
     for (let next = await nextChunk(); next.done !== true; next = await nextChunk()) {
+      if (Date.now() > deadline) throw uploadTooSlow(uploadMs);
       const chunk = next.value;
       received += chunk.length;
       if (received > limitBytes) throw tooLarge();
@@ -356,24 +377,30 @@ const isRunning = (pid: number): boolean => {
   }
 };
 
-/** `next`, or a 408 problem when it has not settled after `idleMs`. */
-const withIdleLimit = <A>(next: Promise<A>, idleMs: number): Promise<A> => {
+/** `next`, or `problem()` when it has not settled after `ms`. */
+const withTimeLimit = <A>(next: Promise<A>, ms: number, problem: () => HttpProblem): Promise<A> => {
   let timer: NodeJS.Timeout | undefined;
-  const idle = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new HttpProblem({
-            status: 408,
-            detail: `the upload sent nothing for ${idleMs / 1000} s; nothing was imported: send the file again`,
-            headers: { connection: "close" },
-          }),
-        ),
-      idleMs,
-    );
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(problem()), Math.max(0, ms));
   });
-  return Promise.race([next, idle]).finally(() => clearTimeout(timer));
+  return Promise.race([next, limit]).finally(() => clearTimeout(timer));
 };
+
+/** The 408 of an upload that sent nothing for `idleMs`. */
+const uploadIdle = (idleMs: number): HttpProblem =>
+  new HttpProblem({
+    status: 408,
+    detail: `the upload sent nothing for ${idleMs / 1000} s; nothing was imported: send the file again`,
+    headers: { connection: "close" },
+  });
+
+/** The 408 of an upload still not complete after `uploadMs`. */
+const uploadTooSlow = (uploadMs: number): HttpProblem =>
+  new HttpProblem({
+    status: 408,
+    detail: `the upload was not complete after ${uploadMs / 1000} s, the longest an import's upload may take; nothing was imported: send the file again over a faster connection`,
+    headers: { connection: "close" },
+  });
 
 /** The body could not be read (not UTF-8, over the limit, cut off): the import wrote nothing. */
 class ImportBodyError extends Data.TaggedError("ImportBodyError")<{ readonly cause: unknown }> {}

@@ -15,10 +15,9 @@
 import {
   type ConfluenceClientService,
   type ConnectionInfo,
-  confluenceCredentialOf,
   reportConfluenceWaits,
 } from "@minutes/confluence-core";
-import { type MinutesConfig, PUBLISHER_MISSED_HEARTBEATS } from "@minutes/contracts";
+import { PUBLISHER_MISSED_HEARTBEATS } from "@minutes/contracts";
 import { ConfluenceHealth, ConfluenceStatus, Liveness, type PublishersStatus } from "@minutes/contracts/api";
 import {
   isNotFound,
@@ -30,6 +29,7 @@ import { tokenExpiryNotice, tokenExpiryState } from "@minutes/token-vault";
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { Effect, type Either, Option, Redacted } from "effect";
 import type { FastifyPluginAsync } from "fastify";
+import { configureConfluence } from "../confluence.js";
 import type { PublisherLivenessSettings, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
 import { misconfigured, UNAVAILABLE_RETRY_AFTER_S, unavailable } from "../problem.js";
@@ -37,15 +37,6 @@ import { refusalReason } from "../publish-health.js";
 import { streamsFound } from "../streams.js";
 import { confluenceStatusTokenExpiringExample } from "./openapi-examples.js";
 import { answer, problemAnswer, problemResponses, UNAVAILABLE_HEADERS } from "./responses.js";
-
-/**
- * What a 503 for Confluence not being configured asks the operator to change: the settings, and the
- * token, or with Data Center Basic auth the user's password, kept where a token would be.
- */
-const configureConfluence = (confluence: MinutesConfig["confluence"]): string =>
-  confluenceCredentialOf(confluence) === "password"
-    ? "set confluence.enabled, confluence.base_url, confluence.username and the password of that user (confluence.api_token, or the token vault: vault.file and vault.password, its entry for the site and user) and restart the gateway; a password added to the vault is used without a restart. Retrying will not help until then"
-    : "set confluence.enabled, confluence.base_url, confluence.username and a token (confluence.api_token, or the token vault: vault.file and vault.password) and restart the gateway; a token added to the vault is used without a restart. Retrying will not help until then";
 
 /** What the publisher consumer holds: undelivered, delivered and unacknowledged, and open pull requests. */
 export interface ConsumerBacklog {

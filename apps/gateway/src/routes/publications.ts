@@ -32,9 +32,17 @@ import {
 import { Effect, Either, Option, Schema } from "effect";
 import type { FastifyBaseLogger, FastifyPluginAsync } from "fastify";
 import { publishCommand } from "../commands.js";
+import { configureConfluence } from "../confluence.js";
 import type { GatewayContext, RouteOptions } from "../context.js";
 import { routeSchema } from "../plugins/schema-compiler.js";
-import { conflict, HttpProblem, PROBLEM_CONTENT_TYPE, unavailable } from "../problem.js";
+import {
+  conflict,
+  HttpProblem,
+  misconfigured,
+  PROBLEM_CONTENT_TYPE,
+  UNAVAILABLE_RETRY_AFTER_S,
+  unavailable,
+} from "../problem.js";
 import { runEffect } from "../run-effect.js";
 import { noProtocolDetail, requireStoredProtocol } from "../stored-protocol.js";
 import {
@@ -296,7 +304,7 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
           404: NO_RECORD,
           409: {
             description:
-              "Conflict: with `deletePage=true`, the page the record names is not shown to be the record's job's (`urn:minutes:problem:page-of-another-job`: its `minutes.job` property names another job, given as `pageJobId`; `urn:minutes:problem:page-not-the-jobs`: it has no such property, `pageJobId` is `null`, and it is not the original integration's page the record was imported with; page ids restart in every Confluence site, so a record imported from another installation may name anyone's page; both as `PageOwnershipProblem`, with the page as `pageId`), the gateway has no Confluence client (not enabled, no token, or with Data Center Basic auth no password), or Confluence refused the deletion (permission, authentication; both a plain problem). Nothing was deleted: the page and the record were kept.",
+              "Conflict: with `deletePage=true`, the page the record names is not shown to be the record's job's (`urn:minutes:problem:page-of-another-job`: its `minutes.job` property names another job, given as `pageJobId`; `urn:minutes:problem:page-not-the-jobs`: it has no such property, `pageJobId` is `null`, and it is not the original integration's page the record was imported with; page ids restart in every Confluence site, so a record imported from another installation may name anyone's page; both as `PageOwnershipProblem`, with the page as `pageId`), or Confluence refused the deletion (permission, authentication; a plain problem). Nothing was deleted: the page and the record were kept.",
             content: {
               [PROBLEM_CONTENT_TYPE]: {
                 schema: routeSchema(Schema.Union(PageOwnershipProblem, Problem)),
@@ -305,9 +313,18 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
             },
           },
           ...bodyProblems(),
-          503: unavailableAnswer(
-            "the publication database is unavailable, or (with `deletePage=true`) Confluence failed to delete the page, so the record was kept",
-            DATABASE_DOWN,
+          503: problemAnswer(
+            503,
+            "Service unavailable: the publication database is unavailable, or (with `deletePage=true`) Confluence failed or did not answer, so the page and the record were kept (with `Retry-After`); or, with `deletePage=true`, Confluence is not configured for the gateway (`urn:minutes:problem:confluence-not-configured`: not enabled, no token, or with Data Center Basic auth no password; as `GET /health/confluence` answers it, the detail says which settings to change, and no `Retry-After`: retrying will not help until an operator changes them). Nothing was changed.",
+            {
+              detail: DATABASE_DOWN,
+              headers: {
+                "Retry-After": {
+                  type: "integer",
+                  description: `Seconds to wait before trying again (${UNAVAILABLE_RETRY_AFTER_S}); not when Confluence is not configured.`,
+                },
+              },
+            },
           ),
           ...problemResponses,
         },
@@ -320,7 +337,14 @@ export const publicationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       let pageNotFound = false;
       if (request.query.deletePage === true && record.pageId !== null) {
         const pageId = record.pageId;
-        const client = await ctx.confluence.client();
+        // No client (not enabled, no token, a configuration the client refuses): a 503 naming the
+        // settings, as /health/confluence answers it; only an operator can change that.
+        const client = await ctx.confluence.client().catch((e: unknown) => {
+          throw misconfigured(
+            `${e instanceof Error ? e.message : "Confluence is not configured"}, so the page ${pageId} was not deleted and the record was kept: ${configureConfluence(ctx.config.confluence)}`,
+            "confluence-not-configured",
+          );
+        });
         /** Confluence failed: the record is kept, and the answer says why. */
         const failed = (e: ConfluenceError): never => {
           request.log.warn({ tag: e._tag, pageId }, "deleting the Confluence page failed");

@@ -57,6 +57,8 @@ export interface HarnessOptions {
   readonly publisherLiveness?: PublisherLivenessSettings;
   /** How long an import's upload may send nothing (the gateway's default when absent). */
   readonly importIdleTimeoutMs?: number;
+  /** How long an import's whole upload may take (the gateway's default when absent). */
+  readonly importUploadTimeoutMs?: number;
   /** The clock the token's expiry is judged by (`Date.now` when absent). */
   readonly now?: () => number;
 }
@@ -150,6 +152,7 @@ export const startHarness = async (options: HarnessOptions = {}): Promise<Harnes
       logger,
       publisherLiveness: options.publisherLiveness,
       importIdleTimeoutMs: options.importIdleTimeoutMs,
+      importUploadTimeoutMs: options.importUploadTimeoutMs,
       now: options.now,
     });
     undo.push(() => app.close());
