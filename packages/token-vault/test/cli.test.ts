@@ -91,9 +91,12 @@ describe("runCli", () => {
     expect(extra).toBe("");
     const json = pipedIo(env);
     expect(await runCli(["list", "--json"], json)).toBe(0);
+    // Exactly these fields: an added one (the sealed secret, say) would go to whoever reads the list.
+    const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(JSON.parse(json.out())).toEqual([
-      expect.objectContaining({ url: URL, username: "alice@example.com" }),
+      { url: URL, username: "alice@example.com", createdAt: iso, updatedAt: iso, expiresAt: null },
     ]);
+    expect(io.out() + json.out() + io.err() + json.err()).not.toContain(TOKEN);
   });
 
   it("says so when the vault is empty", async () => {
