@@ -312,8 +312,8 @@ describe("errorFromResponse", () => {
     const a = errorFromResponse(
       failure({ status: 409, body: v1(409, "Version must be incremented on update. Current version is: 7") }),
     );
-    assert.strictEqual(a._tag, "ConfluenceVersionConflictError");
     if (a._tag === "ConfluenceVersionConflictError") assert.strictEqual(a.currentVersion, 7);
+    else assert.fail(a._tag);
     const b = errorFromResponse(
       failure({
         status: 409,
@@ -350,6 +350,7 @@ describe("errorFromResponse", () => {
       failure({ status: 429, headers: { "retry-after": "Thu, 26 Nov 2026 12:00:10 GMT" } }),
     );
     if (date._tag === "ConfluenceRateLimitedError") assert.strictEqual(date.retryAfterMs, 10_000);
+    else assert.fail(date._tag);
     const huge = errorFromResponse(
       failure({ status: 429, headers: { "retry-after": "9223372036854775807" }, maxRetryAfterMs: 1_000 }),
     );
@@ -357,6 +358,7 @@ describe("errorFromResponse", () => {
     else assert.fail(huge._tag);
     const none = errorFromResponse(failure({ status: 429 }));
     if (none._tag === "ConfluenceRateLimitedError") assert.isUndefined(none.retryAfterMs);
+    else assert.fail(none._tag);
   });
 
   it("keeps the Retry-After Confluence asked for next to the clamped one", () => {
@@ -384,6 +386,7 @@ describe("errorFromResponse", () => {
       assert.strictEqual(errorFromResponse(failure({ status }))._tag, "ConfluenceServerError");
     const e = errorFromResponse(failure({ status: 503, headers: { "retry-after": "4" } }));
     if (e._tag === "ConfluenceServerError") assert.strictEqual(e.retryAfterMs, 4_000);
+    else assert.fail(e._tag);
   });
 
   it("maps a redirect (SSO login page, wrong base URL) to a non-retryable validation error without the query", () => {

@@ -156,6 +156,14 @@ export class FaultController {
   }
 }
 
+/**
+ * Throws the `TypeError` {@link FaultController.add} would throw for `rule`, adding nothing: lets a
+ * caller refuse a list of rules whole instead of leaving the valid ones before a bad one active.
+ */
+export function validateFaultRule(rule: FaultRule): void {
+  validateRule(rule);
+}
+
 // internal
 
 const KINDS: ReadonlyArray<FaultKind> = ["latency", "rateLimit", "status", "reset", "hang", "lostResponse"];

@@ -30,8 +30,19 @@ describe("FaultController", () => {
     f.add({ kind: "rateLimit", path: "^/wiki/api/v2/pages$" });
     expect(f.decide("POST", "/wiki/api/v2/pages").kind).toBe("status");
     expect(f.decide("GET", "/wiki/api/v2/pages/1").kind).toBe("none");
-    expect(() => f.add({ kind: "status", status: 200 })).toThrow(TypeError);
-    expect(() => f.add({ kind: "status", rate: 2 })).toThrow(TypeError);
+    expect(() => f.add({ kind: "status", status: 200 })).toThrow(
+      new TypeError("fault status must be an HTTP error status (400..599)"),
+    );
+    expect(() => f.add({ kind: "status", rate: 2 })).toThrow(
+      new TypeError("fault rate must be a number between 0 and 1"),
+    );
+    expect(() => f.add({ kind: "status", times: 0 })).toThrow(
+      new TypeError("fault times must be a positive integer"),
+    );
+    expect(() => f.add({ kind: "reset", path: "^(" })).toThrow(
+      new TypeError("fault path is not a valid regular expression: ^("),
+    );
+    expect(f.list().map((r) => r.kind)).toEqual(["rateLimit"]);
   });
 });
 
@@ -125,7 +136,7 @@ describe("faults over HTTP", () => {
 });
 
 describe("lost responses", () => {
-  it("applies a write but drops the connection before the answer, so a retry sees the 409", async () => {
+  it("applies a write but drops the connection before the answer, so a retry finds the title taken", async () => {
     const { sb, call } = await sandbox({ mode: "cloud" });
     const spaces = await call("GET", "/api/v2/spaces?keys=MEETINGS");
     sb.faults.add({ kind: "lostResponse", method: "POST", path: "/pages$", times: 1 });
@@ -138,8 +149,20 @@ describe("lost responses", () => {
     await expect(fetch(`${sb.baseUrl}/api/v2/pages`, { method: "POST", headers, body })).rejects.toThrow(
       TypeError,
     );
-    expect(sb.state.pageByTitle("MEETINGS", "Lost")).toBeDefined();
+    const written = sb.state.pageByTitle("MEETINGS", "Lost");
+    expect(written?.versions.map((v) => v.title)).toEqual(["Lost"]);
     const retry = await fetch(`${sb.baseUrl}/api/v2/pages`, { method: "POST", headers, body });
     expect(retry.status).toBe(400);
+    // REST-API.md §7.2: the title conflict a client must recognise to adopt the page it wrote.
+    expect(((await retry.json()) as { errors: ReadonlyArray<unknown> }).errors).toEqual([
+      {
+        status: 400,
+        code: "BAD_REQUEST",
+        title:
+          "A page with this title already exists: A page already exists with the same TITLE in this space",
+        detail: null,
+      },
+    ]);
+    expect(sb.state.pages("MEETINGS").filter((p) => p.versions.at(-1)?.title === "Lost")).toHaveLength(1);
   });
 });

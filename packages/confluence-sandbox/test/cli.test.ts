@@ -11,8 +11,13 @@ describe("sandbox command line", () => {
     });
   });
 
-  it("refuses an unknown mode", () => {
-    expect(() => parseCli(["--mode", "server"])).toThrow();
+  it("refuses an unknown mode or port, naming the option and the values it takes", () => {
+    expect(() => parseCli(["--mode", "server"])).toThrow(
+      "error: option '--mode <mode>' argument 'server' is invalid. must be cloud or datacenter",
+    );
+    expect(() => parseCli(["--port", "70000"])).toThrow(
+      "error: option '--port <port>' argument '70000' is invalid. must be a port number",
+    );
   });
 
   it("prints the base URL, the user name on Cloud only, the token and the deployment", () => {

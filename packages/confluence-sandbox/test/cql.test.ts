@@ -67,15 +67,28 @@ describe("CQL subset", () => {
   });
 
   // REST-API.md §4.5: there is no `status` field in CQL; unparsable CQL → 400
-  it("refuses unsupported fields and malformed queries with 400", () => {
-    expect(() => parseCql("status = current")).toThrow(ConfluenceApiError);
-    expect(() => parseCql('title = "open')).toThrow(ConfluenceApiError);
-    expect(() => parseCql("title = a and (space = B")).toThrow(ConfluenceApiError);
-    try {
-      parseCql("status = current");
-    } catch (e) {
-      expect((e as ConfluenceApiError).status).toBe(400);
-    }
+  it("refuses unsupported fields and malformed queries with 400, saying what is wrong", () => {
+    const refusal = (cql: string) => {
+      try {
+        parseCql(cql);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfluenceApiError);
+        return [(e as ConfluenceApiError).status, (e as ConfluenceApiError).message];
+      }
+      return "parsed";
+    };
+    expect(refusal("status = current")).toEqual([
+      400,
+      expect.stringMatching(/^The field 'status' is not supported in CQL\. Supported fields: title, /),
+    ]);
+    expect(refusal('title = "open')).toEqual([
+      400,
+      'Could not parse cql : title = "open (unterminated string)',
+    ]);
+    expect(refusal("title = a and (space = B")).toEqual([
+      400,
+      "Could not parse cql : title = a and (space = B (unbalanced parentheses)",
+    ]);
   });
 
   it("answers a bad CQL query over HTTP with the v1 400 envelope", async () => {

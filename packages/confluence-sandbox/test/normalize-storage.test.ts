@@ -15,6 +15,9 @@ describe("Cloud's storage rewrites on save", () => {
 
   it("keeps an existing macro id, so saving twice does not change the body", () => {
     const once = normalizeStorage('<ac:structured-macro ac:name="toc"/>');
+    expect(once).toMatch(
+      /^<ac:structured-macro ac:name="toc" ac:schema-version="1" ac:macro-id="[0-9a-f-]{36}" \/>$/,
+    );
     expect(normalizeStorage(once)).toBe(once);
   });
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Either, Schema } from "effect";
 import { describe, expect, it } from "vitest";
 import {
+  formatParseIssues,
   isFinalOutcome,
   PUBLICATION_EVENT_KINDS,
   PublicationOutcome,
@@ -48,9 +49,16 @@ describe("PublicationOutcome", () => {
     expect(event).toMatchObject({ outcome: "published", retries: 1 });
   });
 
-  it("refuses an outcome kind it does not know", () => {
+  it("refuses an outcome kind it does not know, naming the field and the kinds it knows", () => {
     const text = fixture("publication-outcome.deferred.json").replace('"deferred"', '"postponed"');
-    expect(Either.isLeft(Schema.decodeEither(PublicationOutcomeJson)(text))).toBe(true);
+    const decoded = Schema.decodeEither(PublicationOutcomeJson)(text);
+    expect(Either.isLeft(decoded) && formatParseIssues(decoded.left)).toEqual([
+      {
+        path: "outcome",
+        message:
+          'expected one of "published", "unchanged", "skipped", "failed", "rejected", "deferred", got "postponed"',
+      },
+    ]);
   });
 
   it("treats every kind but deferred as final", () => {

@@ -1,11 +1,11 @@
 import { assert, it } from "@effect/vitest";
 import type { SqlEntityManager } from "@mikro-orm/libsql";
 import type { Publication } from "@minutes/contracts";
-import { Effect, Fiber, Option, TestClock } from "effect";
+import { Effect, Fiber, Option, Schedule, TestClock } from "effect";
 import { describe } from "vitest";
 import { attempt, openDatabase, statements } from "../src/database.js";
 import { CLEANUP_BATCH, PublicationStore, type PublicationStoreShape } from "../src/PublicationStore.js";
-import { BACKENDS, type BackendName, freshConfig } from "./helpers/backends.js";
+import { adminQuery, BACKENDS, type BackendName, freshConfig } from "./helpers/backends.js";
 import { at, protocol, times, uid } from "./helpers/fixtures.js";
 import { otherProcessWrites } from "./helpers/other-writer.js";
 
@@ -78,6 +78,22 @@ const remains = (store: PublicationStoreShape, jobId: string) =>
   });
 
 const GONE = { record: false, versions: 0, protocol: false };
+
+/** Resolves once a session on `database` waits for a lock another holds; dies after 10 s. */
+const waitingForLock = (database: string) =>
+  adminQuery(
+    `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where not l.granted and a.datname = ?`,
+    [database],
+  ).pipe(
+    Effect.map((rows) => (rows[0] as { n: number } | undefined)?.n ?? 0),
+    Effect.repeat({ until: (n) => n > 0, schedule: Schedule.spaced("20 millis") }),
+    Effect.timeoutFail({
+      duration: "10 seconds",
+      onTimeout: () => new Error("the cleanup never waited for a lock"),
+    }),
+    Effect.orDie,
+  );
 
 describe.each(BACKENDS)("cleanup on $name", ({ name }) => {
   it.scoped(
@@ -254,12 +270,16 @@ describe("cleanup on postgresql next to a publisher", () => {
       const claimed = yield* job(store, "failed", { versions: 0, tick });
       const other = yield* job(store, "failed", { tick });
       yield* tick;
-      // A publisher's claim, in a transaction that commits 300 ms after the cleanup started.
+      // A publisher's claim, in a transaction still open when the cleanup starts.
       const publisher = yield* Effect.acquireRelease(openDatabase(config), (db) =>
         Effect.promise(() => db.orm.close(true)),
       );
       const tx = publisher.orm.em.fork() as SqlEntityManager;
       yield* attempt("begin", () => tx.begin());
+      // Should the test fail before the commit, the open transaction must not keep the scope from closing.
+      yield* Effect.addFinalizer(() =>
+        tx.isInTransaction() ? Effect.ignore(attempt("rollback", () => tx.rollback())) : Effect.void,
+      );
       yield* attempt("claim", () =>
         statements(publisher).run(
           tx,
@@ -268,7 +288,9 @@ describe("cleanup on postgresql next to a publisher", () => {
         ),
       );
       const cleanup = yield* Effect.fork(store.cleanup({ before: new Date(Date.now() + 60_000) }));
-      yield* Effect.sleep("300 millis");
+      // The publisher commits only once the cleanup waits for the claimed record's lock: without
+      // that wait the cleanup would have read around the claim, and this test would prove nothing.
+      yield* waitingForLock(new URL(String(config.url)).pathname.slice(1));
       yield* attempt("commit", () => tx.commit());
       const result = yield* Fiber.join(cleanup);
       assert.deepStrictEqual(result.jobIds, [other.jobId]);

@@ -229,10 +229,10 @@ describe("TokenVault", () => {
     const noToken = await failureOf({ file: temp.file }, (v) =>
       v.saveEncryptedToken({ url, username, token: Redacted.make(""), password }),
     );
-    expect([badUrl._tag, noUser._tag, noToken._tag]).toEqual([
-      "VaultInvalidInputError",
-      "VaultInvalidInputError",
-      "VaultInvalidInputError",
+    expect([badUrl, noUser, noToken].map((e) => [e._tag, e.message])).toEqual([
+      ["VaultInvalidInputError", "Invalid url: the scheme must be http or https, not ftp."],
+      ["VaultInvalidInputError", "Invalid username: the username is empty."],
+      ["VaultInvalidInputError", "Invalid token: the token is empty."],
     ]);
     await expect(stat(dirname(temp.file))).rejects.toThrow();
   });

@@ -91,9 +91,12 @@ describe("runCli", () => {
     expect(extra).toBe("");
     const json = pipedIo(env);
     expect(await runCli(["list", "--json"], json)).toBe(0);
+    // Exactly these fields: an added one (the sealed secret, say) would go to whoever reads the list.
+    const iso = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(JSON.parse(json.out())).toEqual([
-      expect.objectContaining({ url: URL, username: "alice@example.com" }),
+      { url: URL, username: "alice@example.com", createdAt: iso, updatedAt: iso, expiresAt: null },
     ]);
+    expect(io.out() + json.out() + io.err() + json.err()).not.toContain(TOKEN);
   });
 
   it("says so when the vault is empty", async () => {
@@ -124,16 +127,32 @@ describe("runCli", () => {
   });
 
   it("exits 2 for usage errors: missing options, unknown commands, bad URLs, no command", async () => {
-    for (const argv of [
-      ["get", "--url", URL],
-      ["frobnicate"],
-      ["get", "--url", "not a url", "--username", "a"],
-      [],
-    ]) {
+    const usage = async (argv: ReadonlyArray<string>) => {
       const io = pipedIo(env);
-      expect(await runCli(argv, io), argv.join(" ")).toBe(2);
-      expect(io.err()).not.toBe("");
-    }
+      const code = await runCli(argv, io);
+      return [code, io.out(), io.err()];
+    };
+    expect(await usage(["get", "--url", URL])).toEqual([
+      2,
+      "",
+      "error: required option '--username <name>' not specified\n(run with --help for usage)\n",
+    ]);
+    expect(await usage(["frobnicate"])).toEqual([
+      2,
+      "",
+      "error: unknown command 'frobnicate'\n(run with --help for usage)\n",
+    ]);
+    expect(await usage(["get", "--url", "not a url", "--username", "a"])).toEqual([
+      2,
+      "",
+      "minutes-vault: Invalid url: not an absolute URL (expected e.g. https://example.atlassian.net/wiki).\n",
+    ]);
+    // No command: the usage, on stderr (stdout may be a script reading a token).
+    expect(await usage([])).toEqual([
+      2,
+      "",
+      expect.stringMatching(/^Usage: minutes-vault \[options\] \[command\]\n/),
+    ]);
   });
 
   it("names an unknown option without its value, which may be a secret, and exits 2", async () => {

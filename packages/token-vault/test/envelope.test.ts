@@ -40,9 +40,22 @@ describe("envelopes", () => {
       "malformed authentication tag",
     );
     expect(envelopeProblem({ ...sealed, salt: "not base64!" })).toBe("malformed salt");
-    expect(envelopeProblem({ ...sealed, kdf: { ...sealed.kdf, N: 1000 } })).toBe(
-      "scrypt parameters out of range",
-    );
+    expect(envelopeProblem({ ...sealed, salt: Buffer.alloc(8).toString("base64") })).toBe("malformed salt");
+    expect(envelopeProblem({ ...sealed, ct: "not base64!" })).toBe("malformed ciphertext");
+    const outOfRange = [
+      { N: 1000 }, // not a power of two
+      { N: 2 ** 21 },
+      { r: 0 },
+      { r: 33 },
+      { p: 17 },
+      { N: 2 ** 20, r: 8, p: 2 }, // 2 GiB of memory: each bound alone would allow it
+    ];
+    for (const kdf of outOfRange)
+      expect([kdf, envelopeProblem({ ...sealed, kdf: { ...sealed.kdf, ...kdf } })]).toEqual([
+        kdf,
+        "scrypt parameters out of range",
+      ]);
+    expect(envelopeProblem({ ...sealed, kdf: { ...sealed.kdf, N: 2 ** 20, r: 8, p: 1 } })).toBeUndefined();
   });
 
   it("count as outdated when sealed with an older version or weaker parameters", async () => {

@@ -23,18 +23,26 @@ describe("normalizeUrl", () => {
     );
   });
 
-  it("refuses other schemes, credentials, queries, fragments and non-URLs", () => {
-    for (const input of [
-      "ftp://x.example",
-      "https://user:pw@x.example",
-      "https://x.example/?a=1",
-      "https://x.example/#f",
-      "x.example",
-      "",
-    ]) {
-      const result = normalizeUrl(input);
-      expect(Either.isLeft(result), input).toBe(true);
-    }
+  it("refuses other schemes, credentials, queries, fragments and non-URLs, saying why", () => {
+    const refusal = (input: string) =>
+      Either.match(normalizeUrl(input), { onLeft: (e) => e.message, onRight: (url) => `accepted ${url}` });
+    expect(
+      [
+        "ftp://x.example",
+        "https://user:pw@x.example",
+        "https://x.example/?a=1",
+        "https://x.example/#f",
+        "x.example",
+        "",
+      ].map(refusal),
+    ).toEqual([
+      "Invalid url: the scheme must be http or https, not ftp.",
+      "Invalid url: the URL must not contain a username or password.",
+      "Invalid url: the URL must not have a query or fragment.",
+      "Invalid url: the URL must not have a query or fragment.",
+      "Invalid url: not an absolute URL (expected e.g. https://example.atlassian.net/wiki).",
+      "Invalid url: the URL is empty.",
+    ]);
     const withPassword = normalizeUrl("https://user:hunter2@x.example");
     expect(Either.isLeft(withPassword) && withPassword.left.message).not.toContain("hunter2");
   });

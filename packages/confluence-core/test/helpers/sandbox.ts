@@ -45,9 +45,18 @@ export const configFor = (
   ...overrides,
 });
 
-/** A client for the suite's sandbox, closed with the test's scope. */
+/**
+ * A client for the suite's sandbox, closed with the test's scope. The suite shares one sandbox, so
+ * the test's faults are cleared with its scope too: a test that fails before its own `clear()`
+ * must not leave rules that fail the tests after it.
+ */
 export const clientFor = (overrides: Partial<ConfluenceClientConfig> = {}) =>
-  Effect.flatMap(TestSandbox, (sb) => makeConfluenceClient(configFor(sb, overrides))).pipe(Effect.orDie);
+  Effect.flatMap(TestSandbox, (sb) =>
+    Effect.zipRight(
+      Effect.addFinalizer(() => Effect.sync(() => sb.faults.clear())),
+      makeConfluenceClient(configFor(sb, overrides)),
+    ),
+  ).pipe(Effect.orDie);
 
 /** A title no other test uses. */
 export const uniqueTitle = (prefix: string): string =>

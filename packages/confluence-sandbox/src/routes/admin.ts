@@ -2,7 +2,7 @@
 // the sandbox only ever listens on a developer machine or CI. Every body is plain JSON.
 
 import type { FastifyInstance } from "fastify";
-import type { FaultRule } from "../FaultController.js";
+import { type FaultRule, validateFaultRule } from "../FaultController.js";
 import type { SandboxContext } from "../SandboxContext.js";
 import type { SandboxUser } from "../SandboxOptions.js";
 
@@ -29,6 +29,8 @@ export function registerAdminRoutes(
           : [body as FaultRule];
     try {
       if (body !== undefined && "seed" in body && typeof body.seed === "number") ctx.faults.seed(body.seed);
+      // All or nothing: a 400 must not leave the rules before the bad one active.
+      for (const rule of rules) validateFaultRule(rule);
       const ids = rules.map((r) => ctx.faults.add(r));
       return { ids, faults: ctx.faults.list() };
     } catch (e) {

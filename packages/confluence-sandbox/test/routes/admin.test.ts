@@ -17,6 +17,26 @@ describe("admin endpoints", () => {
     expect((await call("GET", "/api/v2/spaces")).status).toBe(200);
     const bad = await call("POST", "/sandbox/admin/faults", { base: sb.origin, body: { kind: "explode" } });
     expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({
+      error: "fault kind must be one of latency, rateLimit, status, reset, hang, lostResponse",
+    });
+  });
+
+  it("refuses a list of faults with one invalid rule whole, adding none of them", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
+    const res = await call("POST", "/sandbox/admin/faults", {
+      base: sb.origin,
+      body: {
+        faults: [
+          { kind: "status", status: 502 },
+          { kind: "status", times: -1 },
+        ],
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: "fault times must be a positive integer" });
+    expect((await call("GET", "/sandbox/admin/faults", { base: sb.origin })).body).toEqual({ faults: [] });
+    expect((await call("GET", "/api/v2/spaces")).status).toBe(200);
   });
 
   it("adds a user whose token works right away, so a test can edit as a person", async () => {

@@ -120,7 +120,13 @@ describe("v1 content on Data Center", () => {
     const id = created.body.id;
     expect((await call("DELETE", `/rest/api/content/${id}`)).status).toBe(204);
     expect(sb.state.page(id)?.status).toBe("trashed");
-    expect((await call("GET", `/rest/api/content/${id}`)).status).toBe(404);
+    const hidden = await call("GET", `/rest/api/content/${id}`);
+    expect(hidden.status).toBe(404);
+    expect(hidden.body).toMatchObject({
+      statusCode: 404,
+      reason: "Not Found",
+      message: `No content found with id: ContentId{id=${id}}`,
+    });
     expect((await call("GET", `/rest/api/content/${id}?status=trashed`)).body.status).toBe("trashed");
     expect((await call("DELETE", `/rest/api/content/${id}?status=trashed`)).status).toBe(204);
     expect(sb.state.page(id)).toBeUndefined();
@@ -138,6 +144,11 @@ describe("v1 content on Data Center", () => {
     expect(added.body.results[0]).toMatchObject({ prefix: "global", label: "minutes" });
     const bad = await call("POST", base, { body: [{ prefix: "global", name: "has space" }] });
     expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({
+      statusCode: 400,
+      reason: "Bad Request",
+      message: "Label 'has space' contains invalid characters or is empty",
+    });
     expect((await call("DELETE", `${base}/minutes`)).status).toBe(204);
     expect((await call("DELETE", `${base}?name=team-a`)).status).toBe(204);
     await call("POST", base, { body: [{ prefix: "global", name: "a/b" }] });
