@@ -22,6 +22,7 @@ import {
   requestedWaitMs,
 } from "@minutes/confluence-core";
 import {
+  canonicalSpaceKey,
   formatParseIssues,
   JOB_PROPERTY_KEY,
   jobIdOfSubjectToken,
@@ -38,6 +39,7 @@ import {
   publishRequestedPrefix,
 } from "@minutes/contracts";
 import {
+  type IndexLocation,
   LeaseLostError,
   type PublicationStoreShape,
   protocolMetadataOf,
@@ -56,11 +58,11 @@ import {
   type RenderTimeoutError,
   TitleTakenError,
 } from "./errors.js";
-import type { IndexPages } from "./index-page.js";
+import { type IndexPages, indexLocationIn, isRoutedLocation } from "./index-page.js";
 import { logDebugLazily } from "./logger.js";
 import type { PreparedProtocol } from "./render.js";
 import { inlineRenderer, type Renderer, renderSettingsOf } from "./render-pool.js";
-import { normaliseLabels, routeProtocol } from "./routing.js";
+import { normaliseLabels, type Route, routeProtocol } from "./routing.js";
 
 /** Key of the content property that names the job owning a page (defined in `@minutes/contracts`). */
 export { JOB_PROPERTY_KEY };
@@ -424,19 +426,29 @@ export const makePublishPipeline = (
       if (current !== undefined && ours) {
         // Minutes does not move a page to another space (v2's update cannot): a job routed to
         // another space gets a page there, and its old one is dealt with once the new one is
-        // recorded (`movedFrom`). But a page in neither the route's space nor the one its record
-        // last put it in was moved there by a person (Cloud's move resource can): like a page a
-        // person moved under another parent, it stays where they put it and is updated there.
+        // recorded (`movedFrom`). But a page in neither the route's space nor the one Minutes last
+        // placed it in was moved there by a person (Cloud's move resource, or Confluence's move
+        // dialog): like a page a person moved under another parent, it stays where they put it and
+        // is updated there. The job property says where Minutes placed it (`spaceKey`); a property
+        // from before it did leaves the record's space, which was then always the route's.
         const here = yield* inSpace(current, spaceKey);
+        const placedProperty =
+          !here && synced && !willWrite
+            ? yield* confluence.getProperty(current.id, JOB_PROPERTY_KEY)
+            : property;
+        const placedSpace = here
+          ? spaceKey
+          : (placedSpaceOf(Option.getOrUndefined(placedProperty)) ?? record.spaceKey);
         const movedAway =
           !here &&
-          (record.spaceKey.toUpperCase() === spaceKey.toUpperCase() ||
-            !(yield* inSpace(current, record.spaceKey).pipe(
-              // The record's old space is gone: the page cannot be in it.
+          (placedSpace.toUpperCase() === spaceKey.toUpperCase() ||
+            !(yield* inSpace(current, placedSpace).pipe(
+              // The space Minutes placed it in is gone: the page cannot be in it.
               Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(false)),
             )));
         movedFrom = here || movedAway ? undefined : current;
         if (movedFrom === undefined) {
+          const nowIn = here ? spaceKey : yield* spaceKeyOf(current);
           if (!here)
             yield* Effect.logInfo(
               "the page was moved to another space in Confluence since Minutes placed it; it stays there",
@@ -445,26 +457,26 @@ export const makePublishPipeline = (
                 jobId,
                 pageId: current.id,
                 routeSpace: spaceKey,
-                nowInSpace: current.spaceKey ?? current.spaceId,
+                placedInSpace: placedSpace,
+                nowInSpace: nowIn,
               }),
             );
-          const title = yield* titleFor(
-            current,
-            here ? spaceKey : (current.spaceKey ?? current.spaceId),
-            titles,
-          );
+          const title = yield* titleFor(current, nowIn, titles);
+          // Where the page is when a person moved it to another space: the record follows it.
+          const elsewhere = here ? {} : { elsewhere: { spaceKey: nowIn, placedSpace } };
           return synced
             ? {
                 page: current,
-                property: Option.getOrUndefined(property),
+                property: Option.getOrUndefined(placedProperty),
                 synced: true,
                 title,
                 lookup: "own",
                 via: "record (page at the version it recorded)",
+                ...elsewhere,
               }
             : {
                 page: current,
-                property: Option.getOrUndefined(property),
+                property: Option.getOrUndefined(placedProperty),
                 title,
                 lookup: "own",
                 via:
@@ -473,6 +485,7 @@ export const makePublishPipeline = (
                     : isAdoptable(current, bot)
                       ? "record (untouched version 1 by Minutes)"
                       : "record (imported from the original integration)",
+                ...elsewhere,
               };
         }
       }
@@ -542,6 +555,28 @@ export const makePublishPipeline = (
     page.spaceKey !== undefined
       ? Effect.succeed(page.spaceKey.toUpperCase() === spaceKey.toUpperCase())
       : Effect.map(confluence.getSpace(spaceKey), (space) => space.id === page.spaceId);
+
+  /**
+   * The space and parent a record names: its route's, or for a page a person moved to another
+   * space, that space, with the parent of the index Minutes keeps there by its routing rules (the
+   * route's parent when it keeps none: a page of another space, which no index there lists).
+   */
+  const recordLocation = (route: Route, elsewhere: { readonly spaceKey: string } | undefined) =>
+    elsewhere === undefined
+      ? { spaceKey: route.spaceKey, parentPageId: route.parentPageId }
+      : {
+          spaceKey: elsewhere.spaceKey,
+          parentPageId: Option.match(indexLocationIn(config.confluence, elsewhere.spaceKey), {
+            onNone: () => route.parentPageId,
+            onSome: (location) => location.parentPageId,
+          }),
+        };
+
+  /** The key of the space `page` is in (as Confluence spells it). */
+  const spaceKeyOf = (page: PageInfo) =>
+    page.spaceKey !== undefined
+      ? Effect.succeed(canonicalSpaceKey(page.spaceKey))
+      : Effect.map(confluence.getSpace(page.spaceId), (space) => canonicalSpaceKey(space.key));
 
   /**
    * The title the job's own page keeps or takes: its current one while that is still one of the
@@ -662,6 +697,8 @@ export const makePublishPipeline = (
           title: own.title,
           ...(own.movedFrom !== undefined ? { oldPageInOtherSpace: own.movedFrom.id } : {}),
         }));
+        // A page a person moved to another space: updated there, never moved back (below).
+        const elsewhere = "elsewhere" in own ? own.elsewhere : undefined;
         // An archived meeting's page is updated where it is, in the archive, and stays archived.
         const keepArchived = publication.archivedAt !== null && own.page !== undefined;
         const finalStatus = keepArchived ? "archived" : "published";
@@ -694,7 +731,8 @@ export const makePublishPipeline = (
             Effect.catchTag("ConfluenceNotFoundError", () => Effect.succeed(true)),
           ));
         const movedByPerson =
-          wantsMove && placed !== undefined && own.page?.parentId !== placed && !parentGone;
+          (wantsMove && placed !== undefined && own.page?.parentId !== placed && !parentGone) ||
+          elsewhere !== undefined;
         if (parentGone)
           yield* Effect.logInfo(
             "the page Minutes placed the page under was deleted in Confluence; the page goes back under its route",
@@ -707,7 +745,7 @@ export const makePublishPipeline = (
             }),
           );
         const moveTo = wantsMove && !movedByPerson ? (parentId ?? undefined) : undefined;
-        if (movedByPerson)
+        if (movedByPerson && elsewhere === undefined)
           yield* Effect.logInfo(
             "the page was moved in Confluence since Minutes placed it; it stays where it was moved to",
           ).pipe(
@@ -722,7 +760,8 @@ export const makePublishPipeline = (
           jobId,
           parentId: parentId ?? "none (space root)",
           ...(keepArchived ? { keptInArchive: true } : {}),
-          ...(movedByPerson ? { movedInConfluenceFrom: placed } : {}),
+          ...(movedByPerson ? { movedInConfluenceFrom: placed ?? "none recorded" } : {}),
+          ...(elsewhere !== undefined ? { nowInSpace: elsewhere.spaceKey } : {}),
           move: moveTo !== undefined,
         }));
         const title = own.title;
@@ -732,7 +771,9 @@ export const makePublishPipeline = (
           jobId,
           contentHash: rendered.contentHash,
           pageVersion,
-          parentId: (movedByPerson ? placed : under) ?? null,
+          parentId: (movedByPerson ? (placed ?? under) : under) ?? null,
+          // The space Minutes placed it in: a page found in another one was moved there by a person.
+          spaceKey: elsewhere?.placedSpace ?? route.spaceKey,
           // The labels Minutes set, so that a label the route no longer gives can be taken off.
           labels: [...route.labels],
         });
@@ -825,6 +866,18 @@ export const makePublishPipeline = (
                 // Data Center moves by a versioned update, recorded like a publication's version.
                 pageVersion: page.version.number,
               }));
+            } else if (elsewhere !== undefined && placedSpaceOf(ownProperty) !== elsewhere.placedSpace) {
+              // The record is about to name the space the page is in now: the property must say
+              // where Minutes placed it, or the next publication would take that space for
+              // Minutes' own and give the job a new page in its route's space (a property from
+              // before Minutes recorded the space says nothing; nothing else is written here).
+              yield* stillHolding;
+              yield* confluence.setProperty(
+                existing.id,
+                JOB_PROPERTY_KEY,
+                propertyValue(existing.version.number, existing.parentId),
+                ownProperty !== undefined ? Option.some(ownProperty) : undefined,
+              );
             }
           } else if (
             ourVersion > 0 &&
@@ -965,8 +1018,9 @@ export const makePublishPipeline = (
           errorMessage: null,
           errorTag: null,
           streamSequence: message.streamSequence,
-          spaceKey: route.spaceKey,
-          parentPageId: route.parentPageId,
+          // Where the meeting is: the space a person moved the page to, listed by that space's
+          // index only when Minutes keeps one there by its routing rules (`indexLocationIn`).
+          ...recordLocation(route, elsewhere),
           meetingDate: rendered.meetingDate,
           // A new page for an archived meeting whose page was deleted is not in the archive.
           archivedAt: keepArchived ? undefined : null,
@@ -1112,10 +1166,17 @@ export const makePublishPipeline = (
     if ((kind === "published" || kind === "unchanged") && settings.indexPages !== undefined) {
       // Before the ack, and for unchanged pages too: when a crash stopped the refresh after the
       // page was written, the redelivered message finds the page unchanged and refreshes then.
-      yield* settings.indexPages.refresh(
-        { spaceKey: route.spaceKey, parentPageId: route.parentPageId },
-        confluence,
-      );
+      // The route's index, and the ones the record entered or left when a person moved the page
+      // to another space (or back): only indexes Minutes keeps by its routing rules, never
+      // structure in a space nobody routed to.
+      const indexes: Array<IndexLocation> = [{ spaceKey: route.spaceKey, parentPageId: route.parentPageId }];
+      for (const location of [recorded, claimedRecord])
+        if (
+          !indexes.some((known) => sameLocation(known, location)) &&
+          isRoutedLocation(config.confluence, location)
+        )
+          indexes.push({ spaceKey: location.spaceKey, parentPageId: location.parentPageId });
+      for (const location of indexes) yield* settings.indexPages.refresh(location, confluence);
     }
     yield* Effect.logInfo(kind === "unchanged" ? "page unchanged" : `page ${kind}`).pipe(
       Effect.annotateLogs({
@@ -1991,6 +2052,19 @@ export const staleLabels = (
 const placedParentOf = (property: ContentProperty | undefined): string | undefined => {
   const parentId = propertyFields(property)?.parentId;
   return typeof parentId === "string" ? parentId : undefined;
+};
+
+/** Whether two index locations are the same (space keys compare as Confluence compares them). */
+const sameLocation = (a: IndexLocation, b: IndexLocation): boolean =>
+  a.spaceKey.toUpperCase() === b.spaceKey.toUpperCase() && a.parentPageId === b.parentPageId;
+
+/**
+ * The space the job property says Minutes last placed the page in; undefined when it does not say
+ * (a property written before Minutes recorded it: the record's space was the route's then).
+ */
+const placedSpaceOf = (property: ContentProperty | undefined): string | undefined => {
+  const spaceKey = propertyFields(property)?.spaceKey;
+  return typeof spaceKey === "string" && spaceKey !== "" ? spaceKey : undefined;
 };
 
 /**

@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minutes/confluence-core";
-import { JOB_PROPERTY_KEY, type MinutesConfig } from "@minutes/contracts";
+import { canonicalSpaceKey, JOB_PROPERTY_KEY, type MinutesConfig } from "@minutes/contracts";
 import type {
   IndexListing,
   IndexLocation,
@@ -46,6 +46,46 @@ export interface IndexPages {
    */
   readonly refresh: (location: IndexLocation, confluence: ConfluenceClientService) => Effect.Effect<void>;
 }
+
+/**
+ * The places Minutes keeps index pages by its routing rules: each rule's space and parent (a rule
+ * without them takes `space_key`/`parent_page_id`, as routing does), then the defaults, in that
+ * order. An event may name a space and parent of its own; those are not known in advance.
+ */
+export const routedLocations = (
+  confluence: Pick<MinutesConfig["confluence"], "routing_rules" | "space_key" | "parent_page_id">,
+): ReadonlyArray<IndexLocation> => [
+  ...confluence.routing_rules.map((rule) => ({
+    spaceKey: canonicalSpaceKey(rule.space_key ?? confluence.space_key),
+    parentPageId: rule.parent_page_id !== undefined ? rule.parent_page_id : confluence.parent_page_id,
+  })),
+  { spaceKey: canonicalSpaceKey(confluence.space_key), parentPageId: confluence.parent_page_id },
+];
+
+/**
+ * The index that lists a meeting whose page a person moved to `spaceKey` (Cloud can move pages
+ * across spaces): the first of {@link routedLocations} in that space. None when no rule routes
+ * there: Minutes makes no index page in a space nobody routed to, and such a meeting is listed by
+ * no index (the one of its route's space would link to a title that is not in that space).
+ */
+export const indexLocationIn = (
+  confluence: Pick<MinutesConfig["confluence"], "routing_rules" | "space_key" | "parent_page_id">,
+  spaceKey: string,
+): Option.Option<IndexLocation> =>
+  Option.fromNullable(
+    routedLocations(confluence).find((l) => l.spaceKey.toUpperCase() === spaceKey.toUpperCase()),
+  );
+
+/** Whether `location` is one of {@link routedLocations}. */
+export const isRoutedLocation = (
+  confluence: Pick<MinutesConfig["confluence"], "routing_rules" | "space_key" | "parent_page_id">,
+  location: IndexLocation,
+): boolean =>
+  routedLocations(confluence).some(
+    (l) =>
+      l.spaceKey.toUpperCase() === location.spaceKey.toUpperCase() &&
+      l.parentPageId === location.parentPageId,
+  );
 
 /** Index pages over the store; `botIdentity` tells Minutes' own pages from people's. */
 export const makeIndexPages = (
