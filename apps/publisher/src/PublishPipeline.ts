@@ -2062,7 +2062,8 @@ const sameLocation = (a: IndexLocation, b: IndexLocation): boolean =>
  * The space the job property says Minutes last placed the page in; undefined when it does not say
  * (a property written before Minutes recorded it: the record's space was the route's then).
  */
-const placedSpaceOf = (property: ContentProperty | undefined): string | undefined => {
+/** The space a job property says Minutes placed the page in (properties from before it did: none). */
+export const placedSpaceOf = (property: ContentProperty | undefined): string | undefined => {
   const spaceKey = propertyFields(property)?.spaceKey;
   return typeof spaceKey === "string" && spaceKey !== "" ? spaceKey : undefined;
 };

@@ -11,7 +11,7 @@
  * pages): each page is moved only once its job property shows it is the record's job's, one read
  * per page archived, which happens once in a page's life.
  */
-import type { ConfluenceClientService, PageInfo } from "@minutes/confluence-core";
+import type { ConfluenceClientService, ContentProperty, PageInfo } from "@minutes/confluence-core";
 import {
   type ArchiveFailure,
   type ArchiveRunResult,
@@ -23,8 +23,8 @@ import {
 import type { IndexLocation, PublicationStoreShape } from "@minutes/publication-store";
 import { Duration, Effect, Option } from "effect";
 import { type ContainerCache, ensureContainer } from "./containers.js";
-import type { IndexPages } from "./index-page.js";
-import { isBot, isRecordedPageOurs } from "./PublishPipeline.js";
+import { type IndexPages, indexLocationIn } from "./index-page.js";
+import { isBot, isRecordedPageOurs, placedSpaceOf } from "./PublishPipeline.js";
 
 const DAY_MS = 86_400_000;
 /** Records read per round; a run goes on until no record is left that it has not tried. */
@@ -83,6 +83,7 @@ export const runArchive = (
       for (const record of batch) {
         tried.add(record.id);
         const reason = yield* (cloudArchive ? archiveInCloud : archiveOne)(settings, confluence, record);
+        if (reason === LEFT_ALONE) continue;
         if (reason === undefined) {
           archived++;
           touched.set(`${record.spaceKey}|${record.parentPageId ?? ""}`, {
@@ -121,7 +122,8 @@ const archiveOne = (settings: ArchiveSettings, confluence: ConfluenceClientServi
       const pageId = record.pageId as string;
       const page = yield* confluence.getPageInfo(pageId);
       // Before the archive page: a run that archives nothing creates nothing.
-      yield* requireOwnPage(settings, confluence, record, page);
+      const property = yield* requireOwnPage(settings, confluence, record, page);
+      if (movedAwayByPerson(settings, record, property)) return LEFT_ALONE;
       const findArchivePage = () =>
         ensureContainer(
           confluence,
@@ -229,7 +231,8 @@ const requireOwnPage = (
   Effect.gen(function* () {
     const property = yield* confluence.getProperty(page.id, JOB_PROPERTY_KEY);
     const owner = Option.isSome(property) ? jobOfJobProperty(property.value.value) : undefined;
-    if (isRecordedPageOurs(record.jobId, record, page, owner, false, [], settings.botIdentity)) return;
+    if (isRecordedPageOurs(record.jobId, record, page, owner, false, [], settings.botIdentity))
+      return Option.getOrUndefined(property);
     return yield* Effect.fail({
       _tag: "NotTheJobsPageError" as const,
       message:
@@ -238,6 +241,30 @@ const requireOwnPage = (
           : `page ${page.id} ("${page.title}") has no ${JOB_PROPERTY_KEY} property naming this record's job and is not a page Minutes may take for it; it was not archived. Publish the job to give it a page of its own`,
     });
   });
+
+/** What a run does with a page a person moved to a space it keeps no archive in: nothing. */
+const LEFT_ALONE = Symbol("left alone");
+
+/**
+ * Whether a person moved the page to another space (Cloud) where no routing rule puts meetings:
+ * its record names that space, but no archive page of Minutes' belongs there, and making one would
+ * create structure in a space nobody routed to (and take the page from where the person put it).
+ * It stays as it is: not archived, not a failure, looked at again by the next run. The job property
+ * says where Minutes placed the page; one from before it said so cannot tell, and the record's
+ * space is then the route's anyway.
+ */
+const movedAwayByPerson = (
+  settings: ArchiveSettings,
+  record: Publication,
+  property: ContentProperty | undefined,
+): boolean => {
+  const placed = placedSpaceOf(property);
+  return (
+    placed !== undefined &&
+    placed.toUpperCase() !== record.spaceKey.toUpperCase() &&
+    Option.isNone(indexLocationIn(settings.config.confluence, record.spaceKey))
+  );
+};
 
 /**
  * Runs `archive` (which puts the page in the archive and returns the page when that wrote a new
@@ -248,10 +275,11 @@ const recorded = <
 >(
   settings: ArchiveSettings,
   record: Publication,
-  archive: Effect.Effect<PageInfo | undefined, E>,
+  archive: Effect.Effect<PageInfo | undefined | typeof LEFT_ALONE, E>,
 ) =>
   Effect.gen(function* () {
     const written = yield* archive;
+    if (written === LEFT_ALONE) return LEFT_ALONE;
     // Only from `published`: a job being published right now keeps its page, and the next run
     // finds it (already archived or not) again.
     // The record and the archive's page version change together.
@@ -271,7 +299,7 @@ const recorded = <
     });
     return undefined;
   }).pipe(
-    Effect.catchAll((error) => {
+    Effect.catchAll((error): Effect.Effect<string> => {
       // An archive page deleted in Confluence must be looked up again.
       settings.containers.clear();
       const reason =

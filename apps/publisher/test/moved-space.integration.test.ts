@@ -1,6 +1,6 @@
 // A meeting page a person moved to another space (Confluence Cloud's move): the record, the
 // publications API and the index pages follow the page to where it is.
-import { publicationEventSubject } from "@minutes/contracts";
+import { type ArchiveRunResult, archiveRunSubject, publicationEventSubject } from "@minutes/contracts";
 import { Effect } from "effect";
 import { describe, expect, it } from "vitest";
 import { INDEX_PROPERTY_KEY } from "../src/index.js";
@@ -63,6 +63,14 @@ const moveToTeam = async (h: Harness, pageId: string) => {
   expect(moved.status).toBe(200);
   return { team, target };
 };
+
+/** Runs the archive now, as `POST /api/archive/run` asks the publisher to. */
+const archiveNow = async (h: Harness, request: Record<string, unknown>): Promise<ArchiveRunResult> =>
+  (
+    await h.nc.request(archiveRunSubject(h.config.nats.subject_prefix), JSON.stringify(request), {
+      timeout: 30_000,
+    })
+  ).json<ArchiveRunResult>();
 
 const jobRecord = async (h: Harness, jobId: string) => {
   const r = await Effect.runPromise(h.store.findByJob(jobId));
@@ -199,5 +207,30 @@ describe("a page a person moved to another space (Cloud)", () => {
     expect(await jobRecord(h, "job-away")).toMatchObject({ pageId: id, spaceKey: "MEETINGS" });
     expect(linked(h, meetingsIndex!.id)).toEqual([first.pageTitle]);
     expect(linked(h, teamIndex!.id)).toEqual([teamRecord.pageTitle]);
+  });
+
+  it("is left where the person put it by an archive run when no rule routes to its new space", async () => {
+    const h = await open(withIndex());
+    const published = outcomes(h);
+    const seq1 = await h.submit({ jobId: "job-old", markdown: protocol("Old") });
+    await published("job-old", seq1);
+    const id = (await recordIn(h, "job-old", "published")).pageId!;
+    const { team, target } = await moveToTeam(h, id);
+    const seq2 = await h.submit({ jobId: "job-old", markdown: protocol("Old", "- decision two") });
+    await published("job-old", seq2);
+    const seq3 = await h.submit({ jobId: "job-home", markdown: protocol("Home") });
+    await published("job-home", seq3);
+
+    // Both meetings are older than 30 days: the one in its route's space is archived as before;
+    // the moved one stays under the person's page, with no archive page made in TEAM and no
+    // failure reported on this run or the next.
+    const run = await archiveNow(h, { olderThanDays: 30 });
+    expect(run).toMatchObject({ archived: 1, failed: [] });
+    await recordIn(h, "job-home", "archived");
+    expect(h.sandbox.state.page(id)).toMatchObject({ spaceId: team.id, parentId: target });
+    expect(h.sandbox.state.pages("TEAM").filter((p) => p.title === "Archive")).toEqual([]);
+    expect(await jobRecord(h, "job-old")).toMatchObject({ status: "published", spaceKey: "TEAM" });
+    expect(await archiveNow(h, { olderThanDays: 30 })).toMatchObject({ archived: 0, failed: [] });
+    expect(h.sandbox.state.page(id)).toMatchObject({ spaceId: team.id, parentId: target });
   });
 });
