@@ -402,9 +402,16 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       );
     if (enabled && config.confluence.advanced_settings.archive_old_pages) {
       const every = Duration.minutes(config.confluence.advanced_settings.archive_interval_minutes);
+      // Once per period across the publishers: the one holding the store's schedule lock runs it
+      // (always this one on SQLite); two at once reported each other's pages as failures.
+      const scheduled = Effect.flatMap(store.holdsSchedule("archive"), (mine) =>
+        mine
+          ? Effect.asVoid(archive({}))
+          : Effect.logInfo("scheduled archive run left to the publisher that runs them"),
+      );
       await run(
         Effect.forkScoped(
-          archive({}).pipe(
+          scheduled.pipe(
             // A defect too: the schedule must go on (and say so) rather than end without a word.
             Effect.catchAllCause((cause) => {
               const failure = Cause.failureOption(cause);

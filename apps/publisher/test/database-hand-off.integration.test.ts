@@ -3,7 +3,6 @@
 // each is published once. Its database runs through a TCP proxy the test cuts (real connections,
 // refused while cut); the peer reaches the same database directly.
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { Writable } from "node:stream";
 import {
   type MinutesConfig,
   type PublicationOutcome,
@@ -12,9 +11,9 @@ import {
 } from "@minutes/contracts";
 import { DeliverPolicy } from "@nats-io/jetstream";
 import { Redacted, Schema } from "effect";
-import { type Logger, pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  captureLog,
   eventually,
   type Harness,
   harnessPerTest,
@@ -148,22 +147,6 @@ const throughProxy = (config: MinutesConfig, port: number): MinutesConfig => {
   const url = new URL(Redacted.value(config.database.url!));
   url.host = `127.0.0.1:${port}`;
   return { ...config, database: { ...config.database, url: Redacted.make(url.toString()) } };
-};
-
-/** A logger keeping the messages it was given, to count them. */
-const captureLog = (): { readonly logger: Logger; readonly lines: (message: string) => number } => {
-  const messages: Array<string> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split("\n").filter(Boolean))
-        messages.push((JSON.parse(line) as { msg?: string }).msg ?? "");
-      done();
-    },
-  });
-  return {
-    logger: pino({ level: "info" }, sink),
-    lines: (message) => messages.filter((m) => m === message).length,
-  };
 };
 
 /** Every outcome event the publishers emitted so far. */
