@@ -20,11 +20,13 @@ import {
   ignoredSettingWarnings,
   indexRefreshSubject,
   type MinutesConfig,
+  PUBLISHER_MISSED_HEARTBEATS,
 } from "@minutes/contracts";
 import {
   connectNats,
   ensureStreams,
   type PublisherRegistration,
+  readPublisherRegistry,
   registerPublisher,
 } from "@minutes/nats-streams";
 import {
@@ -369,8 +371,9 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       Runtime.runPromise(runtime)(pipeline.handle(message), { signal });
 
     // Messages kept through a database outage are tried again once it answers (database-watch.ts).
+    const databaseAnswers = () => Effect.runPromise(Effect.isSuccess(store.health()));
     const databaseBack = makeDatabaseWatch({
-      answers: () => Effect.runPromise(Effect.isSuccess(store.health())),
+      answers: databaseAnswers,
       onBack: (waiting) =>
         log.info({ waiting }, "the database answers again; trying the messages kept through the outage"),
     }).back;
@@ -399,9 +402,16 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       );
     if (enabled && config.confluence.advanced_settings.archive_old_pages) {
       const every = Duration.minutes(config.confluence.advanced_settings.archive_interval_minutes);
+      // Once per period across the publishers: the one holding the store's schedule lock runs it
+      // (always this one on SQLite); two at once reported each other's pages as failures.
+      const scheduled = Effect.flatMap(store.holdsSchedule("archive"), (mine) =>
+        mine
+          ? Effect.asVoid(archive({}))
+          : Effect.logInfo("scheduled archive run left to the publisher that runs them"),
+      );
       await run(
         Effect.forkScoped(
-          archive({}).pipe(
+          scheduled.pipe(
             // A defect too: the schedule must go on (and say so) rather than end without a word.
             Effect.catchAllCause((cause) => {
               const failure = Cause.failureOption(cause);
@@ -481,6 +491,23 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
       ackWaitMs,
       handle,
       databaseBack,
+      // With a live peer, messages kept through this instance's database outage go to the peer.
+      handOff: {
+        livePeer: async () => {
+          const read = await readPublisherRegistry(js, jsm, config.nats);
+          if (read === null) return false;
+          const serverNow = read.serverTime?.getTime() ?? Date.now();
+          // Alive as the gateway's status counts it: within three heartbeats.
+          return read.publishers.some(
+            (p) =>
+              p.presence.instanceId !== instanceId &&
+              serverNow - p.lastHeartbeatAt.getTime() <=
+                PUBLISHER_MISSED_HEARTBEATS * p.presence.heartbeatIntervalMs,
+          );
+        },
+        databaseAnswers,
+        maxDeliver: config.nats.max_deliver,
+      },
       onError: (message, error, fields) => log.error({ ...fields, err: String(error) }, message),
       onNotice: (level, message, fields) =>
         log[level]({ ...fields, stream: config.nats.stream, consumer: config.nats.consumer }, message),

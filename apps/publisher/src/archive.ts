@@ -3,8 +3,9 @@
  * page (`archive_page_title`, under the route's parent or at the space root) and their records
  * become `archived`. Idempotent: a page already under the archive page is only recorded, an
  * archived record is not looked at again, and a page that cannot be moved now is reported and
- * tried again on the next run. Runs on a schedule in every publisher and on request
- * (`POST /api/archive/run` through NATS request/reply); runs in one process never overlap.
+ * tried again on the next run. Runs on a schedule (once per period across the publishers: the
+ * one holding the store's schedule lock, see Publisher.ts) and on request (`POST /api/archive/run`
+ * through NATS request/reply, one publisher answers); runs in one process never overlap.
  * On Data Center a move is a new page version by Minutes: it is recorded, and a page a person
  * edited since Minutes' last version is left where it is, as moving it would hide that edit.
  * A record's page id proves nothing on its own (a record imported from another site names its

@@ -14,6 +14,13 @@
  * and pulls again, pausing between attempts so a consumer deleted over and over costs little.
  * A message still running from before is not acknowledged afterwards: the re-created consumer
  * would take its ack for the message that now has the same stream sequence.
+ *
+ * Messages kept through a database outage stay here while this publisher is alone (no delivery is
+ * spent). With `handOff` and a live peer (another publisher, which may still reach the database)
+ * they are handed back instead (nak), and the loop pulls nothing until its database answers: the
+ * peer publishes them within seconds. The tradeoff: each hand-back spends a delivery, so a
+ * message on its last delivery is kept (handed back, JetStream would give up on it), and when
+ * every instance lost the database they all stop pulling and resume as their database answers.
  */
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 import type { DatabaseBack } from "./database-watch.js";
@@ -42,10 +49,31 @@ export interface ConsumeLoopOptions {
    * its course.
    */
   readonly databaseBack?: DatabaseBack;
+  /** Handing kept messages to a live peer during a database outage; without it they stay here. */
+  readonly handOff?: HandOffOptions;
   readonly onError: (message: string, error: unknown, fields?: Record<string, unknown>) => void;
   /** What else the log should say: the consumer went missing, pulling resumed. */
   readonly onNotice: (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
 }
+
+/** Options of the hand-off of messages kept through a database outage (see the module comment). */
+export interface HandOffOptions {
+  /**
+   * Whether another publisher instance is alive now (the publisher registry); a rejection counts
+   * as no. Asked as soon as a message is kept for the database, then every `checkEveryMs` while
+   * messages stay kept (a peer that starts later takes them too).
+   */
+  readonly livePeer: () => Promise<boolean>;
+  /** Whether the database answers now (the store's health check); a rejection counts as no. */
+  readonly databaseAnswers: () => Promise<boolean>;
+  /** The consumer's `max_deliver`: a message on its last delivery is never handed back. */
+  readonly maxDeliver: number;
+  /** Time between two looks for a peer, and between two probes while not pulling (default 1 s). */
+  readonly checkEveryMs?: number;
+}
+
+/** Time between two looks for a live peer (and two database probes while handing off), by default. */
+export const HAND_OFF_CHECK_MS = 1_000;
 
 /** The shortest time between two re-creations of the consumer. */
 export const REOPEN_MIN_INTERVAL_MS = 1_000;
@@ -58,6 +86,8 @@ export interface ConsumeLoop {
   readonly inFlight: () => number;
   /** Callbacks waiting for a free slot (at most one: the pull's); for tests. */
   readonly slotWaiters: () => number;
+  /** Whether the loop hands its kept messages to a peer and pulls nothing until its database answers. */
+  readonly handingOff: () => boolean;
   /**
    * Stops pulling and waits (up to `graceMs`) for in-flight messages, then interrupts the ones
    * still running and waits for them to end.
@@ -69,6 +99,11 @@ export interface ConsumeLoop {
 
 /** The longest wait between two tries of a kept message. */
 const RETRY_CAP_MS = 30_000;
+/**
+ * The delay of a hand-back's nak: given explicitly, as a plain nak may wait for the consumer's
+ * backoff (its first step, 5 s by default) on servers that apply it to naks without a delay.
+ */
+const HAND_BACK_DELAY_MS = 1;
 
 /** Starts consuming. */
 export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<ConsumeLoop> => {
@@ -97,29 +132,78 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
   // a forced publication wrote its page twice.
   const open = (consumer: Consumer): Promise<ConsumerMessages> =>
     consumer.consume({ max_messages: 1, abort_on_missing_resource: true });
-  let messages: ConsumerMessages = await open(options.consumer);
+  let consumer: Consumer = options.consumer;
+  let messages: ConsumerMessages = await open(consumer);
   // Counts re-created consumers: a message answers only the consumer that delivered it.
   let generation = 0;
   let lastReopen = Number.NEGATIVE_INFINITY;
 
   /**
    * Waits for `ms`, or less when the loop stops (kept messages, re-creation attempts) or `early`
-   * resolves (it is told through its signal when the wait is over).
+   * resolves (it is told through its signal when the wait is over). `group` also holds the wake
+   * while it waits, for whoever must end the waits of one kind (a hand-off: the kept messages').
    */
   const wakers = new Set<() => void>();
-  const pause = (ms: number, early?: (signal: AbortSignal) => Promise<void>) =>
+  const pause = (ms: number, early?: (signal: AbortSignal) => Promise<void>, group?: Set<() => void>) =>
     new Promise<void>((resolve) => {
       const over = new AbortController();
       const wake = () => {
         clearTimeout(timer);
         wakers.delete(wake);
+        group?.delete(wake);
         over.abort();
         resolve();
       };
       const timer = setTimeout(wake, ms);
       wakers.add(wake);
+      group?.add(wake);
       early?.(over.signal).then(wake, () => undefined);
     });
+
+  // The hand-off. `kept`: the waits of the messages kept for the database.
+  const handOff = options.handOff;
+  const checkEveryMs = handOff?.checkEveryMs ?? HAND_OFF_CHECK_MS;
+  const kept = new Set<() => void>();
+  let handingOff = false;
+  let lookingForPeer = false;
+  /** Whether `m` may be handed back: not on its last delivery, which JetStream would give up on. */
+  const mayHandBack = (m: JsMsg): boolean =>
+    handingOff && handOff !== undefined && m.info.deliveryCount < handOff.maxDeliver;
+  /** Starts a hand-off: kept messages go back, the pull ends (the loop resumes it later). */
+  const startHandOff = () => {
+    handingOff = true;
+    options.onNotice(
+      "warn",
+      "the database does not answer and another publisher runs: handing the messages kept here back to it, and pulling none until the database answers",
+      { kept: kept.size },
+    );
+    for (const wake of [...kept]) wake();
+    for (const wake of slotWaiters.splice(0)) wake();
+    void messages.close().catch(() => undefined);
+  };
+  /** While messages are kept for the database, looks for a live peer; one found starts a hand-off. */
+  const lookForPeer = async () => {
+    if (handOff === undefined || lookingForPeer) return;
+    lookingForPeer = true;
+    try {
+      while (kept.size > 0 && !handingOff && !stopping) {
+        if (await handOff.livePeer().catch(() => false)) {
+          if (kept.size > 0 && !handingOff && !stopping) startHandOff();
+          return;
+        }
+        await pause(checkEveryMs);
+      }
+    } finally {
+      lookingForPeer = false;
+    }
+  };
+  /** Resolves once the database answers (or the loop stops). */
+  const databaseAnswers = async () => {
+    while (!stopping && handOff !== undefined) {
+      if (await handOff.databaseAnswers().catch(() => false)) return;
+      await pause(checkEveryMs);
+    }
+  };
 
   /** Tells JetStream three times per ack wait that `m` is still being worked on, from now on. */
   const keepAlive = (m: JsMsg): NodeJS.Timeout => {
@@ -143,17 +227,45 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
         storedAt: Math.floor(m.info.timestampNanos / 1e6),
       };
       let disposition = await options.handle(message, signal);
+      let handBack = false;
       for (let tries = 0; disposition._tag === "Retry" && !stopping; tries++) {
-        await pause(
+        const forDatabase = disposition.until === "database-answers";
+        if (forDatabase && mayHandBack(m)) {
+          handBack = true;
+          break;
+        }
+        const waiting = pause(
           Math.min(RETRY_CAP_MS, disposition.delayMs * 2 ** Math.min(tries, 16)),
-          disposition.until === "database-answers" ? options.databaseBack : undefined,
+          forDatabase ? options.databaseBack : undefined,
+          forDatabase ? kept : undefined,
         );
+        if (forDatabase) void lookForPeer();
+        await waiting;
         if (stopping) break;
+        if (forDatabase && mayHandBack(m)) {
+          handBack = true;
+          break;
+        }
         disposition = await options.handle(message, signal);
       }
       clearInterval(heartbeat);
       // Interrupted by a stop: whatever it came back with, the message is left for redelivery.
       if (signal.aborted) return;
+      if (handBack && deliveredBy === generation) {
+        // Nothing was recorded for it here (the database did not answer): the peer handles it as
+        // a new delivery, taking over a lease this attempt held once that runs out.
+        m.nak(HAND_BACK_DELAY_MS);
+        options.onNotice(
+          "info",
+          "handed a message kept through the database outage back to another publisher",
+          {
+            subject: m.subject,
+            streamSequence: m.seq,
+            delivery: m.info.deliveryCount,
+          },
+        );
+        return;
+      }
       if (deliveredBy !== generation) {
         options.onNotice("warn", "not answering a message of a consumer that was since re-created", {
           subject: m.subject,
@@ -224,10 +336,16 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
           continue;
         }
         const heartbeat = keepAlive(m);
-        while (inFlight.size >= options.concurrency && !stopping) await slotFreed();
+        while (inFlight.size >= options.concurrency && !stopping && !mayHandBack(m)) await slotFreed();
         if (stopping) {
           clearInterval(heartbeat);
           m.nak();
+          continue;
+        }
+        // Taken before the hand-off closed the pull: the peer takes it.
+        if (mayHandBack(m)) {
+          clearInterval(heartbeat);
+          m.nak(HAND_BACK_DELAY_MS);
           continue;
         }
         const interrupt = new AbortController();
@@ -252,8 +370,12 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
       if (stopping) return undefined;
       lastReopen = Date.now();
       try {
-        const next = await open(await options.reopen());
-        if (!stopping) return next;
+        const reopened = await options.reopen();
+        const next = await open(reopened);
+        if (!stopping) {
+          consumer = reopened;
+          return next;
+        }
         // Never iterated: `close()` would wait for an iteration that never comes.
         next.stop();
       } catch (error) {
@@ -266,8 +388,28 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
   const done = (async () => {
     for (;;) {
       const ended = await pull(messages);
-      // Closed by `stop`, or the NATS connection closed: nothing to come back to.
-      if (stopping || ended === undefined) return;
+      if (stopping) return;
+      // Closed by a hand-off: pulling resumes once the database answers.
+      if (handingOff) {
+        await databaseAnswers();
+        handingOff = false;
+        if (stopping) return;
+        if (ended === undefined) {
+          try {
+            messages = await open(consumer);
+            options.onNotice("info", "the database answers again; pulling again");
+            continue;
+          } catch (error) {
+            options.onError(
+              "could not pull again after the database answered; re-creating the consumer",
+              error,
+            );
+          }
+        }
+      } else if (ended === undefined) {
+        // Closed by `stop`, or the NATS connection closed: nothing to come back to.
+        return;
+      }
       // The consumer that delivered the messages still running is gone.
       generation++;
       options.onNotice("warn", "pulling stopped; re-creating the streams and the consumer", {
@@ -283,6 +425,7 @@ export const startConsumeLoop = async (options: ConsumeLoopOptions): Promise<Con
   return {
     inFlight: () => inFlight.size,
     slotWaiters: () => slotWaiters.length,
+    handingOff: () => handingOff,
     done,
     stop: async (graceMs) => {
       stopping = true;

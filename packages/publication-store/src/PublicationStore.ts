@@ -30,6 +30,7 @@ import {
   Layer,
   Option,
   type ParseResult,
+  Redacted,
   Schema,
   type Scope,
   Stream,
@@ -62,6 +63,7 @@ import {
   type StoreUnusableError,
 } from "./PublicationStoreError.js";
 import { type ProtocolMetadata, protocolMetadataOf, type StoredProtocol } from "./StoredProtocol.js";
+import { makeScheduleLocks } from "./schedule-locks.js";
 
 /** What `saveProtocol` stores. `occurredAt` is the event's ISO timestamp. */
 export interface SaveProtocolInput {
@@ -619,6 +621,14 @@ export interface PublicationStoreShape {
    * fails with a reason naming the path.
    */
   readonly health: () => Effect.Effect<void, StoreUnavailableError>;
+  /**
+   * Whether this process runs the scheduled job `name` (the publishers' archive runs) now. SQLite:
+   * always (one publisher). PostgreSQL: only the process holding the job's session advisory lock,
+   * taken at the first ask that finds it free and kept on a connection of its own until the store
+   * closes or that connection drops; another publisher takes it over at its next ask then. So
+   * publishers that each ask on their own schedule run the job once per period between them.
+   */
+  readonly holdsSchedule: (name: string) => Effect.Effect<boolean, StoreUnavailableError>;
 }
 
 /**
@@ -652,7 +662,25 @@ export class PublicationStore extends Context.Tag("@minutes/publication-store/Pu
         Effect.promise(() => d.orm.close(true)).pipe(Effect.ignore),
       );
       if (config.migrate !== false) yield* migrate(db);
-      return makeShape(db);
+      const shape = makeShape(db);
+      if (db.dialect !== "postgresql") return { ...shape, holdsSchedule: () => Effect.succeed(true) };
+      const url = typeof config.url === "string" ? config.url : Redacted.value(config.url!);
+      const locks = yield* Effect.acquireRelease(
+        Effect.sync(() => makeScheduleLocks(url)),
+        (l) => Effect.promise(l.close),
+      );
+      return {
+        ...shape,
+        holdsSchedule: (name: string) =>
+          Effect.tryPromise({
+            try: () => locks.holds(name),
+            catch: (cause) =>
+              new StoreUnavailableError({
+                operation: "holdsSchedule",
+                reason: cause instanceof Error ? cause.message : String(cause),
+              }),
+          }),
+      };
     });
 
   /** The live layer. */
@@ -664,7 +692,7 @@ export class PublicationStore extends Context.Tag("@minutes/publication-store/Pu
 
 // internal
 
-const makeShape = (db: Database): PublicationStoreShape => {
+const makeShape = (db: Database): Omit<PublicationStoreShape, "holdsSchedule"> => {
   const { rows, run } = statements(db);
   // One EntityManager for every operation (a fork costs more than most statements): they only
   // run SQL through it, outside any transaction, and raw SQL leaves no entity state behind. An

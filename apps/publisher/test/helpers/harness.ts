@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import {
   type ConfluenceClientService,
   clientConfigFromSettings,
@@ -480,3 +481,23 @@ afterEach(() => {
     }
   }
 });
+
+/** A pino logger that keeps what it was given: each line's message and fields. */
+export const captureLog = (): {
+  readonly logger: Logger;
+  /** The lines logged with `message`. */
+  readonly entries: (message: string) => ReadonlyArray<Record<string, unknown>>;
+  /** How many lines were logged with `message`. */
+  readonly lines: (message: string) => number;
+} => {
+  const logged: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString().split("\n").filter(Boolean))
+        logged.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const entries = (message: string) => logged.filter((l) => l.msg === message);
+  return { logger: pino({ level: "info" }, sink), entries, lines: (message) => entries(message).length };
+};
