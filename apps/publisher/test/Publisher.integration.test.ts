@@ -1913,6 +1913,13 @@ describe("failures", () => {
       times: 5,
       retryAfter: 3600,
     });
+    // What the publisher answers JetStream: it acks on the consumer's ack subjects.
+    const answers: Array<string> = [];
+    const acks = h.nc.subscribe(`$JS.ACK.${h.config.nats.stream}.${h.config.nats.consumer}.>`, {
+      callback: (_e, m) => {
+        answers.push(m.string());
+      },
+    });
     const before = Date.now();
     await h.submit({ jobId: "job-hour", markdown: protocol("An hour") });
     const [deferred] = await outcomesUntil(h, "job-hour", (o) => o.outcome === "deferred");
@@ -1934,8 +1941,15 @@ describe("failures", () => {
     expect(at).toBeGreaterThanOrEqual(before + 3_600_000);
     expect(at).toBeLessThan(Date.now() + 3_600_000 + 1_000);
     expect(deferred?.errorMessage).toBe(pending.errorMessage);
-    // Not retried early, in process or by a redelivery.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Not retried early: JetStream is told to hold the message for the hour (a plain nak or no
+    // answer would bring it back after the 1 s backoff or the 2 s ack wait), and it holds it.
+    const nak = await eventually(() => answers.find((a) => a.startsWith("-NAK")), 5_000, "the nak");
+    acks.unsubscribe();
+    expect(nak).toBe(`-NAK ${JSON.stringify({ delay: 3_600_000 * 1_000_000 })}`);
+    expect(answers.filter((a) => a !== "+WPI")).toEqual([nak]);
+    const held = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    expect(held).toMatchObject({ num_ack_pending: 1, num_redelivered: 0, num_pending: 0 });
+    expect(held.delivered.consumer_seq).toBe(1);
     expect(h.sandbox.faults.list().find((f) => f.id === rule)?.fired).toBe(1);
     expect((await recordIn(h, "job-hour", "pending")).errorMessage).toBe(pending.errorMessage);
     expect(pagesOfJob(h, "job-hour")).toHaveLength(0);
