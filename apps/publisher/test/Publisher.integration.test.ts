@@ -1773,7 +1773,10 @@ describe("failures", () => {
     const h = await open();
     await h.submit({ jobId: "job-space", markdown: protocol("Nowhere"), spaceKey: "NOPE" });
     const failed = await recordIn(h, "job-space", "failed");
-    expect(failed.errorTag).toMatch(/NotFound|Validation|Permission/);
+    expect(failed.errorTag).toBe("ConfluenceNotFoundError");
+    expect(failed.errorMessage).toContain("no space with key NOPE");
+    // At once: on its first delivery.
+    expect(failed.attempts).toBe(1);
   });
 
   it("logs a publication that failed for good at error level, as operators alert on errors", async () => {
@@ -1788,10 +1791,13 @@ describe("failures", () => {
 
   it("fails at once, without retrying, when Confluence refuses the write (403)", async () => {
     const h = await open();
-    h.sandbox.faults.add({ kind: "status", status: 403, method: "POST" });
+    const refusal = h.sandbox.faults.add({ kind: "status", status: 403, method: "POST" });
     await h.submit({ jobId: "job-forbidden", markdown: protocol("Forbidden") });
     const failed = await recordIn(h, "job-forbidden", "failed");
-    expect(failed.errorTag).toMatch(/Permission|Authentication/);
+    expect(failed.errorTag).toBe("ConfluencePermissionError");
+    expect(failed.errorMessage).toContain("→ 403");
+    // One refused write: not retried in process, nor by a redelivery.
+    expect(h.sandbox.faults.list().find((f) => f.id === refusal)?.fired).toBe(1);
     expect(failed.attempts).toBe(1);
     expect(pagesOfJob(h, "job-forbidden")).toHaveLength(0);
   });
@@ -1803,7 +1809,10 @@ describe("failures", () => {
     h.sandbox.faults.add({ kind: "reset", times: 2 });
     await h.submit({ jobId: "job-flaky", markdown: protocol("Flaky") });
     await recordIn(h, "job-flaky", "published", 30_000);
-    expect(pagesOfJob(h, "job-flaky")).toHaveLength(1);
+    // Every fault was met (a rule leaves the list once it has fired its last time) ...
+    expect(h.sandbox.faults.list()).toEqual([]);
+    // ... and the page was written once: one page, one version.
+    expect(pagesOfJob(h, "job-flaky").map((p) => p.versions.length)).toEqual([1]);
   });
 
   it("says on the record why it is still publishing while Confluence makes it wait, until it is published", async () => {
