@@ -10,22 +10,23 @@ import { type NatsServer, startNatsServer } from "@minutes/vitest-config/nats-se
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { type DemoOptions, type DemoResult, type RunningDemo, runDemo } from "../src/demo.js";
+import { type DemoOptions, type DemoResult, runDemo } from "../src/demo.js";
+import { cleanUp } from "./helpers/clean-up.js";
 
 const CONSUMER = "minutes-demo-publisher";
 let nats: NatsServer;
 let nc: NatsConnection;
 const dirs: Array<string> = [];
-const running: Array<RunningDemo> = [];
 beforeEach(async () => {
   nats = await startNatsServer();
   nc = await connect({ servers: nats.url });
 });
 afterEach(async () => {
-  for (const demo of running.splice(0)) await demo.stop();
-  await nc.close();
-  await nats.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  await cleanUp(
+    () => nc.close(),
+    () => nats.close(),
+    ...dirs.splice(0).map((d) => () => rmSync(d, { recursive: true, force: true })),
+  );
 });
 
 /** A checkout of its own: `.demo/` state, and `samples` as the bundled sample protocols. */

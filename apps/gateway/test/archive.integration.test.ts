@@ -3,15 +3,19 @@
 import { type ArchiveRunResult, archiveRunSubject } from "@minutes/contracts";
 import type { Subscription } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanUp } from "./helpers/clean-up.js";
 import { type Harness, startHarness } from "./helpers/harness.js";
 
 let h: Harness | undefined;
 let responder: Subscription | undefined;
 afterEach(async () => {
-  responder?.unsubscribe();
+  const [r, harness] = [responder, h];
   responder = undefined;
-  await h?.close();
   h = undefined;
+  await cleanUp(
+    () => r?.unsubscribe(),
+    () => harness?.close(),
+  );
 });
 
 /** Answers archive requests like a publisher would, recording what it was asked. */

@@ -3,15 +3,16 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanUp } from "./helpers/clean-up.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
 
 const harnesses: Array<Harness> = [];
 let publisher: FakePublisher | undefined;
 afterEach(async () => {
-  await publisher?.stop();
+  const p = publisher;
   publisher = undefined;
-  for (const h of harnesses.splice(0)) await h.close();
+  await cleanUp(() => p?.stop(), ...harnesses.splice(0).map((h) => () => h.close()));
 });
 
 const start = async (...args: Parameters<typeof startHarness>) => {

@@ -11,6 +11,7 @@ import { saveEncryptedToken } from "@minutes/token-vault";
 import { Either, Redacted } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
+import { cleanUp } from "./helpers/clean-up.js";
 import { deleteStreams, NATS_URL, unique } from "./helpers/harness.js";
 
 let server: RunningServer | undefined;
@@ -18,14 +19,17 @@ let config: MinutesConfig | undefined;
 let sandbox: Sandbox | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  await server?.stop();
+  const [s, c, sb, d] = [server, config, sandbox, dir];
   server = undefined;
-  if (config) await deleteStreams(config);
   config = undefined;
-  await sandbox?.close();
   sandbox = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
   dir = undefined;
+  await cleanUp(
+    () => s?.stop(),
+    () => (c ? deleteStreams(c) : undefined),
+    () => sb?.close(),
+    () => (d ? rm(d, { recursive: true, force: true }) : undefined),
+  );
 });
 
 /** The bot, with a password other than its personal access token (which must not be what signs in). */

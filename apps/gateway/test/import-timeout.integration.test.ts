@@ -5,13 +5,13 @@ import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Effect } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanUp } from "./helpers/clean-up.js";
 import { eventually, type Harness, startHarness } from "./helpers/harness.js";
 
 const harnesses: Array<Harness> = [];
 const cleanups: Array<() => void> = [];
 afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-  for (const h of harnesses.splice(0)) await h.close();
+  await cleanUp(...cleanups.splice(0), ...harnesses.splice(0).map((h) => () => h.close()));
 });
 
 describe("an import whose upload trickles", () => {

@@ -8,12 +8,13 @@ import { runSourceMain } from "@minutes/vitest-config/main-process";
 import { Either } from "effect";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanUp } from "./helpers/clean-up.js";
 import { deleteStreams, eventually, NATS_URL, protocolBody, unique } from "./helpers/harness.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  await cleanUp(...cleanups.splice(0).reverse());
 });
 
 describe("main", () => {

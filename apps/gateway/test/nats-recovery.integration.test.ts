@@ -7,6 +7,7 @@ import { type NatsServer, startNatsServer } from "@minutes/vitest-config/nats-se
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanUp } from "./helpers/clean-up.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
 
@@ -14,12 +15,15 @@ let nats: NatsServer | undefined;
 let h: Harness | undefined;
 let publisher: FakePublisher | undefined;
 afterEach(async () => {
-  await publisher?.stop();
+  const [p, harness, server] = [publisher, h, nats];
   publisher = undefined;
-  await h?.close();
   h = undefined;
-  await nats?.close();
   nats = undefined;
+  await cleanUp(
+    () => p?.stop(),
+    () => harness?.close(),
+    () => server?.close(),
+  );
 });
 
 const status = async (harness: Harness) => {

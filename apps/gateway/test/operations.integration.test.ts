@@ -8,10 +8,11 @@ import {
 import { PageOwnershipProblem } from "@minutes/contracts/api";
 import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { Effect, Either, Schema } from "effect";
+import { Effect, Either, Option, Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeConfluenceAccess } from "../src/confluence.js";
 import { HEALTH_CHECK_TIMEOUT_MS, NO_PUBLISHER_RECHECK_MS } from "../src/routes/health.js";
+import { cleanUp } from "./helpers/clean-up.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import {
   eventually,
@@ -25,12 +26,15 @@ let h: Harness | undefined;
 let sandbox: Sandbox | undefined;
 let publisher: FakePublisher | undefined;
 afterEach(async () => {
-  await publisher?.stop();
+  const [p, harness, sb] = [publisher, h, sandbox];
   publisher = undefined;
-  await h?.close();
   h = undefined;
-  await sandbox?.close();
   sandbox = undefined;
+  await cleanUp(
+    () => p?.stop(),
+    () => harness?.close(),
+    () => sb?.close(),
+  );
 });
 
 const withSandbox = async (
@@ -431,7 +435,10 @@ describe("POST /api/publications/cleanup", () => {
       keepProtocols: true,
     });
     expect(failedOnly.json()).toMatchObject({ deleted: 1, protocolsDeleted: 0, jobIds: ["recent"] });
+    expect((await read(recent.id)).statusCode).toBe(404);
     expect((await read(waiting.id)).statusCode).toBe(200);
+    // Kept, as asked: the job's protocol can still be published.
+    expect(Option.isSome(await run(store.getProtocol("recent")))).toBe(true);
   });
 });
 

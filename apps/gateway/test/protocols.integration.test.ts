@@ -1,7 +1,7 @@
 import { deflateSync, gzipSync } from "node:zlib";
-import { ProtocolReady, protocolReadySubject } from "@minutes/contracts";
+import { ProtocolReady, protocolReadySubject, publishRequestedSubject } from "@minutes/contracts";
 import { jetstream } from "@nats-io/jetstream";
-import { Schema } from "effect";
+import { Effect, Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { natsMessageBytes } from "../src/jetstream-publisher.js";
 import { streamEventOf } from "../src/routes/protocols.js";
@@ -402,6 +402,19 @@ describe("POST /api/protocols", () => {
     h = await startHarness();
     // Its subject carries the id base64url-encoded: searching the log for the job must still find it.
     const jobId = "Sprint Review 2026/11";
+    // A stored protocol of another job, so that its publish command gets as far as JetStream.
+    const commanded = "Retro 2026/11";
+    await Effect.runPromise(
+      h.ctx.store.saveProtocol({
+        jobId: commanded,
+        markdown: "# Retro",
+        filename: "retro.md",
+        metadata: {},
+        contentHash: "h",
+        streamSequence: 1,
+        occurredAt: new Date().toISOString(),
+      }),
+    );
     await h.nc.close();
     const event = await h.app.inject({
       method: "POST",
@@ -410,14 +423,21 @@ describe("POST /api/protocols", () => {
       payload: protocolBody(jobId),
     });
     expect(event.statusCode).toBe(503);
+    const command = await h.app.inject({
+      method: "POST",
+      url: `/api/jobs/${encodeURIComponent(commanded)}/publish-confluence`,
+      headers: h.auth,
+    });
+    expect(command.statusCode).toBe(503);
     const refused = h
       .logs()
       .split("\n")
       .filter((l) => l.includes("JetStream did not acknowledge a publish"))
       .map((l) => JSON.parse(l) as { jobId?: string; subject?: string });
-    expect(refused).toHaveLength(1);
-    expect(refused[0]?.jobId).toBe(jobId);
-    expect(refused[0]?.subject).not.toContain(jobId);
+    expect(refused.map((l) => l.jobId)).toEqual([jobId, commanded]);
+    expect(refused[0]?.subject).toBe(protocolReadySubject(jobId, h.config.nats.subject_prefix));
+    expect(refused[1]?.subject).toBe(publishRequestedSubject(commanded, h.config.nats.subject_prefix));
+    for (const line of refused) expect(line.subject).not.toContain("2026/11");
   });
 
   it("answers 503 when no stream stores the subject, even after looking for missing streams", async () => {

@@ -6,6 +6,7 @@ import { type PublisherRegistration, registerPublisher } from "@minutes/nats-str
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanUp } from "./helpers/clean-up.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
 
@@ -14,11 +15,14 @@ let fake: FakePublisher | undefined;
 const registrations: Array<PublisherRegistration> = [];
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const r of registrations.splice(0)) r.halt();
-  await fake?.stop();
+  const [f, harness] = [fake, h];
   fake = undefined;
-  await h?.close();
   h = undefined;
+  await cleanUp(
+    ...registrations.splice(0).map((r) => () => r.halt()),
+    () => f?.stop(),
+    () => harness?.close(),
+  );
 });
 
 /**

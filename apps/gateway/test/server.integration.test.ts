@@ -11,6 +11,7 @@ import { connect } from "@nats-io/transport-node";
 import { Effect, Either, Exit, Redacted, Scope } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../src/server.js";
+import { cleanUp } from "./helpers/clean-up.js";
 import { startConnectProxy } from "./helpers/connect-proxy.js";
 import { deleteStreams, NATS_URL, protocolBody, unique } from "./helpers/harness.js";
 
@@ -18,12 +19,15 @@ let server: RunningServer | undefined;
 let config: MinutesConfig | undefined;
 let dir: string | undefined;
 afterEach(async () => {
-  await server?.stop();
+  const [s, c, d] = [server, config, dir];
   server = undefined;
-  if (config) await deleteStreams(config);
   config = undefined;
-  if (dir) await rm(dir, { recursive: true, force: true });
   dir = undefined;
+  await cleanUp(
+    () => s?.stop(),
+    () => (c ? deleteStreams(c) : undefined),
+    () => (d ? rm(d, { recursive: true, force: true }) : undefined),
+  );
 });
 
 /** A gateway on the sandbox (Cloud) that reads the vault `vaultFile` with password `vault-pw-456`. */

@@ -2,14 +2,15 @@ import { readdirSync, readlinkSync } from "node:fs";
 import { PublicationStore } from "@minutes/publication-store";
 import { Effect, Exit, Fiber, Scope, Stream } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
+import { cleanUp } from "./helpers/clean-up.js";
 import { eventually, type Harness, protocolBody, startHarness } from "./helpers/harness.js";
 
 let h: Harness | undefined;
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-  await h?.close();
+  const harness = h;
   h = undefined;
+  await cleanUp(...cleanups.splice(0).reverse(), () => harness?.close());
 });
 
 describe("database unavailable", () => {

@@ -1773,7 +1773,10 @@ describe("failures", () => {
     const h = await open();
     await h.submit({ jobId: "job-space", markdown: protocol("Nowhere"), spaceKey: "NOPE" });
     const failed = await recordIn(h, "job-space", "failed");
-    expect(failed.errorTag).toMatch(/NotFound|Validation|Permission/);
+    expect(failed.errorTag).toBe("ConfluenceNotFoundError");
+    expect(failed.errorMessage).toContain("no space with key NOPE");
+    // At once: on its first delivery.
+    expect(failed.attempts).toBe(1);
   });
 
   it("logs a publication that failed for good at error level, as operators alert on errors", async () => {
@@ -1788,10 +1791,13 @@ describe("failures", () => {
 
   it("fails at once, without retrying, when Confluence refuses the write (403)", async () => {
     const h = await open();
-    h.sandbox.faults.add({ kind: "status", status: 403, method: "POST" });
+    const refusal = h.sandbox.faults.add({ kind: "status", status: 403, method: "POST" });
     await h.submit({ jobId: "job-forbidden", markdown: protocol("Forbidden") });
     const failed = await recordIn(h, "job-forbidden", "failed");
-    expect(failed.errorTag).toMatch(/Permission|Authentication/);
+    expect(failed.errorTag).toBe("ConfluencePermissionError");
+    expect(failed.errorMessage).toContain("→ 403");
+    // One refused write: not retried in process, nor by a redelivery.
+    expect(h.sandbox.faults.list().find((f) => f.id === refusal)?.fired).toBe(1);
     expect(failed.attempts).toBe(1);
     expect(pagesOfJob(h, "job-forbidden")).toHaveLength(0);
   });
@@ -1803,7 +1809,10 @@ describe("failures", () => {
     h.sandbox.faults.add({ kind: "reset", times: 2 });
     await h.submit({ jobId: "job-flaky", markdown: protocol("Flaky") });
     await recordIn(h, "job-flaky", "published", 30_000);
-    expect(pagesOfJob(h, "job-flaky")).toHaveLength(1);
+    // Every fault was met (a rule leaves the list once it has fired its last time) ...
+    expect(h.sandbox.faults.list()).toEqual([]);
+    // ... and the page was written once: one page, one version.
+    expect(pagesOfJob(h, "job-flaky").map((p) => p.versions.length)).toEqual([1]);
   });
 
   it("says on the record why it is still publishing while Confluence makes it wait, until it is published", async () => {
@@ -1913,6 +1922,13 @@ describe("failures", () => {
       times: 5,
       retryAfter: 3600,
     });
+    // What the publisher answers JetStream: it acks on the consumer's ack subjects.
+    const answers: Array<string> = [];
+    const acks = h.nc.subscribe(`$JS.ACK.${h.config.nats.stream}.${h.config.nats.consumer}.>`, {
+      callback: (_e, m) => {
+        answers.push(m.string());
+      },
+    });
     const before = Date.now();
     await h.submit({ jobId: "job-hour", markdown: protocol("An hour") });
     const [deferred] = await outcomesUntil(h, "job-hour", (o) => o.outcome === "deferred");
@@ -1934,8 +1950,15 @@ describe("failures", () => {
     expect(at).toBeGreaterThanOrEqual(before + 3_600_000);
     expect(at).toBeLessThan(Date.now() + 3_600_000 + 1_000);
     expect(deferred?.errorMessage).toBe(pending.errorMessage);
-    // Not retried early, in process or by a redelivery.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Not retried early: JetStream is told to hold the message for the hour (a plain nak or no
+    // answer would bring it back after the 1 s backoff or the 2 s ack wait), and it holds it.
+    const nak = await eventually(() => answers.find((a) => a.startsWith("-NAK")), 5_000, "the nak");
+    acks.unsubscribe();
+    expect(nak).toBe(`-NAK ${JSON.stringify({ delay: 3_600_000 * 1_000_000 })}`);
+    expect(answers.filter((a) => a !== "+WPI")).toEqual([nak]);
+    const held = await h.jsm.consumers.info(h.config.nats.stream, h.config.nats.consumer);
+    expect(held).toMatchObject({ num_ack_pending: 1, num_redelivered: 0, num_pending: 0 });
+    expect(held.delivered.consumer_seq).toBe(1);
     expect(h.sandbox.faults.list().find((f) => f.id === rule)?.fired).toBe(1);
     expect((await recordIn(h, "job-hour", "pending")).errorMessage).toBe(pending.errorMessage);
     expect(pagesOfJob(h, "job-hour")).toHaveLength(0);

@@ -176,6 +176,10 @@ describe.each(["cloud", "datacenter"] as const)(
       expect(failed.errorTag).toBe("ConfluencePermissionError");
       expect(failed.errorMessage).toContain("add and edit pages there (space permissions)");
       expect(failed.errorMessage).toContain("page restriction");
+      // At once: one refused write, not retried in process or by a redelivery; the page as it was.
+      expect(h.sandbox.faults.list().find((f) => f.id === denial)?.fired).toBe(1);
+      expect(failed.attempts).toBe(2);
+      expect(h.sandbox.state.versions(first.pageId!)).toHaveLength(1);
 
       h.sandbox.faults.clear(denial);
       const retry = await h.publishRaw(

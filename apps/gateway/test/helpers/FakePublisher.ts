@@ -43,6 +43,8 @@ export interface FakePublisherOptions {
     jobId: string,
     deliveryCount: number,
   ) => { readonly retries: number; readonly rateLimited: number } | undefined;
+  /** Records as usual but sends no outcome event, as when the outcome stream lags or is lost. */
+  readonly withholdOutcomes?: boolean;
 }
 
 export interface FakePublisher {
@@ -52,6 +54,8 @@ export interface FakePublisher {
     trigger: string;
     replayId?: string | undefined;
     pendingAtDelivery: number;
+    /** Which delivery of its message answered it (1 the first). */
+    delivery: number;
   }>;
   readonly stop: () => Promise<void>;
 }
@@ -81,6 +85,7 @@ export const startFakePublisher = async (
     o: Omit<PublicationOutcome, "occurredAt" | "latencyMs" | "retries" | "rateLimited"> &
       Partial<Pick<PublicationOutcome, "retries" | "rateLimited">>,
   ) => {
+    if (options.withholdOutcomes === true) return;
     const outcome: PublicationOutcome = {
       latencyMs: null,
       retries: 0,
@@ -152,6 +157,7 @@ export const startFakePublisher = async (
         trigger: command.trigger,
         replayId: command.replayId,
         pendingAtDelivery: m.info.pending,
+        delivery: m.info.deliveryCount,
       });
       const base = {
         jobId: command.jobId,
