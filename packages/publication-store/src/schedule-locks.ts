@@ -17,26 +17,38 @@ export interface ScheduleLocks {
 
 /** Locks taken on a connection of their own to `url`. */
 export const makeScheduleLocks = (url: string): ScheduleLocks => {
-  let client: pg.Client | undefined;
+  // One connection attempt shared by every ask: asks made at once while it connects would each
+  // open a connection otherwise, and the ones not kept would hold their locks past `close`.
+  let client: Promise<pg.Client> | undefined;
+  let closed = false;
   const held = new Set<string>();
-  const drop = (c: pg.Client) => {
-    if (client !== c) return;
+  const drop = (attempt: Promise<pg.Client>, c: pg.Client) => {
+    if (client !== attempt) return;
     client = undefined;
     held.clear();
     void c.end().catch(() => undefined);
   };
-  const connection = async (): Promise<pg.Client> => {
+  const connection = (): Promise<pg.Client> => {
+    if (closed) return Promise.reject(new Error("the schedule locks are closed"));
     if (client !== undefined) return client;
     const c = new pg.Client({ connectionString: url });
+    const attempt = c.connect().then(
+      () => c,
+      (error: unknown) => {
+        if (client === attempt) client = undefined;
+        void c.end().catch(() => undefined);
+        throw error;
+      },
+    );
+    client = attempt;
     // A lost connection lost its locks: the next ask connects again and tries to take them.
-    c.on("error", () => drop(c));
-    c.on("end", () => drop(c));
-    await c.connect();
-    client = c;
-    return c;
+    c.on("error", () => drop(attempt, c));
+    c.on("end", () => drop(attempt, c));
+    return attempt;
   };
   const ask = async (name: string): Promise<boolean> => {
-    const c = await connection();
+    const attempt = connection();
+    const c = await attempt;
     try {
       // Held: the query only proves the connection (and so the lock) is still there.
       if (held.has(name)) {
@@ -47,10 +59,11 @@ export const makeScheduleLocks = (url: string): ScheduleLocks => {
         `minutes-schedule:${name}`,
       ]);
       const taken = result.rows[0]?.taken === true;
-      if (taken) held.add(name);
-      return taken;
+      // Taken on a connection dropped meanwhile (or after close): that lock is gone with it.
+      if (taken && client === attempt) held.add(name);
+      return taken && client === attempt;
     } catch (error) {
-      drop(c);
+      drop(attempt, c);
       throw error;
     }
   };
@@ -58,9 +71,11 @@ export const makeScheduleLocks = (url: string): ScheduleLocks => {
     // A connection that dropped since the last ask is found dead by its first query: asked once more.
     holds: (name) => ask(name).catch(() => ask(name)),
     close: async () => {
-      const c = client;
+      closed = true;
+      const attempt = client;
       client = undefined;
       held.clear();
+      const c = await attempt?.catch(() => undefined);
       await c?.end().catch(() => undefined);
     },
   };

@@ -49,6 +49,10 @@ const withAdmin = (sql: string) => Effect.asVoid(adminQuery(sql));
 
 /** Runs SQL on a PostgreSQL store's own database (its URL), as the tests' administrator. */
 export const execOnPostgres = (config: StoreConfig, sql: string) =>
+  Effect.asVoid(queryOnPostgres(config, sql));
+
+/** Like {@link execOnPostgres}; resolves the rows the SQL returns. */
+export const queryOnPostgres = (config: StoreConfig, sql: string) =>
   Effect.promise(async () => {
     const orm = await MikroORM.init({
       driver: PostgreSqlDriver,
@@ -58,7 +62,7 @@ export const execOnPostgres = (config: StoreConfig, sql: string) =>
       allowGlobalContext: true,
     });
     try {
-      await orm.em.getConnection().execute(sql);
+      return (await orm.em.getConnection().execute(sql)) as ReadonlyArray<unknown>;
     } finally {
       await orm.close(true);
     }
