@@ -37,7 +37,7 @@ export interface GatewayContext {
   readonly importIdleTimeoutMs: number;
   /** How long an import's whole upload may take before it is refused (408). */
   readonly importUploadTimeoutMs: number;
-  /** The clock (epoch ms) the Confluence token's expiry is judged by (`Date.now` but in tests). */
+  /** The clock (epoch ms) of the Confluence token's expiry and of the reuse of a Confluence check (`Date.now` but in tests). */
   readonly now: () => number;
 }
 

@@ -11,7 +11,11 @@ import { nanos } from "@nats-io/transport-node";
 import { Effect, Either, Option, Schema } from "effect";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeConfluenceAccess } from "../src/confluence.js";
-import { HEALTH_CHECK_TIMEOUT_MS, NO_PUBLISHER_RECHECK_MS } from "../src/routes/health.js";
+import {
+  HEALTH_CHECK_REUSE_MS,
+  HEALTH_CHECK_TIMEOUT_MS,
+  NO_PUBLISHER_RECHECK_MS,
+} from "../src/routes/health.js";
 import { cleanUp } from "./helpers/clean-up.js";
 import { type FakePublisher, startFakePublisher } from "./helpers/FakePublisher.js";
 import {
@@ -131,19 +135,23 @@ describe("GET /health/confluence", () => {
     );
   });
 
-  // Only reuse is checked: the check's expiry after HEALTH_CHECK_REUSE_MS is not, as the cache
-  // reads Date.now rather than the app's `now` clock, and a ten-second real wait is too long here.
-  it("asks Confluence once for many checks at once, and answers the check right after from that answer", async () => {
-    h = await startHarness(await withSandbox());
+  it("asks Confluence once for many checks at once and for the next ten seconds, then again", async () => {
+    let clock = Date.parse("2026-01-05T10:00:00Z");
+    h = await startHarness({ ...(await withSandbox()), now: () => clock });
     // Counts the identity requests the checks send (a latency of 0 changes nothing else).
     const counter = sandbox!.faults.add({ kind: "latency", latencyMs: 0, path: "user/current" });
+    const asked = () => sandbox!.faults.list().find((f) => f.id === counter)?.fired;
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => h!.app.inject({ method: "GET", url: "/health/confluence" })),
     );
     expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
+    clock += HEALTH_CHECK_REUSE_MS - 1;
     const again = await h.app.inject({ method: "GET", url: "/health/confluence", headers: h.auth });
     expect(again.json()).toMatchObject({ status: "ok", user: { accountId: sandbox?.user.accountId } });
-    expect(sandbox!.faults.list().find((f) => f.id === counter)?.fired).toBe(1);
+    expect(asked()).toBe(1);
+    clock += 1;
+    expect((await h.app.inject({ method: "GET", url: "/health/confluence" })).statusCode).toBe(200);
+    expect(asked()).toBe(2);
   });
 
   it("answers 503 with the reason for a bad token, without the token", async () => {

@@ -282,7 +282,7 @@ export const healthRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx,
       // One check serves every request for HEALTH_CHECK_REUSE_MS (and those that arrive while
       // it runs): a monitor, or anyone who can reach the gateway, must not be able to spend the
       // bot account's Confluence rate limit, which the publishers need.
-      const now = Date.now();
+      const now = ctx.now();
       if (
         lastCheck === undefined ||
         lastCheck.client !== client ||
