@@ -6,6 +6,8 @@ import {
   eventually,
   type Harness,
   harnessPerTest,
+  markedPagesOfJob,
+  moveToTeamAsPerson,
   pagesOfJob,
   protocol,
   recordIn,
@@ -127,17 +129,7 @@ describe("a page a person moved to another space (Cloud)", () => {
     await h.submit({ jobId: "job-away", markdown: protocol("Away") });
     const first = await recordIn(h, "job-away", "published");
     const id = first.pageId!;
-    const team = h.sandbox.state.spaces().find((s) => s.key === "TEAM")!;
-    const created = await restAsPerson(h, "POST", "/api/v2/pages", {
-      spaceId: String(team.id),
-      status: "current",
-      title: "Team decisions",
-      body: { representation: "storage", value: "<p>ours</p>" },
-    });
-    expect(created.status).toBe(200);
-    const target = String(((await created.json()) as { id: string }).id);
-    const moved = await restAsPerson(h, "PUT", `/rest/api/content/${id}/move/append/${target}`);
-    expect(moved.status).toBe(200);
+    const { team, target } = await moveToTeamAsPerson(h, id);
 
     const seq = await h.submit({ jobId: "job-away", markdown: protocol("Away", "- decision two") });
     const updated = await recordAfter(h, "job-away", seq);
@@ -148,12 +140,7 @@ describe("a page a person moved to another space (Cloud)", () => {
     expect(page.versions).toHaveLength(2);
     expect(page.versions.at(-1)!.body).toContain("decision two");
     // ... and it is the job's only page: none made in the route's space, none trashed.
-    const marked = [...h.sandbox.state.pages("MEETINGS"), ...h.sandbox.state.pages("TEAM")].filter((p) =>
-      p.properties.some(
-        (prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === "job-away",
-      ),
-    );
-    expect(marked.map((p) => [p.id, p.status])).toEqual([[id, "current"]]);
+    expect(markedPagesOfJob(h, "job-away").map((p) => [p.id, p.status])).toEqual([[id, "current"]]);
     expect(pagesOfJob(h, "job-away")).toEqual([]);
   });
 });

@@ -27,7 +27,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Effect, Either, Exit, Redacted, Scope } from "effect";
 import { type Logger, pino } from "pino";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
 import { type PublisherOptions, type RunningPublisher, startPublisher } from "../../src/index.js";
 
 export const NATS_URL = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
@@ -323,6 +323,34 @@ export const restAsPerson = async (h: Harness, method: string, path: string, bod
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
 };
+
+/**
+ * A person's page in the TEAM space ("Team decisions"), and the job's page moved under it by that
+ * person (Confluence Cloud's move, across spaces). Returns the space and the new parent's id.
+ */
+export const moveToTeamAsPerson = async (h: Harness, pageId: string) => {
+  const team = h.sandbox.state.spaces().find((s) => s.key === "TEAM");
+  if (team === undefined) throw new Error('the harness has no TEAM space (spaces: [..., "TEAM"])');
+  const created = await restAsPerson(h, "POST", "/api/v2/pages", {
+    spaceId: String(team.id),
+    status: "current",
+    title: "Team decisions",
+    body: { representation: "storage", value: "<p>ours</p>" },
+  });
+  expect(created.status).toBe(200);
+  const target = String(((await created.json()) as { id: string }).id);
+  const moved = await restAsPerson(h, "PUT", `/rest/api/content/${pageId}/move/append/${target}`);
+  expect(moved.status).toBe(200);
+  return { team, target };
+};
+
+/** Pages of the MEETINGS and TEAM spaces, in any status, whose job property names `jobId`. */
+export const markedPagesOfJob = (h: Harness, jobId: string) =>
+  [...h.sandbox.state.pages("MEETINGS"), ...h.sandbox.state.pages("TEAM")].filter((p) =>
+    p.properties.some(
+      (prop) => prop.key === "minutes.job" && (prop.value as { jobId?: string }).jobId === jobId,
+    ),
+  );
 
 /** Current pages of the sandbox's MEETINGS space that carry this job's property. */
 export const pagesOfJob = (h: Harness, jobId: string) =>
