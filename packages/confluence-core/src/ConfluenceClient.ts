@@ -480,21 +480,10 @@ const build = (http: Http): ConfluenceClientService => {
       status: "current",
       ...(parent ? { ancestors: [{ id: parent }] } : {}),
       body: { storage: { value: input.body, representation: "storage" } },
-      // v1 stores the property and the labels atomically with the page: no crash window on Data Center.
-      ...(input.property || hasLabels(input)
-        ? {
-            metadata: {
-              ...(input.property
-                ? {
-                    properties: {
-                      [input.property.key]: { key: input.property.key, value: input.property.value },
-                    },
-                  }
-                : {}),
-              ...(hasLabels(input) ? { labels: labelBodies(input.labels) } : {}),
-            },
-          }
-        : {}),
+      // Labels go with the page. The property does not: `metadata.properties` on create is documented
+      // for Cloud v1 only (REST-API.md §4.1; openapi-v1.json's ContentCreate has no `metadata`), and a
+      // Data Center that ignores it would leave the page unmarked. It is written right after, as on Cloud.
+      ...(hasLabels(input) ? { metadata: { labels: labelBodies(input.labels) } } : {}),
     };
     return Effect.map(
       http.json(
@@ -554,9 +543,9 @@ const build = (http: Http): ConfluenceClientService => {
 
     const page = yield* Effect.retry(attempt, schedule);
     const after: Array<Effect.Effect<unknown, ConfluenceError>> = [];
-    if (input.property && (cloud || adopted)) {
-      // Cloud v2 cannot set a property at creation: this is the crash window (see README). An adopted
-      // page gets it too (a no-op read when it is already there); a page this call created has none
+    if (input.property) {
+      // Neither v2 nor Data Center's v1 sets a property at creation: this is the crash window (see
+      // README). An adopted page gets it too (a no-op read when it is already there); a page this call created has none
       // yet, so it is written without reading first.
       after.push(
         onNewPage(

@@ -118,8 +118,9 @@ export interface CreatePageInput {
   /** Parent page id; without it the page goes under the space homepage (or the space root if there is none). */
   readonly parentId?: string;
   /**
-   * A content property that marks the page as ours. Data Center (v1) stores it atomically with the
-   * page; Cloud v2 has no such field, so it is written by the very next call (see README, crash window).
+   * A content property that marks the page as ours, written by the very next call after the create on
+   * both deployments: Cloud v2 has no such field, and Data Center's v1 create is not documented to
+   * take `metadata.properties` (see README, crash window).
    */
   readonly property?: { readonly key: string; readonly value: JsonValue };
   /**

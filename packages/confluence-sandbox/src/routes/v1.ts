@@ -419,7 +419,12 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
         const parentId = parentFrom(body, space) ?? null;
         assertTitleFree(ctx, "v1", space, title, undefined, false);
         const metadata = (body.metadata as Json | undefined) ?? {};
-        const props = (metadata.properties as Record<string, Json> | undefined) ?? {};
+        // `metadata.properties` on create is documented for Cloud v1 only (REST-API.md §4.1; not in
+        // openapi-v1.json's ContentCreate): Data Center mode ignores it, as a DC server may.
+        const props =
+          ctx.options.mode === "cloud"
+            ? ((metadata.properties as Record<string, Json> | undefined) ?? {})
+            : {};
         for (const [k, p] of Object.entries(props)) {
           assertPropertyKey(p.key === undefined ? k : String(p.key));
           assertPropertyValue(p.value);
@@ -433,7 +438,7 @@ export function registerV1Routes(app: FastifyInstance, ctx: SandboxContext): voi
           now: ctx.now(),
           status: body.status === "draft" ? "draft" : "current",
         });
-        // REST-API.md §4.1: metadata.properties / labels exist atomically with the page.
+        // REST-API.md §4.1: metadata.properties (Cloud) / labels exist atomically with the page.
         for (const [k, p] of Object.entries(props)) {
           page.properties.push({
             id: store.newId(),

@@ -26,9 +26,10 @@ describe("v1 content on Data Center", () => {
     expect(odd.body._links.webui).toBe(`/pages/viewpage.action?pageId=${odd.body.id}`);
   });
 
-  // REST-API.md §4.1: metadata.properties and labels exist atomically with the page
-  it("stores metadata.properties and metadata.labels sent at creation", async () => {
-    const { sb, call } = await sandbox({ mode: "datacenter" });
+  // REST-API.md §4.1: metadata.properties and labels exist atomically with the page (properties on
+  // create are documented for Cloud v1; DC mode ignores them, see datacenter.test.ts)
+  it("stores metadata.properties and metadata.labels sent at creation on Cloud v1", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud", v1Removed: false });
     const res = await createV1Page(call, "With metadata", {
       metadata: {
         properties: { "minutes.job": { value: { jobId: "j1" } } },
