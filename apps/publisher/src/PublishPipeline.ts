@@ -524,11 +524,12 @@ export const makePublishPipeline = (
         };
       if (owner === undefined && record.attempts > 1 && isAdoptable(found.value, settings.botIdentity())) {
         // Created by Minutes and never edited, but the property write was lost (crash window
-        // between create and property on Cloud): this job's own earlier attempt. Never on the
-        // job's first attempt (its claim made the record; no attempt of this job wrote anything
-        // before): such a page is another job's with the same title, created a moment ago by
-        // this or another publisher, whose property is on its way. Taking it would give two jobs
-        // one page; the title is another job's, and this one takes its own.
+        // between the create and the property write, on both deployments): this job's own
+        // earlier attempt. Never on the job's first attempt (its claim made the record; no
+        // attempt of this job wrote anything before): such a page is another job's with the same
+        // title, created a moment ago by this or another publisher, whose property is on its
+        // way. Taking it would give two jobs one page; the title is another job's, and this one
+        // takes its own.
         return {
           page: found.value,
           property: undefined,
@@ -789,7 +790,7 @@ export const makePublishPipeline = (
           own.page === undefined ||
           (own.page.id === publication.pageId && publication.contentHash === rendered.contentHash);
         if (own.page === undefined) {
-          // A new page gets its property and labels with it (Cloud: both right after, at once).
+          // A new page gets its property right after the create (labels with it on Data Center, right after on Cloud).
           yield* stillHolding;
           page = yield* confluence
             .createPage({
