@@ -19,7 +19,7 @@
  * spent). With `handOff` and a live peer (another publisher, which may still reach the database)
  * they are handed back instead (nak), and the loop pulls nothing until its database answers: the
  * peer publishes them within seconds. The tradeoff: each hand-back spends a delivery, so a
- * message on its last delivery is kept (handed back, JetStream would give up on it), and when
+ * message on its last delivery stays here (handed back, JetStream would give up on it), and when
  * every instance lost the database they all stop pulling and resume as their database answers.
  */
 import type { Consumer, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
