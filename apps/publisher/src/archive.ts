@@ -194,7 +194,8 @@ const archiveInCloud = (
     Effect.gen(function* () {
       const pageId = record.pageId as string;
       const page = yield* confluence.getPageInfo(pageId);
-      yield* requireOwnPage(settings, confluence, record, page);
+      const property = yield* requireOwnPage(settings, confluence, record, page);
+      if (movedAwayByPerson(settings, record, property)) return LEFT_ALONE;
       if (page.status === "archived") return undefined; // an earlier run's task archived it
       const taskId = yield* confluence.archivePages([pageId]);
       const deadline = Date.now() + TASK_DEADLINE_MS;
@@ -243,13 +244,14 @@ const requireOwnPage = (
     });
   });
 
-/** What a run does with a page a person moved to a space it keeps no archive in: nothing. */
+/** What a run does with a page a person moved to a space no rule routes to: nothing. */
 const LEFT_ALONE = Symbol("left alone");
 
 /**
  * Whether a person moved the page to another space (Cloud) where no routing rule puts meetings:
  * its record names that space, but no archive page of Minutes' belongs there, and making one would
- * create structure in a space nobody routed to (and take the page from where the person put it).
+ * create structure in a space nobody routed to (and take the page from where the person put it);
+ * Cloud's archive would hide it, read-only, from the people of a space Minutes does not manage.
  * It stays as it is: not archived, not a failure, looked at again by the next run. The job property
  * says where Minutes placed the page; one from before it said so cannot tell, and the record's
  * space is then the route's anyway.

@@ -20,7 +20,13 @@ const open = harnessPerTest();
 
 const withIndex = (extra: HarnessOptions["config"] = {}): HarnessOptions => ({
   spaces: ["MEETINGS", "TEAM"],
-  config: { ...extra, confluence: { ...extra.confluence, advanced_settings: { create_index_page: true } } },
+  config: {
+    ...extra,
+    confluence: {
+      ...extra.confluence,
+      advanced_settings: { ...extra.confluence?.advanced_settings, create_index_page: true },
+    },
+  },
 });
 
 /** Subscribes to `published` outcomes; `done(jobId, seq)` resolves once that message's outcome came. */
@@ -190,28 +196,39 @@ describe("a page a person moved to another space (Cloud)", () => {
     expect(linked(h, teamIndex!.id)).toEqual([teamRecord.pageTitle]);
   });
 
-  it("is left where the person put it by an archive run when no rule routes to its new space", async () => {
-    const h = await open(withIndex());
-    const published = outcomes(h);
-    const seq1 = await h.submit({ jobId: "job-old", markdown: protocol("Old") });
-    await published("job-old", seq1);
-    const id = (await recordIn(h, "job-old", "published")).pageId!;
-    const { team, target } = await moveToTeamAsPerson(h, id);
-    const seq2 = await h.submit({ jobId: "job-old", markdown: protocol("Old", "- decision two") });
-    await published("job-old", seq2);
-    const seq3 = await h.submit({ jobId: "job-home", markdown: protocol("Home") });
-    await published("job-home", seq3);
+  it.each(["move", "cloud_archive"] as const)(
+    "is left where the person put it by an archive run (%s) when no rule routes to its new space",
+    async (method) => {
+      const h = await open(withIndex({ confluence: { advanced_settings: { archive_method: method } } }));
+      const published = outcomes(h);
+      const seq1 = await h.submit({ jobId: "job-old", markdown: protocol("Old") });
+      await published("job-old", seq1);
+      const id = (await recordIn(h, "job-old", "published")).pageId!;
+      const { team, target } = await moveToTeamAsPerson(h, id);
+      const seq2 = await h.submit({ jobId: "job-old", markdown: protocol("Old", "- decision two") });
+      await published("job-old", seq2);
+      const seq3 = await h.submit({ jobId: "job-home", markdown: protocol("Home") });
+      await published("job-home", seq3);
 
-    // Both meetings are older than 30 days: the one in its route's space is archived as before;
-    // the moved one stays under the person's page, with no archive page made in TEAM and no
-    // failure reported on this run or the next.
-    const run = await archiveNow(h, { olderThanDays: 30 });
-    expect(run).toMatchObject({ archived: 1, failed: [] });
-    await recordIn(h, "job-home", "archived");
-    expect(h.sandbox.state.page(id)).toMatchObject({ spaceId: team.id, parentId: target });
-    expect(h.sandbox.state.pages("TEAM").filter((p) => p.versions.at(-1)?.title === "Archive")).toEqual([]);
-    expect(await jobRecord(h, "job-old")).toMatchObject({ status: "published", spaceKey: "TEAM" });
-    expect(await archiveNow(h, { olderThanDays: 30 })).toMatchObject({ archived: 0, failed: [] });
-    expect(h.sandbox.state.page(id)).toMatchObject({ spaceId: team.id, parentId: target });
-  });
+      // Both meetings are older than 30 days: the one in its route's space is archived as before;
+      // the moved one stays under the person's page, with no archive page made in TEAM and no
+      // failure reported on this run or the next.
+      const run = await archiveNow(h, { olderThanDays: 30 });
+      expect(run).toMatchObject({ archived: 1, failed: [] });
+      await recordIn(h, "job-home", "archived");
+      expect(h.sandbox.state.page(id)).toMatchObject({
+        status: "current",
+        spaceId: team.id,
+        parentId: target,
+      });
+      expect(h.sandbox.state.pages("TEAM").filter((p) => p.versions.at(-1)?.title === "Archive")).toEqual([]);
+      expect(await jobRecord(h, "job-old")).toMatchObject({ status: "published", spaceKey: "TEAM" });
+      expect(await archiveNow(h, { olderThanDays: 30 })).toMatchObject({ archived: 0, failed: [] });
+      expect(h.sandbox.state.page(id)).toMatchObject({
+        status: "current",
+        spaceId: team.id,
+        parentId: target,
+      });
+    },
+  );
 });
