@@ -20,6 +20,13 @@ export function registerAdminRoutes(
 
   app.get("/sandbox/admin/faults", async () => ({ faults: ctx.faults.list() }));
   app.post("/sandbox/admin/faults", async (req, reply) => {
+    if (
+      req.body !== undefined &&
+      (typeof req.body !== "object" || req.body === null || Array.isArray(req.body))
+    ) {
+      reply.code(400);
+      return bad('the body must be one fault rule or { "faults": [rules], "seed": number }');
+    }
     const body = req.body as { faults?: FaultRule[]; seed?: number } | FaultRule | undefined;
     const rules =
       body !== undefined && "faults" in body && Array.isArray(body.faults)

@@ -22,6 +22,18 @@ describe("admin endpoints", () => {
     });
   });
 
+  it("refuses a body that is no object with 400 and says what it must be, adding no fault", async () => {
+    const { sb, call } = await sandbox({ mode: "cloud" });
+    for (const rawBody of ["null", "5", '"status"', "[]"]) {
+      const res = await call("POST", "/sandbox/admin/faults", { base: sb.origin, rawBody });
+      expect(res.status, rawBody).toBe(400);
+      expect(res.body, rawBody).toEqual({
+        error: 'the body must be one fault rule or { "faults": [rules], "seed": number }',
+      });
+    }
+    expect(sb.faults.list()).toEqual([]);
+  });
+
   it("refuses a list of faults with one invalid rule whole, adding none of them", async () => {
     const { sb, call } = await sandbox({ mode: "cloud" });
     const res = await call("POST", "/sandbox/admin/faults", {
