@@ -20,11 +20,11 @@ import {
   ignoredSettingWarnings,
   indexRefreshSubject,
   type MinutesConfig,
-  PUBLISHER_MISSED_HEARTBEATS,
 } from "@minutes/contracts";
 import {
   connectNats,
   ensureStreams,
+  isLivePublisher,
   type PublisherRegistration,
   readPublisherRegistry,
   registerPublisher,
@@ -497,12 +497,9 @@ export const startPublisher = async (options: PublisherOptions): Promise<Running
           const read = await readPublisherRegistry(js, jsm, config.nats);
           if (read === null) return false;
           const serverNow = read.serverTime?.getTime() ?? Date.now();
-          // Alive as the gateway's status counts it: within three heartbeats.
+          // Alive as the gateway's status counts it.
           return read.publishers.some(
-            (p) =>
-              p.presence.instanceId !== instanceId &&
-              serverNow - p.lastHeartbeatAt.getTime() <=
-                PUBLISHER_MISSED_HEARTBEATS * p.presence.heartbeatIntervalMs,
+            (p) => p.presence.instanceId !== instanceId && isLivePublisher(p, serverNow),
           );
         },
         databaseAnswers,

@@ -3,6 +3,7 @@ export { connectNats, natsServers, natsUrlForDisplay } from "./connect-nats.js";
 export { createMissingStreams, ensureStreams, isAlreadyThere, isNotFound } from "./ensure-streams.js";
 export {
   ensurePublisherRegistry,
+  isLivePublisher,
   PUBLISHER_REGISTRY_READ_LIMIT,
   type PublisherRegistration,
   type PublisherRegistryRead,

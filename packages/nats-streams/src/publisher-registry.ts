@@ -10,6 +10,7 @@
  */
 
 import {
+  PUBLISHER_MISSED_HEARTBEATS,
   PUBLISHER_REGISTRY_MAX_AGE_MS,
   type PublisherPresence,
   PublisherPresenceJson,
@@ -41,6 +42,16 @@ export interface RegisteredPublisher {
   readonly presence: PublisherPresence;
   readonly lastHeartbeatAt: Date;
 }
+
+/**
+ * Whether a registered publisher is alive at `nowMs` (the server's clock, as
+ * {@link PublisherRegistryRead.serverTime} gives it): its last heartbeat is within
+ * `PUBLISHER_MISSED_HEARTBEATS` of its own heartbeat intervals. The one rule for the gateway's
+ * status and a publisher looking for a peer to hand messages to.
+ */
+export const isLivePublisher = (publisher: RegisteredPublisher, nowMs: number): boolean =>
+  nowMs - publisher.lastHeartbeatAt.getTime() <=
+  PUBLISHER_MISSED_HEARTBEATS * publisher.presence.heartbeatIntervalMs;
 
 /** One read of the registry, from {@link readPublisherRegistry}. */
 export interface PublisherRegistryRead {

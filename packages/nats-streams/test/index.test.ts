@@ -11,6 +11,7 @@ describe("public exports", () => {
       "ensurePublisherRegistry",
       "ensureStreams",
       "isAlreadyThere",
+      "isLivePublisher",
       "isNotFound",
       "natsServers",
       "natsUrlForDisplay",

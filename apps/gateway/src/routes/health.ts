@@ -17,9 +17,9 @@ import {
   type ConnectionInfo,
   reportConfluenceWaits,
 } from "@minutes/confluence-core";
-import { PUBLISHER_MISSED_HEARTBEATS } from "@minutes/contracts";
 import { ConfluenceHealth, ConfluenceStatus, Liveness, type PublishersStatus } from "@minutes/contracts/api";
 import {
+  isLivePublisher,
   isNotFound,
   type PublisherRegistryRead,
   type RegisteredPublisher,
@@ -102,8 +102,7 @@ export const assessPublishers = (
   const newestStartFirst = (a: RegisteredPublisher, b: RegisteredPublisher) =>
     Date.parse(b.presence.startedAt) - Date.parse(a.presence.startedAt);
   const inWindow = registered.filter((p) => now - startOf(p) <= settings.crashLoopWindowMs);
-  const isAlive = (p: RegisteredPublisher) =>
-    now - p.lastHeartbeatAt.getTime() <= PUBLISHER_MISSED_HEARTBEATS * p.presence.heartbeatIntervalMs;
+  const isAlive = (p: RegisteredPublisher) => isLivePublisher(p, now);
   const alive = registered.filter(isAlive).sort(newestStartFirst);
   const unclean = inWindow.filter((p) => !isAlive(p)).sort(newestStartFirst);
   const newest = [...inWindow, ...alive].sort(newestStartFirst)[0];
