@@ -103,7 +103,7 @@ export const describeExpected = (ast: AST.AST): string => {
     case "Union":
       return describeUnion(ast);
     case "Refinement":
-      return plainAnnotation(ast) ?? describeExpected(ast.from);
+      return plainAnnotation(ast) ?? builtInRuleDescription(ast) ?? describeExpected(ast.from);
     case "Transformation":
       return describeExpected(ast.from);
     case "Declaration":
@@ -170,6 +170,17 @@ const isRedacted = (ast: AST.Declaration): boolean => {
 const plainAnnotation = (ast: AST.AST): string | undefined => {
   const value = ast.annotations[PlainExpectedId];
   return typeof value === "string" ? value : undefined;
+};
+
+/**
+ * The description of one of Effect's own rules (`positive()`, `int()`, `maxLength(n)`, …: they
+ * carry a schema id), which says the rule in words: "a positive number", not the base type's "a
+ * number" that the value may well be. Descriptions of our own rules are written for the API docs,
+ * not for an error message, so they are not used.
+ */
+const builtInRuleDescription = (ast: AST.Refinement): string | undefined => {
+  if (Option.isNone(AST.getSchemaIdAnnotation(ast))) return undefined;
+  return Option.getOrUndefined(AST.getDescriptionAnnotation(ast));
 };
 
 const describeUnion = (ast: AST.Union): string => {

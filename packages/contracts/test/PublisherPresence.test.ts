@@ -22,7 +22,16 @@ describe("PublisherPresence", () => {
     const bad = JSON.stringify({ ...JSON.parse(fixture), heartbeatIntervalMs: 0 });
     const decoded = Schema.decodeUnknownEither(PublisherPresenceJson)(bad);
     if (Either.isRight(decoded)) throw new Error("expected a decoding failure");
-    expect(formatParseIssues(decoded.left).map((i) => i.path)).toContain("heartbeatIntervalMs");
+    // The rule in words, not only the base type the value (0) already is.
+    expect(formatParseIssues(decoded.left)).toEqual([
+      { path: "heartbeatIntervalMs", message: "expected a positive number, got 0" },
+    ]);
+    const fraction = JSON.stringify({ ...JSON.parse(fixture), heartbeatIntervalMs: 1.5 });
+    const notWhole = Schema.decodeUnknownEither(PublisherPresenceJson)(fraction);
+    if (Either.isRight(notWhole)) throw new Error("expected a decoding failure");
+    expect(formatParseIssues(notWhole.left)).toEqual([
+      { path: "heartbeatIntervalMs", message: "expected an integer, got 1.5" },
+    ]);
   });
 
   it("lives on a subject of its own under the prefix, in a registry named after the stream", () => {
