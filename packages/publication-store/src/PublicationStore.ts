@@ -1228,12 +1228,13 @@ const makeShape = (db: Database): Omit<PublicationStoreShape, "holdsSchedule"> =
         params,
       ),
     );
+    // A day's `failed` counts rejected protocols too, as the success rate does: neither was published.
     const perDayRows = yield* attempt("stats", () =>
       rows(
         em,
         `select ${dayExpr} as d,
            sum(case when publication_status in ('published', 'archived') then 1 else 0 end) as p,
-           sum(case when publication_status = 'failed' then 1 else 0 end) as f,
+           sum(case when publication_status in ('failed', 'rejected') then 1 else 0 end) as f,
            count(*) as n
          from confluence_publications ${w()} group by ${dayExpr} order by 1`,
         params,

@@ -18,7 +18,7 @@ export const statsRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
         response: {
           200: answer(
             routeSchema(PublicationStats),
-            "Counts by status and space, success rate, retries, latency percentiles and counts per UTC day, over the records in the window: a published or archived one by when it was published (an archive run does not count old meetings again), any other by its last change. `successRate` is the share of the records that ended that were published: (published + archived) / (published + archived + failed + rejected), a rejected protocol being one that was not published; `null` when none ended (pending and publishing records do not count).",
+            "Counts by status and space, success rate, retries, latency percentiles and counts per UTC day, over the records in the window: a published or archived one by when it was published (an archive run does not count old meetings again), any other by its last change. `successRate` is the share of the records that ended that were published: (published + archived) / (published + archived + failed + rejected), a rejected protocol being one that was not published; `null` when none ended (pending and publishing records do not count). A day's `failed` counts its rejected records too.",
           ),
           400: invalidInput(
             "an unknown query parameter, a timestamp that is not one, or `until` not after `since`",
