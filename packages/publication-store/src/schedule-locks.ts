@@ -5,7 +5,17 @@
  * its connection drops) the lock is free and the next publisher to ask takes it over. Tradeoff: one
  * more connection per publisher, opened at the first ask.
  */
-import pg from "pg";
+import type pg from "pg";
+
+/**
+ * `pg`, loaded at the first ask: a store on SQLite (the default) never asks, and a publisher that
+ * loaded it anyway would carry its code (about 4 MB of RSS) for nothing.
+ */
+let pgModule: Promise<typeof pg> | undefined;
+const loadPg = (): Promise<typeof pg> => {
+  pgModule ??= import("pg").then((m) => m.default);
+  return pgModule;
+};
 
 /** The advisory locks of scheduled jobs, from {@link makeScheduleLocks}. */
 export interface ScheduleLocks {
@@ -31,19 +41,21 @@ export const makeScheduleLocks = (url: string): ScheduleLocks => {
   const connection = (): Promise<pg.Client> => {
     if (closed) return Promise.reject(new Error("the schedule locks are closed"));
     if (client !== undefined) return client;
-    const c = new pg.Client({ connectionString: url });
-    const attempt = c.connect().then(
-      () => c,
-      (error: unknown) => {
-        if (client === attempt) client = undefined;
-        void c.end().catch(() => undefined);
-        throw error;
-      },
-    );
+    const attempt: Promise<pg.Client> = loadPg().then((pgLib) => {
+      const c = new pgLib.Client({ connectionString: url });
+      // A lost connection lost its locks: the next ask connects again and tries to take them.
+      c.on("error", () => drop(attempt, c));
+      c.on("end", () => drop(attempt, c));
+      return c.connect().then(
+        () => c,
+        (error: unknown) => {
+          if (client === attempt) client = undefined;
+          void c.end().catch(() => undefined);
+          throw error;
+        },
+      );
+    });
     client = attempt;
-    // A lost connection lost its locks: the next ask connects again and tries to take them.
-    c.on("error", () => drop(attempt, c));
-    c.on("end", () => drop(attempt, c));
     return attempt;
   };
   const ask = async (name: string): Promise<boolean> => {
