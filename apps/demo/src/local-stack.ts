@@ -45,7 +45,10 @@ export const writeConfigFile = (dir: string, overrides: ConfigOverrides, name = 
 };
 
 /** The Node flags the publisher is documented to start with (see apps/publisher/src/main.ts). */
-export const PUBLISHER_NODE_FLAGS: ReadonlyArray<string> = ["--max-semi-space-size=8"];
+export const PUBLISHER_NODE_FLAGS: ReadonlyArray<string> = [
+  "--max-semi-space-size=8",
+  "--no-concurrent-marking",
+];
 
 /**
  * Starts `apps/publisher/dist/main.js` with a config file and {@link PUBLISHER_NODE_FLAGS}, as in
