@@ -12,9 +12,14 @@
  * The pages found are remembered in a bounded cache (least recently used first out): a publisher
  * running for months over many spaces and routes must not keep every month it ever saw. A
  * container pushed out is found again by title in Confluence, one lookup, never created twice.
+ *
+ * Publications that need the same container while it is being looked up or created (a burst of
+ * protocols at the start, or for a new month) wait for that one lookup instead of each looking it
+ * up, trying to create it, and getting a title conflict: one lookup and at most one create per
+ * container, not one per message in flight.
  */
 import type { ConfluenceClientService, ConfluenceError, PageInfo } from "@minutes/confluence-core";
-import { Effect, Option } from "effect";
+import { Cause, Deferred, Effect, FiberId, Option } from "effect";
 import { TitleTakenError } from "./errors.js";
 
 /** A page that lists its children (Confluence's `children` macro). */
@@ -31,6 +36,8 @@ export const CONTAINER_CACHE_SIZE = 1_000;
  */
 export class ContainerCache {
   readonly #entries = new Map<string, string>();
+  /** Lookups under way, by key: whoever needs the same container meanwhile waits for its outcome. */
+  readonly inFlight = new Map<string, Deferred.Deferred<string, ConfluenceError | TitleTakenError>>();
   readonly #maxEntries: number;
 
   constructor(maxEntries: number = CONTAINER_CACHE_SIZE) {
@@ -64,7 +71,10 @@ export class ContainerCache {
     }
   }
 
-  /** Forgets everything (a container may have been deleted or moved in Confluence). */
+  /**
+   * Forgets every container found (one may have been deleted or moved in Confluence). Lookups under
+   * way go on: they look in Confluence now.
+   */
   clear(): void {
     this.#entries.clear();
   }
@@ -99,7 +109,61 @@ export const ensureContainer = (
     cache.set(key, id);
     return id;
   };
-  return Effect.gen(function* () {
+  const lookup = findOrCreate(confluence, spaceKey, parentId, title, tree, remember);
+  // Decided when it runs, in one synchronous step: found meanwhile, being looked up by another
+  // publication (wait for that), or this call looks it up and hands the outcome to whoever waits.
+  // Registering and installing the hand-over are uninterruptible, so a registered lookup always
+  // settles its waiters; the waiting itself is not (a waiter's own stop interrupts it).
+  return Effect.uninterruptibleMask((restore) =>
+    Effect.suspend((): Effect.Effect<Found, ConfluenceError | TitleTakenError> => {
+      const known = cache.get(key);
+      if (known !== undefined) return Effect.succeed({ id: known });
+      const running = cache.inFlight.get(key);
+      if (running !== undefined) return Effect.succeed({ wait: running });
+      const outcome = Deferred.unsafeMake<string, ConfluenceError | TitleTakenError>(FiberId.none);
+      cache.inFlight.set(key, outcome);
+      return restore(lookup).pipe(
+        Effect.onExit((exit) =>
+          Effect.suspend(() => {
+            cache.inFlight.delete(key);
+            return Deferred.done(outcome, exit);
+          }),
+        ),
+        Effect.map((id) => ({ id })),
+      );
+    }),
+  ).pipe(
+    Effect.flatMap((found) =>
+      "id" in found
+        ? Effect.succeed(found.id)
+        : Deferred.await(found.wait).pipe(
+            // That lookup was interrupted (its own message's handling stopped), not answered: look
+            // again here. This call's own interruption does not come here.
+            Effect.catchAllCause((cause) =>
+              Cause.isInterruptedOnly(cause)
+                ? ensureContainer(confluence, cache, spaceKey, parentId, title, tree)
+                : Effect.failCause(cause),
+            ),
+          ),
+    ),
+  );
+};
+
+/** What the decision step found: the container's id, or a lookup under way to wait for. */
+type Found =
+  | { readonly id: string }
+  | { readonly wait: Deferred.Deferred<string, ConfluenceError | TitleTakenError> };
+
+/** Looks the container up by its titles, creating it under `parentId` if none is placed there. */
+const findOrCreate = (
+  confluence: ConfluenceClientService,
+  spaceKey: string,
+  parentId: string | null,
+  title: string,
+  tree: string | null,
+  remember: (id: string) => string,
+): Effect.Effect<string, ConfluenceError | TitleTakenError> =>
+  Effect.gen(function* () {
     const expectedParent =
       parentId ?? (yield* confluence.getSpace(spaceKey).pipe(Effect.map((s) => s.homepageId)));
     /**
@@ -143,4 +207,3 @@ export const ensureContainer = (
     }
     return yield* new TitleTakenError({ spaceKey, title, pageId: taken?.id ?? "?" });
   });
-};
