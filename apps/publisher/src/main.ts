@@ -16,7 +16,8 @@ import { startPublisher } from "./Publisher.js";
 // in scavenges) and `--no-concurrent-marking`. Without the latter, on two busy cores the
 // background marking fell behind the allocation in about two runs of five, and V8 let the old
 // generation grow past its limit meanwhile: 255-265 MB peak instead of 190. Marking in steps on
-// the main thread keeps pace with what it allocates, for no loss of protocols per second there.
+// the main thread keeps pace with what it allocates, for 0-20 % fewer protocols per second there
+// (apps/publisher/README.md, Memory).
 setFlagsFromString("--heap-growing-percent=20");
 
 const settings = readProcessSettings();
