@@ -210,6 +210,16 @@ describe("docker-compose.yml", () => {
     expect(compose.services.gateway?.command).toEqual(["node", "apps/gateway/dist/main.js"]);
   });
 
+  it("documents the same publisher flags in `pnpm start` and the publisher README's start command", () => {
+    const flags = PUBLISHER_NODE_FLAGS.join(" ");
+    const pkg = JSON.parse(readFileSync(new URL("apps/publisher/package.json", root), "utf8")) as {
+      scripts: Record<string, string>;
+    };
+    expect(pkg.scripts.start).toBe(`node ${flags} dist/main.js`);
+    const readme = readFileSync(new URL("apps/publisher/README.md", root), "utf8");
+    expect(readme).toContain(`node ${flags} apps/publisher/dist/main.js`);
+  });
+
   it("publishes no NATS port beyond loopback, and NATS asks every client for the services' password", () => {
     const nats = compose.services.nats;
     // Whoever reaches NATS can read every protocol and inject events and commands past the API keys.

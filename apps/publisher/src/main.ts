@@ -7,18 +7,26 @@ import { setFlagsFromString } from "node:v8";
 import { readProcessSettings } from "./config.js";
 import { startPublisher } from "./Publisher.js";
 
-// V8's default sizing lets old-generation garbage grow to about 4x the live heap before a full
-// collection (340+ MB RSS on a roomy host). A 1.2x growth factor collects at about 180 MB peak on
-// the benchmark, with no CPU cost that run-to-run noise shows (1.5x: about 190 MB). Set here, not
-// on the command line, so every way of starting the publisher (Docker, systemd, the demo) gets it.
+// Memory flags (apps/publisher/README.md, Memory). Set here, not on the command line, so that every
+// way of starting the publisher (Docker, systemd, the demo) gets them:
+// - V8's default sizing lets old-generation garbage grow to about 4x the live heap before a full
+//   collection (340+ MB RSS on a roomy host). The old generation is collected at 1.1x its live
+//   size instead.
+// - HTTP responses are parsed by undici's llhttp, a WebAssembly module. Once its functions are hot,
+//   V8 recompiles them with TurboFan, and that compilation briefly mallocs 35-45 MB outside the
+//   heap (V8's peak malloced memory: 39 MB after a few hundred requests, 4-5 MB with this flag).
+//   It came as the first burst of protocols arrived, while the heap grew: it made the peak RSS.
+//   The baseline code costs nothing that CPU time shows (82-87 us per small JSON request with it,
+//   79-82 without, client and server together).
+// With both, the benchmark's peak RSS is 177-178 MB (before: 184-194 MB).
 // Two more flags only work on the command line, so the documented start commands pass them:
-// `--max-semi-space-size=8` (16 MB of semi-spaces instead of 32; ~18 MB less RSS, a few % more CPU
-// in scavenges) and `--no-concurrent-marking`. Without the latter, on two busy cores the
-// background marking fell behind the allocation in about two runs of five, and V8 let the old
-// generation grow past its limit meanwhile: 255-265 MB peak instead of 190. Marking in steps on
-// the main thread keeps pace with what it allocates, for 0-20 % fewer protocols per second there
-// (apps/publisher/README.md, Memory).
-setFlagsFromString("--heap-growing-percent=20");
+// `--max-semi-space-size=8` (16 MB of semi-spaces instead of 32: about 20 MB less RSS, for about
+// 10 % more main-thread CPU in collections) and `--no-concurrent-marking`. Without the latter, on
+// two busy cores the background marking fell behind the allocation in about two runs of five, and
+// V8 let the old generation grow past its limit meanwhile: 255-265 MB peak instead of 190.
+// Marking in steps on the main thread keeps pace with what it allocates.
+setFlagsFromString("--heap-growing-percent=10");
+setFlagsFromString("--liftoff-only");
 
 const settings = readProcessSettings();
 try {
