@@ -46,7 +46,7 @@ export const writeConfigFile = (dir: string, overrides: ConfigOverrides, name = 
 
 /** The Node flags the publisher is documented to start with (see apps/publisher/src/main.ts). */
 export const PUBLISHER_NODE_FLAGS: ReadonlyArray<string> = [
-  "--max-semi-space-size=8",
+  "--max-semi-space-size=16",
   "--no-concurrent-marking",
 ];
 

@@ -18,13 +18,15 @@ import { startPublisher } from "./Publisher.js";
 //   It came as the first burst of protocols arrived, while the heap grew: it made the peak RSS.
 //   The baseline code costs nothing that CPU time shows (82-87 us per small JSON request with it,
 //   79-82 without, client and server together).
-// With both, the benchmark's peak RSS is 177-178 MB (before: 184-194 MB).
 // Two more flags only work on the command line, so the documented start commands pass them:
-// `--max-semi-space-size=8` (16 MB of semi-spaces instead of 32: about 20 MB less RSS, for about
-// 10 % more main-thread CPU in collections) and `--no-concurrent-marking`. Without the latter, on
-// two busy cores the background marking fell behind the allocation in about two runs of five, and
-// V8 let the old generation grow past its limit meanwhile: 255-265 MB peak instead of 190.
-// Marking in steps on the main thread keeps pace with what it allocates.
+// `--no-concurrent-marking` and `--max-semi-space-size=16`. Without the former, on two busy cores
+// the background marking fell behind the allocation in about two runs of five, and V8 let the old
+// generation grow past its limit meanwhile: 255-265 MB peak instead of 190. Marking in steps on
+// the main thread keeps pace with what it allocates, but then every object promoted to the old
+// generation costs the main thread: 16 MB semi-spaces (V8's default on 64-bit Node 20, given so
+// that other versions do the same) promote less of micromark's short-lived garbage than 8 did, for
+// about 12 % more protocols per second and about 20 MB more RSS. With all four the benchmark's
+// peak RSS is 190-198 MB.
 setFlagsFromString("--heap-growing-percent=10");
 setFlagsFromString("--liftoff-only");
 
