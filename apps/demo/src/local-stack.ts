@@ -48,6 +48,8 @@ export const writeConfigFile = (dir: string, overrides: ConfigOverrides, name = 
 export const PUBLISHER_NODE_FLAGS: ReadonlyArray<string> = [
   "--max-semi-space-size=16",
   "--no-concurrent-marking",
+  "--liftoff-only",
+  "--heap-growing-percent=10",
 ];
 
 /**

@@ -216,7 +216,8 @@ describe("docker-compose.yml", () => {
       scripts: Record<string, string>;
     };
     expect(pkg.scripts.start).toBe(`node ${flags} dist/main.js`);
-    const readme = readFileSync(new URL("apps/publisher/README.md", root), "utf8");
+    // The README's shell command may continue on the next line (`\` and a line break).
+    const readme = readFileSync(new URL("apps/publisher/README.md", root), "utf8").replace(/ \\\n\s+/g, " ");
     expect(readme).toContain(`node ${flags} apps/publisher/dist/main.js`);
   });
 
