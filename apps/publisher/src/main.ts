@@ -25,12 +25,11 @@ import { startPublisher } from "./Publisher.js";
 // Two more flags only work on the command line: `--no-concurrent-marking` and
 // `--max-semi-space-size=16`. Without the former, on two busy cores the background marking fell
 // behind the allocation in about two runs of five, and V8 let the old generation grow past its
-// limit meanwhile: 255-265 MB peak instead of 190. Marking in steps on
-// the main thread keeps pace with what it allocates, but then every object promoted to the old
-// generation costs the main thread: 16 MB semi-spaces (V8's default on 64-bit Node 20, given so
-// that other versions do the same) promote less of micromark's short-lived garbage than 8 did, for
-// about 12 % more protocols per second and about 20 MB more RSS. With all four the benchmark's
-// peak RSS is 190-198 MB.
+// limit meanwhile: 255-265 MB peak instead of 190. Marking in steps on the main thread keeps pace
+// with what it allocates, but then every object promoted to the old generation costs the main
+// thread: 16 MB semi-spaces (V8's default on 64-bit Node 20, given so that other versions do the
+// same) promote less of micromark's short-lived garbage than 8 did, for about 12 % more protocols
+// per second and about 20 MB more RSS. With all four the benchmark's peak RSS is 190-198 MB.
 setFlagsFromString("--heap-growing-percent=10");
 setFlagsFromString("--liftoff-only");
 
